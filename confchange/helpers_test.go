@@ -1,0 +1,95 @@
+package confchange_test
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tickraft/raft/confchange"
+	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tracker"
+)
+
+// deep compares trackers down to the windows' unexported ring.
+var deep = cmp.Exporter(func(reflect.Type) bool { return true })
+
+// newChanger returns a changer with an empty configuration, windows of 4
+// messages and 1000 bytes, and LastIndex 10.
+func newChanger() *confchange.Changer {
+	return &confchange.Changer{Tracker: tracker.MakeProgressTracker(4, 1000), LastIndex: 10}
+}
+
+// parse reads changes in the compact notation or fails t.
+func parse(t testing.TB, s string) []raftpb.ConfChangeSingle {
+	t.Helper()
+	ccs, err := confchange.ParseConfChanges(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ccs
+}
+
+// op names one of the changer's operations.
+type op int
+
+const (
+	simple op = iota
+	enterJoint
+	enterJointAutoLeave
+	leaveJoint
+)
+
+// run applies o with the changes in notation s to chg without installing
+// the result.
+func run(t testing.TB, chg *confchange.Changer, o op, s string) (tracker.Config, tracker.ProgressMap, error) {
+	t.Helper()
+	ccs := parse(t, s)
+	switch o {
+	case simple:
+		return chg.Simple(ccs...)
+	case enterJoint, enterJointAutoLeave:
+		return chg.EnterJoint(o == enterJointAutoLeave, ccs...)
+	default:
+		return chg.LeaveJoint()
+	}
+}
+
+// install makes a computed configuration the changer's own.
+func install(chg *confchange.Changer, cfg tracker.Config, prs tracker.ProgressMap) {
+	chg.Tracker.Config, chg.Tracker.Progress = cfg, prs
+}
+
+// mustApply runs o and installs its result, failing t on an error.
+func mustApply(t testing.TB, chg *confchange.Changer, o op, s string) {
+	t.Helper()
+	cfg, prs, err := run(t, chg, o, s)
+	if err != nil {
+		t.Fatalf("%q: %v", s, err)
+	}
+	install(chg, cfg, prs)
+}
+
+// changerFrom returns a changer whose configuration is reached by simple
+// changes s, one change at a time.
+func changerFrom(t testing.TB, s string) *confchange.Changer {
+	t.Helper()
+	chg := newChanger()
+	for _, cc := range parse(t, s) {
+		mustApply(t, chg, simple, confchange.Describe(cc))
+	}
+	return chg
+}
+
+// copyTracker returns a deep copy of p, windows included.
+func copyTracker(p tracker.ProgressTracker) tracker.ProgressTracker {
+	c := p
+	c.Config = p.Config.Clone()
+	c.Progress = tracker.ProgressMap{}
+	for id, pr := range p.Progress {
+		cp := *pr
+		cp.Inflights = pr.Inflights.Clone()
+		c.Progress[id] = &cp
+	}
+	return c
+}

@@ -1,0 +1,157 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Defaults for the optional Config fields. A zero field means the default.
+const (
+	DefaultElectionTick              = 10
+	DefaultHeartbeatTick             = 1
+	DefaultMaxSizePerMsg             = 1 << 20  // 1 MiB of payload per append
+	DefaultMaxInflightMsgs           = 256      // appends in flight per follower
+	DefaultMaxInflightBytes          = 64 << 20 // 64 MiB in flight per follower
+	DefaultMaxUncommittedEntriesSize = 256 << 20
+	DefaultMaxCommittedSizePerReady  = 64 << 20
+)
+
+// Config holds what a node needs to start. Only ID and Storage are
+// required; the zero value of every other field is a safe, working default.
+// Sizes are payload bytes: the sum of len(Entry.Data) of the entries they
+// count. Times are ticks: the application calls Tick at its own interval.
+type Config struct {
+	// ID identifies the node in the group. It must not be zero.
+	ID uint64
+
+	// ElectionTick is the election timeout in ticks: a follower that hears
+	// nothing from a leader for a random number of ticks in
+	// [ElectionTick, 2*ElectionTick) campaigns. It must exceed
+	// HeartbeatTick. Default DefaultElectionTick.
+	ElectionTick int
+	// HeartbeatTick is the number of ticks between a leader's heartbeats.
+	// Default DefaultHeartbeatTick.
+	HeartbeatTick int
+
+	// Storage is where the node reads its persisted log, hard state and
+	// snapshot. The application writes to it; the node only reads. Required.
+	Storage Storage
+	// Applied is the last index the application has applied, when it
+	// restarts; committed entries up to it are not handed out again.
+	Applied uint64
+
+	// Seed seeds the node's private generator of randomized election
+	// timeouts. The same seed and the same inputs give the same outputs.
+	// Zero derives a seed from ID, so that nodes differ.
+	Seed uint64
+
+	// MaxSizePerMsg bounds the payload bytes of one append message; a
+	// message carries at least one entry whatever its size. Default
+	// DefaultMaxSizePerMsg.
+	MaxSizePerMsg uint64
+	// MaxInflightMsgs bounds the appends in flight to one follower in the
+	// replicate state. Default DefaultMaxInflightMsgs.
+	MaxInflightMsgs int
+	// MaxInflightBytes bounds the payload bytes in flight to one follower.
+	// Default DefaultMaxInflightBytes.
+	MaxInflightBytes uint64
+	// MaxUncommittedEntriesSize bounds the payload bytes of the leader's
+	// uncommitted tail; proposals beyond it are refused with
+	// ErrProposalDropped. Default DefaultMaxUncommittedEntriesSize.
+	MaxUncommittedEntriesSize uint64
+	// MaxCommittedSizePerReady bounds the payload bytes of committed
+	// entries handed out for applying and not yet applied. Default
+	// DefaultMaxCommittedSizePerReady.
+	MaxCommittedSizePerReady uint64
+
+	// DisablePreVote turns off the pre-vote phase (thesis §9.6). Pre-vote
+	// is on by default: a node that rejoins after a partition cannot
+	// disrupt a healthy leader.
+	DisablePreVote bool
+	// DisableCheckQuorum turns off CheckQuorum. It is on by default: a
+	// leader that has not heard from a quorum within an election timeout
+	// steps down, and followers that heard from a leader within an election
+	// timeout refuse to vote for others (leader stickiness).
+	DisableCheckQuorum bool
+	// DisableProposalForwarding makes followers refuse proposals with
+	// ErrProposalDropped instead of forwarding them to the leader.
+	DisableProposalForwarding bool
+
+	// Logger receives the node's log lines. Default: discard them.
+	Logger Logger
+}
+
+// ErrInvalidConfig is wrapped by every error Validate returns.
+var ErrInvalidConfig = errors.New("raft: invalid config")
+
+// ConfigError names the Config field that is wrong and why.
+type ConfigError struct {
+	Field  string
+	Reason string
+}
+
+// Error returns "raft: invalid config: Field: reason".
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrInvalidConfig, e.Field, e.Reason)
+}
+
+// Unwrap returns ErrInvalidConfig.
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
+// Validate reports the first wrong field of c, as a *ConfigError. It never
+// changes c.
+func (c *Config) Validate() error {
+	d := c.withDefaults()
+	switch {
+	case d.ID == 0:
+		return &ConfigError{"ID", "must not be zero"}
+	case d.Storage == nil:
+		return &ConfigError{"Storage", "is required"}
+	case d.HeartbeatTick < 0:
+		return &ConfigError{"HeartbeatTick", "must not be negative"}
+	case d.ElectionTick < 0:
+		return &ConfigError{"ElectionTick", "must not be negative"}
+	case d.ElectionTick <= d.HeartbeatTick:
+		return &ConfigError{"ElectionTick", fmt.Sprintf("(%d) must be greater than HeartbeatTick (%d)", d.ElectionTick, d.HeartbeatTick)}
+	case d.ElectionTick > math.MaxInt32/2:
+		return &ConfigError{"ElectionTick", "is too large"}
+	case d.MaxInflightMsgs < 0:
+		return &ConfigError{"MaxInflightMsgs", "must not be negative"}
+	}
+	return nil
+}
+
+// withDefaults returns a copy of c with every zero optional field set to its
+// default.
+func (c *Config) withDefaults() Config {
+	d := *c
+	if d.ElectionTick == 0 {
+		d.ElectionTick = DefaultElectionTick
+	}
+	if d.HeartbeatTick == 0 {
+		d.HeartbeatTick = DefaultHeartbeatTick
+	}
+	if d.MaxSizePerMsg == 0 {
+		d.MaxSizePerMsg = DefaultMaxSizePerMsg
+	}
+	if d.MaxInflightMsgs == 0 {
+		d.MaxInflightMsgs = DefaultMaxInflightMsgs
+	}
+	if d.MaxInflightBytes == 0 {
+		d.MaxInflightBytes = DefaultMaxInflightBytes
+	}
+	if d.MaxUncommittedEntriesSize == 0 {
+		d.MaxUncommittedEntriesSize = DefaultMaxUncommittedEntriesSize
+	}
+	if d.MaxCommittedSizePerReady == 0 {
+		d.MaxCommittedSizePerReady = DefaultMaxCommittedSizePerReady
+	}
+	if d.Seed == 0 {
+		d.Seed = d.ID*0x9e3779b97f4a7c15 + 1
+	}
+	if d.Logger == nil {
+		d.Logger = discardLogger{}
+	}
+	return d
+}

@@ -1,0 +1,211 @@
+package core
+
+import (
+	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tracker"
+)
+
+// campaignTransfer is the context of a MsgVote sent because the leader
+// asked this node to take over (leadership transfer): voters grant it even
+// while they still hear from the old leader.
+const campaignTransfer = "CampaignTransfer"
+
+// Tick advances the node's logical clock by one tick.
+func (r *Raft) Tick() {
+	if r.state == StateLeader {
+		r.tickHeartbeat()
+		return
+	}
+	r.tickElection()
+}
+
+// tickElection is the follower's and candidate's clock: campaign when the
+// randomized election timeout passes with no word from a leader (§5.2).
+func (r *Raft) tickElection() {
+	r.electionElapsed++
+	if r.promotable() && r.pastElectionTimeout() {
+		r.electionElapsed = 0
+		r.hup(false)
+	}
+}
+
+// tickHeartbeat is the leader's clock: heartbeats every heartbeatTimeout,
+// and a quorum check every electionTimeout.
+func (r *Raft) tickHeartbeat() {
+	r.heartbeatElapsed++
+	r.electionElapsed++
+	if r.electionElapsed >= r.electionTimeout {
+		r.electionElapsed = 0
+		if r.checkQuorum {
+			r.checkQuorumActive()
+		}
+		if r.state != StateLeader {
+			return
+		}
+	}
+	if r.heartbeatElapsed >= r.heartbeatTimeout {
+		r.heartbeatElapsed = 0
+		r.bcastHeartbeat()
+	}
+}
+
+func (r *Raft) pastElectionTimeout() bool {
+	return r.electionElapsed >= r.randomizedElectionTimeout
+}
+
+// checkQuorumActive steps the leader down when a quorum has not been heard
+// from within the last election timeout, so that a partitioned leader stops
+// claiming leadership (thesis §6.2).
+func (r *Raft) checkQuorumActive() {
+	r.trk.Progress[r.id].RecentActive = true
+	if !r.trk.QuorumActive() {
+		r.logger.Warningf("%x stepped down to follower since quorum is not active", r.id)
+		r.becomeFollower(r.term, None)
+	}
+	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
+		if id != r.id {
+			pr.RecentActive = false
+		}
+	})
+}
+
+// Campaign starts an election (with a pre-vote first unless disabled).
+func (r *Raft) Campaign() error {
+	return r.hup(false)
+}
+
+// hup starts an election if the node may stand. transfer marks an election
+// the old leader asked for.
+func (r *Raft) hup(transfer bool) error {
+	if r.state == StateLeader {
+		return nil
+	}
+	if err := r.canCampaign(); err != nil {
+		r.logger.Warningf("%x cannot campaign at term %d: %v", r.id, r.term, err)
+		return err
+	}
+	if r.preVote && !transfer {
+		r.campaign(raftpb.MsgPreVote, false)
+	} else {
+		r.campaign(raftpb.MsgVote, transfer)
+	}
+	return nil
+}
+
+// canCampaign refuses an election to learners, non-members, and nodes that
+// have committed but unapplied conf changes (they might not be voters).
+func (r *Raft) canCampaign() error {
+	pr := r.trk.Progress[r.id]
+	switch {
+	case pr == nil:
+		return ErrNotAMember
+	case pr.IsLearner:
+		return ErrLearnerCannotCampaign
+	case r.raftLog.hasNextOrInProgressSnapshot():
+		return ErrPendingConfChange
+	}
+	if r.raftLog.applied < r.raftLog.committed && r.hasUnappliedConfChanges() {
+		return ErrPendingConfChange
+	}
+	return nil
+}
+
+// campaign asks every voter for a vote of type t (MsgPreVote or MsgVote).
+// The node's own vote counts only once it is durable.
+func (r *Raft) campaign(t raftpb.MessageType, transfer bool) {
+	var term uint64
+	if t == raftpb.MsgPreVote {
+		r.becomePreCandidate()
+		term = r.term + 1 // a pre-vote asks for the next term without taking it
+	} else {
+		r.becomeCandidate()
+		term = r.term
+	}
+	var ctx []byte
+	if transfer {
+		ctx = []byte(campaignTransfer)
+	}
+	last := r.raftLog.lastEntryID()
+	for _, id := range r.trk.Voters.IDs() {
+		if id == r.id {
+			// The self-vote goes through storage like any other vote, so
+			// that it counts only once durable.
+			r.send(raftpb.Message{To: r.id, Term: term, Type: raftpb.VoteRespType(t)})
+			continue
+		}
+		r.send(raftpb.Message{To: id, Term: term, Type: t, Index: last.index, LogTerm: last.term, Context: ctx})
+	}
+}
+
+// poll records a vote and acts on the tally: win, lose or wait.
+func (r *Raft) poll(from uint64, t raftpb.MessageType, granted bool) {
+	r.trk.RecordVote(from, granted)
+	_, _, res := r.trk.TallyVotes()
+	switch res {
+	case tracker.VoteWon:
+		if r.state == StatePreCandidate {
+			r.campaign(raftpb.MsgVote, false)
+			return
+		}
+		r.becomeLeader()
+		r.appendsPending = true
+	case tracker.VoteLost:
+		// §5.2: a candidate that loses returns to follower in its term.
+		r.becomeFollower(r.term, None)
+	}
+}
+
+// handleVoteRequest answers a MsgVote or MsgPreVote whose term is not stale.
+func (r *Raft) handleVoteRequest(m raftpb.Message) {
+	if r.grantVote(m) {
+		r.send(raftpb.Message{To: m.From, Term: m.Term, Type: raftpb.VoteRespType(m.Type)})
+		if m.Type == raftpb.MsgVote {
+			// One vote per term, persisted before the response leaves.
+			r.electionElapsed = 0
+			r.vote = m.From
+		}
+		return
+	}
+	r.send(raftpb.Message{To: m.From, Term: r.term, Type: raftpb.VoteRespType(m.Type), Reject: true})
+}
+
+// grantVote is the vote rule: this node has not voted for another in this
+// term (a pre-vote for a later term does not count as a vote), and the
+// candidate's log is at least as up to date as ours (§5.4.1).
+func (r *Raft) grantVote(m raftpb.Message) bool {
+	canVote := r.vote == m.From ||
+		(r.vote == None && r.lead == None) ||
+		(m.Type == raftpb.MsgPreVote && m.Term > r.term)
+	return canVote && r.raftLog.isUpToDate(entryID{term: m.LogTerm, index: m.Index})
+}
+
+// inLease reports whether this node heard from a live leader within the
+// election timeout: then it refuses to be disrupted by vote requests
+// (leader stickiness, thesis §4.2.3).
+func (r *Raft) inLease(m raftpb.Message) bool {
+	force := string(m.Context) == campaignTransfer
+	return r.checkQuorum && r.lead != None && r.electionElapsed < r.electionTimeout && !force
+}
+
+// handleVoteResponse counts a vote for this node's (pre-)candidacy.
+func (r *Raft) handleVoteResponse(m raftpb.Message) {
+	want := raftpb.MsgVoteResp
+	if r.state == StatePreCandidate {
+		want = raftpb.MsgPreVoteResp
+	}
+	if m.Type != want {
+		return
+	}
+	r.poll(m.From, m.Type, !m.Reject)
+}
+
+// ForgetLeader makes a follower forget its leader, so that it may grant a
+// vote at once instead of waiting out the election timeout (useful when
+// the application knows the leader is gone).
+func (r *Raft) ForgetLeader() error {
+	if r.state != StateFollower {
+		return nil
+	}
+	r.lead = None
+	return nil
+}

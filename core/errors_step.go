@@ -1,0 +1,40 @@
+package core
+
+import "errors"
+
+// Errors returned by the node's entry points. Each is errors.Is-able; most
+// are wrapped with detail. A refused message leaves the node unchanged.
+var (
+	// ErrProposalDropped: the proposal was refused (no leader is known,
+	// forwarding is disabled, a leadership transfer is in progress, or
+	// the uncommitted tail is full); the caller may retry.
+	ErrProposalDropped = errors.New("raft: proposal dropped")
+	// ErrNoLeader: there is no known leader to forward to.
+	ErrNoLeader = errors.New("raft: no leader")
+	// ErrUncommittedTailFull: the leader's uncommitted tail has reached
+	// MaxUncommittedEntriesSize; retry once entries commit.
+	ErrUncommittedTailFull = errors.New("raft: uncommitted tail is full")
+	// ErrStepLocalMsg: a message type that only the local node may
+	// produce arrived through Step.
+	ErrStepLocalMsg = errors.New("raft: local message type from the network")
+	// ErrUnknownMessageType: the message type is not one the node handles.
+	ErrUnknownMessageType = errors.New("raft: unknown message type")
+	// ErrWrongRecipient: the message is addressed to another node.
+	ErrWrongRecipient = errors.New("raft: message addressed to another node")
+	// ErrStepPeerNotFound: a response came from a node that is not a
+	// member of the configuration.
+	ErrStepPeerNotFound = errors.New("raft: message from a node not in the configuration")
+	// ErrInvalidMessage: the message is impossible (inconsistent indexes
+	// or terms, a missing snapshot, an acknowledgement of entries the
+	// leader never had): the peer is faulty or malicious.
+	ErrInvalidMessage = errors.New("raft: invalid message")
+	// ErrNotLeader: the request can be served only by the leader.
+	ErrNotLeader = errors.New("raft: not the leader")
+	// ErrLearnerCannotCampaign: learners never campaign.
+	ErrLearnerCannotCampaign = errors.New("raft: a learner cannot campaign")
+	// ErrPendingConfChange: the node has committed configuration changes
+	// that are not applied yet, and so may not campaign.
+	ErrPendingConfChange = errors.New("raft: configuration change pending")
+	// ErrNotAMember: the node is not a voter of its configuration.
+	ErrNotAMember = errors.New("raft: not a voter of the configuration")
+)

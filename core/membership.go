@@ -1,0 +1,83 @@
+package core
+
+import (
+	"fmt"
+
+	"github.com/tickraft/raft/confchange"
+	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tracker"
+)
+
+// ProposeConfChange proposes a membership change in either form. It is
+// refused, with an error wrapping ErrProposalDropped, while another change
+// is appended but not yet applied, or, on the leader, when the membership
+// math already refuses it against the current configuration.
+func (r *Raft) ProposeConfChange(cc raftpb.ConfChangeI) (index, term uint64, err error) {
+	e := confChangeEntry(cc)
+	if r.state == StateLeader {
+		if err := r.checkConfChangeNow(cc.AsV2()); err != nil {
+			return 0, 0, fmt.Errorf("%w: %w", ErrProposalDropped, err)
+		}
+	}
+	return r.ProposeEntries([]raftpb.Entry{e})
+}
+
+// confChangeEntry encodes a conf change as the log entry that carries it.
+func confChangeEntry(cc raftpb.ConfChangeI) raftpb.Entry {
+	if v1, ok := cc.AsV1(); ok {
+		return raftpb.Entry{Type: raftpb.EntryConfChange, Data: v1.Marshal()}
+	}
+	v2 := cc.AsV2()
+	return raftpb.Entry{Type: raftpb.EntryConfChangeV2, Data: v2.Marshal()}
+}
+
+// checkConfChangeNow refuses at proposal time a change the membership math
+// would refuse when applied, when that can already be known: entering a
+// joint configuration while joint, leaving one when not joint, removing
+// every voter, or changing several voters without joint consensus.
+func (r *Raft) checkConfChangeNow(cc raftpb.ConfChangeV2) error {
+	if r.pendingConfIndex > r.raftLog.applied {
+		return fmt.Errorf("%w: index %d not yet applied", ErrPendingConfChange, r.pendingConfIndex)
+	}
+	_, _, err := r.computeConfChange(cc)
+	return err
+}
+
+// computeConfChange computes, without changing anything, the configuration
+// that applying cc would produce.
+func (r *Raft) computeConfChange(cc raftpb.ConfChangeV2) (tracker.Config, tracker.ProgressMap, error) {
+	changer := confchange.Changer{Tracker: r.trk, LastIndex: r.raftLog.lastIndex()}
+	if cc.LeaveJoint() {
+		return changer.LeaveJoint()
+	}
+	if autoLeave, ok := cc.EnterJoint(); ok {
+		return changer.EnterJoint(autoLeave, cc.Changes...)
+	}
+	return changer.Simple(cc.Changes...)
+}
+
+// ApplyConfChange applies a committed membership change and returns the
+// new configuration. The application calls it when it applies the entry
+// that carries cc. A change the membership math refuses returns an error
+// and changes nothing.
+func (r *Raft) ApplyConfChange(cc raftpb.ConfChangeI) (raftpb.ConfState, error) {
+	cfg, prs, err := r.computeConfChange(cc.AsV2())
+	if err != nil {
+		return raftpb.ConfState{}, err
+	}
+	return r.switchToConfig(cfg, prs), nil
+}
+
+// maybeAutoLeave makes the leader propose leaving a joint configuration
+// that asked for it once the joint configuration is applied (thesis §4.3).
+func (r *Raft) maybeAutoLeave() {
+	if r.state != StateLeader || !r.trk.AutoLeave || !r.trk.Voters.IsJoint() {
+		return
+	}
+	if r.pendingConfIndex > r.raftLog.applied {
+		return
+	}
+	e := confChangeEntry(raftpb.ConfChangeV2{})
+	r.appendEntry(e)
+	r.pendingConfIndex = r.raftLog.lastIndex()
+}

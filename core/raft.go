@@ -1,0 +1,293 @@
+package core
+
+import (
+	"fmt"
+
+	"github.com/tickraft/raft/confchange"
+	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tracker"
+)
+
+// None is the ID of no node: no leader known, no vote cast.
+const None uint64 = 0
+
+// StateType is a node's role.
+type StateType uint8
+
+// The roles.
+const (
+	StateFollower StateType = iota
+	StateCandidate
+	StateLeader
+	StatePreCandidate
+)
+
+var stateNames = [...]string{"StateFollower", "StateCandidate", "StateLeader", "StatePreCandidate"}
+
+// String returns the role's name.
+func (s StateType) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("StateType(%d)", uint8(s))
+}
+
+// SoftState is the volatile part of a node's state that the application
+// may want to watch: who leads, and this node's role.
+type SoftState struct {
+	Lead      uint64
+	RaftState StateType
+}
+
+// Raft is one member of a Raft group: the protocol state machine. It is
+// driven by Tick, Step and the proposal methods and produces its work
+// through Ready. It is not safe for concurrent use.
+type Raft struct {
+	id      uint64
+	term    uint64
+	vote    uint64
+	state   StateType
+	lead    uint64
+	raftLog *raftLog
+	trk     tracker.ProgressTracker
+	logger  Logger
+
+	// isLearner reports whether this node is a learner of its configuration.
+	isLearner bool
+
+	// msgs may be sent at once; msgsAfterAppend only once everything this
+	// node has emitted to storage so far is durable (votes, acks).
+	msgs            []raftpb.Message
+	msgsAfterAppend []raftpb.Message
+
+	electionElapsed           int
+	heartbeatElapsed          int
+	electionTimeout           int
+	heartbeatTimeout          int
+	randomizedElectionTimeout int
+	rng                       prng
+
+	checkQuorum               bool
+	preVote                   bool
+	disableProposalForwarding bool
+
+	maxMsgSize         uint64
+	maxUncommittedSize uint64
+	uncommittedSize    uint64
+
+	// pendingConfIndex is the index of the last conf change the leader
+	// appended; another may not be proposed until it is applied.
+	pendingConfIndex uint64
+
+	// appendsPending is set when the leader has new entries or a new commit
+	// index to send; they go out, batched, when the next Ready is built.
+	appendsPending bool
+
+	ready readyState
+}
+
+// NewRaft builds a node from its Config and the state found in its
+// Storage. A node of a new cluster boots from Storage holding the initial
+// ConfState; a restarting node recovers its term, vote, log and
+// configuration.
+func NewRaft(c *Config) (*Raft, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	cfg := c.withDefaults()
+	log, err := newLog(cfg.Storage, cfg.MaxCommittedSizePerReady)
+	if err != nil {
+		return nil, err
+	}
+	hs, cs, err := cfg.Storage.InitialState()
+	if err != nil {
+		return nil, err
+	}
+	r := &Raft{
+		id:                        cfg.ID,
+		raftLog:                   log,
+		trk:                       tracker.MakeProgressTracker(cfg.MaxInflightMsgs, cfg.MaxInflightBytes),
+		logger:                    cfg.Logger,
+		electionTimeout:           cfg.ElectionTick,
+		heartbeatTimeout:          cfg.HeartbeatTick,
+		rng:                       prng{state: cfg.Seed},
+		checkQuorum:               !cfg.DisableCheckQuorum,
+		preVote:                   !cfg.DisablePreVote,
+		disableProposalForwarding: cfg.DisableProposalForwarding,
+		maxMsgSize:                cfg.MaxSizePerMsg,
+		maxUncommittedSize:        cfg.MaxUncommittedEntriesSize,
+	}
+	if err := r.restoreConfig(cs); err != nil {
+		return nil, err
+	}
+	if err := r.loadHardState(hs); err != nil {
+		return nil, err
+	}
+	if cfg.Applied > 0 {
+		if cfg.Applied > r.raftLog.committed {
+			return nil, &ConfigError{"Applied", fmt.Sprintf("(%d) is beyond the committed index %d", cfg.Applied, r.raftLog.committed)}
+		}
+		r.raftLog.appliedTo(cfg.Applied, 0)
+	}
+	r.becomeFollower(r.term, None)
+	r.ready.init(r)
+	r.logger.Infof("newRaft %x [term: %d, commit: %d, applied: %d, lastindex: %d, lastterm: %d]",
+		r.id, r.term, r.raftLog.committed, r.raftLog.applied, r.raftLog.lastIndex(), r.raftLog.lastEntryID().term)
+	return r, nil
+}
+
+// restoreConfig installs the configuration cs (from storage or a snapshot).
+func (r *Raft) restoreConfig(cs raftpb.ConfState) error {
+	cfg, prs, err := confchange.Restore(confchange.Changer{
+		Tracker:   r.trk,
+		LastIndex: r.raftLog.lastIndex(),
+	}, cs)
+	if err != nil {
+		return fmt.Errorf("raft: restoring configuration %v: %w", cs, err)
+	}
+	r.switchToConfig(cfg, prs)
+	return nil
+}
+
+// loadHardState installs a persisted HardState, refusing one whose commit
+// index lies outside the log.
+func (r *Raft) loadHardState(hs raftpb.HardState) error {
+	if hs.IsEmpty() {
+		return nil
+	}
+	if hs.Commit < r.raftLog.committed || hs.Commit > r.raftLog.lastIndex() {
+		return fmt.Errorf("raft: persisted commit %d is out of range [%d, %d]", hs.Commit, r.raftLog.committed, r.raftLog.lastIndex())
+	}
+	r.raftLog.committed = hs.Commit
+	r.term = hs.Term
+	r.vote = hs.Vote
+	return nil
+}
+
+// ID returns the node's ID.
+func (r *Raft) ID() uint64 { return r.id }
+
+func (r *Raft) softState() SoftState { return SoftState{Lead: r.lead, RaftState: r.state} }
+
+func (r *Raft) hardState() raftpb.HardState {
+	return raftpb.HardState{Term: r.term, Vote: r.vote, Commit: r.raftLog.committed}
+}
+
+// reset prepares the node for a new term: timers, votes and progress.
+func (r *Raft) reset(term uint64) {
+	if r.term != term {
+		r.term = term
+		r.vote = None
+	}
+	r.lead = None
+	r.electionElapsed = 0
+	r.heartbeatElapsed = 0
+	r.resetRandomizedElectionTimeout()
+	r.trk.ResetVotes()
+	last := r.raftLog.lastIndex()
+	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
+		*pr = tracker.Progress{
+			Match:     0,
+			Next:      last + 1,
+			Inflights: tracker.NewInflights(r.trk.MaxInflight, r.trk.MaxInflightBytes),
+			IsLearner: pr.IsLearner,
+		}
+		if id == r.id {
+			pr.Match = r.raftLog.stableLastIndex()
+		}
+	})
+	r.pendingConfIndex = 0
+	r.uncommittedSize = 0
+	r.appendsPending = false
+}
+
+// resetRandomizedElectionTimeout draws the next election timeout from
+// [electionTimeout, 2*electionTimeout) (§5.2: randomized timeouts make
+// split votes rare).
+func (r *Raft) resetRandomizedElectionTimeout() {
+	r.randomizedElectionTimeout = r.electionTimeout + r.rng.intn(r.electionTimeout)
+}
+
+func (r *Raft) becomeFollower(term, lead uint64) {
+	r.reset(term)
+	r.lead = lead
+	r.state = StateFollower
+	r.logger.Infof("%x became follower at term %d", r.id, r.term)
+}
+
+func (r *Raft) becomePreCandidate() {
+	if r.state == StateLeader {
+		panic("invariant: a leader cannot become a pre-candidate")
+	}
+	// A pre-candidate keeps its term and vote (thesis §9.6): it only asks.
+	r.trk.ResetVotes()
+	r.lead = None
+	r.state = StatePreCandidate
+	r.logger.Infof("%x became pre-candidate at term %d", r.id, r.term)
+}
+
+func (r *Raft) becomeCandidate() {
+	if r.state == StateLeader {
+		panic("invariant: a leader cannot become a candidate")
+	}
+	r.reset(r.term + 1)
+	r.vote = r.id
+	r.state = StateCandidate
+	r.logger.Infof("%x became candidate at term %d", r.id, r.term)
+}
+
+func (r *Raft) becomeLeader() {
+	if r.state == StateFollower {
+		panic("invariant: a follower cannot become leader without an election")
+	}
+	r.reset(r.term)
+	r.lead = r.id
+	r.state = StateLeader
+	// The leader's own progress: replicate from what it holds.
+	pr := r.trk.Progress[r.id]
+	pr.BecomeReplicate()
+	pr.RecentActive = true
+	// Conf changes in the uncommitted tail may be pending: be conservative
+	// and wait for everything up to the last index to be applied.
+	r.pendingConfIndex = r.raftLog.lastIndex()
+	// §5.4.2: a new leader commits entries of earlier terms only by
+	// committing one of its own, so it appends an empty entry at once.
+	r.appendEntry(raftpb.Entry{Data: nil})
+	r.logger.Infof("%x became leader at term %d", r.id, r.term)
+}
+
+// switchToConfig installs a configuration and its progress map, and
+// learns from it whether this node is a learner.
+func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftpb.ConfState {
+	r.trk.Config = cfg
+	r.trk.Progress = prs
+	cs := r.trk.ConfState()
+	pr, ok := r.trk.Progress[r.id]
+	r.isLearner = ok && pr.IsLearner
+	if (!ok || r.isLearner) && r.state == StateLeader {
+		// The leader was removed or demoted; it steps down once the change
+		// is applied so that the group elects a leader that counts itself.
+		r.becomeFollower(r.term, None)
+		return cs
+	}
+	if r.state != StateLeader || len(cs.Voters) == 0 {
+		return cs
+	}
+	// The commit index may move forward under a new quorum.
+	if r.maybeCommit() {
+		r.appendsPending = true
+	}
+	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
+		if id != r.id && pr.Next > r.raftLog.lastIndex() && pr.Match == 0 {
+			r.appendsPending = true
+		}
+	})
+	return cs
+}
+
+// promotable reports whether the node may become leader: it is a voter of
+// its configuration (a learner or a removed node may not).
+func (r *Raft) promotable() bool {
+	pr := r.trk.Progress[r.id]
+	return pr != nil && !pr.IsLearner && !r.raftLog.hasNextOrInProgressSnapshot()
+}

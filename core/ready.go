@@ -1,0 +1,183 @@
+package core
+
+import "github.com/tickraft/raft/raftpb"
+
+// Ready is a batch of work the node hands to the application: what to
+// persist, what to send and what to apply. The application handles a Ready
+// in this order: persist HardState, Entries and Snapshot (one fsync when
+// MustSync); send Messages (they may leave before the write completes);
+// once the write is durable, send MessagesAfterPersist; apply Snapshot and
+// then CommittedEntries; then call Advance.
+//
+// Ownership: every slice in a Ready belongs to the application from the
+// moment Ready returns; the node keeps no reference it will write through.
+// Entry and message payloads are shared with the node's log and with the
+// caller's proposals and must not be modified.
+type Ready struct {
+	// SoftState is non-nil when the leader or this node's role changed.
+	SoftState *SoftState
+	// HardState is the state to persist, or empty when unchanged.
+	HardState raftpb.HardState
+	// Entries are to be appended to stable storage, replacing any
+	// persisted entries at the same indexes and after them.
+	Entries []raftpb.Entry
+	// Snapshot, when not empty, is to be persisted and applied; it
+	// replaces the application's state and the log up to its index.
+	Snapshot raftpb.Snapshot
+	// CommittedEntries are to be applied, in order, after Snapshot.
+	CommittedEntries []raftpb.Entry
+	// Messages may be sent at once, before this Ready's writes are
+	// durable (the leader's appends go out in parallel with its own write,
+	// thesis §10.2.1).
+	Messages []raftpb.Message
+	// MessagesAfterPersist may be sent only once this Ready's HardState,
+	// Entries and Snapshot are durable: they acknowledge them (append
+	// responses and votes).
+	MessagesAfterPersist []raftpb.Message
+	// MustSync reports whether the write must be made durable (fsync)
+	// before MessagesAfterPersist are sent: it is false only when nothing
+	// but the commit index changed.
+	MustSync bool
+}
+
+// readyState is what the node remembers between Ready and Advance.
+type readyState struct {
+	prevSoft SoftState
+	prevHard raftpb.HardState
+
+	// What Readys handed out since the last Advance, which Advance
+	// acknowledges: the last entry and snapshot to persist, the last
+	// entry to apply and the payload bytes up to it, and the
+	// acknowledgements addressed to this node itself.
+	lastEntry    entryID
+	snapIndex    uint64
+	applyIndex   uint64
+	applyBytes   uint64
+	selfMessages []raftpb.Message
+}
+
+func (s *readyState) init(r *Raft) {
+	s.prevSoft = r.softState()
+	s.prevHard = r.hardState()
+}
+
+// HasReady reports whether Ready would return anything.
+func (r *Raft) HasReady() bool {
+	if r.softState() != r.ready.prevSoft {
+		return true
+	}
+	if hs := r.hardState(); !hs.IsEmpty() && hs != r.ready.prevHard {
+		return true
+	}
+	if r.state == StateLeader && r.appendsPending {
+		return true
+	}
+	return len(r.msgs) > 0 || len(r.msgsAfterAppend) > 0 ||
+		r.raftLog.hasNextUnstableSnapshot() || r.raftLog.hasNextUnstableEnts() ||
+		r.raftLog.hasNextCommittedEnts(true)
+}
+
+// Ready returns the work accumulated since the last Ready. Every Ready must
+// be followed, after the work is done, by Advance.
+func (r *Raft) Ready() Ready {
+	r.flushAppends()
+	rd := Ready{
+		Entries:  r.raftLog.nextUnstableEnts(),
+		Messages: r.msgs,
+	}
+	if snap := r.raftLog.nextUnstableSnapshot(); snap != nil {
+		rd.Snapshot = *snap
+	}
+	rd.CommittedEntries = r.takeCommittedEntries()
+	if ss := r.softState(); ss != r.ready.prevSoft {
+		rd.SoftState = &ss
+		r.ready.prevSoft = ss
+	}
+	if hs := r.hardState(); hs != r.ready.prevHard {
+		rd.HardState = hs
+		rd.MustSync = hs.Term != r.ready.prevHard.Term || hs.Vote != r.ready.prevHard.Vote
+		r.ready.prevHard = hs
+	}
+	rd.MustSync = rd.MustSync || len(rd.Entries) > 0 || !rd.Snapshot.IsEmpty()
+	rd.MessagesAfterPersist = r.takeMessagesAfterAppend()
+	r.msgs = nil
+	r.acceptReady(&rd)
+	return rd
+}
+
+// takeCommittedEntries returns the next committed entries to apply within
+// the applying budget. A storage error is logged and the entries are
+// handed out on a later Ready.
+func (r *Raft) takeCommittedEntries() []raftpb.Entry {
+	if !r.raftLog.hasNextCommittedEnts(true) {
+		return nil
+	}
+	ents, err := r.raftLog.nextCommittedEnts(true)
+	if err != nil {
+		r.logger.Errorf("%x cannot read committed entries: %v", r.id, err)
+		return nil
+	}
+	return ents
+}
+
+// takeMessagesAfterAppend splits the messages that wait for durability
+// into those for peers (returned) and those for this node itself, which
+// Advance steps.
+func (r *Raft) takeMessagesAfterAppend() []raftpb.Message {
+	var out []raftpb.Message
+	for _, m := range r.msgsAfterAppend {
+		if m.To == r.id {
+			r.ready.selfMessages = append(r.ready.selfMessages, m)
+			continue
+		}
+		out = append(out, m)
+	}
+	r.msgsAfterAppend = nil
+	return out
+}
+
+// acceptReady records what rd hands out, so that Advance acknowledges
+// exactly that, and so that the next Ready does not hand it out again.
+func (r *Raft) acceptReady(rd *Ready) {
+	if n := len(rd.Entries); n > 0 {
+		last := rd.Entries[n-1]
+		r.ready.lastEntry = entryID{term: last.Term, index: last.Index}
+	}
+	if !rd.Snapshot.IsEmpty() {
+		r.ready.snapIndex = rd.Snapshot.Metadata.Index
+	}
+	r.raftLog.acceptUnstable()
+	if n := len(rd.CommittedEntries); n > 0 {
+		size := payloadSize(rd.CommittedEntries)
+		r.ready.applyIndex = rd.CommittedEntries[n-1].Index
+		r.ready.applyBytes += size
+		r.raftLog.acceptApplying(r.ready.applyIndex, size, true)
+		if r.state == StateLeader {
+			r.uncommittedSize -= min(size, r.uncommittedSize)
+		}
+	}
+}
+
+// Advance tells the node that the work of every Ready handed out since the
+// last Advance is done: written, sent and applied.
+func (r *Raft) Advance() {
+	s := &r.ready
+	if s.snapIndex != 0 || s.lastEntry.index != 0 {
+		m := raftpb.Message{Type: raftpb.MsgStorageAppendResp, Index: s.lastEntry.index, LogTerm: s.lastEntry.term}
+		if s.snapIndex != 0 {
+			m.Snapshot = &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: s.snapIndex}}
+		}
+		r.handleStorageAppendResp(m)
+	} else if r.state == StateLeader {
+		r.updateOwnMatch()
+	}
+	if s.applyIndex != 0 {
+		r.raftLog.appliedTo(s.applyIndex, s.applyBytes)
+		r.maybeAutoLeave()
+	}
+	self := s.selfMessages
+	*s = readyState{prevSoft: s.prevSoft, prevHard: s.prevHard}
+	for _, m := range self {
+		r.step(m)
+	}
+}

@@ -1,0 +1,273 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tracker"
+)
+
+// appendProposal appends a batch of proposed entries to the leader's log,
+// refusing it whole if it would overflow the uncommitted tail or carry a
+// second pending conf change. It returns the index of the last entry.
+func (r *Raft) appendProposal(ents []raftpb.Entry) (uint64, error) {
+	if len(ents) == 0 {
+		return 0, fmt.Errorf("%w: empty proposal", ErrProposalDropped)
+	}
+	size := payloadSize(ents)
+	if r.uncommittedSize > 0 && size > r.maxUncommittedSize-min(r.uncommittedSize, r.maxUncommittedSize) {
+		return 0, fmt.Errorf("%w: %w: %d bytes uncommitted, limit %d", ErrProposalDropped, ErrUncommittedTailFull, r.uncommittedSize, r.maxUncommittedSize)
+	}
+	for i := range ents {
+		if ents[i].IsConfChange() && r.pendingConfIndex > r.raftLog.applied {
+			return 0, fmt.Errorf("%w: %w: index %d not yet applied", ErrProposalDropped, ErrPendingConfChange, r.pendingConfIndex)
+		}
+	}
+	last := r.raftLog.lastIndex()
+	for i := range ents {
+		ents[i].Term = r.term
+		ents[i].Index = last + 1 + uint64(i)
+		if ents[i].IsConfChange() {
+			r.pendingConfIndex = ents[i].Index
+		}
+	}
+	r.raftLog.append(ents...)
+	r.uncommittedSize += size
+	r.appendsPending = true
+	return last + uint64(len(ents)), nil
+}
+
+// appendEntry appends an entry of the leader's own (the empty entry of a
+// new term, or an automatic leave of a joint configuration): never refused.
+func (r *Raft) appendEntry(e raftpb.Entry) {
+	e.Term = r.term
+	e.Index = r.raftLog.lastIndex() + 1
+	r.raftLog.append(e)
+	r.appendsPending = true
+}
+
+// flushAppends sends every follower what it lacks, batched: all entries
+// proposed since the last Ready go out in as few messages as the size and
+// inflight limits allow, together with the newest commit index.
+func (r *Raft) flushAppends() {
+	if r.state != StateLeader || !r.appendsPending {
+		return
+	}
+	r.appendsPending = false
+	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
+		if id != r.id {
+			r.sendAppends(id, pr)
+		}
+	})
+}
+
+// sendAppends sends appends to one follower: in Replicate, pipelined until
+// the inflight window fills or the log is exhausted; in Probe, one probe.
+// An empty append is sent when only the commit index is news.
+func (r *Raft) sendAppends(to uint64, pr *tracker.Progress) {
+	for !pr.IsPaused() {
+		sendEmpty := pr.CanBumpCommit(r.raftLog.committed)
+		if !r.maybeSendAppend(to, pr, sendEmpty) || pr.State != tracker.StateReplicate {
+			return
+		}
+	}
+}
+
+// maybeSendAppend sends one append (or a snapshot, if the follower needs
+// entries the log no longer has) and reports whether it sent anything.
+func (r *Raft) maybeSendAppend(to uint64, pr *tracker.Progress, sendIfEmpty bool) bool {
+	if pr.IsPaused() {
+		return false
+	}
+	prev := pr.Next - 1
+	prevTerm, err := r.raftLog.term(prev)
+	if err != nil {
+		return r.maybeSendSnapshot(to, pr, err)
+	}
+	var ents []raftpb.Entry
+	if pr.Next <= r.raftLog.lastIndex() {
+		ents, err = r.raftLog.entries(pr.Next, r.maxMsgSize)
+		if err != nil {
+			return r.maybeSendSnapshot(to, pr, err)
+		}
+	}
+	if len(ents) == 0 && !sendIfEmpty {
+		return false
+	}
+	commit := r.raftLog.committed
+	r.send(raftpb.Message{To: to, Type: raftpb.MsgApp, Index: prev, LogTerm: prevTerm, Entries: ents, Commit: commit})
+	pr.SentEntries(len(ents), payloadSize(ents))
+	pr.UpdateSentCommit(min(commit, pr.Next-1))
+	return true
+}
+
+// handleAppendEntries is the follower's side of AppendEntries (§5.3).
+func (r *Raft) handleAppendEntries(m raftpb.Message) error {
+	if m.Index < r.raftLog.committed {
+		// Everything up to our commit index matches the leader's log
+		// (Log Matching); tell the leader where we are.
+		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.committed})
+		return nil
+	}
+	lastNew, ok, err := r.raftLog.maybeAppend(entryID{term: m.LogTerm, index: m.Index}, m.Commit, m.Entries)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
+	}
+	if ok {
+		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: lastNew})
+		return nil
+	}
+	// Reject, with a hint that lets the leader skip a whole term of
+	// mismatched entries in one round trip (§5.3, the optimization at the
+	// end of the section).
+	hintIndex := min(m.Index, r.raftLog.lastIndex())
+	hintIndex, hintTerm := r.raftLog.findConflictByTerm(hintIndex, m.LogTerm)
+	r.send(raftpb.Message{
+		To: m.From, Type: raftpb.MsgAppResp, Index: m.Index,
+		Reject: true, RejectHint: hintIndex, LogTerm: hintTerm,
+	})
+	return nil
+}
+
+// handleAppendResponse is the leader's side of an append's answer.
+func (r *Raft) handleAppendResponse(m raftpb.Message, pr *tracker.Progress) error {
+	pr.RecentActive = true
+	if m.Reject {
+		r.handleAppendRejection(m, pr)
+		return nil
+	}
+	if !pr.MaybeUpdate(m.Index) && !(pr.Match == m.Index && pr.State == tracker.StateProbe) {
+		return nil // stale or duplicate acknowledgement
+	}
+	switch {
+	case pr.State == tracker.StateProbe:
+		pr.BecomeReplicate()
+	case pr.State == tracker.StateSnapshot && pr.Match+1 >= r.raftLog.firstIndex():
+		// The follower caught up through the snapshot (or past it).
+		pr.BecomeProbe()
+		pr.BecomeReplicate()
+	case pr.State == tracker.StateReplicate:
+		pr.Inflights.FreeLE(m.Index)
+	}
+	r.maybeCommit()
+	r.appendsPending = true
+	return nil
+}
+
+// handleAppendRejection moves Next back after a follower refused an append
+// whose previous entry it lacks or holds with another term.
+func (r *Raft) handleAppendRejection(m raftpb.Message, pr *tracker.Progress) {
+	next := m.RejectHint
+	if m.LogTerm > 0 {
+		// The follower told us its term at the hint: skip every entry of
+		// ours with a larger term in one step.
+		next, _ = r.raftLog.findConflictByTerm(m.RejectHint, m.LogTerm)
+	}
+	if !pr.MaybeDecrTo(m.Index, next) {
+		return // stale rejection
+	}
+	if pr.State == tracker.StateReplicate {
+		pr.BecomeProbe()
+	}
+	r.appendsPending = true
+}
+
+// maybeCommit advances the commit index to what a quorum has persisted,
+// counting only entries of the current term (§5.4.2, Figure 8).
+func (r *Raft) maybeCommit() bool {
+	mci := r.trk.Committed()
+	if mci > r.raftLog.lastIndex() {
+		return false
+	}
+	if !r.raftLog.maybeCommit(entryID{term: r.term, index: mci}) {
+		return false
+	}
+	r.appendsPending = true
+	return true
+}
+
+// bcastHeartbeat sends a heartbeat to every follower.
+func (r *Raft) bcastHeartbeat() {
+	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
+		if id != r.id {
+			r.sendHeartbeat(id, pr)
+		}
+	})
+}
+
+// sendHeartbeat sends a heartbeat carrying min(match, commit): a follower
+// must never learn a commit index beyond the entries it is known to hold.
+func (r *Raft) sendHeartbeat(to uint64, pr *tracker.Progress) {
+	commit := min(pr.Match, r.raftLog.committed)
+	r.send(raftpb.Message{To: to, Type: raftpb.MsgHeartbeat, Commit: commit})
+	pr.UpdateSentCommit(commit)
+}
+
+// handleHeartbeat is the follower's side of a heartbeat.
+func (r *Raft) handleHeartbeat(m raftpb.Message) error {
+	if m.Commit > r.raftLog.committed {
+		r.raftLog.commitTo(m.Commit)
+	}
+	r.send(raftpb.Message{To: m.From, Type: raftpb.MsgHeartbeatResp, Context: m.Context})
+	return nil
+}
+
+// handleHeartbeatResponse marks the follower alive and restarts a stalled
+// stream: a probe waiting for an answer is released, and a full inflight
+// window is tested with an empty append so that one lost append cannot
+// stall the follower forever (the follower answers it with an ack that
+// frees the window, or a rejection that sends the leader back to probing).
+func (r *Raft) handleHeartbeatResponse(m raftpb.Message, pr *tracker.Progress) error {
+	pr.RecentActive = true
+	switch pr.State {
+	case tracker.StateProbe:
+		pr.MsgAppFlowPaused = false
+		r.appendsPending = true
+	case tracker.StateReplicate:
+		if pr.IsPaused() {
+			r.sendWindowProbe(m.From, pr)
+		} else if pr.Match < r.raftLog.lastIndex() {
+			r.appendsPending = true
+		}
+	}
+	return nil
+}
+
+// sendWindowProbe sends an empty append at Next-1 to a follower whose
+// inflight window is full; it does not occupy the window.
+func (r *Raft) sendWindowProbe(to uint64, pr *tracker.Progress) {
+	prev := pr.Next - 1
+	prevTerm, err := r.raftLog.term(prev)
+	if err != nil {
+		return
+	}
+	commit := min(r.raftLog.committed, prev)
+	r.send(raftpb.Message{To: to, Type: raftpb.MsgApp, Index: prev, LogTerm: prevTerm, Commit: commit})
+}
+
+// forwardProposal sends a follower's proposal to the leader, or refuses it.
+func (r *Raft) forwardProposal(m raftpb.Message) error {
+	switch {
+	case r.lead == None:
+		return fmt.Errorf("%w: %w at term %d", ErrProposalDropped, ErrNoLeader, r.term)
+	case r.disableProposalForwarding:
+		return fmt.Errorf("%w: forwarding is disabled (leader is %d)", ErrProposalDropped, r.lead)
+	}
+	m.To = r.lead
+	r.send(m)
+	return nil
+}
+
+// handleUnreachable is a report that a follower could not be reached: stop
+// pipelining to it and probe instead.
+func (r *Raft) handleUnreachable(pr *tracker.Progress) {
+	if pr.State == tracker.StateReplicate {
+		pr.BecomeProbe()
+	}
+}
+
+// isCompactedErr reports whether err says the needed entries are gone.
+func isCompactedErr(err error) bool {
+	return errors.Is(err, ErrCompacted) || errors.Is(err, ErrUnavailable)
+}

@@ -1,0 +1,114 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tickraft/raft/confchange"
+	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tracker"
+)
+
+// maybeSendSnapshot sends the storage's snapshot to a follower that needs
+// entries the log no longer holds. A snapshot being made is retried later;
+// any other storage error is logged and retried later too.
+func (r *Raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) bool {
+	if !isCompactedErr(cause) {
+		r.logger.Errorf("%x cannot read entries for %x: %v", r.id, to, cause)
+		return false
+	}
+	if !pr.RecentActive {
+		r.logger.Debugf("%x not sending a snapshot to %x: not recently active", r.id, to)
+		return false
+	}
+	snap, err := r.raftLog.snapshot()
+	if err != nil {
+		if !errors.Is(err, ErrSnapshotTemporarilyUnavailable) {
+			r.logger.Errorf("%x cannot read its snapshot for %x: %v", r.id, to, err)
+		}
+		return false
+	}
+	if snap.IsEmpty() {
+		r.logger.Errorf("%x has compacted entries %x needs but holds no snapshot", r.id, to)
+		return false
+	}
+	pr.BecomeSnapshot(snap.Metadata.Index)
+	r.send(raftpb.Message{To: to, Type: raftpb.MsgSnap, Snapshot: &snap})
+	return true
+}
+
+// handleSnapshot is the follower's side of InstallSnapshot (§7).
+func (r *Raft) handleSnapshot(m raftpb.Message) error {
+	if r.restore(*m.Snapshot) {
+		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.lastIndex()})
+		return nil
+	}
+	r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.committed})
+	return nil
+}
+
+// restore installs a snapshot newer than the commit index, and reports
+// whether it did. A snapshot whose last entry the log already holds only
+// moves the commit index (the log after it is kept, §7).
+func (r *Raft) restore(s raftpb.Snapshot) bool {
+	if s.Metadata.Index <= r.raftLog.committed {
+		return false
+	}
+	if r.state != StateFollower {
+		panic("invariant: only a follower installs a snapshot")
+	}
+	id := entryID{term: s.Metadata.Term, index: s.Metadata.Index}
+	if r.raftLog.matchTerm(id) {
+		r.raftLog.commitTo(id.index)
+		return false
+	}
+	cfg, prs, err := restoredConfig(r.trk, s.Metadata.ConfState, s.Metadata.Index)
+	if err != nil {
+		panic("invariant: a snapshot's configuration was validated: " + err.Error())
+	}
+	r.raftLog.restore(s)
+	r.switchToConfig(cfg, prs)
+	r.logger.Infof("%x restored snapshot %d/%d", r.id, s.Metadata.Term, s.Metadata.Index)
+	return true
+}
+
+// restoredConfig builds, without changing anything, the configuration and
+// progress of a ConfState on a fresh tracker.
+func restoredConfig(trk tracker.ProgressTracker, cs raftpb.ConfState, lastIndex uint64) (tracker.Config, tracker.ProgressMap, error) {
+	fresh := tracker.MakeProgressTracker(trk.MaxInflight, trk.MaxInflightBytes)
+	return confchange.Restore(confchange.Changer{Tracker: fresh, LastIndex: lastIndex}, cs)
+}
+
+// handleSnapStatus is the report that a snapshot send finished (or
+// failed): probe again, after the next heartbeat answer.
+func (r *Raft) handleSnapStatus(m raftpb.Message, pr *tracker.Progress) {
+	if pr.State != tracker.StateSnapshot {
+		return
+	}
+	if m.Reject {
+		pr.PendingSnapshot = 0
+	}
+	pr.BecomeProbe()
+	// Wait for a heartbeat answer before probing: the snapshot may still
+	// be in transit or in the follower's hands.
+	pr.MsgAppFlowPaused = true
+}
+
+// validateSnapshot rejects a snapshot whose metadata cannot be right.
+func validateSnapshot(trk tracker.ProgressTracker, m raftpb.Message) error {
+	s := m.Snapshot
+	switch {
+	case s == nil:
+		return fmt.Errorf("%w: MsgSnap without a snapshot", ErrInvalidMessage)
+	case s.Metadata.Index == 0 || s.Metadata.Term == 0:
+		return fmt.Errorf("%w: snapshot at %d/%d", ErrInvalidMessage, s.Metadata.Term, s.Metadata.Index)
+	case s.Metadata.Term > m.Term:
+		return fmt.Errorf("%w: snapshot term %d beyond message term %d", ErrInvalidMessage, s.Metadata.Term, m.Term)
+	case len(s.Metadata.ConfState.Voters) == 0:
+		return fmt.Errorf("%w: snapshot configuration has no voters", ErrInvalidMessage)
+	}
+	if _, _, err := restoredConfig(trk, s.Metadata.ConfState, s.Metadata.Index); err != nil {
+		return fmt.Errorf("%w: snapshot configuration: %w", ErrInvalidMessage, err)
+	}
+	return nil
+}

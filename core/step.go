@@ -1,0 +1,198 @@
+package core
+
+import (
+	"fmt"
+
+	"github.com/tickraft/raft/raftpb"
+)
+
+// Step hands the node a message from a peer. The message is validated
+// first: a local-only type, a message for another node, or an impossible
+// message is refused with a typed error and changes nothing.
+func (r *Raft) Step(m raftpb.Message) error {
+	if err := r.validatePeerMessage(m); err != nil {
+		r.logger.Warningf("%x refused %s: %v", r.id, m.Type, err)
+		return err
+	}
+	return r.step(m)
+}
+
+// step is the one entry point of every input, local or remote, after
+// validation.
+func (r *Raft) step(m raftpb.Message) error {
+	switch {
+	case m.Term == 0:
+		// Local messages and proposals carry no term.
+	case m.Term > r.term:
+		if !r.stepHigherTerm(m) {
+			return nil
+		}
+	case m.Term < r.term:
+		r.stepLowerTerm(m)
+		return nil
+	}
+	switch m.Type {
+	case raftpb.MsgHup:
+		return r.hup(false)
+	case raftpb.MsgVote, raftpb.MsgPreVote:
+		r.handleVoteRequest(m)
+		return nil
+	case raftpb.MsgStorageAppendResp:
+		return r.handleStorageAppendResp(m)
+	case raftpb.MsgStorageApplyResp:
+		return r.handleStorageApplyResp(m)
+	}
+	switch r.state {
+	case StateLeader:
+		return r.stepLeader(m)
+	case StateCandidate, StatePreCandidate:
+		return r.stepCandidate(m)
+	default:
+		return r.stepFollower(m)
+	}
+}
+
+// stepHigherTerm applies §5.1 (a higher term makes a node follower) with
+// the pre-vote and leader-stickiness exceptions. It reports whether the
+// message should be processed further.
+func (r *Raft) stepHigherTerm(m raftpb.Message) bool {
+	if m.Type == raftpb.MsgVote || m.Type == raftpb.MsgPreVote {
+		if r.inLease(m) {
+			// Leader stickiness: ignore rather than reject, so that the
+			// candidate's term does not spread.
+			r.logger.Infof("%x ignored %s from %x at term %d: lease not expired", r.id, m.Type, m.From, r.term)
+			return false
+		}
+	}
+	switch {
+	case m.Type == raftpb.MsgPreVote:
+		// A pre-vote never changes our term.
+	case m.Type == raftpb.MsgPreVoteResp && !m.Reject:
+		// A granted pre-vote carries the term we will campaign in; our
+		// term changes only when the real election starts.
+	default:
+		lead := m.From
+		if m.Type != raftpb.MsgApp && m.Type != raftpb.MsgHeartbeat && m.Type != raftpb.MsgSnap {
+			lead = None
+		}
+		r.becomeFollower(m.Term, lead)
+	}
+	return true
+}
+
+// stepLowerTerm answers a message from an older term: mostly ignore it, but
+// tell a stale leader about the newer term so that a node partitioned
+// away under CheckQuorum or PreVote can rejoin, and reject stale pre-votes
+// so that the pre-candidate does not wait forever.
+func (r *Raft) stepLowerTerm(m raftpb.Message) {
+	switch {
+	case (r.checkQuorum || r.preVote) && (m.Type == raftpb.MsgHeartbeat || m.Type == raftpb.MsgApp):
+		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp})
+	case m.Type == raftpb.MsgPreVote:
+		r.send(raftpb.Message{To: m.From, Term: r.term, Type: raftpb.MsgPreVoteResp, Reject: true})
+	default:
+		r.logger.Debugf("%x ignored %s from %x with lower term %d", r.id, m.Type, m.From, m.Term)
+	}
+}
+
+func (r *Raft) stepLeader(m raftpb.Message) error {
+	switch m.Type {
+	case raftpb.MsgBeat:
+		r.bcastHeartbeat()
+		return nil
+	case raftpb.MsgCheckQuorum:
+		r.checkQuorumActive()
+		return nil
+	case raftpb.MsgProp:
+		_, err := r.appendProposal(m.Entries)
+		return err
+	}
+	pr := r.trk.Progress[m.From]
+	if pr == nil {
+		return r.refuseFromNonMember(m)
+	}
+	switch m.Type {
+	case raftpb.MsgAppResp:
+		return r.handleAppendResponse(m, pr)
+	case raftpb.MsgHeartbeatResp:
+		return r.handleHeartbeatResponse(m, pr)
+	case raftpb.MsgSnapStatus:
+		r.handleSnapStatus(m, pr)
+	case raftpb.MsgUnreachable:
+		r.handleUnreachable(pr)
+	}
+	return nil
+}
+
+// refuseFromNonMember refuses a leader-bound message from a node that is
+// not a member; it is no error for local triggers.
+func (r *Raft) refuseFromNonMember(m raftpb.Message) error {
+	switch m.Type {
+	case raftpb.MsgAppResp, raftpb.MsgHeartbeatResp:
+		return fmt.Errorf("%w: %s from %d", ErrStepPeerNotFound, m.Type, m.From)
+	}
+	return nil
+}
+
+func (r *Raft) stepCandidate(m raftpb.Message) error {
+	switch m.Type {
+	case raftpb.MsgProp:
+		return fmt.Errorf("%w: %w: campaigning at term %d", ErrProposalDropped, ErrNoLeader, r.term)
+	case raftpb.MsgApp, raftpb.MsgHeartbeat, raftpb.MsgSnap:
+		// A leader of our term exists: §5.2, return to follower.
+		r.becomeFollower(m.Term, m.From)
+		return r.stepFollower(m)
+	case raftpb.MsgVoteResp, raftpb.MsgPreVoteResp:
+		r.handleVoteResponse(m)
+	}
+	return nil
+}
+
+func (r *Raft) stepFollower(m raftpb.Message) error {
+	switch m.Type {
+	case raftpb.MsgProp:
+		return r.forwardProposal(m)
+	case raftpb.MsgApp:
+		r.electionElapsed = 0
+		r.lead = m.From
+		return r.handleAppendEntries(m)
+	case raftpb.MsgHeartbeat:
+		r.electionElapsed = 0
+		r.lead = m.From
+		return r.handleHeartbeat(m)
+	case raftpb.MsgSnap:
+		r.electionElapsed = 0
+		r.lead = m.From
+		return r.handleSnapshot(m)
+	case raftpb.MsgForgetLeader:
+		return r.ForgetLeader()
+	case raftpb.MsgTimeoutNow:
+		// The leader hands over leadership: campaign at once, skipping the
+		// pre-vote (thesis §3.10).
+		return r.hup(true)
+	}
+	return nil
+}
+
+// send queues a message, stamping the sender and, for non-vote messages,
+// the current term. Responses that depend on durable state (acks of
+// entries, votes) wait until everything emitted so far is persisted.
+func (r *Raft) send(m raftpb.Message) {
+	m.From = r.id
+	switch m.Type {
+	case raftpb.MsgVote, raftpb.MsgVoteResp, raftpb.MsgPreVote, raftpb.MsgPreVoteResp:
+		if m.Term == 0 {
+			panic(fmt.Sprintf("invariant: %s must carry a term", m.Type))
+		}
+	case raftpb.MsgProp, raftpb.MsgReadIndex:
+		// Forwarded requests are treated as local by the leader: no term.
+	default:
+		m.Term = r.term
+	}
+	switch {
+	case m.To == r.id, m.Type == raftpb.MsgAppResp, m.Type == raftpb.MsgVoteResp:
+		r.msgsAfterAppend = append(r.msgsAfterAppend, m)
+	default:
+		r.msgs = append(r.msgs, m)
+	}
+}

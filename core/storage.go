@@ -1,0 +1,58 @@
+package core
+
+import "github.com/tickraft/raft/raftpb"
+
+// Storage is the node's read access to the stable part of its log: the
+// entries and snapshot the application has made durable. The node never
+// writes through Storage; the application writes what each Ready asks
+// (MemoryStorage offers Append, ApplySnapshot and friends for that) and
+// acknowledges it, after which the node reads it back from here.
+//
+// The stable log is the run of entries FirstIndex() through LastIndex(),
+// preceded by a compacted prefix of which only the term of its last entry
+// (at FirstIndex()-1) is kept, and a snapshot of the application's state
+// that should cover at least that prefix. A fresh storage has compacted
+// nothing: FirstIndex is 1, LastIndex is 0 and the term at index 0 is 0.
+//
+// Errors other than those named below are passed up to the caller. The node
+// cannot work without knowing where its log begins and ends, so FirstIndex,
+// LastIndex and Term(LastIndex()) must not fail once the node has been
+// created from the storage; if they do, the node panics naming that contract.
+type Storage interface {
+	// InitialState returns the persisted HardState and the ConfState the
+	// node starts from: the membership of the latest snapshot, or for a new
+	// cluster the first members. Conf changes in later entries are not
+	// part of it; the node learns them again as it applies those entries.
+	InitialState() (raftpb.HardState, raftpb.ConfState, error)
+
+	// Entries returns the entries with indexes in [lo, hi), in order. It
+	// limits the result to the longest prefix whose payload (the sum of
+	// len(Data)) fits in maxSize, but returns at least one entry when
+	// lo < hi; maxSize 0 asks for exactly one entry. It returns an error
+	// wrapping ErrCompacted if lo < FirstIndex() and one wrapping
+	// ErrUnavailable if hi > LastIndex()+1. The caller must not modify the
+	// returned slice or its entries.
+	Entries(lo, hi, maxSize uint64) ([]raftpb.Entry, error)
+
+	// Term returns the term of the entry at index i, for i in
+	// [FirstIndex()-1, LastIndex()]; the term at FirstIndex()-1 is the
+	// snapshot's. Below that range it returns an error wrapping
+	// ErrCompacted, above it one wrapping ErrUnavailable.
+	Term(i uint64) (uint64, error)
+
+	// LastIndex returns the index of the last entry held, or the snapshot's
+	// index if no entry follows the snapshot.
+	LastIndex() (uint64, error)
+
+	// FirstIndex returns the index of the first entry that can be read
+	// through Entries: one past the snapshot's index. Older entries were
+	// compacted away.
+	FirstIndex() (uint64, error)
+
+	// Snapshot returns the most recent snapshot. Its index should be at
+	// least FirstIndex()-1, or a follower that needs compacted entries
+	// cannot be caught up. It may return an error
+	// wrapping ErrSnapshotTemporarilyUnavailable while the snapshot is being
+	// made; the node then retries later.
+	Snapshot() (raftpb.Snapshot, error)
+}

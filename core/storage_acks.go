@@ -1,0 +1,76 @@
+package core
+
+import (
+	"fmt"
+
+	"github.com/tickraft/raft/raftpb"
+)
+
+// handleStorageAppendResp is the acknowledgement that entries up to
+// (m.LogTerm, m.Index) and the snapshot m.Snapshot (if any) are durable.
+// On the leader it counts toward the leader's own match: a leader commits
+// only entries a quorum, itself included or not, has persisted.
+func (r *Raft) handleStorageAppendResp(m raftpb.Message) error {
+	if m.Snapshot != nil {
+		r.raftLog.stableSnapTo(m.Snapshot.Metadata.Index)
+	}
+	if m.Index != 0 {
+		r.raftLog.stableTo(entryID{term: m.LogTerm, index: m.Index})
+	}
+	if r.state == StateLeader {
+		r.updateOwnMatch()
+	}
+	return nil
+}
+
+// updateOwnMatch raises the leader's own progress to its last durable
+// entry and commits what that makes a quorum.
+func (r *Raft) updateOwnMatch() {
+	pr := r.trk.Progress[r.id]
+	if pr == nil {
+		return
+	}
+	if pr.MaybeUpdate(r.raftLog.stableLastIndex()) {
+		r.maybeCommit()
+	}
+}
+
+// handleStorageApplyResp is the acknowledgement that committed entries up
+// to m.Index, totalling m.Commit payload bytes, are applied.
+func (r *Raft) handleStorageApplyResp(m raftpb.Message) error {
+	if m.Index > r.raftLog.committed {
+		return fmt.Errorf("%w: applied %d beyond commit %d", ErrInvalidMessage, m.Index, r.raftLog.committed)
+	}
+	if m.Index > r.raftLog.applied {
+		r.raftLog.appliedTo(m.Index, m.Commit)
+	}
+	return nil
+}
+
+// stableLastIndex is the last index known to be durable.
+func (l *raftLog) stableLastIndex() uint64 {
+	if l.unstable.snapshot != nil {
+		return 0 // the durable log is being replaced: claim nothing
+	}
+	return l.unstable.offset - 1
+}
+
+// hasUnappliedConfChanges reports whether a committed but unapplied entry
+// changes the configuration. A read error counts as yes: it is the safe
+// answer to "may I campaign?".
+func (r *Raft) hasUnappliedConfChanges() bool {
+	lo, hi := r.raftLog.applied+1, r.raftLog.committed+1
+	for lo < hi {
+		ents, err := r.raftLog.slice(lo, hi, 1<<20)
+		if err != nil || len(ents) == 0 {
+			return true
+		}
+		for i := range ents {
+			if ents[i].IsConfChange() {
+				return true
+			}
+		}
+		lo = ents[len(ents)-1].Index + 1
+	}
+	return false
+}

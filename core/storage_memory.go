@@ -1,0 +1,209 @@
+package core
+
+import (
+	"fmt"
+
+	"github.com/tickraft/raft/raftpb"
+)
+
+// MemoryStorage is a Storage kept in memory, for tests, examples and
+// applications that persist elsewhere and keep a copy here for the node to
+// read. It also offers the writes a Ready asks for: SetHardState,
+// ApplySnapshot and Append.
+//
+// MemoryStorage is not safe for concurrent use (core does not import sync):
+// an application that writes from another goroutine than the one driving
+// the node must guard every call with its own lock.
+//
+// Entries handed to Append are copied, but their Data is shared: neither
+// side may modify it afterwards.
+type MemoryStorage struct {
+	hardState raftpb.HardState
+	// snapshot is the latest snapshot. Its ConfState is also what
+	// InitialState returns.
+	snapshot raftpb.Snapshot
+	// ents holds the log from its compaction point on: ents[0] is a dummy
+	// entry with only Index and Term set, standing for the compacted prefix,
+	// and ents[i] has index ents[0].Index+i.
+	ents []raftpb.Entry
+}
+
+var _ Storage = (*MemoryStorage)(nil)
+
+// NewMemoryStorage returns an empty MemoryStorage: no entries, the empty
+// snapshot at index 0 term 0, and an empty HardState and ConfState.
+func NewMemoryStorage() *MemoryStorage {
+	return &MemoryStorage{ents: make([]raftpb.Entry, 1)}
+}
+
+// InitialState implements Storage. It returns the HardState last set and
+// the ConfState of the latest snapshot or of SetConfState, whichever came
+// last. It never fails.
+func (ms *MemoryStorage) InitialState() (raftpb.HardState, raftpb.ConfState, error) {
+	return ms.hardState, ms.snapshot.Metadata.ConfState, nil
+}
+
+// SetHardState records st, as the application must before it sends the
+// messages of the Ready that carried it. It never fails; the error is there
+// for stores that can.
+func (ms *MemoryStorage) SetHardState(st raftpb.HardState) error {
+	ms.hardState = st
+	return nil
+}
+
+// SetConfState sets the ConfState that InitialState returns, so that a new
+// cluster can boot from this storage. A later ApplySnapshot or CreateSnapshot
+// replaces it.
+func (ms *MemoryStorage) SetConfState(cs raftpb.ConfState) {
+	ms.snapshot.Metadata.ConfState = cs
+}
+
+// offset returns the index of the dummy entry: the last compacted index.
+func (ms *MemoryStorage) offset() uint64 { return ms.ents[0].Index }
+
+// lastIndex is LastIndex without the error.
+func (ms *MemoryStorage) lastIndex() uint64 { return ms.offset() + uint64(len(ms.ents)) - 1 }
+
+// Entries implements Storage. The returned slice has its capacity cut to
+// its length, so that an append by the caller cannot reach the storage's
+// array. lo > hi is an error.
+func (ms *MemoryStorage) Entries(lo, hi, maxSize uint64) ([]raftpb.Entry, error) {
+	if lo <= ms.offset() {
+		return nil, fmt.Errorf("%w: entries from %d requested, first index is %d",
+			ErrCompacted, lo, ms.offset()+1)
+	}
+	if hi > ms.lastIndex()+1 {
+		return nil, fmt.Errorf("%w: entries up to %d requested, last index is %d",
+			ErrUnavailable, hi-1, ms.lastIndex())
+	}
+	if lo > hi {
+		return nil, fmt.Errorf("invalid entry range [%d, %d)", lo, hi)
+	}
+	ents := limitSize(ms.ents[lo-ms.offset():hi-ms.offset()], maxSize)
+	return ents[:len(ents):len(ents)], nil
+}
+
+// Term implements Storage.
+func (ms *MemoryStorage) Term(i uint64) (uint64, error) {
+	if i < ms.offset() {
+		return 0, fmt.Errorf("%w: term of %d requested, compacted up to %d",
+			ErrCompacted, i, ms.offset())
+	}
+	if i > ms.lastIndex() {
+		return 0, fmt.Errorf("%w: term of %d requested, last index is %d",
+			ErrUnavailable, i, ms.lastIndex())
+	}
+	return ms.ents[i-ms.offset()].Term, nil
+}
+
+// LastIndex implements Storage. It never fails.
+func (ms *MemoryStorage) LastIndex() (uint64, error) { return ms.lastIndex(), nil }
+
+// FirstIndex implements Storage. It never fails.
+func (ms *MemoryStorage) FirstIndex() (uint64, error) { return ms.offset() + 1, nil }
+
+// Snapshot implements Storage. It never fails.
+func (ms *MemoryStorage) Snapshot() (raftpb.Snapshot, error) { return ms.snapshot, nil }
+
+// ApplySnapshot replaces the whole content of the storage with snap: the
+// log becomes empty after snap's index and the ConfState becomes snap's.
+// The HardState is left alone. A snapshot not newer than the one held (its
+// index at or below the held index) is refused with an error wrapping
+// ErrSnapOutOfDate.
+func (ms *MemoryStorage) ApplySnapshot(snap raftpb.Snapshot) error {
+	if held := ms.snapshot.Metadata.Index; snap.Metadata.Index <= held {
+		return fmt.Errorf("%w: snapshot at %d offered, holding one at %d",
+			ErrSnapOutOfDate, snap.Metadata.Index, held)
+	}
+	ms.snapshot = snap
+	ms.ents = []raftpb.Entry{{Term: snap.Metadata.Term, Index: snap.Metadata.Index}}
+	return nil
+}
+
+// CreateSnapshot records a snapshot of the application's state at index i,
+// with data as its content, and returns it. If cs is not nil it becomes the
+// snapshot's ConfState; otherwise the ConfState held is kept. The log is not
+// compacted: call Compact for that. i at or below the held snapshot's index
+// is refused with an error wrapping ErrSnapOutOfDate, and i beyond the last
+// index with one wrapping ErrUnavailable.
+func (ms *MemoryStorage) CreateSnapshot(i uint64, cs *raftpb.ConfState, data []byte) (raftpb.Snapshot, error) {
+	if held := ms.snapshot.Metadata.Index; i <= held {
+		return raftpb.Snapshot{}, fmt.Errorf("%w: snapshot at %d asked for, holding one at %d",
+			ErrSnapOutOfDate, i, held)
+	}
+	term, err := ms.Term(i)
+	if err != nil {
+		return raftpb.Snapshot{}, fmt.Errorf("cannot snapshot at %d: %w", i, err)
+	}
+	ms.snapshot.Metadata.Index = i
+	ms.snapshot.Metadata.Term = term
+	if cs != nil {
+		ms.snapshot.Metadata.ConfState = *cs
+	}
+	ms.snapshot.Data = data
+	return ms.snapshot, nil
+}
+
+// Compact discards the entries up to and including compactIndex, keeping
+// only the term of the last one. The application compacts only what it has
+// applied and covered by a snapshot. compactIndex at or below the current
+// compaction point is refused with an error wrapping ErrCompacted, and one
+// beyond the last index with an error wrapping ErrUnavailable.
+func (ms *MemoryStorage) Compact(compactIndex uint64) error {
+	if compactIndex <= ms.offset() {
+		return fmt.Errorf("%w: compaction at %d asked for, already compacted up to %d",
+			ErrCompacted, compactIndex, ms.offset())
+	}
+	if compactIndex > ms.lastIndex() {
+		return fmt.Errorf("%w: compaction at %d asked for, last index is %d",
+			ErrUnavailable, compactIndex, ms.lastIndex())
+	}
+	// A fresh array lets the compacted entries be collected.
+	keep := ms.ents[compactIndex-ms.offset():]
+	ents := make([]raftpb.Entry, 1, len(keep))
+	ents[0] = raftpb.Entry{Term: keep[0].Term, Index: keep[0].Index}
+	ms.ents = append(ents, keep[1:]...)
+	return nil
+}
+
+// Append writes entries to the log. Entries at or below the compaction
+// point are skipped; an entry at an index the log already holds replaces
+// it together with everything after it. The entries are copied, so the
+// caller may reuse its slice (but not the entries' Data). It returns an
+// error wrapping ErrMalformedEntries, leaving the storage unchanged, if the
+// entries are not contiguous (checkEntriesContiguous), would leave a gap
+// after the last index, or start with a term below the term they follow.
+func (ms *MemoryStorage) Append(entries []raftpb.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	if err := checkEntriesContiguous(idOf(&entries[0]), entries[1:]); err != nil {
+		return err
+	}
+	first := ms.offset() + 1
+	if last := entries[len(entries)-1].Index; last < first {
+		return nil // all compacted
+	}
+	if entries[0].Index < first {
+		entries = entries[first-entries[0].Index:]
+	}
+	at := entries[0].Index - ms.offset()
+	if at > uint64(len(ms.ents)) {
+		return fmt.Errorf("%w: entries from %d leave a gap after the last index %d",
+			ErrMalformedEntries, entries[0].Index, ms.lastIndex())
+	}
+	if prev := ms.ents[at-1]; prev.Term > entries[0].Term {
+		return fmt.Errorf("%w: entry at %d has term %d below the term %d before it",
+			ErrMalformedEntries, entries[0].Index, entries[0].Term, prev.Term)
+	}
+	if at == uint64(len(ms.ents)) {
+		ms.ents = append(ms.ents, entries...)
+		return nil
+	}
+	// Truncation: a fresh array, because slices returned by Entries may
+	// still be read and must not see the overwrite.
+	ents := make([]raftpb.Entry, 0, at+uint64(len(entries)))
+	ents = append(ents, ms.ents[:at]...)
+	ms.ents = append(ents, entries...)
+	return nil
+}

@@ -1,0 +1,270 @@
+package core
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tickraft/raft/raftpb"
+)
+
+// newStorage returns a MemoryStorage compacted up to the first entry of
+// es (which stands for the snapshot) and holding the rest.
+func newStorage(es []raftpb.Entry) *MemoryStorage {
+	ms := NewMemoryStorage()
+	ms.ents = append([]raftpb.Entry(nil), es...)
+	ms.ents[0].Data = nil
+	return ms
+}
+
+// errAny is the want of wantErr for "some error, of no sentinel".
+var errAny = errors.New("any error")
+
+// wantErr reports a mismatch between err and the sentinel want (nil: no
+// error expected; errAny: any error).
+func wantErr(t *testing.T, what string, err, want error) {
+	t.Helper()
+	if want == errAny {
+		if err == nil {
+			t.Errorf("%s: no error, want one", what)
+		}
+		return
+	}
+	if want == nil && err != nil || want != nil && !errors.Is(err, want) {
+		t.Errorf("%s: error %v, want %v", what, err, want)
+	}
+}
+
+func TestNewMemoryStorageHoldsOnlyTheDummyAtZero(t *testing.T) {
+	ms := NewMemoryStorage()
+	first, _ := ms.FirstIndex()
+	last, _ := ms.LastIndex()
+	term, err := ms.Term(0)
+	if first != 1 || last != 0 || term != 0 || err != nil {
+		t.Errorf("first %d last %d term(0) %d err %v, want 1 0 0 nil", first, last, term, err)
+	}
+	if es, err := ms.Entries(1, 1, noLimit); len(es) != 0 || err != nil {
+		t.Errorf("Entries(1, 1) = %v, %v; want nothing", es, err)
+	}
+	snap, _ := ms.Snapshot()
+	if !snap.IsEmpty() {
+		t.Errorf("snapshot %+v, want empty", snap)
+	}
+}
+
+func TestMemoryStorageTermIsValidFromCompactionPointToLastIndex(t *testing.T) {
+	ms := newStorage(ents(3, 3, 4, 5))
+	for _, tt := range []struct {
+		i    uint64
+		want uint64
+		err  error
+	}{
+		{2, 0, ErrCompacted},
+		{3, 3, nil},
+		{4, 4, nil},
+		{5, 5, nil},
+		{6, 0, ErrUnavailable},
+	} {
+		got, err := ms.Term(tt.i)
+		wantErr(t, "Term", err, tt.err)
+		if got != tt.want {
+			t.Errorf("Term(%d) = %d, want %d", tt.i, got, tt.want)
+		}
+	}
+}
+
+func TestMemoryStorageEntriesHonoursRangeAndPayloadLimit(t *testing.T) {
+	ms := newStorage(sized(ents(3, 3, 4, 5, 6), 0, 10, 10, 10))
+	for _, tt := range []struct {
+		lo, hi, maxSize uint64
+		want            []uint64 // indexes
+		err             error
+	}{
+		{2, 6, noLimit, nil, ErrCompacted},
+		{3, 6, noLimit, nil, ErrCompacted}, // the dummy is not an entry
+		{4, 5, noLimit, []uint64{4}, nil},
+		{4, 7, noLimit, []uint64{4, 5, 6}, nil},
+		{4, 8, noLimit, nil, ErrUnavailable},
+		{5, 5, noLimit, nil, nil},
+		{6, 5, noLimit, nil, errAny},
+		{4, 7, 0, []uint64{4}, nil},
+		{4, 7, 9, []uint64{4}, nil},
+		{4, 7, 20, []uint64{4, 5}, nil},
+		{4, 7, 29, []uint64{4, 5}, nil},
+		{4, 7, 30, []uint64{4, 5, 6}, nil},
+	} {
+		got, err := ms.Entries(tt.lo, tt.hi, tt.maxSize)
+		wantErr(t, "Entries", err, tt.err)
+		if diff := cmp.Diff(tt.want, indexes(got)); diff != "" {
+			t.Errorf("Entries(%d, %d, %d) (-want +got):\n%s", tt.lo, tt.hi, tt.maxSize, diff)
+		}
+	}
+}
+
+// indexes returns the indexes of es, nil for none.
+func indexes(es []raftpb.Entry) []uint64 {
+	var out []uint64
+	for _, e := range es {
+		out = append(out, e.Index)
+	}
+	return out
+}
+
+func TestMemoryStorageEntriesResultCannotReachStorage(t *testing.T) {
+	ms := newStorage(ents(0, 0, 1, 1, 1))
+	got, _ := ms.Entries(1, 2, noLimit)
+	_ = append(got, raftpb.Entry{Index: 99, Term: 99})
+	if term, _ := ms.Term(2); term != 1 {
+		t.Errorf("appending to a returned slice changed entry 2 to term %d", term)
+	}
+}
+
+func TestMemoryStorageCompactKeepsTermOfCompactionPoint(t *testing.T) {
+	for _, tt := range []struct {
+		at        uint64
+		err       error
+		wantFirst uint64
+		wantTerm  uint64 // at FirstIndex-1
+	}{
+		{2, ErrCompacted, 4, 3},
+		{3, ErrCompacted, 4, 3},
+		{4, nil, 5, 4},
+		{6, nil, 7, 6},
+		{7, ErrUnavailable, 4, 3},
+	} {
+		ms := newStorage(ents(3, 3, 4, 5, 6))
+		wantErr(t, "Compact", ms.Compact(tt.at), tt.err)
+		first, _ := ms.FirstIndex()
+		last, _ := ms.LastIndex()
+		term, err := ms.Term(first - 1)
+		if first != tt.wantFirst || last != 6 || term != tt.wantTerm || err != nil {
+			t.Errorf("Compact(%d): first %d last %d term %d (%v), want %d 6 %d",
+				tt.at, first, last, term, err, tt.wantFirst, tt.wantTerm)
+		}
+		if tt.err == nil && (len(ms.ents[0].Data) != 0 || cap(ms.ents) != len(ms.ents)) {
+			t.Errorf("Compact(%d): dummy carries data or the array was not reallocated", tt.at)
+		}
+	}
+}
+
+func TestMemoryStorageCreateSnapshotNeedsIndexWithinLogAndNewer(t *testing.T) {
+	cs := &raftpb.ConfState{Voters: []uint64{1, 2, 3}}
+	for _, tt := range []struct {
+		i    uint64
+		cs   *raftpb.ConfState
+		err  error
+		want raftpb.Snapshot
+	}{
+		{4, cs, nil, raftpb.Snapshot{Data: []byte("d"), Metadata: raftpb.SnapshotMetadata{ConfState: *cs, Index: 4, Term: 4}}},
+		{5, nil, nil, raftpb.Snapshot{Data: []byte("d"), Metadata: raftpb.SnapshotMetadata{
+			ConfState: raftpb.ConfState{Voters: []uint64{7}}, Index: 5, Term: 5}}},
+		{6, cs, ErrUnavailable, raftpb.Snapshot{}},
+		{2, cs, ErrSnapOutOfDate, raftpb.Snapshot{}},
+	} {
+		ms := newStorage(ents(3, 3, 4, 5))
+		ms.SetConfState(raftpb.ConfState{Voters: []uint64{7}})
+		ms.snapshot.Metadata.Index, ms.snapshot.Metadata.Term = 3, 3
+		got, err := ms.CreateSnapshot(tt.i, tt.cs, []byte("d"))
+		wantErr(t, "CreateSnapshot", err, tt.err)
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("CreateSnapshot(%d) (-want +got):\n%s", tt.i, diff)
+		}
+		if held, _ := ms.Snapshot(); err == nil && !cmp.Equal(held, tt.want) {
+			t.Errorf("CreateSnapshot(%d): held %+v, want %+v", tt.i, held, tt.want)
+		}
+		if _, st, _ := ms.InitialState(); err == nil && !cmp.Equal(st, tt.want.Metadata.ConfState) {
+			t.Errorf("CreateSnapshot(%d): InitialState conf %+v, want the snapshot's", tt.i, st)
+		}
+	}
+}
+
+func TestMemoryStorageApplySnapshotReplacesLogAndRefusesOlder(t *testing.T) {
+	cs := raftpb.ConfState{Voters: []uint64{1, 2}}
+	snap := func(i, t uint64) raftpb.Snapshot {
+		return raftpb.Snapshot{Data: []byte("s"), Metadata: raftpb.SnapshotMetadata{ConfState: cs, Index: i, Term: t}}
+	}
+	ms := NewMemoryStorage()
+	if err := ms.Append(ents(1, 1, 1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "ApplySnapshot(5)", ms.ApplySnapshot(snap(5, 3)), nil)
+	first, _ := ms.FirstIndex()
+	last, _ := ms.LastIndex()
+	term, _ := ms.Term(5)
+	_, gotCS, _ := ms.InitialState()
+	if first != 6 || last != 5 || term != 3 || !cmp.Equal(gotCS, cs) {
+		t.Errorf("after ApplySnapshot: first %d last %d term %d conf %+v, want 6 5 3 %+v", first, last, term, gotCS, cs)
+	}
+	wantErr(t, "ApplySnapshot(4)", ms.ApplySnapshot(snap(4, 3)), ErrSnapOutOfDate)
+	wantErr(t, "ApplySnapshot(5) again", ms.ApplySnapshot(snap(5, 3)), ErrSnapOutOfDate)
+	if held, _ := ms.Snapshot(); !cmp.Equal(held, snap(5, 3)) {
+		t.Errorf("a refused snapshot changed the held one to %+v", held)
+	}
+}
+
+func TestMemoryStorageInitialStateReturnsWhatWasSet(t *testing.T) {
+	ms := NewMemoryStorage()
+	hs := raftpb.HardState{Term: 2, Vote: 1, Commit: 3}
+	cs := raftpb.ConfState{Voters: []uint64{1, 2, 3}, Learners: []uint64{4}}
+	if err := ms.SetHardState(hs); err != nil {
+		t.Fatal(err)
+	}
+	ms.SetConfState(cs)
+	gotHS, gotCS, err := ms.InitialState()
+	if err != nil || gotHS != hs || !cmp.Equal(gotCS, cs) {
+		t.Errorf("InitialState = %+v %+v %v, want %+v %+v", gotHS, gotCS, err, hs, cs)
+	}
+}
+
+func TestMemoryStorageAppendTruncatesConflictsAndSkipsCompacted(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		append []raftpb.Entry
+		want   []raftpb.Entry // from the dummy on
+		err    error
+	}{
+		{"nothing", nil, ents(3, 3, 4, 5), nil},
+		{"same entries", ents(3, 3, 4, 5), ents(3, 3, 4, 5), nil},
+		{"right after", ents(6, 5), ents(3, 3, 4, 5, 5), nil},
+		{"overlap and extend", ents(5, 5, 5), ents(3, 3, 4, 5, 5), nil},
+		{"conflict truncates suffix", ents(4, 6, 6), ents(3, 3, 6, 6), nil},
+		{"conflict at last", ents(5, 6), ents(3, 3, 4, 6), nil},
+		{"compacted part skipped", ents(2, 3, 3, 6, 6, 6), ents(3, 3, 6, 6, 6), nil},
+		{"all compacted ignored", ents(1, 1, 2, 3), ents(3, 3, 4, 5), nil},
+		{"gap refused", ents(7, 5), ents(3, 3, 4, 5), ErrMalformedEntries},
+		{"not contiguous refused", append(ents(5, 5), ents(7, 5)...), ents(3, 3, 4, 5), ErrMalformedEntries},
+		{"falling term refused", ents(6, 4), ents(3, 3, 4, 5), ErrMalformedEntries},
+	} {
+		ms := newStorage(ents(3, 3, 4, 5))
+		wantErr(t, tt.name, ms.Append(tt.append), tt.err)
+		if diff := cmp.Diff(tt.want, ms.ents); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
+func TestMemoryStorageAppendCopiesTheCallersSlice(t *testing.T) {
+	ms := NewMemoryStorage()
+	batch := ents(1, 1, 1)
+	if err := ms.Append(batch); err != nil {
+		t.Fatal(err)
+	}
+	batch[0].Term, batch[1].Term = 9, 9
+	if got, _ := ms.Entries(1, 3, noLimit); !cmp.Equal(got, ents(1, 1, 1)) {
+		t.Errorf("reusing the caller's slice changed storage to %v", got)
+	}
+}
+
+func TestMemoryStorageTruncationLeavesEarlierEntriesResultsIntact(t *testing.T) {
+	ms := NewMemoryStorage()
+	if err := ms.Append(ents(1, 1, 1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	read, _ := ms.Entries(1, 4, noLimit)
+	if err := ms.Append(ents(2, 2, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if !cmp.Equal(read, ents(1, 1, 1, 1)) {
+		t.Errorf("a truncating Append changed a slice read before it: %v", read)
+	}
+}

@@ -1,0 +1,97 @@
+package core
+
+import (
+	"fmt"
+
+	"github.com/tickraft/raft/raftpb"
+)
+
+// validatePeerMessage refuses what no correct peer sends: local-only
+// types, messages for someone else, and impossible indexes or terms. It
+// changes nothing, so a refused message leaves the node untouched.
+func (r *Raft) validatePeerMessage(m raftpb.Message) error {
+	switch {
+	case raftpb.IsLocalMsg(m.Type):
+		return fmt.Errorf("%w: %s", ErrStepLocalMsg, m.Type)
+	case !isPeerMessageType(m.Type):
+		return fmt.Errorf("%w: %s", ErrUnknownMessageType, m.Type)
+	case m.To != r.id:
+		return fmt.Errorf("%w: to %d, this node is %d", ErrWrongRecipient, m.To, r.id)
+	case m.From == None || m.From == r.id:
+		return fmt.Errorf("%w: %s from %d", ErrInvalidMessage, m.Type, m.From)
+	case m.Term == 0 && m.Type != raftpb.MsgProp && m.Type != raftpb.MsgReadIndex:
+		return fmt.Errorf("%w: %s without a term", ErrInvalidMessage, m.Type)
+	}
+	return r.validateByType(m)
+}
+
+// isPeerMessageType reports whether t is a type a peer may send.
+func isPeerMessageType(t raftpb.MessageType) bool {
+	switch t {
+	case raftpb.MsgProp, raftpb.MsgApp, raftpb.MsgAppResp, raftpb.MsgVote,
+		raftpb.MsgVoteResp, raftpb.MsgSnap, raftpb.MsgHeartbeat,
+		raftpb.MsgHeartbeatResp, raftpb.MsgTransferLeader, raftpb.MsgTimeoutNow,
+		raftpb.MsgReadIndex, raftpb.MsgReadIndexResp, raftpb.MsgPreVote,
+		raftpb.MsgPreVoteResp:
+		return true
+	}
+	return false
+}
+
+func (r *Raft) validateByType(m raftpb.Message) error {
+	switch m.Type {
+	case raftpb.MsgProp:
+		if len(m.Entries) == 0 {
+			return fmt.Errorf("%w: empty proposal", ErrInvalidMessage)
+		}
+	case raftpb.MsgApp:
+		return r.validateAppend(m)
+	case raftpb.MsgAppResp:
+		return r.validateAppendResponse(m)
+	case raftpb.MsgHeartbeat:
+		if m.Term >= r.term && m.Commit > r.raftLog.lastIndex() {
+			return fmt.Errorf("%w: heartbeat commit %d beyond last index %d", ErrInvalidMessage, m.Commit, r.raftLog.lastIndex())
+		}
+	case raftpb.MsgVote, raftpb.MsgPreVote:
+		if m.LogTerm > m.Term {
+			return fmt.Errorf("%w: candidate's last term %d beyond its term %d", ErrInvalidMessage, m.LogTerm, m.Term)
+		}
+	case raftpb.MsgSnap:
+		return validateSnapshot(r.trk, m)
+	}
+	return nil
+}
+
+// validateAppend checks that an append's entries follow its previous entry
+// without gaps, with terms that never go backwards nor past the leader's.
+func (r *Raft) validateAppend(m raftpb.Message) error {
+	if m.LogTerm > m.Term {
+		return fmt.Errorf("%w: append after %d/%d from term %d", ErrInvalidMessage, m.LogTerm, m.Index, m.Term)
+	}
+	if m.Index == 0 && m.LogTerm != 0 {
+		return fmt.Errorf("%w: append after index 0 with term %d", ErrInvalidMessage, m.LogTerm)
+	}
+	if len(m.Entries) > 0 && m.Entries[len(m.Entries)-1].Term > m.Term {
+		return fmt.Errorf("%w: entry term %d beyond message term %d", ErrInvalidMessage, m.Entries[len(m.Entries)-1].Term, m.Term)
+	}
+	if err := checkEntriesContiguous(entryID{term: m.LogTerm, index: m.Index}, m.Entries); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
+	}
+	return nil
+}
+
+// validateAppendResponse refuses an acknowledgement of entries the leader
+// never had: counting it could commit entries that do not exist.
+func (r *Raft) validateAppendResponse(m raftpb.Message) error {
+	if r.state != StateLeader || m.Term != r.term {
+		return nil
+	}
+	last := r.raftLog.lastIndex()
+	switch {
+	case m.Index > last:
+		return fmt.Errorf("%w: acknowledgement of index %d beyond last index %d", ErrInvalidMessage, m.Index, last)
+	case m.Reject && m.RejectHint > m.Index:
+		return fmt.Errorf("%w: rejection hint %d beyond rejected index %d", ErrInvalidMessage, m.RejectHint, m.Index)
+	}
+	return nil
+}

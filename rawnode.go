@@ -1,0 +1,95 @@
+package raft
+
+import (
+	"github.com/tickraft/raft/core"
+	"github.com/tickraft/raft/raftpb"
+)
+
+// RawNode is one member of a Raft group, driven entirely by its caller: it
+// takes ticks, messages and proposals and hands back Ready batches. It does
+// no I/O, starts no goroutines and reads no clock. It is not safe for
+// concurrent use: one goroutine owns it.
+type RawNode struct {
+	r *core.Raft
+}
+
+// NewRawNode returns a node for c. A new cluster's nodes boot from Storage
+// that holds the initial ConfState (MemoryStorage.SetConfState); a
+// restarting node recovers its term, vote, log and configuration from
+// Storage. The error is a *ConfigError for a wrong Config, or the
+// Storage's error.
+func NewRawNode(c *Config) (*RawNode, error) {
+	r, err := core.NewRaft(c)
+	if err != nil {
+		return nil, err
+	}
+	return &RawNode{r: r}, nil
+}
+
+// Tick advances the node's logical clock by one tick. Election and
+// heartbeat timeouts are counted in ticks.
+func (rn *RawNode) Tick() { rn.r.Tick() }
+
+// Campaign makes the node start an election now (with a pre-vote first
+// unless Config.DisablePreVote). Learners and non-members get an error.
+func (rn *RawNode) Campaign() error { return rn.r.Campaign() }
+
+// Propose proposes data for the log. On the leader it returns the index
+// and term the entry was given, so the application can recognise it when it
+// commits (or learn that it was overwritten: a committed entry at that index
+// with another term). On a follower the proposal is forwarded to the leader
+// and index and term are zero. A refused proposal returns an error wrapping
+// ErrProposalDropped that says why. data is retained: do not modify it.
+func (rn *RawNode) Propose(data []byte) (index, term uint64, err error) {
+	return rn.r.Propose(data)
+}
+
+// ProposeConfChange proposes a membership change, in either form. See
+// core.Raft.ProposeConfChange for when it is refused.
+func (rn *RawNode) ProposeConfChange(cc raftpb.ConfChangeI) (index, term uint64, err error) {
+	return rn.r.ProposeConfChange(cc)
+}
+
+// ApplyConfChange applies a committed membership change, when the
+// application applies the entry that carries it, and returns the new
+// configuration.
+func (rn *RawNode) ApplyConfChange(cc raftpb.ConfChangeI) (raftpb.ConfState, error) {
+	return rn.r.ApplyConfChange(cc)
+}
+
+// Step hands the node a message received from a peer. A message no
+// correct peer could send is refused with a typed error and changes
+// nothing.
+func (rn *RawNode) Step(m raftpb.Message) error { return rn.r.Step(m) }
+
+// HasReady reports whether Ready would return any work.
+func (rn *RawNode) HasReady() bool { return rn.r.HasReady() }
+
+// Ready returns the work accumulated since the last Ready. The application
+// persists, sends and applies it in the order documented on Ready, then
+// calls Advance.
+func (rn *RawNode) Ready() Ready { return rn.r.Ready() }
+
+// Advance acknowledges that the work of every Ready handed out since the
+// last Advance is done: its entries, hard state and snapshot are durable,
+// its messages sent and its committed entries applied.
+func (rn *RawNode) Advance() { rn.r.Advance() }
+
+// Status returns a copy of the node's state, with each peer's progress on
+// the leader. It allocates; BasicStatus does not.
+func (rn *RawNode) Status() Status { return rn.r.Status() }
+
+// BasicStatus returns the node's ID, hard state, soft state and applied
+// index without allocating.
+func (rn *RawNode) BasicStatus() BasicStatus { return rn.r.BasicStatus() }
+
+// ReportUnreachable tells the leader that a message to id could not be
+// delivered.
+func (rn *RawNode) ReportUnreachable(id uint64) { rn.r.ReportUnreachable(id) }
+
+// ReportSnapshot tells the leader how sending a snapshot to id ended.
+func (rn *RawNode) ReportSnapshot(id uint64, failed bool) { rn.r.ReportSnapshot(id, failed) }
+
+// ForgetLeader makes a follower forget its leader, so that it can grant a
+// vote at once.
+func (rn *RawNode) ForgetLeader() error { return rn.r.ForgetLeader() }

@@ -1,0 +1,270 @@
+package tracker
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tickraft/raft/raftpb"
+)
+
+// Config is a membership configuration: who votes, who only learns, and
+// what happens when joint consensus is left. Learners and LearnersNext are
+// sorted in ascending order without duplicates.
+type Config struct {
+	// Voters are the incoming and, in joint consensus, outgoing voters.
+	Voters JointConfig
+	// AutoLeave reports whether the leader leaves the joint configuration
+	// on its own once it is committed. It is false when not joint.
+	AutoLeave bool
+	// Learners receive the log without voting. They are never voters of
+	// either half.
+	Learners []uint64
+	// LearnersNext are outgoing voters that were made learners by the
+	// change that entered joint consensus. They stay voters of the
+	// outgoing half, so the outgoing quorum keeps its meaning, and join
+	// Learners when the joint configuration is left.
+	LearnersNext []uint64
+}
+
+// String returns a one-line form of c such as
+// "voters=(1 2 3)&&(1 2) learners=(4) learners_next=(3) autoleave",
+// leaving out empty sets and a false AutoLeave.
+func (c Config) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "voters=%v", c.Voters)
+	if len(c.Learners) > 0 {
+		fmt.Fprintf(&b, " learners=%v", MajorityConfig(c.Learners))
+	}
+	if len(c.LearnersNext) > 0 {
+		fmt.Fprintf(&b, " learners_next=%v", MajorityConfig(c.LearnersNext))
+	}
+	if c.AutoLeave {
+		b.WriteString(" autoleave")
+	}
+	return b.String()
+}
+
+// Clone returns a deep copy of c.
+func (c Config) Clone() Config {
+	return Config{
+		Voters:       JointConfig{slices.Clone(c.Voters[0]), slices.Clone(c.Voters[1])},
+		AutoLeave:    c.AutoLeave,
+		Learners:     slices.Clone(c.Learners),
+		LearnersNext: slices.Clone(c.LearnersNext),
+	}
+}
+
+// ProgressTracker is the leader's view of the group: the configuration, a
+// Progress for every member, and the votes of the current election.
+type ProgressTracker struct {
+	Config
+	// Progress holds a Progress for every voter and learner, and for no
+	// other node.
+	Progress ProgressMap
+	// Votes holds the first vote received from each node in the current
+	// election.
+	Votes map[uint64]bool
+	// MaxInflight bounds the appends in flight to one follower; the
+	// confchange package gives new members windows of this size.
+	MaxInflight int
+	// MaxInflightBytes bounds their payload bytes; 0 means no bound.
+	MaxInflightBytes uint64
+}
+
+// MakeProgressTracker returns a tracker with an empty configuration and the
+// given bounds for the windows of its future members.
+func MakeProgressTracker(maxInflight int, maxInflightBytes uint64) ProgressTracker {
+	return ProgressTracker{
+		Progress:         ProgressMap{},
+		Votes:            map[uint64]bool{},
+		MaxInflight:      maxInflight,
+		MaxInflightBytes: maxInflightBytes,
+	}
+}
+
+// ConfState returns the configuration in its persisted form. Every slice is
+// new, sorted, and nil when empty.
+func (p *ProgressTracker) ConfState() raftpb.ConfState {
+	return raftpb.ConfState{
+		Voters:         nilIfEmpty(p.Voters[0]),
+		VotersOutgoing: nilIfEmpty(p.Voters[1]),
+		Learners:       nilIfEmpty(p.Learners),
+		LearnersNext:   nilIfEmpty(p.LearnersNext),
+		AutoLeave:      p.AutoLeave,
+	}
+}
+
+// nilIfEmpty returns a copy of ids, or nil if it is empty.
+func nilIfEmpty(ids []uint64) []uint64 {
+	if len(ids) == 0 {
+		return nil
+	}
+	return slices.Clone(ids)
+}
+
+// IsSingleton reports whether the group has exactly one voter and is not
+// joint: that voter alone is a quorum.
+func (p *ProgressTracker) IsSingleton() bool {
+	return len(p.Voters[0]) == 1 && !p.Voters.IsJoint()
+}
+
+// Committed returns the largest index a quorum of the voters has
+// acknowledged, following [JointConfig.CommittedIndex] (math.MaxUint64 if
+// there are no voters).
+func (p *ProgressTracker) Committed() uint64 {
+	return p.Voters.CommittedIndex(p.Progress)
+}
+
+// Visit calls f for every node with a Progress, voters and learners alike,
+// in ascending ID order. It does not allocate for up to seven nodes. f must
+// not add or remove nodes.
+func (p *ProgressTracker) Visit(f func(id uint64, pr *Progress)) {
+	var stack [stackVoters]uint64
+	ids := stack[:0]
+	for id := range p.Progress {
+		ids = append(ids, id)
+	}
+	sortSmall(ids)
+	for _, id := range ids {
+		f(id, p.Progress[id])
+	}
+}
+
+// QuorumActive reports whether the voters marked RecentActive form a
+// quorum of the configuration. The leader is expected to mark itself
+// active; a voter without a Progress counts as inactive.
+func (p *ProgressTracker) QuorumActive() bool {
+	active := func(id uint64) (bool, bool) {
+		pr, ok := p.Progress[id]
+		return ok && pr.RecentActive, true
+	}
+	return joinResults(p.Voters[0].voteResult(active), p.Voters[1].voteResult(active)) == VoteWon
+}
+
+// VoterNodes returns the voters of both halves, sorted, in a new slice.
+func (p *ProgressTracker) VoterNodes() []uint64 { return p.Voters.IDs() }
+
+// LearnerNodes returns the learners, sorted, in a new slice (nil when
+// there are none). Nodes of LearnersNext are still voters and not included.
+func (p *ProgressTracker) LearnerNodes() []uint64 { return nilIfEmpty(p.Learners) }
+
+// ResetVotes forgets the votes of the previous election.
+func (p *ProgressTracker) ResetVotes() {
+	if p.Votes == nil {
+		p.Votes = map[uint64]bool{}
+		return
+	}
+	clear(p.Votes)
+}
+
+// RecordVote records that node id granted (v true) or rejected its vote.
+// Only the first vote of a node in an election counts; a later one, which
+// could only be a duplicate or a confused peer, is ignored.
+func (p *ProgressTracker) RecordVote(id uint64, v bool) {
+	if p.Votes == nil {
+		p.Votes = map[uint64]bool{}
+	}
+	if _, ok := p.Votes[id]; !ok {
+		p.Votes[id] = v
+	}
+}
+
+// TallyVotes returns how many voters of the configuration (each counted
+// once, whichever half it is in) granted and rejected their vote, and the
+// outcome of the election. Votes of non-voters are ignored.
+func (p *ProgressTracker) TallyVotes() (granted, rejected int, result VoteResult) {
+	count := func(id uint64) {
+		if v, ok := p.Votes[id]; ok && v {
+			granted++
+		} else if ok {
+			rejected++
+		}
+	}
+	for _, id := range p.Voters[0] {
+		count(id)
+	}
+	for _, id := range p.Voters[1] {
+		if !p.Voters[0].Contains(id) {
+			count(id)
+		}
+	}
+	return granted, rejected, p.Voters.VoteResult(p.Votes)
+}
+
+// CheckInvariants returns an error describing the first broken invariant of
+// the tracker, or nil: each set sorted without duplicates; learners
+// disjoint from the voters of both halves; LearnersNext within the outgoing
+// voters, outside the incoming ones and disjoint from Learners; AutoLeave
+// only when joint; a Progress for every member and for nothing else, each
+// valid, with IsLearner set exactly for the nodes of Learners.
+func (p *ProgressTracker) CheckInvariants() error {
+	if err := p.Config.check(); err != nil {
+		return err
+	}
+	if err := p.checkMembers(); err != nil {
+		return err
+	}
+	return p.checkProgress()
+}
+
+// check checks the configuration on its own.
+func (c Config) check() error {
+	for _, s := range []MajorityConfig{c.Voters[0], c.Voters[1], c.Learners, c.LearnersNext} {
+		if err := s.check(); err != nil {
+			return fmt.Errorf("tracker: %w", err)
+		}
+	}
+	for _, id := range c.Learners {
+		if c.Voters.Contains(id) {
+			return fmt.Errorf("tracker: node %d is both voter and learner", id)
+		}
+	}
+	for _, id := range c.LearnersNext {
+		switch {
+		case !c.Voters[1].Contains(id):
+			return fmt.Errorf("tracker: learner-next %d is not an outgoing voter", id)
+		case c.Voters[0].Contains(id):
+			return fmt.Errorf("tracker: learner-next %d is an incoming voter", id)
+		case slices.Contains(c.Learners, id):
+			return fmt.Errorf("tracker: learner-next %d is also a learner", id)
+		}
+	}
+	if c.AutoLeave && !c.Voters.IsJoint() {
+		return errors.New("tracker: autoleave set outside joint consensus")
+	}
+	return nil
+}
+
+// checkMembers checks that the members and the Progress map agree.
+func (p *ProgressTracker) checkMembers() error {
+	for _, id := range append(p.Voters.IDs(), p.Learners...) {
+		if _, ok := p.Progress[id]; !ok {
+			return fmt.Errorf("tracker: member %d has no progress", id)
+		}
+	}
+	if n := len(p.Voters.IDs()) + len(p.Learners); n != len(p.Progress) {
+		return fmt.Errorf("tracker: %d members but %d progress entries:\n%v", n, len(p.Progress), p.Progress)
+	}
+	return nil
+}
+
+// checkProgress checks every Progress and its IsLearner flag, in ID order.
+func (p *ProgressTracker) checkProgress() error {
+	var err error
+	p.Visit(func(id uint64, pr *Progress) {
+		switch {
+		case err != nil:
+		case pr == nil:
+			err = fmt.Errorf("tracker: progress of %d is nil", id)
+		case pr.IsLearner != slices.Contains(p.Learners, id):
+			err = fmt.Errorf("tracker: progress of %d has IsLearner=%v", id, pr.IsLearner)
+		default:
+			if e := pr.CheckInvariants(); e != nil {
+				err = fmt.Errorf("tracker: node %d: %w", id, e)
+			}
+		}
+	})
+	return err
+}

@@ -1,0 +1,278 @@
+package tracker_test
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tracker"
+)
+
+// jointWithLearners is a joint configuration that uses every field: 3 is
+// being demoted (a learner once the joint config is left), 4 is added.
+var jointWithLearners = tracker.Config{
+	Voters:       tracker.JointConfig{{1, 2, 4}, {1, 2, 3}},
+	AutoLeave:    true,
+	Learners:     []uint64{5},
+	LearnersNext: []uint64{3},
+}
+
+// newTracker returns a valid tracker for cfg: every member has a probing
+// Progress whose Match is ten times its ID.
+func newTracker(cfg tracker.Config) *tracker.ProgressTracker {
+	p := tracker.MakeProgressTracker(4, 0)
+	p.Config = cfg.Clone()
+	for _, id := range append(cfg.Voters.IDs(), cfg.Learners...) {
+		pr := progress(tracker.StateProbe, 10*id, 10*id+1)
+		for _, l := range cfg.Learners {
+			pr.IsLearner = pr.IsLearner || l == id
+		}
+		p.Progress[id] = pr
+	}
+	return &p
+}
+
+func TestConfigStringShowsOnlyWhatIsSet(t *testing.T) {
+	if got, want := jointWithLearners.String(), "voters=(1 2 4)&&(1 2 3) learners=(5) learners_next=(3) autoleave"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	simple := tracker.Config{Voters: tracker.JointConfig{{1, 2, 3}}}
+	if got, want := simple.String(), "voters=(1 2 3)"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestConfigCloneSharesNoMemory(t *testing.T) {
+	c := jointWithLearners.Clone()
+	if diff := cmp.Diff(jointWithLearners, c); diff != "" {
+		t.Fatalf("clone differs (-orig +clone):\n%s", diff)
+	}
+	c.Voters[0][0], c.Voters[1][0], c.Learners[0], c.LearnersNext[0] = 99, 99, 99, 99
+	if jointWithLearners.Voters[0][0] != 1 || jointWithLearners.Voters[1][0] != 1 ||
+		jointWithLearners.Learners[0] != 5 || jointWithLearners.LearnersNext[0] != 3 {
+		t.Fatalf("writing to the clone changed the original: %v", jointWithLearners)
+	}
+}
+
+func TestMakeProgressTrackerIsEmptyAndValid(t *testing.T) {
+	p := tracker.MakeProgressTracker(8, 1<<20)
+	if p.Progress == nil || p.Votes == nil || p.MaxInflight != 8 || p.MaxInflightBytes != 1<<20 {
+		t.Fatalf("got %+v", p)
+	}
+	if err := p.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfStateIsSortedCopyWithNilForEmpty(t *testing.T) {
+	p := newTracker(jointWithLearners)
+	want := raftpb.ConfState{
+		Voters: []uint64{1, 2, 4}, VotersOutgoing: []uint64{1, 2, 3},
+		Learners: []uint64{5}, LearnersNext: []uint64{3}, AutoLeave: true,
+	}
+	cs := p.ConfState()
+	if diff := cmp.Diff(want, cs); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+	cs.Voters[0] = 99
+	if p.Voters[0][0] != 1 {
+		t.Fatal("ConfState shares memory with the tracker")
+	}
+	empty := newTracker(tracker.Config{Voters: tracker.JointConfig{{1}}}).ConfState()
+	if empty.VotersOutgoing != nil || empty.Learners != nil || empty.LearnersNext != nil {
+		t.Fatalf("empty sets are not nil: %+v", empty)
+	}
+}
+
+func TestIsSingletonOnlyForOneVoterOutsideJoint(t *testing.T) {
+	tests := []struct {
+		voters tracker.JointConfig
+		want   bool
+	}{
+		{tracker.JointConfig{{1}}, true},
+		{tracker.JointConfig{}, false},
+		{tracker.JointConfig{{1, 2}}, false},
+		{tracker.JointConfig{{1}, {1, 2}}, false},
+	}
+	for _, tt := range tests {
+		p := newTracker(tracker.Config{Voters: tt.voters})
+		if got := p.IsSingleton(); got != tt.want {
+			t.Errorf("%v: IsSingleton = %v, want %v", tt.voters, got, tt.want)
+		}
+	}
+}
+
+func TestCommittedIsJointCommitOfVotersMatch(t *testing.T) {
+	p := newTracker(jointWithLearners) // match = 10*id
+	// incoming (1 2 4): 20; outgoing (1 2 3): 20; learner 5 does not count.
+	if got := p.Committed(); got != 20 {
+		t.Fatalf("Committed = %d, want 20", got)
+	}
+	p.Progress[1].MaybeUpdate(100)
+	p.Progress[3].MaybeUpdate(100)
+	// incoming (100 20 40): 40; outgoing (100 20 100): 100.
+	if got := p.Committed(); got != 40 {
+		t.Fatalf("Committed = %d, want 40", got)
+	}
+}
+
+func TestVisitGoesThroughEveryMemberInIDOrder(t *testing.T) {
+	p := newTracker(jointWithLearners)
+	var ids []uint64
+	p.Visit(func(id uint64, pr *tracker.Progress) {
+		if pr != p.Progress[id] {
+			t.Fatalf("Visit passed a different progress for %d", id)
+		}
+		ids = append(ids, id)
+	})
+	if diff := cmp.Diff([]uint64{1, 2, 3, 4, 5}, ids); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestVisitDoesNotAllocateUpToSevenMembers(t *testing.T) {
+	p := newTracker(tracker.Config{Voters: tracker.JointConfig{{1, 2, 3, 4, 5}}, Learners: []uint64{6, 7}})
+	var sum uint64
+	allocs := testing.AllocsPerRun(100, func() {
+		p.Visit(func(id uint64, pr *tracker.Progress) { sum += id })
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations, want 0", allocs)
+	}
+}
+
+func TestQuorumActiveNeedsActiveQuorumOfBothHalves(t *testing.T) {
+	p := newTracker(jointWithLearners) // (1 2 4)&&(1 2 3), learner 5
+	setActive := func(ids ...uint64) {
+		p.Visit(func(_ uint64, pr *tracker.Progress) { pr.RecentActive = false })
+		for _, id := range ids {
+			if pr, ok := p.Progress[id]; ok {
+				pr.RecentActive = true
+			}
+		}
+	}
+	tests := []struct {
+		active []uint64
+		want   bool
+	}{
+		{[]uint64{1, 2}, true},
+		{[]uint64{1, 4, 3}, true},
+		{[]uint64{1, 4}, false},
+		{[]uint64{1, 3}, false},
+		{[]uint64{1, 5}, false},
+	}
+	for _, tt := range tests {
+		setActive(tt.active...)
+		if got := p.QuorumActive(); got != tt.want {
+			t.Errorf("active %v: QuorumActive = %v, want %v", tt.active, got, tt.want)
+		}
+	}
+	delete(p.Progress, 2) // a voter without progress counts as inactive
+	setActive(1, 3, 4)
+	if !p.QuorumActive() {
+		t.Error("1, 3 and 4 active: want a quorum")
+	}
+	setActive(1, 4)
+	if p.QuorumActive() {
+		t.Error("only 1 and 4 active: want no quorum of (1 2 3)")
+	}
+}
+
+func TestVoterAndLearnerNodesAreSortedCopies(t *testing.T) {
+	p := newTracker(jointWithLearners)
+	if diff := cmp.Diff([]uint64{1, 2, 3, 4}, p.VoterNodes()); diff != "" {
+		t.Errorf("VoterNodes (-want +got):\n%s", diff)
+	}
+	learners := p.LearnerNodes()
+	if diff := cmp.Diff([]uint64{5}, learners); diff != "" {
+		t.Errorf("LearnerNodes (-want +got):\n%s", diff)
+	}
+	learners[0] = 99
+	if p.Learners[0] != 5 {
+		t.Error("LearnerNodes shares memory with the tracker")
+	}
+	if got := newTracker(tracker.Config{Voters: tracker.JointConfig{{1}}}).LearnerNodes(); got != nil {
+		t.Errorf("LearnerNodes without learners = %v, want nil", got)
+	}
+}
+
+func TestRecordVoteKeepsTheFirstVoteOfANode(t *testing.T) {
+	p := newTracker(tracker.Config{Voters: tracker.JointConfig{{1, 2, 3}}})
+	p.RecordVote(1, true)
+	p.RecordVote(1, false)
+	p.RecordVote(2, false)
+	p.RecordVote(2, true)
+	if granted, rejected, res := p.TallyVotes(); granted != 1 || rejected != 1 || res != tracker.VotePending {
+		t.Fatalf("TallyVotes = %d, %d, %v; want 1, 1, VotePending", granted, rejected, res)
+	}
+	p.ResetVotes()
+	p.RecordVote(2, true)
+	p.RecordVote(3, true)
+	if granted, rejected, res := p.TallyVotes(); granted != 2 || rejected != 0 || res != tracker.VoteWon {
+		t.Fatalf("after reset: TallyVotes = %d, %d, %v; want 2, 0, VoteWon", granted, rejected, res)
+	}
+}
+
+func TestRecordAndResetVotesWorkOnZeroTracker(t *testing.T) {
+	var p tracker.ProgressTracker
+	p.RecordVote(1, true)
+	if !p.Votes[1] {
+		t.Fatal("vote not recorded on a zero tracker")
+	}
+	var q tracker.ProgressTracker
+	q.ResetVotes()
+	if q.Votes == nil {
+		t.Fatal("ResetVotes left Votes nil")
+	}
+}
+
+func TestTallyVotesCountsEachVoterOnceAndIgnoresNonVoters(t *testing.T) {
+	p := newTracker(jointWithLearners) // (1 2 4)&&(1 2 3), learner 5
+	for id, v := range map[uint64]bool{1: true, 2: true, 3: false, 4: false, 5: true, 9: true} {
+		p.RecordVote(id, v)
+	}
+	granted, rejected, res := p.TallyVotes()
+	if granted != 2 || rejected != 2 || res != tracker.VoteWon {
+		t.Fatalf("TallyVotes = %d, %d, %v; want 2, 2, VoteWon", granted, rejected, res)
+	}
+}
+
+func TestTrackerCheckInvariantsNamesEachViolation(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(p *tracker.ProgressTracker)
+	}{
+		{"unsorted voters", func(p *tracker.ProgressTracker) { p.Voters[0] = tracker.MajorityConfig{2, 1, 4} }},
+		{"duplicate learners", func(p *tracker.ProgressTracker) { p.Learners = []uint64{5, 5} }},
+		{"learner is incoming voter", func(p *tracker.ProgressTracker) { p.Learners = []uint64{4, 5} }},
+		{"learner is outgoing voter", func(p *tracker.ProgressTracker) { p.Learners = []uint64{3, 5} }},
+		{"learner-next not outgoing voter", func(p *tracker.ProgressTracker) { p.LearnersNext = []uint64{3, 4} }},
+		{"learner-next is incoming voter", func(p *tracker.ProgressTracker) { p.LearnersNext = []uint64{1, 3} }},
+		{"learner-next is learner", func(p *tracker.ProgressTracker) {
+			p.Voters[1] = tracker.MajorityConfig{1, 2, 3, 5}
+			p.LearnersNext = []uint64{3, 5}
+		}},
+		{"autoleave outside joint", func(p *tracker.ProgressTracker) {
+			p.Voters[1], p.LearnersNext = nil, nil
+			p.Voters[0] = tracker.MajorityConfig{1, 2, 3, 4}
+		}},
+		{"member without progress", func(p *tracker.ProgressTracker) { delete(p.Progress, 3) }},
+		{"progress without member", func(p *tracker.ProgressTracker) { p.Progress[9] = progress(tracker.StateProbe, 0, 1) }},
+		{"nil progress", func(p *tracker.ProgressTracker) { p.Progress[3] = nil }},
+		{"invalid progress", func(p *tracker.ProgressTracker) { p.Progress[2].Next = 0 }},
+		{"learner flag on voter", func(p *tracker.ProgressTracker) { p.Progress[1].IsLearner = true }},
+		{"learner-next flagged learner", func(p *tracker.ProgressTracker) { p.Progress[3].IsLearner = true }},
+		{"learner flag missing", func(p *tracker.ProgressTracker) { p.Progress[5].IsLearner = false }},
+	}
+	for _, tt := range tests {
+		p := newTracker(jointWithLearners)
+		if err := p.CheckInvariants(); err != nil {
+			t.Fatalf("valid tracker: %v", err)
+		}
+		tt.mutate(p)
+		if err := p.CheckInvariants(); err == nil {
+			t.Errorf("%s: %v passes its invariants", tt.name, p.Config)
+		}
+	}
+}
