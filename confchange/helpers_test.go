@@ -2,7 +2,6 @@ package confchange_test
 
 import (
 	"reflect"
-	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -10,6 +9,13 @@ import (
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tracker"
 )
+
+// tb is what the helpers need of a *testing.T or a *rapid.T.
+type tb interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
 
 // deep compares trackers down to the windows' unexported ring.
 var deep = cmp.Exporter(func(reflect.Type) bool { return true })
@@ -21,7 +27,7 @@ func newChanger() *confchange.Changer {
 }
 
 // parse reads changes in the compact notation or fails t.
-func parse(t testing.TB, s string) []raftpb.ConfChangeSingle {
+func parse(t tb, s string) []raftpb.ConfChangeSingle {
 	t.Helper()
 	ccs, err := confchange.ParseConfChanges(s)
 	if err != nil {
@@ -42,7 +48,7 @@ const (
 
 // run applies o with the changes in notation s to chg without installing
 // the result.
-func run(t testing.TB, chg *confchange.Changer, o op, s string) (tracker.Config, tracker.ProgressMap, error) {
+func run(t tb, chg *confchange.Changer, o op, s string) (tracker.Config, tracker.ProgressMap, error) {
 	t.Helper()
 	ccs := parse(t, s)
 	switch o {
@@ -61,7 +67,7 @@ func install(chg *confchange.Changer, cfg tracker.Config, prs tracker.ProgressMa
 }
 
 // mustApply runs o and installs its result, failing t on an error.
-func mustApply(t testing.TB, chg *confchange.Changer, o op, s string) {
+func mustApply(t tb, chg *confchange.Changer, o op, s string) {
 	t.Helper()
 	cfg, prs, err := run(t, chg, o, s)
 	if err != nil {
@@ -72,7 +78,7 @@ func mustApply(t testing.TB, chg *confchange.Changer, o op, s string) {
 
 // changerFrom returns a changer whose configuration is reached by simple
 // changes s, one change at a time.
-func changerFrom(t testing.TB, s string) *confchange.Changer {
+func changerFrom(t tb, s string) *confchange.Changer {
 	t.Helper()
 	chg := newChanger()
 	for _, cc := range parse(t, s) {

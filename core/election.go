@@ -57,7 +57,9 @@ func (r *Raft) pastElectionTimeout() bool {
 // from within the last election timeout, so that a partitioned leader stops
 // claiming leadership (thesis §6.2).
 func (r *Raft) checkQuorumActive() {
-	r.trk.Progress[r.id].RecentActive = true
+	if pr := r.trk.Progress[r.id]; pr != nil {
+		pr.RecentActive = true
+	}
 	if !r.trk.QuorumActive() {
 		r.logger.Warningf("%x stepped down to follower since quorum is not active", r.id)
 		r.becomeFollower(r.term, None)

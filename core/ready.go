@@ -69,9 +69,10 @@ func (r *Raft) HasReady() bool {
 	if hs := r.hardState(); !hs.IsEmpty() && hs != r.ready.prevHard {
 		return true
 	}
-	if r.state == StateLeader && r.appendsPending {
-		return true
-	}
+	// Pending appends are flushed now, so that HasReady is true only when
+	// they produce messages; batching is unchanged, since Ready would
+	// flush the same appends.
+	r.flushAppends()
 	return len(r.msgs) > 0 || len(r.msgsAfterAppend) > 0 ||
 		r.raftLog.hasNextUnstableSnapshot() || r.raftLog.hasNextUnstableEnts() ||
 		r.raftLog.hasNextCommittedEnts(true)

@@ -214,10 +214,11 @@ func (r *Raft) handleHeartbeat(m raftpb.Message) error {
 }
 
 // handleHeartbeatResponse marks the follower alive and restarts a stalled
-// stream: a probe waiting for an answer is released, and a full inflight
-// window is tested with an empty append so that one lost append cannot
-// stall the follower forever (the follower answers it with an ack that
-// frees the window, or a rejection that sends the leader back to probing).
+// stream: a probe waiting for an answer is released, and a follower whose
+// match lags the log is tested with an empty append, so that lost appends
+// cannot stall it forever, whether the window is full or the leader is
+// idle (the follower answers with an ack that frees the window, or a
+// rejection that sends the leader back to probing).
 func (r *Raft) handleHeartbeatResponse(m raftpb.Message, pr *tracker.Progress) error {
 	pr.RecentActive = true
 	switch pr.State {
@@ -225,17 +226,16 @@ func (r *Raft) handleHeartbeatResponse(m raftpb.Message, pr *tracker.Progress) e
 		pr.MsgAppFlowPaused = false
 		r.appendsPending = true
 	case tracker.StateReplicate:
-		if pr.IsPaused() {
+		if pr.Match < r.raftLog.lastIndex() {
 			r.sendWindowProbe(m.From, pr)
-		} else if pr.Match < r.raftLog.lastIndex() {
 			r.appendsPending = true
 		}
 	}
 	return nil
 }
 
-// sendWindowProbe sends an empty append at Next-1 to a follower whose
-// inflight window is full; it does not occupy the window.
+// sendWindowProbe sends an empty append at Next-1 to a follower in the
+// replicate state; it does not occupy the inflight window.
 func (r *Raft) sendWindowProbe(to uint64, pr *tracker.Progress) {
 	prev := pr.Next - 1
 	prevTerm, err := r.raftLog.term(prev)
@@ -244,6 +244,7 @@ func (r *Raft) sendWindowProbe(to uint64, pr *tracker.Progress) {
 	}
 	commit := min(r.raftLog.committed, prev)
 	r.send(raftpb.Message{To: to, Type: raftpb.MsgApp, Index: prev, LogTerm: prevTerm, Commit: commit})
+	pr.UpdateSentCommit(commit)
 }
 
 // forwardProposal sends a follower's proposal to the leader, or refuses it.

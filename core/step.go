@@ -168,7 +168,10 @@ func (r *Raft) stepFollower(m raftpb.Message) error {
 		return r.ForgetLeader()
 	case raftpb.MsgTimeoutNow:
 		// The leader hands over leadership: campaign at once, skipping the
-		// pre-vote (thesis §3.10).
+		// pre-vote (thesis §3.10). Only the leader may ask.
+		if m.From != r.lead {
+			return fmt.Errorf("%w: MsgTimeoutNow from %d, leader is %d", ErrInvalidMessage, m.From, r.lead)
+		}
 		return r.hup(true)
 	}
 	return nil

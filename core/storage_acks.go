@@ -13,6 +13,9 @@ import (
 func (r *Raft) handleStorageAppendResp(m raftpb.Message) error {
 	if m.Snapshot != nil {
 		r.raftLog.stableSnapTo(m.Snapshot.Metadata.Index)
+		// The application applies a snapshot together with persisting it
+		// (see Ready): its index is applied from now on.
+		r.raftLog.appliedSnap(m.Snapshot.Metadata.Index)
 	}
 	if m.Index != 0 {
 		r.raftLog.stableTo(entryID{term: m.LogTerm, index: m.Index})
@@ -45,6 +48,14 @@ func (r *Raft) handleStorageApplyResp(m raftpb.Message) error {
 		r.raftLog.appliedTo(m.Index, m.Commit)
 	}
 	return nil
+}
+
+// appliedSnap records that the snapshot at i is applied: nothing below it
+// is to be handed out for applying again.
+func (l *raftLog) appliedSnap(i uint64) {
+	l.applied = max(l.applied, i)
+	l.applying = max(l.applying, i)
+	l.applyingEntsPaused = false
 }
 
 // stableLastIndex is the last index known to be durable.

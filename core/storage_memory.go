@@ -145,8 +145,10 @@ func (ms *MemoryStorage) CreateSnapshot(i uint64, cs *raftpb.ConfState, data []b
 }
 
 // Compact discards the entries up to and including compactIndex, keeping
-// only the term of the last one. The application compacts only what it has
-// applied and covered by a snapshot. compactIndex at or below the current
+// only the term of the last one. The application compacts only entries it
+// has applied, covered by a snapshot, and whose write the node has been
+// told of: until then storage may still hold an older entry at that index,
+// which the node's unstable tail shadows. compactIndex at or below the current
 // compaction point is refused with an error wrapping ErrCompacted, and one
 // beyond the last index with an error wrapping ErrUnavailable.
 func (ms *MemoryStorage) Compact(compactIndex uint64) error {

@@ -77,6 +77,24 @@ func (r *Raft) validateAppend(m raftpb.Message) error {
 	if err := checkEntriesContiguous(entryID{term: m.LogTerm, index: m.Index}, m.Entries); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
+	if m.Term >= r.term {
+		return r.checkNoCommittedConflict(m.Entries)
+	}
+	return nil
+}
+
+// checkNoCommittedConflict refuses entries that contradict committed ones:
+// by Leader Completeness (§5.4) no correct leader sends them.
+func (r *Raft) checkNoCommittedConflict(ents []raftpb.Entry) error {
+	for i := range ents {
+		e := &ents[i]
+		if e.Index > r.raftLog.committed {
+			return nil
+		}
+		if t, err := r.raftLog.term(e.Index); err == nil && t != e.Term {
+			return fmt.Errorf("%w: %w: entry %d/%d, committed term %d", ErrInvalidMessage, ErrCommittedConflict, e.Term, e.Index, t)
+		}
+	}
 	return nil
 }
 

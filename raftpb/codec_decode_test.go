@@ -28,6 +28,7 @@ var lenientCases = []decodeCase{
 	{"a repeated byte field: last wins", "22 01 61 | 22 01 62", &raftpb.Entry{Data: []byte("b")}},
 	{"a repeated enum: last wins", "08 05 | 08 02", &raftpb.Message{Type: raftpb.MsgProp}},
 	{"a bool is true for any non-zero varint", "50 02", &raftpb.Message{Reject: true}},
+	{"auto_leave is true for any non-zero varint", "28 80 01", &raftpb.ConfState{AutoLeave: true}},
 	{"an unknown enum value decodes as its number", "08 e4 00", &raftpb.Message{Type: 100}},
 	{"a repeated nested message merges", "12 02 10 05 | 12 02 18 03",
 		&raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 5, Term: 3}}},

@@ -1,0 +1,177 @@
+package raft
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/tickraft/raft/raftpb"
+)
+
+// clusterNode is one member of an in-process test cluster: a RawNode and
+// the MemoryStorage it persists to.
+type clusterNode struct {
+	id      uint64
+	rn      *RawNode
+	st      *MemoryStorage
+	applied uint64
+}
+
+// newClusterNodes boots n voters, 1..n, from fresh storage. configure, if
+// not nil, adjusts each node's Config before it starts.
+func newClusterNodes(tb testing.TB, n int, configure func(*Config)) []*clusterNode {
+	tb.Helper()
+	voters := make([]uint64, n)
+	for i := range voters {
+		voters[i] = uint64(i + 1)
+	}
+	nodes := make([]*clusterNode, n)
+	for i := range nodes {
+		st := NewMemoryStorage()
+		st.SetConfState(raftpb.ConfState{Voters: voters})
+		cfg := &Config{ID: uint64(i + 1), Storage: st}
+		if configure != nil {
+			configure(cfg)
+		}
+		rn, err := NewRawNode(cfg)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		nodes[i] = &clusterNode{id: cfg.ID, rn: rn, st: st}
+	}
+	return nodes
+}
+
+// persist writes what rd asks to persist to the node's storage, in the
+// order the Ready contract gives: snapshot, entries, hard state.
+func (nd *clusterNode) persist(tb testing.TB, rd *Ready) {
+	if !rd.Snapshot.IsEmpty() {
+		if err := nd.st.ApplySnapshot(rd.Snapshot); err != nil {
+			tb.Fatalf("node %d: %v", nd.id, err)
+		}
+	}
+	if err := nd.st.Append(rd.Entries); err != nil {
+		tb.Fatalf("node %d: %v", nd.id, err)
+	}
+	if !rd.HardState.IsEmpty() {
+		if err := nd.st.SetHardState(rd.HardState); err != nil {
+			tb.Fatalf("node %d: %v", nd.id, err)
+		}
+	}
+}
+
+// benchCluster drives nodes the simplest way: every Ready is persisted to
+// MemoryStorage, its messages are delivered by calling Step on their
+// recipient, its committed entries are counted as applied, and the node
+// is advanced. The driver reuses its buffers, so that what a benchmark
+// measures is the library's cost.
+type benchCluster struct {
+	nodes []*clusterNode
+	// inbox holds the messages to deliver in the next round; spare is the
+	// other buffer of the pair, swapped each round.
+	inbox, spare []raftpb.Message
+	// sent counts the messages the nodes sent to each other.
+	sent int
+	// appliedData counts the entries carrying data that node 1 applied.
+	appliedData int
+}
+
+// compactEvery bounds the entries a benchmark keeps in each storage.
+const compactEvery = 1 << 14
+
+func newBenchCluster(tb testing.TB, n int) *benchCluster {
+	return &benchCluster{nodes: newClusterNodes(tb, n, nil)}
+}
+
+// elect makes node 1 the leader and settles the cluster.
+func (c *benchCluster) elect(tb testing.TB) {
+	tb.Helper()
+	if err := c.nodes[0].rn.Campaign(); err != nil {
+		tb.Fatal(err)
+	}
+	c.stabilize(tb)
+	if s := c.nodes[0].rn.BasicStatus(); s.RaftState != StateLeader {
+		tb.Fatalf("node 1 is %v after its campaign", s.RaftState)
+	}
+}
+
+// stabilize handles Readys and delivers messages until no node has work.
+func (c *benchCluster) stabilize(tb testing.TB) {
+	for round := 0; ; round++ {
+		if round > 10000 {
+			tb.Fatal("the cluster does not quiesce")
+		}
+		moved := false
+		for _, nd := range c.nodes {
+			for nd.rn.HasReady() {
+				c.handleReady(tb, nd)
+				moved = true
+			}
+		}
+		if !moved && len(c.inbox) == 0 {
+			c.compact(tb)
+			return
+		}
+		c.deliver(tb)
+	}
+}
+
+// handleReady does the work of one Ready of nd.
+func (c *benchCluster) handleReady(tb testing.TB, nd *clusterNode) {
+	rd := nd.rn.Ready()
+	nd.persist(tb, &rd)
+	c.inbox = append(c.inbox, rd.Messages...)
+	c.inbox = append(c.inbox, rd.MessagesAfterPersist...)
+	c.sent += len(rd.Messages) + len(rd.MessagesAfterPersist)
+	if n := len(rd.CommittedEntries); n > 0 {
+		nd.applied = rd.CommittedEntries[n-1].Index
+		if nd.id == 1 {
+			c.countData(rd.CommittedEntries)
+		}
+	}
+	nd.rn.Advance()
+}
+
+// countData counts the applied entries that carry data (proposals).
+func (c *benchCluster) countData(ents []raftpb.Entry) {
+	for i := range ents {
+		if len(ents[i].Data) > 0 {
+			c.appliedData++
+		}
+	}
+}
+
+// deliver steps every message of the inbox into its recipient.
+func (c *benchCluster) deliver(tb testing.TB) {
+	msgs := c.inbox
+	c.inbox = c.spare[:0]
+	for i := range msgs {
+		if err := c.nodes[msgs[i].To-1].rn.Step(msgs[i]); err != nil {
+			tb.Fatalf("step %s %d->%d: %v", msgs[i].Type, msgs[i].From, msgs[i].To, err)
+		}
+	}
+	clear(msgs) // drop references to entries for the collector
+	c.spare = msgs[:0]
+}
+
+// compact drops applied entries from storages that hold many, so that a
+// long benchmark keeps a bounded log.
+func (c *benchCluster) compact(tb testing.TB) {
+	for _, nd := range c.nodes {
+		first, _ := nd.st.FirstIndex()
+		if nd.applied < first+compactEvery {
+			continue
+		}
+		if err := nd.st.Compact(nd.applied); err != nil {
+			tb.Fatalf("node %d: %v", nd.id, err)
+		}
+	}
+}
+
+// propose proposes count copies of data on node 1.
+func (c *benchCluster) propose(tb testing.TB, data []byte, count int) {
+	for i := 0; i < count; i++ {
+		if _, _, err := c.nodes[0].rn.Propose(data); err != nil {
+			tb.Fatal(fmt.Errorf("proposal %d: %w", i, err))
+		}
+	}
+}

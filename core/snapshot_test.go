@@ -1,0 +1,59 @@
+package core
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/tickraft/raft/raftpb"
+)
+
+// TestFollowerCatchesUpThroughSnapshotAndKeepsApplying: a follower that
+// missed entries the leader compacted receives the leader's snapshot,
+// installs it, counts it as applied, and then applies the entries after it.
+func TestFollowerCatchesUpThroughSnapshotAndKeepsApplying(t *testing.T) {
+	c := electedCluster(t, 2)
+	lagging := c.nodes[3]
+	// Node 3 misses five proposals.
+	delete(c.nodes, 3)
+	c.ids = []uint64{1, 2}
+	for i := 0; i < 5; i++ {
+		if _, _, err := c.nodes[1].Propose([]byte(fmt.Sprintf("missed%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.stabilize()
+	applied := c.nodes[1].raftLog.applied
+	cs := c.nodes[1].trk.ConfState()
+	if _, err := c.st[1].CreateSnapshot(applied, &cs, []byte("state")); err != nil {
+		t.Fatal(err)
+	}
+	must(t, c.st[1].Compact(applied))
+	// Node 3 is back; the leader must send the snapshot.
+	c.nodes[3], c.ids = lagging, []uint64{1, 2, 3}
+	c.nodes[1].trk.Progress[3].RecentActive = true
+	c.nodes[1].bcastHeartbeat()
+	c.stabilize()
+	if got := lagging.raftLog.firstIndex(); got != applied+1 {
+		t.Fatalf("node 3 first index %d, want %d (it installed the snapshot)", got, applied+1)
+	}
+	c.nodes[1].ReportSnapshot(3, false)
+	if _, _, err := c.nodes[1].Propose([]byte("after")); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		c.nodes[1].bcastHeartbeat()
+		c.stabilize()
+	}
+	last := c.nodes[1].raftLog.lastIndex()
+	if lagging.raftLog.applied != last || lagging.raftLog.lastIndex() != last {
+		t.Fatalf("node 3 applied %d, last %d; want both %d", lagging.raftLog.applied, lagging.raftLog.lastIndex(), last)
+	}
+	if err := lagging.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+	e, err := c.st[3].Entries(last, last+1, noLimit)
+	if err != nil || string(e[0].Data) != "after" {
+		t.Fatalf("node 3's last entry %v, %v", e, err)
+	}
+	_ = raftpb.Entry{}
+}

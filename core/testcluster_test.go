@@ -1,0 +1,119 @@
+package core
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/tickraft/raft/raftpb"
+)
+
+// testCluster is a minimal in-package cluster: it persists each Ready to
+// the node's MemoryStorage, delivers messages by calling Step, and fails
+// the test on any refused message or broken invariant.
+type testCluster struct {
+	t     *testing.T
+	nodes map[uint64]*Raft
+	st    map[uint64]*MemoryStorage
+	ids   []uint64
+	// lenient makes stabilize tolerate refused messages (fuzzing feeds
+	// forged input, after which refusals are expected); invariants are
+	// still checked after every step.
+	lenient bool
+}
+
+func newTestCluster(t *testing.T, n int) *testCluster {
+	t.Helper()
+	c := &testCluster{t: t, nodes: map[uint64]*Raft{}, st: map[uint64]*MemoryStorage{}}
+	for i := 1; i <= n; i++ {
+		c.ids = append(c.ids, uint64(i))
+	}
+	for _, id := range c.ids {
+		st := NewMemoryStorage()
+		st.SetConfState(raftpb.ConfState{Voters: c.ids})
+		r, err := NewRaft(&Config{ID: id, Storage: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.nodes[id], c.st[id] = r, st
+	}
+	return c
+}
+
+// stabilize runs Ready/Advance and delivers messages until nothing moves.
+func (c *testCluster) stabilize() {
+	c.t.Helper()
+	for round := 0; round < 1000; round++ {
+		var msgs []raftpb.Message
+		for _, id := range c.ids {
+			msgs = append(msgs, c.drain(id)...)
+		}
+		if len(msgs) == 0 {
+			return
+		}
+		for _, m := range msgs {
+			if c.nodes[m.To] == nil {
+				continue // the node is down: the message is lost
+			}
+			if err := c.nodes[m.To].Step(m); err != nil && !c.lenient {
+				c.t.Fatalf("step %v: %v", m, err)
+			}
+			if err := c.nodes[m.To].CheckInvariants(); err != nil {
+				c.t.Fatal(err)
+			}
+		}
+	}
+	c.t.Fatal("cluster never quiesced")
+}
+
+// drain handles every Ready of node id and returns the messages to send.
+func (c *testCluster) drain(id uint64) []raftpb.Message {
+	r, st := c.nodes[id], c.st[id]
+	var out []raftpb.Message
+	for n := 0; r.HasReady(); n++ {
+		if n == 100 {
+			c.t.Fatalf("node %d: HasReady stays true after 100 Readys (%v, log %s)", id, r.BasicStatus(), r.raftLog)
+		}
+		rd := r.Ready()
+		if !rd.HardState.IsEmpty() {
+			must(c.t, st.SetHardState(rd.HardState))
+		}
+		if !rd.Snapshot.IsEmpty() {
+			must(c.t, st.ApplySnapshot(rd.Snapshot))
+		}
+		must(c.t, st.Append(rd.Entries))
+		out = append(out, rd.Messages...)
+		out = append(out, rd.MessagesAfterPersist...)
+		r.Advance()
+	}
+	return out
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// electedCluster returns a 3-node cluster led by node 1 with n committed
+// proposals.
+func electedCluster(t *testing.T, n int) *testCluster {
+	c := newTestCluster(t, 3)
+	must(t, c.nodes[1].Campaign())
+	c.stabilize()
+	for i := 0; i < n; i++ {
+		if _, _, err := c.nodes[1].Propose([]byte(fmt.Sprintf("p%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.stabilize()
+	return c
+}
+
+// fingerprint captures everything a refused message must leave untouched.
+func fingerprint(r *Raft) string {
+	return fmt.Sprintf("%v|%v|%d/%d/%d|%v|%d|%d|%d|%d|%v",
+		r.hardState(), r.softState(), r.raftLog.lastIndex(), r.raftLog.committed, r.raftLog.applied,
+		r.trk.Progress.String(), len(r.msgs), len(r.msgsAfterAppend), r.electionElapsed,
+		r.uncommittedSize, r.appendsPending)
+}

@@ -1,0 +1,101 @@
+package core
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/tickraft/raft/raftpb"
+)
+
+func TestImpossiblePeerMessagesAreRefusedWithTypedErrorsAndChangeNothing(t *testing.T) {
+	c := electedCluster(t, 3) // leader 1 at term 1; logs hold 1/1..1/4, all committed
+	leader, follower := c.nodes[1], c.nodes[2]
+	term := leader.term
+	cases := []struct {
+		name string
+		to   *Raft
+		m    raftpb.Message
+		want error
+	}{
+		{"local hup from the network", follower, raftpb.Message{Type: raftpb.MsgHup, From: 3, To: 2, Term: term}, ErrStepLocalMsg},
+		{"storage append from the network", follower, raftpb.Message{Type: raftpb.MsgStorageAppend, From: 3, To: 2, Term: term}, ErrStepLocalMsg},
+		{"snap status from the network", leader, raftpb.Message{Type: raftpb.MsgSnapStatus, From: 2, To: 1, Term: term}, ErrStepLocalMsg},
+		{"unknown type", follower, raftpb.Message{Type: 99, From: 3, To: 2, Term: term}, ErrUnknownMessageType},
+		{"addressed to another node", follower, raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 3, Term: term}, ErrWrongRecipient},
+		{"no sender", follower, raftpb.Message{Type: raftpb.MsgHeartbeat, To: 2, Term: term}, ErrInvalidMessage},
+		{"from itself", follower, raftpb.Message{Type: raftpb.MsgHeartbeat, From: 2, To: 2, Term: term}, ErrInvalidMessage},
+		{"append without a term", follower, raftpb.Message{Type: raftpb.MsgApp, From: 1, To: 2}, ErrInvalidMessage},
+		{"append after an entry of a later term", follower, raftpb.Message{Type: raftpb.MsgApp, From: 1, To: 2, Term: term, LogTerm: term + 1, Index: 4}, ErrInvalidMessage},
+		{"append with a gap", follower, raftpb.Message{Type: raftpb.MsgApp, From: 1, To: 2, Term: term, LogTerm: 1, Index: 4, Entries: ents(6, 1)}, ErrInvalidMessage},
+		{"append whose terms go backwards", follower, raftpb.Message{Type: raftpb.MsgApp, From: 1, To: 2, Term: 3, LogTerm: 1, Index: 4, Entries: ents(5, 3, 2)}, ErrInvalidMessage},
+		{"append of an entry from a future term", follower, raftpb.Message{Type: raftpb.MsgApp, From: 1, To: 2, Term: term, LogTerm: 1, Index: 4, Entries: ents(5, term+1)}, ErrInvalidMessage},
+		{"append after index 0 with a term", follower, raftpb.Message{Type: raftpb.MsgApp, From: 1, To: 2, Term: term, LogTerm: 1, Index: 0}, ErrInvalidMessage},
+		{"append overwriting committed entries", follower, raftpb.Message{Type: raftpb.MsgApp, From: 1, To: 2, Term: 5, LogTerm: 1, Index: 1, Entries: ents(2, 5)}, ErrCommittedConflict},
+		{"heartbeat commit beyond the log", follower, raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: term, Commit: 100}, ErrInvalidMessage},
+		{"vote whose last term exceeds its term", follower, raftpb.Message{Type: raftpb.MsgVote, From: 3, To: 2, Term: term + 1, LogTerm: term + 2, Index: 9}, ErrInvalidMessage},
+		{"snapshot message without a snapshot", follower, raftpb.Message{Type: raftpb.MsgSnap, From: 1, To: 2, Term: term}, ErrInvalidMessage},
+		{"snapshot at index 0", follower, raftpb.Message{Type: raftpb.MsgSnap, From: 1, To: 2, Term: term, Snapshot: &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Term: 1, ConfState: raftpb.ConfState{Voters: []uint64{1}}}}}, ErrInvalidMessage},
+		{"snapshot from a future term", follower, raftpb.Message{Type: raftpb.MsgSnap, From: 1, To: 2, Term: term, Snapshot: &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 10, Term: term + 1, ConfState: raftpb.ConfState{Voters: []uint64{1}}}}}, ErrInvalidMessage},
+		{"snapshot without voters", follower, raftpb.Message{Type: raftpb.MsgSnap, From: 1, To: 2, Term: term, Snapshot: &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 10, Term: 1}}}, ErrInvalidMessage},
+		{"snapshot with a voter who is also a learner", follower, raftpb.Message{Type: raftpb.MsgSnap, From: 1, To: 2, Term: term, Snapshot: &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 10, Term: 1, ConfState: raftpb.ConfState{Voters: []uint64{1, 2}, Learners: []uint64{2}}}}}, ErrInvalidMessage},
+		{"ack beyond the leader's log", leader, raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: term, Index: 100}, ErrInvalidMessage},
+		{"rejection hint beyond the rejected index", leader, raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: term, Index: 2, Reject: true, RejectHint: 3}, ErrInvalidMessage},
+		{"ack from a non-member", leader, raftpb.Message{Type: raftpb.MsgAppResp, From: 9, To: 1, Term: term, Index: 1}, ErrStepPeerNotFound},
+		{"timeout-now from a follower", follower, raftpb.Message{Type: raftpb.MsgTimeoutNow, From: 3, To: 2, Term: term}, ErrInvalidMessage},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := fingerprint(tc.to)
+			err := tc.to.Step(tc.m)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Step(%v) = %v, want an error wrapping %v", tc.m, err, tc.want)
+			}
+			if after := fingerprint(tc.to); after != before {
+				t.Fatalf("refused message changed the node:\nbefore %s\nafter  %s", before, after)
+			}
+			if err := tc.to.CheckInvariants(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestProposalWithoutLeaderIsRefusedAtOnce(t *testing.T) {
+	c := newTestCluster(t, 3)
+	_, _, err := c.nodes[2].Propose([]byte("x"))
+	if !errors.Is(err, ErrProposalDropped) || !errors.Is(err, ErrNoLeader) {
+		t.Fatalf("Propose without a leader = %v, want ErrProposalDropped and ErrNoLeader", err)
+	}
+}
+
+func TestLeaderProposeReturnsIndexAndTermOfItsEntry(t *testing.T) {
+	c := electedCluster(t, 2)
+	idx, term, err := c.nodes[1].Propose([]byte("mine"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.stabilize()
+	got, err := c.st[2].Entries(idx, idx+1, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Term != term || string(got[0].Data) != "mine" {
+		t.Fatalf("entry at the returned index %d is %v, want term %d data mine", idx, got[0], term)
+	}
+}
+
+func TestFollowerForwardsProposalToLeader(t *testing.T) {
+	c := electedCluster(t, 0)
+	idx, term, err := c.nodes[3].Propose([]byte("fwd"))
+	if err != nil || idx != 0 || term != 0 {
+		t.Fatalf("forwarded Propose = %d, %d, %v; want 0, 0, nil", idx, term, err)
+	}
+	c.stabilize()
+	if last := c.nodes[1].raftLog.lastIndex(); c.nodes[1].raftLog.committed != last {
+		t.Fatalf("leader committed %d of %d", c.nodes[1].raftLog.committed, last)
+	}
+	e, _ := c.st[1].Entries(c.nodes[1].raftLog.lastIndex(), c.nodes[1].raftLog.lastIndex()+1, 1<<20)
+	if string(e[0].Data) != "fwd" {
+		t.Fatalf("last entry %v, want the forwarded proposal", e[0])
+	}
+}

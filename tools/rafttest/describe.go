@@ -1,0 +1,74 @@
+package rafttest
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// RaftState returns one line per node in ID order: its role, term and
+// leader, or "down" for a crashed node.
+func (env *Env) RaftState() string {
+	var b strings.Builder
+	for _, id := range env.ids {
+		rn := env.nodes[id].RawNode
+		if rn == nil {
+			fmt.Fprintf(&b, "%d: down\n", id)
+			continue
+		}
+		s := rn.BasicStatus()
+		fmt.Fprintf(&b, "%d: %v term=%d lead=%d\n", id, s.RaftState, s.Term, s.Lead)
+	}
+	return b.String()
+}
+
+// RaftLog returns the entries node id holds in its storage, one per line;
+// a first line gives the snapshot they follow when the log was compacted.
+// Entries the node has not yet handed out for persisting are not shown.
+func (env *Env) RaftLog(id uint64) (string, error) {
+	n, err := env.node(id)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	first, _ := n.Storage.FirstIndex()
+	last, _ := n.Storage.LastIndex()
+	if first > 1 {
+		snap, _ := n.Storage.Snapshot()
+		fmt.Fprintf(&b, "snapshot: %v\n", snap)
+	}
+	ents, err := n.Storage.Entries(first, last+1, math.MaxUint64)
+	if err != nil {
+		return "", err
+	}
+	for _, e := range ents {
+		fmt.Fprintf(&b, "%v\n", e)
+	}
+	if b.Len() == 0 {
+		b.WriteString("(empty)\n")
+	}
+	return b.String(), nil
+}
+
+// StatusString returns node id's status: a first line with its role, hard
+// state and applied index, then on the leader one line per member with its
+// progress, in ID order.
+func (env *Env) StatusString(id uint64) (string, error) {
+	s, err := env.Status(id)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d: %v lead=%d %v applied=%d\n", id, s.RaftState, s.Lead, s.HardState, s.Applied)
+	ids := make([]uint64, 0, len(s.Progress))
+	for pid := range s.Progress {
+		ids = append(ids, pid)
+	}
+	slices.Sort(ids)
+	for _, pid := range ids {
+		pr := s.Progress[pid]
+		fmt.Fprintf(&b, "  %d: %v\n", pid, pr.String())
+	}
+	return b.String(), nil
+}

@@ -1,0 +1,100 @@
+// Package rafttest is the interaction harness behind the protocol
+// transcripts: an [Env] holds a cluster of in-memory nodes, each a
+// raft.RawNode over a raft.MemoryStorage with the entries it applied, a
+// network that queues messages per recipient, and a partition. Tests drive
+// it through its methods; transcripts drive it through [Env.Handle], one
+// command per block.
+//
+// The harness is deterministic: nodes are seeded with their ID unless
+// [NodeOptions.Seed] says otherwise, everything is visited in ID order,
+// and nothing reads a clock or draws unseeded randomness. It plays a
+// synchronous application: [Env.ProcessReady] persists, sends, applies and
+// advances in one step. The state machine of a node is durable only through
+// snapshots: after [Env.Crash] and [Env.Restart] a node restarts from its
+// storage's snapshot and re-applies the committed entries after it.
+//
+// Output is typed state, printed through the String forms of raftpb and
+// tracker and the fixed formats below, never the library's log lines, so
+// that log wording can change without touching a transcript.
+//
+// # A processed Ready
+//
+// One header line names the node, then one indented line per item, in the
+// order the application handles them:
+//
+//	ready 1
+//	  role: StateLeader lead=1                 the role or leader changed
+//	  hard: Term:2 Vote:1 Commit:5             the HardState to persist
+//	  snapshot: Index:9 Term:2 ConfState:(..)  the snapshot to persist and apply
+//	  append: 2/6 EntryNormal "x"              an entry to persist, one per line
+//	  send: 1->2 MsgApp Term:2 Log:2/5 ...     a message that may leave at once
+//	  send-after-persist: 2->1 MsgAppResp ...  a message that waits for the write
+//	  send: 1->3 MsgApp ... (lost: partition)  a message the partition swallows
+//	  apply: 2/5 EntryNormal "w"               a committed entry, applied
+//	  conf: Voters:[1 2 3] Learners:[4]        the configuration a conf change made
+//	  conf refused: ...                        ApplyConfChange refused the change
+//	  error: ...                               the storage refused a write
+//
+// A node with nothing to do prints "ready 1: nothing", and one whose
+// HasReady reported work in a Ready that holds none prints "ready 1: empty". Messages to the node
+// itself (its own vote, the acknowledgement of its own write) never leave
+// it: the library steps them on Advance, so they are not shown.
+//
+// # Delivered messages
+//
+//	deliver 2
+//	  1->2 MsgApp Term:2 Log:2/5 Commit:5 Entries:[2/6 EntryNormal "x"]
+//	  error: raft: invalid message: ...        Step refused the message above
+//	  dropped: 3->2 MsgVote Term:3 Log:1/4     lost: filtered, partitioned, or
+//	                                           the recipient is down
+//
+// A recipient with no queued message prints nothing.
+//
+// # Commands
+//
+// The commands are named as in other Go Raft harnesses, so that scripts
+// read the same; their output is this package's. Node IDs are bare
+// numbers. A refusal by the library is printed as "error: ...".
+//
+//	add-nodes N [voters=(1,2,3)] [learners=(4)] [index=I] [prevote=true]
+//	    [checkquorum=true] [election-tick=10] [heartbeat-tick=1]
+//	    [max-size-per-msg=B] [max-inflight-msgs=M] [seed=S]
+//	                      add N nodes with the next IDs (AddNodes); prints
+//	                      each node's hard state, last index, applied index
+//	                      and configuration. prevote and checkquorum default
+//	                      to the library's default: on.
+//	campaign ID           start an election now
+//	propose ID VALUE      propose VALUE; prints "proposed at term/index" on
+//	                      the leader and "forwarded" on a follower
+//	propose-conf-change ID [transition=auto|joint-implicit|joint-explicit] [v1=true]
+//	v2 l3 r1              the changes, one input line in the notation of
+//	                      confchange.ParseConfChanges; v1=true proposes the
+//	                      single-change form (one change)
+//	tick-election ID...   let an election timeout pass on each node in turn
+//	                      (see Env.TickElection)
+//	tick-heartbeat ID...  tick each node HeartbeatTick times, in turn
+//	deliver-msgs [ID...] [drop=(2,3)] [type=MsgApp]
+//	                      deliver the messages queued for each ID in turn
+//	                      (for every node without ID); drop= loses those from the senders
+//	                      listed, type= delivers only those types and keeps
+//	                      the others queued
+//	process-ready ID...   handle one Ready of each node
+//	stabilize [ID...]     process Readys and deliver until nothing moves
+//	partition (1,2) (3)   cut the network into groups (no spaces in a group);
+//	                      unlisted nodes form one group together
+//	heal                  remove the partition
+//	crash ID              stop a node, losing what it had not persisted
+//	restart ID            start a crashed node again from its storage
+//	compact ID INDEX      snapshot at INDEX and compact the log; prints the log
+//	report-unreachable ID PEER
+//	forget-leader ID
+//	status ID             role, hard state, applied index, and on the leader
+//	                      each member's tracker.Progress
+//	raft-state            role, term and leader of every node, one per line
+//	raft-log ID           the entries in the node's storage, one per line
+//	log-level LEVEL       accepted and ignored: transcripts show state, not logs
+//	step ID type=MsgApp from=1 term=2 [to=ID] [logterm= index= commit= reject=
+//	    hint=] [entries=(2/5,2/6)]
+//	                      hand a crafted message straight to a node, as a
+//	                      faulty peer could; prints it and Step's error
+package rafttest

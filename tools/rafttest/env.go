@@ -1,0 +1,282 @@
+package rafttest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/tickraft/raft"
+	"github.com/tickraft/raft/core"
+	"github.com/tickraft/raft/raftpb"
+)
+
+// Env is a cluster of in-memory nodes and the network between them. The
+// zero value is not usable; create one with [NewEnv].
+type Env struct {
+	nodes map[uint64]*Node
+	// ids are the IDs of every node ever added, in ascending order: the
+	// order in which everything is visited and printed.
+	ids []uint64
+	// queues holds, per recipient, the messages sent to it and not yet
+	// delivered, in the order they were sent.
+	queues map[uint64][]raftpb.Message
+	// groups maps a node to its side of the partition; nil when healed.
+	groups map[uint64]int
+}
+
+// NewEnv returns an Env with no nodes, an empty network and no partition.
+func NewEnv() *Env {
+	return &Env{nodes: map[uint64]*Node{}, queues: map[uint64][]raftpb.Message{}}
+}
+
+// NodeOptions configures the nodes that [Env.AddNodes] creates. The zero
+// value gives nodes with the library's defaults (PreVote and CheckQuorum
+// on) that boot with an empty configuration.
+type NodeOptions struct {
+	// Voters and Learners form the configuration the nodes boot with.
+	// When both are empty the nodes boot with no configuration and wait
+	// to be added by a conf change and caught up by a snapshot.
+	Voters, Learners []uint64
+	// Index, when non-zero, makes the nodes boot from a snapshot at that
+	// index (term 1) holding the configuration, as if entries up to Index
+	// had been applied and compacted.
+	Index uint64
+	// DisablePreVote and DisableCheckQuorum turn off the library's
+	// defaults.
+	DisablePreVote, DisableCheckQuorum bool
+	// ElectionTick and HeartbeatTick are the timeouts in ticks; zero means
+	// the library's default.
+	ElectionTick, HeartbeatTick int
+	// MaxSizePerMsg and MaxInflightMsgs bound replication; zero means the
+	// library's default.
+	MaxSizePerMsg   uint64
+	MaxInflightMsgs int
+	// Seed seeds each node's election timeouts; zero means the node's ID,
+	// so that runs are reproducible and nodes differ.
+	Seed uint64
+}
+
+// Node is one member of an Env: its RawNode, its durable storage and the
+// state machine it applied.
+type Node struct {
+	// ID is the node's ID.
+	ID uint64
+	// Options are the options the node was created with; Restart uses
+	// them again.
+	Options NodeOptions
+	// RawNode is the running node, or nil while the node is crashed.
+	RawNode *raft.RawNode
+	// Storage is what the node persisted. It survives a crash.
+	Storage *raft.MemoryStorage
+	// Applied are the entries the state machine applied, in order. Entries
+	// covered by a snapshot the node received are not in it.
+	Applied []raftpb.Entry
+	// AppliedIndex is the index of the last entry applied, or of the
+	// snapshot applied last.
+	AppliedIndex uint64
+	// ConfState is the configuration as of AppliedIndex.
+	ConfState raftpb.ConfState
+
+	// processed reports whether the last Stabilize round handled a Ready
+	// of this node.
+	processed bool
+	// confs records each configuration with the index it took effect at,
+	// so that a snapshot at an earlier index gets the right one.
+	confs []confAt
+}
+
+// confAt is a configuration and the index from which it holds.
+type confAt struct {
+	index uint64
+	cs    raftpb.ConfState
+}
+
+// errDown is wrapped by the errors of operations on a crashed node.
+var errDown = errors.New("node is down")
+
+// IDs returns the IDs of every node, crashed or not, in ascending order.
+func (env *Env) IDs() []uint64 { return slices.Clone(env.ids) }
+
+// Node returns the node with the given ID, or nil if there is none.
+func (env *Env) Node(id uint64) *Node { return env.nodes[id] }
+
+// node returns the node with the given ID, or an error if it does not exist.
+func (env *Env) node(id uint64) (*Node, error) {
+	n := env.nodes[id]
+	if n == nil {
+		return nil, fmt.Errorf("no node %d", id)
+	}
+	return n, nil
+}
+
+// running returns the RawNode of a node that is up, or an error.
+func (env *Env) running(id uint64) (*raft.RawNode, error) {
+	n, err := env.node(id)
+	if err != nil {
+		return nil, err
+	}
+	if n.RawNode == nil {
+		return nil, fmt.Errorf("node %d: %w", id, errDown)
+	}
+	return n.RawNode, nil
+}
+
+// AddNodes adds count nodes with the next free IDs (1, 2, ... for the
+// first call) and returns their IDs. Each gets a fresh MemoryStorage that
+// holds opts' configuration, or a snapshot at opts.Index holding it.
+func (env *Env) AddNodes(count int, opts NodeOptions) ([]uint64, error) {
+	var added []uint64
+	for i := 0; i < count; i++ {
+		id := uint64(len(env.ids) + 1)
+		n, err := bootNode(id, opts)
+		if err != nil {
+			return added, err
+		}
+		env.nodes[id] = n
+		env.ids = append(env.ids, id)
+		added = append(added, id)
+	}
+	return added, nil
+}
+
+// bootNode creates the storage of a new node and starts it.
+func bootNode(id uint64, opts NodeOptions) (*Node, error) {
+	cs := raftpb.ConfState{Voters: slices.Clone(opts.Voters), Learners: slices.Clone(opts.Learners)}
+	n := &Node{ID: id, Options: opts, Storage: raft.NewMemoryStorage(), ConfState: cs}
+	if opts.Index > 0 {
+		snap := raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: opts.Index, Term: 1, ConfState: cs}}
+		if err := n.Storage.ApplySnapshot(snap); err != nil {
+			return nil, err
+		}
+		n.AppliedIndex = opts.Index
+	} else {
+		n.Storage.SetConfState(cs)
+	}
+	n.confs = []confAt{{index: opts.Index, cs: cs}}
+	rn, err := raft.NewRawNode(n.config())
+	if err != nil {
+		return nil, fmt.Errorf("node %d: %w", id, err)
+	}
+	n.RawNode = rn
+	return n, nil
+}
+
+// config returns the node's Config for its options, storage and applied
+// index.
+func (n *Node) config() *raft.Config {
+	seed := n.Options.Seed
+	if seed == 0 {
+		seed = n.ID
+	}
+	return &raft.Config{
+		ID:                 n.ID,
+		Storage:            n.Storage,
+		Applied:            n.AppliedIndex,
+		Seed:               seed,
+		ElectionTick:       n.Options.ElectionTick,
+		HeartbeatTick:      n.Options.HeartbeatTick,
+		MaxSizePerMsg:      n.Options.MaxSizePerMsg,
+		MaxInflightMsgs:    n.Options.MaxInflightMsgs,
+		DisablePreVote:     n.Options.DisablePreVote,
+		DisableCheckQuorum: n.Options.DisableCheckQuorum,
+	}
+}
+
+// electionTick returns the node's election timeout in ticks.
+func (n *Node) electionTick() int {
+	if n.Options.ElectionTick > 0 {
+		return n.Options.ElectionTick
+	}
+	return core.DefaultElectionTick
+}
+
+// heartbeatTick returns the node's heartbeat interval in ticks.
+func (n *Node) heartbeatTick() int {
+	if n.Options.HeartbeatTick > 0 {
+		return n.Options.HeartbeatTick
+	}
+	return core.DefaultHeartbeatTick
+}
+
+// setConf records cs as the configuration from index on.
+func (n *Node) setConf(index uint64, cs raftpb.ConfState) {
+	n.ConfState = cs
+	n.confs = append(n.confs, confAt{index: index, cs: cs})
+}
+
+// confAtIndex returns the configuration that held at index.
+func (n *Node) confAtIndex(index uint64) raftpb.ConfState {
+	cs := n.confs[0].cs
+	for _, c := range n.confs {
+		if c.index <= index {
+			cs = c.cs
+		}
+	}
+	return cs
+}
+
+// Crash stops node id: its RawNode, with everything it had not handed out
+// for persisting, is lost, and so are the messages queued to it. Its
+// storage keeps what was persisted, and the messages it already sent stay
+// in the network.
+func (env *Env) Crash(id uint64) error {
+	if _, err := env.running(id); err != nil {
+		return err
+	}
+	env.nodes[id].RawNode = nil
+	delete(env.queues, id)
+	return nil
+}
+
+// Restart starts a crashed node again from its storage. The state machine
+// is durable only through snapshots: it restarts from the storage's
+// snapshot (Config.Applied is its index) and re-applies the committed
+// entries after it, which rebuilds the configuration as well.
+func (env *Env) Restart(id uint64) error {
+	n, err := env.node(id)
+	if err != nil {
+		return err
+	}
+	if n.RawNode != nil {
+		return fmt.Errorf("node %d is running", id)
+	}
+	snap, _ := n.Storage.Snapshot()
+	n.rollBackTo(snap)
+	rn, err := raft.NewRawNode(n.config())
+	if err != nil {
+		return fmt.Errorf("node %d: %w", id, err)
+	}
+	n.RawNode = rn
+	return nil
+}
+
+// rollBackTo resets the state machine to what snap holds.
+func (n *Node) rollBackTo(snap raftpb.Snapshot) {
+	idx := snap.Metadata.Index
+	keep := 0
+	for keep < len(n.Applied) && n.Applied[keep].Index <= idx {
+		keep++
+	}
+	n.Applied = n.Applied[:keep]
+	n.AppliedIndex = idx
+	_, cs, _ := n.Storage.InitialState()
+	n.ConfState = cs
+	n.confs = []confAt{{index: idx, cs: cs}}
+}
+
+// Compact makes node id snapshot its state machine at index, which it
+// must have applied, and discard its log up to there.
+func (env *Env) Compact(id, index uint64) error {
+	n, err := env.node(id)
+	if err != nil {
+		return err
+	}
+	if index > n.AppliedIndex {
+		return fmt.Errorf("node %d cannot compact at %d: applied only up to %d", id, index, n.AppliedIndex)
+	}
+	cs := n.confAtIndex(index)
+	if _, err := n.Storage.CreateSnapshot(index, &cs, nil); err != nil {
+		return err
+	}
+	return n.Storage.Compact(index)
+}

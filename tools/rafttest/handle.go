@@ -1,0 +1,251 @@
+package rafttest
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/tickraft/raft/tools/datadriven"
+)
+
+// handler runs one transcript command and returns its output.
+type handler func(env *Env, t *testing.T, d *datadriven.TestData) string
+
+// handlers maps each transcript command to its handler; the package
+// comment documents them.
+var handlers map[string]handler
+
+func init() {
+	handlers = map[string]handler{
+		"add-nodes":           (*Env).handleAddNodes,
+		"campaign":            (*Env).handleCampaign,
+		"propose":             (*Env).handlePropose,
+		"propose-conf-change": (*Env).handleProposeConfChange,
+		"tick-election":       (*Env).handleTickElection,
+		"tick-heartbeat":      (*Env).handleTickHeartbeat,
+		"deliver-msgs":        (*Env).handleDeliverMsgs,
+		"process-ready":       (*Env).handleProcessReady,
+		"stabilize":           (*Env).handleStabilize,
+		"partition":           (*Env).handlePartition,
+		"heal":                (*Env).handleHeal,
+		"crash":               (*Env).handleCrash,
+		"restart":             (*Env).handleRestart,
+		"compact":             (*Env).handleCompact,
+		"report-unreachable":  (*Env).handleReportUnreachable,
+		"forget-leader":       (*Env).handleForgetLeader,
+		"status":              (*Env).handleStatus,
+		"raft-state":          (*Env).handleRaftState,
+		"raft-log":            (*Env).handleRaftLog,
+		"log-level":           (*Env).handleLogLevel,
+		"step":                (*Env).handleStep,
+	}
+}
+
+// Handle runs one transcript block against env and returns its output.
+// Errors of the library and of the cluster are part of the output, as a
+// line "error: ..."; a block the harness cannot read (an unknown command,
+// a missing or malformed argument) fails the test.
+func (env *Env) Handle(t *testing.T, d *datadriven.TestData) string {
+	t.Helper()
+	h, ok := handlers[d.Cmd]
+	if !ok {
+		d.Fatalf(t, "unknown command %q", d.Cmd)
+		return ""
+	}
+	return h(env, t, d)
+}
+
+// errorLine returns err as an output line, or "" for nil.
+func errorLine(err error) string {
+	if err == nil {
+		return ""
+	}
+	return fmt.Sprintf("error: %v\n", err)
+}
+
+func (env *Env) handleAddNodes(t *testing.T, d *datadriven.TestData) string {
+	count := firstID(t, d)
+	opts := NodeOptions{}
+	d.MaybeScanArgs(t, "voters", &opts.Voters)
+	d.MaybeScanArgs(t, "learners", &opts.Learners)
+	d.MaybeScanArgs(t, "index", &opts.Index)
+	d.MaybeScanArgs(t, "election-tick", &opts.ElectionTick)
+	d.MaybeScanArgs(t, "heartbeat-tick", &opts.HeartbeatTick)
+	d.MaybeScanArgs(t, "max-size-per-msg", &opts.MaxSizePerMsg)
+	d.MaybeScanArgs(t, "max-inflight-msgs", &opts.MaxInflightMsgs)
+	d.MaybeScanArgs(t, "seed", &opts.Seed)
+	preVote, checkQuorum := true, true
+	d.MaybeScanArgs(t, "prevote", &preVote)
+	d.MaybeScanArgs(t, "checkquorum", &checkQuorum)
+	opts.DisablePreVote, opts.DisableCheckQuorum = !preVote, !checkQuorum
+	ids, err := env.AddNodes(int(count), opts)
+	if err != nil {
+		return errorLine(err)
+	}
+	return describeAdded(env, ids)
+}
+
+// describeAdded writes one line per new node: its configuration and
+// where its log starts.
+func describeAdded(env *Env, ids []uint64) string {
+	var out string
+	for _, id := range ids {
+		n := env.nodes[id]
+		hs, _, _ := n.Storage.InitialState()
+		last, _ := n.Storage.LastIndex()
+		out += fmt.Sprintf("%d: %v last=%d applied=%d %v\n", id, hs, last, n.AppliedIndex, n.ConfState)
+	}
+	return out
+}
+
+func (env *Env) handleCampaign(t *testing.T, d *datadriven.TestData) string {
+	return errorLine(env.Campaign(firstID(t, d)))
+}
+
+func (env *Env) handlePropose(t *testing.T, d *datadriven.TestData) string {
+	id := firstID(t, d)
+	if len(d.CmdArgs) < 2 {
+		d.Fatalf(t, "propose needs a node ID and a value")
+	}
+	index, term, err := env.Propose(id, []byte(d.CmdArgs[1].Key))
+	if err != nil {
+		return errorLine(err)
+	}
+	return describeProposed(index, term)
+}
+
+// describeProposed says where the leader put a proposal; a forwarded
+// proposal has no place yet.
+func describeProposed(index, term uint64) string {
+	if index == 0 {
+		return "forwarded\n"
+	}
+	return fmt.Sprintf("proposed at %d/%d\n", term, index)
+}
+
+func (env *Env) handleProposeConfChange(t *testing.T, d *datadriven.TestData) string {
+	cc, err := parseConfChange(t, d)
+	if err != nil {
+		return errorLine(err)
+	}
+	index, term, err := env.ProposeConfChange(firstID(t, d), cc)
+	if err != nil {
+		return errorLine(err)
+	}
+	return describeProposed(index, term)
+}
+
+func (env *Env) handleTickElection(t *testing.T, d *datadriven.TestData) string {
+	var out string
+	for _, id := range bareIDs(t, d) {
+		_, err := env.TickElection(id)
+		out += errorLine(err)
+	}
+	return out
+}
+
+func (env *Env) handleTickHeartbeat(t *testing.T, d *datadriven.TestData) string {
+	var out string
+	for _, id := range bareIDs(t, d) {
+		out += errorLine(env.TickHeartbeat(id))
+	}
+	return out
+}
+
+func (env *Env) handleDeliverMsgs(t *testing.T, d *datadriven.TestData) string {
+	ids := bareIDs(t, d)
+	if len(ids) == 0 {
+		ids = []uint64{0}
+	}
+	f := parseFilter(t, d)
+	var out string
+	for _, id := range ids {
+		out += env.DeliverMsgs(id, f)
+	}
+	return out
+}
+
+func (env *Env) handleProcessReady(t *testing.T, d *datadriven.TestData) string {
+	var out string
+	for _, id := range bareIDs(t, d) {
+		s, err := env.ProcessReady(id)
+		out += s + errorLine(err)
+	}
+	return out
+}
+
+func (env *Env) handleStabilize(t *testing.T, d *datadriven.TestData) string {
+	out, err := env.Stabilize(bareIDs(t, d)...)
+	return out + errorLine(err)
+}
+
+func (env *Env) handlePartition(t *testing.T, d *datadriven.TestData) string {
+	env.Partition(parseGroups(t, d)...)
+	return ""
+}
+
+func (env *Env) handleHeal(*testing.T, *datadriven.TestData) string {
+	env.Heal()
+	return ""
+}
+
+func (env *Env) handleCrash(t *testing.T, d *datadriven.TestData) string {
+	return errorLine(env.Crash(firstID(t, d)))
+}
+
+func (env *Env) handleRestart(t *testing.T, d *datadriven.TestData) string {
+	id := firstID(t, d)
+	if err := env.Restart(id); err != nil {
+		return errorLine(err)
+	}
+	return describeAdded(env, []uint64{id})
+}
+
+func (env *Env) handleCompact(t *testing.T, d *datadriven.TestData) string {
+	ids := bareIDs(t, d)
+	if len(ids) != 2 {
+		d.Fatalf(t, "compact needs a node ID and an index")
+	}
+	if err := env.Compact(ids[0], ids[1]); err != nil {
+		return errorLine(err)
+	}
+	out, err := env.RaftLog(ids[0])
+	return out + errorLine(err)
+}
+
+func (env *Env) handleReportUnreachable(t *testing.T, d *datadriven.TestData) string {
+	ids := bareIDs(t, d)
+	if len(ids) != 2 {
+		d.Fatalf(t, "report-unreachable needs the reporting node and the peer")
+	}
+	return errorLine(env.ReportUnreachable(ids[0], ids[1]))
+}
+
+func (env *Env) handleForgetLeader(t *testing.T, d *datadriven.TestData) string {
+	return errorLine(env.ForgetLeader(firstID(t, d)))
+}
+
+func (env *Env) handleStatus(t *testing.T, d *datadriven.TestData) string {
+	out, err := env.StatusString(firstID(t, d))
+	return out + errorLine(err)
+}
+
+func (env *Env) handleRaftState(*testing.T, *datadriven.TestData) string {
+	return env.RaftState()
+}
+
+func (env *Env) handleRaftLog(t *testing.T, d *datadriven.TestData) string {
+	out, err := env.RaftLog(firstID(t, d))
+	return out + errorLine(err)
+}
+
+// handleLogLevel accepts the command other harnesses use to show log
+// lines, and prints nothing: transcripts here show state, not logs.
+func (env *Env) handleLogLevel(*testing.T, *datadriven.TestData) string {
+	return ""
+}
+
+func (env *Env) handleStep(t *testing.T, d *datadriven.TestData) string {
+	id := firstID(t, d)
+	m := parseMessage(t, d)
+	return fmt.Sprintf("%v\n", m) + errorLine(env.Step(id, m))
+}

@@ -1,0 +1,125 @@
+package rafttest
+
+import (
+	"github.com/tickraft/raft"
+	"github.com/tickraft/raft/raftpb"
+)
+
+// Campaign makes node id start an election now.
+func (env *Env) Campaign(id uint64) error {
+	rn, err := env.running(id)
+	if err != nil {
+		return err
+	}
+	return rn.Campaign()
+}
+
+// Propose proposes data on node id. On the leader it returns the index and
+// term the entry was given; a follower forwards it and returns zeros.
+func (env *Env) Propose(id uint64, data []byte) (index, term uint64, err error) {
+	rn, err := env.running(id)
+	if err != nil {
+		return 0, 0, err
+	}
+	return rn.Propose(data)
+}
+
+// ProposeConfChange proposes a membership change on node id.
+func (env *Env) ProposeConfChange(id uint64, cc raftpb.ConfChangeI) (index, term uint64, err error) {
+	rn, err := env.running(id)
+	if err != nil {
+		return 0, 0, err
+	}
+	return rn.ProposeConfChange(cc)
+}
+
+// TickElection lets an election timeout pass on node id and returns how
+// many ticks that took.
+//
+// A follower or candidate is ticked one tick at a time until it campaigns
+// (its role or term changes, or it has work to hand out where it had none),
+// and at most 2*ElectionTick-1 times: the randomized timeout is below
+// 2*ElectionTick, so a node that may campaign does, exactly once. A leader
+// is ticked ElectionTick times: one CheckQuorum interval, with the
+// heartbeats it sends on the way.
+func (env *Env) TickElection(id uint64) (int, error) {
+	rn, err := env.running(id)
+	if err != nil {
+		return 0, err
+	}
+	n := env.nodes[id]
+	if rn.BasicStatus().RaftState == raft.StateLeader {
+		for i := 0; i < n.electionTick(); i++ {
+			rn.Tick()
+		}
+		return n.electionTick(), nil
+	}
+	return tickUntilCampaign(rn, 2*n.electionTick()-1), nil
+}
+
+// tickUntilCampaign ticks rn until it starts an election, at most max
+// times, and returns the number of ticks.
+func tickUntilCampaign(rn *raft.RawNode, max int) int {
+	before := rn.BasicStatus()
+	hadReady := rn.HasReady()
+	for i := 1; i <= max; i++ {
+		rn.Tick()
+		now := rn.BasicStatus()
+		if now.RaftState != before.RaftState || now.Term != before.Term || (!hadReady && rn.HasReady()) {
+			return i
+		}
+	}
+	return max
+}
+
+// TickHeartbeat ticks node id HeartbeatTick times: a leader sends its
+// heartbeats.
+func (env *Env) TickHeartbeat(id uint64) error {
+	rn, err := env.running(id)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < env.nodes[id].heartbeatTick(); i++ {
+		rn.Tick()
+	}
+	return nil
+}
+
+// ReportUnreachable tells node id that its last message to peer was lost.
+func (env *Env) ReportUnreachable(id, peer uint64) error {
+	rn, err := env.running(id)
+	if err != nil {
+		return err
+	}
+	rn.ReportUnreachable(peer)
+	return nil
+}
+
+// ForgetLeader makes node id forget its leader.
+func (env *Env) ForgetLeader(id uint64) error {
+	rn, err := env.running(id)
+	if err != nil {
+		return err
+	}
+	return rn.ForgetLeader()
+}
+
+// Status returns the status of node id.
+func (env *Env) Status(id uint64) (raft.Status, error) {
+	rn, err := env.running(id)
+	if err != nil {
+		return raft.Status{}, err
+	}
+	return rn.Status(), nil
+}
+
+// Step hands m to node id directly, bypassing the network and partitions,
+// as a faulty or malicious peer could, whether or not m is addressed to
+// id. It returns Step's error.
+func (env *Env) Step(id uint64, m raftpb.Message) error {
+	rn, err := env.running(id)
+	if err != nil {
+		return err
+	}
+	return rn.Step(m)
+}
