@@ -1,10 +1,66 @@
 // Package raft is tickraft: a Raft consensus library whose core is a pure,
 // deterministic, tick-driven state machine.
 //
-// A RawNode takes ticks, proposals and messages from peers and hands back
-// Ready batches that say what to persist, what to send and what to apply. It
-// does no I/O, starts no goroutines, reads no clock and draws no global
+// A [RawNode] takes ticks, proposals and messages from peers and hands back
+// [Ready] batches that say what to persist, what to send and what to apply.
+// It does no I/O, starts no goroutines, reads no clock and draws no global
 // randomness: disk, network, threads and time belong to the application
-// that embeds it. Given the same Config (including its seed) and the same
+// that embeds it. Given the same [Config] (including its Seed) and the same
 // sequence of calls, it produces the same sequence of Readys, byte for byte.
+//
+// # The loop
+//
+// One goroutine owns a RawNode and runs, forever:
+//
+//	for {
+//		select {
+//		case <-ticker.C:
+//			rn.Tick()
+//		case m := <-fromNetwork:
+//			_ = rn.Step(m) // a refused message returns a typed error; log it
+//		case req := <-clients:
+//			index, term, err := rn.Propose(req.data) // remember (index, term)
+//			req.reply(index, term, err)
+//		}
+//		for rn.HasReady() {
+//			rd := rn.Ready()
+//			store.Save(rd.HardState, rd.Entries, rd.Snapshot) // one write
+//			send(rd.Messages)                   // may go before the write is done
+//			if rd.MustSync { store.Sync() }
+//			send(rd.MessagesAfterPersist)       // only once the write is durable
+//			applySnapshot(rd.Snapshot)
+//			for _, e := range rd.CommittedEntries {
+//				apply(e) // call rn.ApplyConfChange for conf change entries
+//			}
+//			rn.Advance()
+//		}
+//	}
+//
+// # The contract
+//
+//   - Persist before acknowledging: MessagesAfterPersist answer for the
+//     HardState, Entries and Snapshot of their Ready and must not leave
+//     before those are durable. Messages may leave at once: the leader's
+//     appends go out in parallel with its own write (thesis §10.2.1).
+//   - Entries replace: persisting Entries overwrites any stored entries at
+//     the same or later indexes.
+//   - Apply in order: Snapshot first, then CommittedEntries. A conf change
+//     entry takes effect when the application calls ApplyConfChange.
+//   - Advance acknowledges exactly what the Readys since the last Advance
+//     handed out: nothing more is assumed persisted or applied.
+//   - Slices in a Ready belong to the application; payloads are shared with
+//     the node and with the proposer and must not be modified.
+//   - Every refusal is an error: a proposal that cannot be accepted returns
+//     an error wrapping [ErrProposalDropped] saying why; a message no
+//     correct peer could send returns an error ([ErrInvalidMessage],
+//     [ErrStepLocalMsg], ...) and changes nothing. Nothing a peer sends can
+//     make a node panic.
+//
+// # Booting
+//
+// A new cluster's nodes each start from Storage that holds the initial
+// configuration (for MemoryStorage, SetConfState); a restarting node starts
+// from what it persisted and passes the index it had applied as
+// Config.Applied. Each node gets its own Config.Seed (zero derives one from
+// the ID).
 package raft

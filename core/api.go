@@ -13,6 +13,16 @@ import (
 // leader and index and term are zero. A refused proposal returns an error
 // wrapping ErrProposalDropped that says why.
 func (r *Raft) Propose(data []byte) (index, term uint64, err error) {
+	if r.state == StateLeader {
+		// The log copies the entry, so it can live on the stack here.
+		var one [1]raftpb.Entry
+		one[0] = raftpb.Entry{Type: raftpb.EntryNormal, Data: data}
+		last, err := r.appendProposal(one[:])
+		if err != nil {
+			return 0, 0, err
+		}
+		return last, r.term, nil
+	}
 	return r.ProposeEntries([]raftpb.Entry{{Type: raftpb.EntryNormal, Data: data}})
 }
 

@@ -160,7 +160,12 @@ func (l *raftLog) findConflict(ents []raftpb.Entry) uint64 {
 // findConflictErr is findConflict that also returns a storage error, other
 // than ErrCompacted and ErrUnavailable, met at the returned index.
 func (l *raftLog) findConflictErr(ents []raftpb.Entry) (uint64, error) {
+	last := l.lastIndex()
 	for i := range ents {
+		if ents[i].Index > last {
+			// Beyond our log: new, no need to ask term (and build an error).
+			return ents[i].Index, nil
+		}
 		t, err := l.term(ents[i].Index)
 		switch {
 		case errors.Is(err, ErrCompacted):

@@ -21,6 +21,10 @@ import (
 //     progress no entry is either (a snapshot is written before the entries
 //     that follow it);
 //   - snapshotInProgress implies snapshot != nil.
+// maxUnstableCapHint bounds the capacity reserved for the next batch of
+// unstable entries, so that one burst does not pin memory on an idle node.
+const maxUnstableCapHint = 4096
+
 type unstable struct {
 	// snapshot is an incoming snapshot not yet durable, or nil.
 	snapshot *raftpb.Snapshot
@@ -35,6 +39,10 @@ type unstable struct {
 	// offsetInProgress is one past the last entry handed out to be
 	// written: entries [offset, offsetInProgress) are in progress.
 	offsetInProgress uint64
+	// capHint is the capacity the tail had when it last became empty: the
+	// next batch is likely as large, so it is allocated at once rather
+	// than regrown entry by entry.
+	capHint int
 }
 
 // maybeFirstIndex returns the index of the first entry that could follow
@@ -129,6 +137,7 @@ func (u *unstable) stableTo(id entryID) {
 // entry it ever appended reachable.
 func (u *unstable) shrinkEntries() {
 	if len(u.entries) == 0 {
+		u.capHint = min(cap(u.entries), maxUnstableCapHint)
 		u.entries = nil
 		return
 	}
@@ -169,6 +178,9 @@ func (u *unstable) truncateAndAppend(ents []raftpb.Entry) {
 	end := u.offset + uint64(len(u.entries))
 	switch {
 	case from == end:
+		if u.entries == nil && u.capHint > len(ents) {
+			u.entries = make([]raftpb.Entry, 0, u.capHint)
+		}
 		u.entries = append(u.entries, ents...)
 	case from <= u.offset:
 		u.entries = append([]raftpb.Entry(nil), ents...)

@@ -83,6 +83,10 @@ type Raft struct {
 	// index to send; they go out, batched, when the next Ready is built.
 	appendsPending bool
 
+	// msgsCapHint sizes the next message slices after the last Ready's, so
+	// that a busy node allocates each once per Ready.
+	msgsCapHint int
+
 	ready readyState
 }
 

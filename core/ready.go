@@ -40,6 +40,9 @@ type Ready struct {
 	MustSync bool
 }
 
+// maxMsgsCapHint bounds the capacity reserved for the next Ready's messages.
+const maxMsgsCapHint = 256
+
 // readyState is what the node remembers between Ready and Advance.
 type readyState struct {
 	prevSoft SoftState
@@ -90,7 +93,8 @@ func (r *Raft) Ready() Ready {
 		rd.Snapshot = *snap
 	}
 	rd.CommittedEntries = r.takeCommittedEntries()
-	if ss := r.softState(); ss != r.ready.prevSoft {
+	if r.softState() != r.ready.prevSoft {
+		ss := r.softState()
 		rd.SoftState = &ss
 		r.ready.prevSoft = ss
 	}
@@ -101,6 +105,7 @@ func (r *Raft) Ready() Ready {
 	}
 	rd.MustSync = rd.MustSync || len(rd.Entries) > 0 || !rd.Snapshot.IsEmpty()
 	rd.MessagesAfterPersist = r.takeMessagesAfterAppend()
+	r.msgsCapHint = min(max(len(rd.Messages), len(rd.MessagesAfterPersist)), maxMsgsCapHint)
 	r.msgs = nil
 	r.acceptReady(&rd)
 	return rd
@@ -125,6 +130,11 @@ func (r *Raft) takeCommittedEntries() []raftpb.Entry {
 // into those for peers (returned) and those for this node itself, which
 // Advance steps.
 func (r *Raft) takeMessagesAfterAppend() []raftpb.Message {
+	if !r.hasSelfMessage() {
+		out := r.msgsAfterAppend
+		r.msgsAfterAppend = nil
+		return out
+	}
 	var out []raftpb.Message
 	for _, m := range r.msgsAfterAppend {
 		if m.To == r.id {
@@ -135,6 +145,17 @@ func (r *Raft) takeMessagesAfterAppend() []raftpb.Message {
 	}
 	r.msgsAfterAppend = nil
 	return out
+}
+
+// hasSelfMessage reports whether a message waiting for durability is
+// addressed to this node (its own vote).
+func (r *Raft) hasSelfMessage() bool {
+	for i := range r.msgsAfterAppend {
+		if r.msgsAfterAppend[i].To == r.id {
+			return true
+		}
+	}
+	return false
 }
 
 // acceptReady records what rd hands out, so that Advance acknowledges
