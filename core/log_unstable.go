@@ -21,6 +21,7 @@ import (
 //     progress no entry is either (a snapshot is written before the entries
 //     that follow it);
 //   - snapshotInProgress implies snapshot != nil.
+//
 // maxUnstableCapHint bounds the capacity reserved for the next batch of
 // unstable entries, so that one burst does not pin memory on an idle node.
 const maxUnstableCapHint = 4096
