@@ -47,6 +47,9 @@ var (
 	ErrNoLeader                       = core.ErrNoLeader
 	ErrUncommittedTailFull            = core.ErrUncommittedTailFull
 	ErrPendingConfChange              = core.ErrPendingConfChange
+	ErrTransferRefused                = core.ErrTransferRefused
+	ErrTransferInProgress             = core.ErrTransferInProgress
+	ErrNotLeader                      = core.ErrNotLeader
 	ErrInvalidConfig                  = core.ErrInvalidConfig
 	ErrInvalidMessage                 = core.ErrInvalidMessage
 	ErrStepLocalMsg                   = core.ErrStepLocalMsg

@@ -90,6 +90,15 @@ func (rn *RawNode) ReportUnreachable(id uint64) { rn.r.ReportUnreachable(id) }
 // ReportSnapshot tells the leader how sending a snapshot to id ended.
 func (rn *RawNode) ReportSnapshot(id uint64, failed bool) { rn.r.ReportSnapshot(id, failed) }
 
+// TransferLeader asks the leader to hand leadership to transferee (thesis
+// §3.10); on a follower, only a transfer to this follower itself can be
+// asked for, and is forwarded to the leader. While the transfer runs the
+// leader refuses proposals with an error wrapping ErrTransferInProgress;
+// it abandons the transfer after an election timeout, or when the target is
+// removed or reported unreachable. A transfer to the leader itself, a
+// learner or a non-member is refused with ErrTransferRefused.
+func (rn *RawNode) TransferLeader(transferee uint64) error { return rn.r.TransferLeader(transferee) }
+
 // ForgetLeader makes a follower forget its leader, so that it can grant a
 // vote at once.
 func (rn *RawNode) ForgetLeader() error { return rn.r.ForgetLeader() }

@@ -62,6 +62,9 @@ type BasicStatus struct {
 	raftpb.HardState
 	SoftState
 	Applied uint64
+	// LeadTransferee is the node a leadership transfer is handing over
+	// to, or None.
+	LeadTransferee uint64
 }
 
 // BasicStatus returns the node's basic status without allocating.
@@ -71,5 +74,7 @@ func (r *Raft) BasicStatus() BasicStatus {
 		HardState: r.hardState(),
 		SoftState: r.softState(),
 		Applied:   r.raftLog.applied,
+
+		LeadTransferee: r.leadTransferee,
 	}
 }

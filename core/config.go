@@ -77,6 +77,11 @@ type Config struct {
 	// DisableProposalForwarding makes followers refuse proposals with
 	// ErrProposalDropped instead of forwarding them to the leader.
 	DisableProposalForwarding bool
+	// KeepLeaderAfterRemoval keeps a leader that applied its own removal
+	// (or demotion to learner) leading until it loses a quorum, the
+	// behaviour of older libraries. By default such a leader steps down at
+	// once, so that the group elects a leader that counts itself.
+	KeepLeaderAfterRemoval bool
 
 	// Logger receives the node's log lines. Default: discard them.
 	Logger Logger

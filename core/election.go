@@ -36,6 +36,7 @@ func (r *Raft) tickHeartbeat() {
 	r.electionElapsed++
 	if r.electionElapsed >= r.electionTimeout {
 		r.electionElapsed = 0
+		r.abortLeaderTransfer("it did not finish within an election timeout")
 		if r.checkQuorum {
 			r.checkQuorumActive()
 		}

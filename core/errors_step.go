@@ -35,6 +35,12 @@ var (
 	// ErrPendingConfChange: the node has committed configuration changes
 	// that are not applied yet, and so may not campaign.
 	ErrPendingConfChange = errors.New("raft: configuration change pending")
+	// ErrTransferRefused: a leadership transfer was refused (to the leader
+	// itself, a learner, a non-member, or with no leader known).
+	ErrTransferRefused = errors.New("raft: leadership transfer refused")
+	// ErrTransferInProgress: the leader is handing over leadership and
+	// accepts no proposals until the transfer ends.
+	ErrTransferInProgress = errors.New("raft: leadership transfer in progress")
 	// ErrNotAMember: the node is not a voter of its configuration.
 	ErrNotAMember = errors.New("raft: not a voter of the configuration")
 )

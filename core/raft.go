@@ -75,6 +75,13 @@ type Raft struct {
 	maxUncommittedSize uint64
 	uncommittedSize    uint64
 
+	// leadTransferee is the node the leader is handing leadership to, or
+	// None.
+	leadTransferee uint64
+
+	// stepDownOnRemoval makes a leader removed from the voters step down.
+	stepDownOnRemoval bool
+
 	// pendingConfIndex is the index of the last conf change the leader
 	// appended; another may not be proposed until it is applied.
 	pendingConfIndex uint64
@@ -118,6 +125,7 @@ func NewRaft(c *Config) (*Raft, error) {
 		checkQuorum:               !cfg.DisableCheckQuorum,
 		preVote:                   !cfg.DisablePreVote,
 		disableProposalForwarding: cfg.DisableProposalForwarding,
+		stepDownOnRemoval:         !cfg.KeepLeaderAfterRemoval,
 		maxMsgSize:                cfg.MaxSizePerMsg,
 		maxUncommittedSize:        cfg.MaxUncommittedEntriesSize,
 	}
@@ -201,6 +209,7 @@ func (r *Raft) reset(term uint64) {
 		}
 	})
 	r.pendingConfIndex = 0
+	r.leadTransferee = None
 	r.uncommittedSize = 0
 	r.appendsPending = false
 }
@@ -268,11 +277,14 @@ func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftp
 	cs := r.trk.ConfState()
 	pr, ok := r.trk.Progress[r.id]
 	r.isLearner = ok && pr.IsLearner
-	if (!ok || r.isLearner) && r.state == StateLeader {
+	if (!ok || r.isLearner) && r.state == StateLeader && r.stepDownOnRemoval {
 		// The leader was removed or demoted; it steps down once the change
 		// is applied so that the group elects a leader that counts itself.
 		r.becomeFollower(r.term, None)
 		return cs
+	}
+	if r.leadTransferee != None && r.trk.Progress[r.leadTransferee] == nil {
+		r.abortLeaderTransfer("the target was removed")
 	}
 	if r.state != StateLeader || len(cs.Voters) == 0 {
 		return cs

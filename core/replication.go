@@ -15,6 +15,9 @@ func (r *Raft) appendProposal(ents []raftpb.Entry) (uint64, error) {
 	if len(ents) == 0 {
 		return 0, fmt.Errorf("%w: empty proposal", ErrProposalDropped)
 	}
+	if r.leadTransferee != None {
+		return 0, fmt.Errorf("%w: %w to %d", ErrProposalDropped, ErrTransferInProgress, r.leadTransferee)
+	}
 	size := payloadSize(ents)
 	if r.uncommittedSize > 0 && size > r.maxUncommittedSize-min(r.uncommittedSize, r.maxUncommittedSize) {
 		return 0, fmt.Errorf("%w: %w: %d bytes uncommitted, limit %d", ErrProposalDropped, ErrUncommittedTailFull, r.uncommittedSize, r.maxUncommittedSize)
@@ -152,6 +155,7 @@ func (r *Raft) handleAppendResponse(m raftpb.Message, pr *tracker.Progress) erro
 	}
 	r.maybeCommit()
 	r.appendsPending = true
+	r.maybeFinishTransfer(m.From, pr)
 	return nil
 }
 

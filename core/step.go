@@ -106,6 +106,8 @@ func (r *Raft) stepLeader(m raftpb.Message) error {
 	case raftpb.MsgProp:
 		_, err := r.appendProposal(m.Entries)
 		return err
+	case raftpb.MsgTransferLeader:
+		return r.handleTransferLeader(m)
 	}
 	pr := r.trk.Progress[m.From]
 	if pr == nil {
@@ -120,6 +122,9 @@ func (r *Raft) stepLeader(m raftpb.Message) error {
 		r.handleSnapStatus(m, pr)
 	case raftpb.MsgUnreachable:
 		r.handleUnreachable(pr)
+		if m.From == r.leadTransferee {
+			r.abortLeaderTransfer("the target is unreachable")
+		}
 	}
 	return nil
 }
@@ -138,6 +143,8 @@ func (r *Raft) stepCandidate(m raftpb.Message) error {
 	switch m.Type {
 	case raftpb.MsgProp:
 		return fmt.Errorf("%w: %w: campaigning at term %d", ErrProposalDropped, ErrNoLeader, r.term)
+	case raftpb.MsgTransferLeader:
+		return fmt.Errorf("%w: %w: campaigning at term %d", ErrTransferRefused, ErrNoLeader, r.term)
 	case raftpb.MsgApp, raftpb.MsgHeartbeat, raftpb.MsgSnap:
 		// A leader of our term exists: §5.2, return to follower.
 		r.becomeFollower(m.Term, m.From)
@@ -166,6 +173,8 @@ func (r *Raft) stepFollower(m raftpb.Message) error {
 		return r.handleSnapshot(m)
 	case raftpb.MsgForgetLeader:
 		return r.ForgetLeader()
+	case raftpb.MsgTransferLeader:
+		return r.forwardTransferLeader(m)
 	case raftpb.MsgTimeoutNow:
 		// The leader hands over leadership: campaign at once, skipping the
 		// pre-vote (thesis §3.10). Only the leader may ask.
