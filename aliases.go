@@ -25,6 +25,10 @@ type (
 	Status = core.Status
 	// Logger receives a node's log lines.
 	Logger = core.Logger
+	// ReadState is a released read.
+	ReadState = core.ReadState
+	// LaggingError is the error of a local read that timed out.
+	LaggingError = core.LaggingError
 )
 
 // The roles of a node.
@@ -50,6 +54,9 @@ var (
 	ErrTransferRefused                = core.ErrTransferRefused
 	ErrTransferInProgress             = core.ErrTransferInProgress
 	ErrNotLeader                      = core.ErrNotLeader
+	ErrTooManyPendingReads            = core.ErrTooManyPendingReads
+	ErrReadAborted                    = core.ErrReadAborted
+	ErrReadLagging                    = core.ErrReadLagging
 	ErrInvalidConfig                  = core.ErrInvalidConfig
 	ErrInvalidMessage                 = core.ErrInvalidMessage
 	ErrStepLocalMsg                   = core.ErrStepLocalMsg

@@ -23,7 +23,7 @@ var allowedImports = map[string][]string{
 	"confchange": {"tracker", "raftpb"},
 	"readonly":   {"tracker", "raftpb"},
 	"core":       {"confchange", "readonly", "tracker", "raftpb"},
-	".":          {"core", "raftpb", "tracker", "confchange"},
+	".":          {"core", "raftpb", "tracker", "confchange", "readonly"},
 }
 
 // forbiddenStdlib are imports that would give the pure core I/O, threads,

@@ -99,6 +99,24 @@ func (rn *RawNode) ReportSnapshot(id uint64, failed bool) { rn.r.ReportSnapshot(
 // learner or a non-member is refused with ErrTransferRefused.
 func (rn *RawNode) TransferLeader(transferee uint64) error { return rn.r.TransferLeader(transferee) }
 
+// ReadIndex asks for a linearizable read identified by ctx (thesis §6.4).
+// The answer arrives as a ReadState in a later Ready: serve the read once
+// the applied index reaches ReadState.Index. It costs one heartbeat round
+// shared by every read of the same loop iteration, or nothing while the
+// leader's lease holds (Config.LeaseReads). On a follower the read is
+// forwarded to the leader. Refusals are errors: no leader (ErrNoLeader), a
+// transfer in progress (ErrTransferInProgress), the queue full
+// (ErrTooManyPendingReads). A read pending when the leader loses
+// leadership comes back with ReadState.Err = ErrReadAborted.
+func (rn *RawNode) ReadIndex(ctx []byte) error { return rn.r.ReadIndex(ctx) }
+
+// ReadLocal asks for a monotonic (not linearizable) read on this node at
+// or after minIndex, e.g. the index of the client's last write: it is
+// released as soon as the node has applied minIndex, without contacting
+// the leader, or after an election timeout with a *LaggingError naming the
+// leader this node knows of.
+func (rn *RawNode) ReadLocal(ctx []byte, minIndex uint64) error { return rn.r.ReadLocal(ctx, minIndex) }
+
 // ForgetLeader makes a follower forget its leader, so that it can grant a
 // vote at once.
 func (rn *RawNode) ForgetLeader() error { return rn.r.ForgetLeader() }

@@ -15,6 +15,8 @@ const (
 	DefaultMaxInflightBytes          = 64 << 20 // 64 MiB in flight per follower
 	DefaultMaxUncommittedEntriesSize = 256 << 20
 	DefaultMaxCommittedSizePerReady  = 64 << 20
+	DefaultMaxPendingReads           = 4096
+	DefaultLeaseClockDriftTicks      = 1
 )
 
 // Config holds what a node needs to start. Only ID and Storage are
@@ -83,6 +85,24 @@ type Config struct {
 	// once, so that the group elects a leader that counts itself.
 	KeepLeaderAfterRemoval bool
 
+	// LeaseReads lets the leader answer ReadIndex from its commit index
+	// without a heartbeat round while its lease holds (thesis §6.4.1). The
+	// lease runs from the send tick of the latest heartbeats a quorum
+	// answered and lasts fewer than ElectionTick - LeaseClockDriftTicks
+	// ticks. It is safe only if clocks drift by less than that allowance
+	// over an election timeout, and requires CheckQuorum (whose leader
+	// stickiness is what keeps followers from electing another leader
+	// during the lease). Default off: every read costs a heartbeat round.
+	LeaseReads bool
+	// LeaseClockDriftTicks is the clock-drift allowance of LeaseReads, in
+	// ticks. Default DefaultLeaseClockDriftTicks.
+	LeaseClockDriftTicks int
+	// MaxPendingReads bounds the reads waiting on the leader (for a
+	// heartbeat round, or for the leader's first commit in its term) and
+	// the local reads waiting for the applied index. Reads beyond it are
+	// refused with ErrTooManyPendingReads. Default DefaultMaxPendingReads.
+	MaxPendingReads int
+
 	// Logger receives the node's log lines. Default: discard them.
 	Logger Logger
 }
@@ -123,6 +143,12 @@ func (c *Config) Validate() error {
 		return &ConfigError{"ElectionTick", "is too large"}
 	case d.MaxInflightMsgs < 0:
 		return &ConfigError{"MaxInflightMsgs", "must not be negative"}
+	case d.MaxPendingReads < 0:
+		return &ConfigError{"MaxPendingReads", "must not be negative"}
+	case d.LeaseReads && d.DisableCheckQuorum:
+		return &ConfigError{"LeaseReads", "requires CheckQuorum (DisableCheckQuorum must be false)"}
+	case d.LeaseReads && (d.LeaseClockDriftTicks < 0 || d.LeaseClockDriftTicks >= d.ElectionTick-1):
+		return &ConfigError{"LeaseClockDriftTicks", fmt.Sprintf("(%d) must be in [0, ElectionTick-1)", d.LeaseClockDriftTicks)}
 	}
 	return nil
 }
@@ -151,6 +177,12 @@ func (c *Config) withDefaults() Config {
 	}
 	if d.MaxCommittedSizePerReady == 0 {
 		d.MaxCommittedSizePerReady = DefaultMaxCommittedSizePerReady
+	}
+	if d.MaxPendingReads == 0 {
+		d.MaxPendingReads = DefaultMaxPendingReads
+	}
+	if d.LeaseClockDriftTicks == 0 {
+		d.LeaseClockDriftTicks = DefaultLeaseClockDriftTicks
 	}
 	if d.Seed == 0 {
 		d.Seed = d.ID*0x9e3779b97f4a7c15 + 1

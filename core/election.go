@@ -12,7 +12,12 @@ const campaignTransfer = "CampaignTransfer"
 
 // Tick advances the node's logical clock by one tick.
 func (r *Raft) Tick() {
+	r.ticks++
+	if len(r.localReads) > 0 {
+		r.releaseLocalReads()
+	}
 	if r.state == StateLeader {
+		r.leaderTick++
 		r.tickHeartbeat()
 		return
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tickraft/raft/confchange"
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/readonly"
 	"github.com/tickraft/raft/tracker"
 )
 
@@ -90,6 +91,19 @@ type Raft struct {
 	// index to send; they go out, batched, when the next Ready is built.
 	appendsPending bool
 
+	// Reads: the leader's read rounds, the reads released for the next
+	// Ready, local reads waiting for the applied index, and the clocks.
+	readOnly        *readonly.ReadOnly
+	readStates      []ReadState
+	localReads      []localRead
+	maxPendingReads int
+	leaseReads      bool
+	leaseTicks      int
+	// ticks counts every tick of this node; leaderTick only the ticks of
+	// its leaderships (the clock of its heartbeat rounds and lease).
+	ticks      uint64
+	leaderTick uint64
+
 	// msgsCapHint sizes the next message slices after the last Ready's, so
 	// that a busy node allocates each once per Ready.
 	msgsCapHint int
@@ -128,6 +142,11 @@ func NewRaft(c *Config) (*Raft, error) {
 		stepDownOnRemoval:         !cfg.KeepLeaderAfterRemoval,
 		maxMsgSize:                cfg.MaxSizePerMsg,
 		maxUncommittedSize:        cfg.MaxUncommittedEntriesSize,
+		readOnly:                  readonly.New(cfg.MaxPendingReads),
+		maxPendingReads:           cfg.MaxPendingReads,
+		leaseReads:                cfg.LeaseReads,
+		leaseTicks:                cfg.ElectionTick - cfg.LeaseClockDriftTicks,
+		leaderTick:                1,
 	}
 	if err := r.restoreConfig(cs); err != nil {
 		return nil, err
@@ -210,6 +229,7 @@ func (r *Raft) reset(term uint64) {
 	})
 	r.pendingConfIndex = 0
 	r.leadTransferee = None
+	r.abortReads()
 	r.uncommittedSize = 0
 	r.appendsPending = false
 }

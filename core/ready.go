@@ -34,6 +34,9 @@ type Ready struct {
 	// Entries and Snapshot are durable: they acknowledge them (append
 	// responses and votes).
 	MessagesAfterPersist []raftpb.Message
+	// ReadStates are reads released since the last Ready: serve each once
+	// the applied index reaches its Index (or report its Err).
+	ReadStates []ReadState
 	// MustSync reports whether the write must be made durable (fsync)
 	// before MessagesAfterPersist are sent: it is false only when nothing
 	// but the commit index changed.
@@ -76,7 +79,8 @@ func (r *Raft) HasReady() bool {
 	// they produce messages; batching is unchanged, since Ready would
 	// flush the same appends.
 	r.flushAppends()
-	return len(r.msgs) > 0 || len(r.msgsAfterAppend) > 0 ||
+	r.flushReads()
+	return len(r.msgs) > 0 || len(r.readStates) > 0 || len(r.msgsAfterAppend) > 0 ||
 		r.raftLog.hasNextUnstableSnapshot() || r.raftLog.hasNextUnstableEnts() ||
 		r.raftLog.hasNextCommittedEnts(true)
 }
@@ -85,6 +89,7 @@ func (r *Raft) HasReady() bool {
 // be followed, after the work is done, by Advance.
 func (r *Raft) Ready() Ready {
 	r.flushAppends()
+	r.flushReads()
 	rd := Ready{
 		Entries:  r.raftLog.nextUnstableEnts(),
 		Messages: r.msgs,
@@ -93,6 +98,7 @@ func (r *Raft) Ready() Ready {
 		rd.Snapshot = *snap
 	}
 	rd.CommittedEntries = r.takeCommittedEntries()
+	rd.ReadStates, r.readStates = r.readStates, nil
 	if r.softState() != r.ready.prevSoft {
 		ss := r.softState()
 		rd.SoftState = &ss
@@ -196,6 +202,9 @@ func (r *Raft) Advance() {
 	if s.applyIndex != 0 {
 		r.raftLog.appliedTo(s.applyIndex, s.applyBytes)
 		r.maybeAutoLeave()
+		if len(r.localReads) > 0 {
+			r.releaseLocalReads()
+		}
 	}
 	self := s.selfMessages
 	*s = readyState{prevSoft: s.prevSoft, prevHard: s.prevHard}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/readonly"
 	"github.com/tickraft/raft/tracker"
 )
 
@@ -192,19 +193,24 @@ func (r *Raft) maybeCommit() bool {
 }
 
 // bcastHeartbeat sends a heartbeat to every follower.
+// Each heartbeat carries the current read round and the leader's tick, so
+// that its answers confirm pending reads and renew the lease.
 func (r *Raft) bcastHeartbeat() {
+	round := r.readOnly.CurrentRound()
+	r.readOnly.Ack(r.id, round, r.leaderTick)
+	ctx := readonly.EncodeContext(round, r.leaderTick)
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
 		if id != r.id {
-			r.sendHeartbeat(id, pr)
+			r.sendHeartbeat(id, pr, ctx)
 		}
 	})
 }
 
 // sendHeartbeat sends a heartbeat carrying min(match, commit): a follower
 // must never learn a commit index beyond the entries it is known to hold.
-func (r *Raft) sendHeartbeat(to uint64, pr *tracker.Progress) {
+func (r *Raft) sendHeartbeat(to uint64, pr *tracker.Progress, ctx []byte) {
 	commit := min(pr.Match, r.raftLog.committed)
-	r.send(raftpb.Message{To: to, Type: raftpb.MsgHeartbeat, Commit: commit})
+	r.send(raftpb.Message{To: to, Type: raftpb.MsgHeartbeat, Commit: commit, Context: ctx})
 	pr.UpdateSentCommit(commit)
 }
 
@@ -225,6 +231,7 @@ func (r *Raft) handleHeartbeat(m raftpb.Message) error {
 // rejection that sends the leader back to probing).
 func (r *Raft) handleHeartbeatResponse(m raftpb.Message, pr *tracker.Progress) error {
 	pr.RecentActive = true
+	r.ackRound(m.From, m.Context)
 	switch pr.State {
 	case tracker.StateProbe:
 		pr.MsgAppFlowPaused = false

@@ -108,6 +108,8 @@ func (r *Raft) stepLeader(m raftpb.Message) error {
 		return err
 	case raftpb.MsgTransferLeader:
 		return r.handleTransferLeader(m)
+	case raftpb.MsgReadIndex:
+		return r.handleReadIndex(m)
 	}
 	pr := r.trk.Progress[m.From]
 	if pr == nil {
@@ -145,6 +147,8 @@ func (r *Raft) stepCandidate(m raftpb.Message) error {
 		return fmt.Errorf("%w: %w: campaigning at term %d", ErrProposalDropped, ErrNoLeader, r.term)
 	case raftpb.MsgTransferLeader:
 		return fmt.Errorf("%w: %w: campaigning at term %d", ErrTransferRefused, ErrNoLeader, r.term)
+	case raftpb.MsgReadIndex:
+		return fmt.Errorf("%w: read refused: campaigning at term %d", ErrNoLeader, r.term)
 	case raftpb.MsgApp, raftpb.MsgHeartbeat, raftpb.MsgSnap:
 		// A leader of our term exists: §5.2, return to follower.
 		r.becomeFollower(m.Term, m.From)
@@ -175,6 +179,10 @@ func (r *Raft) stepFollower(m raftpb.Message) error {
 		return r.ForgetLeader()
 	case raftpb.MsgTransferLeader:
 		return r.forwardTransferLeader(m)
+	case raftpb.MsgReadIndex:
+		return r.forwardReadIndex(m)
+	case raftpb.MsgReadIndexResp:
+		return r.handleReadIndexResp(m)
 	case raftpb.MsgTimeoutNow:
 		// The leader hands over leadership: campaign at once, skipping the
 		// pre-vote (thesis §3.10). Only the leader may ask.

@@ -19,9 +19,17 @@ type testCluster struct {
 	// forged input, after which refusals are expected); invariants are
 	// still checked after every step.
 	lenient bool
+	// pending holds messages taken by takeReads, not yet delivered.
+	pending []raftpb.Message
 }
 
 func newTestCluster(t *testing.T, n int) *testCluster {
+	t.Helper()
+	return newTestClusterWith(t, n, nil)
+}
+
+// newTestClusterWith builds a cluster whose Configs are adjusted by opt.
+func newTestClusterWith(t *testing.T, n int, opt func(*Config)) *testCluster {
 	t.Helper()
 	c := &testCluster{t: t, nodes: map[uint64]*Raft{}, st: map[uint64]*MemoryStorage{}}
 	for i := 1; i <= n; i++ {
@@ -30,7 +38,11 @@ func newTestCluster(t *testing.T, n int) *testCluster {
 	for _, id := range c.ids {
 		st := NewMemoryStorage()
 		st.SetConfState(raftpb.ConfState{Voters: c.ids})
-		r, err := NewRaft(&Config{ID: id, Storage: st})
+		cfg := Config{ID: id, Storage: st}
+		if opt != nil {
+			opt(&cfg)
+		}
+		r, err := NewRaft(&cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +110,12 @@ func must(t *testing.T, err error) {
 // electedCluster returns a 3-node cluster led by node 1 with n committed
 // proposals.
 func electedCluster(t *testing.T, n int) *testCluster {
-	c := newTestCluster(t, 3)
+	return electedClusterWith(t, n, nil)
+}
+
+// electedClusterWith is electedCluster with adjusted Configs.
+func electedClusterWith(t *testing.T, n int, opt func(*Config)) *testCluster {
+	c := newTestClusterWith(t, 3, opt)
 	must(t, c.nodes[1].Campaign())
 	c.stabilize()
 	for i := 0; i < n; i++ {

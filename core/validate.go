@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/readonly"
 )
 
 // validatePeerMessage refuses what no correct peer sends: local-only
@@ -58,6 +59,26 @@ func (r *Raft) validateByType(m raftpb.Message) error {
 		}
 	case raftpb.MsgSnap:
 		return validateSnapshot(r.trk, m)
+	case raftpb.MsgReadIndex, raftpb.MsgReadIndexResp:
+		if len(m.Entries) != 1 {
+			return fmt.Errorf("%w: %s carries %d contexts, want 1", ErrInvalidMessage, m.Type, len(m.Entries))
+		}
+	case raftpb.MsgHeartbeatResp:
+		return r.validateHeartbeatResponse(m)
+	}
+	return nil
+}
+
+// validateHeartbeatResponse refuses an answer to a read round or a tick
+// the leader has not reached: it would confirm reads no quorum confirmed.
+func (r *Raft) validateHeartbeatResponse(m raftpb.Message) error {
+	if r.state != StateLeader || m.Term != r.term {
+		return nil
+	}
+	round, tick, ok := readonly.DecodeContext(m.Context)
+	if ok && (round > r.readOnly.CurrentRound() || tick > r.leaderTick) {
+		return fmt.Errorf("%w: heartbeat answer for round %d at tick %d, leader is at round %d tick %d",
+			ErrInvalidMessage, round, tick, r.readOnly.CurrentRound(), r.leaderTick)
 	}
 	return nil
 }

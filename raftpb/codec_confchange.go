@@ -1,6 +1,5 @@
 package raftpb
 
-import "slices"
 
 // This file holds the codec of the membership changes: ConfChange,
 // ConfChangeSingle and ConfChangeV2, which travel as the Data of
@@ -30,7 +29,7 @@ func (c *ConfChange) Size() int {
 // extended slice. It allocates only when buf lacks c.Size() bytes of spare
 // capacity.
 func (c *ConfChange) AppendMarshal(buf []byte) []byte {
-	return c.appendTo(slices.Grow(buf, c.Size()))
+	return c.appendTo(reserve(buf, c.Size()))
 }
 
 // Marshal returns the wire encoding of c in a new slice of exactly c.Size()
@@ -105,7 +104,7 @@ func (c *ConfChangeSingle) Size() int {
 // extended slice. It allocates only when buf lacks c.Size() bytes of spare
 // capacity.
 func (c *ConfChangeSingle) AppendMarshal(buf []byte) []byte {
-	return c.appendTo(slices.Grow(buf, c.Size()))
+	return c.appendTo(reserve(buf, c.Size()))
 }
 
 // Marshal returns the wire encoding of c in a new slice of exactly c.Size()
@@ -184,7 +183,7 @@ func (c *ConfChangeV2) Size() int {
 // extended slice. It allocates only when buf lacks c.Size() bytes of spare
 // capacity.
 func (c *ConfChangeV2) AppendMarshal(buf []byte) []byte {
-	return c.appendTo(slices.Grow(buf, c.Size()))
+	return c.appendTo(reserve(buf, c.Size()))
 }
 
 // Marshal returns the wire encoding of c in a new slice of exactly c.Size()
@@ -214,7 +213,7 @@ func (c *ConfChangeV2) appendTo(b []byte) []byte {
 func (c *ConfChangeV2) Unmarshal(data []byte) error {
 	*c = ConfChangeV2{}
 	changes, _ := countMessages(data, fieldConfChangeV2Changes, 0)
-	c.Changes = slices.Grow(c.Changes, changes)
+	c.Changes = reserve(c.Changes, changes)
 	d := decoder{data: data}
 	for !d.done() {
 		num, wt, err := d.key()

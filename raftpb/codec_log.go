@@ -1,6 +1,5 @@
 package raftpb
 
-import "slices"
 
 // This file holds the codec of the types a node persists: Entry, HardState,
 // ConfState, SnapshotMetadata and Snapshot. Each writes its fields in
@@ -30,7 +29,7 @@ func (e *Entry) Size() int {
 // extended slice. It allocates only when buf lacks e.Size() bytes of spare
 // capacity.
 func (e *Entry) AppendMarshal(buf []byte) []byte {
-	return e.appendTo(slices.Grow(buf, e.Size()))
+	return e.appendTo(reserve(buf, e.Size()))
 }
 
 // Marshal returns the wire encoding of e in a new slice of exactly e.Size()
@@ -111,7 +110,7 @@ func (h *HardState) Size() int {
 // extended slice. It allocates only when buf lacks h.Size() bytes of spare
 // capacity.
 func (h *HardState) AppendMarshal(buf []byte) []byte {
-	return h.appendTo(slices.Grow(buf, h.Size()))
+	return h.appendTo(reserve(buf, h.Size()))
 }
 
 // Marshal returns the wire encoding of h in a new slice of exactly h.Size()
@@ -192,7 +191,7 @@ func sizeUints(vs []uint64) int {
 // extended slice. It allocates only when buf lacks c.Size() bytes of spare
 // capacity.
 func (c *ConfState) AppendMarshal(buf []byte) []byte {
-	return c.appendTo(slices.Grow(buf, c.Size()))
+	return c.appendTo(reserve(buf, c.Size()))
 }
 
 // Marshal returns the wire encoding of c in a new slice of exactly c.Size()
@@ -233,7 +232,7 @@ func (c *ConfState) merge(data []byte) error {
 	countUints(data, counts[:])
 	for num := uint64(1); num <= 4; num++ {
 		list := c.list(num)
-		*list = slices.Grow(*list, counts[num])
+		*list = reserve(*list, counts[num])
 	}
 	d := decoder{data: data}
 	for !d.done() {
@@ -318,7 +317,7 @@ func (m *SnapshotMetadata) Size() int {
 // extended slice. It allocates only when buf lacks m.Size() bytes of spare
 // capacity.
 func (m *SnapshotMetadata) AppendMarshal(buf []byte) []byte {
-	return m.appendTo(slices.Grow(buf, m.Size()))
+	return m.appendTo(reserve(buf, m.Size()))
 }
 
 // Marshal returns the wire encoding of m in a new slice of exactly m.Size()
@@ -396,7 +395,7 @@ func (s *Snapshot) Size() int {
 // extended slice. It allocates only when buf lacks s.Size() bytes of spare
 // capacity.
 func (s *Snapshot) AppendMarshal(buf []byte) []byte {
-	return s.appendTo(slices.Grow(buf, s.Size()))
+	return s.appendTo(reserve(buf, s.Size()))
 }
 
 // Marshal returns the wire encoding of s in a new slice of exactly s.Size()

@@ -1,6 +1,5 @@
 package raftpb
 
-import "slices"
 
 // This file holds the codec of Message. Its fields are written in ascending
 // field-number order, so Vote (13) comes after Context (12), not where the
@@ -63,7 +62,7 @@ func (m *Message) Size() int {
 // extended slice. It allocates only when buf lacks m.Size() bytes of spare
 // capacity.
 func (m *Message) AppendMarshal(buf []byte) []byte {
-	return m.appendTo(slices.Grow(buf, m.Size()))
+	return m.appendTo(reserve(buf, m.Size()))
 }
 
 // Marshal returns the wire encoding of m in a new slice of exactly m.Size()
@@ -121,9 +120,9 @@ func (m *Message) Unmarshal(data []byte) error {
 // levels of Responses enclose m.
 func (m *Message) merge(data []byte, depth int) error {
 	entries, responses := countMessages(data, fieldMsgEntries, fieldMsgResponses)
-	m.Entries = slices.Grow(m.Entries, entries)
+	m.Entries = reserve(m.Entries, entries)
 	if depth < MaxResponseDepth {
-		m.Responses = slices.Grow(m.Responses, responses)
+		m.Responses = reserve(m.Responses, responses)
 	}
 	d := decoder{data: data}
 	for !d.done() {

@@ -57,8 +57,8 @@ const maxFieldNumber = 1<<29 - 1
 type DecodeError struct {
 	// Type is the Go name of the type being decoded, such as "Message".
 	Type string
-	// Field is the protobuf field number being decoded, or 0 when the
-	// failure came while reading a key.
+	// Field is the protobuf field number whose key or value failed to
+	// decode, or 0 when no valid field number could be read.
 	Field int
 	// Name is the Go name of the field, or "" for a field the schema does
 	// not know or when Field is 0.
@@ -88,12 +88,11 @@ func (e *DecodeError) writePath(b *strings.Builder) {
 			b.WriteString(" (" + e.Name + ")")
 		}
 	}
-	b.WriteString(": ")
 	if inner, ok := e.Err.(*DecodeError); ok {
+		b.WriteString(": ")
 		inner.writePath(b)
-		return
-	}
-	if e.Err != nil {
+	} else if e.Err != nil {
+		b.WriteString(": ")
 		b.WriteString(strings.TrimPrefix(e.Err.Error(), "raftpb: "))
 	}
 }
@@ -180,11 +179,13 @@ type decoder struct {
 func (d *decoder) done() bool { return d.pos >= len(d.data) }
 
 // uvarint reads one varint. Its one-byte case, which holds every key and
-// most values, is small enough to be inlined.
+// most values, takes a short path.
 func (d *decoder) uvarint() (uint64, error) {
-	if d.pos < len(d.data) && d.data[d.pos] < 0x80 {
-		d.pos++
-		return uint64(d.data[d.pos-1]), nil
+	if d.pos < len(d.data) {
+		if c := d.data[d.pos]; c < 0x80 {
+			d.pos++
+			return uint64(c), nil
+		}
 	}
 	return d.uvarintSlow()
 }
@@ -342,4 +343,16 @@ func countVarints(packed []byte) int {
 		}
 	}
 	return n
+}
+
+// reserve returns s with room for n more elements, allocating at most once.
+// Unlike slices.Grow it allocates exactly what is asked, and it makes one
+// allocation in every build mode, the race detector's included.
+func reserve[E any](s []E, n int) []E {
+	if n <= cap(s)-len(s) {
+		return s
+	}
+	grown := make([]E, len(s), len(s)+n)
+	copy(grown, s)
+	return grown
 }

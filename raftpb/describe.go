@@ -19,7 +19,8 @@ import (
 // A message prints only the fields its type uses or that are set: Log
 // (LogTerm/Index) when either is non-zero, Commit and Vote when non-zero,
 // "Rejected (Hint: n)" for a rejection, Entries, Snapshot, Context and
-// Responses when present. Data longer than maxDataRunes bytes is cut and
+// Responses when present; a heartbeat's HeartbeatContext prints as
+// "Round:r Tick:t". Data longer than maxDataRunes bytes is cut and
 // the number of bytes left out is given.
 
 // maxDataRunes bounds how much of an entry's payload a text form shows.
@@ -300,7 +301,12 @@ func appendMessage(b *strings.Builder, m *Message) {
 		appendSnapshot(b, m.Snapshot)
 		b.WriteByte(')')
 	}
-	if m.Context != nil {
+	if hc, ok := DecodeHeartbeatContext(m.Context); ok && (m.Type == MsgHeartbeat || m.Type == MsgHeartbeatResp) {
+		b.WriteString(" Round:")
+		b.WriteString(strconv.FormatUint(hc.Round, 10))
+		b.WriteString(" Tick:")
+		b.WriteString(strconv.FormatUint(hc.Tick, 10))
+	} else if m.Context != nil {
 		b.WriteString(" Context:")
 		appendData(b, m.Context)
 	}

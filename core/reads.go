@@ -1,0 +1,196 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/readonly"
+)
+
+// ReadState is a released read; see readonly.ReadState. Err is set when
+// the read could not be served: ErrReadAborted (leadership was lost while
+// it waited) or an error wrapping ErrReadLagging (a local read whose
+// minimum index was not applied in time).
+type ReadState struct {
+	Index      uint64
+	RequestCtx []byte
+	Err        error
+}
+
+// Errors of reads.
+var (
+	// ErrTooManyPendingReads: the bounded read queue is full; retry later.
+	ErrTooManyPendingReads = readonly.ErrTooManyPendingReads
+	// ErrReadAborted: the leader lost leadership while the read waited.
+	ErrReadAborted = errors.New("raft: read aborted: leadership lost")
+	// ErrReadLagging: this node had not applied the read's minimum index
+	// within the allowed ticks; LaggingError says which leader to try.
+	ErrReadLagging = errors.New("raft: read lagging")
+)
+
+// LaggingError is the error of a local read that timed out.
+type LaggingError struct {
+	Want, Applied, Leader uint64
+}
+
+// Error says what the node had applied and which leader it knows of.
+func (e *LaggingError) Error() string {
+	return fmt.Sprintf("%v: applied %d, want %d; leader is %d", ErrReadLagging, e.Applied, e.Want, e.Leader)
+}
+
+// Unwrap returns ErrReadLagging.
+func (e *LaggingError) Unwrap() error { return ErrReadLagging }
+
+// localRead is a monotonic read waiting for the applied index.
+type localRead struct {
+	ctx      []byte
+	minIndex uint64
+	deadline uint64 // in ticks of this node
+}
+
+// ReadIndex asks for a linearizable read (thesis §6.4). On the leader the
+// read index is the commit index, released once a heartbeat round started
+// after the request is answered by a quorum (or at once while a lease
+// holds, with LeaseReads); a follower forwards the request to the leader
+// and receives the answer as its own ReadState. The read is served by the
+// application once it has applied up to ReadState.Index. Refusals: no
+// leader, a leadership transfer in progress, the queue full.
+func (r *Raft) ReadIndex(ctx []byte) error {
+	return r.step(raftpb.Message{Type: raftpb.MsgReadIndex, From: r.id, Entries: []raftpb.Entry{{Data: ctx}}})
+}
+
+// handleReadIndex queues or answers a read on the leader.
+func (r *Raft) handleReadIndex(m raftpb.Message) error {
+	if r.leadTransferee != None {
+		return fmt.Errorf("%w to %d: reads refused", ErrTransferInProgress, r.leadTransferee)
+	}
+	ctx := m.Entries[0].Data
+	if r.committedInTerm() && r.leaseHolds() {
+		r.answerRead(m.From, r.raftLog.committed, ctx)
+		return nil
+	}
+	return r.readOnly.Add(readonly.Request{Ctx: ctx, From: m.From})
+}
+
+// committedInTerm reports whether the leader has committed an entry of its
+// own term: before that its commit index may be behind the group's, so it
+// holds reads (thesis §6.4, step 1).
+func (r *Raft) committedInTerm() bool {
+	t, err := r.raftLog.term(r.raftLog.committed)
+	return err == nil && t == r.term
+}
+
+// leaseHolds reports whether the leader's lease is valid: a quorum
+// answered heartbeats sent less than ElectionTick - drift ticks ago, and
+// no transfer is running (a transfer bypasses the followers' stickiness).
+func (r *Raft) leaseHolds() bool {
+	if !r.leaseReads || r.leadTransferee != None {
+		return false
+	}
+	anchor := r.readOnly.QuorumTick(r.trk.Voters)
+	return anchor > 0 && r.leaderTick-anchor < uint64(r.leaseTicks)
+}
+
+// answerRead releases a read to the local application or to the follower
+// that forwarded it.
+func (r *Raft) answerRead(to, index uint64, ctx []byte) {
+	if to == r.id || to == None {
+		r.readStates = append(r.readStates, ReadState{Index: index, RequestCtx: ctx})
+		return
+	}
+	r.send(raftpb.Message{To: to, Type: raftpb.MsgReadIndexResp, Index: index, Entries: []raftpb.Entry{{Data: ctx}}})
+}
+
+// flushReads starts one heartbeat round for every read waiting since the
+// last round: all reads of one loop iteration share a round.
+func (r *Raft) flushReads() {
+	if r.state != StateLeader || !r.readOnly.NeedsRound() || !r.committedInTerm() {
+		return
+	}
+	round := r.readOnly.StartRound(r.raftLog.committed)
+	r.readOnly.Ack(r.id, round, r.leaderTick)
+	r.bcastHeartbeat()
+	r.releaseReads()
+}
+
+// releaseReads answers the reads whose round a quorum confirmed.
+func (r *Raft) releaseReads() {
+	for _, req := range r.readOnly.Release(r.trk.Voters) {
+		r.answerRead(req.From, req.Index, req.Ctx)
+	}
+}
+
+// ackRound records a follower's answer to a heartbeat and releases what it
+// confirms.
+func (r *Raft) ackRound(from uint64, ctx []byte) {
+	round, tick, ok := readonly.DecodeContext(ctx)
+	if !ok {
+		return
+	}
+	r.readOnly.Ack(from, round, tick)
+	r.releaseReads()
+}
+
+// abortReads fails every read waiting on a leader that steps down.
+func (r *Raft) abortReads() {
+	for _, req := range r.readOnly.Drain() {
+		if req.From == r.id {
+			r.readStates = append(r.readStates, ReadState{RequestCtx: req.Ctx, Err: ErrReadAborted})
+		}
+	}
+	r.readOnly.Reset()
+}
+
+// handleReadIndexResp receives the leader's answer to a forwarded read.
+func (r *Raft) handleReadIndexResp(m raftpb.Message) error {
+	if len(m.Entries) != 1 {
+		return fmt.Errorf("%w: read index response with %d contexts", ErrInvalidMessage, len(m.Entries))
+	}
+	r.readStates = append(r.readStates, ReadState{Index: m.Index, RequestCtx: m.Entries[0].Data})
+	return nil
+}
+
+// forwardReadIndex sends a follower's read to the leader.
+func (r *Raft) forwardReadIndex(m raftpb.Message) error {
+	if r.lead == None {
+		return fmt.Errorf("%w: read refused at term %d", ErrNoLeader, r.term)
+	}
+	m.To = r.lead
+	r.send(m)
+	return nil
+}
+
+// ReadLocal asks for a monotonic read on this node, at or after minIndex
+// (an index the client has already seen, e.g. of its own last write): it
+// is released as a ReadState as soon as the applied index reaches
+// minIndex, without contacting the leader. It is not linearizable: it
+// gives read-your-writes and monotonic reads. If the node has not applied
+// minIndex within an election timeout, the read is released with a
+// *LaggingError naming the leader this node knows of.
+func (r *Raft) ReadLocal(ctx []byte, minIndex uint64) error {
+	if len(r.localReads) >= r.maxPendingReads {
+		return fmt.Errorf("%w: %d local reads waiting", ErrTooManyPendingReads, len(r.localReads))
+	}
+	r.localReads = append(r.localReads, localRead{ctx: ctx, minIndex: minIndex, deadline: r.ticks + uint64(r.electionTimeout)})
+	r.releaseLocalReads()
+	return nil
+}
+
+// releaseLocalReads releases local reads whose minimum index is applied,
+// and fails those past their deadline.
+func (r *Raft) releaseLocalReads() {
+	kept := r.localReads[:0]
+	for _, lr := range r.localReads {
+		switch {
+		case lr.minIndex <= r.raftLog.applied:
+			r.readStates = append(r.readStates, ReadState{Index: r.raftLog.applied, RequestCtx: lr.ctx})
+		case r.ticks >= lr.deadline:
+			r.readStates = append(r.readStates, ReadState{RequestCtx: lr.ctx,
+				Err: &LaggingError{Want: lr.minIndex, Applied: r.raftLog.applied, Leader: r.lead}})
+		default:
+			kept = append(kept, lr)
+		}
+	}
+	r.localReads = kept
+}

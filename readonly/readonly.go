@@ -1,0 +1,167 @@
+package readonly
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tracker"
+)
+
+// ErrTooManyPendingReads is returned when the queue of reads is full.
+var ErrTooManyPendingReads = errors.New("raft: too many pending reads")
+
+// ReadState is a released read: once the application has applied up to
+// Index, it may serve the read identified by RequestCtx.
+type ReadState struct {
+	Index      uint64
+	RequestCtx []byte
+}
+
+// Request is a read waiting on the leader.
+type Request struct {
+	// Ctx is the application's context, returned with the ReadState.
+	Ctx []byte
+	// From is the node that asked: the leader itself, or a follower that
+	// forwarded the read.
+	From uint64
+	// Index is the read index: the commit index when its round started.
+	Index uint64
+	// round is the round that answers it; 0 until a round starts.
+	round uint64
+}
+
+// peerAck is the latest round a peer answered and the leader's tick when
+// the heartbeat it answered was sent.
+type peerAck struct {
+	round uint64
+	tick  uint64
+}
+
+// ReadOnly holds the leader's pending reads, rounds and lease evidence.
+// The zero value is not ready: use New.
+type ReadOnly struct {
+	maxPending int
+	pending    []Request
+	nextRound  uint64
+	acks       map[uint64]peerAck
+}
+
+// New returns an empty ReadOnly holding at most maxPending reads.
+func New(maxPending int) *ReadOnly {
+	return &ReadOnly{maxPending: maxPending, nextRound: 1, acks: map[uint64]peerAck{}}
+}
+
+// Len returns the number of pending reads.
+func (ro *ReadOnly) Len() int { return len(ro.pending) }
+
+// Add queues a read. It refuses the read with ErrTooManyPendingReads when
+// the queue is full, and changes nothing then.
+func (ro *ReadOnly) Add(req Request) error {
+	if len(ro.pending) >= ro.maxPending {
+		return fmt.Errorf("%w: %d waiting", ErrTooManyPendingReads, len(ro.pending))
+	}
+	req.round = 0
+	ro.pending = append(ro.pending, req)
+	return nil
+}
+
+// NeedsRound reports whether some read waits for a round not yet started.
+func (ro *ReadOnly) NeedsRound() bool {
+	for i := range ro.pending {
+		if ro.pending[i].round == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// StartRound assigns every read not yet in a round to a new round, with
+// read index commit (the commit index when the round starts, at least the
+// one when the read arrived), and returns the round's number, to carry in
+// the heartbeats of the round.
+func (ro *ReadOnly) StartRound(commit uint64) uint64 {
+	r := ro.nextRound
+	ro.nextRound++
+	for i := range ro.pending {
+		if ro.pending[i].round == 0 {
+			ro.pending[i].round = r
+			ro.pending[i].Index = commit
+		}
+	}
+	return r
+}
+
+// CurrentRound returns the number of the latest round started (0 if none).
+func (ro *ReadOnly) CurrentRound() uint64 { return ro.nextRound - 1 }
+
+// Ack records that peer answered a heartbeat of round round, sent at the
+// leader's tick tick. Stale answers never lower what is recorded.
+func (ro *ReadOnly) Ack(peer, round, tick uint64) {
+	a := ro.acks[peer]
+	a.round = max(a.round, round)
+	a.tick = max(a.tick, tick)
+	ro.acks[peer] = a
+}
+
+// Release removes and returns the reads whose round a quorum of voters has
+// confirmed. The leader counts itself by acking its own rounds.
+func (ro *ReadOnly) Release(voters tracker.JointConfig) []Request {
+	confirmed := voters.CommittedIndex(roundIndexer(ro.acks))
+	n := 0
+	for n < len(ro.pending) && ro.pending[n].round != 0 && ro.pending[n].round <= confirmed {
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	out := append([]Request(nil), ro.pending[:n]...)
+	ro.pending = append(ro.pending[:0], ro.pending[n:]...)
+	return out
+}
+
+// QuorumTick returns the latest leader tick at which a quorum of voters is
+// known to have recognised this leader: the send tick of heartbeats they
+// answered. The lease runs from there.
+func (ro *ReadOnly) QuorumTick(voters tracker.JointConfig) uint64 {
+	return voters.CommittedIndex(tickIndexer(ro.acks))
+}
+
+// Drain removes and returns every pending read (the leader stepped down).
+func (ro *ReadOnly) Drain() []Request {
+	out := ro.pending
+	ro.pending = nil
+	return out
+}
+
+// Reset forgets every read and acknowledgement: a new term begins.
+func (ro *ReadOnly) Reset() {
+	ro.pending = nil
+	clear(ro.acks)
+}
+
+type roundIndexer map[uint64]peerAck
+
+func (m roundIndexer) AckedIndex(id uint64) (uint64, bool) {
+	a, ok := m[id]
+	return a.round, ok
+}
+
+type tickIndexer map[uint64]peerAck
+
+func (m tickIndexer) AckedIndex(id uint64) (uint64, bool) {
+	a, ok := m[id]
+	return a.tick, ok
+}
+
+// EncodeContext returns the heartbeat context for a round sent at tick.
+func EncodeContext(round, tick uint64) []byte {
+	return raftpb.HeartbeatContext{Round: round, Tick: tick}.Encode()
+}
+
+// DecodeContext reads a heartbeat context; ok is false for a context that
+// is not one of ours (a heartbeat of another library, or forged).
+func DecodeContext(ctx []byte) (round, tick uint64, ok bool) {
+	c, ok := raftpb.DecodeHeartbeatContext(ctx)
+	return c.Round, c.Tick, ok
+}

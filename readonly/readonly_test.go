@@ -1,0 +1,100 @@
+package readonly
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/tickraft/raft/tracker"
+)
+
+func voters(in, out []uint64) tracker.JointConfig {
+	return tracker.JointConfig{tracker.MakeMajorityConfig(in...), tracker.MakeMajorityConfig(out...)}
+}
+
+func TestReadsWaitingWhenARoundStartsAreAnsweredByThatRound(t *testing.T) {
+	ro := New(10)
+	must(t, ro.Add(Request{Ctx: []byte("a"), From: 1}))
+	must(t, ro.Add(Request{Ctx: []byte("b"), From: 2}))
+	round := ro.StartRound(7)
+	must(t, ro.Add(Request{Ctx: []byte("c"), From: 1})) // arrives after the round began
+	ro.Ack(1, round, 1)
+	if got := ro.Release(voters([]uint64{1, 2, 3}, nil)); got != nil {
+		t.Fatalf("released %v on the leader's own ack alone", got)
+	}
+	ro.Ack(3, round, 1)
+	got := ro.Release(voters([]uint64{1, 2, 3}, nil))
+	if len(got) != 2 || got[0].Index != 7 || string(got[1].Ctx) != "b" {
+		t.Fatalf("released %v, want a and b at index 7", got)
+	}
+	if ro.Len() != 1 || !ro.NeedsRound() {
+		t.Fatal("c must wait for a round of its own")
+	}
+}
+
+func TestAnAnswerToALaterRoundConfirmsEarlierRounds(t *testing.T) {
+	ro := New(10)
+	must(t, ro.Add(Request{Ctx: []byte("a")}))
+	r1 := ro.StartRound(1)
+	must(t, ro.Add(Request{Ctx: []byte("b")}))
+	r2 := ro.StartRound(2)
+	ro.Ack(1, r2, 1)
+	ro.Ack(2, r2, 1)
+	if got := ro.Release(voters([]uint64{1, 2, 3}, nil)); len(got) != 2 || r1 >= r2 {
+		t.Fatalf("released %v", got)
+	}
+}
+
+func TestJointConfigurationNeedsBothHalvesToConfirmARound(t *testing.T) {
+	ro := New(10)
+	must(t, ro.Add(Request{Ctx: []byte("a")}))
+	round := ro.StartRound(1)
+	cfg := voters([]uint64{1, 2, 3}, []uint64{1, 4, 5})
+	ro.Ack(1, round, 1)
+	ro.Ack(2, round, 1)
+	if got := ro.Release(cfg); got != nil {
+		t.Fatalf("released %v with only the incoming half", got)
+	}
+	ro.Ack(4, round, 1)
+	if got := ro.Release(cfg); len(got) != 1 {
+		t.Fatalf("released %v, want the read once both halves answered", got)
+	}
+}
+
+func TestFullQueueRefusesAndChangesNothing(t *testing.T) {
+	ro := New(1)
+	must(t, ro.Add(Request{Ctx: []byte("a")}))
+	if err := ro.Add(Request{Ctx: []byte("b")}); !errors.Is(err, ErrTooManyPendingReads) {
+		t.Fatalf("Add on a full queue = %v", err)
+	}
+	if ro.Len() != 1 {
+		t.Fatalf("queue holds %d", ro.Len())
+	}
+}
+
+func TestQuorumTickIsTheLatestSendTickAQuorumAnswered(t *testing.T) {
+	ro := New(1)
+	ro.Ack(1, 0, 9)
+	ro.Ack(2, 0, 5)
+	ro.Ack(3, 0, 2)
+	ro.Ack(2, 0, 3) // stale answers never lower it
+	if got := ro.QuorumTick(voters([]uint64{1, 2, 3}, nil)); got != 5 {
+		t.Fatalf("QuorumTick = %d, want 5", got)
+	}
+}
+
+func TestContextRoundTrips(t *testing.T) {
+	round, tick, ok := DecodeContext(EncodeContext(3, 8))
+	if !ok || round != 3 || tick != 8 {
+		t.Fatalf("got %d %d %v", round, tick, ok)
+	}
+	if _, _, ok := DecodeContext([]byte("etcd-ctx")); ok {
+		t.Fatal("a foreign context decoded")
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
