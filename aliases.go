@@ -42,6 +42,13 @@ const (
 // None is the ID of no node.
 const None = core.None
 
+// The local storage workers of the asynchronous storage mode
+// (Config.AsyncStorageWrites).
+const (
+	LocalAppendThread = core.LocalAppendThread
+	LocalApplyThread  = core.LocalApplyThread
+)
+
 // NewMemoryStorage returns an empty MemoryStorage.
 func NewMemoryStorage() *MemoryStorage { return core.NewMemoryStorage() }
 

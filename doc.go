@@ -36,6 +36,21 @@
 //		}
 //	}
 //
+// # The asynchronous storage mode
+//
+// With Config.AsyncStorageWrites the storage work leaves as messages, so
+// that disk writes on the leader and the followers run in parallel with
+// replication (thesis §10.2.1). A Ready then carries only Messages: those
+// addressed to LocalAppendThread (MsgStorageAppend: entries, hard state in
+// Term/Vote/Commit, snapshot) go to an append worker, those addressed to
+// LocalApplyThread (MsgStorageApply: committed entries) to an apply worker,
+// the rest to the network. Each worker handles its messages in order and,
+// when the work is done (durable, or applied), delivers the message's
+// Responses: those addressed to this node through Step, the others to the
+// network. Several writes may be outstanding. Advance is not called. The
+// synchronous loop above is the same mechanism with the acknowledgements
+// made by Advance.
+//
 // # The contract
 //
 //   - Persist before acknowledging: MessagesAfterPersist answer for the

@@ -103,6 +103,18 @@ type Config struct {
 	// refused with ErrTooManyPendingReads. Default DefaultMaxPendingReads.
 	MaxPendingReads int
 
+	// AsyncStorageWrites hands storage work out as messages (thesis
+	// §10.2.1): each Ready carries a MsgStorageAppend to LocalAppendThread
+	// (entries, hard state, snapshot) and a MsgStorageApply to
+	// LocalApplyThread (committed entries); each worker does the work, in
+	// order, then delivers the message's Responses (those addressed to this
+	// node through Step, the others to the network). Disk writes on leader
+	// and followers then run in parallel with replication, several writes
+	// may be outstanding, and Advance is not called. Default off: the
+	// synchronous Ready/Advance loop, which makes the same
+	// acknowledgements on Advance.
+	AsyncStorageWrites bool
+
 	// Logger receives the node's log lines. Default: discard them.
 	Logger Logger
 }

@@ -104,6 +104,10 @@ type Raft struct {
 	ticks      uint64
 	leaderTick uint64
 
+	// asyncStorage hands storage work out as messages to local workers
+	// (Config.AsyncStorageWrites) instead of acknowledging it on Advance.
+	asyncStorage bool
+
 	// msgsCapHint sizes the next message slices after the last Ready's, so
 	// that a busy node allocates each once per Ready.
 	msgsCapHint int
@@ -147,6 +151,7 @@ func NewRaft(c *Config) (*Raft, error) {
 		leaseReads:                cfg.LeaseReads,
 		leaseTicks:                cfg.ElectionTick - cfg.LeaseClockDriftTicks,
 		leaderTick:                1,
+		asyncStorage:              cfg.AsyncStorageWrites,
 	}
 	if err := r.restoreConfig(cs); err != nil {
 		return nil, err

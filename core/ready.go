@@ -110,11 +110,25 @@ func (r *Raft) Ready() Ready {
 		r.ready.prevHard = hs
 	}
 	rd.MustSync = rd.MustSync || len(rd.Entries) > 0 || !rd.Snapshot.IsEmpty()
+	r.msgs = nil
+	if r.asyncStorage {
+		afterPersist := r.msgsAfterAppend
+		r.msgsAfterAppend = nil
+		r.acceptReady(&rd)
+		r.ready.forgetAcks() // the workers acknowledge, not Advance
+		r.asyncReady(&rd, afterPersist)
+		return rd
+	}
 	rd.MessagesAfterPersist = r.takeMessagesAfterAppend()
 	r.msgsCapHint = min(max(len(rd.Messages), len(rd.MessagesAfterPersist)), maxMsgsCapHint)
-	r.msgs = nil
 	r.acceptReady(&rd)
 	return rd
+}
+
+// forgetAcks drops what Advance would acknowledge: in the asynchronous
+// mode the storage workers' responses do it.
+func (s *readyState) forgetAcks() {
+	*s = readyState{prevSoft: s.prevSoft, prevHard: s.prevHard}
 }
 
 // takeCommittedEntries returns the next committed entries to apply within
@@ -200,11 +214,7 @@ func (r *Raft) Advance() {
 		r.updateOwnMatch()
 	}
 	if s.applyIndex != 0 {
-		r.raftLog.appliedTo(s.applyIndex, s.applyBytes)
-		r.maybeAutoLeave()
-		if len(r.localReads) > 0 {
-			r.releaseLocalReads()
-		}
+		r.onApplied(s.applyIndex, s.applyBytes)
 	}
 	self := s.selfMessages
 	*s = readyState{prevSoft: s.prevSoft, prevHard: s.prevHard}

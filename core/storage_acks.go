@@ -44,10 +44,19 @@ func (r *Raft) handleStorageApplyResp(m raftpb.Message) error {
 	if m.Index > r.raftLog.committed {
 		return fmt.Errorf("%w: applied %d beyond commit %d", ErrInvalidMessage, m.Index, r.raftLog.committed)
 	}
-	if m.Index > r.raftLog.applied {
-		r.raftLog.appliedTo(m.Index, m.Commit)
-	}
+	r.onApplied(m.Index, m.Commit)
 	return nil
+}
+
+// onApplied records that committed entries up to index, totalling bytes
+// of payload, are applied, and acts on it: a joint configuration may now
+// be left, and local reads waiting for this index may be released.
+func (r *Raft) onApplied(index, bytes uint64) {
+	r.raftLog.appliedTo(index, bytes)
+	r.maybeAutoLeave()
+	if len(r.localReads) > 0 {
+		r.releaseLocalReads()
+	}
 }
 
 // appliedSnap records that the snapshot at i is applied: nothing below it

@@ -12,12 +12,16 @@ import (
 // changes nothing, so a refused message leaves the node untouched.
 func (r *Raft) validatePeerMessage(m raftpb.Message) error {
 	switch {
+	case m.Type == raftpb.MsgStorageAppendResp || m.Type == raftpb.MsgStorageApplyResp:
+		return r.validateLocalWorkerMessage(m)
 	case raftpb.IsLocalMsg(m.Type):
 		return fmt.Errorf("%w: %s", ErrStepLocalMsg, m.Type)
 	case !isPeerMessageType(m.Type):
 		return fmt.Errorf("%w: %s", ErrUnknownMessageType, m.Type)
 	case m.To != r.id:
 		return fmt.Errorf("%w: to %d, this node is %d", ErrWrongRecipient, m.To, r.id)
+	case m.From == r.id && r.isOwnVoteViaWorker(m):
+		return nil
 	case m.From == None || m.From == r.id:
 		return fmt.Errorf("%w: %s from %d", ErrInvalidMessage, m.Type, m.From)
 	case m.Term == 0 && m.Type != raftpb.MsgProp && m.Type != raftpb.MsgReadIndex:

@@ -1,6 +1,5 @@
 package raftpb
 
-
 // This file holds the codec of the membership changes: ConfChange,
 // ConfChangeSingle and ConfChangeV2, which travel as the Data of
 // EntryConfChange and EntryConfChangeV2 entries.

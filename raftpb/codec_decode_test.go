@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tickraft/raft/raftpb"
+	"pgregory.net/rapid"
 )
 
 // decodeCase is an input the decoder must accept and the value it must
@@ -201,6 +202,21 @@ func TestEveryTruncationOfAValidEncodingFailsUnlessItEndsOnAField(t *testing.T) 
 			})
 		}
 	}
+}
+
+func TestEveryTruncationOfARandomMessageFailsUnlessItEndsOnAField(t *testing.T) {
+	pinRapidSeed(t)
+	rapid.Check(t, func(t *rapid.T) {
+		m := genMessage(1).Draw(t, "m")
+		enc := m.Marshal()
+		ends := fieldEnds(t, enc)
+		for n := 0; n < len(enc); n++ {
+			var got raftpb.Message
+			if err := got.Unmarshal(enc[:n]); (err == nil) != ends[n] {
+				t.Fatalf("cut at %d of %d: error %v, field boundary %v", n, len(enc), err, ends[n])
+			}
+		}
+	})
 }
 
 // nestResponses returns the encoding of a Message whose Responses nest

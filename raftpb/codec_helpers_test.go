@@ -89,6 +89,13 @@ func unhex(t testing.TB, s string) []byte {
 	return b
 }
 
+// fataler is what the helpers need of a *testing.T, *testing.F or
+// *rapid.T.
+type fataler interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
 // maxVarint is the varint encoding of MaxUint64: nine bytes of seven one
 // bits each, then the 64th bit.
 const maxVarint = "ff ff ff ff ff ff ff ff ff 01"
@@ -111,7 +118,7 @@ func pinRapidSeed(t *testing.T) {
 // encoding end. It is the slow, obvious walker the truncation test checks
 // the decoder against: every wire type of a valid encoding is varint or
 // length-delimited here.
-func fieldEnds(t testing.TB, b []byte) map[int]bool {
+func fieldEnds(t fataler, b []byte) map[int]bool {
 	t.Helper()
 	ends := map[int]bool{0: true}
 	for pos := 0; pos < len(b); {

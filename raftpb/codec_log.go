@@ -1,6 +1,5 @@
 package raftpb
 
-
 // This file holds the codec of the types a node persists: Entry, HardState,
 // ConfState, SnapshotMetadata and Snapshot. Each writes its fields in
 // ascending field-number order, as the reference encoder does (see WIRE.md).

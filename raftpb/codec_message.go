@@ -1,6 +1,5 @@
 package raftpb
 
-
 // This file holds the codec of Message. Its fields are written in ascending
 // field-number order, so Vote (13) comes after Context (12), not where the
 // struct declares it.

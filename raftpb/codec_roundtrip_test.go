@@ -186,11 +186,10 @@ func TestEveryTypeRoundTrips(t *testing.T) {
 	t.Run("ConfChangeV2", roundTripProperty(genConfChangeV2()))
 }
 
-// TestMessageEncodingIsTheConcatenationOfItsParts checks Size and
-// AppendMarshal of a message against those of its nested values: each
-// entry, the snapshot and each response is written as key, length and the
-// nested value's own encoding.
-func TestMessageEncodingIsTheConcatenationOfItsParts(t *testing.T) {
+// TestMessageEncodingHoldsEachNestedEncoding checks that each entry, the
+// snapshot and each response of a message is written as its own encoding,
+// byte for byte, inside the message's.
+func TestMessageEncodingHoldsEachNestedEncoding(t *testing.T) {
 	pinRapidSeed(t)
 	rapid.Check(t, func(t *rapid.T) {
 		m := genMessage(1).Draw(t, "m")
