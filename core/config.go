@@ -8,15 +8,17 @@ import (
 
 // Defaults for the optional Config fields. A zero field means the default.
 const (
-	DefaultElectionTick              = 10
-	DefaultHeartbeatTick             = 1
-	DefaultMaxSizePerMsg             = 1 << 20  // 1 MiB of payload per append
-	DefaultMaxInflightMsgs           = 256      // appends in flight per follower
-	DefaultMaxInflightBytes          = 64 << 20 // 64 MiB in flight per follower
-	DefaultMaxUncommittedEntriesSize = 256 << 20
-	DefaultMaxCommittedSizePerReady  = 64 << 20
-	DefaultMaxPendingReads           = 4096
-	DefaultLeaseClockDriftTicks      = 1
+	DefaultElectionTick                = 10
+	DefaultHeartbeatTick               = 1
+	DefaultMaxSizePerMsg               = 1 << 20  // 1 MiB of payload per append
+	DefaultMaxInflightMsgs             = 256      // appends in flight per follower
+	DefaultMaxInflightBytes            = 64 << 20 // 64 MiB in flight per follower
+	DefaultMaxUncommittedEntriesSize   = 256 << 20
+	DefaultMaxCommittedSizePerReady    = 64 << 20
+	DefaultMaxPendingReads             = 4096
+	DefaultMaxUncommittedEntries       = 1 << 16
+	DefaultMaxCommittedEntriesPerReady = 1 << 14
+	DefaultLeaseClockDriftTicks        = 1
 )
 
 // Config holds what a node needs to start. Only ID and Storage are
@@ -62,6 +64,14 @@ type Config struct {
 	// uncommitted tail; proposals beyond it are refused with
 	// ErrProposalDropped. Default DefaultMaxUncommittedEntriesSize.
 	MaxUncommittedEntriesSize uint64
+	// MaxUncommittedEntries bounds the number of entries in the leader's
+	// uncommitted tail, beside their bytes. Default
+	// DefaultMaxUncommittedEntries.
+	MaxUncommittedEntries int
+	// MaxCommittedEntriesPerReady bounds the number of committed entries
+	// one Ready hands out to apply, beside their bytes. Default
+	// DefaultMaxCommittedEntriesPerReady.
+	MaxCommittedEntriesPerReady int
 	// MaxCommittedSizePerReady bounds the payload bytes of committed
 	// entries handed out for applying and not yet applied. Default
 	// DefaultMaxCommittedSizePerReady.
@@ -155,6 +165,10 @@ func (c *Config) Validate() error {
 		return &ConfigError{"ElectionTick", "is too large"}
 	case d.MaxInflightMsgs < 0:
 		return &ConfigError{"MaxInflightMsgs", "must not be negative"}
+	case d.MaxUncommittedEntries < 0:
+		return &ConfigError{"MaxUncommittedEntries", "must not be negative"}
+	case d.MaxCommittedEntriesPerReady < 0:
+		return &ConfigError{"MaxCommittedEntriesPerReady", "must not be negative"}
 	case d.MaxPendingReads < 0:
 		return &ConfigError{"MaxPendingReads", "must not be negative"}
 	case d.LeaseReads && d.DisableCheckQuorum:
@@ -189,6 +203,12 @@ func (c *Config) withDefaults() Config {
 	}
 	if d.MaxCommittedSizePerReady == 0 {
 		d.MaxCommittedSizePerReady = DefaultMaxCommittedSizePerReady
+	}
+	if d.MaxUncommittedEntries == 0 {
+		d.MaxUncommittedEntries = DefaultMaxUncommittedEntries
+	}
+	if d.MaxCommittedEntriesPerReady == 0 {
+		d.MaxCommittedEntriesPerReady = DefaultMaxCommittedEntriesPerReady
 	}
 	if d.MaxPendingReads == 0 {
 		d.MaxPendingReads = DefaultMaxPendingReads

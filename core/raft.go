@@ -75,6 +75,12 @@ type Raft struct {
 	maxMsgSize         uint64
 	maxUncommittedSize uint64
 	uncommittedSize    uint64
+	// uncommittedEntries counts the entries of the uncommitted tail,
+	// bounded by maxUncommittedEntries.
+	uncommittedEntries    int
+	maxUncommittedEntries int
+	maxApplyEntries       int
+	maxInflightBytes      uint64
 
 	// leadTransferee is the node the leader is handing leadership to, or
 	// None.
@@ -146,6 +152,9 @@ func NewRaft(c *Config) (*Raft, error) {
 		stepDownOnRemoval:         !cfg.KeepLeaderAfterRemoval,
 		maxMsgSize:                cfg.MaxSizePerMsg,
 		maxUncommittedSize:        cfg.MaxUncommittedEntriesSize,
+		maxUncommittedEntries:     cfg.MaxUncommittedEntries,
+		maxApplyEntries:           cfg.MaxCommittedEntriesPerReady,
+		maxInflightBytes:          cfg.MaxInflightBytes,
 		readOnly:                  readonly.New(cfg.MaxPendingReads),
 		maxPendingReads:           cfg.MaxPendingReads,
 		leaseReads:                cfg.LeaseReads,
@@ -236,6 +245,7 @@ func (r *Raft) reset(term uint64) {
 	r.leadTransferee = None
 	r.abortReads()
 	r.uncommittedSize = 0
+	r.uncommittedEntries = 0
 	r.appendsPending = false
 }
 

@@ -143,6 +143,9 @@ func (r *Raft) takeCommittedEntries() []raftpb.Entry {
 		r.logger.Errorf("%x cannot read committed entries: %v", r.id, err)
 		return nil
 	}
+	if len(ents) > r.maxApplyEntries {
+		ents = ents[:r.maxApplyEntries]
+	}
 	return ents
 }
 
@@ -196,6 +199,7 @@ func (r *Raft) acceptReady(rd *Ready) {
 		r.raftLog.acceptApplying(r.ready.applyIndex, size, true)
 		if r.state == StateLeader {
 			r.uncommittedSize -= min(size, r.uncommittedSize)
+			r.uncommittedEntries -= min(n, r.uncommittedEntries)
 		}
 	}
 }

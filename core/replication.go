@@ -20,8 +20,8 @@ func (r *Raft) appendProposal(ents []raftpb.Entry) (uint64, error) {
 		return 0, fmt.Errorf("%w: %w to %d", ErrProposalDropped, ErrTransferInProgress, r.leadTransferee)
 	}
 	size := payloadSize(ents)
-	if r.uncommittedSize > 0 && size > r.maxUncommittedSize-min(r.uncommittedSize, r.maxUncommittedSize) {
-		return 0, fmt.Errorf("%w: %w: %d bytes uncommitted, limit %d", ErrProposalDropped, ErrUncommittedTailFull, r.uncommittedSize, r.maxUncommittedSize)
+	if err := r.checkUncommittedRoom(size, len(ents)); err != nil {
+		return 0, err
 	}
 	for i := range ents {
 		if ents[i].IsConfChange() && r.pendingConfIndex > r.raftLog.applied {
@@ -38,8 +38,25 @@ func (r *Raft) appendProposal(ents []raftpb.Entry) (uint64, error) {
 	}
 	r.raftLog.append(ents...)
 	r.uncommittedSize += size
+	r.uncommittedEntries += len(ents)
 	r.appendsPending = true
 	return last + uint64(len(ents)), nil
+}
+
+// checkUncommittedRoom refuses a proposal that would take the uncommitted
+// tail past its bounds in bytes or entries. An empty tail accepts any one
+// proposal, so that a single large entry is never refused for ever.
+func (r *Raft) checkUncommittedRoom(size uint64, n int) error {
+	if r.uncommittedEntries == 0 {
+		return nil
+	}
+	if size > r.maxUncommittedSize-min(r.uncommittedSize, r.maxUncommittedSize) ||
+		n > r.maxUncommittedEntries-min(r.uncommittedEntries, r.maxUncommittedEntries) {
+		return fmt.Errorf("%w: %w: %d bytes in %d entries uncommitted, limits %d bytes and %d entries",
+			ErrProposalDropped, ErrUncommittedTailFull, r.uncommittedSize, r.uncommittedEntries,
+			r.maxUncommittedSize, r.maxUncommittedEntries)
+	}
+	return nil
 }
 
 // appendEntry appends an entry of the leader's own (the empty entry of a
@@ -91,7 +108,7 @@ func (r *Raft) maybeSendAppend(to uint64, pr *tracker.Progress, sendIfEmpty bool
 	}
 	var ents []raftpb.Entry
 	if pr.Next <= r.raftLog.lastIndex() {
-		ents, err = r.raftLog.entries(pr.Next, r.maxMsgSize)
+		ents, err = r.raftLog.entries(pr.Next, r.appendBudget(pr))
 		if err != nil {
 			return r.maybeSendSnapshot(to, pr, err)
 		}
@@ -104,6 +121,17 @@ func (r *Raft) maybeSendAppend(to uint64, pr *tracker.Progress, sendIfEmpty bool
 	pr.SentEntries(len(ents), payloadSize(ents))
 	pr.UpdateSentCommit(min(commit, pr.Next-1))
 	return true
+}
+
+// appendBudget is the payload one append to pr may carry: MaxSizePerMsg,
+// and no more than the room left in the follower's inflight byte window,
+// so the window is never overrun by a whole message (one entry always
+// goes, whatever its size).
+func (r *Raft) appendBudget(pr *tracker.Progress) uint64 {
+	if pr.State != tracker.StateReplicate {
+		return r.maxMsgSize
+	}
+	return min(r.maxMsgSize, r.maxInflightBytes-min(pr.Inflights.Bytes(), r.maxInflightBytes))
 }
 
 // handleAppendEntries is the follower's side of AppendEntries (§5.3).
@@ -251,6 +279,10 @@ func (r *Raft) sendWindowProbe(to uint64, pr *tracker.Progress) {
 	prev := pr.Next - 1
 	prevTerm, err := r.raftLog.term(prev)
 	if err != nil {
+		// The entries the follower lacks are compacted: probe, which falls
+		// back to a snapshot.
+		pr.BecomeProbe()
+		r.maybeSendAppend(to, pr, true)
 		return
 	}
 	commit := min(r.raftLog.committed, prev)

@@ -10,18 +10,31 @@ type Status struct {
 	BasicStatus
 	Config   tracker.Config
 	Progress map[uint64]tracker.Progress
-	// UncommittedBytes is the payload of the leader's uncommitted tail.
-	UncommittedBytes uint64
+	// Use of each bound, so an application can watch them (each follower's
+	// inflight messages and bytes are in its Progress.Inflights).
+	// UncommittedBytes and UncommittedEntries: the leader's uncommitted
+	// tail (MaxUncommittedEntriesSize, MaxUncommittedEntries).
+	UncommittedBytes   uint64
+	UncommittedEntries int
+	// ApplyingBytes: committed payload handed out to apply and not yet
+	// applied (MaxCommittedSizePerReady).
+	ApplyingBytes uint64
+	// PendingReads: reads waiting on the leader; LocalReads: local reads
+	// waiting for the applied index (MaxPendingReads each).
+	PendingReads int
+	LocalReads   int
 }
 
 // Status returns a copy of the node's state; it allocates, unlike
 // BasicStatus.
 func (r *Raft) Status() Status {
-	s := Status{BasicStatus: r.BasicStatus(), Config: r.trk.Config.Clone()}
+	s := Status{BasicStatus: r.BasicStatus(), Config: r.trk.Config.Clone(),
+		ApplyingBytes: r.raftLog.applyingEntsSize, PendingReads: r.readOnly.Len(), LocalReads: len(r.localReads)}
 	if r.state != StateLeader {
 		return s
 	}
 	s.UncommittedBytes = r.uncommittedSize
+	s.UncommittedEntries = r.uncommittedEntries
 	s.Progress = make(map[uint64]tracker.Progress, len(r.trk.Progress))
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
 		p := *pr
