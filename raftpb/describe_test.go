@@ -1,0 +1,42 @@
+package raftpb_test
+
+import (
+	"testing"
+
+	"github.com/tickraft/raft/raftpb"
+)
+
+func TestTextFormsAreCompactAndStable(t *testing.T) {
+	cc := raftpb.ConfChangeV2{Changes: []raftpb.ConfChangeSingle{
+		{Type: raftpb.ConfChangeAddNode, NodeID: 4}, {Type: raftpb.ConfChangeAddLearnerNode, NodeID: 5}}}
+	cases := []struct {
+		got  string
+		want string
+	}{
+		{raftpb.Entry{Term: 3, Index: 11, Data: []byte("x")}.String(), `3/11 EntryNormal "x"`},
+		{raftpb.Entry{Term: 3, Index: 12}.String(), `3/12 EntryNormal`},
+		{raftpb.Entry{Term: 3, Index: 13, Type: raftpb.EntryConfChangeV2, Data: cc.Marshal()}.String(), `3/13 EntryConfChangeV2 v4 l5`},
+		{raftpb.Entry{Term: 1, Index: 1, Data: []byte("0123456789abcdef0123456789abcdefXYZ")}.String(), `1/1 EntryNormal "0123456789abcdef0123456789abcdef"+3B`},
+		{raftpb.Message{Type: raftpb.MsgApp, From: 1, To: 2, Term: 3, LogTerm: 3, Index: 10, Commit: 9,
+			Entries: []raftpb.Entry{{Term: 3, Index: 11, Data: []byte("x")}}}.String(),
+			`1->2 MsgApp Term:3 Log:3/10 Commit:9 Entries:[3/11 EntryNormal "x"]`},
+		{raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: 3, Index: 10, Reject: true, RejectHint: 7, LogTerm: 2}.String(),
+			`2->1 MsgAppResp Term:3 Log:2/10 Rejected (Hint: 7)`},
+		{raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: 1, Context: raftpb.HeartbeatContext{Round: 2, Tick: 9}.Encode()}.String(),
+			`1->2 MsgHeartbeat Term:1 Round:2 Tick:9`},
+		{raftpb.HardState{Term: 1, Vote: 2, Commit: 3}.String(), `Term:1 Vote:2 Commit:3`},
+		{raftpb.ConfState{Voters: []uint64{1, 2, 3}, VotersOutgoing: []uint64{1, 2}, Learners: []uint64{4}, LearnersNext: []uint64{3}, AutoLeave: true}.String(),
+			`Voters:[1 2 3] VotersOutgoing:[1 2] Learners:[4] LearnersNext:[3] AutoLeave:true`},
+		{raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 5, Term: 2, ConfState: raftpb.ConfState{Voters: []uint64{1}}}}.String(),
+			`Index:5 Term:2 ConfState:(Voters:[1])`},
+		{raftpb.ConfChangeV2{}.String(), `leave-joint`},
+		{raftpb.ConfChangeV2{Transition: raftpb.ConfChangeTransitionJointExplicit, Changes: cc.Changes}.String(), `JointExplicit: v4 l5`},
+		{raftpb.ConfChange{ID: 7, Type: raftpb.ConfChangeRemoveNode, NodeID: 3}.String(), `ID:7 r3`},
+		{raftpb.MessageType(99).String(), `MessageType(99)`},
+	}
+	for _, tc := range cases {
+		if tc.got != tc.want {
+			t.Errorf("got  %s\nwant %s", tc.got, tc.want)
+		}
+	}
+}
