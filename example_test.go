@@ -58,6 +58,17 @@ func (n *node) handleReady() []raftpb.Message {
 	return out
 }
 
+// newCluster boots a node for each voter and elects node 1.
+func newCluster(voters []uint64) map[uint64]*node {
+	nodes := map[uint64]*node{}
+	for _, id := range voters {
+		nodes[id] = newNode(id, voters)
+	}
+	_ = nodes[1].rn.Campaign()
+	run(nodes)
+	return nodes
+}
+
 // run delivers messages between the nodes until nothing moves.
 func run(nodes map[uint64]*node) {
 	for {
@@ -83,12 +94,7 @@ func run(nodes map[uint64]*node) {
 // applied on every node.
 func Example() {
 	voters := []uint64{1, 2, 3}
-	nodes := map[uint64]*node{}
-	for _, id := range voters {
-		nodes[id] = newNode(id, voters)
-	}
-	_ = nodes[1].rn.Campaign()
-	run(nodes)
+	nodes := newCluster(voters)
 	fmt.Println("leader:", nodes[2].rn.BasicStatus().Lead)
 
 	index, term, err := nodes[1].rn.Propose([]byte("x=1"))
@@ -119,12 +125,7 @@ func ExampleRawNode_Propose_noLeader() {
 // change commits like any entry and takes effect when applied.
 func ExampleRawNode_ProposeConfChange() {
 	voters := []uint64{1, 2, 3}
-	nodes := map[uint64]*node{}
-	for _, id := range voters {
-		nodes[id] = newNode(id, voters)
-	}
-	_ = nodes[1].rn.Campaign()
-	run(nodes)
+	nodes := newCluster(voters)
 	cc := raftpb.ConfChangeV2{Changes: []raftpb.ConfChangeSingle{{Type: raftpb.ConfChangeAddLearnerNode, NodeID: 4}}}
 	if _, _, err := nodes[1].rn.ProposeConfChange(cc); err != nil {
 		fmt.Println(err)

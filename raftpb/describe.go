@@ -26,15 +26,18 @@ import (
 // maxDataRunes bounds how much of an entry's payload a text form shows.
 const maxDataRunes = 32
 
+// enumName returns names[v], or "typeName(v)" for a value without a name.
+func enumName(names []string, v int32, typeName string) string {
+	if v >= 0 && int(v) < len(names) {
+		return names[v]
+	}
+	return typeName + "(" + strconv.Itoa(int(v)) + ")"
+}
+
 var entryTypeNames = [...]string{"EntryNormal", "EntryConfChange", "EntryConfChangeV2"}
 
 // String returns the name of the entry type, or EntryType(n) for an unknown n.
-func (t EntryType) String() string {
-	if t >= 0 && int(t) < len(entryTypeNames) {
-		return entryTypeNames[t]
-	}
-	return "EntryType(" + strconv.Itoa(int(t)) + ")"
-}
+func (t EntryType) String() string { return enumName(entryTypeNames[:], int32(t), "EntryType") }
 
 var messageTypeNames = [...]string{
 	"MsgHup", "MsgBeat", "MsgProp", "MsgApp", "MsgAppResp", "MsgVote",
@@ -47,12 +50,7 @@ var messageTypeNames = [...]string{
 
 // String returns the name of the message type, or MessageType(n) for an
 // unknown n.
-func (t MessageType) String() string {
-	if t >= 0 && int(t) < len(messageTypeNames) {
-		return messageTypeNames[t]
-	}
-	return "MessageType(" + strconv.Itoa(int(t)) + ")"
-}
+func (t MessageType) String() string { return enumName(messageTypeNames[:], int32(t), "MessageType") }
 
 var confChangeTypeNames = [...]string{
 	"ConfChangeAddNode", "ConfChangeRemoveNode", "ConfChangeUpdateNode", "ConfChangeAddLearnerNode",
@@ -61,10 +59,7 @@ var confChangeTypeNames = [...]string{
 // String returns the name of the change type, or ConfChangeType(n) for an
 // unknown n.
 func (t ConfChangeType) String() string {
-	if t >= 0 && int(t) < len(confChangeTypeNames) {
-		return confChangeTypeNames[t]
-	}
-	return "ConfChangeType(" + strconv.Itoa(int(t)) + ")"
+	return enumName(confChangeTypeNames[:], int32(t), "ConfChangeType")
 }
 
 var transitionNames = [...]string{"Auto", "JointImplicit", "JointExplicit"}
@@ -72,10 +67,7 @@ var transitionNames = [...]string{"Auto", "JointImplicit", "JointExplicit"}
 // String returns the name of the transition, or ConfChangeTransition(n)
 // for an unknown n.
 func (t ConfChangeTransition) String() string {
-	if t >= 0 && int(t) < len(transitionNames) {
-		return transitionNames[t]
-	}
-	return "ConfChangeTransition(" + strconv.Itoa(int(t)) + ")"
+	return enumName(transitionNames[:], int32(t), "ConfChangeTransition")
 }
 
 // String returns the entry in the form "3/11 EntryNormal \"x\"". A conf
