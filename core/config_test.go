@@ -3,6 +3,8 @@ package core
 import (
 	"errors"
 	"testing"
+
+	"github.com/tickraft/raft/raftpb"
 )
 
 func TestConfigValidateNamesTheWrongFieldAndNeverMutates(t *testing.T) {
@@ -92,4 +94,29 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// TestRestartAfterATornReadyWrite: a crash between persisting a Ready's
+// snapshot and its hard state leaves a commit index below the snapshot;
+// the node restarts with the snapshot's index as committed.
+func TestRestartAfterATornReadyWrite(t *testing.T) {
+	st := NewMemoryStorage()
+	snap := raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 5, Term: 2, ConfState: raftpb.ConfState{Voters: []uint64{1, 2, 3}}}}
+	must(t, st.ApplySnapshot(snap))
+	must(t, st.SetHardState(raftpb.HardState{Term: 1, Vote: 1, Commit: 0}))
+	r, err := NewRaft(&Config{ID: 1, Storage: st})
+	if err != nil {
+		t.Fatalf("restart after a torn write: %v", err)
+	}
+	if r.raftLog.committed != 5 {
+		t.Fatalf("committed %d, want the snapshot's index 5", r.raftLog.committed)
+	}
+	// The reverse: a hard state that names a commit beyond the durable log.
+	st2 := NewMemoryStorage()
+	st2.SetConfState(raftpb.ConfState{Voters: []uint64{1}})
+	must(t, st2.SetHardState(raftpb.HardState{Term: 1, Vote: 1, Commit: 9}))
+	r2, err := NewRaft(&Config{ID: 1, Storage: st2})
+	if err != nil || r2.raftLog.committed != 0 {
+		t.Fatalf("restart with commit beyond the log: %v, committed %d", err, r2.CheckInvariants())
+	}
 }

@@ -194,16 +194,22 @@ func (r *Raft) restoreConfig(cs raftpb.ConfState) error {
 	return nil
 }
 
-// loadHardState installs a persisted HardState, refusing one whose commit
-// index lies outside the log.
+// loadHardState installs a persisted HardState. A crash in the middle of
+// persisting a Ready can leave a commit index outside the durable log (a
+// snapshot written but not the hard state, or the reverse): the commit
+// index is only knowledge learned from the leader, so it is clamped into
+// the log, which is always safe; the snapshot's index is committed by
+// definition.
 func (r *Raft) loadHardState(hs raftpb.HardState) error {
 	if hs.IsEmpty() {
 		return nil
 	}
-	if hs.Commit < r.raftLog.committed || hs.Commit > r.raftLog.lastIndex() {
-		return fmt.Errorf("raft: persisted commit %d is out of range [%d, %d]", hs.Commit, r.raftLog.committed, r.raftLog.lastIndex())
+	commit := min(max(hs.Commit, r.raftLog.committed), r.raftLog.lastIndex())
+	if commit != hs.Commit {
+		r.logger.Warningf("%x: persisted commit %d is outside the log [%d, %d]; using %d",
+			r.id, hs.Commit, r.raftLog.committed, r.raftLog.lastIndex(), commit)
 	}
-	r.raftLog.committed = hs.Commit
+	r.raftLog.committed = commit
 	r.term = hs.Term
 	r.vote = hs.Vote
 	return nil
@@ -318,8 +324,8 @@ func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftp
 		r.becomeFollower(r.term, None)
 		return cs
 	}
-	if r.leadTransferee != None && r.trk.Progress[r.leadTransferee] == nil {
-		r.abortLeaderTransfer("the target was removed")
+	if t := r.leadTransferee; t != None && (r.trk.Progress[t] == nil || r.trk.Progress[t].IsLearner) {
+		r.abortLeaderTransfer("the target is no longer a voter")
 	}
 	if r.state != StateLeader || len(cs.Voters) == 0 {
 		return cs

@@ -119,7 +119,8 @@ func (r *Raft) maybeSendAppend(to uint64, pr *tracker.Progress, sendIfEmpty bool
 	commit := r.raftLog.committed
 	r.send(raftpb.Message{To: to, Type: raftpb.MsgApp, Index: prev, LogTerm: prevTerm, Entries: ents, Commit: commit})
 	pr.SentEntries(len(ents), payloadSize(ents))
-	pr.UpdateSentCommit(min(commit, pr.Next-1))
+	// The follower learns the commit up to the last entry it will hold.
+	pr.UpdateSentCommit(min(commit, prev+uint64(len(ents))))
 	return true
 }
 

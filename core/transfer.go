@@ -38,6 +38,10 @@ func (r *Raft) handleTransferLeader(m raftpb.Message) error {
 	r.leadTransferee = target
 	// The transfer must finish within an election timeout (thesis §3.10).
 	r.electionElapsed = 0
+	if pr.Match < r.raftLog.lastIndex() && pr.State == tracker.StateReplicate {
+		// Find out at once whether appends to the target were lost.
+		r.sendWindowProbe(target, pr)
+	}
 	r.maybeFinishTransfer(target, pr)
 	return nil
 }
@@ -49,6 +53,9 @@ func (r *Raft) maybeFinishTransfer(id uint64, pr *tracker.Progress) {
 		return
 	}
 	if pr.Match == r.raftLog.lastIndex() {
+		// The target must learn the commit index first: a committed but
+		// unapplied conf change keeps a node from campaigning.
+		r.sendAppends(id, pr)
 		r.send(raftpb.Message{To: id, Type: raftpb.MsgTimeoutNow})
 		return
 	}

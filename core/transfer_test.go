@@ -104,3 +104,42 @@ func TestFollowerAsksLeaderToTransferToItself(t *testing.T) {
 		t.Fatalf("node 2 is %v, want leader", c.nodes[2].state)
 	}
 }
+
+// TestTransferToANodeDemotedToLearnerIsAbandoned: once the target is no
+// longer a voter, the leader stops refusing proposals for its sake.
+func TestTransferToANodeDemotedToLearnerIsAbandoned(t *testing.T) {
+	c := electedCluster(t, 0)
+	delete(c.nodes, 3) // keep the transfer from finishing
+	c.ids = []uint64{1, 2}
+	must(t, c.nodes[1].TransferLeader(3))
+	demote := raftpb.ConfChangeV2{Changes: []raftpb.ConfChangeSingle{{Type: raftpb.ConfChangeAddLearnerNode, NodeID: 3}}}
+	if _, err := c.nodes[1].ApplyConfChange(demote); err != nil {
+		t.Fatal(err)
+	}
+	if c.nodes[1].leadTransferee != None {
+		t.Fatal("the transfer to a learner is still running")
+	}
+}
+
+// TestTimeoutNowFollowsTheCommitIndex: the transferee learns the commit
+// index before it is told to campaign, so that a committed conf change it
+// has not applied keeps it from campaigning.
+func TestTimeoutNowFollowsTheCommitIndex(t *testing.T) {
+	c := electedCluster(t, 0)
+	leader := c.nodes[1]
+	if _, _, err := leader.Propose([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	c.stabilize()
+	leader.trk.Progress[3].SentCommit = 0 // as if 3 had not heard the commit
+	must(t, leader.TransferLeader(3))
+	var order []raftpb.MessageType
+	for _, m := range leader.msgs {
+		if m.To == 3 {
+			order = append(order, m.Type)
+		}
+	}
+	if len(order) != 2 || order[0] != raftpb.MsgApp || order[1] != raftpb.MsgTimeoutNow {
+		t.Fatalf("messages to the transferee %v, want MsgApp (with the commit) then MsgTimeoutNow", order)
+	}
+}

@@ -52,15 +52,20 @@ func (env *Env) RaftLog(id uint64) (string, error) {
 }
 
 // StatusString returns node id's status: a first line with its role, hard
-// state and applied index, then on the leader one line per member with its
-// progress, in ID order.
+// state and applied index (and "transferee=N" while a leadership transfer
+// to N runs), then on the leader one line per member with its progress, in
+// ID order.
 func (env *Env) StatusString(id uint64) (string, error) {
 	s, err := env.Status(id)
 	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d: %v lead=%d %v applied=%d\n", id, s.RaftState, s.Lead, s.HardState, s.Applied)
+	fmt.Fprintf(&b, "%d: %v lead=%d %v applied=%d", id, s.RaftState, s.Lead, s.HardState, s.Applied)
+	if s.LeadTransferee != 0 {
+		fmt.Fprintf(&b, " transferee=%d", s.LeadTransferee)
+	}
+	b.WriteString("\n")
 	ids := make([]uint64, 0, len(s.Progress))
 	for pid := range s.Progress {
 		ids = append(ids, pid)

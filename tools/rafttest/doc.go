@@ -59,10 +59,24 @@
 //	add-nodes N [voters=(1,2,3)] [learners=(4)] [index=I] [prevote=true]
 //	    [checkquorum=true] [election-tick=10] [heartbeat-tick=1]
 //	    [max-size-per-msg=B] [max-inflight-msgs=M] [seed=S]
+//	    [keep-leader-after-removal=false]
 //	                      add N nodes with the next IDs (AddNodes); prints
 //	                      each node's hard state, last index, applied index
 //	                      and configuration. prevote and checkquorum default
-//	                      to the library's default: on.
+//	                      to the library's default: on. The nodes boot
+//	                      from voters= and learners= alone, whatever the
+//	                      running nodes have applied since. A node that
+//	                      joins later boots with an empty log and either no
+//	                      configuration ("add-nodes 1": it then needs a
+//	                      snapshot, as the log before it lacks the initial
+//	                      configuration) or the group's configuration
+//	                      before the change that adds it ("add-nodes 1
+//	                      voters=(1,2,3)": it replays the leader's log from
+//	                      index 1). While it is no voter of its own
+//	                      configuration it cannot campaign; it becomes one
+//	                      by applying the change that adds it.
+//	                      keep-leader-after-removal=true sets
+//	                      Config.KeepLeaderAfterRemoval.
 //	campaign ID           start an election now
 //	propose ID VALUE      propose VALUE; prints "proposed at term/index" on
 //	                      the leader and "forwarded" on a follower
@@ -86,6 +100,11 @@
 //	crash ID              stop a node, losing what it had not persisted
 //	restart ID            start a crashed node again from its storage
 //	compact ID INDEX      snapshot at INDEX and compact the log; prints the log
+//	transfer-leadership from=ID to=ID
+//	                      ask node from to hand leadership to node to
+//	                      (TransferLeader, thesis §3.10); prints the refusal,
+//	                      if any. status shows "transferee=N" on the leader
+//	                      while the transfer runs.
 //	report-unreachable ID PEER
 //	forget-leader ID
 //	status ID             role, hard state, applied index, and on the leader

@@ -54,6 +54,10 @@ type NodeOptions struct {
 	// Seed seeds each node's election timeouts; zero means the node's ID,
 	// so that runs are reproducible and nodes differ.
 	Seed uint64
+	// KeepLeaderAfterRemoval sets the Config field of the same name: a
+	// leader that applies its own removal keeps leading instead of
+	// stepping down.
+	KeepLeaderAfterRemoval bool
 }
 
 // Node is one member of an Env: its RawNode, its durable storage and the
@@ -123,7 +127,12 @@ func (env *Env) running(id uint64) (*raft.RawNode, error) {
 
 // AddNodes adds count nodes with the next free IDs (1, 2, ... for the
 // first call) and returns their IDs. Each gets a fresh MemoryStorage that
-// holds opts' configuration, or a snapshot at opts.Index holding it.
+// holds opts' configuration, or a snapshot at opts.Index holding it. The
+// configuration is taken from opts alone, not from the running nodes: a
+// node added to a running group should be given the configuration the
+// group had before the change that adds it (so that replaying the log from
+// index 1 ends in the group's configuration), or none at all and be caught
+// up by a snapshot.
 func (env *Env) AddNodes(count int, opts NodeOptions) ([]uint64, error) {
 	var added []uint64
 	for i := 0; i < count; i++ {
@@ -179,6 +188,8 @@ func (n *Node) config() *raft.Config {
 		MaxInflightMsgs:    n.Options.MaxInflightMsgs,
 		DisablePreVote:     n.Options.DisablePreVote,
 		DisableCheckQuorum: n.Options.DisableCheckQuorum,
+
+		KeepLeaderAfterRemoval: n.Options.KeepLeaderAfterRemoval,
 	}
 }
 

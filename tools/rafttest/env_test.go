@@ -105,3 +105,38 @@ func TestPartitionLosesMessagesAcrossGroups(t *testing.T) {
 		t.Fatalf("node 1 is %v after the partition healed", s.RaftState)
 	}
 }
+
+func TestTransferLeaderHandsOverToUpToDateFollower(t *testing.T) {
+	env := NewEnv()
+	if _, err := env.AddNodes(3, NodeOptions{Voters: []uint64{1, 2, 3}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Campaign(1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Stabilize(); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.TransferLeader(1, 1); err == nil {
+		t.Fatal("a transfer from the leader to itself was accepted")
+	}
+	if err := env.TransferLeader(1, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Stabilize(); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := env.Status(3); s.RaftState != raft.StateLeader {
+		t.Fatalf("node 3 is %v after the transfer", s.RaftState)
+	}
+}
+
+func TestKeepLeaderAfterRemovalReachesTheConfig(t *testing.T) {
+	env := NewEnv()
+	if _, err := env.AddNodes(1, NodeOptions{Voters: []uint64{1}, KeepLeaderAfterRemoval: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !env.Node(1).config().KeepLeaderAfterRemoval {
+		t.Fatal("NodeOptions.KeepLeaderAfterRemoval did not reach Config")
+	}
+}

@@ -30,6 +30,7 @@ func init() {
 		"crash":               (*Env).handleCrash,
 		"restart":             (*Env).handleRestart,
 		"compact":             (*Env).handleCompact,
+		"transfer-leadership": (*Env).handleTransferLeadership,
 		"report-unreachable":  (*Env).handleReportUnreachable,
 		"forget-leader":       (*Env).handleForgetLeader,
 		"status":              (*Env).handleStatus,
@@ -76,6 +77,7 @@ func (env *Env) handleAddNodes(t *testing.T, d *datadriven.TestData) string {
 	preVote, checkQuorum := true, true
 	d.MaybeScanArgs(t, "prevote", &preVote)
 	d.MaybeScanArgs(t, "checkquorum", &checkQuorum)
+	d.MaybeScanArgs(t, "keep-leader-after-removal", &opts.KeepLeaderAfterRemoval)
 	opts.DisablePreVote, opts.DisableCheckQuorum = !preVote, !checkQuorum
 	ids, err := env.AddNodes(int(count), opts)
 	if err != nil {
@@ -210,6 +212,13 @@ func (env *Env) handleCompact(t *testing.T, d *datadriven.TestData) string {
 	}
 	out, err := env.RaftLog(ids[0])
 	return out + errorLine(err)
+}
+
+func (env *Env) handleTransferLeadership(t *testing.T, d *datadriven.TestData) string {
+	var from, to uint64
+	d.ScanArgs(t, "from", &from)
+	d.ScanArgs(t, "to", &to)
+	return errorLine(env.TransferLeader(from, to))
 }
 
 func (env *Env) handleReportUnreachable(t *testing.T, d *datadriven.TestData) string {

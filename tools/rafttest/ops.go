@@ -85,6 +85,17 @@ func (env *Env) TickHeartbeat(id uint64) error {
 	return nil
 }
 
+// TransferLeader asks node from to hand leadership to node to (thesis
+// §3.10) and returns the library's refusal, if any. On the leader it starts
+// the transfer; on a follower only a transfer to itself is forwarded.
+func (env *Env) TransferLeader(from, to uint64) error {
+	rn, err := env.running(from)
+	if err != nil {
+		return err
+	}
+	return rn.TransferLeader(to)
+}
+
 // ReportUnreachable tells node id that its last message to peer was lost.
 func (env *Env) ReportUnreachable(id, peer uint64) error {
 	rn, err := env.running(id)
