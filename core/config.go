@@ -65,7 +65,8 @@ type Config struct {
 	// ErrProposalDropped. Default DefaultMaxUncommittedEntriesSize.
 	MaxUncommittedEntriesSize uint64
 	// MaxUncommittedEntries bounds the number of entries in the leader's
-	// uncommitted tail, beside their bytes. Default
+	// uncommitted tail, beside their bytes. As with the bytes, one batch is
+	// always accepted on an empty tail. Default
 	// DefaultMaxUncommittedEntries.
 	MaxUncommittedEntries int
 	// MaxCommittedEntriesPerReady bounds the number of committed entries

@@ -105,6 +105,11 @@ type Raft struct {
 	maxPendingReads int
 	leaseReads      bool
 	leaseTicks      int
+	// leaseRevoked is set once this leader has sent MsgTimeoutNow in its
+	// term: the target may win an election bypassing the followers'
+	// stickiness at any later time, even after the transfer was
+	// abandoned, so the lease can no longer be trusted in this term.
+	leaseRevoked bool
 	// ticks counts every tick of this node; leaderTick only the ticks of
 	// its leaderships (the clock of its heartbeat rounds and lease).
 	ticks      uint64
@@ -249,6 +254,7 @@ func (r *Raft) reset(term uint64) {
 	})
 	r.pendingConfIndex = 0
 	r.leadTransferee = None
+	r.leaseRevoked = false
 	r.abortReads()
 	r.uncommittedSize = 0
 	r.uncommittedEntries = 0

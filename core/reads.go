@@ -22,8 +22,10 @@ type ReadState struct {
 var (
 	// ErrTooManyPendingReads: the bounded read queue is full; retry later.
 	ErrTooManyPendingReads = readonly.ErrTooManyPendingReads
-	// ErrReadAborted: the leader lost leadership while the read waited.
-	ErrReadAborted = errors.New("raft: read aborted: leadership lost")
+	// ErrReadAborted: the read will not be answered: the leader lost
+	// leadership while it waited, or refused a forwarded read (transfer
+	// in progress, queue full).
+	ErrReadAborted = errors.New("raft: read aborted")
 	// ErrReadLagging: this node had not applied the read's minimum index
 	// within the allowed ticks; LaggingError says which leader to try.
 	ErrReadLagging = errors.New("raft: read lagging")
@@ -62,15 +64,29 @@ func (r *Raft) ReadIndex(ctx []byte) error {
 
 // handleReadIndex queues or answers a read on the leader.
 func (r *Raft) handleReadIndex(m raftpb.Message) error {
-	if r.leadTransferee != None {
-		return fmt.Errorf("%w to %d: reads refused", ErrTransferInProgress, r.leadTransferee)
-	}
 	ctx := m.Entries[0].Data
-	if r.committedInTerm() && r.leaseHolds() {
+	var err error
+	switch {
+	case r.leadTransferee != None:
+		err = fmt.Errorf("%w to %d: reads refused", ErrTransferInProgress, r.leadTransferee)
+	case r.committedInTerm() && r.leaseHolds():
 		r.answerRead(m.From, r.raftLog.committed, ctx)
 		return nil
+	default:
+		err = r.readOnly.Add(readonly.Request{Ctx: ctx, From: m.From})
 	}
-	return r.readOnly.Add(readonly.Request{Ctx: ctx, From: m.From})
+	if err != nil {
+		r.refuseForwardedRead(m.From, ctx)
+	}
+	return err
+}
+
+// refuseForwardedRead tells a follower that the read it forwarded will not
+// be answered, so that its application learns it instead of waiting.
+func (r *Raft) refuseForwardedRead(to uint64, ctx []byte) {
+	if to != r.id && to != None {
+		r.send(raftpb.Message{To: to, Type: raftpb.MsgReadIndexResp, Reject: true, Entries: []raftpb.Entry{{Data: ctx}}})
+	}
 }
 
 // committedInTerm reports whether the leader has committed an entry of its
@@ -82,10 +98,12 @@ func (r *Raft) committedInTerm() bool {
 }
 
 // leaseHolds reports whether the leader's lease is valid: a quorum
-// answered heartbeats sent less than ElectionTick - drift ticks ago, and
-// no transfer is running (a transfer bypasses the followers' stickiness).
+// answered heartbeats sent less than ElectionTick - drift ticks ago, no
+// transfer is running, and no MsgTimeoutNow was sent in this term (its
+// target's election bypasses the followers' stickiness, whenever it
+// arrives).
 func (r *Raft) leaseHolds() bool {
-	if !r.leaseReads || r.leadTransferee != None {
+	if !r.leaseReads || r.leadTransferee != None || r.leaseRevoked {
 		return false
 	}
 	anchor := r.readOnly.QuorumTick(r.trk.Voters)
@@ -137,7 +155,9 @@ func (r *Raft) abortReads() {
 	for _, req := range r.readOnly.Drain() {
 		if req.From == r.id {
 			r.readStates = append(r.readStates, ReadState{RequestCtx: req.Ctx, Err: ErrReadAborted})
+			continue
 		}
+		r.refuseForwardedRead(req.From, req.Ctx)
 	}
 	r.readOnly.Reset()
 }
@@ -146,6 +166,10 @@ func (r *Raft) abortReads() {
 func (r *Raft) handleReadIndexResp(m raftpb.Message) error {
 	if len(m.Entries) != 1 {
 		return fmt.Errorf("%w: read index response with %d contexts", ErrInvalidMessage, len(m.Entries))
+	}
+	if m.Reject {
+		r.readStates = append(r.readStates, ReadState{RequestCtx: m.Entries[0].Data, Err: ErrReadAborted})
+		return nil
 	}
 	r.readStates = append(r.readStates, ReadState{Index: m.Index, RequestCtx: m.Entries[0].Data})
 	return nil

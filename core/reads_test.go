@@ -264,3 +264,38 @@ func TestForgedHeartbeatAnswerForAFutureRoundIsRefused(t *testing.T) {
 		t.Fatalf("forged round answer = %v", err)
 	}
 }
+
+// TestNoLeaseReadsAfterTimeoutNowInTheSameTerm: a MsgTimeoutNow still in
+// flight after its transfer was abandoned can elect its target bypassing
+// the followers' stickiness, so the leader never trusts its lease again
+// in that term.
+func TestNoLeaseReadsAfterTimeoutNowInTheSameTerm(t *testing.T) {
+	c := electedClusterWith(t, 0, func(cfg *Config) { cfg.LeaseReads = true })
+	leader := c.nodes[1]
+	must(t, leader.TransferLeader(2)) // node 2 is up to date: MsgTimeoutNow goes out
+	leader.msgs = nil                 // and is held in the network
+	leader.abortLeaderTransfer("test")
+	leader.Tick()
+	leader.bcastHeartbeat()
+	c.stabilize() // a quorum renews the lease's evidence
+	if leader.leaseHolds() {
+		t.Fatal("the lease holds after a MsgTimeoutNow was sent in this term")
+	}
+	must(t, leader.ReadIndex([]byte("r")))
+	if len(leader.readStates) != 0 {
+		t.Fatal("a read was answered from the lease")
+	}
+}
+
+func TestForwardedReadRefusedByTheLeaderComesBackAsAnError(t *testing.T) {
+	c := electedCluster(t, 0)
+	delete(c.nodes, 3)
+	c.ids = []uint64{1, 2}
+	must(t, c.nodes[1].TransferLeader(3)) // reads are refused during a transfer
+	must(t, c.nodes[2].ReadIndex([]byte("fwd")))
+	c.takeReads(2)
+	got := c.deliverPending()
+	if len(got[2]) != 1 || !errors.Is(got[2][0].Err, ErrReadAborted) || string(got[2][0].RequestCtx) != "fwd" {
+		t.Fatalf("follower read states %v, want fwd with ErrReadAborted", got[2])
+	}
+}

@@ -12,8 +12,10 @@ type Status struct {
 	Progress map[uint64]tracker.Progress
 	// Use of each bound, so an application can watch them (each follower's
 	// inflight messages and bytes are in its Progress.Inflights).
-	// UncommittedBytes and UncommittedEntries: the leader's uncommitted
-	// tail (MaxUncommittedEntriesSize, MaxUncommittedEntries).
+	// UncommittedBytes and UncommittedEntries: the leader's tail of entries
+	// appended and not yet handed out to apply (MaxUncommittedEntriesSize,
+	// MaxUncommittedEntries); an entry leaves it when a Ready hands it out
+	// as committed, so a slow apply keeps it full (a conservative bound).
 	UncommittedBytes   uint64
 	UncommittedEntries int
 	// ApplyingBytes: committed payload handed out to apply and not yet

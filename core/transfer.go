@@ -57,6 +57,7 @@ func (r *Raft) maybeFinishTransfer(id uint64, pr *tracker.Progress) {
 		// unapplied conf change keeps a node from campaigning.
 		r.sendAppends(id, pr)
 		r.send(raftpb.Message{To: id, Type: raftpb.MsgTimeoutNow})
+		r.leaseRevoked = true
 		return
 	}
 	r.appendsPending = true

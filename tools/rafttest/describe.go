@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/tickraft/raft"
 )
 
 // RaftState returns one line per node in ID order: its role, term and
@@ -53,7 +55,7 @@ func (env *Env) RaftLog(id uint64) (string, error) {
 
 // StatusString returns node id's status: a first line with its role, hard
 // state and applied index (and "transferee=N" while a leadership transfer
-// to N runs), then on the leader one line per member with its progress, in
+// to N runs, and the use of the bounds that is not zero), then on the leader one line per member with its progress, in
 // ID order.
 func (env *Env) StatusString(id uint64) (string, error) {
 	s, err := env.Status(id)
@@ -65,6 +67,7 @@ func (env *Env) StatusString(id uint64) (string, error) {
 	if s.LeadTransferee != 0 {
 		fmt.Fprintf(&b, " transferee=%d", s.LeadTransferee)
 	}
+	describeBounds(&b, s)
 	b.WriteString("\n")
 	ids := make([]uint64, 0, len(s.Progress))
 	for pid := range s.Progress {
@@ -76,4 +79,22 @@ func (env *Env) StatusString(id uint64) (string, error) {
 		fmt.Fprintf(&b, "  %d: %v\n", pid, pr.String())
 	}
 	return b.String(), nil
+}
+
+// describeBounds writes the use of the node's bounds that is not zero: the
+// leader's uncommitted tail, the committed payload being applied, and the
+// reads waiting on the leader or for the applied index.
+func describeBounds(b *strings.Builder, s raft.Status) {
+	if s.UncommittedEntries != 0 || s.UncommittedBytes != 0 {
+		fmt.Fprintf(b, " uncommitted=%d entries/%d bytes", s.UncommittedEntries, s.UncommittedBytes)
+	}
+	if s.ApplyingBytes != 0 {
+		fmt.Fprintf(b, " applying=%d bytes", s.ApplyingBytes)
+	}
+	if s.PendingReads != 0 {
+		fmt.Fprintf(b, " pending-reads=%d", s.PendingReads)
+	}
+	if s.LocalReads != 0 {
+		fmt.Fprintf(b, " local-reads=%d", s.LocalReads)
+	}
 }

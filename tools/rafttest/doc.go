@@ -9,7 +9,8 @@
 // [NodeOptions.Seed] says otherwise, everything is visited in ID order,
 // and nothing reads a clock or draws unseeded randomness. It plays a
 // synchronous application: [Env.ProcessReady] persists, sends, applies and
-// advances in one step. The state machine of a node is durable only through
+// advances in one step, unless a node uses the asynchronous storage mode
+// (see below). The state machine of a node is durable only through
 // snapshots: after [Env.Crash] and [Env.Restart] a node restarts from its
 // storage's snapshot and re-applies the committed entries after it.
 //
@@ -34,11 +35,44 @@
 //	  conf: Voters:[1 2 3] Learners:[4]        the configuration a conf change made
 //	  conf refused: ...                        ApplyConfChange refused the change
 //	  error: ...                               the storage refused a write
+//	  read: idx=5 ctx="r1"                     a released read (ReadState)
+//	  read: ctx="r1" err=...                   a read released with its error
 //
 // A node with nothing to do prints "ready 1: nothing", and one whose
 // HasReady reported work in a Ready that holds none prints "ready 1: empty". Messages to the node
 // itself (its own vote, the acknowledgement of its own write) never leave
 // it: the library steps them on Advance, so they are not shown.
+//
+// # Asynchronous storage
+//
+// A node added with async-storage=true runs with
+// Config.AsyncStorageWrites. Its Ready shows only its role, messages and
+// reads: the storage work is in the messages to its two workers, which the
+// harness queues on the node instead of the network (the workers' IDs,
+// raft.LocalAppendThread and raft.LocalApplyThread, print as
+// "append-thread" and "apply-thread"):
+//
+//	ready 2
+//	  send: 2->1 MsgHeartbeatResp ...          a message that leaves at once
+//	  to-append-thread: 2->append-thread MsgStorageAppend ... Responses:[..]
+//	  to-apply-thread: 2->apply-thread MsgStorageApply ... Responses:[..]
+//
+// process-append-thread completes the oldest queued write, then delivers
+// its Responses; process-apply-thread does the same for the oldest apply:
+//
+//	append-thread 2
+//	  snapshot: ...                            persisted and applied
+//	  append: 1/2 EntryNormal "x"              persisted, one per entry
+//	  hard: Term:1 Vote:1 Commit:2             persisted (Term/Vote/Commit)
+//	  send: 2->1 MsgAppResp ...                a response for a peer
+//	  step: append-thread->2 MsgStorageAppendResp ...
+//	                                           a response stepped into the node
+//	apply-thread 2
+//	  apply: 1/2 EntryNormal "x"               applied, as in a Ready
+//	  step: apply-thread->2 MsgStorageApplyResp ...
+//
+// A worker with nothing queued prints "append-thread 2: nothing". A crash
+// loses the writes and applies still queued: they never reach storage.
 //
 // # Delivered messages
 //
@@ -59,7 +93,9 @@
 //	add-nodes N [voters=(1,2,3)] [learners=(4)] [index=I] [prevote=true]
 //	    [checkquorum=true] [election-tick=10] [heartbeat-tick=1]
 //	    [max-size-per-msg=B] [max-inflight-msgs=M] [seed=S]
-//	    [keep-leader-after-removal=false]
+//	    [keep-leader-after-removal=false] [lease-reads=true]
+//	    [async-storage=true] [max-inflight-bytes=B] [max-uncommitted-size=B]
+//	    [max-uncommitted-entries=N] [max-committed-per-ready=N]
 //	                      add N nodes with the next IDs (AddNodes); prints
 //	                      each node's hard state, last index, applied index
 //	                      and configuration. prevote and checkquorum default
@@ -76,7 +112,12 @@
 //	                      configuration it cannot campaign; it becomes one
 //	                      by applying the change that adds it.
 //	                      keep-leader-after-removal=true sets
-//	                      Config.KeepLeaderAfterRemoval.
+//	                      Config.KeepLeaderAfterRemoval; lease-reads=true
+//	                      Config.LeaseReads; async-storage=true
+//	                      Config.AsyncStorageWrites; the max- options the
+//	                      Config bounds MaxInflightBytes,
+//	                      MaxUncommittedEntriesSize, MaxUncommittedEntries
+//	                      and MaxCommittedEntriesPerReady.
 //	campaign ID           start an election now
 //	propose ID VALUE      propose VALUE; prints "proposed at term/index" on
 //	                      the leader and "forwarded" on a follower
@@ -93,7 +134,20 @@
 //	                      listed, type= delivers only those types and keeps
 //	                      the others queued
 //	process-ready ID...   handle one Ready of each node
-//	stabilize [ID...]     process Readys and deliver until nothing moves
+//	process-append-thread ID...
+//	                      complete the oldest queued write of each
+//	                      asynchronous node and deliver its responses
+//	process-apply-thread ID...
+//	                      complete the oldest queued apply of each
+//	                      asynchronous node and deliver its responses
+//	stabilize [ID...]     process Readys, complete the workers' queued
+//	                      writes and applies, and deliver, until nothing
+//	                      moves
+//	read-index ID CTX     ask for a linearizable read with context CTX
+//	                      (ReadIndex, thesis §6.4); prints the refusal, if
+//	                      any. The answer is a "read:" line of a later Ready.
+//	read-local ID CTX MIN ask for a local read at or after index MIN
+//	                      (ReadLocal); prints the refusal, if any
 //	partition (1,2) (3)   cut the network into groups (no spaces in a group);
 //	                      unlisted nodes form one group together
 //	heal                  remove the partition
@@ -107,8 +161,11 @@
 //	                      while the transfer runs.
 //	report-unreachable ID PEER
 //	forget-leader ID
-//	status ID             role, hard state, applied index, and on the leader
-//	                      each member's tracker.Progress
+//	status ID             role, hard state, applied index, the use of the
+//	                      bounds when not zero ("uncommitted=2 entries/8
+//	                      bytes", "applying=3 bytes", "pending-reads=1",
+//	                      "local-reads=1"), and on the leader each member's
+//	                      tracker.Progress
 //	raft-state            role, term and leader of every node, one per line
 //	raft-log ID           the entries in the node's storage, one per line
 //	log-level LEVEL       accepted and ignored: transcripts show state, not logs

@@ -58,6 +58,21 @@ type NodeOptions struct {
 	// leader that applies its own removal keeps leading instead of
 	// stepping down.
 	KeepLeaderAfterRemoval bool
+	// LeaseReads sets Config.LeaseReads: the leader answers reads without
+	// a heartbeat round while its lease holds.
+	LeaseReads bool
+	// AsyncStorage sets Config.AsyncStorageWrites: storage work leaves
+	// the Ready as messages to the node's append and apply workers, which
+	// the harness completes one at a time (see [Env.ProcessAppendThread]).
+	AsyncStorage bool
+	// MaxInflightBytes, MaxUncommittedSize, MaxUncommittedEntries and
+	// MaxCommittedPerReady set the Config bounds MaxInflightBytes,
+	// MaxUncommittedEntriesSize, MaxUncommittedEntries and
+	// MaxCommittedEntriesPerReady; zero means the library's default.
+	MaxInflightBytes      uint64
+	MaxUncommittedSize    uint64
+	MaxUncommittedEntries int
+	MaxCommittedPerReady  int
 }
 
 // Node is one member of an Env: its RawNode, its durable storage and the
@@ -80,6 +95,11 @@ type Node struct {
 	AppliedIndex uint64
 	// ConfState is the configuration as of AppliedIndex.
 	ConfState raftpb.ConfState
+
+	// appends and applies are the asynchronous node's worker queues: the
+	// MsgStorageAppend and MsgStorageApply messages its Readys handed out
+	// and the harness has not yet completed, oldest first.
+	appends, applies []raftpb.Message
 
 	// processed reports whether the last Stabilize round handled a Ready
 	// of this node.
@@ -190,6 +210,13 @@ func (n *Node) config() *raft.Config {
 		DisableCheckQuorum: n.Options.DisableCheckQuorum,
 
 		KeepLeaderAfterRemoval: n.Options.KeepLeaderAfterRemoval,
+
+		LeaseReads:                  n.Options.LeaseReads,
+		AsyncStorageWrites:          n.Options.AsyncStorage,
+		MaxInflightBytes:            n.Options.MaxInflightBytes,
+		MaxUncommittedEntriesSize:   n.Options.MaxUncommittedSize,
+		MaxUncommittedEntries:       n.Options.MaxUncommittedEntries,
+		MaxCommittedEntriesPerReady: n.Options.MaxCommittedPerReady,
 	}
 }
 
@@ -227,14 +254,17 @@ func (n *Node) confAtIndex(index uint64) raftpb.ConfState {
 }
 
 // Crash stops node id: its RawNode, with everything it had not handed out
-// for persisting, is lost, and so are the messages queued to it. Its
-// storage keeps what was persisted, and the messages it already sent stay
-// in the network.
+// for persisting, is lost, and so are the messages queued to it and, for an
+// asynchronous node, the writes and applies its workers had not completed.
+// Its storage keeps what was persisted, and the messages it already sent
+// stay in the network.
 func (env *Env) Crash(id uint64) error {
 	if _, err := env.running(id); err != nil {
 		return err
 	}
-	env.nodes[id].RawNode = nil
+	n := env.nodes[id]
+	n.RawNode = nil
+	n.appends, n.applies = nil, nil
 	delete(env.queues, id)
 	return nil
 }

@@ -2,6 +2,7 @@ package rafttest
 
 import (
 	"fmt"
+	"strconv"
 	"testing"
 
 	"github.com/tickraft/raft/tools/datadriven"
@@ -38,6 +39,11 @@ func init() {
 		"raft-log":            (*Env).handleRaftLog,
 		"log-level":           (*Env).handleLogLevel,
 		"step":                (*Env).handleStep,
+
+		"read-index":            (*Env).handleReadIndex,
+		"read-local":            (*Env).handleReadLocal,
+		"process-append-thread": (*Env).handleProcessAppendThread,
+		"process-apply-thread":  (*Env).handleProcessApplyThread,
 	}
 }
 
@@ -78,6 +84,12 @@ func (env *Env) handleAddNodes(t *testing.T, d *datadriven.TestData) string {
 	d.MaybeScanArgs(t, "prevote", &preVote)
 	d.MaybeScanArgs(t, "checkquorum", &checkQuorum)
 	d.MaybeScanArgs(t, "keep-leader-after-removal", &opts.KeepLeaderAfterRemoval)
+	d.MaybeScanArgs(t, "lease-reads", &opts.LeaseReads)
+	d.MaybeScanArgs(t, "async-storage", &opts.AsyncStorage)
+	d.MaybeScanArgs(t, "max-inflight-bytes", &opts.MaxInflightBytes)
+	d.MaybeScanArgs(t, "max-uncommitted-size", &opts.MaxUncommittedSize)
+	d.MaybeScanArgs(t, "max-uncommitted-entries", &opts.MaxUncommittedEntries)
+	d.MaybeScanArgs(t, "max-committed-per-ready", &opts.MaxCommittedPerReady)
 	opts.DisablePreVote, opts.DisableCheckQuorum = !preVote, !checkQuorum
 	ids, err := env.AddNodes(int(count), opts)
 	if err != nil {
@@ -257,4 +269,42 @@ func (env *Env) handleStep(t *testing.T, d *datadriven.TestData) string {
 	id := firstID(t, d)
 	m := parseMessage(t, d)
 	return fmt.Sprintf("%v\n", m) + errorLine(env.Step(id, m))
+}
+
+func (env *Env) handleReadIndex(t *testing.T, d *datadriven.TestData) string {
+	id := firstID(t, d)
+	if len(d.CmdArgs) != 2 {
+		d.Fatalf(t, "read-index needs a node ID and a context")
+	}
+	return errorLine(env.ReadIndex(id, []byte(d.CmdArgs[1].Key)))
+}
+
+func (env *Env) handleReadLocal(t *testing.T, d *datadriven.TestData) string {
+	id := firstID(t, d)
+	if len(d.CmdArgs) != 3 {
+		d.Fatalf(t, "read-local needs a node ID, a context and a minimum index")
+	}
+	minIndex, err := strconv.ParseUint(d.CmdArgs[2].Key, 10, 64)
+	if err != nil {
+		d.Fatalf(t, "read-local: %q is not an index", d.CmdArgs[2].Key)
+	}
+	return errorLine(env.ReadLocal(id, []byte(d.CmdArgs[1].Key), minIndex))
+}
+
+func (env *Env) handleProcessAppendThread(t *testing.T, d *datadriven.TestData) string {
+	var out string
+	for _, id := range bareIDs(t, d) {
+		s, err := env.ProcessAppendThread(id)
+		out += s + errorLine(err)
+	}
+	return out
+}
+
+func (env *Env) handleProcessApplyThread(t *testing.T, d *datadriven.TestData) string {
+	var out string
+	for _, id := range bareIDs(t, d) {
+		s, err := env.ProcessApplyThread(id)
+		out += s + errorLine(err)
+	}
+	return out
 }

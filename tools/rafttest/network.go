@@ -141,9 +141,10 @@ func (env *Env) verdict(m raftpb.Message, f Filter) Verdict {
 const maxStabilizeRounds = 1000
 
 // Stabilize processes Readys and delivers messages among ids (every node
-// when ids is empty) until no node has a Ready and no message is queued for
-// any of them. Each round processes every Ready, in ID order, then delivers
-// every queue. Messages for nodes outside ids stay queued. It returns what
+// when ids is empty) until no node has a Ready, no worker of an
+// asynchronous node has queued work, and no message is queued for any of
+// them. Each round processes every Ready and completes every queued write
+// and apply, node by node in ID order, then delivers every queue. Messages for nodes outside ids stay queued. It returns what
 // it did, and an error if the nodes never quiesce.
 func (env *Env) Stabilize(ids ...uint64) (string, error) {
 	if len(ids) == 0 {
@@ -168,8 +169,9 @@ func (env *Env) Stabilize(ids ...uint64) (string, error) {
 	return b.String(), fmt.Errorf("stabilize: still busy after %d rounds", maxStabilizeRounds)
 }
 
-// processAll handles every Ready of the running nodes among ids and
-// reports whether there was any.
+// processAll handles every Ready of the running nodes among ids, then
+// completes the queued work of their storage workers (asynchronous nodes),
+// and reports whether there was any.
 func (env *Env) processAll(b *strings.Builder, ids []uint64) (bool, error) {
 	moved := false
 	for _, id := range ids {
@@ -180,7 +182,8 @@ func (env *Env) processAll(b *strings.Builder, ids []uint64) (bool, error) {
 		if err := env.processNode(b, n); err != nil {
 			return true, err
 		}
-		moved = moved || n.processed
+		drained := env.drainWorkers(b, n)
+		moved = moved || n.processed || drained
 	}
 	return moved, nil
 }

@@ -134,3 +134,24 @@ func (env *Env) Step(id uint64, m raftpb.Message) error {
 	}
 	return rn.Step(m)
 }
+
+// ReadIndex asks node id for a linearizable read identified by ctx (thesis
+// §6.4) and returns the library's refusal, if any. The answer comes as a
+// ReadState in a later Ready.
+func (env *Env) ReadIndex(id uint64, ctx []byte) error {
+	rn, err := env.running(id)
+	if err != nil {
+		return err
+	}
+	return rn.ReadIndex(ctx)
+}
+
+// ReadLocal asks node id for a monotonic local read at or after minIndex
+// and returns the library's refusal, if any.
+func (env *Env) ReadLocal(id uint64, ctx []byte, minIndex uint64) error {
+	rn, err := env.running(id)
+	if err != nil {
+		return err
+	}
+	return rn.ReadLocal(ctx, minIndex)
+}

@@ -12,7 +12,10 @@ import (
 // does: it persists the HardState, Snapshot and Entries to the node's
 // storage, queues Messages and MessagesAfterPersist on the network, applies
 // the Snapshot and the CommittedEntries (calling ApplyConfChange for conf
-// changes), and calls Advance. It returns the description documented in
+// changes), and calls Advance. For a node in the asynchronous storage mode
+// it only routes the Ready's messages: those for the local workers to the
+// node's worker queues, the others to the network (see
+// [Env.ProcessAppendThread]). It returns the description documented in
 // the package comment; a node with no Ready gives "ready N: nothing".
 func (env *Env) ProcessReady(id uint64) (string, error) {
 	rn, err := env.running(id)
@@ -41,6 +44,11 @@ func (env *Env) processReady(id uint64) (string, bool) {
 		fmt.Fprintf(&b, "ready %d\n", id)
 	}
 	describeState(&b, rd)
+	if n.Options.AsyncStorage {
+		env.routeAsync(&b, n, rd.Messages)
+		describeReads(&b, rd.ReadStates)
+		return b.String(), empty
+	}
 	persist(&b, n, rd)
 	env.send(&b, "send", rd.Messages)
 	env.send(&b, "send-after-persist", rd.MessagesAfterPersist)
@@ -48,6 +56,7 @@ func (env *Env) processReady(id uint64) (string, bool) {
 	for _, e := range rd.CommittedEntries {
 		apply(&b, n, e)
 	}
+	describeReads(&b, rd.ReadStates)
 	rn.Advance()
 	return b.String(), empty
 }
@@ -56,7 +65,20 @@ func (env *Env) processReady(id uint64) (string, bool) {
 func isEmptyReady(rd raft.Ready) bool {
 	return rd.SoftState == nil && rd.HardState.IsEmpty() && rd.Snapshot.IsEmpty() &&
 		len(rd.Entries) == 0 && len(rd.CommittedEntries) == 0 &&
-		len(rd.Messages) == 0 && len(rd.MessagesAfterPersist) == 0
+		len(rd.Messages) == 0 && len(rd.MessagesAfterPersist) == 0 &&
+		len(rd.ReadStates) == 0
+}
+
+// describeReads writes the reads a Ready releases: the read index, or the
+// error of a read that could not be served.
+func describeReads(b *strings.Builder, reads []raft.ReadState) {
+	for _, rs := range reads {
+		if rs.Err != nil {
+			fmt.Fprintf(b, "  read: ctx=%q err=%v\n", rs.RequestCtx, rs.Err)
+			continue
+		}
+		fmt.Fprintf(b, "  read: idx=%d ctx=%q\n", rs.Index, rs.RequestCtx)
+	}
 }
 
 // describeState writes the role and hard state a Ready announces.
