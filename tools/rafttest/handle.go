@@ -179,12 +179,7 @@ func (env *Env) handleDeliverMsgs(t *testing.T, d *datadriven.TestData) string {
 }
 
 func (env *Env) handleProcessReady(t *testing.T, d *datadriven.TestData) string {
-	var out string
-	for _, id := range bareIDs(t, d) {
-		s, err := env.ProcessReady(id)
-		out += s + errorLine(err)
-	}
-	return out
+	return forEachNode(t, d, env.ProcessReady)
 }
 
 func (env *Env) handleStabilize(t *testing.T, d *datadriven.TestData) string {
@@ -292,18 +287,19 @@ func (env *Env) handleReadLocal(t *testing.T, d *datadriven.TestData) string {
 }
 
 func (env *Env) handleProcessAppendThread(t *testing.T, d *datadriven.TestData) string {
-	var out string
-	for _, id := range bareIDs(t, d) {
-		s, err := env.ProcessAppendThread(id)
-		out += s + errorLine(err)
-	}
-	return out
+	return forEachNode(t, d, env.ProcessAppendThread)
 }
 
 func (env *Env) handleProcessApplyThread(t *testing.T, d *datadriven.TestData) string {
+	return forEachNode(t, d, env.ProcessApplyThread)
+}
+
+// forEachNode runs op on every node named on the directive line and joins
+// what it prints, errors included.
+func forEachNode(t *testing.T, d *datadriven.TestData, op func(id uint64) (string, error)) string {
 	var out string
 	for _, id := range bareIDs(t, d) {
-		s, err := env.ProcessApplyThread(id)
+		s, err := op(id)
 		out += s + errorLine(err)
 	}
 	return out
