@@ -233,3 +233,22 @@ func TestWorkerAcknowledgementsAreRefusedOutsideAsyncMode(t *testing.T) {
 		t.Fatalf("worker ack in sync mode = %v", err)
 	}
 }
+
+// TestAsyncModeNeverAppliesEntriesNotYetDurableHere: a follower whose
+// write is still pending learns that its entries are committed; it hands
+// them out to apply only once its own write is durable.
+func TestAsyncModeNeverAppliesEntriesNotYetDurableHere(t *testing.T) {
+	c := newAsyncCluster(t, 3)
+	f := c.nodes[3]
+	must(t, f.r.Step(raftpb.Message{Type: raftpb.MsgApp, From: 1, To: 3, Term: 1, Commit: 1,
+		Entries: []raftpb.Entry{{Term: 1, Index: 1, Data: []byte("x")}}}))
+	c.ready(3)
+	if len(f.applies) != 0 {
+		t.Fatal("an entry was handed out to apply before this node's write of it was durable")
+	}
+	c.completeAppend(3)
+	c.ready(3)
+	if len(f.applies) != 1 || f.applies[0].Entries[0].Index != 1 {
+		t.Fatalf("after the write: applies %v", f.applies)
+	}
+}

@@ -82,7 +82,7 @@ func (r *Raft) HasReady() bool {
 	r.flushReads()
 	return len(r.msgs) > 0 || len(r.readStates) > 0 || len(r.msgsAfterAppend) > 0 ||
 		r.raftLog.hasNextUnstableSnapshot() || r.raftLog.hasNextUnstableEnts() ||
-		r.raftLog.hasNextCommittedEnts(true)
+		r.raftLog.hasNextCommittedEnts(r.applyUnstable())
 }
 
 // Ready returns the work accumulated since the last Ready. Every Ready must
@@ -131,14 +131,22 @@ func (s *readyState) forgetAcks() {
 	*s = readyState{prevSoft: s.prevSoft, prevHard: s.prevHard}
 }
 
+// applyUnstable reports whether committed entries not yet durable on this
+// node may be handed out to apply. In the synchronous loop they may: the
+// application persists a Ready's entries before applying its committed
+// ones. In the asynchronous mode they may not: the apply worker could run
+// ahead of the append worker and leave a state machine ahead of the
+// durable log after a crash.
+func (r *Raft) applyUnstable() bool { return !r.asyncStorage }
+
 // takeCommittedEntries returns the next committed entries to apply within
 // the applying budget. A storage error is logged and the entries are
 // handed out on a later Ready.
 func (r *Raft) takeCommittedEntries() []raftpb.Entry {
-	if !r.raftLog.hasNextCommittedEnts(true) {
+	if !r.raftLog.hasNextCommittedEnts(r.applyUnstable()) {
 		return nil
 	}
-	ents, err := r.raftLog.nextCommittedEnts(true)
+	ents, err := r.raftLog.nextCommittedEnts(r.applyUnstable())
 	if err != nil {
 		r.logger.Errorf("%x cannot read committed entries: %v", r.id, err)
 		return nil
@@ -196,7 +204,7 @@ func (r *Raft) acceptReady(rd *Ready) {
 		size := payloadSize(rd.CommittedEntries)
 		r.ready.applyIndex = rd.CommittedEntries[n-1].Index
 		r.ready.applyBytes += size
-		r.raftLog.acceptApplying(r.ready.applyIndex, size, true)
+		r.raftLog.acceptApplying(r.ready.applyIndex, size, r.applyUnstable())
 		if r.state == StateLeader {
 			r.uncommittedSize -= min(size, r.uncommittedSize)
 			r.uncommittedEntries -= min(n, r.uncommittedEntries)
