@@ -59,7 +59,8 @@ func (rn *RawNode) ApplyConfChange(cc raftpb.ConfChangeI) (raftpb.ConfState, err
 
 // Step hands the node a message received from a peer. A message no
 // correct peer could send is refused with a typed error and changes
-// nothing.
+// nothing. The node keeps the message's slices; the leader assigns Index
+// and Term to the entries of a forwarded proposal in place.
 func (rn *RawNode) Step(m raftpb.Message) error { return rn.r.Step(m) }
 
 // HasReady reports whether Ready would return any work.

@@ -120,3 +120,23 @@ func TestRestartAfterATornReadyWrite(t *testing.T) {
 		t.Fatalf("restart with commit beyond the log: %v, committed %d", err, r2.CheckInvariants())
 	}
 }
+
+// TestRestartWithEntriesOfALaterTermThanTheHardState: a crash after
+// persisting entries of term 3 but not the hard state naming term 3 leaves
+// a node whose log is ahead of its term; it restarts in term 3 with no
+// vote, and can reject a stale pre-vote without panicking.
+func TestRestartWithEntriesOfALaterTermThanTheHardState(t *testing.T) {
+	st := NewMemoryStorage()
+	st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2, 3}})
+	must(t, st.Append([]raftpb.Entry{{Term: 3, Index: 1}}))
+	r, err := NewRaft(&Config{ID: 3, Storage: st})
+	must(t, err)
+	if r.term != 3 || r.vote != None {
+		t.Fatalf("restarted at term %d vote %d, want term 3 and no vote", r.term, r.vote)
+	}
+	// A candidate with an empty log asks for a pre-vote: refused, no panic.
+	must(t, r.Step(raftpb.Message{Type: raftpb.MsgPreVote, From: 2, To: 3, Term: 4}))
+	if len(r.msgs) != 1 || !r.msgs[0].Reject {
+		t.Fatalf("want one rejection, got %v", r.msgs)
+	}
+}

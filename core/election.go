@@ -174,7 +174,13 @@ func (r *Raft) handleVoteRequest(m raftpb.Message) {
 		}
 		return
 	}
-	r.send(raftpb.Message{To: m.From, Term: r.term, Type: raftpb.VoteRespType(m.Type), Reject: true})
+	// A rejection carries our term; a node that never left term 0 rejects
+	// in the candidate's term, which counts as a "no" there.
+	term := r.term
+	if term == 0 {
+		term = m.Term
+	}
+	r.send(raftpb.Message{To: m.From, Term: term, Type: raftpb.VoteRespType(m.Type), Reject: true})
 }
 
 // grantVote is the vote rule: this node has not voted for another in this

@@ -206,9 +206,6 @@ func (r *Raft) restoreConfig(cs raftpb.ConfState) error {
 // the log, which is always safe; the snapshot's index is committed by
 // definition.
 func (r *Raft) loadHardState(hs raftpb.HardState) error {
-	if hs.IsEmpty() {
-		return nil
-	}
 	commit := min(max(hs.Commit, r.raftLog.committed), r.raftLog.lastIndex())
 	if commit != hs.Commit {
 		r.logger.Warningf("%x: persisted commit %d is outside the log [%d, %d]; using %d",
@@ -217,6 +214,14 @@ func (r *Raft) loadHardState(hs raftpb.HardState) error {
 	r.raftLog.committed = commit
 	r.term = hs.Term
 	r.vote = hs.Vote
+	if last := r.raftLog.lastEntryID().term; last > r.term {
+		// The entries of a later term were persisted but not the hard
+		// state that went with them. No vote of that term ever left this
+		// node (votes leave only once durable), so taking the term with
+		// no vote is safe, and a node's term is never below its log's.
+		r.logger.Warningf("%x: persisted term %d is below its last entry's term %d; using %d", r.id, r.term, last, last)
+		r.term, r.vote = last, None
+	}
 	return nil
 }
 

@@ -1,0 +1,570 @@
+package raft
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"runtime/debug"
+	"slices"
+	"strings"
+
+	"pgregory.net/rapid"
+
+	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/checker"
+)
+
+// scheduleCluster is a cluster driven one schedule step at a time by the
+// property tests: a synchronous application per node (each Ready is
+// persisted to MemoryStorage, sent, applied and advanced in one go, unless
+// a crash cuts it short), a network that holds every message in flight
+// and hands them out in any order, at most once, twice or never, and a
+// partition. It feeds a checker.History with everything it sees.
+//
+// The state machine of a node is a digest chain over the entries it
+// applied (see digestState); it is durable only through the snapshots in
+// the node's storage, so a restarted node re-applies the committed entries
+// after its snapshot.
+type scheduleCluster struct {
+	t      *rapid.T
+	cfg    scheduleConfig
+	checks scheduleChecks
+	nodes  []*scheduleNode
+	// net holds the messages in flight, in the order they were sent.
+	net []raftpb.Message
+	// groups gives each node (by index) its side of the partition; nil
+	// when the network is whole.
+	groups  []int
+	history *checker.History
+	// checkedEvents is the number of History events when it last passed
+	// every checker.
+	checkedEvents uint64
+	// trace describes every step taken, for the failure report.
+	trace []string
+	stats scheduleStats
+	// running is the step being run, failing set once the run fails.
+	running string
+	failing bool
+}
+
+// scheduleStats counts what a run did, so that a test can show that its
+// schedules reach the paths it claims to test.
+type scheduleStats struct {
+	Steps, Proposals, Accepted, Acknowledged  int
+	Crashes, CrashesInReady, SnapshotsApplied int
+}
+
+// add adds o to s.
+func (s *scheduleStats) add(o scheduleStats) {
+	s.Steps += o.Steps
+	s.Proposals += o.Proposals
+	s.Accepted += o.Accepted
+	s.Acknowledged += o.Acknowledged
+	s.Crashes += o.Crashes
+	s.CrashesInReady += o.CrashesInReady
+	s.SnapshotsApplied += o.SnapshotsApplied
+}
+
+// scheduleChecks selects what the cluster checks after every step.
+type scheduleChecks uint8
+
+const (
+	// checkSafety feeds and checks the checker.History and checks that
+	// commit and applied indexes never go back on a running node.
+	checkSafety scheduleChecks = 1 << iota
+	// checkInvariants runs RawNode.CheckInvariants after every input to
+	// a node.
+	checkInvariants
+)
+
+// scheduleConfig is what a run draws before its first step.
+type scheduleConfig struct {
+	Size                 int
+	PreVote, CheckQuorum bool
+	ElectionTick         int
+	MaxSizePerMsg        uint64
+	MaxInflightMsgs      int
+	Seed                 uint64
+	Stormy               bool
+}
+
+// scheduleNode is one member: its RawNode (nil while crashed), its durable
+// storage and its volatile state machine.
+type scheduleNode struct {
+	id uint64
+	rn *RawNode
+	st *MemoryStorage
+	sm digestState
+	// pending maps the index of each proposal this incarnation accepted
+	// as leader to the entry Propose described, until it is applied.
+	pending map[uint64]raftpb.Entry
+	// watched is the status at the last step of this incarnation; seen
+	// the status last recorded in the History; writes counts the changes
+	// to st, seenWrites its value at that record.
+	watched, seen      BasicStatus
+	watchedOK, seenOK  bool
+	writes, seenWrites uint64
+}
+
+// newScheduleCluster boots cfg.Size voters from fresh storage.
+func newScheduleCluster(t *rapid.T, cfg scheduleConfig, checks scheduleChecks) *scheduleCluster {
+	c := &scheduleCluster{t: t, cfg: cfg, checks: checks, history: checker.NewHistory()}
+	cs := raftpb.ConfState{Voters: c.voters()}
+	for id := uint64(1); id <= uint64(cfg.Size); id++ {
+		nd := &scheduleNode{id: id, st: NewMemoryStorage(), sm: newDigestState()}
+		nd.st.SetConfState(cs)
+		c.nodes = append(c.nodes, nd)
+		c.start(nd, 0)
+	}
+	return c
+}
+
+// voters returns the IDs of every member.
+func (c *scheduleCluster) voters() []uint64 {
+	ids := make([]uint64, c.cfg.Size)
+	for i := range ids {
+		ids[i] = uint64(i + 1)
+	}
+	return ids
+}
+
+// start creates the RawNode of nd from its storage, applied up to applied.
+func (c *scheduleCluster) start(nd *scheduleNode, applied uint64) {
+	seed := c.cfg.Seed<<3 | nd.id
+	rn, err := NewRawNode(&Config{
+		ID: nd.id, Storage: nd.st, Applied: applied, Seed: seed,
+		ElectionTick: c.cfg.ElectionTick, HeartbeatTick: 1,
+		MaxSizePerMsg: c.cfg.MaxSizePerMsg, MaxInflightMsgs: c.cfg.MaxInflightMsgs,
+		DisablePreVote: !c.cfg.PreVote, DisableCheckQuorum: !c.cfg.CheckQuorum,
+	})
+	if err != nil {
+		c.fail("node %d cannot start: %v", nd.id, err)
+	}
+	nd.rn, nd.pending = rn, map[uint64]raftpb.Entry{}
+	nd.watchedOK, nd.seenOK = false, false
+	c.afterInput(nd, "start")
+}
+
+// fail ends the run with a report that ends with the steps taken.
+func (c *scheduleCluster) fail(format string, args ...any) {
+	c.t.Helper()
+	c.failing = true
+	var b strings.Builder
+	fmt.Fprintf(&b, format, args...)
+	fmt.Fprintf(&b, "\nconfig: %+v\nschedule (%d steps):\n", c.cfg, len(c.trace))
+	for i, s := range c.trace {
+		fmt.Fprintf(&b, "  %3d %s\n", i+1, s)
+	}
+	if c.running != "" {
+		fmt.Fprintf(&b, "  %3d %s (failed while running it)\n", len(c.trace)+1, c.running)
+	}
+	c.t.Fatal(b.String())
+}
+
+// guard runs f, turning a panic of the library into a failure that
+// reports the schedule. (A panic of the failure itself goes on.)
+func (c *scheduleCluster) guard(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			if c.failing {
+				panic(r)
+			}
+			c.fail("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	f()
+}
+
+// logf records one step in the trace.
+func (c *scheduleCluster) logf(format string, args ...any) {
+	c.trace = append(c.trace, fmt.Sprintf(format, args...))
+}
+
+// afterInput checks the invariants of nd after an input, when asked to.
+func (c *scheduleCluster) afterInput(nd *scheduleNode, input string) {
+	if c.checks&checkInvariants == 0 || nd.rn == nil {
+		return
+	}
+	if err := nd.rn.CheckInvariants(); err != nil {
+		c.fail("node %d after %s: %v", nd.id, input, err)
+	}
+}
+
+// up returns the running nodes, in ID order.
+func (c *scheduleCluster) up() []*scheduleNode {
+	var out []*scheduleNode
+	for _, nd := range c.nodes {
+		if nd.rn != nil {
+			out = append(out, nd)
+		}
+	}
+	return out
+}
+
+// down returns the crashed nodes, in ID order.
+func (c *scheduleCluster) down() []*scheduleNode {
+	var out []*scheduleNode
+	for _, nd := range c.nodes {
+		if nd.rn == nil {
+			out = append(out, nd)
+		}
+	}
+	return out
+}
+
+// handleReady handles one Ready of nd the way the contract says:
+// persist, send, apply, Advance.
+func (c *scheduleCluster) handleReady(nd *scheduleNode) string {
+	rd := nd.rn.Ready()
+	c.afterInput(nd, "Ready")
+	c.persist(nd, &rd, len(rd.Entries)+2)
+	c.send(rd.Messages)
+	c.send(rd.MessagesAfterPersist)
+	c.apply(nd, &rd)
+	nd.rn.Advance()
+	c.afterInput(nd, "Advance")
+	if c.checks&checkSafety != 0 {
+		c.record(nd)
+	}
+	return describeReady(&rd)
+}
+
+// describeReady summarizes a Ready for the trace.
+func describeReady(rd *Ready) string {
+	var b strings.Builder
+	if !rd.HardState.IsEmpty() {
+		fmt.Fprintf(&b, " hard={%v}", rd.HardState)
+	}
+	if !rd.Snapshot.IsEmpty() {
+		fmt.Fprintf(&b, " snapshot=%d/%d", rd.Snapshot.Metadata.Term, rd.Snapshot.Metadata.Index)
+	}
+	if n := len(rd.Entries); n > 0 {
+		fmt.Fprintf(&b, " entries=%d/%d..%d/%d", rd.Entries[0].Term, rd.Entries[0].Index, rd.Entries[n-1].Term, rd.Entries[n-1].Index)
+	}
+	if n := len(rd.CommittedEntries); n > 0 {
+		fmt.Fprintf(&b, " apply=%d..%d", rd.CommittedEntries[0].Index, rd.CommittedEntries[n-1].Index)
+	}
+	fmt.Fprintf(&b, " msgs=%d+%d", len(rd.Messages), len(rd.MessagesAfterPersist))
+	return b.String()
+}
+
+// persist writes the first records of rd's write to nd's storage, in the
+// order a crash could cut it: the snapshot (record 0, even when empty),
+// the entries one by one, the hard state. records = len(rd.Entries)+2 is
+// the whole write.
+func (c *scheduleCluster) persist(nd *scheduleNode, rd *Ready, records int) {
+	if records > 0 && !rd.Snapshot.IsEmpty() {
+		if err := nd.st.ApplySnapshot(rd.Snapshot); err != nil {
+			c.fail("node %d cannot persist snapshot %d/%d: %v", nd.id, rd.Snapshot.Metadata.Term, rd.Snapshot.Metadata.Index, err)
+		}
+		nd.writes++
+	}
+	if k := min(records-1, len(rd.Entries)); k > 0 {
+		if err := nd.st.Append(rd.Entries[:k]); err != nil {
+			c.fail("node %d cannot persist entries from %d: %v", nd.id, rd.Entries[0].Index, err)
+		}
+		nd.writes++
+	}
+	if records == len(rd.Entries)+2 && !rd.HardState.IsEmpty() {
+		if err := nd.st.SetHardState(rd.HardState); err != nil {
+			c.fail("node %d cannot persist %v: %v", nd.id, rd.HardState, err)
+		}
+		nd.writes++
+	}
+}
+
+// send puts msgs in flight. The partition is applied on delivery.
+func (c *scheduleCluster) send(msgs []raftpb.Message) {
+	c.net = append(c.net, msgs...)
+}
+
+// apply applies rd's snapshot and committed entries to nd's state machine,
+// records them in the History and acknowledges the proposals of nd they
+// complete.
+func (c *scheduleCluster) apply(nd *scheduleNode, rd *Ready) {
+	if s := rd.Snapshot; !s.IsEmpty() {
+		if err := nd.sm.restore(s.Metadata.Index, s.Data); err != nil {
+			c.fail("node %d: snapshot %d/%d: %v", nd.id, s.Metadata.Term, s.Metadata.Index, err)
+		}
+		c.history.ApplySnapshot(nd.id, s.Metadata)
+		c.stats.SnapshotsApplied++
+		for i := range nd.pending {
+			if i <= s.Metadata.Index {
+				delete(nd.pending, i) // its fate is unknown to this node
+			}
+		}
+	}
+	for _, e := range rd.CommittedEntries {
+		if err := nd.sm.apply(e); err != nil {
+			c.fail("node %d: %v", nd.id, err)
+		}
+	}
+	c.history.Apply(nd.id, rd.CommittedEntries)
+	c.acknowledge(nd, rd.CommittedEntries)
+}
+
+// acknowledge tells the clients of nd's proposals among ents that they
+// committed: those applied with the term Propose returned. A proposal
+// applied with another term was overwritten, and its client learns that.
+func (c *scheduleCluster) acknowledge(nd *scheduleNode, ents []raftpb.Entry) {
+	for _, e := range ents {
+		p, ok := nd.pending[e.Index]
+		if !ok {
+			continue
+		}
+		delete(nd.pending, e.Index)
+		if p.Term == e.Term {
+			c.history.Acknowledge(p)
+			c.stats.Acknowledged++
+		}
+	}
+}
+
+// deliver takes message k off the network (leaving a copy in flight when
+// dup) and steps it into its recipient, unless the recipient is down or
+// across the partition. It describes what happened.
+func (c *scheduleCluster) deliver(k int, dup bool) string {
+	m := c.net[k]
+	if !dup {
+		c.net = slices.Delete(c.net, k, k+1)
+	} else {
+		c.net = append(c.net, m)
+	}
+	to := c.nodes[m.To-1]
+	switch {
+	case to.rn == nil:
+		c.lost(m)
+		return fmt.Sprintf("%v (lost: %d is down)", m, m.To)
+	case !c.connected(m.From, m.To):
+		c.lost(m)
+		return fmt.Sprintf("%v (lost: partition)", m)
+	}
+	desc := m.String()
+	// Each delivery gets its own entries, as if decoded from the wire:
+	// the leader writes the index and term of a forwarded proposal into
+	// the entries it is handed.
+	m.Entries = slices.Clone(m.Entries)
+	if err := to.rn.Step(m); err != nil && !errors.Is(err, ErrProposalDropped) {
+		c.fail("node %d refused %v, which a correct peer sent: %v", m.To, desc, err)
+	}
+	c.afterInput(to, "Step "+m.Type.String())
+	if from := c.nodes[m.From-1]; m.Type == raftpb.MsgSnap && from.rn != nil {
+		from.rn.ReportSnapshot(m.To, false)
+		c.afterInput(from, "ReportSnapshot")
+	}
+	return desc
+}
+
+// lost is what the application of the sender learns of a lost message:
+// its transport reports a snapshot that could not be sent.
+func (c *scheduleCluster) lost(m raftpb.Message) {
+	if from := c.nodes[m.From-1]; m.Type == raftpb.MsgSnap && from.rn != nil {
+		from.rn.ReportSnapshot(m.To, true)
+		c.afterInput(from, "ReportSnapshot")
+	}
+}
+
+// connected reports whether the partition lets a message from a reach b.
+func (c *scheduleCluster) connected(a, b uint64) bool {
+	return c.groups == nil || c.groups[a-1] == c.groups[b-1]
+}
+
+// crash stops nd. If nd has a Ready, it is taken and cut short after
+// cut steps of its work: Messages leave first when send (they may go
+// before the write), then the records of the write one by one
+// (snapshot, entries, hard state); a cut past the whole write also sends
+// MessagesAfterPersist and applies the committed entries, but Advance is
+// never called. Everything the RawNode held is lost.
+func (c *scheduleCluster) crash(nd *scheduleNode, cut int, send bool) string {
+	what := "idle"
+	c.stats.Crashes++
+	if nd.rn.HasReady() {
+		c.stats.CrashesInReady++
+		rd := nd.rn.Ready()
+		c.afterInput(nd, "Ready")
+		whole := len(rd.Entries) + 2
+		cut %= whole + 2
+		if send {
+			c.send(rd.Messages)
+		}
+		c.persist(nd, &rd, min(cut, whole))
+		if cut > whole {
+			c.send(rd.MessagesAfterPersist)
+			c.apply(nd, &rd)
+		}
+		what = fmt.Sprintf("in Ready{%s }: sent Messages=%t, persisted %d of %d records, applied=%t",
+			describeReady(&rd), send, min(cut, whole), whole, cut > whole)
+	}
+	nd.rn, nd.pending = nil, nil
+	return what
+}
+
+// restart starts a crashed node again from its storage; its state machine
+// restarts from the storage's snapshot.
+func (c *scheduleCluster) restart(nd *scheduleNode) {
+	hs, _, err := nd.st.InitialState()
+	if err != nil {
+		c.fail("node %d: %v", nd.id, err)
+	}
+	snap, _ := nd.st.Snapshot()
+	if err := nd.sm.restore(snap.Metadata.Index, snap.Data); err != nil {
+		c.fail("node %d: its own snapshot: %v", nd.id, err)
+	}
+	c.history.Restart(nd.id, hs, snap.Metadata.Index)
+	c.start(nd, snap.Metadata.Index)
+}
+
+// compact makes nd snapshot its state machine at an index above its
+// storage's snapshot and at or below its applied index, chosen by pick,
+// and discards its log up to there. It reports the index, or 0 when there
+// is nothing to compact.
+func (c *scheduleCluster) compact(nd *scheduleNode, pick int) uint64 {
+	snap, _ := nd.st.Snapshot()
+	lo, applied := snap.Metadata.Index, nd.sm.applied()
+	if applied <= lo {
+		return 0
+	}
+	i := lo + 1 + uint64(pick)%(applied-lo)
+	cs := raftpb.ConfState{Voters: c.voters()}
+	if _, err := nd.st.CreateSnapshot(i, &cs, nd.sm.snapshotData(i)); err != nil {
+		c.fail("node %d cannot snapshot at %d (applied %d): %v", nd.id, i, applied, err)
+	}
+	if err := nd.st.Compact(i); err != nil {
+		c.fail("node %d cannot compact at %d: %v", nd.id, i, err)
+	}
+	nd.writes++
+	return i
+}
+
+// check runs the checks the cluster was asked for after a step: the
+// invariants of every running node, or the monotonicity of its commit and
+// applied indexes, an observation of it when its log is known (see
+// record), and every checker of the History.
+func (c *scheduleCluster) check() {
+	for _, nd := range c.up() {
+		c.afterInput(nd, "the step")
+		if c.checks&checkSafety != 0 {
+			c.watch(nd)
+			if !nd.rn.HasReady() {
+				c.record(nd)
+			}
+		}
+	}
+	if c.checks&checkSafety == 0 || c.history.Events() == c.checkedEvents {
+		return // the History is unchanged since it last passed
+	}
+	c.checkedEvents = c.history.Events()
+	if err := checker.Check(c.history); err != nil {
+		c.fail("%v", err)
+	}
+}
+
+// watch checks that nd's commit and applied indexes did not go back since
+// the last step, in this incarnation.
+func (c *scheduleCluster) watch(nd *scheduleNode) {
+	st := nd.rn.BasicStatus()
+	if nd.watchedOK && (st.Commit < nd.watched.Commit || st.Applied < nd.watched.Applied) {
+		c.fail("node %d went back from commit %d applied %d to commit %d applied %d without a restart",
+			nd.id, nd.watched.Commit, nd.watched.Applied, st.Commit, st.Applied)
+	}
+	nd.watched, nd.watchedOK = st, true
+}
+
+// record observes nd in the History: its status and its log. The driver
+// sees a node's log only in its storage, which is the whole log when the
+// node has no Ready (nothing it holds is unpersisted) and right after its
+// Ready was handled (then at most the empty entry of a leadership the
+// Advance completed is missing, which no checker needs); record is called
+// only then. An unchanged node is not recorded again, nor one whose
+// storage was compacted to no entries at all: the History would read
+// that log as one that lacks the compacted entries.
+func (c *scheduleCluster) record(nd *scheduleNode) {
+	st := nd.rn.BasicStatus()
+	if nd.seenOK && st == nd.seen && nd.writes == nd.seenWrites {
+		return
+	}
+	log := storedLog(nd.st)
+	if first, _ := nd.st.FirstIndex(); len(log) == 0 && first > 1 {
+		return
+	}
+	nd.seen, nd.seenOK, nd.seenWrites = st, true, nd.writes
+	err := c.history.Observe(checker.Observation{
+		ID: nd.id, Soft: st.SoftState, Hard: st.HardState, Applied: st.Applied, Log: log,
+	})
+	if err != nil {
+		c.fail("node %d: %v", nd.id, err)
+	}
+}
+
+// storedLog returns every entry in st.
+func storedLog(st *MemoryStorage) []raftpb.Entry {
+	first, _ := st.FirstIndex()
+	last, _ := st.LastIndex()
+	if first > last {
+		return nil
+	}
+	ents, err := st.Entries(first, last+1, math.MaxUint64)
+	if err != nil {
+		panic(fmt.Sprintf("MemoryStorage cannot read its own entries [%d, %d]: %v", first, last, err))
+	}
+	return ents
+}
+
+// digestState is a state machine that remembers, for each index it
+// applied since the snapshot it started from, a digest of every entry up
+// to that index: two nodes agree at an index exactly when they applied the
+// same entries up to it (or snapshots of the same). A snapshot's data is
+// the digest at its index.
+type digestState struct {
+	// first is the index of digests[0], the snapshot the state started
+	// from (0: the empty state).
+	first   uint64
+	digests []uint64
+}
+
+// newDigestState returns the empty state, at index 0.
+func newDigestState() digestState { return digestState{digests: []uint64{0}} }
+
+// applied returns the index of the last entry applied.
+func (s *digestState) applied() uint64 { return s.first + uint64(len(s.digests)) - 1 }
+
+// at returns the digest at index i, which must be in [first, applied].
+func (s *digestState) at(i uint64) uint64 { return s.digests[i-s.first] }
+
+// apply applies e, which must follow the last entry applied.
+func (s *digestState) apply(e raftpb.Entry) error {
+	if e.Index != s.applied()+1 {
+		return fmt.Errorf("applied %d/%d right after index %d", e.Term, e.Index, s.applied())
+	}
+	h := fnv.New64a()
+	var b [25]byte
+	binary.LittleEndian.PutUint64(b[0:], s.at(s.applied()))
+	binary.LittleEndian.PutUint64(b[8:], e.Index)
+	binary.LittleEndian.PutUint64(b[16:], e.Term)
+	b[24] = byte(e.Type)
+	h.Write(b[:])
+	h.Write(e.Data)
+	s.digests = append(s.digests, h.Sum64())
+	return nil
+}
+
+// snapshotData returns the data of a snapshot at index i.
+func (s *digestState) snapshotData(i uint64) []byte {
+	return binary.LittleEndian.AppendUint64(nil, s.at(i))
+}
+
+// restore replaces the state with that of a snapshot at index with data
+// (index 0 and no data: the empty state).
+func (s *digestState) restore(index uint64, data []byte) error {
+	var d uint64
+	switch {
+	case len(data) == 8:
+		d = binary.LittleEndian.Uint64(data)
+	case index != 0 || len(data) != 0:
+		return fmt.Errorf("snapshot at %d holds %d bytes, not a digest", index, len(data))
+	}
+	s.first, s.digests = index, []uint64{d}
+	return nil
+}
