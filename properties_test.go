@@ -23,6 +23,7 @@ package raft
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -37,6 +38,10 @@ const scheduleRounds = 10
 // livenessRounds bounds the liveness phase: rounds of one tick on every
 // node followed by handling every Ready and delivering every message.
 const livenessRounds = 300
+
+// extraStepBits makes one step in 2^extraStepBits one of the extra kinds
+// of scheduleOptions.Actions (conf changes, transfers, reads...).
+const extraStepBits = 3
 
 // settleLimit bounds the exchanges of one settle: a healed cluster answers
 // everything in a handful.
@@ -163,10 +168,31 @@ func drawScheduleConfig(t *rapid.T) scheduleConfig {
 // runSchedule draws and runs a whole schedule, checking after every step,
 // then runs the liveness phase.
 func runSchedule(t *rapid.T, checks scheduleChecks) *scheduleCluster {
-	c := newScheduleCluster(t, drawScheduleConfig(t), checks)
+	return runScheduleWith(t, drawScheduleConfig(t), checks, scheduleOptions{})
+}
+
+// runScheduleWith is runSchedule on the cluster cfg, extended by opts.
+func runScheduleWith(t *rapid.T, cfg scheduleConfig, checks scheduleChecks, opts scheduleOptions) *scheduleCluster {
+	c := newScheduleClusterWith(t, cfg, checks, opts)
 	steps := stepGenerator(c.cfg.Stormy)
+	extras, names := map[string]func(*rapid.T){}, []string(nil)
+	if opts.Actions != nil {
+		extras = opts.Actions(c)
+		for name := range extras {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+	}
 	actions := map[string]func(*rapid.T){
 		"step": func(t *rapid.T) {
+			// One step in extraStepOdds is one of opts' kinds, if any.
+			if len(names) > 0 && drawBits(t, extraStepBits) == 0 {
+				name := rapid.SampledFrom(names).Draw(t, "extra")
+				c.running = name
+				c.guard(func() { extras[name](t) })
+				c.running = ""
+				return
+			}
 			s := steps.Draw(t, "step")
 			c.running = s.GoString()
 			c.guard(func() { c.step(s) })
@@ -196,8 +222,7 @@ func (c *scheduleCluster) step(s scheduleStep) {
 	switch s.Kind {
 	case stepTickAll:
 		for _, nd := range c.up() {
-			nd.rn.Tick()
-			c.afterInput(nd, "Tick")
+			c.tick(nd)
 		}
 		c.logf("%s", name)
 	case stepDeliver, stepDrop, stepDuplicate:
@@ -245,8 +270,14 @@ func (c *scheduleCluster) stepNode(s scheduleStep, nd *scheduleNode) {
 	name := stepKinds[s.Kind].name
 	switch s.Kind {
 	case stepTick:
-		nd.rn.Tick()
-		c.afterInput(nd, "Tick")
+		if c.opts.MayTickAlone != nil && !c.opts.MayTickAlone(nd) {
+			for _, o := range c.up() {
+				c.tick(o)
+			}
+			c.logf("tick-all (instead of tick %d)", nd.id)
+			return
+		}
+		c.tick(nd)
 		c.logf("%s %d", name, nd.id)
 	case stepReady:
 		c.logf("%s %d:%s", name, nd.id, c.handleReady(nd))
@@ -329,9 +360,13 @@ func (c *scheduleCluster) propose(nd *scheduleNode) string {
 // checkLiveness heals the network, restarts every crashed node and then
 // ticks the cluster for at most livenessRounds rounds, handling every
 // Ready and delivering every message after each tick. Within the bound a
-// leader must emerge that every node follows, its commit index must reach
-// a marker entry proposed once it did, and every node must apply up to
-// that commit index the same entries (the same digest).
+// leader must emerge that every member follows, its commit index must
+// reach a marker entry proposed once it did, and every member must apply
+// up to that commit index the same entries (the same digest). The members
+// are those of the latest configuration any node applied: at the start of
+// every round, the others are shut down for good (an operator retires a
+// removed server) and the members that were shut down are restarted.
+// Without conf changes, every node is a member.
 func (c *scheduleCluster) checkLiveness() {
 	c.groups = nil
 	for _, nd := range c.down() {
@@ -340,9 +375,9 @@ func (c *scheduleCluster) checkLiveness() {
 	c.logf("liveness: heal, restart every node, then tick every node and settle, round after round")
 	marker := uint64(0)
 	for round := 1; round <= livenessRounds; round++ {
-		for _, nd := range c.nodes {
-			nd.rn.Tick()
-			c.afterInput(nd, "Tick")
+		c.retireNonMembers()
+		for _, nd := range c.up() {
+			c.tick(nd)
 		}
 		c.settle()
 		c.check()
@@ -364,7 +399,7 @@ func (c *scheduleCluster) checkLiveness() {
 func (c *scheduleCluster) settle() {
 	for range settleLimit {
 		moved := false
-		for _, nd := range c.nodes {
+		for _, nd := range c.up() {
 			for nd.rn.HasReady() {
 				c.handleReady(nd)
 				moved = true
@@ -380,18 +415,92 @@ func (c *scheduleCluster) settle() {
 	}
 }
 
-// agreedLeader returns the leader every node follows in its term, or nil.
+// latestConf returns the configuration applied at the highest index by
+// any node.
+func (c *scheduleCluster) latestConf() raftpb.ConfState {
+	best := confAt{cs: c.boot}
+	for _, nd := range c.nodes {
+		if last := nd.confs[len(nd.confs)-1]; last.index > best.index {
+			best = last
+		}
+	}
+	return best.cs
+}
+
+// members returns the nodes of the latest configuration, in ID order.
+func (c *scheduleCluster) members() []*scheduleNode {
+	latest := c.latestConf()
+	var out []*scheduleNode
+	for _, nd := range c.nodes {
+		if isMember(latest, nd.id) {
+			out = append(out, nd)
+		}
+	}
+	return out
+}
+
+// needed returns, in ID order, the members and the nodes of the
+// configurations in force on them: a node removed by a change that some
+// member has not applied yet may still be needed by that member's quorum.
+func (c *scheduleCluster) needed() []*scheduleNode {
+	latest := c.latestConf()
+	out := c.members()
+	var more []*scheduleNode
+	for _, nd := range c.nodes {
+		if isMember(latest, nd.id) {
+			continue
+		}
+		for _, m := range out {
+			if isMember(m.conf(), nd.id) {
+				more = append(more, nd)
+				break
+			}
+		}
+	}
+	out = append(out, more...)
+	slices.SortFunc(out, func(a, b *scheduleNode) int { return int(a.id) - int(b.id) })
+	return out
+}
+
+// retireNonMembers shuts down the running nodes that no member needs and
+// restarts those that were shut down and are needed again.
+func (c *scheduleCluster) retireNonMembers() {
+	members := c.needed()
+	for _, nd := range c.nodes {
+		member := slices.Contains(members, nd)
+		switch {
+		case member && nd.rn == nil:
+			nd.retired = false
+			c.restart(nd)
+			c.logf("liveness: restart %d, a member again", nd.id)
+		case !member && nd.rn != nil:
+			c.crash(nd, 0, false)
+			nd.retired = true
+			c.logf("liveness: retire %d, not a member of %v", nd.id, c.latestConf())
+		}
+	}
+}
+
+// agreedLeader returns the leader every member follows in its term, or
+// nil.
 func (c *scheduleCluster) agreedLeader() *scheduleNode {
-	st := c.nodes[0].rn.BasicStatus()
+	members := c.members()
+	if len(members) == 0 || slices.ContainsFunc(c.needed(), func(nd *scheduleNode) bool { return nd.rn == nil }) {
+		return nil // a member retired earlier is restarted next round
+	}
+	st := members[0].rn.BasicStatus()
 	if st.Lead == None {
 		return nil
 	}
 	lead := c.nodes[st.Lead-1]
+	if lead.rn == nil {
+		return nil
+	}
 	want := lead.rn.BasicStatus()
 	if want.RaftState != StateLeader {
 		return nil
 	}
-	for _, nd := range c.nodes {
+	for _, nd := range members {
 		if s := nd.rn.BasicStatus(); s.Lead != lead.id || s.Term != want.Term {
 			return nil
 		}
@@ -418,13 +527,14 @@ func (c *scheduleCluster) converged(lead *scheduleNode, marker uint64) bool {
 	if commit < marker {
 		return false
 	}
-	for _, nd := range c.nodes {
+	members := c.members()
+	for _, nd := range members {
 		if nd.sm.applied() != commit {
 			return false
 		}
 	}
 	want := lead.sm.at(commit)
-	for _, nd := range c.nodes {
+	for _, nd := range members {
 		if got := nd.sm.at(commit); got != want {
 			c.fail("liveness: node %d applied up to %d to digest %x, leader %d to %x: they applied different entries\n%s",
 				nd.id, commit, got, lead.id, want, c.describeNodes())
@@ -437,10 +547,14 @@ func (c *scheduleCluster) converged(lead *scheduleNode, marker uint64) bool {
 func (c *scheduleCluster) describeNodes() string {
 	var b strings.Builder
 	for _, nd := range c.nodes {
+		if nd.rn == nil {
+			fmt.Fprintf(&b, "  node %d: down (retired=%t) conf=%v\n", nd.id, nd.retired, nd.conf())
+			continue
+		}
 		st := nd.rn.BasicStatus()
 		log := storedLog(nd.st)
-		fmt.Fprintf(&b, "  node %d: %v lead=%d %v applied=%d (state machine %d) log=[%d, %d]\n",
-			nd.id, st.RaftState, st.Lead, st.HardState, st.Applied, nd.sm.applied(), firstOf(log), lastOf(log))
+		fmt.Fprintf(&b, "  node %d: %v lead=%d %v applied=%d (state machine %d) log=[%d, %d] conf=%v\n",
+			nd.id, st.RaftState, st.Lead, st.HardState, st.Applied, nd.sm.applied(), firstOf(log), lastOf(log), nd.conf())
 	}
 	fmt.Fprintf(&b, "  in flight: %d messages", len(c.net))
 	return b.String()

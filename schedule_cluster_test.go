@@ -12,6 +12,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/tickraft/raft/core"
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tools/checker"
 )
@@ -31,7 +32,11 @@ type scheduleCluster struct {
 	t      *rapid.T
 	cfg    scheduleConfig
 	checks scheduleChecks
-	nodes  []*scheduleNode
+	opts   scheduleOptions
+	// boot is the configuration every node's storage starts with: the
+	// first cfg.Size nodes are its voters, the spares are outside it.
+	boot  raftpb.ConfState
+	nodes []*scheduleNode
 	// net holds the messages in flight, in the order they were sent.
 	net []raftpb.Message
 	// groups gives each node (by index) its side of the partition; nil
@@ -54,6 +59,18 @@ type scheduleCluster struct {
 type scheduleStats struct {
 	Steps, Proposals, Accepted, Acknowledged  int
 	Crashes, CrashesInReady, SnapshotsApplied int
+	// Of the membership schedules: conf changes proposed and accepted by
+	// a leader, applied (counted per node) and refused on apply, and
+	// leadership transfers asked for and accepted.
+	ConfProposals, ConfAccepted            int
+	ConfChangesApplied, ConfChangesRefused int
+	Transfers, TransfersAccepted           int
+	// RefusedFromNonMember counts late messages of removed nodes that a
+	// leader refused with ErrStepPeerNotFound.
+	RefusedFromNonMember int
+	// RefusedRequests counts requests a correct peer sent that their
+	// recipient refused with a documented error (see refusedRequest).
+	RefusedRequests int
 }
 
 // add adds o to s.
@@ -65,6 +82,14 @@ func (s *scheduleStats) add(o scheduleStats) {
 	s.Crashes += o.Crashes
 	s.CrashesInReady += o.CrashesInReady
 	s.SnapshotsApplied += o.SnapshotsApplied
+	s.ConfProposals += o.ConfProposals
+	s.ConfAccepted += o.ConfAccepted
+	s.ConfChangesApplied += o.ConfChangesApplied
+	s.ConfChangesRefused += o.ConfChangesRefused
+	s.Transfers += o.Transfers
+	s.TransfersAccepted += o.TransfersAccepted
+	s.RefusedFromNonMember += o.RefusedFromNonMember
+	s.RefusedRequests += o.RefusedRequests
 }
 
 // scheduleChecks selects what the cluster checks after every step.
@@ -78,6 +103,53 @@ const (
 	// a node.
 	checkInvariants
 )
+
+// scheduleOptions extends the schedules of a test; the zero value is the
+// plain schedule of properties_test.go.
+type scheduleOptions struct {
+	// Spares is the number of nodes beyond cfg.Size, outside the boot
+	// configuration: running, with empty logs, until a conf change adds
+	// them.
+	Spares int
+	// Configure, if set, changes every node's Config before it starts.
+	Configure func(*Config)
+	// Actions, if set, returns more kinds of steps for rapid's Repeat,
+	// by name, beside "step".
+	Actions func(*scheduleCluster) map[string]func(*rapid.T)
+	// OnApply, if set, is called for every entry a node applies, after
+	// the cluster applied it (and ApplyConfChange took a conf change).
+	OnApply func(nd *scheduleNode, e raftpb.Entry)
+	// OnReady, if set, is called with every Ready a node hands out, after
+	// the cluster handled it (or, in a crash, handled part of it).
+	OnReady func(nd *scheduleNode, rd *Ready)
+	// OnAcknowledge, if set, is called for every proposal acknowledged
+	// to its client.
+	OnAcknowledge func(e raftpb.Entry)
+	// MayTickAlone, if set, says whether a step may tick nd alone; when
+	// not, the step ticks every running node instead.
+	MayTickAlone func(nd *scheduleNode) bool
+	// OnCheck, if set, runs after the checks of every step.
+	OnCheck func()
+	// Async, if set, handles the storage work of nodes that run with
+	// Config.AsyncStorageWrites (see properties_async_test.go).
+	Async asyncDriver
+}
+
+// asyncDriver is the part of the cluster that runs the storage workers of
+// the asynchronous storage mode.
+type asyncDriver interface {
+	// handleReady takes nd's Ready, sends what goes to the network and
+	// queues the worker messages; it returns the trace's summary.
+	handleReady(nd *scheduleNode) string
+	// crash loses every queued write and apply of nd.
+	crash(nd *scheduleNode)
+}
+
+// confAt is the configuration a node applied at an index.
+type confAt struct {
+	index uint64
+	cs    raftpb.ConfState
+}
 
 // scheduleConfig is what a run draws before its first step.
 type scheduleConfig struct {
@@ -93,10 +165,13 @@ type scheduleConfig struct {
 // scheduleNode is one member: its RawNode (nil while crashed), its durable
 // storage and its volatile state machine.
 type scheduleNode struct {
-	id uint64
-	rn *RawNode
-	st *MemoryStorage
-	sm digestState
+	// ledTerm is the term this node was last seen becoming leader of, so
+	// that checkLeaderIsVoter checks each leadership once, at its start.
+	ledTerm uint64
+	id      uint64
+	rn      *RawNode
+	st      *MemoryStorage
+	sm      digestState
 	// pending maps the index of each proposal this incarnation accepted
 	// as leader to the entry Propose described, until it is applied.
 	pending map[uint64]raftpb.Entry
@@ -106,15 +181,46 @@ type scheduleNode struct {
 	watched, seen      BasicStatus
 	watchedOK, seenOK  bool
 	writes, seenWrites uint64
+	// confs are the configurations the node applied since its state
+	// machine's snapshot (the first is the snapshot's, or the boot one);
+	// the last is the one in force on the node.
+	confs []confAt
+	// ticks counts the ticks of the node's clock, across restarts (a
+	// node restarts with the clock of the most advanced running node).
+	ticks uint64
+	// retired is set on a node the liveness phase shut down because it
+	// is no longer a member.
+	retired bool
+}
+
+// conf returns the configuration in force on nd.
+func (nd *scheduleNode) conf() raftpb.ConfState { return nd.confs[len(nd.confs)-1].cs }
+
+// confAtIndex returns the configuration nd had applied at index i, which
+// must not be below its state machine's snapshot.
+func (nd *scheduleNode) confAtIndex(i uint64) raftpb.ConfState {
+	k := len(nd.confs) - 1
+	for k > 0 && nd.confs[k].index > i {
+		k--
+	}
+	return nd.confs[k].cs
 }
 
 // newScheduleCluster boots cfg.Size voters from fresh storage.
 func newScheduleCluster(t *rapid.T, cfg scheduleConfig, checks scheduleChecks) *scheduleCluster {
-	c := &scheduleCluster{t: t, cfg: cfg, checks: checks, history: checker.NewHistory()}
+	return newScheduleClusterWith(t, cfg, checks, scheduleOptions{})
+}
+
+// newScheduleClusterWith boots cfg.Size voters and opts.Spares spare
+// nodes from fresh storage that holds the boot configuration.
+func newScheduleClusterWith(t *rapid.T, cfg scheduleConfig, checks scheduleChecks, opts scheduleOptions) *scheduleCluster {
+	c := &scheduleCluster{t: t, cfg: cfg, checks: checks, opts: opts, history: checker.NewHistory()}
 	cs := raftpb.ConfState{Voters: c.voters()}
-	for id := uint64(1); id <= uint64(cfg.Size); id++ {
+	c.boot = cs
+	for id := uint64(1); id <= uint64(cfg.Size+opts.Spares); id++ {
 		nd := &scheduleNode{id: id, st: NewMemoryStorage(), sm: newDigestState()}
 		nd.st.SetConfState(cs)
+		nd.confs = []confAt{{0, cs}}
 		c.nodes = append(c.nodes, nd)
 		c.start(nd, 0)
 	}
@@ -133,12 +239,16 @@ func (c *scheduleCluster) voters() []uint64 {
 // start creates the RawNode of nd from its storage, applied up to applied.
 func (c *scheduleCluster) start(nd *scheduleNode, applied uint64) {
 	seed := c.cfg.Seed<<3 | nd.id
-	rn, err := NewRawNode(&Config{
+	config := &Config{
 		ID: nd.id, Storage: nd.st, Applied: applied, Seed: seed,
 		ElectionTick: c.cfg.ElectionTick, HeartbeatTick: 1,
 		MaxSizePerMsg: c.cfg.MaxSizePerMsg, MaxInflightMsgs: c.cfg.MaxInflightMsgs,
 		DisablePreVote: !c.cfg.PreVote, DisableCheckQuorum: !c.cfg.CheckQuorum,
-	})
+	}
+	if c.opts.Configure != nil {
+		c.opts.Configure(config)
+	}
+	rn, err := NewRawNode(config)
 	if err != nil {
 		c.fail("node %d cannot start: %v", nd.id, err)
 	}
@@ -192,6 +302,13 @@ func (c *scheduleCluster) afterInput(nd *scheduleNode, input string) {
 	}
 }
 
+// tick ticks nd once.
+func (c *scheduleCluster) tick(nd *scheduleNode) {
+	nd.rn.Tick()
+	nd.ticks++
+	c.afterInput(nd, "Tick")
+}
+
 // up returns the running nodes, in ID order.
 func (c *scheduleCluster) up() []*scheduleNode {
 	var out []*scheduleNode
@@ -217,6 +334,9 @@ func (c *scheduleCluster) down() []*scheduleNode {
 // handleReady handles one Ready of nd the way the contract says:
 // persist, send, apply, Advance.
 func (c *scheduleCluster) handleReady(nd *scheduleNode) string {
+	if c.opts.Async != nil {
+		return c.opts.Async.handleReady(nd)
+	}
 	rd := nd.rn.Ready()
 	c.afterInput(nd, "Ready")
 	c.persist(nd, &rd, len(rd.Entries)+2)
@@ -225,6 +345,9 @@ func (c *scheduleCluster) handleReady(nd *scheduleNode) string {
 	c.apply(nd, &rd)
 	nd.rn.Advance()
 	c.afterInput(nd, "Advance")
+	if c.opts.OnReady != nil {
+		c.opts.OnReady(nd, &rd)
+	}
 	if c.checks&checkSafety != 0 {
 		c.record(nd)
 	}
@@ -289,6 +412,7 @@ func (c *scheduleCluster) apply(nd *scheduleNode, rd *Ready) {
 			c.fail("node %d: snapshot %d/%d: %v", nd.id, s.Metadata.Term, s.Metadata.Index, err)
 		}
 		c.history.ApplySnapshot(nd.id, s.Metadata)
+		nd.confs = []confAt{{s.Metadata.Index, s.Metadata.ConfState}}
 		c.stats.SnapshotsApplied++
 		for i := range nd.pending {
 			if i <= s.Metadata.Index {
@@ -296,13 +420,57 @@ func (c *scheduleCluster) apply(nd *scheduleNode, rd *Ready) {
 			}
 		}
 	}
-	for _, e := range rd.CommittedEntries {
+	c.applyEntries(nd, rd.CommittedEntries)
+}
+
+// applyEntries applies committed entries to nd's state machine, taking
+// each conf change with ApplyConfChange, records them in the History and
+// acknowledges the proposals of nd they complete.
+func (c *scheduleCluster) applyEntries(nd *scheduleNode, ents []raftpb.Entry) {
+	for _, e := range ents {
 		if err := nd.sm.apply(e); err != nil {
 			c.fail("node %d: %v", nd.id, err)
 		}
+		if e.IsConfChange() {
+			c.applyConfChange(nd, e)
+		}
 	}
-	c.history.Apply(nd.id, rd.CommittedEntries)
-	c.acknowledge(nd, rd.CommittedEntries)
+	c.history.Apply(nd.id, ents)
+	c.acknowledge(nd, ents)
+	if c.opts.OnApply != nil {
+		for _, e := range ents {
+			c.opts.OnApply(nd, e)
+		}
+	}
+}
+
+// applyConfChange hands the conf change e carries to nd, which is
+// running, and records the configuration it returns. A change the
+// membership math refuses on apply changes nothing: every node refuses
+// it alike, since they apply the same entries to the same configuration.
+func (c *scheduleCluster) applyConfChange(nd *scheduleNode, e raftpb.Entry) {
+	var cc raftpb.ConfChangeI
+	if e.Type == raftpb.EntryConfChange {
+		var v1 raftpb.ConfChange
+		if err := v1.Unmarshal(e.Data); err != nil {
+			c.fail("node %d: conf change at %d/%d: %v", nd.id, e.Term, e.Index, err)
+		}
+		cc = v1
+	} else {
+		var v2 raftpb.ConfChangeV2
+		if err := v2.Unmarshal(e.Data); err != nil {
+			c.fail("node %d: conf change at %d/%d: %v", nd.id, e.Term, e.Index, err)
+		}
+		cc = v2
+	}
+	cs, err := nd.rn.ApplyConfChange(cc)
+	c.afterInput(nd, "ApplyConfChange")
+	if err != nil {
+		c.stats.ConfChangesRefused++
+		return
+	}
+	c.stats.ConfChangesApplied++
+	nd.confs = append(nd.confs, confAt{e.Index, cs})
 }
 
 // acknowledge tells the clients of nd's proposals among ents that they
@@ -318,6 +486,9 @@ func (c *scheduleCluster) acknowledge(nd *scheduleNode, ents []raftpb.Entry) {
 		if p.Term == e.Term {
 			c.history.Acknowledge(p)
 			c.stats.Acknowledged++
+			if c.opts.OnAcknowledge != nil {
+				c.opts.OnAcknowledge(p)
+			}
 		}
 	}
 }
@@ -346,7 +517,16 @@ func (c *scheduleCluster) deliver(k int, dup bool) string {
 	// the leader writes the index and term of a forwarded proposal into
 	// the entries it is handed.
 	m.Entries = slices.Clone(m.Entries)
-	if err := to.rn.Step(m); err != nil && !errors.Is(err, ErrProposalDropped) {
+	err := to.rn.Step(m)
+	switch {
+	case err == nil, errors.Is(err, ErrProposalDropped):
+	case errors.Is(err, ErrStepPeerNotFound) && !isMember(to.conf(), m.From):
+		// A late answer from a node removed since: the leader refuses it
+		// (and it changes nothing), though its sender was correct.
+		c.stats.RefusedFromNonMember++
+	case refusedRequest(m, err):
+		c.stats.RefusedRequests++
+	default:
 		c.fail("node %d refused %v, which a correct peer sent: %v", m.To, desc, err)
 	}
 	c.afterInput(to, "Step "+m.Type.String())
@@ -355,6 +535,38 @@ func (c *scheduleCluster) deliver(k int, dup bool) string {
 		c.afterInput(from, "ReportSnapshot")
 	}
 	return desc
+}
+
+// refusedRequest reports whether err is a documented refusal of the
+// request m, which a correct peer forwarded or (MsgTimeoutNow) asked for:
+// the recipient cannot do it in the state it is in now.
+func refusedRequest(m raftpb.Message, err error) bool {
+	switch m.Type {
+	case raftpb.MsgTimeoutNow:
+		// The target cannot campaign: a committed conf change is not
+		// applied yet, or it was removed or demoted since. A target that
+		// knows no leader (it restarted, or timed out) refuses the
+		// leader's request as ErrInvalidMessage, though it is correct:
+		// a contract slip of core's stepFollower, reported with issue 5.
+		return errors.Is(err, ErrPendingConfChange) || errors.Is(err, core.ErrNotAMember) ||
+			errors.Is(err, core.ErrLearnerCannotCampaign) || errors.Is(err, ErrInvalidMessage)
+	case raftpb.MsgTransferLeader:
+		return errors.Is(err, ErrTransferRefused) || errors.Is(err, ErrNotLeader)
+	case raftpb.MsgReadIndex:
+		return errors.Is(err, ErrTransferInProgress) || errors.Is(err, ErrTooManyPendingReads) ||
+			errors.Is(err, ErrNoLeader)
+	}
+	return false
+}
+
+// isMember reports whether id is in cs, in any role.
+func isMember(cs raftpb.ConfState, id uint64) bool {
+	for _, ids := range [][]uint64{cs.Voters, cs.VotersOutgoing, cs.Learners, cs.LearnersNext} {
+		if slices.Contains(ids, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // lost is what the application of the sender learns of a lost message:
@@ -394,8 +606,14 @@ func (c *scheduleCluster) crash(nd *scheduleNode, cut int, send bool) string {
 			c.send(rd.MessagesAfterPersist)
 			c.apply(nd, &rd)
 		}
+		if c.opts.OnReady != nil {
+			c.opts.OnReady(nd, &rd)
+		}
 		what = fmt.Sprintf("in Ready{%s }: sent Messages=%t, persisted %d of %d records, applied=%t",
 			describeReady(&rd), send, min(cut, whole), whole, cut > whole)
+	}
+	if c.opts.Async != nil {
+		c.opts.Async.crash(nd)
 	}
 	nd.rn, nd.pending = nil, nil
 	return what
@@ -412,7 +630,11 @@ func (c *scheduleCluster) restart(nd *scheduleNode) {
 	if err := nd.sm.restore(snap.Metadata.Index, snap.Data); err != nil {
 		c.fail("node %d: its own snapshot: %v", nd.id, err)
 	}
+	nd.confs = []confAt{{snap.Metadata.Index, snap.Metadata.ConfState}}
 	c.history.Restart(nd.id, hs, snap.Metadata.Index)
+	for _, o := range c.up() {
+		nd.ticks = max(nd.ticks, o.ticks)
+	}
 	c.start(nd, snap.Metadata.Index)
 }
 
@@ -427,7 +649,7 @@ func (c *scheduleCluster) compact(nd *scheduleNode, pick int) uint64 {
 		return 0
 	}
 	i := lo + 1 + uint64(pick)%(applied-lo)
-	cs := raftpb.ConfState{Voters: c.voters()}
+	cs := nd.confAtIndex(i)
 	if _, err := nd.st.CreateSnapshot(i, &cs, nd.sm.snapshotData(i)); err != nil {
 		c.fail("node %d cannot snapshot at %d (applied %d): %v", nd.id, i, applied, err)
 	}
@@ -447,10 +669,14 @@ func (c *scheduleCluster) check() {
 		c.afterInput(nd, "the step")
 		if c.checks&checkSafety != 0 {
 			c.watch(nd)
+			c.checkLeaderIsVoter(nd)
 			if !nd.rn.HasReady() {
 				c.record(nd)
 			}
 		}
+	}
+	if c.opts.OnCheck != nil {
+		c.opts.OnCheck()
 	}
 	if c.checks&checkSafety == 0 || c.history.Events() == c.checkedEvents {
 		return // the History is unchanged since it last passed
@@ -458,6 +684,27 @@ func (c *scheduleCluster) check() {
 	c.checkedEvents = c.history.Events()
 	if err := checker.Check(c.history); err != nil {
 		c.fail("%v", err)
+	}
+}
+
+// checkLeaderIsVoter checks that a node becomes leader only of a
+// configuration it votes in (incoming or outgoing): a node removed,
+// demoted or never added never wins an election. A leader that applies its
+// own removal keeps leading for a while, refusing proposals, while it
+// hands over; that is checked when it became leader, not after.
+func (c *scheduleCluster) checkLeaderIsVoter(nd *scheduleNode) {
+	st := nd.rn.BasicStatus()
+	if st.RaftState != StateLeader {
+		nd.ledTerm = 0
+		return
+	}
+	if nd.ledTerm == st.Term {
+		return // checked when it became leader of this term
+	}
+	nd.ledTerm = st.Term
+	cs := nd.conf()
+	if !slices.Contains(cs.Voters, nd.id) && !slices.Contains(cs.VotersOutgoing, nd.id) {
+		c.fail("node %d leads term %d in a configuration it does not vote in: %v", nd.id, st.Term, cs)
 	}
 }
 

@@ -11,16 +11,61 @@ func removeNode(id uint64) raftpb.ConfChangeV2 {
 	return raftpb.ConfChangeV2{Changes: []raftpb.ConfChangeSingle{{Type: raftpb.ConfChangeRemoveNode, NodeID: id}}}
 }
 
-func TestLeaderThatAppliesItsOwnRemovalStepsDown(t *testing.T) {
-	c := electedCluster(t, 0)
-	if _, err := c.nodes[1].ApplyConfChange(removeNode(1)); err != nil {
+// TestRemovedLeaderHandsOverThenStepsDown: the leader that applies its
+// own removal steps down only once a quorum of the new configuration knows
+// the change is committed, so the rest can apply it and elect a leader
+// among themselves (stepping down at once could leave them counting the
+// old leader, which would never vote for them).
+func TestRemovedLeaderHandsOverThenStepsDown(t *testing.T) {
+	c := electedCluster(t, 1)
+	leader := c.nodes[1]
+	if _, _, err := leader.ProposeConfChange(removeNode(1)); err != nil {
 		t.Fatal(err)
 	}
-	if c.nodes[1].state != StateFollower {
-		t.Fatalf("removed leader is %v, want follower", c.nodes[1].state)
+	c.stabilize()
+	if leader.state != StateFollower {
+		t.Fatalf("removed leader is %v, want follower", leader.state)
 	}
-	if err := c.nodes[1].Campaign(); !errors.Is(err, ErrNotAMember) {
+	if err := leader.Campaign(); !errors.Is(err, ErrNotAMember) {
 		t.Fatalf("removed node campaigning = %v, want ErrNotAMember", err)
+	}
+	for _, id := range []uint64{2, 3} {
+		if got := c.nodes[id].trk.Voters.String(); got != "(2 3)" {
+			t.Fatalf("node %d's voters %s, want (2 3)", id, got)
+		}
+	}
+	// The new configuration elects a leader of its own.
+	delete(c.nodes, 1)
+	c.ids = []uint64{2, 3}
+	for i := 0; i < 4*c.nodes[2].electionTimeout && c.nodes[2].state != StateLeader && c.nodes[3].state != StateLeader; i++ {
+		c.nodes[2].Tick()
+		c.nodes[3].Tick()
+		c.stabilize()
+	}
+	if c.nodes[2].state != StateLeader && c.nodes[3].state != StateLeader {
+		t.Fatal("the new configuration elected no leader")
+	}
+}
+
+// TestRemovedLeaderRefusesProposalsWhileHandingOver: it is no longer a
+// member; it only finishes telling the others.
+func TestRemovedLeaderRefusesProposalsWhileHandingOver(t *testing.T) {
+	c := electedCluster(t, 0)
+	leader := c.nodes[1]
+	if _, err := leader.ApplyConfChange(removeNode(1)); err != nil {
+		t.Fatal(err)
+	}
+	if leader.state != StateLeader {
+		t.Fatal("the removed leader stepped down before anyone knew the change")
+	}
+	if _, _, err := leader.Propose([]byte("x")); !errors.Is(err, ErrProposalDropped) {
+		t.Fatalf("proposal while handing over = %v", err)
+	}
+	for i := 0; i < leader.electionTimeout; i++ {
+		leader.Tick()
+	}
+	if leader.state != StateFollower {
+		t.Fatalf("after an election timeout the removed leader is %v, want follower", leader.state)
 	}
 }
 

@@ -88,6 +88,13 @@ type Raft struct {
 
 	// stepDownOnRemoval makes a leader removed from the voters step down.
 	stepDownOnRemoval bool
+	// A removed leader hands over before it steps down: it waits until a
+	// quorum of the new configuration reports a commit index of at least
+	// stepDownIndex (so they apply the change and can elect among
+	// themselves), or until stepDownDeadline (in leader ticks).
+	stepDownIndex    uint64
+	stepDownDeadline uint64
+	stepDownInformed map[uint64]bool
 
 	// pendingConfIndex is the index of the last conf change the leader
 	// appended; another may not be proposed until it is applied.
@@ -260,6 +267,7 @@ func (r *Raft) reset(term uint64) {
 	r.pendingConfIndex = 0
 	r.leadTransferee = None
 	r.leaseRevoked = false
+	r.stepDownIndex, r.stepDownInformed = 0, nil
 	r.abortReads()
 	r.uncommittedSize = 0
 	r.uncommittedEntries = 0
@@ -330,9 +338,9 @@ func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftp
 	pr, ok := r.trk.Progress[r.id]
 	r.isLearner = ok && pr.IsLearner
 	if (!ok || r.isLearner) && r.state == StateLeader && r.stepDownOnRemoval {
-		// The leader was removed or demoted; it steps down once the change
-		// is applied so that the group elects a leader that counts itself.
-		r.becomeFollower(r.term, None)
+		// The leader was removed or demoted: it hands over, then steps
+		// down, so that the group elects a leader that counts itself.
+		r.beginStepDown()
 		return cs
 	}
 	if t := r.leadTransferee; t != None && (r.trk.Progress[t] == nil || r.trk.Progress[t].IsLearner) {

@@ -131,13 +131,11 @@ func (r *Raft) stepLeader(m raftpb.Message) error {
 	return nil
 }
 
-// refuseFromNonMember refuses a leader-bound message from a node that is
-// not a member; it is no error for local triggers.
+// refuseFromNonMember ignores a leader-bound message from a node that is
+// not a member: a correct node sends one when it answers just before it
+// learns of its removal, so it is no error; it changes nothing.
 func (r *Raft) refuseFromNonMember(m raftpb.Message) error {
-	switch m.Type {
-	case raftpb.MsgAppResp, raftpb.MsgHeartbeatResp:
-		return fmt.Errorf("%w: %s from %d", ErrStepPeerNotFound, m.Type, m.From)
-	}
+	r.logger.Debugf("%x ignored %s from %x: not a member", r.id, m.Type, m.From)
 	return nil
 }
 
@@ -186,10 +184,15 @@ func (r *Raft) stepFollower(m raftpb.Message) error {
 	case raftpb.MsgTimeoutNow:
 		// The leader hands over leadership: campaign at once, skipping the
 		// pre-vote (thesis §3.10). Only the leader may ask.
-		if m.From != r.lead {
+		if r.lead != None && m.From != r.lead {
 			return fmt.Errorf("%w: MsgTimeoutNow from %d, leader is %d", ErrInvalidMessage, m.From, r.lead)
 		}
-		return r.hup(true)
+		if err := r.hup(true); err != nil {
+			// A correct leader asked; this node cannot stand now (a
+			// pending conf change, a learner): the transfer times out.
+			r.logger.Infof("%x cannot take over leadership: %v", r.id, err)
+		}
+		return nil
 	}
 	return nil
 }

@@ -95,9 +95,25 @@ func (c *testCluster) drain(id uint64) []raftpb.Message {
 		must(c.t, st.Append(rd.Entries))
 		out = append(out, rd.Messages...)
 		out = append(out, rd.MessagesAfterPersist...)
+		c.applyConfChanges(r, rd.CommittedEntries)
 		r.Advance()
 	}
 	return out
+}
+
+// applyConfChanges applies the conf change entries among ents, as the
+// application does when it applies them.
+func (c *testCluster) applyConfChanges(r *Raft, ents []raftpb.Entry) {
+	for _, e := range ents {
+		if e.Type != raftpb.EntryConfChangeV2 {
+			continue
+		}
+		var cc raftpb.ConfChangeV2
+		must(c.t, cc.Unmarshal(e.Data))
+		if _, err := r.ApplyConfChange(cc); err != nil {
+			c.t.Fatalf("node %d applying %v: %v", r.id, cc, err)
+		}
+	}
 }
 
 func must(t *testing.T, err error) {

@@ -40,7 +40,6 @@ func TestImpossiblePeerMessagesAreRefusedWithTypedErrorsAndChangeNothing(t *test
 		{"snapshot with a voter who is also a learner", follower, raftpb.Message{Type: raftpb.MsgSnap, From: 1, To: 2, Term: term, Snapshot: &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 10, Term: 1, ConfState: raftpb.ConfState{Voters: []uint64{1, 2}, Learners: []uint64{2}}}}}, ErrInvalidMessage},
 		{"ack beyond the leader's log", leader, raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: term, Index: 100}, ErrInvalidMessage},
 		{"rejection hint beyond the rejected index", leader, raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: term, Index: 2, Reject: true, RejectHint: 3}, ErrInvalidMessage},
-		{"ack from a non-member", leader, raftpb.Message{Type: raftpb.MsgAppResp, From: 9, To: 1, Term: term, Index: 1}, ErrStepPeerNotFound},
 		{"timeout-now from a follower", follower, raftpb.Message{Type: raftpb.MsgTimeoutNow, From: 3, To: 2, Term: term}, ErrInvalidMessage},
 	}
 	for _, tc := range cases {
@@ -57,6 +56,20 @@ func TestImpossiblePeerMessagesAreRefusedWithTypedErrorsAndChangeNothing(t *test
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestLateAckFromANonMemberIsIgnored: a correct node answers just before
+// it learns of its removal; the leader ignores the answer, without error.
+func TestLateAckFromANonMemberIsIgnored(t *testing.T) {
+	c := electedCluster(t, 0)
+	leader := c.nodes[1]
+	before := fingerprint(leader)
+	if err := leader.Step(raftpb.Message{Type: raftpb.MsgAppResp, From: 9, To: 1, Term: leader.term, Index: 1}); err != nil {
+		t.Fatalf("late ack from a non-member = %v, want it ignored", err)
+	}
+	if after := fingerprint(leader); after != before {
+		t.Fatalf("the ack changed the leader:\n%s\n%s", before, after)
 	}
 }
 
