@@ -183,7 +183,28 @@ func (r *Raft) handleVoteRequest(m raftpb.Message) {
 	if term == 0 {
 		term = m.Term
 	}
-	r.send(raftpb.Message{To: m.From, Term: term, Type: raftpb.VoteRespType(m.Type), Reject: true})
+	// The rejection carries our commit index and its entry's term, so that
+	// a candidate that holds that entry learns it is committed (see
+	// learnCommitFromRejection).
+	commitTerm, _ := r.raftLog.term(r.raftLog.committed)
+	r.send(raftpb.Message{To: m.From, Term: term, Type: raftpb.VoteRespType(m.Type), Reject: true,
+		Index: r.raftLog.committed, LogTerm: commitTerm})
+}
+
+// learnCommitFromRejection adopts the commit index a voter reported in its
+// rejection when this node holds the same entry (same index and term): by
+// Log Matching the logs agree up to it, and the voter knows it committed.
+// Only leaders otherwise spread the commit index; without this, a group
+// whose old leader stepped down could be left with voters that never learn
+// that a conf change is committed, never apply it, and so keep needing a
+// vote that the old leader (a learner now, with a longer log) refuses.
+func (r *Raft) learnCommitFromRejection(m raftpb.Message) {
+	if !m.Reject || m.Index <= r.raftLog.committed || m.Index > r.raftLog.lastIndex() {
+		return
+	}
+	if r.raftLog.matchTerm(entryID{term: m.LogTerm, index: m.Index}) {
+		r.raftLog.commitTo(m.Index)
+	}
 }
 
 // grantVote is the vote rule: this node has not voted for another in this

@@ -107,3 +107,22 @@ func TestConfChangeRefusedByMembershipMathIsRefusedAtProposal(t *testing.T) {
 		t.Fatalf("a refused change reached the log (last index %d)", last)
 	}
 }
+
+// TestCandidateLearnsCommitFromAVoteRejection: a voter that rejects a
+// candidate reports its commit index; a candidate holding that same entry
+// adopts it (Log Matching), and a forged or foreign claim is ignored.
+func TestCandidateLearnsCommitFromAVoteRejection(t *testing.T) {
+	c := electedCluster(t, 2) // logs hold 1/1..1/3, all committed
+	f := c.nodes[2]
+	f.raftLog.committed = 1 // as if it had not heard the last commits
+	reject := raftpb.Message{Type: raftpb.MsgPreVoteResp, From: 1, To: 2, Term: f.term, Reject: true, Index: 3, LogTerm: 9}
+	must(t, f.Step(reject))
+	if f.raftLog.committed != 1 {
+		t.Fatal("a commit claim whose term does not match our entry was adopted")
+	}
+	reject.LogTerm = 1
+	must(t, f.Step(reject))
+	if f.raftLog.committed != 3 {
+		t.Fatalf("commit %d after a matching claim, want 3", f.raftLog.committed)
+	}
+}

@@ -20,6 +20,9 @@ func (r *Raft) Step(m raftpb.Message) error {
 // step is the one entry point of every input, local or remote, after
 // validation.
 func (r *Raft) step(m raftpb.Message) error {
+	if m.Type == raftpb.MsgVoteResp || m.Type == raftpb.MsgPreVoteResp {
+		r.learnCommitFromRejection(m)
+	}
 	switch {
 	case m.Term == 0:
 		// Local messages and proposals carry no term.
