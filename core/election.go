@@ -154,6 +154,12 @@ func (r *Raft) poll(from uint64, t raftpb.MessageType, granted bool) {
 	_, _, res := r.trk.TallyVotes()
 	switch res {
 	case tracker.VoteWon:
+		if !r.promotable() {
+			// The configuration changed under the election: this node may
+			// not lead it.
+			r.becomeFollower(r.term, None)
+			return
+		}
 		if r.state == StatePreCandidate {
 			r.campaign(raftpb.MsgVote, false)
 			return

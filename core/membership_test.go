@@ -126,3 +126,22 @@ func TestCandidateLearnsCommitFromAVoteRejection(t *testing.T) {
 		t.Fatalf("commit %d after a matching claim, want 3", f.raftLog.committed)
 	}
 }
+
+// TestCandidateRemovedDuringItsElectionNeverLeads: a candidate that
+// applies its own removal while its votes are still coming in abandons the
+// candidacy instead of winning an election it may not win.
+func TestCandidateRemovedDuringItsElectionNeverLeads(t *testing.T) {
+	c := newTestClusterWith(t, 3, func(cfg *Config) { cfg.DisablePreVote = true })
+	cand := c.nodes[1]
+	must(t, cand.Campaign())
+	if cand.state != StateCandidate {
+		t.Fatalf("node 1 is %v", cand.state)
+	}
+	if _, err := cand.ApplyConfChange(removeNode(1)); err != nil {
+		t.Fatal(err)
+	}
+	c.stabilize()
+	if cand.state == StateLeader {
+		t.Fatal("a removed candidate became leader")
+	}
+}

@@ -343,6 +343,11 @@ func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftp
 		r.beginStepDown()
 		return cs
 	}
+	if (!ok || r.isLearner) && (r.state == StateCandidate || r.state == StatePreCandidate) {
+		// No longer a voter: the candidacy is void.
+		r.becomeFollower(r.term, None)
+		return cs
+	}
 	if t := r.leadTransferee; t != None && (r.trk.Progress[t] == nil || r.trk.Progress[t].IsLearner) {
 		r.abortLeaderTransfer("the target is no longer a voter")
 	}
