@@ -404,6 +404,9 @@ func (c *scheduleCluster) settle() {
 				c.handleReady(nd)
 				moved = true
 			}
+			if c.opts.Async != nil && c.opts.Async.drain(nd) {
+				moved = true
+			}
 		}
 		for len(c.net) > 0 {
 			c.deliver(0, false)

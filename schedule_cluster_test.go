@@ -143,6 +143,12 @@ type asyncDriver interface {
 	handleReady(nd *scheduleNode) string
 	// crash loses every queued write and apply of nd.
 	crash(nd *scheduleNode)
+	// quiet reports whether nd has no write queued: its storage then
+	// holds everything it handed out to persist.
+	quiet(nd *scheduleNode) bool
+	// drain completes every queued write and apply of nd, in order, and
+	// reports whether there was any.
+	drain(nd *scheduleNode) bool
 }
 
 // confAt is the configuration a node applied at an index.
@@ -670,7 +676,7 @@ func (c *scheduleCluster) check() {
 		if c.checks&checkSafety != 0 {
 			c.watch(nd)
 			c.checkLeaderIsVoter(nd)
-			if !nd.rn.HasReady() {
+			if !nd.rn.HasReady() && (c.opts.Async == nil || c.opts.Async.quiet(nd)) {
 				c.record(nd)
 			}
 		}
