@@ -106,6 +106,19 @@ func (r *Raft) hup(transfer bool) error {
 // canCampaign refuses an election to learners, non-members, and nodes that
 // have committed but unapplied conf changes (they might not be voters).
 func (r *Raft) canCampaign() error {
+	if err := r.standingError(); err != nil {
+		return err
+	}
+	if r.raftLog.applied < r.raftLog.committed && r.hasUnappliedConfChanges() {
+		return ErrPendingConfChange
+	}
+	return nil
+}
+
+// standingError is the cheap part of canCampaign: a learner, a non-member
+// or a node with a snapshot to apply (its configuration is about to
+// change) may not stand.
+func (r *Raft) standingError() error {
 	pr := r.trk.Progress[r.id]
 	switch {
 	case pr == nil:
@@ -113,9 +126,6 @@ func (r *Raft) canCampaign() error {
 	case pr.IsLearner:
 		return ErrLearnerCannotCampaign
 	case r.raftLog.hasNextOrInProgressSnapshot():
-		return ErrPendingConfChange
-	}
-	if r.raftLog.applied < r.raftLog.committed && r.hasUnappliedConfChanges() {
 		return ErrPendingConfChange
 	}
 	return nil
@@ -149,23 +159,16 @@ func (r *Raft) campaign(t raftpb.MessageType, transfer bool) {
 }
 
 // poll records a vote and acts on the tally: win, lose or wait.
-func (r *Raft) poll(from uint64, t raftpb.MessageType, granted bool) {
+func (r *Raft) poll(from uint64, granted bool) {
 	r.trk.RecordVote(from, granted)
 	_, _, res := r.trk.TallyVotes()
 	switch res {
 	case tracker.VoteWon:
-		if !r.promotable() {
-			// The configuration changed under the election: this node may
-			// not lead it.
-			r.becomeFollower(r.term, None)
-			return
-		}
 		if r.state == StatePreCandidate {
 			r.campaign(raftpb.MsgVote, false)
 			return
 		}
 		r.becomeLeader()
-		r.appendsPending = true
 	case tracker.VoteLost:
 		// §5.2: a candidate that loses returns to follower in its term.
 		r.becomeFollower(r.term, None)
@@ -240,7 +243,7 @@ func (r *Raft) handleVoteResponse(m raftpb.Message) {
 	if m.Type != want {
 		return
 	}
-	r.poll(m.From, m.Type, !m.Reject)
+	r.poll(m.From, !m.Reject)
 }
 
 // ForgetLeader makes a follower forget its leader, so that it may grant a

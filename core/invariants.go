@@ -10,16 +10,10 @@ import (
 // broken invariant. Tests, property runs and the simulator call it after
 // every input; a non-nil answer is a bug in the library.
 func (r *Raft) CheckInvariants() error {
-	l := r.raftLog
+	if err := r.raftLog.checkInvariants(); err != nil {
+		return fmt.Errorf("invariant: log: %w", err)
+	}
 	switch {
-	case l.committed > l.lastIndex():
-		return fmt.Errorf("invariant: commit %d beyond last index %d", l.committed, l.lastIndex())
-	case l.applied > l.committed:
-		return fmt.Errorf("invariant: applied %d beyond commit %d", l.applied, l.committed)
-	case l.applying < l.applied:
-		return fmt.Errorf("invariant: applying %d below applied %d", l.applying, l.applied)
-	case l.firstIndex() > l.lastIndex()+1:
-		return fmt.Errorf("invariant: first index %d beyond last index %d + 1", l.firstIndex(), l.lastIndex())
 	case r.state == StateLeader && r.lead != r.id:
 		return fmt.Errorf("invariant: leader %d names %d as leader", r.id, r.lead)
 	case r.state == StateCandidate && r.vote != r.id:

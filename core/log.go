@@ -151,15 +151,9 @@ func (l *raftLog) isUpToDate(their entryID) bool {
 // does not hold: it has another term there, or no entry at all. It returns
 // 0 if the log holds every entry of ents. Entries below firstIndex are
 // taken to match: they are covered by a snapshot, which holds only
-// committed entries. A storage error is reported as a conflict at its index.
-func (l *raftLog) findConflict(ents []raftpb.Entry) uint64 {
-	ci, _ := l.findConflictErr(ents)
-	return ci
-}
-
-// findConflictErr is findConflict that also returns a storage error, other
-// than ErrCompacted and ErrUnavailable, met at the returned index.
-func (l *raftLog) findConflictErr(ents []raftpb.Entry) (uint64, error) {
+// committed entries. A storage error other than ErrCompacted and
+// ErrUnavailable is returned with the index where it was met.
+func (l *raftLog) findConflict(ents []raftpb.Entry) (uint64, error) {
 	last := l.lastIndex()
 	for i := range ents {
 		if ents[i].Index > last {
@@ -220,7 +214,7 @@ func (l *raftLog) maybeAppend(prev entryID, committed uint64, ents []raftpb.Entr
 		return 0, false, nil
 	}
 	lastNew := prev.index + uint64(len(ents))
-	ci, err := l.findConflictErr(ents)
+	ci, err := l.findConflict(ents)
 	if err != nil {
 		return 0, false, err
 	}

@@ -248,12 +248,12 @@ func TestLogFindConflictReturnsFirstEntryNotHeld(t *testing.T) {
 		{ents(1, 1, 4, 4), 2},
 		{ents(3, 4, 4), 3},
 	} {
-		if got := l.findConflict(tt.ents); got != tt.want {
+		if got, _ := l.findConflict(tt.ents); got != tt.want {
 			t.Errorf("findConflict(%v) = %d, want %d", tt.ents, got, tt.want)
 		}
 	}
 	compacted := newTestLog(t, noLimit, ents(2, 2, 3))
-	if got := compacted.findConflict(ents(1, 9, 2, 3, 4)); got != 4 {
+	if got, _ := compacted.findConflict(ents(1, 9, 2, 3, 4)); got != 4 {
 		t.Errorf("findConflict across compacted entries = %d, want 4 (compacted entries match)", got)
 	}
 }

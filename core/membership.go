@@ -13,13 +13,14 @@ import (
 // is appended but not yet applied, or, on the leader, when the membership
 // math already refuses it against the current configuration.
 func (r *Raft) ProposeConfChange(cc raftpb.ConfChangeI) (index, term uint64, err error) {
-	e := confChangeEntry(cc)
-	if r.state == StateLeader {
-		if err := r.checkConfChangeNow(cc.AsV2()); err != nil {
+	// On the leader, with no change pending (appendProposal refuses that),
+	// the membership math can already tell whether the change will apply.
+	if r.state == StateLeader && r.pendingConfIndex <= r.raftLog.applied {
+		if _, _, err := r.computeConfChange(cc.AsV2()); err != nil {
 			return 0, 0, fmt.Errorf("%w: %w", ErrProposalDropped, err)
 		}
 	}
-	return r.ProposeEntries([]raftpb.Entry{e})
+	return r.ProposeEntries([]raftpb.Entry{confChangeEntry(cc)})
 }
 
 // confChangeEntry encodes a conf change as the log entry that carries it.
@@ -29,18 +30,6 @@ func confChangeEntry(cc raftpb.ConfChangeI) raftpb.Entry {
 	}
 	v2 := cc.AsV2()
 	return raftpb.Entry{Type: raftpb.EntryConfChangeV2, Data: v2.Marshal()}
-}
-
-// checkConfChangeNow refuses at proposal time a change the membership math
-// would refuse when applied, when that can already be known: entering a
-// joint configuration while joint, leaving one when not joint, removing
-// every voter, or changing several voters without joint consensus.
-func (r *Raft) checkConfChangeNow(cc raftpb.ConfChangeV2) error {
-	if r.pendingConfIndex > r.raftLog.applied {
-		return fmt.Errorf("%w: index %d not yet applied", ErrPendingConfChange, r.pendingConfIndex)
-	}
-	_, _, err := r.computeConfChange(cc)
-	return err
 }
 
 // computeConfChange computes, without changing anything, the configuration

@@ -53,9 +53,6 @@ type Raft struct {
 	trk     tracker.ProgressTracker
 	logger  Logger
 
-	// isLearner reports whether this node is a learner of its configuration.
-	isLearner bool
-
 	// msgs may be sent at once; msgsAfterAppend only once everything this
 	// node has emitted to storage so far is durable (votes, acks).
 	msgs            []raftpb.Message
@@ -177,9 +174,7 @@ func NewRaft(c *Config) (*Raft, error) {
 	if err := r.restoreConfig(cs); err != nil {
 		return nil, err
 	}
-	if err := r.loadHardState(hs); err != nil {
-		return nil, err
-	}
+	r.loadHardState(hs)
 	if cfg.Applied > 0 {
 		if cfg.Applied > r.raftLog.committed {
 			return nil, &ConfigError{"Applied", fmt.Sprintf("(%d) is beyond the committed index %d", cfg.Applied, r.raftLog.committed)}
@@ -212,7 +207,7 @@ func (r *Raft) restoreConfig(cs raftpb.ConfState) error {
 // index is only knowledge learned from the leader, so it is clamped into
 // the log, which is always safe; the snapshot's index is committed by
 // definition.
-func (r *Raft) loadHardState(hs raftpb.HardState) error {
+func (r *Raft) loadHardState(hs raftpb.HardState) {
 	commit := min(max(hs.Commit, r.raftLog.committed), r.raftLog.lastIndex())
 	if commit != hs.Commit {
 		r.logger.Warningf("%x: persisted commit %d is outside the log [%d, %d]; using %d",
@@ -229,11 +224,7 @@ func (r *Raft) loadHardState(hs raftpb.HardState) error {
 		r.logger.Warningf("%x: persisted term %d is below its last entry's term %d; using %d", r.id, r.term, last, last)
 		r.term, r.vote = last, None
 	}
-	return nil
 }
-
-// ID returns the node's ID.
-func (r *Raft) ID() uint64 { return r.id }
 
 func (r *Raft) softState() SoftState { return SoftState{Lead: r.lead, RaftState: r.state} }
 
@@ -318,6 +309,9 @@ func (r *Raft) becomeLeader() {
 	r.state = StateLeader
 	// The leader's own progress: replicate from what it holds.
 	pr := r.trk.Progress[r.id]
+	if pr == nil || pr.IsLearner {
+		panic("invariant: only a voter of its configuration becomes leader")
+	}
 	pr.BecomeReplicate()
 	pr.RecentActive = true
 	// Conf changes in the uncommitted tail may be pending: be conservative
@@ -336,14 +330,14 @@ func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftp
 	r.trk.Progress = prs
 	cs := r.trk.ConfState()
 	pr, ok := r.trk.Progress[r.id]
-	r.isLearner = ok && pr.IsLearner
-	if (!ok || r.isLearner) && r.state == StateLeader && r.stepDownOnRemoval {
+	voter := ok && !pr.IsLearner
+	if !voter && r.state == StateLeader && r.stepDownOnRemoval {
 		// The leader was removed or demoted: it hands over, then steps
 		// down, so that the group elects a leader that counts itself.
 		r.beginStepDown()
 		return cs
 	}
-	if (!ok || r.isLearner) && (r.state == StateCandidate || r.state == StatePreCandidate) {
+	if !voter && (r.state == StateCandidate || r.state == StatePreCandidate) {
 		// No longer a voter: the candidacy is void.
 		r.becomeFollower(r.term, None)
 		return cs
@@ -354,21 +348,13 @@ func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftp
 	if r.state != StateLeader || len(cs.Voters) == 0 {
 		return cs
 	}
-	// The commit index may move forward under a new quorum.
-	if r.maybeCommit() {
-		r.appendsPending = true
-	}
-	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
-		if id != r.id && pr.Next > r.raftLog.lastIndex() && pr.Match == 0 {
-			r.appendsPending = true
-		}
-	})
+	// The commit index may move forward under a new quorum, and new
+	// members need probing: the next Ready sends what each lacks.
+	r.maybeCommit()
+	r.appendsPending = true
 	return cs
 }
 
 // promotable reports whether the node may become leader: it is a voter of
 // its configuration (a learner or a removed node may not).
-func (r *Raft) promotable() bool {
-	pr := r.trk.Progress[r.id]
-	return pr != nil && !pr.IsLearner && !r.raftLog.hasNextOrInProgressSnapshot()
-}
+func (r *Raft) promotable() bool { return r.standingError() == nil }

@@ -126,9 +126,8 @@ func (r *Raft) flushReads() {
 	if r.state != StateLeader || !r.readOnly.NeedsRound() || !r.committedInTerm() {
 		return
 	}
-	round := r.readOnly.StartRound(r.raftLog.committed)
-	r.readOnly.Ack(r.id, round, r.leaderTick)
-	r.bcastHeartbeat()
+	r.readOnly.StartRound(r.raftLog.committed)
+	r.bcastHeartbeat() // carries the new round, and acks it for the leader
 	r.releaseReads()
 }
 
@@ -163,10 +162,8 @@ func (r *Raft) abortReads() {
 }
 
 // handleReadIndexResp receives the leader's answer to a forwarded read.
+// validateByType has checked that it carries exactly one context.
 func (r *Raft) handleReadIndexResp(m raftpb.Message) error {
-	if len(m.Entries) != 1 {
-		return fmt.Errorf("%w: read index response with %d contexts", ErrInvalidMessage, len(m.Entries))
-	}
 	if m.Reject {
 		r.readStates = append(r.readStates, ReadState{RequestCtx: m.Entries[0].Data, Err: ErrReadAborted})
 		return nil

@@ -161,12 +161,7 @@ func (r *Raft) takeCommittedEntries() []raftpb.Entry {
 // into those for peers (returned) and those for this node itself, which
 // Advance steps.
 func (r *Raft) takeMessagesAfterAppend() []raftpb.Message {
-	if !r.hasSelfMessage() {
-		out := r.msgsAfterAppend
-		r.msgsAfterAppend = nil
-		return out
-	}
-	var out []raftpb.Message
+	out := r.msgsAfterAppend[:0] // filtered in place: the slice is handed out
 	for _, m := range r.msgsAfterAppend {
 		if m.To == r.id {
 			r.ready.selfMessages = append(r.ready.selfMessages, m)
@@ -175,18 +170,10 @@ func (r *Raft) takeMessagesAfterAppend() []raftpb.Message {
 		out = append(out, m)
 	}
 	r.msgsAfterAppend = nil
-	return out
-}
-
-// hasSelfMessage reports whether a message waiting for durability is
-// addressed to this node (its own vote).
-func (r *Raft) hasSelfMessage() bool {
-	for i := range r.msgsAfterAppend {
-		if r.msgsAfterAppend[i].To == r.id {
-			return true
-		}
+	if len(out) == 0 {
+		return nil
 	}
-	return false
+	return out
 }
 
 // acceptReady records what rd hands out, so that Advance acknowledges
@@ -222,8 +209,6 @@ func (r *Raft) Advance() {
 			m.Snapshot = &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: s.snapIndex}}
 		}
 		r.handleStorageAppendResp(m)
-	} else if r.state == StateLeader {
-		r.updateOwnMatch()
 	}
 	if s.applyIndex != 0 {
 		r.onApplied(s.applyIndex, s.applyBytes)

@@ -119,12 +119,18 @@ func (r *Raft) maybeSendAppend(to uint64, pr *tracker.Progress, sendIfEmpty bool
 	if len(ents) == 0 && !sendIfEmpty {
 		return false
 	}
-	commit := r.raftLog.committed
-	r.send(raftpb.Message{To: to, Type: raftpb.MsgApp, Index: prev, LogTerm: prevTerm, Entries: ents, Commit: commit})
+	r.sendAppend(to, pr, entryID{term: prevTerm, index: prev}, ents)
 	pr.SentEntries(len(ents), payloadSize(ents))
-	// The follower learns the commit up to the last entry it will hold.
-	pr.UpdateSentCommit(min(commit, prev+uint64(len(ents))))
 	return true
+}
+
+// sendAppend sends the entries ents following prev, with the commit index,
+// and records the commit the follower will learn: up to the last entry it
+// will hold.
+func (r *Raft) sendAppend(to uint64, pr *tracker.Progress, prev entryID, ents []raftpb.Entry) {
+	commit := r.raftLog.committed
+	r.send(raftpb.Message{To: to, Type: raftpb.MsgApp, Index: prev.index, LogTerm: prev.term, Entries: ents, Commit: commit})
+	pr.UpdateSentCommit(min(commit, prev.index+uint64(len(ents))))
 }
 
 // appendBudget is the payload one append to pr may carry: MaxSizePerMsg,
@@ -177,6 +183,7 @@ func (r *Raft) handleAppendResponse(m raftpb.Message, pr *tracker.Progress) erro
 	if !pr.MaybeUpdate(m.Index) && !(pr.Match == m.Index && pr.State == tracker.StateProbe) {
 		return nil // stale or duplicate acknowledgement
 	}
+	// MaybeUpdate already freed the acknowledged part of the window.
 	switch {
 	case pr.State == tracker.StateProbe:
 		pr.BecomeReplicate()
@@ -184,8 +191,6 @@ func (r *Raft) handleAppendResponse(m raftpb.Message, pr *tracker.Progress) erro
 		// The follower caught up through the snapshot (or past it).
 		pr.BecomeProbe()
 		pr.BecomeReplicate()
-	case pr.State == tracker.StateReplicate:
-		pr.Inflights.FreeLE(m.Index)
 	}
 	r.maybeCommit()
 	r.appendsPending = true
@@ -291,9 +296,7 @@ func (r *Raft) sendWindowProbe(to uint64, pr *tracker.Progress) {
 		r.maybeSendAppend(to, pr, true)
 		return
 	}
-	commit := min(r.raftLog.committed, prev)
-	r.send(raftpb.Message{To: to, Type: raftpb.MsgApp, Index: prev, LogTerm: prevTerm, Commit: commit})
-	pr.UpdateSentCommit(commit)
+	r.sendAppend(to, pr, entryID{term: prevTerm, index: prev}, nil)
 }
 
 // forwardProposal sends a follower's proposal to the leader, or refuses it.

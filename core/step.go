@@ -35,8 +35,6 @@ func (r *Raft) step(m raftpb.Message) error {
 		return nil
 	}
 	switch m.Type {
-	case raftpb.MsgHup:
-		return r.hup(false)
 	case raftpb.MsgVote, raftpb.MsgPreVote:
 		r.handleVoteRequest(m)
 		return nil
@@ -100,12 +98,6 @@ func (r *Raft) stepLowerTerm(m raftpb.Message) {
 
 func (r *Raft) stepLeader(m raftpb.Message) error {
 	switch m.Type {
-	case raftpb.MsgBeat:
-		r.bcastHeartbeat()
-		return nil
-	case raftpb.MsgCheckQuorum:
-		r.checkQuorumActive()
-		return nil
 	case raftpb.MsgProp:
 		_, err := r.appendProposal(m.Entries)
 		return err
@@ -116,7 +108,10 @@ func (r *Raft) stepLeader(m raftpb.Message) error {
 	}
 	pr := r.trk.Progress[m.From]
 	if pr == nil {
-		return r.refuseFromNonMember(m)
+		// A correct node answers just before it learns of its removal:
+		// ignore the answer, it is no error.
+		r.logger.Debugf("%x ignored %s from %x: not a member", r.id, m.Type, m.From)
+		return nil
 	}
 	switch m.Type {
 	case raftpb.MsgAppResp:
@@ -131,14 +126,6 @@ func (r *Raft) stepLeader(m raftpb.Message) error {
 			r.abortLeaderTransfer("the target is unreachable")
 		}
 	}
-	return nil
-}
-
-// refuseFromNonMember ignores a leader-bound message from a node that is
-// not a member: a correct node sends one when it answers just before it
-// learns of its removal, so it is no error; it changes nothing.
-func (r *Raft) refuseFromNonMember(m raftpb.Message) error {
-	r.logger.Debugf("%x ignored %s from %x: not a member", r.id, m.Type, m.From)
 	return nil
 }
 
@@ -176,8 +163,6 @@ func (r *Raft) stepFollower(m raftpb.Message) error {
 		r.electionElapsed = 0
 		r.lead = m.From
 		return r.handleSnapshot(m)
-	case raftpb.MsgForgetLeader:
-		return r.ForgetLeader()
 	case raftpb.MsgTransferLeader:
 		return r.forwardTransferLeader(m)
 	case raftpb.MsgReadIndex:
