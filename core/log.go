@@ -31,6 +31,9 @@ type raftLog struct {
 	// not yet acknowledged. A batch is cut to what is left of the budget
 	// but always carries one entry; 0 thus means one entry per batch.
 	maxApplyingEntsSize uint64
+	// maxApplyingEnts bounds the number of committed entries one batch
+	// hands out to apply; 0 means no bound by count.
+	maxApplyingEnts uint64
 	// applyingEntsSize is the payload handed out to apply and not yet
 	// acknowledged.
 	applyingEntsSize uint64
@@ -353,6 +356,9 @@ func (l *raftLog) nextApplyRange(allowUnstable bool) (lo, hi, budget uint64) {
 	lo, hi = l.applying+1, l.maxAppliableIndex(allowUnstable)+1
 	if lo >= hi {
 		return 0, 0, 0
+	}
+	if l.maxApplyingEnts > 0 {
+		hi = min(hi, lo+l.maxApplyingEnts)
 	}
 	return lo, hi, l.maxApplyingEntsSize - min(l.applyingEntsSize, l.maxApplyingEntsSize)
 }

@@ -76,7 +76,6 @@ type Raft struct {
 	// bounded by maxUncommittedEntries.
 	uncommittedEntries    int
 	maxUncommittedEntries int
-	maxApplyEntries       int
 	maxInflightBytes      uint64
 
 	// leadTransferee is the node the leader is handing leadership to, or
@@ -143,6 +142,7 @@ func NewRaft(c *Config) (*Raft, error) {
 	if err != nil {
 		return nil, err
 	}
+	log.maxApplyingEnts = uint64(cfg.MaxCommittedEntriesPerReady)
 	hs, cs, err := cfg.Storage.InitialState()
 	if err != nil {
 		return nil, err
@@ -162,7 +162,6 @@ func NewRaft(c *Config) (*Raft, error) {
 		maxMsgSize:                cfg.MaxSizePerMsg,
 		maxUncommittedSize:        cfg.MaxUncommittedEntriesSize,
 		maxUncommittedEntries:     cfg.MaxUncommittedEntries,
-		maxApplyEntries:           cfg.MaxCommittedEntriesPerReady,
 		maxInflightBytes:          cfg.MaxInflightBytes,
 		readOnly:                  readonly.New(cfg.MaxPendingReads),
 		maxPendingReads:           cfg.MaxPendingReads,

@@ -8,7 +8,8 @@ import (
 	"github.com/tickraft/raft/readonly"
 )
 
-// ReadState is a released read; see readonly.ReadState. Err is set when
+// ReadState is a released read: once the application has applied up to
+// Index, it may serve the read identified by RequestCtx. Err is set when
 // the read could not be served: ErrReadAborted (leadership was lost while
 // it waited) or an error wrapping ErrReadLagging (a local read whose
 // minimum index was not applied in time).

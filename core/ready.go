@@ -151,9 +151,6 @@ func (r *Raft) takeCommittedEntries() []raftpb.Entry {
 		r.logger.Errorf("%x cannot read committed entries: %v", r.id, err)
 		return nil
 	}
-	if len(ents) > r.maxApplyEntries {
-		ents = ents[:r.maxApplyEntries]
-	}
 	return ents
 }
 

@@ -11,13 +11,6 @@ import (
 // ErrTooManyPendingReads is returned when the queue of reads is full.
 var ErrTooManyPendingReads = errors.New("raft: too many pending reads")
 
-// ReadState is a released read: once the application has applied up to
-// Index, it may serve the read identified by RequestCtx.
-type ReadState struct {
-	Index      uint64
-	RequestCtx []byte
-}
-
 // Request is a read waiting on the leader.
 type Request struct {
 	// Ctx is the application's context, returned with the ReadState.
