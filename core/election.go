@@ -37,9 +37,6 @@ func (r *Raft) tickElection() {
 // tickHeartbeat is the leader's clock: heartbeats every heartbeatTimeout,
 // and a quorum check every electionTimeout.
 func (r *Raft) tickHeartbeat() {
-	if r.stepDownTimedOut() {
-		return
-	}
 	r.heartbeatElapsed++
 	r.electionElapsed++
 	if r.electionElapsed >= r.electionTimeout {

@@ -84,13 +84,6 @@ type Raft struct {
 
 	// stepDownOnRemoval makes a leader removed from the voters step down.
 	stepDownOnRemoval bool
-	// A removed leader hands over before it steps down: it waits until a
-	// quorum of the new configuration reports a commit index of at least
-	// stepDownIndex (so they apply the change and can elect among
-	// themselves), or until stepDownDeadline (in leader ticks).
-	stepDownIndex    uint64
-	stepDownDeadline uint64
-	stepDownInformed map[uint64]bool
 
 	// pendingConfIndex is the index of the last conf change the leader
 	// appended; another may not be proposed until it is applied.
@@ -257,7 +250,6 @@ func (r *Raft) reset(term uint64) {
 	r.pendingConfIndex = 0
 	r.leadTransferee = None
 	r.leaseRevoked = false
-	r.stepDownIndex, r.stepDownInformed = 0, nil
 	r.abortReads()
 	r.uncommittedSize = 0
 	r.uncommittedEntries = 0
@@ -331,9 +323,11 @@ func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftp
 	pr, ok := r.trk.Progress[r.id]
 	voter := ok && !pr.IsLearner
 	if !voter && r.state == StateLeader && r.stepDownOnRemoval {
-		// The leader was removed or demoted: it hands over, then steps
-		// down, so that the group elects a leader that counts itself.
-		r.beginStepDown()
+		// The leader was removed or demoted: it steps down so that the
+		// group elects a leader that counts itself. Voters that have not
+		// learned that the change is committed learn it from the vote
+		// rejections of nodes that have (learnCommitFromRejection).
+		r.becomeFollower(r.term, None)
 		return cs
 	}
 	if !voter && (r.state == StateCandidate || r.state == StatePreCandidate) {

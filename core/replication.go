@@ -19,9 +19,6 @@ func (r *Raft) appendProposal(ents []raftpb.Entry) (uint64, error) {
 	if r.leadTransferee != None {
 		return 0, fmt.Errorf("%w: %w to %d", ErrProposalDropped, ErrTransferInProgress, r.leadTransferee)
 	}
-	if r.stepDownIndex != 0 {
-		return 0, fmt.Errorf("%w: %w: removed from the configuration, stepping down", ErrProposalDropped, ErrNotLeader)
-	}
 	size := payloadSize(ents)
 	if err := r.checkUncommittedRoom(size, len(ents)); err != nil {
 		return 0, err
@@ -149,7 +146,7 @@ func (r *Raft) handleAppendEntries(m raftpb.Message) error {
 	if m.Index < r.raftLog.committed {
 		// Everything up to our commit index matches the leader's log
 		// (Log Matching); tell the leader where we are.
-		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.committed, Commit: r.raftLog.committed})
+		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.committed})
 		return nil
 	}
 	lastNew, ok, err := r.raftLog.maybeAppend(entryID{term: m.LogTerm, index: m.Index}, m.Commit, m.Entries)
@@ -157,7 +154,7 @@ func (r *Raft) handleAppendEntries(m raftpb.Message) error {
 		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
 	if ok {
-		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: lastNew, Commit: r.raftLog.committed})
+		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: lastNew})
 		return nil
 	}
 	// Reject, with a hint that lets the leader skip a whole term of
@@ -175,7 +172,6 @@ func (r *Raft) handleAppendEntries(m raftpb.Message) error {
 // handleAppendResponse is the leader's side of an append's answer.
 func (r *Raft) handleAppendResponse(m raftpb.Message, pr *tracker.Progress) error {
 	pr.RecentActive = true
-	defer r.noteFollowerCommit(m.From, m.Commit)
 	if m.Reject {
 		r.handleAppendRejection(m, pr)
 		return nil
@@ -257,7 +253,7 @@ func (r *Raft) handleHeartbeat(m raftpb.Message) error {
 	if m.Commit > r.raftLog.committed {
 		r.raftLog.commitTo(m.Commit)
 	}
-	r.send(raftpb.Message{To: m.From, Type: raftpb.MsgHeartbeatResp, Context: m.Context, Commit: r.raftLog.committed})
+	r.send(raftpb.Message{To: m.From, Type: raftpb.MsgHeartbeatResp, Context: m.Context})
 	return nil
 }
 
@@ -269,7 +265,6 @@ func (r *Raft) handleHeartbeat(m raftpb.Message) error {
 // rejection that sends the leader back to probing).
 func (r *Raft) handleHeartbeatResponse(m raftpb.Message, pr *tracker.Progress) error {
 	pr.RecentActive = true
-	defer r.noteFollowerCommit(m.From, m.Commit)
 	r.ackRound(m.From, m.Context)
 	switch pr.State {
 	case tracker.StateProbe:
