@@ -50,7 +50,7 @@ func simpleSteps(chg *Changer, ccs []raftpb.ConfChangeSingle) error {
 		if err != nil {
 			return err
 		}
-		chg.Tracker.Config, chg.Tracker.Progress = cfg, prs
+		chg.Tracker.SetConfig(cfg, prs)
 	}
 	return nil
 }

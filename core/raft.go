@@ -76,7 +76,6 @@ type Raft struct {
 	// bounded by maxUncommittedEntries.
 	uncommittedEntries    int
 	maxUncommittedEntries int
-	maxInflightBytes      uint64
 
 	// leadTransferee is the node the leader is handing leadership to, or
 	// None.
@@ -155,7 +154,6 @@ func NewRaft(c *Config) (*Raft, error) {
 		maxMsgSize:                cfg.MaxSizePerMsg,
 		maxUncommittedSize:        cfg.MaxUncommittedEntriesSize,
 		maxUncommittedEntries:     cfg.MaxUncommittedEntries,
-		maxInflightBytes:          cfg.MaxInflightBytes,
 		readOnly:                  readonly.New(cfg.MaxPendingReads),
 		maxPendingReads:           cfg.MaxPendingReads,
 		leaseReads:                cfg.LeaseReads,
@@ -317,8 +315,7 @@ func (r *Raft) becomeLeader() {
 // switchToConfig installs a configuration and its progress map, and
 // learns from it whether this node is a learner.
 func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftpb.ConfState {
-	r.trk.Config = cfg
-	r.trk.Progress = prs
+	r.trk.SetConfig(cfg, prs)
 	cs := r.trk.ConfState()
 	pr, ok := r.trk.Progress[r.id]
 	voter := ok && !pr.IsLearner

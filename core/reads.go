@@ -108,7 +108,8 @@ func (r *Raft) leaseHolds() bool {
 		return false
 	}
 	anchor := r.readOnly.QuorumTick(r.trk.Voters)
-	return anchor > 0 && r.leaderTick-anchor < uint64(r.leaseTicks)
+	// 0: no quorum has answered; MaxUint64: no voters at all.
+	return anchor > 0 && anchor <= r.leaderTick && r.leaderTick-anchor < uint64(r.leaseTicks)
 }
 
 // answerRead releases a read to the local application or to the follower

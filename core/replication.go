@@ -138,7 +138,7 @@ func (r *Raft) appendBudget(pr *tracker.Progress) uint64 {
 	if pr.State != tracker.StateReplicate {
 		return r.maxMsgSize
 	}
-	return min(r.maxMsgSize, r.maxInflightBytes-min(pr.Inflights.Bytes(), r.maxInflightBytes))
+	return min(r.maxMsgSize, pr.Inflights.RoomBytes())
 }
 
 // handleAppendEntries is the follower's side of AppendEntries (§5.3).
@@ -185,7 +185,6 @@ func (r *Raft) handleAppendResponse(m raftpb.Message, pr *tracker.Progress) erro
 		pr.BecomeReplicate()
 	case pr.State == tracker.StateSnapshot && pr.Match+1 >= r.raftLog.firstIndex():
 		// The follower caught up through the snapshot (or past it).
-		pr.BecomeProbe()
 		pr.BecomeReplicate()
 	}
 	r.maybeCommit()

@@ -125,6 +125,9 @@ func (r *Raft) stepLeader(m raftpb.Message) error {
 		if m.From == r.leadTransferee {
 			r.abortLeaderTransfer("the target is unreachable")
 		}
+	case raftpb.MsgApp, raftpb.MsgHeartbeat, raftpb.MsgSnap:
+		// Another leader of this term: impossible by Election Safety.
+		return fmt.Errorf("%w: %s from %d to the leader of term %d", ErrInvalidMessage, m.Type, m.From, r.term)
 	}
 	return nil
 }

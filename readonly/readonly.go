@@ -54,19 +54,16 @@ func (ro *ReadOnly) Add(req Request) error {
 	if len(ro.pending) >= ro.maxPending {
 		return fmt.Errorf("%w: %d waiting", ErrTooManyPendingReads, len(ro.pending))
 	}
-	req.round = 0
 	ro.pending = append(ro.pending, req)
 	return nil
 }
 
 // NeedsRound reports whether some read waits for a round not yet started.
+// Such reads are always at the tail: Add appends, StartRound assigns them
+// all, Release removes from the front.
 func (ro *ReadOnly) NeedsRound() bool {
-	for i := range ro.pending {
-		if ro.pending[i].round == 0 {
-			return true
-		}
-	}
-	return false
+	n := len(ro.pending)
+	return n > 0 && ro.pending[n-1].round == 0
 }
 
 // StartRound assigns every read not yet in a round to a new round, with
@@ -100,6 +97,9 @@ func (ro *ReadOnly) Ack(peer, round, tick uint64) {
 // Release removes and returns the reads whose round a quorum of voters has
 // confirmed. The leader counts itself by acking its own rounds.
 func (ro *ReadOnly) Release(voters tracker.JointConfig) []Request {
+	if len(ro.pending) == 0 || ro.pending[0].round == 0 {
+		return nil // nothing waits on a round: no quorum to compute
+	}
 	confirmed := voters.CommittedIndex(roundIndexer(ro.acks))
 	n := 0
 	for n < len(ro.pending) && ro.pending[n].round != 0 && ro.pending[n].round <= confirmed {

@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -118,6 +119,15 @@ func (in *Inflights) Full() bool {
 		return true
 	}
 	return in.count >= in.maxMsgs || (in.maxBytes > 0 && in.bytes >= in.maxBytes)
+}
+
+// RoomBytes returns how many more payload bytes the window admits before
+// it is full by bytes: math.MaxUint64 when it has no byte bound.
+func (in *Inflights) RoomBytes() uint64 {
+	if in.maxBytes == 0 {
+		return math.MaxUint64
+	}
+	return in.maxBytes - min(in.bytes, in.maxBytes)
 }
 
 // Count returns the number of messages in the window.

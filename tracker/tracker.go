@@ -71,6 +71,23 @@ type ProgressTracker struct {
 	MaxInflight int
 	// MaxInflightBytes bounds their payload bytes; 0 means no bound.
 	MaxInflightBytes uint64
+
+	// order holds the IDs of Progress in ascending order, so that Visit
+	// neither sorts nor allocates; SetConfig keeps it in step with
+	// Progress, and nil means "not computed" (a tracker built by hand).
+	order []uint64
+}
+
+// SetConfig installs a configuration and its progress map (as computed by
+// the confchange package) and the visiting order of its members. Replace
+// Progress only through SetConfig, so that Visit stays in step.
+func (p *ProgressTracker) SetConfig(cfg Config, prs ProgressMap) {
+	p.Config, p.Progress = cfg, prs
+	p.order = p.order[:0]
+	for id := range prs {
+		p.order = append(p.order, id)
+	}
+	slices.Sort(p.order)
 }
 
 // MakeProgressTracker returns a tracker with an empty configuration and the
@@ -118,9 +135,16 @@ func (p *ProgressTracker) Committed() uint64 {
 }
 
 // Visit calls f for every node with a Progress, voters and learners alike,
-// in ascending ID order. It does not allocate for up to seven nodes. f must
-// not add or remove nodes.
+// in ascending ID order. After SetConfig it walks the cached order; a
+// tracker built by hand is sorted on each call (without allocating for up
+// to seven nodes). f must not add or remove nodes.
 func (p *ProgressTracker) Visit(f func(id uint64, pr *Progress)) {
+	if p.order != nil && len(p.order) == len(p.Progress) {
+		for _, id := range p.order {
+			f(id, p.Progress[id])
+		}
+		return
+	}
 	var stack [stackVoters]uint64
 	ids := stack[:0]
 	for id := range p.Progress {
@@ -160,9 +184,13 @@ func (p *ProgressTracker) ResetVotes() {
 }
 
 // RecordVote records that node id granted (v true) or rejected its vote.
-// Only the first vote of a node in an election counts; a later one, which
-// could only be a duplicate or a confused peer, is ignored.
+// Only the first vote of a voter in an election counts; a later one, which
+// could only be a duplicate or a confused peer, is ignored, and so is the
+// vote of a node that is not a voter.
 func (p *ProgressTracker) RecordVote(id uint64, v bool) {
+	if !p.Voters[0].Contains(id) && !p.Voters[1].Contains(id) {
+		return // only voters count; recording others would let forged IDs grow the map
+	}
 	if p.Votes == nil {
 		p.Votes = map[uint64]bool{}
 	}

@@ -1,6 +1,7 @@
 package tracker_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -215,7 +216,8 @@ func TestRecordVoteKeepsTheFirstVoteOfANode(t *testing.T) {
 }
 
 func TestRecordAndResetVotesWorkOnZeroTracker(t *testing.T) {
-	var p tracker.ProgressTracker
+	var p tracker.ProgressTracker // no Votes map yet
+	p.Voters[0] = tracker.MakeMajorityConfig(1)
 	p.RecordVote(1, true)
 	if !p.Votes[1] {
 		t.Fatal("vote not recorded on a zero tracker")
@@ -274,5 +276,42 @@ func TestTrackerCheckInvariantsNamesEachViolation(t *testing.T) {
 		if err := p.CheckInvariants(); err == nil {
 			t.Errorf("%s: %v passes its invariants", tt.name, p.Config)
 		}
+	}
+}
+
+// TestVotesOfNonVotersAreNotRecorded: a vote response from a node outside
+// the configuration (a forged ID, a removed node) is not stored, so such
+// messages cannot grow the vote map.
+func TestVotesOfNonVotersAreNotRecorded(t *testing.T) {
+	p := tracker.MakeProgressTracker(1, 0)
+	p.Voters[0] = tracker.MakeMajorityConfig(1, 2, 3)
+	p.Voters[1] = tracker.MakeMajorityConfig(4)
+	for _, id := range []uint64{4, 9, 1 << 40} {
+		p.RecordVote(id, true)
+	}
+	if len(p.Votes) != 1 || !p.Votes[4] {
+		t.Fatalf("votes %v, want only the outgoing voter 4", p.Votes)
+	}
+}
+
+// TestVisitAfterSetConfigWalksTheCachedOrderWithoutAllocating: the order is
+// computed once per configuration, not sorted on every visit, at any size.
+func TestVisitAfterSetConfigWalksTheCachedOrderWithoutAllocating(t *testing.T) {
+	var p tracker.ProgressTracker
+	prs := tracker.ProgressMap{}
+	ids := []uint64{9, 3, 11, 1, 7, 5, 2, 8, 4}
+	for _, id := range ids {
+		prs[id] = &tracker.Progress{Next: 1, Inflights: tracker.NewInflights(1, 0)}
+	}
+	p.SetConfig(tracker.Config{Voters: tracker.JointConfig{tracker.MakeMajorityConfig(ids...)}}, prs)
+	var got []uint64
+	p.Visit(func(id uint64, _ *tracker.Progress) { got = append(got, id) })
+	want := []uint64{1, 2, 3, 4, 5, 7, 8, 9, 11}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("visit order %v, want %v", got, want)
+	}
+	n := 0
+	if allocs := testing.AllocsPerRun(100, func() { p.Visit(func(uint64, *tracker.Progress) { n++ }) }); allocs != 0 {
+		t.Fatalf("Visit of 9 members allocated %v times", allocs)
 	}
 }
