@@ -43,7 +43,8 @@
 // replication (thesis §10.2.1). A Ready then carries only Messages: those
 // addressed to LocalAppendThread (MsgStorageAppend: entries, hard state in
 // Term/Vote/Commit, snapshot) go to an append worker, those addressed to
-// LocalApplyThread (MsgStorageApply: committed entries) to an apply worker,
+// LocalApplyThread (MsgStorageApply: a snapshot to install once it is
+// durable, or committed entries) to an apply worker,
 // the rest to the network. Each worker handles its messages in order and,
 // when the work is done (durable, or applied), delivers the message's
 // Responses: those addressed to this node through Step, the others to the

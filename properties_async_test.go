@@ -40,19 +40,11 @@ const (
 	asyncMaxProposal = 3 << 10
 )
 
-// asyncQueued is a worker message waiting in a queue; seq orders the
-// messages of both workers of a node as the node handed them out.
-type asyncQueued struct {
-	seq uint64
-	m   raftpb.Message
-}
-
 // asyncWorkers runs the append and apply workers of every node of a
 // scheduleCluster whose nodes use Config.AsyncStorageWrites.
 type asyncWorkers struct {
 	c                *scheduleCluster
-	appends, applies map[uint64][]asyncQueued
-	seq              uint64
+	appends, applies map[uint64][]raftpb.Message
 	// maxEntry is the largest payload proposed so far: the largest entry
 	// and the largest proposal batch (Propose takes one entry).
 	maxEntry uint64
@@ -104,7 +96,7 @@ func asyncOptions(w *asyncWorkers) scheduleOptions {
 
 func newAsyncWorkers() *asyncWorkers {
 	return &asyncWorkers{
-		appends: map[uint64][]asyncQueued{}, applies: map[uint64][]asyncQueued{},
+		appends: map[uint64][]raftpb.Message{}, applies: map[uint64][]raftpb.Message{},
 		maxEntry: uint64(len("liveness marker")),
 	}
 }
@@ -123,12 +115,10 @@ func (w *asyncWorkers) handleReady(nd *scheduleNode) string {
 	for _, m := range rd.Messages {
 		switch m.To {
 		case LocalAppendThread:
-			w.seq++
-			w.appends[nd.id] = append(w.appends[nd.id], asyncQueued{w.seq, m})
+			w.appends[nd.id] = append(w.appends[nd.id], m)
 			appends++
 		case LocalApplyThread:
-			w.seq++
-			w.applies[nd.id] = append(w.applies[nd.id], asyncQueued{w.seq, m})
+			w.applies[nd.id] = append(w.applies[nd.id], m)
 			applies++
 		default:
 			c.send([]raftpb.Message{m})
@@ -200,25 +190,20 @@ func (w *asyncWorkers) stepWorker(t *rapid.T, appendWorker bool) {
 }
 
 // completeAppend persists the oldest write queued for nd, then delivers
-// its responses. A snapshot is applied to the state machine too, after
-// the applies queued before it.
+// its responses. A snapshot is only persisted here: the node hands it to
+// the apply worker once it is durable.
 func (w *asyncWorkers) completeAppend(nd *scheduleNode) string {
 	c := w.c
 	q := w.appends[nd.id]
-	it := q[0]
+	m := q[0]
 	w.appends[nd.id] = q[1:]
-	m := it.m
 	w.stats.Appends++
 	desc := ""
 	if s := m.Snapshot; s != nil {
-		for len(w.applies[nd.id]) > 0 && w.applies[nd.id][0].seq < it.seq {
-			c.logf("  apply-worker %d (before the snapshot):%s", nd.id, w.completeApply(nd))
-		}
 		if err := nd.st.ApplySnapshot(*s); err != nil {
 			c.fail("node %d cannot persist snapshot %d/%d: %v", nd.id, s.Metadata.Term, s.Metadata.Index, err)
 		}
 		nd.writes++
-		c.apply(nd, &Ready{Snapshot: *s})
 		desc += fmt.Sprintf(" snapshot=%d/%d", s.Metadata.Term, s.Metadata.Index)
 	}
 	if n := len(m.Entries); n > 0 {
@@ -243,11 +228,15 @@ func (w *asyncWorkers) completeAppend(nd *scheduleNode) string {
 func (w *asyncWorkers) completeApply(nd *scheduleNode) string {
 	c := w.c
 	q := w.applies[nd.id]
-	m := q[0].m
+	m := q[0]
 	w.applies[nd.id] = q[1:]
 	w.stats.Applies++
-	c.applyEntries(nd, m.Entries)
 	desc := ""
+	if s := m.Snapshot; s != nil {
+		c.apply(nd, &Ready{Snapshot: *s})
+		desc = fmt.Sprintf(" install=%d/%d", s.Metadata.Term, s.Metadata.Index)
+	}
+	c.applyEntries(nd, m.Entries)
 	if n := len(m.Entries); n > 0 {
 		desc = fmt.Sprintf(" apply=%d..%d", m.Entries[0].Index, m.Entries[n-1].Index)
 	}

@@ -21,10 +21,12 @@ const (
 // (Config.AsyncStorageWrites): a MsgStorageAppend carrying the entries,
 // hard state and snapshot to persist, whose Responses (the acknowledgements
 // that wait for durability, and the node's own MsgStorageAppendResp) the
-// append worker delivers once the write is durable; and a MsgStorageApply
-// carrying the committed entries, whose MsgStorageApplyResp the apply
-// worker delivers once they are applied. Several writes may be outstanding
-// at once; each worker handles its messages in order.
+// append worker delivers once the write is durable; a MsgStorageApply
+// carrying a snapshot that has become durable, to install in the state
+// machine; and a MsgStorageApply carrying the committed entries. The apply
+// worker delivers each MsgStorageApplyResp once the work is applied.
+// Several writes may be outstanding at once; each worker handles its
+// messages in order, and the two workers need no order between them.
 func (r *Raft) asyncReady(rd *Ready, afterPersist []raftpb.Message) {
 	if needsStorageAppend(rd, afterPersist) {
 		m := raftpb.Message{
@@ -40,6 +42,17 @@ func (r *Raft) asyncReady(rd *Ready, afterPersist []raftpb.Message) {
 		}
 		m.Responses = append(m.Responses, r.storageAppendAck(rd))
 		rd.Messages = append(rd.Messages, m)
+	}
+	if snap := r.snapToApply; snap != nil {
+		r.snapToApply, r.snapApplying = nil, snap.Metadata.Index
+		ack := raftpb.Message{
+			Type: raftpb.MsgStorageApplyResp, To: r.id, From: LocalApplyThread, Index: snap.Metadata.Index,
+			Snapshot: &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: snap.Metadata.Index, Term: snap.Metadata.Term}},
+		}
+		rd.Messages = append(rd.Messages, raftpb.Message{
+			Type: raftpb.MsgStorageApply, To: LocalApplyThread, From: r.id,
+			Snapshot: snap, Responses: []raftpb.Message{ack},
+		})
 	}
 	if n := len(rd.CommittedEntries); n > 0 {
 		ack := raftpb.Message{

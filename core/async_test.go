@@ -252,3 +252,33 @@ func TestAsyncModeNeverAppliesEntriesNotYetDurableHere(t *testing.T) {
 		t.Fatalf("after the write: applies %v", f.applies)
 	}
 }
+
+// TestAsyncSnapshotIsInstalledByTheApplyWorkerOnceDurable: in the
+// asynchronous mode the append worker only persists a snapshot; once it is
+// durable the node hands it to the apply worker, behind the applies queued
+// before it, and counts it applied only when that worker says so.
+func TestAsyncSnapshotIsInstalledByTheApplyWorkerOnceDurable(t *testing.T) {
+	c := newAsyncCluster(t, 3)
+	f := c.nodes[3]
+	snap := raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 5, Term: 1, ConfState: raftpb.ConfState{Voters: []uint64{1, 2, 3}}}}
+	must(t, f.r.Step(raftpb.Message{Type: raftpb.MsgSnap, From: 1, To: 3, Term: 1, Snapshot: &snap}))
+	c.ready(3)
+	if len(f.appends) != 1 || f.appends[0].Snapshot == nil || len(f.applies) != 0 {
+		t.Fatalf("want the snapshot at the append worker only: %d appends, %d applies", len(f.appends), len(f.applies))
+	}
+	c.completeAppend(3)
+	c.ready(3)
+	if len(f.applies) != 1 || f.applies[0].Snapshot == nil || f.applies[0].Snapshot.Metadata.Index != 5 {
+		t.Fatalf("the durable snapshot did not go to the apply worker: %v", f.applies)
+	}
+	if f.r.raftLog.applied == 5 {
+		t.Fatal("the snapshot counted as applied before the apply worker applied it")
+	}
+	c.completeApply(3)
+	if f.r.raftLog.applied != 5 {
+		t.Fatalf("applied %d after the apply worker installed the snapshot, want 5", f.r.raftLog.applied)
+	}
+	if err := f.r.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -113,6 +113,13 @@ type Raft struct {
 	// asyncStorage hands storage work out as messages to local workers
 	// (Config.AsyncStorageWrites) instead of acknowledging it on Advance.
 	asyncStorage bool
+	// snapToApply is, in the asynchronous mode, a snapshot that is durable
+	// and waits to be handed to the apply worker (behind any committed
+	// entries already queued there); snapApplying is the index of the
+	// latest one handed out and not yet applied (0: none). Committed
+	// entries wait for both.
+	snapToApply  *raftpb.Snapshot
+	snapApplying uint64
 
 	// msgsCapHint sizes the next message slices after the last Ready's, so
 	// that a busy node allocates each once per Ready.

@@ -80,9 +80,9 @@ func (r *Raft) HasReady() bool {
 	// flush the same appends.
 	r.flushAppends()
 	r.flushReads()
-	return len(r.msgs) > 0 || len(r.readStates) > 0 || len(r.msgsAfterAppend) > 0 ||
+	return len(r.msgs) > 0 || len(r.readStates) > 0 || len(r.msgsAfterAppend) > 0 || r.snapToApply != nil ||
 		r.raftLog.hasNextUnstableSnapshot() || r.raftLog.hasNextUnstableEnts() ||
-		r.raftLog.hasNextCommittedEnts(r.applyUnstable())
+		(r.snapToApply == nil && r.snapApplying == 0 && r.raftLog.hasNextCommittedEnts(r.applyUnstable()))
 }
 
 // Ready returns the work accumulated since the last Ready. Every Ready must
@@ -143,7 +143,7 @@ func (r *Raft) applyUnstable() bool { return !r.asyncStorage }
 // the applying budget. A storage error is logged and the entries are
 // handed out on a later Ready.
 func (r *Raft) takeCommittedEntries() []raftpb.Entry {
-	if !r.raftLog.hasNextCommittedEnts(r.applyUnstable()) {
+	if r.snapToApply != nil || r.snapApplying != 0 || !r.raftLog.hasNextCommittedEnts(r.applyUnstable()) {
 		return nil
 	}
 	ents, err := r.raftLog.nextCommittedEnts(r.applyUnstable())

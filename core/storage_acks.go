@@ -12,10 +12,7 @@ import (
 // only entries a quorum, itself included or not, has persisted.
 func (r *Raft) handleStorageAppendResp(m raftpb.Message) error {
 	if m.Snapshot != nil {
-		r.raftLog.stableSnapTo(m.Snapshot.Metadata.Index)
-		// The application applies a snapshot together with persisting it
-		// (see Ready): its index is applied from now on.
-		r.raftLog.appliedSnap(m.Snapshot.Metadata.Index)
+		r.snapshotDurable(m.Snapshot.Metadata.Index)
 	}
 	if m.Index != 0 {
 		r.raftLog.stableTo(entryID{term: m.LogTerm, index: m.Index})
@@ -24,6 +21,23 @@ func (r *Raft) handleStorageAppendResp(m raftpb.Message) error {
 		r.updateOwnMatch()
 	}
 	return nil
+}
+
+// snapshotDurable records that the snapshot at index is durable. In the
+// synchronous loop the application applied it in the same Ready, so it is
+// applied too. In the asynchronous mode it goes to the apply worker next,
+// queued behind the committed entries already there, and counts as
+// applied when that worker says so.
+func (r *Raft) snapshotDurable(index uint64) {
+	snap := r.raftLog.unstable.snapshot
+	r.raftLog.stableSnapTo(index)
+	if !r.asyncStorage {
+		r.raftLog.appliedSnap(index)
+		return
+	}
+	if snap != nil && snap.Metadata.Index == index {
+		r.snapToApply = snap
+	}
 }
 
 // updateOwnMatch raises the leader's own progress to its last durable
@@ -43,6 +57,13 @@ func (r *Raft) updateOwnMatch() {
 func (r *Raft) handleStorageApplyResp(m raftpb.Message) error {
 	if m.Index > r.raftLog.committed {
 		return fmt.Errorf("%w: applied %d beyond commit %d", ErrInvalidMessage, m.Index, r.raftLog.committed)
+	}
+	if m.Snapshot != nil {
+		if m.Index >= r.snapApplying {
+			r.snapApplying = 0
+		}
+		r.raftLog.appliedSnap(m.Index)
+		return nil
 	}
 	r.onApplied(m.Index, m.Commit)
 	return nil

@@ -42,10 +42,11 @@ func (env *Env) routeAsync(b *strings.Builder, n *Node, msgs []raftpb.Message) {
 
 // ProcessAppendThread completes the oldest write queued on node id's
 // append worker: it persists the message's snapshot, entries and hard
-// state (Term, Vote, Commit) to the node's storage, applies the snapshot
-// to the state machine, then delivers the message's Responses, those for
-// the node itself through Step and the others onto the network. It
-// returns the description documented in the package comment.
+// state (Term, Vote, Commit) to the node's storage, then delivers the
+// message's Responses, those for the node itself through Step and the
+// others onto the network (a durable snapshot comes back to the apply
+// worker to be installed). It returns the description documented in the
+// package comment.
 func (env *Env) ProcessAppendThread(id uint64) (string, error) {
 	n, err := env.asyncNode(id)
 	if err != nil {
@@ -64,7 +65,6 @@ func (env *Env) ProcessAppendThread(id uint64) (string, error) {
 		if err := n.Storage.ApplySnapshot(*m.Snapshot); err != nil {
 			fmt.Fprintf(&b, "  error: %v\n", err)
 		}
-		applySnapshot(n, *m.Snapshot)
 	}
 	for _, e := range m.Entries {
 		fmt.Fprintf(&b, "  append: %v\n", e)
@@ -81,8 +81,9 @@ func (env *Env) ProcessAppendThread(id uint64) (string, error) {
 }
 
 // ProcessApplyThread completes the oldest apply queued on node id's apply
-// worker: it applies the committed entries (calling ApplyConfChange for
-// conf changes), then delivers the message's Responses as
+// worker: it installs the message's snapshot in the state machine, if any,
+// and applies its committed entries (calling ApplyConfChange for conf
+// changes), then delivers the message's Responses as
 // [Env.ProcessAppendThread] does.
 func (env *Env) ProcessApplyThread(id uint64) (string, error) {
 	n, err := env.asyncNode(id)
@@ -97,6 +98,10 @@ func (env *Env) ProcessApplyThread(id uint64) (string, error) {
 	m := n.applies[0]
 	n.applies = n.applies[1:]
 	fmt.Fprintf(&b, "apply-thread %d\n", id)
+	if m.Snapshot != nil {
+		fmt.Fprintf(&b, "  install: %v\n", *m.Snapshot)
+		applySnapshot(n, *m.Snapshot)
+	}
 	for _, e := range m.Entries {
 		apply(&b, n, e)
 	}
