@@ -58,6 +58,7 @@ var (
 	ErrNoLeader                       = core.ErrNoLeader
 	ErrUncommittedTailFull            = core.ErrUncommittedTailFull
 	ErrPendingConfChange              = core.ErrPendingConfChange
+	ErrUnknownTransition              = core.ErrUnknownTransition
 	ErrTransferRefused                = core.ErrTransferRefused
 	ErrTransferInProgress             = core.ErrTransferInProgress
 	ErrNotLeader                      = core.ErrNotLeader

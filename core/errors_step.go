@@ -41,6 +41,9 @@ var (
 	// ErrTransferInProgress: the leader is handing over leadership and
 	// accepts no proposals until the transfer ends.
 	ErrTransferInProgress = errors.New("raft: leadership transfer in progress")
+	// ErrUnknownTransition: a ConfChangeV2 names a transition this
+	// library does not know; it is refused rather than guessed.
+	ErrUnknownTransition = errors.New("raft: unknown conf change transition")
 	// ErrNotAMember: the node is not a voter of its configuration.
 	ErrNotAMember = errors.New("raft: not a voter of the configuration")
 )

@@ -35,6 +35,9 @@ func confChangeEntry(cc raftpb.ConfChangeI) raftpb.Entry {
 // computeConfChange computes, without changing anything, the configuration
 // that applying cc would produce.
 func (r *Raft) computeConfChange(cc raftpb.ConfChangeV2) (tracker.Config, tracker.ProgressMap, error) {
+	if cc.Transition > raftpb.ConfChangeTransitionJointExplicit || cc.Transition < 0 {
+		return tracker.Config{}, nil, fmt.Errorf("%w: %v", ErrUnknownTransition, cc.Transition)
+	}
 	changer := confchange.Changer{Tracker: r.trk, LastIndex: r.raftLog.lastIndex()}
 	if cc.LeaveJoint() {
 		return changer.LeaveJoint()

@@ -72,6 +72,17 @@ func TestKeepLeaderAfterRemovalKeepsTheOldBehaviour(t *testing.T) {
 	}
 }
 
+func TestUnknownTransitionIsRefusedNotGuessed(t *testing.T) {
+	c := electedCluster(t, 0)
+	cc := raftpb.ConfChangeV2{Transition: 7, Changes: []raftpb.ConfChangeSingle{{Type: raftpb.ConfChangeAddLearnerNode, NodeID: 4}}}
+	if _, err := c.nodes[1].ApplyConfChange(cc); !errors.Is(err, ErrUnknownTransition) {
+		t.Fatalf("ApplyConfChange with transition 7 = %v", err)
+	}
+	if _, _, err := c.nodes[1].ProposeConfChange(cc); !errors.Is(err, ErrUnknownTransition) {
+		t.Fatalf("ProposeConfChange with transition 7 = %v", err)
+	}
+}
+
 func TestConfChangeRefusedByMembershipMathIsRefusedAtProposal(t *testing.T) {
 	c := electedCluster(t, 0)
 	two := raftpb.ConfChangeV2{Transition: raftpb.ConfChangeTransitionAuto}

@@ -26,6 +26,9 @@ func (r *Raft) validatePeerMessage(m raftpb.Message) error {
 		return fmt.Errorf("%w: %s from %d", ErrInvalidMessage, m.Type, m.From)
 	case m.Term == 0 && m.Type != raftpb.MsgProp && m.Type != raftpb.MsgReadIndex:
 		return fmt.Errorf("%w: %s without a term", ErrInvalidMessage, m.Type)
+	case len(m.Responses) > 0:
+		// Only a node's own storage messages carry responses.
+		return fmt.Errorf("%w: %s from a peer carries %d responses", ErrInvalidMessage, m.Type, len(m.Responses))
 	}
 	return r.validateByType(m)
 }

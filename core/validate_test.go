@@ -40,6 +40,7 @@ func TestImpossiblePeerMessagesAreRefusedWithTypedErrorsAndChangeNothing(t *test
 		{"snapshot with a voter who is also a learner", follower, raftpb.Message{Type: raftpb.MsgSnap, From: 1, To: 2, Term: term, Snapshot: &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 10, Term: 1, ConfState: raftpb.ConfState{Voters: []uint64{1, 2}, Learners: []uint64{2}}}}}, ErrInvalidMessage},
 		{"ack beyond the leader's log", leader, raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: term, Index: 100}, ErrInvalidMessage},
 		{"rejection hint beyond the rejected index", leader, raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: term, Index: 2, Reject: true, RejectHint: 3}, ErrInvalidMessage},
+		{"a peer message carrying responses", follower, raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: term, Responses: []raftpb.Message{{}}}, ErrInvalidMessage},
 		{"heartbeat to the leader of the same term", leader, raftpb.Message{Type: raftpb.MsgHeartbeat, From: 2, To: 1, Term: term}, ErrInvalidMessage},
 		{"timeout-now from a follower", follower, raftpb.Message{Type: raftpb.MsgTimeoutNow, From: 3, To: 2, Term: term}, ErrInvalidMessage},
 	}

@@ -3,7 +3,6 @@ package raftpb_test
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"flag"
 	"reflect"
 	"strings"
 	"testing"
@@ -99,20 +98,6 @@ type fataler interface {
 // maxVarint is the varint encoding of MaxUint64: nine bytes of seven one
 // bits each, then the 64th bit.
 const maxVarint = "ff ff ff ff ff ff ff ff ff 01"
-
-// pinRapidSeed makes the rapid properties deterministic: unless the run
-// chose a seed with -rapid.seed or RAPID_SEED, every run draws the same
-// values.
-func pinRapidSeed(t *testing.T) {
-	t.Helper()
-	f := flag.Lookup("rapid.seed")
-	if f == nil || f.Value.String() != "0" {
-		return
-	}
-	if err := flag.Set("rapid.seed", "20240601"); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // fieldEnds returns the offsets at which the top-level fields of a valid
 // encoding end. It is the slow, obvious walker the truncation test checks

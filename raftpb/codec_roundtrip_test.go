@@ -167,7 +167,6 @@ func checkRoundTrip[T any, P codecPtr[T]](t *rapid.T, v T) {
 
 func roundTripProperty[T any, P codecPtr[T]](gen *rapid.Generator[T]) func(*testing.T) {
 	return func(t *testing.T) {
-		pinRapidSeed(t)
 		rapid.Check(t, func(t *rapid.T) {
 			checkRoundTrip[T, P](t, gen.Draw(t, "v"))
 		})
@@ -190,7 +189,6 @@ func TestEveryTypeRoundTrips(t *testing.T) {
 // snapshot and each response of a message is written as its own encoding,
 // byte for byte, inside the message's.
 func TestMessageEncodingHoldsEachNestedEncoding(t *testing.T) {
-	pinRapidSeed(t)
 	rapid.Check(t, func(t *rapid.T) {
 		m := genMessage(1).Draw(t, "m")
 		enc := m.Marshal()

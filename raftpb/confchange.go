@@ -84,15 +84,10 @@ func (c ConfChangeV2) AsV1() (ConfChange, bool) { return ConfChange{}, false }
 // consensus when its transition asks for it or when it changes more than one
 // node.
 func (c ConfChangeV2) EnterJoint() (autoLeave bool, ok bool) {
-	if c.Transition != ConfChangeTransitionAuto || len(c.Changes) > 1 {
-		switch c.Transition {
-		case ConfChangeTransitionAuto, ConfChangeTransitionJointImplicit:
-			return true, true
-		default:
-			return false, true
-		}
+	if c.Transition == ConfChangeTransitionAuto && len(c.Changes) <= 1 {
+		return false, false
 	}
-	return false, false
+	return c.Transition == ConfChangeTransitionAuto || c.Transition == ConfChangeTransitionJointImplicit, true
 }
 
 // LeaveJoint reports whether c asks to leave a joint configuration: it does
