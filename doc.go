@@ -69,8 +69,11 @@
 //   - Every refusal is an error: a proposal that cannot be accepted returns
 //     an error wrapping [ErrProposalDropped] saying why; a message no
 //     correct peer could send returns an error ([ErrInvalidMessage],
-//     [ErrStepLocalMsg], ...) and changes nothing. Nothing a peer sends can
-//     make a node panic.
+//     [ErrStepLocalMsg], ...) and changes nothing. A request a follower
+//     forwarded (a proposal, a read, a transfer) that the leader refuses is
+//     reported by the leader's Step with the refusal's error; a refused
+//     read is also answered to the follower, whose ReadState carries
+//     ErrReadAborted. Nothing a peer sends can make a node panic.
 //
 // # Booting
 //

@@ -83,10 +83,23 @@ func (c *asyncCluster) completeApply(id uint64) {
 	c.respond(id, m.Responses)
 }
 
+// step delivers m, failing the test if a correct message is refused or
+// the recipient breaks an invariant.
+func (c *asyncCluster) step(m raftpb.Message) {
+	c.t.Helper()
+	r := c.nodes[m.To].r
+	if err := r.Step(m); err != nil {
+		c.t.Fatalf("step %v: %v", m, err)
+	}
+	if err := r.CheckInvariants(); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
 func (c *asyncCluster) respond(id uint64, resps []raftpb.Message) {
 	for _, resp := range resps {
 		if resp.To == id {
-			must(c.t, c.nodes[id].r.Step(resp))
+			c.step(resp)
 		} else {
 			c.net = append(c.net, resp)
 		}
@@ -113,7 +126,7 @@ func (c *asyncCluster) run() {
 		c.net = nil
 		for _, m := range msgs {
 			if c.nodes[m.To] != nil {
-				_ = c.nodes[m.To].r.Step(m)
+				c.step(m)
 			}
 			moved = true
 		}

@@ -66,15 +66,22 @@ func (c *testCluster) stabilize() {
 			if c.nodes[m.To] == nil {
 				continue // the node is down: the message is lost
 			}
-			if err := c.nodes[m.To].Step(m); err != nil && !c.lenient {
-				c.t.Fatalf("step %v: %v", m, err)
-			}
-			if err := c.nodes[m.To].CheckInvariants(); err != nil {
-				c.t.Fatal(err)
-			}
+			c.stepChecked(m)
 		}
 	}
 	c.t.Fatal("cluster never quiesced")
+}
+
+// stepChecked delivers m, failing the test if a correct message is refused
+// (unless lenient) or the recipient breaks an invariant.
+func (c *testCluster) stepChecked(m raftpb.Message) {
+	c.t.Helper()
+	if err := c.nodes[m.To].Step(m); err != nil && !c.lenient {
+		c.t.Fatalf("step %v: %v", m, err)
+	}
+	if err := c.nodes[m.To].CheckInvariants(); err != nil {
+		c.t.Fatal(err)
+	}
 }
 
 // drain handles every Ready of node id and returns the messages to send.
