@@ -42,7 +42,7 @@ type Inflights struct {
 // validation is expected to have refused it.
 func NewInflights(maxMsgs int, maxBytes uint64) *Inflights {
 	if maxMsgs < 1 {
-		panic(fmt.Sprintf("tracker: NewInflights(%d, %d): the window must admit at least one message", maxMsgs, maxBytes))
+		panic(fmt.Sprintf("invariant: NewInflights(%d, %d): the window must admit at least one message", maxMsgs, maxBytes))
 	}
 	return &Inflights{maxMsgs: maxMsgs, maxBytes: maxBytes}
 }
@@ -64,10 +64,10 @@ func (in *Inflights) Clone() *Inflights {
 // [Progress.IsPaused]) before sending.
 func (in *Inflights) Add(index, bytes uint64) {
 	if in.Full() {
-		panic(fmt.Sprintf("tracker: Inflights.Add(%d, %d) on a full window (%d msgs, %d bytes)", index, bytes, in.Count(), in.Bytes()))
+		panic(fmt.Sprintf("invariant: Inflights.Add(%d, %d) on a full window (%d msgs, %d bytes)", index, bytes, in.Count(), in.Bytes()))
 	}
 	if in.count > 0 && index <= in.at(in.count-1).index {
-		panic(fmt.Sprintf("tracker: Inflights.Add(%d, %d): indexes must ascend, last is %d", index, bytes, in.at(in.count-1).index))
+		panic(fmt.Sprintf("invariant: Inflights.Add(%d, %d): indexes must ascend, last is %d", index, bytes, in.at(in.count-1).index))
 	}
 	if in.count == len(in.buffer) {
 		in.grow()

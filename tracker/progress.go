@@ -101,7 +101,7 @@ func (pr *Progress) BecomeReplicate() {
 // It panics if snapshotIndex is 0, which no snapshot has.
 func (pr *Progress) BecomeSnapshot(snapshotIndex uint64) {
 	if snapshotIndex == 0 {
-		panic("tracker: BecomeSnapshot(0): a snapshot's index is at least 1")
+		panic("invariant: BecomeSnapshot(0): a snapshot's index is at least 1")
 	}
 	pr.resetState(StateSnapshot)
 	pr.PendingSnapshot = snapshotIndex
@@ -171,7 +171,7 @@ func (pr *Progress) SentEntries(entries int, bytes uint64) {
 			pr.MsgAppFlowPaused = true
 		}
 	default:
-		panic(fmt.Sprintf("tracker: SentEntries(%d, %d) in %v: nothing is appended while a snapshot is pending", entries, bytes, pr.State))
+		panic(fmt.Sprintf("invariant: SentEntries(%d, %d) in %v: nothing is appended while a snapshot is pending", entries, bytes, pr.State))
 	}
 }
 
