@@ -29,6 +29,9 @@ type TestData struct {
 	// newline, or empty when the file records no output.
 	Expected string
 
+	// read records the arguments a handler asked for (see UnreadArgs).
+	read map[string]bool
+
 	layout layout
 }
 

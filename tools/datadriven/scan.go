@@ -51,6 +51,20 @@ func (d *TestData) MaybeScanArgs(t testing.TB, key string, dests ...any) bool {
 	return true
 }
 
+// UnreadArgs returns, in order, the keys of the key=value arguments that no
+// HasArg, ScanArgs or MaybeScanArgs call asked for: a handler that checks
+// it after its work turns a misspelt argument into a failure instead of a
+// silent default. Bare arguments (no "=") are positional and not counted.
+func (d *TestData) UnreadArgs() []string {
+	var out []string
+	for _, a := range d.CmdArgs {
+		if a.Vals != nil && !d.read[a.Key] {
+			out = append(out, a.Key)
+		}
+	}
+	return out
+}
+
 // Fatalf fails the test through t.Fatalf with a message that starts with
 // d.Pos, so the failure points at the block's directive in the transcript.
 func (d *TestData) Fatalf(t testing.TB, format string, args ...any) {
@@ -58,8 +72,12 @@ func (d *TestData) Fatalf(t testing.TB, format string, args ...any) {
 	t.Fatalf("%s: %s", d.Pos, fmt.Sprintf(format, args...))
 }
 
-// arg returns the first argument named key.
+// arg returns the first argument named key, and records that it was read.
 func (d *TestData) arg(key string) (CmdArg, bool) {
+	if d.read == nil {
+		d.read = map[string]bool{}
+	}
+	d.read[key] = true
 	for _, a := range d.CmdArgs {
 		if a.Key == key {
 			return a, true

@@ -154,3 +154,19 @@ func TestFatalfPrefixesDirectivePosition(t *testing.T) {
 		t.Errorf("Fatalf recorded %q, want %q", tb.fatals, want)
 	}
 }
+
+func TestUnreadArgsNamesKeyValueArgumentsNoHandlerAskedFor(t *testing.T) {
+	blocks, err := datadriven.Parse("t", strings.NewReader("cmd 1 voters=(1,2) pre-vote=false seed=3\n----\n\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &blocks[0]
+	var voters []uint64
+	var seed int
+	d.ScanArgs(t, "voters", &voters)
+	d.MaybeScanArgs(t, "seed", &seed)
+	d.HasArg("absent")
+	if got := d.UnreadArgs(); len(got) != 1 || got[0] != "pre-vote" {
+		t.Fatalf("UnreadArgs = %v, want [pre-vote]", got)
+	}
+}

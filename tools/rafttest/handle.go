@@ -58,7 +58,11 @@ func (env *Env) Handle(t *testing.T, d *datadriven.TestData) string {
 		d.Fatalf(t, "unknown command %q", d.Cmd)
 		return ""
 	}
-	return h(env, t, d)
+	out := h(env, t, d)
+	if unread := d.UnreadArgs(); len(unread) > 0 {
+		out += fmt.Sprintf("error: %s does not take %v\n", d.Cmd, unread)
+	}
+	return out
 }
 
 // errorLine returns err as an output line, or "" for nil.
