@@ -30,7 +30,11 @@
 //			send(rd.MessagesAfterPersist)       // only once the write is durable
 //			applySnapshot(rd.Snapshot)
 //			for _, e := range rd.CommittedEntries {
-//				apply(e) // call rn.ApplyConfChange for conf change entries
+//				if cc, _ := e.ConfChange(); cc != nil {
+//					rn.ApplyConfChange(cc) // a membership change
+//				} else {
+//					apply(e)
+//				}
 //			}
 //			rn.Advance()
 //		}

@@ -41,16 +41,10 @@ func (n *node) handleReady() []raftpb.Message {
 	out := append(rd.Messages, rd.MessagesAfterPersist...)
 	// 3. Apply committed entries, conf changes through ApplyConfChange.
 	for _, e := range rd.CommittedEntries {
-		switch e.Type {
-		case raftpb.EntryNormal:
-			if len(e.Data) > 0 {
-				n.applied = append(n.applied, string(e.Data))
-			}
-		case raftpb.EntryConfChangeV2:
-			var cc raftpb.ConfChangeV2
-			if err := cc.Unmarshal(e.Data); err == nil {
-				_, _ = n.rn.ApplyConfChange(cc)
-			}
+		if cc, err := e.ConfChange(); cc != nil && err == nil {
+			_, _ = n.rn.ApplyConfChange(cc)
+		} else if e.Type == raftpb.EntryNormal && len(e.Data) > 0 {
+			n.applied = append(n.applied, string(e.Data))
 		}
 	}
 	// 4. Acknowledge.

@@ -455,19 +455,9 @@ func (c *scheduleCluster) applyEntries(nd *scheduleNode, ents []raftpb.Entry) {
 // membership math refuses on apply changes nothing: every node refuses
 // it alike, since they apply the same entries to the same configuration.
 func (c *scheduleCluster) applyConfChange(nd *scheduleNode, e raftpb.Entry) {
-	var cc raftpb.ConfChangeI
-	if e.Type == raftpb.EntryConfChange {
-		var v1 raftpb.ConfChange
-		if err := v1.Unmarshal(e.Data); err != nil {
-			c.fail("node %d: conf change at %d/%d: %v", nd.id, e.Term, e.Index, err)
-		}
-		cc = v1
-	} else {
-		var v2 raftpb.ConfChangeV2
-		if err := v2.Unmarshal(e.Data); err != nil {
-			c.fail("node %d: conf change at %d/%d: %v", nd.id, e.Term, e.Index, err)
-		}
-		cc = v2
+	cc, err := e.ConfChange()
+	if err != nil {
+		c.fail("node %d: conf change at %d/%d: %v", nd.id, e.Term, e.Index, err)
 	}
 	cs, err := nd.rn.ApplyConfChange(cc)
 	c.afterInput(nd, "ApplyConfChange")

@@ -112,11 +112,11 @@ func (c *testCluster) drain(id uint64) []raftpb.Message {
 // application does when it applies them.
 func (c *testCluster) applyConfChanges(r *Raft, ents []raftpb.Entry) {
 	for _, e := range ents {
-		if e.Type != raftpb.EntryConfChangeV2 {
+		cc, err := e.ConfChange()
+		must(c.t, err)
+		if cc == nil {
 			continue
 		}
-		var cc raftpb.ConfChangeV2
-		must(c.t, cc.Unmarshal(e.Data))
 		if _, err := r.ApplyConfChange(cc); err != nil {
 			c.t.Fatalf("node %d applying %v: %v", r.id, cc, err)
 		}

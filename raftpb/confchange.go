@@ -58,6 +58,30 @@ type ConfChangeI interface {
 	// AsV1 returns the change in the single-change form, and false if it
 	// has no such form.
 	AsV1() (ConfChange, bool)
+	// String returns the change in its compact text form.
+	String() string
+}
+
+// ConfChange returns the membership change e carries, in the form its
+// type says, or nil for an entry that carries none. An application calls
+// it for each committed entry it applies and hands a non-nil result to
+// ApplyConfChange. Malformed data returns a *DecodeError.
+func (e *Entry) ConfChange() (ConfChangeI, error) {
+	switch e.Type {
+	case EntryConfChange:
+		var cc ConfChange
+		if err := cc.Unmarshal(e.Data); err != nil {
+			return nil, err
+		}
+		return cc, nil
+	case EntryConfChangeV2:
+		var cc ConfChangeV2
+		if err := cc.Unmarshal(e.Data); err != nil {
+			return nil, err
+		}
+		return cc, nil
+	}
+	return nil, nil
 }
 
 // AsV2 returns the one-change ConfChangeV2 equivalent to c. The ID has no

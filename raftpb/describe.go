@@ -84,21 +84,10 @@ func appendEntry(b *strings.Builder, e *Entry) {
 	b.WriteString(strconv.FormatUint(e.Index, 10))
 	b.WriteByte(' ')
 	b.WriteString(e.Type.String())
-	switch e.Type {
-	case EntryConfChange:
-		var cc ConfChange
-		if cc.Unmarshal(e.Data) == nil {
-			b.WriteByte(' ')
-			b.WriteString(cc.String())
-			return
-		}
-	case EntryConfChangeV2:
-		var cc ConfChangeV2
-		if cc.Unmarshal(e.Data) == nil {
-			b.WriteByte(' ')
-			b.WriteString(cc.String())
-			return
-		}
+	if cc, err := e.ConfChange(); err == nil && cc != nil {
+		b.WriteByte(' ')
+		b.WriteString(cc.String())
+		return
 	}
 	if e.Data != nil {
 		b.WriteByte(' ')

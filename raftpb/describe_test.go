@@ -40,3 +40,26 @@ func TestTextFormsAreCompactAndStable(t *testing.T) {
 		}
 	}
 }
+
+func TestEntryConfChangeDecodesBothFormsAndNothingElse(t *testing.T) {
+	v1 := raftpb.ConfChange{Type: raftpb.ConfChangeRemoveNode, NodeID: 3}
+	v2 := raftpb.ConfChangeV2{Changes: []raftpb.ConfChangeSingle{{Type: raftpb.ConfChangeAddNode, NodeID: 4}}}
+	for _, tc := range []struct {
+		e    raftpb.Entry
+		want string
+	}{
+		{raftpb.Entry{Type: raftpb.EntryConfChange, Data: v1.Marshal()}, "r3"},
+		{raftpb.Entry{Type: raftpb.EntryConfChangeV2, Data: v2.Marshal()}, "v4"},
+	} {
+		cc, err := tc.e.ConfChange()
+		if err != nil || cc == nil || cc.String() != tc.want {
+			t.Errorf("ConfChange of %v = %v, %v; want %s", tc.e.Type, cc, err, tc.want)
+		}
+	}
+	if cc, err := (&raftpb.Entry{Data: []byte("x")}).ConfChange(); cc != nil || err != nil {
+		t.Errorf("a normal entry gave %v, %v", cc, err)
+	}
+	if _, err := (&raftpb.Entry{Type: raftpb.EntryConfChangeV2, Data: []byte{0xff}}).ConfChange(); err == nil {
+		t.Error("malformed conf change data decoded")
+	}
+}

@@ -159,19 +159,9 @@ func apply(b *strings.Builder, n *Node, e raftpb.Entry) {
 // decodeConfChange returns the conf change e carries, or nil for a normal
 // entry.
 func decodeConfChange(e raftpb.Entry) (raftpb.ConfChangeI, error) {
-	switch e.Type {
-	case raftpb.EntryConfChange:
-		var cc raftpb.ConfChange
-		if err := cc.Unmarshal(e.Data); err != nil {
-			return nil, fmt.Errorf("entry %d/%d: %w", e.Term, e.Index, err)
-		}
-		return cc, nil
-	case raftpb.EntryConfChangeV2:
-		var cc raftpb.ConfChangeV2
-		if err := cc.Unmarshal(e.Data); err != nil {
-			return nil, fmt.Errorf("entry %d/%d: %w", e.Term, e.Index, err)
-		}
-		return cc, nil
+	cc, err := e.ConfChange()
+	if err != nil {
+		return nil, fmt.Errorf("entry %d/%d: %w", e.Term, e.Index, err)
 	}
-	return nil, nil
+	return cc, nil
 }
