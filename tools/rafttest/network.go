@@ -71,9 +71,6 @@ func (env *Env) connected(a, b uint64) bool {
 	return env.groups == nil || env.groups[a] == env.groups[b]
 }
 
-// Pending returns the messages queued for node to, in sending order.
-func (env *Env) Pending(to uint64) []raftpb.Message { return env.queues[to] }
-
 // DeliverMsgs steps the messages queued for node to, in the order they
 // were sent, or for every node in ID order when to is 0. A message across
 // the partition, or for a crashed node, is dropped; f decides for the

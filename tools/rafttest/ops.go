@@ -42,34 +42,34 @@ func (env *Env) ProposeConfChange(id uint64, cc raftpb.ConfChangeI) (index, term
 // 2*ElectionTick, so a node that may campaign does, exactly once. A leader
 // is ticked ElectionTick times: one CheckQuorum interval, with the
 // heartbeats it sends on the way.
-func (env *Env) TickElection(id uint64) (int, error) {
+func (env *Env) TickElection(id uint64) error {
 	rn, err := env.running(id)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	n := env.nodes[id]
 	if rn.BasicStatus().RaftState == raft.StateLeader {
 		for i := 0; i < n.electionTick(); i++ {
 			rn.Tick()
 		}
-		return n.electionTick(), nil
+		return nil
 	}
-	return tickUntilCampaign(rn, 2*n.electionTick()-1), nil
+	tickUntilCampaign(rn, 2*n.electionTick()-1)
+	return nil
 }
 
 // tickUntilCampaign ticks rn until it starts an election, at most max
-// times, and returns the number of ticks.
-func tickUntilCampaign(rn *raft.RawNode, max int) int {
+// times.
+func tickUntilCampaign(rn *raft.RawNode, max int) {
 	before := rn.BasicStatus()
 	hadReady := rn.HasReady()
 	for i := 1; i <= max; i++ {
 		rn.Tick()
 		now := rn.BasicStatus()
 		if now.RaftState != before.RaftState || now.Term != before.Term || (!hadReady && rn.HasReady()) {
-			return i
+			return
 		}
 	}
-	return max
 }
 
 // TickHeartbeat ticks node id HeartbeatTick times: a leader sends its
