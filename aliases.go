@@ -59,6 +59,7 @@ var (
 	ErrUncommittedTailFull            = core.ErrUncommittedTailFull
 	ErrPendingConfChange              = core.ErrPendingConfChange
 	ErrUnknownTransition              = core.ErrUnknownTransition
+	ErrInvalidConfChange              = core.ErrInvalidConfChange
 	ErrTransferRefused                = core.ErrTransferRefused
 	ErrTransferInProgress             = core.ErrTransferInProgress
 	ErrNotLeader                      = core.ErrNotLeader

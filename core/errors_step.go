@@ -41,6 +41,8 @@ var (
 	// ErrTransferInProgress: the leader is handing over leadership and
 	// accepts no proposals until the transfer ends.
 	ErrTransferInProgress = errors.New("raft: leadership transfer in progress")
+	// ErrInvalidConfChange: a proposed conf change entry does not decode.
+	ErrInvalidConfChange = errors.New("raft: invalid conf change")
 	// ErrUnknownTransition: a ConfChangeV2 names a transition this
 	// library does not know; it is refused rather than guessed.
 	ErrUnknownTransition = errors.New("raft: unknown conf change transition")

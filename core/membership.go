@@ -8,19 +8,42 @@ import (
 	"github.com/tickraft/raft/tracker"
 )
 
-// ProposeConfChange proposes a membership change in either form. It is
-// refused, with an error wrapping ErrProposalDropped, while another change
-// is appended but not yet applied, or, on the leader, when the membership
-// math already refuses it against the current configuration.
+// ProposeConfChange proposes a membership change in either form. The
+// leader refuses it, with an error wrapping ErrProposalDropped, while
+// another change is appended but not yet applied, or when the membership
+// math already refuses it against the current configuration (see
+// checkProposedConfChanges; forwarded proposals get the same checks).
 func (r *Raft) ProposeConfChange(cc raftpb.ConfChangeI) (index, term uint64, err error) {
-	// On the leader, with no change pending (appendProposal refuses that),
-	// the membership math can already tell whether the change will apply.
-	if r.state == StateLeader && r.pendingConfIndex <= r.raftLog.applied {
+	return r.ProposeEntries([]raftpb.Entry{confChangeEntry(cc)})
+}
+
+// checkProposedConfChanges refuses, on the leader, a batch whose conf
+// changes cannot apply: one while another is pending (one at a time), more
+// than one in the batch, data that does not decode, or a change the
+// membership math refuses against the configuration it will apply to
+// (with one change pending at most, that is the current one).
+func (r *Raft) checkProposedConfChanges(ents []raftpb.Entry) error {
+	var found bool
+	for i := range ents {
+		if !ents[i].IsConfChange() {
+			continue
+		}
+		switch {
+		case r.pendingConfIndex > r.raftLog.applied:
+			return fmt.Errorf("%w: index %d not yet applied", ErrPendingConfChange, r.pendingConfIndex)
+		case found:
+			return fmt.Errorf("%w: two in one proposal", ErrPendingConfChange)
+		}
+		found = true
+		cc, err := ents[i].ConfChange()
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidConfChange, err)
+		}
 		if _, _, err := r.computeConfChange(cc.AsV2()); err != nil {
-			return 0, 0, fmt.Errorf("%w: %w", ErrProposalDropped, err)
+			return err
 		}
 	}
-	return r.ProposeEntries([]raftpb.Entry{confChangeEntry(cc)})
+	return nil
 }
 
 // confChangeEntry encodes a conf change as the log entry that carries it.

@@ -132,3 +132,32 @@ func TestCandidateRemovedDuringItsElectionNeverLeads(t *testing.T) {
 		t.Fatal("a removed candidate became leader")
 	}
 }
+
+// TestForwardedConfChangeIsCheckedLikeALocalOne: the membership math and
+// the one-at-a-time rule apply to a conf change a follower forwards, not
+// only to ProposeConfChange on the leader (found by FuzzStepNeverPanics:
+// a forwarded "add node 0" reached the log and failed at apply).
+func TestForwardedConfChangeIsCheckedLikeALocalOne(t *testing.T) {
+	c := electedCluster(t, 0)
+	leader := c.nodes[1]
+	last := leader.raftLog.lastIndex()
+	addZero := raftpb.ConfChangeV2{Changes: []raftpb.ConfChangeSingle{{Type: raftpb.ConfChangeAddNode, NodeID: 0}}}
+	addFour := raftpb.ConfChangeV2{Changes: []raftpb.ConfChangeSingle{{Type: raftpb.ConfChangeAddLearnerNode, NodeID: 4}}}
+	for _, tc := range []struct {
+		name string
+		ents []raftpb.Entry
+		want error
+	}{
+		{"refused by the membership math", []raftpb.Entry{confChangeEntry(addZero)}, ErrProposalDropped},
+		{"undecodable", []raftpb.Entry{{Type: raftpb.EntryConfChangeV2, Data: []byte{0xff}}}, ErrInvalidConfChange},
+		{"two in one batch", []raftpb.Entry{confChangeEntry(addFour), confChangeEntry(addFour)}, ErrPendingConfChange},
+	} {
+		err := leader.Step(raftpb.Message{Type: raftpb.MsgProp, From: 2, To: 1, Entries: tc.ents})
+		if !errors.Is(err, tc.want) {
+			t.Errorf("%s: Step = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if leader.raftLog.lastIndex() != last {
+		t.Fatalf("a refused conf change reached the log (last %d, was %d)", leader.raftLog.lastIndex(), last)
+	}
+}

@@ -23,10 +23,8 @@ func (r *Raft) appendProposal(ents []raftpb.Entry) (uint64, error) {
 	if err := r.checkUncommittedRoom(size, len(ents)); err != nil {
 		return 0, err
 	}
-	for i := range ents {
-		if ents[i].IsConfChange() && r.pendingConfIndex > r.raftLog.applied {
-			return 0, fmt.Errorf("%w: %w: index %d not yet applied", ErrProposalDropped, ErrPendingConfChange, r.pendingConfIndex)
-		}
+	if err := r.checkProposedConfChanges(ents); err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrProposalDropped, err)
 	}
 	last := r.raftLog.lastIndex()
 	for i := range ents {
