@@ -103,7 +103,10 @@ type Config struct {
 	// ticks. It is safe only if clocks drift by less than that allowance
 	// over an election timeout, and requires CheckQuorum (whose leader
 	// stickiness is what keeps followers from electing another leader
-	// during the lease). Default off: every read costs a heartbeat round.
+	// during the lease). A follower's ForgetLeader drops that stickiness,
+	// so an application using lease reads must not call it while the old
+	// leader may still be serving reads. Default off: every read costs a
+	// heartbeat round.
 	LeaseReads bool
 	// LeaseClockDriftTicks is the clock-drift allowance of LeaseReads, in
 	// ticks. Default DefaultLeaseClockDriftTicks.
