@@ -1,6 +1,9 @@
 package raft
 
-import "github.com/tickraft/raft/core"
+import (
+	"github.com/tickraft/raft/core"
+	"github.com/tickraft/raft/raftpb"
+)
 
 // The names a basic embedding needs, re-exported so that it imports only
 // raft and raftpb. Each is documented where it is defined, in package core.
@@ -29,6 +32,8 @@ type (
 	ReadState = core.ReadState
 	// LaggingError is the error of a local read that timed out.
 	LaggingError = core.LaggingError
+	// SnapshotFetch is the progress of a chunked snapshot transfer.
+	SnapshotFetch = core.SnapshotFetch
 )
 
 // The roles of a node.
@@ -48,6 +53,16 @@ const (
 	LocalAppendThread = core.LocalAppendThread
 	LocalApplyThread  = core.LocalApplyThread
 )
+
+// LocalSnapshotThread is the application's snapshot worker in the chunked
+// snapshot transfer (Config.SnapshotChunkSize); see core.LocalSnapshotThread.
+const LocalSnapshotThread = core.LocalSnapshotThread
+
+// ServeSnapshotChunk completes a snapshot worker's chunk request; see
+// core.ServeSnapshotChunk.
+func ServeSnapshotChunk(req raftpb.Message, data []byte, held bool) raftpb.Message {
+	return core.ServeSnapshotChunk(req, data, held)
+}
 
 // NewMemoryStorage returns an empty MemoryStorage.
 func NewMemoryStorage() *MemoryStorage { return core.NewMemoryStorage() }

@@ -131,6 +131,9 @@ type scheduleOptions struct {
 	// Async, if set, handles the storage work of nodes that run with
 	// Config.AsyncStorageWrites (see properties_async_test.go).
 	Async asyncDriver
+	// Chunks, if set, plays the snapshot worker of nodes that run with
+	// Config.SnapshotChunkSize (see properties_chunks_test.go).
+	Chunks *chunkWorkers
 }
 
 // asyncDriver is the part of the cluster that runs the storage workers of
@@ -338,6 +341,7 @@ func (c *scheduleCluster) handleReady(nd *scheduleNode) string {
 	}
 	rd := nd.rn.Ready()
 	c.afterInput(nd, "Ready")
+	rd.Snapshot = c.opts.Chunks.assemble(nd, rd.Snapshot)
 	c.persist(nd, &rd, len(rd.Entries)+2)
 	c.send(rd.Messages)
 	c.send(rd.MessagesAfterPersist)
@@ -350,6 +354,10 @@ func (c *scheduleCluster) handleReady(nd *scheduleNode) string {
 	if c.checks&checkSafety != 0 {
 		c.record(nd)
 	}
+	// The snapshot worker runs after the record: a chunk it saves may
+	// complete a snapshot, which the node then holds unpersisted, and
+	// the record reads the log from storage.
+	c.opts.Chunks.drain(nd)
 	return describeReady(&rd)
 }
 
@@ -398,8 +406,15 @@ func (c *scheduleCluster) persist(nd *scheduleNode, rd *Ready, records int) {
 }
 
 // send puts msgs in flight. The partition is applied on delivery.
+// Messages to a node's snapshot worker go to its queue instead.
 func (c *scheduleCluster) send(msgs []raftpb.Message) {
-	c.net = append(c.net, msgs...)
+	for _, m := range msgs {
+		if m.To == LocalSnapshotThread {
+			c.opts.Chunks.queue(m)
+			continue
+		}
+		c.net = append(c.net, m)
+	}
 }
 
 // apply applies rd's snapshot and committed entries to nd's state machine,
@@ -587,6 +602,7 @@ func (c *scheduleCluster) crash(nd *scheduleNode, cut int, send bool) string {
 		c.afterInput(nd, "Ready")
 		whole := len(rd.Entries) + 2
 		cut %= whole + 2
+		rd.Snapshot = c.opts.Chunks.assemble(nd, rd.Snapshot)
 		if send {
 			c.send(rd.Messages)
 		}
@@ -604,6 +620,7 @@ func (c *scheduleCluster) crash(nd *scheduleNode, cut int, send bool) string {
 	if c.opts.Async != nil {
 		c.opts.Async.crash(nd)
 	}
+	c.opts.Chunks.crash(nd)
 	nd.rn, nd.pending = nil, nil
 	return what
 }
@@ -638,6 +655,12 @@ func (c *scheduleCluster) compact(nd *scheduleNode, pick int) uint64 {
 		return 0
 	}
 	i := lo + 1 + uint64(pick)%(applied-lo)
+	if k := c.opts.Chunks.interval(); k > 0 {
+		// Every member snapshots at the same indexes.
+		if i -= i % k; i <= lo {
+			return 0
+		}
+	}
 	cs := nd.confAtIndex(i)
 	if _, err := nd.st.CreateSnapshot(i, &cs, nd.sm.snapshotData(i)); err != nil {
 		c.fail("node %d cannot snapshot at %d (applied %d): %v", nd.id, i, applied, err)

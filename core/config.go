@@ -19,6 +19,15 @@ const (
 	DefaultMaxUncommittedEntries       = 1 << 16
 	DefaultMaxCommittedEntriesPerReady = 1 << 14
 	DefaultLeaseClockDriftTicks        = 1
+	DefaultMaxSnapshotChunksInflight   = 4
+	DefaultMaxSnapshotChunksPerSource  = 1
+	DefaultMaxSnapshotInflightBytes    = 16 << 20
+	DefaultMaxSnapshotReceivers        = 2
+	// MaxSnapshotChunks bounds the chunks of one snapshot, and so the
+	// receiver's bookkeeping (one byte per chunk).
+	MaxSnapshotChunks = 1 << 20
+	// MaxSnapshotChunkSize bounds the size of one chunk.
+	MaxSnapshotChunkSize = 1 << 32
 )
 
 // Config holds what a node needs to start. Only ID and Storage are
@@ -129,6 +138,41 @@ type Config struct {
 	// acknowledgements on Advance.
 	AsyncStorageWrites bool
 
+	// SnapshotChunkSize, when non-zero, turns on the chunked snapshot
+	// transfer (see snapshot_fetch.go): a follower that needs a snapshot is
+	// offered it (MsgSnapOffer) and fetches it in chunks of this many bytes
+	// from the leader and, with SnapshotInterval, from followers; the
+	// application serves and persists chunks through messages to
+	// LocalSnapshotThread. Every member must use the same value. Zero (the
+	// default): a snapshot travels whole in one MsgSnap, as in etcd raft.
+	SnapshotChunkSize uint64
+	// SnapshotInterval, with SnapshotChunkSize, is the application's
+	// promise that every member snapshots its state machine at each
+	// applied index that is a multiple of SnapshotInterval, keeps its
+	// latest snapshot, and serializes deterministically, so that snapshots
+	// at the same index are byte-identical on every member. The leader
+	// then names the followers whose log reaches such a snapshot's index
+	// as extra sources of its chunks. Zero: only the leader serves chunks.
+	SnapshotInterval uint64
+	// MaxSnapshotChunksInflight bounds the chunks a receiver has asked for
+	// and not yet persisted. Default DefaultMaxSnapshotChunksInflight.
+	MaxSnapshotChunksInflight int
+	// MaxSnapshotChunksPerSource bounds the chunks a receiver asks one
+	// source for at once. Default DefaultMaxSnapshotChunksPerSource.
+	MaxSnapshotChunksPerSource int
+	// MaxSnapshotInflightBytes bounds the bytes of the chunks a receiver
+	// has asked for and not yet persisted (at least one chunk is always
+	// allowed). Default DefaultMaxSnapshotInflightBytes.
+	MaxSnapshotInflightBytes uint64
+	// MaxSnapshotReceivers bounds the receivers a source serves at once;
+	// others are refused as busy until one has been quiet for
+	// SnapshotChunkTimeout ticks. Default DefaultMaxSnapshotReceivers.
+	MaxSnapshotReceivers int
+	// SnapshotChunkTimeout is the number of ticks a receiver waits for a
+	// chunk before asking another source; a source that times out three
+	// times in a row is dropped from the transfer. Default ElectionTick.
+	SnapshotChunkTimeout int
+
 	// Logger receives the node's log lines. Default: discard them.
 	Logger Logger
 }
@@ -175,6 +219,11 @@ func (c *Config) Validate() error {
 		return &ConfigError{"MaxCommittedEntriesPerReady", "must not be negative"}
 	case d.MaxPendingReads < 0:
 		return &ConfigError{"MaxPendingReads", "must not be negative"}
+	case d.MaxSnapshotChunksInflight < 0 || d.MaxSnapshotChunksPerSource < 0 ||
+		d.MaxSnapshotReceivers < 0 || d.SnapshotChunkTimeout < 0:
+		return &ConfigError{"MaxSnapshotChunksInflight", "the snapshot transfer bounds must not be negative"}
+	case d.SnapshotInterval > 0 && d.SnapshotChunkSize == 0:
+		return &ConfigError{"SnapshotInterval", "requires SnapshotChunkSize"}
 	case d.LeaseReads && d.DisableCheckQuorum:
 		return &ConfigError{"LeaseReads", "requires CheckQuorum (DisableCheckQuorum must be false)"}
 	case d.LeaseReads && (d.LeaseClockDriftTicks < 0 || d.LeaseClockDriftTicks >= d.ElectionTick-1):
@@ -219,6 +268,21 @@ func (c *Config) withDefaults() Config {
 	}
 	if d.LeaseClockDriftTicks == 0 {
 		d.LeaseClockDriftTicks = DefaultLeaseClockDriftTicks
+	}
+	if d.MaxSnapshotChunksInflight == 0 {
+		d.MaxSnapshotChunksInflight = DefaultMaxSnapshotChunksInflight
+	}
+	if d.MaxSnapshotChunksPerSource == 0 {
+		d.MaxSnapshotChunksPerSource = DefaultMaxSnapshotChunksPerSource
+	}
+	if d.MaxSnapshotInflightBytes == 0 {
+		d.MaxSnapshotInflightBytes = DefaultMaxSnapshotInflightBytes
+	}
+	if d.MaxSnapshotReceivers == 0 {
+		d.MaxSnapshotReceivers = DefaultMaxSnapshotReceivers
+	}
+	if d.SnapshotChunkTimeout == 0 {
+		d.SnapshotChunkTimeout = d.ElectionTick
 	}
 	if d.Seed == 0 {
 		d.Seed = d.ID*0x9e3779b97f4a7c15 + 1

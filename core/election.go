@@ -16,6 +16,9 @@ func (r *Raft) Tick() {
 	if len(r.localReads) > 0 {
 		r.releaseLocalReads()
 	}
+	if r.fetch != nil {
+		r.tickFetch()
+	}
 	if r.state == StateLeader {
 		r.leaderTick++
 		r.tickHeartbeat()

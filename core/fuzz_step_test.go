@@ -20,7 +20,7 @@ func FuzzStepNeverPanics(f *testing.F) {
 		if m.Unmarshal(data) != nil {
 			return
 		}
-		c := electedCluster(t, 3)
+		c := electedClusterWith(t, 3, func(cfg *Config) { cfg.SnapshotChunkSize = 4; cfg.SnapshotInterval = 2 })
 		c.lenient = true
 		for _, to := range []uint64{1, 2} {
 			m.To = to
@@ -56,5 +56,9 @@ func fuzzSeedMessages() []raftpb.Message {
 		{Type: raftpb.MsgTimeoutNow, From: 1, Term: 1},
 		{Type: raftpb.MsgTransferLeader, From: 3, Term: 1},
 		{Type: raftpb.MsgReadIndex, From: 3, Entries: []raftpb.Entry{{Data: []byte("r")}}},
+		{Type: raftpb.MsgSnapOffer, From: 1, Term: 1, Snapshot: snap, Index: 3, RejectHint: 4, Context: raftpb.EncodeSources([]uint64{1, 3})},
+		{Type: raftpb.MsgSnapChunkReq, From: 3, Index: 2, LogTerm: 1, Commit: 0, RejectHint: 4},
+		{Type: raftpb.MsgSnapChunk, From: 3, Index: 9, LogTerm: 1, Commit: 1, Context: []byte("abcd")},
+		{Type: raftpb.MsgSnapChunk, From: 3, Index: 9, LogTerm: 1, Commit: 2, Reject: true, RejectHint: 1},
 	}
 }

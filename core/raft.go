@@ -125,6 +125,13 @@ type Raft struct {
 	// that a busy node allocates each once per Ready.
 	msgsCapHint int
 
+	// chunks configures the chunked snapshot transfer; fetch is this
+	// node's transfer in progress as a receiver (nil: none); serving are
+	// the receivers it serves chunks to as a source.
+	chunks  chunkSettings
+	fetch   *snapFetch
+	serving []servedReceiver
+
 	ready readyState
 }
 
@@ -167,6 +174,7 @@ func NewRaft(c *Config) (*Raft, error) {
 		leaseTicks:                cfg.ElectionTick - cfg.LeaseClockDriftTicks,
 		leaderTick:                1,
 		asyncStorage:              cfg.AsyncStorageWrites,
+		chunks:                    newChunkSettings(&cfg),
 	}
 	if err := r.restoreConfig(cs); err != nil {
 		return nil, err

@@ -272,6 +272,10 @@ func (r *Raft) handleHeartbeatResponse(m raftpb.Message, pr *tracker.Progress) e
 			r.sendWindowProbe(m.From, pr)
 			r.appendsPending = true
 		}
+	case tracker.StateSnapshot:
+		if r.chunks.size > 0 {
+			r.reofferSnapshot(m.From, pr)
+		}
 	}
 	return nil
 }

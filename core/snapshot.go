@@ -32,6 +32,9 @@ func (r *Raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) b
 		r.logger.Errorf("%x has compacted entries %x needs but holds no snapshot", r.id, to)
 		return false
 	}
+	if r.chunks.size > 0 {
+		return r.offerSnapshot(to, pr, snap)
+	}
 	pr.BecomeSnapshot(snap.Metadata.Index)
 	r.send(raftpb.Message{To: to, Type: raftpb.MsgSnap, Snapshot: &snap})
 	return true

@@ -25,6 +25,23 @@ type Status struct {
 	// waiting for the applied index (MaxPendingReads each).
 	PendingReads int
 	LocalReads   int
+	// Fetch is this node's chunked snapshot transfer in progress, as a
+	// receiver; nil when there is none.
+	Fetch *SnapshotFetch
+}
+
+// SnapshotFetch is the progress of a chunked snapshot transfer
+// (Config.SnapshotChunkSize) on its receiver.
+type SnapshotFetch struct {
+	// Index and Term name the snapshot being fetched.
+	Index, Term uint64
+	// Chunks is the number of chunks; Saved how many are durable; Inflight
+	// how many are asked for or being saved.
+	Chunks, Saved uint64
+	Inflight      int
+	// Sources are the members that may still serve chunks, in the order
+	// the leader named them.
+	Sources []uint64
 }
 
 // Status returns a copy of the node's state; it allocates, unlike
@@ -32,6 +49,14 @@ type Status struct {
 func (r *Raft) Status() Status {
 	s := Status{BasicStatus: r.BasicStatus(), Config: r.trk.Config.Clone(),
 		ApplyingBytes: r.raftLog.applyingEntsSize, PendingReads: r.readOnly.Len(), LocalReads: len(r.localReads)}
+	if f := r.fetch; f != nil {
+		s.Fetch = &SnapshotFetch{Index: f.meta.Index, Term: f.meta.Term, Chunks: f.count(), Saved: f.saved, Inflight: f.inflight()}
+		for _, src := range f.sources {
+			if !src.dropped {
+				s.Fetch.Sources = append(s.Fetch.Sources, src.id)
+			}
+		}
+	}
 	if r.state != StateLeader {
 		return s
 	}

@@ -42,6 +42,14 @@ func (r *Raft) step(m raftpb.Message) error {
 		return r.handleStorageAppendResp(m)
 	case raftpb.MsgStorageApplyResp:
 		return r.handleStorageApplyResp(m)
+	case raftpb.MsgSnapChunkReq:
+		r.serveChunkRequest(m)
+		return nil
+	case raftpb.MsgSnapChunk:
+		return r.receiveChunk(m)
+	case raftpb.MsgSnapChunkSaved:
+		r.chunkSaved(m)
+		return nil
 	}
 	switch r.state {
 	case StateLeader:
@@ -73,7 +81,7 @@ func (r *Raft) stepHigherTerm(m raftpb.Message) bool {
 		// term changes only when the real election starts.
 	default:
 		lead := m.From
-		if m.Type != raftpb.MsgApp && m.Type != raftpb.MsgHeartbeat && m.Type != raftpb.MsgSnap {
+		if m.Type != raftpb.MsgApp && m.Type != raftpb.MsgHeartbeat && m.Type != raftpb.MsgSnap && m.Type != raftpb.MsgSnapOffer {
 			lead = None
 		}
 		r.becomeFollower(m.Term, lead)
@@ -125,7 +133,7 @@ func (r *Raft) stepLeader(m raftpb.Message) error {
 		if m.From == r.leadTransferee {
 			r.abortLeaderTransfer("the target is unreachable")
 		}
-	case raftpb.MsgApp, raftpb.MsgHeartbeat, raftpb.MsgSnap:
+	case raftpb.MsgApp, raftpb.MsgHeartbeat, raftpb.MsgSnap, raftpb.MsgSnapOffer:
 		// Another leader of this term: impossible by Election Safety.
 		return fmt.Errorf("%w: %s from %d to the leader of term %d", ErrInvalidMessage, m.Type, m.From, r.term)
 	}
@@ -140,7 +148,7 @@ func (r *Raft) stepCandidate(m raftpb.Message) error {
 		return fmt.Errorf("%w: %w: campaigning at term %d", ErrTransferRefused, ErrNoLeader, r.term)
 	case raftpb.MsgReadIndex:
 		return fmt.Errorf("%w: read refused: campaigning at term %d", ErrNoLeader, r.term)
-	case raftpb.MsgApp, raftpb.MsgHeartbeat, raftpb.MsgSnap:
+	case raftpb.MsgApp, raftpb.MsgHeartbeat, raftpb.MsgSnap, raftpb.MsgSnapOffer:
 		// A leader of our term exists: §5.2, return to follower.
 		r.becomeFollower(m.Term, m.From)
 		return r.stepFollower(m)
@@ -166,6 +174,10 @@ func (r *Raft) stepFollower(m raftpb.Message) error {
 		r.electionElapsed = 0
 		r.lead = m.From
 		return r.handleSnapshot(m)
+	case raftpb.MsgSnapOffer:
+		r.electionElapsed = 0
+		r.lead = m.From
+		return r.handleSnapshotOffer(m)
 	case raftpb.MsgTransferLeader:
 		return r.forwardTransferLeader(m)
 	case raftpb.MsgReadIndex:
@@ -200,6 +212,9 @@ func (r *Raft) send(m raftpb.Message) {
 		}
 	case raftpb.MsgProp, raftpb.MsgReadIndex:
 		// Forwarded requests are treated as local by the leader: no term.
+	case raftpb.MsgSnapChunkReq, raftpb.MsgSnapChunk:
+		// Chunks are committed data, the same in every term: no term, so
+		// that fetching them never disturbs an election.
 	default:
 		m.Term = r.term
 	}

@@ -21,6 +21,53 @@ type testCluster struct {
 	lenient bool
 	// pending holds messages taken by takeReads, not yet delivered.
 	pending []raftpb.Message
+	// chunks holds the snapshot chunks each node's worker saved, by
+	// snapshot index (chunked snapshot transfer).
+	chunks map[uint64]map[uint64]map[uint64][]byte
+}
+
+// snapshotWorker plays the snapshot worker of m.From: it serves a chunk
+// request from the node's storage, or saves a chunk and reports it saved.
+func (c *testCluster) snapshotWorker(m raftpb.Message) {
+	c.t.Helper()
+	switch m.Type {
+	case raftpb.MsgSnapChunkReq:
+		snap, _ := c.st[m.From].Snapshot()
+		reply := ServeSnapshotChunk(m, nil, false)
+		if snap.Metadata.Index == m.Index && snap.Metadata.Term == m.LogTerm {
+			from := min(m.Commit*m.RejectHint, uint64(len(snap.Data)))
+			reply = ServeSnapshotChunk(m, snap.Data[from:min(from+m.RejectHint, uint64(len(snap.Data)))], true)
+		}
+		if c.nodes[reply.To] != nil {
+			c.stepChecked(reply)
+		}
+	case raftpb.MsgSnapChunk:
+		if c.chunks == nil {
+			c.chunks = map[uint64]map[uint64]map[uint64][]byte{}
+		}
+		if c.chunks[m.From] == nil {
+			c.chunks[m.From] = map[uint64]map[uint64][]byte{}
+		}
+		if c.chunks[m.From][m.Index] == nil {
+			c.chunks[m.From][m.Index] = map[uint64][]byte{}
+		}
+		c.chunks[m.From][m.Index][m.Commit] = append([]byte(nil), m.Context...)
+		for _, r := range m.Responses {
+			c.stepChecked(r)
+		}
+	}
+}
+
+// assemble fills in the data of a snapshot node id installs from chunks.
+func (c *testCluster) assemble(id uint64, snap raftpb.Snapshot) raftpb.Snapshot {
+	parts := c.chunks[id][snap.Metadata.Index]
+	if snap.Data != nil || parts == nil {
+		return snap
+	}
+	for i := uint64(0); i < uint64(len(parts)); i++ {
+		snap.Data = append(snap.Data, parts[i]...)
+	}
+	return snap
 }
 
 func newTestCluster(t *testing.T, n int) *testCluster {
@@ -63,6 +110,10 @@ func (c *testCluster) stabilize() {
 			return
 		}
 		for _, m := range msgs {
+			if m.To == LocalSnapshotThread {
+				c.snapshotWorker(m)
+				continue
+			}
 			if c.nodes[m.To] == nil {
 				continue // the node is down: the message is lost
 			}
@@ -97,7 +148,7 @@ func (c *testCluster) drain(id uint64) []raftpb.Message {
 			must(c.t, st.SetHardState(rd.HardState))
 		}
 		if !rd.Snapshot.IsEmpty() {
-			must(c.t, st.ApplySnapshot(rd.Snapshot))
+			must(c.t, st.ApplySnapshot(c.assemble(id, rd.Snapshot)))
 		}
 		must(c.t, st.Append(rd.Entries))
 		out = append(out, rd.Messages...)

@@ -14,6 +14,8 @@ func (r *Raft) validatePeerMessage(m raftpb.Message) error {
 	switch {
 	case m.Type == raftpb.MsgStorageAppendResp || m.Type == raftpb.MsgStorageApplyResp:
 		return r.validateLocalWorkerMessage(m)
+	case m.Type == raftpb.MsgSnapChunkSaved:
+		return r.validateChunkSaved(m)
 	case raftpb.IsLocalMsg(m.Type):
 		return fmt.Errorf("%w: %s", ErrStepLocalMsg, m.Type)
 	case !isPeerMessageType(m.Type):
@@ -24,7 +26,9 @@ func (r *Raft) validatePeerMessage(m raftpb.Message) error {
 		return nil
 	case m.From == None || m.From == r.id:
 		return fmt.Errorf("%w: %s from %d", ErrInvalidMessage, m.Type, m.From)
-	case m.Term == 0 && m.Type != raftpb.MsgProp && m.Type != raftpb.MsgReadIndex:
+	case isTermless(m.Type) && m.Term != 0:
+		return fmt.Errorf("%w: %s with term %d, want none", ErrInvalidMessage, m.Type, m.Term)
+	case m.Term == 0 && m.Type != raftpb.MsgProp && m.Type != raftpb.MsgReadIndex && !isTermless(m.Type):
 		return fmt.Errorf("%w: %s without a term", ErrInvalidMessage, m.Type)
 	case len(m.Responses) > 0:
 		// Only a node's own storage messages carry responses.
@@ -40,10 +44,17 @@ func isPeerMessageType(t raftpb.MessageType) bool {
 		raftpb.MsgVoteResp, raftpb.MsgSnap, raftpb.MsgHeartbeat,
 		raftpb.MsgHeartbeatResp, raftpb.MsgTransferLeader, raftpb.MsgTimeoutNow,
 		raftpb.MsgReadIndex, raftpb.MsgReadIndexResp, raftpb.MsgPreVote,
-		raftpb.MsgPreVoteResp:
+		raftpb.MsgPreVoteResp, raftpb.MsgSnapOffer, raftpb.MsgSnapChunkReq,
+		raftpb.MsgSnapChunk:
 		return true
 	}
 	return false
+}
+
+// isTermless reports whether t is a snapshot chunk message, which carries
+// no term: chunks are committed data, whatever the term.
+func isTermless(t raftpb.MessageType) bool {
+	return t == raftpb.MsgSnapChunkReq || t == raftpb.MsgSnapChunk
 }
 
 func (r *Raft) validateByType(m raftpb.Message) error {
@@ -66,6 +77,10 @@ func (r *Raft) validateByType(m raftpb.Message) error {
 		}
 	case raftpb.MsgSnap:
 		return validateSnapshot(r.trk, m)
+	case raftpb.MsgSnapOffer:
+		return validateSnapshotOffer(r.trk, m)
+	case raftpb.MsgSnapChunkReq, raftpb.MsgSnapChunk:
+		return validateChunkMessage(m)
 	case raftpb.MsgReadIndex, raftpb.MsgReadIndexResp:
 		if len(m.Entries) != 1 {
 			return fmt.Errorf("%w: %s carries %d contexts, want 1", ErrInvalidMessage, m.Type, len(m.Entries))

@@ -48,9 +48,18 @@ var messageTypeNames = [...]string{
 	"MsgStorageApply", "MsgStorageApplyResp", "MsgForgetLeader",
 }
 
+// chunkTypeNames name the chunked snapshot transfer's types, from
+// MsgSnapOffer on.
+var chunkTypeNames = [...]string{"MsgSnapOffer", "MsgSnapChunkReq", "MsgSnapChunk", "MsgSnapChunkSaved"}
+
 // String returns the name of the message type, or MessageType(n) for an
 // unknown n.
-func (t MessageType) String() string { return enumName(messageTypeNames[:], int32(t), "MessageType") }
+func (t MessageType) String() string {
+	if t >= MsgSnapOffer && int(t-MsgSnapOffer) < len(chunkTypeNames) {
+		return chunkTypeNames[t-MsgSnapOffer]
+	}
+	return enumName(messageTypeNames[:], int32(t), "MessageType")
+}
 
 var confChangeTypeNames = [...]string{
 	"ConfChangeAddNode", "ConfChangeRemoveNode", "ConfChangeUpdateNode", "ConfChangeAddLearnerNode",
@@ -246,6 +255,10 @@ func (m Message) String() string {
 }
 
 func appendMessage(b *strings.Builder, m *Message) {
+	if isChunkType(m.Type) {
+		appendChunkMessage(b, m)
+		return
+	}
 	b.WriteString(strconv.FormatUint(m.From, 10))
 	b.WriteString("->")
 	b.WriteString(strconv.FormatUint(m.To, 10))
@@ -291,6 +304,11 @@ func appendMessage(b *strings.Builder, m *Message) {
 		b.WriteString(" Context:")
 		appendData(b, m.Context)
 	}
+	appendResponses(b, m)
+}
+
+// appendResponses writes a storage or snapshot worker's responses.
+func appendResponses(b *strings.Builder, m *Message) {
 	if len(m.Responses) > 0 {
 		b.WriteString(" Responses:[")
 		for i := range m.Responses {

@@ -30,7 +30,34 @@ const (
 	MsgStorageApply      MessageType = 21 // node to its apply worker
 	MsgStorageApplyResp  MessageType = 22 // apply worker to node: applied
 	MsgForgetLeader      MessageType = 23 // local: forget the current leader
+
+	// tickraft's chunked snapshot transfer. The numbers leave room for
+	// types etcd's raft.proto may add after 23; a peer running etcd raft
+	// never receives them, because chunked transfer is off unless
+	// Config.SnapshotChunkSize is set on every member.
+	MsgSnapOffer      MessageType = 64 // leader to follower: fetch this snapshot in chunks
+	MsgSnapChunkReq   MessageType = 65 // receiver to source: send me chunk Commit
+	MsgSnapChunk      MessageType = 66 // source to receiver: the chunk's bytes (Context)
+	MsgSnapChunkSaved MessageType = 67 // local: the snapshot worker persisted a chunk
 )
+
+// The snapshot chunk messages use the envelope's fields as follows:
+//
+//	MsgSnapOffer     Term: the leader's. Snapshot: the snapshot's metadata,
+//	                 no data. Index: the number of chunks. RejectHint: the
+//	                 chunk size in bytes. Context: the IDs of the members
+//	                 that can serve chunks (see EncodeSources).
+//	MsgSnapChunkReq  Term: 0 (chunks are committed data, the same whoever
+//	                 serves them). LogTerm/Index: the snapshot's term and
+//	                 index. Commit: the chunk number. RejectHint: the chunk
+//	                 size. Between a node and its snapshot worker, Responses
+//	                 holds the MsgSnapChunk to fill in and send.
+//	MsgSnapChunk     Term: 0. LogTerm/Index/Commit as in the request.
+//	                 Context: the chunk's bytes. Reject: the source cannot
+//	                 serve it, RejectHint one of the ChunkRefusal values.
+//	                 Between a node and its snapshot worker, Responses holds
+//	                 the MsgSnapChunkSaved to deliver once the chunk is durable.
+//	MsgSnapChunkSaved LogTerm/Index/Commit: the chunk that is now durable.
 
 // Message is the one envelope for everything a node receives or emits:
 // peer traffic, local triggers, proposals and storage work in the
@@ -65,7 +92,7 @@ func IsLocalMsg(t MessageType) bool {
 	switch t {
 	case MsgHup, MsgBeat, MsgUnreachable, MsgSnapStatus, MsgCheckQuorum,
 		MsgStorageAppend, MsgStorageAppendResp, MsgStorageApply,
-		MsgStorageApplyResp, MsgForgetLeader:
+		MsgStorageApplyResp, MsgForgetLeader, MsgSnapChunkSaved:
 		return true
 	}
 	return false

@@ -14,6 +14,7 @@ import (
 var workerNames = strings.NewReplacer(
 	strconv.FormatUint(raft.LocalAppendThread, 10), "append-thread",
 	strconv.FormatUint(raft.LocalApplyThread, 10), "apply-thread",
+	strconv.FormatUint(raft.LocalSnapshotThread, 10), "snapshot-thread",
 )
 
 // describeMessage returns m in raftpb's one-line form, with the local
@@ -62,7 +63,7 @@ func (env *Env) ProcessAppendThread(id uint64) (string, error) {
 	fmt.Fprintf(&b, "append-thread %d\n", id)
 	if m.Snapshot != nil {
 		fmt.Fprintf(&b, "  snapshot: %v\n", *m.Snapshot)
-		if err := n.Storage.ApplySnapshot(*m.Snapshot); err != nil {
+		if err := n.Storage.ApplySnapshot(n.assembleSnapshot(&b, *m.Snapshot)); err != nil {
 			fmt.Fprintf(&b, "  error: %v\n", err)
 		}
 	}
@@ -140,7 +141,15 @@ func (env *Env) respond(b *strings.Builder, n *Node, resps []raftpb.Message) {
 // drainWorkers completes every queued write, then every queued apply, of
 // an asynchronous node, and reports whether there was any.
 func (env *Env) drainWorkers(b *strings.Builder, n *Node) bool {
-	if n.RawNode == nil || !n.Options.AsyncStorage {
+	if n.RawNode == nil {
+		return false
+	}
+	if len(n.snapWork) > 0 {
+		out, _ := env.ProcessSnapshotThread(n.ID)
+		b.WriteString(out)
+		return true
+	}
+	if !n.Options.AsyncStorage {
 		return false
 	}
 	moved := len(n.appends) > 0 || len(n.applies) > 0

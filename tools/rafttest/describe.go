@@ -68,6 +68,9 @@ func (env *Env) StatusString(id uint64) (string, error) {
 		fmt.Fprintf(&b, " transferee=%d", s.LeadTransferee)
 	}
 	describeBounds(&b, s)
+	if f := s.Fetch; f != nil {
+		fmt.Fprintf(&b, " fetching=%d/%d saved=%d/%d inflight=%d sources=%v", f.Term, f.Index, f.Saved, f.Chunks, f.Inflight, f.Sources)
+	}
 	b.WriteString("\n")
 	ids := make([]uint64, 0, len(s.Progress))
 	for pid := range s.Progress {

@@ -73,6 +73,14 @@ type NodeOptions struct {
 	MaxUncommittedSize    uint64
 	MaxUncommittedEntries int
 	MaxCommittedPerReady  int
+	// SnapshotChunkSize and SnapshotInterval set the Config fields of the
+	// same names (the chunked snapshot transfer); SnapshotSize is the
+	// bytes of state-machine data in every snapshot (see SnapshotData).
+	SnapshotChunkSize, SnapshotInterval uint64
+	SnapshotSize                        int
+	// MaxSnapshotChunksInflight and MaxSnapshotChunksPerSource set the
+	// Config bounds of the same names; zero means the library's default.
+	MaxSnapshotChunksInflight, MaxSnapshotChunksPerSource int
 }
 
 // Node is one member of an Env: its RawNode, its durable storage and the
@@ -100,6 +108,10 @@ type Node struct {
 	// MsgStorageAppend and MsgStorageApply messages its Readys handed out
 	// and the harness has not yet completed, oldest first.
 	appends, applies []raftpb.Message
+	// snapWork is the queue of the node's snapshot worker; chunks are
+	// the chunks it received, per snapshot (see chunks.go).
+	snapWork []raftpb.Message
+	chunks   map[snapKey]map[uint64][]byte
 
 	// processed reports whether the last Stabilize round handled a Ready
 	// of this node.
@@ -217,6 +229,10 @@ func (n *Node) config() *raft.Config {
 		MaxUncommittedEntriesSize:   n.Options.MaxUncommittedSize,
 		MaxUncommittedEntries:       n.Options.MaxUncommittedEntries,
 		MaxCommittedEntriesPerReady: n.Options.MaxCommittedPerReady,
+		SnapshotChunkSize:           n.Options.SnapshotChunkSize,
+		SnapshotInterval:            n.Options.SnapshotInterval,
+		MaxSnapshotChunksInflight:   n.Options.MaxSnapshotChunksInflight,
+		MaxSnapshotChunksPerSource:  n.Options.MaxSnapshotChunksPerSource,
 	}
 }
 
@@ -264,7 +280,7 @@ func (env *Env) Crash(id uint64) error {
 	}
 	n := env.nodes[id]
 	n.RawNode = nil
-	n.appends, n.applies = nil, nil
+	n.appends, n.applies, n.snapWork = nil, nil, nil
 	delete(env.queues, id)
 	return nil
 }
@@ -316,7 +332,7 @@ func (env *Env) Compact(id, index uint64) error {
 		return fmt.Errorf("node %d cannot compact at %d: applied only up to %d", id, index, n.AppliedIndex)
 	}
 	cs := n.confAtIndex(index)
-	if _, err := n.Storage.CreateSnapshot(index, &cs, nil); err != nil {
+	if _, err := n.Storage.CreateSnapshot(index, &cs, SnapshotData(index, n.Options.SnapshotSize)); err != nil {
 		return err
 	}
 	return n.Storage.Compact(index)

@@ -40,10 +40,11 @@ func init() {
 		"log-level":           (*Env).handleLogLevel,
 		"step":                (*Env).handleStep,
 
-		"read-index":            (*Env).handleReadIndex,
-		"read-local":            (*Env).handleReadLocal,
-		"process-append-thread": (*Env).handleProcessAppendThread,
-		"process-apply-thread":  (*Env).handleProcessApplyThread,
+		"read-index":              (*Env).handleReadIndex,
+		"read-local":              (*Env).handleReadLocal,
+		"process-append-thread":   (*Env).handleProcessAppendThread,
+		"process-apply-thread":    (*Env).handleProcessApplyThread,
+		"process-snapshot-thread": (*Env).handleProcessSnapshotThread,
 	}
 }
 
@@ -94,6 +95,11 @@ func (env *Env) handleAddNodes(t *testing.T, d *datadriven.TestData) string {
 	d.MaybeScanArgs(t, "max-uncommitted-size", &opts.MaxUncommittedSize)
 	d.MaybeScanArgs(t, "max-uncommitted-entries", &opts.MaxUncommittedEntries)
 	d.MaybeScanArgs(t, "max-committed-per-ready", &opts.MaxCommittedPerReady)
+	d.MaybeScanArgs(t, "snapshot-chunk-size", &opts.SnapshotChunkSize)
+	d.MaybeScanArgs(t, "snapshot-interval", &opts.SnapshotInterval)
+	d.MaybeScanArgs(t, "snapshot-size", &opts.SnapshotSize)
+	d.MaybeScanArgs(t, "max-snapshot-chunks-inflight", &opts.MaxSnapshotChunksInflight)
+	d.MaybeScanArgs(t, "max-snapshot-chunks-per-source", &opts.MaxSnapshotChunksPerSource)
 	opts.DisablePreVote, opts.DisableCheckQuorum = !preVote, !checkQuorum
 	ids, err := env.AddNodes(int(count), opts)
 	if err != nil {
@@ -295,6 +301,10 @@ func (env *Env) handleProcessAppendThread(t *testing.T, d *datadriven.TestData) 
 
 func (env *Env) handleProcessApplyThread(t *testing.T, d *datadriven.TestData) string {
 	return forEachNode(t, d, env.ProcessApplyThread)
+}
+
+func (env *Env) handleProcessSnapshotThread(t *testing.T, d *datadriven.TestData) string {
+	return forEachNode(t, d, env.ProcessSnapshotThread)
 }
 
 // forEachNode runs op on every node named on the directive line and joins

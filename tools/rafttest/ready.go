@@ -44,13 +44,14 @@ func (env *Env) processReady(id uint64) (string, bool) {
 		fmt.Fprintf(&b, "ready %d\n", id)
 	}
 	describeState(&b, rd)
+	msgs := routeSnapshotWork(&b, n, rd.Messages)
 	if n.Options.AsyncStorage {
-		env.routeAsync(&b, n, rd.Messages)
+		env.routeAsync(&b, n, msgs)
 		describeReads(&b, rd.ReadStates)
 		return b.String(), empty
 	}
-	persist(&b, n, rd)
-	env.send(&b, "send", rd.Messages)
+	rd.Snapshot = persist(&b, n, rd)
+	env.send(&b, "send", msgs)
 	env.send(&b, "send-after-persist", rd.MessagesAfterPersist)
 	applySnapshot(n, rd.Snapshot)
 	for _, e := range rd.CommittedEntries {
@@ -92,10 +93,12 @@ func describeState(b *strings.Builder, rd raft.Ready) {
 }
 
 // persist writes what rd asks to the node's storage, in the order a crash
-// could interrupt: snapshot, entries, hard state.
-func persist(b *strings.Builder, n *Node, rd raft.Ready) {
+// could interrupt: snapshot, entries, hard state. It returns the snapshot
+// with its data, assembled from chunks if it came in chunks.
+func persist(b *strings.Builder, n *Node, rd raft.Ready) raftpb.Snapshot {
 	if !rd.Snapshot.IsEmpty() {
 		fmt.Fprintf(b, "  snapshot: %v\n", rd.Snapshot)
+		rd.Snapshot = n.assembleSnapshot(b, rd.Snapshot)
 		if err := n.Storage.ApplySnapshot(rd.Snapshot); err != nil {
 			fmt.Fprintf(b, "  error: %v\n", err)
 		}
@@ -109,6 +112,7 @@ func persist(b *strings.Builder, n *Node, rd raft.Ready) {
 	if !rd.HardState.IsEmpty() {
 		_ = n.Storage.SetHardState(rd.HardState) // MemoryStorage never fails
 	}
+	return rd.Snapshot
 }
 
 // send queues msgs on the network and lists them under label.

@@ -1,0 +1,180 @@
+package core
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/tickraft/raft/raftpb"
+)
+
+// chunkedCluster is an elected 3-node cluster with the chunked snapshot
+// transfer on, whose nodes all snapshot at index 4 (the same data).
+func chunkedCluster(t *testing.T, opt func(*Config)) *testCluster {
+	c := electedClusterWith(t, 3, func(cfg *Config) {
+		cfg.SnapshotChunkSize = 4
+		cfg.SnapshotInterval = 2
+		if opt != nil {
+			opt(cfg)
+		}
+	})
+	for _, id := range c.ids {
+		cs := c.nodes[id].trk.ConfState()
+		if _, err := c.st[id].CreateSnapshot(4, &cs, []byte("0123456789")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+func offer(from, to, term uint64, meta raftpb.SnapshotMetadata, count, size uint64, sources ...uint64) raftpb.Message {
+	return raftpb.Message{
+		Type: raftpb.MsgSnapOffer, From: from, To: to, Term: term,
+		Snapshot: &raftpb.Snapshot{Metadata: meta}, Index: count, RejectHint: size,
+		Context: raftpb.EncodeSources(sources),
+	}
+}
+
+func TestImpossibleChunkMessagesAreRefusedAndChangeNothing(t *testing.T) {
+	c := chunkedCluster(t, nil)
+	f := c.nodes[2]
+	term := f.term
+	meta := raftpb.SnapshotMetadata{Index: 20, Term: term, ConfState: raftpb.ConfState{Voters: []uint64{1, 2, 3}}}
+	withData := offer(1, 2, term, meta, 3, 4, 1)
+	withData.Snapshot.Data = []byte("x")
+	cases := []struct {
+		name string
+		m    raftpb.Message
+		want error
+	}{
+		{"offer of no chunks", offer(1, 2, term, meta, 0, 4, 1), ErrInvalidMessage},
+		{"offer of too many chunks", offer(1, 2, term, meta, MaxSnapshotChunks+1, 4, 1), ErrInvalidMessage},
+		{"offer with chunk size 0", offer(1, 2, term, meta, 3, 0, 1), ErrInvalidMessage},
+		{"offer without sources", offer(1, 2, term, meta, 3, 4), ErrInvalidMessage},
+		{"offer with data", withData, ErrInvalidMessage},
+		{"offer with a repeated source", offer(1, 2, term, meta, 3, 4, 1, 1), ErrInvalidMessage},
+		{"chunk request with a term", raftpb.Message{Type: raftpb.MsgSnapChunkReq, From: 3, To: 2, Term: term, Index: 4, LogTerm: 1, RejectHint: 4}, ErrInvalidMessage},
+		{"chunk request without a size", raftpb.Message{Type: raftpb.MsgSnapChunkReq, From: 3, To: 2, Index: 4, LogTerm: 1}, ErrInvalidMessage},
+		{"chunk request for snapshot 0", raftpb.Message{Type: raftpb.MsgSnapChunkReq, From: 3, To: 2, RejectHint: 4}, ErrInvalidMessage},
+		{"chunk beyond any snapshot", raftpb.Message{Type: raftpb.MsgSnapChunk, From: 3, To: 2, Index: 4, LogTerm: 1, Commit: MaxSnapshotChunks}, ErrInvalidMessage},
+		{"chunk saved from the network", raftpb.Message{Type: raftpb.MsgSnapChunkSaved, From: 3, To: 2, Index: 4, LogTerm: 1}, ErrStepLocalMsg},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := fingerprint(f)
+			if err := f.Step(tc.m); !errors.Is(err, tc.want) {
+				t.Fatalf("Step(%v) = %v, want %v", tc.m, err, tc.want)
+			}
+			if after := fingerprint(f); after != before || f.fetch != nil {
+				t.Fatalf("a refused message changed the node:\n%s\n%s", before, after)
+			}
+		})
+	}
+}
+
+func TestOfferIsRefusedWhenChunkedTransferIsOff(t *testing.T) {
+	c := electedCluster(t, 3)
+	meta := raftpb.SnapshotMetadata{Index: 20, Term: 1, ConfState: raftpb.ConfState{Voters: []uint64{1, 2, 3}}}
+	if err := c.nodes[2].Step(offer(1, 2, 1, meta, 3, 4, 1)); !errors.Is(err, ErrInvalidMessage) {
+		t.Fatalf("offer to a node without chunked transfer: %v, want ErrInvalidMessage", err)
+	}
+}
+
+// TestFetchRespectsItsBounds: with three sources, one request per source
+// and two chunks in flight, the receiver asks two sources at once; with a
+// byte bound of one chunk, one.
+func TestFetchRespectsItsBounds(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		opt   func(*Config)
+		asked int
+	}{
+		{"count", func(cfg *Config) { cfg.MaxSnapshotChunksInflight = 2 }, 2},
+		{"bytes", func(cfg *Config) { cfg.MaxSnapshotInflightBytes = 4 }, 1},
+		{"per source", func(cfg *Config) { cfg.MaxSnapshotChunksInflight = 8; cfg.MaxSnapshotChunksPerSource = 2 }, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := chunkedCluster(t, tc.opt)
+			f := c.nodes[2]
+			meta := raftpb.SnapshotMetadata{Index: 20, Term: f.term, ConfState: raftpb.ConfState{Voters: []uint64{1, 2, 3}}}
+			must(t, f.Step(offer(1, 2, f.term, meta, 10, 4, 1, 3, 4)))
+			reqs := 0
+			for _, m := range f.msgs {
+				if m.Type == raftpb.MsgSnapChunkReq {
+					reqs++
+				}
+			}
+			if reqs != tc.asked {
+				t.Fatalf("%d chunk requests, want %d: %v", reqs, tc.asked, f.msgs)
+			}
+		})
+	}
+}
+
+// TestSourceServesABoundedNumberOfReceivers: a second receiver is refused
+// as busy until the first has been quiet for a chunk timeout.
+func TestSourceServesABoundedNumberOfReceivers(t *testing.T) {
+	c := chunkedCluster(t, func(cfg *Config) { cfg.MaxSnapshotReceivers = 1; cfg.SnapshotChunkTimeout = 3 })
+	src := c.nodes[1]
+	req := func(from uint64) raftpb.MessageType {
+		src.msgs = nil
+		must(t, src.Step(raftpb.Message{Type: raftpb.MsgSnapChunkReq, From: from, To: 1, Index: 4, LogTerm: 1, RejectHint: 4}))
+		m := src.msgs[len(src.msgs)-1]
+		if m.Type == raftpb.MsgSnapChunk && m.Reject && raftpb.ChunkRefusal(m.RejectHint) == raftpb.ChunkBusy {
+			return raftpb.MsgSnapChunk
+		}
+		return m.Type
+	}
+	if got := req(2); got != raftpb.MsgSnapChunkReq {
+		t.Fatalf("first receiver: %v, want a request to the worker", got)
+	}
+	if got := req(3); got != raftpb.MsgSnapChunk {
+		t.Fatalf("second receiver: %v, want a busy refusal", got)
+	}
+	for i := 0; i < 3; i++ {
+		src.Tick()
+	}
+	if got := req(3); got != raftpb.MsgSnapChunkReq {
+		t.Fatalf("second receiver after the first went quiet: %v, want a request to the worker", got)
+	}
+}
+
+// TestLaggingFollowerFetchesSnapshotFromLeaderAndFollower: node 3 misses
+// entries the leader compacted; it fetches the snapshot in chunks, from
+// the leader and node 2, and its storage ends up with the same data.
+func TestLaggingFollowerFetchesSnapshotFromLeaderAndFollower(t *testing.T) {
+	c := chunkedCluster(t, nil)
+	down := c.nodes[3]
+	delete(c.nodes, 3)
+	c.ids = []uint64{1, 2}
+	for i := 0; i < 4; i++ {
+		_, _, err := c.nodes[1].Propose([]byte("q"))
+		must(t, err)
+	}
+	c.stabilize()
+	for _, id := range []uint64{1, 2} {
+		cs := c.nodes[id].trk.ConfState()
+		if _, err := c.st[id].CreateSnapshot(8, &cs, []byte("abcdefghij")); err != nil {
+			t.Fatal(err)
+		}
+		must(t, c.st[id].Compact(8))
+	}
+	c.nodes[3], c.ids = down, []uint64{1, 2, 3}
+	for round := 0; round < 20 && down.raftLog.committed < 8; round++ {
+		c.nodes[1].Tick()
+		c.stabilize()
+	}
+	served := map[uint64]bool{}
+	for _, id := range []uint64{1, 2} {
+		for _, s := range c.nodes[id].serving {
+			served[id] = served[id] || s.id == 3
+		}
+	}
+	snap, _ := c.st[3].Snapshot()
+	if snap.Metadata.Index != 8 || !bytes.Equal(snap.Data, []byte("abcdefghij")) {
+		t.Fatalf("node 3 holds snapshot %d with %q, want 8 with %q", snap.Metadata.Index, snap.Data, "abcdefghij")
+	}
+	if !served[1] || !served[2] {
+		t.Fatalf("chunks asked of %v, want the leader and node 2", served)
+	}
+}

@@ -1,0 +1,74 @@
+package core
+
+import (
+	"github.com/tickraft/raft/raftpb"
+)
+
+// servedReceiver is a receiver a source is serving chunks to, and the
+// tick of its latest request.
+type servedReceiver struct {
+	id   uint64
+	last uint64
+}
+
+// serveChunkRequest is a source's side of the chunked transfer: if it
+// holds the snapshot asked for and may take the receiver on, it asks its
+// snapshot worker for the chunk, which the worker sends to the receiver;
+// otherwise it refuses at once, so the receiver asks elsewhere. Any member
+// may serve: a snapshot is committed state, the same whoever holds it.
+func (r *Raft) serveChunkRequest(m raftpb.Message) {
+	reply := raftpb.Message{
+		Type: raftpb.MsgSnapChunk, To: m.From, From: r.id,
+		Index: m.Index, LogTerm: m.LogTerm, Commit: m.Commit,
+	}
+	switch {
+	case !r.holdsSnapshot(m.Index, m.LogTerm):
+		reply.Reject, reply.RejectHint = true, uint64(raftpb.ChunkNotHeld)
+		r.send(reply)
+		return
+	case !r.admitReceiver(m.From):
+		reply.Reject, reply.RejectHint = true, uint64(raftpb.ChunkBusy)
+		r.send(reply)
+		return
+	}
+	r.send(raftpb.Message{
+		Type: raftpb.MsgSnapChunkReq, To: LocalSnapshotThread,
+		Index: m.Index, LogTerm: m.LogTerm, Commit: m.Commit, RejectHint: m.RejectHint,
+		Responses: []raftpb.Message{reply},
+	})
+}
+
+// holdsSnapshot reports whether the node's storage holds the snapshot at
+// term/index and the node takes part in chunked transfers (its
+// application has a snapshot worker).
+func (r *Raft) holdsSnapshot(index, term uint64) bool {
+	if r.chunks.size == 0 {
+		return false
+	}
+	snap, err := r.raftLog.storage.Snapshot()
+	return err == nil && snap.Metadata.Index == index && snap.Metadata.Term == term
+}
+
+// admitReceiver bounds the receivers this source serves at once: a
+// receiver already served, or a free place (one quiet for a chunk timeout
+// frees its place), admits; otherwise the source is busy.
+func (r *Raft) admitReceiver(id uint64) bool {
+	kept := r.serving[:0]
+	for _, s := range r.serving {
+		if r.ticks-s.last < r.chunks.timeout {
+			kept = append(kept, s)
+		}
+	}
+	r.serving = kept
+	for i := range r.serving {
+		if r.serving[i].id == id {
+			r.serving[i].last = r.ticks
+			return true
+		}
+	}
+	if len(r.serving) >= r.chunks.maxReceivers {
+		return false
+	}
+	r.serving = append(r.serving, servedReceiver{id: id, last: r.ticks})
+	return true
+}
