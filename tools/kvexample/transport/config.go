@@ -1,0 +1,159 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"time"
+)
+
+// The defaults of the optional fields of Config.
+const (
+	DefaultRecvBufferMsgs   = 1024
+	DefaultMaxQueueMsgs     = 1024
+	DefaultMaxQueueBytes    = 16 << 20
+	DefaultMaxFrameBytes    = 64 << 20
+	DefaultWriteBufferBytes = 64 << 10
+	DefaultDialTimeout      = time.Second
+	DefaultWriteTimeout     = 10 * time.Second
+	DefaultHelloTimeout     = 5 * time.Second
+	DefaultMinBackoff       = 20 * time.Millisecond
+	DefaultMaxBackoff       = time.Second
+)
+
+// ErrInvalidConfig is wrapped by every error New returns for a Config it
+// refuses.
+var ErrInvalidConfig = errors.New("transport: invalid config")
+
+// Config configures a Transport. ID and one of ListenAddr and Listener are
+// required; the zero value of every other field is a safe default.
+type Config struct {
+	// ID is the local node's ID; it must not be zero.
+	ID uint64
+	// ListenAddr is the TCP address to listen on, such as "127.0.0.1:0"
+	// (Transport.Addr tells the port chosen). It is ignored when Listener
+	// is set.
+	ListenAddr string
+	// Listener, when not nil, is used instead of listening on ListenAddr.
+	// The Transport owns it from New on and closes it, even when New fails.
+	Listener net.Listener
+	// Peers maps the IDs of the other nodes to their addresses. New copies
+	// it; AddPeer and RemovePeer change the copy.
+	Peers map[uint64]string
+	// Unreachable, when not nil, is called with a peer's ID when a message
+	// to it was dropped or a connection to it failed. It is called from the
+	// transport's goroutines and from inside Send on the caller's goroutine,
+	// so it must be safe for concurrent use, must not block and must not
+	// call the Transport. The example server records the ID and its event
+	// loop calls RawNode.ReportUnreachable.
+	Unreachable func(id uint64)
+	// Logger receives the transport's logs; nil discards them.
+	Logger *slog.Logger
+
+	// RecvBufferMsgs is the capacity of the channel of received messages
+	// (default DefaultRecvBufferMsgs).
+	RecvBufferMsgs int
+	// MaxQueueMsgs bounds the messages queued for one peer (default
+	// DefaultMaxQueueMsgs).
+	MaxQueueMsgs int
+	// MaxQueueBytes bounds the encoded bytes queued for one peer (default
+	// DefaultMaxQueueBytes). A message larger than the bound is still
+	// accepted when the peer's queue is empty, so that a large snapshot can
+	// be sent.
+	MaxQueueBytes int
+	// MaxFrameBytes bounds the encoded size of one message, sent or
+	// received (default DefaultMaxFrameBytes, at most math.MaxUint32).
+	MaxFrameBytes int
+	// WriteBufferBytes is the size of each outgoing connection's
+	// bufio.Writer (default DefaultWriteBufferBytes).
+	WriteBufferBytes int
+	// DialTimeout bounds one dial (default DefaultDialTimeout).
+	DialTimeout time.Duration
+	// WriteTimeout bounds the writing of one batch of frames; a peer that
+	// stops reading loses its connection after it (default
+	// DefaultWriteTimeout).
+	WriteTimeout time.Duration
+	// HelloTimeout bounds the wait for an incoming connection's hello
+	// (default DefaultHelloTimeout).
+	HelloTimeout time.Duration
+	// MinBackoff and MaxBackoff bound the wait between dials to a peer that
+	// failed (defaults DefaultMinBackoff and DefaultMaxBackoff).
+	MinBackoff time.Duration
+	MaxBackoff time.Duration
+	// Seed seeds the jitter of the backoff; zero means ID.
+	Seed uint64
+}
+
+// withDefaults returns a copy of c with its zero optional fields set to
+// their defaults and its Peers map copied. It does not modify c.
+func (c Config) withDefaults() Config {
+	setDefault(&c.RecvBufferMsgs, DefaultRecvBufferMsgs)
+	setDefault(&c.MaxQueueMsgs, DefaultMaxQueueMsgs)
+	setDefault(&c.MaxQueueBytes, DefaultMaxQueueBytes)
+	setDefault(&c.MaxFrameBytes, DefaultMaxFrameBytes)
+	setDefault(&c.WriteBufferBytes, DefaultWriteBufferBytes)
+	setDefault(&c.DialTimeout, DefaultDialTimeout)
+	setDefault(&c.WriteTimeout, DefaultWriteTimeout)
+	setDefault(&c.HelloTimeout, DefaultHelloTimeout)
+	setDefault(&c.MinBackoff, DefaultMinBackoff)
+	setDefault(&c.MaxBackoff, DefaultMaxBackoff)
+	if c.Seed == 0 {
+		c.Seed = c.ID
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.Level(math.MaxInt32)}))
+	}
+	peers := make(map[uint64]string, len(c.Peers))
+	for id, addr := range c.Peers {
+		peers[id] = addr
+	}
+	c.Peers = peers
+	return c
+}
+
+// setDefault sets *v to def when *v is zero.
+func setDefault[T int | time.Duration](v *T, def T) {
+	if *v == 0 {
+		*v = def
+	}
+}
+
+// validate reports the first problem of a Config that withDefaults filled.
+func (c *Config) validate() error {
+	switch {
+	case c.ID == 0:
+		return fmt.Errorf("%w: ID is zero", ErrInvalidConfig)
+	case c.Listener == nil && c.ListenAddr == "":
+		return fmt.Errorf("%w: neither ListenAddr nor Listener is set", ErrInvalidConfig)
+	case c.RecvBufferMsgs < 0, c.MaxQueueMsgs < 0, c.MaxQueueBytes < 0, c.WriteBufferBytes < 0:
+		return fmt.Errorf("%w: a size is negative", ErrInvalidConfig)
+	case c.MaxFrameBytes < 0 || int64(c.MaxFrameBytes) > math.MaxUint32:
+		return fmt.Errorf("%w: MaxFrameBytes %d is outside [0, %d]", ErrInvalidConfig, c.MaxFrameBytes, uint32(math.MaxUint32))
+	case c.DialTimeout < 0, c.WriteTimeout < 0, c.HelloTimeout < 0, c.MinBackoff < 0:
+		return fmt.Errorf("%w: a duration is negative", ErrInvalidConfig)
+	case c.MaxBackoff < c.MinBackoff:
+		return fmt.Errorf("%w: MaxBackoff %v is below MinBackoff %v", ErrInvalidConfig, c.MaxBackoff, c.MinBackoff)
+	}
+	for id, addr := range c.Peers {
+		if err := checkPeer(c.ID, id, addr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkPeer reports whether id and addr may name a peer of node local.
+func checkPeer(local, id uint64, addr string) error {
+	switch {
+	case id == 0:
+		return fmt.Errorf("%w: peer ID is zero", ErrInvalidConfig)
+	case id == local:
+		return fmt.Errorf("%w: peer %d is the local node", ErrInvalidConfig, id)
+	case addr == "":
+		return fmt.Errorf("%w: peer %d has no address", ErrInvalidConfig, id)
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+// Package transport carries raftpb.Messages between the nodes of the
+// example key-value server over TCP. It is written for loopback and trusted
+// networks: it authenticates nobody and encrypts nothing.
+//
+// A [Transport] listens on one address, keeps one outgoing connection per
+// peer and accepts one or more incoming connections from each peer. It never
+// interprets a message beyond checking that it fits the connection it came
+// on; it is the node's event loop that steps it into a RawNode.
+//
+// # Contract
+//
+//   - [Transport.Send] never blocks. Each peer has a bounded queue (by message
+//     count and by bytes, [Config.MaxQueueMsgs] and [Config.MaxQueueBytes]);
+//     a message that does not fit, or that is addressed to a node that is not
+//     a peer, is dropped, counted in [Stats.Drops] and reported through
+//     [Config.Unreachable]. Raft retransmits, so a dropped message costs time,
+//     never safety.
+//   - Send retains the messages it queues until they are written: neither they
+//     nor the entries, snapshot data or context they reference may be
+//     modified afterwards. The Messages of a RawNode's Ready satisfy this.
+//   - Received messages are delivered, in the order they were sent on each
+//     connection, on the channel returned by [Transport.Receive], whose
+//     capacity is [Config.RecvBufferMsgs]. Each delivered message belongs to
+//     the receiver: it was decoded from a buffer allocated for its frame
+//     alone, to which its byte fields (entry data, snapshot data, context)
+//     point, and nothing else refers to that buffer. When the channel is full
+//     the reading goroutines wait, which pushes back on the senders through
+//     TCP; the channel is never closed.
+//   - A connection whose bytes are malformed (see Framing) is closed and
+//     counted in [Stats.DecodeErrors]; nothing a peer sends can crash the
+//     transport or stop it serving its other connections.
+//   - Per link, messages arrive in order and without duplicates, but any
+//     suffix of them may be lost when a connection breaks, a queue overflows
+//     or a transport closes.
+//   - [Transport.Close] is abrupt: it closes every socket at once, discards
+//     queued and buffered messages without flushing them, waits for every
+//     goroutine of the transport to return, and returns. The example server
+//     uses it both for a clean stop and to kill a node in the demo.
+//
+// # Framing
+//
+// An outgoing connection starts with a hello of [HelloBytes] bytes: the
+// four bytes "tkr\x01" (a magic number and the format version), then the
+// sender's node ID and the intended recipient's node ID, each as an 8-byte
+// big-endian integer. The receiver refuses a hello with another magic, a
+// zero or its own ID as sender, or a recipient other than itself.
+//
+// Then come frames, each a 4-byte big-endian length n followed by n bytes:
+// one raftpb.Message in raftpb's wire encoding (Message.AppendMarshal on the
+// way out, Message.Unmarshal on the way in). A length above
+// [Config.MaxFrameBytes] is refused before anything is allocated for it, and
+// the buffer of a frame grows only as its bytes arrive, so a lying length
+// prefix cannot make the receiver allocate more than the bytes it actually
+// received (plus a small constant). A frame that does not decode, or whose
+// message does not come from the hello's sender, is not addressed to the
+// receiver, or has a type that is only valid locally (raftpb.IsLocalMsg), is
+// malformed. Nothing is ever sent back on a connection: it carries one
+// direction only.
+//
+// # Reconnection
+//
+// A peer's writer goroutine dials only when it has something to send. When a
+// dial fails or a connection breaks, it reports the peer unreachable and
+// waits before dialing again: the wait starts at [Config.MinBackoff], doubles
+// on each consecutive failure up to [Config.MaxBackoff], and is jittered
+// (uniform in its upper half) from a per-peer math/rand/v2 PCG seeded with
+// [Config.Seed] and the peer's ID. Messages keep queueing meanwhile and are
+// dropped, with a report, once the queue is full.
+package transport

@@ -1,0 +1,11 @@
+package transport
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// BackoffDelay exports backoffDelay to the tests.
+func BackoffDelay(lo, hi time.Duration, failures int, rng *rand.Rand) time.Duration {
+	return backoffDelay(lo, hi, failures, rng)
+}

@@ -1,0 +1,129 @@
+package transport
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/tickraft/raft/raftpb"
+)
+
+// HelloBytes is the length of the hello that opens every connection: the
+// magic "tkr\x01", the sender's ID and the recipient's ID (see the package
+// documentation).
+const HelloBytes = 4 + 8 + 8
+
+// FrameHeaderBytes is the length of the big-endian length prefix of a frame.
+const FrameHeaderBytes = 4
+
+// helloMagic opens every hello; its last byte is the format version.
+const helloMagic = "tkr\x01"
+
+// initialBodyBytes is the most ReadFrame allocates for a frame before any
+// of its bytes arrived; the buffer doubles as they do.
+const initialBodyBytes = 64 << 10
+
+// ErrMalformed is wrapped by every error that means a peer sent bytes that
+// break the framing: a bad hello, a length above the limit, a message that
+// does not decode or does not fit its connection. Errors of the connection
+// itself (io.EOF, io.ErrUnexpectedEOF, network errors) do not wrap it.
+var ErrMalformed = errors.New("transport: malformed input")
+
+// ErrFrameTooLarge is wrapped, with ErrMalformed, by the error for a frame
+// whose length prefix exceeds the limit.
+var ErrFrameTooLarge = errors.New("frame too large")
+
+// AppendHello appends the hello of a connection from node from to node to.
+func AppendHello(buf []byte, from, to uint64) []byte {
+	buf = append(buf, helloMagic...)
+	buf = binary.BigEndian.AppendUint64(buf, from)
+	return binary.BigEndian.AppendUint64(buf, to)
+}
+
+// ReadHello reads a hello from r and returns the sender's ID. It fails with
+// an error wrapping ErrMalformed when the magic is wrong, the sender is zero
+// or local, or the recipient is not local.
+func ReadHello(r io.Reader, local uint64) (from uint64, err error) {
+	var b [HelloBytes]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return 0, err
+	}
+	if string(b[:4]) != helloMagic {
+		return 0, fmt.Errorf("%w: hello has magic %q, want %q", ErrMalformed, b[:4], helloMagic)
+	}
+	from = binary.BigEndian.Uint64(b[4:12])
+	to := binary.BigEndian.Uint64(b[12:20])
+	switch {
+	case from == 0 || from == local:
+		return 0, fmt.Errorf("%w: hello from node %d to node %d", ErrMalformed, from, local)
+	case to != local:
+		return 0, fmt.Errorf("%w: hello addressed to node %d, this is node %d", ErrMalformed, to, local)
+	}
+	return from, nil
+}
+
+// AppendFrame appends the frame of m (its length prefix and its encoding)
+// to buf and returns the extended slice.
+func AppendFrame(buf []byte, m *raftpb.Message) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, uint32(m.Size()))
+	return m.AppendMarshal(buf)
+}
+
+// ReadFrame reads one frame from r and decodes its message. A length above
+// maxFrameBytes fails with ErrFrameTooLarge before anything is allocated
+// for the body, and the body's buffer grows only as its bytes arrive. The
+// message's byte fields alias a buffer allocated for this frame alone, so
+// the caller owns the message outright. Malformed input returns an error
+// wrapping ErrMalformed; a connection that ends returns io.EOF (between
+// frames) or io.ErrUnexpectedEOF (inside one).
+func ReadFrame(r io.Reader, maxFrameBytes int) (raftpb.Message, error) {
+	var hdr [FrameHeaderBytes]byte
+	m, _, err := readFrame(r, &hdr, maxFrameBytes)
+	return m, err
+}
+
+// readFrame is ReadFrame reading the prefix into hdr (which a connection
+// reuses, sparing an allocation per frame) and also returning the frame's
+// length with its prefix.
+func readFrame(r io.Reader, hdr *[FrameHeaderBytes]byte, maxFrameBytes int) (raftpb.Message, int, error) {
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return raftpb.Message{}, 0, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if uint64(n) > uint64(maxFrameBytes) {
+		return raftpb.Message{}, 0, fmt.Errorf("%w: %w: %d bytes, limit %d", ErrMalformed, ErrFrameTooLarge, n, maxFrameBytes)
+	}
+	body, err := readBody(r, int(n))
+	if err != nil {
+		return raftpb.Message{}, 0, err
+	}
+	var m raftpb.Message
+	if err := m.Unmarshal(body); err != nil {
+		return raftpb.Message{}, 0, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return m, FrameHeaderBytes + len(body), nil
+}
+
+// readBody reads exactly n bytes from r into a new buffer that starts at
+// no more than initialBodyBytes and doubles, capped at n, as bytes arrive.
+func readBody(r io.Reader, n int) ([]byte, error) {
+	buf := make([]byte, min(n, initialBodyBytes))
+	filled := 0
+	for {
+		k, err := io.ReadFull(r, buf[filled:])
+		filled += k
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF // the header was read: we are inside a frame
+		}
+		if err != nil {
+			return nil, err
+		}
+		if filled == n {
+			return buf, nil
+		}
+		grown := make([]byte, min(2*len(buf), n))
+		copy(grown, buf)
+		buf = grown
+	}
+}

@@ -1,0 +1,122 @@
+package transport
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/tickraft/raft/raftpb"
+)
+
+// readBufferBytes is the size of each incoming connection's bufio.Reader.
+const readBufferBytes = 64 << 10
+
+// The bounds of the wait after a failed Accept (for example when the
+// process runs out of file descriptors).
+const (
+	minAcceptBackoff = 5 * time.Millisecond
+	maxAcceptBackoff = time.Second
+)
+
+// acceptLoop accepts connections and starts a reader goroutine for each,
+// until the listener is closed.
+func (t *Transport) acceptLoop() {
+	defer t.wg.Done()
+	var delay time.Duration
+	for {
+		conn, err := t.ln.Accept()
+		if err != nil {
+			if t.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			delay = min(max(2*delay, minAcceptBackoff), maxAcceptBackoff)
+			t.log.Warn("accept failed", "err", err, "retry_in", delay)
+			if !sleepCtx(t.ctx, delay) {
+				return
+			}
+			continue
+		}
+		delay = 0
+		if !t.trackInbound(conn) {
+			conn.Close()
+			return
+		}
+		t.wg.Add(1) // legal during Close's Wait: this goroutine's count is held
+		go t.serveInbound(conn)
+	}
+}
+
+// trackInbound records conn so that Close can close it, and reports
+// whether the transport is still open.
+func (t *Transport) trackInbound(conn net.Conn) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return false
+	}
+	t.inbound[conn] = struct{}{}
+	return true
+}
+
+// serveInbound is the reader goroutine of one incoming connection.
+func (t *Transport) serveInbound(conn net.Conn) {
+	defer t.wg.Done()
+	err := t.readInbound(conn)
+	t.mu.Lock()
+	delete(t.inbound, conn)
+	t.mu.Unlock()
+	conn.Close()
+	remote := conn.RemoteAddr().String()
+	switch {
+	case errors.Is(err, ErrMalformed):
+		t.stats.decodeErrors.Add(1)
+		t.log.Warn("closing a connection that sent malformed input", "remote", remote, "err", err)
+	case t.ctx.Err() == nil:
+		t.log.Debug("incoming connection ended", "remote", remote, "err", err)
+	}
+}
+
+// readInbound reads the hello and then frames from conn, delivering each
+// message, until an error or Close.
+func (t *Transport) readInbound(conn net.Conn) error {
+	r := bufio.NewReaderSize(conn, readBufferBytes)
+	conn.SetReadDeadline(time.Now().Add(t.cfg.HelloTimeout))
+	from, err := ReadHello(r, t.cfg.ID)
+	if err != nil {
+		return err
+	}
+	conn.SetReadDeadline(time.Time{})
+	hdr := new([FrameHeaderBytes]byte)
+	for {
+		m, n, err := readFrame(r, hdr, t.cfg.MaxFrameBytes)
+		if err != nil {
+			return err
+		}
+		if err := checkInbound(&m, from, t.cfg.ID); err != nil {
+			return err
+		}
+		t.stats.framesReceived.Add(1)
+		t.stats.bytesReceived.Add(uint64(n))
+		select {
+		case t.recv <- m:
+		case <-t.ctx.Done():
+			return t.ctx.Err()
+		}
+	}
+}
+
+// checkInbound returns an error wrapping ErrMalformed when m does not fit
+// a connection from node from to node local.
+func checkInbound(m *raftpb.Message, from, local uint64) error {
+	switch {
+	case raftpb.IsLocalMsg(m.Type):
+		return fmt.Errorf("%w: message of local type %v from node %d", ErrMalformed, m.Type, from)
+	case m.From != from:
+		return fmt.Errorf("%w: message from node %d on the connection of node %d", ErrMalformed, m.From, from)
+	case m.To != local:
+		return fmt.Errorf("%w: message to node %d received by node %d", ErrMalformed, m.To, local)
+	}
+	return nil
+}
