@@ -79,6 +79,22 @@
 //     read is also answered to the follower, whose ReadState carries
 //     ErrReadAborted. Nothing a peer sends can make a node panic.
 //
+// # Chunked snapshot transfer
+//
+// By default a lagging follower gets the leader's snapshot whole, in one
+// MsgSnap, as etcd raft sends it. With Config.SnapshotChunkSize set on
+// every member, the leader instead offers the snapshot (MsgSnapOffer) and
+// the follower fetches it in chunks, several at once from different
+// sources: the leader and, with Config.SnapshotInterval (every member
+// snapshots at the same indexes), followers holding the same snapshot.
+// Chunks that do not arrive are asked of another source; a leader change
+// resumes the transfer; a newer snapshot replaces it. The application
+// does the I/O through messages to [LocalSnapshotThread]: it serves chunk
+// requests from its snapshot ([ServeSnapshotChunk]) and persists received
+// chunks, stepping the MsgSnapChunkSaved it is handed. A snapshot fetched
+// this way is handed out for installing without data: its data is the
+// chunks saved for its index and term, in order.
+//
 // # Booting
 //
 // A new cluster's nodes each start from Storage that holds the initial
