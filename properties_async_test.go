@@ -129,6 +129,7 @@ func (w *asyncWorkers) handleReady(nd *scheduleNode) string {
 	if c.opts.OnReady != nil {
 		c.opts.OnReady(nd, &rd)
 	}
+	c.opts.Chunks.drain(nd)
 	return fmt.Sprintf(" msgs=%d to-append=%d to-apply=%d (queued %d+%d)",
 		sent, appends, applies, len(w.appends[nd.id]), len(w.applies[nd.id]))
 }
@@ -200,7 +201,7 @@ func (w *asyncWorkers) completeAppend(nd *scheduleNode) string {
 	w.stats.Appends++
 	desc := ""
 	if s := m.Snapshot; s != nil {
-		if err := nd.st.ApplySnapshot(*s); err != nil {
+		if err := nd.st.ApplySnapshot(c.opts.Chunks.assemble(nd, *s)); err != nil {
 			c.fail("node %d cannot persist snapshot %d/%d: %v", nd.id, s.Metadata.Term, s.Metadata.Index, err)
 		}
 		nd.writes++
@@ -233,7 +234,7 @@ func (w *asyncWorkers) completeApply(nd *scheduleNode) string {
 	w.stats.Applies++
 	desc := ""
 	if s := m.Snapshot; s != nil {
-		c.apply(nd, &Ready{Snapshot: *s})
+		c.apply(nd, &Ready{Snapshot: c.opts.Chunks.assemble(nd, *s)})
 		desc = fmt.Sprintf(" install=%d/%d", s.Metadata.Term, s.Metadata.Index)
 	}
 	c.applyEntries(nd, m.Entries)

@@ -21,6 +21,7 @@ package raft
 
 import (
 	"bytes"
+	"math"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -148,7 +149,9 @@ func (w *chunkWorkers) save(id uint64, m raftpb.Message) {
 }
 
 // assemble fills in the data of a snapshot nd installs from chunks, and
-// checks it is the data its sources served.
+// checks it is the data its sources served. The chunks stay: in the
+// asynchronous mode the snapshot is handed out twice, to persist and to
+// install.
 func (w *chunkWorkers) assemble(nd *scheduleNode, snap raftpb.Snapshot) raftpb.Snapshot {
 	if w == nil || snap.IsEmpty() || snap.Data != nil {
 		return snap
@@ -163,31 +166,65 @@ func (w *chunkWorkers) assemble(nd *scheduleNode, snap raftpb.Snapshot) raftpb.S
 		w.c.fail("node %d installs snapshot %d/%d assembled from %d chunks as %x, served as %x (known %t)",
 			nd.id, k.term, k.index, len(parts), data, want, ok)
 	}
-	delete(w.saved[nd.id], k)
 	w.stats.Installed++
 	snap.Data = data
 	return snap
 }
 
 func TestChunkedSnapshotsKeepSafetyUnderRandomSchedules(t *testing.T) {
+	testChunkedSnapshots(t, false)
+}
+
+func TestChunkedSnapshotsKeepSafetyInAsyncStorageMode(t *testing.T) {
+	testChunkedSnapshots(t, true)
+}
+
+// chunkedOptions returns the options of a chunked schedule: the
+// asynchronous schedule's when async, the plain one's otherwise, with the
+// chunked transfer on.
+func chunkedOptions(t *rapid.T, w *chunkWorkers, async bool) scheduleOptions {
+	inflight := rapid.IntRange(1, 3).Draw(t, "max-chunks-inflight")
+	opts := scheduleOptions{}
+	var aw *asyncWorkers
+	if async {
+		aw = newAsyncWorkers()
+		opts = asyncOptions(aw)
+	}
+	base := opts.Configure
+	opts.Configure = func(cfg *Config) {
+		if base != nil {
+			base(cfg)
+		}
+		cfg.SnapshotChunkSize = 3 // the 8-byte digest in 3 chunks
+		cfg.SnapshotInterval = w.every
+		cfg.MaxSnapshotChunksInflight = inflight
+		cfg.SnapshotChunkTimeout = 3
+	}
+	baseActions := opts.Actions
+	opts.Actions = func(c *scheduleCluster) map[string]func(*rapid.T) {
+		w.c = c
+		actions := map[string]func(*rapid.T){}
+		if baseActions != nil {
+			actions = baseActions(c)
+		}
+		// Compact every running node at an index it applied: a node
+		// that is down or cut off then needs a snapshot.
+		actions["compact-all"] = func(t *rapid.T) {
+			for _, nd := range c.up() {
+				c.logf("compact-all: %d at %d", nd.id, c.compact(nd, math.MaxInt))
+			}
+		}
+		return actions
+	}
+	opts.Chunks = w
+	return opts
+}
+
+func testChunkedSnapshots(t *testing.T, async bool) {
 	runs, total, chunks := 0, scheduleStats{}, chunkStats{}
 	rapid.Check(t, func(t *rapid.T) {
-		every := rapid.SampledFrom([]uint64{0, 2}).Draw(t, "snapshot-interval")
-		w := newChunkWorkers(every)
-		inflight := rapid.IntRange(1, 3).Draw(t, "max-chunks-inflight")
-		opts := scheduleOptions{
-			Configure: func(cfg *Config) {
-				cfg.SnapshotChunkSize = 3 // the 8-byte digest in 3 chunks
-				cfg.SnapshotInterval = every
-				cfg.MaxSnapshotChunksInflight = inflight
-				cfg.SnapshotChunkTimeout = 3
-			},
-			Chunks: w,
-		}
-		opts.Actions = func(c *scheduleCluster) map[string]func(*rapid.T) {
-			w.c = c
-			return nil
-		}
+		w := newChunkWorkers(rapid.SampledFrom([]uint64{0, 2}).Draw(t, "snapshot-interval"))
+		opts := chunkedOptions(t, w, async)
 		c := runScheduleWith(t, drawScheduleConfig(t), checkSafety|checkInvariants, opts)
 		runs++
 		total.add(c.stats)
