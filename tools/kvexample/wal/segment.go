@@ -1,0 +1,136 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// This file holds the segment files: their names, listing them, creating
+// one durably, and syncing the directory.
+
+const (
+	segmentExt = ".wal"
+	tempExt    = ".tmp"
+)
+
+// segment is one segment file of the log.
+type segment struct {
+	// seq numbers the segments: each new segment takes the next number,
+	// and the segments on disk always form one unbroken run.
+	seq uint64
+	// firstIndex is one past the log's last index when the segment was
+	// created: every entry of an earlier segment that is still part of
+	// the log has a smaller index.
+	firstIndex uint64
+}
+
+// name returns the segment's file name, SEQ-FIRSTINDEX.wal with both
+// numbers as 16 hexadecimal digits, so that names sort as the segments do.
+func (s segment) name() string {
+	return fmt.Sprintf("%016x-%016x%s", s.seq, s.firstIndex, segmentExt)
+}
+
+// parseSegmentName reads a name written by segment.name.
+func parseSegmentName(name string) (segment, bool) {
+	base, ok := strings.CutSuffix(name, segmentExt)
+	if !ok || len(base) != 33 || base[16] != '-' {
+		return segment{}, false
+	}
+	seq, err1 := strconv.ParseUint(base[:16], 16, 64)
+	first, err2 := strconv.ParseUint(base[17:], 16, 64)
+	if err1 != nil || err2 != nil {
+		return segment{}, false
+	}
+	return segment{seq: seq, firstIndex: first}, true
+}
+
+// listSegments returns the segments in dir in order. It removes the
+// temporary files a crash may have left while a segment was being created
+// (they never held anything that was acknowledged), and fails when the
+// sequence numbers have a gap, since a missing segment in the middle is
+// lost data.
+func listSegments(dir string, w *WAL) ([]segment, error) {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var segs []segment
+	for _, de := range des {
+		name := de.Name()
+		if strings.HasSuffix(name, segmentExt+tempExt) {
+			w.logger.Warn("wal: removing a segment left half-created by a crash", "file", filepath.Join(dir, name))
+			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if s, ok := parseSegmentName(name); ok && de.Type().IsRegular() {
+			segs = append(segs, s)
+		}
+	}
+	slices.SortFunc(segs, func(a, b segment) int { return compareUint(a.seq, b.seq) })
+	for i := 1; i < len(segs); i++ {
+		if segs[i].seq != segs[i-1].seq+1 {
+			return nil, &CorruptionError{
+				File:   filepath.Join(dir, segs[i].name()),
+				Reason: fmt.Sprintf("segment %d is missing before it", segs[i-1].seq+1),
+			}
+		}
+	}
+	return segs, nil
+}
+
+func compareUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// createSegment creates segment s in dir holding head, durably: it writes
+// a temporary file, syncs it, renames it into place and syncs the
+// directory, so that after a crash the segment either exists with its
+// whole head or not at all. It returns the file open for appending.
+func createSegment(dir string, s segment, head []byte) (*os.File, error) {
+	final := filepath.Join(dir, s.name())
+	tmp := final + tempExt
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if _, err = f.Write(head); err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		return nil, errors.Join(err, f.Close(), os.Remove(tmp))
+	}
+	if err = os.Rename(tmp, final); err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		// The rename may or may not have happened; remove whichever name
+		// exists, so that no segment without a durable entry is left.
+		_ = os.Remove(tmp)
+		_ = os.Remove(final)
+		return nil, errors.Join(err, f.Close())
+	}
+	return f, nil
+}
+
+// syncDir makes the directory's entries (created, renamed and removed
+// files) durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
+}
