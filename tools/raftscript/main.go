@@ -19,10 +19,9 @@
 // read (an unknown command, a malformed argument) stops its file with the
 // harness's message; the other files still run.
 //
-// -v asks for the nodes' log lines between the blocks. The harness creates
-// its nodes' raft.Config itself and offers no way to give them a Logger,
-// so for now -v only says so; transcripts show typed state, never log
-// prose, so nothing else depends on it.
+// -v interleaves the nodes' log lines: after each block, the lines its
+// nodes logged, each starting with "log: " (the harness's
+// Env.Logger). Transcripts themselves show typed state, never log prose.
 //
 // Exit status: 0 when every file ran and matched (or was rewritten), 1 on
 // any mismatch, unreadable file or harness failure, 2 on bad usage.
@@ -52,7 +51,7 @@ func parseArgs(args []string, stderr io.Writer) (options, []string, error) {
 	fs.SetOutput(stderr)
 	fs.BoolVar(&opts.rewrite, "rewrite", false, "write the actual outputs into the files instead of comparing")
 	fs.BoolVar(&opts.quiet, "q", false, "print only mismatches and the summary")
-	fs.BoolVar(&opts.verbose, "v", false, "interleave the nodes' log lines (not offered by the harness yet)")
+	fs.BoolVar(&opts.verbose, "v", false, "interleave the nodes' log lines (lines starting with log:)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: raftscript [-rewrite] [-q] [-v] FILE...")
 		fs.PrintDefaults()

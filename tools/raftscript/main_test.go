@@ -126,7 +126,7 @@ func TestCommandExitStatus(t *testing.T) {
 		{"a missing file", []string{filepath.Join(t.TempDir(), "none.txt")}, 1, "FAIL "},
 		{"a command the harness does not know", []string{unknown, transcript}, 1, `unknown command "frobnicate"`},
 		{"no file", nil, 2, "usage: raftscript"},
-		{"-v says it has no log lines", []string{"-v", "-q", transcript}, 0, "no Logger"},
+		{"-v interleaves log lines", []string{"-v", transcript}, 0, "log: INFO"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, out := runRaftscript(t, tc.args...)

@@ -36,9 +36,6 @@ type fileResult struct {
 // so that a block the harness cannot read stops only its own file, and
 // prints the blocks, the mismatches and a summary to stdout.
 func runFiles(t *testing.T, paths []string, opts options, stdout, stderr io.Writer) []fileResult {
-	if opts.verbose {
-		fmt.Fprintln(stderr, "raftscript: -v: the harness (tools/rafttest) gives its nodes no Logger and has no hook to set one; no log lines to show")
-	}
 	var results []fileResult
 	for _, path := range paths {
 		res := fileResult{path: path, err: fmt.Errorf("the harness stopped the file")}
@@ -68,16 +65,24 @@ func runFile(t *testing.T, path string, opts options, w io.Writer) fileResult {
 	}
 	lines := strings.Split(string(src), "\n")
 	env := rafttest.NewEnv()
+	logs := &lineLogger{}
+	if opts.verbose {
+		env.Logger = logs
+	}
 	outputs := make([]string, len(blocks))
 	for i := range blocks {
 		d := &blocks[i]
 		outputs[i] = env.Handle(t, d)
+		logLines := logs.take()
 		res.blocks++
 		matched := normalize(d.Expected) == normalize(outputs[i])
 		if !matched {
 			res.mismatches++
 		}
 		printBlock(w, d, lines, outputs[i], matched, opts)
+		for _, l := range logLines {
+			fmt.Fprintf(w, "log: %s\n", l)
+		}
 	}
 	if opts.rewrite && len(blocks) > 0 {
 		res.rewritten, res.err = rewriteFile(path, src, blocks, outputs)

@@ -22,6 +22,10 @@ type Env struct {
 	queues map[uint64][]raftpb.Message
 	// groups maps a node to its side of the partition; nil when healed.
 	groups map[uint64]int
+	// Logger, if set, receives the log lines of every node added after it
+	// is set (a node's own NodeOptions.Logger wins). Transcripts never
+	// show log lines; tools such as raftscript -v do.
+	Logger raft.Logger
 }
 
 // NewEnv returns an Env with no nodes, an empty network and no partition.
@@ -81,6 +85,9 @@ type NodeOptions struct {
 	// MaxSnapshotChunksInflight and MaxSnapshotChunksPerSource set the
 	// Config bounds of the same names; zero means the library's default.
 	MaxSnapshotChunksInflight, MaxSnapshotChunksPerSource int
+	// Logger receives the node's log lines; nil means Env.Logger, or
+	// none.
+	Logger raft.Logger
 }
 
 // Node is one member of an Env: its RawNode, its durable storage and the
@@ -167,6 +174,9 @@ func (env *Env) running(id uint64) (*raft.RawNode, error) {
 // up by a snapshot.
 func (env *Env) AddNodes(count int, opts NodeOptions) ([]uint64, error) {
 	var added []uint64
+	if opts.Logger == nil {
+		opts.Logger = env.Logger
+	}
 	for i := 0; i < count; i++ {
 		id := uint64(len(env.ids) + 1)
 		n, err := bootNode(id, opts)
@@ -233,6 +243,7 @@ func (n *Node) config() *raft.Config {
 		SnapshotInterval:            n.Options.SnapshotInterval,
 		MaxSnapshotChunksInflight:   n.Options.MaxSnapshotChunksInflight,
 		MaxSnapshotChunksPerSource:  n.Options.MaxSnapshotChunksPerSource,
+		Logger:                      n.Options.Logger,
 	}
 }
 
