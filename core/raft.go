@@ -133,6 +133,7 @@ type Raft struct {
 	serving []servedReceiver
 
 	ready readyState
+	bufs  msgBuffers
 }
 
 // NewRaft builds a node from its Config and the state found in its

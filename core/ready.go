@@ -10,9 +10,13 @@ import "github.com/tickraft/raft/raftpb"
 // then CommittedEntries; then call Advance.
 //
 // Ownership: every slice in a Ready belongs to the application from the
-// moment Ready returns; the node keeps no reference it will write through.
-// Entry and message payloads are shared with the node's log and with the
-// caller's proposals and must not be modified.
+// moment Ready returns, with one exception: in the synchronous loop the
+// node reuses the arrays behind Messages and MessagesAfterPersist at the
+// next call to Ready, so that a busy node does not allocate them per
+// Ready. An application that keeps messages longer (a transport queue)
+// copies the Message values, as append(queue, rd.Messages...) does; their
+// payloads are never reused. Entry and message payloads are shared with
+// the node's log and with the caller's proposals and must not be modified.
 type Ready struct {
 	// SoftState is non-nil when the leader or this node's role changed.
 	SoftState *SoftState
@@ -60,6 +64,40 @@ type readyState struct {
 	applyIndex   uint64
 	applyBytes   uint64
 	selfMessages []raftpb.Message
+
+}
+
+// msgBuffers recycles the arrays of the message slices a Ready hands out
+// (synchronous loop): the next Ready takes them back as spares, for the
+// messages after it. Two arrays per slice thus serve a busy node.
+type msgBuffers struct {
+	handedMsgs, handedAfter []raftpb.Message
+	spareMsgs, spareAfter   []raftpb.Message
+}
+
+// spareBuffer returns an empty slice for messages: the spare array, if
+// Advance left one, or a new one of capacity hint.
+func (s *msgBuffers) spareBuffer(spare *[]raftpb.Message, hint int) []raftpb.Message {
+	if b := *spare; cap(b) > 0 {
+		*spare = nil
+		return b[:0]
+	}
+	return make([]raftpb.Message, 0, max(hint, 1))
+}
+
+// recycle takes back the arrays of the message slices the previous Ready
+// handed out, cleared so that they hold no payloads, for the next
+// messages. Arrays past maxMsgsCapHint are left to the collector.
+func (s *msgBuffers) recycle() {
+	if cap(s.handedMsgs) > 0 && cap(s.handedMsgs) <= maxMsgsCapHint {
+		clear(s.handedMsgs)
+		s.spareMsgs = s.handedMsgs[:0]
+	}
+	if cap(s.handedAfter) > 0 && cap(s.handedAfter) <= maxMsgsCapHint {
+		clear(s.handedAfter)
+		s.spareAfter = s.handedAfter[:0]
+	}
+	s.handedMsgs, s.handedAfter = nil, nil
 }
 
 func (s *readyState) init(r *Raft) {
@@ -121,6 +159,8 @@ func (r *Raft) Ready() Ready {
 	}
 	rd.MessagesAfterPersist = r.takeMessagesAfterAppend()
 	r.msgsCapHint = min(max(len(rd.Messages), len(rd.MessagesAfterPersist)), maxMsgsCapHint)
+	r.bufs.recycle()
+	r.bufs.handedMsgs, r.bufs.handedAfter = rd.Messages, rd.MessagesAfterPersist
 	r.acceptReady(&rd)
 	return rd
 }
@@ -214,5 +254,9 @@ func (r *Raft) Advance() {
 	*s = readyState{prevSoft: s.prevSoft, prevHard: s.prevHard}
 	for _, m := range self {
 		r.step(m)
+	}
+	if len(s.selfMessages) == 0 && cap(self) <= maxMsgsCapHint {
+		clear(self)
+		s.selfMessages = self[:0] // reused by the next Ready
 	}
 }

@@ -221,12 +221,12 @@ func (r *Raft) send(m raftpb.Message) {
 	switch {
 	case m.To == r.id, m.Type == raftpb.MsgAppResp, m.Type == raftpb.MsgVoteResp:
 		if r.msgsAfterAppend == nil {
-			r.msgsAfterAppend = make([]raftpb.Message, 0, max(r.msgsCapHint, 1))
+			r.msgsAfterAppend = r.bufs.spareBuffer(&r.bufs.spareAfter, r.msgsCapHint)
 		}
 		r.msgsAfterAppend = append(r.msgsAfterAppend, m)
 	default:
 		if r.msgs == nil {
-			r.msgs = make([]raftpb.Message, 0, max(r.msgsCapHint, 1))
+			r.msgs = r.bufs.spareBuffer(&r.bufs.spareMsgs, r.msgsCapHint)
 		}
 		r.msgs = append(r.msgs, m)
 	}
