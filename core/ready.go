@@ -64,7 +64,6 @@ type readyState struct {
 	applyIndex   uint64
 	applyBytes   uint64
 	selfMessages []raftpb.Message
-
 }
 
 // msgBuffers recycles the arrays of the message slices a Ready hands out
