@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/tickraft/raft/tracker"
 )
@@ -70,5 +71,36 @@ func (r *Raft) checkLeaderInvariants() error {
 			err = fmt.Errorf("invariant: %d acknowledged %d beyond the leader's last index %d", id, pr.Match, last)
 		}
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return r.checkUncommittedTail()
+}
+
+// checkUncommittedTail: the leader's uncommitted counts are exactly the
+// entries of its term not yet handed out to apply, and their payload.
+func (r *Raft) checkUncommittedTail() error {
+	from, last := r.raftLog.applying+1, r.raftLog.lastIndex()
+	if from > last {
+		if r.uncommittedEntries != 0 || r.uncommittedSize != 0 {
+			return fmt.Errorf("invariant: empty tail counted as %d entries, %d bytes", r.uncommittedEntries, r.uncommittedSize)
+		}
+		return nil
+	}
+	ents, err := r.raftLog.slice(from, last+1, math.MaxUint64)
+	if err != nil {
+		return nil // compacted or unavailable: nothing to compare
+	}
+	n, size := 0, uint64(0)
+	for i := range ents {
+		if ents[i].Term == r.term {
+			n++
+			size += uint64(len(ents[i].Data))
+		}
+	}
+	if n != r.uncommittedEntries || size != r.uncommittedSize {
+		return fmt.Errorf("invariant: uncommitted tail holds %d entries, %d bytes of term %d, counted %d entries, %d bytes",
+			n, size, r.term, r.uncommittedEntries, r.uncommittedSize)
+	}
+	return nil
 }

@@ -1,6 +1,10 @@
 package core
 
-import "github.com/tickraft/raft/raftpb"
+import (
+	"fmt"
+
+	"github.com/tickraft/raft/raftpb"
+)
 
 // Ready is a batch of work the node hands to the application: what to
 // persist, what to send and what to apply. The application handles a Ready
@@ -229,10 +233,29 @@ func (r *Raft) acceptReady(rd *Ready) {
 		r.ready.applyBytes += size
 		r.raftLog.acceptApplying(r.ready.applyIndex, size, r.applyUnstable())
 		if r.state == StateLeader {
-			r.uncommittedSize -= min(size, r.uncommittedSize)
-			r.uncommittedEntries -= min(n, r.uncommittedEntries)
+			r.releaseUncommitted(rd.CommittedEntries)
 		}
 	}
+}
+
+// releaseUncommitted takes the committed entries handed out to apply off
+// the leader's uncommitted tail: those of its own term, the only ones it
+// counted (entries of earlier terms it commits were never in its tail).
+func (r *Raft) releaseUncommitted(ents []raftpb.Entry) {
+	var size uint64
+	n := 0
+	for i := range ents {
+		if ents[i].Term == r.term {
+			size += uint64(len(ents[i].Data))
+			n++
+		}
+	}
+	if size > r.uncommittedSize || n > r.uncommittedEntries {
+		panic(fmt.Sprintf("invariant: releasing %d entries (%d bytes) from an uncommitted tail of %d (%d bytes)",
+			n, size, r.uncommittedEntries, r.uncommittedSize))
+	}
+	r.uncommittedSize -= size
+	r.uncommittedEntries -= n
 }
 
 // Advance tells the node that the work of every Ready handed out since the

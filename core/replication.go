@@ -59,10 +59,15 @@ func (r *Raft) checkUncommittedRoom(size uint64, n int) error {
 
 // appendEntry appends an entry of the leader's own (the empty entry of a
 // new term, or an automatic leave of a joint configuration): never refused.
+// It counts in the uncommitted tail like a proposal, so that the tail
+// accounts for every entry of this leader's term until it is handed out to
+// apply.
 func (r *Raft) appendEntry(e raftpb.Entry) {
 	e.Term = r.term
 	e.Index = r.raftLog.lastIndex() + 1
 	r.raftLog.append(e)
+	r.uncommittedSize += uint64(len(e.Data))
+	r.uncommittedEntries++
 	r.appendsPending = true
 }
 
