@@ -65,7 +65,7 @@ func newLog(storage Storage, maxApplyingEntsSize uint64) (*raftLog, error) {
 	}
 	l := &raftLog{
 		storage:             storage,
-		committed:           first - 1,
+		committed:           snapshotCommitted(storage, first, last),
 		applying:            first - 1,
 		applied:             first - 1,
 		maxApplyingEntsSize: maxApplyingEntsSize,
@@ -73,6 +73,19 @@ func newLog(storage Storage, maxApplyingEntsSize uint64) (*raftLog, error) {
 	l.unstable.offset = last + 1
 	l.unstable.offsetInProgress = last + 1
 	return l, nil
+}
+
+// snapshotCommitted returns the highest index a restarting log knows to
+// be committed from its storage alone: its storage's snapshot, which holds
+// only committed state, even when the application has not compacted the
+// log up to it (in the asynchronous mode the durable commit index may lag
+// the snapshot), or else the entry before its first.
+func snapshotCommitted(storage Storage, first, last uint64) uint64 {
+	snap, err := storage.Snapshot()
+	if err != nil {
+		return first - 1
+	}
+	return max(first-1, min(snap.Metadata.Index, last))
 }
 
 // brokenStorage returns the panic message for a Storage method that failed

@@ -540,3 +540,25 @@ func TestLogStringIsDeterministic(t *testing.T) {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 }
+
+// TestRestartTrustsTheStoredSnapshotAsCommitted: a snapshot in storage is
+// committed state even when the durable HardState's commit index lags it
+// (asynchronous mode) and the log was not compacted up to it, so a node
+// restarts with Config.Applied at the snapshot (found by the simulator).
+func TestRestartTrustsTheStoredSnapshotAsCommitted(t *testing.T) {
+	st := NewMemoryStorage()
+	st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2, 3}})
+	must(t, st.Append([]raftpb.Entry{{Term: 1, Index: 1}, {Term: 1, Index: 2}, {Term: 1, Index: 3}}))
+	must(t, st.SetHardState(raftpb.HardState{Term: 1, Vote: 2}))
+	cs := raftpb.ConfState{Voters: []uint64{1, 2, 3}}
+	if _, err := st.CreateSnapshot(2, &cs, []byte("state")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRaft(&Config{ID: 1, Storage: st, Applied: 2})
+	if err != nil {
+		t.Fatalf("restart with Applied at the stored snapshot: %v", err)
+	}
+	if r.raftLog.committed != 2 || r.raftLog.applied != 2 {
+		t.Fatalf("restarted with committed %d, applied %d; want 2 and 2", r.raftLog.committed, r.raftLog.applied)
+	}
+}
