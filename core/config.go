@@ -114,8 +114,11 @@ type Config struct {
 	// stickiness is what keeps followers from electing another leader
 	// during the lease). A follower's ForgetLeader drops that stickiness,
 	// so an application using lease reads must not call it while the old
-	// leader may still be serving reads. Default off: every read costs a
-	// heartbeat round.
+	// leader may still be serving reads. A node that restarts under
+	// LeaseReads refuses to help elect a leader for its first election
+	// timeout, for the same reason (it may have answered the round that
+	// anchors the lease, then forgotten the leader). Default off: every
+	// read costs a heartbeat round.
 	LeaseReads bool
 	// LeaseClockDriftTicks is the clock-drift allowance of LeaseReads, in
 	// ticks. Default DefaultLeaseClockDriftTicks.

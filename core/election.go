@@ -231,7 +231,19 @@ func (r *Raft) grantVote(m raftpb.Message) bool {
 // (leader stickiness, thesis §4.2.3).
 func (r *Raft) inLease(m raftpb.Message) bool {
 	force := string(m.Context) == campaignTransfer
-	return r.checkQuorum && r.lead != None && r.electionElapsed < r.electionTimeout && !force
+	if !r.checkQuorum || force {
+		return false
+	}
+	return (r.lead != None && r.electionElapsed < r.electionTimeout) || r.restartQuiet()
+}
+
+// restartQuiet reports whether a node that restarted under LeaseReads is
+// still within its first election timeout: before the crash it may have
+// answered the heartbeat round that anchors a leader's lease, and it
+// forgot that leader, so it must not help elect another before the lease
+// has run out (found by the simulator: a stale lease read otherwise).
+func (r *Raft) restartQuiet() bool {
+	return r.leaseReads && r.restarted && r.ticks < uint64(r.electionTimeout)
 }
 
 // handleVoteResponse counts a vote for this node's (pre-)candidacy.

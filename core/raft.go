@@ -109,6 +109,9 @@ type Raft struct {
 	// its leaderships (the clock of its heartbeat rounds and lease).
 	ticks      uint64
 	leaderTick uint64
+	// restarted is set on a node that booted from a persisted term: it
+	// may have followed a leader just before (see restartQuiet).
+	restarted bool
 
 	// asyncStorage hands storage work out as messages to local workers
 	// (Config.AsyncStorageWrites) instead of acknowledging it on Advance.
@@ -181,6 +184,7 @@ func NewRaft(c *Config) (*Raft, error) {
 		return nil, err
 	}
 	r.loadHardState(hs)
+	r.restarted = hs.Term > 0
 	if cfg.Applied > 0 {
 		if cfg.Applied > r.raftLog.committed {
 			return nil, &ConfigError{"Applied", fmt.Sprintf("(%d) is beyond the committed index %d", cfg.Applied, r.raftLog.committed)}

@@ -300,3 +300,29 @@ func TestForwardedReadRefusedByTheLeaderComesBackAsAnError(t *testing.T) {
 		t.Fatalf("follower read states %v, want fwd with ErrReadAborted", got[2])
 	}
 }
+
+// TestRestartedNodeKeepsALeaseItMayHaveGranted: under LeaseReads a node
+// that restarts ignores vote requests for its first election timeout,
+// since it may have answered the heartbeat round that anchors the old
+// leader's lease (found by the simulator as a stale lease read).
+func TestRestartedNodeKeepsALeaseItMayHaveGranted(t *testing.T) {
+	st := NewMemoryStorage()
+	st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2, 3}})
+	must(t, st.SetHardState(raftpb.HardState{Term: 1, Vote: 2}))
+	r, err := NewRaft(&Config{ID: 1, Storage: st, LeaseReads: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vote := raftpb.Message{Type: raftpb.MsgVote, From: 3, To: 1, Term: 2}
+	must(t, r.Step(vote))
+	if r.term != 1 || r.vote != 2 {
+		t.Fatalf("a restarted node voted at once: term %d vote %d", r.term, r.vote)
+	}
+	for i := 0; i < r.electionTimeout; i++ {
+		r.Tick()
+	}
+	must(t, r.Step(vote))
+	if r.term != 2 || r.vote != 3 {
+		t.Fatalf("after an election timeout the node still refuses: term %d vote %d", r.term, r.vote)
+	}
+}
