@@ -1,0 +1,230 @@
+package kvnode
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Client calls the HTTP API of a cluster. Its writes go to the leader: it
+// follows not_leader answers, tries the next address when a node does not
+// answer, and backs off on busy, until the call's context is done. It is
+// safe for concurrent use.
+//
+// A write that timed out may have been applied all the same; Client then
+// sends it again, so writes must be idempotent for the caller (a put of the
+// same value is).
+type Client struct {
+	// HTTP is the client used; nil means one with a 10-second timeout.
+	HTTP *http.Client
+	// Addrs are the HTTP addresses (host:port) of the cluster's nodes.
+	Addrs []string
+
+	mu     sync.Mutex
+	leader string // the address that last accepted a write
+	next   int
+}
+
+// NewClient returns a Client of the nodes at addrs. Its HTTP client keeps
+// up to 64 idle connections per node, so that many concurrent callers do
+// not open a connection per request.
+func NewClient(addrs ...string) *Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	return &Client{HTTP: &http.Client{Timeout: 10 * time.Second, Transport: tr}, Addrs: addrs}
+}
+
+// Put sets key to value and returns the index of its entry.
+func (c *Client) Put(ctx context.Context, key string, value []byte) (uint64, error) {
+	var res KVResult
+	err := c.toLeader(ctx, http.MethodPut, "/kv/"+url.PathEscape(key), value, &res)
+	return res.Index, err
+}
+
+// Delete deletes key and returns the index of its entry.
+func (c *Client) Delete(ctx context.Context, key string) (uint64, error) {
+	var res KVResult
+	err := c.toLeader(ctx, http.MethodDelete, "/kv/"+url.PathEscape(key), nil, &res)
+	return res.Index, err
+}
+
+// Get reads key from the node at addr with the given consistency ("" is
+// linearizable) and, for a local read, minIndex. It retries while the node
+// answers busy. found is false for a key that is not set.
+func (c *Client) Get(ctx context.Context, addr, key, consistency string, minIndex uint64) (res KVResult, err error) {
+	q := url.Values{}
+	if consistency != "" {
+		q.Set("consistency", consistency)
+	}
+	if minIndex > 0 {
+		q.Set("min_index", strconv.FormatUint(minIndex, 10))
+	}
+	path := "/kv/" + url.PathEscape(key) + "?" + q.Encode()
+	for attempt := 0; ; attempt++ {
+		status, err := c.call(ctx, addr, http.MethodGet, path, nil, &res)
+		if err == nil || status == http.StatusNotFound {
+			return res, nil
+		}
+		var e *Error
+		if !errors.As(err, &e) || e.Code != CodeBusy {
+			return res, err
+		}
+		if err := sleep(ctx, attempt); err != nil {
+			return res, fmt.Errorf("get %s from %s: %w (last: %v)", key, addr, err, e)
+		}
+	}
+}
+
+// Status returns the status of the node at addr.
+func (c *Client) Status(ctx context.Context, addr string) (*Status, error) {
+	var st Status
+	if _, err := c.call(ctx, addr, http.MethodGet, "/status", nil, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// AddLearner adds node id, at the given addresses, as a learner.
+func (c *Client) AddLearner(ctx context.Context, id uint64, raftAddr, httpAddr string) error {
+	body, _ := json.Marshal(MemberRequest{ID: id, Raft: raftAddr, HTTP: httpAddr})
+	return c.toLeader(ctx, http.MethodPost, "/members", body, nil)
+}
+
+// Promote makes learner id a voter.
+func (c *Client) Promote(ctx context.Context, id uint64) error {
+	return c.toLeader(ctx, http.MethodPost, fmt.Sprintf("/members/%d/promote", id), nil, nil)
+}
+
+// Remove removes member id.
+func (c *Client) Remove(ctx context.Context, id uint64) error {
+	return c.toLeader(ctx, http.MethodDelete, fmt.Sprintf("/members/%d", id), nil, nil)
+}
+
+// TransferLeader hands leadership to id and returns once id leads.
+func (c *Client) TransferLeader(ctx context.Context, id uint64) error {
+	body, _ := json.Marshal(TransferRequest{ID: id})
+	return c.toLeader(ctx, http.MethodPost, "/leader", body, nil)
+}
+
+// toLeader sends a request to the leader, retrying as the answer says:
+// at once at the leader a not_leader answer names; at once at the next
+// address after a node that does not answer or knows no leader, waiting
+// only after a whole round of them; after a wait at the same node when
+// it is busy.
+func (c *Client) toLeader(ctx context.Context, method, path string, body []byte, out any) error {
+	var last error
+	misses, waits := 0, 0
+	for {
+		addr := c.pick()
+		_, err := c.call(ctx, addr, method, path, body, out)
+		if err == nil {
+			c.setLeader(addr)
+			return nil
+		}
+		last = err
+		var e *Error
+		isAPI := errors.As(err, &e)
+		switch {
+		case isAPI && e.Code == CodeBadRequest:
+			return err
+		case isAPI && e.Code == CodeNotLeader && e.Leader != "" && e.Leader != addr:
+			c.setLeader(e.Leader)
+			continue
+		case isAPI && (e.Code == CodeBusy || e.Code == CodeTimeout):
+			// A leader that is busy: wait, then ask it again.
+		default:
+			c.forget(addr)
+			if misses++; misses%len(c.Addrs) != 0 {
+				continue
+			}
+		}
+		if err := sleep(ctx, waits); err != nil {
+			return fmt.Errorf("%s %s: %w (last: %v)", method, path, err, last)
+		}
+		waits++
+	}
+}
+
+// pick returns the leader's address if known, or the next address.
+func (c *Client) pick() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.leader != "" {
+		return c.leader
+	}
+	c.next++
+	return c.Addrs[c.next%len(c.Addrs)]
+}
+
+func (c *Client) setLeader(addr string) {
+	c.mu.Lock()
+	c.leader = addr
+	c.mu.Unlock()
+}
+
+// forget drops addr as the leader's address.
+func (c *Client) forget(addr string) {
+	c.mu.Lock()
+	if c.leader == addr {
+		c.leader = ""
+	}
+	c.mu.Unlock()
+}
+
+// call makes one request and decodes the answer into out, or returns an
+// *Error for an API error, or the transport's error. It returns the HTTP
+// status.
+func (c *Client) call(ctx context.Context, addr, method, path string, body []byte, out any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNotFound {
+		if out != nil {
+			if err := json.Unmarshal(b, out); err != nil {
+				return resp.StatusCode, fmt.Errorf("decoding the answer of %s: %w", addr, err)
+			}
+		}
+		return resp.StatusCode, nil
+	}
+	e := &Error{}
+	if err := json.Unmarshal(b, e); err != nil || e.Code == "" {
+		return resp.StatusCode, fmt.Errorf("%s answered %s: %q", addr, resp.Status, b)
+	}
+	return resp.StatusCode, e
+}
+
+// sleep waits before retry number attempt, doubling from 5ms to 200ms.
+func sleep(ctx context.Context, attempt int) error {
+	d := 5 * time.Millisecond << min(attempt, 6)
+	d = min(d, 200*time.Millisecond)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

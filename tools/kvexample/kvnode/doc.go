@@ -1,0 +1,76 @@
+// Package kvnode is the node of the example key-value server: a tickraft
+// RawNode embedded with a write-ahead log on disk, snapshot files, a TCP
+// transport and an HTTP API. It is meant to be read and copied: it shows
+// everything an application around tickraft has to do, with the standard
+// library alone. The server binary (tools/kvexample) and the demo
+// (tools/demo) run it.
+//
+// # Threads
+//
+// One event loop goroutine (loop.go) owns the RawNode, the in-memory
+// storage (raft.MemoryStorage, which is not safe for concurrent use), the
+// state machine and every pending client request. It takes one input per
+// turn: a tick of a time.Ticker, messages from the transport, requests from
+// the HTTP handlers (over a bounded channel; a full channel answers busy),
+// finished disk work, or peers the transport reported unreachable. Then it
+// hands out every Ready (ready.go).
+//
+// In the default asynchronous storage mode (raft.Config.AsyncStorageWrites,
+// raft doc.go) a Ready carries only messages:
+//
+//   - to raft.LocalAppendThread (MsgStorageAppend): queued to the disk
+//     worker goroutine (disk.go), which writes the snapshot, entries and
+//     hard state to the log and fsyncs; the loop then copies them into the
+//     in-memory storage and delivers the message's responses (its own
+//     acknowledgement through Step, append responses and votes to peers).
+//     Disk writes on every node thus run while the loop keeps replicating.
+//   - to raft.LocalApplyThread (MsgStorageApply): applied inline by the
+//     loop (applying touches only memory), then acknowledged through Step.
+//   - to raft.LocalSnapshotThread: a chunk request (MsgSnapChunkReq) is
+//     served at once from the snapshot in memory with
+//     raft.ServeSnapshotChunk; a received chunk (MsgSnapChunk) is queued to
+//     the disk worker, which saves it durably before its MsgSnapChunkSaved
+//     is stepped.
+//   - the rest to peers, through the transport.
+//
+// With Config.Sync the loop runs the synchronous Ready/Advance loop
+// instead, doing all of that inline.
+//
+// # Disk
+//
+// DataDir/wal holds the write-ahead log (package wal), DataDir/snap the
+// snapshot files and the staged chunks of snapshots being received
+// (package wal/snapfile). On start the node replays them into a fresh
+// MemoryStorage and state machine (recover.go); the entries after the
+// snapshot are applied again. A new cluster is bootstrapped with a
+// snapshot at index 1 holding the initial configuration, so that a member
+// added later always starts from a snapshot and learns the configuration
+// from it.
+//
+// Every member snapshots its state at each applied index that is a
+// multiple of SnapshotInterval, with deterministic bytes (sorted keys), so
+// that followers can serve chunks of the snapshot too
+// (raft.Config.SnapshotInterval); the log is then compacted up to
+// KeepEntries before the snapshot in memory; on disk, the log segments and
+// snapshot files older than the previous snapshot are deleted (one older
+// generation stays, in case the newest marker is lost to a torn tail).
+//
+// # HTTP API
+//
+//	PUT    /kv/{key}          body: the value. Answers {"index": N} once applied here.
+//	DELETE /kv/{key}          the same for a deletion.
+//	GET    /kv/{key}          ?consistency=linearizable (default) | lease | local
+//	                          &min_index=N (local). 404 with "found": false if unset.
+//	POST   /members           {"id": 4, "raft": "host:port", "http": "host:port"}: add a learner.
+//	POST   /members/{id}/promote   make a learner a voter.
+//	DELETE /members/{id}      remove a member.
+//	POST   /leader            {"id": 2}: transfer leadership; answers once 2 leads.
+//	GET    /status            Status as JSON.
+//
+// Writes and membership changes are for the leader: a follower answers
+// not_leader with the leader's HTTP address (no forwarding). Reads are
+// served by every node; see the Consistency constants for what each mode
+// guarantees. Errors are an Error as JSON, whose code says what to do:
+// not_leader (retry at "leader"), busy (retry later), timeout (the outcome
+// of a write is unknown), bad_request, stopped.
+package kvnode

@@ -1,0 +1,96 @@
+package kvnode
+
+import (
+	"errors"
+	"net/http"
+
+	raft "github.com/tickraft/raft"
+)
+
+// The codes of the errors the HTTP API answers with.
+const (
+	// CodeNotLeader: only the leader does this; Error.Leader is the
+	// leader's HTTP address when this node knows it. Retry there.
+	CodeNotLeader = "not_leader"
+	// CodeBusy: a bound is reached or the leader is changing; retry later.
+	CodeBusy = "busy"
+	// CodeTimeout: no answer in time. A write's outcome is then unknown: it
+	// may yet be applied.
+	CodeTimeout = "timeout"
+	// CodeBadRequest: the request is wrong; do not retry it.
+	CodeBadRequest = "bad_request"
+	// CodeStopped: the node is stopping or stopped.
+	CodeStopped = "stopped"
+	// CodeInternal: anything else.
+	CodeInternal = "internal"
+)
+
+// Error is the JSON body of every failed request of the HTTP API.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// Leader is the HTTP address of the leader this node knows of, and
+	// LeaderID its ID, for CodeNotLeader (and sometimes CodeTimeout).
+	Leader   string `json:"leader,omitempty"`
+	LeaderID uint64 `json:"leader_id,omitempty"`
+}
+
+// Error returns "code: message".
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// httpStatus is the HTTP status of an error code.
+func httpStatus(code string) int {
+	switch code {
+	case CodeNotLeader:
+		return http.StatusMisdirectedRequest
+	case CodeBusy, CodeStopped:
+		return http.StatusServiceUnavailable
+	case CodeTimeout:
+		return http.StatusGatewayTimeout
+	case CodeBadRequest:
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
+
+// codeFor maps a refusal of the Raft node to an API error code.
+func codeFor(err error) string {
+	switch {
+	case errors.Is(err, raft.ErrNoLeader), errors.Is(err, raft.ErrNotLeader):
+		return CodeNotLeader
+	case errors.Is(err, raft.ErrReadLagging):
+		return CodeTimeout
+	case errors.Is(err, raft.ErrTransferRefused), errors.Is(err, raft.ErrInvalidConfChange),
+		errors.Is(err, raft.ErrUnknownTransition):
+		return CodeBadRequest
+	case errors.Is(err, raft.ErrTransferInProgress), errors.Is(err, raft.ErrUncommittedTailFull),
+		errors.Is(err, raft.ErrPendingConfChange), errors.Is(err, raft.ErrTooManyPendingReads),
+		errors.Is(err, raft.ErrReadAborted), errors.Is(err, raft.ErrProposalDropped):
+		return CodeBusy
+	}
+	return CodeInternal
+}
+
+// errorFor is the API error of a refusal of the Raft node.
+func (n *Node) errorFor(err error) *Error {
+	e := &Error{Code: codeFor(err), Message: err.Error()}
+	lead := n.rn.BasicStatus().Lead
+	var lagging *raft.LaggingError
+	if errors.As(err, &lagging) {
+		lead = lagging.Leader
+	}
+	if e.Code == CodeNotLeader || e.Code == CodeTimeout {
+		e.LeaderID, e.Leader = lead, n.httpAddr(lead)
+	}
+	return e
+}
+
+// notLeader is the error of a request only the leader may handle.
+func (n *Node) notLeader() *Error {
+	lead := n.rn.BasicStatus().Lead
+	e := &Error{Code: CodeNotLeader, Message: "this node is not the leader", LeaderID: lead, Leader: n.httpAddr(lead)}
+	if lead == raft.None {
+		e.Message = "no leader is known"
+	}
+	return e
+}

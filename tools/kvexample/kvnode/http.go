@@ -1,0 +1,206 @@
+package kvnode
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// MaxValueBytes bounds the body of a PUT.
+const MaxValueBytes = 1 << 20
+
+// answerSlack is how much longer an HTTP handler waits than the loop's
+// deadline, so that the loop's own timeout answer normally arrives first.
+const answerSlack = 500 * time.Millisecond
+
+// KVResult is the JSON body of a successful request on /kv/: for a write,
+// the index of its entry (usable as min_index of a local read); for a
+// read, the value and the applied index it was read at.
+type KVResult struct {
+	Key   string `json:"key"`
+	Value string `json:"value,omitempty"`
+	Found bool   `json:"found"`
+	Index uint64 `json:"index"`
+}
+
+// MemberRequest is the JSON body of POST /members: a node to add as a
+// learner, with its addresses.
+type MemberRequest struct {
+	ID   uint64 `json:"id"`
+	Raft string `json:"raft"`
+	HTTP string `json:"http"`
+}
+
+// TransferRequest is the JSON body of POST /leader.
+type TransferRequest struct {
+	ID uint64 `json:"id"`
+}
+
+// handler routes the HTTP API.
+func (n *Node) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("PUT /kv/{key...}", n.handlePut)
+	mux.HandleFunc("DELETE /kv/{key...}", n.handleDelete)
+	mux.HandleFunc("GET /kv/{key...}", n.handleGet)
+	mux.HandleFunc("POST /members", n.handleAddMember)
+	mux.HandleFunc("POST /members/{id}/promote", n.handlePromote)
+	mux.HandleFunc("DELETE /members/{id}", n.handleRemoveMember)
+	mux.HandleFunc("POST /leader", n.handleTransfer)
+	mux.HandleFunc("GET /status", n.handleStatus)
+	return mux
+}
+
+// do hands a request to the event loop and waits for its answer.
+func (n *Node) do(req *http.Request, r *request) response {
+	r.reply = make(chan response, 1)
+	r.deadline = time.Now().Add(n.cfg.RequestTimeout)
+	select {
+	case <-n.loopDone:
+		return response{err: &Error{Code: CodeStopped, Message: "the node is stopped"}}
+	case n.reqs <- r:
+	default:
+		return response{err: &Error{Code: CodeBusy, Message: "too many requests waiting"}}
+	}
+	timer := time.NewTimer(n.cfg.RequestTimeout + answerSlack)
+	defer timer.Stop()
+	select {
+	case res := <-r.reply:
+		return res
+	case <-timer.C:
+		return response{err: &Error{Code: CodeTimeout, Message: "no answer in time"}}
+	case <-req.Context().Done():
+		return response{err: &Error{Code: CodeTimeout, Message: "the client went away"}}
+	case <-n.loopDone:
+		return response{err: &Error{Code: CodeStopped, Message: "the node stopped"}}
+	}
+}
+
+func (n *Node) handlePut(w http.ResponseWriter, req *http.Request) {
+	key := req.PathValue("key")
+	value, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxValueBytes))
+	if err != nil {
+		writeError(w, &Error{Code: CodeBadRequest, Message: "reading the value: " + err.Error()})
+		return
+	}
+	n.write(w, req, &request{kind: reqPut, key: key, value: value})
+}
+
+func (n *Node) handleDelete(w http.ResponseWriter, req *http.Request) {
+	n.write(w, req, &request{kind: reqDelete, key: req.PathValue("key")})
+}
+
+func (n *Node) write(w http.ResponseWriter, req *http.Request, r *request) {
+	if r.key == "" {
+		writeError(w, &Error{Code: CodeBadRequest, Message: "empty key"})
+		return
+	}
+	res := n.do(req, r)
+	if res.err != nil {
+		writeError(w, res.err)
+		return
+	}
+	writeJSON(w, http.StatusOK, KVResult{Key: r.key, Found: r.kind == reqPut, Index: res.index})
+}
+
+func (n *Node) handleGet(w http.ResponseWriter, req *http.Request) {
+	q := req.URL.Query()
+	r := &request{kind: reqGet, key: req.PathValue("key"), consistency: q.Get("consistency")}
+	if s := q.Get("min_index"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			writeError(w, &Error{Code: CodeBadRequest, Message: "bad min_index"})
+			return
+		}
+		r.minIndex = v
+	}
+	res := n.do(req, r)
+	if res.err != nil {
+		writeError(w, res.err)
+		return
+	}
+	status := http.StatusOK
+	if !res.found {
+		status = http.StatusNotFound
+	}
+	writeJSON(w, status, KVResult{Key: r.key, Value: string(res.value), Found: res.found, Index: res.index})
+}
+
+func (n *Node) handleAddMember(w http.ResponseWriter, req *http.Request) {
+	var m MemberRequest
+	if err := json.NewDecoder(io.LimitReader(req.Body, 1<<16)).Decode(&m); err != nil || m.ID == 0 || m.Raft == "" {
+		writeError(w, &Error{Code: CodeBadRequest, Message: `want {"id": N, "raft": "host:port", "http": "host:port"}`})
+		return
+	}
+	r := &request{kind: reqAddLearner, member: memberContext{ID: m.ID, Member: Member{Raft: m.Raft, HTTP: m.HTTP}}}
+	n.membership(w, req, r)
+}
+
+func (n *Node) handlePromote(w http.ResponseWriter, req *http.Request) {
+	n.memberByID(w, req, reqPromote)
+}
+
+func (n *Node) handleRemoveMember(w http.ResponseWriter, req *http.Request) {
+	n.memberByID(w, req, reqRemove)
+}
+
+func (n *Node) memberByID(w http.ResponseWriter, req *http.Request, kind reqKind) {
+	id, err := strconv.ParseUint(req.PathValue("id"), 10, 64)
+	if err != nil || id == 0 {
+		writeError(w, &Error{Code: CodeBadRequest, Message: "bad member ID"})
+		return
+	}
+	n.membership(w, req, &request{kind: kind, member: memberContext{ID: id}})
+}
+
+func (n *Node) membership(w http.ResponseWriter, req *http.Request, r *request) {
+	res := n.do(req, r)
+	if res.err != nil {
+		writeError(w, res.err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]uint64{"index": res.index})
+}
+
+func (n *Node) handleTransfer(w http.ResponseWriter, req *http.Request) {
+	var t TransferRequest
+	if err := json.NewDecoder(io.LimitReader(req.Body, 1<<16)).Decode(&t); err != nil || t.ID == 0 {
+		writeError(w, &Error{Code: CodeBadRequest, Message: `want {"id": N}`})
+		return
+	}
+	res := n.do(req, &request{kind: reqTransfer, target: t.ID})
+	if res.err != nil {
+		writeError(w, res.err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]uint64{"leader": t.ID})
+}
+
+func (n *Node) handleStatus(w http.ResponseWriter, req *http.Request) {
+	res := n.do(req, &request{kind: reqStatus})
+	if res.err != nil {
+		writeError(w, res.err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res.status)
+}
+
+func writeError(w http.ResponseWriter, e *Error) {
+	if e.Code == CodeBusy {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, httpStatus(e.Code), e)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, fmt.Sprintf(`{"code":%q,"message":%q}`, CodeInternal, err.Error()), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}

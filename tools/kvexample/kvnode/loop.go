@@ -1,0 +1,186 @@
+package kvnode
+
+import (
+	"time"
+
+	raft "github.com/tickraft/raft"
+	"github.com/tickraft/raft/raftpb"
+)
+
+// maxBatch bounds the messages and requests the loop takes in before it
+// handles a Ready: enough to batch a busy moment's proposals into one
+// write, few enough to keep ticks on time.
+const maxBatch = 512
+
+// loopState is what the event loop owns.
+type loopState struct {
+	sm        *stateMachine
+	confState raftpb.ConfState
+	// applied is the index the state machine has applied.
+	applied uint64
+	// pendingSnap is a snapshot of the state taken while applying, to be
+	// recorded in storage once the node has acknowledged the apply.
+	pendingSnap *raftpb.Snapshot
+	// peerAddrs are the peers the transport knows, with their addresses.
+	peerAddrs map[uint64]string
+	// truncatedBytes is what the log's recovery cut, and installs the
+	// snapshots installed from the leader since start, for Status.
+	truncatedBytes int64
+	installs       int
+
+	writes    map[uint64]*pendingWrite // by log index
+	reads     map[string]*request      // by read context, until released
+	waiting   []waitingRead            // released, waiting for the apply
+	transfers []*request
+	nextCtx   uint64
+}
+
+func newLoopState(rec *recovered) loopState {
+	return loopState{
+		sm: rec.sm, confState: rec.confState, applied: rec.applied,
+		peerAddrs: map[uint64]string{}, truncatedBytes: rec.truncatedBytes,
+		writes: map[uint64]*pendingWrite{}, reads: map[string]*request{},
+	}
+}
+
+// run is the event loop: one goroutine owns the RawNode and everything in
+// loopState. Each turn takes one input (a tick, messages from peers, client
+// requests, finished disk work, unreachable reports), then hands every
+// Ready out. In the asynchronous mode the disk worker goroutine persists
+// (and fsyncs) in parallel while the loop goes on; applying, which only
+// touches memory, is done inline. In the synchronous mode everything is
+// inline.
+func (n *Node) run() {
+	defer close(n.loopDone)
+	ticker := time.NewTicker(n.cfg.TickInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case now := <-ticker.C:
+			n.rn.Tick()
+			n.expire(now)
+		case m := <-n.tr.Receive():
+			n.step(m)
+			n.drainInbound()
+		case r := <-n.reqs:
+			n.handle(r)
+			n.drainRequests()
+		case <-n.results.ready():
+			if err := n.completeDisk(); err != nil {
+				n.fail(err)
+				return
+			}
+		case <-n.unreachable.ready():
+			n.reportUnreachable()
+		}
+		if err := n.processReady(); err != nil {
+			n.fail(err)
+			return
+		}
+	}
+}
+
+// step hands a peer's message to the node. A refused message changes
+// nothing; the refusal is only logged.
+func (n *Node) step(m raftpb.Message) {
+	if err := n.rn.Step(m); err != nil {
+		n.log.Debug("refused a message", "type", m.Type.String(), "from", m.From, "error", err)
+	}
+}
+
+func (n *Node) drainInbound() {
+	for i := 0; i < maxBatch; i++ {
+		select {
+		case m := <-n.tr.Receive():
+			n.step(m)
+		default:
+			return
+		}
+	}
+}
+
+func (n *Node) drainRequests() {
+	for i := 0; i < maxBatch; i++ {
+		select {
+		case r := <-n.reqs:
+			n.handle(r)
+		default:
+			return
+		}
+	}
+}
+
+// reportUnreachable tells the node, once per peer, about the peers the
+// transport could not reach since the last time.
+func (n *Node) reportUnreachable() {
+	ids := n.unreachable.take()
+	seen := make(map[uint64]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			n.rn.ReportUnreachable(id)
+		}
+	}
+}
+
+// deliver hands a worker's responses on: those for this node to Step,
+// the others to the network.
+func (n *Node) deliver(msgs []raftpb.Message) {
+	var out []raftpb.Message
+	for _, m := range msgs {
+		if m.To == n.cfg.ID {
+			if err := n.rn.Step(m); err != nil {
+				n.log.Warn("refused a worker response", "type", m.Type.String(), "error", err)
+			}
+			continue
+		}
+		out = append(out, m)
+	}
+	if len(out) > 0 {
+		n.tr.Send(out)
+	}
+}
+
+// completeDisk finishes the disk worker's results in order: the in-memory
+// storage learns what is now durable, then the responses go out.
+func (n *Node) completeDisk() error {
+	for _, res := range n.results.take() {
+		if res.err != nil {
+			return res.err
+		}
+		switch res.job.kind {
+		case jobAppend:
+			m := &res.job.msg
+			hs := raftpb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}
+			if err := n.storeDurable(hs, m.Entries, res.installed); err != nil {
+				return err
+			}
+			n.deliver(m.Responses)
+		case jobChunk:
+			n.deliver(res.job.msg.Responses)
+		}
+	}
+	return nil
+}
+
+// storeDurable records in the in-memory storage a snapshot, hard state and
+// entries that are durable, for the node to read.
+func (n *Node) storeDurable(hs raftpb.HardState, ents []raftpb.Entry, installed *raftpb.Snapshot) error {
+	if installed != nil {
+		if err := n.storage.ApplySnapshot(*installed); err != nil {
+			n.log.Warn("in-memory storage refused a snapshot", "index", installed.Metadata.Index, "error", err)
+		}
+	}
+	if !hs.IsEmpty() {
+		n.storage.SetHardState(hs)
+	}
+	return n.storage.Append(ents)
+}
+
+// isLocal reports whether a Ready message is for one of this node's
+// workers.
+func isLocal(to uint64) bool {
+	return to == raft.LocalAppendThread || to == raft.LocalApplyThread || to == raft.LocalSnapshotThread
+}

@@ -1,0 +1,327 @@
+package kvnode
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	raft "github.com/tickraft/raft"
+	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/kvexample/transport"
+)
+
+// AddrsFile is the name of the file, in the data directory, where a
+// started node writes its listening addresses as JSON ({"raft": ...,
+// "http": ...}), so that a script or a test that let it pick its ports
+// can find them.
+const AddrsFile = "addrs.json"
+
+// Node is one running member of the key-value cluster: its event loop,
+// its disk worker (asynchronous mode), its transport and its HTTP server.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	rn      *raft.RawNode
+	storage *raft.MemoryStorage
+	disk    *disk
+	tr      *transport.Transport
+	httpLn  net.Listener
+	httpSrv *http.Server
+
+	// The event loop's state: only the loop goroutine touches it.
+	loopState
+
+	reqs        chan *request
+	jobs        *queue[diskJob]
+	results     *queue[diskResult]
+	unreachable *queue[uint64]
+
+	stop      chan struct{} // closed to stop the loop and the worker
+	stopOnce  sync.Once
+	loopDone  chan struct{}
+	diskDone  chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+	errMu     sync.Mutex
+	err       error // why the loop stopped on its own
+}
+
+// Start recovers the node from cfg.DataDir (or bootstraps it), starts its
+// transport, HTTP server, event loop and disk worker, and returns it.
+func Start(cfg Config) (*Node, error) {
+	c := cfg.withDefaults()
+	if err := c.validate(); err != nil {
+		closeListeners(c)
+		return nil, err
+	}
+	base := c.Logger
+	c.Logger = base.With("node", c.ID)
+	d, rec, err := openDisk(&c)
+	if err != nil {
+		closeListeners(c)
+		return nil, err
+	}
+	n := &Node{
+		cfg: c, log: c.Logger, storage: rec.storage, disk: d,
+		reqs:    make(chan *request, c.MaxPendingRequests),
+		jobs:    newQueue[diskJob](),
+		results: newQueue[diskResult](),
+		stop:    make(chan struct{}), loopDone: make(chan struct{}), diskDone: make(chan struct{}),
+		unreachable: newQueue[uint64](),
+	}
+	n.loopState = newLoopState(rec)
+	if err := n.startNetwork(base); err != nil {
+		d.close()
+		closeListeners(c)
+		return nil, err
+	}
+	if n.rn, err = raft.NewRawNode(n.raftConfig(rec.applied)); err != nil {
+		n.closeIO()
+		return nil, err
+	}
+	n.syncPeers()
+	if err := n.writeAddrs(); err != nil {
+		n.closeIO()
+		return nil, err
+	}
+	if c.Sync {
+		close(n.diskDone)
+	} else {
+		go d.runWorker(n.jobs, n.results, n.stop, n.diskDone)
+	}
+	go n.run()
+	go n.serveHTTP()
+	n.log.Info("node started", "raft", n.RaftAddr(), "http", n.HTTPAddr(), "sync", c.Sync,
+		"applied", rec.applied, "voters", rec.confState.Voters, "learners", rec.confState.Learners)
+	return n, nil
+}
+
+// raftConfig is the RawNode's configuration.
+func (n *Node) raftConfig(applied uint64) *raft.Config {
+	c := &n.cfg
+	return &raft.Config{
+		ID:                        c.ID,
+		ElectionTick:              c.ElectionTicks,
+		HeartbeatTick:             c.HeartbeatTicks,
+		Storage:                   n.storage,
+		Applied:                   applied,
+		AsyncStorageWrites:        !c.Sync,
+		SnapshotChunkSize:         c.SnapshotChunkSize,
+		SnapshotInterval:          c.SnapshotInterval,
+		LeaseReads:                c.LeaseReads,
+		DisableProposalForwarding: true, // followers answer not_leader instead
+		Logger:                    raftLogger{n.log},
+	}
+}
+
+// startNetwork starts the transport, which logs to logger with its own
+// node attribute, and opens the HTTP listener.
+func (n *Node) startNetwork(logger *slog.Logger) error {
+	c := &n.cfg
+	tr, err := transport.New(transport.Config{
+		ID: c.ID, ListenAddr: c.RaftAddr, Listener: c.RaftListener,
+		Unreachable: n.unreachable.push, Logger: logger,
+		// A peer that comes back is redialed within half an election
+		// timeout, so that it hears from the leader before it campaigns.
+		MinBackoff: min(transport.DefaultMinBackoff, c.TickInterval),
+		MaxBackoff: min(transport.DefaultMaxBackoff, c.TickInterval*time.Duration(c.ElectionTicks)/2),
+	})
+	c.RaftListener = nil // the transport owns it now, even on failure
+	if err != nil {
+		return err
+	}
+	n.tr = tr
+	ln := c.HTTPListener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", c.HTTPAddr); err != nil {
+			tr.Close()
+			return fmt.Errorf("listening for HTTP on %s: %w", c.HTTPAddr, err)
+		}
+	}
+	c.HTTPListener = nil
+	n.httpLn = ln
+	n.httpSrv = &http.Server{Handler: n.handler(), ReadHeaderTimeout: 5 * time.Second}
+	return nil
+}
+
+// closeListeners closes the listeners a Config handed over.
+func closeListeners(c Config) {
+	if c.RaftListener != nil {
+		c.RaftListener.Close()
+	}
+	if c.HTTPListener != nil {
+		c.HTTPListener.Close()
+	}
+}
+
+func (n *Node) serveHTTP() {
+	if err := n.httpSrv.Serve(n.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		n.log.Error("HTTP server stopped", "error", err)
+	}
+}
+
+// writeAddrs writes AddrsFile atomically.
+func (n *Node) writeAddrs() error {
+	b, _ := json.Marshal(Member{Raft: n.RaftAddr(), HTTP: n.HTTPAddr()})
+	path := filepath.Join(n.cfg.DataDir, AddrsFile)
+	if err := os.WriteFile(path+".tmp", b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(path+".tmp", path)
+}
+
+// ID returns the node's Raft ID.
+func (n *Node) ID() uint64 { return n.cfg.ID }
+
+// RaftAddr returns the address the node's transport listens on.
+func (n *Node) RaftAddr() string { return n.tr.Addr().String() }
+
+// HTTPAddr returns the address of the node's HTTP API.
+func (n *Node) HTTPAddr() string { return n.httpLn.Addr().String() }
+
+// TransportStats returns the counters of the node's transport.
+func (n *Node) TransportStats() transport.Stats { return n.tr.Stats() }
+
+// Done returns a channel closed when the event loop has stopped: after
+// Stop or Kill, or on its own after a fatal error (see Err).
+func (n *Node) Done() <-chan struct{} { return n.loopDone }
+
+// Err returns the error that stopped the event loop on its own, or nil.
+func (n *Node) Err() error {
+	n.errMu.Lock()
+	defer n.errMu.Unlock()
+	return n.err
+}
+
+// fail records why the loop stops on its own.
+func (n *Node) fail(err error) {
+	n.errMu.Lock()
+	n.err = err
+	n.errMu.Unlock()
+	n.log.Error("node stopping on a fatal error", "error", err)
+}
+
+// Stop stops the node cleanly: the event loop and the disk worker finish
+// what they are doing, the HTTP server and the transport close, the log
+// is synced and closed. It returns the error that had stopped the loop, if
+// any, or a closing error.
+func (n *Node) Stop() error {
+	n.halt()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	n.httpSrv.Shutdown(ctx)
+	n.closeIO()
+	return errors.Join(n.Err(), n.closeErr)
+}
+
+// Kill stops the node abruptly, as a crash would, short of losing what
+// the operating system has not yet written: the event loop and the disk
+// worker stop where they are, the HTTP server and the transport close
+// their sockets at once, and nothing is synced or closed cleanly. The data
+// directory may then be opened again by a new Node. The log's file stays
+// open (a crash would not close it either): a process that kills and
+// restarts nodes many times leaks one descriptor per kill.
+func (n *Node) Kill() {
+	n.halt()
+	n.httpSrv.Close()
+	n.tr.Close()
+}
+
+// halt stops the event loop and the disk worker and waits for both.
+func (n *Node) halt() {
+	n.stopOnce.Do(func() { close(n.stop) })
+	<-n.loopDone
+	<-n.diskDone
+}
+
+// closeIO closes the HTTP server, the transport and the log, once.
+func (n *Node) closeIO() {
+	n.closeOnce.Do(func() {
+		n.httpSrv.Close()
+		n.closeErr = errors.Join(n.tr.Close(), n.disk.close())
+		n.log.Info("node stopped")
+	})
+}
+
+// raftAddr returns the transport address of member id: the one its conf
+// change carried, or the one the flags gave.
+func (n *Node) raftAddr(id uint64) string {
+	if m, ok := n.sm.members[id]; ok {
+		return m.Raft
+	}
+	for _, p := range n.cfg.Peers {
+		if p.ID == id {
+			return p.RaftAddr
+		}
+	}
+	return ""
+}
+
+// httpAddr returns the HTTP address of member id, or "" if unknown.
+func (n *Node) httpAddr(id uint64) string {
+	if id == n.cfg.ID {
+		return n.HTTPAddr()
+	}
+	if m, ok := n.sm.members[id]; ok {
+		return m.HTTP
+	}
+	for _, p := range n.cfg.Peers {
+		if p.ID == id {
+			return p.HTTPAddr
+		}
+	}
+	return ""
+}
+
+// syncPeers makes the transport know every member of the configuration
+// and every peer of the flags, at their current addresses.
+func (n *Node) syncPeers() {
+	ids := map[uint64]bool{}
+	for _, p := range n.cfg.Peers {
+		ids[p.ID] = true
+	}
+	cs := n.confState
+	for _, set := range [][]uint64{cs.Voters, cs.Learners, cs.VotersOutgoing, cs.LearnersNext} {
+		for _, id := range set {
+			ids[id] = true
+		}
+	}
+	for id := range ids {
+		if id == n.cfg.ID {
+			continue
+		}
+		if addr := n.raftAddr(id); addr != "" && n.peerAddrs[id] != addr {
+			if err := n.tr.AddPeer(id, addr); err != nil {
+				n.log.Warn("cannot add a transport peer", "peer", id, "addr", addr, "error", err)
+				continue
+			}
+			n.peerAddrs[id] = addr
+		}
+	}
+}
+
+// removePeer stops sending to a member the configuration removed.
+func (n *Node) removePeer(id uint64) {
+	if id == n.cfg.ID {
+		return
+	}
+	n.tr.RemovePeer(id)
+	delete(n.peerAddrs, id)
+}
+
+// cloneConfState returns a deep copy of cs.
+func cloneConfState(cs raftpb.ConfState) raftpb.ConfState {
+	cs.Voters = append([]uint64(nil), cs.Voters...)
+	cs.Learners = append([]uint64(nil), cs.Learners...)
+	cs.VotersOutgoing = append([]uint64(nil), cs.VotersOutgoing...)
+	cs.LearnersNext = append([]uint64(nil), cs.LearnersNext...)
+	return cs
+}

@@ -1,0 +1,123 @@
+package kvnode
+
+import (
+	raft "github.com/tickraft/raft"
+	"github.com/tickraft/raft/raftpb"
+)
+
+// processReady hands out every Ready the node has.
+func (n *Node) processReady() error {
+	for n.rn.HasReady() {
+		rd := n.rn.Ready()
+		var err error
+		if n.cfg.Sync {
+			err = n.handleSyncReady(&rd)
+		} else {
+			err = n.handleAsyncReady(&rd)
+		}
+		if err != nil {
+			return err
+		}
+		if rd.SoftState != nil {
+			n.onSoftState(*rd.SoftState)
+		}
+	}
+	return nil
+}
+
+// handleAsyncReady routes the messages of a Ready of the asynchronous
+// mode (raft doc.go, "The asynchronous storage mode"): writes to the disk
+// worker, which persists them while the loop goes on; chunk requests are
+// served at once from the snapshot in memory, received chunks go to the
+// disk worker; the rest to peers. Applying is done inline, after the
+// peers' messages have left, and acknowledged at once.
+func (n *Node) handleAsyncReady(rd *raft.Ready) error {
+	var peers, applies []raftpb.Message
+	for _, m := range rd.Messages {
+		switch m.To {
+		case raft.LocalAppendThread:
+			n.jobs.push(diskJob{kind: jobAppend, msg: m})
+		case raft.LocalApplyThread:
+			applies = append(applies, m)
+		case raft.LocalSnapshotThread:
+			if m.Type == raftpb.MsgSnapChunk {
+				n.jobs.push(diskJob{kind: jobChunk, msg: m})
+			} else {
+				n.serveChunk(m)
+			}
+		default:
+			peers = append(peers, m)
+		}
+	}
+	n.tr.Send(peers)
+	n.onReadStates(rd.ReadStates)
+	for _, m := range applies {
+		if err := n.applyMessage(m); err != nil {
+			return err
+		}
+		n.deliver(m.Responses)
+	}
+	n.afterApply()
+	return nil
+}
+
+// handleSyncReady handles a Ready of the synchronous loop in the order
+// documented on raft.Ready: persist, send, apply, Advance.
+func (n *Node) handleSyncReady(rd *raft.Ready) error {
+	installed, err := n.disk.persist(rd.HardState, rd.Entries, &rd.Snapshot, rd.MustSync)
+	if err != nil {
+		return err
+	}
+	if err := n.storeDurable(rd.HardState, rd.Entries, installed); err != nil {
+		return err
+	}
+	var peers, saved []raftpb.Message
+	for _, m := range rd.Messages {
+		switch {
+		case m.To == raft.LocalSnapshotThread && m.Type == raftpb.MsgSnapChunk:
+			if err := n.disk.snaps.SaveChunk(m.Index, m.LogTerm, m.Commit, m.Context); err != nil {
+				return err
+			}
+			saved = append(saved, m.Responses...)
+		case m.To == raft.LocalSnapshotThread:
+			n.serveChunk(m)
+		case !isLocal(m.To):
+			peers = append(peers, m)
+		}
+	}
+	n.tr.Send(peers)
+	n.tr.Send(rd.MessagesAfterPersist)
+	n.onReadStates(rd.ReadStates)
+	if installed != nil {
+		if err := n.restore(*installed); err != nil {
+			return err
+		}
+	}
+	if err := n.applyEntries(rd.CommittedEntries); err != nil {
+		return err
+	}
+	n.rn.Advance()
+	n.deliver(saved)
+	n.afterApply()
+	return nil
+}
+
+// serveChunk is the snapshot worker's answer to a chunk request: the bytes
+// of the snapshot held in memory, if it is the one asked for. Every member
+// snapshots at the same indexes with the same bytes, so a chunk served
+// here matches the chunks other sources serve.
+func (n *Node) serveChunk(m raftpb.Message) {
+	held, _ := n.storage.Snapshot()
+	ok := held.Metadata.Index == m.Index && held.Metadata.Term == m.LogTerm && m.RejectHint > 0
+	var data []byte
+	if ok {
+		size := uint64(len(held.Data))
+		start := m.Commit * m.RejectHint
+		if m.Commit > size/m.RejectHint || start > size {
+			ok = false
+		} else {
+			data = held.Data[start:min(start+m.RejectHint, size)]
+		}
+	}
+	n.tr.Send([]raftpb.Message{raft.ServeSnapshotChunk(m, data, ok)})
+}
