@@ -42,7 +42,7 @@ type ReadOnly struct {
 
 // New returns an empty ReadOnly holding at most maxPending reads.
 func New(maxPending int) *ReadOnly {
-	return &ReadOnly{maxPending: maxPending, nextRound: 1, acks: map[uint64]peerAck{}}
+	return &ReadOnly{maxPending: maxPending, nextRound: 1} // Ack allocates acks
 }
 
 // Len returns the number of pending reads.
@@ -88,6 +88,9 @@ func (ro *ReadOnly) CurrentRound() uint64 { return ro.nextRound - 1 }
 // Ack records that peer answered a heartbeat of round round, sent at the
 // leader's tick tick. Stale answers never lower what is recorded.
 func (ro *ReadOnly) Ack(peer, round, tick uint64) {
+	if ro.acks == nil {
+		ro.acks = map[uint64]peerAck{}
+	}
 	a := ro.acks[peer]
 	a.round = max(a.round, round)
 	a.tick = max(a.tick, tick)
