@@ -160,9 +160,11 @@ func (ms *MemoryStorage) Compact(compactIndex uint64) error {
 		return fmt.Errorf("%w: compaction at %d asked for, last index is %d",
 			ErrUnavailable, compactIndex, ms.lastIndex())
 	}
-	// A fresh array lets the compacted entries be collected.
+	// A fresh array lets the compacted entries be collected. It keeps the
+	// old array's capacity, which the log reached before, so that the
+	// appends after a compaction do not regrow it step by step.
 	keep := ms.ents[compactIndex-ms.offset():]
-	ents := make([]raftpb.Entry, 1, len(keep))
+	ents := make([]raftpb.Entry, 1, max(len(keep), cap(ms.ents)))
 	ents[0] = raftpb.Entry{Term: keep[0].Term, Index: keep[0].Index}
 	ms.ents = append(ents, keep[1:]...)
 	return nil
