@@ -271,6 +271,13 @@ func (r *Raft) handleHeartbeatResponse(m raftpb.Message, pr *tracker.Progress) e
 	switch pr.State {
 	case tracker.StateProbe:
 		pr.MsgAppFlowPaused = false
+		if pr.Match < r.raftLog.lastIndex() {
+			// The last probe may have been lost while the leader has
+			// nothing new to send: probe again, even empty, or an idle
+			// leader never learns what the follower lacks (found by the
+			// simulator: a learner added to a quiet group stayed empty).
+			r.maybeSendAppend(m.From, pr, true)
+		}
 		r.appendsPending = true
 	case tracker.StateReplicate:
 		if pr.Match < r.raftLog.lastIndex() {
