@@ -19,6 +19,14 @@
 // the terms and indexes involved and the events (the History's sequence
 // numbers) where they were seen; [Check] runs them all.
 //
+// Four more check what clients and operators see rather than the logs,
+// each over its own record:
+//
+//	CheckLinearizable  a key-value history of registers with unique written values is linearizable
+//	CheckLocalReads    local reads (ReadLocal with a minimum index) read their writes and never go back
+//	CheckLiveness      each calm phase elects a leader and commits a new write within its budget
+//	CheckBounds        a node's Status stays within the back-pressure bounds of its Config
+//
 // The package does no I/O, starts no goroutines, reads no clock and uses
 // no randomness. Every report is deterministic: nodes are visited in ID
 // order and events in the order they were recorded, never in map order.

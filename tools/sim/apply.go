@@ -1,0 +1,97 @@
+package sim
+
+import (
+	"github.com/tickraft/raft"
+	"github.com/tickraft/raft/raftpb"
+)
+
+// applySnapshot replaces n's state machine with snap.
+func (s *Sim) applySnapshot(n *node, snap raftpb.Snapshot) {
+	if err := n.kv.restore(snap.Metadata.Index, snap.Data); err != nil {
+		s.failf(ClassRefusal, "node %d: snapshot %d/%d: %v", n.id, snap.Metadata.Term, snap.Metadata.Index, err)
+		return
+	}
+	n.conf = snap.Metadata.ConfState
+	s.hist.ApplySnapshot(n.id, snap.Metadata)
+	s.stats.SnapshotsApplied++
+	s.log.add(s.now, evApply, n.id, snap.Metadata.Index, snap.Metadata.Term, 1)
+	if s.log.tracing() {
+		s.log.printf(s.now, "apply %d: snapshot %v", n.id, snap)
+	}
+}
+
+// applyEntries applies committed entries to n's state machine in order:
+// writes to the registers, conf changes through ApplyConfChange. Each
+// entry is checked against what other nodes applied at its index, and
+// the writes acknowledged to the clients waiting on n.
+func (s *Sim) applyEntries(n *node, ents []raftpb.Entry) {
+	if len(ents) == 0 {
+		return
+	}
+	for i := range ents {
+		e := &ents[i]
+		if e.Index != n.kv.applied+1 {
+			s.failf(ClassRefusal, "node %d: applied %d/%d right after index %d", n.id, e.Term, e.Index, n.kv.applied)
+			return
+		}
+		s.safety.applied(s, n, *e)
+		switch {
+		case e.IsConfChange():
+			s.applyConfChange(n, *e)
+			n.kv.applied = e.Index
+		case isWriteEntry(e):
+			s.applyWrite(n, *e)
+		default:
+			n.kv.applied = e.Index
+		}
+	}
+	s.hist.Apply(n.id, ents)
+	s.log.add(s.now, evApply, n.id, ents[0].Index, ents[len(ents)-1].Index, 0)
+	if s.log.tracing() {
+		s.log.printf(s.now, "apply %d: %s", n.id, raftpb.DescribeEntries(ents))
+	}
+}
+
+// applyWrite applies one write entry.
+func (s *Sim) applyWrite(n *node, e raftpb.Entry) {
+	w, ok, err := decodeWrite(e.Data)
+	if err != nil {
+		s.failf(ClassRefusal, "node %d: entry %d/%d: %v", n.id, e.Term, e.Index, err)
+		return
+	}
+	if !ok {
+		n.kv.applied = e.Index
+		return
+	}
+	if n.kv.applyWrite(e.Index, w) {
+		s.clients.tookEffect(n, e, w)
+	}
+}
+
+// applyConfChange hands the conf change e carries to n and records the
+// configuration it returns. A change the membership math refuses changes
+// nothing, on every node alike.
+func (s *Sim) applyConfChange(n *node, e raftpb.Entry) {
+	cc, err := e.ConfChange()
+	if err != nil || cc == nil {
+		s.failf(ClassRefusal, "node %d: conf change at %d/%d does not decode: %v", n.id, e.Term, e.Index, err)
+		return
+	}
+	cs, err := n.rn.ApplyConfChange(cc)
+	if err != nil {
+		s.stats.ConfChangesRefused++
+		return
+	}
+	s.stats.ConfChangesApplied++
+	n.conf = cs
+}
+
+// onSoftState notes a change of n's role.
+func (s *Sim) onSoftState(n *node, ss raft.SoftState) {
+	if ss.RaftState != raft.StateLeader {
+		return
+	}
+	st := n.rn.BasicStatus()
+	s.stats.Elections++
+	s.safety.leader(s, n, st.Term)
+}

@@ -1,0 +1,155 @@
+package sim
+
+import (
+	"errors"
+
+	"github.com/tickraft/raft"
+	"github.com/tickraft/raft/confchange"
+	"github.com/tickraft/raft/core"
+	"github.com/tickraft/raft/raftpb"
+)
+
+// handleReadyAsync handles a Ready of the asynchronous storage mode: it
+// carries only Messages; those for the append worker go to the disk
+// queue, those for the apply worker to the apply queue, the rest to the
+// network. The node goes on at once.
+func (s *Sim) handleReadyAsync(n *node) {
+	rd := n.rn.Ready()
+	if len(rd.Entries) > 0 || len(rd.CommittedEntries) > 0 || !rd.HardState.IsEmpty() ||
+		!rd.Snapshot.IsEmpty() || len(rd.MessagesAfterPersist) > 0 {
+		s.failf(ClassRefusal, "node %d in the asynchronous mode handed out a Ready with more than Messages:%s", n.id, describeReady(&rd))
+		return
+	}
+	s.onReady(n, &rd)
+	var out []raftpb.Message
+	for _, m := range rd.Messages {
+		switch m.To {
+		case raft.LocalAppendThread:
+			w := &diskWrite{entries: m.Entries, hard: raftpb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}}
+			w.snap = m.Snapshot
+			msg := m
+			w.append = &msg
+			n.disk.enqueue(s.now, s.diskRNG.between(0, s.opts.DiskLatency), w)
+		case raft.LocalApplyThread:
+			at := s.now + uint64(s.diskRNG.between(0, 1))
+			if k := len(n.applies); k > 0 {
+				at = max(at, n.applies[k-1].at)
+			}
+			n.applies = append(n.applies, applyJob{at: at, msg: m})
+		default:
+			out = append(out, m)
+		}
+	}
+	s.send(out)
+}
+
+// completeAppend persists the write w of the append worker, now durable,
+// and delivers its responses.
+func (s *Sim) completeAppend(n *node, w *diskWrite) {
+	if err := n.disk.persist(w, w.records()); err != nil {
+		s.failf(ClassRefusal, "node %d: %v", n.id, err)
+		return
+	}
+	s.logDurable(n, w)
+	s.respond(n, w.append.Responses)
+}
+
+// completeApply applies what a MsgStorageApply carries, a snapshot or
+// committed entries, and delivers its responses.
+func (s *Sim) completeApply(n *node, m raftpb.Message) {
+	if m.Snapshot != nil {
+		s.applySnapshot(n, *m.Snapshot)
+	}
+	s.applyEntries(n, m.Entries)
+	s.respond(n, m.Responses)
+}
+
+// respond delivers a worker's responses: those to n through Step, the
+// others to the network.
+func (s *Sim) respond(n *node, resps []raftpb.Message) {
+	var out []raftpb.Message
+	for _, r := range resps {
+		if r.To != n.id {
+			out = append(out, r)
+			continue
+		}
+		if !n.up() {
+			return
+		}
+		if err := n.rn.Step(r); err != nil {
+			s.failf(ClassRefusal, "node %d refused %v from its own worker: %v", n.id, r, err)
+			return
+		}
+	}
+	s.send(out)
+}
+
+// stepNode steps a message delivered to n. A refusal of a message a
+// correct peer sent is a failure of the contract, but for the refusals
+// documented for requests the recipient cannot serve in its state.
+func (s *Sim) stepNode(n *node, m raftpb.Message) {
+	err := n.rn.Step(m)
+	if err != nil && !typedError(err) {
+		s.failf(ClassUntyped, "node %d refused %v with an untyped error: %v", n.id, m, err)
+		return
+	}
+	if err != nil && !s.refusalAllowed(n, m, err) {
+		s.failf(ClassRefusal, "node %d refused %v, which a correct peer sent: %v", n.id, m, err)
+		return
+	}
+	if m.Type == raftpb.MsgSnap {
+		s.report(m.From, report{to: n.id, snap: true})
+	}
+}
+
+// refusalAllowed reports whether err is a documented refusal of the
+// request m by n: a forwarded proposal, read or transfer the recipient
+// cannot serve now, or a late message from a node removed since.
+func (s *Sim) refusalAllowed(n *node, m raftpb.Message, err error) bool {
+	switch m.Type {
+	case raftpb.MsgProp:
+		return errors.Is(err, raft.ErrProposalDropped)
+	case raftpb.MsgReadIndex:
+		return errors.Is(err, raft.ErrTransferInProgress) || errors.Is(err, raft.ErrTooManyPendingReads) ||
+			errors.Is(err, raft.ErrNoLeader)
+	case raftpb.MsgTransferLeader:
+		return errors.Is(err, raft.ErrTransferRefused) || errors.Is(err, raft.ErrNotLeader)
+	}
+	return errors.Is(err, raft.ErrStepPeerNotFound) && !isMember(n.conf, m.From)
+}
+
+// isMember reports whether id is in cs, in any role.
+func isMember(cs raftpb.ConfState, id uint64) bool {
+	for _, ids := range [][]uint64{cs.Voters, cs.VotersOutgoing, cs.Learners, cs.LearnersNext} {
+		for _, x := range ids {
+			if x == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// typedErrors are the sentinels every refusal of the library wraps.
+var typedErrors = []error{
+	core.ErrCompacted, core.ErrSnapOutOfDate, core.ErrUnavailable, core.ErrSnapshotTemporarilyUnavailable,
+	core.ErrMalformedEntries, core.ErrCommittedConflict, core.ErrProposalDropped, core.ErrNoLeader,
+	core.ErrUncommittedTailFull, core.ErrStepLocalMsg, core.ErrUnknownMessageType, core.ErrWrongRecipient,
+	core.ErrStepPeerNotFound, core.ErrInvalidMessage, core.ErrNotLeader, core.ErrLearnerCannotCampaign,
+	core.ErrPendingConfChange, core.ErrTransferRefused, core.ErrTransferInProgress, core.ErrInvalidConfChange,
+	core.ErrUnknownTransition, core.ErrNotAMember, core.ErrReadAborted, core.ErrReadLagging,
+	core.ErrTooManyPendingReads, core.ErrInvalidConfig, confchange.ErrInvalidConfig, confchange.ErrSyntax,
+	confchange.ErrRemovedAllVoters, confchange.ErrTooManyVoters, confchange.ErrAlreadyJoint, confchange.ErrNotJoint,
+	confchange.ErrZeroVoterJoint, confchange.ErrVoterAndLearner, confchange.ErrUnknownChangeType,
+	confchange.ErrInvalidNodeID,
+}
+
+// typedError reports whether err wraps one of the library's sentinels.
+func typedError(err error) bool {
+	for _, t := range typedErrors {
+		if errors.Is(err, t) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,97 @@
+// Package sim is a seeded, deterministic fault simulator for tickraft: it
+// runs a whole cluster of real raft.RawNodes over MemoryStorage through
+// faults, under a client workload, and checks after every step that the
+// cluster keeps Raft's safety properties, that the clients' history is
+// linearizable, that the cluster makes progress when it can, and that
+// every node stays within its memory bounds.
+//
+// # Determinism
+//
+// A run is a function of its Options: one goroutine, a virtual clock in
+// steps (StepsPerTick steps make a tick, the unit of the nodes' timers),
+// and randomness only from PCG generators seeded with Options.Seed, one
+// stream per concern (network, disk, faults, clients, nodes). Nothing
+// reads the wall clock, and no map order leaks into what happens. Every
+// event is digested into Result.Hash, so two runs can be compared event
+// for event; Options.Trace prints them, in the notation of the
+// transcripts (raftpb's String forms), and Options.Command the command
+// line of tools/raftsim that replays a run. Separate runs share nothing
+// and may run in parallel.
+//
+// # The model
+//
+// Network: each directed link has a base latency drawn for the run, each
+// message a jitter on top; messages travel encoded (Message.Marshal) and
+// are decoded on arrival, so that what a node receives shares nothing with
+// what its peer sent. A message may be lost, duplicated or held back
+// (reordered); the network may be cut in two, one way between two nodes,
+// or around one node, and healed. A message that arrives at a cut link or
+// a crashed node is lost, and its sender's transport reports it
+// (ReportUnreachable, ReportSnapshot), as it does a snapshot that arrived.
+//
+// Disk: a node's MemoryStorage holds exactly what is durable. A write
+// becomes durable some steps after it is handed to the disk, in order; a
+// stalled disk is slower. In the synchronous loop the node's loop waits
+// for its write (ticks that fall meanwhile are caught up after), then
+// sends MessagesAfterPersist, applies and calls Advance. In the
+// asynchronous mode (Config.AsyncStorageWrites) the append and apply
+// workers are queues with their own latencies, whose responses go back
+// through Step. A crash loses every queued write but a prefix of the
+// oldest one's records (snapshot, entries one by one, hard state: a torn
+// write), the queued applies, the inbox and the state machine; a restart
+// rebuilds the state machine from the durable snapshot and re-applies the
+// committed entries the node hands out again.
+//
+// Workload: clients, one operation at a time each, write unique values to
+// a few keys (a key-value store of registers, whose state machine applies
+// each client's writes at most once), read them linearizably (ReadIndex,
+// served once the node applied the read index; with lease reads on, the
+// leader may answer from its lease; on followers, forwarded to the
+// leader) and locally (ReadLocal with the newest index the client saw).
+// An operator proposes membership changes (add, remove, promote, demote,
+// joint with automatic or explicit leave, in both encodings), leadership
+// transfers and forgotten leaders; the application snapshots and compacts.
+//
+// Phases: chaos (the faults of Options.Faults) and calm (the network
+// whole, disks healthy, the nodes the configuration needs running, those
+// it does not shut down) alternate; after Options.Steps steps a final
+// calm phase must bring every needed node to the leader's commit index and
+// the same state. Once a write of that phase has committed the clients
+// stop; a cluster that converges only when a client writes again fails
+// (an idle leader must catch its followers up too).
+//
+// # The checks
+//
+// After every step: Election Safety and State Machine Safety
+// incrementally (each term's leader, each index's applied entry), the
+// leader is a voter of its configuration, term, commit and applied never
+// go back within an incarnation, applied never passes commit, and, once
+// per tick, each node's queues against its bounds (checker.CheckBounds
+// over Status). At every phase change and at the end (and every
+// Options.FullCheckEvery steps), every checker of tools/checker over the
+// whole History: Election Safety, Leader Append-Only, Log Matching,
+// Leader Completeness, State Machine Safety, monotonicity, durability of
+// acknowledged writes; and linearizability of the client history
+// (checker.CheckLinearizable) and the guarantees of local reads
+// (checker.CheckLocalReads). In each calm phase: a leader followed by a
+// quorum of its configuration and a write invoked in the phase committed
+// within Options.LivenessTicks (checker.CheckLiveness). Beside the
+// checkers, the library's contract: a correct peer's message is never
+// refused but for the documented refusals of requests, every refusal of a
+// proposal, read or transfer is a documented error, and nothing panics.
+//
+// The first failure ends a run. Shrink looks for a shorter run that fails
+// alike: truncated at the failure, with fewer nodes, fewer kinds of fault,
+// and fewer faults (Options.Skip, by delta debugging).
+//
+// # Running it
+//
+// go test ./tools/sim runs a bounded batch of seeds of DefaultMix (every
+// cluster size, mode and fault; see sim_test.go), TICKRAFT_SOAK=N runs N
+// longer ones; tools/raftsim runs any batch from the command line. Two fuzz
+// targets, whose seed corpora go test replays, decode a whole-cluster
+// schedule (FuzzClusterSchedule: every fault and operation, step by step)
+// and a sequence of arbitrary messages to the nodes of a live cluster
+// (FuzzNodeMessageSequences: no panic, typed refusals, sane persisted
+// state) from the fuzzer's bytes.
+package sim

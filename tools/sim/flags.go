@@ -1,0 +1,151 @@
+package sim
+
+import (
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// uintList is a flag of comma-separated unsigned integers.
+type uintList []uint64
+
+// String returns the list as "1,2,3" (flag.Value).
+func (l *uintList) String() string { return joinUints(*l) }
+
+// Set parses a list like "1,2,3" (flag.Value).
+func (l *uintList) Set(s string) error {
+	*l = nil
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		v, err := strconv.ParseUint(part, 10, 64)
+		if err != nil {
+			return err
+		}
+		*l = append(*l, v)
+	}
+	return nil
+}
+
+// probFlag is a flag of a Probability.
+type probFlag struct{ p *Probability }
+
+// String returns the probability (flag.Value).
+func (f probFlag) String() string {
+	if f.p == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(float64(*f.p), 'g', -1, 64)
+}
+
+// Set parses a probability in [0, 1] (flag.Value).
+func (f probFlag) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 || v > 1 {
+		return fmt.Errorf("want a probability in [0, 1], not %q", s)
+	}
+	*f.p = Probability(v)
+	return nil
+}
+
+// BindFlags defines on fs the flags that set a Mix (the flags Command
+// prints, and -nodes as a list) with DefaultMix's values as defaults. The
+// returned function builds the Mix once fs is parsed.
+func BindFlags(fs *flag.FlagSet) func() (Mix, error) {
+	m := DefaultMix()
+	o := &m.Base
+	fs.Uint64Var(&o.Seed, "seed", 1, "the seed of the first run")
+	fs.IntVar(&o.Steps, "steps", defaultSteps, "steps of virtual time per run, before the final calm phase")
+	fs.IntVar(&o.StepsPerTick, "steps-per-tick", defaultStepsPerTick, "steps per tick")
+	nodes := uintList{3, 5, 7}
+	fs.Var(&nodes, "nodes", "node counts to draw from, e.g. 3,5")
+	fs.IntVar(&o.Spares, "spares", 0, "nodes outside the boot configuration (0: 2 with conf changes)")
+	for _, c := range []struct {
+		name string
+		p    *Choice
+	}{{"async", &m.Async}, {"lease", &m.Lease}, {"prevote", &m.PreVote}, {"checkquorum", &m.CheckQuorum}, {"bounds", &m.Bounds}} {
+		fs.Var(c.p, c.name, "off, on or both (drawn per seed)")
+	}
+	fs.IntVar(&o.ElectionTick, "election-tick", 0, "election timeout in ticks (0: drawn in [5, 10])")
+	latency := uintList{1, 4, 2}
+	fs.Var(&latency, "latency", "link latency: least and most base steps, and jitter steps")
+	fs.IntVar(&o.ReorderTicks, "reorder-ticks", 3, "longest delay of a reordered message, in ticks")
+	fs.IntVar(&o.DiskLatency, "disk-latency", 3, "longest time a write takes to be durable, in steps")
+	fs.IntVar(&o.StallTicks, "stall-ticks", 3, "length of a disk stall, in ticks")
+	phases := uintList{}
+	fs.Var(&phases, "phases", "chaos, calm and liveness-budget ticks (see sim.Options)")
+	bindFaults(fs, &o.Faults)
+	bindWorkload(fs, &o.Workload)
+	limits := uintList{}
+	fs.Var(&limits, "limits", "with -bounds off: MaxSizePerMsg, MaxInflightMsgs, MaxInflightBytes, MaxUncommittedEntriesSize, MaxCommittedSizePerReady, MaxPendingReads")
+	fs.IntVar(&o.FullCheckEvery, "full-check-every", 0, "run the whole-History checkers every N steps too (0: at phase changes only)")
+	skip := uintList{}
+	fs.Var(&skip, "skip", "fault ordinals not to inject (from a shrunk failure)")
+	return func() (Mix, error) {
+		m.Sizes = m.Sizes[:0]
+		for _, n := range nodes {
+			m.Sizes = append(m.Sizes, int(n))
+		}
+		if len(latency) != 3 || (len(phases) != 0 && len(phases) != 3) || (len(limits) != 0 && len(limits) != 6) {
+			return Mix{}, fmt.Errorf("-latency takes 3 numbers, -phases 3 and -limits 6")
+		}
+		o.LatencyMin, o.LatencyMax, o.Jitter = int(latency[0]), int(latency[1]), int(latency[2])
+		if len(phases) == 3 {
+			o.ChaosTicks, o.CalmTicks, o.LivenessTicks = int(phases[0]), int(phases[1]), int(phases[2])
+		}
+		if len(limits) == 6 {
+			o.Bounds = Bounds{MaxSizePerMsg: limits[0], MaxInflightMsgs: int(limits[1]), MaxInflightBytes: limits[2],
+				MaxUncommittedEntriesSize: limits[3], MaxCommittedSizePerReady: limits[4], MaxPendingReads: int(limits[5])}
+		}
+		o.Skip = nil
+		if len(skip) > 0 {
+			o.Skip = skip
+		}
+		return m, nil
+	}
+}
+
+// bindFaults defines the flags of the fault rates.
+func bindFaults(fs *flag.FlagSet, f *Faults) {
+	for _, p := range []struct {
+		name string
+		p    *Probability
+		what string
+	}{
+		{"drop", &f.Drop, "chance a message is lost"},
+		{"dup", &f.Duplicate, "chance a message is delivered twice"},
+		{"reorder", &f.Reorder, "chance a message is held back"},
+		{"partition", &f.Partition, "chance per tick of a new partition"},
+		{"heal", &f.Heal, "chance per tick that the network heals"},
+		{"crash", &f.Crash, "chance per tick that a node crashes"},
+		{"restart", &f.Restart, "chance per tick that a crashed node restarts"},
+		{"stall", &f.DiskStall, "chance per tick that a disk stalls"},
+		{"confchange", &f.ConfChange, "chance per tick of a conf change"},
+		{"transfer", &f.Transfer, "chance per tick of a leadership transfer"},
+		{"forget", &f.ForgetLeader, "chance per tick that a follower forgets its leader"},
+		{"campaign", &f.Campaign, "chance per tick that a node is told to campaign"},
+	} {
+		fs.Var(probFlag{p.p}, p.name, p.what+" (chaos phases)")
+	}
+}
+
+// bindWorkload defines the flags of the workload.
+func bindWorkload(fs *flag.FlagSet, w *Workload) {
+	fs.IntVar(&w.Clients, "clients", w.Clients, "clients, one operation at a time each")
+	fs.IntVar(&w.Keys, "keys", w.Keys, "keys written and read")
+	for _, p := range []struct {
+		name string
+		p    *Probability
+		what string
+	}{
+		{"op-rate", &w.OpRate, "chance per tick that an idle client starts an operation"},
+		{"reads", &w.ReadShare, "share of operations that are linearizable reads"},
+		{"local-reads", &w.LocalReadShare, "share of operations that are local reads"},
+		{"large", &w.LargeWrites, "share of writes with a large payload"},
+		{"compact", &w.Compact, "chance per tick and node of a compaction"},
+	} {
+		fs.Var(probFlag{p.p}, p.name, p.what)
+	}
+}

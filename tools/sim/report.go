@@ -1,0 +1,214 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tickraft/raft"
+	"github.com/tickraft/raft/tools/checker"
+)
+
+// Class names the kind of a failure: the property a checker found broken
+// (a checker.Property), or one of the classes below.
+type Class string
+
+// The failure classes that are not a checker's property.
+const (
+	// ClassPanic: the library (or the simulator) panicked.
+	ClassPanic Class = "panic"
+	// ClassRefusal: the library broke its contract with the application:
+	// it refused a correct peer's message, handed out a Ready the mode
+	// does not allow, or gave work that cannot be done.
+	ClassRefusal Class = "contract"
+	// ClassLiveness: a calm phase without progress, or a final calm
+	// phase in which the cluster did not converge.
+	ClassLiveness Class = "liveness"
+	// ClassExtra: the extra checker of Options.Check failed.
+	ClassExtra Class = "extra check"
+	// ClassUntyped: a refusal that is none of the library's typed errors
+	// (errors.Is finds no sentinel of core or confchange in it).
+	ClassUntyped Class = "untyped error"
+)
+
+// Failure is the first failure of a run.
+type Failure struct {
+	// Step is the step of virtual time at which it was found.
+	Step  uint64
+	Class Class
+	Err   error
+}
+
+// Error returns "class at step N: error".
+func (f *Failure) Error() string { return fmt.Sprintf("%s at step %d: %v", f.Class, f.Step, f.Err) }
+
+// FaultKind is one kind of fault, for the statistics.
+type FaultKind uint8
+
+// The kinds of fault.
+const (
+	FaultDrop FaultKind = iota
+	FaultDuplicate
+	FaultReorder
+	FaultPartition
+	FaultOneWay
+	FaultIsolate
+	FaultHeal
+	FaultCrash
+	FaultRestart
+	FaultDiskStall
+	FaultConfChange
+	FaultTransfer
+	FaultForgetLeader
+	FaultCampaign
+	numFaultKinds
+)
+
+var faultNames = [numFaultKinds]string{
+	"drop", "duplicate", "reorder", "partition", "one-way", "isolate", "heal",
+	"crash", "restart", "disk-stall", "conf-change", "transfer", "forget-leader", "campaign",
+}
+
+// String returns the kind's name.
+func (k FaultKind) String() string {
+	if k < numFaultKinds {
+		return faultNames[k]
+	}
+	return fmt.Sprintf("FaultKind(%d)", uint8(k))
+}
+
+// Stats counts what a run did.
+type Stats struct {
+	// Faults counts the faults injected, by kind.
+	Faults [numFaultKinds]int
+	// Messages sent and delivered.
+	Messages, Delivered int
+	// Crashes, the writes a crash (or a retirement) tore, restarts, and
+	// nodes shut down in a calm phase because no configuration needs them.
+	Crashes, TornWrites, Restarts, Retired int
+	// Elections counts the leaders elected; SnapshotsApplied, the
+	// snapshots a state machine installed; Compactions, the logs
+	// compacted.
+	Elections, SnapshotsApplied, Compactions int
+	// Conf changes proposed (and accepted by a leader), applied (counted
+	// per node) and refused on apply; transfers asked and accepted.
+	ConfProposals, ConfAccepted, ConfChangesApplied, ConfChangesRefused int
+	Transfers, TransfersAccepted                                        int
+	// Client operations: writes invoked, acknowledged and of unknown
+	// outcome; linearizable reads served, and refused or aborted; local
+	// reads served.
+	Writes, WritesAcked, WritesPending int
+	Reads, ReadsFailed, LocalReads     int
+	// LivenessWindows counts the calm phases long enough to be judged.
+	LivenessWindows int
+	// SlowestElectionTicks is the longest a calm phase waited for a
+	// leader; LongestUnavailableTicks the longest time writes were
+	// waiting and none was acknowledged.
+	SlowestElectionTicks, LongestUnavailableTicks uint64
+	// Peaks of the back-pressure bounds' use on any leader.
+	PeakInflightBytes, PeakUncommittedBytes uint64
+	// FullChecks counts the runs of the whole-History checkers.
+	FullChecks int
+}
+
+// Add adds o to s; the maxima take the larger.
+func (s *Stats) Add(o Stats) {
+	for k := range s.Faults {
+		s.Faults[k] += o.Faults[k]
+	}
+	ints := []*int{&s.Messages, &s.Delivered, &s.Crashes, &s.TornWrites, &s.Restarts, &s.Retired, &s.Elections,
+		&s.SnapshotsApplied, &s.Compactions, &s.ConfProposals, &s.ConfAccepted, &s.ConfChangesApplied,
+		&s.ConfChangesRefused, &s.Transfers, &s.TransfersAccepted, &s.Writes, &s.WritesAcked,
+		&s.WritesPending, &s.Reads, &s.ReadsFailed, &s.LocalReads, &s.LivenessWindows, &s.FullChecks}
+	others := []int{o.Messages, o.Delivered, o.Crashes, o.TornWrites, o.Restarts, o.Retired, o.Elections,
+		o.SnapshotsApplied, o.Compactions, o.ConfProposals, o.ConfAccepted, o.ConfChangesApplied,
+		o.ConfChangesRefused, o.Transfers, o.TransfersAccepted, o.Writes, o.WritesAcked,
+		o.WritesPending, o.Reads, o.ReadsFailed, o.LocalReads, o.LivenessWindows, o.FullChecks}
+	for i, p := range ints {
+		*p += others[i]
+	}
+	s.SlowestElectionTicks = max(s.SlowestElectionTicks, o.SlowestElectionTicks)
+	s.LongestUnavailableTicks = max(s.LongestUnavailableTicks, o.LongestUnavailableTicks)
+	s.PeakInflightBytes = max(s.PeakInflightBytes, o.PeakInflightBytes)
+	s.PeakUncommittedBytes = max(s.PeakUncommittedBytes, o.PeakUncommittedBytes)
+}
+
+// DescribeFaults lists the faults by kind, "drop=12 duplicate=3 ...".
+func (s *Stats) DescribeFaults() string {
+	var b strings.Builder
+	for k, n := range s.Faults {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s=%d", FaultKind(k), n)
+	}
+	return b.String()
+}
+
+// Result is what a run did and how it ended.
+type Result struct {
+	// Options are the run's settings, defaults filled in: with them,
+	// Run replays the run exactly.
+	Options Options
+	// Steps and Ticks of virtual time run, the final calm phase included.
+	Steps, Ticks uint64
+	// Events is the number of events; Hash digests them all, in order.
+	Events, Hash uint64
+	// Faults lists the ordinals of the faults injected (the draws of
+	// faults that Options.Skip does not skip).
+	Faults []uint64
+	Stats  Stats
+	// Windows are the calm phases, with when they saw a leader and a new
+	// commit.
+	Windows []checker.CalmWindow
+	// Failure is the first failure, or nil.
+	Failure *Failure
+}
+
+// result returns the run's result so far.
+func (s *Sim) result() Result {
+	return Result{
+		Options: s.opts, Steps: s.now, Ticks: s.Tick(), Events: s.log.count, Hash: s.log.hash,
+		Faults: s.injected, Stats: s.stats, Windows: s.phase.windows, Failure: s.failure,
+	}
+}
+
+// classOf returns the class of a checker's error: the property of its
+// violation.
+func classOf(err error) Class {
+	var v *checker.Violation
+	if errors.As(err, &v) {
+		return Class(v.Property)
+	}
+	return ClassRefusal
+}
+
+// describeReady summarizes a Ready for the trace, in the notation of the
+// transcripts.
+func describeReady(rd *raft.Ready) string {
+	var b strings.Builder
+	if rd.SoftState != nil {
+		fmt.Fprintf(&b, " %v lead=%d", rd.SoftState.RaftState, rd.SoftState.Lead)
+	}
+	if !rd.HardState.IsEmpty() {
+		fmt.Fprintf(&b, " HardState %v", rd.HardState)
+	}
+	if !rd.Snapshot.IsEmpty() {
+		fmt.Fprintf(&b, " Snapshot %v", rd.Snapshot)
+	}
+	if k := len(rd.Entries); k > 0 {
+		fmt.Fprintf(&b, " Entries %d/%d..%d/%d", rd.Entries[0].Term, rd.Entries[0].Index, rd.Entries[k-1].Term, rd.Entries[k-1].Index)
+	}
+	if k := len(rd.CommittedEntries); k > 0 {
+		fmt.Fprintf(&b, " CommittedEntries %d..%d", rd.CommittedEntries[0].Index, rd.CommittedEntries[k-1].Index)
+	}
+	for _, rs := range rd.ReadStates {
+		fmt.Fprintf(&b, " ReadState{%q at %d", rs.RequestCtx, rs.Index)
+		if rs.Err != nil {
+			fmt.Fprintf(&b, " err: %v", rs.Err)
+		}
+		b.WriteString("}")
+	}
+	fmt.Fprintf(&b, " msgs=%d+%d", len(rd.Messages), len(rd.MessagesAfterPersist))
+	return b.String()
+}

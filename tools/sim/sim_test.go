@@ -1,0 +1,99 @@
+package sim
+
+import (
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+)
+
+// The bounded run of CI: ciSeeds seeds of ciSteps steps of DefaultMix
+// (3, 5 and 7 nodes, both storage modes, lease reads, pre-vote,
+// check-quorum and tight bounds on and off, the default faults and
+// workload). TICKRAFT_SOAK=N runs N seeds of defaultSteps instead:
+//
+//	TICKRAFT_SOAK=5000 go test ./tools/sim -run TestSimulatedClusters -v
+const (
+	ciSeeds = 240
+	ciSteps = 1200
+)
+
+func TestSimulatedClustersKeepSafetyLinearizabilityAndLiveness(t *testing.T) {
+	seeds, steps := uint64(ciSeeds), ciSteps
+	if soak := os.Getenv("TICKRAFT_SOAK"); soak != "" {
+		n, err := strconv.ParseUint(soak, 10, 64)
+		if err != nil {
+			t.Fatalf("TICKRAFT_SOAK=%q: %v", soak, err)
+		}
+		seeds, steps = n, defaultSteps
+	}
+	mix := DefaultMix()
+	mix.Base.Steps = steps
+	var (
+		mu    sync.Mutex
+		total Stats
+		runs  int
+	)
+	const workers = 2
+	t.Run("workers", func(t *testing.T) {
+		for w := uint64(0); w < workers; w++ {
+			t.Run(strconv.FormatUint(w, 10), func(t *testing.T) {
+				t.Parallel()
+				for seed := 1 + w; seed <= seeds; seed += workers {
+					r, err := Run(mix.Options(seed))
+					if err != nil {
+						t.Fatal(err)
+					}
+					mu.Lock()
+					total.Add(r.Stats)
+					runs++
+					mu.Unlock()
+					switch known := knownFinding(r.Failure); {
+					case r.Failure == nil:
+					case known != "":
+						t.Logf("seed %d: known library issue (%s): %v", seed, known, r.Failure)
+					default:
+						t.Errorf("seed %d: %v\nreplay: %s -trace\nshrink: %s -shrink", seed, r.Failure, r.Options.Command(), r.Options.Command())
+					}
+				}
+			})
+		}
+	})
+	t.Logf("%d runs of %d steps: faults %s", runs, steps, total.DescribeFaults())
+	t.Logf("%+v", total)
+	requireCoverage(t, total)
+}
+
+// knownFinding names the library issue a failure is known to be, or
+// returns "": a bug the simulator found and reported, not yet fixed in
+// core, listed here (matched on the failure's class and text) so that CI
+// stays green meanwhile; the entry goes with the fix. The four found so
+// far (the uncommitted tail's entry count, a restart from a snapshot
+// above the durable commit, lease reads after a follower's restart, an
+// idle leader that never re-probed a follower) are fixed.
+func knownFinding(f *Failure) string {
+	if f == nil {
+		return ""
+	}
+	// All four findings are fixed in core; findings_test.go replays each
+	// scenario. A new one goes here, matched on its class and text, until
+	// its fix lands.
+	return ""
+}
+
+// requireCoverage fails the test if the runs missed a path they claim to
+// test.
+func requireCoverage(t *testing.T, s Stats) {
+	t.Helper()
+	for name, n := range map[string]int{
+		"torn writes": s.TornWrites, "snapshots applied": s.SnapshotsApplied, "conf changes applied": s.ConfChangesApplied,
+		"transfers accepted": s.TransfersAccepted, "writes acknowledged": s.WritesAcked, "writes of unknown outcome": s.WritesPending,
+		"linearizable reads": s.Reads, "local reads": s.LocalReads, "liveness windows judged": s.LivenessWindows,
+		"partitions": s.Faults[FaultPartition], "one-way cuts": s.Faults[FaultOneWay], "crashes": s.Faults[FaultCrash],
+		"disk stalls": s.Faults[FaultDiskStall],
+	} {
+		if n == 0 {
+			t.Errorf("the runs test too little: no %s", name)
+		}
+	}
+}
