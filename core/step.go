@@ -80,9 +80,9 @@ func (r *Raft) stepHigherTerm(m raftpb.Message) bool {
 		// A granted pre-vote carries the term we will campaign in; our
 		// term changes only when the real election starts.
 	default:
-		lead := m.From
-		if m.Type != raftpb.MsgApp && m.Type != raftpb.MsgHeartbeat && m.Type != raftpb.MsgSnap && m.Type != raftpb.MsgSnapOffer {
-			lead = None
+		lead := None
+		if isLeaderMessage(m.Type) {
+			lead = m.From
 		}
 		r.becomeFollower(m.Term, lead)
 	}
@@ -105,6 +105,10 @@ func (r *Raft) stepLowerTerm(m raftpb.Message) {
 }
 
 func (r *Raft) stepLeader(m raftpb.Message) error {
+	if isLeaderMessage(m.Type) {
+		// Another leader of this term: impossible by Election Safety.
+		return fmt.Errorf("%w: %s from %d to the leader of term %d", ErrInvalidMessage, m.Type, m.From, r.term)
+	}
 	switch m.Type {
 	case raftpb.MsgProp:
 		_, err := r.appendProposal(m.Entries)
@@ -133,14 +137,16 @@ func (r *Raft) stepLeader(m raftpb.Message) error {
 		if m.From == r.leadTransferee {
 			r.abortLeaderTransfer("the target is unreachable")
 		}
-	case raftpb.MsgApp, raftpb.MsgHeartbeat, raftpb.MsgSnap, raftpb.MsgSnapOffer:
-		// Another leader of this term: impossible by Election Safety.
-		return fmt.Errorf("%w: %s from %d to the leader of term %d", ErrInvalidMessage, m.Type, m.From, r.term)
 	}
 	return nil
 }
 
 func (r *Raft) stepCandidate(m raftpb.Message) error {
+	if isLeaderMessage(m.Type) {
+		// A leader of our term exists: §5.2, return to follower.
+		r.becomeFollower(m.Term, m.From)
+		return r.stepFollower(m)
+	}
 	switch m.Type {
 	case raftpb.MsgProp:
 		return fmt.Errorf("%w: %w: campaigning at term %d", ErrProposalDropped, ErrNoLeader, r.term)
@@ -148,10 +154,6 @@ func (r *Raft) stepCandidate(m raftpb.Message) error {
 		return fmt.Errorf("%w: %w: campaigning at term %d", ErrTransferRefused, ErrNoLeader, r.term)
 	case raftpb.MsgReadIndex:
 		return fmt.Errorf("%w: read refused: campaigning at term %d", ErrNoLeader, r.term)
-	case raftpb.MsgApp, raftpb.MsgHeartbeat, raftpb.MsgSnap, raftpb.MsgSnapOffer:
-		// A leader of our term exists: §5.2, return to follower.
-		r.becomeFollower(m.Term, m.From)
-		return r.stepFollower(m)
 	case raftpb.MsgVoteResp, raftpb.MsgPreVoteResp:
 		r.handleVoteResponse(m)
 	}
@@ -159,24 +161,21 @@ func (r *Raft) stepCandidate(m raftpb.Message) error {
 }
 
 func (r *Raft) stepFollower(m raftpb.Message) error {
+	if isLeaderMessage(m.Type) {
+		// The leader of this term speaks: restart the election timer.
+		r.electionElapsed = 0
+		r.lead = m.From
+	}
 	switch m.Type {
 	case raftpb.MsgProp:
 		return r.forwardProposal(m)
 	case raftpb.MsgApp:
-		r.electionElapsed = 0
-		r.lead = m.From
 		return r.handleAppendEntries(m)
 	case raftpb.MsgHeartbeat:
-		r.electionElapsed = 0
-		r.lead = m.From
 		return r.handleHeartbeat(m)
 	case raftpb.MsgSnap:
-		r.electionElapsed = 0
-		r.lead = m.From
 		return r.handleSnapshot(m)
 	case raftpb.MsgSnapOffer:
-		r.electionElapsed = 0
-		r.lead = m.From
 		return r.handleSnapshotOffer(m)
 	case raftpb.MsgTransferLeader:
 		return r.forwardTransferLeader(m)
@@ -198,6 +197,16 @@ func (r *Raft) stepFollower(m raftpb.Message) error {
 		return nil
 	}
 	return nil
+}
+
+// isLeaderMessage reports whether only the leader of the message's term
+// sends t: its sender is that leader (§5.2).
+func isLeaderMessage(t raftpb.MessageType) bool {
+	switch t {
+	case raftpb.MsgApp, raftpb.MsgHeartbeat, raftpb.MsgSnap, raftpb.MsgSnapOffer:
+		return true
+	}
+	return false
 }
 
 // send queues a message, stamping the sender and, for non-vote messages,
