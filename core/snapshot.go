@@ -42,28 +42,46 @@ func (r *Raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) b
 
 // handleSnapshot is the follower's side of InstallSnapshot (§7).
 func (r *Raft) handleSnapshot(m raftpb.Message) error {
-	if r.restore(*m.Snapshot) {
-		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.lastIndex()})
-		return nil
-	}
-	r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.committed})
+	r.installSnapshot(m.From, *m.Snapshot)
 	return nil
+}
+
+// installSnapshot restores s, whether it came whole or in chunks, and
+// tells the leader where this node's log now ends: past the snapshot if
+// it was installed, at the commit index otherwise.
+func (r *Raft) installSnapshot(leader uint64, s raftpb.Snapshot) {
+	index := r.raftLog.committed
+	if r.restore(s) {
+		index = r.raftLog.lastIndex()
+	}
+	r.send(raftpb.Message{To: leader, Type: raftpb.MsgAppResp, Index: index})
+}
+
+// logCovers reports whether the log already holds the snapshot meta
+// describes: its index is committed, or the log holds its last entry,
+// which is then committed (Log Matching, §5.3). Either way there is
+// nothing to install.
+func (r *Raft) logCovers(meta raftpb.SnapshotMetadata) bool {
+	if meta.Index <= r.raftLog.committed {
+		return true
+	}
+	id := entryID{term: meta.Term, index: meta.Index}
+	if !r.raftLog.matchTerm(id) {
+		return false
+	}
+	r.raftLog.commitTo(id.index)
+	return true
 }
 
 // restore installs a snapshot newer than the commit index, and reports
 // whether it did. A snapshot whose last entry the log already holds only
 // moves the commit index (the log after it is kept, §7).
 func (r *Raft) restore(s raftpb.Snapshot) bool {
-	if s.Metadata.Index <= r.raftLog.committed {
+	if r.logCovers(s.Metadata) {
 		return false
 	}
 	if r.state != StateFollower {
 		panic("invariant: only a follower installs a snapshot")
-	}
-	id := entryID{term: s.Metadata.Term, index: s.Metadata.Index}
-	if r.raftLog.matchTerm(id) {
-		r.raftLog.commitTo(id.index)
-		return false
 	}
 	cfg, prs, err := restoredConfig(r.trk, s.Metadata.ConfState, s.Metadata.Index)
 	if err != nil {

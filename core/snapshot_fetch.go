@@ -96,11 +96,8 @@ func (r *Raft) handleSnapshotOffer(m raftpb.Message) error {
 		return fmt.Errorf("%w: MsgSnapOffer, but chunked snapshot transfer is off (Config.SnapshotChunkSize)", ErrInvalidMessage)
 	}
 	meta := m.Snapshot.Metadata
-	id := entryID{term: meta.Term, index: meta.Index}
-	if meta.Index <= r.raftLog.committed || r.raftLog.matchTerm(id) {
-		// Nothing to fetch: the log already holds the snapshot's last
-		// entry, which is committed (§7).
-		r.raftLog.commitTo(max(r.raftLog.committed, meta.Index))
+	if r.logCovers(meta) {
+		// Nothing to fetch (§7).
 		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.committed})
 		return nil
 	}
@@ -235,13 +232,19 @@ func (f *snapFetch) takeAsked(chunk uint64) *fetchSource {
 func (r *Raft) receiveChunk(m raftpb.Message) error {
 	f := r.fetch
 	if f == nil || !f.is(m.Index, m.LogTerm) {
-		return nil // a late answer of a finished or replaced transfer
+		r.logger.Debugf("%x ignored chunk %d of snapshot %d/%d: no such transfer (finished or replaced)",
+			r.id, m.Commit, m.LogTerm, m.Index)
+		return nil
 	}
 	if m.Commit >= f.count() {
 		return fmt.Errorf("%w: chunk %d of a snapshot of %d chunks", ErrInvalidMessage, m.Commit, f.count())
 	}
 	if f.state[m.Commit] != chunkAsked {
-		return nil // a duplicate, or an answer after the chunk was asked again and received
+		// A duplicate, or an answer after the chunk was asked again and
+		// received.
+		r.logger.Debugf("%x ignored chunk %d of snapshot %d/%d from %x: already received",
+			r.id, m.Commit, m.LogTerm, m.Index, m.From)
+		return nil
 	}
 	if !m.Reject {
 		if err := f.checkChunkSize(m.Commit, len(m.Context)); err != nil {
@@ -325,19 +328,14 @@ func (r *Raft) chunkSaved(m raftpb.Message) {
 func (r *Raft) installFetched() {
 	f := r.fetch
 	r.fetch = nil
-	if r.state != StateFollower {
-		// A candidate may not install: the next leader offers again.
+	if r.state != StateFollower || r.lead == None {
+		// Only a follower installs, and it answers its leader; the next
+		// leader's offer fetches the snapshot again.
+		r.logger.Infof("%x dropped the fetched snapshot %d/%d: %v with leader %x",
+			r.id, f.meta.Term, f.meta.Index, r.state, r.lead)
 		return
 	}
-	to := r.lead
-	if to == None {
-		return // the next leader offers again, and the chunks are saved
-	}
-	if r.restore(raftpb.Snapshot{Metadata: f.meta}) {
-		r.send(raftpb.Message{To: to, Type: raftpb.MsgAppResp, Index: r.raftLog.lastIndex()})
-		return
-	}
-	r.send(raftpb.Message{To: to, Type: raftpb.MsgAppResp, Index: r.raftLog.committed})
+	r.installSnapshot(r.lead, raftpb.Snapshot{Metadata: f.meta})
 }
 
 // tickFetch asks again, elsewhere, for the chunks that have waited a
