@@ -64,6 +64,12 @@ func ServeSnapshotChunk(req raftpb.Message, data []byte, held bool) raftpb.Messa
 	return core.ServeSnapshotChunk(req, data, held)
 }
 
+// ServeSnapshotChunkFrom completes a snapshot worker's chunk request from
+// a snapshot held in memory; see core.ServeSnapshotChunkFrom.
+func ServeSnapshotChunkFrom(req raftpb.Message, snap raftpb.Snapshot) raftpb.Message {
+	return core.ServeSnapshotChunkFrom(req, snap)
+}
+
 // NewMemoryStorage returns an empty MemoryStorage.
 func NewMemoryStorage() *MemoryStorage { return core.NewMemoryStorage() }
 

@@ -130,9 +130,7 @@ func (w *chunkWorkers) serve(nd *scheduleNode, m raftpb.Message) raftpb.Message 
 	}
 	w.taken[k] = snap.Data
 	w.stats.Served++
-	from := min(m.Commit*m.RejectHint, uint64(len(snap.Data)))
-	to := min(from+m.RejectHint, uint64(len(snap.Data)))
-	return ServeSnapshotChunk(m, snap.Data[from:to], true)
+	return ServeSnapshotChunkFrom(m, snap)
 }
 
 // save keeps a received chunk, copied off the network's bytes.

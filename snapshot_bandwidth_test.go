@@ -139,13 +139,7 @@ func (nd *bwNode) snapshotWork(t *testing.T, m raftpb.Message) {
 	switch m.Type {
 	case raftpb.MsgSnapChunkReq:
 		snap, _ := nd.st.Snapshot()
-		if snap.Metadata.Index != m.Index {
-			nd.egress = append(nd.egress, ServeSnapshotChunk(m, nil, false))
-			return
-		}
-		from := min(m.Commit*m.RejectHint, uint64(len(snap.Data)))
-		to := min(from+m.RejectHint, uint64(len(snap.Data)))
-		nd.egress = append(nd.egress, ServeSnapshotChunk(m, snap.Data[from:to], true))
+		nd.egress = append(nd.egress, ServeSnapshotChunkFrom(m, snap))
 	case raftpb.MsgSnapChunk:
 		nd.chunks[m.Commit] = m.Context
 		for _, r := range m.Responses {

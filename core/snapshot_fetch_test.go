@@ -178,3 +178,28 @@ func TestLaggingFollowerFetchesSnapshotFromLeaderAndFollower(t *testing.T) {
 		t.Fatalf("chunks asked of %v, want the leader and node 2", served)
 	}
 }
+
+func TestServeSnapshotChunkFromSlicesTheRequestedRange(t *testing.T) {
+	snap := raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 9, Term: 2}, Data: []byte("0123456789")}
+	req := func(index, term, chunk uint64) raftpb.Message {
+		return raftpb.Message{
+			Type: raftpb.MsgSnapChunkReq, To: LocalSnapshotThread, From: 1, Index: index, LogTerm: term, Commit: chunk, RejectHint: 4,
+			Responses: []raftpb.Message{{Type: raftpb.MsgSnapChunk, To: 3, From: 1, Index: index, LogTerm: term, Commit: chunk}},
+		}
+	}
+	for _, tc := range []struct {
+		index, term, chunk uint64
+		want               string
+		refused            bool
+	}{
+		{9, 2, 0, "0123", false},
+		{9, 2, 2, "89", false},
+		{9, 1, 0, "", true},
+		{8, 2, 0, "", true},
+	} {
+		m := ServeSnapshotChunkFrom(req(tc.index, tc.term, tc.chunk), snap)
+		if m.Type != raftpb.MsgSnapChunk || m.To != 3 || m.Reject != tc.refused || string(m.Context) != tc.want {
+			t.Errorf("chunk %d of %d/%d: %v, want data %q refused %t", tc.chunk, tc.term, tc.index, m, tc.want, tc.refused)
+		}
+	}
+}

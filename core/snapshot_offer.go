@@ -62,6 +62,19 @@ func ServeSnapshotChunk(req raftpb.Message, data []byte, held bool) raftpb.Messa
 	return m
 }
 
+// ServeSnapshotChunkFrom completes a snapshot worker's MsgSnapChunkReq
+// from a snapshot held in memory (MemoryStorage.Snapshot, for one): the
+// requested byte range of snap.Data, or a refusal (ChunkNotHeld) when snap
+// is not the snapshot asked for.
+func ServeSnapshotChunkFrom(req raftpb.Message, snap raftpb.Snapshot) raftpb.Message {
+	if snap.Metadata.Index != req.Index || snap.Metadata.Term != req.LogTerm {
+		return ServeSnapshotChunk(req, nil, false)
+	}
+	n := uint64(len(snap.Data))
+	from := min(req.Commit*req.RejectHint, n)
+	return ServeSnapshotChunk(req, snap.Data[from:min(from+req.RejectHint, n)], true)
+}
+
 // offerSnapshot starts a chunked snapshot transfer to a follower: it tells
 // the follower the snapshot's metadata, chunk count and sources, and the
 // follower fetches the chunks itself. It reports whether it offered.

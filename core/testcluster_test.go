@@ -33,11 +33,7 @@ func (c *testCluster) snapshotWorker(m raftpb.Message) {
 	switch m.Type {
 	case raftpb.MsgSnapChunkReq:
 		snap, _ := c.st[m.From].Snapshot()
-		reply := ServeSnapshotChunk(m, nil, false)
-		if snap.Metadata.Index == m.Index && snap.Metadata.Term == m.LogTerm {
-			from := min(m.Commit*m.RejectHint, uint64(len(snap.Data)))
-			reply = ServeSnapshotChunk(m, snap.Data[from:min(from+m.RejectHint, uint64(len(snap.Data)))], true)
-		}
+		reply := ServeSnapshotChunkFrom(m, snap)
 		if c.nodes[reply.To] != nil {
 			c.stepChecked(reply)
 		}

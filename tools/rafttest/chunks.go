@@ -79,12 +79,7 @@ func (env *Env) ProcessSnapshotThread(id uint64) (string, error) {
 // serveChunk reads the chunk m asks for from the node's storage.
 func serveChunk(n *Node, m raftpb.Message) raftpb.Message {
 	snap, _ := n.Storage.Snapshot()
-	if snap.Metadata.Index != m.Index || snap.Metadata.Term != m.LogTerm {
-		return raft.ServeSnapshotChunk(m, nil, false)
-	}
-	from := min(m.Commit*m.RejectHint, uint64(len(snap.Data)))
-	to := min(from+m.RejectHint, uint64(len(snap.Data)))
-	return raft.ServeSnapshotChunk(m, snap.Data[from:to], true)
+	return raft.ServeSnapshotChunkFrom(m, snap)
 }
 
 // saveChunk keeps a received chunk, copied: the message's bytes belong to
