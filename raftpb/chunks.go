@@ -85,9 +85,7 @@ func appendChunkMessage(b *strings.Builder, m *Message) {
 		b.WriteString(strconv.FormatUint(m.Term, 10))
 	}
 	b.WriteString(" Snapshot:")
-	b.WriteString(strconv.FormatUint(m.LogTerm, 10))
-	b.WriteByte('/')
-	b.WriteString(strconv.FormatUint(m.Index, 10))
+	appendTermIndex(b, m.LogTerm, m.Index)
 	b.WriteString(" Chunk:")
 	b.WriteString(strconv.FormatUint(m.Commit, 10))
 	switch {
@@ -110,9 +108,7 @@ func appendOffer(b *strings.Builder, m *Message) {
 	b.WriteString(strconv.FormatUint(m.Term, 10))
 	if s := m.Snapshot; s != nil {
 		b.WriteString(" Snapshot:")
-		b.WriteString(strconv.FormatUint(s.Metadata.Term, 10))
-		b.WriteByte('/')
-		b.WriteString(strconv.FormatUint(s.Metadata.Index, 10))
+		appendTermIndex(b, s.Metadata.Term, s.Metadata.Index)
 		b.WriteString(" (")
 		b.WriteString(s.Metadata.ConfState.String())
 		b.WriteByte(')')

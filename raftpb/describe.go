@@ -87,10 +87,15 @@ func (e Entry) String() string {
 	return b.String()
 }
 
-func appendEntry(b *strings.Builder, e *Entry) {
-	b.WriteString(strconv.FormatUint(e.Term, 10))
+// appendTermIndex writes "term/index", the notation of an entry's place.
+func appendTermIndex(b *strings.Builder, term, index uint64) {
+	b.WriteString(strconv.FormatUint(term, 10))
 	b.WriteByte('/')
-	b.WriteString(strconv.FormatUint(e.Index, 10))
+	b.WriteString(strconv.FormatUint(index, 10))
+}
+
+func appendEntry(b *strings.Builder, e *Entry) {
+	appendTermIndex(b, e.Term, e.Index)
 	b.WriteByte(' ')
 	b.WriteString(e.Type.String())
 	if cc, err := e.ConfChange(); err == nil && cc != nil {
@@ -268,9 +273,7 @@ func appendMessage(b *strings.Builder, m *Message) {
 	b.WriteString(strconv.FormatUint(m.Term, 10))
 	if m.LogTerm != 0 || m.Index != 0 {
 		b.WriteString(" Log:")
-		b.WriteString(strconv.FormatUint(m.LogTerm, 10))
-		b.WriteByte('/')
-		b.WriteString(strconv.FormatUint(m.Index, 10))
+		appendTermIndex(b, m.LogTerm, m.Index)
 	}
 	if m.Commit != 0 {
 		b.WriteString(" Commit:")
