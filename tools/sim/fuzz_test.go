@@ -31,9 +31,6 @@ func FuzzClusterSchedule(f *testing.F) {
 			return
 		}
 		r := sched.run()
-		if known := knownFinding(r.Failure); known != "" {
-			t.Skipf("known library issue (%s): %v", known, r.Failure)
-		}
 		if r.Failure != nil {
 			t.Fatalf("%v\nschedule: %s", r.Failure, sched)
 		}

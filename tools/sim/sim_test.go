@@ -48,11 +48,7 @@ func TestSimulatedClustersKeepSafetyLinearizabilityAndLiveness(t *testing.T) {
 					total.Add(r.Stats)
 					runs++
 					mu.Unlock()
-					switch known := knownFinding(r.Failure); {
-					case r.Failure == nil:
-					case known != "":
-						t.Logf("seed %d: known library issue (%s): %v", seed, known, r.Failure)
-					default:
+					if r.Failure != nil {
 						t.Errorf("seed %d: %v\nreplay: %s -trace\nshrink: %s -shrink", seed, r.Failure, r.Options.Command(), r.Options.Command())
 					}
 				}
@@ -62,23 +58,6 @@ func TestSimulatedClustersKeepSafetyLinearizabilityAndLiveness(t *testing.T) {
 	t.Logf("%d runs of %d steps: faults %s", runs, steps, total.DescribeFaults())
 	t.Logf("%+v", total)
 	requireCoverage(t, total)
-}
-
-// knownFinding names the library issue a failure is known to be, or
-// returns "": a bug the simulator found and reported, not yet fixed in
-// core, listed here (matched on the failure's class and text) so that CI
-// stays green meanwhile; the entry goes with the fix. The four found so
-// far (the uncommitted tail's entry count, a restart from a snapshot
-// above the durable commit, lease reads after a follower's restart, an
-// idle leader that never re-probed a follower) are fixed.
-func knownFinding(f *Failure) string {
-	if f == nil {
-		return ""
-	}
-	// All four findings are fixed in core; findings_test.go replays each
-	// scenario. A new one goes here, matched on its class and text, until
-	// its fix lands.
-	return ""
 }
 
 // requireCoverage fails the test if the runs missed a path they claim to
