@@ -67,8 +67,12 @@ func (r *Raft) checkLeaderInvariants() error {
 	var err error
 	last := r.raftLog.lastIndex()
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
-		if err == nil && pr.Match > last {
+		switch {
+		case err != nil:
+		case pr.Match > last:
 			err = fmt.Errorf("invariant: %d acknowledged %d beyond the leader's last index %d", id, pr.Match, last)
+		case pr.Inflights == nil:
+			err = fmt.Errorf("invariant: the leader has no window of appends for %d", id)
 		}
 	})
 	if err != nil {

@@ -255,12 +255,7 @@ func (r *Raft) reset(term uint64) {
 	r.trk.ResetVotes()
 	last := r.raftLog.lastIndex()
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
-		*pr = tracker.Progress{
-			Match:     0,
-			Next:      last + 1,
-			Inflights: tracker.NewInflights(r.trk.MaxInflight, r.trk.MaxInflightBytes),
-			IsLearner: pr.IsLearner,
-		}
+		*pr = tracker.Progress{Match: 0, Next: last + 1, IsLearner: pr.IsLearner}
 		if id == r.id {
 			pr.Match = r.raftLog.stableLastIndex()
 		}
@@ -272,6 +267,24 @@ func (r *Raft) reset(term uint64) {
 	r.uncommittedSize = 0
 	r.uncommittedEntries = 0
 	r.appendsPending = false
+}
+
+// openWindows gives every member's Progress a window of appends in
+// flight. Only a leader sends appends, so only a leader holds windows:
+// reset drops them, and a process with many groups keeps none in its
+// followers.
+func (r *Raft) openWindows() {
+	r.trk.Visit(func(_ uint64, pr *tracker.Progress) {
+		if pr.Inflights == nil {
+			pr.Inflights = tracker.NewInflights(r.trk.MaxInflight, r.trk.MaxInflightBytes)
+		}
+	})
+}
+
+// dropWindows forgets the windows of appends in flight: the node is not
+// leading.
+func (r *Raft) dropWindows() {
+	r.trk.Visit(func(_ uint64, pr *tracker.Progress) { pr.Inflights = nil })
 }
 
 // resetRandomizedElectionTimeout draws the next election timeout from
@@ -316,6 +329,7 @@ func (r *Raft) becomeLeader() {
 	r.reset(r.term)
 	r.lead = r.id
 	r.state = StateLeader
+	r.openWindows()
 	// The leader's own progress: replicate from what it holds.
 	pr := r.trk.Progress[r.id]
 	if pr == nil || pr.IsLearner {
@@ -336,6 +350,11 @@ func (r *Raft) becomeLeader() {
 // learns from it whether this node is a learner.
 func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftpb.ConfState {
 	r.trk.SetConfig(cfg, prs)
+	if r.state == StateLeader {
+		r.openWindows()
+	} else {
+		r.dropWindows()
+	}
 	cs := r.trk.ConfState()
 	pr, ok := r.trk.Progress[r.id]
 	voter := ok && !pr.IsLearner

@@ -55,6 +55,16 @@ type Ready struct {
 // maxMsgsCapHint bounds the capacity reserved for the next Ready's messages.
 const maxMsgsCapHint = 256
 
+// minKeptMsgs is the smallest message array kept for reuse. Smaller ones
+// cost less to allocate per Ready than to keep in every node: a process
+// with thousands of idle groups, whose Readys carry a heartbeat or two,
+// would otherwise hold two arrays per node.
+const minKeptMsgs = 4
+
+// keepMessages reports whether an array of capacity c is worth keeping
+// for the next messages.
+func keepMessages(c int) bool { return c >= minKeptMsgs && c <= maxMsgsCapHint }
+
 // readyState is what the node remembers between Ready and Advance.
 type readyState struct {
 	prevSoft SoftState
@@ -91,17 +101,30 @@ func (s *msgBuffers) spareBuffer(spare *[]raftpb.Message, hint int) []raftpb.Mes
 
 // recycle takes back the arrays of the message slices the previous Ready
 // handed out, cleared so that they hold no payloads, for the next
-// messages. Arrays past maxMsgsCapHint are left to the collector.
+// messages. Arrays too small or too large to keep (keepMessages) are left
+// to the collector.
 func (s *msgBuffers) recycle() {
-	if cap(s.handedMsgs) > 0 && cap(s.handedMsgs) <= maxMsgsCapHint {
+	if keepMessages(cap(s.handedMsgs)) {
 		clear(s.handedMsgs)
 		s.spareMsgs = s.handedMsgs[:0]
 	}
-	if cap(s.handedAfter) > 0 && cap(s.handedAfter) <= maxMsgsCapHint {
+	if keepMessages(cap(s.handedAfter)) {
 		clear(s.handedAfter)
 		s.spareAfter = s.handedAfter[:0]
 	}
 	s.handedMsgs, s.handedAfter = nil, nil
+}
+
+// hand records the arrays a Ready hands out, to take them back at the next
+// Ready: only those worth keeping, so that no reference keeps the others
+// alive.
+func (s *msgBuffers) hand(msgs, after []raftpb.Message) {
+	if keepMessages(cap(msgs)) {
+		s.handedMsgs = msgs
+	}
+	if keepMessages(cap(after)) {
+		s.handedAfter = after
+	}
 }
 
 func (s *readyState) init(r *Raft) {
@@ -164,7 +187,7 @@ func (r *Raft) Ready() Ready {
 	rd.MessagesAfterPersist = r.takeMessagesAfterAppend()
 	r.msgsCapHint = min(max(len(rd.Messages), len(rd.MessagesAfterPersist)), maxMsgsCapHint)
 	r.bufs.recycle()
-	r.bufs.handedMsgs, r.bufs.handedAfter = rd.Messages, rd.MessagesAfterPersist
+	r.bufs.hand(rd.Messages, rd.MessagesAfterPersist)
 	r.acceptReady(&rd)
 	return rd
 }
@@ -277,7 +300,7 @@ func (r *Raft) Advance() {
 	for _, m := range self {
 		r.step(m)
 	}
-	if len(s.selfMessages) == 0 && cap(self) <= maxMsgsCapHint {
+	if len(s.selfMessages) == 0 && keepMessages(cap(self)) {
 		clear(self)
 		s.selfMessages = self[:0] // reused by the next Ready
 	}

@@ -27,6 +27,7 @@ type Request struct {
 // peerAck is the latest round a peer answered and the leader's tick when
 // the heartbeat it answered was sent.
 type peerAck struct {
+	peer  uint64
 	round uint64
 	tick  uint64
 }
@@ -37,12 +38,15 @@ type ReadOnly struct {
 	maxPending int
 	pending    []Request
 	nextRound  uint64
-	acks       map[uint64]peerAck
+	// acks holds one entry per peer that answered in this term, in the
+	// order of their first answers: a group has a handful of members, so
+	// a scan beats a map and an idle leader keeps one small array.
+	acks []peerAck
 }
 
 // New returns an empty ReadOnly holding at most maxPending reads.
 func New(maxPending int) *ReadOnly {
-	return &ReadOnly{maxPending: maxPending, nextRound: 1} // Ack allocates acks
+	return &ReadOnly{maxPending: maxPending, nextRound: 1}
 }
 
 // Len returns the number of pending reads.
@@ -88,13 +92,12 @@ func (ro *ReadOnly) CurrentRound() uint64 { return ro.nextRound - 1 }
 // Ack records that peer answered a heartbeat of round round, sent at the
 // leader's tick tick. Stale answers never lower what is recorded.
 func (ro *ReadOnly) Ack(peer, round, tick uint64) {
-	if ro.acks == nil {
-		ro.acks = map[uint64]peerAck{}
+	if a := find(ro.acks, peer); a != nil {
+		a.round = max(a.round, round)
+		a.tick = max(a.tick, tick)
+		return
 	}
-	a := ro.acks[peer]
-	a.round = max(a.round, round)
-	a.tick = max(a.tick, tick)
-	ro.acks[peer] = a
+	ro.acks = append(ro.acks, peerAck{peer: peer, round: round, tick: tick})
 }
 
 // Release removes and returns the reads whose round a quorum of voters has
@@ -133,21 +136,38 @@ func (ro *ReadOnly) Drain() []Request {
 // Reset forgets every read and acknowledgement: a new term begins.
 func (ro *ReadOnly) Reset() {
 	ro.pending = nil
-	clear(ro.acks)
+	ro.acks = ro.acks[:0]
 }
 
-type roundIndexer map[uint64]peerAck
-
-func (m roundIndexer) AckedIndex(id uint64) (uint64, bool) {
-	a, ok := m[id]
-	return a.round, ok
+// find returns the acknowledgements of peer, or nil.
+func find(acks []peerAck, peer uint64) *peerAck {
+	for i := range acks {
+		if acks[i].peer == peer {
+			return &acks[i]
+		}
+	}
+	return nil
 }
 
-type tickIndexer map[uint64]peerAck
+// roundIndexer reads the latest round each peer answered.
+type roundIndexer []peerAck
 
-func (m tickIndexer) AckedIndex(id uint64) (uint64, bool) {
-	a, ok := m[id]
-	return a.tick, ok
+func (s roundIndexer) AckedIndex(id uint64) (uint64, bool) {
+	if a := find(s, id); a != nil {
+		return a.round, true
+	}
+	return 0, false
+}
+
+// tickIndexer reads the send tick of the latest heartbeat each peer
+// answered.
+type tickIndexer []peerAck
+
+func (s tickIndexer) AckedIndex(id uint64) (uint64, bool) {
+	if a := find(s, id); a != nil {
+		return a.tick, true
+	}
+	return 0, false
 }
 
 // EncodeContext returns the heartbeat context for a round sent at tick.

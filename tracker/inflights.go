@@ -122,8 +122,12 @@ func (in *Inflights) Full() bool {
 }
 
 // RoomBytes returns how many more payload bytes the window admits before
-// it is full by bytes: math.MaxUint64 when it has no byte bound.
+// it is full by bytes: math.MaxUint64 when it has no byte bound, 0 for a
+// nil window.
 func (in *Inflights) RoomBytes() uint64 {
+	if in == nil {
+		return 0
+	}
 	if in.maxBytes == 0 {
 		return math.MaxUint64
 	}

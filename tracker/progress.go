@@ -62,7 +62,8 @@ type Progress struct {
 	// heartbeat interval passes.
 	MsgAppFlowPaused bool
 	// Inflights is the window of appends in flight in StateReplicate. It
-	// is never nil in a valid Progress.
+	// is nil only outside StateReplicate: a node that is not leading keeps
+	// no windows, and a nil window is full.
 	Inflights *Inflights
 	// IsLearner reports whether the follower is a learner: it receives the
 	// log but neither votes nor counts towards commitment.
@@ -205,8 +206,8 @@ func (pr *Progress) IsPaused() bool {
 // CheckInvariants returns an error describing the first broken invariant
 // of pr (see the package documentation), or nil.
 func (pr *Progress) CheckInvariants() error {
-	if pr.Inflights == nil {
-		return errors.New("progress: Inflights is nil")
+	if pr.Inflights == nil && pr.State == StateReplicate {
+		return errors.New("progress: no Inflights in StateReplicate")
 	}
 	if pr.Match >= pr.Next {
 		return fmt.Errorf("progress: match %d is not below next %d", pr.Match, pr.Next)

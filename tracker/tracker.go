@@ -64,7 +64,7 @@ type ProgressTracker struct {
 	// other node.
 	Progress ProgressMap
 	// Votes holds the first vote received from each node in the current
-	// election.
+	// election; nil when none was received.
 	Votes map[uint64]bool
 	// MaxInflight bounds the appends in flight to one follower; the
 	// confchange package gives new members windows of this size.
@@ -95,7 +95,6 @@ func (p *ProgressTracker) SetConfig(cfg Config, prs ProgressMap) {
 func MakeProgressTracker(maxInflight int, maxInflightBytes uint64) ProgressTracker {
 	return ProgressTracker{
 		Progress:         ProgressMap{},
-		Votes:            map[uint64]bool{},
 		MaxInflight:      maxInflight,
 		MaxInflightBytes: maxInflightBytes,
 	}
@@ -174,14 +173,10 @@ func (p *ProgressTracker) VoterNodes() []uint64 { return p.Voters.IDs() }
 // there are none). Nodes of LearnersNext are still voters and not included.
 func (p *ProgressTracker) LearnerNodes() []uint64 { return nilIfEmpty(p.Learners) }
 
-// ResetVotes forgets the votes of the previous election.
-func (p *ProgressTracker) ResetVotes() {
-	if p.Votes == nil {
-		p.Votes = map[uint64]bool{}
-		return
-	}
-	clear(p.Votes)
-}
+// ResetVotes forgets the votes of the previous election. It drops the
+// map rather than clearing it: only a candidate needs one, and a process
+// with many groups should not keep one in every leader and follower.
+func (p *ProgressTracker) ResetVotes() { p.Votes = nil }
 
 // RecordVote records that node id granted (v true) or rejected its vote.
 // Only the first vote of a voter in an election counts; a later one, which

@@ -58,7 +58,7 @@ func TestConfigCloneSharesNoMemory(t *testing.T) {
 
 func TestMakeProgressTrackerIsEmptyAndValid(t *testing.T) {
 	p := tracker.MakeProgressTracker(8, 1<<20)
-	if p.Progress == nil || p.Votes == nil || p.MaxInflight != 8 || p.MaxInflightBytes != 1<<20 {
+	if p.Progress == nil || len(p.Votes) != 0 || p.MaxInflight != 8 || p.MaxInflightBytes != 1<<20 {
 		t.Fatalf("got %+v", p)
 	}
 	if err := p.CheckInvariants(); err != nil {
@@ -222,10 +222,13 @@ func TestRecordAndResetVotesWorkOnZeroTracker(t *testing.T) {
 	if !p.Votes[1] {
 		t.Fatal("vote not recorded on a zero tracker")
 	}
-	var q tracker.ProgressTracker
-	q.ResetVotes()
-	if q.Votes == nil {
-		t.Fatal("ResetVotes left Votes nil")
+	p.ResetVotes()
+	if len(p.Votes) != 0 {
+		t.Fatalf("ResetVotes left votes %v", p.Votes)
+	}
+	p.RecordVote(1, false)
+	if v, ok := p.Votes[1]; !ok || v {
+		t.Fatalf("votes after a reset = %v, want 1 rejecting", p.Votes)
 	}
 }
 
