@@ -13,6 +13,7 @@ const campaignTransfer = "CampaignTransfer"
 // Tick advances the node's logical clock by one tick.
 func (r *Raft) Tick() {
 	r.ticks++
+	r.bufs = r.bufs.onTick(&r.msgReadys)
 	if len(r.localReads) > 0 {
 		r.releaseLocalReads()
 	}

@@ -47,7 +47,6 @@ type Raft struct {
 	id      uint64
 	term    uint64
 	vote    uint64
-	state   StateType
 	lead    uint64
 	raftLog *raftLog
 	trk     tracker.ProgressTracker
@@ -65,10 +64,6 @@ type Raft struct {
 	randomizedElectionTimeout int
 	rng                       prng
 
-	checkQuorum               bool
-	preVote                   bool
-	disableProposalForwarding bool
-
 	maxMsgSize         uint64
 	maxUncommittedSize uint64
 	uncommittedSize    uint64
@@ -81,41 +76,21 @@ type Raft struct {
 	// None.
 	leadTransferee uint64
 
-	// stepDownOnRemoval makes a leader removed from the voters step down.
-	stepDownOnRemoval bool
-
 	// pendingConfIndex is the index of the last conf change the leader
 	// appended; another may not be proposed until it is applied.
 	pendingConfIndex uint64
 
-	// appendsPending is set when the leader has new entries or a new commit
-	// index to send; they go out, batched, when the next Ready is built.
-	appendsPending bool
-
 	// Reads: the leader's read rounds, the reads released for the next
 	// Ready, local reads waiting for the applied index, and the clocks.
-	readOnly        *readonly.ReadOnly
-	readStates      []ReadState
-	localReads      []localRead
-	maxPendingReads int
-	leaseReads      bool
-	leaseTicks      int
-	// leaseRevoked is set once this leader has sent MsgTimeoutNow in its
-	// term: the target may win an election bypassing the followers'
-	// stickiness at any later time, even after the transfer was
-	// abandoned, so the lease can no longer be trusted in this term.
-	leaseRevoked bool
+	readOnly   *readonly.ReadOnly
+	readStates []ReadState
+	localReads []localRead
+	leaseTicks int
 	// ticks counts every tick of this node; leaderTick only the ticks of
 	// its leaderships (the clock of its heartbeat rounds and lease).
 	ticks      uint64
 	leaderTick uint64
-	// restarted is set on a node that booted from a persisted term: it
-	// may have followed a leader just before (see restartQuiet).
-	restarted bool
 
-	// asyncStorage hands storage work out as messages to local workers
-	// (Config.AsyncStorageWrites) instead of acknowledging it on Advance.
-	asyncStorage bool
 	// snapToApply is, in the asynchronous mode, a snapshot that is durable
 	// and waits to be handed to the apply worker (behind any committed
 	// entries already queued there); snapApplying is the index of the
@@ -124,19 +99,45 @@ type Raft struct {
 	snapToApply  *raftpb.Snapshot
 	snapApplying uint64
 
-	// msgsCapHint sizes the next message slices after the last Ready's, so
-	// that a busy node allocates each once per Ready.
-	msgsCapHint int
-
 	// chunks configures the chunked snapshot transfer; fetch is this
 	// node's transfer in progress as a receiver (nil: none); serving are
-	// the receivers it serves chunks to as a source.
+	// the receivers it serves chunks to as a source (nil until it serves).
 	chunks  chunkSettings
 	fetch   *snapFetch
-	serving []servedReceiver
+	serving *servedReceivers
 
 	ready readyState
-	bufs  msgBuffers
+	// bufs holds the message arrays kept for reuse; nil until a Ready
+	// hands out one worth keeping, so that an idle node holds none.
+	bufs *msgBuffers
+
+	// The one-byte fields, together so that they share a word: a process
+	// with many groups holds a Raft per member.
+	state                     StateType
+	checkQuorum               bool
+	preVote                   bool
+	disableProposalForwarding bool
+	// stepDownOnRemoval makes a leader removed from the voters step down.
+	stepDownOnRemoval bool
+	// appendsPending is set when the leader has new entries or a new commit
+	// index to send; they go out, batched, when the next Ready is built.
+	appendsPending bool
+	leaseReads     bool
+	// leaseRevoked is set once this leader has sent MsgTimeoutNow in its
+	// term: the target may win an election bypassing the followers'
+	// stickiness at any later time, even after the transfer was
+	// abandoned, so the lease can no longer be trusted in this term.
+	leaseRevoked bool
+	// restarted is set on a node that booted from a persisted term: it
+	// may have followed a leader just before (see restartQuiet).
+	restarted bool
+	// asyncStorage hands storage work out as messages to local workers
+	// (Config.AsyncStorageWrites) instead of acknowledging it on Advance.
+	asyncStorage bool
+	// msgReadys counts the Readys that handed out messages since the last
+	// tick (saturating): it tells a busy node, which keeps its message
+	// arrays, from an idle one (see msgBuffers).
+	msgReadys uint8
 }
 
 // NewRaft builds a node from its Config and the state found in its
@@ -173,7 +174,6 @@ func NewRaft(c *Config) (*Raft, error) {
 		maxUncommittedSize:        cfg.MaxUncommittedEntriesSize,
 		maxUncommittedEntries:     cfg.MaxUncommittedEntries,
 		readOnly:                  readonly.New(cfg.MaxPendingReads),
-		maxPendingReads:           cfg.MaxPendingReads,
 		leaseReads:                cfg.LeaseReads,
 		leaseTicks:                cfg.ElectionTick - cfg.LeaseClockDriftTicks,
 		leaderTick:                1,

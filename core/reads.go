@@ -192,7 +192,7 @@ func (r *Raft) forwardReadIndex(m raftpb.Message) error {
 // minIndex within an election timeout, the read is released with a
 // *LaggingError naming the leader this node knows of.
 func (r *Raft) ReadLocal(ctx []byte, minIndex uint64) error {
-	if len(r.localReads) >= r.maxPendingReads {
+	if len(r.localReads) >= r.readOnly.MaxPending() {
 		return fmt.Errorf("%w: %d local reads waiting", ErrTooManyPendingReads, len(r.localReads))
 	}
 	r.localReads = append(r.localReads, localRead{ctx: ctx, minIndex: minIndex, deadline: r.ticks + uint64(r.electionTimeout)})

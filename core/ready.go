@@ -52,79 +52,19 @@ type Ready struct {
 	MustSync bool
 }
 
-// maxMsgsCapHint bounds the capacity reserved for the next Ready's messages.
-const maxMsgsCapHint = 256
-
-// minKeptMsgs is the smallest message array kept for reuse. Smaller ones
-// cost less to allocate per Ready than to keep in every node: a process
-// with thousands of idle groups, whose Readys carry a heartbeat or two,
-// would otherwise hold two arrays per node.
-const minKeptMsgs = 4
-
-// keepMessages reports whether an array of capacity c is worth keeping
-// for the next messages.
-func keepMessages(c int) bool { return c >= minKeptMsgs && c <= maxMsgsCapHint }
-
 // readyState is what the node remembers between Ready and Advance.
 type readyState struct {
 	prevSoft SoftState
 	prevHard raftpb.HardState
 
 	// What Readys handed out since the last Advance, which Advance
-	// acknowledges: the last entry and snapshot to persist, the last
-	// entry to apply and the payload bytes up to it, and the
-	// acknowledgements addressed to this node itself.
-	lastEntry    entryID
-	snapIndex    uint64
-	applyIndex   uint64
-	applyBytes   uint64
-	selfMessages []raftpb.Message
-}
-
-// msgBuffers recycles the arrays of the message slices a Ready hands out
-// (synchronous loop): the next Ready takes them back as spares, for the
-// messages after it. Two arrays per slice thus serve a busy node.
-type msgBuffers struct {
-	handedMsgs, handedAfter []raftpb.Message
-	spareMsgs, spareAfter   []raftpb.Message
-}
-
-// spareBuffer returns an empty slice for messages: the spare array, if
-// Advance left one, or a new one of capacity hint.
-func (s *msgBuffers) spareBuffer(spare *[]raftpb.Message, hint int) []raftpb.Message {
-	if b := *spare; cap(b) > 0 {
-		*spare = nil
-		return b[:0]
-	}
-	return make([]raftpb.Message, 0, max(hint, 1))
-}
-
-// recycle takes back the arrays of the message slices the previous Ready
-// handed out, cleared so that they hold no payloads, for the next
-// messages. Arrays too small or too large to keep (keepMessages) are left
-// to the collector.
-func (s *msgBuffers) recycle() {
-	if keepMessages(cap(s.handedMsgs)) {
-		clear(s.handedMsgs)
-		s.spareMsgs = s.handedMsgs[:0]
-	}
-	if keepMessages(cap(s.handedAfter)) {
-		clear(s.handedAfter)
-		s.spareAfter = s.handedAfter[:0]
-	}
-	s.handedMsgs, s.handedAfter = nil, nil
-}
-
-// hand records the arrays a Ready hands out, to take them back at the next
-// Ready: only those worth keeping, so that no reference keeps the others
-// alive.
-func (s *msgBuffers) hand(msgs, after []raftpb.Message) {
-	if keepMessages(cap(msgs)) {
-		s.handedMsgs = msgs
-	}
-	if keepMessages(cap(after)) {
-		s.handedAfter = after
-	}
+	// acknowledges: the last entry and snapshot to persist, and the last
+	// entry to apply and the payload bytes up to it. The acknowledgements
+	// addressed to this node itself wait in msgBuffers.self.
+	lastEntry  entryID
+	snapIndex  uint64
+	applyIndex uint64
+	applyBytes uint64
 }
 
 func (s *readyState) init(r *Raft) {
@@ -185,9 +125,7 @@ func (r *Raft) Ready() Ready {
 		return rd
 	}
 	rd.MessagesAfterPersist = r.takeMessagesAfterAppend()
-	r.msgsCapHint = min(max(len(rd.Messages), len(rd.MessagesAfterPersist)), maxMsgsCapHint)
-	r.bufs.recycle()
-	r.bufs.hand(rd.Messages, rd.MessagesAfterPersist)
+	r.bufs = r.bufs.handOut(rd.Messages, rd.MessagesAfterPersist, &r.msgReadys)
 	r.acceptReady(&rd)
 	return rd
 }
@@ -228,7 +166,7 @@ func (r *Raft) takeMessagesAfterAppend() []raftpb.Message {
 	out := r.msgsAfterAppend[:0] // filtered in place: the slice is handed out
 	for _, m := range r.msgsAfterAppend {
 		if m.To == r.id {
-			r.ready.selfMessages = append(r.ready.selfMessages, m)
+			r.bufs = r.bufs.addSelf(m)
 			continue
 		}
 		out = append(out, m)
@@ -295,13 +233,10 @@ func (r *Raft) Advance() {
 	if s.applyIndex != 0 {
 		r.onApplied(s.applyIndex, s.applyBytes)
 	}
-	self := s.selfMessages
+	self := r.bufs.takeSelf()
 	*s = readyState{prevSoft: s.prevSoft, prevHard: s.prevHard}
 	for _, m := range self {
 		r.step(m)
 	}
-	if len(s.selfMessages) == 0 && keepMessages(cap(self)) {
-		clear(self)
-		s.selfMessages = self[:0] // reused by the next Ready
-	}
+	r.bufs.keepSelf(self)
 }

@@ -166,8 +166,10 @@ func TestLaggingFollowerFetchesSnapshotFromLeaderAndFollower(t *testing.T) {
 	}
 	served := map[uint64]bool{}
 	for _, id := range []uint64{1, 2} {
-		for _, s := range c.nodes[id].serving {
-			served[id] = served[id] || s.id == 3
+		if sv := c.nodes[id].serving; sv != nil {
+			for _, s := range sv.receivers {
+				served[id] = served[id] || s.id == 3
+			}
 		}
 	}
 	snap, _ := c.st[3].Snapshot()

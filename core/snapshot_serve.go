@@ -11,6 +11,12 @@ type servedReceiver struct {
 	last uint64
 }
 
+// servedReceivers are the receivers a source serves chunks to; a node
+// allocates them when it first serves one.
+type servedReceivers struct {
+	receivers []servedReceiver
+}
+
 // serveChunkRequest is a source's side of the chunked transfer: if it
 // holds the snapshot asked for and may take the receiver on, it asks its
 // snapshot worker for the chunk, which the worker sends to the receiver;
@@ -53,22 +59,26 @@ func (r *Raft) holdsSnapshot(index, term uint64) bool {
 // receiver already served, or a free place (one quiet for a chunk timeout
 // frees its place), admits; otherwise the source is busy.
 func (r *Raft) admitReceiver(id uint64) bool {
-	kept := r.serving[:0]
-	for _, s := range r.serving {
-		if r.ticks-s.last < r.chunks.timeout {
-			kept = append(kept, s)
+	if r.serving == nil {
+		r.serving = &servedReceivers{}
+	}
+	s := r.serving
+	kept := s.receivers[:0]
+	for _, rc := range s.receivers {
+		if r.ticks-rc.last < r.chunks.timeout {
+			kept = append(kept, rc)
 		}
 	}
-	r.serving = kept
-	for i := range r.serving {
-		if r.serving[i].id == id {
-			r.serving[i].last = r.ticks
+	s.receivers = kept
+	for i := range s.receivers {
+		if s.receivers[i].id == id {
+			s.receivers[i].last = r.ticks
 			return true
 		}
 	}
-	if len(r.serving) >= r.chunks.maxReceivers {
+	if len(s.receivers) >= r.chunks.maxReceivers {
 		return false
 	}
-	r.serving = append(r.serving, servedReceiver{id: id, last: r.ticks})
+	s.receivers = append(s.receivers, servedReceiver{id: id, last: r.ticks})
 	return true
 }

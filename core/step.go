@@ -230,12 +230,12 @@ func (r *Raft) send(m raftpb.Message) {
 	switch {
 	case m.To == r.id, m.Type == raftpb.MsgAppResp, m.Type == raftpb.MsgVoteResp:
 		if r.msgsAfterAppend == nil {
-			r.msgsAfterAppend = r.bufs.spareBuffer(&r.bufs.spareAfter, r.msgsCapHint)
+			r.msgsAfterAppend = r.bufs.nextAfter()
 		}
 		r.msgsAfterAppend = append(r.msgsAfterAppend, m)
 	default:
 		if r.msgs == nil {
-			r.msgs = r.bufs.spareBuffer(&r.bufs.spareMsgs, r.msgsCapHint)
+			r.msgs = r.bufs.nextMsgs()
 		}
 		r.msgs = append(r.msgs, m)
 	}

@@ -49,6 +49,9 @@ func New(maxPending int) *ReadOnly {
 	return &ReadOnly{maxPending: maxPending, nextRound: 1}
 }
 
+// MaxPending returns the bound on pending reads given to New.
+func (ro *ReadOnly) MaxPending() int { return ro.maxPending }
+
 // Len returns the number of pending reads.
 func (ro *ReadOnly) Len() int { return len(ro.pending) }
 

@@ -49,11 +49,19 @@ type Progress struct {
 	// follower may not have applied it: it learns a commit index only as
 	// far as its log matches the leader's.
 	SentCommit uint64
-	// State is the state of the replication stream.
-	State StateType
 	// PendingSnapshot is the index of the snapshot being sent while in
 	// StateSnapshot, and 0 otherwise.
 	PendingSnapshot uint64
+	// Inflights is the window of appends in flight in StateReplicate. It
+	// is nil only outside StateReplicate: a node that is not leading keeps
+	// no windows, and a nil window is full.
+	Inflights *Inflights
+
+	// The one-byte fields last, together, so that a Progress fits in 48
+	// bytes: a process with many groups holds one per member per node.
+
+	// State is the state of the replication stream.
+	State StateType
 	// RecentActive reports whether the follower was heard from in the
 	// current check-quorum interval. The protocol sets and clears it.
 	RecentActive bool
@@ -61,10 +69,6 @@ type Progress struct {
 	// and no other append should be sent until it is answered or a
 	// heartbeat interval passes.
 	MsgAppFlowPaused bool
-	// Inflights is the window of appends in flight in StateReplicate. It
-	// is nil only outside StateReplicate: a node that is not leading keeps
-	// no windows, and a nil window is full.
-	Inflights *Inflights
 	// IsLearner reports whether the follower is a learner: it receives the
 	// log but neither votes nor counts towards commitment.
 	IsLearner bool
