@@ -42,30 +42,31 @@ func (b *msgBuffers) onTick(readys *uint8) *msgBuffers {
 }
 
 // nextMsgs returns an empty slice for the next messages that may leave at
-// once: the spare array, if one is kept, or nil.
-func (b *msgBuffers) nextMsgs() []raftpb.Message {
+// once: the spare array, if one is kept, or a new one for at least n.
+func (b *msgBuffers) nextMsgs(n int) []raftpb.Message {
 	if b == nil {
-		return nil
+		return make([]raftpb.Message, 0, n)
 	}
-	return b.next(&b.spareMsgs)
+	return b.next(&b.spareMsgs, n)
 }
 
 // nextAfter returns an empty slice for the next messages that leave after
-// the write: the spare array, if one is kept, or nil.
-func (b *msgBuffers) nextAfter() []raftpb.Message {
+// the write: the spare array, if one is kept, or a new one for at least n.
+func (b *msgBuffers) nextAfter(n int) []raftpb.Message {
 	if b == nil {
-		return nil
+		return make([]raftpb.Message, 0, n)
 	}
-	return b.next(&b.spareAfter)
+	return b.next(&b.spareAfter, n)
 }
 
-// next takes the spare array, or makes one sized after the last Ready.
-func (b *msgBuffers) next(spare *[]raftpb.Message) []raftpb.Message {
+// next takes the spare array, or makes one for at least n messages, or
+// as many as the last Ready's.
+func (b *msgBuffers) next(spare *[]raftpb.Message, n int) []raftpb.Message {
 	if s := *spare; cap(s) > 0 {
 		*spare = nil
 		return s[:0]
 	}
-	return make([]raftpb.Message, 0, max(b.capHint, 1))
+	return make([]raftpb.Message, 0, max(b.capHint, n))
 }
 
 // handOut records the message slices a Ready hands out and counts the

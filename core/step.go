@@ -212,6 +212,16 @@ func isLeaderMessage(t raftpb.MessageType) bool {
 // send queues a message, stamping the sender and, for non-vote messages,
 // the current term. Responses that depend on durable state (acks of
 // entries, votes) wait until everything emitted so far is persisted.
+// fanOut is how many messages to make room for when the node starts a
+// batch: a follower mostly answers one peer; a leader or candidate
+// addresses every peer at once (heartbeats, appends, votes).
+func (r *Raft) fanOut() int {
+	if r.state == StateFollower {
+		return 1
+	}
+	return max(len(r.trk.Progress)-1, 1)
+}
+
 func (r *Raft) send(m raftpb.Message) {
 	m.From = r.id
 	switch m.Type {
@@ -230,12 +240,12 @@ func (r *Raft) send(m raftpb.Message) {
 	switch {
 	case m.To == r.id, m.Type == raftpb.MsgAppResp, m.Type == raftpb.MsgVoteResp:
 		if r.msgsAfterAppend == nil {
-			r.msgsAfterAppend = r.bufs.nextAfter()
+			r.msgsAfterAppend = r.bufs.nextAfter(1)
 		}
 		r.msgsAfterAppend = append(r.msgsAfterAppend, m)
 	default:
 		if r.msgs == nil {
-			r.msgs = r.bufs.nextMsgs()
+			r.msgs = r.bufs.nextMsgs(r.fanOut())
 		}
 		r.msgs = append(r.msgs, m)
 	}
