@@ -240,7 +240,7 @@ func (l *raftLog) maybeAppend(prev entryID, committed uint64, ents []raftpb.Entr
 			ErrCommittedConflict, ci, ents[ci-ents[0].Index].Term, t, l.committed)
 	}
 	if ci != 0 {
-		l.unstable.truncateAndAppend(ents[ci-ents[0].Index:])
+		l.unstable.appendReceived(ents[ci-ents[0].Index:])
 	}
 	l.commitTo(min(committed, lastNew))
 	return lastNew, true, nil

@@ -165,6 +165,21 @@ func (u *unstable) restore(s raftpb.Snapshot) {
 	u.snapshotInProgress = false
 }
 
+// appendReceived adds entries received from the leader, like
+// truncateAndAppend. A node keeps the slices of the messages it is given
+// (the contract of Step), so when the tail is empty and the batch is as
+// large as the tail usually grows, the tail holds the message's entries
+// without copying them, its capacity cut so that a later append copies:
+// a follower then copies each entry once, into its storage, instead of
+// also into a fresh array per batch.
+func (u *unstable) appendReceived(ents []raftpb.Entry) {
+	if u.entries == nil && len(ents) > 0 && len(ents) >= u.capHint && ents[0].Index == u.offset {
+		u.entries = ents[:len(ents):len(ents)]
+		return
+	}
+	u.truncateAndAppend(ents)
+}
+
 // truncateAndAppend adds ents, which must be contiguous, to the tail. An
 // entry at an index the tail already holds replaces it and everything after
 // it; ents starting at or before offset replace all unstable entries (and

@@ -266,3 +266,31 @@ func panicMessage(f func()) (msg string) {
 	f()
 	return ""
 }
+
+// TestUnstableHoldsReceivedEntriesWithoutCopyingAndNeverWritesIntoThem: a
+// follower's empty tail holds a received batch as it is, and a later
+// append copies rather than writing past the batch into the sender's
+// array.
+func TestUnstableHoldsReceivedEntriesWithoutCopyingAndNeverWritesIntoThem(t *testing.T) {
+	backing := append(ents(5, 1, 1), ents(7, 9)...) // the sender's array, longer than the batch
+	batch := backing[:2]
+	u := unstable{offset: 5, offsetInProgress: 5}
+	u.appendReceived(batch)
+	if &u.entries[0] != &batch[0] {
+		t.Fatal("an empty tail copied a received batch")
+	}
+	u.appendReceived(ents(7, 2))
+	if backing[2].Term != 9 {
+		t.Fatalf("an append wrote into the sender's array: entry 7 has term %d", backing[2].Term)
+	}
+	if got, ok := u.maybeTerm(7); !ok || got != 2 {
+		t.Fatalf("term of 7 = %d, %v; want 2", got, ok)
+	}
+	u.stableTo(entryID{term: 2, index: 7})
+	u.capHint = 8 // a tail that usually grows larger than the batch copies it
+	next := ents(8, 2)
+	u.appendReceived(next)
+	if &u.entries[0] == &next[0] {
+		t.Fatal("a batch smaller than the tail's usual size was held instead of copied")
+	}
+}
