@@ -269,6 +269,27 @@ func TestResponsesNestedTooDeepAreRefused(t *testing.T) {
 	}
 }
 
+// TestResponsesBeyondTheBudgetAreRefused: empty responses cost two bytes
+// each on the wire; past MaxResponses over all levels the decoder refuses
+// them instead of allocating a Message for each.
+func TestResponsesBeyondTheBudgetAreRefused(t *testing.T) {
+	empty := []byte{14<<3 | 2, 0} // Responses: an empty message
+	flat := bytes.Repeat(empty, raftpb.MaxResponses)
+	var m raftpb.Message
+	if err := m.Unmarshal(flat); err != nil || len(m.Responses) != raftpb.MaxResponses {
+		t.Fatalf("%d responses: %v, decoded %d", raftpb.MaxResponses, err, len(m.Responses))
+	}
+	if err := m.Unmarshal(append(flat, empty...)); !errors.Is(err, raftpb.ErrTooManyResponses) {
+		t.Fatalf("%d responses: error %v, want ErrTooManyResponses", raftpb.MaxResponses+1, err)
+	}
+	// The budget counts every level: one response holding MaxResponses.
+	nested := append([]byte{14<<3 | 2}, appendTestVarint(nil, uint64(len(flat)))...)
+	nested = append(nested, flat...)
+	if err := m.Unmarshal(nested); !errors.Is(err, raftpb.ErrTooManyResponses) {
+		t.Fatalf("nested: error %v, want ErrTooManyResponses", err)
+	}
+}
+
 func TestUnmarshalResetsTheValue(t *testing.T) {
 	m := raftpb.Message{
 		Term: 9, Entries: []raftpb.Entry{{Index: 1}}, Snapshot: &raftpb.Snapshot{},

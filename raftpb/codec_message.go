@@ -107,27 +107,30 @@ func (m *Message) appendTo(b []byte) []byte {
 // once, at their final length, and stay nil when empty; each entry costs no
 // further allocation.
 //
-// Responses nested deeper than MaxResponseDepth fail with ErrTooDeep. On
+// Responses nested deeper than MaxResponseDepth fail with ErrTooDeep, and
+// more than MaxResponses in all with ErrTooManyResponses. On
 // failure Unmarshal returns a *DecodeError and m holds what was decoded so
 // far.
 func (m *Message) Unmarshal(data []byte) error {
 	*m = Message{}
-	return m.merge(data, 0)
+	budget := MaxResponses
+	return m.merge(data, 0, &budget)
 }
 
 // merge decodes data into m without resetting it first; depth is how many
-// levels of Responses enclose m.
-func (m *Message) merge(data []byte, depth int) error {
+// levels of Responses enclose m, and *budget how many more responses the
+// whole message may hold.
+func (m *Message) merge(data []byte, depth int, budget *int) error {
 	entries, responses := countMessages(data, fieldMsgEntries, fieldMsgResponses)
 	m.Entries = reserve(m.Entries, entries)
 	if depth < MaxResponseDepth {
-		m.Responses = reserve(m.Responses, responses)
+		m.Responses = reserve(m.Responses, min(responses, *budget))
 	}
 	d := decoder{data: data}
 	for !d.done() {
 		num, wt, err := d.key()
 		if err == nil {
-			err = m.mergeField(&d, num, wt, depth)
+			err = m.mergeField(&d, num, wt, depth, budget)
 		}
 		if err != nil {
 			return newDecodeError("Message", messageFields, num, err)
@@ -136,7 +139,7 @@ func (m *Message) merge(data []byte, depth int) error {
 	return nil
 }
 
-func (m *Message) mergeField(d *decoder, num uint64, wt wireType, depth int) error {
+func (m *Message) mergeField(d *decoder, num uint64, wt wireType, depth int, budget *int) error {
 	if p := m.uintField(num); p != nil {
 		v, err := d.uintField(wt)
 		*p = v
@@ -160,7 +163,7 @@ func (m *Message) mergeField(d *decoder, num uint64, wt wireType, depth int) err
 		m.Context, err = d.bytesField(wt)
 		return err
 	case fieldMsgResponses:
-		return m.mergeResponse(d, wt, depth)
+		return m.mergeResponse(d, wt, depth, budget)
 	}
 	return d.skip(wt)
 }
@@ -213,8 +216,9 @@ func (m *Message) mergeSnapshot(d *decoder, wt wireType) error {
 }
 
 // mergeResponse appends the message held by the next field to m.Responses,
-// unless that would nest responses deeper than MaxResponseDepth.
-func (m *Message) mergeResponse(d *decoder, wt wireType, depth int) error {
+// unless that would nest responses deeper than MaxResponseDepth or exceed
+// the message's budget of responses.
+func (m *Message) mergeResponse(d *decoder, wt wireType, depth int, budget *int) error {
 	p, err := d.bytesField(wt)
 	if err != nil {
 		return err
@@ -222,6 +226,10 @@ func (m *Message) mergeResponse(d *decoder, wt wireType, depth int) error {
 	if depth >= MaxResponseDepth {
 		return ErrTooDeep
 	}
+	if *budget == 0 {
+		return ErrTooManyResponses
+	}
+	*budget--
 	m.Responses = append(m.Responses, Message{})
-	return m.Responses[len(m.Responses)-1].merge(p, depth+1)
+	return m.Responses[len(m.Responses)-1].merge(p, depth+1, budget)
 }

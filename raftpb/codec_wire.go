@@ -38,7 +38,18 @@ var (
 	// ErrTooDeep reports Message.Responses nested more than
 	// MaxResponseDepth levels deep.
 	ErrTooDeep = errors.New("raftpb: responses nested too deeply")
+	// ErrTooManyResponses reports a message holding more than
+	// MaxResponses responses at all levels together.
+	ErrTooManyResponses = errors.New("raftpb: too many responses")
 )
+
+// MaxResponses bounds the responses one message may hold, counted over
+// every level of nesting. A response costs two bytes on the wire and a
+// whole Message in memory, so without a bound a frame of empty responses
+// would make the decoder allocate eighty times its size. Responses ride
+// only on a node's messages to its own storage workers, a handful per
+// peer.
+const MaxResponses = 4096
 
 // MaxResponseDepth is the deepest nesting of Message.Responses that
 // Unmarshal accepts: a top-level message may carry responses that carry
