@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -72,10 +73,17 @@ type ProgressTracker struct {
 	// MaxInflightBytes bounds their payload bytes; 0 means no bound.
 	MaxInflightBytes uint64
 
-	// order holds the IDs of Progress in ascending order, so that Visit
-	// neither sorts nor allocates; SetConfig keeps it in step with
-	// Progress, and nil means "not computed" (a tracker built by hand).
-	order []uint64
+	// members holds the entries of Progress in ascending ID order, so that
+	// Visit neither sorts, looks up nor allocates; SetConfig keeps it in
+	// step with Progress, and nil means "not computed" (a tracker built by
+	// hand).
+	members []member
+}
+
+// member is one entry of the progress map, cached for Visit.
+type member struct {
+	id uint64
+	pr *Progress
 }
 
 // SetConfig installs a configuration and its progress map (as computed by
@@ -83,11 +91,13 @@ type ProgressTracker struct {
 // Progress only through SetConfig, so that Visit stays in step.
 func (p *ProgressTracker) SetConfig(cfg Config, prs ProgressMap) {
 	p.Config, p.Progress = cfg, prs
-	p.order = p.order[:0]
-	for id := range prs {
-		p.order = append(p.order, id)
+	// A fresh slice: copies of the tracker (a confchange.Changer holds
+	// one) must not see it change under them.
+	p.members = make([]member, 0, len(prs))
+	for id, pr := range prs {
+		p.members = append(p.members, member{id, pr})
 	}
-	slices.Sort(p.order)
+	slices.SortFunc(p.members, func(a, b member) int { return cmp.Compare(a.id, b.id) })
 }
 
 // MakeProgressTracker returns a tracker with an empty configuration and the
@@ -134,13 +144,13 @@ func (p *ProgressTracker) Committed() uint64 {
 }
 
 // Visit calls f for every node with a Progress, voters and learners alike,
-// in ascending ID order. After SetConfig it walks the cached order; a
+// in ascending ID order. After SetConfig it walks the cached entries; a
 // tracker built by hand is sorted on each call (without allocating for up
 // to seven nodes). f must not add or remove nodes.
 func (p *ProgressTracker) Visit(f func(id uint64, pr *Progress)) {
-	if p.order != nil && len(p.order) == len(p.Progress) {
-		for _, id := range p.order {
-			f(id, p.Progress[id])
+	if p.members != nil && len(p.members) == len(p.Progress) {
+		for _, m := range p.members {
+			f(m.id, m.pr)
 		}
 		return
 	}
@@ -183,7 +193,7 @@ func (p *ProgressTracker) ResetVotes() { p.Votes = nil }
 // could only be a duplicate or a confused peer, is ignored, and so is the
 // vote of a node that is not a voter.
 func (p *ProgressTracker) RecordVote(id uint64, v bool) {
-	if !p.Voters[0].Contains(id) && !p.Voters[1].Contains(id) {
+	if !p.Voters.Contains(id) {
 		return // only voters count; recording others would let forged IDs grow the map
 	}
 	if p.Votes == nil {
@@ -273,8 +283,25 @@ func (p *ProgressTracker) checkMembers() error {
 	return nil
 }
 
+// checkMembersCache checks that the entries Visit walks are those of
+// Progress: the same IDs with the same pointers.
+func (p *ProgressTracker) checkMembersCache() error {
+	if p.members == nil || len(p.members) != len(p.Progress) {
+		return nil // not computed: Visit sorts the map itself
+	}
+	for i, m := range p.members {
+		if pr, ok := p.Progress[m.id]; !ok || pr != m.pr || (i > 0 && p.members[i-1].id >= m.id) {
+			return fmt.Errorf("tracker: the visiting order is stale at node %d (Progress replaced without SetConfig)", m.id)
+		}
+	}
+	return nil
+}
+
 // checkProgress checks every Progress and its IsLearner flag, in ID order.
 func (p *ProgressTracker) checkProgress() error {
+	if err := p.checkMembersCache(); err != nil {
+		return err
+	}
 	var err error
 	p.Visit(func(id uint64, pr *Progress) {
 		switch {

@@ -2,6 +2,8 @@ package tracker_test
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -316,5 +318,33 @@ func TestVisitAfterSetConfigWalksTheCachedOrderWithoutAllocating(t *testing.T) {
 	n := 0
 	if allocs := testing.AllocsPerRun(100, func() { p.Visit(func(uint64, *tracker.Progress) { n++ }) }); allocs != 0 {
 		t.Fatalf("Visit of 9 members allocated %v times", allocs)
+	}
+}
+
+// TestVisitWalksTheConfiguredProgressAndStaleCacheIsReported: after
+// SetConfig, Visit hands out the map's own Progress values in ID order;
+// a Progress replaced in the map behind SetConfig's back is an invariant
+// violation, not a silently stale visit.
+func TestVisitWalksTheConfiguredProgressAndStaleCacheIsReported(t *testing.T) {
+	built := newTracker(jointWithLearners)
+	var p tracker.ProgressTracker
+	p.SetConfig(built.Config, built.Progress)
+	var ids []uint64
+	p.Visit(func(id uint64, pr *tracker.Progress) {
+		if pr != built.Progress[id] {
+			t.Errorf("node %d: Visit gave %p, the map holds %p", id, pr, built.Progress[id])
+		}
+		ids = append(ids, id)
+	})
+	if want := []uint64{1, 2, 3, 4, 5}; !slices.Equal(ids, want) {
+		t.Fatalf("visited %v, want %v", ids, want)
+	}
+	if err := p.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+	replaced := *p.Progress[2]
+	p.Progress[2] = &replaced
+	if err := p.CheckInvariants(); err == nil || !strings.Contains(err.Error(), "stale") {
+		t.Fatalf("CheckInvariants = %v, want a stale visiting order", err)
 	}
 }
