@@ -135,19 +135,17 @@ func (r *Raft) flushReads() {
 
 // releaseReads answers the reads whose round a quorum confirmed.
 func (r *Raft) releaseReads() {
-	for _, req := range r.readOnly.Release(r.trk.Voters) {
-		r.answerRead(req.From, req.Index, req.Ctx)
-	}
+	r.readOnly.Release(r.trk.Voters, func(req readonly.Request) { r.answerRead(req.From, req.Index, req.Ctx) })
 }
 
 // ackRound records a follower's answer to a heartbeat and releases what it
 // confirms.
 func (r *Raft) ackRound(from uint64, ctx []byte) {
-	round, tick, ok := readonly.DecodeContext(ctx)
+	c, ok := raftpb.DecodeHeartbeatContext(ctx)
 	if !ok {
 		return
 	}
-	r.readOnly.Ack(from, round, tick)
+	r.readOnly.Ack(from, c.Round, c.Tick)
 	r.releaseReads()
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/tickraft/raft/raftpb"
-	"github.com/tickraft/raft/readonly"
 	"github.com/tickraft/raft/tracker"
 )
 
@@ -234,7 +233,7 @@ func (r *Raft) maybeCommit() bool {
 func (r *Raft) bcastHeartbeat() {
 	round := r.readOnly.CurrentRound()
 	r.readOnly.Ack(r.id, round, r.leaderTick)
-	ctx := readonly.EncodeContext(round, r.leaderTick)
+	ctx := raftpb.HeartbeatContext{Round: round, Tick: r.leaderTick}.Encode()
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
 		if id != r.id {
 			r.sendHeartbeat(id, pr, ctx)

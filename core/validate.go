@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/tickraft/raft/raftpb"
-	"github.com/tickraft/raft/readonly"
 )
 
 // validatePeerMessage refuses what no correct peer sends: local-only
@@ -97,10 +96,10 @@ func (r *Raft) validateHeartbeatResponse(m raftpb.Message) error {
 	if r.state != StateLeader || m.Term != r.term {
 		return nil
 	}
-	round, tick, ok := readonly.DecodeContext(m.Context)
-	if ok && (round > r.readOnly.CurrentRound() || tick > r.leaderTick) {
+	c, ok := raftpb.DecodeHeartbeatContext(m.Context)
+	if ok && (c.Round > r.readOnly.CurrentRound() || c.Tick > r.leaderTick) {
 		return fmt.Errorf("%w: heartbeat answer for round %d at tick %d, leader is at round %d tick %d",
-			ErrInvalidMessage, round, tick, r.readOnly.CurrentRound(), r.leaderTick)
+			ErrInvalidMessage, c.Round, c.Tick, r.readOnly.CurrentRound(), r.leaderTick)
 	}
 	return nil
 }

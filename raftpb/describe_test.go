@@ -63,3 +63,16 @@ func TestEntryConfChangeDecodesBothFormsAndNothingElse(t *testing.T) {
 		t.Error("malformed conf change data decoded")
 	}
 }
+
+// TestHeartbeatContextRoundTripsAndForeignContextsDoNotDecode: the read
+// round and tick survive the encoding, and another library's context is
+// not mistaken for one.
+func TestHeartbeatContextRoundTripsAndForeignContextsDoNotDecode(t *testing.T) {
+	c, ok := raftpb.DecodeHeartbeatContext(raftpb.HeartbeatContext{Round: 3, Tick: 8}.Encode())
+	if !ok || c.Round != 3 || c.Tick != 8 {
+		t.Fatalf("got %+v %v", c, ok)
+	}
+	if _, ok := raftpb.DecodeHeartbeatContext([]byte("etcd-ctx")); ok {
+		t.Fatal("a foreign context decoded")
+	}
+}

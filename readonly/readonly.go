@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tracker"
 )
 
@@ -103,23 +102,24 @@ func (ro *ReadOnly) Ack(peer, round, tick uint64) {
 	ro.acks = append(ro.acks, peerAck{peer: peer, round: round, tick: tick})
 }
 
-// Release removes and returns the reads whose round a quorum of voters has
-// confirmed. The leader counts itself by acking its own rounds.
-func (ro *ReadOnly) Release(voters tracker.JointConfig) []Request {
+// Release removes the reads whose round a quorum of voters has confirmed
+// and hands each, in order, to answer, which must not call back into ro.
+// The leader counts itself by acking its own rounds.
+func (ro *ReadOnly) Release(voters tracker.JointConfig, answer func(Request)) {
 	if len(ro.pending) == 0 || ro.pending[0].round == 0 {
-		return nil // nothing waits on a round: no quorum to compute
+		return // nothing waits on a round: no quorum to compute
 	}
 	confirmed := voters.CommittedIndex(roundIndexer(ro.acks))
 	n := 0
 	for n < len(ro.pending) && ro.pending[n].round != 0 && ro.pending[n].round <= confirmed {
+		answer(ro.pending[n])
 		n++
 	}
-	if n == 0 {
-		return nil
+	if n > 0 {
+		rest := copy(ro.pending, ro.pending[n:])
+		clear(ro.pending[rest:]) // drop the released contexts
+		ro.pending = ro.pending[:rest]
 	}
-	out := append([]Request(nil), ro.pending[:n]...)
-	ro.pending = append(ro.pending[:0], ro.pending[n:]...)
-	return out
 }
 
 // QuorumTick returns the latest leader tick at which a quorum of voters is
@@ -171,16 +171,4 @@ func (s tickIndexer) AckedIndex(id uint64) (uint64, bool) {
 		return a.tick, true
 	}
 	return 0, false
-}
-
-// EncodeContext returns the heartbeat context for a round sent at tick.
-func EncodeContext(round, tick uint64) []byte {
-	return raftpb.HeartbeatContext{Round: round, Tick: tick}.Encode()
-}
-
-// DecodeContext reads a heartbeat context; ok is false for a context that
-// is not one of ours (a heartbeat of another library, or forged).
-func DecodeContext(ctx []byte) (round, tick uint64, ok bool) {
-	c, ok := raftpb.DecodeHeartbeatContext(ctx)
-	return c.Round, c.Tick, ok
 }

@@ -18,11 +18,11 @@ func TestReadsWaitingWhenARoundStartsAreAnsweredByThatRound(t *testing.T) {
 	round := ro.StartRound(7)
 	must(t, ro.Add(Request{Ctx: []byte("c"), From: 1})) // arrives after the round began
 	ro.Ack(1, round, 1)
-	if got := ro.Release(voters([]uint64{1, 2, 3}, nil)); got != nil {
+	if got := release(ro, voters([]uint64{1, 2, 3}, nil)); got != nil {
 		t.Fatalf("released %v on the leader's own ack alone", got)
 	}
 	ro.Ack(3, round, 1)
-	got := ro.Release(voters([]uint64{1, 2, 3}, nil))
+	got := release(ro, voters([]uint64{1, 2, 3}, nil))
 	if len(got) != 2 || got[0].Index != 7 || string(got[1].Ctx) != "b" {
 		t.Fatalf("released %v, want a and b at index 7", got)
 	}
@@ -39,7 +39,7 @@ func TestAnAnswerToALaterRoundConfirmsEarlierRounds(t *testing.T) {
 	r2 := ro.StartRound(2)
 	ro.Ack(1, r2, 1)
 	ro.Ack(2, r2, 1)
-	if got := ro.Release(voters([]uint64{1, 2, 3}, nil)); len(got) != 2 || r1 >= r2 {
+	if got := release(ro, voters([]uint64{1, 2, 3}, nil)); len(got) != 2 || r1 >= r2 {
 		t.Fatalf("released %v", got)
 	}
 }
@@ -51,11 +51,11 @@ func TestJointConfigurationNeedsBothHalvesToConfirmARound(t *testing.T) {
 	cfg := voters([]uint64{1, 2, 3}, []uint64{1, 4, 5})
 	ro.Ack(1, round, 1)
 	ro.Ack(2, round, 1)
-	if got := ro.Release(cfg); got != nil {
+	if got := release(ro, cfg); got != nil {
 		t.Fatalf("released %v with only the incoming half", got)
 	}
 	ro.Ack(4, round, 1)
-	if got := ro.Release(cfg); len(got) != 1 {
+	if got := release(ro, cfg); len(got) != 1 {
 		t.Fatalf("released %v, want the read once both halves answered", got)
 	}
 }
@@ -82,19 +82,16 @@ func TestQuorumTickIsTheLatestSendTickAQuorumAnswered(t *testing.T) {
 	}
 }
 
-func TestContextRoundTrips(t *testing.T) {
-	round, tick, ok := DecodeContext(EncodeContext(3, 8))
-	if !ok || round != 3 || tick != 8 {
-		t.Fatalf("got %d %d %v", round, tick, ok)
-	}
-	if _, _, ok := DecodeContext([]byte("etcd-ctx")); ok {
-		t.Fatal("a foreign context decoded")
-	}
-}
-
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// release collects what Release hands out.
+func release(ro *ReadOnly, cfg tracker.JointConfig) []Request {
+	var got []Request
+	ro.Release(cfg, func(req Request) { got = append(got, req) })
+	return got
 }
