@@ -132,8 +132,9 @@ func run(args []string) int {
 		}
 		return 0
 	case <-n.Done():
-		n.Stop()
-		logger.Error("the node stopped", "error", n.Err())
+		// Stop returns the error that stopped the node, joined with any
+		// error closing its log.
+		logger.Error("the node stopped", "error", n.Stop())
 		return 1
 	}
 }

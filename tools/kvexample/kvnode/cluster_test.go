@@ -1,7 +1,10 @@
 package kvnode
 
 import (
+	"errors"
 	"testing"
+
+	"github.com/tickraft/raft/tools/kvexample/wal"
 )
 
 // Claim: a cluster in each storage mode serves writes on its leader and
@@ -64,8 +67,12 @@ func TestRestartedFollowerCatchesUpFromChunkedSnapshot(t *testing.T) {
 	tc := newTestCluster(t, 3, testConfig())
 	lead := tc.leader()
 	down := lead%3 + 1
-	tc.nodes[down].Kill()
+	killed := tc.nodes[down]
+	killed.Kill()
 	delete(tc.nodes, down)
+	if err := killed.disk.wal.Sync(); !errors.Is(err, wal.ErrClosed) {
+		t.Fatalf("the killed node's log answers Sync with %v, want ErrClosed: its file is still open", err)
+	}
 	last := tc.put("s", 120)
 	tc.start(down, false)
 	tc.waitFor("the restarted follower to catch up", func() bool {

@@ -223,3 +223,11 @@ func (d *disk) close() error {
 	}
 	return nil
 }
+
+// abandon closes the log without an fsync, as a crash would. An error
+// closing a file that is never used again changes nothing: it is logged.
+func (d *disk) abandon() {
+	if err := d.wal.Abandon(); err != nil && !errors.Is(err, wal.ErrClosed) {
+		d.log.Warn("closing the abandoned log failed", "error", err)
+	}
+}

@@ -174,7 +174,9 @@ func (n *Node) storeDurable(hs raftpb.HardState, ents []raftpb.Entry, installed 
 		}
 	}
 	if !hs.IsEmpty() {
-		n.storage.SetHardState(hs)
+		if err := n.storage.SetHardState(hs); err != nil {
+			return err
+		}
 	}
 	return n.storage.Append(ents)
 }

@@ -217,7 +217,9 @@ func (n *Node) Stop() error {
 	n.halt()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	n.httpSrv.Shutdown(ctx)
+	if err := n.httpSrv.Shutdown(ctx); err != nil {
+		n.log.Warn("HTTP requests still running at shutdown are cut off", "error", err)
+	}
 	n.closeIO()
 	return errors.Join(n.Err(), n.closeErr)
 }
@@ -225,14 +227,14 @@ func (n *Node) Stop() error {
 // Kill stops the node abruptly, as a crash would, short of losing what
 // the operating system has not yet written: the event loop and the disk
 // worker stop where they are, the HTTP server and the transport close
-// their sockets at once, and nothing is synced or closed cleanly. The data
-// directory may then be opened again by a new Node. The log's file stays
-// open (a crash would not close it either): a process that kills and
-// restarts nodes many times leaks one descriptor per kill.
+// their sockets at once, and nothing is synced or closed cleanly: the log's
+// file is closed without an fsync, as the exit of a crashing process
+// closes it. The data directory may then be opened again by a new Node.
 func (n *Node) Kill() {
 	n.halt()
 	n.httpSrv.Close()
 	n.tr.Close()
+	n.disk.abandon()
 }
 
 // halt stops the event loop and the disk worker and waits for both.
@@ -251,34 +253,30 @@ func (n *Node) closeIO() {
 	})
 }
 
-// raftAddr returns the transport address of member id: the one its conf
-// change carried, or the one the flags gave.
-func (n *Node) raftAddr(id uint64) string {
+// member returns the addresses of member id: those its conf change
+// carried, or those the flags gave, or none.
+func (n *Node) member(id uint64) Member {
 	if m, ok := n.sm.members[id]; ok {
-		return m.Raft
+		return m
 	}
 	for _, p := range n.cfg.Peers {
 		if p.ID == id {
-			return p.RaftAddr
+			return Member{Raft: p.RaftAddr, HTTP: p.HTTPAddr}
 		}
 	}
-	return ""
+	return Member{}
 }
 
-// httpAddr returns the HTTP address of member id, or "" if unknown.
+// raftAddr returns the transport address of member id, or "" if unknown.
+func (n *Node) raftAddr(id uint64) string { return n.member(id).Raft }
+
+// httpAddr returns the HTTP address of member id, this node's own
+// included, or "" if unknown.
 func (n *Node) httpAddr(id uint64) string {
 	if id == n.cfg.ID {
 		return n.HTTPAddr()
 	}
-	if m, ok := n.sm.members[id]; ok {
-		return m.HTTP
-	}
-	for _, p := range n.cfg.Peers {
-		if p.ID == id {
-			return p.HTTPAddr
-		}
-	}
-	return ""
+	return n.member(id).HTTP
 }
 
 // syncPeers makes the transport know every member of the configuration

@@ -180,9 +180,27 @@ func (w *WAL) Close() error {
 	if err == nil {
 		err = w.f.Sync()
 	}
-	err = errors.Join(err, w.f.Close())
+	return errors.Join(err, w.closeFile())
+}
+
+// Abandon closes the log without syncing it, as a crashing process's exit
+// does: what was written and not synced stays in the operating system's
+// cache, exactly as durable as before. A program that kills and restarts
+// nodes within one process calls it so as not to leak a file descriptor
+// per kill. Later calls return ErrClosed.
+func (w *WAL) Abandon() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if errors.Is(w.err, ErrClosed) {
+		return ErrClosed
+	}
+	return w.closeFile()
+}
+
+// closeFile closes the last segment and marks the log closed.
+func (w *WAL) closeFile() error {
 	w.err = ErrClosed
-	return err
+	return w.f.Close()
 }
 
 // write appends buf to the last segment, fsyncing when sync is set. A

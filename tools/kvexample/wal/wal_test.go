@@ -144,6 +144,26 @@ func TestClosedLogRefusesEveryCall(t *testing.T) {
 	}
 }
 
+func TestAbandonedLogKeepsWhatWasWrittenAndRefusesEveryCall(t *testing.T) {
+	dir := t.TempDir()
+	w, _ := mustOpen(t, dir, wal.Options{})
+	mustSave(t, w, raftpb.HardState{Term: 1}, ents(1, 1, 2))
+	if err := w.Save(raftpb.HardState{Term: 1, Commit: 2}, ents(1, 3, 3), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Abandon(); err != nil {
+		t.Fatalf("Abandon: %v", err)
+	}
+	for name, err := range map[string]error{"Sync": w.Sync(), "Abandon": w.Abandon(), "Close": w.Close()} {
+		if !errors.Is(err, wal.ErrClosed) {
+			t.Errorf("%s after Abandon = %v, want ErrClosed", name, err)
+		}
+	}
+	// The process lives on, so the unsynced write is still in its cache.
+	_, rp := mustOpen(t, dir, wal.Options{})
+	checkReplay(t, rp, wal.Replay{HardState: raftpb.HardState{Term: 1, Commit: 2}, Entries: ents(1, 1, 3)})
+}
+
 func TestLeftoverHalfCreatedSegmentIsRemoved(t *testing.T) {
 	dir := t.TempDir()
 	w, _ := mustOpen(t, dir, wal.Options{})
