@@ -29,11 +29,34 @@ func value(key string) string { return "v:" + key }
 func writeKeys(ctx context.Context, c *kvnode.Client, prefix string, n, clients int, perWrite time.Duration, bar io.Writer) *load {
 	res := &load{acked: make(map[string]uint64, n)}
 	var mu sync.Mutex
-	var next, done atomic.Int64
-	p := newProgress(bar, "writing "+prefix, n)
 	start := time.Now()
+	forEach(ctx, n, clients, newProgress(bar, "writing "+prefix, n), func(i int) {
+		key := fmt.Sprintf("%s-%05d", prefix, i)
+		wctx, cancel := context.WithTimeout(ctx, perWrite)
+		t0 := time.Now()
+		idx, err := c.Put(wctx, key, []byte(value(key)))
+		lat := time.Since(t0)
+		cancel()
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			res.failed++
+			return
+		}
+		res.acked[key] = idx
+		res.latencies = append(res.latencies, lat)
+	})
+	res.elapsed = time.Since(start)
+	return res
+}
+
+// forEach calls do(i) for every i from 0 to n-1, on the given number of
+// goroutines, advancing p after each call, until all are done or ctx is.
+// It returns how many calls it made.
+func forEach(ctx context.Context, n, goroutines int, p *progress, do func(i int)) int {
+	var next, done atomic.Int64
 	var wg sync.WaitGroup
-	for w := 0; w < clients; w++ {
+	for w := 0; w < goroutines; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -42,28 +65,14 @@ func writeKeys(ctx context.Context, c *kvnode.Client, prefix string, n, clients 
 				if i >= int64(n) || ctx.Err() != nil {
 					return
 				}
-				key := fmt.Sprintf("%s-%05d", prefix, i)
-				wctx, cancel := context.WithTimeout(ctx, perWrite)
-				t0 := time.Now()
-				idx, err := c.Put(wctx, key, []byte(value(key)))
-				lat := time.Since(t0)
-				cancel()
-				mu.Lock()
-				if err != nil {
-					res.failed++
-				} else {
-					res.acked[key] = idx
-					res.latencies = append(res.latencies, lat)
-				}
-				mu.Unlock()
+				do(int(i))
 				p.set(int(done.Add(1)))
 			}
 		}()
 	}
 	wg.Wait()
 	p.finish(int(done.Load()))
-	res.elapsed = time.Since(start)
-	return res
+	return int(done.Load())
 }
 
 // progress draws a bar that redraws itself in place with \r.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/tickraft/raft/tools/kvexample/kvnode"
@@ -34,36 +33,23 @@ func verify(ctx context.Context, c *cluster, acked map[string]uint64, clients in
 			jobs = append(jobs, job{p.HTTPAddr, p.ID, k})
 		}
 	}
-	p := newProgress(bar, "verifying", len(jobs))
-	var next, done atomic.Int64
 	var mu sync.Mutex
 	var firstErr error
-	var wg sync.WaitGroup
-	for w := 0; w < clients; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(len(jobs)) {
-					return
-				}
-				j := jobs[i]
-				err := check(ctx, c.client, j.addr, j.key, top)
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = fmt.Errorf("node %d: %w", j.id, err)
-					}
-					mu.Unlock()
-				}
-				p.set(int(done.Add(1)))
+	p := newProgress(bar, "verifying", len(jobs))
+	n := forEach(ctx, len(jobs), clients, p, func(i int) {
+		j := jobs[i]
+		if err := check(ctx, c.client, j.addr, j.key, top); err != nil {
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = fmt.Errorf("node %d: %w", j.id, err)
 			}
-		}()
+			mu.Unlock()
+		}
+	})
+	if firstErr == nil && n < len(jobs) {
+		firstErr = fmt.Errorf("verifying: stopped after %d of %d reads: %w", n, len(jobs), ctx.Err())
 	}
-	wg.Wait()
-	p.finish(int(done.Load()))
-	return len(jobs), firstErr
+	return n, firstErr
 }
 
 // check reads key from the node at addr and compares it with what the

@@ -14,7 +14,8 @@ func (n *Node) applyMessage(m raftpb.Message) error {
 	if m.Snapshot != nil {
 		return n.restore(*m.Snapshot)
 	}
-	return n.applyEntries(m.Entries)
+	n.applyEntries(m.Entries)
+	return nil
 }
 
 // restore replaces the state machine with a snapshot's. A snapshot handed
@@ -52,7 +53,7 @@ func (n *Node) restore(snap raftpb.Snapshot) error {
 // applyEntries applies committed entries in order, answers the writes
 // proposed here, and takes a snapshot at each multiple of
 // SnapshotInterval.
-func (n *Node) applyEntries(ents []raftpb.Entry) error {
+func (n *Node) applyEntries(ents []raftpb.Entry) {
 	for i := range ents {
 		e := &ents[i]
 		if e.Index <= n.applied {
@@ -75,7 +76,6 @@ func (n *Node) applyEntries(ents []raftpb.Entry) error {
 			}
 		}
 	}
-	return nil
 }
 
 // applyConfChange applies a membership change: the state machine learns

@@ -69,8 +69,8 @@ func (c *Client) Get(ctx context.Context, addr, key, consistency string, minInde
 	}
 	path := "/kv/" + url.PathEscape(key) + "?" + q.Encode()
 	for attempt := 0; ; attempt++ {
-		status, err := c.call(ctx, addr, http.MethodGet, path, nil, &res)
-		if err == nil || status == http.StatusNotFound {
+		_, err := c.call(ctx, addr, http.MethodGet, path, nil, &res)
+		if err == nil { // a key that is not set answers 404 without an error
 			return res, nil
 		}
 		var e *Error

@@ -28,7 +28,7 @@
 //     loop (applying touches only memory), then acknowledged through Step.
 //   - to raft.LocalSnapshotThread: a chunk request (MsgSnapChunkReq) is
 //     served at once from the snapshot in memory with
-//     raft.ServeSnapshotChunk; a received chunk (MsgSnapChunk) is queued to
+//     raft.ServeSnapshotChunkFrom; a received chunk (MsgSnapChunk) is queued to
 //     the disk worker, which saves it durably before its MsgSnapChunkSaved
 //     is stepped.
 //   - the rest to peers, through the transport.

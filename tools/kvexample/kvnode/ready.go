@@ -93,9 +93,7 @@ func (n *Node) handleSyncReady(rd *raft.Ready) error {
 			return err
 		}
 	}
-	if err := n.applyEntries(rd.CommittedEntries); err != nil {
-		return err
-	}
+	n.applyEntries(rd.CommittedEntries)
 	n.rn.Advance()
 	n.deliver(saved)
 	n.afterApply()
@@ -108,16 +106,5 @@ func (n *Node) handleSyncReady(rd *raft.Ready) error {
 // here matches the chunks other sources serve.
 func (n *Node) serveChunk(m raftpb.Message) {
 	held, _ := n.storage.Snapshot()
-	ok := held.Metadata.Index == m.Index && held.Metadata.Term == m.LogTerm && m.RejectHint > 0
-	var data []byte
-	if ok {
-		size := uint64(len(held.Data))
-		start := m.Commit * m.RejectHint
-		if m.Commit > size/m.RejectHint || start > size {
-			ok = false
-		} else {
-			data = held.Data[start:min(start+m.RejectHint, size)]
-		}
-	}
-	n.tr.Send([]raftpb.Message{raft.ServeSnapshotChunk(m, data, ok)})
+	n.tr.Send([]raftpb.Message{raft.ServeSnapshotChunkFrom(m, held)})
 }

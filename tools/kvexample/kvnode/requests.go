@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	raft "github.com/tickraft/raft"
@@ -214,17 +215,14 @@ func (n *Node) onReadStates(rss []raft.ReadState) {
 
 // serveReads answers the reads whose index is applied.
 func (n *Node) serveReads() {
-	kept := n.waiting[:0]
-	for _, w := range n.waiting {
+	n.waiting = slices.DeleteFunc(n.waiting, func(w waitingRead) bool {
 		if w.index > n.applied {
-			kept = append(kept, w)
-			continue
+			return false
 		}
 		v, ok := n.sm.kv[w.req.key]
 		w.req.answer(response{index: n.applied, value: v, found: ok})
-	}
-	clear(n.waiting[len(kept):])
-	n.waiting = kept
+		return true
+	})
 }
 
 // transfer asks for a leadership transfer; it is answered when the target
@@ -248,15 +246,13 @@ func (n *Node) transfer(r *request) {
 
 // checkTransfers answers the transfers whose target now leads.
 func (n *Node) checkTransfers(lead uint64) {
-	kept := n.transfers[:0]
-	for _, r := range n.transfers {
-		if r.target == lead {
-			r.answer(response{})
-			continue
+	n.transfers = slices.DeleteFunc(n.transfers, func(r *request) bool {
+		if r.target != lead {
+			return false
 		}
-		kept = append(kept, r)
-	}
-	n.transfers = kept
+		r.answer(response{})
+		return true
+	})
 }
 
 // expire answers the requests past their deadline with a timeout, so that
@@ -279,19 +275,6 @@ func (n *Node) expire(now time.Time) {
 			delete(n.reads, ctx)
 		}
 	}
-	kept := n.waiting[:0]
-	for _, w := range n.waiting {
-		if !timeout(w.req) {
-			kept = append(kept, w)
-		}
-	}
-	clear(n.waiting[len(kept):])
-	n.waiting = kept
-	keptT := n.transfers[:0]
-	for _, r := range n.transfers {
-		if !timeout(r) {
-			keptT = append(keptT, r)
-		}
-	}
-	n.transfers = keptT
+	n.waiting = slices.DeleteFunc(n.waiting, func(w waitingRead) bool { return timeout(w.req) })
+	n.transfers = slices.DeleteFunc(n.transfers, timeout)
 }

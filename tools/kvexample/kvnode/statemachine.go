@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/tickraft/raft/raftpb"
@@ -118,22 +119,14 @@ func (sm *stateMachine) applyConfChange(cc raftpb.ConfChangeV2) {
 func (sm *stateMachine) encode() []byte {
 	var b bytes.Buffer
 	b.WriteString(snapMagic)
-	ids := make([]uint64, 0, len(sm.members))
-	for id := range sm.members {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(sm.members))
 	writeUvarint(&b, uint64(len(ids)))
 	for _, id := range ids {
 		writeUvarint(&b, id)
 		writeBytes(&b, []byte(sm.members[id].Raft))
 		writeBytes(&b, []byte(sm.members[id].HTTP))
 	}
-	keys := make([]string, 0, len(sm.kv))
-	for k := range sm.kv {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(sm.kv))
 	writeUvarint(&b, uint64(len(keys)))
 	for _, k := range keys {
 		writeBytes(&b, []byte(k))

@@ -81,7 +81,11 @@ func (n *Node) status() Status {
 	}
 	for _, set := range [][]uint64{st.Voters, st.Learners, st.VotersOutgoing} {
 		for _, id := range set {
-			st.Members[id] = Member{Raft: n.memberRaftAddr(id), HTTP: n.httpAddr(id)}
+			m := n.member(id)
+			if id == n.cfg.ID {
+				m = Member{Raft: n.RaftAddr(), HTTP: n.HTTPAddr()}
+			}
+			st.Members[id] = m
 		}
 	}
 	if snap, err := n.storage.Snapshot(); err == nil {
@@ -96,12 +100,4 @@ func (n *Node) status() Status {
 		}
 	}
 	return st
-}
-
-// memberRaftAddr is raftAddr, this node's own included.
-func (n *Node) memberRaftAddr(id uint64) string {
-	if id == n.cfg.ID {
-		return n.RaftAddr()
-	}
-	return n.raftAddr(id)
 }

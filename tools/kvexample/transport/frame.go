@@ -66,7 +66,14 @@ func ReadHello(r io.Reader, local uint64) (from uint64, err error) {
 // AppendFrame appends the frame of m (its length prefix and its encoding)
 // to buf and returns the extended slice.
 func AppendFrame(buf []byte, m *raftpb.Message) []byte {
-	buf = binary.BigEndian.AppendUint32(buf, uint32(m.Size()))
+	return appendFrame(buf, m, m.Size())
+}
+
+// appendFrame is AppendFrame for a message whose encoded size the caller
+// already knows (a queued message carries it), sparing a walk over its
+// entries.
+func appendFrame(buf []byte, m *raftpb.Message, size int) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, uint32(size))
 	return m.AppendMarshal(buf)
 }
 

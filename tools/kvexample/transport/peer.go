@@ -305,8 +305,8 @@ func (p *peer) watchClose(conn net.Conn) <-chan struct{} {
 // the frame's length.
 func writeFrame(w *bufio.Writer, q *queued, scratch *[]byte) (int, error) {
 	if FrameHeaderBytes+q.size <= w.Available() {
-		return w.Write(AppendFrame(w.AvailableBuffer(), &q.msg))
+		return w.Write(appendFrame(w.AvailableBuffer(), &q.msg, q.size))
 	}
-	*scratch = AppendFrame((*scratch)[:0], &q.msg)
+	*scratch = appendFrame((*scratch)[:0], &q.msg, q.size)
 	return w.Write(*scratch)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 
 	"github.com/tickraft/raft/raftpb"
@@ -96,7 +97,7 @@ func (t *Transport) Send(msgs []raftpb.Message) {
 			continue
 		}
 		t.stats.drops.Add(1)
-		if id := msgs[i].To; !t.closed && !raftpb.IsLocalMsg(msgs[i].Type) && !containsID(unreachable, id) {
+		if id := msgs[i].To; !t.closed && !raftpb.IsLocalMsg(msgs[i].Type) && !slices.Contains(unreachable, id) {
 			unreachable = append(unreachable, id)
 		}
 	}
@@ -127,16 +128,6 @@ func (t *Transport) enqueue(m *raftpb.Message) bool {
 		return false
 	}
 	return p.push(m, size)
-}
-
-// containsID reports whether ids holds id.
-func containsID(ids []uint64, id uint64) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 // reportUnreachable counts a report and calls Config.Unreachable.

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -73,7 +74,7 @@ func listSegments(dir string, w *WAL) ([]segment, error) {
 			segs = append(segs, s)
 		}
 	}
-	slices.SortFunc(segs, func(a, b segment) int { return compareUint(a.seq, b.seq) })
+	slices.SortFunc(segs, func(a, b segment) int { return cmp.Compare(a.seq, b.seq) })
 	for i := 1; i < len(segs); i++ {
 		if segs[i].seq != segs[i-1].seq+1 {
 			return nil, &CorruptionError{
@@ -83,16 +84,6 @@ func listSegments(dir string, w *WAL) ([]segment, error) {
 		}
 	}
 	return segs, nil
-}
-
-func compareUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // createSegment creates segment s in dir holding head, durably: it writes

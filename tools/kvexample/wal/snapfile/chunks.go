@@ -124,13 +124,7 @@ func (s *Store) stagingAreas() ([]id, error) {
 	}
 	var areas []id
 	for _, de := range des {
-		name := de.Name()
-		if !de.IsDir() || len(name) != 33 || name[16] != '-' {
-			continue
-		}
-		index, err1 := strconv.ParseUint(name[:16], 16, 64)
-		term, err2 := strconv.ParseUint(name[17:], 16, 64)
-		if err1 == nil && err2 == nil {
+		if index, term, ok := parseHexPair(de.Name()); ok && de.IsDir() {
 			areas = append(areas, id{index: index, term: term})
 		}
 	}

@@ -37,15 +37,22 @@ func (k id) String() string { return fmt.Sprintf("index %d term %d", k.index, k.
 // parseFileName reads a name written by id.fileName.
 func parseFileName(name string) (id, bool) {
 	base, ok := strings.CutSuffix(name, snapExt)
-	if !ok || len(base) != 33 || base[16] != '-' {
+	if !ok {
 		return id{}, false
 	}
-	term, err1 := strconv.ParseUint(base[:16], 16, 64)
-	index, err2 := strconv.ParseUint(base[17:], 16, 64)
-	if err1 != nil || err2 != nil {
-		return id{}, false
+	term, index, ok := parseHexPair(base)
+	return id{index: index, term: term}, ok
+}
+
+// parseHexPair reads two numbers written "%016x-%016x", the form of the
+// snapshot files' and the staging areas' names.
+func parseHexPair(s string) (a, b uint64, ok bool) {
+	if len(s) != 33 || s[16] != '-' {
+		return 0, 0, false
 	}
-	return id{index: index, term: term}, true
+	a, err1 := strconv.ParseUint(s[:16], 16, 64)
+	b, err2 := strconv.ParseUint(s[17:], 16, 64)
+	return a, b, err1 == nil && err2 == nil
 }
 
 // encodeHead returns the bytes of a snapshot file before its data.

@@ -1,6 +1,7 @@
 package snapfile
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -186,20 +187,7 @@ func (s *Store) list() ([]id, error) {
 		}
 	}
 	slices.SortFunc(ids, func(a, b id) int {
-		if a.index != b.index {
-			return compareUint(a.index, b.index)
-		}
-		return compareUint(a.term, b.term)
+		return cmp.Or(cmp.Compare(a.index, b.index), cmp.Compare(a.term, b.term))
 	})
 	return ids, nil
-}
-
-func compareUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
