@@ -15,11 +15,13 @@ type diffOp struct {
 	line string
 }
 
-// lineDiff returns a line diff that turns expected into actual, one line per
-// diff line prefixed by its mark and a space. Runs of unchanged lines farther
-// than diffContext from any change are folded into one line saying how many
-// were left out.
-func lineDiff(expected, actual string) string {
+// LineDiff returns a line diff that turns expected into actual, one line per
+// diff line prefixed by its mark and a space: "  " for a line both share,
+// "- " for a line only expected has, "+ " for one only actual has. Runs of
+// unchanged lines farther than three lines from any change are folded into
+// one line saying how many were left out. It is the diff RunTest shows for a
+// mismatch, exported for tools that replay transcripts themselves.
+func LineDiff(expected, actual string) string {
 	return renderDiff(diffLines(splitLines(expected), splitLines(actual)), diffContext)
 }
 

@@ -2,7 +2,6 @@ package datadriven
 
 // These give the external tests the internals they check.
 var (
-	LineDiff      = lineDiff
 	CompareOutput = compareOutput
 )
 

@@ -87,7 +87,7 @@ func compareOutput(d *TestData, actual string) (string, bool) {
 	fmt.Fprintf(&b, "%s: output of %q differs from the transcript\n", d.Pos, d.directive())
 	fmt.Fprintf(&b, "expected:\n%s", indentBlock(want))
 	fmt.Fprintf(&b, "actual:\n%s", indentBlock(got))
-	fmt.Fprintf(&b, "diff (-expected +actual):\n%s", lineDiff(want, got))
+	fmt.Fprintf(&b, "diff (-expected +actual):\n%s", LineDiff(want, got))
 	fmt.Fprintf(&b, "run with %s=1 to accept the actual output", rewriteEnv)
 	return b.String(), false
 }

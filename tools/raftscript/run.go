@@ -110,7 +110,7 @@ func printBlock(w io.Writer, d *datadriven.TestData, src []string, actual string
 			verb = "replaces"
 		}
 		fmt.Fprintf(w, "--- %s: this output %s the recorded one (-recorded +actual):\n", d.Pos, verb)
-		fmt.Fprint(w, lineDiff(normalize(d.Expected), normalize(actual)))
+		fmt.Fprint(w, datadriven.LineDiff(normalize(d.Expected), normalize(actual)))
 	}
 	fmt.Fprintln(w)
 }

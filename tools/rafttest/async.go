@@ -54,25 +54,15 @@ func (env *Env) ProcessAppendThread(id uint64) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	if len(n.appends) == 0 {
-		fmt.Fprintf(&b, "append-thread %d: nothing\n", id)
+	m, ok := popWork(&b, &n.appends, "append-thread", id)
+	if !ok {
 		return b.String(), nil
 	}
-	m := n.appends[0]
-	n.appends = n.appends[1:]
-	fmt.Fprintf(&b, "append-thread %d\n", id)
+	var snap raftpb.Snapshot
 	if m.Snapshot != nil {
-		fmt.Fprintf(&b, "  snapshot: %v\n", *m.Snapshot)
-		if err := n.Storage.ApplySnapshot(n.assembleSnapshot(&b, *m.Snapshot)); err != nil {
-			fmt.Fprintf(&b, "  error: %v\n", err)
-		}
+		snap = *m.Snapshot
 	}
-	for _, e := range m.Entries {
-		fmt.Fprintf(&b, "  append: %v\n", e)
-	}
-	if err := n.Storage.Append(m.Entries); err != nil {
-		fmt.Fprintf(&b, "  error: %v\n", err)
-	}
+	persist(&b, n, snap, m.Entries)
 	if hs := (raftpb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}); !hs.IsEmpty() {
 		fmt.Fprintf(&b, "  hard: %v\n", hs)
 		_ = n.Storage.SetHardState(hs) // MemoryStorage never fails
@@ -92,13 +82,10 @@ func (env *Env) ProcessApplyThread(id uint64) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	if len(n.applies) == 0 {
-		fmt.Fprintf(&b, "apply-thread %d: nothing\n", id)
+	m, ok := popWork(&b, &n.applies, "apply-thread", id)
+	if !ok {
 		return b.String(), nil
 	}
-	m := n.applies[0]
-	n.applies = n.applies[1:]
-	fmt.Fprintf(&b, "apply-thread %d\n", id)
 	if m.Snapshot != nil {
 		fmt.Fprintf(&b, "  install: %v\n", *m.Snapshot)
 		applySnapshot(n, *m.Snapshot)
@@ -108,6 +95,20 @@ func (env *Env) ProcessApplyThread(id uint64) (string, error) {
 	}
 	env.respond(&b, n, m.Responses)
 	return b.String(), nil
+}
+
+// popWork takes the oldest message off a worker's queue and writes the
+// worker's heading, or writes that the worker has nothing to do and
+// reports false.
+func popWork(b *strings.Builder, queue *[]raftpb.Message, worker string, id uint64) (raftpb.Message, bool) {
+	if len(*queue) == 0 {
+		fmt.Fprintf(b, "%s %d: nothing\n", worker, id)
+		return raftpb.Message{}, false
+	}
+	m := (*queue)[0]
+	*queue = (*queue)[1:]
+	fmt.Fprintf(b, "%s %d\n", worker, id)
+	return m, true
 }
 
 // asyncNode returns a running node in the asynchronous storage mode.

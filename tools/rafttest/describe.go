@@ -2,6 +2,7 @@ package rafttest
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -72,12 +73,7 @@ func (env *Env) StatusString(id uint64) (string, error) {
 		fmt.Fprintf(&b, " fetching=%d/%d saved=%d/%d inflight=%d sources=%v", f.Term, f.Index, f.Saved, f.Chunks, f.Inflight, f.Sources)
 	}
 	b.WriteString("\n")
-	ids := make([]uint64, 0, len(s.Progress))
-	for pid := range s.Progress {
-		ids = append(ids, pid)
-	}
-	slices.Sort(ids)
-	for _, pid := range ids {
+	for _, pid := range slices.Sorted(maps.Keys(s.Progress)) {
 		pr := s.Progress[pid]
 		fmt.Fprintf(&b, "  %d: %v\n", pid, pr.String())
 	}

@@ -120,9 +120,6 @@ type Node struct {
 	snapWork []raftpb.Message
 	chunks   map[snapKey]map[uint64][]byte
 
-	// processed reports whether the last Stabilize round handled a Ready
-	// of this node.
-	processed bool
 	// confs records each configuration with the index it took effect at,
 	// so that a snapshot at an earlier index gets the right one.
 	confs []confAt

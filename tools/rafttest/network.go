@@ -141,8 +141,9 @@ const maxStabilizeRounds = 1000
 // when ids is empty) until no node has a Ready, no worker of an
 // asynchronous node has queued work, and no message is queued for any of
 // them. Each round processes every Ready and completes every queued write
-// and apply, node by node in ID order, then delivers every queue. Messages for nodes outside ids stay queued. It returns what
-// it did, and an error if the nodes never quiesce.
+// and apply, node by node in ID order, then delivers every queue. Messages
+// for nodes outside ids stay queued. It returns what it did, and an error
+// if the nodes never quiesce.
 func (env *Env) Stabilize(ids ...uint64) (string, error) {
 	if len(ids) == 0 {
 		ids = env.ids
@@ -176,29 +177,29 @@ func (env *Env) processAll(b *strings.Builder, ids []uint64) (bool, error) {
 		if err != nil {
 			return moved, err
 		}
-		if err := env.processNode(b, n); err != nil {
+		processed, err := env.processNode(b, n)
+		if err != nil {
 			return true, err
 		}
 		drained := env.drainWorkers(b, n)
-		moved = moved || n.processed || drained
+		moved = moved || processed || drained
 	}
 	return moved, nil
 }
 
-// processNode handles every Ready of n, if it is running, and records in
-// n.processed whether there was one. Two empty Readys in a row mean that
-// HasReady will never turn false: that is an error rather than a hang.
-func (env *Env) processNode(b *strings.Builder, n *Node) error {
-	n.processed = false
-	wasEmpty := false
+// processNode handles every Ready of n, if it is running, and reports
+// whether there was one. Two empty Readys in a row mean that HasReady will
+// never turn false: that is an error rather than a hang.
+func (env *Env) processNode(b *strings.Builder, n *Node) (bool, error) {
+	processed, wasEmpty := false, false
 	for n.RawNode != nil && n.RawNode.HasReady() {
-		n.processed = true
+		processed = true
 		out, empty := env.processReady(n.ID)
 		b.WriteString(out)
 		if empty && wasEmpty {
-			return fmt.Errorf("stabilize: node %d keeps reporting HasReady with empty Readys", n.ID)
+			return true, fmt.Errorf("stabilize: node %d keeps reporting HasReady with empty Readys", n.ID)
 		}
 		wasEmpty = empty
 	}
-	return nil
+	return processed, nil
 }

@@ -33,8 +33,7 @@ func (env *Env) ProposeConfChange(id uint64, cc raftpb.ConfChangeI) (index, term
 	return rn.ProposeConfChange(cc)
 }
 
-// TickElection lets an election timeout pass on node id and returns how
-// many ticks that took.
+// TickElection lets an election timeout pass on node id.
 //
 // A follower or candidate is ticked one tick at a time until it campaigns
 // (its role or term changes, or it has work to hand out where it had none),

@@ -50,7 +50,10 @@ func (env *Env) processReady(id uint64) (string, bool) {
 		describeReads(&b, rd.ReadStates)
 		return b.String(), empty
 	}
-	rd.Snapshot = persist(&b, n, rd)
+	rd.Snapshot = persist(&b, n, rd.Snapshot, rd.Entries)
+	if !rd.HardState.IsEmpty() {
+		_ = n.Storage.SetHardState(rd.HardState) // MemoryStorage never fails
+	}
 	env.send(&b, "send", msgs)
 	env.send(&b, "send-after-persist", rd.MessagesAfterPersist)
 	applySnapshot(n, rd.Snapshot)
@@ -92,27 +95,25 @@ func describeState(b *strings.Builder, rd raft.Ready) {
 	}
 }
 
-// persist writes what rd asks to the node's storage, in the order a crash
-// could interrupt: snapshot, entries, hard state. It returns the snapshot
-// with its data, assembled from chunks if it came in chunks.
-func persist(b *strings.Builder, n *Node, rd raft.Ready) raftpb.Snapshot {
-	if !rd.Snapshot.IsEmpty() {
-		fmt.Fprintf(b, "  snapshot: %v\n", rd.Snapshot)
-		rd.Snapshot = n.assembleSnapshot(b, rd.Snapshot)
-		if err := n.Storage.ApplySnapshot(rd.Snapshot); err != nil {
+// persist writes a snapshot (unless empty) and entries to the node's
+// storage, in the order a crash could interrupt; the caller writes the hard
+// state after them. It returns the snapshot with its data, assembled from
+// chunks if it came in chunks.
+func persist(b *strings.Builder, n *Node, snap raftpb.Snapshot, ents []raftpb.Entry) raftpb.Snapshot {
+	if !snap.IsEmpty() {
+		fmt.Fprintf(b, "  snapshot: %v\n", snap)
+		snap = n.assembleSnapshot(b, snap)
+		if err := n.Storage.ApplySnapshot(snap); err != nil {
 			fmt.Fprintf(b, "  error: %v\n", err)
 		}
 	}
-	for _, e := range rd.Entries {
+	for _, e := range ents {
 		fmt.Fprintf(b, "  append: %v\n", e)
 	}
-	if err := n.Storage.Append(rd.Entries); err != nil {
+	if err := n.Storage.Append(ents); err != nil {
 		fmt.Fprintf(b, "  error: %v\n", err)
 	}
-	if !rd.HardState.IsEmpty() {
-		_ = n.Storage.SetHardState(rd.HardState) // MemoryStorage never fails
-	}
-	return rd.Snapshot
+	return snap
 }
 
 // send queues msgs on the network and lists them under label.
