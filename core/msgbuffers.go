@@ -30,14 +30,20 @@ type msgBuffers struct {
 	capHint int
 }
 
-// onTick returns the buffers to keep for the next tick, nil for a node
-// that was idle during the last one, and restarts the count of Readys.
+// onTick returns the buffers to keep for the next tick and restarts the
+// count of Readys. A node that was idle during the last one releases its
+// arrays, but not the acknowledgements to itself that a Ready handed out
+// and Advance has yet to step (its own vote among them).
 func (b *msgBuffers) onTick(readys *uint8) *msgBuffers {
 	busy := *readys >= busyReadys
 	*readys = 0
-	if !busy {
+	switch {
+	case busy || b == nil:
+		return b
+	case len(b.self) == 0:
 		return nil
 	}
+	b.handedMsgs, b.handedAfter, b.spareMsgs, b.spareAfter = nil, nil, nil, nil
 	return b
 }
 
@@ -79,10 +85,10 @@ func (b *msgBuffers) handOut(msgs, after []raftpb.Message, readys *uint8) *msgBu
 		return b
 	}
 	*readys = min(*readys+1, busyReadys)
-	if *readys < busyReadys {
-		return b
-	}
 	if b == nil {
+		if *readys < busyReadys {
+			return nil // idle so far: keep nothing
+		}
 		b = &msgBuffers{}
 	}
 	b.recycle(&b.handedMsgs, &b.spareMsgs)
