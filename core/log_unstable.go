@@ -6,6 +6,10 @@ import (
 	"github.com/tickraft/raft/raftpb"
 )
 
+// maxUnstableCapHint bounds the capacity reserved for the next batch of
+// unstable entries, so that one burst does not pin memory on an idle node.
+const maxUnstableCapHint = 4096
+
 // unstable is the tail of the log that is not yet durable: entries (and at
 // most one incoming snapshot) that the node holds but the application has
 // not yet acknowledged as written to Storage.
@@ -21,11 +25,6 @@ import (
 //     progress no entry is either (a snapshot is written before the entries
 //     that follow it);
 //   - snapshotInProgress implies snapshot != nil.
-//
-// maxUnstableCapHint bounds the capacity reserved for the next batch of
-// unstable entries, so that one burst does not pin memory on an idle node.
-const maxUnstableCapHint = 4096
-
 type unstable struct {
 	// snapshot is an incoming snapshot not yet durable, or nil.
 	snapshot *raftpb.Snapshot
@@ -127,18 +126,20 @@ func (u *unstable) stableTo(id entryID) {
 		return
 	}
 	n := id.index + 1 - u.offset
+	size := cap(u.entries) // the array's whole capacity, before the reslice
 	u.entries = u.entries[n:]
 	u.offset = id.index + 1
 	u.offsetInProgress = max(u.offsetInProgress, u.offset)
-	u.shrinkEntries()
+	u.shrinkEntries(size)
 }
 
-// shrinkEntries gives the backing array of entries back to the collector
-// when most of it is unused, so that a long-lived node does not keep every
-// entry it ever appended reachable.
-func (u *unstable) shrinkEntries() {
+// shrinkEntries gives the backing array of entries, of capacity size, back
+// to the collector when most of it is unused, so that a long-lived node
+// does not keep every entry it ever appended reachable. An emptied tail
+// remembers size as the capacity to reserve for the next batch.
+func (u *unstable) shrinkEntries(size int) {
 	if len(u.entries) == 0 {
-		u.capHint = min(cap(u.entries), maxUnstableCapHint)
+		u.capHint = min(size, maxUnstableCapHint)
 		u.entries = nil
 		return
 	}

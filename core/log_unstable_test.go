@@ -294,3 +294,19 @@ func TestUnstableHoldsReceivedEntriesWithoutCopyingAndNeverWritesIntoThem(t *tes
 		t.Fatal("a batch smaller than the tail's usual size was held instead of copied")
 	}
 }
+
+// TestUnstableEmptiedTailRemembersItsArraysCapacity: the capacity reserved
+// for the next batch is the whole array's, not what was left of it after
+// the stable prefix was cut.
+func TestUnstableEmptiedTailRemembersItsArraysCapacity(t *testing.T) {
+	terms := make([]uint64, 100)
+	for i := range terms {
+		terms[i] = 1
+	}
+	u := unstable{entries: make([]raftpb.Entry, 0, 100), offset: 1, offsetInProgress: 1}
+	u.truncateAndAppend(ents(1, terms...))
+	u.stableTo(entryID{term: 1, index: 100})
+	if len(u.entries) != 0 || u.capHint != 100 {
+		t.Fatalf("after the whole tail became stable: %d entries, capHint %d; want 0 and 100", len(u.entries), u.capHint)
+	}
+}
