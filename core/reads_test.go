@@ -212,18 +212,66 @@ func TestIsolatedOldLeaderNeverAnswersARead(t *testing.T) {
 	delete(c.nodes, 2)
 	delete(c.nodes, 3)
 	must(t, leader.ReadIndex([]byte("x")))
+	var got []ReadState
 	for i := 0; i < 3*leader.electionTimeout && leader.state == StateLeader; i++ {
 		leader.Tick()
-		c.takeReads(1)
+		got = append(got, c.takeReads(1)...)
 		c.pending = nil // the partition loses everything
 	}
 	if leader.state == StateLeader {
 		t.Fatal("isolated leader did not step down")
 	}
-	for _, rs := range leader.readStates {
-		if rs.Err == nil {
-			t.Fatalf("isolated leader released read %v", rs)
+	got = append(got, c.takeReads(1)...)
+	if len(got) != 1 || string(got[0].RequestCtx) != "x" || !errors.Is(got[0].Err, ErrReadAborted) {
+		t.Fatalf("isolated leader's read states %v, want the read aborted", got)
+	}
+}
+
+// TestAPreCandidateStillTakesTheLeadersAnswerToItsRead: a follower that
+// forwarded a read and then began to pre-campaign keeps its term, so the
+// leader's answer of that term is still its read's answer.
+func TestAPreCandidateStillTakesTheLeadersAnswerToItsRead(t *testing.T) {
+	c := electedCluster(t, 1)
+	f := c.nodes[3]
+	must(t, f.ReadIndex([]byte("r")))
+	c.takeReads(3) // the forwarded read goes to the leader
+	fwd := c.pending
+	c.pending = nil
+	for _, m := range fwd {
+		c.stepChecked(m)
+	}
+	c.takeReads(1) // the leader's heartbeats of the read's round
+	for _, m := range c.pending {
+		if m.To != 3 {
+			c.stepChecked(m) // node 2 answers; node 3 is partitioned
 		}
+	}
+	c.pending = nil
+	must(t, f.Campaign())
+	if f.state != StatePreCandidate {
+		t.Fatalf("node 3 is %v, want a pre-candidate", f.state)
+	}
+	c.takeReads(2)            // node 2's answer to the round
+	early := c.takeReads(3)   // node 3's pre-votes
+	got := c.deliverPending() // the leader releases the read to node 3
+	got[3] = append(early, got[3]...)
+	if len(got[3]) != 1 || string(got[3][0].RequestCtx) != "r" || got[3][0].Err != nil {
+		t.Fatalf("pre-candidate's read states %v, want the answer to its read", got[3])
+	}
+}
+
+// TestReadAnswerFromANodeOtherThanTheLeaderIsRefused: only the leader
+// answers forwarded reads; another node's answer changes nothing.
+func TestReadAnswerFromANodeOtherThanTheLeaderIsRefused(t *testing.T) {
+	c := electedCluster(t, 1)
+	f := c.nodes[3]
+	m := raftpb.Message{Type: raftpb.MsgReadIndexResp, From: 2, To: 3, Term: f.term, Index: 1,
+		Entries: []raftpb.Entry{{Data: []byte("r")}}}
+	if err := f.Step(m); !errors.Is(err, ErrInvalidMessage) {
+		t.Fatalf("Step = %v, want ErrInvalidMessage", err)
+	}
+	if len(f.readStates) != 0 {
+		t.Fatalf("read states %v after a refused answer", f.readStates)
 	}
 }
 

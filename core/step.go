@@ -154,8 +154,22 @@ func (r *Raft) stepCandidate(m raftpb.Message) error {
 		return fmt.Errorf("%w: %w: campaigning at term %d", ErrTransferRefused, ErrNoLeader, r.term)
 	case raftpb.MsgReadIndex:
 		return fmt.Errorf("%w: read refused: campaigning at term %d", ErrNoLeader, r.term)
+	case raftpb.MsgReadIndexResp:
+		// A pre-candidate keeps its term: the leader of that term answers a
+		// read it forwarded before it began to campaign.
+		return r.handleReadIndexResp(m)
 	case raftpb.MsgVoteResp, raftpb.MsgPreVoteResp:
 		r.handleVoteResponse(m)
+	}
+	return nil
+}
+
+// checkFromLeader refuses a message only the leader sends (a read's
+// answer, a handover) when it comes from another node than the leader
+// this follower knows.
+func (r *Raft) checkFromLeader(m raftpb.Message) error {
+	if r.lead != None && m.From != r.lead {
+		return fmt.Errorf("%w: %s from %d, leader is %d", ErrInvalidMessage, m.Type, m.From, r.lead)
 	}
 	return nil
 }
@@ -182,12 +196,15 @@ func (r *Raft) stepFollower(m raftpb.Message) error {
 	case raftpb.MsgReadIndex:
 		return r.forwardReadIndex(m)
 	case raftpb.MsgReadIndexResp:
+		if err := r.checkFromLeader(m); err != nil {
+			return err
+		}
 		return r.handleReadIndexResp(m)
 	case raftpb.MsgTimeoutNow:
 		// The leader hands over leadership: campaign at once, skipping the
 		// pre-vote (thesis §3.10). Only the leader may ask.
-		if r.lead != None && m.From != r.lead {
-			return fmt.Errorf("%w: MsgTimeoutNow from %d, leader is %d", ErrInvalidMessage, m.From, r.lead)
+		if err := r.checkFromLeader(m); err != nil {
+			return err
 		}
 		if err := r.hup(true); err != nil {
 			// A correct leader asked; this node cannot stand now (a
@@ -209,9 +226,6 @@ func isLeaderMessage(t raftpb.MessageType) bool {
 	return false
 }
 
-// send queues a message, stamping the sender and, for non-vote messages,
-// the current term. Responses that depend on durable state (acks of
-// entries, votes) wait until everything emitted so far is persisted.
 // fanOut is how many messages to make room for when the node starts a
 // batch: a follower mostly answers one peer; a leader or candidate
 // addresses every peer at once (heartbeats, appends, votes).
@@ -222,6 +236,9 @@ func (r *Raft) fanOut() int {
 	return max(len(r.trk.Progress)-1, 1)
 }
 
+// send queues a message, stamping the sender and, for non-vote messages,
+// the current term. Responses that depend on durable state (acks of
+// entries, votes) wait until everything emitted so far is persisted.
 func (r *Raft) send(m raftpb.Message) {
 	m.From = r.id
 	switch m.Type {
