@@ -1,6 +1,8 @@
 package checker
 
 import (
+	"cmp"
+	"maps"
 	"slices"
 
 	"github.com/tickraft/raft/core"
@@ -25,24 +27,12 @@ type Limits struct {
 
 // withDefaults fills the zero limits with the library's defaults.
 func (l Limits) withDefaults() Limits {
-	if l.MaxInflightMsgs == 0 {
-		l.MaxInflightMsgs = core.DefaultMaxInflightMsgs
-	}
-	if l.MaxInflightBytes == 0 {
-		l.MaxInflightBytes = core.DefaultMaxInflightBytes
-	}
-	if l.MaxUncommittedEntriesSize == 0 {
-		l.MaxUncommittedEntriesSize = core.DefaultMaxUncommittedEntriesSize
-	}
-	if l.MaxUncommittedEntries == 0 {
-		l.MaxUncommittedEntries = core.DefaultMaxUncommittedEntries
-	}
-	if l.MaxCommittedSizePerReady == 0 {
-		l.MaxCommittedSizePerReady = core.DefaultMaxCommittedSizePerReady
-	}
-	if l.MaxPendingReads == 0 {
-		l.MaxPendingReads = core.DefaultMaxPendingReads
-	}
+	l.MaxInflightMsgs = cmp.Or(l.MaxInflightMsgs, core.DefaultMaxInflightMsgs)
+	l.MaxInflightBytes = cmp.Or(l.MaxInflightBytes, core.DefaultMaxInflightBytes)
+	l.MaxUncommittedEntriesSize = cmp.Or(l.MaxUncommittedEntriesSize, core.DefaultMaxUncommittedEntriesSize)
+	l.MaxUncommittedEntries = cmp.Or(l.MaxUncommittedEntries, core.DefaultMaxUncommittedEntries)
+	l.MaxCommittedSizePerReady = cmp.Or(l.MaxCommittedSizePerReady, core.DefaultMaxCommittedSizePerReady)
+	l.MaxPendingReads = cmp.Or(l.MaxPendingReads, core.DefaultMaxPendingReads)
 	l.LargestBatch = max(l.LargestBatch, 1)
 	return l
 }
@@ -78,12 +68,7 @@ func CheckBounds(s core.Status, lim Limits) error {
 
 // checkInflights checks a leader's window to each follower, in ID order.
 func checkInflights(s core.Status, l Limits) error {
-	ids := make([]uint64, 0, len(s.Progress))
-	for pid := range s.Progress {
-		ids = append(ids, pid)
-	}
-	slices.Sort(ids)
-	for _, pid := range ids {
+	for _, pid := range slices.Sorted(maps.Keys(s.Progress)) {
 		in := s.Progress[pid].Inflights
 		if in == nil || pid == s.ID {
 			continue

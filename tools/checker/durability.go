@@ -1,6 +1,11 @@
 package checker
 
-import "github.com/tickraft/raft/raftpb"
+import (
+	"cmp"
+	"slices"
+
+	"github.com/tickraft/raft/raftpb"
+)
 
 // CheckDurability verifies that no proposal acknowledged to a client as
 // committed is ever lost: every node that applies its index applies it
@@ -8,10 +13,17 @@ import "github.com/tickraft/raft/raftpb"
 // it (or a snapshot covering it, or restarted from a state covering it),
 // and every log that holds its index at or below the commit index holds it.
 func CheckDurability(h *History) error {
+	nodes := h.sortedNodes()
+	applied := make([]appliedIndex, len(nodes))
+	for i, n := range nodes {
+		applied[i] = indexApplied(n)
+	}
 	obs := h.observations()
 	for _, a := range h.acks {
-		if err := checkAckApplied(h, a); err != nil {
-			return err
+		for i := range applied {
+			if err := applied[i].checkAck(a); err != nil {
+				return err
+			}
 		}
 		if err := checkAckInLogs(obs, a); err != nil {
 			return err
@@ -20,29 +32,64 @@ func CheckDurability(h *History) error {
 	return nil
 }
 
-// checkAckApplied checks one acknowledged proposal against each node's
-// applied sequence.
-func checkAckApplied(h *History, a ack) error {
-	for _, n := range h.sortedNodes() {
-		covered, beyond := false, appliedRecord{}
-		for _, ep := range n.epochs {
-			covered = covered || ep.persistedApplied >= a.entry.Index
-			for _, r := range ep.applied {
-				if err := checkAppliedRecord(a, r); err != nil {
-					return err
-				}
-				covered = covered || r.entry.Index == a.entry.Index || (r.snapshot && r.entry.Index >= a.entry.Index)
-				if r.entry.Index > a.entry.Index && beyond.event == 0 {
-					beyond = r
-				}
+// appliedIndex is one node's apply records, all epochs together, indexed
+// so that each acknowledged proposal is checked against them in
+// logarithmic time rather than by a scan.
+type appliedIndex struct {
+	id uint64
+	// inOrder holds the records in event order, and reach[k] the highest
+	// index among inOrder[:k+1]; byIndex holds them by index, in event
+	// order among equals.
+	inOrder, byIndex []appliedRecord
+	reach            []uint64
+	// covered is the highest index a restart or a snapshot brought the
+	// node to without applying the entries below it.
+	covered uint64
+}
+
+// indexApplied indexes the apply records of n.
+func indexApplied(n *nodeHistory) appliedIndex {
+	ix := appliedIndex{id: n.id}
+	for _, ep := range n.epochs {
+		ix.covered = max(ix.covered, ep.persistedApplied)
+		for _, r := range ep.applied {
+			if r.snapshot {
+				ix.covered = max(ix.covered, r.entry.Index)
 			}
-		}
-		if !covered && beyond.event != 0 {
-			return violation(Durability, "acknowledged %s (event %d) was lost by node %d: it applied index %d (event %d) without ever applying %d",
-				describeAck(a), a.event, n.id, beyond.entry.Index, beyond.event, a.entry.Index)
+			top := r.entry.Index
+			if k := len(ix.reach); k > 0 {
+				top = max(top, ix.reach[k-1])
+			}
+			ix.inOrder, ix.reach = append(ix.inOrder, r), append(ix.reach, top)
 		}
 	}
-	return nil
+	ix.byIndex = slices.Clone(ix.inOrder)
+	slices.SortStableFunc(ix.byIndex, func(a, b appliedRecord) int { return cmp.Compare(a.entry.Index, b.entry.Index) })
+	return ix
+}
+
+// checkAck checks one acknowledged proposal against the node's records:
+// what it applied at the proposal's index, then whether it applied past
+// the index without ever holding it.
+func (ix *appliedIndex) checkAck(a ack) error {
+	i := a.entry.Index
+	lo, _ := slices.BinarySearchFunc(ix.byIndex, i, func(r appliedRecord, i uint64) int { return cmp.Compare(r.entry.Index, i) })
+	at := lo
+	for ; at < len(ix.byIndex) && ix.byIndex[at].entry.Index == i; at++ {
+		if err := checkAppliedRecord(a, ix.byIndex[at]); err != nil {
+			return err
+		}
+	}
+	if at > lo || ix.covered >= i {
+		return nil
+	}
+	k, _ := slices.BinarySearch(ix.reach, i+1) // the first record past i
+	if k == len(ix.reach) {
+		return nil
+	}
+	beyond := ix.inOrder[k]
+	return violation(Durability, "acknowledged %s (event %d) was lost by node %d: it applied index %d (event %d) without ever applying %d",
+		describeAck(a), a.event, ix.id, beyond.entry.Index, beyond.event, i)
 }
 
 // checkAppliedRecord reports an entry applied at the acknowledged index

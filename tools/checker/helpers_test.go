@@ -31,13 +31,9 @@ func logFrom(first uint64, terms ...uint64) []raftpb.Entry {
 // leader is node id seen as leader of term with the given commit index,
 // applied index and log.
 func leader(id, term, commit, applied uint64, log []raftpb.Entry) checker.Observation {
-	return checker.Observation{
-		ID:      id,
-		Soft:    core.SoftState{Lead: id, RaftState: core.StateLeader},
-		Hard:    raftpb.HardState{Term: term, Vote: id, Commit: commit},
-		Applied: applied,
-		Log:     log,
-	}
+	o := follower(id, term, id, commit, applied, log)
+	o.Soft.RaftState = core.StateLeader
+	return o
 }
 
 // follower is node id seen as follower of lead in term.

@@ -3,6 +3,7 @@ package checker
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 
@@ -182,39 +183,33 @@ func (h *History) lastLog(id uint64) ([]raftpb.Entry, bool) {
 
 // sortedNodes returns the nodes' records in ID order.
 func (h *History) sortedNodes() []*nodeHistory {
-	ids := make([]uint64, 0, len(h.nodes))
-	for id := range h.nodes {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	out := make([]*nodeHistory, len(ids))
-	for i, id := range ids {
-		out[i] = h.nodes[id]
+	out := make([]*nodeHistory, 0, len(h.nodes))
+	for _, id := range slices.Sorted(maps.Keys(h.nodes)) {
+		out = append(out, h.nodes[id])
 	}
 	return out
 }
 
 // observations returns every observation of every node, in event order.
 func (h *History) observations() []observed {
-	var out []observed
-	for _, n := range h.sortedNodes() {
-		for _, ep := range n.epochs {
-			out = append(out, ep.obs...)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].event < out[j].event })
-	return out
+	return inEventOrder(h, func(ep *epoch) []observed { return ep.obs }, func(o *observed) uint64 { return o.event })
 }
 
 // appliedRecords returns every apply record of every node, in event order.
 func (h *History) appliedRecords() []appliedRecord {
-	var out []appliedRecord
+	return inEventOrder(h, func(ep *epoch) []appliedRecord { return ep.applied }, func(r *appliedRecord) uint64 { return r.event })
+}
+
+// inEventOrder gathers the records that of returns for every epoch of
+// every node and sorts them by their event numbers, which are unique.
+func inEventOrder[T any](h *History, of func(*epoch) []T, event func(*T) uint64) []T {
+	var out []T
 	for _, n := range h.sortedNodes() {
 		for _, ep := range n.epochs {
-			out = append(out, ep.applied...)
+			out = append(out, of(ep)...)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].event < out[j].event })
+	sort.Slice(out, func(i, j int) bool { return event(&out[i]) < event(&out[j]) })
 	return out
 }
 

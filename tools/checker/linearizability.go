@@ -3,17 +3,10 @@ package checker
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
-)
-
-// The properties of the client-side checkers, beside Raft's own.
-const (
-	Linearizability Property = "linearizability"
-	LocalReadOrder  Property = "local read order"
-	Liveness        Property = "liveness"
-	MemoryBounds    Property = "memory bounds"
 )
 
 // OpKind says what a client operation did.
@@ -95,12 +88,7 @@ func CheckLinearizable(ops []Op) error {
 		}
 		byKey[o.Key] = append(byKey[o.Key], o)
 	}
-	keys := make([]string, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(byKey)) {
 		if err := checkRegister(k, byKey[k]); err != nil {
 			return err
 		}
@@ -242,34 +230,24 @@ func checkClusterOrder(key string, cs []*cluster) error {
 
 // cycle reports two clusters that must each come before the other.
 func cycle(key string, a, b *cluster) error {
+	ret := func(o *Op) uint64 { return o.Return }
+	inv := func(o *Op) uint64 { return o.Invoke }
 	return violation(Linearizability,
 		"key %q: the values %q and %q must each be current before the other: %s returned before %s was invoked, and %s returned before %s was invoked",
-		key, a.value, b.value, returnedAt(a, a.f), invokedAt(b, b.s), returnedAt(b, b.f), invokedAt(a, a.s))
+		key, a.value, b.value, opAt(a, a.f, ret), opAt(b, b.s, inv), opAt(b, b.f, ret), opAt(a, a.s, inv))
 }
 
-// returnedAt describes the operation of c that returned at t.
-func returnedAt(c *cluster, t uint64) string {
+// opAt describes the operation of c whose time, as when reads it, is t.
+// The initial state's cluster returns at 0 (times are at least 1).
+func opAt(c *cluster, t uint64, when func(*Op) uint64) string {
 	if c.write == nil && t == 0 {
 		return "the initial state"
 	}
-	if c.write != nil && c.write.Return == t {
+	if c.write != nil && when(c.write) == t {
 		return c.write.String()
 	}
 	for _, r := range c.reads {
-		if r.Return == t {
-			return r.String()
-		}
-	}
-	return fmt.Sprintf("an operation at %d", t)
-}
-
-// invokedAt describes the operation of c that was invoked at t.
-func invokedAt(c *cluster, t uint64) string {
-	if c.write != nil && c.write.Invoke == t {
-		return c.write.String()
-	}
-	for _, r := range c.reads {
-		if r.Invoke == t {
+		if when(r) == t {
 			return r.String()
 		}
 	}

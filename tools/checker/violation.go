@@ -14,6 +14,11 @@ const (
 	StateMachineSafety Property = "state machine safety"
 	Monotonicity       Property = "monotonicity"
 	Durability         Property = "durability"
+	// The properties of the client-side checkers, beside Raft's own.
+	Linearizability Property = "linearizability"
+	LocalReadOrder  Property = "local read order"
+	Liveness        Property = "liveness"
+	MemoryBounds    Property = "memory bounds"
 )
 
 // Violation is a checker's report that a History breaks a property.
