@@ -69,12 +69,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	sum := runSeeds(mix, st, stderr)
 	sum.print(stdout)
-	failed := false
 	for _, r := range sum.failures {
-		failed = true
 		report(stdout, r, st)
 	}
-	if failed {
+	if len(sum.failures) > 0 {
 		return 1
 	}
 	return 0
@@ -93,11 +91,10 @@ func runSeeds(mix sim.Mix, st settings, stderr io.Writer) summary {
 	first := mix.Base.Seed
 	results := make([]sim.Result, st.seeds)
 	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		next uint64
-		done uint64
-		sum  summary
+		wg                  sync.WaitGroup
+		mu                  sync.Mutex
+		next, done          uint64
+		doneSteps, violated uint64 // for the progress line only
 	)
 	start := time.Now()
 	lastPrint := start
@@ -120,14 +117,14 @@ func runSeeds(mix sim.Mix, st settings, stderr io.Writer) summary {
 				mu.Lock()
 				results[i] = r
 				done++
-				sum.steps += r.Steps
+				doneSteps += r.Steps
 				if r.Failure != nil {
-					sum.failures = append(sum.failures, r)
+					violated++
 				}
 				if time.Since(lastPrint) > time.Second || done == st.seeds {
 					lastPrint = time.Now()
 					fmt.Fprintf(stderr, "\rraftsim: %d/%d seeds, %d steps, %d violations, %s ",
-						done, st.seeds, sum.steps, len(sum.failures), time.Since(start).Round(time.Second))
+						done, st.seeds, doneSteps, violated, time.Since(start).Round(time.Second))
 				}
 				mu.Unlock()
 			}
@@ -135,7 +132,7 @@ func runSeeds(mix sim.Mix, st settings, stderr io.Writer) summary {
 	}
 	wg.Wait()
 	fmt.Fprintln(stderr)
-	sum = summary{elapsed: time.Since(start)}
+	sum := summary{elapsed: time.Since(start)}
 	for _, r := range results {
 		sum.runs++
 		sum.steps += r.Steps

@@ -78,6 +78,10 @@ func (s *Sim) applyConfChange(n *node, e raftpb.Entry) {
 		return
 	}
 	cs, err := n.rn.ApplyConfChange(cc)
+	if err != nil && !typedError(err) {
+		s.failf(ClassUntyped, "node %d refused conf change %v at %d/%d with an untyped error: %v", n.id, cc, e.Term, e.Index, err)
+		return
+	}
 	if err != nil {
 		s.stats.ConfChangesRefused++
 		return

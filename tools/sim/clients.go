@@ -60,8 +60,8 @@ type clients struct {
 	ops       []checker.Op
 	local     []checker.LocalRead
 	effective []checker.WriteAt
-	// effectiveAt maps each value that took effect to its index.
-	effectiveAt map[string]uint64
+	// tookEffectOnce holds the values in effective.
+	tookEffectOnce map[string]bool
 	// largest is the largest payload proposed.
 	largest uint64
 	// waitFrom is the tick since which writes have been waiting with
@@ -73,7 +73,7 @@ type clients struct {
 const timeoutElections = 4
 
 func newClients(s *Sim, r rng) *clients {
-	c := &clients{s: s, rng: r, effectiveAt: map[string]uint64{}}
+	c := &clients{s: s, rng: r, tookEffectOnce: map[string]bool{}}
 	for i := 1; i <= s.opts.Workload.Clients+1; i++ {
 		c.list = append(c.list, &client{id: uint64(i), probe: i == s.opts.Workload.Clients+1})
 	}
@@ -119,18 +119,7 @@ func (c *clients) tick() {
 // target returns the node a client sends to: the leader it would be
 // redirected to most of the time, else any running node.
 func (c *clients) target() *node {
-	var up []*node
-	var lead *node
-	var leadTerm uint64
-	for _, n := range c.s.nodes {
-		if !n.up() {
-			continue
-		}
-		up = append(up, n)
-		if st := n.rn.BasicStatus(); st.RaftState == raft.StateLeader && st.Term >= leadTerm {
-			lead, leadTerm = n, st.Term
-		}
-	}
+	up, lead := c.s.running(), c.s.leader()
 	pick, other := c.rng.Float64(), 0
 	if len(up) > 0 {
 		other = c.rng.pick(len(up))
@@ -357,8 +346,8 @@ func (c *clients) serve(cl *client, n *node) {
 // node agree), and acknowledges it to its client if the client waits for
 // it on n.
 func (c *clients) tookEffect(n *node, e raftpb.Entry, w write) {
-	if _, ok := c.effectiveAt[w.value]; !ok {
-		c.effectiveAt[w.value] = e.Index
+	if !c.tookEffectOnce[w.value] {
+		c.tookEffectOnce[w.value] = true
 		c.effective = append(c.effective, checker.WriteAt{Key: w.key, Value: w.value, Index: e.Index})
 	}
 	if w.client == 0 || w.client > uint64(len(c.list)) {

@@ -11,8 +11,6 @@ type eventKind uint8
 const (
 	evSend eventKind = iota + 1
 	evDeliver
-	evDrop
-	evDuplicate
 	evLost
 	evTick
 	evReady

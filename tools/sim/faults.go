@@ -1,6 +1,11 @@
 package sim
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tickraft/raft/core"
+)
 
 // injectFaults draws this tick's faults of a chaos phase. Every draw is
 // made whatever the rates and whatever the cluster does, so that the
@@ -128,7 +133,8 @@ func (s *Sim) stallDisk(pick, _ int) {
 }
 
 // campaign makes a running node start an election, as an application
-// may at any time. Learners and non-members refuse with an error.
+// may at any time. Learners, non-members and nodes with a conf change to
+// apply refuse with a documented error.
 func (s *Sim) campaign(pick, _ int) {
 	up := s.running()
 	if len(up) == 0 {
@@ -137,6 +143,10 @@ func (s *Sim) campaign(pick, _ int) {
 	n := up[pick%len(up)]
 	err := n.rn.Campaign()
 	s.faultEvent(FaultCampaign, n.id, "node %d: %v", n.id, err)
+	if err != nil && !errors.Is(err, core.ErrNotAMember) && !errors.Is(err, core.ErrLearnerCannotCampaign) &&
+		!errors.Is(err, core.ErrPendingConfChange) {
+		s.failf(ClassRefusal, "node %d refused to campaign without a documented error: %v", n.id, err)
+	}
 }
 
 // running returns the running nodes, in ID order.

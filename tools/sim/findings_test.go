@@ -10,9 +10,26 @@ import (
 )
 
 // The scenarios of the library issues the simulator found, driven step by
-// step through the simulator's primitives. The first three failed before
-// their fixes (commits 417df4b, 9a5f1cb and 204726e) and assert the correct
-// behaviour now; the fourth is open and skips while it fails.
+// step through the simulator's primitives. Each failed before its fix (the
+// first three in commits 417df4b, 9a5f1cb and 204726e) and asserts the
+// correct behaviour now.
+
+// newTestSim returns a run of o, failing the test if New refuses it.
+func newTestSim(t *testing.T, o Options) *Sim {
+	t.Helper()
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// runSteps runs s for steps steps, or until it fails.
+func (s *Sim) runSteps(steps int) {
+	for i := 0; i < steps && s.failure == nil; i++ {
+		s.step()
+	}
+}
 
 // TestAsyncNodeRestartsFromASnapshotAboveItsDurableCommit: in the
 // asynchronous mode a node applies a committed entry before the hard
@@ -20,12 +37,8 @@ import (
 // at the applied index without compacting the log, and the node crashes.
 // It must restart from that snapshot with Config.Applied at its index.
 func TestAsyncNodeRestartsFromASnapshotAboveItsDurableCommit(t *testing.T) {
-	o := Options{Seed: 1, Nodes: 3, Async: true, DiskLatency: 12, ChaosTicks: 1 << 30, Steps: 1 << 20,
-		Workload: Workload{Clients: 2, Keys: 1}}
-	s, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newTestSim(t, Options{Seed: 1, Nodes: 3, Async: true, DiskLatency: 12, ChaosTicks: 1 << 30, Steps: 1 << 20,
+		Workload: Workload{Clients: 2, Keys: 1}})
 	for i := 0; i < 2000 && s.failure == nil; i++ {
 		s.step()
 		if s.Tick() > 20 && s.clients.list[0].op == nil {
@@ -67,18 +80,10 @@ func TestALeaseDoesNotOutliveAFollowerRestart(t *testing.T) {
 	if testing.Verbose() {
 		o.Trace = os.Stdout
 	}
-	s, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := func(steps int) {
-		for i := 0; i < steps && s.failure == nil; i++ {
-			s.step()
-		}
-	}
-	run(200)
+	s := newTestSim(t, o)
+	s.runSteps(200)
 	s.clients.startWrite(s.clients.list[0], "k0")
-	run(40)
+	s.runSteps(40)
 	lead := s.leader()
 	if lead == nil || s.failure != nil {
 		t.Fatalf("no leader: %v", s.failure)
@@ -96,13 +101,13 @@ func TestALeaseDoesNotOutliveAFollowerRestart(t *testing.T) {
 	if err := b.rn.Campaign(); err != nil {
 		t.Fatal(err)
 	}
-	run(16)
+	s.runSteps(16)
 	won := b.rn.BasicStatus().RaftState == raft.StateLeader
 	if won {
 		if _, _, err := b.rn.Propose(encodeWrite("k0", "c2.1", 0)); err != nil {
 			t.Fatal(err)
 		}
-		run(12)
+		s.runSteps(12)
 	}
 	if s.failure != nil {
 		t.Fatal(s.failure)
@@ -130,12 +135,8 @@ func TestALeaseDoesNotOutliveAFollowerRestart(t *testing.T) {
 func TestTheUncommittedTailCountsEveryEntryWithPayload(t *testing.T) {
 	const bound, big = 2048, 1500
 	for seed := uint64(1); seed <= 10; seed++ {
-		o := Options{Seed: seed, Nodes: 3, ChaosTicks: 1 << 30, Steps: 1 << 20,
-			Bounds: Bounds{MaxUncommittedEntriesSize: bound}, Workload: Workload{Clients: 1, Keys: 1}}
-		s, err := New(o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := newTestSim(t, Options{Seed: seed, Nodes: 3, ChaosTicks: 1 << 30, Steps: 1 << 20,
+			Bounds: Bounds{MaxUncommittedEntriesSize: bound}, Workload: Workload{Clients: 1, Keys: 1}})
 		var lead *node
 		for i := 0; i < 400 && lead == nil && s.failure == nil; i++ {
 			s.step()
@@ -167,17 +168,8 @@ func TestTheUncommittedTailCountsEveryEntryWithPayload(t *testing.T) {
 // writes. The leader must still bring it up to date: a follower's
 // heartbeat answer while it lags is the leader's cue to probe again.
 func TestAnIdleLeaderCatchesUpAFollowerWhoseProbeWasLost(t *testing.T) {
-	o := Options{Seed: 1, Nodes: 3, Spares: 1, ChaosTicks: 1 << 30, Steps: 1 << 20, Workload: Workload{Clients: 1, Keys: 1}}
-	s, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := func(steps int) {
-		for i := 0; i < steps && s.failure == nil; i++ {
-			s.step()
-		}
-	}
-	run(200)
+	s := newTestSim(t, Options{Seed: 1, Nodes: 3, Spares: 1, ChaosTicks: 1 << 30, Steps: 1 << 20, Workload: Workload{Clients: 1, Keys: 1}})
+	s.runSteps(200)
 	lead, learner := s.leader(), s.nodes[3]
 	if lead == nil {
 		t.Fatalf("no leader: %v", s.failure)
@@ -187,9 +179,9 @@ func TestAnIdleLeaderCatchesUpAFollowerWhoseProbeWasLost(t *testing.T) {
 	if _, _, err := lead.rn.ProposeConfChange(cc); err != nil {
 		t.Fatal(err)
 	}
-	run(40) // the change commits; the append to the learner is lost
+	s.runSteps(40) // the change commits; the append to the learner is lost
 	s.restart(learner)
-	run(60 * s.opts.StepsPerTick) // sixty ticks, nobody writes
+	s.runSteps(60 * s.opts.StepsPerTick) // sixty ticks, nobody writes
 	if s.failure != nil {
 		t.Fatal(s.failure)
 	}

@@ -107,45 +107,48 @@ func BindFlags(fs *flag.FlagSet) func() (Mix, error) {
 	}
 }
 
+// probDef is the flag of one Probability: its name, the field it sets
+// and what it is.
+type probDef struct {
+	name string
+	p    *Probability
+	what string
+}
+
+// bindProbs defines the flags of defs, note closing each usage line.
+func bindProbs(fs *flag.FlagSet, note string, defs ...probDef) {
+	for _, d := range defs {
+		fs.Var(probFlag{d.p}, d.name, d.what+note)
+	}
+}
+
 // bindFaults defines the flags of the fault rates.
 func bindFaults(fs *flag.FlagSet, f *Faults) {
-	for _, p := range []struct {
-		name string
-		p    *Probability
-		what string
-	}{
-		{"drop", &f.Drop, "chance a message is lost"},
-		{"dup", &f.Duplicate, "chance a message is delivered twice"},
-		{"reorder", &f.Reorder, "chance a message is held back"},
-		{"partition", &f.Partition, "chance per tick of a new partition"},
-		{"heal", &f.Heal, "chance per tick that the network heals"},
-		{"crash", &f.Crash, "chance per tick that a node crashes"},
-		{"restart", &f.Restart, "chance per tick that a crashed node restarts"},
-		{"stall", &f.DiskStall, "chance per tick that a disk stalls"},
-		{"confchange", &f.ConfChange, "chance per tick of a conf change"},
-		{"transfer", &f.Transfer, "chance per tick of a leadership transfer"},
-		{"forget", &f.ForgetLeader, "chance per tick that a follower forgets its leader"},
-		{"campaign", &f.Campaign, "chance per tick that a node is told to campaign"},
-	} {
-		fs.Var(probFlag{p.p}, p.name, p.what+" (chaos phases)")
-	}
+	bindProbs(fs, " (chaos phases)",
+		probDef{"drop", &f.Drop, "chance a message is lost"},
+		probDef{"dup", &f.Duplicate, "chance a message is delivered twice"},
+		probDef{"reorder", &f.Reorder, "chance a message is held back"},
+		probDef{"partition", &f.Partition, "chance per tick of a new partition"},
+		probDef{"heal", &f.Heal, "chance per tick that the network heals"},
+		probDef{"crash", &f.Crash, "chance per tick that a node crashes"},
+		probDef{"restart", &f.Restart, "chance per tick that a crashed node restarts"},
+		probDef{"stall", &f.DiskStall, "chance per tick that a disk stalls"},
+		probDef{"confchange", &f.ConfChange, "chance per tick of a conf change"},
+		probDef{"transfer", &f.Transfer, "chance per tick of a leadership transfer"},
+		probDef{"forget", &f.ForgetLeader, "chance per tick that a follower forgets its leader"},
+		probDef{"campaign", &f.Campaign, "chance per tick that a node is told to campaign"},
+	)
 }
 
 // bindWorkload defines the flags of the workload.
 func bindWorkload(fs *flag.FlagSet, w *Workload) {
 	fs.IntVar(&w.Clients, "clients", w.Clients, "clients, one operation at a time each")
 	fs.IntVar(&w.Keys, "keys", w.Keys, "keys written and read")
-	for _, p := range []struct {
-		name string
-		p    *Probability
-		what string
-	}{
-		{"op-rate", &w.OpRate, "chance per tick that an idle client starts an operation"},
-		{"reads", &w.ReadShare, "share of operations that are linearizable reads"},
-		{"local-reads", &w.LocalReadShare, "share of operations that are local reads"},
-		{"large", &w.LargeWrites, "share of writes with a large payload"},
-		{"compact", &w.Compact, "chance per tick and node of a compaction"},
-	} {
-		fs.Var(probFlag{p.p}, p.name, p.what)
-	}
+	bindProbs(fs, "",
+		probDef{"op-rate", &w.OpRate, "chance per tick that an idle client starts an operation"},
+		probDef{"reads", &w.ReadShare, "share of operations that are linearizable reads"},
+		probDef{"local-reads", &w.LocalReadShare, "share of operations that are local reads"},
+		probDef{"large", &w.LargeWrites, "share of writes with a large payload"},
+		probDef{"compact", &w.Compact, "chance per tick and node of a compaction"},
+	)
 }

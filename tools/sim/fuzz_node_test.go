@@ -49,14 +49,9 @@ func FuzzNodeMessageSequences(f *testing.F) {
 
 // liveCluster returns 3 nodes that elected a leader and committed writes.
 func liveCluster(t *testing.T, async bool) *Sim {
-	s, err := New(Options{Seed: 1, Nodes: 3, Async: async, ChaosTicks: 1 << 30, Steps: 1 << 20,
+	s := newTestSim(t, Options{Seed: 1, Nodes: 3, Async: async, ChaosTicks: 1 << 30, Steps: 1 << 20,
 		Workload: Workload{Clients: 2, Keys: 2, OpRate: 0.5}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 240 && s.failure == nil; i++ {
-		s.step()
-	}
+	s.runSteps(240)
 	if s.failure != nil || s.leader() == nil {
 		t.Fatalf("no live cluster: %v", s.failure)
 	}

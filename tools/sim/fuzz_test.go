@@ -145,13 +145,7 @@ func (sc schedule) run() Result {
 		}
 		s.guard(func() { sc.do(s, st) })
 	}
-	if s.failure == nil {
-		s.guard(s.converge)
-	}
-	if s.failure == nil {
-		s.guard(s.checkEnd)
-	}
-	return s.result()
+	return s.finish()
 }
 
 // do runs one step of a schedule.

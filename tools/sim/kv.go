@@ -3,6 +3,8 @@ package sim
 import (
 	"bytes"
 	"fmt"
+	"hash/fnv"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,20 +90,10 @@ func (kv *kvState) applyWrite(index uint64, w write) bool {
 // snapshot encodes the state: one line per key and per client, sorted.
 func (kv *kvState) snapshot() []byte {
 	var b bytes.Buffer
-	keys := make([]string, 0, len(kv.data))
-	for k := range kv.data {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(kv.data)) {
 		fmt.Fprintf(&b, "k %s %s\n", k, kv.data[k])
 	}
-	clients := make([]uint64, 0, len(kv.seq))
-	for c := range kv.seq {
-		clients = append(clients, c)
-	}
-	slices.Sort(clients)
-	for _, c := range clients {
+	for _, c := range slices.Sorted(maps.Keys(kv.seq)) {
 		fmt.Fprintf(&b, "c %d %d\n", c, kv.seq[c])
 	}
 	return b.Bytes()
@@ -138,9 +130,9 @@ func (kv *kvState) restore(index uint64, data []byte) error {
 
 // digest returns a hash of the state, to compare nodes.
 func (kv *kvState) digest() uint64 {
-	l := newEventLog(nil, 1)
-	l.addBytes(kv.snapshot())
-	return l.hash
+	h := fnv.New64a()
+	h.Write(kv.snapshot())
+	return h.Sum64()
 }
 
 // isWriteEntry reports whether e may carry a write.

@@ -108,8 +108,9 @@ type Options struct {
 	// FullCheckEvery, if not zero, is the number of steps between two
 	// runs of the whole-History checkers of tools/checker, besides the
 	// runs at each phase change and at the end. Their cost grows with the
-	// square of the run's length (CheckDurability compares every
-	// acknowledged write with every entry applied), so by default they
+	// square of the run's length (they go over the whole History, and
+	// CheckDurability compares every acknowledged write with every log
+	// observed), so by default they
 	// run only then; the cheap incremental checks run after every step.
 	FullCheckEvery int
 	// Skip lists fault ordinals (see Result.Faults) not to inject: the

@@ -22,11 +22,11 @@ func TestShrinkFindsAShorterRunThatFailsAlike(t *testing.T) {
 	m.Base.Faults.Crash, m.Base.Faults.Partition = 0.02, 0.02
 	m.Base.Check = crashesThenPartition
 	var r Result
-	for seed := uint64(1); ; seed++ {
-		r, _ = Run(m.Options(seed))
-		if r.Failure != nil && r.Failure.Class == ClassExtra && len(r.Faults) >= 8 {
-			break
+	for seed := uint64(1); r.Failure == nil || r.Failure.Class != ClassExtra || len(r.Faults) < 8; seed++ {
+		if seed > 50 {
+			t.Fatal("50 seeds and no run failed the artificial check after 8 faults: nothing to shrink")
 		}
+		r, _ = Run(m.Options(seed))
 	}
 	small := Shrink(r, 200)
 	if small.Failure == nil || small.Failure.Class != ClassExtra {

@@ -109,6 +109,12 @@ func (s *Sim) Run() Result {
 	for s.failure == nil && s.now < uint64(s.opts.Steps) {
 		s.guard(s.step)
 	}
+	return s.finish()
+}
+
+// finish runs the final calm phase and every checker over the whole run,
+// unless the run failed already, and returns the result.
+func (s *Sim) finish() Result {
 	if s.failure == nil {
 		s.guard(s.converge)
 	}
