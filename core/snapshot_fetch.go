@@ -214,6 +214,16 @@ func (f *snapFetch) pickSource(now uint64, perSource int) *fetchSource {
 	return best
 }
 
+// askedOf returns the source of the outstanding request for chunk.
+func (f *snapFetch) askedOf(chunk uint64) (source uint64, ok bool) {
+	for _, a := range f.asked {
+		if a.chunk == chunk {
+			return a.source, true
+		}
+	}
+	return 0, false
+}
+
 // takeAsked removes the outstanding request for chunk and returns its
 // source, or nil if the chunk was not asked for.
 func (f *snapFetch) takeAsked(chunk uint64) *fetchSource {
@@ -226,6 +236,12 @@ func (f *snapFetch) takeAsked(chunk uint64) *fetchSource {
 		}
 	}
 	return nil
+}
+
+// requeue marks chunk missing again, to be asked of another source.
+func (f *snapFetch) requeue(chunk uint64) {
+	f.state[chunk] = chunkMissing
+	f.retry = append(f.retry, chunk)
 }
 
 // receiveChunk is a chunk (or a refusal) arriving from a source.
@@ -251,15 +267,25 @@ func (r *Raft) receiveChunk(m raftpb.Message) error {
 			return err
 		}
 	}
+	if asked, _ := f.askedOf(m.Commit); m.Reject && asked != m.From {
+		// A late refusal from a source the chunk was asked of before it
+		// timed out: the request now outstanding elsewhere stands.
+		r.logger.Debugf("%x ignored %x's late refusal of chunk %d: asked of %x since",
+			r.id, m.From, m.Commit, asked)
+		return nil
+	}
 	s := f.takeAsked(m.Commit)
 	if m.Reject {
-		f.state[m.Commit] = chunkMissing
-		f.retry = append(f.retry, m.Commit)
+		f.requeue(m.Commit)
 		r.sourceRefused(s, raftpb.ChunkRefusal(m.RejectHint))
 		r.pumpFetch()
 		return nil
 	}
-	s.failures = 0
+	if s.id == m.From {
+		// A late answer from an earlier source is taken too (committed
+		// data is the same whoever serves it) but clears no failures.
+		s.failures = 0
+	}
 	f.state[m.Commit] = chunkSaving
 	f.saving++
 	r.send(raftpb.Message{
@@ -352,8 +378,7 @@ func (r *Raft) tickFetch() {
 			kept = append(kept, a)
 			continue
 		}
-		f.state[a.chunk] = chunkMissing
-		f.retry = append(f.retry, a.chunk)
+		f.requeue(a.chunk)
 		s := f.source(a.source)
 		s.asked--
 		s.retryAt = r.ticks + r.chunks.timeout

@@ -205,3 +205,37 @@ func TestServeSnapshotChunkFromSlicesTheRequestedRange(t *testing.T) {
 		}
 	}
 }
+
+// TestLateRefusalFromAnEarlierSourceLeavesTheCurrentRequestStanding: a
+// chunk that timed out at one source is asked of another; the first
+// source's late refusal must neither cancel that request nor drop the
+// source now asked.
+func TestLateRefusalFromAnEarlierSourceLeavesTheCurrentRequestStanding(t *testing.T) {
+	c := chunkedCluster(t, func(cfg *Config) {
+		cfg.MaxSnapshotChunksInflight = 1
+		cfg.SnapshotChunkTimeout = 3
+	})
+	f := c.nodes[2]
+	meta := raftpb.SnapshotMetadata{Index: 20, Term: f.term, ConfState: raftpb.ConfState{Voters: []uint64{1, 2, 3}}}
+	must(t, f.Step(offer(1, 2, f.term, meta, 10, 4, 1, 3)))
+	first, ok := f.fetch.askedOf(0)
+	if !ok {
+		t.Fatalf("chunk 0 not asked: %+v", f.fetch.asked)
+	}
+	for i := 0; i < 3; i++ {
+		f.Tick()
+	}
+	second, ok := f.fetch.askedOf(0)
+	if !ok || second == first {
+		t.Fatalf("after the timeout chunk 0 is asked of %d (%v), want the other source than %d", second, ok, first)
+	}
+	late := raftpb.Message{Type: raftpb.MsgSnapChunk, From: first, To: 2, Index: 20, LogTerm: meta.Term,
+		Commit: 0, Reject: true, RejectHint: uint64(raftpb.ChunkNotHeld)}
+	must(t, f.Step(late))
+	if now, ok := f.fetch.askedOf(0); !ok || now != second {
+		t.Fatalf("after the late refusal chunk 0 is asked of %d (%v), want %d still", now, ok, second)
+	}
+	if s := f.fetch.source(second); s.dropped || s.asked != 1 {
+		t.Fatalf("source %d after another's late refusal: %+v", second, *s)
+	}
+}
