@@ -222,15 +222,37 @@ func (c *Config) Validate() error {
 		return &ConfigError{"MaxCommittedEntriesPerReady", "must not be negative"}
 	case d.MaxPendingReads < 0:
 		return &ConfigError{"MaxPendingReads", "must not be negative"}
-	case d.MaxSnapshotChunksInflight < 0 || d.MaxSnapshotChunksPerSource < 0 ||
-		d.MaxSnapshotReceivers < 0 || d.SnapshotChunkTimeout < 0:
-		return &ConfigError{"MaxSnapshotChunksInflight", "the snapshot transfer bounds must not be negative"}
-	case d.SnapshotInterval > 0 && d.SnapshotChunkSize == 0:
-		return &ConfigError{"SnapshotInterval", "requires SnapshotChunkSize"}
 	case d.LeaseReads && d.DisableCheckQuorum:
 		return &ConfigError{"LeaseReads", "requires CheckQuorum (DisableCheckQuorum must be false)"}
 	case d.LeaseReads && (d.LeaseClockDriftTicks < 0 || d.LeaseClockDriftTicks >= d.ElectionTick-1):
 		return &ConfigError{"LeaseClockDriftTicks", fmt.Sprintf("(%d) must be in [0, ElectionTick-1)", d.LeaseClockDriftTicks)}
+	}
+	return validateSnapshotTransfer(&d)
+}
+
+// validateSnapshotTransfer checks the settings of the chunked snapshot
+// transfer, naming the field at fault.
+func validateSnapshotTransfer(d *Config) error {
+	for _, b := range []struct {
+		field string
+		v     int
+	}{
+		{"MaxSnapshotChunksInflight", d.MaxSnapshotChunksInflight},
+		{"MaxSnapshotChunksPerSource", d.MaxSnapshotChunksPerSource},
+		{"MaxSnapshotReceivers", d.MaxSnapshotReceivers},
+		{"SnapshotChunkTimeout", d.SnapshotChunkTimeout},
+	} {
+		if b.v < 0 {
+			return &ConfigError{b.field, "must not be negative"}
+		}
+	}
+	switch {
+	case d.SnapshotChunkSize > MaxSnapshotChunkSize:
+		// Receivers refuse offers of larger chunks: followers would
+		// never catch up.
+		return &ConfigError{"SnapshotChunkSize", fmt.Sprintf("(%d) must be at most %d", d.SnapshotChunkSize, uint64(MaxSnapshotChunkSize))}
+	case d.SnapshotInterval > 0 && d.SnapshotChunkSize == 0:
+		return &ConfigError{"SnapshotInterval", "requires SnapshotChunkSize"}
 	}
 	return nil
 }

@@ -19,6 +19,10 @@ func TestConfigValidateNamesTheWrongFieldAndNeverMutates(t *testing.T) {
 		{Config{ID: 1, Storage: st, ElectionTick: 3, HeartbeatTick: 3}, "ElectionTick"},
 		{Config{ID: 1, Storage: st, ElectionTick: 2, HeartbeatTick: 5}, "ElectionTick"},
 		{Config{ID: 1, Storage: st, MaxInflightMsgs: -2}, "MaxInflightMsgs"},
+		{Config{ID: 1, Storage: st, MaxSnapshotChunksPerSource: -1}, "MaxSnapshotChunksPerSource"},
+		{Config{ID: 1, Storage: st, SnapshotChunkTimeout: -1}, "SnapshotChunkTimeout"},
+		{Config{ID: 1, Storage: st, SnapshotChunkSize: MaxSnapshotChunkSize + 1}, "SnapshotChunkSize"},
+		{Config{ID: 1, Storage: st, SnapshotInterval: 4}, "SnapshotInterval"},
 	}
 	for _, tc := range cases {
 		before := tc.c
