@@ -92,7 +92,6 @@ var (
 	ErrStepLocalMsg                   = core.ErrStepLocalMsg
 	ErrUnknownMessageType             = core.ErrUnknownMessageType
 	ErrWrongRecipient                 = core.ErrWrongRecipient
-	ErrStepPeerNotFound               = core.ErrStepPeerNotFound
 	ErrCompacted                      = core.ErrCompacted
 	ErrUnavailable                    = core.ErrUnavailable
 	ErrSnapOutOfDate                  = core.ErrSnapOutOfDate

@@ -63,9 +63,6 @@ type scheduleStats struct {
 	ConfProposals, ConfAccepted            int
 	ConfChangesApplied, ConfChangesRefused int
 	Transfers, TransfersAccepted           int
-	// RefusedFromNonMember counts late messages of removed nodes that a
-	// leader refused with ErrStepPeerNotFound.
-	RefusedFromNonMember int
 	// RefusedRequests counts requests a correct peer sent that their
 	// recipient refused with a documented error (see refusedRequest).
 	RefusedRequests int
@@ -86,7 +83,6 @@ func (s *scheduleStats) add(o scheduleStats) {
 	s.ConfChangesRefused += o.ConfChangesRefused
 	s.Transfers += o.Transfers
 	s.TransfersAccepted += o.TransfersAccepted
-	s.RefusedFromNonMember += o.RefusedFromNonMember
 	s.RefusedRequests += o.RefusedRequests
 }
 
@@ -524,10 +520,6 @@ func (c *scheduleCluster) deliver(k int, dup bool) string {
 	err := to.rn.Step(m)
 	switch {
 	case err == nil, errors.Is(err, ErrProposalDropped):
-	case errors.Is(err, ErrStepPeerNotFound) && !isMember(to.conf(), m.From):
-		// A late answer from a node removed since: the leader refuses it
-		// (and it changes nothing), though its sender was correct.
-		c.stats.RefusedFromNonMember++
 	case refusedRequest(m, err):
 		c.stats.RefusedRequests++
 	default:

@@ -21,9 +21,6 @@ var (
 	ErrUnknownMessageType = errors.New("raft: unknown message type")
 	// ErrWrongRecipient: the message is addressed to another node.
 	ErrWrongRecipient = errors.New("raft: message addressed to another node")
-	// ErrStepPeerNotFound: a response came from a node that is not a
-	// member of the configuration.
-	ErrStepPeerNotFound = errors.New("raft: message from a node not in the configuration")
 	// ErrInvalidMessage: the message is impossible (inconsistent indexes
 	// or terms, a missing snapshot, an acknowledgement of entries the
 	// leader never had): the peer is faulty or malicious.

@@ -93,7 +93,7 @@ func (s *Sim) stepNode(n *node, m raftpb.Message) {
 		s.failf(ClassUntyped, "node %d refused %v with an untyped error: %v", n.id, m, err)
 		return
 	}
-	if err != nil && !s.refusalAllowed(n, m, err) {
+	if err != nil && !s.refusalAllowed(m, err) {
 		s.failf(ClassRefusal, "node %d refused %v, which a correct peer sent: %v", n.id, m, err)
 		return
 	}
@@ -103,9 +103,10 @@ func (s *Sim) stepNode(n *node, m raftpb.Message) {
 }
 
 // refusalAllowed reports whether err is a documented refusal of the
-// request m by n: a forwarded proposal, read or transfer the recipient
-// cannot serve now, or a late message from a node removed since.
-func (s *Sim) refusalAllowed(n *node, m raftpb.Message, err error) bool {
+// request m: a forwarded proposal, read or transfer the recipient cannot
+// serve now. (A late message from a node removed since is ignored, not
+// refused.)
+func (s *Sim) refusalAllowed(m raftpb.Message, err error) bool {
 	switch m.Type {
 	case raftpb.MsgProp:
 		return errors.Is(err, raft.ErrProposalDropped)
@@ -115,7 +116,7 @@ func (s *Sim) refusalAllowed(n *node, m raftpb.Message, err error) bool {
 	case raftpb.MsgTransferLeader:
 		return errors.Is(err, raft.ErrTransferRefused) || errors.Is(err, raft.ErrNotLeader)
 	}
-	return errors.Is(err, raft.ErrStepPeerNotFound) && !isMember(n.conf, m.From)
+	return false
 }
 
 // isMember reports whether id is in cs, in any role.
@@ -135,7 +136,7 @@ var typedErrors = []error{
 	core.ErrCompacted, core.ErrSnapOutOfDate, core.ErrUnavailable, core.ErrSnapshotTemporarilyUnavailable,
 	core.ErrMalformedEntries, core.ErrCommittedConflict, core.ErrProposalDropped, core.ErrNoLeader,
 	core.ErrUncommittedTailFull, core.ErrStepLocalMsg, core.ErrUnknownMessageType, core.ErrWrongRecipient,
-	core.ErrStepPeerNotFound, core.ErrInvalidMessage, core.ErrNotLeader, core.ErrLearnerCannotCampaign,
+	core.ErrInvalidMessage, core.ErrNotLeader, core.ErrLearnerCannotCampaign,
 	core.ErrPendingConfChange, core.ErrTransferRefused, core.ErrTransferInProgress, core.ErrInvalidConfChange,
 	core.ErrUnknownTransition, core.ErrNotAMember, core.ErrReadAborted, core.ErrReadLagging,
 	core.ErrTooManyPendingReads, core.ErrInvalidConfig, confchange.ErrInvalidConfig, confchange.ErrSyntax,
