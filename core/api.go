@@ -17,11 +17,7 @@ func (r *Raft) Propose(data []byte) (index, term uint64, err error) {
 		// The log copies the entry, so it can live on the stack here.
 		var one [1]raftpb.Entry
 		one[0] = raftpb.Entry{Type: raftpb.EntryNormal, Data: data}
-		last, err := r.appendProposal(one[:])
-		if err != nil {
-			return 0, 0, err
-		}
-		return last, r.term, nil
+		return r.proposeOnLeader(one[:])
 	}
 	return r.ProposeEntries([]raftpb.Entry{{Type: raftpb.EntryNormal, Data: data}})
 }
@@ -37,6 +33,12 @@ func (r *Raft) ProposeEntries(ents []raftpb.Entry) (index, term uint64, err erro
 	if r.state != StateLeader {
 		return 0, 0, r.step(raftpb.Message{Type: raftpb.MsgProp, From: r.id, Entries: ents})
 	}
+	return r.proposeOnLeader(ents)
+}
+
+// proposeOnLeader appends a proposal on the leader and returns the index
+// of its last entry and the term.
+func (r *Raft) proposeOnLeader(ents []raftpb.Entry) (index, term uint64, err error) {
 	last, err := r.appendProposal(ents)
 	if err != nil {
 		return 0, 0, err

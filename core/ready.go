@@ -87,8 +87,12 @@ func (r *Raft) HasReady() bool {
 	r.flushReads()
 	return len(r.msgs) > 0 || len(r.readStates) > 0 || len(r.msgsAfterAppend) > 0 || r.snapToApply != nil ||
 		r.raftLog.hasNextUnstableSnapshot() || r.raftLog.hasNextUnstableEnts() ||
-		(r.snapToApply == nil && r.snapApplying == 0 && r.raftLog.hasNextCommittedEnts(r.applyUnstable()))
+		(r.mayHandOutCommitted() && r.raftLog.hasNextCommittedEnts(r.applyUnstable()))
 }
+
+// mayHandOutCommitted reports whether committed entries may be handed out
+// to apply: not while a snapshot waits to be applied or is applying.
+func (r *Raft) mayHandOutCommitted() bool { return r.snapToApply == nil && r.snapApplying == 0 }
 
 // Ready returns the work accumulated since the last Ready. Every Ready must
 // be followed, after the work is done, by Advance.
@@ -148,7 +152,7 @@ func (r *Raft) applyUnstable() bool { return !r.asyncStorage }
 // the applying budget. A storage error is logged and the entries are
 // handed out on a later Ready.
 func (r *Raft) takeCommittedEntries() []raftpb.Entry {
-	if r.snapToApply != nil || r.snapApplying != 0 || !r.raftLog.hasNextCommittedEnts(r.applyUnstable()) {
+	if !r.mayHandOutCommitted() {
 		return nil
 	}
 	ents, err := r.raftLog.nextCommittedEnts(r.applyUnstable())
@@ -234,7 +238,7 @@ func (r *Raft) Advance() {
 		r.onApplied(s.applyIndex, s.applyBytes)
 	}
 	self := r.bufs.takeSelf()
-	*s = readyState{prevSoft: s.prevSoft, prevHard: s.prevHard}
+	s.forgetAcks()
 	for _, m := range self {
 		r.step(m)
 	}

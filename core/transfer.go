@@ -72,7 +72,7 @@ func (r *Raft) abortLeaderTransfer(why string) {
 	r.leadTransferee = None
 }
 
-// stepFollowerTransfer forwards a transfer request to the leader.
+// forwardTransferLeader forwards a transfer request to the leader.
 func (r *Raft) forwardTransferLeader(m raftpb.Message) error {
 	if r.lead == None {
 		return fmt.Errorf("%w: %w at term %d", ErrTransferRefused, ErrNoLeader, r.term)
