@@ -54,11 +54,10 @@ func ServeSnapshotChunk(req raftpb.Message, data []byte, held bool) raftpb.Messa
 		panic("invariant: ServeSnapshotChunk takes a node's MsgSnapChunkReq to its snapshot worker")
 	}
 	m := req.Responses[0]
-	if held {
-		m.Context = data
-	} else {
-		m.Reject, m.RejectHint = true, uint64(raftpb.ChunkNotHeld)
+	if !held {
+		return refuseChunk(m, raftpb.ChunkNotHeld)
 	}
+	m.Context = data
 	return m
 }
 

@@ -17,6 +17,12 @@ type servedReceivers struct {
 	receivers []servedReceiver
 }
 
+// refuseChunk turns a MsgSnapChunk into a refusal for the reason why.
+func refuseChunk(m raftpb.Message, why raftpb.ChunkRefusal) raftpb.Message {
+	m.Reject, m.RejectHint = true, uint64(why)
+	return m
+}
+
 // serveChunkRequest is a source's side of the chunked transfer: if it
 // holds the snapshot asked for and may take the receiver on, it asks its
 // snapshot worker for the chunk, which the worker sends to the receiver;
@@ -29,12 +35,10 @@ func (r *Raft) serveChunkRequest(m raftpb.Message) {
 	}
 	switch {
 	case !r.holdsSnapshot(m.Index, m.LogTerm):
-		reply.Reject, reply.RejectHint = true, uint64(raftpb.ChunkNotHeld)
-		r.send(reply)
+		r.send(refuseChunk(reply, raftpb.ChunkNotHeld))
 		return
 	case !r.admitReceiver(m.From):
-		reply.Reject, reply.RejectHint = true, uint64(raftpb.ChunkBusy)
-		r.send(reply)
+		r.send(refuseChunk(reply, raftpb.ChunkBusy))
 		return
 	}
 	r.send(raftpb.Message{
