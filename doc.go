@@ -17,7 +17,9 @@
 //		case <-ticker.C:
 //			rn.Tick()
 //		case m := <-fromNetwork:
-//			_ = rn.Step(m) // a refused message returns a typed error; log it
+//			if err := rn.Step(m); err != nil {
+//				log.Printf("refused %v: %v", m, err) // a typed error; nothing changed
+//			}
 //		case req := <-clients:
 //			index, term, err := rn.Propose(req.data) // remember (index, term)
 //			req.reply(index, term, err)
@@ -30,9 +32,13 @@
 //			send(rd.MessagesAfterPersist)       // only once the write is durable
 //			applySnapshot(rd.Snapshot)
 //			for _, e := range rd.CommittedEntries {
-//				if cc, _ := e.ConfChange(); cc != nil {
+//				cc, err := e.ConfChange()
+//				switch {
+//				case err != nil:
+//					return err // a committed entry that does not decode: stop
+//				case cc != nil:
 //					rn.ApplyConfChange(cc) // a membership change
-//				} else {
+//				default:
 //					apply(e)
 //				}
 //			}

@@ -76,3 +76,20 @@ func TestHeartbeatContextRoundTripsAndForeignContextsDoNotDecode(t *testing.T) {
 		t.Fatal("a foreign context decoded")
 	}
 }
+
+// TestIsResponseMsgKnowsEveryAnswer: the answers, the chunked transfer's
+// included, are responses; the requests they answer are not.
+func TestIsResponseMsgKnowsEveryAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		t    raftpb.MessageType
+		resp bool
+	}{
+		{raftpb.MsgAppResp, true}, {raftpb.MsgHeartbeatResp, true}, {raftpb.MsgReadIndexResp, true},
+		{raftpb.MsgSnapChunk, true}, {raftpb.MsgSnapChunkSaved, true}, {raftpb.MsgStorageApplyResp, true},
+		{raftpb.MsgApp, false}, {raftpb.MsgSnapChunkReq, false}, {raftpb.MsgSnapOffer, false}, {raftpb.MsgVote, false},
+	} {
+		if got := raftpb.IsResponseMsg(tc.t); got != tc.resp {
+			t.Errorf("IsResponseMsg(%v) = %v, want %v", tc.t, got, tc.resp)
+		}
+	}
+}

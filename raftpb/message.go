@@ -103,7 +103,7 @@ func IsResponseMsg(t MessageType) bool {
 	switch t {
 	case MsgAppResp, MsgVoteResp, MsgHeartbeatResp, MsgUnreachable,
 		MsgReadIndexResp, MsgPreVoteResp, MsgStorageAppendResp,
-		MsgStorageApplyResp:
+		MsgStorageApplyResp, MsgSnapChunk, MsgSnapChunkSaved:
 		return true
 	}
 	return false
