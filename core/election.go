@@ -253,7 +253,12 @@ func (r *Raft) handleVoteResponse(m raftpb.Message) {
 	if r.state == StatePreCandidate {
 		want = raftpb.MsgPreVoteResp
 	}
-	if m.Type != want {
+	switch {
+	case m.Type != want:
+		r.logger.Debugf("%x ignored %s from %x as %v: an answer to another round", r.id, m.Type, m.From, r.state)
+		return
+	case !r.trk.Voters.Contains(m.From):
+		r.logger.Debugf("%x ignored %s from %x: not a voter", r.id, m.Type, m.From)
 		return
 	}
 	r.poll(m.From, !m.Reject)
