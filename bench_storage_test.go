@@ -276,7 +276,7 @@ func (c *storageCluster) issueAppend(d *storageDisk, m raftpb.Message) {
 // other than the last written.
 func (d *storageDisk) mustSync(m raftpb.Message) bool {
 	sync := len(m.Entries) > 0 || m.Snapshot != nil
-	if m.Term != 0 || m.Vote != 0 || m.Commit != 0 {
+	if !(raftpb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}).IsEmpty() {
 		sync = sync || m.Term != d.term || m.Vote != d.vote
 		d.term, d.vote = m.Term, m.Vote
 	}

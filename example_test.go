@@ -31,12 +31,12 @@ func (n *node) handleReady() []raftpb.Message {
 	rd := n.rn.Ready()
 	// 1. Persist the hard state, the snapshot and the entries.
 	if !rd.HardState.IsEmpty() {
-		_ = n.storage.SetHardState(rd.HardState)
+		mustStore(n.storage.SetHardState(rd.HardState))
 	}
 	if !rd.Snapshot.IsEmpty() {
-		_ = n.storage.ApplySnapshot(rd.Snapshot)
+		mustStore(n.storage.ApplySnapshot(rd.Snapshot))
 	}
-	_ = n.storage.Append(rd.Entries)
+	mustStore(n.storage.Append(rd.Entries))
 	// 2. Messages may leave before the write; MessagesAfterPersist after.
 	out := append(rd.Messages, rd.MessagesAfterPersist...)
 	// 3. Apply committed entries, conf changes through ApplyConfChange.
@@ -50,6 +50,14 @@ func (n *node) handleReady() []raftpb.Message {
 	// 4. Acknowledge.
 	n.rn.Advance()
 	return out
+}
+
+// mustStore stops at a storage error: a node must not go on after failing
+// to persist what a Ready asked for.
+func mustStore(err error) {
+	if err != nil {
+		panic(err)
+	}
 }
 
 // newCluster boots a node for each voter and elects node 1.

@@ -35,6 +35,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/tickraft/raft/core"
 	"github.com/tickraft/raft/raftpb"
 )
 
@@ -293,12 +294,8 @@ func (g *register) mayTickAlone(nd *scheduleNode) bool {
 	for _, o := range g.c.up() {
 		least = min(least, o.ticks)
 	}
-	return nd.ticks+1-least <= DefaultLeaseClockDriftTicks
+	return nd.ticks+1-least <= core.DefaultLeaseClockDriftTicks // the lease variant runs with the default
 }
-
-// DefaultLeaseClockDriftTicks is the drift allowance the lease variant
-// runs with: the default of Config.LeaseClockDriftTicks.
-const DefaultLeaseClockDriftTicks = 1
 
 func TestReadsAreLinearizableUnderRandomSchedules(t *testing.T) {
 	for _, v := range []readVariant{{name: "safe"}, {name: "lease", lease: true}, {name: "follower", followers: true}} {

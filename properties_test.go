@@ -185,7 +185,7 @@ func runScheduleWith(t *rapid.T, cfg scheduleConfig, checks scheduleChecks, opts
 	}
 	actions := map[string]func(*rapid.T){
 		"step": func(t *rapid.T) {
-			// One step in extraStepOdds is one of opts' kinds, if any.
+			// One step in extraStepBits is one of opts' kinds, if any.
 			if len(names) > 0 && drawBits(t, extraStepBits) == 0 {
 				name := rapid.SampledFrom(names).Draw(t, "extra")
 				c.running = name

@@ -111,7 +111,9 @@ func (c *bwCluster) handleReady(nd *bwNode) {
 		c.t.Fatal(err)
 	}
 	if !rd.HardState.IsEmpty() {
-		_ = nd.st.SetHardState(rd.HardState)
+		if err := nd.st.SetHardState(rd.HardState); err != nil {
+			c.t.Fatal(err)
+		}
 	}
 	var work []raftpb.Message
 	for _, m := range append(rd.Messages, rd.MessagesAfterPersist...) {

@@ -70,8 +70,8 @@ func (c *asyncCluster) completeAppend(id uint64) {
 		must(c.t, n.st.ApplySnapshot(*m.Snapshot))
 	}
 	must(c.t, n.st.Append(m.Entries))
-	if m.Term != 0 || m.Vote != 0 || m.Commit != 0 {
-		must(c.t, n.st.SetHardState(raftpb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}))
+	if hs := (raftpb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}); !hs.IsEmpty() {
+		must(c.t, n.st.SetHardState(hs))
 	}
 	c.respond(id, m.Responses)
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"testing"
+
+	"github.com/tickraft/raft/tracker"
 )
 
 // TestStalledFollowerCannotGrowTheLeader: follower 3 stops answering while
@@ -75,7 +77,7 @@ func TestStalledFollowerCannotGrowTheLeader(t *testing.T) {
 	for i := 0; i < 5 && stalled.raftLog.applied < leader.raftLog.committed; i++ {
 		leader.bcastHeartbeat()
 		c.stabilize()
-		if leader.trk.Progress[3].State.String() == "StateSnapshot" {
+		if leader.trk.Progress[3].State == tracker.StateSnapshot {
 			leader.ReportSnapshot(3, false)
 		}
 	}

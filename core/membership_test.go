@@ -85,8 +85,7 @@ func TestUnknownTransitionIsRefusedNotGuessed(t *testing.T) {
 
 func TestConfChangeRefusedByMembershipMathIsRefusedAtProposal(t *testing.T) {
 	c := electedCluster(t, 0)
-	two := raftpb.ConfChangeV2{Transition: raftpb.ConfChangeTransitionAuto}
-	leave := two // leaving a joint configuration we are not in
+	leave := raftpb.ConfChangeV2{Transition: raftpb.ConfChangeTransitionAuto} // leaving a joint configuration we are not in
 	if _, _, err := c.nodes[1].ProposeConfChange(leave); !errors.Is(err, ErrProposalDropped) {
 		t.Fatalf("leave-joint outside joint = %v, want ErrProposalDropped", err)
 	}
@@ -99,16 +98,26 @@ func TestConfChangeRefusedByMembershipMathIsRefusedAtProposal(t *testing.T) {
 // candidate reports its commit index; a candidate holding that same entry
 // adopts it (Log Matching), and a forged or foreign claim is ignored.
 func TestCandidateLearnsCommitFromAVoteRejection(t *testing.T) {
-	c := electedCluster(t, 2) // logs hold 1/1..1/3, all committed
-	f := c.nodes[2]
-	f.raftLog.committed = 1 // as if it had not heard the last commits
-	reject := raftpb.Message{Type: raftpb.MsgPreVoteResp, From: 1, To: 2, Term: f.term, Reject: true, Index: 3, LogTerm: 9}
+	// A node holding 1/1..1/3 that has heard only index 1 committed.
+	st := NewMemoryStorage()
+	st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2, 3}})
+	must(t, st.Append(ents(1, 1, 1, 1)))
+	must(t, st.SetHardState(raftpb.HardState{Term: 1, Commit: 1}))
+	f, err := NewRaft(&Config{ID: 2, Storage: st})
+	must(t, err)
+	must(t, f.Campaign())
+	if f.state != StatePreCandidate {
+		t.Fatalf("node is %v, want a pre-candidate", f.state)
+	}
+	reject := raftpb.Message{Type: raftpb.MsgPreVoteResp, From: 1, To: 2, Term: f.term + 1, Reject: true, Index: 3, LogTerm: 9}
 	must(t, f.Step(reject))
+	must(t, f.CheckInvariants())
 	if f.raftLog.committed != 1 {
 		t.Fatal("a commit claim whose term does not match our entry was adopted")
 	}
 	reject.LogTerm = 1
 	must(t, f.Step(reject))
+	must(t, f.CheckInvariants())
 	if f.raftLog.committed != 3 {
 		t.Fatalf("commit %d after a matching claim, want 3", f.raftLog.committed)
 	}

@@ -3,8 +3,6 @@ package core
 import (
 	"fmt"
 	"testing"
-
-	"github.com/tickraft/raft/raftpb"
 )
 
 // TestFollowerCatchesUpThroughSnapshotAndKeepsApplying: a follower that
@@ -55,5 +53,4 @@ func TestFollowerCatchesUpThroughSnapshotAndKeepsApplying(t *testing.T) {
 	if err != nil || string(e[0].Data) != "after" {
 		t.Fatalf("node 3's last entry %v, %v", e, err)
 	}
-	_ = raftpb.Entry{}
 }
