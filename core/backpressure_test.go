@@ -35,7 +35,6 @@ func TestStalledFollowerCannotGrowTheLeader(t *testing.T) {
 	})
 	leader, stalled := c.nodes[1], c.nodes[3]
 	delete(c.nodes, 3) // every message to 3 is lost, and 3 says nothing
-	c.ids = []uint64{1, 2}
 	payload := make([]byte, entrySize)
 	var proposed, peakInflight, peakUncommitted uint64
 	for proposed < total {
@@ -73,7 +72,7 @@ func TestStalledFollowerCannotGrowTheLeader(t *testing.T) {
 		proposed>>20, peakInflight>>10, maxInflightBytes>>10, peakUncommitted>>10, maxUncommitted>>10)
 
 	// The follower comes back and catches up.
-	c.nodes[3], c.ids = stalled, []uint64{1, 2, 3}
+	c.nodes[3] = stalled
 	for i := 0; i < 5 && stalled.raftLog.applied < leader.raftLog.committed; i++ {
 		leader.bcastHeartbeat()
 		c.stabilize()

@@ -30,7 +30,7 @@ func FuzzStepNeverPanics(f *testing.F) {
 			}
 		}
 		c.stabilize()
-		for _, id := range c.ids {
+		for _, id := range c.up() {
 			c.nodes[id].Tick()
 		}
 		c.stabilize()

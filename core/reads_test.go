@@ -39,10 +39,8 @@ func (c *testCluster) deliverPending() map[uint64][]ReadState {
 				c.stepChecked(m)
 			}
 		}
-		for _, id := range c.ids {
-			if c.nodes[id] != nil {
-				got[id] = append(got[id], c.takeReads(id)...)
-			}
+		for _, id := range c.up() {
+			got[id] = append(got[id], c.takeReads(id)...)
 		}
 	}
 	return got
@@ -123,7 +121,7 @@ func TestNewLeaderHoldsReadsUntilItCommitsInItsTerm(t *testing.T) {
 	// Run the election up to the point where node 1 is leader but has not
 	// committed its empty entry: deliver only votes.
 	for i := 0; i < 4 && c.nodes[1].state != StateLeader; i++ {
-		for _, id := range c.ids {
+		for _, id := range c.up() {
 			for _, m := range c.drain(id) {
 				if m.Type != raftpb.MsgApp {
 					c.stepChecked(m)
@@ -336,7 +334,6 @@ func TestNoLeaseReadsAfterTimeoutNowInTheSameTerm(t *testing.T) {
 func TestForwardedReadRefusedByTheLeaderComesBackAsAnError(t *testing.T) {
 	c := electedCluster(t, 0)
 	delete(c.nodes, 3)
-	c.ids = []uint64{1, 2}
 	must(t, c.nodes[1].TransferLeader(3)) // reads are refused during a transfer
 	c.lenient = true                      // the leader's Step reports the refusal it sends back
 	must(t, c.nodes[2].ReadIndex([]byte("fwd")))

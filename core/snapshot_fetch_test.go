@@ -18,7 +18,7 @@ func chunkedCluster(t *testing.T, opt func(*Config)) *testCluster {
 			opt(cfg)
 		}
 	})
-	for _, id := range c.ids {
+	for _, id := range c.up() {
 		cs := c.nodes[id].trk.ConfState()
 		if _, err := c.st[id].CreateSnapshot(4, &cs, []byte("0123456789")); err != nil {
 			t.Fatal(err)
@@ -146,7 +146,6 @@ func TestLaggingFollowerFetchesSnapshotFromLeaderAndFollower(t *testing.T) {
 	c := chunkedCluster(t, nil)
 	down := c.nodes[3]
 	delete(c.nodes, 3)
-	c.ids = []uint64{1, 2}
 	for i := 0; i < 4; i++ {
 		_, _, err := c.nodes[1].Propose([]byte("q"))
 		must(t, err)
@@ -159,7 +158,7 @@ func TestLaggingFollowerFetchesSnapshotFromLeaderAndFollower(t *testing.T) {
 		}
 		must(t, c.st[id].Compact(8))
 	}
-	c.nodes[3], c.ids = down, []uint64{1, 2, 3}
+	c.nodes[3] = down
 	for round := 0; round < 20 && down.raftLog.committed < 8; round++ {
 		c.nodes[1].Tick()
 		c.stabilize()

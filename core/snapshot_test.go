@@ -13,7 +13,6 @@ func TestFollowerCatchesUpThroughSnapshotAndKeepsApplying(t *testing.T) {
 	lagging := c.nodes[3]
 	// Node 3 misses five proposals.
 	delete(c.nodes, 3)
-	c.ids = []uint64{1, 2}
 	for i := 0; i < 5; i++ {
 		if _, _, err := c.nodes[1].Propose([]byte(fmt.Sprintf("missed%d", i))); err != nil {
 			t.Fatal(err)
@@ -27,7 +26,7 @@ func TestFollowerCatchesUpThroughSnapshotAndKeepsApplying(t *testing.T) {
 	}
 	must(t, c.st[1].Compact(applied))
 	// Node 3 is back; the leader must send the snapshot.
-	c.nodes[3], c.ids = lagging, []uint64{1, 2, 3}
+	c.nodes[3] = lagging
 	c.nodes[1].trk.Progress[3].RecentActive = true
 	c.nodes[1].bcastHeartbeat()
 	c.stabilize()

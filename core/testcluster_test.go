@@ -2,6 +2,8 @@ package core
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/tickraft/raft/raftpb"
@@ -14,7 +16,6 @@ type testCluster struct {
 	t     *testing.T
 	nodes map[uint64]*Raft
 	st    map[uint64]*MemoryStorage
-	ids   []uint64
 	// lenient makes stabilize tolerate refused messages (fuzzing feeds
 	// forged input, after which refusals are expected); invariants are
 	// still checked after every step.
@@ -75,12 +76,13 @@ func newTestCluster(t *testing.T, n int) *testCluster {
 func newTestClusterWith(t *testing.T, n int, opt func(*Config)) *testCluster {
 	t.Helper()
 	c := &testCluster{t: t, nodes: map[uint64]*Raft{}, st: map[uint64]*MemoryStorage{}}
+	var ids []uint64
 	for i := 1; i <= n; i++ {
-		c.ids = append(c.ids, uint64(i))
+		ids = append(ids, uint64(i))
 	}
-	for _, id := range c.ids {
+	for _, id := range ids {
 		st := NewMemoryStorage()
-		st.SetConfState(raftpb.ConfState{Voters: c.ids})
+		st.SetConfState(raftpb.ConfState{Voters: ids})
 		cfg := Config{ID: id, Storage: st}
 		if opt != nil {
 			opt(&cfg)
@@ -94,12 +96,16 @@ func newTestClusterWith(t *testing.T, n int, opt func(*Config)) *testCluster {
 	return c
 }
 
+// up returns the IDs of the running nodes, those in c.nodes (a test takes
+// a node down by deleting it), in ascending order.
+func (c *testCluster) up() []uint64 { return slices.Sorted(maps.Keys(c.nodes)) }
+
 // stabilize runs Ready/Advance and delivers messages until nothing moves.
 func (c *testCluster) stabilize() {
 	c.t.Helper()
 	for round := 0; round < 1000; round++ {
 		var msgs []raftpb.Message
-		for _, id := range c.ids {
+		for _, id := range c.up() {
 			msgs = append(msgs, c.drain(id)...)
 		}
 		if len(msgs) == 0 {

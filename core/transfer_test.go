@@ -26,14 +26,13 @@ func TestTransferToLaggingFollowerCatchesItUpFirst(t *testing.T) {
 	c := electedCluster(t, 1)
 	lagging := c.nodes[3]
 	delete(c.nodes, 3)
-	c.ids = []uint64{1, 2}
 	for i := 0; i < 3; i++ {
 		if _, _, err := c.nodes[1].Propose([]byte("x")); err != nil {
 			t.Fatal(err)
 		}
 	}
 	c.stabilize()
-	c.nodes[3], c.ids = lagging, []uint64{1, 2, 3}
+	c.nodes[3] = lagging
 	must(t, c.nodes[1].TransferLeader(3))
 	// Proposals are refused while the transfer runs, naming it.
 	if _, _, err := c.nodes[1].Propose([]byte("y")); !errors.Is(err, ErrTransferInProgress) || !errors.Is(err, ErrProposalDropped) {
@@ -83,7 +82,6 @@ func TestTransferToLearnerIsRefused(t *testing.T) {
 func TestTransferThatDoesNotFinishIsAbandonedAfterElectionTimeout(t *testing.T) {
 	c := electedCluster(t, 0)
 	delete(c.nodes, 3) // the target is down
-	c.ids = []uint64{1, 2}
 	must(t, c.nodes[1].TransferLeader(3))
 	for i := 0; i < c.nodes[1].electionTimeout; i++ {
 		c.nodes[1].Tick()
@@ -110,7 +108,6 @@ func TestFollowerAsksLeaderToTransferToItself(t *testing.T) {
 func TestTransferToANodeDemotedToLearnerIsAbandoned(t *testing.T) {
 	c := electedCluster(t, 0)
 	delete(c.nodes, 3) // keep the transfer from finishing
-	c.ids = []uint64{1, 2}
 	must(t, c.nodes[1].TransferLeader(3))
 	demote := raftpb.ConfChangeV2{Changes: []raftpb.ConfChangeSingle{{Type: raftpb.ConfChangeAddLearnerNode, NodeID: 3}}}
 	if _, err := c.nodes[1].ApplyConfChange(demote); err != nil {
