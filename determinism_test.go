@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -178,15 +177,9 @@ func (s *scenario) acknowledge(id uint64, applied []raftpb.Entry) {
 // observe feeds the history what nd reports after a Ready: its status and
 // its log, then wholly in storage.
 func (s *scenario) observe(t *testing.T, nd *clusterNode) {
-	first, _ := nd.st.FirstIndex()
-	last, _ := nd.st.LastIndex()
-	log, err := nd.st.Entries(first, last+1, math.MaxUint64)
-	if err != nil {
-		t.Fatal(err)
-	}
 	st := nd.rn.BasicStatus()
-	err = s.history.Observe(checker.Observation{
-		ID: nd.id, Soft: st.SoftState, Hard: st.HardState, Applied: st.Applied, Log: log,
+	err := s.history.Observe(checker.Observation{
+		ID: nd.id, Soft: st.SoftState, Hard: st.HardState, Applied: st.Applied, Log: storedLog(nd.st),
 	})
 	if err != nil {
 		t.Fatal(err)

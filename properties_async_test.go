@@ -21,7 +21,6 @@ package raft
 //	go test -run TestAsyncStorage -rapid.checks=2000 -rapid.nofailfile
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -199,28 +198,19 @@ func (w *asyncWorkers) completeAppend(nd *scheduleNode) string {
 	m := q[0]
 	w.appends[nd.id] = q[1:]
 	w.stats.Appends++
+	rd := Ready{Entries: m.Entries, HardState: raftpb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}}
 	desc := ""
 	if s := m.Snapshot; s != nil {
-		if err := nd.st.ApplySnapshot(c.opts.Chunks.assemble(nd, *s)); err != nil {
-			c.fail("node %d cannot persist snapshot %d/%d: %v", nd.id, s.Metadata.Term, s.Metadata.Index, err)
-		}
-		nd.writes++
+		rd.Snapshot = c.opts.Chunks.assemble(nd, *s)
 		desc += fmt.Sprintf(" snapshot=%d/%d", s.Metadata.Term, s.Metadata.Index)
 	}
 	if n := len(m.Entries); n > 0 {
-		if err := nd.st.Append(m.Entries); err != nil {
-			c.fail("node %d cannot persist entries from %d: %v", nd.id, m.Entries[0].Index, err)
-		}
-		nd.writes++
 		desc += fmt.Sprintf(" entries=%d/%d..%d/%d", m.Entries[0].Term, m.Entries[0].Index, m.Entries[n-1].Term, m.Entries[n-1].Index)
 	}
-	if hs := (raftpb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}); !hs.IsEmpty() {
-		if err := nd.st.SetHardState(hs); err != nil {
-			c.fail("node %d cannot persist %v: %v", nd.id, hs, err)
-		}
-		nd.writes++
-		desc += fmt.Sprintf(" hard={%v}", hs)
+	if !rd.HardState.IsEmpty() {
+		desc += fmt.Sprintf(" hard={%v}", rd.HardState)
 	}
+	c.persist(nd, &rd, len(rd.Entries)+2) // the whole write
 	return desc + w.respond(nd, m.Responses)
 }
 
@@ -279,22 +269,14 @@ func (w *asyncWorkers) stepProposeLarge(t *rapid.T) {
 	data := make([]byte, size)
 	copy(data, fmt.Sprintf("p%d", c.stats.Proposals))
 	w.maxEntry = max(w.maxEntry, uint64(size))
-	index, term, err := nd.rn.Propose(data)
-	c.afterInput(nd, "Propose")
-	switch {
-	case err != nil && !errors.Is(err, ErrProposalDropped):
-		c.fail("node %d refused a proposal without ErrProposalDropped: %v", nd.id, err)
-	case err != nil:
+	outcome, desc := c.proposeData(nd, data)
+	switch outcome {
+	case proposeRefused:
 		w.stats.BigRefused++
-		c.logf("propose-large %d: %d bytes refused: %v", nd.id, size, err)
-	case index == 0:
-		c.logf("propose-large %d: %d bytes forwarded", nd.id, size)
-	default:
-		nd.pending[index] = raftpb.Entry{Index: index, Term: term, Data: data}
-		c.stats.Accepted++
+	case proposeAccepted:
 		w.stats.BigAccepted++
-		c.logf("propose-large %d: %d bytes at %d/%d", nd.id, size, term, index)
 	}
+	c.logf("propose-large %d: %d bytes %s", nd.id, size, desc)
 }
 
 // checkBounds checks every running leader's inflight and uncommitted
@@ -326,15 +308,13 @@ func (w *asyncWorkers) checkBounds() {
 }
 
 func TestAsyncStorageKeepsSafetyUnderRandomSchedules(t *testing.T) {
-	runs, total, async := 0, scheduleStats{}, asyncStats{}
-	rapid.Check(t, func(t *rapid.T) {
+	async := asyncStats{}
+	checkSchedules(t, func(t *rapid.T) *scheduleCluster {
 		w := newAsyncWorkers()
 		c := runScheduleWith(t, drawScheduleConfig(t), checkSafety, asyncOptions(w))
-		runs++
-		total.add(c.stats)
 		async.add(w.stats)
+		return c
 	})
-	requireCoverage(t, runs, total)
 	t.Logf("async: %+v", async)
 	if async.Appends == 0 || async.Applies == 0 || async.LostAppends == 0 || async.BigAccepted == 0 {
 		t.Errorf("the asynchronous schedules test too little: %+v", async)

@@ -219,16 +219,14 @@ func chunkedOptions(t *rapid.T, w *chunkWorkers, async bool) scheduleOptions {
 }
 
 func testChunkedSnapshots(t *testing.T, async bool) {
-	runs, total, chunks := 0, scheduleStats{}, chunkStats{}
-	rapid.Check(t, func(t *rapid.T) {
+	chunks := chunkStats{}
+	checkSchedules(t, func(t *rapid.T) *scheduleCluster {
 		w := newChunkWorkers(rapid.SampledFrom([]uint64{0, 2}).Draw(t, "snapshot-interval"))
 		opts := chunkedOptions(t, w, async)
 		c := runScheduleWith(t, drawScheduleConfig(t), checkSafety|checkInvariants, opts)
-		runs++
-		total.add(c.stats)
 		chunks.add(w.stats)
+		return c
 	})
-	requireCoverage(t, runs, total)
 	t.Logf("chunks: %+v", chunks)
 	if chunks.Installed == 0 || chunks.Served == 0 {
 		t.Errorf("the chunked schedules test too little: %+v", chunks)

@@ -226,13 +226,9 @@ func (c *scheduleCluster) stepTransfer(t *rapid.T) {
 }
 
 func TestMembershipChangesKeepSafetyUnderRandomSchedules(t *testing.T) {
-	runs, total := 0, scheduleStats{}
-	rapid.Check(t, func(t *rapid.T) {
-		c := runScheduleWith(t, drawScheduleConfig(t), checkSafety|checkInvariants, membershipOptions())
-		runs++
-		total.add(c.stats)
+	total := checkSchedules(t, func(t *rapid.T) *scheduleCluster {
+		return runScheduleWith(t, drawScheduleConfig(t), checkSafety|checkInvariants, membershipOptions())
 	})
-	requireCoverage(t, runs, total)
 	if total.ConfChangesApplied == 0 || total.TransfersAccepted == 0 {
 		t.Errorf("the schedules test too little: no conf change applied or no transfer accepted")
 	}

@@ -96,6 +96,15 @@ type readStats struct {
 	Issued, Refused, Served, Errored, LocalServed, Duplicates int
 }
 
+func (s *readStats) add(o readStats) {
+	s.Issued += o.Issued
+	s.Refused += o.Refused
+	s.Served += o.Served
+	s.Errored += o.Errored
+	s.LocalServed += o.LocalServed
+	s.Duplicates += o.Duplicates
+}
+
 // newRegister returns the model of a fresh cluster.
 func newRegister(v readVariant) *register {
 	return &register{writes: map[uint64]uint64{}, reads: map[string]*pendingRead{},
@@ -300,8 +309,8 @@ func (g *register) mayTickAlone(nd *scheduleNode) bool {
 func TestReadsAreLinearizableUnderRandomSchedules(t *testing.T) {
 	for _, v := range []readVariant{{name: "safe"}, {name: "lease", lease: true}, {name: "follower", followers: true}} {
 		t.Run(v.name, func(t *testing.T) {
-			runs, total, reads := 0, scheduleStats{}, readStats{}
-			rapid.Check(t, func(t *rapid.T) {
+			reads := readStats{}
+			checkSchedules(t, func(t *rapid.T) *scheduleCluster {
 				cfg := drawScheduleConfig(t)
 				if v.lease {
 					cfg.CheckQuorum = true
@@ -309,16 +318,9 @@ func TestReadsAreLinearizableUnderRandomSchedules(t *testing.T) {
 				}
 				g := newRegister(v)
 				c := runScheduleWith(t, cfg, checkSafety, g.options())
-				runs++
-				total.add(c.stats)
-				reads.Served += g.stats.Served
-				reads.LocalServed += g.stats.LocalServed
-				reads.Issued += g.stats.Issued
-				reads.Refused += g.stats.Refused
-				reads.Errored += g.stats.Errored
-				reads.Duplicates += g.stats.Duplicates
+				reads.add(g.stats)
+				return c
 			})
-			requireCoverage(t, runs, total)
 			t.Logf("reads: %+v", reads)
 			if reads.Served == 0 || reads.LocalServed == 0 {
 				t.Errorf("the schedules test too little: no linearizable or no local read served")

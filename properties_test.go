@@ -342,19 +342,37 @@ func (c *scheduleCluster) stepPartition(s scheduleStep) {
 func (c *scheduleCluster) propose(nd *scheduleNode) string {
 	c.stats.Proposals++
 	data := []byte(fmt.Sprintf("p%d", c.stats.Proposals))
+	_, desc := c.proposeData(nd, data)
+	return fmt.Sprintf("%q %s", data, desc)
+}
+
+// proposeOutcome is what became of a proposal.
+type proposeOutcome int
+
+const (
+	proposeRefused proposeOutcome = iota
+	proposeForwarded
+	proposeAccepted
+)
+
+// proposeData proposes data on nd and returns what became of it, and how
+// to say so. A leader's proposal is remembered, to acknowledge it once nd
+// applies it; a refusal must say why with ErrProposalDropped.
+func (c *scheduleCluster) proposeData(nd *scheduleNode, data []byte) (proposeOutcome, string) {
 	index, term, err := nd.rn.Propose(data)
 	c.afterInput(nd, "Propose")
 	switch {
 	case err != nil && !errors.Is(err, ErrProposalDropped):
 		c.fail("node %d refused a proposal without ErrProposalDropped: %v", nd.id, err)
+		return proposeRefused, fmt.Sprintf("refused: %v", err)
 	case err != nil:
-		return fmt.Sprintf("%q refused: %v", data, err)
+		return proposeRefused, fmt.Sprintf("refused: %v", err)
 	case index == 0:
-		return fmt.Sprintf("%q forwarded", data)
+		return proposeForwarded, "forwarded"
 	}
 	nd.pending[index] = raftpb.Entry{Index: index, Term: term, Data: data}
 	c.stats.Accepted++
-	return fmt.Sprintf("%q at %d/%d", data, term, index)
+	return proposeAccepted, fmt.Sprintf("at %d/%d", term, index)
 }
 
 // checkLiveness heals the network, restarts every crashed node and then
@@ -589,24 +607,26 @@ func requireCoverage(t *testing.T, runs int, s scheduleStats) {
 	}
 }
 
-func TestClusterSafetyUnderRandomSchedules(t *testing.T) {
+// checkSchedules runs rapid schedules, each built, run and checked by
+// run, requires the coverage requireCoverage asks for, and returns the
+// schedules' summed statistics for the test's own coverage checks.
+func checkSchedules(t *testing.T, run func(*rapid.T) *scheduleCluster) scheduleStats {
+	t.Helper()
 	runs, total := 0, scheduleStats{}
-	rapid.Check(t, func(t *rapid.T) {
-		c := runSchedule(t, checkSafety)
+	rapid.Check(t, func(rt *rapid.T) {
+		total.add(run(rt).stats)
 		runs++
-		total.add(c.stats)
 	})
 	requireCoverage(t, runs, total)
+	return total
+}
+
+func TestClusterSafetyUnderRandomSchedules(t *testing.T) {
+	checkSchedules(t, func(t *rapid.T) *scheduleCluster { return runSchedule(t, checkSafety) })
 }
 
 func TestEveryNodeKeepsItsInvariantsUnderRandomSchedules(t *testing.T) {
-	runs, total := 0, scheduleStats{}
-	rapid.Check(t, func(t *rapid.T) {
-		c := runSchedule(t, checkInvariants)
-		runs++
-		total.add(c.stats)
-	})
-	requireCoverage(t, runs, total)
+	checkSchedules(t, func(t *rapid.T) *scheduleCluster { return runSchedule(t, checkInvariants) })
 }
 
 func TestStepWeightsSumTo128(t *testing.T) {
