@@ -71,27 +71,20 @@ func isChunkType(t MessageType) bool {
 //	2->4 MsgSnapChunk Snapshot:2/100 Chunk:3 Rejected (busy)
 //	snapshot-thread->4 MsgSnapChunkSaved Snapshot:2/100 Chunk:3
 func appendChunkMessage(b *strings.Builder, m *Message) {
-	b.WriteString(strconv.FormatUint(m.From, 10))
-	b.WriteString("->")
-	b.WriteString(strconv.FormatUint(m.To, 10))
-	b.WriteByte(' ')
-	b.WriteString(m.Type.String())
+	appendHeader(b, m)
 	if m.Type == MsgSnapOffer {
 		appendOffer(b, m)
 		return
 	}
 	if m.Term != 0 {
-		b.WriteString(" Term:")
-		b.WriteString(strconv.FormatUint(m.Term, 10))
+		appendUint(b, " Term:", m.Term)
 	}
 	b.WriteString(" Snapshot:")
 	appendTermIndex(b, m.LogTerm, m.Index)
-	b.WriteString(" Chunk:")
-	b.WriteString(strconv.FormatUint(m.Commit, 10))
+	appendUint(b, " Chunk:", m.Commit)
 	switch {
 	case m.Type == MsgSnapChunkReq:
-		b.WriteString(" Size:")
-		b.WriteString(strconv.FormatUint(m.RejectHint, 10))
+		appendUint(b, " Size:", m.RejectHint)
 	case m.Reject && ChunkRefusal(m.RejectHint) == ChunkBusy:
 		b.WriteString(" Rejected (busy)")
 	case m.Reject:
@@ -104,8 +97,7 @@ func appendChunkMessage(b *strings.Builder, m *Message) {
 }
 
 func appendOffer(b *strings.Builder, m *Message) {
-	b.WriteString(" Term:")
-	b.WriteString(strconv.FormatUint(m.Term, 10))
+	appendUint(b, " Term:", m.Term)
 	if s := m.Snapshot; s != nil {
 		b.WriteString(" Snapshot:")
 		appendTermIndex(b, s.Metadata.Term, s.Metadata.Index)
@@ -113,8 +105,7 @@ func appendOffer(b *strings.Builder, m *Message) {
 		b.WriteString(s.Metadata.ConfState.String())
 		b.WriteByte(')')
 	}
-	b.WriteString(" Chunks:")
-	b.WriteString(strconv.FormatUint(m.Index, 10))
+	appendUint(b, " Chunks:", m.Index)
 	b.WriteByte('x')
 	b.WriteString(strconv.FormatUint(m.RejectHint, 10))
 	if ids, err := DecodeSources(m.Context); err == nil {

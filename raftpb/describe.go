@@ -55,7 +55,7 @@ var chunkTypeNames = [...]string{"MsgSnapOffer", "MsgSnapChunkReq", "MsgSnapChun
 // String returns the name of the message type, or MessageType(n) for an
 // unknown n.
 func (t MessageType) String() string {
-	if t >= MsgSnapOffer && int(t-MsgSnapOffer) < len(chunkTypeNames) {
+	if isChunkType(t) {
 		return chunkTypeNames[t-MsgSnapOffer]
 	}
 	return enumName(messageTypeNames[:], int32(t), "MessageType")
@@ -124,13 +124,18 @@ func appendData(b *strings.Builder, data []byte) {
 // DescribeEntries returns the entries in their text form, separated by ", ".
 func DescribeEntries(ents []Entry) string {
 	var b strings.Builder
+	appendEntries(&b, ents)
+	return b.String()
+}
+
+// appendEntries writes the entries' forms separated by commas.
+func appendEntries(b *strings.Builder, ents []Entry) {
 	for i := range ents {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		appendEntry(&b, &ents[i])
+		appendEntry(b, &ents[i])
 	}
-	return b.String()
 }
 
 // String returns the hard state in the form "Term:1 Vote:2 Commit:3".
@@ -184,10 +189,8 @@ func (s Snapshot) String() string {
 }
 
 func appendSnapshot(b *strings.Builder, s *Snapshot) {
-	b.WriteString("Index:")
-	b.WriteString(strconv.FormatUint(s.Metadata.Index, 10))
-	b.WriteString(" Term:")
-	b.WriteString(strconv.FormatUint(s.Metadata.Term, 10))
+	appendUint(b, "Index:", s.Metadata.Index)
+	appendUint(b, " Term:", s.Metadata.Term)
 	b.WriteString(" ConfState:(")
 	b.WriteString(s.Metadata.ConfState.String())
 	b.WriteByte(')')
@@ -259,29 +262,37 @@ func (m Message) String() string {
 	return b.String()
 }
 
-func appendMessage(b *strings.Builder, m *Message) {
-	if isChunkType(m.Type) {
-		appendChunkMessage(b, m)
-		return
-	}
+// appendHeader writes "from->to Type", the start of every message's form.
+func appendHeader(b *strings.Builder, m *Message) {
 	b.WriteString(strconv.FormatUint(m.From, 10))
 	b.WriteString("->")
 	b.WriteString(strconv.FormatUint(m.To, 10))
 	b.WriteByte(' ')
 	b.WriteString(m.Type.String())
-	b.WriteString(" Term:")
-	b.WriteString(strconv.FormatUint(m.Term, 10))
+}
+
+// appendUint writes label and v in decimal.
+func appendUint(b *strings.Builder, label string, v uint64) {
+	b.WriteString(label)
+	b.WriteString(strconv.FormatUint(v, 10))
+}
+
+func appendMessage(b *strings.Builder, m *Message) {
+	if isChunkType(m.Type) {
+		appendChunkMessage(b, m)
+		return
+	}
+	appendHeader(b, m)
+	appendUint(b, " Term:", m.Term)
 	if m.LogTerm != 0 || m.Index != 0 {
 		b.WriteString(" Log:")
 		appendTermIndex(b, m.LogTerm, m.Index)
 	}
 	if m.Commit != 0 {
-		b.WriteString(" Commit:")
-		b.WriteString(strconv.FormatUint(m.Commit, 10))
+		appendUint(b, " Commit:", m.Commit)
 	}
 	if m.Vote != 0 {
-		b.WriteString(" Vote:")
-		b.WriteString(strconv.FormatUint(m.Vote, 10))
+		appendUint(b, " Vote:", m.Vote)
 	}
 	if m.Reject {
 		b.WriteString(" Rejected (Hint: ")
@@ -290,7 +301,7 @@ func appendMessage(b *strings.Builder, m *Message) {
 	}
 	if len(m.Entries) > 0 {
 		b.WriteString(" Entries:[")
-		b.WriteString(DescribeEntries(m.Entries))
+		appendEntries(b, m.Entries)
 		b.WriteByte(']')
 	}
 	if m.Snapshot != nil {
@@ -299,10 +310,8 @@ func appendMessage(b *strings.Builder, m *Message) {
 		b.WriteByte(')')
 	}
 	if hc, ok := DecodeHeartbeatContext(m.Context); ok && (m.Type == MsgHeartbeat || m.Type == MsgHeartbeatResp) {
-		b.WriteString(" Round:")
-		b.WriteString(strconv.FormatUint(hc.Round, 10))
-		b.WriteString(" Tick:")
-		b.WriteString(strconv.FormatUint(hc.Tick, 10))
+		appendUint(b, " Round:", hc.Round)
+		appendUint(b, " Tick:", hc.Tick)
 	} else if m.Context != nil {
 		b.WriteString(" Context:")
 		appendData(b, m.Context)
