@@ -52,6 +52,8 @@ var documentedAliases = []documentedAlias{
 	{name: "ReadState", dir: "core", typ: "ReadState"},
 	{name: "LaggingError", dir: "core", typ: "LaggingError"},
 	{name: "Logger", dir: "core", typ: "Logger"},
+	{name: "Level", dir: "core", typ: "Level"},
+	{name: "Attr", dir: "core", typ: "Attr"},
 	{name: "Membership", dir: "tracker", typ: "Config", methods: []string{"String", "Clone"}},
 	{name: "Progress", dir: "tracker", typ: "Progress", methods: []string{"IsPaused", "String"}},
 	{name: "ProgressState", dir: "tracker", typ: "StateType", methods: []string{"String"}},

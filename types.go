@@ -509,16 +509,49 @@ type ReadState = core.ReadState
 //	    Unwrap returns ErrReadLagging.
 type LaggingError = core.LaggingError
 
-// Logger receives a node's log lines. The node never writes anywhere else.
-// Implementations must not panic or exit: the node does not expect it.
+// Logger receives a node's log lines. The node never writes anywhere else,
+// and builds no line whose level is not enabled. Every line's attributes
+// start with the node's ID ("node") and term ("term"); the peer a line is
+// about, if any, is "peer". Implementations must not panic or exit, and
+// must not keep attrs after Log returns.
 //
 // Its methods:
 //
-//	Debugf(format string, args ...any)
-//	Infof(format string, args ...any)
-//	Warningf(format string, args ...any)
-//	Errorf(format string, args ...any)
+//	// Enabled reports whether lines of level are wanted.
+//	Enabled(level Level) bool
+//
+//	// Log receives one line: its level, a constant message and its
+//	// attributes.
+//	Log(level Level, msg string, attrs []Attr)
 type Logger = core.Logger
+
+// Level is the severity of a log line. Its values are those of log/slog's
+// levels, so an adapter converts one by value.
+//
+// Its definition:
+//
+//	type Level int8
+//
+// Its methods:
+//
+//	func (l Level) String() string
+//	    String returns DEBUG, INFO, WARN or ERROR.
+type Level = core.Level
+
+// Attr is one attribute of a log line. Value is one of: uint64 (node IDs,
+// terms, indexes, counts), string, error, or a type of the library with a
+// String method (raftpb.MessageType, StateType).
+//
+// Its fields:
+//
+//	Key   string
+//	Value any
+//
+// Its methods:
+//
+//	func (a Attr) String() string
+//	    String returns key=value.
+type Attr = core.Attr
 
 // Membership is tracker.Config.
 //

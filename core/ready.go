@@ -153,7 +153,7 @@ func (r *Raft) takeCommittedEntries() []raftpb.Entry {
 	}
 	ents, err := r.raftLog.nextCommittedEnts(r.applyUnstable())
 	if err != nil {
-		r.logger.Errorf("%x cannot read committed entries: %v", r.id, err)
+		r.log(LevelError, "cannot read committed entries from storage", errAttr(err))
 		return nil
 	}
 	return ents
