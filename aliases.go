@@ -91,6 +91,7 @@ var (
 	ErrSnapshotTemporarilyUnavailable = core.ErrSnapshotTemporarilyUnavailable
 	ErrNotAMember                     = core.ErrNotAMember
 	ErrLearnerCannotCampaign          = core.ErrLearnerCannotCampaign
+	ErrLeasePromised                  = core.ErrLeasePromised
 	ErrMalformedEntries               = core.ErrMalformedEntries
 	ErrCommittedConflict              = core.ErrCommittedConflict
 )

@@ -100,13 +100,18 @@ import (
 //	// LeaseReads lets the leader answer ReadIndex from its commit index
 //	// without a heartbeat round while its lease holds (thesis §6.4.1). The
 //	// lease runs from the send tick of the latest heartbeats a quorum
-//	// answered and lasts fewer than ElectionTick - LeaseClockDriftTicks
-//	// ticks. It is safe only if clocks drift by less than that allowance
-//	// over an election timeout, and requires CheckQuorum (whose leader
-//	// stickiness is what keeps followers from electing another leader
-//	// during the lease). A follower's ForgetLeader drops that stickiness,
-//	// so an application using lease reads must not call it while the old
-//	// leader may still be serving reads. A node that restarts under
+//	// answered and lasts ElectionTick - LeaseClockDriftTicks - 1 ticks
+//	// (the - 1 pays for followers resetting their clocks part-way through
+//	// a tick). It is safe only if a follower's clock runs fast by at most
+//	// LeaseClockDriftTicks over an election timeout, if every tick that
+//	// elapsed reaches the node before anything else is stepped (TickN
+//	// after a pause), and if the host cannot suspend (Go's monotonic clock
+//	// stops during a system suspend). It requires CheckQuorum, whose
+//	// leader stickiness is what keeps followers from electing another
+//	// leader during the lease. A follower that heard from its leader within
+//	// the election timeout refuses ForgetLeader and Campaign with
+//	// ErrLeasePromised, since either would let it vote inside the lease it
+//	// helped grant. A node that restarts under
 //	// LeaseReads refuses to help elect a leader for its first election
 //	// timeout, for the same reason (it may have answered the round that
 //	// anchors the lease, then forgotten the leader). Default off: every

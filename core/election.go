@@ -1,6 +1,9 @@
 package core
 
 import (
+	"fmt"
+	"math"
+
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tracker"
 )
@@ -10,9 +13,22 @@ import (
 // while they still hear from the old leader.
 const campaignTransfer = "CampaignTransfer"
 
-// Tick advances the node's logical clock by one tick.
-func (r *Raft) Tick() {
-	r.ticks++
+// Tick advances the node's logical clock by one tick: TickN(1).
+func (r *Raft) Tick() { r.TickN(1) }
+
+// TickN advances the node's logical clock by n ticks at once, with the
+// timer effect of n calls to Tick and the same cost whatever n is: at most
+// one heartbeat broadcast, one CheckQuorum decision and one campaign. A
+// tick is a unit of the application's monotonic clock, and every tick
+// that has elapsed must reach the node before any other input is stepped:
+// a process that was paused calls TickN with the ticks it missed before it
+// steps the messages that waited meanwhile, so that a lease or a timer is
+// never judged on a stale clock. n <= 0 does nothing.
+func (r *Raft) TickN(n int) {
+	if n <= 0 {
+		return
+	}
+	r.ticks += uint64(n)
 	r.bufs = r.bufs.onTick(&r.msgReadys)
 	if len(r.localReads) > 0 {
 		r.releaseLocalReads()
@@ -24,17 +40,27 @@ func (r *Raft) Tick() {
 		r.tickFetch()
 	}
 	if r.state == StateLeader {
-		r.leaderTick++
-		r.tickHeartbeat()
+		r.leaderTick += uint64(n)
+		r.tickHeartbeat(n)
 		return
 	}
-	r.tickElection()
+	r.tickElection(n)
+}
+
+// advanceElapsed adds n ticks to a timer, saturating far beyond any
+// timeout so that a long pause cannot overflow it.
+func advanceElapsed(elapsed, n int) int {
+	const ceiling = math.MaxInt32
+	if n >= ceiling-elapsed {
+		return ceiling
+	}
+	return elapsed + n
 }
 
 // tickElection is the follower's and candidate's clock: campaign when the
 // randomized election timeout passes with no word from a leader (§5.2).
-func (r *Raft) tickElection() {
-	r.electionElapsed++
+func (r *Raft) tickElection(n int) {
+	r.electionElapsed = advanceElapsed(r.electionElapsed, n)
 	if r.promotable() && r.pastElectionTimeout() {
 		r.electionElapsed = 0
 		r.hup(false)
@@ -43,13 +69,18 @@ func (r *Raft) tickElection() {
 
 // tickHeartbeat is the leader's clock: heartbeats every heartbeatTimeout,
 // and a quorum check every electionTimeout.
-func (r *Raft) tickHeartbeat() {
-	r.heartbeatElapsed++
-	r.electionElapsed++
+func (r *Raft) tickHeartbeat(n int) {
+	r.heartbeatElapsed = advanceElapsed(r.heartbeatElapsed, n)
+	r.electionElapsed = advanceElapsed(r.electionElapsed, n)
 	if r.electionElapsed >= r.electionTimeout {
 		r.electionElapsed = 0
 		r.abortLeaderTransfer("it did not finish within an election timeout")
 		if r.checkQuorum {
+			if n >= r.electionTimeout {
+				// Whatever was heard came before these n ticks: longer
+				// ago than an election timeout.
+				r.forgetRecentActivity()
+			}
 			r.checkQuorumActive()
 		}
 		if r.state != StateLeader {
@@ -77,6 +108,12 @@ func (r *Raft) checkQuorumActive() {
 		r.log(LevelWarn, "stepped down: no quorum heard from within an election timeout")
 		r.becomeFollower(r.term, None)
 	}
+	r.forgetRecentActivity()
+}
+
+// forgetRecentActivity starts a new CheckQuorum window: no follower has
+// been heard from in it yet.
+func (r *Raft) forgetRecentActivity() {
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
 		if id != r.id {
 			pr.RecentActive = false
@@ -85,8 +122,28 @@ func (r *Raft) checkQuorumActive() {
 }
 
 // Campaign starts an election (with a pre-vote first unless disabled).
+// Under LeaseReads a follower inside a lease it may have granted refuses
+// with ErrLeasePromised.
 func (r *Raft) Campaign() error {
+	if err := r.checkLeasePromise(); err != nil {
+		return err
+	}
 	return r.hup(false)
+}
+
+// checkLeasePromise refuses, under LeaseReads, what would let this node
+// vote for or as another candidate while a lease it may have helped grant
+// runs: it heard from its leader within the election timeout, or
+// restarted within one.
+func (r *Raft) checkLeasePromise() error {
+	if !r.leaseReads || r.state != StateFollower {
+		return nil
+	}
+	if (r.lead != None && r.electionElapsed < r.electionTimeout) || r.restartQuiet() {
+		return fmt.Errorf("%w: leader %d heard from %d ticks ago, election timeout %d", ErrLeasePromised,
+			r.lead, r.electionElapsed, r.electionTimeout)
+	}
+	return nil
 }
 
 // hup starts an election if the node may stand. transfer marks an election
@@ -277,6 +334,9 @@ func (r *Raft) handleVoteResponse(m raftpb.Message) {
 func (r *Raft) ForgetLeader() error {
 	if r.state != StateFollower {
 		return nil
+	}
+	if err := r.checkLeasePromise(); err != nil {
+		return err
 	}
 	r.lead = None
 	return nil

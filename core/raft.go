@@ -179,7 +179,7 @@ func NewRaft(c *Config) (*Raft, error) {
 		maxUncommittedEntries:     cfg.MaxUncommittedEntries,
 		readOnly:                  readonly.New(cfg.MaxPendingReads),
 		leaseReads:                cfg.LeaseReads,
-		leaseTicks:                cfg.ElectionTick - cfg.LeaseClockDriftTicks,
+		leaseTicks:                leaseTicks(cfg.ElectionTick, cfg.LeaseClockDriftTicks),
 		leaderTick:                1,
 		asyncStorage:              cfg.AsyncStorageWrites,
 		chunks:                    newChunkSettings(&cfg),
