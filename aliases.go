@@ -92,6 +92,8 @@ var (
 	ErrNotAMember                     = core.ErrNotAMember
 	ErrLearnerCannotCampaign          = core.ErrLearnerCannotCampaign
 	ErrLeasePromised                  = core.ErrLeasePromised
+	ErrLostLog                        = core.ErrLostLog
+	ErrRecovering                     = core.ErrRecovering
 	ErrMalformedEntries               = core.ErrMalformedEntries
 	ErrCommittedConflict              = core.ErrCommittedConflict
 )

@@ -51,6 +51,7 @@ var documentedAliases = []documentedAlias{
 	{name: "SnapshotFetch", dir: "core", typ: "SnapshotFetch"},
 	{name: "ReadState", dir: "core", typ: "ReadState"},
 	{name: "LaggingError", dir: "core", typ: "LaggingError"},
+	{name: "LostLogError", dir: "core", typ: "LostLogError"},
 	{name: "Logger", dir: "core", typ: "Logger"},
 	{name: "Level", dir: "core", typ: "Level"},
 	{name: "Attr", dir: "core", typ: "Attr"},

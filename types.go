@@ -97,6 +97,20 @@ import (
 //	// once, so that the group elects a leader that counts itself.
 //	KeepLeaderAfterRemoval bool
 //
+//	// Recovering boots the node in recovering mode, after its storage lost
+//	// entries it had made durable (NewRawNode refused to boot without it,
+//	// with a *LostLogError; or the application's storage found a loss the
+//	// node cannot see). The HardState (term and vote) must be intact: if
+//	// it may be lost too, remove the member and add it back under a new ID
+//	// instead. A recovering node grants no vote or pre-vote, does not
+//	// campaign (ErrRecovering) and ignores a leader's MsgTimeoutNow, until
+//	// its storage has durably acknowledged an entry or snapshot of a term
+//	// above the one it booted in: that entry comes from a leader elected
+//	// without it, which holds every entry the lost acknowledgements could
+//	// have helped commit. It then is an ordinary member again
+//	// (BasicStatus.Recovering turns false).
+//	Recovering bool
+//
 //	// LeaseReads lets the leader answer ReadIndex from its commit index
 //	// without a heartbeat round while its lease holds (thesis §6.4.1). The
 //	// lease runs from the send tick of the latest heartbeats a quorum
@@ -432,6 +446,10 @@ type StateType = core.StateType
 //	// LeadTransferee is the node a leadership transfer is handing over
 //	// to, or None.
 //	LeadTransferee uint64
+//
+//	// Recovering is set while a node booted with Config.Recovering may not
+//	// vote or stand.
+//	Recovering bool
 type BasicStatus = core.BasicStatus
 
 // Status is a full view of a node: its basic status, and on the leader the
@@ -513,6 +531,34 @@ type ReadState = core.ReadState
 //	func (e *LaggingError) Unwrap() error
 //	    Unwrap returns ErrReadLagging.
 type LaggingError = core.LaggingError
+
+// LostLogError is the boot error of a node whose persisted commit index
+// lies beyond its stored log. Under the persistence contract (a Ready's
+// HardState is durable only together with or after its Entries and
+// Snapshot) this means the storage lost entries it had made durable, and
+// so the node acknowledged entries it no longer has: it could vote for a
+// candidate lacking a committed entry. The application stops, or, if it
+// knows the HardState (term and vote) itself is intact, restarts the node
+// with Config.Recovering; if term or vote may be lost too, the only safe
+// way back is removing the member and adding it again under a new ID.
+//
+// Its fields:
+//
+//	// Commit is the persisted commit index.
+//	Commit uint64
+//
+//	// FirstIndex and LastIndex are the stored log's range; the entries
+//	// LastIndex+1 through Commit are missing.
+//	FirstIndex, LastIndex uint64
+//
+// Its methods:
+//
+//	func (e *LostLogError) Error() string
+//	    Error says what is missing and how to recover.
+//
+//	func (e *LostLogError) Unwrap() error
+//	    Unwrap returns ErrLostLog.
+type LostLogError = core.LostLogError
 
 // Logger receives a node's log lines. The node never writes anywhere else,
 // and builds no line whose level is not enabled. Every line's attributes

@@ -105,6 +105,20 @@ type Config struct {
 	// once, so that the group elects a leader that counts itself.
 	KeepLeaderAfterRemoval bool
 
+	// Recovering boots the node in recovering mode, after its storage lost
+	// entries it had made durable (NewRawNode refused to boot without it,
+	// with a *LostLogError; or the application's storage found a loss the
+	// node cannot see). The HardState (term and vote) must be intact: if
+	// it may be lost too, remove the member and add it back under a new ID
+	// instead. A recovering node grants no vote or pre-vote, does not
+	// campaign (ErrRecovering) and ignores a leader's MsgTimeoutNow, until
+	// its storage has durably acknowledged an entry or snapshot of a term
+	// above the one it booted in: that entry comes from a leader elected
+	// without it, which holds every entry the lost acknowledgements could
+	// have helped commit. It then is an ordinary member again
+	// (BasicStatus.Recovering turns false).
+	Recovering bool
+
 	// LeaseReads lets the leader answer ReadIndex from its commit index
 	// without a heartbeat round while its lease holds (thesis §6.4.1). The
 	// lease runs from the send tick of the latest heartbeats a quorum

@@ -182,6 +182,8 @@ func (r *Raft) canCampaign() error {
 func (r *Raft) standingError() error {
 	pr := r.trk.Progress[r.id]
 	switch {
+	case r.recovering:
+		return ErrRecovering
 	case pr == nil:
 		return ErrNotAMember
 	case pr.IsLearner:
@@ -281,6 +283,9 @@ func (r *Raft) learnCommitFromRejection(m raftpb.Message) {
 // term (a pre-vote for a later term does not count as a vote), and the
 // candidate's log is at least as up to date as ours (§5.4.1).
 func (r *Raft) grantVote(m raftpb.Message) bool {
+	if r.recovering {
+		return false // it may have acknowledged entries it lost
+	}
 	canVote := r.vote == m.From ||
 		(r.vote == None && r.lead == None) ||
 		(m.Type == raftpb.MsgPreVote && m.Term > r.term)

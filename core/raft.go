@@ -132,6 +132,11 @@ type Raft struct {
 	// stickiness at any later time, even after the transfer was
 	// abandoned, so the lease can no longer be trusted in this term.
 	leaseRevoked bool
+	// recovering is set on a node booted with Config.Recovering until an
+	// entry or snapshot of a term above recoveringTerm (its boot term) is
+	// durable: it votes for no one and does not stand (recovering.go).
+	recovering     bool
+	recoveringTerm uint64
 	// restarted is set on a node that booted from a persisted term: it
 	// may have followed a leader just before (see restartQuiet).
 	restarted bool
@@ -187,8 +192,14 @@ func NewRaft(c *Config) (*Raft, error) {
 	if err := r.restoreConfig(cs); err != nil {
 		return nil, err
 	}
+	if err := r.checkLostLog(hs, cfg.Recovering); err != nil {
+		return nil, err
+	}
 	r.loadHardState(hs)
 	r.restarted = hs.Term > 0
+	if cfg.Recovering {
+		r.startRecovering()
+	}
 	if cfg.Applied > 0 {
 		if cfg.Applied > r.raftLog.committed {
 			return nil, &ConfigError{"Applied", fmt.Sprintf("(%d) is beyond the committed index %d", cfg.Applied, r.raftLog.committed)}
@@ -215,12 +226,13 @@ func (r *Raft) restoreConfig(cs raftpb.ConfState) error {
 	return nil
 }
 
-// loadHardState installs a persisted HardState. A crash in the middle of
-// persisting a Ready can leave a commit index outside the durable log (a
-// snapshot written but not the hard state, or the reverse): the commit
-// index is only knowledge learned from the leader, so it is clamped into
-// the log, which is always safe; the snapshot's index is committed by
-// definition.
+// loadHardState installs a persisted HardState. A Ready's HardState is
+// durable only together with or after its Entries and Snapshot, so a
+// commit index beyond the log means lost entries: NewRaft refuses it
+// (checkLostLog) unless the node recovers, and then it is clamped into
+// the log (the surviving prefix was committed). A commit index below a
+// snapshot written without its hard state is raised to the snapshot's
+// index, committed by definition.
 func (r *Raft) loadHardState(hs raftpb.HardState) {
 	commit := min(max(hs.Commit, r.raftLog.committed), r.raftLog.lastIndex())
 	if commit != hs.Commit {

@@ -63,6 +63,7 @@ type readyState struct {
 	// addressed to this node itself wait in msgBuffers.self.
 	lastEntry  entryID
 	snapIndex  uint64
+	snapTerm   uint64
 	applyIndex uint64
 	applyBytes uint64
 }
@@ -186,7 +187,7 @@ func (r *Raft) acceptReady(rd *Ready) {
 		r.ready.lastEntry = entryID{term: last.Term, index: last.Index}
 	}
 	if !rd.Snapshot.IsEmpty() {
-		r.ready.snapIndex = rd.Snapshot.Metadata.Index
+		r.ready.snapIndex, r.ready.snapTerm = rd.Snapshot.Metadata.Index, rd.Snapshot.Metadata.Term
 	}
 	r.raftLog.acceptUnstable()
 	if n := len(rd.CommittedEntries); n > 0 {
@@ -226,7 +227,7 @@ func (r *Raft) Advance() {
 	if s.snapIndex != 0 || s.lastEntry.index != 0 {
 		m := raftpb.Message{Type: raftpb.MsgStorageAppendResp, Index: s.lastEntry.index, LogTerm: s.lastEntry.term}
 		if s.snapIndex != 0 {
-			m.Snapshot = &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: s.snapIndex}}
+			m.Snapshot = &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: s.snapIndex, Term: s.snapTerm}}
 		}
 		r.handleStorageAppendResp(m)
 	}

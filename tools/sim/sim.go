@@ -245,6 +245,7 @@ func (s *Sim) send(msgs []raftpb.Message) {
 	}
 	for _, m := range msgs {
 		s.stats.Messages++
+		s.checkAckDurable(m)
 		res := s.net.send(s.now, m, faults)
 		s.log.add(s.now, evSend, m.From, uint64(m.Type), m.To, m.Term, m.Index, uint64(len(m.Entries)))
 		switch {
