@@ -142,7 +142,8 @@ type Config struct {
 	AsyncStorageWrites bool
 
 	// SnapshotChunkSize, when non-zero, turns on the chunked snapshot
-	// transfer (see snapshot_fetch.go): a follower that needs a snapshot is
+	// transfer (the package documentation of raft describes it): a
+	// follower that needs a snapshot is
 	// offered it (MsgSnapOffer) and fetches it in chunks of this many bytes
 	// from the leader and, with SnapshotInterval, from followers; the
 	// application serves and persists chunks through messages to
