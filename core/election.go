@@ -74,7 +74,7 @@ func (r *Raft) checkQuorumActive() {
 		pr.RecentActive = true
 	}
 	if !r.trk.QuorumActive() {
-		r.logger.Warningf("%x stepped down to follower since quorum is not active", r.id)
+		r.log(LevelWarn, "stepped down: no quorum heard from within an election timeout")
 		r.becomeFollower(r.term, None)
 	}
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
@@ -96,7 +96,7 @@ func (r *Raft) hup(transfer bool) error {
 		return nil
 	}
 	if err := r.canCampaign(); err != nil {
-		r.logger.Warningf("%x cannot campaign at term %d: %v", r.id, r.term, err)
+		r.log(LevelWarn, "cannot campaign", errAttr(err))
 		return err
 	}
 	if r.preVote && !transfer {
@@ -258,10 +258,14 @@ func (r *Raft) handleVoteResponse(m raftpb.Message) {
 	}
 	switch {
 	case m.Type != want:
-		r.logger.Debugf("%x ignored %s from %x as %v: an answer to another round", r.id, m.Type, m.From, r.state)
+		if r.logs(LevelDebug) {
+			r.log(LevelDebug, "ignored an answer to another round", msgAttr(m), peerAttr(m.From), Attr{"state", r.state})
+		}
 		return
 	case !r.trk.Voters.Contains(m.From):
-		r.logger.Debugf("%x ignored %s from %x: not a voter", r.id, m.Type, m.From)
+		if r.logs(LevelDebug) {
+			r.log(LevelDebug, "ignored a vote from a node that is not a voter", msgAttr(m), peerAttr(m.From))
+		}
 		return
 	}
 	r.poll(m.From, !m.Reject)

@@ -197,8 +197,8 @@ func NewRaft(c *Config) (*Raft, error) {
 	}
 	r.becomeFollower(r.term, None)
 	r.ready.init(r)
-	r.logger.Infof("newRaft %x [term: %d, commit: %d, applied: %d, lastindex: %d, lastterm: %d]",
-		r.id, r.term, r.raftLog.committed, r.raftLog.applied, r.raftLog.lastIndex(), r.raftLog.lastEntryID().term)
+	r.log(LevelInfo, "started", Attr{"commit", r.raftLog.committed}, Attr{"applied", r.raftLog.applied},
+		Attr{"last_index", r.raftLog.lastIndex()}, Attr{"last_term", r.raftLog.lastEntryID().term})
 	return r, nil
 }
 
@@ -224,8 +224,8 @@ func (r *Raft) restoreConfig(cs raftpb.ConfState) error {
 func (r *Raft) loadHardState(hs raftpb.HardState) {
 	commit := min(max(hs.Commit, r.raftLog.committed), r.raftLog.lastIndex())
 	if commit != hs.Commit {
-		r.logger.Warningf("%x: persisted commit %d is outside the log [%d, %d]; using %d",
-			r.id, hs.Commit, r.raftLog.committed, r.raftLog.lastIndex(), commit)
+		r.log(LevelWarn, "persisted commit is outside the log; corrected", Attr{"persisted_commit", hs.Commit},
+			Attr{"first_commit", r.raftLog.committed}, Attr{"last_index", r.raftLog.lastIndex()}, Attr{"commit", commit})
 	}
 	r.raftLog.committed = commit
 	r.term = hs.Term
@@ -235,7 +235,7 @@ func (r *Raft) loadHardState(hs raftpb.HardState) {
 		// state that went with them. No vote of that term ever left this
 		// node (votes leave only once durable), so taking the term with
 		// no vote is safe, and a node's term is never below its log's.
-		r.logger.Warningf("%x: persisted term %d is below its last entry's term %d; using %d", r.id, r.term, last, last)
+		r.log(LevelWarn, "persisted term is below its last entry's term; corrected", Attr{"last_term", last})
 		r.term, r.vote = last, None
 	}
 }
@@ -302,7 +302,7 @@ func (r *Raft) becomeFollower(term, lead uint64) {
 	r.reset(term)
 	r.lead = lead
 	r.state = StateFollower
-	r.logger.Infof("%x became follower at term %d", r.id, r.term)
+	r.log(LevelInfo, "became follower", Attr{"leader", lead})
 }
 
 func (r *Raft) becomePreCandidate() {
@@ -313,7 +313,7 @@ func (r *Raft) becomePreCandidate() {
 	r.trk.ResetVotes()
 	r.lead = None
 	r.state = StatePreCandidate
-	r.logger.Infof("%x became pre-candidate at term %d", r.id, r.term)
+	r.log(LevelInfo, "became pre-candidate")
 }
 
 func (r *Raft) becomeCandidate() {
@@ -323,7 +323,7 @@ func (r *Raft) becomeCandidate() {
 	r.reset(r.term + 1)
 	r.vote = r.id
 	r.state = StateCandidate
-	r.logger.Infof("%x became candidate at term %d", r.id, r.term)
+	r.log(LevelInfo, "became candidate")
 }
 
 func (r *Raft) becomeLeader() {
@@ -347,7 +347,7 @@ func (r *Raft) becomeLeader() {
 	// §5.4.2: a new leader commits entries of earlier terms only by
 	// committing one of its own, so it appends an empty entry at once.
 	r.appendEntry(raftpb.Entry{Data: nil})
-	r.logger.Infof("%x became leader at term %d", r.id, r.term)
+	r.log(LevelInfo, "became leader")
 }
 
 // switchToConfig installs a configuration and its progress map, and

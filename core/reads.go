@@ -126,12 +126,18 @@ func (r *Raft) answerRead(to, index uint64, ctx []byte) {
 // flushReads starts one heartbeat round for every read waiting since the
 // last round: all reads of one loop iteration share a round.
 func (r *Raft) flushReads() {
-	if r.state != StateLeader || !r.readOnly.NeedsRound() || !r.committedInTerm() {
+	if !r.readsWouldFlush() {
 		return
 	}
 	r.readOnly.StartRound(r.raftLog.committed)
 	r.bcastHeartbeat() // carries the new round, and acks it for the leader
 	r.releaseReads()
+}
+
+// readsWouldFlush reports whether flushReads would start a round: reads
+// wait on a leader that has committed an entry of its term (§6.4).
+func (r *Raft) readsWouldFlush() bool {
+	return r.state == StateLeader && r.readOnly.NeedsRound() && r.committedInTerm()
 }
 
 // releaseReads answers the reads whose round a quorum confirmed.

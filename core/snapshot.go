@@ -14,22 +14,24 @@ import (
 // any other storage error is logged and retried later too.
 func (r *Raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) bool {
 	if !isCompactedErr(cause) {
-		r.logger.Errorf("%x cannot read entries for %x: %v", r.id, to, cause)
+		r.log(LevelError, "cannot read entries a follower needs from storage", peerAttr(to), errAttr(cause))
 		return false
 	}
 	if !pr.RecentActive {
-		r.logger.Debugf("%x not sending a snapshot to %x: not recently active", r.id, to)
+		if r.logs(LevelDebug) {
+			r.log(LevelDebug, "not sending a snapshot to a follower not recently active", peerAttr(to))
+		}
 		return false
 	}
 	snap, err := r.raftLog.snapshot()
 	if err != nil {
 		if !errors.Is(err, ErrSnapshotTemporarilyUnavailable) {
-			r.logger.Errorf("%x cannot read its snapshot for %x: %v", r.id, to, err)
+			r.log(LevelError, "cannot read the snapshot a follower needs from storage", peerAttr(to), errAttr(err))
 		}
 		return false
 	}
 	if snap.IsEmpty() {
-		r.logger.Errorf("%x has compacted entries %x needs but holds no snapshot", r.id, to)
+		r.log(LevelError, "storage compacted entries a follower needs but holds no snapshot", peerAttr(to))
 		return false
 	}
 	if r.chunks.size > 0 {
@@ -89,7 +91,7 @@ func (r *Raft) restore(s raftpb.Snapshot) bool {
 	}
 	r.raftLog.restore(s)
 	r.switchToConfig(cfg, prs)
-	r.logger.Infof("%x restored snapshot %d/%d", r.id, s.Metadata.Term, s.Metadata.Index)
+	r.log(LevelInfo, "restored a snapshot", Attr{"snap_term", s.Metadata.Term}, Attr{"snap_index", s.Metadata.Index})
 	return true
 }
 
