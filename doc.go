@@ -18,33 +18,62 @@
 //			rn.Tick()
 //		case m := <-fromNetwork:
 //			if err := rn.Step(m); err != nil {
-//				log.Printf("refused %v: %v", m, err) // a typed error; nothing changed
+//				logRefused(m, err) // a typed error; the node changed nothing
 //			}
-//		case req := <-clients:
-//			index, term, err := rn.Propose(req.data) // remember (index, term)
-//			req.reply(index, term, err)
+//		case p := <-proposals:
+//			index, term, err := rn.Propose(p.data) // match (index, term) when it applies
+//			p.accepted(index, term, err)
+//		case r := <-reads:
+//			if err := rn.ReadIndex(r.ctx); err != nil { // answered by a ReadState
+//				r.fail(err)
+//			}
+//		case to := <-unreachable: // the transport could not send to a peer
+//			rn.ReportUnreachable(to)
+//		case s := <-snapshotsSent: // the transport delivered a MsgSnap, or failed to
+//			rn.ReportSnapshot(s.to, s.failed)
 //		}
 //		for rn.HasReady() {
 //			rd := rn.Ready()
-//			store.Save(rd.HardState, rd.Entries, rd.Snapshot) // one write
-//			send(rd.Messages)                   // may go before the write is done
-//			if rd.MustSync { store.Sync() }
-//			send(rd.MessagesAfterPersist)       // only once the write is durable
-//			applySnapshot(rd.Snapshot)
+//			// 1. Persist HardState, Entries (replacing any stored at the same
+//			//    or later indexes) and Snapshot, in one write.
+//			wal.Save(rd.HardState, rd.Entries, rd.Snapshot)
+//			// 2. Make the write durable if asked.
+//			if rd.MustSync {
+//				wal.Sync()
+//			}
+//			// 3. Send. Messages may also leave before step 1 (thesis
+//			//    §10.2.1); MessagesAfterPersist must wait for step 2.
+//			transport.Send(rd.Messages)
+//			transport.Send(rd.MessagesAfterPersist)
+//			// 4. Apply the snapshot, then the committed entries in order.
+//			if !rd.Snapshot.IsEmpty() {
+//				applied, conf = restore(rd.Snapshot)
+//			}
 //			for _, e := range rd.CommittedEntries {
 //				cc, err := e.ConfChange()
 //				switch {
 //				case err != nil:
 //					return err // a committed entry that does not decode: stop
 //				case cc != nil:
-//					rn.ApplyConfChange(cc) // a membership change
+//					if cs, err := rn.ApplyConfChange(cc); err == nil {
+//						conf = cs // the membership from here on
+//					} // a refusal is the same on every node: nothing changed
 //				default:
 //					apply(e)
 //				}
+//				applied = e.Index
 //			}
+//			//    Serve each read once applied >= its Index; a ReadState
+//			//    with Err set is a read that failed.
+//			reads.release(rd.ReadStates, applied)
+//			// 5. Acknowledge all of the above.
 //			rn.Advance()
 //		}
 //	}
+//
+// The runnable examples of this package run this loop on clusters held in
+// memory ([MemoryStorage]), one for each step of a node's life: booting,
+// proposing, reading, changing membership, compacting and restarting.
 //
 // # The asynchronous storage mode
 //
@@ -106,9 +135,42 @@
 //
 // # Booting
 //
-// A new cluster's nodes each start from Storage that holds the initial
-// configuration (for MemoryStorage, SetConfState); a restarting node starts
-// from what it persisted and passes the index it had applied as
-// Config.Applied. Each node gets its own Config.Seed (zero derives one from
-// the ID).
+// The first members of a new cluster each boot from a Storage that holds
+// the initial configuration and nothing else: for MemoryStorage,
+// SetConfState with the same voters on every member. (A first snapshot at
+// index 1 holding that configuration, the same on every member, does the
+// same and is what tools/kvexample writes.) A member added later starts
+// from an empty Storage and learns the configuration from the leader.
+// Each node gets its own Config.Seed; zero derives one from the ID.
+//
+// # Restarting
+//
+// A restarting node starts from what it persisted. The application rebuilds
+// its Storage by making the writes its loop made, in the same order: for
+// MemoryStorage, replaying a write-ahead log means ApplySnapshot for a
+// snapshot received from the leader, CreateSnapshot and Compact for a
+// snapshot of the node's own, Append for entries and SetHardState for the
+// hard state. (A log that no longer holds the entries under a snapshot of
+// the node's own loads that snapshot with ApplySnapshot, like a received
+// one. A node that has no snapshot yet calls SetConfState again with the
+// configuration it booted with.)
+//
+// Config.Applied is the index the application's state has reached when it
+// restarts: committed entries up to it are not handed out again, those
+// after it are. An application that restores its state from its latest
+// snapshot passes that snapshot's index. The node takes its configuration
+// from the Storage (the snapshot's, or SetConfState's) and learns later
+// changes as their entries are handed out to apply, so Config.Applied must
+// not pass a conf change entry that follows the snapshot: an application
+// whose state outlives the snapshot takes a snapshot after each conf
+// change it applies.
+//
+// # Compacting
+//
+// The log may be compacted (MemoryStorage.Compact, and the matching entries
+// dropped from disk) only up to the index the application has applied, and
+// only once a snapshot of its state at that index (CreateSnapshot) is
+// durable: from then on a follower that needs the compacted entries is sent
+// that snapshot instead. Compacting less than everything applied keeps a
+// margin of entries for followers that are only a little behind.
 package raft

@@ -1,6 +1,6 @@
 package raft
 
-// The asynchronous storage mode over random schedules (issue 7 §5). The
+// The asynchronous storage mode over random schedules (thesis §10.2.1). The
 // schedules of properties_test.go run with Config.AsyncStorageWrites: a
 // node's Ready carries only Messages, and the storage work it hands out
 // to its append and apply workers waits in a queue per node and worker

@@ -1,7 +1,7 @@
 package raft
 
 // Membership changes and leadership transfers over random schedules
-// (issue 5 §7). The schedules of properties_test.go, on a cluster with two
+// (thesis §4, §3.10). The schedules of properties_test.go, on a cluster with two
 // spare nodes outside the boot configuration, are interleaved with conf
 // changes proposed on a node (mostly the leader): add a voter, add a
 // learner, remove, promote a learner, demote a voter, in the v1 form or as

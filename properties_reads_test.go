@@ -1,6 +1,6 @@
 package raft
 
-// Linearizable and local reads over random schedules (issue 6 §6). The
+// Linearizable and local reads over random schedules (thesis §6.4). The
 // cluster's state machine is, beside its digest chain, a single register:
 // each proposal writes the next integer (its data is "p<n>"), and the
 // register's value on a node is the write it applied last. Steps of the

@@ -1,6 +1,6 @@
 package raft
 
-// Whole-cluster property tests (DESIGN.md, "Testing"): random schedules of
+// Whole-cluster property tests (ARCHITECTURE.md, "Testing"): random schedules of
 // proposals, ticks, message deliveries, drops and duplicates, partitions,
 // crashes (also in the middle of handling a Ready, with the write cut
 // short) and restarts, and compactions, run on 3- and 5-node clusters by

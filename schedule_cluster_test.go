@@ -543,7 +543,7 @@ func refusedRequest(m raftpb.Message, err error) bool {
 		// applied yet, or it was removed or demoted since. A target that
 		// knows no leader (it restarted, or timed out) refuses the
 		// leader's request as ErrInvalidMessage, though it is correct:
-		// a contract slip of core's stepFollower, reported with issue 5.
+		// a contract slip of core's stepFollower, accepted here until fixed.
 		return errors.Is(err, ErrPendingConfChange) || errors.Is(err, core.ErrNotAMember) ||
 			errors.Is(err, core.ErrLearnerCannotCampaign) || errors.Is(err, ErrInvalidMessage)
 	case raftpb.MsgTransferLeader:

@@ -155,12 +155,13 @@ import (
 //	AsyncStorageWrites bool
 //
 //	// SnapshotChunkSize, when non-zero, turns on the chunked snapshot
-//	// transfer (see snapshot_fetch.go): a follower that needs a snapshot is
-//	// offered it (MsgSnapOffer) and fetches it in chunks of this many bytes
-//	// from the leader and, with SnapshotInterval, from followers; the
-//	// application serves and persists chunks through messages to
-//	// LocalSnapshotThread. Every member must use the same value. Zero (the
-//	// default): a snapshot travels whole in one MsgSnap, as in etcd raft.
+//	// transfer, which the package documentation of raft describes: a
+//	// follower that needs a snapshot is offered it (MsgSnapOffer) and
+//	// fetches it in chunks of this many bytes from the leader and, with
+//	// SnapshotInterval, from followers; the application serves and
+//	// persists chunks through messages to LocalSnapshotThread. Every
+//	// member must use the same value. Zero (the default): a snapshot
+//	// travels whole in one MsgSnap, as in etcd raft.
 //	SnapshotChunkSize uint64
 //
 //	// SnapshotInterval, with SnapshotChunkSize, is the application's
@@ -298,8 +299,9 @@ type Storage = core.Storage
 //	    it together with everything after it. The entries are copied, so the
 //	    caller may reuse its slice (but not the entries' Data). It returns an
 //	    error wrapping ErrMalformedEntries, leaving the storage unchanged, if the
-//	    entries are not contiguous (checkEntriesContiguous), would leave a gap
-//	    after the last index, or start with a term below the term they follow.
+//	    entries are not contiguous (each index one past the one before, terms
+//	    never decreasing), would leave a gap after the last index, or start with
+//	    a term below the term they follow.
 //
 //	func (ms *MemoryStorage) ApplySnapshot(snap raftpb.Snapshot) error
 //	    ApplySnapshot replaces the whole content of the storage with snap: the

@@ -161,12 +161,13 @@ type Config struct {
 	AsyncStorageWrites bool
 
 	// SnapshotChunkSize, when non-zero, turns on the chunked snapshot
-	// transfer (see snapshot_fetch.go): a follower that needs a snapshot is
-	// offered it (MsgSnapOffer) and fetches it in chunks of this many bytes
-	// from the leader and, with SnapshotInterval, from followers; the
-	// application serves and persists chunks through messages to
-	// LocalSnapshotThread. Every member must use the same value. Zero (the
-	// default): a snapshot travels whole in one MsgSnap, as in etcd raft.
+	// transfer, which the package documentation of raft describes: a
+	// follower that needs a snapshot is offered it (MsgSnapOffer) and
+	// fetches it in chunks of this many bytes from the leader and, with
+	// SnapshotInterval, from followers; the application serves and
+	// persists chunks through messages to LocalSnapshotThread. Every
+	// member must use the same value. Zero (the default): a snapshot
+	// travels whole in one MsgSnap, as in etcd raft.
 	SnapshotChunkSize uint64
 	// SnapshotInterval, with SnapshotChunkSize, is the application's
 	// promise that every member snapshots its state machine at each

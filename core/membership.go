@@ -25,10 +25,14 @@ var (
 )
 
 // ProposeConfChange proposes a membership change in either form. The
-// leader refuses it, with an error wrapping ErrProposalDropped, while
-// another change is appended but not yet applied, or when the membership
-// math already refuses it against the current configuration (see
-// checkProposedConfChanges; forwarded proposals get the same checks).
+// leader refuses it with an error wrapping ErrProposalDropped and saying
+// why: ErrPendingConfChange while another change is appended but not yet
+// applied (one change at a time); ErrInvalidConfChange when its data does
+// not decode; ErrUnknownTransition for a transition it does not know; or
+// one of package confchange's errors (ErrTooManyVoters, ErrAlreadyJoint,
+// ErrRemovedAllVoters, ...) when the membership math refuses it against
+// the current configuration. A proposal forwarded by a follower gets the
+// same checks on the leader.
 func (r *Raft) ProposeConfChange(cc raftpb.ConfChangeI) (index, term uint64, err error) {
 	return r.ProposeEntries([]raftpb.Entry{confChangeEntry(cc)})
 }
