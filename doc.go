@@ -14,16 +14,19 @@
 //
 //	for {
 //		select {
-//		case <-ticker.C:
-//			rn.Tick()
+//		case <-ticker.C: // only wakes the loop: the clock counts the ticks
+//			rn.TickN(clock.Elapsed(time.Now())) // tools/tickclock
 //		case m := <-fromNetwork:
+//			rn.TickN(clock.Elapsed(time.Now())) // every elapsed tick first
 //			if err := rn.Step(m); err != nil {
 //				logRefused(m, err) // a typed error; the node changed nothing
 //			}
 //		case p := <-proposals:
+//			rn.TickN(clock.Elapsed(time.Now()))
 //			index, term, err := rn.Propose(p.data) // match (index, term) when it applies
 //			p.accepted(index, term, err)
 //		case r := <-reads:
+//			rn.TickN(clock.Elapsed(time.Now())) // a lease is judged on the clock of now
 //			if err := rn.ReadIndex(r.ctx); err != nil { // answered by a ReadState
 //				r.fail(err)
 //			}
@@ -34,8 +37,9 @@
 //		}
 //		for rn.HasReady() {
 //			rd := rn.Ready()
-//			// 1. Persist HardState, Entries (replacing any stored at the same
-//			//    or later indexes) and Snapshot, in one write.
+//			// 1. Persist Snapshot, Entries (replacing any stored at the same
+//			//    or later indexes) and HardState, in one write (the hard
+//			//    state never before the rest).
 //			wal.Save(rd.HardState, rd.Entries, rd.Snapshot)
 //			// 2. Make the write durable if asked.
 //			if rd.MustSync {
@@ -75,6 +79,20 @@
 // memory ([MemoryStorage]), one for each step of a node's life: booting,
 // proposing, reading, changing membership, compacting and restarting.
 //
+// # Time
+//
+// A tick is a unit of the application's monotonic clock, and every tick
+// that has elapsed reaches the node before any other input is stepped.
+// The loop reads the clock after it takes an input off its queue and
+// before it steps it, and hands the elapsed ticks to [RawNode.TickN]
+// (tools/tickclock counts them). Reading it at the top of the loop instead
+// would let a process paused inside select (garbage collection, a stopped
+// VM) step what arrived during the pause on the clock of before it, and a
+// leader serve a lease read after its lease ran out; a time.Ticker alone
+// drops the ticks missed during a pause. Go's monotonic clock stops while
+// the host is suspended: leases ([Config].LeaseReads) are safe only on
+// hosts that cannot suspend.
+//
 // # The asynchronous storage mode
 //
 // With Config.AsyncStorageWrites the storage work leaves as messages, so
@@ -97,6 +115,11 @@
 //     HardState, Entries and Snapshot of their Ready and must not leave
 //     before those are durable. Messages may leave at once: the leader's
 //     appends go out in parallel with its own write (thesis §10.2.1).
+//   - The HardState becomes durable together with, or after, the Entries
+//     and Snapshot of its Ready (one write, or the hard state last), never
+//     before: a persisted commit index beyond the stored log then always
+//     means the storage lost entries, and [NewRawNode] refuses to boot
+//     over it with a [*LostLogError] (see [Config].Recovering).
 //   - Entries replace: persisting Entries overwrites any stored entries at
 //     the same or later indexes.
 //   - Apply in order: Snapshot first, then CommittedEntries. A conf change
