@@ -182,11 +182,10 @@
 // restarts: committed entries up to it are not handed out again, those
 // after it are. An application that restores its state from its latest
 // snapshot passes that snapshot's index. The node takes its configuration
-// from the Storage (the snapshot's, or SetConfState's) and learns later
-// changes as their entries are handed out to apply, so Config.Applied must
-// not pass a conf change entry that follows the snapshot: an application
-// whose state outlives the snapshot takes a snapshot after each conf
-// change it applies.
+// from the Storage (the snapshot's, or SetConfState's), applies again at
+// boot the conf change entries between the snapshot and Config.Applied
+// (the application applied them, and they are not handed out again), and
+// learns later changes as their entries are handed out to apply.
 //
 // # Compacting
 //

@@ -116,3 +116,29 @@ func (r *Raft) maybeAutoLeave() {
 	r.appendEntry(e)
 	r.pendingConfIndex = r.raftLog.lastIndex()
 }
+
+// reapplyConfChanges applies, at boot, the conf changes among the entries
+// after the storage's snapshot up to applied: the application applied
+// them before it restarted, so they are part of the membership, but the
+// storage's ConfState is the snapshot's, and entries up to applied are
+// not handed out again. A change the membership math refuses is skipped,
+// as the application's loop skipped it.
+func (r *Raft) reapplyConfChanges(applied uint64) error {
+	for lo := r.raftLog.firstIndex(); lo <= applied; {
+		ents, err := r.raftLog.slice(lo, applied+1, 1<<20)
+		if err != nil {
+			return fmt.Errorf("raft: reading the applied entries %d..%d for their conf changes: %w", lo, applied, err)
+		}
+		for _, e := range ents {
+			cc, err := e.ConfChange()
+			if err != nil {
+				return fmt.Errorf("raft: applied entry %d: %w", e.Index, err)
+			}
+			if cc != nil {
+				_, _ = r.ApplyConfChange(cc)
+			}
+		}
+		lo = ents[len(ents)-1].Index + 1
+	}
+	return nil
+}

@@ -205,6 +205,9 @@ func NewRaft(c *Config) (*Raft, error) {
 			return nil, &ConfigError{"Applied", fmt.Sprintf("(%d) is beyond the committed index %d", cfg.Applied, r.raftLog.committed)}
 		}
 		r.raftLog.appliedTo(cfg.Applied, 0)
+		if err := r.reapplyConfChanges(cfg.Applied); err != nil {
+			return nil, err
+		}
 	}
 	r.becomeFollower(r.term, None)
 	r.ready.init(r)
