@@ -94,6 +94,7 @@ var (
 	ErrLeasePromised                  = core.ErrLeasePromised
 	ErrLostLog                        = core.ErrLostLog
 	ErrRecovering                     = core.ErrRecovering
+	ErrStorageStalled                 = core.ErrStorageStalled
 	ErrMalformedEntries               = core.ErrMalformedEntries
 	ErrCommittedConflict              = core.ErrCommittedConflict
 )

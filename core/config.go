@@ -195,6 +195,28 @@ type Config struct {
 	// chunk before asking another source; a source that times out three
 	// times in a row is dropped from the transfer. Default ElectionTick.
 	SnapshotChunkTimeout int
+	// SnapshotRetryTicks is how long a leader waits, after sending a whole
+	// snapshot (MsgSnap) to a follower that keeps answering heartbeats
+	// without acknowledging it, before sending it again: the MsgSnap or
+	// its answer was lost and the application did not call
+	// ReportSnapshot. Default 2*ElectionTick; negative never resends
+	// (then only ReportSnapshot ends the wait).
+	SnapshotRetryTicks int
+
+	// StorageStallTicks is how long a leader lets a write it handed to its
+	// storage go unacknowledged (no write acknowledged meanwhile) before it
+	// steps aside: it gives up its lease, then hands leadership to a
+	// follower holding its last index, or steps down if none does. A node
+	// whose storage stalls that long neither pre-campaigns nor campaigns
+	// (ErrStorageStalled). Followers never judge the leader's disk: only
+	// the stalled leader acts, next to CheckQuorum's rule for a leader cut
+	// off from its quorum. It matters in the asynchronous storage mode,
+	// where the loop goes on heartbeating while the append worker is
+	// stuck; in the synchronous loop a blocked write stops the ticks and
+	// heartbeats too, and the followers elect another leader by
+	// themselves. Default 5*ElectionTick, well above an fsync spike;
+	// negative disables the rule.
+	StorageStallTicks int
 
 	// Logger receives the node's log lines. Default: discard them.
 	Logger Logger
@@ -328,6 +350,12 @@ func (c *Config) withDefaults() Config {
 	}
 	if d.SnapshotChunkTimeout == 0 {
 		d.SnapshotChunkTimeout = d.ElectionTick
+	}
+	if d.SnapshotRetryTicks == 0 {
+		d.SnapshotRetryTicks = 2 * d.ElectionTick
+	}
+	if d.StorageStallTicks == 0 {
+		d.StorageStallTicks = 5 * d.ElectionTick
 	}
 	if d.Seed == 0 {
 		d.Seed = d.ID*0x9e3779b97f4a7c15 + 1

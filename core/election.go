@@ -42,6 +42,9 @@ func (r *Raft) TickN(n int) {
 	if r.state == StateLeader {
 		r.leaderTick += uint64(n)
 		r.tickHeartbeat(n)
+		if r.state == StateLeader {
+			r.checkStorageStall()
+		}
 		return
 	}
 	r.tickElection(n)
@@ -168,6 +171,9 @@ func (r *Raft) hup(transfer bool) error {
 // have committed but unapplied conf changes (they might not be voters).
 func (r *Raft) canCampaign() error {
 	if err := r.standingError(); err != nil {
+		return err
+	}
+	if err := r.storageStallError(); err != nil {
 		return err
 	}
 	if r.raftLog.applied < r.raftLog.committed && r.hasUnappliedConfChanges() {

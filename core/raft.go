@@ -132,6 +132,14 @@ type Raft struct {
 	// stickiness at any later time, even after the transfer was
 	// abandoned, so the lease can no longer be trusted in this term.
 	leaseRevoked bool
+	// storage watches this node's own writes for a stall
+	// (Config.StorageStallTicks, storage_stall.go).
+	storage storageWatch
+	// snapSentAt is, on the leader, the tick each follower was last sent a
+	// whole snapshot; snapshotRetryTicks is Config.SnapshotRetryTicks
+	// (0: never resend).
+	snapSentAt         map[uint64]uint64
+	snapshotRetryTicks uint64
 	// recovering is set on a node booted with Config.Recovering until an
 	// entry or snapshot of a term above recoveringTerm (its boot term) is
 	// durable: it votes for no one and does not stand (recovering.go).
@@ -188,6 +196,8 @@ func NewRaft(c *Config) (*Raft, error) {
 		leaderTick:                1,
 		asyncStorage:              cfg.AsyncStorageWrites,
 		chunks:                    newChunkSettings(&cfg),
+		storage:                   storageWatch{stallTicks: uint64(max(cfg.StorageStallTicks, 0))},
+		snapshotRetryTicks:        uint64(max(cfg.SnapshotRetryTicks, 0)),
 	}
 	if err := r.restoreConfig(cs); err != nil {
 		return nil, err
@@ -263,6 +273,7 @@ func (r *Raft) hardState() raftpb.HardState {
 
 // reset prepares the node for a new term: timers, votes and progress.
 func (r *Raft) reset(term uint64) {
+	clear(r.snapSentAt)
 	if r.term != term {
 		r.term = term
 		r.vote = None

@@ -190,6 +190,7 @@ func (r *Raft) acceptReady(rd *Ready) {
 		r.ready.snapIndex, r.ready.snapTerm = rd.Snapshot.Metadata.Index, rd.Snapshot.Metadata.Term
 	}
 	r.raftLog.acceptUnstable()
+	r.noteStorage(false)
 	if n := len(rd.CommittedEntries); n > 0 {
 		size := payloadSize(rd.CommittedEntries)
 		r.ready.applyIndex = rd.CommittedEntries[n-1].Index

@@ -322,6 +322,8 @@ func (r *Raft) handleHeartbeatResponse(m raftpb.Message, pr *tracker.Progress) e
 	case tracker.StateSnapshot:
 		if r.chunks.size > 0 {
 			r.reofferSnapshot(m.From, pr)
+		} else {
+			r.maybeResendSnapshot(m.From, pr)
 		}
 	}
 	return nil

@@ -21,6 +21,7 @@ func (r *Raft) handleStorageAppendResp(m raftpb.Message) error {
 			r.maybeEndRecovering(m.LogTerm)
 		}
 	}
+	r.noteStorage(true)
 	if r.state == StateLeader {
 		r.updateOwnMatch()
 	}
