@@ -53,6 +53,12 @@ type ruleNet struct {
 	hardStates map[uint64][]raftpb.HardState
 	// onSend, when set, judges every message as it leaves its sender.
 	onSend func(m raftpb.Message)
+	// onPersist, when set, judges the entries a node writes to its disk,
+	// before they are written.
+	onPersist func(id uint64, ents []raftpb.Entry)
+	// holdApply keeps autoWorkers from running these nodes' apply workers:
+	// their committed entries wait, unapplied, until completeApply.
+	holdApply map[uint64]bool
 
 	// The snapshot worker (chunked transfer): chunk saves wait in chunkQ
 	// until saveChunk runs one (or deliver, with autoChunks); saved holds
@@ -73,7 +79,7 @@ func newRuleNet(t *testing.T, n int, async bool, opt func(*Config)) *ruleNet {
 		nodes: map[uint64]*Raft{}, disk: map[uint64]*MemoryStorage{},
 		appendQ: map[uint64][]raftpb.Message{}, applyQ: map[uint64][]raftpb.Message{},
 		appended: map[uint64][]raftpb.Entry{}, applied: map[uint64][]raftpb.Entry{},
-		hardStates: map[uint64][]raftpb.HardState{},
+		hardStates: map[uint64][]raftpb.HardState{}, holdApply: map[uint64]bool{},
 		chunkQ:     map[uint64][]raftpb.Message{}, saved: map[uint64]map[uint64]map[uint64][]byte{},
 	}
 	for i := 1; i <= n; i++ {
@@ -193,6 +199,9 @@ func (s *ruleNet) persist(id uint64, hs raftpb.HardState, snap raftpb.Snapshot, 
 		}
 		must(s.t, s.disk[id].ApplySnapshot(s.assemble(id, snap)))
 	}
+	if s.onPersist != nil && len(ents) > 0 {
+		s.onPersist(id, ents)
+	}
 	must(s.t, s.disk[id].Append(ents))
 	s.appended[id] = append(s.appended[id], ents...)
 	if !hs.IsEmpty() {
@@ -287,13 +296,12 @@ func (s *ruleNet) flushAll() {
 				s.flush(id)
 				moved = true
 			}
-			for s.autoWorkers && len(s.appendQ[id])+len(s.applyQ[id]) > 0 {
-				for len(s.appendQ[id]) > 0 {
-					s.completeAppend(id)
-				}
-				for len(s.applyQ[id]) > 0 {
-					s.completeApply(id)
-				}
+			for s.autoWorkers && len(s.appendQ[id]) > 0 {
+				s.completeAppend(id)
+				moved = true
+			}
+			for s.autoWorkers && !s.holdApply[id] && len(s.applyQ[id]) > 0 {
+				s.completeApply(id)
 				moved = true
 			}
 			for s.autoChunks && len(s.chunkQ[id]) > 0 {
@@ -329,6 +337,28 @@ func (s *ruleNet) deliver(match func(raftpb.Message) bool) int {
 		if n > 100000 {
 			s.t.Fatal("deliver never ends")
 		}
+	}
+}
+
+// stepQueued delivers the queued messages match accepts, in order,
+// without handling any Ready in between (several messages reach a node
+// before it next runs its Ready loop).
+func (s *ruleNet) stepQueued(match func(raftpb.Message) bool) {
+	s.t.Helper()
+	var rest, now []raftpb.Message
+	for _, m := range s.queue {
+		if match(m) {
+			now = append(now, m)
+		} else {
+			rest = append(rest, m)
+		}
+	}
+	s.queue = rest
+	for _, m := range now {
+		if s.nodes[m.To] != nil {
+			s.delivered = append(s.delivered, m)
+		}
+		s.step(m)
 	}
 }
 
