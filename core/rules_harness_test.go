@@ -80,7 +80,7 @@ func newRuleNet(t *testing.T, n int, async bool, opt func(*Config)) *ruleNet {
 		appendQ: map[uint64][]raftpb.Message{}, applyQ: map[uint64][]raftpb.Message{},
 		appended: map[uint64][]raftpb.Entry{}, applied: map[uint64][]raftpb.Entry{},
 		hardStates: map[uint64][]raftpb.HardState{}, holdApply: map[uint64]bool{},
-		chunkQ:     map[uint64][]raftpb.Message{}, saved: map[uint64]map[uint64]map[uint64][]byte{},
+		chunkQ: map[uint64][]raftpb.Message{}, saved: map[uint64]map[uint64]map[uint64][]byte{},
 	}
 	for i := 1; i <= n; i++ {
 		s.ids = append(s.ids, uint64(i))
