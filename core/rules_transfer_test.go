@@ -44,7 +44,18 @@ func TestTransferCompletesOnlyTowardATargetHoldingTheLastIndex(t *testing.T) {
 	if timeoutNows != 0 {
 		t.Fatal("MsgTimeoutNow left at once, toward a target lacking the tail")
 	}
-	// The target catches up one append at a time; node 2 hears nothing.
+	// The target catches up one append at a time, first to one entry
+	// short of the leader's last; node 2 hears nothing.
+	carriesLast := func(m raftpb.Message) bool {
+		return m.Type == raftpb.MsgApp && len(m.Entries) > 0 && m.Entries[len(m.Entries)-1].Index >= last
+	}
+	s.deliver(and(among(1, 3), not(carriesLast)))
+	if s.diskLastIndex(3) != last-1 {
+		t.Fatalf("the target's log ends at %d, want %d", s.diskLastIndex(3), last-1)
+	}
+	if timeoutNows != 0 {
+		t.Fatal("MsgTimeoutNow left toward a target one entry short of the leader's last index")
+	}
 	s.deliver(among(1, 3))
 	if timeoutNows != 1 {
 		t.Fatalf("%d MsgTimeoutNow sent once the target caught up, want 1", timeoutNows)
