@@ -37,6 +37,10 @@ const (
 	asyncMaxUncommittedBytes = 8 << 10
 	// asyncMaxProposal bounds the payload of a large proposal.
 	asyncMaxProposal = 3 << 10
+	// asyncMaxApplying is the MaxCommittedSizePerReady: two large
+	// proposals, so that batches to apply are cut and several are
+	// outstanding at once.
+	asyncMaxApplying = 6 << 10
 )
 
 // asyncWorkers runs the append and apply workers of every node of a
@@ -79,6 +83,7 @@ func asyncOptions(w *asyncWorkers) scheduleOptions {
 			cfg.AsyncStorageWrites = true
 			cfg.MaxInflightBytes = asyncMaxInflightBytes
 			cfg.MaxUncommittedEntriesSize = asyncMaxUncommittedBytes
+			cfg.MaxCommittedSizePerReady = asyncMaxApplying
 		},
 		Actions: func(c *scheduleCluster) map[string]func(*rapid.T) {
 			w.c = c
@@ -122,6 +127,17 @@ func (w *asyncWorkers) handleReady(nd *scheduleNode) string {
 		default:
 			c.send([]raftpb.Message{m})
 			sent++
+		}
+	}
+	// The oracle learns what was handed out once the messages are sent
+	// (a MsgTimeoutNow is judged against the log from before the Ready).
+	c.oracle.readyOut(nd)
+	for _, m := range rd.Messages {
+		switch m.To {
+		case LocalAppendThread:
+			c.oracle.handedOut(nd, m.Entries, m.Commit, m.Snapshot)
+		case LocalApplyThread:
+			c.oracle.handedToApply(nd, m.Entries)
 		}
 	}
 	w.stats.MaxQueued = max(w.stats.MaxQueued, len(w.appends[nd.id])+len(w.applies[nd.id]))
@@ -228,6 +244,7 @@ func (w *asyncWorkers) completeApply(nd *scheduleNode) string {
 		desc = fmt.Sprintf(" install=%d/%d", s.Metadata.Term, s.Metadata.Index)
 	}
 	c.applyEntries(nd, m.Entries)
+	c.oracle.applied(nd, m.Entries)
 	if n := len(m.Entries); n > 0 {
 		desc = fmt.Sprintf(" apply=%d..%d", m.Entries[0].Index, m.Entries[n-1].Index)
 	}

@@ -146,7 +146,7 @@ func (c *scheduleCluster) drawConfChange(t *rapid.T, nd *scheduleNode) raftpb.Co
 		s := c.drawSingle(t, nd)
 		return raftpb.ConfChange{Type: s.Type, NodeID: s.NodeID}
 	case formLeave:
-		return raftpb.ConfChangeV2{}
+		return raftpb.ConfChangeV2{Context: []byte(explicitLeave)}
 	}
 	n := 1
 	if form != formV2Simple {
@@ -217,6 +217,9 @@ func (c *scheduleCluster) stepTransfer(t *rapid.T) {
 	switch {
 	case err == nil:
 		c.stats.TransfersAccepted++
+		if st := nd.rn.BasicStatus(); st.RaftState == StateLeader {
+			c.transfer(transferKey{nd.id, st.Term, target})
+		}
 		c.logf("transfer %d -> %d", nd.id, target)
 	case errors.Is(err, ErrTransferRefused), errors.Is(err, ErrNotLeader), errors.Is(err, ErrNoLeader):
 		c.logf("transfer %d -> %d refused: %v", nd.id, target, err)
@@ -231,5 +234,53 @@ func TestMembershipChangesKeepSafetyUnderRandomSchedules(t *testing.T) {
 	})
 	if total.ConfChangesApplied == 0 || total.TransfersAccepted == 0 {
 		t.Errorf("the schedules test too little: no conf change applied or no transfer accepted")
+	}
+}
+
+// transferKey names a leadership transfer: the leader, its term and the
+// target.
+type transferKey struct{ leader, term, target uint64 }
+
+// transferRecord is what became of a transfer.
+type transferRecord struct{ completed, elected bool }
+
+// transfer returns the record of the transfer k, created empty.
+func (c *scheduleCluster) transfer(k transferKey) *transferRecord {
+	r := c.transfers[k]
+	if r == nil {
+		r = &transferRecord{}
+		c.transfers[k] = r
+	}
+	return r
+}
+
+// transferCompleted records a MsgTimeoutNow sent by a leader: its
+// transfer is completed (the target campaigns at once).
+func (c *scheduleCluster) transferCompleted(m raftpb.Message) {
+	c.transfer(transferKey{m.From, m.Term, m.To}).completed = true
+}
+
+// transferElected records that id became leader of term: every transfer
+// to id in an earlier term ended with it leading.
+func (c *scheduleCluster) transferElected(id, term uint64) {
+	for k, r := range c.transfers {
+		if k.target == id && k.term < term {
+			r.elected = true
+		}
+	}
+}
+
+// countTransfers counts what became of the run's transfers: completed,
+// elected, or ended without their target leading.
+func (c *scheduleCluster) countTransfers() {
+	for _, r := range c.transfers {
+		if r.completed {
+			c.stats.TransfersCompleted++
+		}
+		if r.elected {
+			c.stats.TransfersElected++
+		} else {
+			c.stats.TransfersLeaderless++
+		}
 	}
 }

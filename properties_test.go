@@ -160,8 +160,10 @@ func drawScheduleConfig(t *rapid.T) scheduleConfig {
 		ElectionTick:    rapid.IntRange(2, 8).Draw(t, "election-tick"),
 		MaxSizePerMsg:   rapid.SampledFrom([]uint64{0, 1, 16}).Draw(t, "max-size-per-msg"),
 		MaxInflightMsgs: rapid.SampledFrom([]int{0, 1, 3}).Draw(t, "max-inflight-msgs"),
-		Seed:            rapid.Uint64Range(0, 1<<20).Draw(t, "seed"),
-		Stormy:          rapid.Bool().Draw(t, "stormy"),
+		// A few proposals' payload ("p<n>"), or the default.
+		MaxCommittedSizePerReady: rapid.SampledFrom([]uint64{0, 8}).Draw(t, "max-committed-size-per-ready"),
+		Seed:                     rapid.Uint64Range(0, 1<<20).Draw(t, "seed"),
+		Stormy:                   rapid.Bool().Draw(t, "stormy"),
 	}
 }
 
@@ -204,6 +206,7 @@ func runScheduleWith(t *rapid.T, cfg scheduleConfig, checks scheduleChecks, opts
 		t.Repeat(actions)
 	}
 	c.guard(c.checkLiveness)
+	c.countTransfers()
 	return c
 }
 
