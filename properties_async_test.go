@@ -21,6 +21,7 @@ package raft
 //	go test -run TestAsyncStorage -rapid.checks=2000 -rapid.nofailfile
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"testing"
@@ -37,10 +38,10 @@ const (
 	asyncMaxUncommittedBytes = 8 << 10
 	// asyncMaxProposal bounds the payload of a large proposal.
 	asyncMaxProposal = 3 << 10
-	// asyncMaxApplying is the MaxCommittedSizePerReady: two large
-	// proposals, so that batches to apply are cut and several are
-	// outstanding at once.
-	asyncMaxApplying = 6 << 10
+	// asyncMaxApplying is the MaxCommittedSizePerReady of the runs that
+	// do not draw a tiny one (see drawScheduleConfig), below the largest
+	// proposals: a large entry is handed out alone.
+	asyncMaxApplying = 2 << 10
 )
 
 // asyncWorkers runs the append and apply workers of every node of a
@@ -83,7 +84,7 @@ func asyncOptions(w *asyncWorkers) scheduleOptions {
 			cfg.AsyncStorageWrites = true
 			cfg.MaxInflightBytes = asyncMaxInflightBytes
 			cfg.MaxUncommittedEntriesSize = asyncMaxUncommittedBytes
-			cfg.MaxCommittedSizePerReady = asyncMaxApplying
+			cfg.MaxCommittedSizePerReady = cmp.Or(cfg.MaxCommittedSizePerReady, asyncMaxApplying)
 		},
 		Actions: func(c *scheduleCluster) map[string]func(*rapid.T) {
 			w.c = c

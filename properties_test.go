@@ -615,11 +615,14 @@ func requireCoverage(t *testing.T, runs int, s scheduleStats) {
 // schedules' summed statistics for the test's own coverage checks.
 func checkSchedules(t *testing.T, run func(*rapid.T) *scheduleCluster) scheduleStats {
 	t.Helper()
-	runs, total := 0, scheduleStats{}
+	runs, total, peaks := 0, scheduleStats{}, oraclePeaks{}
 	rapid.Check(t, func(rt *rapid.T) {
-		total.add(run(rt).stats)
+		c := run(rt)
+		total.add(c.stats)
+		peaks.add(c.oracle.peak)
 		runs++
 	})
+	t.Logf("oracle's peaks: %+v", peaks)
 	requireCoverage(t, runs, total)
 	return total
 }

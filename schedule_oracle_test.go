@@ -36,8 +36,13 @@ package raft
 //     leader handed out to persist, above the highest commit index it
 //     handed out. The library counts its tail until entries are handed
 //     out to apply, which is never before they commit, so this is at most
-//     its own count. Bound: MaxUncommittedEntriesSize plus the largest
-//     entry (one proposal is always accepted on an empty tail).
+//     its own count. A proposal is accepted only if it fits the bound, or
+//     on an empty tail (no entry at all), where any one proposal is
+//     accepted; the leader's own entries are never refused: its empty
+//     entry carries nothing, and at most one leave of a joint
+//     configuration is pending. Bound: the larger of
+//     MaxUncommittedEntriesSize and the largest entry (every proposal of
+//     the schedules is one entry), plus one leave.
 //   - Bytes handed out to apply: the payload of the committed entries
 //     handed out and not yet applied (in the synchronous loop, those of
 //     one Ready: Advance applied the others). A batch is cut to what is
@@ -60,6 +65,10 @@ import (
 	"github.com/tickraft/raft/core"
 	"github.com/tickraft/raft/raftpb"
 )
+
+// leaveBytes is the payload of the leave of a joint configuration a
+// leader appends on its own.
+var leaveBytes = uint64(len((&raftpb.ConfChangeV2{}).Marshal()))
 
 // oracleLimits are the resolved bounds every node of a cluster runs with.
 type oracleLimits struct {
@@ -210,8 +219,22 @@ type boundsOracle struct {
 	logs    map[uint64]*nodeLog
 	// largest is the payload of the largest entry seen so far.
 	largest uint64
-	// peakInflightBytes and peakUncommitted are the highest use seen.
-	peakInflightBytes, peakUncommitted uint64
+	// peak is the highest use of each bound seen.
+	peak oraclePeaks
+}
+
+// oraclePeaks is the highest use of each bound the oracle saw.
+type oraclePeaks struct {
+	InflightBytes, Uncommitted, Applying uint64
+	InflightMsgs                         int
+}
+
+// add takes the highest of s and o.
+func (s *oraclePeaks) add(o oraclePeaks) {
+	s.InflightBytes = max(s.InflightBytes, o.InflightBytes)
+	s.Uncommitted = max(s.Uncommitted, o.Uncommitted)
+	s.Applying = max(s.Applying, o.Applying)
+	s.InflightMsgs = max(s.InflightMsgs, o.InflightMsgs)
 }
 
 func newBoundsOracle(c *scheduleCluster) *boundsOracle {
@@ -265,9 +288,6 @@ func (o *boundsOracle) sentApp(m raftpb.Message) {
 	}
 	s := o.stream(streamKey{m.From, m.Term, m.To})
 	first, last := m.Entries[0].Index, m.Entries[n-1].Index
-	if debugOracle {
-		o.c.logf("DEBUG sent %v", m)
-	}
 	if last <= s.acked {
 		return
 	}
@@ -282,7 +302,8 @@ func (o *boundsOracle) sentApp(m raftpb.Message) {
 		return // the stream starts over once this Ready is out (see readyOut)
 	}
 	b := s.bytes()
-	o.peakInflightBytes = max(o.peakInflightBytes, b)
+	o.peak.InflightBytes = max(o.peak.InflightBytes, b)
+	o.peak.InflightMsgs = max(o.peak.InflightMsgs, len(s.starts))
 	if b > o.lim.maxInflightBytes+o.largest {
 		o.c.fail("oracle: leader %d has %d payload bytes in flight to %d in term %d (above index %d), bound MaxInflightBytes %d + the largest entry %d",
 			m.From, b, m.To, m.Term, s.acked, o.lim.maxInflightBytes, o.largest)
@@ -300,9 +321,6 @@ func (o *boundsOracle) delivered(m raftpb.Message) {
 		return
 	}
 	s := o.stream(streamKey{m.To, m.Term, m.From})
-	if debugOracle {
-		o.c.logf("DEBUG delivered %v", m)
-	}
 	if m.Reject {
 		s.restartAt = true
 		return
@@ -357,10 +375,10 @@ func (o *boundsOracle) handedOut(nd *scheduleNode, ents []raftpb.Entry, commit u
 		return
 	}
 	tail := l.tailOf(st.Term)
-	o.peakUncommitted = max(o.peakUncommitted, tail)
-	if tail > o.lim.maxUncommitted+o.largest {
-		o.c.fail("oracle: leader %d handed out %d payload bytes of term %d above its commit index %d, bound MaxUncommittedEntriesSize %d + the largest entry %d",
-			nd.id, tail, st.Term, l.commit, o.lim.maxUncommitted, o.largest)
+	o.peak.Uncommitted = max(o.peak.Uncommitted, tail)
+	if tail > max(o.lim.maxUncommitted, o.largest)+leaveBytes {
+		o.c.fail("oracle: leader %d handed out %d payload bytes of term %d above its commit index %d, bound max(MaxUncommittedEntriesSize %d, the largest entry %d) + a leave of %d",
+			nd.id, tail, st.Term, l.commit, o.lim.maxUncommitted, o.largest, leaveBytes)
 	}
 }
 
@@ -375,6 +393,7 @@ func (o *boundsOracle) handedToApply(nd *scheduleNode, ents []raftpb.Entry) {
 	for _, e := range ents {
 		l.applying += uint64(len(e.Data))
 	}
+	o.peak.Applying = max(o.peak.Applying, l.applying)
 	single := len(ents) == 1 && before < o.lim.maxApplying
 	if l.applying > o.lim.maxApplying && !single {
 		o.c.fail("oracle: node %d handed out %d entries [%d, %d] to apply: %d payload bytes outstanding (%d before the batch), bound MaxCommittedSizePerReady %d",
@@ -420,5 +439,3 @@ func (o *boundsOracle) checkTimeoutNow(m raftpb.Message) {
 			m.From, m.To, m.Term, m.To, m.Term, last, stored, t, err)
 	}
 }
-
-var debugOracle = false
