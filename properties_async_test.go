@@ -13,8 +13,17 @@ package raft
 // acknowledged writes survive crashes, and a leader keeps within its
 // bounds: every follower's inflight payload at most MaxInflightBytes plus
 // the largest entry (one message may reach the bound whole), its
-// uncommitted tail at most MaxUncommittedEntriesSize plus one proposal.
-// Once healed, with the queues drained, the cluster converges.
+// uncommitted tail at most MaxUncommittedEntriesSize plus one proposal,
+// and the payload queued for the apply worker at most
+// MaxCommittedSizePerReady (or one entry). Once healed, with the queues
+// drained, the cluster converges.
+//
+// The bounds are judged by the oracle of schedule_oracle_test.go, from
+// the messages the network carried and the worker messages the nodes
+// handed out (the apply worker's queue is the outstanding payload);
+// checkBounds below also reads the same bounds from Status, which only
+// shows that the library reports what it enforces: a library that stops
+// counting passes it (issue 16).
 //
 // Run long with:
 //
@@ -298,7 +307,9 @@ func (w *asyncWorkers) stepProposeLarge(t *rapid.T) {
 }
 
 // checkBounds checks every running leader's inflight and uncommitted
-// bytes against its bounds.
+// bytes, as Status reports them, against its bounds. It is not the judge
+// of the bounds (the oracle is; see the file comment), only of what the
+// library tells its application.
 func (w *asyncWorkers) checkBounds() {
 	c := w.c
 	for _, nd := range c.up() {

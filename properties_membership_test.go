@@ -17,6 +17,20 @@ package raft
 // and once healed, the members of the latest configuration elect a leader
 // among its voters and all apply the same entries.
 //
+// Claim (the leader's own conf changes): the leave of a joint
+// configuration a leader appends on its own (thesis §4.3) is never
+// refused on apply; a refused one is a second leave appended while the
+// first was pending, and fails the run (scheduleCluster.applyConfChange).
+// The schedules' own leaves carry the context explicitLeave, so that the
+// two are told apart; a drawn change that is refused is only counted.
+//
+// Claim (transfers, thesis §3.10): a leader sends MsgTimeoutNow only to a
+// target whose storage holds the leader's last index, judged by the
+// oracle against the target's MemoryStorage (checkTimeoutNow). A
+// transfer that ends without its target leading a later term (refused,
+// election lost, abandoned after an election timeout) is liveness, not
+// safety: it is counted in TransfersLeaderless and logged.
+//
 // Run long with:
 //
 //	go test -run TestMembershipChanges -rapid.checks=5000 -rapid.steps=100

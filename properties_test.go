@@ -8,6 +8,13 @@ package raft
 // tools/checker are checked (or, in the second test, every node's
 // invariants); at the end the cluster must heal and converge.
 //
+// Every schedule is also judged by the bounds oracle of
+// schedule_oracle_test.go, which reads only what the cluster carried and
+// handed out, never Status: bytes and appends in flight to each
+// follower, each leader's uncommitted tail, the bytes handed out to apply
+// (MaxCommittedSizePerReady is drawn tiny in half the runs, so that
+// batches are cut), and every MsgTimeoutNow against its target's storage.
+//
 // The default run (rapid's 100 checks per test, schedules of about 300
 // steps) takes well under a second per test. A schedule is scheduleRounds
 // rounds of rapid's Repeat, each -rapid.steps steps long on average
