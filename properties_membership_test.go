@@ -58,6 +58,22 @@ import (
 // membershipSpares is the number of nodes outside the boot configuration.
 const membershipSpares = 2
 
+// explicitLeave is the Context of every leave of a joint configuration
+// the schedules propose, so that a leave without it is one a leader
+// appended on its own.
+const explicitLeave = "explicit-leave"
+
+// isAutoLeave reports whether the conf change cc of entry e is a leave
+// of a joint configuration that a leader appended on its own: an empty
+// ConfChangeV2 without the schedules' explicitLeave context.
+func isAutoLeave(e raftpb.Entry, cc raftpb.ConfChangeI) bool {
+	if e.Type != raftpb.EntryConfChangeV2 {
+		return false
+	}
+	v2 := cc.AsV2()
+	return v2.LeaveJoint() && len(v2.Context) == 0
+}
+
 // membershipOptions extends the schedules with conf changes and transfers.
 func membershipOptions() scheduleOptions {
 	return scheduleOptions{

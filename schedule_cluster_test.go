@@ -517,22 +517,6 @@ func (c *scheduleCluster) applyConfChange(nd *scheduleNode, e raftpb.Entry) {
 	}
 }
 
-// explicitLeave is the Context of every leave of a joint configuration
-// the schedules propose, so that a leave without it is one a leader
-// appended on its own.
-const explicitLeave = "explicit-leave"
-
-// isAutoLeave reports whether the conf change cc of entry e is a leave
-// of a joint configuration that a leader appended on its own: an empty
-// ConfChangeV2 without the schedules' explicitLeave context.
-func isAutoLeave(e raftpb.Entry, cc raftpb.ConfChangeI) bool {
-	if e.Type != raftpb.EntryConfChangeV2 {
-		return false
-	}
-	v2 := cc.AsV2()
-	return v2.LeaveJoint() && len(v2.Context) == 0
-}
-
 // acknowledge tells the clients of nd's proposals among ents that they
 // committed: those applied with the term Propose returned. A proposal
 // applied with another term was overwritten, and its client learns that.
