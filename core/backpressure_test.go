@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tracker"
 )
 
@@ -144,4 +145,48 @@ func TestCommittedEntriesAreHandedOutInBoundedChunks(t *testing.T) {
 	if r.raftLog.applied != r.raftLog.committed {
 		t.Fatalf("restarted follower applied %d of %d", r.raftLog.applied, r.raftLog.committed)
 	}
+}
+
+// TestProbeCarriesAtMostMaxInflightBytes: a follower that lags by more
+// than MaxInflightBytes is probed (StateProbe) with no more payload than
+// MaxInflightBytes, and one entry whatever its size, though MaxSizePerMsg
+// allows far more: a probe is in flight like any append, and its window
+// is empty (found by the root's wire oracle, schedule_oracle_test.go).
+func TestProbeCarriesAtMostMaxInflightBytes(t *testing.T) {
+	const (
+		entrySize        = 1 << 10
+		maxInflightBytes = 4 << 10
+		entries          = 20
+	)
+	c := electedClusterWith(t, 0, func(cfg *Config) {
+		cfg.MaxInflightBytes = maxInflightBytes
+		cfg.MaxSizePerMsg = 1 << 20
+	})
+	leader := c.nodes[1]
+	delete(c.nodes, 3) // 3 is down: everything sent to it is lost
+	payload := make([]byte, entrySize)
+	for range entries {
+		if _, _, err := leader.Propose(payload); err != nil {
+			t.Fatal(err)
+		}
+		c.stabilize()
+	}
+	pr := leader.trk.Progress[3]
+	pr.BecomeProbe()
+	pr.Next = pr.Match + 1 // as after a rejection: probe from what 3 holds
+	c.drain(1)
+	if !leader.maybeSendAppend(3, pr, false) {
+		t.Fatalf("no probe sent to 3 (%v)", pr)
+	}
+	for _, m := range c.drain(1) {
+		if m.To != 3 || m.Type != raftpb.MsgApp {
+			continue
+		}
+		if n := payloadSize(m.Entries); n > maxInflightBytes {
+			t.Fatalf("a probe from %d carries %d entries, %d payload bytes, above MaxInflightBytes %d",
+				m.Index+1, len(m.Entries), n, maxInflightBytes)
+		}
+		return
+	}
+	t.Fatal("the probe to 3 never left")
 }

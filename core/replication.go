@@ -149,9 +149,12 @@ func (r *Raft) sendAppend(to uint64, pr *tracker.Progress, prev entryID, ents []
 // appendBudget is the payload one append to pr may carry: MaxSizePerMsg,
 // and no more than the room left in the follower's inflight byte window,
 // so the window is never overrun by a whole message (one entry always
-// goes, whatever its size).
+// goes, whatever its size). A probe (StateProbe, whose window is empty)
+// is held to MaxInflightBytes too: it is in flight like any append, and
+// a follower that lags by more than MaxInflightBytes must not be sent
+// MaxSizePerMsg at once (found by the schedules' wire oracle, issue 16).
 func (r *Raft) appendBudget(pr *tracker.Progress) uint64 {
-	if pr.State != tracker.StateReplicate {
+	if pr.Inflights == nil {
 		return r.maxMsgSize
 	}
 	return min(r.maxMsgSize, pr.Inflights.RoomBytes())
