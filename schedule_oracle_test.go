@@ -1,12 +1,13 @@
 package raft
 
-// The bounds of DESIGN.md's principle 6, judged by an oracle that reads
+// The library's bounds (every queue bounded by count and bytes, see
+// ARCHITECTURE.md), judged by an oracle that reads
 // only what the schedule cluster itself carried and handed out: the
 // messages its network took from each node, the Readys (and, in the
 // asynchronous mode, the worker messages) each node handed out, and the
 // storage the harness holds. It never reads Status, Progress or any
 // other counter of the library, so a library that stops counting what it
-// bounds cannot agree with itself past it (STYLE.md §13).
+// bounds cannot agree with itself past it.
 //
 // The bounds, each as the library promises it (core/config.go):
 //
