@@ -43,7 +43,7 @@ func TestSIGSTOPpedLeaseLeaderServesNoStaleRead(t *testing.T) {
 	pc := startProcCluster(t, 3, "-lease-reads")
 	pc.leader()
 	h := newOpHistory()
-	w := startWorkload(pc, h, 3, 3)
+	w := startWorkload(pc, h, 2, 4)
 	t.Cleanup(w.halt) // before the processes are killed (cleanups run last first)
 	var burstAnswered, burstSent int
 	for i := 0; i < rounds; i++ {
@@ -67,6 +67,9 @@ func TestSIGSTOPpedLeaseLeaderServesNoStaleRead(t *testing.T) {
 // pauseKeys are the registers the clients write and read: few, so that
 // every one is written while the leader is stopped.
 var pauseKeys = []string{"r0", "r1", "r2"}
+
+// calm is how long the clients run without faults after each pause.
+const calm = 500 * time.Millisecond
 
 // maxOpsPerClient bounds each client's loop whatever the timing.
 const maxOpsPerClient = 20000
@@ -235,7 +238,7 @@ func (w *workload) reader(client uint64, first int) {
 	defer w.wg.Done()
 	for seq := 0; seq < maxOpsPerClient && !w.stopped(); seq++ {
 		addr := w.pc.peers[(first+seq)%len(w.pc.peers)].HTTPAddr
-		if !w.read(client, addr, pauseKeys[seq%len(pauseKeys)], 3*time.Second) {
+		if !w.read(w.pc.c, client, addr, pauseKeys[seq%len(pauseKeys)], time.Second) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
@@ -243,11 +246,11 @@ func (w *workload) reader(client uint64, first int) {
 
 // read makes one lease read of key at addr and records it if it was
 // answered; a read without an answer is left out of the history.
-func (w *workload) read(client uint64, addr, key string, timeout time.Duration) bool {
+func (w *workload) read(c *kvnode.Client, client uint64, addr, key string, timeout time.Duration) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	inv := w.h.now()
-	res, err := w.pc.c.Get(ctx, addr, key, kvnode.ConsistencyLease, 0)
+	res, err := c.Get(ctx, addr, key, kvnode.ConsistencyLease, 0)
 	ret := w.h.now()
 	if err != nil {
 		w.h.failedReads.Add(1)
@@ -289,13 +292,19 @@ func putOnce(hc *http.Client, addr, key, value string, timeout time.Duration) er
 // pauseLeader stops the leader with SIGSTOP; waits until the others have
 // elected a new leader and acknowledged a write of every key, and for at
 // least pause; sends a burst of lease reads of every key to the stopped
-// leader; continues it, and waits until the three agree on a leader and
-// the burst is answered. It returns how many burst reads were sent and
+// leader, each on a connection opened before the stop (the server is
+// already reading it, so the read races the new leader's messages when
+// the process continues, as a request that waited in a kernel queue
+// would); continues it, and waits until the three agree on a leader and
+// the burst is answered, then lets the clients run for calm. It returns how many burst reads were sent and
 // answered.
 func (w *workload) pauseLeader(pause time.Duration) (sent, answered int) {
 	pc := w.pc
 	pc.t.Helper()
 	old := pc.leader()
+	addr := pc.peer(old).HTTPAddr
+	clients := warmClients(addr, burstPerKey*len(pauseKeys))
+	defer closeClients(clients)
 	stoppedAt := time.Now()
 	since := w.h.now()
 	pc.sendSignal(old, syscall.SIGSTOP)
@@ -307,25 +316,47 @@ func (w *workload) pauseLeader(pause time.Duration) (sent, answered int) {
 	})
 	var burst sync.WaitGroup
 	var ok atomic.Int64
-	addr := pc.peer(old).HTTPAddr
-	for i := 0; i < 4; i++ {
-		for _, key := range pauseKeys {
-			burst.Add(1)
-			sent++
-			go func(client uint64) {
-				defer burst.Done()
-				if w.read(client, addr, key, 5*time.Second) {
-					ok.Add(1)
-				}
-			}(w.clients.Add(1))
-		}
+	for i, c := range clients {
+		burst.Add(1)
+		sent++
+		go func(client uint64, key string) {
+			defer burst.Done()
+			if w.read(c, client, addr, key, 5*time.Second) {
+				ok.Add(1)
+			}
+		}(w.clients.Add(1), pauseKeys[i%len(pauseKeys)])
 	}
 	// Let the burst reach the stopped process's sockets.
 	time.Sleep(max(200*time.Millisecond, time.Until(stoppedAt.Add(pause))))
 	pc.sendSignal(old, syscall.SIGCONT)
 	burst.Wait()
 	pc.leader()
+	time.Sleep(calm) // the clients run without faults for a while
 	return sent, int(ok.Load())
+}
+
+// burstPerKey is how many reads of each key are sent to a stopped leader.
+const burstPerKey = 4
+
+// warmClients returns n clients of the node at addr, each with one
+// connection to it, opened by a status request.
+func warmClients(addr string, n int) []*kvnode.Client {
+	cs := make([]*kvnode.Client, n)
+	for i := range cs {
+		tr := &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}
+		cs[i] = &kvnode.Client{HTTP: &http.Client{Transport: tr}, Addrs: []string{addr}}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		cs[i].Status(ctx, addr) // a node too slow to answer gets a cold connection
+		cancel()
+	}
+	return cs
+}
+
+// closeClients closes the idle connections of clients.
+func closeClients(cs []*kvnode.Client) {
+	for _, c := range cs {
+		c.HTTP.CloseIdleConnections()
+	}
 }
 
 // otherLeader reports whether a node other than old reports itself
