@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -54,7 +55,7 @@ func TestSIGSTOPpedLeaseLeaderServesNoStaleRead(t *testing.T) {
 	w.halt()
 	ops := h.all()
 	if err := checker.CheckLinearizable(ops); err != nil {
-		t.Fatalf("%d operations: %v", len(ops), err)
+		t.Fatalf("%d operations: %v\npauses (times in ns of the test's clock): %s", len(ops), err, w.pauseLog())
 	}
 	writes, pending, reads := countOps(ops)
 	if reads == 0 || writes == 0 {
@@ -157,6 +158,14 @@ type workload struct {
 	once    sync.Once
 	wg      sync.WaitGroup
 	clients atomic.Uint64
+	// pauses describes each pause, for a failure's report; only the
+	// test's goroutine touches it.
+	pauses []string
+}
+
+// pauseLog returns the pauses' descriptions, one a line.
+func (w *workload) pauseLog() string {
+	return "\n\t" + strings.Join(w.pauses, "\n\t")
 }
 
 func startWorkload(pc *procCluster, h *opHistory, writers, readers int) *workload {
@@ -314,6 +323,7 @@ func (w *workload) pauseLeader(pause time.Duration) (sent, answered int) {
 	pc.waitFor("a write of every key acknowledged during the pause", 10*time.Second, func() bool {
 		return w.h.writtenSince(since)
 	})
+	burstAt := w.h.now()
 	var burst sync.WaitGroup
 	var ok atomic.Int64
 	for i, c := range clients {
@@ -328,7 +338,10 @@ func (w *workload) pauseLeader(pause time.Duration) (sent, answered int) {
 	}
 	// Let the burst reach the stopped process's sockets.
 	time.Sleep(max(200*time.Millisecond, time.Until(stoppedAt.Add(pause))))
+	contAt := w.h.now()
 	pc.sendSignal(old, syscall.SIGCONT)
+	w.pauses = append(w.pauses, fmt.Sprintf("node %d stopped at %d, every key written by %d, %d reads sent to it, continued at %d",
+		old, since, burstAt, sent, contAt))
 	burst.Wait()
 	pc.leader()
 	time.Sleep(calm) // the clients run without faults for a while
