@@ -95,6 +95,7 @@ var (
 	ErrLostLog                        = core.ErrLostLog
 	ErrRecovering                     = core.ErrRecovering
 	ErrStorageStalled                 = core.ErrStorageStalled
+	ErrContractBroken                 = core.ErrContractBroken
 	ErrMalformedEntries               = core.ErrMalformedEntries
 	ErrCommittedConflict              = core.ErrCommittedConflict
 )

@@ -265,6 +265,7 @@ func (c *scheduleCluster) start(nd *scheduleNode, applied uint64) {
 		MaxSizePerMsg: c.cfg.MaxSizePerMsg, MaxInflightMsgs: c.cfg.MaxInflightMsgs,
 		MaxCommittedSizePerReady: c.cfg.MaxCommittedSizePerReady,
 		DisablePreVote:           !c.cfg.PreVote, DisableCheckQuorum: !c.cfg.CheckQuorum,
+		CheckContract: true, // the harness's loop is checked as it runs
 	}
 	if c.opts.Configure != nil {
 		c.opts.Configure(config)

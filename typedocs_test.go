@@ -52,6 +52,7 @@ var documentedAliases = []documentedAlias{
 	{name: "ReadState", dir: "core", typ: "ReadState"},
 	{name: "LaggingError", dir: "core", typ: "LaggingError"},
 	{name: "LostLogError", dir: "core", typ: "LostLogError"},
+	{name: "ContractError", dir: "core", typ: "ContractError"},
 	{name: "Logger", dir: "core", typ: "Logger"},
 	{name: "Level", dir: "core", typ: "Level"},
 	{name: "Attr", dir: "core", typ: "Attr"},

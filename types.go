@@ -97,6 +97,17 @@ import (
 //	// once, so that the group elects a leader that counts itself.
 //	KeepLeaderAfterRemoval bool
 //
+//	// CheckContract turns on the checked mode, for tests and debugging:
+//	// the node verifies the application's side of the Ready contract and
+//	// names the misuse in a *ContractError. At Advance, Storage must hold
+//	// what the Readys since the last Advance handed out (entries,
+//	// snapshot, hard state) and no payload they shared may have been
+//	// modified, or Advance panics with it; in the asynchronous mode an
+//	// append worker's acknowledgement of entries or a snapshot Storage
+//	// does not hold is refused by Step with it. It reads Storage and
+//	// hashes payloads on every Ready: off by default.
+//	CheckContract bool
+//
 //	// Recovering boots the node in recovering mode, after its storage lost
 //	// entries it had made durable (NewRawNode refused to boot without it,
 //	// with a *LostLogError; or the application's storage found a loss the
@@ -584,6 +595,26 @@ type LaggingError = core.LaggingError
 //	func (e *LostLogError) Unwrap() error
 //	    Unwrap returns ErrLostLog.
 type LostLogError = core.LostLogError
+
+// ContractError names a misuse the checked mode (Config.CheckContract)
+// caught: the application acknowledged what it had not persisted, or
+// modified a payload it shares with the node. In the synchronous loop
+// Advance panics with it; in the asynchronous mode Step returns it for the
+// acknowledgement and changes nothing.
+//
+// Its fields:
+//
+//	// What says what was found and what the contract asks.
+//	What string
+//
+// Its methods:
+//
+//	func (e *ContractError) Error() string
+//	    Error says what the application did wrong.
+//
+//	func (e *ContractError) Unwrap() error
+//	    Unwrap returns ErrContractBroken.
+type ContractError = core.ContractError
 
 // Logger receives a node's log lines. The node never writes anywhere else,
 // and builds no line whose level is not enabled. Every line's attributes

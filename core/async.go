@@ -105,6 +105,9 @@ func (r *Raft) validateLocalWorkerMessage(m raftpb.Message) error {
 		if m.To != r.id {
 			return fmt.Errorf("%w: to %d, this node is %d", ErrWrongRecipient, m.To, r.id)
 		}
+		if m.Type == raftpb.MsgStorageAppendResp {
+			return r.verifyStorageAck(m)
+		}
 		return nil
 	}
 	return fmt.Errorf("%w: %s from %d", ErrStepLocalMsg, m.Type, m.From)

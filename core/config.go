@@ -105,6 +105,17 @@ type Config struct {
 	// once, so that the group elects a leader that counts itself.
 	KeepLeaderAfterRemoval bool
 
+	// CheckContract turns on the checked mode, for tests and debugging:
+	// the node verifies the application's side of the Ready contract and
+	// names the misuse in a *ContractError. At Advance, Storage must hold
+	// what the Readys since the last Advance handed out (entries,
+	// snapshot, hard state) and no payload they shared may have been
+	// modified, or Advance panics with it; in the asynchronous mode an
+	// append worker's acknowledgement of entries or a snapshot Storage
+	// does not hold is refused by Step with it. It reads Storage and
+	// hashes payloads on every Ready: off by default.
+	CheckContract bool
+
 	// Recovering boots the node in recovering mode, after its storage lost
 	// entries it had made durable (NewRawNode refused to boot without it,
 	// with a *LostLogError; or the application's storage found a loss the

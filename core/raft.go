@@ -132,6 +132,9 @@ type Raft struct {
 	// stickiness at any later time, even after the transfer was
 	// abandoned, so the lease can no longer be trusted in this term.
 	leaseRevoked bool
+	// contract is the checked mode's memory of what was handed out
+	// (Config.CheckContract, checked.go).
+	contract contractCheck
 	// storage watches this node's own writes for a stall
 	// (Config.StorageStallTicks, storage_stall.go).
 	storage storageWatch
@@ -197,6 +200,7 @@ func NewRaft(c *Config) (*Raft, error) {
 		asyncStorage:              cfg.AsyncStorageWrites,
 		chunks:                    newChunkSettings(&cfg),
 		storage:                   storageWatch{stallTicks: uint64(max(cfg.StorageStallTicks, 0))},
+		contract:                  contractCheck{on: cfg.CheckContract},
 		snapshotRetryTicks:        uint64(max(cfg.SnapshotRetryTicks, 0)),
 	}
 	if err := r.restoreConfig(cs); err != nil {

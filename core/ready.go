@@ -128,6 +128,9 @@ func (r *Raft) Ready() Ready {
 	rd.MessagesAfterPersist = r.takeMessagesAfterAppend()
 	r.bufs = r.bufs.handOut(rd.Messages, rd.MessagesAfterPersist, &r.msgReadys)
 	r.acceptReady(&rd)
+	if r.contract.on {
+		r.contract.recordReady(&rd)
+	}
 	return rd
 }
 
@@ -224,6 +227,11 @@ func (r *Raft) releaseUncommitted(ents []raftpb.Entry, total uint64) {
 // Advance tells the node that the work of every Ready handed out since the
 // last Advance is done: written, sent and applied.
 func (r *Raft) Advance() {
+	if r.contract.on {
+		if err := r.contract.verifyAdvance(r.raftLog.storage); err != nil {
+			panic(contractMisuse(err))
+		}
+	}
 	s := &r.ready
 	if s.snapIndex != 0 || s.lastEntry.index != 0 {
 		m := raftpb.Message{Type: raftpb.MsgStorageAppendResp, Index: s.lastEntry.index, LogTerm: s.lastEntry.term}

@@ -97,7 +97,7 @@ func newRuleNet(t *testing.T, n int, async bool, opt func(*Config)) *ruleNet {
 // start builds node id from what its disk holds (a boot or a restart).
 func (s *ruleNet) start(id uint64) {
 	s.t.Helper()
-	cfg := Config{ID: id, Storage: s.disk[id], AsyncStorageWrites: s.async, Seed: id}
+	cfg := Config{ID: id, Storage: s.disk[id], AsyncStorageWrites: s.async, Seed: id, CheckContract: true}
 	if s.opt != nil {
 		s.opt(&cfg)
 	}

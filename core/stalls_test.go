@@ -125,7 +125,7 @@ func TestAFollowerIgnoresTheSnapshotItIsInstalling(t *testing.T) {
 // stalledLeader returns a cluster whose leader handed a proposal to its
 // storage and never gets the acknowledgement, while its appends reached
 // the followers if reach is set.
-func stalledLeader(t *testing.T, reach bool) *testCluster {
+func stalledLeader(t *testing.T, reach bool) (*testCluster, Ready) {
 	t.Helper()
 	c := electedClusterWith(t, 1, func(cfg *Config) {
 		cfg.DisableCheckQuorum, cfg.StorageStallTicks, cfg.LeaseReads = true, 30, false
@@ -136,7 +136,7 @@ func stalledLeader(t *testing.T, reach bool) *testCluster {
 	}
 	rd := leader.Ready() // handed to storage; Advance never comes
 	if !reach {
-		return c
+		return c, rd
 	}
 	for _, m := range rd.Messages {
 		c.stepChecked(m)
@@ -146,14 +146,14 @@ func stalledLeader(t *testing.T, reach bool) *testCluster {
 			c.stepChecked(m)
 		}
 	}
-	return c
+	return c, rd
 }
 
 // TestALeaderWhoseStorageStallsHandsOver: after StorageStallTicks with no
 // acknowledgement of its write, the leader hands leadership to a follower
 // that holds its last index (MsgTimeoutNow), not before.
 func TestALeaderWhoseStorageStallsHandsOver(t *testing.T) {
-	c := stalledLeader(t, true)
+	c, _ := stalledLeader(t, true)
 	leader := c.nodes[1]
 	leader.msgs = nil
 	leader.TickN(29)
@@ -172,7 +172,7 @@ func TestALeaderWhoseStorageStallsHandsOver(t *testing.T) {
 // TestAStalledLeaderWithNoCaughtUpFollowerStepsDown: no follower holds
 // the last index (its appends were lost): the leader steps down.
 func TestAStalledLeaderWithNoCaughtUpFollowerStepsDown(t *testing.T) {
-	c := stalledLeader(t, false)
+	c, _ := stalledLeader(t, false)
 	leader := c.nodes[1]
 	leader.TickN(30)
 	if leader.state == StateLeader {
@@ -183,7 +183,7 @@ func TestAStalledLeaderWithNoCaughtUpFollowerStepsDown(t *testing.T) {
 // TestANodeWithAStalledWriteDoesNotCampaign: its vote could elect it, and
 // it could commit nothing.
 func TestANodeWithAStalledWriteDoesNotCampaign(t *testing.T) {
-	c := stalledLeader(t, false)
+	c, rd := stalledLeader(t, false)
 	leader := c.nodes[1]
 	leader.TickN(30) // steps down
 	if err := leader.Campaign(); !errors.Is(err, ErrStorageStalled) {
@@ -194,6 +194,7 @@ func TestANodeWithAStalledWriteDoesNotCampaign(t *testing.T) {
 	if leader.state != StateFollower || leader.term != term {
 		t.Fatalf("a node with a stalled write campaigned: %v at term %d", leader.state, leader.term)
 	}
-	leader.Advance() // the write completes at last
+	must(t, c.st[1].Append(rd.Entries)) // the write completes at last
+	leader.Advance()
 	must(t, leader.Campaign())
 }

@@ -83,7 +83,7 @@ func newTestClusterWith(t *testing.T, n int, opt func(*Config)) *testCluster {
 	for _, id := range ids {
 		st := NewMemoryStorage()
 		st.SetConfState(raftpb.ConfState{Voters: ids})
-		cfg := Config{ID: id, Storage: st}
+		cfg := Config{ID: id, Storage: st, CheckContract: true}
 		if opt != nil {
 			opt(&cfg)
 		}

@@ -227,6 +227,7 @@ func (n *Node) config() *raft.Config {
 		MaxInflightMsgs:    n.Options.MaxInflightMsgs,
 		DisablePreVote:     n.Options.DisablePreVote,
 		DisableCheckQuorum: n.Options.DisableCheckQuorum,
+		CheckContract:      true, // the harness's own loop is checked
 
 		KeepLeaderAfterRemoval: n.Options.KeepLeaderAfterRemoval,
 
