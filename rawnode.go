@@ -1,6 +1,8 @@
 package raft
 
 import (
+	"strings"
+
 	"github.com/tickraft/raft/core"
 	"github.com/tickraft/raft/raftpb"
 )
@@ -11,6 +13,18 @@ import (
 // concurrent use: one goroutine owns it.
 type RawNode struct {
 	r *core.Raft
+}
+
+// verified checks the node's invariants on the way out of a method when
+// built with the tickraft_invariants tag; otherwise it compiles to
+// nothing.
+func (rn *RawNode) verified() {
+	if !checkInvariantsOnExit {
+		return
+	}
+	if err := rn.r.CheckInvariants(); err != nil {
+		panic("invariant: " + strings.TrimPrefix(err.Error(), "invariant: "))
+	}
 }
 
 // NewRawNode returns a node for c. A new cluster's nodes boot from Storage
@@ -30,7 +44,7 @@ func NewRawNode(c *Config) (*RawNode, error) {
 // heartbeat timeouts, and leases, are counted in ticks. A tick is a unit of
 // the application's monotonic clock: every tick that has elapsed must
 // reach the node before any other input is stepped (see TickN).
-func (rn *RawNode) Tick() { rn.r.Tick() }
+func (rn *RawNode) Tick() { rn.r.Tick(); rn.verified() }
 
 // TickN advances the node's logical clock by n ticks at once, with the
 // timer effect of n calls to Tick at the cost of one: at most one
@@ -41,11 +55,11 @@ func (rn *RawNode) Tick() { rn.r.Tick() }
 // much time passed before it acts on anything that waited meanwhile.
 // tools/tickclock turns a monotonic clock into elapsed ticks. n <= 0 does
 // nothing.
-func (rn *RawNode) TickN(n int) { rn.r.TickN(n) }
+func (rn *RawNode) TickN(n int) { rn.r.TickN(n); rn.verified() }
 
 // Campaign makes the node start an election now (with a pre-vote first
 // unless Config.DisablePreVote). Learners and non-members get an error.
-func (rn *RawNode) Campaign() error { return rn.r.Campaign() }
+func (rn *RawNode) Campaign() error { err := rn.r.Campaign(); rn.verified(); return err }
 
 // Propose proposes data for the log. On the leader it returns the index
 // and term the entry was given, so the application can recognise it when it
@@ -54,7 +68,9 @@ func (rn *RawNode) Campaign() error { return rn.r.Campaign() }
 // and index and term are zero. A refused proposal returns an error wrapping
 // ErrProposalDropped that says why. data is retained: do not modify it.
 func (rn *RawNode) Propose(data []byte) (index, term uint64, err error) {
-	return rn.r.Propose(data)
+	index, term, err = rn.r.Propose(data)
+	rn.verified()
+	return index, term, err
 }
 
 // ProposeEntries proposes ents as one atomic batch: they are appended
@@ -66,27 +82,33 @@ func (rn *RawNode) Propose(data []byte) (index, term uint64, err error) {
 // forwarded and index and term are zero. A refused batch returns an error
 // wrapping ErrProposalDropped that says why.
 func (rn *RawNode) ProposeEntries(ents []raftpb.Entry) (index, term uint64, err error) {
-	return rn.r.ProposeEntries(ents)
+	index, term, err = rn.r.ProposeEntries(ents)
+	rn.verified()
+	return index, term, err
 }
 
 // ProposeConfChange proposes a membership change, in either form. See
 // core.Raft.ProposeConfChange for when it is refused.
 func (rn *RawNode) ProposeConfChange(cc raftpb.ConfChangeI) (index, term uint64, err error) {
-	return rn.r.ProposeConfChange(cc)
+	index, term, err = rn.r.ProposeConfChange(cc)
+	rn.verified()
+	return index, term, err
 }
 
 // ApplyConfChange applies a committed membership change, when the
 // application applies the entry that carries it, and returns the new
 // configuration.
 func (rn *RawNode) ApplyConfChange(cc raftpb.ConfChangeI) (raftpb.ConfState, error) {
-	return rn.r.ApplyConfChange(cc)
+	cs, err := rn.r.ApplyConfChange(cc)
+	rn.verified()
+	return cs, err
 }
 
 // Step hands the node a message received from a peer. A message no
 // correct peer could send is refused with a typed error and changes
 // nothing. The node keeps the message's slices; the leader assigns Index
 // and Term to the entries of a forwarded proposal in place.
-func (rn *RawNode) Step(m raftpb.Message) error { return rn.r.Step(m) }
+func (rn *RawNode) Step(m raftpb.Message) error { err := rn.r.Step(m); rn.verified(); return err }
 
 // HasReady reports whether Ready would return any work.
 func (rn *RawNode) HasReady() bool { return rn.r.HasReady() }
@@ -94,12 +116,12 @@ func (rn *RawNode) HasReady() bool { return rn.r.HasReady() }
 // Ready returns the work accumulated since the last Ready. The application
 // persists, sends and applies it in the order documented on Ready, then
 // calls Advance.
-func (rn *RawNode) Ready() Ready { return rn.r.Ready() }
+func (rn *RawNode) Ready() Ready { rd := rn.r.Ready(); rn.verified(); return rd }
 
 // Advance acknowledges that the work of every Ready handed out since the
 // last Advance is done: its entries, hard state and snapshot are durable,
 // its messages sent and its committed entries applied.
-func (rn *RawNode) Advance() { rn.r.Advance() }
+func (rn *RawNode) Advance() { rn.r.Advance(); rn.verified() }
 
 // Status returns a copy of the node's state, with each peer's progress on
 // the leader. It allocates; BasicStatus does not.
@@ -111,10 +133,13 @@ func (rn *RawNode) BasicStatus() BasicStatus { return rn.r.BasicStatus() }
 
 // ReportUnreachable tells the leader that a message to id could not be
 // delivered.
-func (rn *RawNode) ReportUnreachable(id uint64) { rn.r.ReportUnreachable(id) }
+func (rn *RawNode) ReportUnreachable(id uint64) { rn.r.ReportUnreachable(id); rn.verified() }
 
 // ReportSnapshot tells the leader how sending a snapshot to id ended.
-func (rn *RawNode) ReportSnapshot(id uint64, failed bool) { rn.r.ReportSnapshot(id, failed) }
+func (rn *RawNode) ReportSnapshot(id uint64, failed bool) {
+	rn.r.ReportSnapshot(id, failed)
+	rn.verified()
+}
 
 // TransferLeader asks the leader to hand leadership to transferee (thesis
 // §3.10); on a follower, only a transfer to this follower itself can be
@@ -123,7 +148,11 @@ func (rn *RawNode) ReportSnapshot(id uint64, failed bool) { rn.r.ReportSnapshot(
 // it abandons the transfer after an election timeout, or when the target is
 // removed or reported unreachable. A transfer to the leader itself, a
 // learner or a non-member is refused with ErrTransferRefused.
-func (rn *RawNode) TransferLeader(transferee uint64) error { return rn.r.TransferLeader(transferee) }
+func (rn *RawNode) TransferLeader(transferee uint64) error {
+	err := rn.r.TransferLeader(transferee)
+	rn.verified()
+	return err
+}
 
 // ReadIndex asks for a linearizable read identified by ctx (thesis §6.4).
 // The answer arrives as a ReadState in a later Ready: serve the read once
@@ -134,15 +163,19 @@ func (rn *RawNode) TransferLeader(transferee uint64) error { return rn.r.Transfe
 // transfer in progress (ErrTransferInProgress), the queue full
 // (ErrTooManyPendingReads). A read pending when the leader loses
 // leadership comes back with ReadState.Err = ErrReadAborted.
-func (rn *RawNode) ReadIndex(ctx []byte) error { return rn.r.ReadIndex(ctx) }
+func (rn *RawNode) ReadIndex(ctx []byte) error { err := rn.r.ReadIndex(ctx); rn.verified(); return err }
 
 // ReadLocal asks for a monotonic (not linearizable) read on this node at
 // or after minIndex, e.g. the index of the client's last write: it is
 // released as soon as the node has applied minIndex, without contacting
 // the leader, or after an election timeout with a *LaggingError naming the
 // leader this node knows of.
-func (rn *RawNode) ReadLocal(ctx []byte, minIndex uint64) error { return rn.r.ReadLocal(ctx, minIndex) }
+func (rn *RawNode) ReadLocal(ctx []byte, minIndex uint64) error {
+	err := rn.r.ReadLocal(ctx, minIndex)
+	rn.verified()
+	return err
+}
 
 // ForgetLeader makes a follower forget its leader, so that it can grant a
 // vote at once.
-func (rn *RawNode) ForgetLeader() error { return rn.r.ForgetLeader() }
+func (rn *RawNode) ForgetLeader() error { err := rn.r.ForgetLeader(); rn.verified(); return err }

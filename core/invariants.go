@@ -26,10 +26,47 @@ func (r *Raft) CheckInvariants() error {
 	if err := r.checkFetchInvariants(); err != nil {
 		return err
 	}
+	if err := r.checkReadInvariants(); err != nil {
+		return err
+	}
 	if r.state == StateLeader {
 		return r.checkLeaderInvariants()
 	}
+	return r.checkNonLeaderInvariants()
+}
+
+// checkReadInvariants: every read queue within MaxPendingReads.
+func (r *Raft) checkReadInvariants() error {
+	limit := r.readOnly.MaxPending()
+	switch {
+	case r.readOnly.Len() > limit:
+		return fmt.Errorf("invariant: %d reads wait on the leader, bound %d", r.readOnly.Len(), limit)
+	case len(r.localReads) > limit:
+		return fmt.Errorf("invariant: %d local reads wait, bound %d", len(r.localReads), limit)
+	case len(r.forwardedReads) > limit:
+		return fmt.Errorf("invariant: %d forwarded reads wait, bound %d", len(r.forwardedReads), limit)
+	}
 	return nil
+}
+
+// checkNonLeaderInvariants: only a leader holds leader state: no read
+// round, no transfer, no windows of appends, no uncommitted tail.
+func (r *Raft) checkNonLeaderInvariants() error {
+	switch {
+	case r.readOnly.Len() > 0:
+		return fmt.Errorf("invariant: %v %d holds %d reads of a leader", r.state, r.id, r.readOnly.Len())
+	case r.leadTransferee != None:
+		return fmt.Errorf("invariant: %v %d transfers leadership to %d", r.state, r.id, r.leadTransferee)
+	case r.uncommittedEntries != 0 || r.uncommittedSize != 0:
+		return fmt.Errorf("invariant: %v %d counts an uncommitted tail of %d entries", r.state, r.id, r.uncommittedEntries)
+	}
+	var err error
+	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
+		if err == nil && pr.Inflights != nil {
+			err = fmt.Errorf("invariant: %v %d holds a window of appends to %d", r.state, r.id, id)
+		}
+	})
+	return err
 }
 
 // checkFetchInvariants: a snapshot transfer's counts agree with its
@@ -61,11 +98,18 @@ func (r *Raft) checkFetchInvariants() error {
 	return nil
 }
 
-// checkLeaderInvariants: no follower has acknowledged beyond the leader's
-// log, and the uncommitted-size accounting stays within its bound.
+// checkLeaderInvariants: the pending conf change and the transfer's
+// target exist, no follower has acknowledged beyond the leader's log,
+// every member has a window, and the uncommitted tail is counted exactly.
 func (r *Raft) checkLeaderInvariants() error {
 	var err error
 	last := r.raftLog.lastIndex()
+	switch {
+	case r.pendingConfIndex > last:
+		return fmt.Errorf("invariant: pending conf change at %d beyond the last index %d", r.pendingConfIndex, last)
+	case r.leadTransferee != None && r.trk.Progress[r.leadTransferee] == nil:
+		return fmt.Errorf("invariant: transferring leadership to %d, not a member", r.leadTransferee)
+	}
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
 		switch {
 		case err != nil:

@@ -33,7 +33,8 @@ func buildAndRun(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	serverBin = filepath.Join(dir, "kvexample")
-	out, err := exec.Command(goTool(), "build", "-o", serverBin, ".").CombinedOutput()
+	args := append(append([]string{"build"}, serverBuildFlags...), "-o", serverBin, ".")
+	out, err := exec.Command(goTool(), args...).CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "building the server: %v\n%s", err, out)
 		return 1
