@@ -6,6 +6,7 @@
 //	go run ./tools/mutate -mutant 020,038      # two mutants, by number or name
 //	go run ./tools/mutate -parallel 2 -md      # two at once; a Markdown summary
 //	go run ./tools/mutate -list                # the mutants and their rules
+//	go run ./tools/mutate -mutant 020 -apply /tmp/m020   # a mutated copy to study
 //
 // It is never part of the default `go test ./...`: a full run tests every
 // package once per mutant and takes tens of minutes on two cores.
@@ -48,14 +49,16 @@
 //
 //   - If nothing fails, the mutant SURVIVED: no test notices the bug.
 //   - If a package fails to build or vet, the mutant is INVALID: fix it.
-//   - Otherwise the packages are run again from the one that failed, with
-//     TICKRAFT_REWRITE=1 set (the switch that makes transcripts rewrite
-//     their expected output instead of comparing it). If a test still
-//     fails, the mutant is killed by that test: an assertion caught it.
-//     If everything passes, the mutant was caught by TEXT ONLY: a
-//     transcript's output changed, and regenerating the transcripts
-//     without reading the diff would let the bug through. Such a kill is
-//     not counted as a kill.
+//   - If the failure shows no transcript text diff (an assertion, a
+//     panic, a hang past -timeout), the mutant is killed by that test.
+//   - If it shows one, the packages are run again from the one that
+//     failed, with TICKRAFT_REWRITE=1 set (the switch that makes
+//     transcripts rewrite their expected output instead of comparing it).
+//     If a test still fails, the mutant is killed by that test: an
+//     assertion caught it. If everything passes, the mutant was caught by
+//     TEXT ONLY: a transcript's output changed, and regenerating the
+//     transcripts without reading the diff would let the bug through.
+//     Such a kill is not counted as a kill.
 //
 // Each worker keeps its scratch copy at one path, so `go test` reuses the
 // cached results of packages a mutant cannot reach. The summary table

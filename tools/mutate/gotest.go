@@ -28,9 +28,16 @@ type pkgResult struct {
 	// before its parent).
 	Tests []string
 	// Note says why the package failed when no test is named (a panic
-	// outside a test, a timeout, a build error).
+	// outside a test, a build error).
 	Note string
+	// TextDiff reports whether a transcript's output differed from the
+	// recorded one: only then can the failure be one of text alone.
+	TextDiff bool
 }
+
+// textDiffMarker ends the message of tools/datadriven for a transcript
+// whose output differs from the recorded one.
+const textDiffMarker = rewriteEnv + "=1 to accept the actual output"
 
 // killer returns the name of what failed first: the first failing test,
 // or the note.
@@ -77,7 +84,11 @@ func goTest(ctx context.Context, dir, pkg string, env []string, timeout time.Dur
 // parseTestJSON reads the events of `go test -json`.
 func parseTestJSON(pkg string, out []byte) pkgResult {
 	res := pkgResult{Pkg: pkg}
-	var panicLine string
+	var (
+		panicLine string
+		running   bool   // the lines after "running tests:" name them
+		hung      string // the first of them
+	)
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 1<<26)
 	for sc.Scan() {
@@ -98,11 +109,24 @@ func parseTestJSON(pkg string, out []byte) pkgResult {
 			res.Tests = append(res.Tests, ev.Test)
 		case ev.Action == "fail":
 			res.Failed = true
-		case ev.Action == "output" && panicLine == "":
-			if l := strings.TrimSpace(ev.Output); strings.HasPrefix(l, "panic:") || strings.Contains(l, "test timed out") {
+		case ev.Action == "output":
+			l := strings.TrimSpace(ev.Output)
+			if strings.Contains(l, textDiffMarker) {
+				res.TextDiff = true
+			}
+			switch {
+			case panicLine == "" && (strings.HasPrefix(l, "panic:") || strings.Contains(l, "test timed out")):
 				panicLine = l
+			case l == "running tests:":
+				running = true
+			case running && hung == "" && l != "":
+				// "TestName (10m0s)": the test a timeout stopped.
+				hung, _, _ = strings.Cut(l, " ")
 			}
 		}
+	}
+	if res.Failed && len(res.Tests) == 0 && hung != "" {
+		res.Tests = []string{hung}
 	}
 	if res.Failed && len(res.Tests) == 0 && res.Note == "" {
 		res.Note = panicLine

@@ -33,6 +33,7 @@ type options struct {
 	list     bool
 	markdown bool
 	keep     bool
+	apply    string
 }
 
 // run runs the command and returns its exit status: 0 when every mutant
@@ -45,10 +46,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.mutants, "mutant", "", "comma-separated mutants to run, by name or number (default: all)")
 	fs.StringVar(&o.pkgs, "pkgs", defaultPackages, "comma-separated packages to test, in order (a mutant's own package goes first)")
 	fs.IntVar(&o.parallel, "parallel", 1, "mutants run at once, each in its own scratch copy")
-	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "timeout of one package's go test")
+	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "timeout of one package's go test (a hang counts as a kill)")
 	fs.BoolVar(&o.list, "list", false, "list the mutants and the rules they break, and exit")
 	fs.BoolVar(&o.markdown, "md", false, "print the summary as a Markdown table")
 	fs.BoolVar(&o.keep, "keep", false, "keep the scratch copies (their path is printed)")
+	fs.StringVar(&o.apply, "apply", "", "copy the module to this new directory with the one -mutant applied, and exit (to study a survivor)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -75,6 +77,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "mutate:", err)
 		return 2
+	}
+	if o.apply != "" {
+		return applyTo(o.apply, root, chosen, stdout, stderr)
 	}
 	if o.list {
 		for _, m := range chosen {
@@ -104,6 +109,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	return 0
+}
+
+// applyTo writes a copy of the module at root to dir, which must not
+// exist, with the one mutant of ms applied.
+func applyTo(dir, root string, ms []*Mutant, stdout, stderr io.Writer) int {
+	if len(ms) != 1 {
+		fmt.Fprintln(stderr, "mutate: -apply takes exactly one -mutant")
+		return 2
+	}
+	if _, err := os.Stat(dir); err == nil {
+		fmt.Fprintf(stderr, "mutate: %s exists; -apply writes a new directory\n", dir)
+		return 2
+	}
+	if err := copyTree(root, dir); err != nil {
+		fmt.Fprintln(stderr, "mutate:", err)
+		return 2
+	}
+	if err := ms[0].apply(dir); err != nil {
+		fmt.Fprintln(stderr, "mutate:", err)
+		return 2
+	}
+	fmt.Fprintf(stdout, "%s applied in %s\n", ms[0].Name, dir)
 	return 0
 }
 

@@ -98,11 +98,30 @@ func TestParseTestJSONNamesTheFirstFailingTest(t *testing.T) {
 {"Action":"fail"}
 `
 	r := parseTestJSON("./core", []byte(out))
-	if !r.Failed || r.Build || r.killer() != "./core TestA/sub" {
+	if !r.Failed || r.Build || r.TextDiff || r.killer() != "./core TestA/sub" {
 		t.Fatalf("parsed %+v, killer %q", r, r.killer())
+	}
+	diff := `{"Action":"output","Test":"TestT/x","Output":"    run with TICKRAFT_REWRITE=1 to accept the actual output\n"}
+{"Action":"fail","Test":"TestT/x"}
+`
+	if r := parseTestJSON(".", []byte(diff)); !r.TextDiff || r.killer() != ". TestT/x" {
+		t.Fatalf("a transcript's text diff parsed as %+v", r)
 	}
 	r = parseTestJSON("./core", []byte(`{"Action":"build-fail","ImportPath":"x"}`+"\n"+`{"Action":"fail","FailedBuild":"x"}`))
 	if !r.Build || !r.Failed {
 		t.Fatalf("build failure parsed as %+v", r)
+	}
+}
+
+func TestParseTestJSONNamesTheTestATimeoutStopped(t *testing.T) {
+	out := `{"Action":"run","Test":"TestHang"}
+{"Action":"output","Test":"TestHang","Output":"panic: test timed out after 5m0s\n"}
+{"Action":"output","Test":"TestHang","Output":"\trunning tests:\n"}
+{"Action":"output","Test":"TestHang","Output":"\t\tTestHang (5m0s)\n"}
+{"Action":"fail","Elapsed":300}
+`
+	r := parseTestJSON(".", []byte(out))
+	if !r.Failed || r.killer() != ". TestHang" {
+		t.Fatalf("parsed %+v, killer %q", r, r.killer())
 	}
 }

@@ -91,6 +91,10 @@ func (r *runner) classify(ctx context.Context, w int, m *Mutant) Outcome {
 		return Outcome{Status: Survived}
 	case first.Build:
 		return Outcome{Status: Invalid, Killer: first.killer()}
+	case !first.TextDiff:
+		// No transcript's text differed: the failure is an assertion's,
+		// a panic or a hang, which the rewrite switch cannot change.
+		return Outcome{Status: Killed, Killer: first.killer()}
 	}
 	// Caught. Run again from the package that caught it, with the
 	// transcripts rewriting instead of comparing: a failure now is an
