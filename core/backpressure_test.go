@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tracker"
 )
 
@@ -143,5 +144,45 @@ func TestCommittedEntriesAreHandedOutInBoundedChunks(t *testing.T) {
 	}
 	if r.raftLog.applied != r.raftLog.committed {
 		t.Fatalf("restarted follower applied %d of %d", r.raftLog.applied, r.raftLog.committed)
+	}
+}
+
+// TestProbeCarriesNoMoreThanMaxInflightBytes: Config.MaxInflightBytes bounds
+// the payload in flight to a follower in every state, so the one append a
+// leader probes with (StateProbe, after a rejection or an unreachable
+// report) carries at most MaxInflightBytes (but always one entry), not
+// MaxSizePerMsg. The simulator's wire oracle found probes of 1 MiB budget
+// carrying several KiB to a follower whose bound was 1 KiB.
+func TestProbeCarriesNoMoreThanMaxInflightBytes(t *testing.T) {
+	const maxInflightBytes, entrySize = 1 << 10, 400
+	c := electedClusterWith(t, 0, func(cfg *Config) { cfg.MaxInflightBytes = maxInflightBytes })
+	leader := c.nodes[1]
+	delete(c.nodes, 3) // 3 hears nothing
+	for i := 0; i < 8; i++ {
+		if _, _, err := leader.Propose(make([]byte, entrySize)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.stabilize()
+	pr := leader.trk.Progress[3]
+	leader.ReportUnreachable(3) // back to probing from Match+1
+	if pr.State != tracker.StateProbe {
+		t.Fatalf("progress of 3 is %v, want StateProbe", pr.State)
+	}
+	leader.msgs = nil
+	if !leader.maybeSendAppend(3, pr, false) {
+		t.Fatal("the leader sent no probe")
+	}
+	var payload uint64
+	for _, m := range leader.msgs {
+		if m.Type == raftpb.MsgApp && m.To == 3 {
+			payload += payloadSize(m.Entries)
+			if len(m.Entries) == 0 {
+				t.Fatalf("the probe %v carries no entry", m)
+			}
+		}
+	}
+	if payload > max(maxInflightBytes, entrySize) {
+		t.Fatalf("the probe carries %d bytes, bound %d", payload, maxInflightBytes)
 	}
 }

@@ -135,11 +135,10 @@ func (r *Raft) sendAppend(to uint64, pr *tracker.Progress, prev entryID, ents []
 // appendBudget is the payload one append to pr may carry: MaxSizePerMsg,
 // and no more than the room left in the follower's inflight byte window,
 // so the window is never overrun by a whole message (one entry always
-// goes, whatever its size).
+// goes, whatever its size). A probe (StateProbe, whose window is empty)
+// is bounded the same way: MaxInflightBytes bounds the bytes in flight to
+// a follower in every state.
 func (r *Raft) appendBudget(pr *tracker.Progress) uint64 {
-	if pr.State != tracker.StateReplicate {
-		return r.maxMsgSize
-	}
 	return min(r.maxMsgSize, pr.Inflights.RoomBytes())
 }
 

@@ -142,6 +142,7 @@ func (s *Sim) campaign(pick, _ int) {
 	}
 	n := up[pick%len(up)]
 	err := n.rn.Campaign()
+	s.checkInvariants(n, "Campaign")
 	s.faultEvent(FaultCampaign, n.id, "node %d: %v", n.id, err)
 	if err != nil && !errors.Is(err, core.ErrNotAMember) && !errors.Is(err, core.ErrLearnerCannotCampaign) &&
 		!errors.Is(err, core.ErrPendingConfChange) {

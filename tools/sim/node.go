@@ -45,6 +45,13 @@ type node struct {
 	// watched is the status at the last step, for the per-step checks.
 	watched   raft.BasicStatus
 	watchedOK bool
+	// lead, readsOracle and applyingBytes are what the oracles observed
+	// of the node (see oracle.go and oracle_reads.go): its leadership,
+	// its read queues, and the committed payload handed out to apply and
+	// not yet applied.
+	lead          *leaderWatch
+	readsOracle   readsWatch
+	applyingBytes uint64
 }
 
 // up reports whether the node is running.
@@ -129,6 +136,7 @@ func (s *Sim) crash(n *node, keep int) {
 		s.log.printf(s.now, "crash %d (oldest write torn: %d of %d records kept)", n.id, kept, of)
 	}
 	n.rn, n.inbox, n.reports, n.applies, n.reads, n.busy = nil, nil, nil, nil, nil, false
+	n.lead, n.readsOracle, n.applyingBytes = nil, readsWatch{}, 0
 	s.clients.nodeDown(n)
 }
 
@@ -163,6 +171,7 @@ func (s *Sim) tickNode(n *node) {
 	}
 	n.rn.Tick()
 	s.log.add(s.now, evTick, n.id)
+	s.checkInvariants(n, "Tick")
 }
 
 // process runs n's application loop until it has nothing left to do now:
@@ -179,6 +188,7 @@ func (s *Sim) process(n *node) {
 		for ; n.deferred > 0; n.deferred-- {
 			n.rn.Tick()
 			s.log.add(s.now, evTick, n.id)
+			s.checkInvariants(n, "Tick")
 		}
 		if len(n.reports) > 0 {
 			s.stepReport(n, n.reports[0])
@@ -210,6 +220,8 @@ func (s *Sim) stepReport(n *node, r report) {
 	} else {
 		n.rn.ReportUnreachable(r.to)
 	}
+	n.restartStreams(r.to)
+	s.checkInvariants(n, "a transport's report")
 	s.log.add(s.now, evReport, n.id, r.to, boolBit(r.snap), boolBit(r.failed))
 	if s.log.tracing() {
 		s.log.printf(s.now, "report %d: %s", n.id, describeReport(r))
@@ -253,8 +265,14 @@ func (s *Sim) completeDue(n *node) bool {
 // disk meanwhile; a Ready with nothing to sync completes at once.
 func (s *Sim) handleReady(n *node) {
 	rd := n.rn.Ready()
+	s.checkInvariants(n, "Ready")
 	s.onReady(n, &rd)
+	s.sawAppended(n, rd.Entries, rd.HardState.Commit)
+	s.sawApplyHandout(n, rd.CommittedEntries)
 	s.send(rd.Messages)
+	if n.lead != nil {
+		n.lead.readyDone()
+	}
 	if s.mutation == mutateAckEarly {
 		s.send(rd.MessagesAfterPersist)
 		rd.MessagesAfterPersist = nil
@@ -286,7 +304,9 @@ func (s *Sim) completeReady(n *node, w *diskWrite) {
 		s.applySnapshot(n, rd.Snapshot)
 	}
 	s.applyEntries(n, rd.CommittedEntries)
+	n.sawApplied(rd.CommittedEntries)
 	n.rn.Advance()
+	s.checkInvariants(n, "Advance")
 	s.observe(n)
 }
 
@@ -313,7 +333,21 @@ func (s *Sim) onReady(n *node, rd *raft.Ready) {
 	if rd.SoftState != nil {
 		s.onSoftState(n, *rd.SoftState)
 	}
+	s.watchRole(n)
 	for _, rs := range rd.ReadStates {
 		s.clients.released(n, rs)
+	}
+	s.sawReadStates(n, rd.ReadStates)
+}
+
+// watchRole starts watching n as a leader when a Ready finds it leading a
+// term it was not watched in, and stops when it no longer leads.
+func (s *Sim) watchRole(n *node) {
+	st := n.rn.BasicStatus()
+	switch {
+	case st.RaftState != raft.StateLeader:
+		n.lead = nil
+	case n.lead == nil || n.lead.term != st.Term:
+		n.watchLeader(st.Term)
 	}
 }

@@ -75,11 +75,11 @@ func (s *Sim) drawConfChange(n *node, d *digits) raftpb.ConfChangeI {
 	switch form {
 	case 0:
 		c := s.drawChange(n, d)
-		return raftpb.ConfChange{Type: c.Type, NodeID: c.NodeID}
+		return raftpb.ConfChange{Type: c.Type, NodeID: c.NodeID, Context: operatorContext}
 	case 4:
-		return raftpb.ConfChangeV2{}
+		return raftpb.ConfChangeV2{Context: operatorContext}
 	}
-	cc := raftpb.ConfChangeV2{Transition: raftpb.ConfChangeTransitionAuto}
+	cc := raftpb.ConfChangeV2{Transition: raftpb.ConfChangeTransitionAuto, Context: operatorContext}
 	changes := 1
 	if form > 1 {
 		cc.Transition = raftpb.ConfChangeTransitionJointImplicit
@@ -106,6 +106,7 @@ func (s *Sim) proposeConfChange(pick, arg int) {
 	cc := s.drawConfChange(n, &a)
 	s.stats.ConfProposals++
 	index, term, err := n.rn.ProposeConfChange(cc)
+	s.checkInvariants(n, "ProposeConfChange")
 	switch {
 	case err != nil && !errors.Is(err, raft.ErrProposalDropped):
 		s.failf(ClassRefusal, "node %d refused conf change %v without ErrProposalDropped: %v", n.id, cc, err)
@@ -134,9 +135,13 @@ func (s *Sim) transferLeader(pick, arg int) {
 	}
 	s.stats.Transfers++
 	err := n.rn.TransferLeader(target)
+	s.checkInvariants(n, "TransferLeader")
 	switch {
 	case err == nil:
 		s.stats.TransfersAccepted++
+		if st := n.rn.BasicStatus(); st.RaftState == raft.StateLeader {
+			s.transferAsked(n, st.Term, target)
+		}
 		s.faultEvent(FaultTransfer, n.id, "node %d to %d", n.id, target)
 	case errors.Is(err, raft.ErrTransferRefused), errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrNoLeader):
 		s.faultEvent(FaultTransfer, n.id, "node %d to %d refused: %v", n.id, target, err)
@@ -157,6 +162,7 @@ func (s *Sim) forgetLeader(pick, _ int) {
 		s.failf(ClassRefusal, "node %d: ForgetLeader: %v", n.id, err)
 		return
 	}
+	s.checkInvariants(n, "ForgetLeader")
 	s.faultEvent(FaultForgetLeader, n.id, "node %d", n.id)
 }
 

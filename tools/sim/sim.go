@@ -33,6 +33,10 @@ type Sim struct {
 	faultN   uint64
 	injected []uint64
 	failure  *Failure
+	// oracle and transfers are the independent observations of the
+	// oracles (oracle.go, transfer.go).
+	oracle    oracles
+	transfers []transfer
 	// mutation breaks the application on purpose, for the tests that
 	// show the checks catch it; zero in every real run.
 	mutation mutation
@@ -185,6 +189,7 @@ func (s *Sim) onTick() {
 	}
 	s.clients.tick()
 	s.compactSome()
+	s.transfersTimedOut()
 }
 
 // deliver moves the messages due now into their recipients' inboxes, or
@@ -245,6 +250,9 @@ func (s *Sim) send(msgs []raftpb.Message) {
 	}
 	for _, m := range msgs {
 		s.stats.Messages++
+		if from := s.node(m.From); from != nil {
+			s.sawSent(from, m)
+		}
 		res := s.net.send(s.now, m, faults)
 		s.log.add(s.now, evSend, m.From, uint64(m.Type), m.To, m.Term, m.Index, uint64(len(m.Entries)))
 		switch {
