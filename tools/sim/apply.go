@@ -46,6 +46,7 @@ func (s *Sim) applyEntries(n *node, ents []raftpb.Entry) {
 		default:
 			n.kv.applied = e.Index
 		}
+		s.snapshotAtInterval(n, e.Index, e.Term)
 	}
 	s.hist.Apply(n.id, ents)
 	s.log.add(s.now, evApply, n.id, ents[0].Index, ents[len(ents)-1].Index, 0)

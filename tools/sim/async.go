@@ -28,12 +28,19 @@ func (s *Sim) handleReadyAsync(n *node) {
 		case raft.LocalAppendThread:
 			s.sawAppended(n, m.Entries, m.Commit)
 			w := &diskWrite{entries: m.Entries, hard: raftpb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}}
-			w.snap = m.Snapshot
+			if m.Snapshot != nil {
+				snap := s.assemble(n, *m.Snapshot)
+				w.snap = &snap
+			}
 			msg := m
 			w.append = &msg
 			n.disk.enqueue(s.now, s.diskRNG.between(0, s.opts.DiskLatency), w)
 		case raft.LocalApplyThread:
 			s.sawApplyHandout(n, m.Entries)
+			if m.Snapshot != nil {
+				snap := s.assemble(n, *m.Snapshot)
+				m.Snapshot = &snap
+			}
 			at := s.now + uint64(s.diskRNG.between(0, 1))
 			if k := len(n.applies); k > 0 {
 				at = max(at, n.applies[k-1].at)
@@ -43,10 +50,8 @@ func (s *Sim) handleReadyAsync(n *node) {
 			out = append(out, m)
 		}
 	}
-	s.send(out)
-	if n.lead != nil {
-		n.lead.readyDone()
-	}
+	s.send(s.routeSnapshotWork(n, out))
+	s.readyDone(n)
 }
 
 // completeAppend persists the write w of the append worker, now durable,

@@ -317,6 +317,9 @@ func (c *clients) released(n *node, rs raft.ReadState) {
 // serveAll serves the released reads whose index their node has applied.
 func (c *clients) serveAll() {
 	for _, n := range c.s.nodes {
+		if n.paused() {
+			continue
+		}
 		kept := n.reads[:0]
 		for _, r := range n.reads {
 			if r.index > n.kv.applied && c.s.mutation != mutateServeEarly {

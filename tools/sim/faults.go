@@ -29,6 +29,7 @@ func (s *Sim) injectFaults() {
 		{f.Transfer, s.transferLeader},
 		{f.ForgetLeader, s.forgetLeader},
 		{f.Campaign, s.campaign},
+		{f.Pause, s.pauseSome},
 	}
 	for i, d := range draws {
 		happens, pick, arg := r.chance(d.p), r.IntN(1<<30), r.IntN(1<<30)
@@ -150,11 +151,12 @@ func (s *Sim) campaign(pick, _ int) {
 	}
 }
 
-// running returns the running nodes, in ID order.
+// running returns the running nodes, in ID order, but the paused ones
+// (see pause.go).
 func (s *Sim) running() []*node {
 	var out []*node
 	for _, n := range s.nodes {
-		if n.up() {
+		if n.up() && !n.paused() {
 			out = append(out, n)
 		}
 	}

@@ -52,6 +52,18 @@ type node struct {
 	lead          *leaderWatch
 	readsOracle   readsWatch
 	applyingBytes uint64
+	// pausedUntil is the step at which a paused process resumes (zero:
+	// not paused); missedTicks counts the ticks it missed, held the
+	// messages that arrived meanwhile (see pause.go).
+	pausedUntil uint64
+	missedTicks int
+	held        []raftpb.Message
+	// snapJobs is the snapshot worker's queue, chunks the chunks saved on
+	// disk, assembledAt the index of the last snapshot assembled from
+	// them (see chunks.go).
+	snapJobs    []snapJob
+	chunks      map[chunkKey][]byte
+	assembledAt uint64
 }
 
 // up reports whether the node is running.
@@ -106,6 +118,7 @@ func (s *Sim) config(n *node, applied uint64) *raft.Config {
 		MaxSizePerMsg: o.Bounds.MaxSizePerMsg, MaxInflightMsgs: o.Bounds.MaxInflightMsgs,
 		MaxInflightBytes: o.Bounds.MaxInflightBytes, MaxUncommittedEntriesSize: o.Bounds.MaxUncommittedEntriesSize,
 		MaxCommittedSizePerReady: o.Bounds.MaxCommittedSizePerReady, MaxPendingReads: o.Bounds.MaxPendingReads,
+		SnapshotChunkSize: o.SnapshotChunkSize, SnapshotInterval: o.SnapshotInterval,
 	}
 }
 
@@ -137,6 +150,8 @@ func (s *Sim) crash(n *node, keep int) {
 	}
 	n.rn, n.inbox, n.reports, n.applies, n.reads, n.busy = nil, nil, nil, nil, nil, false
 	n.lead, n.readsOracle, n.applyingBytes = nil, readsWatch{}, 0
+	n.pausedUntil, n.missedTicks, n.held = 0, 0, nil
+	n.snapJobs = nil
 	s.clients.nodeDown(n)
 }
 
@@ -165,6 +180,10 @@ func (s *Sim) restart(n *node) {
 // tickNode ticks n, or counts the tick for later while n's loop waits on
 // its disk.
 func (s *Sim) tickNode(n *node) {
+	if n.paused() {
+		n.missedTicks++
+		return
+	}
 	if n.busy {
 		n.deferred++
 		return
@@ -256,7 +275,7 @@ func (s *Sim) completeDue(n *node) bool {
 		s.completeApply(n, job.msg)
 		return true
 	}
-	return false
+	return s.completeSnapJob(n)
 }
 
 // handleReady handles a Ready of the synchronous loop: send Messages at
@@ -269,10 +288,10 @@ func (s *Sim) handleReady(n *node) {
 	s.onReady(n, &rd)
 	s.sawAppended(n, rd.Entries, rd.HardState.Commit)
 	s.sawApplyHandout(n, rd.CommittedEntries)
-	s.send(rd.Messages)
-	if n.lead != nil {
-		n.lead.readyDone()
-	}
+	rd.Snapshot = s.assemble(n, rd.Snapshot)
+	rd.MessagesAfterPersist = s.routeSnapshotWork(n, rd.MessagesAfterPersist)
+	s.send(s.routeSnapshotWork(n, rd.Messages))
+	s.readyDone(n)
 	if s.mutation == mutateAckEarly {
 		s.send(rd.MessagesAfterPersist)
 		rd.MessagesAfterPersist = nil

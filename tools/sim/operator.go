@@ -172,7 +172,7 @@ func (s *Sim) compactSome() {
 	r := s.diskRNG
 	for _, n := range s.nodes {
 		happens, keep := r.chance(s.opts.Workload.Compact), r.between(0, 4)
-		if happens && n.up() {
+		if happens && n.up() && !n.paused() {
 			s.compact(n, keep)
 		}
 	}
@@ -187,12 +187,18 @@ func (s *Sim) compact(n *node, keep int) {
 	if i <= snap.Metadata.Index {
 		return
 	}
-	cs := n.conf
-	if _, err := n.st.CreateSnapshot(i, &cs, n.kv.snapshot()); err != nil {
-		s.failf(ClassRefusal, "node %d cannot snapshot at %d: %v", n.id, i, err)
-		return
+	if s.chunked() {
+		// The snapshot at the last interval is the one kept (see
+		// chunks.go): compact below it only.
+		i = snap.Metadata.Index
+	} else {
+		cs := n.conf
+		if _, err := n.st.CreateSnapshot(i, &cs, n.kv.snapshot()); err != nil {
+			s.failf(ClassRefusal, "node %d cannot snapshot at %d: %v", n.id, i, err)
+			return
+		}
+		n.disk.writes++
 	}
-	n.disk.writes++
 	s.stats.Compactions++
 	to := i - min(uint64(keep), i)
 	if to >= first {

@@ -16,9 +16,9 @@ import (
 //     simulator asked of the node while it led (ReadIndex returned nil), and
 //     the MsgReadIndex the network delivered to it while it led (Step
 //     returned nil), not yet answered by a ReadState of its Readys or an
-//     MsgReadIndexResp it sent. A read the leader answers at once (a lease)
-//     is answered in its next Ready, so the count is judged when a Ready is
-//     handed out: it is then exactly the library's queue.
+//     MsgReadIndexResp it sent. The simulator sees what a node answered only
+//     when a Ready hands it out, so the count is judged once a Ready's
+//     messages are sent: it is then exactly the library's queue.
 //   - Local reads waiting for the applied index (the same bound): the
 //     ReadLocal calls that returned nil, not yet answered by a ReadState.
 //   - Committed payload handed out to apply and not yet applied
@@ -69,14 +69,23 @@ func (r *readsWatch) release(ctx []byte) {
 	}
 }
 
-// sawReadStates takes the ReadStates of a Ready of n and checks the read
-// queues against MaxPendingReads.
+// sawReadStates takes the ReadStates of a Ready of n.
 func (s *Sim) sawReadStates(n *node, states []raft.ReadState) {
 	r := &n.readsOracle
 	for _, rs := range states {
 		r.release(rs.RequestCtx)
 		delete(r.local, string(rs.RequestCtx))
 	}
+}
+
+// readyDone checks what the oracles judge once a Ready of n is handed out
+// and its messages sent: the read queues against MaxPendingReads, and the
+// streams of a leader (see leaderWatch.readyDone).
+func (s *Sim) readyDone(n *node) {
+	if n.lead != nil {
+		n.lead.readyDone()
+	}
+	r := &n.readsOracle
 	pending := 0
 	for _, k := range r.pending {
 		pending += k

@@ -74,12 +74,13 @@ const (
 	FaultTransfer
 	FaultForgetLeader
 	FaultCampaign
+	FaultPause
 	numFaultKinds
 )
 
 var faultNames = [numFaultKinds]string{
 	"drop", "duplicate", "reorder", "partition", "one-way", "isolate", "heal",
-	"crash", "restart", "disk-stall", "conf-change", "transfer", "forget-leader", "campaign",
+	"crash", "restart", "disk-stall", "conf-change", "transfer", "forget-leader", "campaign", "pause",
 }
 
 // String returns the kind's name.
@@ -129,6 +130,12 @@ type Stats struct {
 	PeakWireInflightBytes, PeakApplyingBytes uint64
 	// FullChecks counts the runs of the whole-History checkers.
 	FullChecks int
+	// LongPauses counts the pauses longer than an election timeout.
+	LongPauses int
+	// ChunkedSnapshots counts the snapshots installed from chunks,
+	// ChunksSaved the chunks the snapshot workers saved.
+	// ChunksFromFollowers counts the chunks a follower served.
+	ChunkedSnapshots, ChunksSaved, ChunksFromFollowers int
 }
 
 // Add adds o to s; the maxima take the larger.
@@ -140,12 +147,14 @@ func (s *Stats) Add(o Stats) {
 		&s.SnapshotsApplied, &s.Compactions, &s.ConfProposals, &s.ConfAccepted, &s.ConfChangesApplied,
 		&s.ConfChangesRefused, &s.Transfers, &s.TransfersAccepted, &s.Writes, &s.WritesAcked,
 		&s.WritesPending, &s.Reads, &s.ReadsFailed, &s.LocalReads, &s.LivenessWindows, &s.FullChecks,
-		&s.TransfersHandedOver, &s.TransfersCompleted, &s.TransfersOtherLeader, &s.TransfersNoLeader}
+		&s.TransfersHandedOver, &s.TransfersCompleted, &s.TransfersOtherLeader, &s.TransfersNoLeader, &s.LongPauses,
+		&s.ChunkedSnapshots, &s.ChunksSaved, &s.ChunksFromFollowers}
 	others := []int{o.Messages, o.Delivered, o.Crashes, o.TornWrites, o.Restarts, o.Retired, o.Elections,
 		o.SnapshotsApplied, o.Compactions, o.ConfProposals, o.ConfAccepted, o.ConfChangesApplied,
 		o.ConfChangesRefused, o.Transfers, o.TransfersAccepted, o.Writes, o.WritesAcked,
 		o.WritesPending, o.Reads, o.ReadsFailed, o.LocalReads, o.LivenessWindows, o.FullChecks,
-		o.TransfersHandedOver, o.TransfersCompleted, o.TransfersOtherLeader, o.TransfersNoLeader}
+		o.TransfersHandedOver, o.TransfersCompleted, o.TransfersOtherLeader, o.TransfersNoLeader, o.LongPauses,
+		o.ChunkedSnapshots, o.ChunksSaved, o.ChunksFromFollowers}
 	for i, p := range ints {
 		*p += others[i]
 	}

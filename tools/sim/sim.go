@@ -37,6 +37,9 @@ type Sim struct {
 	// oracles (oracle.go, transfer.go).
 	oracle    oracles
 	transfers []transfer
+	// snapAt holds the data of every snapshot created at an interval
+	// index (chunked transfer, see chunks.go).
+	snapAt map[uint64][]byte
 	// mutation breaks the application on purpose, for the tests that
 	// show the checks catch it; zero in every real run.
 	mutation mutation
@@ -165,6 +168,7 @@ func (s *Sim) step() {
 	if s.now%uint64(s.opts.StepsPerTick) == 0 {
 		s.onTick()
 	}
+	s.resumeDue(false)
 	s.deliver()
 	for _, n := range s.nodes {
 		if n.up() && (s.now+uint64(n.phase))%uint64(s.opts.StepsPerTick) == 0 {
@@ -172,7 +176,7 @@ func (s *Sim) step() {
 		}
 	}
 	for _, n := range s.nodes {
-		if n.up() {
+		if n.up() && !n.paused() {
 			s.process(n)
 		}
 	}
@@ -213,7 +217,11 @@ func (s *Sim) deliver() {
 		s.stats.Delivered++
 		s.log.add(s.now, evDeliver, e.to, e.seq)
 		if s.log.tracing() {
-			s.log.printf(s.now, "deliver %v", m)
+			s.log.printf(s.now, "deliver %v%s", m, describeHeld(to))
+		}
+		if to.paused() {
+			to.held = append(to.held, m)
+			continue
 		}
 		to.inbox = append(to.inbox, m)
 	}
@@ -272,6 +280,14 @@ func (s *Sim) send(msgs []raftpb.Message) {
 			s.log.printf(s.now, "send %v%s", m, describeSend(res))
 		}
 	}
+}
+
+// describeHeld notes in the trace that a message reached a paused node.
+func describeHeld(n *node) string {
+	if n.paused() {
+		return " (held: the node is paused)"
+	}
+	return ""
 }
 
 // describeSend notes the faults that hit a message in the trace.
