@@ -3,38 +3,11 @@ package raft
 import (
 	"github.com/tickraft/raft/core"
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tracker"
 )
 
-// The names a basic embedding needs, re-exported so that it imports only
-// raft and raftpb. Each is documented where it is defined, in package core.
-type (
-	// Config holds what a node needs to start; see core.Config.
-	Config = core.Config
-	// ConfigError names a wrong Config field.
-	ConfigError = core.ConfigError
-	// Storage is where a node reads its persisted state; see core.Storage.
-	Storage = core.Storage
-	// MemoryStorage is an in-memory Storage for tests and simple embeddings.
-	MemoryStorage = core.MemoryStorage
-	// Ready is a batch of work for the application; see core.Ready.
-	Ready = core.Ready
-	// SoftState is the leader and role of a node.
-	SoftState = core.SoftState
-	// StateType is a node's role.
-	StateType = core.StateType
-	// BasicStatus is the cheap status of a node.
-	BasicStatus = core.BasicStatus
-	// Status is the full status of a node.
-	Status = core.Status
-	// Logger receives a node's log lines.
-	Logger = core.Logger
-	// ReadState is a released read.
-	ReadState = core.ReadState
-	// LaggingError is the error of a local read that timed out.
-	LaggingError = core.LaggingError
-	// SnapshotFetch is the progress of a chunked snapshot transfer.
-	SnapshotFetch = core.SnapshotFetch
-)
+// The types a user meets are re-exported as aliases in types.go, each
+// with its fields and methods documented there.
 
 // The roles of a node.
 const (
@@ -42,6 +15,13 @@ const (
 	StateCandidate    = core.StateCandidate
 	StateLeader       = core.StateLeader
 	StatePreCandidate = core.StatePreCandidate
+)
+
+// The states of a follower's replication in a leader's Progress.
+const (
+	ProgressProbe     = tracker.StateProbe
+	ProgressReplicate = tracker.StateReplicate
+	ProgressSnapshot  = tracker.StateSnapshot
 )
 
 // None is the ID of no node.
@@ -96,4 +76,24 @@ var (
 	ErrUnavailable                    = core.ErrUnavailable
 	ErrSnapOutOfDate                  = core.ErrSnapOutOfDate
 	ErrSnapshotTemporarilyUnavailable = core.ErrSnapshotTemporarilyUnavailable
+	ErrNotAMember                     = core.ErrNotAMember
+	ErrLearnerCannotCampaign          = core.ErrLearnerCannotCampaign
+	ErrMalformedEntries               = core.ErrMalformedEntries
+	ErrCommittedConflict              = core.ErrCommittedConflict
+)
+
+// The errors of the membership math, wrapped by the errors of
+// ProposeConfChange (inside ErrProposalDropped) and ApplyConfChange, and
+// by NewRawNode or a snapshot whose ConfState is impossible
+// (ErrInvalidMembership).
+var (
+	ErrRemovedAllVoters  = core.ErrRemovedAllVoters
+	ErrTooManyVoters     = core.ErrTooManyVoters
+	ErrAlreadyJoint      = core.ErrAlreadyJoint
+	ErrNotJoint          = core.ErrNotJoint
+	ErrZeroVoterJoint    = core.ErrZeroVoterJoint
+	ErrVoterAndLearner   = core.ErrVoterAndLearner
+	ErrUnknownChangeType = core.ErrUnknownChangeType
+	ErrInvalidNodeID     = core.ErrInvalidNodeID
+	ErrInvalidMembership = core.ErrInvalidMembership
 )

@@ -44,6 +44,18 @@ func (rn *RawNode) Propose(data []byte) (index, term uint64, err error) {
 	return rn.r.Propose(data)
 }
 
+// ProposeEntries proposes ents as one atomic batch: they are appended
+// together, in order, or not at all. Each entry's Type and Data are kept;
+// Index and Term are the leader's to give (the slice is retained and
+// written to: do not modify it afterwards). A conf change entry among them
+// gets the checks of ProposeConfChange. On the leader it returns the
+// index of the last entry and the term; on a follower the batch is
+// forwarded and index and term are zero. A refused batch returns an error
+// wrapping ErrProposalDropped that says why.
+func (rn *RawNode) ProposeEntries(ents []raftpb.Entry) (index, term uint64, err error) {
+	return rn.r.ProposeEntries(ents)
+}
+
 // ProposeConfChange proposes a membership change, in either form. See
 // core.Raft.ProposeConfChange for when it is refused.
 func (rn *RawNode) ProposeConfChange(cc raftpb.ConfChangeI) (index, term uint64, err error) {

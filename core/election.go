@@ -17,6 +17,9 @@ func (r *Raft) Tick() {
 	if len(r.localReads) > 0 {
 		r.releaseLocalReads()
 	}
+	if len(r.forwardedReads) > 0 {
+		r.expireForwardedReads()
+	}
 	if r.fetch != nil {
 		r.tickFetch()
 	}

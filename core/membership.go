@@ -8,6 +8,22 @@ import (
 	"github.com/tickraft/raft/tracker"
 )
 
+// The errors of the membership math (package confchange), wrapped by the
+// errors of ProposeConfChange and ApplyConfChange, and, for
+// ErrInvalidMembership, by NewRaft or a snapshot whose ConfState is
+// impossible.
+var (
+	ErrRemovedAllVoters  = confchange.ErrRemovedAllVoters
+	ErrTooManyVoters     = confchange.ErrTooManyVoters
+	ErrAlreadyJoint      = confchange.ErrAlreadyJoint
+	ErrNotJoint          = confchange.ErrNotJoint
+	ErrZeroVoterJoint    = confchange.ErrZeroVoterJoint
+	ErrVoterAndLearner   = confchange.ErrVoterAndLearner
+	ErrUnknownChangeType = confchange.ErrUnknownChangeType
+	ErrInvalidNodeID     = confchange.ErrInvalidNodeID
+	ErrInvalidMembership = confchange.ErrInvalidConfig
+)
+
 // ProposeConfChange proposes a membership change in either form. The
 // leader refuses it, with an error wrapping ErrProposalDropped, while
 // another change is appended but not yet applied, or when the membership

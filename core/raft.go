@@ -81,11 +81,15 @@ type Raft struct {
 	pendingConfIndex uint64
 
 	// Reads: the leader's read rounds, the reads released for the next
-	// Ready, local reads waiting for the applied index, and the clocks.
+	// Ready, local reads waiting for the applied index, reads forwarded
+	// to the leader, and the clocks.
 	readOnly   *readonly.ReadOnly
 	readStates []ReadState
 	localReads []localRead
-	leaseTicks int
+	// forwardedReads are the reads this node sent on to the leader and
+	// that wait for its answer (MaxPendingReads).
+	forwardedReads []forwardedRead
+	leaseTicks     int
 	// ticks counts every tick of this node; leaderTick only the ticks of
 	// its leaderships (the clock of its heartbeat rounds and lease).
 	ticks      uint64

@@ -25,7 +25,8 @@ var (
 	ErrTooManyPendingReads = readonly.ErrTooManyPendingReads
 	// ErrReadAborted: the read will not be answered: the leader lost
 	// leadership while it waited, or refused a forwarded read (transfer
-	// in progress, queue full).
+	// in progress, queue full), or a forwarded read had no answer within
+	// an election timeout (the request or its answer was lost).
 	ErrReadAborted = errors.New("raft: read aborted")
 	// ErrReadLagging: this node had not applied the read's minimum index
 	// within the allowed ticks; LaggingError says which leader to try.
@@ -125,12 +126,18 @@ func (r *Raft) answerRead(to, index uint64, ctx []byte) {
 // flushReads starts one heartbeat round for every read waiting since the
 // last round: all reads of one loop iteration share a round.
 func (r *Raft) flushReads() {
-	if r.state != StateLeader || !r.readOnly.NeedsRound() || !r.committedInTerm() {
+	if !r.readsWouldFlush() {
 		return
 	}
 	r.readOnly.StartRound(r.raftLog.committed)
 	r.bcastHeartbeat() // carries the new round, and acks it for the leader
 	r.releaseReads()
+}
+
+// readsWouldFlush reports whether flushReads would start a round: reads
+// wait on a leader that has committed an entry of its term (§6.4).
+func (r *Raft) readsWouldFlush() bool {
+	return r.state == StateLeader && r.readOnly.NeedsRound() && r.committedInTerm()
 }
 
 // releaseReads answers the reads whose round a quorum confirmed.
@@ -159,27 +166,6 @@ func (r *Raft) abortReads() {
 		r.refuseForwardedRead(req.From, req.Ctx)
 	}
 	r.readOnly.Reset()
-}
-
-// handleReadIndexResp receives the leader's answer to a forwarded read.
-// validateByType has checked that it carries exactly one context.
-func (r *Raft) handleReadIndexResp(m raftpb.Message) error {
-	if m.Reject {
-		r.readStates = append(r.readStates, ReadState{RequestCtx: m.Entries[0].Data, Err: ErrReadAborted})
-		return nil
-	}
-	r.readStates = append(r.readStates, ReadState{Index: m.Index, RequestCtx: m.Entries[0].Data})
-	return nil
-}
-
-// forwardReadIndex sends a follower's read to the leader.
-func (r *Raft) forwardReadIndex(m raftpb.Message) error {
-	if r.lead == None {
-		return fmt.Errorf("%w: read refused at term %d", ErrNoLeader, r.term)
-	}
-	m.To = r.lead
-	r.send(m)
-	return nil
 }
 
 // ReadLocal asks for a monotonic read on this node, at or after minIndex

@@ -72,7 +72,8 @@ func (s *readyState) init(r *Raft) {
 	s.prevHard = r.hardState()
 }
 
-// HasReady reports whether Ready would return anything.
+// HasReady reports whether Ready would return anything. It is a pure
+// query: it changes nothing, so it may be called any number of times.
 func (r *Raft) HasReady() bool {
 	if r.softState() != r.ready.prevSoft {
 		return true
@@ -80,12 +81,7 @@ func (r *Raft) HasReady() bool {
 	if hs := r.hardState(); !hs.IsEmpty() && hs != r.ready.prevHard {
 		return true
 	}
-	// Pending appends are flushed now, so that HasReady is true only when
-	// they produce messages; batching is unchanged, since Ready would
-	// flush the same appends.
-	r.flushAppends()
-	r.flushReads()
-	return len(r.msgs) > 0 || len(r.readStates) > 0 || len(r.msgsAfterAppend) > 0 || r.snapToApply != nil ||
+	return r.appendsWouldSend() || r.readsWouldFlush() || len(r.msgs) > 0 || len(r.readStates) > 0 || len(r.msgsAfterAppend) > 0 || r.snapToApply != nil ||
 		r.raftLog.hasNextUnstableSnapshot() || r.raftLog.hasNextUnstableEnts() ||
 		(r.mayHandOutCommitted() && r.raftLog.hasNextCommittedEnts(r.applyUnstable()))
 }

@@ -85,6 +85,20 @@ func (r *Raft) flushAppends() {
 	})
 }
 
+// appendsWouldSend reports whether flushAppends would send an append:
+// some follower is not paused and lacks entries or the commit index.
+func (r *Raft) appendsWouldSend() bool {
+	if r.state != StateLeader || !r.appendsPending {
+		return false
+	}
+	would := false
+	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
+		would = would || id != r.id && !pr.IsPaused() &&
+			(pr.Next <= r.raftLog.lastIndex() || pr.CanBumpCommit(r.raftLog.committed))
+	})
+	return would
+}
+
 // sendAppends sends appends to one follower: in Replicate, pipelined until
 // the inflight window fills or the log is exhausted; in Probe, one probe.
 // An empty append is sent when only the commit index is news.

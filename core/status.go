@@ -22,9 +22,11 @@ type Status struct {
 	// applied (MaxCommittedSizePerReady).
 	ApplyingBytes uint64
 	// PendingReads: reads waiting on the leader; LocalReads: local reads
-	// waiting for the applied index (MaxPendingReads each).
-	PendingReads int
-	LocalReads   int
+	// waiting for the applied index; ForwardedReads: reads this node sent
+	// on to the leader, waiting for its answer (MaxPendingReads each).
+	PendingReads   int
+	LocalReads     int
+	ForwardedReads int
 	// Fetch is this node's chunked snapshot transfer in progress, as a
 	// receiver; nil when there is none.
 	Fetch *SnapshotFetch
@@ -48,7 +50,8 @@ type SnapshotFetch struct {
 // BasicStatus.
 func (r *Raft) Status() Status {
 	s := Status{BasicStatus: r.BasicStatus(), Config: r.trk.Config.Clone(),
-		ApplyingBytes: r.raftLog.applyingEntsSize, PendingReads: r.readOnly.Len(), LocalReads: len(r.localReads)}
+		ApplyingBytes: r.raftLog.applyingEntsSize, PendingReads: r.readOnly.Len(), LocalReads: len(r.localReads),
+		ForwardedReads: len(r.forwardedReads)}
 	if f := r.fetch; f != nil {
 		s.Fetch = &SnapshotFetch{Index: f.meta.Index, Term: f.meta.Term, Chunks: f.count(), Saved: f.saved, Inflight: f.inflight()}
 		for _, src := range f.sources {

@@ -155,8 +155,8 @@ func (r *Raft) stepCandidate(m raftpb.Message) error {
 	case raftpb.MsgReadIndex:
 		return fmt.Errorf("%w: read refused: campaigning at term %d", ErrNoLeader, r.term)
 	case raftpb.MsgReadIndexResp:
-		// A pre-candidate keeps its term: the leader of that term answers a
-		// read it forwarded before it began to campaign.
+		// A pre-candidate keeps its term: the node it forwarded a read to
+		// before it began to campaign answers it.
 		return r.handleReadIndexResp(m)
 	case raftpb.MsgVoteResp, raftpb.MsgPreVoteResp:
 		r.handleVoteResponse(m)
@@ -165,7 +165,7 @@ func (r *Raft) stepCandidate(m raftpb.Message) error {
 }
 
 // checkFromLeader refuses a message only the leader sends (a read's
-// answer, a handover) when it comes from another node than the leader
+// grant, a handover) when it comes from another node than the leader
 // this follower knows.
 func (r *Raft) checkFromLeader(m raftpb.Message) error {
 	if r.lead != None && m.From != r.lead {
@@ -196,9 +196,6 @@ func (r *Raft) stepFollower(m raftpb.Message) error {
 	case raftpb.MsgReadIndex:
 		return r.forwardReadIndex(m)
 	case raftpb.MsgReadIndexResp:
-		if err := r.checkFromLeader(m); err != nil {
-			return err
-		}
 		return r.handleReadIndexResp(m)
 	case raftpb.MsgTimeoutNow:
 		// The leader hands over leadership: campaign at once, skipping the

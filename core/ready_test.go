@@ -1,0 +1,54 @@
+package core
+
+import (
+	"testing"
+)
+
+// TestHasReadyIsAPureQuery: HasReady changes nothing, however often it is
+// called: a leader with appends and a read round waiting sends nothing
+// and starts no round until Ready.
+func TestHasReadyIsAPureQuery(t *testing.T) {
+	c := electedCluster(t, 1)
+	leader := c.nodes[1]
+	if _, _, err := leader.Propose([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	must(t, leader.ReadIndex([]byte("r")))
+	before := fingerprint(leader)
+	pending := leader.readOnly.NeedsRound()
+	for i := 0; i < 3; i++ {
+		if !leader.HasReady() {
+			t.Fatal("HasReady is false with an append and a read waiting")
+		}
+	}
+	if after := fingerprint(leader); after != before || leader.readOnly.NeedsRound() != pending || len(leader.readStates) != 0 {
+		t.Fatalf("HasReady changed the node:\nbefore %s\nafter  %s", before, after)
+	}
+	rd := leader.Ready()
+	if len(rd.Messages) == 0 {
+		t.Fatal("Ready sent no appends or heartbeats")
+	}
+}
+
+// TestHasReadyIsFalseWhenEveryFollowerIsPaused: pending appends that
+// would send nothing (every follower's inflight window is full and it
+// holds the commit index it can be told) make no Ready.
+func TestHasReadyIsFalseWhenEveryFollowerIsPaused(t *testing.T) {
+	c := electedClusterWith(t, 0, func(cfg *Config) { cfg.MaxInflightMsgs = 1 })
+	leader := c.nodes[1]
+	for i := 0; i < 2; i++ {
+		if _, _, err := leader.Propose([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		c.drain(1) // persisted; the appends are lost in the network
+	}
+	// The first proposal's append fills each window; the second waits.
+	leader.appendsPending = true // as an acknowledgement that frees nothing leaves it
+	if leader.HasReady() {
+		t.Fatalf("HasReady with every follower's window full: %s", fingerprint(leader))
+	}
+	leader.trk.Progress[2].Inflights.FreeLE(leader.raftLog.lastIndex())
+	if !leader.HasReady() {
+		t.Fatal("HasReady is false with a follower's window open and an entry to send")
+	}
+}

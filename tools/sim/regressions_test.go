@@ -1,0 +1,46 @@
+package sim
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+)
+
+// regressions are runs the simulator once failed, kept as the command
+// lines that replay them exactly (so that a change to DefaultMix's draws
+// does not turn them into other runs). Each must pass now.
+var regressions = []struct{ name, args string }{
+	// A follower refused the rejecting MsgReadIndexResp of the node it had
+	// forwarded a read to, because that node had since stepped down and
+	// the follower followed a newer leader of the same term.
+	{"forwarded read refused by a former leader (7000855)", "-seed 7000855 -steps 2000 -steps-per-tick 4 -nodes 3 -spares 2 -async off -lease off -prevote on -checkquorum off -election-tick 5 -latency 1,4,2 -reorder-ticks 3 -disk-latency 3 -stall-ticks 3 -phases 80,100,80 -drop 0.05 -dup 0.02 -reorder 0.05 -partition 0.02 -heal 0.05 -crash 0.01 -restart 0.05 -stall 0.01 -confchange 0.02 -transfer 0.01 -forget 0.005 -campaign 0.005 -clients 4 -keys 3 -op-rate 0.5 -reads 0.3 -local-reads 0.1 -large 0.05 -compact 0.02 -bounds off -limits 64,0,0,0,0,2"},
+	{"forwarded read refused by a former leader (7000594)", "-seed 7000594 -steps 2000 -steps-per-tick 4 -nodes 7 -spares 2 -async on -lease off -prevote off -checkquorum off -election-tick 10 -latency 1,4,2 -reorder-ticks 3 -disk-latency 3 -stall-ticks 3 -phases 160,340,300 -drop 0.05 -dup 0.02 -reorder 0.05 -partition 0.02 -heal 0.05 -crash 0.01 -restart 0.05 -stall 0.01 -confchange 0.02 -transfer 0.01 -forget 0.005 -campaign 0.005 -clients 4 -keys 3 -op-rate 0.5 -reads 0.3 -local-reads 0.1 -large 0.05 -compact 0.02 -bounds off -limits 0,0,0,0,0,0"},
+	{"forwarded read refused by a former leader (7000733)", "-seed 7000733 -steps 2000 -steps-per-tick 4 -nodes 7 -spares 2 -async off -lease off -prevote on -checkquorum off -election-tick 5 -latency 1,4,2 -reorder-ticks 3 -disk-latency 3 -stall-ticks 3 -phases 80,100,80 -drop 0.05 -dup 0.02 -reorder 0.05 -partition 0.02 -heal 0.05 -crash 0.01 -restart 0.05 -stall 0.01 -confchange 0.02 -transfer 0.01 -forget 0.005 -campaign 0.005 -clients 4 -keys 3 -op-rate 0.5 -reads 0.3 -local-reads 0.1 -large 0.05 -compact 0.02 -bounds off -limits 0,0,0,0,0,0"},
+	{"forwarded read refused by a former leader (7000782)", "-seed 7000782 -steps 2000 -steps-per-tick 4 -nodes 7 -spares 2 -async off -lease off -prevote off -checkquorum off -election-tick 5 -latency 1,4,2 -reorder-ticks 3 -disk-latency 3 -stall-ticks 3 -phases 80,170,150 -drop 0.05 -dup 0.02 -reorder 0.05 -partition 0.02 -heal 0.05 -crash 0.01 -restart 0.05 -stall 0.01 -confchange 0.02 -transfer 0.01 -forget 0.005 -campaign 0.005 -clients 4 -keys 3 -op-rate 0.5 -reads 0.3 -local-reads 0.1 -large 0.05 -compact 0.02 -bounds off -limits 0,0,0,0,0,0"},
+	{"forwarded read refused by a former leader (7000976)", "-seed 7000976 -steps 2000 -steps-per-tick 4 -nodes 5 -spares 2 -async off -lease off -prevote off -checkquorum off -election-tick 10 -latency 1,4,2 -reorder-ticks 3 -disk-latency 3 -stall-ticks 3 -phases 160,340,300 -drop 0.05 -dup 0.02 -reorder 0.05 -partition 0.02 -heal 0.05 -crash 0.01 -restart 0.05 -stall 0.01 -confchange 0.02 -transfer 0.01 -forget 0.005 -campaign 0.005 -clients 4 -keys 3 -op-rate 0.5 -reads 0.3 -local-reads 0.1 -large 0.05 -compact 0.02 -bounds off -limits 0,0,0,0,0,0"},
+}
+
+func TestRunsThatOnceFailedPass(t *testing.T) {
+	for _, c := range regressions {
+		t.Run(c.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("raftsim", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			mixOf := BindFlags(fs)
+			if err := fs.Parse(strings.Fields(c.args)); err != nil {
+				t.Fatal(err)
+			}
+			m, err := mixOf()
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := Run(m.Options(m.Base.Seed))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Failure != nil {
+				t.Fatalf("%v\nreplay: %s -trace", r.Failure, r.Options.Command())
+			}
+		})
+	}
+}
