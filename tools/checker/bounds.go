@@ -38,7 +38,10 @@ func (l Limits) withDefaults() Limits {
 }
 
 // CheckBounds verifies that a node's use of its bounded queues, as its
-// Status reports it, stays within its limits: reads waiting on the leader
+// Status reports it, stays within its limits. It reads the library's own
+// counters, so it cannot see a bug that miscounts; the simulator judges the
+// same bounds independently too, from its own network and Readys. The
+// limits: reads waiting on the leader
 // and local reads at most MaxPendingReads each; committed payload handed
 // out to apply at most MaxCommittedSizePerReady plus one entry; and on a
 // leader, each follower's inflight window at most MaxInflightMsgs messages

@@ -41,7 +41,7 @@ func (s *Sim) handleReadyAsync(n *node) {
 				snap := s.assemble(n, *m.Snapshot)
 				m.Snapshot = &snap
 			}
-			at := s.now + uint64(s.diskRNG.between(0, 1))
+			at := s.now + uint64(s.diskRNG.between(0, s.opts.DiskLatency))
 			if k := len(n.applies); k > 0 {
 				at = max(at, n.applies[k-1].at)
 			}

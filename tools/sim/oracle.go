@@ -61,7 +61,10 @@ type leaderWatch struct {
 	// carried.
 	appended  []entryBytes
 	announced uint64
-	followers map[uint64]*streamWatch
+	// readyFirst is the first index of its term the Ready being handed
+	// out appended (zero if none).
+	readyFirst uint64
+	followers  map[uint64]*streamWatch
 }
 
 // streamWatch is the stream of appends from a leader to one follower.
@@ -179,6 +182,9 @@ func (s *Sim) sawAppended(n *node, ents []raftpb.Entry, commit uint64) {
 			return
 		}
 		l.appended = append(l.appended, entryBytes{e.Index, uint64(len(e.Data))})
+		if l.readyFirst == 0 {
+			l.readyFirst = e.Index
+		}
 	}
 	var tail uint64
 	for i := len(l.appended) - 1; i >= 0 && l.appended[i].index > l.announced; i-- {
@@ -211,6 +217,17 @@ func (l *leaderWatch) lastIndex() uint64 {
 		return l.appended[k-1].index
 	}
 	return 0
+}
+
+// lastIndexBefore returns the last index the leader held before the
+// inputs since its last Ready: its Readys show what it appended, not when
+// within that interval, and a message of this Ready may have been made
+// before the entries of this Ready were appended.
+func (l *leaderWatch) lastIndexBefore() uint64 {
+	if l.readyFirst > 0 {
+		return l.readyFirst - 1
+	}
+	return l.lastIndex()
 }
 
 // sawSent judges a message n put on the network against the stream
@@ -278,6 +295,7 @@ func (s *Sim) sawDelivered(n *node, m raftpb.Message, err error, leadTerm uint64
 // readyDone notes that a Ready of the watched leader was handed out: the
 // streams answered since the last one are replicating.
 func (l *leaderWatch) readyDone() {
+	l.readyFirst = 0
 	for _, w := range l.followers {
 		w.replicating = w.replicating || w.answered
 	}

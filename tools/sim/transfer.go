@@ -10,7 +10,8 @@ import "github.com/tickraft/raft/raftpb"
 //     leader in its term (their highest index; an answer is sent only once
 //     its entries are durable, and within the term nothing truncates them),
 //     the leader's last index from the entries of its term its Readys
-//     handed out before the message. A MsgTimeoutNow to a target lagging by
+//     handed out before the Ready that carries the message (entries of that
+//     same Ready may have been appended after the message was made). A MsgTimeoutNow to a target lagging by
 //     this measure fails the run (ClassTransfer): its election would lose
 //     the leader's uncommitted tail, or fail.
 //   - Liveness: a transfer a leader accepted (TransferLeader returned nil,
@@ -38,7 +39,7 @@ func (s *Sim) transferAsked(n *node, term, target uint64) {
 // transferSent checks a MsgTimeoutNow leader n sends to target.
 func (s *Sim) transferSent(n *node, l *leaderWatch, target uint64) {
 	s.stats.TransfersHandedOver++
-	last := l.lastIndex()
+	last := l.lastIndexBefore()
 	var ack uint64
 	if w := l.followers[target]; w != nil {
 		ack = w.ack
