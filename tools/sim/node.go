@@ -221,6 +221,7 @@ func (s *Sim) process(n *node) {
 			continue
 		}
 		if !n.rn.HasReady() {
+			s.checkReads(n)
 			s.observeQuiet(n)
 			return
 		}

@@ -18,7 +18,8 @@ import (
 //     returned nil), not yet answered by a ReadState of its Readys or an
 //     MsgReadIndexResp it sent. The simulator sees what a node answered only
 //     when a Ready hands it out, so the count is judged once a Ready's
-//     messages are sent: it is then exactly the library's queue.
+//     messages are sent, and whenever the node has no Ready to hand out:
+//     it is then exactly the library's queue.
 //   - Local reads waiting for the applied index (the same bound): the
 //     ReadLocal calls that returned nil, not yet answered by a ReadState.
 //   - Committed payload handed out to apply and not yet applied
@@ -85,6 +86,12 @@ func (s *Sim) readyDone(n *node) {
 	if n.lead != nil {
 		n.lead.readyDone()
 	}
+	s.checkReads(n)
+}
+
+// checkReads checks n's read queues against MaxPendingReads: exact once a
+// Ready is handed out, or while n has no Ready to hand out.
+func (s *Sim) checkReads(n *node) {
 	r := &n.readsOracle
 	pending := 0
 	for _, k := range r.pending {
