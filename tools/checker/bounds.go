@@ -55,6 +55,8 @@ func CheckBounds(s core.Status, lim Limits) error {
 		return violation(MemoryBounds, "node %d: %d reads pending, bound %d", id, s.PendingReads, l.MaxPendingReads)
 	case s.LocalReads > l.MaxPendingReads:
 		return violation(MemoryBounds, "node %d: %d local reads waiting, bound %d", id, s.LocalReads, l.MaxPendingReads)
+	case s.ForwardedReads > l.MaxPendingReads:
+		return violation(MemoryBounds, "node %d: %d forwarded reads waiting, bound %d", id, s.ForwardedReads, l.MaxPendingReads)
 	case s.ApplyingBytes > l.MaxCommittedSizePerReady+l.LargestEntry:
 		return violation(MemoryBounds, "node %d: %d bytes handed out to apply, bound %d + one entry of up to %d",
 			id, s.ApplyingBytes, l.MaxCommittedSizePerReady, l.LargestEntry)

@@ -5,10 +5,12 @@
 //
 // Each seed runs a whole cluster of real RawNodes through alternating
 // phases of chaos (lost, duplicated and reordered messages, partitions,
-// crashes with torn writes, slow disks, membership changes, leadership
-// transfers) and calm, under a client workload of writes and reads, with
-// every safety checker, linearizability, liveness and the memory bounds
-// checked along the way. The settings of each seed are drawn from the
+// crashes with torn writes, slow disks, process pauses, membership
+// changes, leadership transfers) and calm, under a client workload of
+// writes and reads, with whole or chunked snapshot transfer, and with the
+// library's invariants after every input, every safety checker,
+// linearizability, liveness and the memory bounds (judged from the
+// simulator's own network and Readys too) checked along the way. The settings of each seed are drawn from the
 // flags (see -h); a failure prints the seed and the command line that
 // replays it exactly, which -trace prints event by event and -shrink
 // reduces to a shorter failing run.

@@ -200,8 +200,12 @@ func (c *clients) startRead(cl *client, kind opKind) {
 		leads := n.rn.BasicStatus().RaftState == raft.StateLeader
 		err = n.rn.ReadIndex([]byte(op.ctx))
 		s.checkInvariants(n, "ReadIndex")
-		if err == nil && leads {
+		switch {
+		case err != nil:
+		case leads:
 			s.readQueued(n, []byte(op.ctx))
+		default:
+			s.readForwarded(n, []byte(op.ctx))
 		}
 		c.logInvoke(cl, n, fmt.Sprintf("read-index %s (%s)", key, op.ctx), err)
 	}

@@ -132,6 +132,7 @@ func (s *Sim) start(n *node, applied uint64) {
 	}
 	n.rn, n.incarnation = rn, n.incarnation+1
 	n.seenOK, n.watchedOK, n.busy, n.deferred = false, false, false, 0
+	s.checkInvariants(n, "NewRawNode")
 }
 
 // crash stops n: its RawNode, inbox, queued writes (the oldest one torn

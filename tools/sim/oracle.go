@@ -282,8 +282,12 @@ func (s *Sim) sawDelivered(n *node, m raftpb.Message, err error, leadTerm uint64
 			w.acknowledge(m.Index)
 		}
 	case raftpb.MsgReadIndex:
-		if err == nil && leadTerm != 0 {
+		switch {
+		case err != nil:
+		case leadTerm != 0:
 			s.readQueued(n, m.Entries[0].Data)
+		default:
+			s.readForwarded(n, m.Entries[0].Data)
 		}
 	case raftpb.MsgTransferLeader:
 		if err == nil && leadTerm != 0 {

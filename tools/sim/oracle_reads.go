@@ -22,6 +22,10 @@ import (
 //     it is then exactly the library's queue.
 //   - Local reads waiting for the applied index (the same bound): the
 //     ReadLocal calls that returned nil, not yet answered by a ReadState.
+//   - Reads a non-leader forwarded to its leader (the same bound): the
+//     ReadIndex calls that returned nil on a node that did not lead, and
+//     the MsgReadIndex it stepped without error from a peer, not yet
+//     answered by a ReadState (the answer, a refusal, or the expiry).
 //   - Committed payload handed out to apply and not yet applied
 //     (Config.MaxCommittedSizePerReady): the entries of the Ready being
 //     applied (synchronous loop), or of every MsgStorageApply queued on
@@ -33,8 +37,8 @@ import (
 
 // readsWatch counts a node's reads by their context.
 type readsWatch struct {
-	pending map[string]int
-	local   map[string]bool
+	pending, forwarded map[string]int
+	local              map[string]bool
 }
 
 // readQueued records a read queued on n while it leads.
@@ -43,6 +47,14 @@ func (s *Sim) readQueued(n *node, ctx []byte) {
 		n.readsOracle.pending = map[string]int{}
 	}
 	n.readsOracle.pending[string(ctx)]++
+}
+
+// readForwarded records a read n forwarded to its leader.
+func (s *Sim) readForwarded(n *node, ctx []byte) {
+	if n.readsOracle.forwarded == nil {
+		n.readsOracle.forwarded = map[string]int{}
+	}
+	n.readsOracle.forwarded[string(ctx)]++
 }
 
 // localReadQueued records a local read n accepted.
@@ -57,25 +69,34 @@ func (s *Sim) localReadQueued(n *node, ctx []byte) {
 // answered or refused.
 func (s *Sim) readAnswered(n *node, m raftpb.Message) {
 	if len(m.Entries) == 1 {
-		n.readsOracle.release(m.Entries[0].Data)
+		release(n.readsOracle.pending, m.Entries[0].Data)
 	}
 }
 
-// release forgets one read of ctx.
-func (r *readsWatch) release(ctx []byte) {
-	if k := r.pending[string(ctx)]; k > 1 {
-		r.pending[string(ctx)] = k - 1
-	} else if k == 1 {
-		delete(r.pending, string(ctx))
+// release forgets one read of ctx in counts, and reports whether there
+// was one.
+func release(counts map[string]int, ctx []byte) bool {
+	k := counts[string(ctx)]
+	switch {
+	case k > 1:
+		counts[string(ctx)] = k - 1
+	case k == 1:
+		delete(counts, string(ctx))
 	}
+	return k > 0
 }
 
 // sawReadStates takes the ReadStates of a Ready of n.
 func (s *Sim) sawReadStates(n *node, states []raft.ReadState) {
 	r := &n.readsOracle
 	for _, rs := range states {
-		r.release(rs.RequestCtx)
-		delete(r.local, string(rs.RequestCtx))
+		switch ctx := rs.RequestCtx; {
+		case r.local[string(ctx)]:
+			delete(r.local, string(ctx))
+		case release(r.pending, ctx):
+		default:
+			release(r.forwarded, ctx)
+		}
 	}
 }
 
@@ -93,9 +114,12 @@ func (s *Sim) readyDone(n *node) {
 // Ready is handed out, or while n has no Ready to hand out.
 func (s *Sim) checkReads(n *node) {
 	r := &n.readsOracle
-	pending := 0
+	pending, forwarded := 0, 0
 	for _, k := range r.pending {
 		pending += k
+	}
+	for _, k := range r.forwarded {
+		forwarded += k
 	}
 	bound := cmp.Or(s.opts.Bounds.MaxPendingReads, core.DefaultMaxPendingReads)
 	switch {
@@ -103,6 +127,8 @@ func (s *Sim) checkReads(n *node) {
 		s.failf(ClassOracle, "node %d holds %d reads asked of it as leader and not answered, bound %d", n.id, pending, bound)
 	case len(r.local) > bound:
 		s.failf(ClassOracle, "node %d holds %d local reads not answered, bound %d", n.id, len(r.local), bound)
+	case forwarded > bound:
+		s.failf(ClassOracle, "node %d holds %d reads it forwarded to its leader and has not answered, bound %d", n.id, forwarded, bound)
 	}
 }
 
