@@ -41,9 +41,9 @@ func (l Limits) withDefaults() Limits {
 // Status reports it, stays within its limits. It reads the library's own
 // counters, so it cannot see a bug that miscounts; the simulator judges the
 // same bounds independently too, from its own network and Readys. The
-// limits: reads waiting on the leader
-// and local reads at most MaxPendingReads each; committed payload handed
-// out to apply at most MaxCommittedSizePerReady plus one entry; and on a
+// limits: reads waiting on the leader,
+// local reads and forwarded reads at most MaxPendingReads each; committed
+// payload handed out to apply at most MaxCommittedSizePerReady plus one entry; and on a
 // leader, each follower's inflight window at most MaxInflightMsgs messages
 // and MaxInflightBytes plus one entry, and the uncommitted tail at most
 // its bounds or one batch, whichever is larger.
