@@ -14,7 +14,7 @@ import (
 //
 //	TICKRAFT_SOAK=5000 go test ./tools/sim -run TestSimulatedClusters -v
 const (
-	ciSeeds = 240
+	ciSeeds = 200
 	ciSteps = 1200
 )
 
