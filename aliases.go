@@ -24,6 +24,19 @@ const (
 	ProgressSnapshot  = tracker.StateSnapshot
 )
 
+// The levels of log lines (Logger), with the values of log/slog's.
+const (
+	LevelDebug = core.LevelDebug
+	LevelInfo  = core.LevelInfo
+	LevelWarn  = core.LevelWarn
+	LevelError = core.LevelError
+)
+
+// FormatLogLine renders a log line as text: LEVEL msg key=value ....
+func FormatLogLine(level Level, msg string, attrs []Attr) string {
+	return core.FormatLogLine(level, msg, attrs)
+}
+
 // None is the ID of no node.
 const None = core.None
 
@@ -78,6 +91,10 @@ var (
 	ErrSnapshotTemporarilyUnavailable = core.ErrSnapshotTemporarilyUnavailable
 	ErrNotAMember                     = core.ErrNotAMember
 	ErrLearnerCannotCampaign          = core.ErrLearnerCannotCampaign
+	ErrLeasePromised                  = core.ErrLeasePromised
+	ErrLostLog                        = core.ErrLostLog
+	ErrRecovering                     = core.ErrRecovering
+	ErrStorageStalled                 = core.ErrStorageStalled
 	ErrMalformedEntries               = core.ErrMalformedEntries
 	ErrCommittedConflict              = core.ErrCommittedConflict
 )

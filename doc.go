@@ -14,37 +14,84 @@
 //
 //	for {
 //		select {
-//		case <-ticker.C:
-//			rn.Tick()
+//		case <-ticker.C: // only wakes the loop: the clock counts the ticks
+//			rn.TickN(clock.Elapsed(time.Now())) // tools/tickclock
 //		case m := <-fromNetwork:
+//			rn.TickN(clock.Elapsed(time.Now())) // every elapsed tick first
 //			if err := rn.Step(m); err != nil {
-//				log.Printf("refused %v: %v", m, err) // a typed error; nothing changed
+//				logRefused(m, err) // a typed error; the node changed nothing
 //			}
-//		case req := <-clients:
-//			index, term, err := rn.Propose(req.data) // remember (index, term)
-//			req.reply(index, term, err)
+//		case p := <-proposals:
+//			rn.TickN(clock.Elapsed(time.Now()))
+//			index, term, err := rn.Propose(p.data) // match (index, term) when it applies
+//			p.accepted(index, term, err)
+//		case r := <-reads:
+//			rn.TickN(clock.Elapsed(time.Now())) // a lease is judged on the clock of now
+//			if err := rn.ReadIndex(r.ctx); err != nil { // answered by a ReadState
+//				r.fail(err)
+//			}
+//		case to := <-unreachable: // the transport could not send to a peer
+//			rn.ReportUnreachable(to)
+//		case s := <-snapshotsSent: // the transport delivered a MsgSnap, or failed to
+//			rn.ReportSnapshot(s.to, s.failed)
 //		}
 //		for rn.HasReady() {
 //			rd := rn.Ready()
-//			store.Save(rd.HardState, rd.Entries, rd.Snapshot) // one write
-//			send(rd.Messages)                   // may go before the write is done
-//			if rd.MustSync { store.Sync() }
-//			send(rd.MessagesAfterPersist)       // only once the write is durable
-//			applySnapshot(rd.Snapshot)
+//			// 1. Persist Snapshot, Entries (replacing any stored at the same
+//			//    or later indexes) and HardState, in one write (the hard
+//			//    state never before the rest).
+//			wal.Save(rd.HardState, rd.Entries, rd.Snapshot)
+//			// 2. Make the write durable if asked.
+//			if rd.MustSync {
+//				wal.Sync()
+//			}
+//			// 3. Send. Messages may also leave before step 1 (thesis
+//			//    §10.2.1); MessagesAfterPersist must wait for step 2.
+//			transport.Send(rd.Messages)
+//			transport.Send(rd.MessagesAfterPersist)
+//			// 4. Apply the snapshot, then the committed entries in order.
+//			if !rd.Snapshot.IsEmpty() {
+//				applied, conf = restore(rd.Snapshot)
+//			}
 //			for _, e := range rd.CommittedEntries {
 //				cc, err := e.ConfChange()
 //				switch {
 //				case err != nil:
 //					return err // a committed entry that does not decode: stop
 //				case cc != nil:
-//					rn.ApplyConfChange(cc) // a membership change
+//					if cs, err := rn.ApplyConfChange(cc); err == nil {
+//						conf = cs // the membership from here on
+//					} // a refusal is the same on every node: nothing changed
 //				default:
 //					apply(e)
 //				}
+//				applied = e.Index
 //			}
+//			//    Serve each read once applied >= its Index; a ReadState
+//			//    with Err set is a read that failed.
+//			reads.release(rd.ReadStates, applied)
+//			// 5. Acknowledge all of the above.
 //			rn.Advance()
 //		}
 //	}
+//
+// The runnable examples of this package run this loop on clusters held in
+// memory ([MemoryStorage]), one for each step of a node's life: booting,
+// proposing, reading, changing membership, compacting and restarting.
+//
+// # Time
+//
+// A tick is a unit of the application's monotonic clock, and every tick
+// that has elapsed reaches the node before any other input is stepped.
+// The loop reads the clock after it takes an input off its queue and
+// before it steps it, and hands the elapsed ticks to [RawNode.TickN]
+// (tools/tickclock counts them). Reading it at the top of the loop instead
+// would let a process paused inside select (garbage collection, a stopped
+// VM) step what arrived during the pause on the clock of before it, and a
+// leader serve a lease read after its lease ran out; a time.Ticker alone
+// drops the ticks missed during a pause. Go's monotonic clock stops while
+// the host is suspended: leases ([Config].LeaseReads) are safe only on
+// hosts that cannot suspend.
 //
 // # The asynchronous storage mode
 //
@@ -68,6 +115,11 @@
 //     HardState, Entries and Snapshot of their Ready and must not leave
 //     before those are durable. Messages may leave at once: the leader's
 //     appends go out in parallel with its own write (thesis §10.2.1).
+//   - The HardState becomes durable together with, or after, the Entries
+//     and Snapshot of its Ready (one write, or the hard state last), never
+//     before: a persisted commit index beyond the stored log then always
+//     means the storage lost entries, and [NewRawNode] refuses to boot
+//     over it with a [*LostLogError] (see [Config].Recovering).
 //   - Entries replace: persisting Entries overwrites any stored entries at
 //     the same or later indexes.
 //   - Apply in order: Snapshot first, then CommittedEntries. A conf change
@@ -106,9 +158,41 @@
 //
 // # Booting
 //
-// A new cluster's nodes each start from Storage that holds the initial
-// configuration (for MemoryStorage, SetConfState); a restarting node starts
-// from what it persisted and passes the index it had applied as
-// Config.Applied. Each node gets its own Config.Seed (zero derives one from
-// the ID).
+// The first members of a new cluster each boot from a Storage that holds
+// the initial configuration and nothing else: for MemoryStorage,
+// SetConfState with the same voters on every member. (A first snapshot at
+// index 1 holding that configuration, the same on every member, does the
+// same and is what tools/kvexample writes.) A member added later starts
+// from an empty Storage and learns the configuration from the leader.
+// Each node gets its own Config.Seed; zero derives one from the ID.
+//
+// # Restarting
+//
+// A restarting node starts from what it persisted. The application rebuilds
+// its Storage by making the writes its loop made, in the same order: for
+// MemoryStorage, replaying a write-ahead log means ApplySnapshot for a
+// snapshot received from the leader, CreateSnapshot and Compact for a
+// snapshot of the node's own, Append for entries and SetHardState for the
+// hard state. (A log that no longer holds the entries under a snapshot of
+// the node's own loads that snapshot with ApplySnapshot, like a received
+// one. A node that has no snapshot yet calls SetConfState again with the
+// configuration it booted with.)
+//
+// Config.Applied is the index the application's state has reached when it
+// restarts: committed entries up to it are not handed out again, those
+// after it are. An application that restores its state from its latest
+// snapshot passes that snapshot's index. The node takes its configuration
+// from the Storage (the snapshot's, or SetConfState's), applies again at
+// boot the conf change entries between the snapshot and Config.Applied
+// (the application applied them, and they are not handed out again), and
+// learns later changes as their entries are handed out to apply.
+//
+// # Compacting
+//
+// The log may be compacted (MemoryStorage.Compact, and the matching entries
+// dropped from disk) only up to the index the application has applied, and
+// only once a snapshot of its state at that index (CreateSnapshot) is
+// durable: from then on a follower that needs the compacted entries is sent
+// that snapshot instead. Compacting less than everything applied keeps a
+// margin of entries for followers that are only a little behind.
 package raft

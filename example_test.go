@@ -2,62 +2,167 @@ package raft_test
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
 )
 
-// node is an in-memory member of an example cluster.
+// node is an in-memory member of an example cluster: the RawNode, the
+// Storage it reads, a write-ahead log of every write made to that Storage,
+// and the application's state.
 type node struct {
 	rn      *raft.RawNode
 	storage *raft.MemoryStorage
-	applied []string
+	wal     []walRecord
+	down    bool // cut off: every message to or from it is lost
+
+	conf    raftpb.ConfState // the membership at applied
+	applied uint64           // the index state reflects
+	state   []string         // the payloads applied, in order
+	reads   []raft.ReadState // reads released, waiting for applied
+	served  []string         // what the reads returned
 }
 
-// newNode boots a member of a new cluster whose voters are given.
+// walRecord is one record of the example's write-ahead log: one write the
+// loop made to its MemoryStorage, made again in the same order on restart.
+type walRecord struct {
+	boot *raftpb.ConfState // SetConfState: a new cluster's members
+	snap raftpb.Snapshot   // ApplySnapshot: a snapshot from the leader
+	ents []raftpb.Entry    // Append
+	hs   raftpb.HardState  // SetHardState
+	own  raftpb.Snapshot   // CreateSnapshot + Compact: a snapshot of ours
+}
+
+// newNode boots a member of a new cluster whose voters are given: its
+// storage holds the first configuration.
 func newNode(id uint64, voters []uint64) *node {
-	st := raft.NewMemoryStorage()
-	st.SetConfState(raftpb.ConfState{Voters: voters})
-	rn, err := raft.NewRawNode(&raft.Config{ID: id, Storage: st})
+	boot := raftpb.ConfState{Voters: voters}
+	n := &node{storage: raft.NewMemoryStorage(), conf: boot}
+	n.write(walRecord{boot: &boot})
+	n.start(&raft.Config{ID: id, Storage: n.storage})
+	return n
+}
+
+// start makes the node's RawNode from c.
+func (n *node) start(c *raft.Config) {
+	rn, err := raft.NewRawNode(c)
 	if err != nil {
 		panic(err)
 	}
-	return &node{rn: rn, storage: st}
+	n.rn = rn
 }
 
-// handleReady runs the application's half of the contract for one Ready
-// and returns the messages to send.
+// handleReady runs the application's half of the contract for one Ready,
+// in the order of the package documentation, and returns the messages to
+// send.
 func (n *node) handleReady() []raftpb.Message {
 	rd := n.rn.Ready()
-	// 1. Persist the hard state, the snapshot and the entries.
-	if !rd.HardState.IsEmpty() {
-		mustStore(n.storage.SetHardState(rd.HardState))
-	}
+	// 1. Persist the snapshot, the entries and the hard state.
 	if !rd.Snapshot.IsEmpty() {
-		mustStore(n.storage.ApplySnapshot(rd.Snapshot))
+		n.write(walRecord{snap: rd.Snapshot})
 	}
-	mustStore(n.storage.Append(rd.Entries))
-	// 2. Messages may leave before the write; MessagesAfterPersist after.
-	out := append(rd.Messages, rd.MessagesAfterPersist...)
-	// 3. Apply committed entries, conf changes through ApplyConfChange.
+	if len(rd.Entries) > 0 {
+		n.write(walRecord{ents: rd.Entries})
+	}
+	if !rd.HardState.IsEmpty() {
+		n.write(walRecord{hs: rd.HardState})
+	}
+	// 2. Sync if rd.MustSync: memory needs none.
+	// 3. Send: copy the messages, whose arrays the node reuses.
+	out := slices.Concat(rd.Messages, rd.MessagesAfterPersist)
+	// 4. Apply the snapshot, then the committed entries, then serve the
+	// reads that applied state now covers.
+	if !rd.Snapshot.IsEmpty() {
+		n.restore(rd.Snapshot)
+	}
 	for _, e := range rd.CommittedEntries {
-		if cc, err := e.ConfChange(); cc != nil && err == nil {
-			_, _ = n.rn.ApplyConfChange(cc)
-		} else if e.Type == raftpb.EntryNormal && len(e.Data) > 0 {
-			n.applied = append(n.applied, string(e.Data))
-		}
+		n.apply(e)
 	}
-	// 4. Acknowledge.
+	n.reads = append(n.reads, rd.ReadStates...)
+	n.serveReads()
+	// 5. Acknowledge.
 	n.rn.Advance()
 	return out
 }
 
-// mustStore stops at a storage error: a node must not go on after failing
-// to persist what a Ready asked for.
-func mustStore(err error) {
-	if err != nil {
-		panic(err)
+// write records w in the log and makes it in the storage.
+func (n *node) write(w walRecord) {
+	n.wal = append(n.wal, w)
+	if err := w.replay(n.storage); err != nil {
+		panic(err) // a node must not go on after failing to persist
 	}
+}
+
+// replay makes the write w records.
+func (w walRecord) replay(st *raft.MemoryStorage) error {
+	switch {
+	case w.boot != nil:
+		st.SetConfState(*w.boot)
+	case !w.snap.IsEmpty():
+		return st.ApplySnapshot(w.snap)
+	case len(w.ents) > 0:
+		return st.Append(w.ents)
+	case !w.own.IsEmpty():
+		meta := w.own.Metadata
+		if _, err := st.CreateSnapshot(meta.Index, &meta.ConfState, w.own.Data); err != nil {
+			return err
+		}
+		return st.Compact(meta.Index)
+	default:
+		return st.SetHardState(w.hs)
+	}
+	return nil
+}
+
+// apply applies one committed entry.
+func (n *node) apply(e raftpb.Entry) {
+	cc, err := e.ConfChange()
+	switch {
+	case err != nil:
+		panic(err) // a committed entry that does not decode
+	case cc != nil:
+		if cs, err := n.rn.ApplyConfChange(cc); err == nil {
+			n.conf = cs
+		}
+	case len(e.Data) > 0:
+		n.state = append(n.state, string(e.Data))
+	}
+	n.applied = e.Index
+}
+
+// restore replaces the application's state with a snapshot's.
+func (n *node) restore(s raftpb.Snapshot) {
+	n.state = strings.Fields(string(s.Data))
+	n.conf = s.Metadata.ConfState
+	n.applied = s.Metadata.Index
+}
+
+// snapshot takes a snapshot of the application's state at the applied
+// index and compacts the log up to it, as ExampleMemoryStorage_Compact
+// does step by step. A store on disk makes the snapshot durable first.
+func (n *node) snapshot() {
+	own := raftpb.Snapshot{
+		Data:     []byte(strings.Join(n.state, " ")),
+		Metadata: raftpb.SnapshotMetadata{Index: n.applied, ConfState: n.conf},
+	}
+	n.write(walRecord{own: own})
+}
+
+// serveReads serves the released reads that the applied state covers.
+func (n *node) serveReads() {
+	n.reads = slices.DeleteFunc(n.reads, func(rs raft.ReadState) bool {
+		switch {
+		case rs.Err != nil:
+			n.served = append(n.served, fmt.Sprintf("%s failed: %v", rs.RequestCtx, rs.Err))
+		case n.applied >= rs.Index:
+			n.served = append(n.served, fmt.Sprintf("%s at %d: %v", rs.RequestCtx, rs.Index, n.state))
+		default:
+			return false // not applied yet: wait
+		}
+		return true
+	})
 }
 
 // newCluster boots a node for each voter and elects node 1.
@@ -71,9 +176,12 @@ func newCluster(voters []uint64) map[uint64]*node {
 	return nodes
 }
 
-// run delivers messages between the nodes until nothing moves.
+// run delivers messages between the nodes until nothing moves. It is the
+// example's transport: a message to or from a node that is down is lost
+// and reported unreachable; a snapshot delivered is reported. A cluster
+// still busy after maxRounds exchanges is broken, and run says so.
 func run(nodes map[uint64]*node) {
-	for {
+	for range maxRounds {
 		var msgs []raftpb.Message
 		for id := uint64(1); id <= uint64(len(nodes)); id++ {
 			for nodes[id].rn.HasReady() {
@@ -84,10 +192,43 @@ func run(nodes map[uint64]*node) {
 			return
 		}
 		for _, m := range msgs {
-			if err := nodes[m.To].rn.Step(m); err != nil {
+			from, to := nodes[m.From], nodes[m.To]
+			if from.down || to.down {
+				from.rn.ReportUnreachable(m.To)
+				continue
+			}
+			if err := to.rn.Step(m); err != nil {
 				fmt.Println("refused:", err)
 			}
+			if m.Type == raftpb.MsgSnap {
+				from.rn.ReportSnapshot(m.To, false)
+			}
 		}
+	}
+	fmt.Println("run: the cluster never settles")
+}
+
+// maxRounds bounds the message exchanges of one run.
+const maxRounds = 1000
+
+// propose proposes each payload on node 1, the leader, and runs the
+// cluster after each.
+func propose(nodes map[uint64]*node, payloads ...string) {
+	for _, p := range payloads {
+		if _, _, err := nodes[1].rn.Propose([]byte(p)); err != nil {
+			fmt.Println(err)
+		}
+		run(nodes)
+	}
+}
+
+// tick ticks every node n times, delivering messages after each tick.
+func tick(nodes map[uint64]*node, n int) {
+	for range n {
+		for id := uint64(1); id <= uint64(len(nodes)); id++ {
+			nodes[id].rn.Tick()
+		}
+		run(nodes)
 	}
 }
 
@@ -103,7 +244,7 @@ func Example() {
 	fmt.Println("proposed at", index, "in term", term, err)
 	run(nodes)
 	for _, id := range voters {
-		fmt.Println(id, "applied", nodes[id].applied)
+		fmt.Println(id, "applied", nodes[id].state)
 	}
 	// Output:
 	// leader: 1
@@ -142,4 +283,178 @@ func ExampleRawNode_ProposeConfChange() {
 	// Output:
 	// raft: proposal dropped: raft: configuration change pending: index 2 not yet applied
 	// voters=(1 2 3) learners=(4)
+}
+
+// ExampleMemoryStorage_SetConfState boots a new single-node cluster: its
+// storage holds the first configuration, and nothing else. Every member of
+// a new cluster boots this way with the same voters; a member added later
+// starts from an empty storage and learns the configuration from the
+// leader.
+func ExampleMemoryStorage_SetConfState() {
+	st := raft.NewMemoryStorage()
+	st.SetConfState(raftpb.ConfState{Voters: []uint64{1}})
+	rn, err := raft.NewRawNode(&raft.Config{ID: 1, Storage: st})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	nodes := map[uint64]*node{1: {rn: rn, storage: st}}
+	_ = rn.Campaign()
+	run(nodes)
+	index, term, err := rn.Propose([]byte("x=1"))
+	run(nodes)
+	fmt.Println("proposed at", index, "in term", term, err)
+	fmt.Println(rn.BasicStatus().RaftState, "applied", nodes[1].state)
+	// Output:
+	// proposed at 2 in term 1 <nil>
+	// StateLeader applied [x=1]
+}
+
+// ExampleNewRawNode_restart restarts a node from what it persisted: the
+// storage is rebuilt from the node's write-ahead log (its first
+// configuration, given to SetConfState again since the node has no
+// snapshot, then its entries and hard state), and Config.Applied says how
+// far the application's own durable state had got. Committed entries
+// after it are handed out again; those up to it are not.
+func ExampleNewRawNode_restart() {
+	nodes := map[uint64]*node{1: newNode(1, []uint64{1})}
+	n := nodes[1]
+	_ = n.rn.Campaign()
+	run(nodes)
+	var savedIndex uint64
+	var savedState []string
+	for _, p := range []string{"a", "b", "c"} {
+		_, _, _ = n.rn.Propose([]byte(p))
+		run(nodes)
+		if p == "b" { // the state machine saves itself, then crashes after c
+			savedIndex, savedState = n.applied, slices.Clone(n.state)
+		}
+	}
+	fmt.Println("crash at", n.rn.BasicStatus().HardState, "state saved at", savedIndex, savedState)
+
+	st := raft.NewMemoryStorage()
+	for _, w := range n.wal {
+		if err := w.replay(st); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	r := &node{storage: st, wal: n.wal, conf: n.conf, applied: savedIndex, state: savedState}
+	r.start(&raft.Config{ID: 1, Storage: st, Applied: savedIndex})
+	nodes[1] = r
+	fmt.Println("restart:", r.rn.BasicStatus().RaftState, r.rn.BasicStatus().HardState)
+	run(nodes)
+	fmt.Println("applied", r.applied, r.state)
+	tick(nodes, 20) // an election timeout: it elects itself again
+	index, term, _ := r.rn.Propose([]byte("d"))
+	fmt.Println("d proposed at", index, "in term", term)
+	// Output:
+	// crash at Term:1 Vote:1 Commit:4 state saved at 3 [a b]
+	// restart: StateFollower Term:1 Vote:1 Commit:4
+	// applied 4 [a b c]
+	// d proposed at 6 in term 2
+}
+
+// ExampleMemoryStorage_Compact shows when a log may be compacted: only up
+// to the index the application has applied, and only once a snapshot of
+// its state at that index is durable (MemoryStorage keeps it in memory; a
+// store on disk writes and syncs the snapshot before dropping entries).
+// A follower that needs the compacted entries then gets the snapshot.
+func ExampleMemoryStorage_Compact() {
+	nodes := newCluster([]uint64{1, 2, 3})
+	nodes[3].down = true
+	propose(nodes, "a", "b", "c")
+	leader := nodes[1]
+	cs := leader.conf
+	data := []byte(strings.Join(leader.state, " "))
+	if _, err := leader.storage.CreateSnapshot(leader.applied, &cs, data); err != nil {
+		fmt.Println(err)
+	}
+	// Compact may run now: the snapshot covers everything up to applied.
+	if err := leader.storage.Compact(leader.applied); err != nil {
+		fmt.Println(err)
+	}
+	first, _ := leader.storage.FirstIndex()
+	fmt.Println("leader applied", leader.applied, "log starts at", first)
+	// Compacting what is already compacted is refused.
+	fmt.Println(leader.storage.Compact(leader.applied))
+
+	// Node 3 lacks entries the leader no longer holds: it gets the snapshot.
+	nodes[3].down = false
+	tick(nodes, 1)
+	got, _ := nodes[3].storage.Snapshot()
+	fmt.Println("node 3 installed the snapshot at", got.Metadata.Index, "applied", nodes[3].applied, nodes[3].state)
+	// Output:
+	// leader applied 4 log starts at 5
+	// requested index is unavailable due to compaction: compaction at 4 asked for, already compacted up to 4
+	// node 3 installed the snapshot at 4 applied 4 [a b c]
+}
+
+// ExampleMemoryStorage_ApplySnapshot replays a write-ahead log into a
+// MemoryStorage when a node restarts: every write is made again in the
+// order the loop made it, a snapshot received from the leader with
+// ApplySnapshot, a snapshot of the node's own with CreateSnapshot and
+// Compact. The application's state is restored from the storage's
+// snapshot, so Config.Applied is that snapshot's index and the committed
+// entries after it are applied again.
+func ExampleMemoryStorage_ApplySnapshot() {
+	nodes := newCluster([]uint64{1, 2, 3})
+	nodes[3].down = true
+	propose(nodes, "a", "b", "c")
+	nodes[1].snapshot()
+	nodes[3].down = false
+	tick(nodes, 1) // node 3 receives the leader's snapshot
+	propose(nodes, "d")
+	nodes[3].snapshot() // a snapshot of its own
+	propose(nodes, "e")
+
+	st := raft.NewMemoryStorage()
+	for _, w := range nodes[3].wal {
+		if err := w.replay(st); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	snap, _ := st.Snapshot()
+	first, _ := st.FirstIndex()
+	last, _ := st.LastIndex()
+	fmt.Println("replayed: snapshot at", snap.Metadata.Index, "entries", first, "to", last)
+	r := &node{storage: st, wal: nodes[3].wal}
+	r.restore(snap)
+	r.start(&raft.Config{ID: 3, Storage: st, Applied: snap.Metadata.Index})
+	nodes[3] = r
+	run(nodes)
+	fmt.Println("node 3 applied", r.applied, r.state)
+	// Output:
+	// replayed: snapshot at 5 entries 6 to 6
+	// node 3 applied 6 [a b c d e]
+}
+
+// ExampleRawNode_ReadIndex serves linearizable reads (thesis §6.4). A read
+// comes back as a ReadState in a later Ready: the application serves it
+// once it has applied up to the ReadState's Index. A ReadState with Err
+// set is a read that failed; here the leader, cut off, loses its
+// leadership while its read waits.
+func ExampleRawNode_ReadIndex() {
+	nodes := newCluster([]uint64{1, 2, 3})
+	propose(nodes, "x=1")
+	// On a follower: forwarded to the leader, which confirms it is still
+	// leader with a round of heartbeats.
+	if err := nodes[2].rn.ReadIndex([]byte("read-1")); err != nil {
+		fmt.Println(err)
+	}
+	run(nodes)
+	fmt.Println(nodes[2].served)
+
+	nodes[1].down = true
+	if err := nodes[1].rn.ReadIndex([]byte("read-2")); err != nil {
+		fmt.Println(err)
+	}
+	tick(nodes, 30)
+	fmt.Println(nodes[1].served)
+	fmt.Println("new leader:", nodes[2].rn.BasicStatus().Lead)
+	// Output:
+	// [read-1 at 2: [x=1]]
+	// [read-2 failed: raft: read aborted]
+	// new leader: 3
 }

@@ -12,8 +12,8 @@ import (
 )
 
 // libraryLayers lists the library's packages from the bottom up; a package
-// may import only packages listed before it (DESIGN.md, "Imports point down
-// this list only").
+// may import only packages listed before it (ARCHITECTURE.md, "Import
+// rules").
 var libraryLayers = []string{"raftpb", "tracker", "confchange", "readonly", "core", "."}
 
 // allowedImports lists, for each layer, the module packages it may import.
@@ -112,7 +112,7 @@ func importName(f *ast.File, path string) string {
 }
 
 // TestLibraryPanicsNameTheirInvariant: a panic is for a broken internal
-// invariant only, and says which (STYLE: "Invariants are code").
+// invariant only, and says which (ARCHITECTURE.md, "Errors, not panics, at the edges").
 func TestLibraryPanicsNameTheirInvariant(t *testing.T) {
 	for _, dir := range libraryLayers {
 		forEachLibraryFile(t, dir, func(path string, f *ast.File, fset *token.FileSet) {

@@ -1,6 +1,6 @@
 package raft
 
-// The chunked snapshot transfer over random schedules (issue 8). The
+// The chunked snapshot transfer over random schedules. The
 // schedules of properties_test.go run with Config.SnapshotChunkSize, so
 // that every snapshot a lagging follower needs is offered and fetched in
 // chunks; the chunk requests, chunks and offers travel through the same

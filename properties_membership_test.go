@@ -1,7 +1,7 @@
 package raft
 
 // Membership changes and leadership transfers over random schedules
-// (issue 5 §7). The schedules of properties_test.go, on a cluster with two
+// (thesis §4, §3.10). The schedules of properties_test.go, on a cluster with two
 // spare nodes outside the boot configuration, are interleaved with conf
 // changes proposed on a node (mostly the leader): add a voter, add a
 // learner, remove, promote a learner, demote a voter, in the v1 form or as
@@ -16,6 +16,20 @@ package raft
 // is a voter (incoming or outgoing) of the configuration in force on it;
 // and once healed, the members of the latest configuration elect a leader
 // among its voters and all apply the same entries.
+//
+// Claim (the leader's own conf changes): the leave of a joint
+// configuration a leader appends on its own (thesis §4.3) is never
+// refused on apply; a refused one is a second leave appended while the
+// first was pending, and fails the run (scheduleCluster.applyConfChange).
+// The schedules' own leaves carry the context explicitLeave, so that the
+// two are told apart; a drawn change that is refused is only counted.
+//
+// Claim (transfers, thesis §3.10): a leader sends MsgTimeoutNow only to a
+// target whose storage holds the leader's last index, judged by the
+// oracle against the target's MemoryStorage (checkTimeoutNow). A
+// transfer that ends without its target leading a later term (refused,
+// election lost, abandoned after an election timeout) is liveness, not
+// safety: it is counted in TransfersLeaderless and logged.
 //
 // Run long with:
 //
@@ -43,6 +57,22 @@ import (
 
 // membershipSpares is the number of nodes outside the boot configuration.
 const membershipSpares = 2
+
+// explicitLeave is the Context of every leave of a joint configuration
+// the schedules propose, so that a leave without it is one a leader
+// appended on its own.
+const explicitLeave = "explicit-leave"
+
+// isAutoLeave reports whether the conf change cc of entry e is a leave
+// of a joint configuration that a leader appended on its own: an empty
+// ConfChangeV2 without the schedules' explicitLeave context.
+func isAutoLeave(e raftpb.Entry, cc raftpb.ConfChangeI) bool {
+	if e.Type != raftpb.EntryConfChangeV2 {
+		return false
+	}
+	v2 := cc.AsV2()
+	return v2.LeaveJoint() && len(v2.Context) == 0
+}
 
 // membershipOptions extends the schedules with conf changes and transfers.
 func membershipOptions() scheduleOptions {
@@ -146,7 +176,7 @@ func (c *scheduleCluster) drawConfChange(t *rapid.T, nd *scheduleNode) raftpb.Co
 		s := c.drawSingle(t, nd)
 		return raftpb.ConfChange{Type: s.Type, NodeID: s.NodeID}
 	case formLeave:
-		return raftpb.ConfChangeV2{}
+		return raftpb.ConfChangeV2{Context: []byte(explicitLeave)}
 	}
 	n := 1
 	if form != formV2Simple {
@@ -217,6 +247,9 @@ func (c *scheduleCluster) stepTransfer(t *rapid.T) {
 	switch {
 	case err == nil:
 		c.stats.TransfersAccepted++
+		if st := nd.rn.BasicStatus(); st.RaftState == StateLeader {
+			c.transfer(transferKey{nd.id, st.Term, target})
+		}
 		c.logf("transfer %d -> %d", nd.id, target)
 	case errors.Is(err, ErrTransferRefused), errors.Is(err, ErrNotLeader), errors.Is(err, ErrNoLeader):
 		c.logf("transfer %d -> %d refused: %v", nd.id, target, err)
@@ -231,5 +264,53 @@ func TestMembershipChangesKeepSafetyUnderRandomSchedules(t *testing.T) {
 	})
 	if total.ConfChangesApplied == 0 || total.TransfersAccepted == 0 {
 		t.Errorf("the schedules test too little: no conf change applied or no transfer accepted")
+	}
+}
+
+// transferKey names a leadership transfer: the leader, its term and the
+// target.
+type transferKey struct{ leader, term, target uint64 }
+
+// transferRecord is what became of a transfer.
+type transferRecord struct{ completed, elected bool }
+
+// transfer returns the record of the transfer k, created empty.
+func (c *scheduleCluster) transfer(k transferKey) *transferRecord {
+	r := c.transfers[k]
+	if r == nil {
+		r = &transferRecord{}
+		c.transfers[k] = r
+	}
+	return r
+}
+
+// transferCompleted records a MsgTimeoutNow sent by a leader: its
+// transfer is completed (the target campaigns at once).
+func (c *scheduleCluster) transferCompleted(m raftpb.Message) {
+	c.transfer(transferKey{m.From, m.Term, m.To}).completed = true
+}
+
+// transferElected records that id became leader of term: every transfer
+// to id in an earlier term ended with it leading.
+func (c *scheduleCluster) transferElected(id, term uint64) {
+	for k, r := range c.transfers {
+		if k.target == id && k.term < term {
+			r.elected = true
+		}
+	}
+}
+
+// countTransfers counts what became of the run's transfers: completed,
+// elected, or ended without their target leading.
+func (c *scheduleCluster) countTransfers() {
+	for _, r := range c.transfers {
+		if r.completed {
+			c.stats.TransfersCompleted++
+		}
+		if r.elected {
+			c.stats.TransfersElected++
+		} else {
+			c.stats.TransfersLeaderless++
+		}
 	}
 }

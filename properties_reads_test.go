@@ -1,6 +1,6 @@
 package raft
 
-// Linearizable and local reads over random schedules (issue 6 §6). The
+// Linearizable and local reads over random schedules (thesis §6.4). The
 // cluster's state machine is, beside its digest chain, a single register:
 // each proposal writes the next integer (its data is "p<n>"), and the
 // register's value on a node is the write it applied last. Steps of the
@@ -23,11 +23,25 @@ package raft
 // Claim (ReadLocal): a client's local read never returns a write older
 // than one that client already read.
 //
+// Claim (bounds): the reads waiting on a leader, and the local reads
+// waiting on a node, never exceed MaxPendingReads (readMaxPending in half
+// the runs, so that the bound is reached; the default in the others,
+// where fewer reads are refused and more are served). The oracle counts them from what the schedule did, never from
+// Status: a leader's pending reads are those it accepted while leading
+// (ReadIndex on it returned nil, or the network delivered it a forwarded
+// MsgReadIndex it did not refuse) and has not yet released (a ReadState
+// in its Ready, or a MsgReadIndexResp it sent, granting or refusing); a
+// node's local reads are those ReadLocal accepted and whose ReadState it
+// has not yet handed out. Both are judged right after each Ready: every
+// read accepted before it is then either waiting or released in it, so
+// the counts are exact. A crash forgets the incarnation's reads.
+//
 // Run long with:
 //
 //	go test -run TestReadsAreLinearizable -rapid.checks=5000 -rapid.steps=100
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -41,6 +55,10 @@ import (
 
 // readClients is the number of clients whose local reads are tracked.
 const readClients = 3
+
+// readMaxPending is the MaxPendingReads of half the reads' schedules:
+// small, so that the bounds are reached.
+const readMaxPending = 3
 
 // readVariant is how a test variant issues its reads.
 type readVariant struct {
@@ -69,6 +87,12 @@ type register struct {
 	next    int
 	variant readVariant
 	stats   readStats
+	// onLeader and local count, per node, the reads its incarnation rn
+	// accepted and has not released, by context (see the bounds claim).
+	onLeader, local map[uint64]map[string]int
+	rn              map[uint64]*RawNode
+	// maxPending is the run's MaxPendingReads (0: the default).
+	maxPending int
 }
 
 // pendingRead is an issued read.
@@ -94,6 +118,10 @@ type waitingRead struct {
 // readStats counts what the reads did.
 type readStats struct {
 	Issued, Refused, Served, Errored, LocalServed, Duplicates int
+	// PeakPending and PeakLocal are the most reads the oracle saw
+	// waiting on a leader and local reads waiting on a node; AtBound
+	// counts the Readys after which either was at MaxPendingReads.
+	PeakPending, PeakLocal, AtBound int
 }
 
 func (s *readStats) add(o readStats) {
@@ -103,18 +131,23 @@ func (s *readStats) add(o readStats) {
 	s.Errored += o.Errored
 	s.LocalServed += o.LocalServed
 	s.Duplicates += o.Duplicates
+	s.PeakPending = max(s.PeakPending, o.PeakPending)
+	s.PeakLocal = max(s.PeakLocal, o.PeakLocal)
+	s.AtBound += o.AtBound
 }
 
 // newRegister returns the model of a fresh cluster.
 func newRegister(v readVariant) *register {
 	return &register{writes: map[uint64]uint64{}, reads: map[string]*pendingRead{},
-		waiting: map[uint64][]waitingRead{}, variant: v}
+		waiting: map[uint64][]waitingRead{}, variant: v,
+		onLeader: map[uint64]map[string]int{}, local: map[uint64]map[string]int{}, rn: map[uint64]*RawNode{}}
 }
 
 // options returns the schedule options that drive the reads.
 func (g *register) options() scheduleOptions {
 	return scheduleOptions{
 		Configure: func(cfg *Config) {
+			cfg.MaxPendingReads = g.maxPending
 			if g.variant.lease {
 				cfg.LeaseReads, cfg.DisableCheckQuorum = true, false
 			}
@@ -129,6 +162,7 @@ func (g *register) options() scheduleOptions {
 		OnApply:       g.onApply,
 		OnAcknowledge: g.onAcknowledge,
 		OnReady:       g.onReady,
+		OnDeliver:     g.onDeliver,
 		MayTickAlone:  g.mayTickAlone,
 	}
 }
@@ -184,6 +218,83 @@ func (g *register) onReady(nd *scheduleNode, rd *Ready) {
 		g.waiting[nd.id] = append(g.waiting[nd.id], waitingRead{ctx, rs.Index})
 	}
 	g.serve(nd)
+	g.checkPending(nd, rd)
+}
+
+// incarnation returns the oracle's counts of nd's running incarnation,
+// forgetting those of an earlier one.
+func (g *register) incarnation(nd *scheduleNode) (onLeader, local map[string]int) {
+	if g.rn[nd.id] != nd.rn || g.onLeader[nd.id] == nil {
+		g.rn[nd.id] = nd.rn
+		g.onLeader[nd.id], g.local[nd.id] = map[string]int{}, map[string]int{}
+	}
+	return g.onLeader[nd.id], g.local[nd.id]
+}
+
+// release takes one read of context ctx off counts, if it is there.
+func release(counts map[string]int, ctx string) {
+	if counts[ctx] > 1 {
+		counts[ctx]--
+	} else {
+		delete(counts, ctx)
+	}
+}
+
+// total returns the number of reads in counts.
+func total(counts map[string]int) int {
+	n := 0
+	for _, k := range counts {
+		n += k
+	}
+	return n
+}
+
+// checkPending releases the reads rd answers and checks what still waits
+// on nd against MaxPendingReads (see the bounds claim).
+func (g *register) checkPending(nd *scheduleNode, rd *Ready) {
+	if nd.rn == nil {
+		return // crashed in the middle of the Ready: its reads are gone
+	}
+	onLeader, local := g.incarnation(nd)
+	for _, rs := range rd.ReadStates {
+		ctx := string(rs.RequestCtx)
+		if local[ctx] > 0 {
+			release(local, ctx)
+		} else {
+			release(onLeader, ctx)
+		}
+	}
+	for _, msgs := range [][]raftpb.Message{rd.Messages, rd.MessagesAfterPersist} {
+		for _, m := range msgs {
+			if m.Type == raftpb.MsgReadIndexResp && len(m.Entries) == 1 {
+				release(onLeader, string(m.Entries[0].Data))
+			}
+		}
+	}
+	pending, waiting := total(onLeader), total(local)
+	g.stats.PeakPending = max(g.stats.PeakPending, pending)
+	g.stats.PeakLocal = max(g.stats.PeakLocal, waiting)
+	bound := cmp.Or(g.maxPending, core.DefaultMaxPendingReads)
+	if pending == bound || waiting == bound {
+		g.stats.AtBound++
+	}
+	switch {
+	case pending > bound:
+		g.c.fail("oracle: node %d holds %d reads it accepted as leader and has not released (%v), bound MaxPendingReads %d",
+			nd.id, pending, onLeader, bound)
+	case waiting > bound:
+		g.c.fail("oracle: node %d holds %d local reads it accepted and has not released (%v), bound MaxPendingReads %d",
+			nd.id, waiting, local, bound)
+	}
+}
+
+// onDeliver counts a forwarded read a leader accepted.
+func (g *register) onDeliver(to *scheduleNode, m raftpb.Message, leader bool, err error) {
+	if m.Type != raftpb.MsgReadIndex || !leader || err != nil || len(m.Entries) != 1 {
+		return
+	}
+	onLeader, _ := g.incarnation(to)
+	onLeader[string(m.Entries[0].Data)]++
 }
 
 // serve serves the reads waiting on nd whose index nd has applied.
@@ -258,10 +369,15 @@ func (g *register) readIndex(t *rapid.T) {
 	ctx := fmt.Sprintf("r%d", g.next)
 	g.stats.Issued++
 	g.reads[ctx] = &pendingRead{minAcked: g.newestAcked, minRead: g.newestRead, invoked: g.c.history.Events()}
+	leader := nd.rn.BasicStatus().RaftState == StateLeader
 	err := nd.rn.ReadIndex([]byte(ctx))
 	g.c.afterInput(nd, "ReadIndex")
 	switch {
 	case err == nil:
+		if leader {
+			onLeader, _ := g.incarnation(nd)
+			onLeader[ctx]++
+		}
 		g.c.logf("read-index %d %q", nd.id, ctx)
 	case errors.Is(err, ErrNoLeader), errors.Is(err, ErrTransferInProgress), errors.Is(err, ErrTooManyPendingReads):
 		g.stats.Refused++
@@ -285,6 +401,8 @@ func (g *register) readLocal(t *rapid.T) {
 	g.c.afterInput(nd, "ReadLocal")
 	switch {
 	case err == nil:
+		_, local := g.incarnation(nd)
+		local[ctx]++
 		g.c.logf("read-local %d %q client %d min %d", nd.id, ctx, client, g.seen[client])
 	case errors.Is(err, ErrTooManyPendingReads):
 		delete(g.reads, ctx)
@@ -317,13 +435,14 @@ func TestReadsAreLinearizableUnderRandomSchedules(t *testing.T) {
 					cfg.ElectionTick = max(cfg.ElectionTick, 3) // the allowance must be below ElectionTick-1
 				}
 				g := newRegister(v)
+				g.maxPending = rapid.SampledFrom([]int{0, readMaxPending}).Draw(t, "max-pending-reads")
 				c := runScheduleWith(t, cfg, checkSafety, g.options())
 				reads.add(g.stats)
 				return c
 			})
 			t.Logf("reads: %+v", reads)
-			if reads.Served == 0 || reads.LocalServed == 0 {
-				t.Errorf("the schedules test too little: no linearizable or no local read served")
+			if reads.Served == 0 || reads.LocalServed == 0 || reads.AtBound == 0 {
+				t.Errorf("the schedules test too little: no linearizable or no local read served, or MaxPendingReads never reached")
 			}
 		})
 	}

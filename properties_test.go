@@ -1,12 +1,19 @@
 package raft
 
-// Whole-cluster property tests (DESIGN.md, "Testing"): random schedules of
+// Whole-cluster property tests (ARCHITECTURE.md, "Testing"): random schedules of
 // proposals, ticks, message deliveries, drops and duplicates, partitions,
 // crashes (also in the middle of handling a Ready, with the write cut
 // short) and restarts, and compactions, run on 3- and 5-node clusters by
 // scheduleCluster. After every step the safety properties of
 // tools/checker are checked (or, in the second test, every node's
 // invariants); at the end the cluster must heal and converge.
+//
+// Every schedule is also judged by the bounds oracle of
+// schedule_oracle_test.go, which reads only what the cluster carried and
+// handed out, never Status: bytes and appends in flight to each
+// follower, each leader's uncommitted tail, the bytes handed out to apply
+// (MaxCommittedSizePerReady is drawn tiny in half the runs, so that
+// batches are cut), and every MsgTimeoutNow against its target's storage.
 //
 // The default run (rapid's 100 checks per test, schedules of about 300
 // steps) takes well under a second per test. A schedule is scheduleRounds
@@ -160,8 +167,10 @@ func drawScheduleConfig(t *rapid.T) scheduleConfig {
 		ElectionTick:    rapid.IntRange(2, 8).Draw(t, "election-tick"),
 		MaxSizePerMsg:   rapid.SampledFrom([]uint64{0, 1, 16}).Draw(t, "max-size-per-msg"),
 		MaxInflightMsgs: rapid.SampledFrom([]int{0, 1, 3}).Draw(t, "max-inflight-msgs"),
-		Seed:            rapid.Uint64Range(0, 1<<20).Draw(t, "seed"),
-		Stormy:          rapid.Bool().Draw(t, "stormy"),
+		// A few proposals' payload ("p<n>"), or the default.
+		MaxCommittedSizePerReady: rapid.SampledFrom([]uint64{0, 8}).Draw(t, "max-committed-size-per-ready"),
+		Seed:                     rapid.Uint64Range(0, 1<<20).Draw(t, "seed"),
+		Stormy:                   rapid.Bool().Draw(t, "stormy"),
 	}
 }
 
@@ -204,6 +213,7 @@ func runScheduleWith(t *rapid.T, cfg scheduleConfig, checks scheduleChecks, opts
 		t.Repeat(actions)
 	}
 	c.guard(c.checkLiveness)
+	c.countTransfers()
 	return c
 }
 
@@ -612,11 +622,14 @@ func requireCoverage(t *testing.T, runs int, s scheduleStats) {
 // schedules' summed statistics for the test's own coverage checks.
 func checkSchedules(t *testing.T, run func(*rapid.T) *scheduleCluster) scheduleStats {
 	t.Helper()
-	runs, total := 0, scheduleStats{}
+	runs, total, peaks := 0, scheduleStats{}, oraclePeaks{}
 	rapid.Check(t, func(rt *rapid.T) {
-		total.add(run(rt).stats)
+		c := run(rt)
+		total.add(c.stats)
+		peaks.add(c.oracle.peak)
 		runs++
 	})
+	t.Logf("oracle's peaks: %+v", peaks)
 	requireCoverage(t, runs, total)
 	return total
 }

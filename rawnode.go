@@ -27,8 +27,21 @@ func NewRawNode(c *Config) (*RawNode, error) {
 }
 
 // Tick advances the node's logical clock by one tick. Election and
-// heartbeat timeouts are counted in ticks.
+// heartbeat timeouts, and leases, are counted in ticks. A tick is a unit of
+// the application's monotonic clock: every tick that has elapsed must
+// reach the node before any other input is stepped (see TickN).
 func (rn *RawNode) Tick() { rn.r.Tick() }
+
+// TickN advances the node's logical clock by n ticks at once, with the
+// timer effect of n calls to Tick at the cost of one: at most one
+// heartbeat broadcast, one quorum check and one campaign. A loop reads its
+// monotonic clock after taking an input off its queue and before stepping
+// it, and calls TickN with the ticks elapsed since it last did, so a
+// process that was paused (garbage collection, a stopped VM) learns how
+// much time passed before it acts on anything that waited meanwhile.
+// tools/tickclock turns a monotonic clock into elapsed ticks. n <= 0 does
+// nothing.
+func (rn *RawNode) TickN(n int) { rn.r.TickN(n) }
 
 // Campaign makes the node start an election now (with a pre-vote first
 // unless Config.DisablePreVote). Learners and non-members get an error.

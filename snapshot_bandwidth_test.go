@@ -1,10 +1,11 @@
 package raft
 
-// The measurement of issue 8 §6: how many loop iterations a new member
-// needs to fetch a large snapshot when every node's outgoing link carries
-// a fixed number of bytes per iteration, from the leader alone versus from
-// the leader and two followers. The counts are deterministic (the driver
-// has no clock and no randomness), so the test asserts the speed-up.
+// The chunked transfer's speed-up, measured: how many loop iterations a
+// new member needs to fetch a large snapshot when every node's outgoing
+// link carries a fixed number of bytes per iteration, from the leader
+// alone versus from the leader and two followers. The counts are
+// deterministic (the driver has no clock and no randomness), so the test
+// asserts the speed-up.
 //
 //	go test -run TestChunkedCatchUp -v .
 

@@ -97,16 +97,35 @@ import (
 //	// once, so that the group elects a leader that counts itself.
 //	KeepLeaderAfterRemoval bool
 //
+//	// Recovering boots the node in recovering mode, after its storage lost
+//	// entries it had made durable (NewRawNode refused to boot without it,
+//	// with a *LostLogError; or the application's storage found a loss the
+//	// node cannot see). The HardState (term and vote) must be intact: if
+//	// it may be lost too, remove the member and add it back under a new ID
+//	// instead. A recovering node grants no vote or pre-vote, does not
+//	// campaign (ErrRecovering) and ignores a leader's MsgTimeoutNow, until
+//	// its storage has durably acknowledged an entry or snapshot of a term
+//	// above the one it booted in: that entry comes from a leader elected
+//	// without it, which holds every entry the lost acknowledgements could
+//	// have helped commit. It then is an ordinary member again
+//	// (BasicStatus.Recovering turns false).
+//	Recovering bool
+//
 //	// LeaseReads lets the leader answer ReadIndex from its commit index
 //	// without a heartbeat round while its lease holds (thesis §6.4.1). The
 //	// lease runs from the send tick of the latest heartbeats a quorum
-//	// answered and lasts fewer than ElectionTick - LeaseClockDriftTicks
-//	// ticks. It is safe only if clocks drift by less than that allowance
-//	// over an election timeout, and requires CheckQuorum (whose leader
-//	// stickiness is what keeps followers from electing another leader
-//	// during the lease). A follower's ForgetLeader drops that stickiness,
-//	// so an application using lease reads must not call it while the old
-//	// leader may still be serving reads. A node that restarts under
+//	// answered and lasts ElectionTick - LeaseClockDriftTicks - 1 ticks
+//	// (the - 1 pays for followers resetting their clocks part-way through
+//	// a tick). It is safe only if a follower's clock runs fast by at most
+//	// LeaseClockDriftTicks over an election timeout, if every tick that
+//	// elapsed reaches the node before anything else is stepped (TickN
+//	// after a pause), and if the host cannot suspend (Go's monotonic clock
+//	// stops during a system suspend). It requires CheckQuorum, whose
+//	// leader stickiness is what keeps followers from electing another
+//	// leader during the lease. A follower that heard from its leader within
+//	// the election timeout refuses ForgetLeader and Campaign with
+//	// ErrLeasePromised, since either would let it vote inside the lease it
+//	// helped grant. A node that restarts under
 //	// LeaseReads refuses to help elect a leader for its first election
 //	// timeout, for the same reason (it may have answered the round that
 //	// anchors the lease, then forgotten the leader). Default off: every
@@ -136,12 +155,13 @@ import (
 //	AsyncStorageWrites bool
 //
 //	// SnapshotChunkSize, when non-zero, turns on the chunked snapshot
-//	// transfer (see snapshot_fetch.go): a follower that needs a snapshot is
-//	// offered it (MsgSnapOffer) and fetches it in chunks of this many bytes
-//	// from the leader and, with SnapshotInterval, from followers; the
-//	// application serves and persists chunks through messages to
-//	// LocalSnapshotThread. Every member must use the same value. Zero (the
-//	// default): a snapshot travels whole in one MsgSnap, as in etcd raft.
+//	// transfer, which the package documentation of raft describes: a
+//	// follower that needs a snapshot is offered it (MsgSnapOffer) and
+//	// fetches it in chunks of this many bytes from the leader and, with
+//	// SnapshotInterval, from followers; the application serves and
+//	// persists chunks through messages to LocalSnapshotThread. Every
+//	// member must use the same value. Zero (the default): a snapshot
+//	// travels whole in one MsgSnap, as in etcd raft.
 //	SnapshotChunkSize uint64
 //
 //	// SnapshotInterval, with SnapshotChunkSize, is the application's
@@ -175,6 +195,29 @@ import (
 //	// chunk before asking another source; a source that times out three
 //	// times in a row is dropped from the transfer. Default ElectionTick.
 //	SnapshotChunkTimeout int
+//
+//	// SnapshotRetryTicks is how long a leader waits, after sending a whole
+//	// snapshot (MsgSnap) to a follower that keeps answering heartbeats
+//	// without acknowledging it, before sending it again: the MsgSnap or
+//	// its answer was lost and the application did not call
+//	// ReportSnapshot. Default 2*ElectionTick; negative never resends
+//	// (then only ReportSnapshot ends the wait).
+//	SnapshotRetryTicks int
+//
+//	// StorageStallTicks is how long a leader lets a write it handed to its
+//	// storage go unacknowledged (no write acknowledged meanwhile) before it
+//	// steps aside: it gives up its lease, then hands leadership to a
+//	// follower holding its last index, or steps down if none does. A node
+//	// whose storage stalls that long neither pre-campaigns nor campaigns
+//	// (ErrStorageStalled). Followers never judge the leader's disk: only
+//	// the stalled leader acts, next to CheckQuorum's rule for a leader cut
+//	// off from its quorum. It matters in the asynchronous storage mode,
+//	// where the loop goes on heartbeating while the append worker is
+//	// stuck; in the synchronous loop a blocked write stops the ticks and
+//	// heartbeats too, and the followers elect another leader by
+//	// themselves. Default 5*ElectionTick, well above an fsync spike;
+//	// negative disables the rule.
+//	StorageStallTicks int
 //
 //	// Logger receives the node's log lines. Default: discard them.
 //	Logger Logger
@@ -279,8 +322,9 @@ type Storage = core.Storage
 //	    it together with everything after it. The entries are copied, so the
 //	    caller may reuse its slice (but not the entries' Data). It returns an
 //	    error wrapping ErrMalformedEntries, leaving the storage unchanged, if the
-//	    entries are not contiguous (checkEntriesContiguous), would leave a gap
-//	    after the last index, or start with a term below the term they follow.
+//	    entries are not contiguous (each index one past the one before, terms
+//	    never decreasing), would leave a gap after the last index, or start with
+//	    a term below the term they follow.
 //
 //	func (ms *MemoryStorage) ApplySnapshot(snap raftpb.Snapshot) error
 //	    ApplySnapshot replaces the whole content of the storage with snap: the
@@ -427,6 +471,10 @@ type StateType = core.StateType
 //	// LeadTransferee is the node a leadership transfer is handing over
 //	// to, or None.
 //	LeadTransferee uint64
+//
+//	// Recovering is set while a node booted with Config.Recovering may not
+//	// vote or stand.
+//	Recovering bool
 type BasicStatus = core.BasicStatus
 
 // Status is a full view of a node: its basic status, and on the leader the
@@ -509,16 +557,77 @@ type ReadState = core.ReadState
 //	    Unwrap returns ErrReadLagging.
 type LaggingError = core.LaggingError
 
-// Logger receives a node's log lines. The node never writes anywhere else.
-// Implementations must not panic or exit: the node does not expect it.
+// LostLogError is the boot error of a node whose persisted commit index
+// lies beyond its stored log. Under the persistence contract (a Ready's
+// HardState is durable only together with or after its Entries and
+// Snapshot) this means the storage lost entries it had made durable, and
+// so the node acknowledged entries it no longer has: it could vote for a
+// candidate lacking a committed entry. The application stops, or, if it
+// knows the HardState (term and vote) itself is intact, restarts the node
+// with Config.Recovering; if term or vote may be lost too, the only safe
+// way back is removing the member and adding it again under a new ID.
+//
+// Its fields:
+//
+//	// Commit is the persisted commit index.
+//	Commit uint64
+//
+//	// FirstIndex and LastIndex are the stored log's range; the entries
+//	// LastIndex+1 through Commit are missing.
+//	FirstIndex, LastIndex uint64
 //
 // Its methods:
 //
-//	Debugf(format string, args ...any)
-//	Infof(format string, args ...any)
-//	Warningf(format string, args ...any)
-//	Errorf(format string, args ...any)
+//	func (e *LostLogError) Error() string
+//	    Error says what is missing and how to recover.
+//
+//	func (e *LostLogError) Unwrap() error
+//	    Unwrap returns ErrLostLog.
+type LostLogError = core.LostLogError
+
+// Logger receives a node's log lines. The node never writes anywhere else,
+// and builds no line whose level is not enabled. Every line's attributes
+// start with the node's ID ("node") and term ("term"); the peer a line is
+// about, if any, is "peer". Implementations must not panic or exit, and
+// must not keep attrs after Log returns.
+//
+// Its methods:
+//
+//	// Enabled reports whether lines of level are wanted.
+//	Enabled(level Level) bool
+//
+//	// Log receives one line: its level, a constant message and its
+//	// attributes.
+//	Log(level Level, msg string, attrs []Attr)
 type Logger = core.Logger
+
+// Level is the severity of a log line. Its values are those of log/slog's
+// levels, so an adapter converts one by value.
+//
+// Its definition:
+//
+//	type Level int8
+//
+// Its methods:
+//
+//	func (l Level) String() string
+//	    String returns DEBUG, INFO, WARN or ERROR.
+type Level = core.Level
+
+// Attr is one attribute of a log line. Value is one of: uint64 (node IDs,
+// terms, indexes, counts), string, error, or a type of the library with a
+// String method (raftpb.MessageType, StateType).
+//
+// Its fields:
+//
+//	Key   string
+//	Value any
+//
+// Its methods:
+//
+//	func (a Attr) String() string
+//	    String returns key=value.
+type Attr = core.Attr
 
 // Membership is tracker.Config.
 //

@@ -67,6 +67,9 @@ type BasicStatus struct {
 	// LeadTransferee is the node a leadership transfer is handing over
 	// to, or None.
 	LeadTransferee uint64
+	// Recovering is set while a node booted with Config.Recovering may not
+	// vote or stand.
+	Recovering bool
 }
 
 // BasicStatus returns the node's basic status without allocating.
@@ -78,5 +81,6 @@ func (r *Raft) BasicStatus() BasicStatus {
 		Applied:   r.raftLog.applied,
 
 		LeadTransferee: r.leadTransferee,
+		Recovering:     r.recovering,
 	}
 }

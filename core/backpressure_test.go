@@ -147,42 +147,46 @@ func TestCommittedEntriesAreHandedOutInBoundedChunks(t *testing.T) {
 	}
 }
 
-// TestProbeCarriesNoMoreThanMaxInflightBytes: Config.MaxInflightBytes bounds
-// the payload in flight to a follower in every state, so the one append a
-// leader probes with (StateProbe, after a rejection or an unreachable
-// report) carries at most MaxInflightBytes (but always one entry), not
-// MaxSizePerMsg. The simulator's wire oracle found probes of 1 MiB budget
-// carrying several KiB to a follower whose bound was 1 KiB.
-func TestProbeCarriesNoMoreThanMaxInflightBytes(t *testing.T) {
-	const maxInflightBytes, entrySize = 1 << 10, 400
-	c := electedClusterWith(t, 0, func(cfg *Config) { cfg.MaxInflightBytes = maxInflightBytes })
+// TestProbeCarriesAtMostMaxInflightBytes: a follower that lags by more
+// than MaxInflightBytes is probed (StateProbe) with no more payload than
+// MaxInflightBytes, and one entry whatever its size, though MaxSizePerMsg
+// allows far more: a probe is in flight like any append, and its window
+// is empty (found by the root's wire oracle, schedule_oracle_test.go).
+func TestProbeCarriesAtMostMaxInflightBytes(t *testing.T) {
+	const (
+		entrySize        = 1 << 10
+		maxInflightBytes = 4 << 10
+		entries          = 20
+	)
+	c := electedClusterWith(t, 0, func(cfg *Config) {
+		cfg.MaxInflightBytes = maxInflightBytes
+		cfg.MaxSizePerMsg = 1 << 20
+	})
 	leader := c.nodes[1]
-	delete(c.nodes, 3) // 3 hears nothing
-	for i := 0; i < 8; i++ {
-		if _, _, err := leader.Propose(make([]byte, entrySize)); err != nil {
+	delete(c.nodes, 3) // 3 is down: everything sent to it is lost
+	payload := make([]byte, entrySize)
+	for range entries {
+		if _, _, err := leader.Propose(payload); err != nil {
 			t.Fatal(err)
 		}
+		c.stabilize()
 	}
-	c.stabilize()
 	pr := leader.trk.Progress[3]
-	leader.ReportUnreachable(3) // back to probing from Match+1
-	if pr.State != tracker.StateProbe {
-		t.Fatalf("progress of 3 is %v, want StateProbe", pr.State)
-	}
-	leader.msgs = nil
+	pr.BecomeProbe()
+	pr.Next = pr.Match + 1 // as after a rejection: probe from what 3 holds
+	c.drain(1)
 	if !leader.maybeSendAppend(3, pr, false) {
-		t.Fatal("the leader sent no probe")
+		t.Fatalf("no probe sent to 3 (%v)", pr)
 	}
-	var payload uint64
-	for _, m := range leader.msgs {
-		if m.Type == raftpb.MsgApp && m.To == 3 {
-			payload += payloadSize(m.Entries)
-			if len(m.Entries) == 0 {
-				t.Fatalf("the probe %v carries no entry", m)
-			}
+	for _, m := range c.drain(1) {
+		if m.To != 3 || m.Type != raftpb.MsgApp {
+			continue
 		}
+		if n := payloadSize(m.Entries); n > maxInflightBytes {
+			t.Fatalf("a probe from %d carries %d entries, %d payload bytes, above MaxInflightBytes %d",
+				m.Index+1, len(m.Entries), n, maxInflightBytes)
+		}
+		return
 	}
-	if payload > max(maxInflightBytes, entrySize) {
-		t.Fatalf("the probe carries %d bytes, bound %d", payload, maxInflightBytes)
-	}
+	t.Fatal("the probe to 3 never left")
 }

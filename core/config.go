@@ -105,16 +105,35 @@ type Config struct {
 	// once, so that the group elects a leader that counts itself.
 	KeepLeaderAfterRemoval bool
 
+	// Recovering boots the node in recovering mode, after its storage lost
+	// entries it had made durable (NewRawNode refused to boot without it,
+	// with a *LostLogError; or the application's storage found a loss the
+	// node cannot see). The HardState (term and vote) must be intact: if
+	// it may be lost too, remove the member and add it back under a new ID
+	// instead. A recovering node grants no vote or pre-vote, does not
+	// campaign (ErrRecovering) and ignores a leader's MsgTimeoutNow, until
+	// its storage has durably acknowledged an entry or snapshot of a term
+	// above the one it booted in: that entry comes from a leader elected
+	// without it, which holds every entry the lost acknowledgements could
+	// have helped commit. It then is an ordinary member again
+	// (BasicStatus.Recovering turns false).
+	Recovering bool
+
 	// LeaseReads lets the leader answer ReadIndex from its commit index
 	// without a heartbeat round while its lease holds (thesis §6.4.1). The
 	// lease runs from the send tick of the latest heartbeats a quorum
-	// answered and lasts fewer than ElectionTick - LeaseClockDriftTicks
-	// ticks. It is safe only if clocks drift by less than that allowance
-	// over an election timeout, and requires CheckQuorum (whose leader
-	// stickiness is what keeps followers from electing another leader
-	// during the lease). A follower's ForgetLeader drops that stickiness,
-	// so an application using lease reads must not call it while the old
-	// leader may still be serving reads. A node that restarts under
+	// answered and lasts ElectionTick - LeaseClockDriftTicks - 1 ticks
+	// (the - 1 pays for followers resetting their clocks part-way through
+	// a tick). It is safe only if a follower's clock runs fast by at most
+	// LeaseClockDriftTicks over an election timeout, if every tick that
+	// elapsed reaches the node before anything else is stepped (TickN
+	// after a pause), and if the host cannot suspend (Go's monotonic clock
+	// stops during a system suspend). It requires CheckQuorum, whose
+	// leader stickiness is what keeps followers from electing another
+	// leader during the lease. A follower that heard from its leader within
+	// the election timeout refuses ForgetLeader and Campaign with
+	// ErrLeasePromised, since either would let it vote inside the lease it
+	// helped grant. A node that restarts under
 	// LeaseReads refuses to help elect a leader for its first election
 	// timeout, for the same reason (it may have answered the round that
 	// anchors the lease, then forgotten the leader). Default off: every
@@ -142,12 +161,13 @@ type Config struct {
 	AsyncStorageWrites bool
 
 	// SnapshotChunkSize, when non-zero, turns on the chunked snapshot
-	// transfer (see snapshot_fetch.go): a follower that needs a snapshot is
-	// offered it (MsgSnapOffer) and fetches it in chunks of this many bytes
-	// from the leader and, with SnapshotInterval, from followers; the
-	// application serves and persists chunks through messages to
-	// LocalSnapshotThread. Every member must use the same value. Zero (the
-	// default): a snapshot travels whole in one MsgSnap, as in etcd raft.
+	// transfer, which the package documentation of raft describes: a
+	// follower that needs a snapshot is offered it (MsgSnapOffer) and
+	// fetches it in chunks of this many bytes from the leader and, with
+	// SnapshotInterval, from followers; the application serves and
+	// persists chunks through messages to LocalSnapshotThread. Every
+	// member must use the same value. Zero (the default): a snapshot
+	// travels whole in one MsgSnap, as in etcd raft.
 	SnapshotChunkSize uint64
 	// SnapshotInterval, with SnapshotChunkSize, is the application's
 	// promise that every member snapshots its state machine at each
@@ -175,6 +195,28 @@ type Config struct {
 	// chunk before asking another source; a source that times out three
 	// times in a row is dropped from the transfer. Default ElectionTick.
 	SnapshotChunkTimeout int
+	// SnapshotRetryTicks is how long a leader waits, after sending a whole
+	// snapshot (MsgSnap) to a follower that keeps answering heartbeats
+	// without acknowledging it, before sending it again: the MsgSnap or
+	// its answer was lost and the application did not call
+	// ReportSnapshot. Default 2*ElectionTick; negative never resends
+	// (then only ReportSnapshot ends the wait).
+	SnapshotRetryTicks int
+
+	// StorageStallTicks is how long a leader lets a write it handed to its
+	// storage go unacknowledged (no write acknowledged meanwhile) before it
+	// steps aside: it gives up its lease, then hands leadership to a
+	// follower holding its last index, or steps down if none does. A node
+	// whose storage stalls that long neither pre-campaigns nor campaigns
+	// (ErrStorageStalled). Followers never judge the leader's disk: only
+	// the stalled leader acts, next to CheckQuorum's rule for a leader cut
+	// off from its quorum. It matters in the asynchronous storage mode,
+	// where the loop goes on heartbeating while the append worker is
+	// stuck; in the synchronous loop a blocked write stops the ticks and
+	// heartbeats too, and the followers elect another leader by
+	// themselves. Default 5*ElectionTick, well above an fsync spike;
+	// negative disables the rule.
+	StorageStallTicks int
 
 	// Logger receives the node's log lines. Default: discard them.
 	Logger Logger
@@ -308,6 +350,12 @@ func (c *Config) withDefaults() Config {
 	}
 	if d.SnapshotChunkTimeout == 0 {
 		d.SnapshotChunkTimeout = d.ElectionTick
+	}
+	if d.SnapshotRetryTicks == 0 {
+		d.SnapshotRetryTicks = 2 * d.ElectionTick
+	}
+	if d.StorageStallTicks == 0 {
+		d.StorageStallTicks = 5 * d.ElectionTick
 	}
 	if d.Seed == 0 {
 		d.Seed = d.ID*0x9e3779b97f4a7c15 + 1

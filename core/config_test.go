@@ -104,17 +104,6 @@ func TestRestartAfterATornReadyWrite(t *testing.T) {
 	if r.raftLog.committed != 5 {
 		t.Fatalf("committed %d, want the snapshot's index 5", r.raftLog.committed)
 	}
-	// The reverse: a hard state that names a commit beyond the durable log.
-	st2 := NewMemoryStorage()
-	st2.SetConfState(raftpb.ConfState{Voters: []uint64{1}})
-	must(t, st2.SetHardState(raftpb.HardState{Term: 1, Vote: 1, Commit: 9}))
-	r2, err := NewRaft(&Config{ID: 1, Storage: st2})
-	if err != nil {
-		t.Fatalf("restart with commit beyond the log: %v", err)
-	}
-	if r2.raftLog.committed != 0 {
-		t.Fatalf("restart with commit beyond the log: committed %d, want 0", r2.raftLog.committed)
-	}
 }
 
 // TestRestartWithEntriesOfALaterTermThanTheHardState: a crash after

@@ -1,6 +1,9 @@
 package core
 
 import (
+	"fmt"
+	"math"
+
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tracker"
 )
@@ -10,9 +13,22 @@ import (
 // while they still hear from the old leader.
 const campaignTransfer = "CampaignTransfer"
 
-// Tick advances the node's logical clock by one tick.
-func (r *Raft) Tick() {
-	r.ticks++
+// Tick advances the node's logical clock by one tick: TickN(1).
+func (r *Raft) Tick() { r.TickN(1) }
+
+// TickN advances the node's logical clock by n ticks at once, with the
+// timer effect of n calls to Tick and the same cost whatever n is: at most
+// one heartbeat broadcast, one CheckQuorum decision and one campaign. A
+// tick is a unit of the application's monotonic clock, and every tick
+// that has elapsed must reach the node before any other input is stepped:
+// a process that was paused calls TickN with the ticks it missed before it
+// steps the messages that waited meanwhile, so that a lease or a timer is
+// never judged on a stale clock. n <= 0 does nothing.
+func (r *Raft) TickN(n int) {
+	if n <= 0 {
+		return
+	}
+	r.ticks += uint64(n)
 	r.bufs = r.bufs.onTick(&r.msgReadys)
 	if len(r.localReads) > 0 {
 		r.releaseLocalReads()
@@ -24,17 +40,30 @@ func (r *Raft) Tick() {
 		r.tickFetch()
 	}
 	if r.state == StateLeader {
-		r.leaderTick++
-		r.tickHeartbeat()
+		r.leaderTick += uint64(n)
+		r.tickHeartbeat(n)
+		if r.state == StateLeader {
+			r.checkStorageStall()
+		}
 		return
 	}
-	r.tickElection()
+	r.tickElection(n)
+}
+
+// advanceElapsed adds n ticks to a timer, saturating far beyond any
+// timeout so that a long pause cannot overflow it.
+func advanceElapsed(elapsed, n int) int {
+	const ceiling = math.MaxInt32
+	if n >= ceiling-elapsed {
+		return ceiling
+	}
+	return elapsed + n
 }
 
 // tickElection is the follower's and candidate's clock: campaign when the
 // randomized election timeout passes with no word from a leader (§5.2).
-func (r *Raft) tickElection() {
-	r.electionElapsed++
+func (r *Raft) tickElection(n int) {
+	r.electionElapsed = advanceElapsed(r.electionElapsed, n)
 	if r.promotable() && r.pastElectionTimeout() {
 		r.electionElapsed = 0
 		r.hup(false)
@@ -43,13 +72,18 @@ func (r *Raft) tickElection() {
 
 // tickHeartbeat is the leader's clock: heartbeats every heartbeatTimeout,
 // and a quorum check every electionTimeout.
-func (r *Raft) tickHeartbeat() {
-	r.heartbeatElapsed++
-	r.electionElapsed++
+func (r *Raft) tickHeartbeat(n int) {
+	r.heartbeatElapsed = advanceElapsed(r.heartbeatElapsed, n)
+	r.electionElapsed = advanceElapsed(r.electionElapsed, n)
 	if r.electionElapsed >= r.electionTimeout {
 		r.electionElapsed = 0
 		r.abortLeaderTransfer("it did not finish within an election timeout")
 		if r.checkQuorum {
+			if n >= r.electionTimeout {
+				// Whatever was heard came before these n ticks: longer
+				// ago than an election timeout.
+				r.forgetRecentActivity()
+			}
 			r.checkQuorumActive()
 		}
 		if r.state != StateLeader {
@@ -74,9 +108,15 @@ func (r *Raft) checkQuorumActive() {
 		pr.RecentActive = true
 	}
 	if !r.trk.QuorumActive() {
-		r.logger.Warningf("%x stepped down to follower since quorum is not active", r.id)
+		r.log(LevelWarn, "stepped down: no quorum heard from within an election timeout")
 		r.becomeFollower(r.term, None)
 	}
+	r.forgetRecentActivity()
+}
+
+// forgetRecentActivity starts a new CheckQuorum window: no follower has
+// been heard from in it yet.
+func (r *Raft) forgetRecentActivity() {
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
 		if id != r.id {
 			pr.RecentActive = false
@@ -85,8 +125,28 @@ func (r *Raft) checkQuorumActive() {
 }
 
 // Campaign starts an election (with a pre-vote first unless disabled).
+// Under LeaseReads a follower inside a lease it may have granted refuses
+// with ErrLeasePromised.
 func (r *Raft) Campaign() error {
+	if err := r.checkLeasePromise(); err != nil {
+		return err
+	}
 	return r.hup(false)
+}
+
+// checkLeasePromise refuses, under LeaseReads, what would let this node
+// vote for or as another candidate while a lease it may have helped grant
+// runs: it heard from its leader within the election timeout, or
+// restarted within one.
+func (r *Raft) checkLeasePromise() error {
+	if !r.leaseReads || r.state != StateFollower {
+		return nil
+	}
+	if (r.lead != None && r.electionElapsed < r.electionTimeout) || r.restartQuiet() {
+		return fmt.Errorf("%w: leader %d heard from %d ticks ago, election timeout %d", ErrLeasePromised,
+			r.lead, r.electionElapsed, r.electionTimeout)
+	}
+	return nil
 }
 
 // hup starts an election if the node may stand. transfer marks an election
@@ -96,7 +156,7 @@ func (r *Raft) hup(transfer bool) error {
 		return nil
 	}
 	if err := r.canCampaign(); err != nil {
-		r.logger.Warningf("%x cannot campaign at term %d: %v", r.id, r.term, err)
+		r.log(LevelWarn, "cannot campaign", errAttr(err))
 		return err
 	}
 	if r.preVote && !transfer {
@@ -113,6 +173,9 @@ func (r *Raft) canCampaign() error {
 	if err := r.standingError(); err != nil {
 		return err
 	}
+	if err := r.storageStallError(); err != nil {
+		return err
+	}
 	if r.raftLog.applied < r.raftLog.committed && r.hasUnappliedConfChanges() {
 		return ErrPendingConfChange
 	}
@@ -125,6 +188,8 @@ func (r *Raft) canCampaign() error {
 func (r *Raft) standingError() error {
 	pr := r.trk.Progress[r.id]
 	switch {
+	case r.recovering:
+		return ErrRecovering
 	case pr == nil:
 		return ErrNotAMember
 	case pr.IsLearner:
@@ -224,6 +289,9 @@ func (r *Raft) learnCommitFromRejection(m raftpb.Message) {
 // term (a pre-vote for a later term does not count as a vote), and the
 // candidate's log is at least as up to date as ours (§5.4.1).
 func (r *Raft) grantVote(m raftpb.Message) bool {
+	if r.recovering {
+		return false // it may have acknowledged entries it lost
+	}
 	canVote := r.vote == m.From ||
 		(r.vote == None && r.lead == None) ||
 		(m.Type == raftpb.MsgPreVote && m.Term > r.term)
@@ -258,10 +326,14 @@ func (r *Raft) handleVoteResponse(m raftpb.Message) {
 	}
 	switch {
 	case m.Type != want:
-		r.logger.Debugf("%x ignored %s from %x as %v: an answer to another round", r.id, m.Type, m.From, r.state)
+		if r.logs(LevelDebug) {
+			r.log(LevelDebug, "ignored an answer to another round", msgAttr(m), peerAttr(m.From), Attr{"state", r.state})
+		}
 		return
 	case !r.trk.Voters.Contains(m.From):
-		r.logger.Debugf("%x ignored %s from %x: not a voter", r.id, m.Type, m.From)
+		if r.logs(LevelDebug) {
+			r.log(LevelDebug, "ignored a vote from a node that is not a voter", msgAttr(m), peerAttr(m.From))
+		}
 		return
 	}
 	r.poll(m.From, !m.Reject)
@@ -273,6 +345,9 @@ func (r *Raft) handleVoteResponse(m raftpb.Message) {
 func (r *Raft) ForgetLeader() error {
 	if r.state != StateFollower {
 		return nil
+	}
+	if err := r.checkLeasePromise(); err != nil {
+		return err
 	}
 	r.lead = None
 	return nil

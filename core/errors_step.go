@@ -29,6 +29,11 @@ var (
 	ErrNotLeader = errors.New("raft: not the leader")
 	// ErrLearnerCannotCampaign: learners never campaign.
 	ErrLearnerCannotCampaign = errors.New("raft: a learner cannot campaign")
+	// ErrLeasePromised: under LeaseReads, this follower heard from its
+	// leader within the election timeout (or restarted within one), so it
+	// may have helped grant the leader's lease; forgetting the leader or
+	// campaigning now could elect another leader inside that lease.
+	ErrLeasePromised = errors.New("raft: inside a leader's lease this node may have granted")
 	// ErrPendingConfChange: the node has committed configuration changes
 	// that are not applied yet, and so may not campaign.
 	ErrPendingConfChange = errors.New("raft: configuration change pending")

@@ -25,10 +25,14 @@ var (
 )
 
 // ProposeConfChange proposes a membership change in either form. The
-// leader refuses it, with an error wrapping ErrProposalDropped, while
-// another change is appended but not yet applied, or when the membership
-// math already refuses it against the current configuration (see
-// checkProposedConfChanges; forwarded proposals get the same checks).
+// leader refuses it with an error wrapping ErrProposalDropped and saying
+// why: ErrPendingConfChange while another change is appended but not yet
+// applied (one change at a time); ErrInvalidConfChange when its data does
+// not decode; ErrUnknownTransition for a transition it does not know; or
+// one of package confchange's errors (ErrTooManyVoters, ErrAlreadyJoint,
+// ErrRemovedAllVoters, ...) when the membership math refuses it against
+// the current configuration. A proposal forwarded by a follower gets the
+// same checks on the leader.
 func (r *Raft) ProposeConfChange(cc raftpb.ConfChangeI) (index, term uint64, err error) {
 	return r.ProposeEntries([]raftpb.Entry{confChangeEntry(cc)})
 }
@@ -111,4 +115,30 @@ func (r *Raft) maybeAutoLeave() {
 	e := confChangeEntry(raftpb.ConfChangeV2{})
 	r.appendEntry(e)
 	r.pendingConfIndex = r.raftLog.lastIndex()
+}
+
+// reapplyConfChanges applies, at boot, the conf changes among the entries
+// after the storage's snapshot up to applied: the application applied
+// them before it restarted, so they are part of the membership, but the
+// storage's ConfState is the snapshot's, and entries up to applied are
+// not handed out again. A change the membership math refuses is skipped,
+// as the application's loop skipped it.
+func (r *Raft) reapplyConfChanges(applied uint64) error {
+	for lo := r.raftLog.firstIndex(); lo <= applied; {
+		ents, err := r.raftLog.slice(lo, applied+1, 1<<20)
+		if err != nil {
+			return fmt.Errorf("raft: reading the applied entries %d..%d for their conf changes: %w", lo, applied, err)
+		}
+		for _, e := range ents {
+			cc, err := e.ConfChange()
+			if err != nil {
+				return fmt.Errorf("raft: applied entry %d: %w", e.Index, err)
+			}
+			if cc != nil {
+				_, _ = r.ApplyConfChange(cc)
+			}
+		}
+		lo = ents[len(ents)-1].Index + 1
+	}
+	return nil
 }

@@ -169,3 +169,23 @@ func TestForwardedConfChangeIsCheckedLikeALocalOne(t *testing.T) {
 		t.Fatalf("a refused conf change reached the log (last %d, was %d)", leader.raftLog.lastIndex(), last)
 	}
 }
+
+// TestARestartPastAnAppliedConfChangeKeepsIt: a node restarting with
+// Config.Applied past a conf change that no snapshot covers must count
+// the change in its membership: the application applied it, and it is
+// not handed out again.
+func TestARestartPastAnAppliedConfChangeKeepsIt(t *testing.T) {
+	st := NewMemoryStorage()
+	st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2, 3}})
+	add4 := raftpb.ConfChange{Type: raftpb.ConfChangeAddLearnerNode, NodeID: 4}
+	must(t, st.Append([]raftpb.Entry{{Term: 1, Index: 1}, {Term: 1, Index: 2, Type: raftpb.EntryConfChange, Data: add4.Marshal()},
+		{Term: 1, Index: 3}}))
+	must(t, st.SetHardState(raftpb.HardState{Term: 1, Vote: 1, Commit: 3}))
+	for applied, want := range map[uint64]string{1: "voters=(1 2 3)", 2: "voters=(1 2 3) learners=(4)", 3: "voters=(1 2 3) learners=(4)"} {
+		r, err := NewRaft(&Config{ID: 1, Storage: st, Applied: applied})
+		must(t, err)
+		if got := r.trk.Config.String(); got != want {
+			t.Fatalf("restart with Applied %d: membership %s, want %s", applied, got, want)
+		}
+	}
+}

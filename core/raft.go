@@ -132,6 +132,19 @@ type Raft struct {
 	// stickiness at any later time, even after the transfer was
 	// abandoned, so the lease can no longer be trusted in this term.
 	leaseRevoked bool
+	// storage watches this node's own writes for a stall
+	// (Config.StorageStallTicks, storage_stall.go).
+	storage storageWatch
+	// snapSentAt is, on the leader, the tick each follower was last sent a
+	// whole snapshot; snapshotRetryTicks is Config.SnapshotRetryTicks
+	// (0: never resend).
+	snapSentAt         map[uint64]uint64
+	snapshotRetryTicks uint64
+	// recovering is set on a node booted with Config.Recovering until an
+	// entry or snapshot of a term above recoveringTerm (its boot term) is
+	// durable: it votes for no one and does not stand (recovering.go).
+	recovering     bool
+	recoveringTerm uint64
 	// restarted is set on a node that booted from a persisted term: it
 	// may have followed a leader just before (see restartQuiet).
 	restarted bool
@@ -179,26 +192,37 @@ func NewRaft(c *Config) (*Raft, error) {
 		maxUncommittedEntries:     cfg.MaxUncommittedEntries,
 		readOnly:                  readonly.New(cfg.MaxPendingReads),
 		leaseReads:                cfg.LeaseReads,
-		leaseTicks:                cfg.ElectionTick - cfg.LeaseClockDriftTicks,
+		leaseTicks:                leaseTicks(cfg.ElectionTick, cfg.LeaseClockDriftTicks),
 		leaderTick:                1,
 		asyncStorage:              cfg.AsyncStorageWrites,
 		chunks:                    newChunkSettings(&cfg),
+		storage:                   storageWatch{stallTicks: uint64(max(cfg.StorageStallTicks, 0))},
+		snapshotRetryTicks:        uint64(max(cfg.SnapshotRetryTicks, 0)),
 	}
 	if err := r.restoreConfig(cs); err != nil {
 		return nil, err
 	}
+	if err := r.checkLostLog(hs, cfg.Recovering); err != nil {
+		return nil, err
+	}
 	r.loadHardState(hs)
 	r.restarted = hs.Term > 0
+	if cfg.Recovering {
+		r.startRecovering()
+	}
 	if cfg.Applied > 0 {
 		if cfg.Applied > r.raftLog.committed {
 			return nil, &ConfigError{"Applied", fmt.Sprintf("(%d) is beyond the committed index %d", cfg.Applied, r.raftLog.committed)}
 		}
 		r.raftLog.appliedTo(cfg.Applied, 0)
+		if err := r.reapplyConfChanges(cfg.Applied); err != nil {
+			return nil, err
+		}
 	}
 	r.becomeFollower(r.term, None)
 	r.ready.init(r)
-	r.logger.Infof("newRaft %x [term: %d, commit: %d, applied: %d, lastindex: %d, lastterm: %d]",
-		r.id, r.term, r.raftLog.committed, r.raftLog.applied, r.raftLog.lastIndex(), r.raftLog.lastEntryID().term)
+	r.log(LevelInfo, "started", Attr{"commit", r.raftLog.committed}, Attr{"applied", r.raftLog.applied},
+		Attr{"last_index", r.raftLog.lastIndex()}, Attr{"last_term", r.raftLog.lastEntryID().term})
 	return r, nil
 }
 
@@ -215,17 +239,18 @@ func (r *Raft) restoreConfig(cs raftpb.ConfState) error {
 	return nil
 }
 
-// loadHardState installs a persisted HardState. A crash in the middle of
-// persisting a Ready can leave a commit index outside the durable log (a
-// snapshot written but not the hard state, or the reverse): the commit
-// index is only knowledge learned from the leader, so it is clamped into
-// the log, which is always safe; the snapshot's index is committed by
-// definition.
+// loadHardState installs a persisted HardState. A Ready's HardState is
+// durable only together with or after its Entries and Snapshot, so a
+// commit index beyond the log means lost entries: NewRaft refuses it
+// (checkLostLog) unless the node recovers, and then it is clamped into
+// the log (the surviving prefix was committed). A commit index below a
+// snapshot written without its hard state is raised to the snapshot's
+// index, committed by definition.
 func (r *Raft) loadHardState(hs raftpb.HardState) {
 	commit := min(max(hs.Commit, r.raftLog.committed), r.raftLog.lastIndex())
 	if commit != hs.Commit {
-		r.logger.Warningf("%x: persisted commit %d is outside the log [%d, %d]; using %d",
-			r.id, hs.Commit, r.raftLog.committed, r.raftLog.lastIndex(), commit)
+		r.log(LevelWarn, "persisted commit is outside the log; corrected", Attr{"persisted_commit", hs.Commit},
+			Attr{"first_commit", r.raftLog.committed}, Attr{"last_index", r.raftLog.lastIndex()}, Attr{"commit", commit})
 	}
 	r.raftLog.committed = commit
 	r.term = hs.Term
@@ -235,7 +260,7 @@ func (r *Raft) loadHardState(hs raftpb.HardState) {
 		// state that went with them. No vote of that term ever left this
 		// node (votes leave only once durable), so taking the term with
 		// no vote is safe, and a node's term is never below its log's.
-		r.logger.Warningf("%x: persisted term %d is below its last entry's term %d; using %d", r.id, r.term, last, last)
+		r.log(LevelWarn, "persisted term is below its last entry's term; corrected", Attr{"last_term", last})
 		r.term, r.vote = last, None
 	}
 }
@@ -248,6 +273,7 @@ func (r *Raft) hardState() raftpb.HardState {
 
 // reset prepares the node for a new term: timers, votes and progress.
 func (r *Raft) reset(term uint64) {
+	clear(r.snapSentAt)
 	if r.term != term {
 		r.term = term
 		r.vote = None
@@ -302,7 +328,7 @@ func (r *Raft) becomeFollower(term, lead uint64) {
 	r.reset(term)
 	r.lead = lead
 	r.state = StateFollower
-	r.logger.Infof("%x became follower at term %d", r.id, r.term)
+	r.log(LevelInfo, "became follower", Attr{"leader", lead})
 }
 
 func (r *Raft) becomePreCandidate() {
@@ -313,7 +339,7 @@ func (r *Raft) becomePreCandidate() {
 	r.trk.ResetVotes()
 	r.lead = None
 	r.state = StatePreCandidate
-	r.logger.Infof("%x became pre-candidate at term %d", r.id, r.term)
+	r.log(LevelInfo, "became pre-candidate")
 }
 
 func (r *Raft) becomeCandidate() {
@@ -323,7 +349,7 @@ func (r *Raft) becomeCandidate() {
 	r.reset(r.term + 1)
 	r.vote = r.id
 	r.state = StateCandidate
-	r.logger.Infof("%x became candidate at term %d", r.id, r.term)
+	r.log(LevelInfo, "became candidate")
 }
 
 func (r *Raft) becomeLeader() {
@@ -347,7 +373,7 @@ func (r *Raft) becomeLeader() {
 	// §5.4.2: a new leader commits entries of earlier terms only by
 	// committing one of its own, so it appends an empty entry at once.
 	r.appendEntry(raftpb.Entry{Data: nil})
-	r.logger.Infof("%x became leader at term %d", r.id, r.term)
+	r.log(LevelInfo, "became leader")
 }
 
 // switchToConfig installs a configuration and its progress map, and

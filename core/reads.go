@@ -113,6 +113,26 @@ func (r *Raft) leaseHolds() bool {
 	return anchor > 0 && anchor <= r.leaderTick && r.leaderTick-anchor < uint64(r.leaseTicks)
 }
 
+// leaseTicks is how many of the leader's ticks a lease lasts from the tick
+// its heartbeat round was sent in: ElectionTick - drift - 1.
+//
+// Why that is safe (thesis §6.4.1). Let τ be the leader's tick interval
+// and τf a follower's. The leader sends the round at or after its tick T
+// and serves lease reads while its tick count is below T + lease, so
+// before the real time of its tick T + lease: at most lease·τ after the
+// send. A follower takes the heartbeat after it was sent and resets its
+// election clock then, part-way through one of its ticks; the first of
+// its ticks that follows may come at once, so it counts ElectionTick
+// ticks, and stops being sticky (refuses no vote), no earlier than
+// (ElectionTick-1)·τf after the heartbeat arrived. The lease ends first
+// when lease·τ <= (ElectionTick-1)·τf, that is, with lease = ElectionTick -
+// 1 - drift, when the follower's clock runs fast by at most drift ticks
+// in ElectionTick-1 of the leader's: the whole drift allowance, with the
+// rounding of the part-tick paid for by the - 1. Ticks missed while a
+// process is paused must reach it (TickN) before it steps anything, or
+// none of this holds.
+func leaseTicks(electionTick, drift int) int { return electionTick - drift - 1 }
+
 // answerRead releases a read to the local application or to the follower
 // that forwarded it.
 func (r *Raft) answerRead(to, index uint64, ctx []byte) {

@@ -52,7 +52,9 @@ func (r *Raft) handleReadIndexResp(m raftpb.Message) error {
 	ctx := m.Entries[0].Data
 	i := r.findForwardedRead(m.From, ctx)
 	if i < 0 {
-		r.logger.Debugf("%x ignored %s from %x: no read forwarded to it is waiting for that answer", r.id, m.Type, m.From)
+		if r.logs(LevelDebug) {
+			r.log(LevelDebug, "ignored an answer to no read forwarded there", msgAttr(m), peerAttr(m.From))
+		}
 		return nil
 	}
 	r.forwardedReads = append(r.forwardedReads[:i], r.forwardedReads[i+1:]...)

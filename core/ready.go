@@ -63,6 +63,7 @@ type readyState struct {
 	// addressed to this node itself wait in msgBuffers.self.
 	lastEntry  entryID
 	snapIndex  uint64
+	snapTerm   uint64
 	applyIndex uint64
 	applyBytes uint64
 }
@@ -153,7 +154,7 @@ func (r *Raft) takeCommittedEntries() []raftpb.Entry {
 	}
 	ents, err := r.raftLog.nextCommittedEnts(r.applyUnstable())
 	if err != nil {
-		r.logger.Errorf("%x cannot read committed entries: %v", r.id, err)
+		r.log(LevelError, "cannot read committed entries from storage", errAttr(err))
 		return nil
 	}
 	return ents
@@ -186,9 +187,10 @@ func (r *Raft) acceptReady(rd *Ready) {
 		r.ready.lastEntry = entryID{term: last.Term, index: last.Index}
 	}
 	if !rd.Snapshot.IsEmpty() {
-		r.ready.snapIndex = rd.Snapshot.Metadata.Index
+		r.ready.snapIndex, r.ready.snapTerm = rd.Snapshot.Metadata.Index, rd.Snapshot.Metadata.Term
 	}
 	r.raftLog.acceptUnstable()
+	r.noteStorage(false)
 	if n := len(rd.CommittedEntries); n > 0 {
 		size := payloadSize(rd.CommittedEntries)
 		r.ready.applyIndex = rd.CommittedEntries[n-1].Index
@@ -226,7 +228,7 @@ func (r *Raft) Advance() {
 	if s.snapIndex != 0 || s.lastEntry.index != 0 {
 		m := raftpb.Message{Type: raftpb.MsgStorageAppendResp, Index: s.lastEntry.index, LogTerm: s.lastEntry.term}
 		if s.snapIndex != 0 {
-			m.Snapshot = &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: s.snapIndex}}
+			m.Snapshot = &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: s.snapIndex, Term: s.snapTerm}}
 		}
 		r.handleStorageAppendResp(m)
 	}

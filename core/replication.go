@@ -150,9 +150,13 @@ func (r *Raft) sendAppend(to uint64, pr *tracker.Progress, prev entryID, ents []
 // and no more than the room left in the follower's inflight byte window,
 // so the window is never overrun by a whole message (one entry always
 // goes, whatever its size). A probe (StateProbe, whose window is empty)
-// is bounded the same way: MaxInflightBytes bounds the bytes in flight to
-// a follower in every state.
+// is held to MaxInflightBytes too: it is in flight like any append, and
+// a follower that lags by more than MaxInflightBytes must not be sent
+// MaxSizePerMsg at once (found by the schedules' wire oracle, issue 16).
 func (r *Raft) appendBudget(pr *tracker.Progress) uint64 {
+	if pr.Inflights == nil {
+		return r.maxMsgSize
+	}
 	return min(r.maxMsgSize, pr.Inflights.RoomBytes())
 }
 
@@ -211,6 +215,14 @@ func (r *Raft) handleAppendResponse(m raftpb.Message, pr *tracker.Progress) erro
 // handleAppendRejection moves Next back after a follower refused an append
 // whose previous entry it lacks or holds with another term.
 func (r *Raft) handleAppendRejection(m raftpb.Message, pr *tracker.Progress) {
+	if pr.LostEntries(m.RejectHint) {
+		// An answer of this term says the follower's log ends below what
+		// it acknowledged: its storage lost entries. Probe it from its
+		// last index; the commit index never moves back.
+		r.log(LevelWarn, "a follower lost entries it had acknowledged", peerAttr(m.From), Attr{"last_index", m.RejectHint})
+		r.appendsPending = true
+		return
+	}
 	next := m.RejectHint
 	if m.LogTerm > 0 {
 		// The follower told us its term at the hint: skip every entry of
@@ -264,11 +276,25 @@ func (r *Raft) sendHeartbeat(to uint64, pr *tracker.Progress, ctx []byte) {
 
 // handleHeartbeat is the follower's side of a heartbeat.
 func (r *Raft) handleHeartbeat(m raftpb.Message) error {
-	if m.Commit > r.raftLog.committed {
-		r.raftLog.commitTo(m.Commit)
+	last := r.raftLog.lastIndex()
+	if commit := min(m.Commit, last); commit > r.raftLog.committed {
+		r.raftLog.commitTo(commit)
 	}
 	r.send(raftpb.Message{To: m.From, Type: raftpb.MsgHeartbeatResp, Context: m.Context})
+	if m.Commit > last {
+		r.reportShortLog(m.From, m.Commit)
+	}
 	return nil
+}
+
+// reportShortLog answers a leader that believes this node holds index
+// claimed, beyond its log (the leader only sends a commit index the node
+// acknowledged): the node's storage lost entries. A rejection naming its
+// last index tells the leader to lower its Match and probe.
+func (r *Raft) reportShortLog(to, claimed uint64) {
+	last := r.raftLog.lastEntryID()
+	r.send(raftpb.Message{To: to, Type: raftpb.MsgAppResp, Reject: true, Index: claimed,
+		RejectHint: last.index, LogTerm: last.term})
 }
 
 // handleHeartbeatResponse marks the follower alive and restarts a stalled
@@ -299,6 +325,8 @@ func (r *Raft) handleHeartbeatResponse(m raftpb.Message, pr *tracker.Progress) e
 	case tracker.StateSnapshot:
 		if r.chunks.size > 0 {
 			r.reofferSnapshot(m.From, pr)
+		} else {
+			r.maybeResendSnapshot(m.From, pr)
 		}
 	}
 	return nil

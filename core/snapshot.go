@@ -14,22 +14,24 @@ import (
 // any other storage error is logged and retried later too.
 func (r *Raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) bool {
 	if !isCompactedErr(cause) {
-		r.logger.Errorf("%x cannot read entries for %x: %v", r.id, to, cause)
+		r.log(LevelError, "cannot read entries a follower needs from storage", peerAttr(to), errAttr(cause))
 		return false
 	}
 	if !pr.RecentActive {
-		r.logger.Debugf("%x not sending a snapshot to %x: not recently active", r.id, to)
+		if r.logs(LevelDebug) {
+			r.log(LevelDebug, "not sending a snapshot to a follower not recently active", peerAttr(to))
+		}
 		return false
 	}
 	snap, err := r.raftLog.snapshot()
 	if err != nil {
 		if !errors.Is(err, ErrSnapshotTemporarilyUnavailable) {
-			r.logger.Errorf("%x cannot read its snapshot for %x: %v", r.id, to, err)
+			r.log(LevelError, "cannot read the snapshot a follower needs from storage", peerAttr(to), errAttr(err))
 		}
 		return false
 	}
 	if snap.IsEmpty() {
-		r.logger.Errorf("%x has compacted entries %x needs but holds no snapshot", r.id, to)
+		r.log(LevelError, "storage compacted entries a follower needs but holds no snapshot", peerAttr(to))
 		return false
 	}
 	if r.chunks.size > 0 {
@@ -37,11 +39,41 @@ func (r *Raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) b
 	}
 	pr.BecomeSnapshot(snap.Metadata.Index)
 	r.send(raftpb.Message{To: to, Type: raftpb.MsgSnap, Snapshot: &snap})
+	if r.snapSentAt == nil {
+		r.snapSentAt = map[uint64]uint64{}
+	}
+	r.snapSentAt[to] = r.ticks
 	return true
 }
 
-// handleSnapshot is the follower's side of InstallSnapshot (§7).
+// maybeResendSnapshot sends a whole snapshot again to a follower that
+// answers heartbeats but has not acknowledged the snapshot sent to it
+// SnapshotRetryTicks ago: the MsgSnap or its answer was lost, and the
+// application did not report it (ReportSnapshot). The wait between two
+// sends keeps a large snapshot from going back to back.
+func (r *Raft) maybeResendSnapshot(to uint64, pr *tracker.Progress) {
+	if r.snapshotRetryTicks == 0 || pr.Match >= pr.PendingSnapshot {
+		return
+	}
+	if sent, ok := r.snapSentAt[to]; ok && r.ticks-sent < r.snapshotRetryTicks {
+		return
+	}
+	r.log(LevelInfo, "sending a snapshot again: the last one was not acknowledged", peerAttr(to),
+		Attr{"snap_index", pr.PendingSnapshot})
+	r.maybeSendSnapshot(to, pr, ErrCompacted)
+}
+
+// handleSnapshot is the follower's side of InstallSnapshot (§7). A
+// snapshot this node is already installing (handed out to be written, not
+// yet durable) is ignored: the answer goes once it is durable.
 func (r *Raft) handleSnapshot(m raftpb.Message) error {
+	if u := r.raftLog.unstable.snapshot; u != nil && u.Metadata.Index == m.Snapshot.Metadata.Index &&
+		u.Metadata.Term == m.Snapshot.Metadata.Term {
+		if r.logs(LevelDebug) {
+			r.log(LevelDebug, "ignored the snapshot being installed", peerAttr(m.From), Attr{"snap_index", u.Metadata.Index})
+		}
+		return nil
+	}
 	r.installSnapshot(m.From, *m.Snapshot)
 	return nil
 }
@@ -89,7 +121,7 @@ func (r *Raft) restore(s raftpb.Snapshot) bool {
 	}
 	r.raftLog.restore(s)
 	r.switchToConfig(cfg, prs)
-	r.logger.Infof("%x restored snapshot %d/%d", r.id, s.Metadata.Term, s.Metadata.Index)
+	r.log(LevelInfo, "restored a snapshot", Attr{"snap_term", s.Metadata.Term}, Attr{"snap_index", s.Metadata.Index})
 	return true
 }
 

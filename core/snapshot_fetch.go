@@ -107,12 +107,15 @@ func (r *Raft) handleSnapshotOffer(m raftpb.Message) error {
 	case f != nil && f.is(meta.Index, meta.Term):
 		f.resume(sources, r.id)
 	case f != nil && meta.Index < f.meta.Index && f.live():
-		r.logger.Debugf("%x ignored the offer of snapshot %d/%d: fetching %d/%d",
-			r.id, meta.Term, meta.Index, f.meta.Term, f.meta.Index)
+		if r.logs(LevelDebug) {
+			r.log(LevelDebug, "ignored the offer of an older snapshot than the one being fetched", peerAttr(m.From),
+				Attr{"snap_index", meta.Index}, Attr{"fetching_index", f.meta.Index})
+		}
 		return nil
 	default:
 		r.fetch = newSnapFetch(meta, m.Index, m.RejectHint, sources, r.id)
-		r.logger.Infof("%x fetching snapshot %d/%d in %d chunks from %v", r.id, meta.Term, meta.Index, m.Index, sources)
+		r.log(LevelInfo, "fetching a snapshot in chunks", Attr{"snap_term", meta.Term}, Attr{"snap_index", meta.Index},
+			Attr{"chunks", m.Index}, Attr{"sources", fmt.Sprint(sources)})
 	}
 	r.pumpFetch()
 	return nil
@@ -248,8 +251,10 @@ func (f *snapFetch) requeue(chunk uint64) {
 func (r *Raft) receiveChunk(m raftpb.Message) error {
 	f := r.fetch
 	if f == nil || !f.is(m.Index, m.LogTerm) {
-		r.logger.Debugf("%x ignored chunk %d of snapshot %d/%d: no such transfer (finished or replaced)",
-			r.id, m.Commit, m.LogTerm, m.Index)
+		if r.logs(LevelDebug) {
+			r.log(LevelDebug, "ignored a chunk of no transfer in progress (finished or replaced)", peerAttr(m.From),
+				Attr{"chunk", m.Commit}, Attr{"snap_index", m.Index})
+		}
 		return nil
 	}
 	if m.Commit >= f.count() {
@@ -258,8 +263,9 @@ func (r *Raft) receiveChunk(m raftpb.Message) error {
 	if f.state[m.Commit] != chunkAsked {
 		// A duplicate, or an answer after the chunk was asked again and
 		// received.
-		r.logger.Debugf("%x ignored chunk %d of snapshot %d/%d from %x: already received",
-			r.id, m.Commit, m.LogTerm, m.Index, m.From)
+		if r.logs(LevelDebug) {
+			r.log(LevelDebug, "ignored a chunk already received", peerAttr(m.From), Attr{"chunk", m.Commit}, Attr{"snap_index", m.Index})
+		}
 		return nil
 	}
 	if !m.Reject {
@@ -270,8 +276,10 @@ func (r *Raft) receiveChunk(m raftpb.Message) error {
 	if asked, _ := f.askedOf(m.Commit); m.Reject && asked != m.From {
 		// A late refusal from a source the chunk was asked of before it
 		// timed out: the request now outstanding elsewhere stands.
-		r.logger.Debugf("%x ignored %x's late refusal of chunk %d: asked of %x since",
-			r.id, m.From, m.Commit, asked)
+		if r.logs(LevelDebug) {
+			r.log(LevelDebug, "ignored a late refusal of a chunk asked of another source since", peerAttr(m.From),
+				Attr{"chunk", m.Commit}, Attr{"asked", asked})
+		}
 		return nil
 	}
 	s := f.takeAsked(m.Commit)
@@ -325,10 +333,10 @@ func (r *Raft) sourceRefused(s *fetchSource, why raftpb.ChunkRefusal) {
 
 func (r *Raft) dropSource(s *fetchSource, why string) {
 	s.dropped = true
-	r.logger.Infof("%x dropped %x as a snapshot source: %s", r.id, s.id, why)
+	r.log(LevelInfo, "dropped a snapshot source", peerAttr(s.id), Attr{"why", why})
 	if !r.fetch.live() {
-		r.logger.Warningf("%x has no source left for snapshot %d/%d; waiting for a new offer",
-			r.id, r.fetch.meta.Term, r.fetch.meta.Index)
+		r.log(LevelWarn, "no snapshot source left; waiting for a new offer", Attr{"snap_term", r.fetch.meta.Term},
+			Attr{"snap_index", r.fetch.meta.Index})
 	}
 }
 
@@ -357,8 +365,8 @@ func (r *Raft) installFetched() {
 	if r.state != StateFollower || r.lead == None {
 		// Only a follower installs, and it answers its leader; the next
 		// leader's offer fetches the snapshot again.
-		r.logger.Infof("%x dropped the fetched snapshot %d/%d: %v with leader %x",
-			r.id, f.meta.Term, f.meta.Index, r.state, r.lead)
+		r.log(LevelInfo, "dropped the fetched snapshot: no longer a follower", Attr{"snap_term", f.meta.Term},
+			Attr{"snap_index", f.meta.Index}, Attr{"state", r.state}, Attr{"leader", r.lead})
 		return
 	}
 	r.installSnapshot(r.lead, raftpb.Snapshot{Metadata: f.meta})

@@ -111,8 +111,8 @@ func (r *Raft) snapshotOffer(to uint64, snap raftpb.Snapshot) (raftpb.Message, b
 	size := r.chunks.size
 	count := max(1, (uint64(len(snap.Data))+size-1)/size)
 	if count > MaxSnapshotChunks {
-		r.logger.Errorf("%x cannot offer a snapshot of %d bytes in %d chunks: more than %d (raise SnapshotChunkSize)",
-			r.id, len(snap.Data), count, MaxSnapshotChunks)
+		r.log(LevelError, "cannot offer a snapshot in more than MaxSnapshotChunks chunks: raise SnapshotChunkSize",
+			Attr{"bytes", uint64(len(snap.Data))}, Attr{"chunks", count})
 		return raftpb.Message{}, false
 	}
 	return raftpb.Message{

@@ -11,7 +11,9 @@ import (
 // message is refused with a typed error and changes nothing.
 func (r *Raft) Step(m raftpb.Message) error {
 	if err := r.validatePeerMessage(m); err != nil {
-		r.logger.Warningf("%x refused %s: %v", r.id, m.Type, err)
+		if r.logs(LevelWarn) {
+			r.log(LevelWarn, "refused a message", msgAttr(m), peerAttr(m.From), errAttr(err))
+		}
 		return err
 	}
 	return r.step(m)
@@ -69,7 +71,10 @@ func (r *Raft) stepHigherTerm(m raftpb.Message) bool {
 		if r.inLease(m) {
 			// Leader stickiness: ignore rather than reject, so that the
 			// candidate's term does not spread.
-			r.logger.Infof("%x ignored %s from %x at term %d: lease not expired", r.id, m.Type, m.From, r.term)
+			if r.logs(LevelInfo) {
+				r.log(LevelInfo, "ignored a vote request while the leader is heard from (stickiness)", msgAttr(m),
+					peerAttr(m.From), Attr{"msg_term", m.Term})
+			}
 			return false
 		}
 	}
@@ -100,7 +105,9 @@ func (r *Raft) stepLowerTerm(m raftpb.Message) {
 	case m.Type == raftpb.MsgPreVote:
 		r.send(raftpb.Message{To: m.From, Term: r.term, Type: raftpb.MsgPreVoteResp, Reject: true})
 	default:
-		r.logger.Debugf("%x ignored %s from %x with lower term %d", r.id, m.Type, m.From, m.Term)
+		if r.logs(LevelDebug) {
+			r.log(LevelDebug, "ignored a message of a lower term", msgAttr(m), peerAttr(m.From), Attr{"msg_term", m.Term})
+		}
 	}
 }
 
@@ -122,7 +129,9 @@ func (r *Raft) stepLeader(m raftpb.Message) error {
 	if pr == nil {
 		// A correct node answers just before it learns of its removal:
 		// ignore the answer, it is no error.
-		r.logger.Debugf("%x ignored %s from %x: not a member", r.id, m.Type, m.From)
+		if r.logs(LevelDebug) {
+			r.log(LevelDebug, "ignored an answer from a node that is not a member", msgAttr(m), peerAttr(m.From))
+		}
 		return nil
 	}
 	switch m.Type {
@@ -206,7 +215,7 @@ func (r *Raft) stepFollower(m raftpb.Message) error {
 		if err := r.hup(true); err != nil {
 			// A correct leader asked; this node cannot stand now (a
 			// pending conf change, a learner): the transfer times out.
-			r.logger.Infof("%x cannot take over leadership: %v", r.id, err)
+			r.log(LevelInfo, "cannot take over leadership", peerAttr(m.From), errAttr(err))
 		}
 		return nil
 	}

@@ -13,10 +13,15 @@ import (
 func (r *Raft) handleStorageAppendResp(m raftpb.Message) error {
 	if m.Snapshot != nil {
 		r.snapshotDurable(m.Snapshot.Metadata.Index)
+		r.maybeEndRecovering(m.Snapshot.Metadata.Term)
 	}
 	if m.Index != 0 {
 		r.raftLog.stableTo(entryID{term: m.LogTerm, index: m.Index})
+		if t, err := r.raftLog.term(m.Index); err == nil && t == m.LogTerm {
+			r.maybeEndRecovering(m.LogTerm)
+		}
 	}
+	r.noteStorage(true)
 	if r.state == StateLeader {
 		r.updateOwnMatch()
 	}

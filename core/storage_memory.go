@@ -175,8 +175,9 @@ func (ms *MemoryStorage) Compact(compactIndex uint64) error {
 // it together with everything after it. The entries are copied, so the
 // caller may reuse its slice (but not the entries' Data). It returns an
 // error wrapping ErrMalformedEntries, leaving the storage unchanged, if the
-// entries are not contiguous (checkEntriesContiguous), would leave a gap
-// after the last index, or start with a term below the term they follow.
+// entries are not contiguous (each index one past the one before, terms
+// never decreasing), would leave a gap after the last index, or start with
+// a term below the term they follow.
 func (ms *MemoryStorage) Append(entries []raftpb.Entry) error {
 	if len(entries) == 0 {
 		return nil

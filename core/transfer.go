@@ -33,7 +33,7 @@ func (r *Raft) handleTransferLeader(m raftpb.Message) error {
 		return nil // already under way
 	}
 	if r.leadTransferee != None {
-		r.logger.Infof("%x abandons the transfer to %x for one to %x", r.id, r.leadTransferee, target)
+		r.log(LevelInfo, "abandoned a leadership transfer for another", peerAttr(r.leadTransferee), Attr{"target", target})
 	}
 	r.leadTransferee = target
 	// The transfer must finish within an election timeout (thesis §3.10).
@@ -68,7 +68,7 @@ func (r *Raft) abortLeaderTransfer(why string) {
 	if r.leadTransferee == None {
 		return
 	}
-	r.logger.Infof("%x abandons the transfer to %x: %s", r.id, r.leadTransferee, why)
+	r.log(LevelInfo, "abandoned a leadership transfer", peerAttr(r.leadTransferee), Attr{"why", why})
 	r.leadTransferee = None
 }
 

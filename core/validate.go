@@ -66,10 +66,6 @@ func (r *Raft) validateByType(m raftpb.Message) error {
 		return r.validateAppend(m)
 	case raftpb.MsgAppResp:
 		return r.validateAppendResponse(m)
-	case raftpb.MsgHeartbeat:
-		if m.Term >= r.term && m.Commit > r.raftLog.lastIndex() {
-			return fmt.Errorf("%w: heartbeat commit %d beyond last index %d", ErrInvalidMessage, m.Commit, r.raftLog.lastIndex())
-		}
 	case raftpb.MsgVote, raftpb.MsgPreVote:
 		if m.LogTerm > m.Term {
 			return fmt.Errorf("%w: candidate's last term %d beyond its term %d", ErrInvalidMessage, m.LogTerm, m.Term)

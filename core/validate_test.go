@@ -31,7 +31,6 @@ func TestImpossiblePeerMessagesAreRefusedWithTypedErrorsAndChangeNothing(t *test
 		{"append of an entry from a future term", follower, raftpb.Message{Type: raftpb.MsgApp, From: 1, To: 2, Term: term, LogTerm: 1, Index: 4, Entries: ents(5, term+1)}, ErrInvalidMessage},
 		{"append after index 0 with a term", follower, raftpb.Message{Type: raftpb.MsgApp, From: 1, To: 2, Term: term, LogTerm: 1, Index: 0}, ErrInvalidMessage},
 		{"append overwriting committed entries", follower, raftpb.Message{Type: raftpb.MsgApp, From: 1, To: 2, Term: 5, LogTerm: 1, Index: 1, Entries: ents(2, 5)}, ErrCommittedConflict},
-		{"heartbeat commit beyond the log", follower, raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: term, Commit: 100}, ErrInvalidMessage},
 		{"vote whose last term exceeds its term", follower, raftpb.Message{Type: raftpb.MsgVote, From: 3, To: 2, Term: term + 1, LogTerm: term + 2, Index: 9}, ErrInvalidMessage},
 		{"snapshot message without a snapshot", follower, raftpb.Message{Type: raftpb.MsgSnap, From: 1, To: 2, Term: term}, ErrInvalidMessage},
 		{"snapshot at index 0", follower, raftpb.Message{Type: raftpb.MsgSnap, From: 1, To: 2, Term: term, Snapshot: &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Term: 1, ConfState: raftpb.ConfState{Voters: []uint64{1}}}}}, ErrInvalidMessage},

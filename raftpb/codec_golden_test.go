@@ -11,9 +11,10 @@ import (
 )
 
 // The golden vectors below are written by hand from the protobuf encoding
-// rules and the field numbers of WIRE.md: a key is (number << 3) | wire
-// type, "always" fields are written even when zero, fields go in ascending
-// number order. A "|" separates fields.
+// rules and the field numbers of etcd's raft.proto (the key constants of
+// codec_log.go, codec_message.go and codec_confchange.go list them): a key
+// is (number << 3) | wire type, "always" fields are written even when
+// zero, fields go in ascending number order. A "|" separates fields.
 
 const u64max = maxVarint
 

@@ -2,7 +2,8 @@ package raftpb
 
 // This file holds the codec of the types a node persists: Entry, HardState,
 // ConfState, SnapshotMetadata and Snapshot. Each writes its fields in
-// ascending field-number order, as the reference encoder does (see WIRE.md).
+// ascending field-number order, as etcd's generated encoder does, so that
+// the bytes are identical to it.
 
 // The keys of Entry's fields.
 const (

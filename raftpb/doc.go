@@ -17,6 +17,18 @@
 // Context of conf changes) alias the input buffer: the caller must not modify
 // the buffer while the decoded value is in use, or must copy them.
 //
-// The String methods give compact, deterministic one-line forms used by the
-// transcripts of the protocol tests; they are described in describe.go.
+// The String methods give compact, deterministic one-line forms, the same
+// on every run, used by the transcripts of the protocol tests and handy in
+// log lines ([DescribeEntries] joins a slice of entries):
+//
+//	entry        term/index Type data       3/11 EntryNormal "x"
+//	conf entry   term/index Type changes    3/12 EntryConfChangeV2 v4 l5
+//	message      from->to Type Term:t ...   1->2 MsgApp Term:3 Log:3/10 Commit:9 Entries:[3/11 EntryNormal "x"]
+//	hard state   Term:t Vote:v Commit:c
+//	conf state   Voters:[1 2 3] VotersOutgoing:[1 2] Learners:[4] LearnersNext:[3] AutoLeave:true
+//	snapshot     Index:i Term:t ConfState:(...)
+//	conf change  v1 l2 r3 u4 (add voter 1, add learner 2, remove 3, update 4)
+//
+// A message prints only the fields its type uses or that are set; a long
+// payload is cut and the number of bytes left out is given.
 package raftpb

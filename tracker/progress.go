@@ -95,6 +95,21 @@ func (pr *Progress) BecomeProbe() {
 	pr.Next = next
 }
 
+// LostEntries records that the follower's log ends at last, below Match:
+// its storage lost entries it had acknowledged. Match drops to last (it
+// is what the follower holds, and all a commit may count) and the
+// follower is probed from last+1. It reports whether Match moved.
+func (pr *Progress) LostEntries(last uint64) bool {
+	if last >= pr.Match {
+		return false
+	}
+	pr.Match = last
+	pr.resetState(StateProbe)
+	pr.Next = last + 1
+	pr.SentCommit = min(pr.SentCommit, last)
+	return true
+}
+
 // BecomeReplicate enters StateReplicate, streaming from Match+1.
 func (pr *Progress) BecomeReplicate() {
 	pr.resetState(StateReplicate)

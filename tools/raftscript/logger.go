@@ -1,19 +1,17 @@
 package main
 
-import "fmt"
+import "github.com/tickraft/raft"
 
 // lineLogger collects the nodes' log lines of one block, for -v.
 type lineLogger struct{ lines []string }
 
-func (l *lineLogger) add(level, format string, args []any) {
-	l.lines = append(l.lines, level+" "+fmt.Sprintf(format, args...))
-}
+// Enabled implements raft.Logger: every level is recorded.
+func (l *lineLogger) Enabled(raft.Level) bool { return true }
 
-// Debugf, Infof, Warningf and Errorf record a line at their level.
-func (l *lineLogger) Debugf(format string, args ...any)   { l.add("DEBUG", format, args) }
-func (l *lineLogger) Infof(format string, args ...any)    { l.add("INFO", format, args) }
-func (l *lineLogger) Warningf(format string, args ...any) { l.add("WARN", format, args) }
-func (l *lineLogger) Errorf(format string, args ...any)   { l.add("ERROR", format, args) }
+// Log implements raft.Logger: it records the line as text.
+func (l *lineLogger) Log(level raft.Level, msg string, attrs []raft.Attr) {
+	l.lines = append(l.lines, raft.FormatLogLine(level, msg, attrs))
+}
 
 // take returns the lines collected since the last take.
 func (l *lineLogger) take() []string {

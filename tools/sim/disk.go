@@ -52,6 +52,12 @@ type disk struct {
 	// writes counts the changes made to st, so that an unchanged node
 	// is not observed again.
 	writes uint64
+	// highIndex is the highest last index the log ever had durable,
+	// highTerm the highest durable term, and votes the vote durable in
+	// each term: what the node may answer for (checkAckDurable). Durable
+	// stays durable, so none of them ever shrinks.
+	highIndex, highTerm uint64
+	votes               map[uint64]uint64
 	// mutation is the Sim's, for the tests of the checks.
 	mutation mutation
 }
@@ -105,8 +111,23 @@ func (d *disk) persist(w *diskWrite, n int) error {
 			return fmt.Errorf("cannot persist %v: %w", w.hard, err)
 		}
 		d.writes++
+		d.recordVote(w.hard)
 	}
+	last, _ := d.st.LastIndex()
+	d.highIndex = max(d.highIndex, last)
 	return nil
+}
+
+// recordVote remembers the vote hs makes durable in its term.
+func (d *disk) recordVote(hs raftpb.HardState) {
+	d.highTerm = max(d.highTerm, hs.Term)
+	if hs.Vote == 0 {
+		return
+	}
+	if d.votes == nil {
+		d.votes = map[uint64]uint64{}
+	}
+	d.votes[hs.Term] = hs.Vote
 }
 
 // crash loses every queued write but a prefix of the oldest one's

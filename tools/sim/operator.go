@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/tickraft/raft"
+	"github.com/tickraft/raft/core"
 	"github.com/tickraft/raft/raftpb"
 )
 
@@ -150,16 +151,19 @@ func (s *Sim) transferLeader(pick, arg int) {
 	}
 }
 
-// forgetLeader makes a running follower forget its leader. Never with
-// lease reads: that would void the lease's promise (see Config.LeaseReads).
+// forgetLeader makes a running follower forget its leader. Under lease
+// reads a follower inside a lease it may have granted refuses with
+// ErrLeasePromised (forgetting would void the lease's promise).
 func (s *Sim) forgetLeader(pick, _ int) {
 	up := s.running()
-	if s.opts.LeaseReads || len(up) == 0 {
+	if len(up) == 0 {
 		return
 	}
 	n := up[pick%len(up)]
 	if err := n.rn.ForgetLeader(); err != nil {
-		s.failf(ClassRefusal, "node %d: ForgetLeader: %v", n.id, err)
+		if !s.opts.LeaseReads || !errors.Is(err, core.ErrLeasePromised) {
+			s.failf(ClassRefusal, "node %d: ForgetLeader: %v", n.id, err)
+		}
 		return
 	}
 	s.checkInvariants(n, "ForgetLeader")

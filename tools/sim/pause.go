@@ -18,8 +18,8 @@ package sim
 //     acknowledging to the node) is stopped, and the simulator models the
 //     write as the loop's. A crash while paused loses them, as any crash.
 //
-// On resume the simulator delivers every missed tick before anything else
-// is stepped (DESIGN's contract: a paused process cannot stretch a lease or
+// On resume the simulator delivers every missed tick (RawNode.TickN) before
+// anything else is stepped (DESIGN's contract: a paused process cannot stretch a lease or
 // a timer), then the held messages in their order of arrival. A node whose
 // synchronous loop was waiting on its disk takes the missed ticks right
 // after the write completes, as it does ticks that fall while it waits.
@@ -66,14 +66,13 @@ func (s *Sim) resume(n *node) {
 		n.held = nil
 		return
 	}
-	if n.busy {
+	switch {
+	case n.busy:
 		n.deferred += missed
-	} else {
-		for range missed {
-			n.rn.Tick()
-			s.log.add(s.now, evTick, n.id)
-			s.checkInvariants(n, "Tick")
-		}
+	case missed > 0:
+		n.rn.TickN(missed)
+		s.log.add(s.now, evTick, n.id, uint64(missed))
+		s.checkInvariants(n, "TickN")
 	}
 	n.inbox = append(n.inbox, n.held...)
 	n.held = nil

@@ -261,6 +261,7 @@ func (s *Sim) send(msgs []raftpb.Message) {
 		if from := s.node(m.From); from != nil {
 			s.sawSent(from, m)
 		}
+		s.checkAckDurable(m)
 		res := s.net.send(s.now, m, faults)
 		s.log.add(s.now, evSend, m.From, uint64(m.Type), m.To, m.Term, m.Index, uint64(len(m.Entries)))
 		switch {

@@ -5,6 +5,7 @@ import (
 
 	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/tickclock"
 )
 
 // maxBatch bounds the messages and requests the loop takes in before it
@@ -33,6 +34,9 @@ type loopState struct {
 	waiting   []waitingRead            // released, waiting for the apply
 	transfers []*request
 	nextCtx   uint64
+
+	// clock counts the ticks elapsed on the monotonic clock.
+	clock *tickclock.Clock
 }
 
 func newLoopState(rec *recovered) loopState {
@@ -50,16 +54,25 @@ func newLoopState(rec *recovered) loopState {
 // (and fsyncs) in parallel while the loop goes on; applying, which only
 // touches memory, is done inline. In the synchronous mode everything is
 // inline.
+//
+// Time follows the tick contract: the ticker only wakes the loop, and the
+// node's ticks are the whole intervals elapsed on the monotonic clock
+// (tickclock), handed to TickN after each input is taken off its queue
+// and before it is stepped. A pause of the process (SIGSTOP, a stopped
+// VM) is then seen, as the ticks it missed, before anything that waited
+// during it: a paused leader's lease has run out by the time it reads a
+// request that arrived meanwhile.
 func (n *Node) run() {
 	defer close(n.loopDone)
 	ticker := time.NewTicker(n.cfg.TickInterval)
 	defer ticker.Stop()
+	n.clock = tickclock.New(n.cfg.TickInterval, time.Now())
 	for {
 		select {
 		case <-n.stop:
 			return
-		case now := <-ticker.C:
-			n.rn.Tick()
+		case <-ticker.C:
+			now := n.catchUpClock()
 			n.expire(now)
 		case m := <-n.tr.Receive():
 			n.step(m)
@@ -68,11 +81,13 @@ func (n *Node) run() {
 			n.handle(r)
 			n.drainRequests()
 		case <-n.results.ready():
+			n.catchUpClock()
 			if err := n.completeDisk(); err != nil {
 				n.fail(err)
 				return
 			}
 		case <-n.unreachable.ready():
+			n.catchUpClock()
 			n.reportUnreachable()
 		}
 		if err := n.processReady(); err != nil {
@@ -82,9 +97,19 @@ func (n *Node) run() {
 	}
 }
 
-// step hands a peer's message to the node. A refused message changes
-// nothing; the refusal is only logged.
+// catchUpClock gives the node the ticks elapsed since it last read the
+// clock, and returns the reading.
+func (n *Node) catchUpClock() time.Time {
+	now := time.Now()
+	n.rn.TickN(n.clock.Elapsed(now))
+	return now
+}
+
+// step hands a peer's message to the node, after the ticks elapsed
+// before it was taken. A refused message changes nothing; the refusal is
+// only logged.
 func (n *Node) step(m raftpb.Message) {
+	n.catchUpClock()
 	if err := n.rn.Step(m); err != nil {
 		n.log.Debug("refused a message", "type", m.Type.String(), "from", m.From, "error", err)
 	}

@@ -16,6 +16,7 @@ import (
 	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tools/kvexample/transport"
+	"github.com/tickraft/raft/tools/raftslog"
 )
 
 // AddrsFile is the name of the file, in the data directory, where a
@@ -27,8 +28,11 @@ const AddrsFile = "addrs.json"
 // Node is one running member of the key-value cluster: its event loop,
 // its disk worker (asynchronous mode), its transport and its HTTP server.
 type Node struct {
-	cfg     Config
-	log     *slog.Logger
+	cfg Config
+	log *slog.Logger
+	// raftLog receives the library's lines, which carry node, term and
+	// peer themselves.
+	raftLog *slog.Logger
 	rn      *raft.RawNode
 	storage *raft.MemoryStorage
 	disk    *disk
@@ -70,7 +74,7 @@ func Start(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{
-		cfg: c, log: c.Logger, storage: rec.storage, disk: d,
+		cfg: c, log: c.Logger, raftLog: base.With("component", "raft"), storage: rec.storage, disk: d,
 		reqs:    make(chan *request, c.MaxPendingRequests),
 		jobs:    newQueue[diskJob](),
 		results: newQueue[diskResult](),
@@ -117,8 +121,8 @@ func (n *Node) raftConfig(applied uint64) *raft.Config {
 		SnapshotChunkSize:         c.SnapshotChunkSize,
 		SnapshotInterval:          c.SnapshotInterval,
 		LeaseReads:                c.LeaseReads,
-		DisableProposalForwarding: true, // followers answer not_leader instead
-		Logger:                    raftLogger{n.log},
+		DisableProposalForwarding: true,                    // followers answer not_leader instead
+		Logger:                    raftslog.New(n.raftLog), // the node's own attributes: node, term, peer
 	}
 }
 

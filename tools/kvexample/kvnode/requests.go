@@ -84,8 +84,11 @@ type waitingRead struct {
 	req   *request
 }
 
-// handle starts a request's work.
+// handle starts a request's work, after the ticks elapsed before it was
+// taken (a lease read must not be judged on a clock older than the
+// request).
 func (n *Node) handle(r *request) {
+	n.catchUpClock()
 	switch r.kind {
 	case reqPut, reqDelete:
 		n.propose(r)

@@ -1,0 +1,64 @@
+// Package core is the Raft protocol of tickraft: the node (Raft), its log
+// (the stable part read through Storage, the unstable tail it holds
+// itself), MemoryStorage, Config and its validation, the Logger, and the
+// node's status.
+//
+// It is an implementation layer. Applications import the root package
+// (github.com/tickraft/raft), whose RawNode wraps Raft and which
+// re-exports, documented in full, every type, constant and error of this
+// package a user meets; nothing here needs importing directly. Raft's
+// methods are the root's with the same contract; doc.go at the root states
+// it (the Ready loop, what to persist before what, slice ownership, the
+// tick contract).
+//
+// # Inputs
+//
+// Two kinds of input reach a node, by two rules:
+//
+//   - What arrives asynchronously, from peers and from the application's
+//     storage workers, is a message and goes through Step: peer messages
+//     (validated first, refused with a typed error that changes nothing),
+//     the storage acknowledgements of the asynchronous mode
+//     (MsgStorageAppendResp, MsgStorageApplyResp), the snapshot worker's
+//     answers, and the transport's reports (ReportUnreachable and
+//     ReportSnapshot become MsgUnreachable and MsgSnapStatus). Advance
+//     acknowledges through the same handlers, so both storage modes share
+//     one path.
+//   - What the application asks of the node itself is a method: Tick and
+//     TickN, Campaign, Propose and ProposeEntries (which return the index
+//     and term the entry was given), ProposeConfChange, TransferLeader,
+//     ReadIndex, ReadLocal, ForgetLeader. A method returns what the caller
+//     needs without allocating a message, and TickN costs the same for
+//     any number of ticks. On a follower a proposal, a read or a transfer
+//     leaves as the message the leader steps.
+//
+// So etcd's local message types MsgHup, MsgBeat, MsgCheckQuorum and
+// MsgForgetLeader keep their numbers in raftpb, for the wire format, but
+// no node makes or takes them: Step refuses them with ErrStepLocalMsg.
+//
+// # Who touches what
+//
+// Raft's fields fall into groups, each kept by the files of its concern;
+// a change to a rule is made in that file:
+//
+//   - term, vote, lead, state and the election clock (electionElapsed,
+//     randomizedElectionTimeout, rng): raft.go (the role changes) and
+//     election.go (ticks, campaigns, votes, CheckQuorum, leases promised).
+//   - the log (raftLog, its unstable tail): log.go, log_unstable.go,
+//     entries.go; what was durably acknowledged: storage_acks.go.
+//   - the leader's replication (trk's progress, appendsPending, the
+//     uncommitted tail): replication.go, with flow control in tracker.
+//   - membership (trk's configuration, pendingConfIndex): membership.go
+//     and package confchange.
+//   - leadership transfer (leadTransferee): transfer.go.
+//   - reads (readOnly, readStates, localReads, forwardedReads, the lease
+//     clock): reads.go, reads_forwarded.go and package readonly.
+//   - snapshots: snapshot.go (whole), snapshot_offer.go, snapshot_serve.go
+//     and snapshot_fetch.go (chunked), snapshot_validate.go.
+//   - the outbox (msgs, msgsAfterAppend, bufs) and what a Ready handed out
+//     (ready): step.go's send, msgbuffers.go, ready.go.
+//   - the node's watch over its own storage (storage): storage_stall.go;
+//     recovering after lost entries: recovering.go.
+//
+// CheckInvariants (invariants.go) checks the whole state after any input.
+package core

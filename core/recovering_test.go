@@ -1,0 +1,224 @@
+package core
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/tickraft/raft/raftpb"
+)
+
+// lostLogStorage is the storage of node 1 of a three-voter group at term
+// 3, voted for 2, that committed and acknowledged 9 entries of term 2 and
+// then lost all but the first 5.
+func lostLogStorage(t *testing.T) *MemoryStorage {
+	t.Helper()
+	st := NewMemoryStorage()
+	st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2, 3}})
+	var ents []raftpb.Entry
+	for i := uint64(1); i <= 5; i++ {
+		ents = append(ents, raftpb.Entry{Term: 2, Index: i})
+	}
+	must(t, st.Append(ents))
+	must(t, st.SetHardState(raftpb.HardState{Term: 3, Vote: 2, Commit: 9}))
+	return st
+}
+
+func TestBootOverALostLogIsATypedError(t *testing.T) {
+	_, err := NewRaft(&Config{ID: 1, Storage: lostLogStorage(t)})
+	var lost *LostLogError
+	if !errors.As(err, &lost) || !errors.Is(err, ErrLostLog) {
+		t.Fatalf("NewRaft over a lost log = %v, want a *LostLogError", err)
+	}
+	if lost.Commit != 9 || lost.FirstIndex != 1 || lost.LastIndex != 5 {
+		t.Fatalf("error names commit %d, log [%d, %d]; want 9, [1, 5]", lost.Commit, lost.FirstIndex, lost.LastIndex)
+	}
+}
+
+// recoveringNode boots node 1 over the lost log in recovering mode.
+func recoveringNode(t *testing.T) *Raft {
+	t.Helper()
+	r, err := NewRaft(&Config{ID: 1, Storage: lostLogStorage(t), Recovering: true})
+	must(t, err)
+	if !r.recovering || !r.BasicStatus().Recovering || r.raftLog.committed != 5 || r.term != 3 || r.vote != 2 {
+		t.Fatalf("recovering node: recovering %v commit %d term %d vote %d", r.recovering, r.raftLog.committed, r.term, r.vote)
+	}
+	return r
+}
+
+func TestARecoveringNodeGrantsNoVoteOrPreVote(t *testing.T) {
+	for _, typ := range []raftpb.MessageType{raftpb.MsgVote, raftpb.MsgPreVote} {
+		r := recoveringNode(t)
+		// A candidate with a longer log than the node's, at a newer term.
+		must(t, r.Step(raftpb.Message{Type: typ, From: 3, To: 1, Term: 4, Index: 20, LogTerm: 3}))
+		answers := append(append([]raftpb.Message(nil), r.msgs...), r.msgsAfterAppend...)
+		if len(answers) != 1 || !answers[0].Reject {
+			t.Fatalf("%v: answered %v, want one rejection", typ, answers)
+		}
+		if r.vote == 3 {
+			t.Fatalf("%v: the recovering node voted", typ)
+		}
+	}
+}
+
+func TestARecoveringNodeDoesNotCampaign(t *testing.T) {
+	r := recoveringNode(t)
+	if err := r.Campaign(); !errors.Is(err, ErrRecovering) || !errors.Is(err, ErrLostLog) {
+		t.Fatalf("Campaign = %v, want ErrRecovering", err)
+	}
+	for i := 0; i < 4*r.electionTimeout; i++ {
+		r.Tick()
+	}
+	if r.state != StateFollower || r.term != 3 {
+		t.Fatalf("after its election timeouts: %v at term %d, want a follower at term 3", r.state, r.term)
+	}
+	// The leader of term 3 hands over: the node cannot take over.
+	must(t, r.Step(raftpb.Message{Type: raftpb.MsgHeartbeat, From: 2, To: 1, Term: 3}))
+	must(t, r.Step(raftpb.Message{Type: raftpb.MsgTimeoutNow, From: 2, To: 1, Term: 3}))
+	if r.state != StateFollower || r.term != 3 {
+		t.Fatalf("after MsgTimeoutNow: %v at term %d", r.state, r.term)
+	}
+}
+
+// persist makes everything r has handed out durable in st and acknowledges
+// it, as the synchronous loop does.
+func persist(t *testing.T, r *Raft, st *MemoryStorage) {
+	t.Helper()
+	for r.HasReady() {
+		rd := r.Ready()
+		if !rd.HardState.IsEmpty() {
+			must(t, st.SetHardState(rd.HardState))
+		}
+		must(t, st.Append(rd.Entries))
+		r.Advance()
+	}
+}
+
+// TestRecoveringEndsOnlyWithADurableEntryOfANewerTerm: catching up with
+// the leader's entries, even one of the boot term (whose leader this node
+// may have voted for), is not enough; an entry of a later term, durable,
+// is.
+func TestRecoveringEndsOnlyWithADurableEntryOfANewerTerm(t *testing.T) {
+	st := lostLogStorage(t)
+	r, err := NewRaft(&Config{ID: 1, Storage: st, Recovering: true})
+	must(t, err)
+	// The leader of term 3, node 2 (this node voted for it), replicates
+	// the lost entries 6..9 of term 2 and an entry of its own term.
+	var ents []raftpb.Entry
+	for i := uint64(6); i <= 9; i++ {
+		ents = append(ents, raftpb.Entry{Term: 2, Index: i})
+	}
+	ents = append(ents, raftpb.Entry{Term: 3, Index: 10})
+	must(t, r.Step(raftpb.Message{Type: raftpb.MsgApp, From: 2, To: 1, Term: 3, Index: 5, LogTerm: 2, Entries: ents, Commit: 9}))
+	persist(t, r, st)
+	if !r.recovering {
+		t.Fatal("recovering ended with entries of the boot term or older")
+	}
+	// Node 3 leads term 4, elected without this node; its entry is handed
+	// out, not yet durable.
+	must(t, r.Step(raftpb.Message{Type: raftpb.MsgApp, From: 3, To: 1, Term: 4, Index: 10, LogTerm: 3,
+		Entries: []raftpb.Entry{{Term: 4, Index: 11}}, Commit: 10}))
+	if !r.recovering {
+		t.Fatal("recovering ended before the entry of the newer term was durable")
+	}
+	persist(t, r, st)
+	if r.recovering || r.BasicStatus().Recovering {
+		t.Fatal("recovering did not end with a durable entry of a newer term")
+	}
+	r.electionElapsed = r.electionTimeout // the leader went quiet
+	must(t, r.Step(raftpb.Message{Type: raftpb.MsgPreVote, From: 2, To: 1, Term: 5, Index: 11, LogTerm: 4}))
+	if len(r.msgs) != 1 || r.msgs[0].Reject {
+		t.Fatalf("the recovered node refused a pre-vote it may grant: %v", r.msgs)
+	}
+	r.msgs = nil
+	must(t, r.Campaign())
+}
+
+// TestRecoveringWithoutALossStillWaits: the application may ask for
+// recovering mode when its own storage found a loss the node cannot see.
+func TestRecoveringWithoutALossStillWaits(t *testing.T) {
+	st := NewMemoryStorage()
+	st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2, 3}})
+	must(t, st.SetHardState(raftpb.HardState{Term: 2, Vote: 1}))
+	r, err := NewRaft(&Config{ID: 1, Storage: st, Recovering: true})
+	must(t, err)
+	if err := r.Campaign(); !errors.Is(err, ErrRecovering) {
+		t.Fatalf("Campaign = %v, want ErrRecovering", err)
+	}
+}
+
+// TestAHeartbeatBeyondTheLogIsAnsweredWithTheLastIndex: a leader sends a
+// commit index only up to what the follower acknowledged; one beyond its
+// log means the follower lost entries. It commits what it holds and tells
+// the leader where its log ends, instead of refusing every heartbeat.
+func TestAHeartbeatBeyondTheLogIsAnsweredWithTheLastIndex(t *testing.T) {
+	c := electedCluster(t, 2)
+	f := c.nodes[2]
+	last := f.raftLog.lastIndex()
+	must(t, f.Step(raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: f.term, Commit: last + 5}))
+	if f.raftLog.committed != last {
+		t.Fatalf("committed %d, want the last index %d", f.raftLog.committed, last)
+	}
+	var hb, short int
+	for _, m := range append(append([]raftpb.Message(nil), f.msgs...), f.msgsAfterAppend...) {
+		switch {
+		case m.Type == raftpb.MsgHeartbeatResp:
+			hb++
+		case m.Type == raftpb.MsgAppResp && m.Reject && m.RejectHint == last && m.Index == last+5:
+			short++
+		}
+	}
+	if hb != 1 || short != 1 {
+		t.Fatalf("answers %v %v: want a heartbeat answer and a rejection naming the last index %d", f.msgs, f.msgsAfterAppend, last)
+	}
+}
+
+// TestTheLeaderLowersTheMatchOfAFollowerThatLostEntries: an answer of the
+// current term whose hint lies below the follower's Match resets Match to
+// it and probes; the leader's commit index stays.
+func TestTheLeaderLowersTheMatchOfAFollowerThatLostEntries(t *testing.T) {
+	c := electedCluster(t, 4)
+	leader := c.nodes[1]
+	commit := leader.raftLog.committed
+	match := leader.trk.Progress[2].Match
+	must(t, leader.Step(raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: leader.term, Reject: true,
+		Index: match, RejectHint: 2, LogTerm: 1}))
+	pr := leader.trk.Progress[2]
+	if pr.Match != 2 || pr.Next != 3 || pr.State.String() != "StateProbe" {
+		t.Fatalf("progress of 2 after its short-log answer: %s", pr)
+	}
+	if leader.raftLog.committed != commit {
+		t.Fatalf("the commit index moved from %d to %d", commit, leader.raftLog.committed)
+	}
+}
+
+// TestAFollowerOverATruncatedLogCatchesUp: a follower whose storage lost
+// its tail restarts in recovering mode; the leader learns it is behind
+// from its heartbeat answer alone (no new proposal) and repairs it.
+func TestAFollowerOverATruncatedLogCatchesUp(t *testing.T) {
+	c := electedCluster(t, 6)
+	leader := c.nodes[1]
+	last := leader.raftLog.lastIndex()
+	// Node 2 restarts over a copy of its storage that kept 3 entries.
+	old := c.st[2]
+	hs, _, _ := old.InitialState()
+	kept, err := old.Entries(1, 4, 1<<30)
+	must(t, err)
+	st := NewMemoryStorage()
+	st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2, 3}})
+	must(t, st.Append(kept))
+	must(t, st.SetHardState(hs))
+	if _, err := NewRaft(&Config{ID: 2, Storage: st}); !errors.Is(err, ErrLostLog) {
+		t.Fatalf("boot over the truncated log = %v, want ErrLostLog", err)
+	}
+	r, err := NewRaft(&Config{ID: 2, Storage: st, Recovering: true})
+	must(t, err)
+	c.nodes[2], c.st[2] = r, st
+	leader.bcastHeartbeat()
+	c.stabilize()
+	if got := r.raftLog.lastIndex(); got != last {
+		t.Fatalf("the follower's log ends at %d, want the leader's %d", got, last)
+	}
+	if r.raftLog.committed != leader.raftLog.committed {
+		t.Fatalf("the follower committed %d, the leader %d", r.raftLog.committed, leader.raftLog.committed)
+	}
+}
