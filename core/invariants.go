@@ -8,8 +8,9 @@ import (
 )
 
 // CheckInvariants checks the whole state of the node and returns the first
-// broken invariant. Tests, property runs and the simulator call it after
-// every input; a non-nil answer is a bug in the library.
+// broken invariant. Tests, property runs and the simulator (tools/sim)
+// call it, through RawNode.CheckInvariants, after every input they give a
+// node; a non-nil answer is a bug in the library.
 func (r *Raft) CheckInvariants() error {
 	if err := r.raftLog.checkInvariants(); err != nil {
 		return fmt.Errorf("invariant: log: %w", err)
