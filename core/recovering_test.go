@@ -235,3 +235,13 @@ func TestTheLeaderNoticesAFollowerThatLostOnlyItsLastEntry(t *testing.T) {
 		t.Fatalf("progress of 2 after losing its last entry: %s, want match %d", pr, match-1)
 	}
 }
+
+// TestBootOverTheLossOfOneEntryIsATypedError: the smallest loss, the
+// persisted commit one past the stored log, is refused too.
+func TestBootOverTheLossOfOneEntryIsATypedError(t *testing.T) {
+	st := lostLogStorage(t)
+	must(t, st.SetHardState(raftpb.HardState{Term: 3, Vote: 2, Commit: 6}))
+	if _, err := NewRaft(&Config{ID: 1, Storage: st}); !errors.Is(err, ErrLostLog) {
+		t.Fatalf("NewRaft with commit one past the log = %v, want ErrLostLog", err)
+	}
+}
