@@ -87,8 +87,22 @@ func (rn *RawNode) ProposeEntries(ents []raftpb.Entry) (index, term uint64, err 
 	return index, term, err
 }
 
-// ProposeConfChange proposes a membership change, in either form. See
-// core.Raft.ProposeConfChange for when it is refused.
+// ProposeConfChange proposes a membership change, in either form
+// (raftpb.ConfChange or raftpb.ConfChangeV2). On the leader it returns the
+// index and term of the entry that carries it; on a follower it is
+// forwarded and index and term are zero. Besides the refusals of
+// Propose, the leader refuses it with an error wrapping
+// ErrProposalDropped that says why: ErrPendingConfChange
+// while another change is appended but not yet applied (one change at a
+// time); ErrInvalidConfChange when its data does not decode;
+// ErrUnknownTransition for a transition it does not know; or an error of
+// the membership math against the current configuration
+// (such as ErrTooManyVoters, ErrAlreadyJoint, ErrNotJoint,
+// ErrZeroVoterJoint, ErrRemovedAllVoters, ErrUnknownChangeType or
+// ErrInvalidNodeID). A change
+// with an item naming node 0 is refused whole with ErrInvalidNodeID, its
+// other items included (etcd raft skips that item). A proposal forwarded
+// by a follower gets the same checks on the leader.
 func (rn *RawNode) ProposeConfChange(cc raftpb.ConfChangeI) (index, term uint64, err error) {
 	index, term, err = rn.r.ProposeConfChange(cc)
 	rn.verified()
@@ -97,7 +111,11 @@ func (rn *RawNode) ProposeConfChange(cc raftpb.ConfChangeI) (index, term uint64,
 
 // ApplyConfChange applies a committed membership change, when the
 // application applies the entry that carries it, and returns the new
-// configuration.
+// configuration. A change the membership math refuses returns its error
+// and changes nothing, the same on every member. A change with an item
+// naming node 0 is refused whole with ErrInvalidNodeID: none of its items
+// applies (etcd raft skips that item and applies the rest). To skip an
+// item, leave it out of the change, the same way on every member.
 func (rn *RawNode) ApplyConfChange(cc raftpb.ConfChangeI) (raftpb.ConfState, error) {
 	cs, err := rn.r.ApplyConfChange(cc)
 	rn.verified()

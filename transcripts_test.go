@@ -3,6 +3,7 @@ package raft_test
 import (
 	"testing"
 
+	"github.com/tickraft/raft"
 	"github.com/tickraft/raft/tools/datadriven"
 	"github.com/tickraft/raft/tools/rafttest"
 )
@@ -13,6 +14,7 @@ import (
 func TestTranscripts(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		env := rafttest.NewEnv()
+		env.SetRandomizedElectionTimeout = (*raft.RawNode).SetRandomizedElectionTimeout
 		datadriven.RunTest(t, path, env.Handle)
 	})
 }

@@ -31,8 +31,10 @@ var (
 // not decode; ErrUnknownTransition for a transition it does not know; or
 // one of package confchange's errors (ErrTooManyVoters, ErrAlreadyJoint,
 // ErrRemovedAllVoters, ...) when the membership math refuses it against
-// the current configuration. A proposal forwarded by a follower gets the
-// same checks on the leader.
+// the current configuration. A change with an item naming node 0 (None)
+// is refused whole with ErrInvalidNodeID, its other items included; etcd
+// raft would skip that item and apply the rest. A proposal forwarded by a
+// follower gets the same checks on the leader.
 func (r *Raft) ProposeConfChange(cc raftpb.ConfChangeI) (index, term uint64, err error) {
 	return r.ProposeEntries([]raftpb.Entry{confChangeEntry(cc)})
 }
@@ -94,7 +96,17 @@ func (r *Raft) computeConfChange(cc raftpb.ConfChangeV2) (tracker.Config, tracke
 // ApplyConfChange applies a committed membership change and returns the
 // new configuration. The application calls it when it applies the entry
 // that carries cc. A change the membership math refuses returns an error
-// and changes nothing.
+// and changes nothing; the refusal is the same on every member, so their
+// configurations stay equal.
+//
+// A change with an item naming node 0 (None, "no node") is refused whole
+// with ErrInvalidNodeID: none of its items is applied. etcd raft instead
+// skips such an item and applies the others, because etcd's server zeroes
+// the node ID of an item it decides not to apply. Here the leader refuses
+// such a proposal, so only an entry written by another library or an
+// application that rewrites changes meets this rule; an application that
+// decides not to apply an item leaves it out of cc.Changes (the same
+// decision on every member) instead of zeroing its ID.
 func (r *Raft) ApplyConfChange(cc raftpb.ConfChangeI) (raftpb.ConfState, error) {
 	cfg, prs, err := r.computeConfChange(cc.AsV2())
 	if err != nil {

@@ -321,6 +321,15 @@ func (r *Raft) resetRandomizedElectionTimeout() {
 	r.randomizedElectionTimeout = r.electionTimeout + r.rng.intn(r.electionTimeout)
 }
 
+// SetRandomizedElectionTimeout replaces the election timeout the node
+// drew from its generator with ticks, until the node next draws one (when
+// its term or role changes). It exists for test harnesses that script an
+// election to the tick, as etcd raft's interaction tests do; an
+// application never needs it. ticks below 1 are taken as 1.
+func (r *Raft) SetRandomizedElectionTimeout(ticks int) {
+	r.randomizedElectionTimeout = max(ticks, 1)
+}
+
 func (r *Raft) becomeFollower(term, lead uint64) {
 	r.reset(term)
 	r.lead = lead

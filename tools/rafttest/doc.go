@@ -96,6 +96,7 @@
 //	    [keep-leader-after-removal=false] [lease-reads=true]
 //	    [async-storage=true] [max-inflight-bytes=B] [max-uncommitted-size=B]
 //	    [max-uncommitted-entries=N] [max-committed-per-ready=N]
+//	    [max-committed-size-per-ready=B]
 //	                      add N nodes with the next IDs (AddNodes); prints
 //	                      each node's hard state, last index, applied index
 //	                      and configuration. prevote and checkquorum default
@@ -117,11 +118,19 @@
 //	                      Config.AsyncStorageWrites; the max- options the
 //	                      Config bounds MaxInflightBytes,
 //	                      MaxUncommittedEntriesSize, MaxUncommittedEntries
-//	                      and MaxCommittedEntriesPerReady.
+//	                      and MaxCommittedEntriesPerReady, and
+//	                      max-committed-size-per-ready=B
+//	                      MaxCommittedSizePerReady (payload bytes, as in
+//	                      etcd raft). index=I boots from a snapshot at I
+//	                      of term 1, and the node takes that term: its
+//	                      first election is at term 2, where etcd raft's
+//	                      harness boots at term 0 and elects at term 1.
+//	                      See "etcd raft's names" below for the other
+//	                      spellings accepted.
 //	campaign ID           start an election now
 //	propose ID VALUE      propose VALUE; prints "proposed at term/index" on
 //	                      the leader and "forwarded" on a follower
-//	propose-conf-change ID [transition=auto|joint-implicit|joint-explicit] [v1=true]
+//	propose-conf-change ID [transition=auto|joint-implicit|joint-explicit|implicit|explicit] [v1=true]
 //	v2 l3 r1              the changes, one input line in the notation of
 //	                      confchange.ParseConfChanges; v1=true proposes the
 //	                      single-change form (one change)
@@ -140,9 +149,10 @@
 //	process-apply-thread ID...
 //	                      complete the oldest queued apply of each
 //	                      asynchronous node and deliver its responses
-//	stabilize [ID...]     process Readys, complete the workers' queued
+//	stabilize [ID...] [log-level=L]
+//	                      process Readys, complete the workers' queued
 //	                      writes and applies, and deliver, until nothing
-//	                      moves
+//	                      moves; log-level= is accepted and ignored
 //	read-index ID CTX     ask for a linearizable read with context CTX
 //	                      (ReadIndex, thesis §6.4); prints the refusal, if
 //	                      any. The answer is a "read:" line of a later Ready.
@@ -173,4 +183,39 @@
 //	    hint=] [entries=(2/5,2/6)]
 //	                      hand a crafted message straight to a node, as a
 //	                      faulty peer could; prints it and Step's error
+//	set-randomized-election-timeout ID timeout=T
+//	                      make node ID's current election timeout T ticks,
+//	                      until it draws the next (a change of term or
+//	                      role). It needs Env.SetRandomizedElectionTimeout,
+//	                      which only the raft package's tests can provide;
+//	                      elsewhere (tools/raftscript) it prints an error
+//	send-snapshot FROM TO queue for TO a MsgSnap from FROM, at FROM's term,
+//	                      carrying the snapshot FROM's storage holds; prints
+//	                      it. It is delivered by deliver-msgs or stabilize.
+//
+// # etcd raft's names
+//
+// A script written for etcd raft's interaction harness runs here with its
+// directives unchanged (its output is this harness's, and is regenerated):
+// add-nodes also takes async-storage-writes=B (async-storage),
+// inflight=N (max-inflight-msgs), read-only=safe|lease-based
+// (lease-reads=false|true), step-down-on-removal=B
+// (keep-leader-after-removal=!B) and max-committed-size-per-ready=B, and
+// propose-conf-change takes transition=implicit and transition=explicit.
+// The differences that remain:
+//
+//   - Terms: after index=I every term is one higher than in etcd raft's
+//     harness (above).
+//   - Defaults: a node here has the library's defaults, pre-vote and
+//     CheckQuorum on, ElectionTick 10, and a leader that applies its own
+//     removal steps down; etcd raft's harness turns pre-vote and
+//     CheckQuorum off, uses ElectionTick 3, and keeps a removed leader
+//     unless step-down-on-removal=true. Say prevote=false checkquorum=false
+//     election-tick=3 step-down-on-removal=false to run a script as there.
+//   - tick-election ticks a follower until it campaigns (at most
+//     2*ElectionTick-1 ticks), not exactly ElectionTick times.
+//   - deliver-msgs drop=(2) drops the messages sent by node 2; in etcd
+//     raft's harness it drops those queued for node 2.
+//   - Not supported: add-nodes content= and
+//     disable-conf-change-validation=, and the _breakpoint command.
 package rafttest

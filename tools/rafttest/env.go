@@ -26,6 +26,12 @@ type Env struct {
 	// is set (a node's own NodeOptions.Logger wins). Transcripts never
 	// show log lines; tools such as raftscript -v do.
 	Logger raft.Logger
+	// SetRandomizedElectionTimeout, if set, replaces a node's current
+	// randomized election timeout; set-randomized-election-timeout needs
+	// it. The library offers no such method to applications, so the raft
+	// package's own tests provide it (as etcd raft's tests do for its
+	// harness); elsewhere the command prints an error.
+	SetRandomizedElectionTimeout func(rn *raft.RawNode, ticks int)
 }
 
 // NewEnv returns an Env with no nodes, an empty network and no partition.
@@ -77,6 +83,10 @@ type NodeOptions struct {
 	MaxUncommittedSize    uint64
 	MaxUncommittedEntries int
 	MaxCommittedPerReady  int
+	// MaxCommittedSizePerReady sets Config.MaxCommittedSizePerReady: the
+	// payload bytes handed out to apply and not yet applied; zero means
+	// the library's default.
+	MaxCommittedSizePerReady uint64
 	// SnapshotChunkSize and SnapshotInterval set the Config fields of the
 	// same names (the chunked snapshot transfer); SnapshotSize is the
 	// bytes of state-machine data in every snapshot (see SnapshotData).
@@ -237,6 +247,7 @@ func (n *Node) config() *raft.Config {
 		MaxUncommittedEntriesSize:   n.Options.MaxUncommittedSize,
 		MaxUncommittedEntries:       n.Options.MaxUncommittedEntries,
 		MaxCommittedEntriesPerReady: n.Options.MaxCommittedPerReady,
+		MaxCommittedSizePerReady:    n.Options.MaxCommittedSizePerReady,
 		SnapshotChunkSize:           n.Options.SnapshotChunkSize,
 		SnapshotInterval:            n.Options.SnapshotInterval,
 		MaxSnapshotChunksInflight:   n.Options.MaxSnapshotChunksInflight,

@@ -45,6 +45,9 @@ func init() {
 		"process-append-thread":   (*Env).handleProcessAppendThread,
 		"process-apply-thread":    (*Env).handleProcessApplyThread,
 		"process-snapshot-thread": (*Env).handleProcessSnapshotThread,
+
+		"set-randomized-election-timeout": (*Env).handleSetRandomizedElectionTimeout,
+		"send-snapshot":                   (*Env).handleSendSnapshot,
 	}
 }
 
@@ -100,6 +103,7 @@ func (env *Env) handleAddNodes(t *testing.T, d *datadriven.TestData) string {
 	d.MaybeScanArgs(t, "snapshot-size", &opts.SnapshotSize)
 	d.MaybeScanArgs(t, "max-snapshot-chunks-inflight", &opts.MaxSnapshotChunksInflight)
 	d.MaybeScanArgs(t, "max-snapshot-chunks-per-source", &opts.MaxSnapshotChunksPerSource)
+	scanEtcdNodeOptions(t, d, &opts)
 	opts.DisablePreVote, opts.DisableCheckQuorum = !preVote, !checkQuorum
 	ids, err := env.AddNodes(int(count), opts)
 	if err != nil {
@@ -192,6 +196,8 @@ func (env *Env) handleProcessReady(t *testing.T, d *datadriven.TestData) string 
 }
 
 func (env *Env) handleStabilize(t *testing.T, d *datadriven.TestData) string {
+	var level string
+	d.MaybeScanArgs(t, "log-level", &level) // accepted, as log-level is: no log lines
 	out, err := env.Stabilize(bareIDs(t, d)...)
 	return out + errorLine(err)
 }

@@ -109,11 +109,14 @@ func parseGroups(t *testing.T, d *datadriven.TestData) [][]uint64 {
 	return groups
 }
 
-// transitions maps the transition= values to the ConfChangeV2 transitions.
+// transitions maps the transition= values to the ConfChangeV2
+// transitions; implicit and explicit are etcd raft's harness's names.
 var transitions = map[string]raftpb.ConfChangeTransition{
 	"auto":           raftpb.ConfChangeTransitionAuto,
 	"joint-implicit": raftpb.ConfChangeTransitionJointImplicit,
 	"joint-explicit": raftpb.ConfChangeTransitionJointExplicit,
+	"implicit":       raftpb.ConfChangeTransitionJointImplicit,
+	"explicit":       raftpb.ConfChangeTransitionJointExplicit,
 }
 
 // parseConfChange reads the change of propose-conf-change from the input
