@@ -155,14 +155,20 @@ func stalledLeader(t *testing.T, reach bool) (*testCluster, Ready) {
 func TestALeaderWhoseStorageStallsHandsOver(t *testing.T) {
 	c, _ := stalledLeader(t, true)
 	leader := c.nodes[1]
-	leader.msgs = nil
-	leader.TickN(29)
-	if leader.leadTransferee != None || countType(leader.msgs, raftpb.MsgTimeoutNow) != 0 {
+	// The loop goes on handing out Readys (heartbeats) while the write
+	// waits: they are no progress of the storage.
+	var sent []raftpb.Message
+	for i := 0; i < 29; i++ {
+		leader.Tick()
+		sent = append(sent, leader.Ready().Messages...)
+	}
+	if leader.leadTransferee != None || countType(sent, raftpb.MsgTimeoutNow) != 0 {
 		t.Fatal("the leader stepped aside before StorageStallTicks")
 	}
 	leader.Tick()
-	if countType(leader.msgs, raftpb.MsgTimeoutNow) != 1 || leader.leadTransferee != 2 {
-		t.Fatalf("a stalled leader did not hand over to node 2: transferee %d, %v", leader.leadTransferee, leader.msgs)
+	sent = leader.Ready().Messages
+	if countType(sent, raftpb.MsgTimeoutNow) != 1 || leader.leadTransferee != 2 {
+		t.Fatalf("a stalled leader did not hand over to node 2: transferee %d, %v", leader.leadTransferee, sent)
 	}
 	if !leader.leaseRevoked {
 		t.Fatal("the stalled leader kept its lease")
