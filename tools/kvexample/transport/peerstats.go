@@ -21,10 +21,9 @@ type PeerStats struct {
 	RefusedConns uint64
 }
 
-// UnknownPeer is the peer ID under which PeerStats counts what cannot be
-// attributed to a peer: a connection refused before its hello named its
-// sender, a message dropped because its peer was unknown is counted under
-// its own To.
+// UnknownPeer is the peer ID under which PeerStats counts the incoming
+// connections refused before their hello named a sender. (A message
+// dropped because its peer is unknown is counted under its own To.)
 const UnknownPeer = 0
 
 // peerCounters are the live, atomically updated PeerStats of one peer.
