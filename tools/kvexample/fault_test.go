@@ -102,7 +102,7 @@ func testFaultMode(t *testing.T, mode faultMode, run faultRun) {
 	fresh := startWriters(pc, "u", 1)
 	t.Cleanup(func() { fresh.halt() })
 	nem := &nemesis{pc: pc, h: h, run: run, rng: rand.New(rand.NewPCG(run.seed, run.seed^0x9e3779b97f4a7c15)),
-		faults: map[uint64]string{}}
+		faults: map[uint64]string{}, since: map[uint64]time.Time{}}
 	for i := 0; i < run.steps; i++ {
 		nem.step()
 		time.Sleep(nem.gap())
@@ -199,9 +199,6 @@ func (nm *nemesis) inject() {
 	kind := "stop"
 	if nm.rng.IntN(2) == 0 {
 		kind = "kill"
-	}
-	if nm.since == nil {
-		nm.since = map[uint64]time.Time{}
 	}
 	nm.faults[id], nm.since[id] = kind, time.Now()
 	nm.injected++

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"sync/atomic"
-	"time"
 
 	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
@@ -120,15 +119,14 @@ type loopGauges struct {
 	StartCommit uint64
 	SawLeader   bool
 	// The library's bounds in use (raft.Status).
-	UncommittedBytes      uint64
-	UncommittedEntries    int
-	ApplyingBytes         uint64
-	PendingReads          int
-	LocalReads            int
-	ForwardedReads        int
-	InflightBytes         map[uint64]uint64 // by follower, on the leader
-	InflightMsgs          map[uint64]int
-	PublishedAtUnixMillis int64
+	UncommittedBytes   uint64
+	UncommittedEntries int
+	ApplyingBytes      uint64
+	PendingReads       int
+	LocalReads         int
+	ForwardedReads     int
+	InflightBytes      map[uint64]uint64 // by follower, on the leader
+	InflightMsgs       map[uint64]int
 }
 
 // publishMetrics copies the loop's state for the HTTP handlers; the loop
@@ -144,7 +142,7 @@ func (n *Node) publishMetrics() {
 		StartCommit: m.startCommit, SawLeader: m.sawLeader,
 		UncommittedBytes: rs.UncommittedBytes, UncommittedEntries: rs.UncommittedEntries,
 		ApplyingBytes: rs.ApplyingBytes, PendingReads: rs.PendingReads, LocalReads: rs.LocalReads,
-		ForwardedReads: rs.ForwardedReads, PublishedAtUnixMillis: time.Now().UnixMilli(),
+		ForwardedReads: rs.ForwardedReads,
 	}
 	if len(rs.Progress) > 0 {
 		g.InflightBytes = make(map[uint64]uint64, len(rs.Progress))
