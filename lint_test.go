@@ -223,3 +223,47 @@ func forEachLibraryFile(t *testing.T, dir string, f func(path string, file *ast.
 		f(path, file, fset)
 	}
 }
+
+// subStateOwners maps each sub-state field of core.Raft to the one file
+// that may assign its fields: the state's rules live with it (core's
+// package doc, "Who touches what").
+var subStateOwners = map[string]string{
+	"uncommitted": "core/uncommitted.go",
+	"storage":     "core/storage_stall.go",
+	"contract":    "core/checked.go",
+	"ready":       "core/ready.go",
+	"fetch":       "core/snapshot_fetch.go",
+}
+
+// TestSubStateFieldsAreAssignedOnlyByTheirOwner: no file assigns a field
+// of a sub-state (r.uncommitted.size = ..., r.ready.lastEntry++) but the
+// sub-state's own file.
+func TestSubStateFieldsAreAssignedOnlyByTheirOwner(t *testing.T) {
+	forEachLibraryFile(t, "core", func(path string, f *ast.File, fset *token.FileSet) {
+		check := func(lhs ast.Expr) {
+			sel, ok := lhs.(*ast.SelectorExpr)
+			if !ok {
+				return
+			}
+			inner, ok := sel.X.(*ast.SelectorExpr)
+			if !ok {
+				return
+			}
+			owner, ok := subStateOwners[inner.Sel.Name]
+			if ok && filepath.ToSlash(path) != owner {
+				t.Errorf("%s: assigns %s.%s, which only %s may", fset.Position(lhs.Pos()), inner.Sel.Name, sel.Sel.Name, owner)
+			}
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.AssignStmt:
+				for _, lhs := range n.Lhs {
+					check(lhs)
+				}
+			case *ast.IncDecStmt:
+				check(n.X)
+			}
+			return true
+		})
+	})
+}

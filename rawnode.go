@@ -179,3 +179,22 @@ func (rn *RawNode) ReadLocal(ctx []byte, minIndex uint64) error {
 // ForgetLeader makes a follower forget its leader, so that it can grant a
 // vote at once.
 func (rn *RawNode) ForgetLeader() error { err := rn.r.ForgetLeader(); rn.verified(); return err }
+
+// CheckInvariants checks the node's whole state and returns the first
+// broken invariant, or nil: the log's (committed, applying, applied,
+// stable and unstable indexes in order), the role's (a leader names
+// itself, a candidate voted for itself), every peer's progress and window
+// of appends (Match below Next, the window's count and bytes the sum of
+// its messages), the chunked snapshot transfer's bookkeeping and, on a
+// leader, that no follower acknowledged beyond its log and that its count
+// of the uncommitted tail is exact. A non-nil answer is a bug in the
+// library, never in the caller.
+//
+// It is meant for tests and debugging: a test or a simulator calls it
+// after every input it gives the node. It changes nothing, but it is not
+// free: it visits every peer and reads the leader's whole uncommitted tail
+// (from the applying index to the last one, from memory or Storage), so
+// a production loop should not call it on every step. Built with the
+// tickraft_invariants tag, every method of RawNode calls it on its way
+// out and panics on a broken invariant.
+func (rn *RawNode) CheckInvariants() error { return rn.r.CheckInvariants() }

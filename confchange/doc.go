@@ -41,4 +41,7 @@
 // raftpb.ConfState, by replaying changes that lead to it; the text form of
 // [Describe] and [ParseConfChanges] ("v1 l2 r3 u4") is what the tests and
 // transcripts write changes in.
+//
+// It is an implementation layer of the protocol: applications import the
+// root package, which re-exports this package's errors (through core).
 package confchange

@@ -46,8 +46,9 @@
 //     election.go (ticks, campaigns, votes, CheckQuorum, leases promised).
 //   - the log (raftLog, its unstable tail): log.go, log_unstable.go,
 //     entries.go; what was durably acknowledged: storage_acks.go.
-//   - the leader's replication (trk's progress, appendsPending, the
-//     uncommitted tail): replication.go, with flow control in tracker.
+//   - the leader's replication (trk's progress, appendsPending):
+//     replication.go, with flow control in tracker; the uncommitted
+//     tail's budget (uncommitted): uncommitted.go.
 //   - membership (trk's configuration, pendingConfIndex): membership.go
 //     and package confchange.
 //   - leadership transfer (leadTransferee): transfer.go.
@@ -60,5 +61,8 @@
 //   - the node's watch over its own storage (storage): storage_stall.go;
 //     recovering after lost entries: recovering.go.
 //
-// CheckInvariants (invariants.go) checks the whole state after any input.
+// The sub-states held as their own types (uncommitted, storage,
+// contract, ready, fetch) have their fields assigned only in their own
+// file; a lint test in the root package enforces it. CheckInvariants
+// (invariants.go) checks the whole state after any input.
 package core

@@ -8,8 +8,9 @@ import (
 )
 
 // CheckInvariants checks the whole state of the node and returns the first
-// broken invariant. Tests, property runs and the simulator call it after
-// every input; a non-nil answer is a bug in the library.
+// broken invariant. Tests, property runs and the simulator (tools/sim)
+// call it, through RawNode.CheckInvariants, after every input they give a
+// node; a non-nil answer is a bug in the library.
 func (r *Raft) CheckInvariants() error {
 	if err := r.raftLog.checkInvariants(); err != nil {
 		return fmt.Errorf("invariant: log: %w", err)
@@ -57,8 +58,8 @@ func (r *Raft) checkNonLeaderInvariants() error {
 		return fmt.Errorf("invariant: %v %d holds %d reads of a leader", r.state, r.id, r.readOnly.Len())
 	case r.leadTransferee != None:
 		return fmt.Errorf("invariant: %v %d transfers leadership to %d", r.state, r.id, r.leadTransferee)
-	case r.uncommittedEntries != 0 || r.uncommittedSize != 0:
-		return fmt.Errorf("invariant: %v %d counts an uncommitted tail of %d entries", r.state, r.id, r.uncommittedEntries)
+	case r.uncommitted.entries != 0 || r.uncommitted.size != 0:
+		return fmt.Errorf("invariant: %v %d counts an uncommitted tail of %d entries", r.state, r.id, r.uncommitted.entries)
 	}
 	var err error
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
@@ -130,8 +131,8 @@ func (r *Raft) checkLeaderInvariants() error {
 func (r *Raft) checkUncommittedTail() error {
 	from, last := r.raftLog.applying+1, r.raftLog.lastIndex()
 	if from > last {
-		if r.uncommittedEntries != 0 || r.uncommittedSize != 0 {
-			return fmt.Errorf("invariant: empty tail counted as %d entries, %d bytes", r.uncommittedEntries, r.uncommittedSize)
+		if r.uncommitted.entries != 0 || r.uncommitted.size != 0 {
+			return fmt.Errorf("invariant: empty tail counted as %d entries, %d bytes", r.uncommitted.entries, r.uncommitted.size)
 		}
 		return nil
 	}
@@ -146,9 +147,9 @@ func (r *Raft) checkUncommittedTail() error {
 			size += uint64(len(ents[i].Data))
 		}
 	}
-	if n != r.uncommittedEntries || size != r.uncommittedSize {
+	if n != r.uncommitted.entries || size != r.uncommitted.size {
 		return fmt.Errorf("invariant: uncommitted tail holds %d entries, %d bytes of term %d, counted %d entries, %d bytes",
-			n, size, r.term, r.uncommittedEntries, r.uncommittedSize)
+			n, size, r.term, r.uncommitted.entries, r.uncommitted.size)
 	}
 	return nil
 }

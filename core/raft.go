@@ -64,13 +64,8 @@ type Raft struct {
 	randomizedElectionTimeout int
 	rng                       prng
 
-	maxMsgSize         uint64
-	maxUncommittedSize uint64
-	uncommittedSize    uint64
-	// uncommittedEntries counts the entries of the uncommitted tail,
-	// bounded by maxUncommittedEntries.
-	uncommittedEntries    int
-	maxUncommittedEntries int
+	maxMsgSize  uint64
+	uncommitted uncommittedTail
 
 	// leadTransferee is the node the leader is handing leadership to, or
 	// None.
@@ -191,8 +186,7 @@ func NewRaft(c *Config) (*Raft, error) {
 		disableProposalForwarding: cfg.DisableProposalForwarding,
 		stepDownOnRemoval:         !cfg.KeepLeaderAfterRemoval,
 		maxMsgSize:                cfg.MaxSizePerMsg,
-		maxUncommittedSize:        cfg.MaxUncommittedEntriesSize,
-		maxUncommittedEntries:     cfg.MaxUncommittedEntries,
+		uncommitted:               uncommittedTail{maxSize: cfg.MaxUncommittedEntriesSize, maxEntries: cfg.MaxUncommittedEntries},
 		readOnly:                  readonly.New(cfg.MaxPendingReads),
 		leaseReads:                cfg.LeaseReads,
 		leaseTicks:                leaseTicks(cfg.ElectionTick, cfg.LeaseClockDriftTicks),
@@ -298,8 +292,7 @@ func (r *Raft) reset(term uint64) {
 	r.leadTransferee = None
 	r.leaseRevoked = false
 	r.abortReads()
-	r.uncommittedSize = 0
-	r.uncommittedEntries = 0
+	r.uncommitted.reset()
 	r.appendsPending = false
 }
 

@@ -1,9 +1,6 @@
 package core
 
 import (
-	"fmt"
-	"sort"
-
 	"github.com/tickraft/raft/raftpb"
 )
 
@@ -200,28 +197,9 @@ func (r *Raft) acceptReady(rd *Ready) {
 		r.ready.applyBytes += size
 		r.raftLog.acceptApplying(r.ready.applyIndex, size, r.applyUnstable())
 		if r.state == StateLeader {
-			r.releaseUncommitted(rd.CommittedEntries, size)
+			r.uncommitted.release(rd.CommittedEntries, size, r.term)
 		}
 	}
-}
-
-// releaseUncommitted takes the committed entries handed out to apply off
-// the leader's uncommitted tail: those of its own term, the only ones it
-// counted (entries of earlier terms it commits were never in its tail).
-// Terms never decrease along the log, so those are a suffix of ents; in
-// steady state all of them, whose payload, total, acceptReady summed.
-func (r *Raft) releaseUncommitted(ents []raftpb.Entry, total uint64) {
-	size, n := total, len(ents)
-	if ents[0].Term != r.term {
-		from := sort.Search(len(ents), func(i int) bool { return ents[i].Term >= r.term })
-		size, n = payloadSize(ents[from:]), len(ents)-from
-	}
-	if size > r.uncommittedSize || n > r.uncommittedEntries {
-		panic(fmt.Sprintf("invariant: releasing %d entries (%d bytes) from an uncommitted tail of %d (%d bytes)",
-			n, size, r.uncommittedEntries, r.uncommittedSize))
-	}
-	r.uncommittedSize -= size
-	r.uncommittedEntries -= n
 }
 
 // Advance tells the node that the work of every Ready handed out since the

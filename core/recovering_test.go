@@ -222,3 +222,16 @@ func TestAFollowerOverATruncatedLogCatchesUp(t *testing.T) {
 		t.Fatalf("the follower committed %d, the leader %d", r.raftLog.committed, leader.raftLog.committed)
 	}
 }
+
+// TestTheLeaderNoticesAFollowerThatLostOnlyItsLastEntry: the smallest
+// loss, one entry below Match, lowers Match too.
+func TestTheLeaderNoticesAFollowerThatLostOnlyItsLastEntry(t *testing.T) {
+	c := electedCluster(t, 4)
+	leader := c.nodes[1]
+	match := leader.trk.Progress[2].Match
+	must(t, leader.Step(raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: leader.term, Reject: true,
+		Index: match, RejectHint: match - 1, LogTerm: 1}))
+	if pr := leader.trk.Progress[2]; pr.Match != match-1 || pr.Next != match {
+		t.Fatalf("progress of 2 after losing its last entry: %s, want match %d", pr, match-1)
+	}
+}

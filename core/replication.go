@@ -19,7 +19,7 @@ func (r *Raft) appendProposal(ents []raftpb.Entry) (uint64, error) {
 		return 0, fmt.Errorf("%w: %w to %d", ErrProposalDropped, ErrTransferInProgress, r.leadTransferee)
 	}
 	size := payloadSize(ents)
-	if err := r.checkUncommittedRoom(size, len(ents)); err != nil {
+	if err := r.uncommitted.admit(size, len(ents)); err != nil {
 		return 0, err
 	}
 	if err := r.checkProposedConfChanges(ents); err != nil {
@@ -34,26 +34,9 @@ func (r *Raft) appendProposal(ents []raftpb.Entry) (uint64, error) {
 		}
 	}
 	r.raftLog.append(ents...)
-	r.uncommittedSize += size
-	r.uncommittedEntries += len(ents)
+	r.uncommitted.add(size, len(ents))
 	r.appendsPending = true
 	return last + uint64(len(ents)), nil
-}
-
-// checkUncommittedRoom refuses a proposal that would take the uncommitted
-// tail past its bounds in bytes or entries. An empty tail accepts any one
-// proposal, so that a single large entry is never refused for ever.
-func (r *Raft) checkUncommittedRoom(size uint64, n int) error {
-	if r.uncommittedEntries == 0 {
-		return nil
-	}
-	if size > r.maxUncommittedSize-min(r.uncommittedSize, r.maxUncommittedSize) ||
-		n > r.maxUncommittedEntries-min(r.uncommittedEntries, r.maxUncommittedEntries) {
-		return fmt.Errorf("%w: %w: %d bytes in %d entries uncommitted, limits %d bytes and %d entries",
-			ErrProposalDropped, ErrUncommittedTailFull, r.uncommittedSize, r.uncommittedEntries,
-			r.maxUncommittedSize, r.maxUncommittedEntries)
-	}
-	return nil
 }
 
 // appendEntry appends an entry of the leader's own (the empty entry of a
@@ -65,8 +48,7 @@ func (r *Raft) appendEntry(e raftpb.Entry) {
 	e.Term = r.term
 	e.Index = r.raftLog.lastIndex() + 1
 	r.raftLog.append(e)
-	r.uncommittedSize += uint64(len(e.Data))
-	r.uncommittedEntries++
+	r.uncommitted.add(uint64(len(e.Data)), 1)
 	r.appendsPending = true
 }
 

@@ -194,3 +194,32 @@ func TestFollowerOfALiveLeaderRefusesElections(t *testing.T) {
 		})
 	}
 }
+
+// TestACandidateCountsItsOwnVoteOnlyOnceDurable: in the asynchronous mode
+// a candidate's vote for itself goes through its append worker like any
+// vote (thesis §3.8): with a voter's grant in hand but its own write not
+// done, it is not leader yet.
+func TestACandidateCountsItsOwnVoteOnlyOnceDurable(t *testing.T) {
+	s := newRuleNet(t, 3, true, func(cfg *Config) { cfg.DisablePreVote = true })
+	s.autoWorkers = false
+	must(t, s.nodes[1].Campaign())
+	s.flushAll()
+	s.deliver(and(to(2), ofType(raftpb.MsgVote)))
+	for len(s.appendQ[2]) > 0 {
+		s.completeAppend(2) // node 2's vote is durable and leaves
+	}
+	s.deliver(and(to(1), ofType(raftpb.MsgVoteResp)))
+	s.flushAll()
+	if len(s.appendQ[1]) == 0 {
+		t.Fatal("the candidate handed its append worker nothing to persist")
+	}
+	if s.nodes[1].state == StateLeader {
+		t.Fatalf("node 1 leads with its own vote not durable (disk %v)", s.hardState(1))
+	}
+	for len(s.appendQ[1]) > 0 {
+		s.completeAppend(1)
+	}
+	if s.nodes[1].state != StateLeader {
+		t.Fatalf("node 1 is %v once its vote is durable, want leader", s.nodes[1].state)
+	}
+}

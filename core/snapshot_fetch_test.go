@@ -238,3 +238,31 @@ func TestLateRefusalFromAnEarlierSourceLeavesTheCurrentRequestStanding(t *testin
 		t.Fatalf("source %d after another's late refusal: %+v", second, *s)
 	}
 }
+
+// TestChunksOfTheWrongLengthAreRefused: every chunk but the last holds
+// exactly the chunk size, the last at most that; a chunk of another length
+// is refused and changes nothing, and a right one is taken.
+func TestChunksOfTheWrongLengthAreRefused(t *testing.T) {
+	c := chunkedCluster(t, nil)
+	f := c.nodes[2]
+	term := f.term
+	meta := raftpb.SnapshotMetadata{Index: 20, Term: term, ConfState: raftpb.ConfState{Voters: []uint64{1, 2, 3}}}
+	must(t, f.Step(offer(1, 2, term, meta, 3, 4, 1)))
+	chunk := func(n uint64, data string) raftpb.Message {
+		return raftpb.Message{Type: raftpb.MsgSnapChunk, From: 1, To: 2, Index: 20, LogTerm: term, Commit: n, Context: []byte(data)}
+	}
+	for _, m := range []raftpb.Message{chunk(0, "ab"), chunk(0, "abcde")} {
+		before := fingerprint(f)
+		inflight := f.fetch.inflight()
+		if err := f.Step(m); !errors.Is(err, ErrInvalidMessage) {
+			t.Fatalf("chunk %d of %d bytes = %v, want ErrInvalidMessage", m.Commit, len(m.Context), err)
+		}
+		if fingerprint(f) != before || f.fetch.inflight() != inflight {
+			t.Fatalf("a refused chunk %d changed the node", m.Commit)
+		}
+	}
+	must(t, f.Step(chunk(0, "abcd")))
+	if f.fetch.inflight() == 0 && f.fetch.saved == 0 {
+		t.Fatal("a full first chunk was not taken")
+	}
+}

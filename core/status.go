@@ -63,8 +63,8 @@ func (r *Raft) Status() Status {
 	if r.state != StateLeader {
 		return s
 	}
-	s.UncommittedBytes = r.uncommittedSize
-	s.UncommittedEntries = r.uncommittedEntries
+	s.UncommittedBytes = r.uncommitted.size
+	s.UncommittedEntries = r.uncommitted.entries
 	s.Progress = make(map[uint64]tracker.Progress, len(r.trk.Progress))
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
 		p := *pr

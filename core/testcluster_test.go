@@ -208,5 +208,5 @@ func fingerprint(r *Raft) string {
 	return fmt.Sprintf("%v|%v|%d/%d/%d|%v|%d|%d|%d|%d|%v",
 		r.hardState(), r.softState(), r.raftLog.lastIndex(), r.raftLog.committed, r.raftLog.applied,
 		r.trk.Progress.String(), len(r.msgs), len(r.msgsAfterAppend), r.electionElapsed,
-		r.uncommittedSize, r.appendsPending)
+		r.uncommitted.size, r.appendsPending)
 }

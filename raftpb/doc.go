@@ -31,4 +31,7 @@
 //
 // A message prints only the fields its type uses or that are set; a long
 // payload is cut and the number of bytes left out is given.
+//
+// It is public API, imported beside the root package: messages, entries,
+// snapshots and conf changes are raftpb values.
 package raftpb

@@ -12,4 +12,7 @@
 // joint) has answered it or a later round: an answer to a later round
 // proves the follower recognised the leader after the earlier round began.
 // All reads waiting when a round starts are answered by that round.
+//
+// It is an implementation layer of the protocol: applications import the
+// root package and never need this one.
 package readonly

@@ -53,4 +53,8 @@
 // Misuse that can only come from a bug in the caller, such as adding to a
 // full Inflights or sending entries to a follower that is receiving a
 // snapshot, panics with a message naming the broken invariant.
+//
+// It is an implementation layer of the protocol: applications import the
+// root package, which re-exports the types of this package they meet
+// (Progress, Membership, Inflights, ProgressState).
 package tracker

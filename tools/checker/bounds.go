@@ -38,9 +38,12 @@ func (l Limits) withDefaults() Limits {
 }
 
 // CheckBounds verifies that a node's use of its bounded queues, as its
-// Status reports it, stays within its limits: reads waiting on the leader
-// and local reads at most MaxPendingReads each; committed payload handed
-// out to apply at most MaxCommittedSizePerReady plus one entry; and on a
+// Status reports it, stays within its limits. It reads the library's own
+// counters, so it cannot see a bug that miscounts; the simulator judges the
+// same bounds independently too, from its own network and Readys. The
+// limits: reads waiting on the leader,
+// local reads and forwarded reads at most MaxPendingReads each; committed
+// payload handed out to apply at most MaxCommittedSizePerReady plus one entry; and on a
 // leader, each follower's inflight window at most MaxInflightMsgs messages
 // and MaxInflightBytes plus one entry, and the uncommitted tail at most
 // its bounds or one batch, whichever is larger.
@@ -52,6 +55,8 @@ func CheckBounds(s core.Status, lim Limits) error {
 		return violation(MemoryBounds, "node %d: %d reads pending, bound %d", id, s.PendingReads, l.MaxPendingReads)
 	case s.LocalReads > l.MaxPendingReads:
 		return violation(MemoryBounds, "node %d: %d local reads waiting, bound %d", id, s.LocalReads, l.MaxPendingReads)
+	case s.ForwardedReads > l.MaxPendingReads:
+		return violation(MemoryBounds, "node %d: %d forwarded reads waiting, bound %d", id, s.ForwardedReads, l.MaxPendingReads)
 	case s.ApplyingBytes > l.MaxCommittedSizePerReady+l.LargestEntry:
 		return violation(MemoryBounds, "node %d: %d bytes handed out to apply, bound %d + one entry of up to %d",
 			id, s.ApplyingBytes, l.MaxCommittedSizePerReady, l.LargestEntry)

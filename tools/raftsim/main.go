@@ -5,10 +5,12 @@
 //
 // Each seed runs a whole cluster of real RawNodes through alternating
 // phases of chaos (lost, duplicated and reordered messages, partitions,
-// crashes with torn writes, slow disks, membership changes, leadership
-// transfers) and calm, under a client workload of writes and reads, with
-// every safety checker, linearizability, liveness and the memory bounds
-// checked along the way. The settings of each seed are drawn from the
+// crashes with torn writes, slow disks, process pauses, membership
+// changes, leadership transfers) and calm, under a client workload of
+// writes and reads, with whole or chunked snapshot transfer, and with the
+// library's invariants after every input, every safety checker,
+// linearizability, liveness and the memory bounds (judged from the
+// simulator's own network and Readys too) checked along the way. The settings of each seed are drawn from the
 // flags (see -h); a failure prints the seed and the command line that
 // replays it exactly, which -trace prints event by event and -shrink
 // reduces to a shorter failing run.
@@ -168,7 +170,11 @@ func (s summary) print(w io.Writer) {
 	fmt.Fprintf(w, "checked:     %d writes (%d acknowledged, %d of unknown outcome), %d linearizable reads, %d local reads, %d calm phases\n",
 		st.Writes, st.WritesAcked, st.WritesPending, st.Reads, st.LocalReads, st.LivenessWindows)
 	fmt.Fprintf(w, "timing:      slowest election %d ticks, longest unavailability %d ticks\n", st.SlowestElectionTicks, st.LongestUnavailableTicks)
-	fmt.Fprintf(w, "bounds:      peak inflight %d bytes, peak uncommitted %d bytes\n", st.PeakInflightBytes, st.PeakUncommittedBytes)
+	fmt.Fprintf(w, "liveness:    transfers accepted by a leader: %d elected their target, %d another leader, %d ended without a new leader; %d MsgTimeoutNow sent; %d pauses beyond an election timeout\n",
+		st.TransfersCompleted, st.TransfersOtherLeader, st.TransfersNoLeader, st.TransfersHandedOver, st.LongPauses)
+	fmt.Fprintf(w, "snapshots:   %d chunked transfers installed, %d chunks saved, %d chunks served by followers\n", st.ChunkedSnapshots, st.ChunksSaved, st.ChunksFromFollowers)
+	fmt.Fprintf(w, "bounds:      peak inflight %d bytes (on the wire %d), peak uncommitted %d bytes, peak handed out to apply %d bytes\n",
+		st.PeakInflightBytes, st.PeakWireInflightBytes, st.PeakUncommittedBytes, st.PeakApplyingBytes)
 	fmt.Fprintf(w, "violations:  %d\n", len(s.failures))
 }
 

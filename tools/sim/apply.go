@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"bytes"
+
 	"github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
 )
@@ -44,6 +46,7 @@ func (s *Sim) applyEntries(n *node, ents []raftpb.Entry) {
 		default:
 			n.kv.applied = e.Index
 		}
+		s.snapshotAtInterval(n, e.Index, e.Term)
 	}
 	s.hist.Apply(n.id, ents)
 	s.log.add(s.now, evApply, n.id, ents[0].Index, ents[len(ents)-1].Index, 0)
@@ -78,16 +81,18 @@ func (s *Sim) applyConfChange(n *node, e raftpb.Entry) {
 		return
 	}
 	cs, err := n.rn.ApplyConfChange(cc)
+	s.checkInvariants(n, "ApplyConfChange")
 	if err != nil && !typedError(err) {
 		s.failf(ClassUntyped, "node %d refused conf change %v at %d/%d with an untyped error: %v", n.id, cc, e.Term, e.Index, err)
 		return
 	}
 	if err != nil {
-		s.stats.ConfChangesRefused++
+		s.confChangeRefused(n, e, cc, err)
 		return
 	}
 	s.stats.ConfChangesApplied++
 	n.conf = cs
+	n.restartStreams(0)
 }
 
 // onSoftState notes a change of n's role.
@@ -98,4 +103,23 @@ func (s *Sim) onSoftState(n *node, ss raft.SoftState) {
 	st := n.rn.BasicStatus()
 	s.stats.Elections++
 	s.safety.leader(s, n, st.Term)
+	s.transferElected(n.id, st.Term)
+}
+
+// operatorContext marks the conf changes the simulated operator proposes,
+// so that a conf change without it is one the leader generated itself.
+var operatorContext = []byte("operator")
+
+// confChangeRefused takes a conf change the membership math refused when
+// n applied it. The operator's changes may be refused (with a typed error,
+// on every node alike); one the leader generated itself, the automatic
+// leave of a joint configuration, never should: the leader proposes it
+// only once the joint configuration is applied and no other change is
+// pending (thesis §4.3).
+func (s *Sim) confChangeRefused(n *node, e raftpb.Entry, cc raftpb.ConfChangeI, err error) {
+	if !bytes.Equal(cc.AsV2().Context, operatorContext) {
+		s.failf(ClassLeaderConfChange, "node %d refused %v at %d/%d, which a leader generated itself: %v", n.id, cc, e.Term, e.Index, err)
+		return
+	}
+	s.stats.ConfChangesRefused++
 }

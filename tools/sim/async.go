@@ -15,6 +15,7 @@ import (
 // network. The node goes on at once.
 func (s *Sim) handleReadyAsync(n *node) {
 	rd := n.rn.Ready()
+	s.checkInvariants(n, "Ready")
 	if len(rd.Entries) > 0 || len(rd.CommittedEntries) > 0 || !rd.HardState.IsEmpty() ||
 		!rd.Snapshot.IsEmpty() || len(rd.MessagesAfterPersist) > 0 {
 		s.failf(ClassRefusal, "node %d in the asynchronous mode handed out a Ready with more than Messages:%s", n.id, describeReady(&rd))
@@ -25,13 +26,22 @@ func (s *Sim) handleReadyAsync(n *node) {
 	for _, m := range rd.Messages {
 		switch m.To {
 		case raft.LocalAppendThread:
+			s.sawAppended(n, m.Entries, m.Commit)
 			w := &diskWrite{entries: m.Entries, hard: raftpb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}}
-			w.snap = m.Snapshot
+			if m.Snapshot != nil {
+				snap := s.assemble(n, *m.Snapshot)
+				w.snap = &snap
+			}
 			msg := m
 			w.append = &msg
 			n.disk.enqueue(s.now, s.diskRNG.between(0, s.opts.DiskLatency), w)
 		case raft.LocalApplyThread:
-			at := s.now + uint64(s.diskRNG.between(0, 1))
+			s.sawApplyHandout(n, m.Entries)
+			if m.Snapshot != nil {
+				snap := s.assemble(n, *m.Snapshot)
+				m.Snapshot = &snap
+			}
+			at := s.now + uint64(s.diskRNG.between(0, s.opts.DiskLatency))
 			if k := len(n.applies); k > 0 {
 				at = max(at, n.applies[k-1].at)
 			}
@@ -40,7 +50,8 @@ func (s *Sim) handleReadyAsync(n *node) {
 			out = append(out, m)
 		}
 	}
-	s.send(out)
+	s.send(s.routeSnapshotWork(n, out))
+	s.readyDone(n)
 }
 
 // completeAppend persists the write w of the append worker, now durable,
@@ -61,6 +72,7 @@ func (s *Sim) completeApply(n *node, m raftpb.Message) {
 		s.applySnapshot(n, *m.Snapshot)
 	}
 	s.applyEntries(n, m.Entries)
+	n.sawApplied(m.Entries)
 	s.respond(n, m.Responses)
 }
 
@@ -80,6 +92,7 @@ func (s *Sim) respond(n *node, resps []raftpb.Message) {
 			s.failf(ClassRefusal, "node %d refused %v from its own worker: %v", n.id, r, err)
 			return
 		}
+		s.checkInvariantsAfterStep(n, r)
 	}
 	s.send(out)
 }
@@ -88,7 +101,15 @@ func (s *Sim) respond(n *node, resps []raftpb.Message) {
 // correct peer sent is a failure of the contract, but for the refusals
 // documented for requests the recipient cannot serve in its state.
 func (s *Sim) stepNode(n *node, m raftpb.Message) {
+	var leadTerm uint64
+	if m.Type == raftpb.MsgReadIndex || m.Type == raftpb.MsgTransferLeader {
+		if st := n.rn.BasicStatus(); st.RaftState == raft.StateLeader {
+			leadTerm = st.Term
+		}
+	}
 	err := n.rn.Step(m)
+	s.checkInvariantsAfterStep(n, m)
+	s.sawDelivered(n, m, err, leadTerm)
 	if err != nil && !typedError(err) {
 		s.failf(ClassUntyped, "node %d refused %v with an untyped error: %v", n.id, m, err)
 		return

@@ -160,6 +160,7 @@ func (c *clients) startWrite(cl *client, key string) {
 	c.begin(cl, op, n)
 	c.largest = max(c.largest, uint64(len(data)))
 	_, _, err := n.rn.Propose(data)
+	s.checkInvariants(n, "Propose")
 	c.logInvoke(cl, n, fmt.Sprintf("put %s=%s (%d bytes)", key, value, len(data)), err)
 	if err != nil {
 		cl.op = nil
@@ -190,9 +191,22 @@ func (c *clients) startRead(cl *client, kind opKind) {
 	var err error
 	if kind == opLocal {
 		err = n.rn.ReadLocal([]byte(op.ctx), op.minIndex)
+		s.checkInvariants(n, "ReadLocal")
+		if err == nil {
+			s.localReadQueued(n, []byte(op.ctx))
+		}
 		c.logInvoke(cl, n, fmt.Sprintf("read-local %s min %d (%s)", key, op.minIndex, op.ctx), err)
 	} else {
+		leads := n.rn.BasicStatus().RaftState == raft.StateLeader
 		err = n.rn.ReadIndex([]byte(op.ctx))
+		s.checkInvariants(n, "ReadIndex")
+		switch {
+		case err != nil:
+		case leads:
+			s.readQueued(n, []byte(op.ctx))
+		default:
+			s.readForwarded(n, []byte(op.ctx))
+		}
 		c.logInvoke(cl, n, fmt.Sprintf("read-index %s (%s)", key, op.ctx), err)
 	}
 	if err == nil {
@@ -307,6 +321,9 @@ func (c *clients) released(n *node, rs raft.ReadState) {
 // serveAll serves the released reads whose index their node has applied.
 func (c *clients) serveAll() {
 	for _, n := range c.s.nodes {
+		if n.paused() {
+			continue
+		}
 		kept := n.reads[:0]
 		for _, r := range n.reads {
 			if r.index > n.kv.applied && c.s.mutation != mutateServeEarly {

@@ -29,6 +29,13 @@
 // a crashed node is lost, and its sender's transport reports it
 // (ReportUnreachable, ReportSnapshot), as it does a snapshot that arrived.
 //
+// Pauses: a node's whole process may stop for a while (Faults.Pause), up
+// to three election timeouts: it gets no ticks, steps nothing, sends
+// nothing and takes no calls; messages that arrive for it are held, as in
+// a stopped process's socket buffers. On resume the simulator, as the
+// embedder, delivers every missed tick before anything else, then the
+// held messages (see pause.go).
+//
 // Disk: a node's MemoryStorage holds exactly what is durable. A write
 // becomes durable some steps after it is handed to the disk, in order; a
 // stalled disk is slower. In the synchronous loop the node's loop waits
@@ -36,7 +43,12 @@
 // sends MessagesAfterPersist, applies and calls Advance. In the
 // asynchronous mode (Config.AsyncStorageWrites) the append and apply
 // workers are queues with their own latencies, whose responses go back
-// through Step. A crash loses every queued write but a prefix of the
+// through Step. With the chunked snapshot transfer (Options.
+// SnapshotChunkSize, drawn for a share of seeds, followers serving chunks
+// too) a snapshot worker serves chunks and saves received ones one at a
+// time, each with its own latency, interleaved with everything else; a
+// snapshot handed out to install is assembled from the chunks it has made
+// durable (see chunks.go). A crash loses every queued write but a prefix of the
 // oldest one's records (snapshot, entries one by one, hard state: a torn
 // write), the queued applies, the inbox and the state machine; a restart
 // rebuilds the state machine from the durable snapshot and re-applies the
@@ -62,12 +74,31 @@
 //
 // # The checks
 //
+// After every input the simulator gives a node (a tick, a message, a
+// report, a call, a Ready, an Advance, a worker's acknowledgement), the
+// library's own invariants: RawNode.CheckInvariants (see invariants.go).
+//
+// Independent oracles judge every bound from what the simulator itself
+// saw, never from the library's counters (see oracle.go, oracle_reads.go):
+// the payload and the number of appends in flight from a leader to each
+// follower, counted on the wire above the highest index an answer the
+// network delivered acknowledged; the leader's uncommitted tail, from the
+// entries its Readys handed out above the commit index they announced;
+// the committed payload handed out to apply and not yet applied; the reads
+// waiting on a leader and the local reads, from the reads asked and the
+// answers handed back. Leadership transfers (see transfer.go): a
+// MsgTimeoutNow to a target that has not acknowledged the leader's last
+// index fails the run; a transfer that ends without electing its target is
+// counted (liveness), not failed. A conf change the leader generated itself
+// (the automatic leave of a joint configuration) that is refused when
+// applied fails the run; the operator's refused changes are counted.
+//
 // After every step: Election Safety and State Machine Safety
 // incrementally (each term's leader, each index's applied entry), the
 // leader is a voter of its configuration, term, commit and applied never
 // go back within an incarnation, applied never passes commit, and, once
-// per tick, each node's queues against its bounds (checker.CheckBounds
-// over Status). At every phase change and at the end (and every
+// per tick, each node's queues against its bounds as the library reports
+// them (checker.CheckBounds over Status), beside the oracles above. At every phase change and at the end (and every
 // Options.FullCheckEvery steps), every checker of tools/checker over the
 // whole History: Election Safety, Leader Append-Only, Log Matching,
 // Leader Completeness, State Machine Safety, monotonicity, durability of

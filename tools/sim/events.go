@@ -26,6 +26,8 @@ const (
 	evPhase
 	evFailure
 	evReport
+	evResume
+	evChunkSaved
 )
 
 // eventLog digests every event of a run into one hash, so that two runs

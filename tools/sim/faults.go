@@ -29,6 +29,7 @@ func (s *Sim) injectFaults() {
 		{f.Transfer, s.transferLeader},
 		{f.ForgetLeader, s.forgetLeader},
 		{f.Campaign, s.campaign},
+		{f.Pause, s.pauseSome},
 	}
 	for i, d := range draws {
 		happens, pick, arg := r.chance(d.p), r.IntN(1<<30), r.IntN(1<<30)
@@ -143,6 +144,7 @@ func (s *Sim) campaign(pick, _ int) {
 	}
 	n := up[pick%len(up)]
 	err := n.rn.Campaign()
+	s.checkInvariants(n, "Campaign")
 	s.faultEvent(FaultCampaign, n.id, "node %d: %v", n.id, err)
 	if err != nil && !errors.Is(err, core.ErrNotAMember) && !errors.Is(err, core.ErrLearnerCannotCampaign) &&
 		!errors.Is(err, core.ErrPendingConfChange) && !errors.Is(err, core.ErrLeasePromised) {
@@ -150,11 +152,12 @@ func (s *Sim) campaign(pick, _ int) {
 	}
 }
 
-// running returns the running nodes, in ID order.
+// running returns the running nodes, in ID order, but the paused ones
+// (see pause.go).
 func (s *Sim) running() []*node {
 	var out []*node
 	for _, n := range s.nodes {
-		if n.up() {
+		if n.up() && !n.paused() {
 			out = append(out, n)
 		}
 	}

@@ -65,7 +65,7 @@ func BindFlags(fs *flag.FlagSet) func() (Mix, error) {
 	for _, c := range []struct {
 		name string
 		p    *Choice
-	}{{"async", &m.Async}, {"lease", &m.Lease}, {"prevote", &m.PreVote}, {"checkquorum", &m.CheckQuorum}, {"bounds", &m.Bounds}} {
+	}{{"async", &m.Async}, {"lease", &m.Lease}, {"prevote", &m.PreVote}, {"checkquorum", &m.CheckQuorum}, {"bounds", &m.Bounds}, {"chunks", &m.Chunks}} {
 		fs.Var(c.p, c.name, "off, on or both (drawn per seed)")
 	}
 	fs.IntVar(&o.ElectionTick, "election-tick", 0, "election timeout in ticks (0: drawn in [5, 10])")
@@ -74,6 +74,8 @@ func BindFlags(fs *flag.FlagSet) func() (Mix, error) {
 	fs.IntVar(&o.ReorderTicks, "reorder-ticks", 3, "longest delay of a reordered message, in ticks")
 	fs.IntVar(&o.DiskLatency, "disk-latency", 3, "longest time a write takes to be durable, in steps")
 	fs.IntVar(&o.StallTicks, "stall-ticks", 3, "length of a disk stall, in ticks")
+	fs.Uint64Var(&o.SnapshotChunkSize, "chunk-size", 0, "with -chunks off: the chunked snapshot transfer's chunk size in bytes (0: whole snapshots)")
+	fs.Uint64Var(&o.SnapshotInterval, "snapshot-interval", 0, "with -chunk-size: the snapshot interval in entries (0: 8)")
 	phases := uintList{}
 	fs.Var(&phases, "phases", "chaos, calm and liveness-budget ticks (see sim.Options)")
 	bindFaults(fs, &o.Faults)
@@ -137,6 +139,7 @@ func bindFaults(fs *flag.FlagSet, f *Faults) {
 		probDef{"transfer", &f.Transfer, "chance per tick of a leadership transfer"},
 		probDef{"forget", &f.ForgetLeader, "chance per tick that a follower forgets its leader"},
 		probDef{"campaign", &f.Campaign, "chance per tick that a node is told to campaign"},
+		probDef{"pause", &f.Pause, "chance per tick that a node's process pauses"},
 	)
 }
 

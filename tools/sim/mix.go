@@ -51,6 +51,9 @@ type Mix struct {
 	Base                                       Options
 	Sizes                                      []int
 	Async, Lease, PreVote, CheckQuorum, Bounds Choice
+	// Chunks turns on the chunked snapshot transfer, with a chunk size of
+	// 16, 32 or 64 bytes and a snapshot interval of 4, 8 or 16 entries.
+	Chunks Choice
 }
 
 // DefaultFaults are the fault rates of the bounded runs in CI and the
@@ -59,7 +62,7 @@ func DefaultFaults() Faults {
 	return Faults{
 		Drop: 0.05, Duplicate: 0.02, Reorder: 0.05,
 		Partition: 0.02, Heal: 0.05, Crash: 0.01, Restart: 0.05, DiskStall: 0.01,
-		ConfChange: 0.02, Transfer: 0.01, ForgetLeader: 0.005, Campaign: 0.005,
+		ConfChange: 0.02, Transfer: 0.01, ForgetLeader: 0.005, Campaign: 0.005, Pause: 0.01,
 	}
 }
 
@@ -76,6 +79,7 @@ func DefaultMix() Mix {
 	return Mix{
 		Base:  Options{Faults: DefaultFaults(), Workload: DefaultWorkload()},
 		Sizes: []int{3, 5, 7}, Async: Both, Lease: Both, PreVote: Both, CheckQuorum: Both, Bounds: Both,
+		Chunks: Both,
 	}
 }
 
@@ -112,6 +116,11 @@ func (m Mix) Options(seed uint64) Options {
 			MaxPendingReads:           [3]int{0, 2, 8}[draws[5]],
 		}
 	}
+	chunks, size, interval := coin(m.Chunks), r.IntN(3), r.IntN(3)
+	if chunks && o.SnapshotChunkSize == 0 {
+		o.SnapshotChunkSize = [3]uint64{16, 32, 64}[size]
+		o.SnapshotInterval = [3]uint64{4, 8, 16}[interval]
+	}
 	return o
 }
 
@@ -135,9 +144,10 @@ func (o Options) Command() string {
 		"-phases", fmt.Sprintf("%d,%d,%d", o.ChaosTicks, o.CalmTicks, o.LivenessTicks),
 		"-drop", p(f.Drop), "-dup", p(f.Duplicate), "-reorder", p(f.Reorder),
 		"-partition", p(f.Partition), "-heal", p(f.Heal), "-crash", p(f.Crash), "-restart", p(f.Restart),
-		"-stall", p(f.DiskStall), "-confchange", p(f.ConfChange), "-transfer", p(f.Transfer), "-forget", p(f.ForgetLeader), "-campaign", p(f.Campaign),
+		"-stall", p(f.DiskStall), "-confchange", p(f.ConfChange), "-transfer", p(f.Transfer), "-forget", p(f.ForgetLeader), "-campaign", p(f.Campaign), "-pause", p(f.Pause),
 		"-clients", fmt.Sprint(w.Clients), "-keys", fmt.Sprint(w.Keys), "-op-rate", p(w.OpRate),
 		"-reads", p(w.ReadShare), "-local-reads", p(w.LocalReadShare), "-large", p(w.LargeWrites), "-compact", p(w.Compact),
+		"-chunks off", "-chunk-size", fmt.Sprint(o.SnapshotChunkSize), "-snapshot-interval", fmt.Sprint(o.SnapshotInterval),
 		"-bounds off", "-limits", fmt.Sprintf("%d,%d,%d,%d,%d,%d", b.MaxSizePerMsg, b.MaxInflightMsgs, b.MaxInflightBytes,
 			b.MaxUncommittedEntriesSize, b.MaxCommittedSizePerReady, b.MaxPendingReads),
 	}

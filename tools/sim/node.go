@@ -45,6 +45,25 @@ type node struct {
 	// watched is the status at the last step, for the per-step checks.
 	watched   raft.BasicStatus
 	watchedOK bool
+	// lead, readsOracle and applyingBytes are what the oracles observed
+	// of the node (see oracle.go and oracle_reads.go): its leadership,
+	// its read queues, and the committed payload handed out to apply and
+	// not yet applied.
+	lead          *leaderWatch
+	readsOracle   readsWatch
+	applyingBytes uint64
+	// pausedUntil is the step at which a paused process resumes (zero:
+	// not paused); missedTicks counts the ticks it missed, held the
+	// messages that arrived meanwhile (see pause.go).
+	pausedUntil uint64
+	missedTicks int
+	held        []raftpb.Message
+	// snapJobs is the snapshot worker's queue, chunks the chunks saved on
+	// disk, assembledAt the index of the last snapshot assembled from
+	// them (see chunks.go).
+	snapJobs    []snapJob
+	chunks      map[chunkKey][]byte
+	assembledAt uint64
 }
 
 // up reports whether the node is running.
@@ -99,6 +118,10 @@ func (s *Sim) config(n *node, applied uint64) *raft.Config {
 		MaxSizePerMsg: o.Bounds.MaxSizePerMsg, MaxInflightMsgs: o.Bounds.MaxInflightMsgs,
 		MaxInflightBytes: o.Bounds.MaxInflightBytes, MaxUncommittedEntriesSize: o.Bounds.MaxUncommittedEntriesSize,
 		MaxCommittedSizePerReady: o.Bounds.MaxCommittedSizePerReady, MaxPendingReads: o.Bounds.MaxPendingReads,
+		SnapshotChunkSize: o.SnapshotChunkSize, SnapshotInterval: o.SnapshotInterval,
+		// The simulated application's loop is checked as it runs (a
+		// mutation of mutation_test.go that breaks it then panics).
+		CheckContract: true,
 	}
 }
 
@@ -112,6 +135,7 @@ func (s *Sim) start(n *node, applied uint64) {
 	}
 	n.rn, n.incarnation = rn, n.incarnation+1
 	n.seenOK, n.watchedOK, n.busy, n.deferred = false, false, false, 0
+	s.checkInvariants(n, "NewRawNode")
 }
 
 // crash stops n: its RawNode, inbox, queued writes (the oldest one torn
@@ -129,6 +153,9 @@ func (s *Sim) crash(n *node, keep int) {
 		s.log.printf(s.now, "crash %d (oldest write torn: %d of %d records kept)", n.id, kept, of)
 	}
 	n.rn, n.inbox, n.reports, n.applies, n.reads, n.busy = nil, nil, nil, nil, nil, false
+	n.lead, n.readsOracle, n.applyingBytes = nil, readsWatch{}, 0
+	n.pausedUntil, n.missedTicks, n.held = 0, 0, nil
+	n.snapJobs = nil
 	s.clients.nodeDown(n)
 }
 
@@ -157,12 +184,17 @@ func (s *Sim) restart(n *node) {
 // tickNode ticks n, or counts the tick for later while n's loop waits on
 // its disk.
 func (s *Sim) tickNode(n *node) {
+	if n.paused() {
+		n.missedTicks++
+		return
+	}
 	if n.busy {
 		n.deferred++
 		return
 	}
 	n.rn.Tick()
 	s.log.add(s.now, evTick, n.id)
+	s.checkInvariants(n, "Tick")
 }
 
 // process runs n's application loop until it has nothing left to do now:
@@ -179,6 +211,7 @@ func (s *Sim) process(n *node) {
 		for ; n.deferred > 0; n.deferred-- {
 			n.rn.Tick()
 			s.log.add(s.now, evTick, n.id)
+			s.checkInvariants(n, "Tick")
 		}
 		if len(n.reports) > 0 {
 			s.stepReport(n, n.reports[0])
@@ -192,6 +225,7 @@ func (s *Sim) process(n *node) {
 			continue
 		}
 		if !n.rn.HasReady() {
+			s.checkReads(n)
 			s.observeQuiet(n)
 			return
 		}
@@ -210,6 +244,8 @@ func (s *Sim) stepReport(n *node, r report) {
 	} else {
 		n.rn.ReportUnreachable(r.to)
 	}
+	n.restartStreams(r.to)
+	s.checkInvariants(n, "a transport's report")
 	s.log.add(s.now, evReport, n.id, r.to, boolBit(r.snap), boolBit(r.failed))
 	if s.log.tracing() {
 		s.log.printf(s.now, "report %d: %s", n.id, describeReport(r))
@@ -244,7 +280,7 @@ func (s *Sim) completeDue(n *node) bool {
 		s.completeApply(n, job.msg)
 		return true
 	}
-	return false
+	return s.completeSnapJob(n)
 }
 
 // handleReady handles a Ready of the synchronous loop: send Messages at
@@ -253,8 +289,14 @@ func (s *Sim) completeDue(n *node) bool {
 // disk meanwhile; a Ready with nothing to sync completes at once.
 func (s *Sim) handleReady(n *node) {
 	rd := n.rn.Ready()
+	s.checkInvariants(n, "Ready")
 	s.onReady(n, &rd)
-	s.send(rd.Messages)
+	s.sawAppended(n, rd.Entries, rd.HardState.Commit)
+	s.sawApplyHandout(n, rd.CommittedEntries)
+	rd.Snapshot = s.assemble(n, rd.Snapshot)
+	rd.MessagesAfterPersist = s.routeSnapshotWork(n, rd.MessagesAfterPersist)
+	s.send(s.routeSnapshotWork(n, rd.Messages))
+	s.readyDone(n)
 	if s.mutation == mutateAckEarly {
 		s.send(rd.MessagesAfterPersist)
 		rd.MessagesAfterPersist = nil
@@ -286,7 +328,9 @@ func (s *Sim) completeReady(n *node, w *diskWrite) {
 		s.applySnapshot(n, rd.Snapshot)
 	}
 	s.applyEntries(n, rd.CommittedEntries)
+	n.sawApplied(rd.CommittedEntries)
 	n.rn.Advance()
+	s.checkInvariants(n, "Advance")
 	s.observe(n)
 }
 
@@ -313,7 +357,21 @@ func (s *Sim) onReady(n *node, rd *raft.Ready) {
 	if rd.SoftState != nil {
 		s.onSoftState(n, *rd.SoftState)
 	}
+	s.watchRole(n)
 	for _, rs := range rd.ReadStates {
 		s.clients.released(n, rs)
+	}
+	s.sawReadStates(n, rd.ReadStates)
+}
+
+// watchRole starts watching n as a leader when a Ready finds it leading a
+// term it was not watched in, and stops when it no longer leads.
+func (s *Sim) watchRole(n *node) {
+	st := n.rn.BasicStatus()
+	switch {
+	case st.RaftState != raft.StateLeader:
+		n.lead = nil
+	case n.lead == nil || n.lead.term != st.Term:
+		n.watchLeader(st.Term)
 	}
 }

@@ -76,11 +76,11 @@ func (s *Sim) drawConfChange(n *node, d *digits) raftpb.ConfChangeI {
 	switch form {
 	case 0:
 		c := s.drawChange(n, d)
-		return raftpb.ConfChange{Type: c.Type, NodeID: c.NodeID}
+		return raftpb.ConfChange{Type: c.Type, NodeID: c.NodeID, Context: operatorContext}
 	case 4:
-		return raftpb.ConfChangeV2{}
+		return raftpb.ConfChangeV2{Context: operatorContext}
 	}
-	cc := raftpb.ConfChangeV2{Transition: raftpb.ConfChangeTransitionAuto}
+	cc := raftpb.ConfChangeV2{Transition: raftpb.ConfChangeTransitionAuto, Context: operatorContext}
 	changes := 1
 	if form > 1 {
 		cc.Transition = raftpb.ConfChangeTransitionJointImplicit
@@ -107,6 +107,7 @@ func (s *Sim) proposeConfChange(pick, arg int) {
 	cc := s.drawConfChange(n, &a)
 	s.stats.ConfProposals++
 	index, term, err := n.rn.ProposeConfChange(cc)
+	s.checkInvariants(n, "ProposeConfChange")
 	switch {
 	case err != nil && !errors.Is(err, raft.ErrProposalDropped):
 		s.failf(ClassRefusal, "node %d refused conf change %v without ErrProposalDropped: %v", n.id, cc, err)
@@ -135,9 +136,13 @@ func (s *Sim) transferLeader(pick, arg int) {
 	}
 	s.stats.Transfers++
 	err := n.rn.TransferLeader(target)
+	s.checkInvariants(n, "TransferLeader")
 	switch {
 	case err == nil:
 		s.stats.TransfersAccepted++
+		if st := n.rn.BasicStatus(); st.RaftState == raft.StateLeader {
+			s.transferAsked(n, st.Term, target)
+		}
 		s.faultEvent(FaultTransfer, n.id, "node %d to %d", n.id, target)
 	case errors.Is(err, raft.ErrTransferRefused), errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrNoLeader):
 		s.faultEvent(FaultTransfer, n.id, "node %d to %d refused: %v", n.id, target, err)
@@ -161,6 +166,7 @@ func (s *Sim) forgetLeader(pick, _ int) {
 		}
 		return
 	}
+	s.checkInvariants(n, "ForgetLeader")
 	s.faultEvent(FaultForgetLeader, n.id, "node %d", n.id)
 }
 
@@ -170,7 +176,7 @@ func (s *Sim) compactSome() {
 	r := s.diskRNG
 	for _, n := range s.nodes {
 		happens, keep := r.chance(s.opts.Workload.Compact), r.between(0, 4)
-		if happens && n.up() {
+		if happens && n.up() && !n.paused() {
 			s.compact(n, keep)
 		}
 	}
@@ -185,12 +191,18 @@ func (s *Sim) compact(n *node, keep int) {
 	if i <= snap.Metadata.Index {
 		return
 	}
-	cs := n.conf
-	if _, err := n.st.CreateSnapshot(i, &cs, n.kv.snapshot()); err != nil {
-		s.failf(ClassRefusal, "node %d cannot snapshot at %d: %v", n.id, i, err)
-		return
+	if s.chunked() {
+		// The snapshot at the last interval is the one kept (see
+		// chunks.go): compact below it only.
+		i = snap.Metadata.Index
+	} else {
+		cs := n.conf
+		if _, err := n.st.CreateSnapshot(i, &cs, n.kv.snapshot()); err != nil {
+			s.failf(ClassRefusal, "node %d cannot snapshot at %d: %v", n.id, i, err)
+			return
+		}
+		n.disk.writes++
 	}
-	n.disk.writes++
 	s.stats.Compactions++
 	to := i - min(uint64(keep), i)
 	if to >= first {

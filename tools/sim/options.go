@@ -30,6 +30,10 @@ type Faults struct {
 	// with lease reads, whose safety it would void), Campaign makes a
 	// node start an election (RawNode.Campaign).
 	ConfChange, Transfer, ForgetLeader, Campaign Probability
+	// Pause stops a node's process for between one tick and three
+	// election timeouts: no ticks, no messages stepped (they are held
+	// until it resumes), nothing sent (see pause.go).
+	Pause Probability
 }
 
 // Workload is what the clients do, in every phase.
@@ -105,6 +109,11 @@ type Options struct {
 	Faults        Faults
 	Workload      Workload
 	Bounds        Bounds
+	// SnapshotChunkSize, if not zero, turns on the chunked snapshot
+	// transfer (Config.SnapshotChunkSize), with SnapshotInterval
+	// (Config.SnapshotInterval; default 8 when chunks are on) so that
+	// followers serve chunks too; see chunks.go.
+	SnapshotChunkSize, SnapshotInterval uint64
 	// FullCheckEvery, if not zero, is the number of steps between two
 	// runs of the whole-History checkers of tools/checker, besides the
 	// runs at each phase change and at the end. Their cost grows with the
@@ -158,6 +167,9 @@ func (o Options) withDefaults() Options {
 	setInt(&o.CalmTicks, o.LivenessTicks+4*o.ElectionTick)
 	setInt(&o.Workload.Clients, 4)
 	setInt(&o.Workload.Keys, 3)
+	if o.SnapshotChunkSize > 0 && o.SnapshotInterval == 0 {
+		o.SnapshotInterval = 8
+	}
 	if o.Spares == 0 && o.Faults.ConfChange > 0 {
 		o.Spares = defaultSpares
 	}

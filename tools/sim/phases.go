@@ -70,6 +70,7 @@ func (p *phaseState) closeWindow(s *Sim) {
 func (p *phaseState) enterCalm(s *Sim) {
 	p.chaos = false
 	s.net.heal()
+	s.resumeDue(true)
 	for _, n := range s.nodes {
 		n.disk.stallUntil = 0
 	}

@@ -29,6 +29,19 @@ const (
 	// ClassUntyped: a refusal that is none of the library's typed errors
 	// (errors.Is finds no sentinel of core or confchange in it).
 	ClassUntyped Class = "untyped error"
+	// ClassInvariant: RawNode.CheckInvariants found the library's own
+	// state broken after an input.
+	ClassInvariant Class = "invariant"
+	// ClassOracle: a bound judged from the simulator's own network,
+	// Readys and disk was passed (see oracle.go, oracle_reads.go).
+	ClassOracle Class = "oracle"
+	// ClassTransfer: a leader sent MsgTimeoutNow to a target that lacked
+	// its last index (see transfer.go).
+	ClassTransfer Class = "transfer"
+	// ClassLeaderConfChange: a conf change the leader generated itself
+	// (the automatic leave of a joint configuration) was refused when
+	// applied.
+	ClassLeaderConfChange Class = "leader conf change refused"
 )
 
 // Failure is the first failure of a run.
@@ -61,12 +74,13 @@ const (
 	FaultTransfer
 	FaultForgetLeader
 	FaultCampaign
+	FaultPause
 	numFaultKinds
 )
 
 var faultNames = [numFaultKinds]string{
 	"drop", "duplicate", "reorder", "partition", "one-way", "isolate", "heal",
-	"crash", "restart", "disk-stall", "conf-change", "transfer", "forget-leader", "campaign",
+	"crash", "restart", "disk-stall", "conf-change", "transfer", "forget-leader", "campaign", "pause",
 }
 
 // String returns the kind's name.
@@ -94,6 +108,10 @@ type Stats struct {
 	// per node) and refused on apply; transfers asked and accepted.
 	ConfProposals, ConfAccepted, ConfChangesApplied, ConfChangesRefused int
 	Transfers, TransfersAccepted                                        int
+	// Transfers as the wire saw them: MsgTimeoutNow sent, and transfers
+	// accepted by a leader that ended with the target elected, with
+	// another leader, or without a new leader (liveness, not failures).
+	TransfersHandedOver, TransfersCompleted, TransfersOtherLeader, TransfersNoLeader int
 	// Client operations: writes invoked, acknowledged and of unknown
 	// outcome; linearizable reads served, and refused or aborted; local
 	// reads served.
@@ -105,10 +123,19 @@ type Stats struct {
 	// leader; LongestUnavailableTicks the longest time writes were
 	// waiting and none was acknowledged.
 	SlowestElectionTicks, LongestUnavailableTicks uint64
-	// Peaks of the back-pressure bounds' use on any leader.
-	PeakInflightBytes, PeakUncommittedBytes uint64
+	// Peaks of the back-pressure bounds' use on any leader, as Status
+	// reports them; and as the oracles measure them: the bytes in flight
+	// to a follower on the wire, the payload handed out to apply.
+	PeakInflightBytes, PeakUncommittedBytes  uint64
+	PeakWireInflightBytes, PeakApplyingBytes uint64
 	// FullChecks counts the runs of the whole-History checkers.
 	FullChecks int
+	// LongPauses counts the pauses longer than an election timeout.
+	LongPauses int
+	// ChunkedSnapshots counts the snapshots installed from chunks,
+	// ChunksSaved the chunks the snapshot workers saved.
+	// ChunksFromFollowers counts the chunks a follower served.
+	ChunkedSnapshots, ChunksSaved, ChunksFromFollowers int
 }
 
 // Add adds o to s; the maxima take the larger.
@@ -119,11 +146,15 @@ func (s *Stats) Add(o Stats) {
 	ints := []*int{&s.Messages, &s.Delivered, &s.Crashes, &s.TornWrites, &s.Restarts, &s.Retired, &s.Elections,
 		&s.SnapshotsApplied, &s.Compactions, &s.ConfProposals, &s.ConfAccepted, &s.ConfChangesApplied,
 		&s.ConfChangesRefused, &s.Transfers, &s.TransfersAccepted, &s.Writes, &s.WritesAcked,
-		&s.WritesPending, &s.Reads, &s.ReadsFailed, &s.LocalReads, &s.LivenessWindows, &s.FullChecks}
+		&s.WritesPending, &s.Reads, &s.ReadsFailed, &s.LocalReads, &s.LivenessWindows, &s.FullChecks,
+		&s.TransfersHandedOver, &s.TransfersCompleted, &s.TransfersOtherLeader, &s.TransfersNoLeader, &s.LongPauses,
+		&s.ChunkedSnapshots, &s.ChunksSaved, &s.ChunksFromFollowers}
 	others := []int{o.Messages, o.Delivered, o.Crashes, o.TornWrites, o.Restarts, o.Retired, o.Elections,
 		o.SnapshotsApplied, o.Compactions, o.ConfProposals, o.ConfAccepted, o.ConfChangesApplied,
 		o.ConfChangesRefused, o.Transfers, o.TransfersAccepted, o.Writes, o.WritesAcked,
-		o.WritesPending, o.Reads, o.ReadsFailed, o.LocalReads, o.LivenessWindows, o.FullChecks}
+		o.WritesPending, o.Reads, o.ReadsFailed, o.LocalReads, o.LivenessWindows, o.FullChecks,
+		o.TransfersHandedOver, o.TransfersCompleted, o.TransfersOtherLeader, o.TransfersNoLeader, o.LongPauses,
+		o.ChunkedSnapshots, o.ChunksSaved, o.ChunksFromFollowers}
 	for i, p := range ints {
 		*p += others[i]
 	}
@@ -131,6 +162,8 @@ func (s *Stats) Add(o Stats) {
 	s.LongestUnavailableTicks = max(s.LongestUnavailableTicks, o.LongestUnavailableTicks)
 	s.PeakInflightBytes = max(s.PeakInflightBytes, o.PeakInflightBytes)
 	s.PeakUncommittedBytes = max(s.PeakUncommittedBytes, o.PeakUncommittedBytes)
+	s.PeakWireInflightBytes = max(s.PeakWireInflightBytes, o.PeakWireInflightBytes)
+	s.PeakApplyingBytes = max(s.PeakApplyingBytes, o.PeakApplyingBytes)
 }
 
 // DescribeFaults lists the faults by kind, "drop=12 duplicate=3 ...".

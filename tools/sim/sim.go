@@ -33,6 +33,13 @@ type Sim struct {
 	faultN   uint64
 	injected []uint64
 	failure  *Failure
+	// oracle and transfers are the independent observations of the
+	// oracles (oracle.go, transfer.go).
+	oracle    oracles
+	transfers []transfer
+	// snapAt holds the data of every snapshot created at an interval
+	// index (chunked transfer, see chunks.go).
+	snapAt map[uint64][]byte
 	// mutation breaks the application on purpose, for the tests that
 	// show the checks catch it; zero in every real run.
 	mutation mutation
@@ -161,6 +168,7 @@ func (s *Sim) step() {
 	if s.now%uint64(s.opts.StepsPerTick) == 0 {
 		s.onTick()
 	}
+	s.resumeDue(false)
 	s.deliver()
 	for _, n := range s.nodes {
 		if n.up() && (s.now+uint64(n.phase))%uint64(s.opts.StepsPerTick) == 0 {
@@ -168,7 +176,7 @@ func (s *Sim) step() {
 		}
 	}
 	for _, n := range s.nodes {
-		if n.up() {
+		if n.up() && !n.paused() {
 			s.process(n)
 		}
 	}
@@ -185,6 +193,7 @@ func (s *Sim) onTick() {
 	}
 	s.clients.tick()
 	s.compactSome()
+	s.transfersTimedOut()
 }
 
 // deliver moves the messages due now into their recipients' inboxes, or
@@ -208,7 +217,11 @@ func (s *Sim) deliver() {
 		s.stats.Delivered++
 		s.log.add(s.now, evDeliver, e.to, e.seq)
 		if s.log.tracing() {
-			s.log.printf(s.now, "deliver %v", m)
+			s.log.printf(s.now, "deliver %v%s", m, describeHeld(to))
+		}
+		if to.paused() {
+			to.held = append(to.held, m)
+			continue
 		}
 		to.inbox = append(to.inbox, m)
 	}
@@ -245,6 +258,9 @@ func (s *Sim) send(msgs []raftpb.Message) {
 	}
 	for _, m := range msgs {
 		s.stats.Messages++
+		if from := s.node(m.From); from != nil {
+			s.sawSent(from, m)
+		}
 		s.checkAckDurable(m)
 		res := s.net.send(s.now, m, faults)
 		s.log.add(s.now, evSend, m.From, uint64(m.Type), m.To, m.Term, m.Index, uint64(len(m.Entries)))
@@ -265,6 +281,14 @@ func (s *Sim) send(msgs []raftpb.Message) {
 			s.log.printf(s.now, "send %v%s", m, describeSend(res))
 		}
 	}
+}
+
+// describeHeld notes in the trace that a message reached a paused node.
+func describeHeld(n *node) string {
+	if n.paused() {
+		return " (held: the node is paused)"
+	}
+	return ""
 }
 
 // describeSend notes the faults that hit a message in the trace.

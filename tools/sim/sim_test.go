@@ -14,7 +14,7 @@ import (
 //
 //	TICKRAFT_SOAK=5000 go test ./tools/sim -run TestSimulatedClusters -v
 const (
-	ciSeeds = 240
+	ciSeeds = 200
 	ciSteps = 1200
 )
 
@@ -69,7 +69,9 @@ func requireCoverage(t *testing.T, s Stats) {
 		"transfers accepted": s.TransfersAccepted, "writes acknowledged": s.WritesAcked, "writes of unknown outcome": s.WritesPending,
 		"linearizable reads": s.Reads, "local reads": s.LocalReads, "liveness windows judged": s.LivenessWindows,
 		"partitions": s.Faults[FaultPartition], "one-way cuts": s.Faults[FaultOneWay], "crashes": s.Faults[FaultCrash],
-		"disk stalls": s.Faults[FaultDiskStall],
+		"disk stalls": s.Faults[FaultDiskStall], "pauses": s.Faults[FaultPause],
+		"pauses beyond an election timeout": s.LongPauses, "snapshots installed from chunks": s.ChunkedSnapshots,
+		"chunks served by followers": s.ChunksFromFollowers, "MsgTimeoutNow sent": s.TransfersHandedOver,
 	} {
 		if n == 0 {
 			t.Errorf("the runs test too little: no %s", name)
