@@ -26,6 +26,7 @@ type writers struct {
 	prefix string
 	next   atomic.Int64
 	stop   chan struct{}
+	once   sync.Once
 	wg     sync.WaitGroup
 
 	mu    sync.Mutex
@@ -76,9 +77,10 @@ func (w *writers) waitCount(from, n int) {
 	w.pc.waitFor(fmt.Sprintf("%d acknowledged writes", from+n), 15*time.Second, func() bool { return w.count() >= from+n })
 }
 
-// halt stops the writers and returns the acknowledged writes.
+// halt stops the writers and returns the acknowledged writes. It may be
+// called more than once.
 func (w *writers) halt() map[string]uint64 {
-	close(w.stop)
+	w.once.Do(func() { close(w.stop) })
 	w.wg.Wait()
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -43,6 +43,7 @@ func (n *Node) restore(snap raftpb.Snapshot) error {
 	n.sm, n.confState, n.applied = sm, cloneConfState(meta.ConfState), meta.Index
 	n.pendingSnap = nil
 	n.installs++
+	n.metrics.installs.Add(1)
 	n.abandonWrites(meta.Index)
 	n.syncPeers()
 	n.log.Info("restored a snapshot", "index", meta.Index, "term", meta.Term, "keys", len(sm.kv),
@@ -152,4 +153,5 @@ func (n *Node) recordSnapshot() {
 func (n *Node) onSoftState(ss raft.SoftState) {
 	n.log.Info("role changed", "state", ss.RaftState.String(), "leader", ss.Lead)
 	n.checkTransfers(ss.Lead)
+	n.noteLeader(ss.Lead)
 }

@@ -66,6 +66,11 @@
 //	DELETE /members/{id}      remove a member.
 //	POST   /leader            {"id": 2}: transfer leadership; answers once 2 leads.
 //	GET    /status            Status as JSON.
+//	GET    /metrics           Prometheus text format (below).
+//	GET    /healthz           200 {"ok": true} while the process serves and its loop runs.
+//	GET    /readyz            200 once a leader is known and the node has applied the
+//	                          commit index it first saw with a leader after it started;
+//	                          503 {"ok": false, "reason": "..."} before.
 //
 // Writes and membership changes are for the leader: a follower answers
 // not_leader with the leader's HTTP address (no forwarding). Reads are
@@ -73,4 +78,33 @@
 // guarantees. Errors are an Error as JSON, whose code says what to do:
 // not_leader (retry at "leader"), busy (retry later), timeout (the outcome
 // of a write is unknown), bad_request, stopped.
+//
+// # Metrics
+//
+// GET /metrics, /healthz and /readyz never wait for the event loop: the
+// loop publishes a copy of its Raft state at every tick and role change
+// (at most a tick old), and the counters are atomics updated where things
+// happen (metrics.go). The families, all prefixed kvexample_:
+//
+//   - raft_term, raft_commit_index, raft_applied_index, raft_leader_id,
+//     raft_state{state} (1 for the current role), raft_leader_changes_total.
+//   - proposals_refused_total{reason}, reads_refused_total{reason}: the
+//     library's typed error as reason (not_leader, no_leader,
+//     proposal_dropped, uncommitted_tail_full, too_many_pending_reads,
+//     read_aborted, read_lagging, ...; overwritten for a write a new leader
+//     replaced; other).
+//   - raft_uncommitted_bytes, raft_uncommitted_entries,
+//     raft_applying_bytes, raft_pending_reads, raft_local_reads,
+//     raft_forwarded_reads, and on the leader raft_inflight_bytes{peer} and
+//     raft_inflight_messages{peer}: the library's bounds in use
+//     (raft.Status).
+//   - ready_duration_seconds (handling one Ready) and
+//     wal_fsync_duration_seconds (each fsync of the log): histograms.
+//   - wal_bytes, wal_segments: the log on disk.
+//   - snapshots_sent_total, snapshots_installed_total,
+//     snapshot_chunks_served_total, snapshot_chunks_saved_total.
+//   - transport_{frames,bytes}_{sent,received}_total{peer},
+//     transport_drops_total{peer}, transport_dial_failures_total{peer},
+//     transport_refused_connections_total{peer} (peer 0: refused before
+//     the hello named the sender).
 package kvnode

@@ -50,6 +50,7 @@ func (n *Node) handler() http.Handler {
 	mux.HandleFunc("DELETE /members/{id}", n.handleRemoveMember)
 	mux.HandleFunc("POST /leader", n.handleTransfer)
 	mux.HandleFunc("GET /status", n.handleStatus)
+	n.handleObservability(mux) // health.go: /metrics, /healthz, /readyz
 	return mux
 }
 

@@ -67,6 +67,7 @@ func (n *Node) run() {
 	ticker := time.NewTicker(n.cfg.TickInterval)
 	defer ticker.Stop()
 	n.clock = tickclock.New(n.cfg.TickInterval, time.Now())
+	n.publishMetrics()
 	for {
 		select {
 		case <-n.stop:
@@ -74,6 +75,7 @@ func (n *Node) run() {
 		case <-ticker.C:
 			now := n.catchUpClock()
 			n.expire(now)
+			n.publishMetrics()
 		case m := <-n.tr.Receive():
 			n.step(m)
 			n.drainInbound()
@@ -184,6 +186,7 @@ func (n *Node) completeDisk() error {
 			}
 			n.deliver(m.Responses)
 		case jobChunk:
+			n.metrics.chunksSaved.Add(1)
 			n.deliver(res.job.msg.Responses)
 		}
 	}

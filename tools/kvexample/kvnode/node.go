@@ -36,6 +36,7 @@ type Node struct {
 	rn      *raft.RawNode
 	storage *raft.MemoryStorage
 	disk    *disk
+	metrics *metrics // metrics.go
 	tr      *transport.Transport
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -68,13 +69,14 @@ func Start(cfg Config) (*Node, error) {
 	}
 	base := c.Logger
 	c.Logger = base.With("node", c.ID)
-	d, rec, err := openDisk(&c)
+	m := newMetrics()
+	d, rec, err := openDisk(&c, m.fsyncLatency.observe)
 	if err != nil {
 		closeListeners(c)
 		return nil, err
 	}
 	n := &Node{
-		cfg: c, log: c.Logger, raftLog: base.With("component", "raft"), storage: rec.storage, disk: d,
+		cfg: c, log: c.Logger, raftLog: base.With("component", "raft"), storage: rec.storage, disk: d, metrics: m,
 		reqs:    make(chan *request, c.MaxPendingRequests),
 		jobs:    newQueue[diskJob](),
 		results: newQueue[diskResult](),

@@ -1,6 +1,8 @@
 package kvnode
 
 import (
+	"time"
+
 	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
 )
@@ -9,12 +11,14 @@ import (
 func (n *Node) processReady() error {
 	for n.rn.HasReady() {
 		rd := n.rn.Ready()
+		start := time.Now()
 		var err error
 		if n.cfg.Sync {
 			err = n.handleSyncReady(&rd)
 		} else {
 			err = n.handleAsyncReady(&rd)
 		}
+		n.metrics.readyLatency.observe(time.Since(start))
 		if err != nil {
 			return err
 		}
@@ -49,6 +53,7 @@ func (n *Node) handleAsyncReady(rd *raft.Ready) error {
 			peers = append(peers, m)
 		}
 	}
+	n.metrics.countSent(peers)
 	n.tr.Send(peers)
 	n.onReadStates(rd.ReadStates)
 	for _, m := range applies {
@@ -78,6 +83,7 @@ func (n *Node) handleSyncReady(rd *raft.Ready) error {
 			if err := n.disk.snaps.SaveChunk(m.Index, m.LogTerm, m.Commit, m.Context); err != nil {
 				return err
 			}
+			n.metrics.chunksSaved.Add(1)
 			saved = append(saved, m.Responses...)
 		case m.To == raft.LocalSnapshotThread:
 			n.serveChunk(m)
@@ -85,6 +91,7 @@ func (n *Node) handleSyncReady(rd *raft.Ready) error {
 			peers = append(peers, m)
 		}
 	}
+	n.metrics.countSent(peers)
 	n.tr.Send(peers)
 	n.tr.Send(rd.MessagesAfterPersist)
 	n.onReadStates(rd.ReadStates)
@@ -105,6 +112,7 @@ func (n *Node) handleSyncReady(rd *raft.Ready) error {
 // snapshots at the same indexes with the same bytes, so a chunk served
 // here matches the chunks other sources serve.
 func (n *Node) serveChunk(m raftpb.Message) {
+	n.metrics.chunksServed.Add(1)
 	held, _ := n.storage.Snapshot()
 	n.tr.Send([]raftpb.Message{raft.ServeSnapshotChunkFrom(m, held)})
 }

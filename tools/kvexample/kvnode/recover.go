@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"time"
 
 	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
@@ -30,9 +31,9 @@ type recovered struct {
 // index 1 and term 1, holding the initial configuration and an empty
 // state, the same on every initial member. A member added later thus
 // always starts from a snapshot, which tells it the configuration.
-func openDisk(cfg *Config) (*disk, *recovered, error) {
+func openDisk(cfg *Config, observeSync func(time.Duration)) (*disk, *recovered, error) {
 	logger := cfg.Logger
-	w, rp, err := wal.Open(filepath.Join(cfg.DataDir, "wal"), wal.Options{SegmentBytes: walSegmentBytes, Logger: logger})
+	w, rp, err := wal.Open(filepath.Join(cfg.DataDir, "wal"), wal.Options{SegmentBytes: walSegmentBytes, Logger: logger, ObserveSync: observeSync})
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening the write-ahead log: %w", err)
 	}

@@ -107,7 +107,7 @@ func (n *Node) handle(r *request) {
 // propose proposes a write on the leader; its answer waits for the apply.
 func (n *Node) propose(r *request) {
 	if n.rn.BasicStatus().RaftState != raft.StateLeader {
-		r.fail(n.notLeader())
+		n.refuseProposal(r, n.notLeader())
 		return
 	}
 	op := opPut
@@ -116,6 +116,7 @@ func (n *Node) propose(r *request) {
 	}
 	index, term, err := n.rn.Propose(encodeCommand(op, r.key, r.value))
 	if err != nil {
+		n.metrics.proposalsRefused.inc(reasonOf(err))
 		r.fail(n.errorFor(err))
 		return
 	}
@@ -163,6 +164,7 @@ func (n *Node) answerWrite(index, term uint64) {
 		w.req.answer(response{index: index})
 		return
 	}
+	n.metrics.proposalsRefused.inc(reasonOverwritten)
 	e := n.notLeader()
 	e.Message = fmt.Sprintf("the proposal at index %d was overwritten by a new leader; it was not applied", index)
 	w.req.fail(e)
@@ -194,6 +196,7 @@ func (n *Node) read(r *request) {
 		return
 	}
 	if err != nil {
+		n.metrics.readsRefused.inc(reasonOf(err))
 		r.fail(n.errorFor(err))
 		return
 	}
@@ -209,6 +212,7 @@ func (n *Node) onReadStates(rss []raft.ReadState) {
 		}
 		delete(n.reads, string(rs.RequestCtx))
 		if rs.Err != nil {
+			n.metrics.readsRefused.inc(reasonOf(rs.Err))
 			r.fail(n.errorFor(rs.Err))
 			continue
 		}

@@ -63,7 +63,7 @@ func (t *Transport) trackInbound(conn net.Conn) bool {
 // serveInbound is the reader goroutine of one incoming connection.
 func (t *Transport) serveInbound(conn net.Conn) {
 	defer t.wg.Done()
-	err := t.readInbound(conn)
+	from, err := t.readInbound(conn)
 	t.mu.Lock()
 	delete(t.inbound, conn)
 	t.mu.Unlock()
@@ -72,6 +72,7 @@ func (t *Transport) serveInbound(conn net.Conn) {
 	switch {
 	case errors.Is(err, ErrMalformed):
 		t.stats.decodeErrors.Add(1)
+		t.perPeer.of(from).refused.Add(1) // from is UnknownPeer before the hello
 		t.log.Warn("closing a connection that sent malformed input", "remote", remote, "err", err)
 	case t.ctx.Err() == nil:
 		t.log.Debug("incoming connection ended", "remote", remote, "err", err)
@@ -80,29 +81,32 @@ func (t *Transport) serveInbound(conn net.Conn) {
 
 // readInbound reads the hello and then frames from conn, delivering each
 // message, until an error or Close.
-func (t *Transport) readInbound(conn net.Conn) error {
+func (t *Transport) readInbound(conn net.Conn) (uint64, error) {
 	r := bufio.NewReaderSize(conn, readBufferBytes)
 	conn.SetReadDeadline(time.Now().Add(t.cfg.HelloTimeout))
 	from, err := ReadHello(r, t.cfg.ID)
 	if err != nil {
-		return err
+		return UnknownPeer, err
 	}
 	conn.SetReadDeadline(time.Time{})
 	hdr := new([FrameHeaderBytes]byte)
 	for {
 		m, n, err := readFrame(r, hdr, t.cfg.MaxFrameBytes)
 		if err != nil {
-			return err
+			return from, err
 		}
 		if err := checkInbound(&m, from, t.cfg.ID); err != nil {
-			return err
+			return from, err
 		}
 		t.stats.framesReceived.Add(1)
 		t.stats.bytesReceived.Add(uint64(n))
+		pc := t.perPeer.of(from)
+		pc.framesReceived.Add(1)
+		pc.bytesReceived.Add(uint64(n))
 		select {
 		case t.recv <- m:
 		case <-t.ctx.Done():
-			return t.ctx.Err()
+			return from, t.ctx.Err()
 		}
 	}
 }

@@ -109,6 +109,7 @@ func (p *peer) run() {
 				return
 			}
 			p.t.stats.dialFailures.Add(1)
+			p.t.perPeer.of(p.id).dialFailures.Add(1)
 			p.log.Debug("dial failed", "err", err)
 		} else {
 			if hadFailure {
@@ -179,6 +180,7 @@ func (p *peer) queueEmpty() bool {
 func (p *peer) discardQueue() {
 	p.mu.Lock()
 	p.t.stats.drops.Add(uint64(len(p.queue)))
+	p.t.perPeer.of(p.id).drops.Add(uint64(len(p.queue)))
 	clear(p.queue)
 	p.queue, p.queueBytes = nil, 0
 	p.mu.Unlock()
@@ -249,7 +251,7 @@ func (p *peer) serve(conn net.Conn, spare []queued) ([]queued, error) {
 	for {
 		batch, ok := p.take(spare, dead)
 		if !ok {
-			p.t.stats.drops.Add(unflushed)
+			p.countDrops(unflushed)
 			if p.ctx.Err() != nil {
 				return spare, p.ctx.Err()
 			}
@@ -259,7 +261,7 @@ func (p *peer) serve(conn net.Conn, spare []queued) ([]queued, error) {
 		for i := range batch {
 			n, err := writeFrame(w, &batch[i], &scratch)
 			if err != nil {
-				p.t.stats.drops.Add(unflushed + uint64(len(batch)-i))
+				p.countDrops(unflushed + uint64(len(batch)-i))
 				clear(batch)
 				return batch[:0], err
 			}
@@ -275,11 +277,14 @@ func (p *peer) serve(conn net.Conn, spare []queued) ([]queued, error) {
 			continue
 		}
 		if err := w.Flush(); err != nil {
-			p.t.stats.drops.Add(unflushed)
+			p.countDrops(unflushed)
 			return spare, err
 		}
 		p.t.stats.framesSent.Add(unflushed)
 		p.t.stats.bytesSent.Add(unflushedBytes)
+		pc := p.t.perPeer.of(p.id)
+		pc.framesSent.Add(unflushed)
+		pc.bytesSent.Add(unflushedBytes)
 		unflushed, unflushedBytes = 0, 0
 	}
 }

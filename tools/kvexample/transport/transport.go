@@ -26,6 +26,8 @@ type Transport struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // every goroutine of the transport
 	stats  counters
+	// perPeer are the same counters by peer (peerstats.go).
+	perPeer peerTable
 
 	mu      sync.RWMutex
 	closed  bool
@@ -97,6 +99,7 @@ func (t *Transport) Send(msgs []raftpb.Message) {
 			continue
 		}
 		t.stats.drops.Add(1)
+		t.perPeer.of(msgs[i].To).drops.Add(1)
 		if id := msgs[i].To; !t.closed && !raftpb.IsLocalMsg(msgs[i].Type) && !slices.Contains(unreachable, id) {
 			unreachable = append(unreachable, id)
 		}

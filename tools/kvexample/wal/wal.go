@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/tickraft/raft/raftpb"
 )
@@ -26,6 +27,10 @@ type Options struct {
 	// Logger receives the WAL's repairs (a torn tail cut, a half-created
 	// segment removed) and segment changes. Nil discards them.
 	Logger *slog.Logger
+	// ObserveSync, when not nil, is called after every fsync of a
+	// segment with how long it took (for a latency histogram). It runs
+	// with the log locked and must not call the WAL.
+	ObserveSync func(time.Duration)
 }
 
 // WAL is an open write-ahead log. Its methods are safe for concurrent use,
@@ -221,7 +226,12 @@ func (w *WAL) write(buf []byte, sync bool) error {
 
 // sync fsyncs the last segment.
 func (w *WAL) sync() error {
-	if err := w.f.Sync(); err != nil {
+	start := time.Now()
+	err := w.f.Sync()
+	if w.opts.ObserveSync != nil {
+		w.opts.ObserveSync(time.Since(start))
+	}
+	if err != nil {
 		return w.fail(err)
 	}
 	return nil
