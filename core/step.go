@@ -95,12 +95,16 @@ func (r *Raft) stepHigherTerm(m raftpb.Message) bool {
 }
 
 // stepLowerTerm answers a message from an older term: mostly ignore it, but
-// tell a stale leader about the newer term so that a node partitioned
-// away under CheckQuorum or PreVote can rejoin, and reject stale pre-votes
-// so that the pre-candidate does not wait forever.
+// tell a stale leader about the newer term (§5.1: a server rejects a
+// request with a stale term and answers with its own), and reject stale
+// pre-votes so that the pre-candidate does not wait forever. The answer
+// lets a node whose term ran ahead rejoin: under CheckQuorum or PreVote
+// its own campaigns cannot raise the group's term, and a learner never
+// campaigns at all (found by the simulator: a learner that took a removed
+// node's higher term from its vote requests ignored the leader forever).
 func (r *Raft) stepLowerTerm(m raftpb.Message) {
 	switch {
-	case (r.checkQuorum || r.preVote) && (m.Type == raftpb.MsgHeartbeat || m.Type == raftpb.MsgApp):
+	case m.Type == raftpb.MsgHeartbeat || m.Type == raftpb.MsgApp:
 		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp})
 	case m.Type == raftpb.MsgPreVote:
 		r.send(raftpb.Message{To: m.From, Term: r.term, Type: raftpb.MsgPreVoteResp, Reject: true})

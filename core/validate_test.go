@@ -113,3 +113,25 @@ func TestFollowerForwardsProposalToLeader(t *testing.T) {
 		t.Fatalf("last entry %v, want the forwarded proposal", e[0])
 	}
 }
+
+// TestALowerTermLeaderLearnsTheNewerTermFromAnyNode: §5.1, a node answers
+// a stale leader's append or heartbeat with its own term, whatever
+// CheckQuorum and PreVote say, so that a node whose term ran ahead (a
+// learner, which never campaigns, above all) is not ignored for ever.
+func TestALowerTermLeaderLearnsTheNewerTermFromAnyNode(t *testing.T) {
+	c := electedClusterWith(t, 1, func(cfg *Config) { cfg.DisableCheckQuorum, cfg.DisablePreVote = true, true })
+	leader, f := c.nodes[1], c.nodes[3]
+	term := leader.term
+	// Node 3 takes a higher term from a stranger's vote request it refuses.
+	must(t, f.Step(raftpb.Message{Type: raftpb.MsgVote, From: 2, To: 3, Term: term + 2}))
+	f.msgs, f.msgsAfterAppend = nil, nil
+	must(t, f.Step(raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 3, Term: term}))
+	answers := append(append([]raftpb.Message(nil), f.msgs...), f.msgsAfterAppend...)
+	if len(answers) != 1 || answers[0].Type != raftpb.MsgAppResp || answers[0].Term != term+2 {
+		t.Fatalf("answers to a stale heartbeat: %v, want one MsgAppResp at term %d", answers, term+2)
+	}
+	must(t, leader.Step(answers[0]))
+	if leader.state == StateLeader || leader.term != term+2 {
+		t.Fatalf("the stale leader is %v at term %d, want a follower at %d", leader.state, leader.term, term+2)
+	}
+}
