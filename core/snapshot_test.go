@@ -1,7 +1,6 @@
 package core
 
 import (
-	"fmt"
 	"testing"
 )
 
@@ -9,25 +8,9 @@ import (
 // missed entries the leader compacted receives the leader's snapshot,
 // installs it, counts it as applied, and then applies the entries after it.
 func TestFollowerCatchesUpThroughSnapshotAndKeepsApplying(t *testing.T) {
-	c := electedCluster(t, 2)
+	c := laggingBehindASnapshot(t, nil) // node 3 missed five proposals the leader compacted
 	lagging := c.nodes[3]
-	// Node 3 misses five proposals.
-	delete(c.nodes, 3)
-	for i := 0; i < 5; i++ {
-		if _, _, err := c.nodes[1].Propose([]byte(fmt.Sprintf("missed%d", i))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c.stabilize()
 	applied := c.nodes[1].raftLog.applied
-	cs := c.nodes[1].trk.ConfState()
-	if _, err := c.st[1].CreateSnapshot(applied, &cs, []byte("state")); err != nil {
-		t.Fatal(err)
-	}
-	must(t, c.st[1].Compact(applied))
-	// Node 3 is back; the leader must send the snapshot.
-	c.nodes[3] = lagging
-	c.nodes[1].trk.Progress[3].RecentActive = true
 	c.nodes[1].bcastHeartbeat()
 	c.stabilize()
 	if got := lagging.raftLog.firstIndex(); got != applied+1 {
