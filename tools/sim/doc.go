@@ -72,6 +72,16 @@
 // stop; a cluster that converges only when a client writes again fails
 // (an idle leader must catch its followers up too).
 //
+// Storage loss: with Options.Faults.LoseLog a crashed node may restart
+// over a disk that lost a suffix of its durable log, the hard state and
+// snapshot intact; it boots in recovering mode (Config.Recovering), as an
+// application that found the loss would, and again at every restart until
+// it is seen out of that mode. Never on a second node while one recovers,
+// nor where the configuration would be left without a quorum of voters
+// that lost nothing; the operator changes no membership meanwhile. Should
+// the configuration still have no such quorum, the group is unavailable,
+// as it must be: that calm phase is counted, not judged.
+//
 // # The checks
 //
 // After every input the simulator gives a node (a tick, a message, a

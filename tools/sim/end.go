@@ -28,6 +28,13 @@ func (s *Sim) converge() {
 			return
 		}
 		s.nudge()
+		if s.Tick() > deadline && s.lossBlocksQuorum() {
+			// Fewer voters than a quorum lost nothing: unavailable, as it
+			// must be, never divergent (the safety checks ran throughout).
+			s.stats.UnavailableAfterLoss++
+			p.cur = nil // not a window to judge
+			return
+		}
 		if s.Tick() > deadline {
 			s.failf(ClassLiveness, "the final calm phase did not converge within %d ticks:\n%s", 2*s.opts.LivenessTicks, s.describeNodes())
 		}

@@ -140,6 +140,7 @@ func bindFaults(fs *flag.FlagSet, f *Faults) {
 		probDef{"forget", &f.ForgetLeader, "chance per tick that a follower forgets its leader"},
 		probDef{"campaign", &f.Campaign, "chance per tick that a node is told to campaign"},
 		probDef{"pause", &f.Pause, "chance per tick that a node's process pauses"},
+		probDef{"lose-log", &f.LoseLog, "chance that a restarting node's disk lost a suffix of its log (it recovers)"},
 	)
 }
 

@@ -63,6 +63,7 @@ func DefaultFaults() Faults {
 		Drop: 0.05, Duplicate: 0.02, Reorder: 0.05,
 		Partition: 0.02, Heal: 0.05, Crash: 0.01, Restart: 0.05, DiskStall: 0.01,
 		ConfChange: 0.02, Transfer: 0.01, ForgetLeader: 0.005, Campaign: 0.005, Pause: 0.01,
+		LoseLog: 0.2,
 	}
 }
 
@@ -144,7 +145,7 @@ func (o Options) Command() string {
 		"-phases", fmt.Sprintf("%d,%d,%d", o.ChaosTicks, o.CalmTicks, o.LivenessTicks),
 		"-drop", p(f.Drop), "-dup", p(f.Duplicate), "-reorder", p(f.Reorder),
 		"-partition", p(f.Partition), "-heal", p(f.Heal), "-crash", p(f.Crash), "-restart", p(f.Restart),
-		"-stall", p(f.DiskStall), "-confchange", p(f.ConfChange), "-transfer", p(f.Transfer), "-forget", p(f.ForgetLeader), "-campaign", p(f.Campaign), "-pause", p(f.Pause),
+		"-stall", p(f.DiskStall), "-confchange", p(f.ConfChange), "-transfer", p(f.Transfer), "-forget", p(f.ForgetLeader), "-campaign", p(f.Campaign), "-pause", p(f.Pause), "-lose-log", p(f.LoseLog),
 		"-clients", fmt.Sprint(w.Clients), "-keys", fmt.Sprint(w.Keys), "-op-rate", p(w.OpRate),
 		"-reads", p(w.ReadShare), "-local-reads", p(w.LocalReadShare), "-large", p(w.LargeWrites), "-compact", p(w.Compact),
 		"-chunks off", "-chunk-size", fmt.Sprint(o.SnapshotChunkSize), "-snapshot-interval", fmt.Sprint(o.SnapshotInterval),

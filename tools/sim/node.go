@@ -37,6 +37,12 @@ type node struct {
 	// retired is set on a node shut down because it is not needed by
 	// the configuration (calm phases only).
 	retired bool
+	// lostLog is set while a node restarts over a log that lost a suffix
+	// (loss.go): it boots in recovering mode. recovering is set from the
+	// loss until the node is seen out of recovering mode: a restart
+	// meanwhile boots in recovering mode again, as an application that
+	// remembers the loss would.
+	lostLog, recovering bool
 	// seen is the status last observed in the History, at seenWrites
 	// changes of the disk.
 	seen       raft.BasicStatus
@@ -122,6 +128,7 @@ func (s *Sim) config(n *node, applied uint64) *raft.Config {
 		// The simulated application's loop is checked as it runs (a
 		// mutation of mutation_test.go that breaks it then panics).
 		CheckContract: true,
+		Recovering:    n.lostLog,
 	}
 }
 
@@ -162,6 +169,10 @@ func (s *Sim) crash(n *node, keep int) {
 // restart starts a crashed node again from what its disk holds: its state
 // machine from the snapshot, the rest from the log as it applies again.
 func (s *Sim) restart(n *node) {
+	if s.phase.chaos && s.lossRNG.chance(s.opts.Faults.LoseLog) && !s.anyRecovering() && survivesOneLoss(n.conf) {
+		s.loseLogSuffix(n)
+	}
+	n.lostLog = n.lostLog || n.recovering
 	hs, _, _ := n.st.InitialState()
 	snap, _ := n.st.Snapshot()
 	if err := n.kv.restore(snap.Metadata.Index, snap.Data); err != nil {
@@ -172,6 +183,12 @@ func (s *Sim) restart(n *node) {
 	if snap.Metadata.Index == 0 {
 		n.conf = s.safety.boot
 	}
+	if n.lostLog {
+		// The application knowingly restarts below the commit index it
+		// had persisted: what it lost is gone from this node.
+		last, _ := n.st.LastIndex()
+		hs.Commit = min(hs.Commit, max(last, snap.Metadata.Index))
+	}
 	s.hist.Restart(n.id, hs, snap.Metadata.Index)
 	s.log.add(s.now, evRestart, n.id, hs.Term, hs.Commit, snap.Metadata.Index)
 	if s.log.tracing() {
@@ -179,6 +196,7 @@ func (s *Sim) restart(n *node) {
 	}
 	s.stats.Restarts++
 	s.start(n, snap.Metadata.Index)
+	n.lostLog = false
 }
 
 // tickNode ticks n, or counts the tick for later while n's loop waits on

@@ -96,8 +96,14 @@ func (s *Sim) drawConfChange(n *node, d *digits) raftpb.ConfChangeI {
 }
 
 // proposeConfChange proposes a drawn conf change through a drawn node. A
-// refusal must say why with ErrProposalDropped.
+// refusal must say why with ErrProposalDropped. While a node recovers
+// from a lost log it changes nothing, as an operator waits for it: it
+// does not vote, and a smaller configuration could be left without a
+// quorum of nodes that lost nothing.
 func (s *Sim) proposeConfChange(pick, arg int) {
+	if s.anyRecovering() {
+		return
+	}
 	d := digits(pick)
 	n := s.proposer(&d)
 	if n == nil {

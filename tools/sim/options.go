@@ -34,6 +34,12 @@ type Faults struct {
 	// election timeouts: no ticks, no messages stepped (they are held
 	// until it resumes), nothing sent (see pause.go).
 	Pause Probability
+	// LoseLog is the chance that a crashed node's disk, when it restarts,
+	// has lost a suffix of its durable log (the hard state and snapshot
+	// intact): it restarts in recovering mode (Config.Recovering). Never
+	// on a second node while one still recovers, so that fewer than a
+	// quorum ever lost data (see loss.go).
+	LoseLog Probability
 }
 
 // Workload is what the clients do, in every phase.

@@ -117,7 +117,10 @@ func (p *phaseState) keepCalm(s *Sim) {
 	if budget := uint64(s.opts.LivenessTicks); t >= w.From+budget {
 		now := *w
 		now.To = t
-		if err := checker.CheckLiveness([]checker.CalmWindow{now}, budget); err != nil {
+		switch err := checker.CheckLiveness([]checker.CalmWindow{now}, budget); {
+		case err != nil && s.lossBlocksQuorum():
+			p.cur = nil // unavailable after a loss, as it must be: not a window to judge
+		case err != nil:
 			s.fail(ClassLiveness, err)
 		}
 	}

@@ -75,12 +75,13 @@ const (
 	FaultForgetLeader
 	FaultCampaign
 	FaultPause
+	FaultLoseLog
 	numFaultKinds
 )
 
 var faultNames = [numFaultKinds]string{
 	"drop", "duplicate", "reorder", "partition", "one-way", "isolate", "heal",
-	"crash", "restart", "disk-stall", "conf-change", "transfer", "forget-leader", "campaign", "pause",
+	"crash", "restart", "disk-stall", "conf-change", "transfer", "forget-leader", "campaign", "pause", "lose-log",
 }
 
 // String returns the kind's name.
@@ -95,6 +96,9 @@ func (k FaultKind) String() string {
 type Stats struct {
 	// Faults counts the faults injected, by kind.
 	Faults [numFaultKinds]int
+	// UnavailableAfterLoss counts the runs whose final calm phase found no
+	// quorum of voters that lost nothing, so elected no leader (loss.go).
+	UnavailableAfterLoss int
 	// Messages sent and delivered.
 	Messages, Delivered int
 	// Crashes, the writes a crash (or a retirement) tore, restarts, and
@@ -143,13 +147,13 @@ func (s *Stats) Add(o Stats) {
 	for k := range s.Faults {
 		s.Faults[k] += o.Faults[k]
 	}
-	ints := []*int{&s.Messages, &s.Delivered, &s.Crashes, &s.TornWrites, &s.Restarts, &s.Retired, &s.Elections,
+	ints := []*int{&s.UnavailableAfterLoss, &s.Messages, &s.Delivered, &s.Crashes, &s.TornWrites, &s.Restarts, &s.Retired, &s.Elections,
 		&s.SnapshotsApplied, &s.Compactions, &s.ConfProposals, &s.ConfAccepted, &s.ConfChangesApplied,
 		&s.ConfChangesRefused, &s.Transfers, &s.TransfersAccepted, &s.Writes, &s.WritesAcked,
 		&s.WritesPending, &s.Reads, &s.ReadsFailed, &s.LocalReads, &s.LivenessWindows, &s.FullChecks,
 		&s.TransfersHandedOver, &s.TransfersCompleted, &s.TransfersOtherLeader, &s.TransfersNoLeader, &s.LongPauses,
 		&s.ChunkedSnapshots, &s.ChunksSaved, &s.ChunksFromFollowers}
-	others := []int{o.Messages, o.Delivered, o.Crashes, o.TornWrites, o.Restarts, o.Retired, o.Elections,
+	others := []int{o.UnavailableAfterLoss, o.Messages, o.Delivered, o.Crashes, o.TornWrites, o.Restarts, o.Retired, o.Elections,
 		o.SnapshotsApplied, o.Compactions, o.ConfProposals, o.ConfAccepted, o.ConfChangesApplied,
 		o.ConfChangesRefused, o.Transfers, o.TransfersAccepted, o.Writes, o.WritesAcked,
 		o.WritesPending, o.Reads, o.ReadsFailed, o.LocalReads, o.LivenessWindows, o.FullChecks,

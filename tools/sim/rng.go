@@ -13,6 +13,7 @@ const (
 	streamClients
 	streamNodes
 	streamMix
+	streamLoss
 )
 
 // rng is one stream.

@@ -19,7 +19,10 @@ type Sim struct {
 	net   *network
 	// The streams of randomness (see rng.go).
 	diskRNG, faultRNG, nodeRNG rng
-	hist                       *checker.History
+	// lossRNG draws the logs lost at restarts (loss.go), apart from the
+	// faults' stream so that the shrinker's skips leave it be.
+	lossRNG rng
+	hist    *checker.History
 	// checkedEvents is the History's event count when it last passed
 	// every checker.
 	checkedEvents uint64
@@ -79,6 +82,7 @@ func New(o Options) (*Sim, error) {
 		diskRNG:  newRNG(o.Seed, streamDisk),
 		faultRNG: newRNG(o.Seed, streamFaults),
 		nodeRNG:  newRNG(o.Seed, streamNodes),
+		lossRNG:  newRNG(o.Seed, streamLoss),
 		hist:     checker.NewHistory(),
 		log:      newEventLog(o.Trace, o.StepsPerTick),
 	}

@@ -69,7 +69,7 @@ func requireCoverage(t *testing.T, s Stats) {
 		"transfers accepted": s.TransfersAccepted, "writes acknowledged": s.WritesAcked, "writes of unknown outcome": s.WritesPending,
 		"linearizable reads": s.Reads, "local reads": s.LocalReads, "liveness windows judged": s.LivenessWindows,
 		"partitions": s.Faults[FaultPartition], "one-way cuts": s.Faults[FaultOneWay], "crashes": s.Faults[FaultCrash],
-		"disk stalls": s.Faults[FaultDiskStall], "pauses": s.Faults[FaultPause],
+		"disk stalls": s.Faults[FaultDiskStall], "pauses": s.Faults[FaultPause], "lost logs": s.Faults[FaultLoseLog],
 		"pauses beyond an election timeout": s.LongPauses, "snapshots installed from chunks": s.ChunkedSnapshots,
 		"chunks served by followers": s.ChunksFromFollowers, "MsgTimeoutNow sent": s.TransfersHandedOver,
 	} {

@@ -1,0 +1,98 @@
+package sim
+
+import (
+	"math"
+
+	"github.com/tickraft/raft"
+	"github.com/tickraft/raft/raftpb"
+)
+
+// loseLogSuffix rebuilds the storage of n, which is about to restart, as
+// its disk reads after losing a suffix of its durable log: the snapshot
+// and the hard state are intact (the hard state is a record of its own),
+// the entries after a random point are gone, at least one of them. n then
+// boots in recovering mode, as an application that found the loss would
+// boot it. A node with no entries after its snapshot loses nothing.
+func (s *Sim) loseLogSuffix(n *node) {
+	first, _ := n.st.FirstIndex()
+	last, _ := n.st.LastIndex()
+	if last < first {
+		return
+	}
+	keep := uint64(s.lossRNG.between(0, int(last-first)))
+	hs, cs, _ := n.st.InitialState()
+	snap, _ := n.st.Snapshot()
+	kept, err := n.st.Entries(first, first+keep, math.MaxUint64)
+	if err != nil {
+		s.failf(ClassRefusal, "node %d: reading its own log: %v", n.id, err)
+		return
+	}
+	st := raft.NewMemoryStorage()
+	if snap.Metadata.Index > 0 {
+		err = st.ApplySnapshot(snap)
+	} else {
+		st.SetConfState(cs)
+	}
+	if err == nil {
+		err = st.Append(kept)
+	}
+	if err == nil {
+		err = st.SetHardState(hs)
+	}
+	if err != nil {
+		s.failf(ClassRefusal, "node %d: rebuilding its storage after a loss: %v", n.id, err)
+		return
+	}
+	n.st = st
+	n.lostLog, n.recovering = true, true
+	s.faultEvent(FaultLoseLog, n.id, "node %d lost entries %d..%d of its log (commit %d)", n.id, first+keep, last, hs.Commit)
+}
+
+// survivesOneLoss reports whether a configuration keeps a quorum of
+// voters that lost nothing when one node loses its log: every half has
+// three voters or more (a recovering node does not vote).
+func survivesOneLoss(cs raftpb.ConfState) bool {
+	return len(cs.Voters) >= 3 && (len(cs.VotersOutgoing) == 0 || len(cs.VotersOutgoing) >= 3)
+}
+
+// lossBlocksQuorum reports whether the latest configuration a running
+// node applied has no quorum of voters that lost nothing, in either half:
+// the recovering node votes for no one, so no leader can be elected. That
+// is the outcome a loss on too many nodes must have (unavailable, never
+// silently divergent), not a liveness failure.
+func (s *Sim) lossBlocksQuorum() bool {
+	var latest *node
+	for _, n := range s.nodes {
+		if n.up() && (latest == nil || n.kv.applied > latest.kv.applied) {
+			latest = n
+		}
+	}
+	if latest == nil || !s.anyRecovering() {
+		return false
+	}
+	sound := func(voters []uint64) bool {
+		ok := 0
+		for _, id := range voters {
+			if n := s.node(id); n != nil && !n.recovering {
+				ok++
+			}
+		}
+		return ok > len(voters)/2
+	}
+	cs := latest.conf
+	return !sound(cs.Voters) || (len(cs.VotersOutgoing) > 0 && !sound(cs.VotersOutgoing))
+}
+
+// anyRecovering reports whether a node, running or not, has lost its log
+// and not yet been seen out of recovering mode: a second loss then would
+// be a loss on a second node at once.
+func (s *Sim) anyRecovering() bool {
+	any := false
+	for _, n := range s.nodes {
+		if n.recovering && n.up() && !n.rn.BasicStatus().Recovering {
+			n.recovering = false
+		}
+		any = any || n.recovering
+	}
+	return any
+}
