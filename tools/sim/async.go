@@ -158,6 +158,7 @@ var typedErrors = []error{
 	core.ErrMalformedEntries, core.ErrCommittedConflict, core.ErrProposalDropped, core.ErrNoLeader,
 	core.ErrUncommittedTailFull, core.ErrStepLocalMsg, core.ErrUnknownMessageType, core.ErrWrongRecipient,
 	core.ErrInvalidMessage, core.ErrNotLeader, core.ErrLearnerCannotCampaign, core.ErrLeasePromised,
+	core.ErrLostLog, core.ErrStorageStalled, core.ErrContractBroken,
 	core.ErrPendingConfChange, core.ErrTransferRefused, core.ErrTransferInProgress, core.ErrInvalidConfChange,
 	core.ErrUnknownTransition, core.ErrNotAMember, core.ErrReadAborted, core.ErrReadLagging,
 	core.ErrTooManyPendingReads, core.ErrInvalidConfig, confchange.ErrInvalidConfig, confchange.ErrSyntax,

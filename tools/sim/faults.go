@@ -135,8 +135,9 @@ func (s *Sim) stallDisk(pick, _ int) {
 
 // campaign makes a running node start an election, as an application
 // may at any time. Learners, non-members, nodes with a conf change to
-// apply and, under lease reads, followers inside a lease they may have
-// granted refuse with a documented error.
+// apply, under lease reads followers inside a lease they may have
+// granted, nodes recovering from a lost log and nodes whose storage
+// stalls refuse with a documented error.
 func (s *Sim) campaign(pick, _ int) {
 	up := s.running()
 	if len(up) == 0 {
@@ -147,7 +148,8 @@ func (s *Sim) campaign(pick, _ int) {
 	s.checkInvariants(n, "Campaign")
 	s.faultEvent(FaultCampaign, n.id, "node %d: %v", n.id, err)
 	if err != nil && !errors.Is(err, core.ErrNotAMember) && !errors.Is(err, core.ErrLearnerCannotCampaign) &&
-		!errors.Is(err, core.ErrPendingConfChange) && !errors.Is(err, core.ErrLeasePromised) {
+		!errors.Is(err, core.ErrPendingConfChange) && !errors.Is(err, core.ErrLeasePromised) &&
+		!errors.Is(err, core.ErrRecovering) && !errors.Is(err, core.ErrStorageStalled) {
 		s.failf(ClassRefusal, "node %d refused to campaign without a documented error: %v", n.id, err)
 	}
 }
