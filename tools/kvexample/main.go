@@ -63,7 +63,11 @@ func parseFlags(args []string) (*options, error) {
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", kvnode.DefaultRequestTimeout, "how long a client request may wait")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "text or json")
+	addGuardFlags(fs, c)
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := checkFlags(fs, o); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {

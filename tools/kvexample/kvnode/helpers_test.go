@@ -28,6 +28,7 @@ func testConfig() Config {
 		TickInterval: 10 * time.Millisecond, ElectionTicks: 10, HeartbeatTicks: 1,
 		SnapshotInterval: 20, SnapshotChunkSize: 64, KeepEntries: 5,
 		RequestTimeout: 3 * time.Second,
+		AdminToken:     testAdminToken,
 	}
 }
 
@@ -49,9 +50,13 @@ func newTestCluster(t *testing.T, n int, base Config) *testCluster {
 		addrs = append(addrs, p.HTTPAddr)
 	}
 	tc.c = NewClient(addrs...)
+	tc.c.AdminToken = base.AdminToken
 	t.Cleanup(tc.stopAll)
 	return tc
 }
+
+// testAdminToken is the admin token of the test clusters.
+const testAdminToken = "test-admin-token"
 
 // maxTestNodes bounds the nodes of a test cluster, joiners included.
 const maxTestNodes = 5

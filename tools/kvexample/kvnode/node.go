@@ -135,8 +135,10 @@ func (n *Node) startNetwork(logger *slog.Logger) error {
 		Unreachable: n.unreachable.push, Logger: logger,
 		// A peer that comes back is redialed within half an election
 		// timeout, so that it hears from the leader before it campaigns.
-		MinBackoff: min(transport.DefaultMinBackoff, c.TickInterval),
-		MaxBackoff: min(transport.DefaultMaxBackoff, c.TickInterval*time.Duration(c.ElectionTicks)/2),
+		MinBackoff:      min(transport.DefaultMinBackoff, c.TickInterval),
+		MaxBackoff:      min(transport.DefaultMaxBackoff, c.TickInterval*time.Duration(c.ElectionTicks)/2),
+		MaxInboundConns: c.MaxInboundConns, MaxFrameBytes: c.MaxFrameBytes,
+		FrameTimeout: c.FrameTimeout, MaxRecvMsgsPerSec: c.MaxRecvMsgsPerSec,
 	})
 	c.RaftListener = nil // the transport owns it now, even on failure
 	if err != nil {
@@ -152,7 +154,7 @@ func (n *Node) startNetwork(logger *slog.Logger) error {
 	}
 	c.HTTPListener = nil
 	n.httpLn = ln
-	n.httpSrv = &http.Server{Handler: n.handler(), ReadHeaderTimeout: 5 * time.Second}
+	n.httpSrv = n.newHTTPServer()
 	return nil
 }
 

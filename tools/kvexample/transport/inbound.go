@@ -39,9 +39,16 @@ func (t *Transport) acceptLoop() {
 			continue
 		}
 		delay = 0
-		if !t.trackInbound(conn) {
+		open, admitted := t.trackInbound(conn)
+		if !admitted {
 			conn.Close()
-			return
+			if !open {
+				return
+			}
+			t.stats.rejectedConns.Add(1)
+			t.log.Debug("refusing a connection above MaxInboundConns", "remote", conn.RemoteAddr().String(),
+				"limit", t.cfg.MaxInboundConns)
+			continue
 		}
 		t.wg.Add(1) // legal during Close's Wait: this goroutine's count is held
 		go t.serveInbound(conn)
@@ -49,15 +56,19 @@ func (t *Transport) acceptLoop() {
 }
 
 // trackInbound records conn so that Close can close it, and reports
-// whether the transport is still open.
-func (t *Transport) trackInbound(conn net.Conn) bool {
+// whether the transport is still open and whether conn was admitted under
+// Config.MaxInboundConns.
+func (t *Transport) trackInbound(conn net.Conn) (open, admitted bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
-		return false
+		return false, false
+	}
+	if len(t.inbound) >= t.cfg.MaxInboundConns {
+		return true, false
 	}
 	t.inbound[conn] = struct{}{}
-	return true
+	return true, true
 }
 
 // serveInbound is the reader goroutine of one incoming connection.
@@ -87,15 +98,23 @@ func (t *Transport) readInbound(conn net.Conn) error {
 	if err != nil {
 		return err
 	}
-	conn.SetReadDeadline(time.Time{})
+	limit := t.acquireLimit(from)
+	defer t.releaseLimit(from)
 	hdr := new([FrameHeaderBytes]byte)
 	for {
+		// Every frame must arrive whole within FrameTimeout: neither a
+		// silent connection nor one dribbling a frame is held forever.
+		conn.SetReadDeadline(time.Now().Add(t.cfg.FrameTimeout))
 		m, n, err := readFrame(r, hdr, t.cfg.MaxFrameBytes)
 		if err != nil {
 			return err
 		}
 		if err := checkInbound(&m, from, t.cfg.ID); err != nil {
 			return err
+		}
+		if !limit.allow(t.cfg.now()) {
+			t.stats.rateDrops.Add(1)
+			continue
 		}
 		t.stats.framesReceived.Add(1)
 		t.stats.bytesReceived.Add(uint64(n))

@@ -31,6 +31,9 @@ type Transport struct {
 	closed  bool
 	peers   map[uint64]*peer
 	inbound map[net.Conn]struct{}
+	// limits are the receive rate bounds of the peers with an incoming
+	// connection open (limits.go).
+	limits map[uint64]*recvLimit
 }
 
 // New validates cfg, listens, starts the accept loop and one writer
@@ -61,6 +64,7 @@ func New(cfg Config) (*Transport, error) {
 		cancel:  cancel,
 		peers:   make(map[uint64]*peer, len(c.Peers)),
 		inbound: make(map[net.Conn]struct{}),
+		limits:  make(map[uint64]*recvLimit),
 	}
 	for id, addr := range c.Peers {
 		t.peers[id] = t.startPeer(id, addr)
