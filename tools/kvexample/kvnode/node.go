@@ -39,6 +39,8 @@ type Node struct {
 	tr      *transport.Transport
 	httpLn  net.Listener
 	httpSrv *http.Server
+	// dirLock holds the data directory's LockFile locked (lock.go).
+	dirLock *os.File
 
 	// The event loop's state: only the loop goroutine touches it.
 	loopState
@@ -68,13 +70,19 @@ func Start(cfg Config) (*Node, error) {
 	}
 	base := c.Logger
 	c.Logger = base.With("node", c.ID)
-	d, rec, err := openDisk(&c)
+	dirLock, err := lockDataDir(c.DataDir)
 	if err != nil {
 		closeListeners(c)
 		return nil, err
 	}
+	d, rec, err := openDisk(&c)
+	if err != nil {
+		dirLock.Close()
+		closeListeners(c)
+		return nil, err
+	}
 	n := &Node{
-		cfg: c, log: c.Logger, raftLog: base.With("component", "raft"), storage: rec.storage, disk: d,
+		cfg: c, log: c.Logger, raftLog: base.With("component", "raft"), storage: rec.storage, disk: d, dirLock: dirLock,
 		reqs:    make(chan *request, c.MaxPendingRequests),
 		jobs:    newQueue[diskJob](),
 		results: newQueue[diskResult](),
@@ -84,6 +92,7 @@ func Start(cfg Config) (*Node, error) {
 	n.loopState = newLoopState(rec)
 	if err := n.startNetwork(base); err != nil {
 		d.close()
+		dirLock.Close()
 		closeListeners(c)
 		return nil, err
 	}
@@ -241,6 +250,7 @@ func (n *Node) Kill() {
 	n.httpSrv.Close()
 	n.tr.Close()
 	n.disk.abandon()
+	n.dirLock.Close()
 }
 
 // halt stops the event loop and the disk worker and waits for both.
@@ -255,6 +265,7 @@ func (n *Node) closeIO() {
 	n.closeOnce.Do(func() {
 		n.httpSrv.Close()
 		n.closeErr = errors.Join(n.tr.Close(), n.disk.close())
+		n.dirLock.Close() // after the log is closed: the directory is free
 		n.log.Info("node stopped")
 	})
 }
