@@ -57,6 +57,21 @@
 // malformed. Nothing is ever sent back on a connection: it carries one
 // direction only.
 //
+// # Bounds
+//
+// What a stranger who can reach the listen port can make the transport
+// hold or do is bounded: at most [Config.MaxInboundConns] incoming
+// connections are open at once (one more is closed at accept and counted
+// in [Stats.RejectedConns]); a connection must send its hello within
+// [Config.HelloTimeout] and then each frame, whole, within
+// [Config.FrameTimeout] of the previous one (a live peer sends heartbeats
+// far more often); what one connection buffers is its 64 KiB read buffer
+// and at most one frame of [Config.MaxFrameBytes], released when it
+// closes; and the connections of one peer ID deliver at most
+// [Config.MaxRecvMsgsPerSec] messages per second to Receive (a token
+// bucket with a burst of as many), the rest being read, dropped and
+// counted in [Stats.RateDrops].
+//
 // # Reconnection
 //
 // A peer's writer goroutine dials only when it has something to send. When a
