@@ -108,6 +108,12 @@ type Config struct {
 	// step without bound.
 	MaxRecvMsgsPerSec int
 
+	// TLS, when not nil, makes every connection mutual TLS and binds the
+	// hello's sender to the certificate (see TLSConfig). Without it the
+	// transport authenticates nobody: anyone who reaches the listen port
+	// can send as any node ID, and New logs a warning saying so.
+	TLS *TLSConfig
+
 	// now is the clock of the receive rate bound; nil is time.Now. Tests
 	// replace it.
 	now func() time.Time
@@ -169,6 +175,11 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: a duration is negative", ErrInvalidConfig)
 	case c.MaxBackoff < c.MinBackoff:
 		return fmt.Errorf("%w: MaxBackoff %v is below MinBackoff %v", ErrInvalidConfig, c.MaxBackoff, c.MinBackoff)
+	}
+	if c.TLS != nil {
+		if err := checkTLSConfig(c.TLS); err != nil {
+			return err
+		}
 	}
 	for id, addr := range c.Peers {
 		if err := checkPeer(c.ID, id, addr); err != nil {

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -81,6 +82,9 @@ func (t *Transport) serveInbound(conn net.Conn) {
 	conn.Close()
 	remote := conn.RemoteAddr().String()
 	switch {
+	case errors.Is(err, ErrIdentity):
+		t.stats.identityErrors.Add(1)
+		t.log.Warn("closing a connection whose certificate does not prove its sender", "remote", remote, "err", err)
 	case errors.Is(err, ErrMalformed):
 		t.stats.decodeErrors.Add(1)
 		t.log.Warn("closing a connection that sent malformed input", "remote", remote, "err", err)
@@ -92,11 +96,24 @@ func (t *Transport) serveInbound(conn net.Conn) {
 // readInbound reads the hello and then frames from conn, delivering each
 // message, until an error or Close.
 func (t *Transport) readInbound(conn net.Conn) error {
-	r := bufio.NewReaderSize(conn, readBufferBytes)
 	conn.SetReadDeadline(time.Now().Add(t.cfg.HelloTimeout))
+	src, tc := conn, (*tls.Conn)(nil)
+	if t.serverTLS != nil {
+		var err error
+		if tc, err = t.serverHandshake(conn); err != nil {
+			return err
+		}
+		src = tc
+	}
+	r := bufio.NewReaderSize(src, readBufferBytes)
 	from, err := ReadHello(r, t.cfg.ID)
 	if err != nil {
 		return err
+	}
+	if tc != nil {
+		if err := t.checkPeerIdentity(tc, from); err != nil {
+			return err
+		}
 	}
 	limit := t.acquireLimit(from)
 	defer t.releaseLimit(from)

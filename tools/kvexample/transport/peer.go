@@ -192,6 +192,11 @@ func (p *peer) dial() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.t.cfg.TLS != nil {
+		if conn, err = p.clientHandshake(conn); err != nil {
+			return nil, err
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stopped {

@@ -36,6 +36,10 @@ type Stats struct {
 	// RateDrops counts received frames dropped because their peer was
 	// above Config.MaxRecvMsgsPerSec.
 	RateDrops uint64
+	// IdentityErrors counts incoming connections closed because their
+	// TLS handshake failed or their certificate does not name the hello's
+	// sender in this cluster (an error wrapping ErrIdentity).
+	IdentityErrors uint64
 }
 
 // counters are the live, atomically updated Stats.
@@ -46,6 +50,7 @@ type counters struct {
 	unreachable, reconnects       atomic.Uint64
 	dialFailures                  atomic.Uint64
 	rejectedConns, rateDrops      atomic.Uint64
+	identityErrors                atomic.Uint64
 }
 
 // snapshot returns the current values of the counters.
@@ -62,5 +67,6 @@ func (c *counters) snapshot() Stats {
 		DialFailures:   c.dialFailures.Load(),
 		RejectedConns:  c.rejectedConns.Load(),
 		RateDrops:      c.rateDrops.Load(),
+		IdentityErrors: c.identityErrors.Load(),
 	}
 }

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,6 +27,9 @@ type Transport struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // every goroutine of the transport
 	stats  counters
+	// serverTLS is the TLS configuration of incoming connections, nil
+	// without Config.TLS.
+	serverTLS *tls.Config
 
 	mu      sync.RWMutex
 	closed  bool
@@ -65,6 +69,11 @@ func New(cfg Config) (*Transport, error) {
 		peers:   make(map[uint64]*peer, len(c.Peers)),
 		inbound: make(map[net.Conn]struct{}),
 		limits:  make(map[uint64]*recvLimit),
+	}
+	if c.TLS != nil {
+		t.serverTLS = c.TLS.serverTLS()
+	} else {
+		t.log.Warn("the transport is not authenticated: anyone who can reach its port can send as any node; configure TLS across machines")
 	}
 	for id, addr := range c.Peers {
 		t.peers[id] = t.startPeer(id, addr)
