@@ -64,10 +64,16 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "text or json")
 	addGuardFlags(fs, c)
+	var tf tlsFlags
+	addTLSFlags(fs, &tf)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if err := checkFlags(fs, o); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.TLS, err = tf.load(c.ID); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tickraft/raft/tools/kvexample/transport"
 )
 
 // The defaults of the optional fields of Config.
@@ -143,6 +145,12 @@ type Config struct {
 	MaxFrameBytes     int
 	FrameTimeout      time.Duration
 	MaxRecvMsgsPerSec int
+
+	// TLS, when not nil, runs the Raft transport over mutual TLS: every
+	// member's certificate names it tickraft://<cluster>/<id> and is
+	// signed by the cluster's CAs (see transport.TLSConfig). Without it
+	// the transport authenticates nobody and logs a warning at start.
+	TLS *transport.TLSConfig
 
 	// Logger receives the node's structured logs; nil discards them.
 	Logger *slog.Logger

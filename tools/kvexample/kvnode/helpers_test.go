@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/tickraft/raft/tools/kvexample/transport"
 )
 
 // testCluster is a cluster of Nodes in this process, on loopback ports.
@@ -19,6 +21,8 @@ type testCluster struct {
 	base  Config
 	nodes map[uint64]*Node
 	c     *Client
+	// tlsFor, when not nil, gives each node its transport TLS.
+	tlsFor func(id uint64) *transport.TLSConfig
 }
 
 // testConfig returns fast timeouts, small snapshots and tiny chunks, so
@@ -35,7 +39,14 @@ func testConfig() Config {
 // newTestCluster starts n voters with the base configuration.
 func newTestCluster(t *testing.T, n int, base Config) *testCluster {
 	t.Helper()
-	tc := &testCluster{t: t, dir: t.TempDir(), base: base, nodes: map[uint64]*Node{}}
+	return newTLSTestCluster(t, n, base, nil)
+}
+
+// newTLSTestCluster starts n voters whose transports run over TLS when
+// tlsFor is not nil.
+func newTLSTestCluster(t *testing.T, n int, base Config, tlsFor func(id uint64) *transport.TLSConfig) *testCluster {
+	t.Helper()
+	tc := &testCluster{t: t, dir: t.TempDir(), base: base, nodes: map[uint64]*Node{}, tlsFor: tlsFor}
 	ports, err := LoopbackAddrs(2 * maxTestNodes)
 	if err != nil {
 		t.Fatal(err)
@@ -81,6 +92,9 @@ func (tc *testCluster) start(id uint64, join bool) *Node {
 	cfg.ID, cfg.DataDir, cfg.Join = id, filepath.Join(tc.dir, fmt.Sprint(id)), join
 	cfg.RaftAddr, cfg.HTTPAddr = self.RaftAddr, self.HTTPAddr
 	cfg.Peers = nil
+	if tc.tlsFor != nil {
+		cfg.TLS = tc.tlsFor(id)
+	}
 	for _, p := range tc.peers {
 		if p.ID != id && (join || p.ID <= 3) {
 			cfg.Peers = append(cfg.Peers, p)

@@ -19,6 +19,9 @@ type TransportStatus struct {
 	Unreachable    uint64 `json:"unreachable"`
 	Reconnects     uint64 `json:"reconnects"`
 	DialFailures   uint64 `json:"dial_failures"`
+	RejectedConns  uint64 `json:"rejected_conns"`
+	RateDrops      uint64 `json:"rate_drops"`
+	IdentityErrors uint64 `json:"identity_errors"`
 }
 
 // transportStatus converts the transport's counters.
@@ -28,6 +31,7 @@ func transportStatus(s transport.Stats) TransportStatus {
 		FramesReceived: s.FramesReceived, BytesReceived: s.BytesReceived,
 		DecodeErrors: s.DecodeErrors, Drops: s.Drops, Unreachable: s.Unreachable,
 		Reconnects: s.Reconnects, DialFailures: s.DialFailures,
+		RejectedConns: s.RejectedConns, RateDrops: s.RateDrops, IdentityErrors: s.IdentityErrors,
 	}
 }
 

@@ -1,6 +1,9 @@
 // Package transport carries raftpb.Messages between the nodes of the
-// example key-value server over TCP. It is written for loopback and trusted
-// networks: it authenticates nobody and encrypts nothing.
+// example key-value server over TCP. Without [Config.TLS] it authenticates
+// nobody and encrypts nothing, which suits loopback and trusted networks
+// only (New logs a warning); with it, every connection is mutual TLS and
+// the sender a hello claims must be the node its certificate names (see
+// Identity).
 //
 // A [Transport] listens on one address, keeps one outgoing connection per
 // peer and accepts one or more incoming connections from each peer. It never
@@ -56,6 +59,19 @@
 // receiver, or has a type that is only valid locally (raftpb.IsLocalMsg), is
 // malformed. Nothing is ever sent back on a connection: it carries one
 // direction only.
+//
+// # Identity
+//
+// With [Config.TLS] each node's certificate, signed by the cluster's CAs,
+// names it with one URI SAN tickraft://<cluster>/<id> ([NodeURI]). An
+// incoming connection must complete a TLS 1.3 handshake with such a
+// certificate within [Config.HelloTimeout], and its hello's sender must be
+// the node the certificate names in this cluster: a member's certificate
+// cannot send as another member, and a stranger without one cannot send at
+// all. Such connections are closed and counted in [Stats.IdentityErrors].
+// An outgoing connection verifies that the server's certificate names the
+// peer dialed. Any valid certificate of the cluster may connect: a
+// follower must accept a new leader it has not yet learned is a member.
 //
 // # Bounds
 //
