@@ -21,6 +21,7 @@ func TestIncoherentFlagsAreStartupErrors(t *testing.T) {
 		{"token and insecure", []string{"-id", "1", "-admin-token", "t", "-insecure-admin"}, "contradict"},
 		{"peers with port 0", []string{"-id", "1", "-peers", peers}, "port 0"},
 		{"part of TLS", []string{"-id", "1", "-tls-cert", "c.pem", "-cluster-id", "prod"}, "missing [-tls-key -tls-ca]"},
+		{"cluster ID alone", []string{"-id", "1", "-cluster-id", "prod"}, ""},
 		{"peers disagree", []string{"-id", "1", "-raft-addr", "127.0.0.1:7009", "-peers", peers}, "give the same address"},
 	} {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {

@@ -21,20 +21,20 @@ func addTLSFlags(fs *flag.FlagSet, f *tlsFlags) {
 	fs.StringVar(&f.cert, "tls-cert", "", "PEM certificate of this node, naming it tickraft://<cluster-id>/<id> (URI SAN)")
 	fs.StringVar(&f.key, "tls-key", "", "PEM private key of -tls-cert")
 	fs.StringVar(&f.ca, "tls-ca", "", "PEM certificates of the CAs that sign the cluster's certificates")
-	fs.StringVar(&f.cluster, "cluster-id", "", "the cluster's name in the certificates' URIs")
+	fs.StringVar(&f.cluster, "cluster-id", "", "the cluster's name: checked in every transport hello, and in the certificates' URIs with TLS")
 }
 
 // load returns the transport's TLS configuration, nil when no TLS flag was
-// given, or an error naming what is missing when only some were.
+// given (-cluster-id alone is no TLS), or an error naming what is missing
+// when only some were.
 func (f *tlsFlags) load(id uint64) (*transport.TLSConfig, error) {
-	given := map[string]bool{"-tls-cert": f.cert != "", "-tls-key": f.key != "", "-tls-ca": f.ca != "", "-cluster-id": f.cluster != ""}
+	some := f.cert != "" || f.key != "" || f.ca != "" // -cluster-id also serves alone
 	var missing []string
-	some := false
-	for _, name := range []string{"-tls-cert", "-tls-key", "-tls-ca", "-cluster-id"} {
-		if given[name] {
-			some = true
-		} else {
-			missing = append(missing, name)
+	for _, flag := range []struct{ name, value string }{
+		{"-tls-cert", f.cert}, {"-tls-key", f.key}, {"-tls-ca", f.ca}, {"-cluster-id", f.cluster},
+	} {
+		if flag.value == "" {
+			missing = append(missing, flag.name)
 		}
 	}
 	switch {

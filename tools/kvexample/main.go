@@ -76,6 +76,7 @@ func parseFlags(args []string) (*options, error) {
 	if c.TLS, err = tf.load(c.ID); err != nil {
 		return nil, err
 	}
+	c.ClusterID = tf.cluster
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}

@@ -146,6 +146,11 @@ type Config struct {
 	FrameTimeout      time.Duration
 	MaxRecvMsgsPerSec int
 
+	// ClusterID names the cluster in every transport hello, so that nodes
+	// of two clusters pointed at each other refuse each other's
+	// connections (transport.Config.ClusterID). With TLS it must be
+	// TLS.ClusterID or empty.
+	ClusterID string
 	// TLS, when not nil, runs the Raft transport over mutual TLS: every
 	// member's certificate names it tickraft://<cluster>/<id> and is
 	// signed by the cluster's CAs (see transport.TLSConfig). Without it

@@ -147,7 +147,7 @@ func (n *Node) startNetwork(logger *slog.Logger) error {
 		MinBackoff:      min(transport.DefaultMinBackoff, c.TickInterval),
 		MaxBackoff:      min(transport.DefaultMaxBackoff, c.TickInterval*time.Duration(c.ElectionTicks)/2),
 		MaxInboundConns: c.MaxInboundConns, MaxFrameBytes: c.MaxFrameBytes,
-		FrameTimeout: c.FrameTimeout, MaxRecvMsgsPerSec: c.MaxRecvMsgsPerSec, TLS: c.TLS,
+		FrameTimeout: c.FrameTimeout, MaxRecvMsgsPerSec: c.MaxRecvMsgsPerSec, TLS: c.TLS, ClusterID: c.ClusterID,
 	})
 	c.RaftListener = nil // the transport owns it now, even on failure
 	if err != nil {

@@ -108,6 +108,13 @@ type Config struct {
 	// step without bound.
 	MaxRecvMsgsPerSec int
 
+	// ClusterID names the cluster; every hello carries it (as
+	// ClusterToken) and a hello of another cluster is refused, so that two
+	// clusters misconfigured onto each other's addresses do not mix. It
+	// proves nothing against an attacker: that is TLS's work. With TLS it
+	// may be left empty and is then TLS.ClusterID; otherwise the two must
+	// be equal.
+	ClusterID string
 	// TLS, when not nil, makes every connection mutual TLS and binds the
 	// hello's sender to the certificate (see TLSConfig). Without it the
 	// transport authenticates nobody: anyone who reaches the listen port
@@ -135,6 +142,9 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.MaxInboundConns, DefaultMaxInboundConns)
 	setDefault(&c.FrameTimeout, DefaultFrameTimeout)
 	setDefault(&c.MaxRecvMsgsPerSec, DefaultMaxRecvMsgsPerS)
+	if c.TLS != nil && c.ClusterID == "" {
+		c.ClusterID = c.TLS.ClusterID
+	}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -179,6 +189,9 @@ func (c *Config) validate() error {
 	if c.TLS != nil {
 		if err := checkTLSConfig(c.TLS); err != nil {
 			return err
+		}
+		if c.ClusterID != c.TLS.ClusterID {
+			return fmt.Errorf("%w: ClusterID %q is not TLS.ClusterID %q", ErrInvalidConfig, c.ClusterID, c.TLS.ClusterID)
 		}
 	}
 	for id, addr := range c.Peers {

@@ -43,10 +43,12 @@
 // # Framing
 //
 // An outgoing connection starts with a hello of [HelloBytes] bytes: the
-// four bytes "tkr\x01" (a magic number and the format version), then the
-// sender's node ID and the intended recipient's node ID, each as an 8-byte
+// four bytes "tkr\x02" (a magic number and the format version), then the
+// sender's node ID, the intended recipient's node ID and the token of the
+// cluster's ID ([ClusterToken], zero for none), each as an 8-byte
 // big-endian integer. The receiver refuses a hello with another magic, a
-// zero or its own ID as sender, or a recipient other than itself.
+// zero or its own ID as sender, a recipient other than itself, or another
+// cluster's token.
 //
 // Then come frames, each a 4-byte big-endian length n followed by n bytes:
 // one raftpb.Message in raftpb's wire encoding (Message.AppendMarshal on the

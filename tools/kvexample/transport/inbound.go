@@ -106,7 +106,7 @@ func (t *Transport) readInbound(conn net.Conn) error {
 		src = tc
 	}
 	r := bufio.NewReaderSize(src, readBufferBytes)
-	from, err := ReadHello(r, t.cfg.ID)
+	from, err := ReadClusterHello(r, t.cfg.ClusterID, t.cfg.ID)
 	if err != nil {
 		return err
 	}

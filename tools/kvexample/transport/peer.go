@@ -248,7 +248,7 @@ func (p *peer) serve(conn net.Conn, spare []queued) ([]queued, error) {
 	cfg := &p.t.cfg
 	dead := p.watchClose(conn)
 	w := bufio.NewWriterSize(conn, cfg.WriteBufferBytes)
-	w.Write(AppendHello(w.AvailableBuffer(), cfg.ID, p.id))
+	w.Write(AppendClusterHello(w.AvailableBuffer(), cfg.ClusterID, cfg.ID, p.id))
 	var scratch []byte
 	var unflushed, unflushedBytes uint64
 	for {

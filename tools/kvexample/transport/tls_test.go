@@ -113,7 +113,8 @@ func sendAs(t *testing.T, addr string, tlsOff bool, cert *tls.Certificate, from,
 		tc.SetDeadline(time.Time{})
 		conn = tc
 	}
-	conn.Write(append(hello(from, 2), heartbeat(from, 2, commit)...))
+	// The cluster's token is no secret: the attacker sends the right one.
+	conn.Write(append(transport.AppendClusterHello(nil, "c1", from, 2), heartbeat(from, 2, commit)...))
 	return conn
 }
 
@@ -186,4 +187,25 @@ func TestTLSDialerRefusesAServerThatIsNotThePeer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Claim: without TLS, a hello of another cluster, or of none, is refused
+// and delivers nothing; one of the same cluster is served.
+func TestHelloOfAnotherClusterIsRefused(t *testing.T) {
+	b := start(t, transport.Config{ID: 2, ClusterID: "blue"})
+	addr := b.Addr().String()
+	for i, cluster := range []string{"green", ""} {
+		conn := dialRaw(t, addr, append(transport.AppendClusterHello(nil, cluster, 7, 2), heartbeat(7, 2, uint64(i+1))...))
+		expectClosedByPeer(t, conn)
+	}
+	dialRaw(t, addr, append(transport.AppendClusterHello(nil, "blue", 8, 2), heartbeat(8, 2, 9)...))
+	if m := receive(t, b, 1)[0]; m.From != 8 || m.Commit != 9 {
+		t.Fatalf("first delivered message %+v; want node 8's heartbeat 9 (another cluster's got through)", m)
+	}
+}
+
+// Claim: two transports of the same cluster ID, without TLS, talk.
+func TestSameClusterTalksWithoutTLS(t *testing.T) {
+	a, b := startPair(t, transport.Config{ClusterID: "blue"}, transport.Config{ClusterID: "blue"})
+	sendAndExpectInOrder(t, a, b, 1, 20)
 }
