@@ -9,6 +9,9 @@ import (
 	"github.com/tickraft/raft/tools/kvexample/kvnode"
 )
 
+// exitRemoved is the exit status of a node that applied its own removal.
+const exitRemoved = 3
+
 // adminTokenEnv names the environment variable read for the admin token
 // when -admin-token is not given (a flag shows in the process list).
 const adminTokenEnv = "KVEXAMPLE_ADMIN_TOKEN"

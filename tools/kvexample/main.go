@@ -15,7 +15,9 @@
 //
 // -peers may list the node itself; it is skipped. See package kvnode for
 // the HTTP API. The exit status is 0 after SIGINT or SIGTERM (a clean
-// stop), 1 when the node stops on an error, 2 for bad flags.
+// stop), 1 when the node stops on an error, 2 for bad flags (an
+// incoherent set included), 3 when the node stops because it applied its
+// own removal from the cluster (do not restart it with the same data).
 package main
 
 import (
@@ -145,7 +147,12 @@ func run(args []string) int {
 	case <-n.Done():
 		// Stop returns the error that stopped the node, joined with any
 		// error closing its log.
-		logger.Error("the node stopped", "error", n.Stop())
+		err := n.Stop()
+		if errors.Is(err, kvnode.ErrRemoved) {
+			logger.Warn("the node was removed from the cluster; stopping", "error", err)
+			return exitRemoved
+		}
+		logger.Error("the node stopped", "error", err)
 		return 1
 	}
 }

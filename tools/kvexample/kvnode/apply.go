@@ -102,6 +102,7 @@ func (n *Node) applyConfChange(e *raftpb.Entry) {
 			n.removePeer(c.NodeID)
 		}
 	}
+	n.noteOwnRemoval(e.Index, v2.Changes, cs)
 	n.syncPeers()
 	n.log.Info("applied a conf change", "index", e.Index, "change", cc.String(),
 		"voters", cs.Voters, "learners", cs.Learners)

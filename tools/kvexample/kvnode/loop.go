@@ -34,6 +34,9 @@ type loopState struct {
 	waiting   []waitingRead            // released, waiting for the apply
 	transfers []*request
 	nextCtx   uint64
+	// removedAt is the index at which the node applied its own removal
+	// (removal.go), zero while it is a member.
+	removedAt uint64
 
 	// clock counts the ticks elapsed on the monotonic clock.
 	clock *tickclock.Clock
@@ -91,6 +94,10 @@ func (n *Node) run() {
 			n.reportUnreachable()
 		}
 		if err := n.processReady(); err != nil {
+			n.fail(err)
+			return
+		}
+		if err := n.removedErr(); err != nil {
 			n.fail(err)
 			return
 		}
