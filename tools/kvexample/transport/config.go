@@ -108,6 +108,19 @@ type Config struct {
 	// step without bound.
 	MaxRecvMsgsPerSec int
 
+	// RemovedAt, when not nil, tells whether node id was removed from the
+	// cluster by a configuration change this node has applied, and at
+	// which index. A connection from such a node is answered with a
+	// removed notice (RemovedNoticeBytes) and closed. It is called from the
+	// transport's goroutines: it must be safe for concurrent use and quick.
+	// A node merely unknown to this one must not be reported: a follower
+	// must accept a new leader before it learns of its addition.
+	RemovedAt func(id uint64) (index uint64, removed bool)
+	// ToldRemoved, when not nil, is called with the index a peer's removed
+	// notice carries: that peer applied this node's removal at that index.
+	// It is called from the transport's goroutines and must not block.
+	ToldRemoved func(peer, index uint64)
+
 	// ClusterID names the cluster; every hello carries it (as
 	// ClusterToken) and a hello of another cluster is refused, so that two
 	// clusters misconfigured onto each other's addresses do not mix. It

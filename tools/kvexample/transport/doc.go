@@ -59,8 +59,11 @@
 // received (plus a small constant). A frame that does not decode, or whose
 // message does not come from the hello's sender, is not addressed to the
 // receiver, or has a type that is only valid locally (raftpb.IsLocalMsg), is
-// malformed. Nothing is ever sent back on a connection: it carries one
-// direction only.
+// malformed. Nothing is sent back on a connection but, to a node this one
+// applied the removal of ([Config.RemovedAt]), a removed notice of
+// [RemovedNoticeBytes] bytes ("tkrX" and the index of the removal) right
+// after its hello, before the connection is closed; the dialer hands the
+// index to [Config.ToldRemoved].
 //
 // # Identity
 //

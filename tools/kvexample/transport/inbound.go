@@ -115,6 +115,11 @@ func (t *Transport) readInbound(conn net.Conn) error {
 			return err
 		}
 	}
+	if t.cfg.RemovedAt != nil {
+		if index, removed := t.cfg.RemovedAt(from); removed {
+			return t.tellRemoved(src, from, index)
+		}
+	}
 	limit := t.acquireLimit(from)
 	defer t.releaseLimit(from)
 	hdr := new([FrameHeaderBytes]byte)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -289,18 +288,20 @@ func (p *peer) serve(conn net.Conn, spare []queued) ([]queued, error) {
 	}
 }
 
-// watchClose starts a goroutine that reads from conn, which the peer never
-// writes to, and closes the returned channel when the read returns: the
-// peer closed the connection, or the writer did. It lets an idle writer
-// notice a dead peer before it next has something to send.
+// watchClose starts a goroutine that reads from conn, on which the peer
+// writes nothing but a removed notice, and closes the returned channel
+// when the read returns: the peer closed the connection, or the writer
+// did. It lets an idle writer notice a dead peer before it next has
+// something to send, and passes a removed notice to Config.ToldRemoved.
 func (p *peer) watchClose(conn net.Conn) <-chan struct{} {
 	dead := make(chan struct{})
 	p.t.wg.Add(1)
 	go func() {
 		defer p.t.wg.Done()
 		defer close(dead)
-		var b [1]byte
-		io.ReadFull(conn, b[:])
+		if index := readRemovedNotice(conn); index != 0 && p.t.cfg.ToldRemoved != nil {
+			p.t.cfg.ToldRemoved(p.id, index)
+		}
 	}()
 	return dead
 }
