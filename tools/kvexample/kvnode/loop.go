@@ -37,6 +37,10 @@ type loopState struct {
 	// removedAt is the index at which the node applied its own removal
 	// (removal.go), zero while it is a member.
 	removedAt uint64
+	// addedAt is an index at or after the one at which this node was last
+	// added: where it became a member, or the applied index it started
+	// with as one (zero: it does not know; removal.go).
+	addedAt uint64
 
 	// clock counts the ticks elapsed on the monotonic clock.
 	clock *tickclock.Clock

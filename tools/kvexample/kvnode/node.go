@@ -41,6 +41,8 @@ type Node struct {
 	httpSrv *http.Server
 	// dirLock holds the data directory's LockFile locked (lock.go).
 	dirLock *os.File
+	// removal is shared with the transport (removal.go).
+	removal removal
 
 	// The event loop's state: only the loop goroutine touches it.
 	loopState
@@ -90,6 +92,7 @@ func Start(cfg Config) (*Node, error) {
 		unreachable: newQueue[uint64](),
 	}
 	n.loopState = newLoopState(rec)
+	n.noteMembership(rec.applied, raftpb.ConfState{}, rec.confState)
 	if err := n.startNetwork(base); err != nil {
 		d.close()
 		dirLock.Close()
@@ -148,6 +151,7 @@ func (n *Node) startNetwork(logger *slog.Logger) error {
 		MaxBackoff:      min(transport.DefaultMaxBackoff, c.TickInterval*time.Duration(c.ElectionTicks)/2),
 		MaxInboundConns: c.MaxInboundConns, MaxFrameBytes: c.MaxFrameBytes,
 		FrameTimeout: c.FrameTimeout, MaxRecvMsgsPerSec: c.MaxRecvMsgsPerSec, TLS: c.TLS, ClusterID: c.ClusterID,
+		RemovedAt: n.removal.removedAt, ToldRemoved: n.removal.toldRemoved,
 	})
 	c.RaftListener = nil // the transport owns it now, even on failure
 	if err != nil {
