@@ -246,8 +246,11 @@ func TestAFloodFromOnePeerIsBoundedPerSecond(t *testing.T) {
 	for _, m := range receive(t, b, rate+1) {
 		got[m.From]++
 	}
-	// Every flood frame is read before the marker, which is sent after
-	// the clock moves on by a second.
+	// Move the clock on by a second only once every flood frame was read
+	// (the drop counter serves to wait, not as the oracle: that is what
+	// Receive delivered), then send a marker, which the refilled bucket
+	// lets through after anything else delivered.
+	waitFor(t, "the flood to be read", func() bool { return b.Stats().RateDrops == flood-rate })
 	clock.advance(time.Second)
 	if _, err := flooder.Write(heartbeat(7, 2, flood+1)); err != nil {
 		t.Fatal(err)
