@@ -15,7 +15,9 @@
 //
 // -peers may list the node itself; it is skipped. See package kvnode for
 // the HTTP API. The exit status is 0 after SIGINT or SIGTERM (a clean
-// stop), 1 when the node stops on an error, 2 for bad flags.
+// stop), 1 when the node stops on an error, 2 for bad flags (an
+// incoherent set included), 3 when the node stops because it applied its
+// own removal from the cluster (do not restart it with the same data).
 package main
 
 import (
@@ -63,9 +65,20 @@ func parseFlags(args []string) (*options, error) {
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", kvnode.DefaultRequestTimeout, "how long a client request may wait")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "text or json")
+	addGuardFlags(fs, c)
+	var tf tlsFlags
+	addTLSFlags(fs, &tf)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	if err := checkFlags(fs, o); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.TLS, err = tf.load(c.ID); err != nil {
+		return nil, err
+	}
+	c.ClusterID = tf.cluster
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
@@ -134,7 +147,12 @@ func run(args []string) int {
 	case <-n.Done():
 		// Stop returns the error that stopped the node, joined with any
 		// error closing its log.
-		logger.Error("the node stopped", "error", n.Stop())
+		err := n.Stop()
+		if errors.Is(err, kvnode.ErrRemoved) {
+			logger.Warn("the node was removed from the cluster; stopping", "error", err)
+			return exitRemoved
+		}
+		logger.Error("the node stopped", "error", err)
 		return 1
 	}
 }

@@ -40,6 +40,7 @@ func (n *Node) restore(snap raftpb.Snapshot) error {
 	if err != nil {
 		return fmt.Errorf("restoring snapshot %d/%d: %w", meta.Term, meta.Index, err)
 	}
+	n.noteMembership(meta.Index, n.confState, meta.ConfState)
 	n.sm, n.confState, n.applied = sm, cloneConfState(meta.ConfState), meta.Index
 	n.pendingSnap = nil
 	n.installs++
@@ -97,12 +98,14 @@ func (n *Node) applyConfChange(e *raftpb.Entry) {
 		n.log.Error("conf change refused", "index", e.Index, "change", cc.String(), "error", err)
 		return
 	}
+	n.noteMembership(e.Index, n.confState, cs)
 	n.confState = cloneConfState(cs)
 	for _, c := range v2.Changes {
 		if c.Type == raftpb.ConfChangeRemoveNode {
 			n.removePeer(c.NodeID)
 		}
 	}
+	n.noteOwnRemoval(e.Index, v2.Changes, cs)
 	n.syncPeers()
 	n.log.Info("applied a conf change", "index", e.Index, "change", cc.String(),
 		"voters", cs.Voters, "learners", cs.Learners)

@@ -27,6 +27,10 @@ type Client struct {
 	HTTP *http.Client
 	// Addrs are the HTTP addresses (host:port) of the cluster's nodes.
 	Addrs []string
+	// AdminToken, when not empty, is sent as "Authorization: Bearer
+	// <token>" with every request, as the membership and transfer
+	// endpoints require on a node with Config.AdminToken.
+	AdminToken string
 
 	mu     sync.Mutex
 	leader string // the address that last accepted a write
@@ -133,7 +137,7 @@ func (c *Client) toLeader(ctx context.Context, method, path string, body []byte,
 		var e *Error
 		isAPI := errors.As(err, &e)
 		switch {
-		case isAPI && e.Code == CodeBadRequest:
+		case isAPI && !retryable(e.Code):
 			return err
 		case isAPI && e.Code == CodeNotLeader && e.Leader != "" && e.Leader != addr:
 			c.setLeader(e.Leader)
@@ -187,6 +191,9 @@ func (c *Client) call(ctx context.Context, addr, method, path string, body []byt
 	if err != nil {
 		return 0, err
 	}
+	if c.AdminToken != "" {
+		req.Header.Set("Authorization", "Bearer "+c.AdminToken)
+	}
 	hc := c.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
@@ -200,6 +207,12 @@ func (c *Client) call(ctx context.Context, addr, method, path string, body []byt
 	if err != nil {
 		return resp.StatusCode, err
 	}
+	e := &Error{}
+	// A key that is not set answers 404 with a KVResult; any other 404
+	// (an unknown member, an unknown route) is an Error with a code.
+	if resp.StatusCode == http.StatusNotFound && json.Unmarshal(b, e) == nil && e.Code != "" {
+		return resp.StatusCode, e
+	}
 	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNotFound {
 		if out != nil {
 			if err := json.Unmarshal(b, out); err != nil {
@@ -208,7 +221,6 @@ func (c *Client) call(ctx context.Context, addr, method, path string, body []byt
 		}
 		return resp.StatusCode, nil
 	}
-	e := &Error{}
 	if err := json.Unmarshal(b, e); err != nil || e.Code == "" {
 		return resp.StatusCode, fmt.Errorf("%s answered %s: %q", addr, resp.Status, b)
 	}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tickraft/raft/tools/kvexample/transport"
 )
 
 // The defaults of the optional fields of Config.
@@ -21,6 +23,13 @@ const (
 	DefaultKeepEntries       = 500
 	DefaultRequestTimeout    = 5 * time.Second
 	DefaultMaxPendingReqs    = 4096
+	DefaultMaxKeyBytes       = 4 << 10
+	DefaultHTTPReadTimeout   = 10 * time.Second
+	DefaultHTTPIdleTimeout   = 60 * time.Second
+	DefaultMaxInboundConns   = 64
+	DefaultMaxFrameBytes     = 8 << 20
+	DefaultFrameTimeout      = 30 * time.Second
+	DefaultMaxRecvMsgsPerSec = 20000
 )
 
 // ErrInvalidConfig is wrapped by every error Start returns for a Config it
@@ -100,9 +109,61 @@ type Config struct {
 	// DefaultMaxPendingReqs).
 	MaxPendingRequests int
 
+	// AdminToken, when not empty, is the bearer token the admin
+	// endpoints (membership, leader transfer, /debug/pprof/) require:
+	// "Authorization: Bearer <token>", compared in constant time. With no
+	// token the admin endpoints answer 403 forbidden, unless
+	// InsecureAdmin opens them to anyone who reaches the HTTP port.
+	AdminToken    string
+	InsecureAdmin bool
+
+	// MaxKeyBytes bounds the length of a key (default DefaultMaxKeyBytes);
+	// a longer one is refused with key_too_large.
+	MaxKeyBytes int
+	// HTTPReadTimeout bounds the reading of a request, headers and body
+	// (default DefaultHTTPReadTimeout; the headers alone get at most 5 s).
+	// HTTPWriteTimeout bounds a request from the end of its headers to
+	// the end of its answer (default RequestTimeout plus HTTPReadTimeout
+	// plus a second); /debug/pprof/ lifts it for its streaming profiles.
+	// HTTPIdleTimeout closes a keep-alive connection that sends no
+	// request for that long (default DefaultHTTPIdleTimeout).
+	HTTPReadTimeout  time.Duration
+	HTTPWriteTimeout time.Duration
+	HTTPIdleTimeout  time.Duration
+
+	// The bounds of the transport's inbound side (see package transport):
+	// MaxInboundConns caps the open incoming connections (default
+	// DefaultMaxInboundConns); MaxFrameBytes caps one frame, and so what
+	// one connection may hold buffered (default DefaultMaxFrameBytes; it
+	// must exceed SnapshotChunkSize and MaxValueBytes with room to spare);
+	// FrameTimeout is how long a connection may take to deliver its next
+	// frame (default DefaultFrameTimeout; a live peer sends heartbeats far
+	// more often); MaxRecvMsgsPerSec bounds the messages one peer can make
+	// the node step per second, beyond which they are dropped and counted
+	// (default DefaultMaxRecvMsgsPerSec).
+	MaxInboundConns   int
+	MaxFrameBytes     int
+	FrameTimeout      time.Duration
+	MaxRecvMsgsPerSec int
+
+	// ClusterID names the cluster in every transport hello, so that nodes
+	// of two clusters pointed at each other refuse each other's
+	// connections (transport.Config.ClusterID). With TLS it must be
+	// TLS.ClusterID or empty.
+	ClusterID string
+	// TLS, when not nil, runs the Raft transport over mutual TLS: every
+	// member's certificate names it tickraft://<cluster>/<id> and is
+	// signed by the cluster's CAs (see transport.TLSConfig). Without it
+	// the transport authenticates nobody and logs a warning at start.
+	TLS *transport.TLSConfig
+
 	// Logger receives the node's structured logs; nil discards them.
 	Logger *slog.Logger
 }
+
+// frameSlack is the room MaxFrameBytes must leave above the largest
+// payload for the rest of a message (its header fields and entry framing).
+const frameSlack = 64 << 10
 
 // withDefaults returns a copy of c with its zero optional fields set.
 func (c Config) withDefaults() Config {
@@ -114,6 +175,14 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.KeepEntries, DefaultKeepEntries)
 	setDefault(&c.RequestTimeout, DefaultRequestTimeout)
 	setDefault(&c.MaxPendingRequests, DefaultMaxPendingReqs)
+	setDefault(&c.MaxKeyBytes, DefaultMaxKeyBytes)
+	setDefault(&c.HTTPReadTimeout, DefaultHTTPReadTimeout)
+	setDefault(&c.HTTPWriteTimeout, c.RequestTimeout+c.HTTPReadTimeout+time.Second)
+	setDefault(&c.HTTPIdleTimeout, DefaultHTTPIdleTimeout)
+	setDefault(&c.MaxInboundConns, DefaultMaxInboundConns)
+	setDefault(&c.MaxFrameBytes, DefaultMaxFrameBytes)
+	setDefault(&c.FrameTimeout, DefaultFrameTimeout)
+	setDefault(&c.MaxRecvMsgsPerSec, DefaultMaxRecvMsgsPerSec)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -138,8 +207,18 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: no raft address", ErrInvalidConfig)
 	case c.HTTPListener == nil && c.HTTPAddr == "":
 		return fmt.Errorf("%w: no HTTP address", ErrInvalidConfig)
-	case c.TickInterval < 0 || c.RequestTimeout < 0:
+	case c.TickInterval < 0 || c.RequestTimeout < 0 || c.HTTPReadTimeout < 0 ||
+		c.HTTPWriteTimeout < 0 || c.HTTPIdleTimeout < 0 || c.FrameTimeout < 0:
 		return fmt.Errorf("%w: a duration is negative", ErrInvalidConfig)
+	case c.MaxKeyBytes < 0 || c.MaxInboundConns < 0 || c.MaxFrameBytes < 0 || c.MaxRecvMsgsPerSec < 0:
+		return fmt.Errorf("%w: a bound is negative", ErrInvalidConfig)
+	case c.Join && len(c.Peers) == 0:
+		return fmt.Errorf("%w: Join (-join) needs Peers (-peers): a joining node must know where the cluster's members are to answer them", ErrInvalidConfig)
+	case c.AdminToken != "" && c.InsecureAdmin:
+		return fmt.Errorf("%w: AdminToken (-admin-token) and InsecureAdmin (-insecure-admin) contradict each other: give one", ErrInvalidConfig)
+	case uint64(c.MaxFrameBytes) < c.SnapshotChunkSize+frameSlack || c.MaxFrameBytes < MaxValueBytes+c.MaxKeyBytes+frameSlack:
+		return fmt.Errorf("%w: MaxFrameBytes (-max-frame-bytes) %d cannot carry a snapshot chunk of %d bytes or a value of %d bytes with its key and %d bytes of framing",
+			ErrInvalidConfig, c.MaxFrameBytes, c.SnapshotChunkSize, MaxValueBytes, frameSlack)
 	case c.ElectionTicks <= c.HeartbeatTicks:
 		return fmt.Errorf("%w: ElectionTicks (%d) must exceed HeartbeatTicks (%d)",
 			ErrInvalidConfig, c.ElectionTicks, c.HeartbeatTicks)

@@ -61,11 +61,12 @@
 //	DELETE /kv/{key}          the same for a deletion.
 //	GET    /kv/{key}          ?consistency=linearizable (default) | lease | local
 //	                          &min_index=N (local). 404 with "found": false if unset.
-//	POST   /members           {"id": 4, "raft": "host:port", "http": "host:port"}: add a learner.
-//	POST   /members/{id}/promote   make a learner a voter.
-//	DELETE /members/{id}      remove a member.
-//	POST   /leader            {"id": 2}: transfer leadership; answers once 2 leads.
-//	GET    /status            Status as JSON.
+//	POST   /members           {"id": 4, "raft": "host:port", "http": "host:port"}: add a learner (admin).
+//	POST   /members/{id}/promote   make a learner a voter (admin).
+//	DELETE /members/{id}      remove a member (admin).
+//	POST   /leader            {"id": 2}: transfer leadership; answers once 2 leads (admin).
+//	GET    /debug/pprof/...   net/http/pprof (admin).
+//	GET    /status            Status as JSON, keys in snake_case.
 //	GET    /metrics           Prometheus text format (below).
 //	GET    /healthz           200 {"ok": true} while the process serves and its loop runs.
 //	GET    /readyz            200 once a leader is known and the node has applied the
@@ -73,11 +74,20 @@
 //	                          503 {"ok": false, "reason": "..."} before.
 //
 // Writes and membership changes are for the leader: a follower answers
-// not_leader with the leader's HTTP address (no forwarding). Reads are
-// served by every node; see the Consistency constants for what each mode
-// guarantees. Errors are an Error as JSON, whose code says what to do:
-// not_leader (retry at "leader"), busy (retry later), timeout (the outcome
-// of a write is unknown), bad_request, stopped.
+// 503 not_leader with a Retry-After header and the leader's HTTP address
+// (no forwarding). Reads are served by every node; see the Consistency
+// constants for what each mode guarantees. Errors, 404 and 405 included,
+// are an Error as JSON, whose code says what to do: not_leader (retry at
+// "leader"), busy (retry later), timeout (the outcome of a write is
+// unknown), stopped; the others (bad_request, key_too_large, the admin
+// refusals) are not worth retrying.
+//
+// The admin endpoints need "Authorization: Bearer <Config.AdminToken>";
+// without a token configured they answer 403 unless Config.InsecureAdmin
+// is set. Membership changes are checked against the applied
+// configuration: adding a member is 409 already_member, promoting a node
+// that is not a learner 404 unknown_member (409 not_learner for a voter),
+// removing a node that is not a member 404 unknown_member.
 //
 // # Metrics
 //

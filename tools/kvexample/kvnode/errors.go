@@ -10,7 +10,11 @@ import (
 // The codes of the errors the HTTP API answers with.
 const (
 	// CodeNotLeader: only the leader does this; Error.Leader is the
-	// leader's HTTP address when this node knows it. Retry there.
+	// leader's HTTP address when this node knows it. Retry there. It is
+	// answered with 503 Service Unavailable and a Retry-After header, so
+	// that a plain HTTP client that does not read the body backs off; a
+	// redirect is not used because a write must not be replayed blindly
+	// by a client library that follows redirects.
 	CodeNotLeader = "not_leader"
 	// CodeBusy: a bound is reached or the leader is changing; retry later.
 	CodeBusy = "busy"
@@ -23,6 +27,27 @@ const (
 	CodeStopped = "stopped"
 	// CodeInternal: anything else.
 	CodeInternal = "internal"
+
+	// CodeUnauthorized: an admin endpoint was called without the admin
+	// token, or with a wrong one (401).
+	CodeUnauthorized = "unauthorized"
+	// CodeForbidden: an admin endpoint was called on a node that has no
+	// admin token configured and was not started with InsecureAdmin (403).
+	CodeForbidden = "forbidden"
+	// CodeNotFound: no such route (404).
+	CodeNotFound = "not_found"
+	// CodeMethodNotAllowed: the route exists for other methods; the Allow
+	// header lists them (405).
+	CodeMethodNotAllowed = "method_not_allowed"
+	// CodeUnknownMember: promote or remove named a node that is not a
+	// member (404); promote of a node that is not a learner.
+	CodeUnknownMember = "unknown_member"
+	// CodeAlreadyMember: add named a node that is already a member (409).
+	CodeAlreadyMember = "already_member"
+	// CodeNotLearner: promote named a member that is already a voter (409).
+	CodeNotLearner = "not_learner"
+	// CodeKeyTooLarge: the key exceeds Config.MaxKeyBytes (400).
+	CodeKeyTooLarge = "key_too_large"
 )
 
 // Error is the JSON body of every failed request of the HTTP API.
@@ -41,16 +66,34 @@ func (e *Error) Error() string { return e.Code + ": " + e.Message }
 // httpStatus is the HTTP status of an error code.
 func httpStatus(code string) int {
 	switch code {
-	case CodeNotLeader:
-		return http.StatusMisdirectedRequest
-	case CodeBusy, CodeStopped:
+	case CodeNotLeader, CodeBusy, CodeStopped:
 		return http.StatusServiceUnavailable
 	case CodeTimeout:
 		return http.StatusGatewayTimeout
-	case CodeBadRequest:
+	case CodeBadRequest, CodeKeyTooLarge:
 		return http.StatusBadRequest
+	case CodeUnauthorized:
+		return http.StatusUnauthorized
+	case CodeForbidden:
+		return http.StatusForbidden
+	case CodeNotFound, CodeUnknownMember:
+		return http.StatusNotFound
+	case CodeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case CodeAlreadyMember, CodeNotLearner:
+		return http.StatusConflict
 	}
 	return http.StatusInternalServerError
+}
+
+// retryable reports whether a request that failed with code may succeed
+// if sent again, here or at another node.
+func retryable(code string) bool {
+	switch code {
+	case CodeNotLeader, CodeBusy, CodeTimeout, CodeStopped, CodeInternal:
+		return true
+	}
+	return false
 }
 
 // codeFor maps a refusal of the Raft node to an API error code.

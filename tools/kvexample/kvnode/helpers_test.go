@@ -2,12 +2,15 @@ package kvnode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/tickraft/raft/tools/kvexample/transport"
 )
 
 // testCluster is a cluster of Nodes in this process, on loopback ports.
@@ -19,6 +22,8 @@ type testCluster struct {
 	base  Config
 	nodes map[uint64]*Node
 	c     *Client
+	// tlsFor, when not nil, gives each node its transport TLS.
+	tlsFor func(id uint64) *transport.TLSConfig
 }
 
 // testConfig returns fast timeouts, small snapshots and tiny chunks, so
@@ -28,13 +33,21 @@ func testConfig() Config {
 		TickInterval: 10 * time.Millisecond, ElectionTicks: 10, HeartbeatTicks: 1,
 		SnapshotInterval: 20, SnapshotChunkSize: 64, KeepEntries: 5,
 		RequestTimeout: 3 * time.Second,
+		AdminToken:     testAdminToken,
 	}
 }
 
 // newTestCluster starts n voters with the base configuration.
 func newTestCluster(t *testing.T, n int, base Config) *testCluster {
 	t.Helper()
-	tc := &testCluster{t: t, dir: t.TempDir(), base: base, nodes: map[uint64]*Node{}}
+	return newTLSTestCluster(t, n, base, nil)
+}
+
+// newTLSTestCluster starts n voters whose transports run over TLS when
+// tlsFor is not nil.
+func newTLSTestCluster(t *testing.T, n int, base Config, tlsFor func(id uint64) *transport.TLSConfig) *testCluster {
+	t.Helper()
+	tc := &testCluster{t: t, dir: t.TempDir(), base: base, nodes: map[uint64]*Node{}, tlsFor: tlsFor}
 	ports, err := LoopbackAddrs(2 * maxTestNodes)
 	if err != nil {
 		t.Fatal(err)
@@ -49,9 +62,13 @@ func newTestCluster(t *testing.T, n int, base Config) *testCluster {
 		addrs = append(addrs, p.HTTPAddr)
 	}
 	tc.c = NewClient(addrs...)
+	tc.c.AdminToken = base.AdminToken
 	t.Cleanup(tc.stopAll)
 	return tc
 }
+
+// testAdminToken is the admin token of the test clusters.
+const testAdminToken = "test-admin-token"
 
 // maxTestNodes bounds the nodes of a test cluster, joiners included.
 const maxTestNodes = 5
@@ -76,6 +93,9 @@ func (tc *testCluster) start(id uint64, join bool) *Node {
 	cfg.ID, cfg.DataDir, cfg.Join = id, filepath.Join(tc.dir, fmt.Sprint(id)), join
 	cfg.RaftAddr, cfg.HTTPAddr = self.RaftAddr, self.HTTPAddr
 	cfg.Peers = nil
+	if tc.tlsFor != nil {
+		cfg.TLS = tc.tlsFor(id)
+	}
 	for _, p := range tc.peers {
 		if p.ID != id && (join || p.ID <= 3) {
 			cfg.Peers = append(cfg.Peers, p)
@@ -94,7 +114,8 @@ func (tc *testCluster) start(id uint64, join bool) *Node {
 
 func (tc *testCluster) stopAll() {
 	for id, n := range tc.nodes {
-		if err := n.Stop(); err != nil {
+		// A node the test removed may have stopped on its own, as it should.
+		if err := n.Stop(); err != nil && !errors.Is(err, ErrRemoved) {
 			tc.t.Errorf("node %d stopped with: %v", id, err)
 		}
 		delete(tc.nodes, id)

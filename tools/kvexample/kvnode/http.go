@@ -45,13 +45,14 @@ func (n *Node) handler() http.Handler {
 	mux.HandleFunc("PUT /kv/{key...}", n.handlePut)
 	mux.HandleFunc("DELETE /kv/{key...}", n.handleDelete)
 	mux.HandleFunc("GET /kv/{key...}", n.handleGet)
-	mux.HandleFunc("POST /members", n.handleAddMember)
-	mux.HandleFunc("POST /members/{id}/promote", n.handlePromote)
-	mux.HandleFunc("DELETE /members/{id}", n.handleRemoveMember)
-	mux.HandleFunc("POST /leader", n.handleTransfer)
+	mux.HandleFunc("POST /members", n.adminOnly(n.handleAddMember))
+	mux.HandleFunc("POST /members/{id}/promote", n.adminOnly(n.handlePromote))
+	mux.HandleFunc("DELETE /members/{id}", n.adminOnly(n.handleRemoveMember))
+	mux.HandleFunc("POST /leader", n.adminOnly(n.handleTransfer))
 	mux.HandleFunc("GET /status", n.handleStatus)
 	n.handleObservability(mux) // health.go: /metrics, /healthz, /readyz
-	return mux
+	n.registerPprof(mux)
+	return jsonFallbacks(mux)
 }
 
 // do hands a request to the event loop and waits for its answer.
@@ -94,8 +95,8 @@ func (n *Node) handleDelete(w http.ResponseWriter, req *http.Request) {
 }
 
 func (n *Node) write(w http.ResponseWriter, req *http.Request, r *request) {
-	if r.key == "" {
-		writeError(w, &Error{Code: CodeBadRequest, Message: "empty key"})
+	if e := n.checkKey(r.key); e != nil {
+		writeError(w, e)
 		return
 	}
 	res := n.do(req, r)
@@ -109,6 +110,10 @@ func (n *Node) write(w http.ResponseWriter, req *http.Request, r *request) {
 func (n *Node) handleGet(w http.ResponseWriter, req *http.Request) {
 	q := req.URL.Query()
 	r := &request{kind: reqGet, key: req.PathValue("key"), consistency: q.Get("consistency")}
+	if e := n.checkKey(r.key); e != nil {
+		writeError(w, e)
+		return
+	}
 	if s := q.Get("min_index"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
@@ -189,7 +194,7 @@ func (n *Node) handleStatus(w http.ResponseWriter, req *http.Request) {
 }
 
 func writeError(w http.ResponseWriter, e *Error) {
-	if e.Code == CodeBusy {
+	if e.Code == CodeBusy || e.Code == CodeNotLeader {
 		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, httpStatus(e.Code), e)

@@ -34,6 +34,13 @@ type loopState struct {
 	waiting   []waitingRead            // released, waiting for the apply
 	transfers []*request
 	nextCtx   uint64
+	// removedAt is the index at which the node applied its own removal
+	// (removal.go), zero while it is a member.
+	removedAt uint64
+	// addedAt is an index at or after the one at which this node was last
+	// added: where it became a member, or the applied index it started
+	// with as one (zero: it does not know; removal.go).
+	addedAt uint64
 
 	// clock counts the ticks elapsed on the monotonic clock.
 	clock *tickclock.Clock
@@ -93,6 +100,10 @@ func (n *Node) run() {
 			n.reportUnreachable()
 		}
 		if err := n.processReady(); err != nil {
+			n.fail(err)
+			return
+		}
+		if err := n.removedErr(); err != nil {
 			n.fail(err)
 			return
 		}

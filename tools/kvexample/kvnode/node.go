@@ -40,6 +40,10 @@ type Node struct {
 	tr      *transport.Transport
 	httpLn  net.Listener
 	httpSrv *http.Server
+	// dirLock holds the data directory's LockFile locked (lock.go).
+	dirLock *os.File
+	// removal is shared with the transport (removal.go).
+	removal removal
 
 	// The event loop's state: only the loop goroutine touches it.
 	loopState
@@ -69,14 +73,21 @@ func Start(cfg Config) (*Node, error) {
 	}
 	base := c.Logger
 	c.Logger = base.With("node", c.ID)
+	dirLock, err := lockDataDir(c.DataDir)
+	if err != nil {
+		closeListeners(c)
+		return nil, err
+	}
 	m := newMetrics()
 	d, rec, err := openDisk(&c, m.fsyncLatency.observe)
 	if err != nil {
+		dirLock.Close()
 		closeListeners(c)
 		return nil, err
 	}
 	n := &Node{
 		cfg: c, log: c.Logger, raftLog: base.With("component", "raft"), storage: rec.storage, disk: d, metrics: m,
+		dirLock: dirLock,
 		reqs:    make(chan *request, c.MaxPendingRequests),
 		jobs:    newQueue[diskJob](),
 		results: newQueue[diskResult](),
@@ -84,8 +95,10 @@ func Start(cfg Config) (*Node, error) {
 		unreachable: newQueue[uint64](),
 	}
 	n.loopState = newLoopState(rec)
+	n.noteMembership(rec.applied, raftpb.ConfState{}, rec.confState)
 	if err := n.startNetwork(base); err != nil {
 		d.close()
+		dirLock.Close()
 		closeListeners(c)
 		return nil, err
 	}
@@ -137,8 +150,11 @@ func (n *Node) startNetwork(logger *slog.Logger) error {
 		Unreachable: n.unreachable.push, Logger: logger,
 		// A peer that comes back is redialed within half an election
 		// timeout, so that it hears from the leader before it campaigns.
-		MinBackoff: min(transport.DefaultMinBackoff, c.TickInterval),
-		MaxBackoff: min(transport.DefaultMaxBackoff, c.TickInterval*time.Duration(c.ElectionTicks)/2),
+		MinBackoff:      min(transport.DefaultMinBackoff, c.TickInterval),
+		MaxBackoff:      min(transport.DefaultMaxBackoff, c.TickInterval*time.Duration(c.ElectionTicks)/2),
+		MaxInboundConns: c.MaxInboundConns, MaxFrameBytes: c.MaxFrameBytes,
+		FrameTimeout: c.FrameTimeout, MaxRecvMsgsPerSec: c.MaxRecvMsgsPerSec, TLS: c.TLS, ClusterID: c.ClusterID,
+		RemovedAt: n.removal.removedAt, ToldRemoved: n.removal.toldRemoved,
 	})
 	c.RaftListener = nil // the transport owns it now, even on failure
 	if err != nil {
@@ -154,7 +170,7 @@ func (n *Node) startNetwork(logger *slog.Logger) error {
 	}
 	c.HTTPListener = nil
 	n.httpLn = ln
-	n.httpSrv = &http.Server{Handler: n.handler(), ReadHeaderTimeout: 5 * time.Second}
+	n.httpSrv = n.newHTTPServer()
 	return nil
 }
 
@@ -241,6 +257,7 @@ func (n *Node) Kill() {
 	n.httpSrv.Close()
 	n.tr.Close()
 	n.disk.abandon()
+	n.dirLock.Close()
 }
 
 // halt stops the event loop and the disk worker and waits for both.
@@ -255,6 +272,7 @@ func (n *Node) closeIO() {
 	n.closeOnce.Do(func() {
 		n.httpSrv.Close()
 		n.closeErr = errors.Join(n.tr.Close(), n.disk.close())
+		n.dirLock.Close() // after the log is closed: the directory is free
 		n.log.Info("node stopped")
 	})
 }

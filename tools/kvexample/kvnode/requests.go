@@ -129,6 +129,10 @@ func (n *Node) proposeConfChange(r *request) {
 		r.fail(n.notLeader())
 		return
 	}
+	if e := n.checkMembershipChange(r); e != nil {
+		r.fail(e)
+		return
+	}
 	id := r.member.ID
 	cc := raftpb.ConfChangeV2{Changes: []raftpb.ConfChangeSingle{{NodeID: id}}}
 	switch r.kind {

@@ -1,11 +1,6 @@
 package kvnode
 
-import (
-	"slices"
-
-	raft "github.com/tickraft/raft"
-	"github.com/tickraft/raft/tools/kvexample/transport"
-)
+import "slices"
 
 // Status is the JSON body of GET /status: the node's Raft state, its
 // configuration with the members' addresses, each follower's progress when
@@ -40,11 +35,11 @@ type Status struct {
 	// Fetch is this node's chunked snapshot transfer in progress, and
 	// SnapshotsInstalled counts the snapshots it installed since it
 	// started.
-	Fetch              *raft.SnapshotFetch `json:"fetch,omitempty"`
-	SnapshotsInstalled int                 `json:"snapshots_installed"`
+	Fetch              *FetchStatus `json:"fetch,omitempty"`
+	SnapshotsInstalled int          `json:"snapshots_installed"`
 	// WALTruncatedBytes is the torn tail the log's recovery cut at start.
 	WALTruncatedBytes int64           `json:"wal_truncated_bytes"`
-	Transport         transport.Stats `json:"transport"`
+	Transport         TransportStatus `json:"transport"`
 }
 
 // Progress is a follower's replication progress as the leader sees it.
@@ -68,13 +63,13 @@ func (n *Node) status() Status {
 	st := Status{
 		ID: rs.ID, State: rs.RaftState.String(), Leader: rs.Lead, LeaderHTTP: n.httpAddr(rs.Lead),
 		LeadTransferee: rs.LeadTransferee, Term: rs.Term, Vote: rs.Vote, Commit: rs.Commit,
-		Applied: n.applied, Keys: len(n.sm.kv), Mode: "async", Fetch: rs.Fetch,
+		Applied: n.applied, Keys: len(n.sm.kv), Mode: "async", Fetch: fetchStatus(rs.Fetch),
 		Voters:            slices.Clone(n.confState.Voters),
 		Learners:          slices.Clone(n.confState.Learners),
 		VotersOutgoing:    slices.Clone(n.confState.VotersOutgoing),
 		Members:           map[uint64]Member{},
 		WALTruncatedBytes: n.truncatedBytes, SnapshotsInstalled: n.installs,
-		Transport: n.tr.Stats(),
+		Transport: transportStatus(n.tr.Stats()),
 	}
 	if n.cfg.Sync {
 		st.Mode = "sync"

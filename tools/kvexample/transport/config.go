@@ -22,6 +22,9 @@ const (
 	DefaultHelloTimeout     = 5 * time.Second
 	DefaultMinBackoff       = 20 * time.Millisecond
 	DefaultMaxBackoff       = time.Second
+	DefaultMaxInboundConns  = 64
+	DefaultFrameTimeout     = 30 * time.Second
+	DefaultMaxRecvMsgsPerS  = 20000
 )
 
 // ErrInvalidConfig is wrapped by every error New returns for a Config it
@@ -85,6 +88,55 @@ type Config struct {
 	MaxBackoff time.Duration
 	// Seed seeds the jitter of the backoff; zero means ID.
 	Seed uint64
+
+	// MaxInboundConns caps the incoming connections open at once (default
+	// DefaultMaxInboundConns); one more is closed as soon as it is
+	// accepted, and counted in Stats.RejectedConns. With MaxFrameBytes it
+	// bounds what strangers can make the transport hold in memory: about
+	// MaxInboundConns * (MaxFrameBytes + 64 KiB).
+	MaxInboundConns int
+	// FrameTimeout is how long an incoming connection may take to deliver
+	// its next frame, whole, counted from the end of the previous one or
+	// of the hello (default DefaultFrameTimeout). A live peer sends
+	// heartbeats far more often; a connection silent for longer, or one
+	// dribbling a frame, is closed.
+	FrameTimeout time.Duration
+	// MaxRecvMsgsPerSec bounds the messages per second the connections of
+	// one peer ID may deliver to Receive, with a burst of as many (default
+	// DefaultMaxRecvMsgsPerS); the frames beyond it are read and dropped,
+	// counted in Stats.RateDrops, so that a flood cannot make the node
+	// step without bound.
+	MaxRecvMsgsPerSec int
+
+	// RemovedAt, when not nil, tells whether node id was removed from the
+	// cluster by a configuration change this node has applied, and at
+	// which index. A connection from such a node is answered with a
+	// removed notice (RemovedNoticeBytes) and closed. It is called from the
+	// transport's goroutines: it must be safe for concurrent use and quick.
+	// A node merely unknown to this one must not be reported: a follower
+	// must accept a new leader before it learns of its addition.
+	RemovedAt func(id uint64) (index uint64, removed bool)
+	// ToldRemoved, when not nil, is called with the index a peer's removed
+	// notice carries: that peer applied this node's removal at that index.
+	// It is called from the transport's goroutines and must not block.
+	ToldRemoved func(peer, index uint64)
+
+	// ClusterID names the cluster; every hello carries it (as
+	// ClusterToken) and a hello of another cluster is refused, so that two
+	// clusters misconfigured onto each other's addresses do not mix. It
+	// proves nothing against an attacker: that is TLS's work. With TLS it
+	// may be left empty and is then TLS.ClusterID; otherwise the two must
+	// be equal.
+	ClusterID string
+	// TLS, when not nil, makes every connection mutual TLS and binds the
+	// hello's sender to the certificate (see TLSConfig). Without it the
+	// transport authenticates nobody: anyone who reaches the listen port
+	// can send as any node ID, and New logs a warning saying so.
+	TLS *TLSConfig
+
+	// now is the clock of the receive rate bound; nil is time.Now. Tests
+	// replace it.
+	now func() time.Time
 }
 
 // withDefaults returns a copy of c with its zero optional fields set to
@@ -100,6 +152,15 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.HelloTimeout, DefaultHelloTimeout)
 	setDefault(&c.MinBackoff, DefaultMinBackoff)
 	setDefault(&c.MaxBackoff, DefaultMaxBackoff)
+	setDefault(&c.MaxInboundConns, DefaultMaxInboundConns)
+	setDefault(&c.FrameTimeout, DefaultFrameTimeout)
+	setDefault(&c.MaxRecvMsgsPerSec, DefaultMaxRecvMsgsPerS)
+	if c.TLS != nil && c.ClusterID == "" {
+		c.ClusterID = c.TLS.ClusterID
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
 	if c.Seed == 0 {
 		c.Seed = c.ID
 	}
@@ -128,14 +189,23 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: ID is zero", ErrInvalidConfig)
 	case c.Listener == nil && c.ListenAddr == "":
 		return fmt.Errorf("%w: neither ListenAddr nor Listener is set", ErrInvalidConfig)
-	case c.RecvBufferMsgs < 0, c.MaxQueueMsgs < 0, c.MaxQueueBytes < 0, c.WriteBufferBytes < 0:
+	case c.RecvBufferMsgs < 0, c.MaxQueueMsgs < 0, c.MaxQueueBytes < 0, c.WriteBufferBytes < 0,
+		c.MaxInboundConns < 0, c.MaxRecvMsgsPerSec < 0:
 		return fmt.Errorf("%w: a size is negative", ErrInvalidConfig)
 	case c.MaxFrameBytes < 0 || int64(c.MaxFrameBytes) > math.MaxUint32:
 		return fmt.Errorf("%w: MaxFrameBytes %d is outside [0, %d]", ErrInvalidConfig, c.MaxFrameBytes, uint32(math.MaxUint32))
-	case c.DialTimeout < 0, c.WriteTimeout < 0, c.HelloTimeout < 0, c.MinBackoff < 0:
+	case c.DialTimeout < 0, c.WriteTimeout < 0, c.HelloTimeout < 0, c.MinBackoff < 0, c.FrameTimeout < 0:
 		return fmt.Errorf("%w: a duration is negative", ErrInvalidConfig)
 	case c.MaxBackoff < c.MinBackoff:
 		return fmt.Errorf("%w: MaxBackoff %v is below MinBackoff %v", ErrInvalidConfig, c.MaxBackoff, c.MinBackoff)
+	}
+	if c.TLS != nil {
+		if err := checkTLSConfig(c.TLS); err != nil {
+			return err
+		}
+		if c.ClusterID != c.TLS.ClusterID {
+			return fmt.Errorf("%w: ClusterID %q is not TLS.ClusterID %q", ErrInvalidConfig, c.ClusterID, c.TLS.ClusterID)
+		}
 	}
 	for id, addr := range c.Peers {
 		if err := checkPeer(c.ID, id, addr); err != nil {

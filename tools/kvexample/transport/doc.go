@@ -1,6 +1,9 @@
 // Package transport carries raftpb.Messages between the nodes of the
-// example key-value server over TCP. It is written for loopback and trusted
-// networks: it authenticates nobody and encrypts nothing.
+// example key-value server over TCP. Without [Config.TLS] it authenticates
+// nobody and encrypts nothing, which suits loopback and trusted networks
+// only (New logs a warning); with it, every connection is mutual TLS and
+// the sender a hello claims must be the node its certificate names (see
+// Identity).
 //
 // A [Transport] listens on one address, keeps one outgoing connection per
 // peer and accepts one or more incoming connections from each peer. It never
@@ -40,10 +43,12 @@
 // # Framing
 //
 // An outgoing connection starts with a hello of [HelloBytes] bytes: the
-// four bytes "tkr\x01" (a magic number and the format version), then the
-// sender's node ID and the intended recipient's node ID, each as an 8-byte
+// four bytes "tkr\x02" (a magic number and the format version), then the
+// sender's node ID, the intended recipient's node ID and the token of the
+// cluster's ID ([ClusterToken], zero for none), each as an 8-byte
 // big-endian integer. The receiver refuses a hello with another magic, a
-// zero or its own ID as sender, or a recipient other than itself.
+// zero or its own ID as sender, a recipient other than itself, or another
+// cluster's token.
 //
 // Then come frames, each a 4-byte big-endian length n followed by n bytes:
 // one raftpb.Message in raftpb's wire encoding (Message.AppendMarshal on the
@@ -54,8 +59,39 @@
 // received (plus a small constant). A frame that does not decode, or whose
 // message does not come from the hello's sender, is not addressed to the
 // receiver, or has a type that is only valid locally (raftpb.IsLocalMsg), is
-// malformed. Nothing is ever sent back on a connection: it carries one
-// direction only.
+// malformed. Nothing is sent back on a connection but, to a node this one
+// applied the removal of ([Config.RemovedAt]), a removed notice of
+// [RemovedNoticeBytes] bytes ("tkrX" and the index of the removal) right
+// after its hello, before the connection is closed; the dialer hands the
+// index to [Config.ToldRemoved].
+//
+// # Identity
+//
+// With [Config.TLS] each node's certificate, signed by the cluster's CAs,
+// names it with one URI SAN tickraft://<cluster>/<id> ([NodeURI]). An
+// incoming connection must complete a TLS 1.3 handshake with such a
+// certificate within [Config.HelloTimeout], and its hello's sender must be
+// the node the certificate names in this cluster: a member's certificate
+// cannot send as another member, and a stranger without one cannot send at
+// all. Such connections are closed and counted in [Stats.IdentityErrors].
+// An outgoing connection verifies that the server's certificate names the
+// peer dialed. Any valid certificate of the cluster may connect: a
+// follower must accept a new leader it has not yet learned is a member.
+//
+// # Bounds
+//
+// What a stranger who can reach the listen port can make the transport
+// hold or do is bounded: at most [Config.MaxInboundConns] incoming
+// connections are open at once (one more is closed at accept and counted
+// in [Stats.RejectedConns]); a connection must send its hello within
+// [Config.HelloTimeout] and then each frame, whole, within
+// [Config.FrameTimeout] of the previous one (a live peer sends heartbeats
+// far more often); what one connection buffers is its 64 KiB read buffer
+// and at most one frame of [Config.MaxFrameBytes], released when it
+// closes; and the connections of one peer ID deliver at most
+// [Config.MaxRecvMsgsPerSec] messages per second to Receive (a token
+// bucket with a burst of as many), the rest being read, dropped and
+// counted in [Stats.RateDrops].
 //
 // # Reconnection
 //

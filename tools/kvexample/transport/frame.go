@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,15 +11,15 @@ import (
 )
 
 // HelloBytes is the length of the hello that opens every connection: the
-// magic "tkr\x01", the sender's ID and the recipient's ID (see the package
-// documentation).
-const HelloBytes = 4 + 8 + 8
+// magic "tkr\x02", the sender's ID, the recipient's ID and the cluster's
+// token (see the package documentation).
+const HelloBytes = 4 + 8 + 8 + 8
 
 // FrameHeaderBytes is the length of the big-endian length prefix of a frame.
 const FrameHeaderBytes = 4
 
 // helloMagic opens every hello; its last byte is the format version.
-const helloMagic = "tkr\x01"
+const helloMagic = "tkr\x02"
 
 // initialBodyBytes is the most ReadFrame allocates for a frame before any
 // of its bytes arrived; the buffer doubles as they do.
@@ -34,17 +35,43 @@ var ErrMalformed = errors.New("transport: malformed input")
 // whose length prefix exceeds the limit.
 var ErrFrameTooLarge = errors.New("frame too large")
 
-// AppendHello appends the hello of a connection from node from to node to.
+// AppendHello appends the hello of a connection from node from to node to
+// of a transport with no cluster ID.
 func AppendHello(buf []byte, from, to uint64) []byte {
-	buf = append(buf, helloMagic...)
-	buf = binary.BigEndian.AppendUint64(buf, from)
-	return binary.BigEndian.AppendUint64(buf, to)
+	return AppendClusterHello(buf, "", from, to)
 }
 
-// ReadHello reads a hello from r and returns the sender's ID. It fails with
-// an error wrapping ErrMalformed when the magic is wrong, the sender is zero
-// or local, or the recipient is not local.
+// AppendClusterHello appends the hello of a connection from node from to
+// node to of cluster.
+func AppendClusterHello(buf []byte, cluster string, from, to uint64) []byte {
+	buf = append(buf, helloMagic...)
+	buf = binary.BigEndian.AppendUint64(buf, from)
+	buf = binary.BigEndian.AppendUint64(buf, to)
+	return binary.BigEndian.AppendUint64(buf, ClusterToken(cluster))
+}
+
+// ClusterToken is the 8 bytes that stand for a cluster ID in a hello: the
+// first 8 bytes of its SHA-256, or zero for no cluster ID. It tells
+// misconfigured clusters apart; it proves nothing (see TLSConfig).
+func ClusterToken(cluster string) uint64 {
+	if cluster == "" {
+		return 0
+	}
+	sum := sha256.Sum256([]byte(cluster))
+	return binary.BigEndian.Uint64(sum[:8])
+}
+
+// ReadHello reads a hello from r for a transport with no cluster ID; see
+// ReadClusterHello.
 func ReadHello(r io.Reader, local uint64) (from uint64, err error) {
+	return ReadClusterHello(r, "", local)
+}
+
+// ReadClusterHello reads a hello from r and returns the sender's ID. It
+// fails with an error wrapping ErrMalformed when the magic is wrong, the
+// sender is zero or local, or the recipient is not local, and with one
+// wrapping ErrIdentity when the hello is from another cluster.
+func ReadClusterHello(r io.Reader, cluster string, local uint64) (from uint64, err error) {
 	var b [HelloBytes]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
 		return 0, err
@@ -54,7 +81,10 @@ func ReadHello(r io.Reader, local uint64) (from uint64, err error) {
 	}
 	from = binary.BigEndian.Uint64(b[4:12])
 	to := binary.BigEndian.Uint64(b[12:20])
+	token := binary.BigEndian.Uint64(b[20:28])
 	switch {
+	case token != ClusterToken(cluster):
+		return 0, fmt.Errorf("%w: hello from node %d of another cluster (token %x, want %x)", ErrIdentity, from, token, ClusterToken(cluster))
 	case from == 0 || from == local:
 		return 0, fmt.Errorf("%w: hello from node %d to node %d", ErrMalformed, from, local)
 	case to != local:

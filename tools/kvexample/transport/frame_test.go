@@ -133,7 +133,9 @@ func TestReadHelloChecksMagicAndIDs(t *testing.T) {
 		wantErr  error
 	}{
 		{"valid", transport.AppendHello(nil, 7, local), 7, nil},
-		{"wrong magic", append([]byte("GET "), make([]byte, 16)...), 0, transport.ErrMalformed},
+		{"wrong magic", append([]byte("GET "), make([]byte, transport.HelloBytes-4)...), 0, transport.ErrMalformed},
+		{"previous version", append([]byte("tkr\x01"), make([]byte, transport.HelloBytes-4)...), 0, transport.ErrMalformed},
+		{"another cluster", transport.AppendClusterHello(nil, "other", 7, local), 0, transport.ErrIdentity},
 		{"zero sender", transport.AppendHello(nil, 0, local), 0, transport.ErrMalformed},
 		{"sender is the receiver", transport.AppendHello(nil, local, local), 0, transport.ErrMalformed},
 		{"another recipient", transport.AppendHello(nil, 7, 3), 0, transport.ErrMalformed},

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -39,9 +40,17 @@ func (t *Transport) acceptLoop() {
 			continue
 		}
 		delay = 0
-		if !t.trackInbound(conn) {
+		open, admitted := t.trackInbound(conn)
+		if !admitted {
 			conn.Close()
-			return
+			if !open {
+				return
+			}
+			t.stats.rejectedConns.Add(1)
+			t.perPeer.of(UnknownPeer).refused.Add(1) // over the cap, before any hello
+			t.log.Debug("refusing a connection above MaxInboundConns", "remote", conn.RemoteAddr().String(),
+				"limit", t.cfg.MaxInboundConns)
+			continue
 		}
 		t.wg.Add(1) // legal during Close's Wait: this goroutine's count is held
 		go t.serveInbound(conn)
@@ -49,15 +58,19 @@ func (t *Transport) acceptLoop() {
 }
 
 // trackInbound records conn so that Close can close it, and reports
-// whether the transport is still open.
-func (t *Transport) trackInbound(conn net.Conn) bool {
+// whether the transport is still open and whether conn was admitted under
+// Config.MaxInboundConns.
+func (t *Transport) trackInbound(conn net.Conn) (open, admitted bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
-		return false
+		return false, false
+	}
+	if len(t.inbound) >= t.cfg.MaxInboundConns {
+		return true, false
 	}
 	t.inbound[conn] = struct{}{}
-	return true
+	return true, true
 }
 
 // serveInbound is the reader goroutine of one incoming connection.
@@ -70,6 +83,10 @@ func (t *Transport) serveInbound(conn net.Conn) {
 	conn.Close()
 	remote := conn.RemoteAddr().String()
 	switch {
+	case errors.Is(err, ErrIdentity):
+		t.stats.identityErrors.Add(1)
+		t.perPeer.of(from).refused.Add(1)
+		t.log.Warn("closing a connection whose certificate does not prove its sender", "remote", remote, "err", err)
 	case errors.Is(err, ErrMalformed):
 		t.stats.decodeErrors.Add(1)
 		t.perPeer.of(from).refused.Add(1) // from is UnknownPeer before the hello
@@ -82,21 +99,47 @@ func (t *Transport) serveInbound(conn net.Conn) {
 // readInbound reads the hello and then frames from conn, delivering each
 // message, until an error or Close.
 func (t *Transport) readInbound(conn net.Conn) (uint64, error) {
-	r := bufio.NewReaderSize(conn, readBufferBytes)
 	conn.SetReadDeadline(time.Now().Add(t.cfg.HelloTimeout))
-	from, err := ReadHello(r, t.cfg.ID)
+	src, tc := conn, (*tls.Conn)(nil)
+	if t.serverTLS != nil {
+		var err error
+		if tc, err = t.serverHandshake(conn); err != nil {
+			return UnknownPeer, err
+		}
+		src = tc
+	}
+	r := bufio.NewReaderSize(src, readBufferBytes)
+	from, err := ReadClusterHello(r, t.cfg.ClusterID, t.cfg.ID)
 	if err != nil {
 		return UnknownPeer, err
 	}
-	conn.SetReadDeadline(time.Time{})
+	if tc != nil {
+		if err := t.checkPeerIdentity(tc, from); err != nil {
+			return from, err
+		}
+	}
+	if t.cfg.RemovedAt != nil {
+		if index, removed := t.cfg.RemovedAt(from); removed {
+			return from, t.tellRemoved(src, from, index)
+		}
+	}
+	limit := t.acquireLimit(from)
+	defer t.releaseLimit(from)
 	hdr := new([FrameHeaderBytes]byte)
 	for {
+		// Every frame must arrive whole within FrameTimeout: neither a
+		// silent connection nor one dribbling a frame is held forever.
+		conn.SetReadDeadline(time.Now().Add(t.cfg.FrameTimeout))
 		m, n, err := readFrame(r, hdr, t.cfg.MaxFrameBytes)
 		if err != nil {
 			return from, err
 		}
 		if err := checkInbound(&m, from, t.cfg.ID); err != nil {
 			return from, err
+		}
+		if !limit.allow(t.cfg.now()) {
+			t.stats.rateDrops.Add(1)
+			continue
 		}
 		t.stats.framesReceived.Add(1)
 		t.stats.bytesReceived.Add(uint64(n))

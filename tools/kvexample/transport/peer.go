@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -194,6 +193,11 @@ func (p *peer) dial() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.t.cfg.TLS != nil {
+		if conn, err = p.clientHandshake(conn); err != nil {
+			return nil, err
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stopped {
@@ -245,7 +249,7 @@ func (p *peer) serve(conn net.Conn, spare []queued) ([]queued, error) {
 	cfg := &p.t.cfg
 	dead := p.watchClose(conn)
 	w := bufio.NewWriterSize(conn, cfg.WriteBufferBytes)
-	w.Write(AppendHello(w.AvailableBuffer(), cfg.ID, p.id))
+	w.Write(AppendClusterHello(w.AvailableBuffer(), cfg.ClusterID, cfg.ID, p.id))
 	var scratch []byte
 	var unflushed, unflushedBytes uint64
 	for {
@@ -289,18 +293,20 @@ func (p *peer) serve(conn net.Conn, spare []queued) ([]queued, error) {
 	}
 }
 
-// watchClose starts a goroutine that reads from conn, which the peer never
-// writes to, and closes the returned channel when the read returns: the
-// peer closed the connection, or the writer did. It lets an idle writer
-// notice a dead peer before it next has something to send.
+// watchClose starts a goroutine that reads from conn, on which the peer
+// writes nothing but a removed notice, and closes the returned channel
+// when the read returns: the peer closed the connection, or the writer
+// did. It lets an idle writer notice a dead peer before it next has
+// something to send, and passes a removed notice to Config.ToldRemoved.
 func (p *peer) watchClose(conn net.Conn) <-chan struct{} {
 	dead := make(chan struct{})
 	p.t.wg.Add(1)
 	go func() {
 		defer p.t.wg.Done()
 		defer close(dead)
-		var b [1]byte
-		io.ReadFull(conn, b[:])
+		if index := readRemovedNotice(conn); index != 0 && p.t.cfg.ToldRemoved != nil {
+			p.t.cfg.ToldRemoved(p.id, index)
+		}
 	}()
 	return dead
 }

@@ -30,6 +30,16 @@ type Stats struct {
 	Reconnects uint64
 	// DialFailures counts failed dials.
 	DialFailures uint64
+	// RejectedConns counts incoming connections closed at once because
+	// Config.MaxInboundConns were open.
+	RejectedConns uint64
+	// RateDrops counts received frames dropped because their peer was
+	// above Config.MaxRecvMsgsPerSec.
+	RateDrops uint64
+	// IdentityErrors counts incoming connections closed because their
+	// TLS handshake failed or their certificate does not name the hello's
+	// sender in this cluster (an error wrapping ErrIdentity).
+	IdentityErrors uint64
 }
 
 // counters are the live, atomically updated Stats.
@@ -39,6 +49,8 @@ type counters struct {
 	decodeErrors, drops           atomic.Uint64
 	unreachable, reconnects       atomic.Uint64
 	dialFailures                  atomic.Uint64
+	rejectedConns, rateDrops      atomic.Uint64
+	identityErrors                atomic.Uint64
 }
 
 // snapshot returns the current values of the counters.
@@ -53,5 +65,8 @@ func (c *counters) snapshot() Stats {
 		Unreachable:    c.unreachable.Load(),
 		Reconnects:     c.reconnects.Load(),
 		DialFailures:   c.dialFailures.Load(),
+		RejectedConns:  c.rejectedConns.Load(),
+		RateDrops:      c.rateDrops.Load(),
+		IdentityErrors: c.identityErrors.Load(),
 	}
 }

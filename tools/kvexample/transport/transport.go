@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,11 +29,17 @@ type Transport struct {
 	stats  counters
 	// perPeer are the same counters by peer (peerstats.go).
 	perPeer peerTable
+	// serverTLS is the TLS configuration of incoming connections, nil
+	// without Config.TLS.
+	serverTLS *tls.Config
 
 	mu      sync.RWMutex
 	closed  bool
 	peers   map[uint64]*peer
 	inbound map[net.Conn]struct{}
+	// limits are the receive rate bounds of the peers with an incoming
+	// connection open (limits.go).
+	limits map[uint64]*recvLimit
 }
 
 // New validates cfg, listens, starts the accept loop and one writer
@@ -63,6 +70,12 @@ func New(cfg Config) (*Transport, error) {
 		cancel:  cancel,
 		peers:   make(map[uint64]*peer, len(c.Peers)),
 		inbound: make(map[net.Conn]struct{}),
+		limits:  make(map[uint64]*recvLimit),
+	}
+	if c.TLS != nil {
+		t.serverTLS = c.TLS.serverTLS()
+	} else {
+		t.log.Warn("the transport is not authenticated: anyone who can reach its port can send as any node; configure TLS across machines")
 	}
 	for id, addr := range c.Peers {
 		t.peers[id] = t.startPeer(id, addr)

@@ -1,0 +1,60 @@
+package transport
+
+import (
+	"sync"
+	"time"
+)
+
+// recvLimit is the receive rate bound of one peer ID, shared by its
+// incoming connections: a token bucket of MaxRecvMsgsPerSec tokens that
+// refills at that rate.
+type recvLimit struct {
+	mu     sync.Mutex
+	rate   float64 // tokens per second, and the bucket's size
+	tokens float64
+	last   time.Time
+	conns  int // incoming connections of the peer using it; guarded by Transport.mu
+}
+
+// allow takes a token at time now and reports whether there was one.
+func (l *recvLimit) allow(now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if elapsed := now.Sub(l.last); elapsed > 0 {
+		l.tokens = min(l.rate, l.tokens+elapsed.Seconds()*l.rate)
+		l.last = now
+	}
+	if l.tokens < 1 {
+		return false
+	}
+	l.tokens--
+	return true
+}
+
+// acquireLimit returns the receive limit of peer id for one more of its
+// connections, creating it full when it has none.
+func (t *Transport) acquireLimit(id uint64) *recvLimit {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	l := t.limits[id]
+	if l == nil {
+		rate := float64(t.cfg.MaxRecvMsgsPerSec)
+		l = &recvLimit{rate: rate, tokens: rate, last: t.cfg.now()}
+		t.limits[id] = l
+	}
+	l.conns++
+	return l
+}
+
+// releaseLimit forgets peer id's receive limit once its last connection
+// has ended, so that hellos from many IDs leave nothing behind. A peer
+// that reconnects thus starts with a full bucket; the connection cap and
+// the hello timeout bound how often it can.
+func (t *Transport) releaseLimit(id uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	l := t.limits[id]
+	if l.conns--; l.conns == 0 {
+		delete(t.limits, id)
+	}
+}
