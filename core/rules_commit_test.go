@@ -174,3 +174,40 @@ func checkAppliedAgree(t *testing.T, s *ruleNet) {
 		}
 	}
 }
+
+// TestALeaderCountsItselfOnlyForEntriesOnItsOwnDisk: in the asynchronous
+// mode the leader's appends leave before its own write is done (thesis
+// §10.2.1), but it counts itself toward a commit only for entries its
+// append worker made durable: when its write of x is acknowledged while
+// its write of y still waits, it holds x, not y, whatever its log says.
+func TestALeaderCountsItselfOnlyForEntriesOnItsOwnDisk(t *testing.T) {
+	s := newRuleNet(t, 3, true, nil)
+	s.elect(1)
+	s.deliver(anyMsg) // the empty entry of the term commits everywhere
+	s.autoWorkers = false
+	x := s.propose(1, "x")
+	s.flushAll()
+	y := s.propose(1, "y")
+	s.flushAll()
+	if len(s.appendQ[1]) < 2 {
+		t.Fatalf("the leader handed %d writes to its worker, want x and y apart", len(s.appendQ[1]))
+	}
+	s.deliver(and(to(2), ofType(raftpb.MsgApp)))
+	for len(s.appendQ[2]) > 0 {
+		s.completeAppend(2)
+	}
+	s.deliver(and(to(1), ofType(raftpb.MsgAppResp)))
+	s.completeAppend(1) // x is durable on the leader; y is not
+	s.flushAll()
+	if c := s.nodes[1].raftLog.committed; c != x {
+		t.Fatalf("the leader committed %d with y (%d) not on its disk and one follower's acknowledgement; want %d",
+			c, y, x)
+	}
+	for len(s.appendQ[1]) > 0 {
+		s.completeAppend(1)
+	}
+	s.flushAll()
+	if c := s.nodes[1].raftLog.committed; c < y {
+		t.Fatalf("the leader committed only %d once y was durable, want %d", c, y)
+	}
+}
