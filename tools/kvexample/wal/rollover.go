@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -50,6 +51,13 @@ func (w *WAL) startSegment(s segment) error {
 	if err != nil {
 		return err
 	}
+	first := s.seq
+	if len(w.segs) > 0 {
+		first = w.segs[0].seq
+	}
+	if err := writeManifest(w.dir, manifest{first: first, last: s.seq}); err != nil {
+		return errors.Join(err, f.Close())
+	}
 	w.f, w.size = f, int64(len(head))
 	w.segs = append(w.segs, s)
 	return nil
@@ -76,6 +84,11 @@ func (w *WAL) ReleaseTo(index uint64) error {
 	}
 	if n == 0 {
 		return nil
+	}
+	// The manifest moves first: a crash halfway leaves old segments below
+	// the run it names, which Open tolerates, never a hole in it.
+	if err := writeManifest(w.dir, manifest{first: w.segs[n].seq, last: w.segs[len(w.segs)-1].seq}); err != nil {
+		return fmt.Errorf("wal: release: %w", err)
 	}
 	for i := 0; i < n; i++ {
 		path := filepath.Join(w.dir, w.segs[0].name())

@@ -80,9 +80,23 @@ func Open(dir string, opts Options) (*WAL, *Replay, error) {
 		}
 		return w, &Replay{}, nil
 	}
+	m, ok, err := readManifest(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ok {
+		if err := checkManifest(dir, m, segs); err != nil {
+			return nil, nil, err
+		}
+	}
 	rp, end, err := w.readSegments(segs)
 	if err != nil {
 		return nil, nil, err
+	}
+	if run := (manifest{first: segs[0].seq, last: segs[len(segs)-1].seq}); !ok || run != m {
+		if err := writeManifest(dir, run); err != nil {
+			return nil, nil, err
+		}
 	}
 	last := segs[len(segs)-1]
 	f, err := os.OpenFile(filepath.Join(dir, last.name()), os.O_WRONLY|os.O_APPEND, 0)
