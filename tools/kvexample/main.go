@@ -56,6 +56,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&c.Join, "join", false, "start empty and wait to be added to an existing cluster (POST /members on its leader)")
 	fs.BoolVar(&c.Sync, "sync", false, "use the synchronous Ready/Advance loop instead of asynchronous storage writes")
 	fs.BoolVar(&c.LeaseReads, "lease-reads", false, "let the leader answer reads from its lease (assumes bounded clock drift)")
+	fs.BoolVar(&c.RecoverLostLog, "recover-lost-log", false, "start over a log that lost acknowledged entries, in recovering mode (the hard state must be intact)")
 	fs.Uint64Var(&c.SnapshotInterval, "snapshot-interval", kvnode.DefaultSnapshotInterval, "snapshot at every applied index that is a multiple of this (same on every node)")
 	fs.Uint64Var(&c.SnapshotChunkSize, "chunk-size", kvnode.DefaultSnapshotChunkSize, "chunk size of the snapshot transfer in bytes (same on every node)")
 	fs.Uint64Var(&c.KeepEntries, "keep-entries", kvnode.DefaultKeepEntries, "entries kept in the log before a snapshot")

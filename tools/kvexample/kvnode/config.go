@@ -80,6 +80,13 @@ type Config struct {
 	// (raft.Config.LeaseReads): safe only while clock drift stays below
 	// one tick per election timeout.
 	LeaseReads bool
+	// RecoverLostLog boots the node in recovering mode
+	// (raft.Config.Recovering) after its log lost entries it had
+	// acknowledged: without it such a node refuses to start with a
+	// *raft.LostLogError. Only when the hard state (term and vote) is
+	// known intact; otherwise remove the member and add it back under a
+	// new ID.
+	RecoverLostLog bool
 
 	// TickInterval is the wall time of one Raft tick (default
 	// DefaultTickInterval). ElectionTicks and HeartbeatTicks are the

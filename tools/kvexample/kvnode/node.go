@@ -104,6 +104,9 @@ func Start(cfg Config) (*Node, error) {
 	}
 	if n.rn, err = raft.NewRawNode(n.raftConfig(rec.applied)); err != nil {
 		n.closeIO()
+		if errors.Is(err, raft.ErrLostLog) && !c.RecoverLostLog {
+			err = fmt.Errorf("%w\n(the log on disk lost entries this node acknowledged: start it again with -recover-lost-log if its hard state is intact, or remove it from the cluster and add it back under a new ID)", err)
+		}
 		return nil, err
 	}
 	n.syncPeers()
@@ -136,6 +139,7 @@ func (n *Node) raftConfig(applied uint64) *raft.Config {
 		SnapshotChunkSize:         c.SnapshotChunkSize,
 		SnapshotInterval:          c.SnapshotInterval,
 		LeaseReads:                c.LeaseReads,
+		Recovering:                c.RecoverLostLog,
 		DisableProposalForwarding: true,                    // followers answer not_leader instead
 		Logger:                    raftslog.New(n.raftLog), // the node's own attributes: node, term, peer
 	}
