@@ -264,3 +264,37 @@ func TestCorruptWALRecordIsAClearStartupError(t *testing.T) {
 		t.Fatalf("exit status %d, log:\n%s\nwant status 1 and an error naming %s and an offset", code, log, filepath.Base(seg))
 	}
 }
+
+// TestAFollowerWhoseLogLostAcknowledgedEntriesCatchesUp: a follower's disk
+// loses the last kilobyte of its newest segment, entries and hard states
+// that were fsynced and acknowledged. Restarted in recovering mode (the
+// operator knows the disk lost data), it is brought up to date by the
+// leader, which learns from its answers that its log ends below what it
+// acknowledged, and every acknowledged key is readable on it.
+func TestAFollowerWhoseLogLostAcknowledgedEntriesCatchesUp(t *testing.T) {
+	pc := startProcCluster(t, 3)
+	lead := pc.leader()
+	w := startWriters(pc, "a", 4)
+	w.waitCount(0, 60)
+	acked := w.halt()
+	victim := lead%3 + 1
+	pc.waitCaughtUp(victim)
+	pc.kill(victim)
+	seg := lastSegment(t, filepath.Join(pc.dataDir(victim), "wal"))
+	fi, err := os.Stat(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(seg, max(fi.Size()-1000, fi.Size()/2)); err != nil {
+		t.Fatal(err)
+	}
+	w = startWriters(pc, "b", 4)
+	w.waitCount(0, 30)
+	for k, v := range w.halt() {
+		acked[k] = v
+	}
+	pc.extra = append(pc.extra, "-recover-lost-log")
+	pc.start(victim)
+	pc.waitCaughtUp(victim)
+	pc.checkAcked(victim, acked)
+}
