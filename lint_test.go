@@ -233,6 +233,7 @@ var subStateOwners = map[string]string{
 	"contract":    "core/checked.go",
 	"ready":       "core/ready.go",
 	"fetch":       "core/snapshot_fetch.go",
+	"clock":       "core/election_clock.go",
 }
 
 // TestSubStateFieldsAreAssignedOnlyByTheirOwner: no file assigns a field

@@ -72,11 +72,11 @@ func TestNodesWithDifferentSeedsDrawDifferentElectionTimeouts(t *testing.T) {
 		}
 		var out []int
 		for i := 0; i < 8; i++ {
-			r.resetRandomizedElectionTimeout()
-			if r.randomizedElectionTimeout < r.electionTimeout || r.randomizedElectionTimeout >= 2*r.electionTimeout {
-				t.Fatalf("timeout %d outside [%d, %d)", r.randomizedElectionTimeout, r.electionTimeout, 2*r.electionTimeout)
+			r.clock.redraw()
+			if r.clock.randomized < r.clock.electionTimeout || r.clock.randomized >= 2*r.clock.electionTimeout {
+				t.Fatalf("timeout %d outside [%d, %d)", r.clock.randomized, r.clock.electionTimeout, 2*r.clock.electionTimeout)
 			}
-			out = append(out, r.randomizedElectionTimeout)
+			out = append(out, r.clock.randomized)
 		}
 		return out
 	}

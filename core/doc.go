@@ -41,9 +41,10 @@
 // Raft's fields fall into groups, each kept by the files of its concern;
 // a change to a rule is made in that file:
 //
-//   - term, vote, lead, state and the election clock (electionElapsed,
-//     randomizedElectionTimeout, rng): raft.go (the role changes) and
-//     election.go (ticks, campaigns, votes, CheckQuorum, leases promised).
+//   - term, vote, lead and state: raft.go (the role changes) and
+//     election.go (ticks, campaigns, votes, CheckQuorum, leases promised);
+//     the election and heartbeat timers and the generator of randomized
+//     timeouts (clock): election_clock.go.
 //   - the log (raftLog, its unstable tail): log.go, log_unstable.go,
 //     entries.go; what was durably acknowledged: storage_acks.go.
 //   - the leader's replication (trk's progress, appendsPending):
@@ -61,7 +62,7 @@
 //   - the node's watch over its own storage (storage): storage_stall.go;
 //     recovering after lost entries: recovering.go.
 //
-// The sub-states held as their own types (uncommitted, storage,
+// The sub-states held as their own types (clock, uncommitted, storage,
 // contract, ready, fetch) have their fields assigned only in their own
 // file; a lint test in the root package enforces it. CheckInvariants
 // (invariants.go) checks the whole state after any input.

@@ -2,7 +2,6 @@ package core
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tracker"
@@ -50,22 +49,12 @@ func (r *Raft) TickN(n int) {
 	r.tickElection(n)
 }
 
-// advanceElapsed adds n ticks to a timer, saturating far beyond any
-// timeout so that a long pause cannot overflow it.
-func advanceElapsed(elapsed, n int) int {
-	const ceiling = math.MaxInt32
-	if n >= ceiling-elapsed {
-		return ceiling
-	}
-	return elapsed + n
-}
-
 // tickElection is the follower's and candidate's clock: campaign when the
 // randomized election timeout passes with no word from a leader (§5.2).
 func (r *Raft) tickElection(n int) {
-	r.electionElapsed = advanceElapsed(r.electionElapsed, n)
-	if r.promotable() && r.pastElectionTimeout() {
-		r.electionElapsed = 0
+	r.clock.advanceElection(n)
+	if r.promotable() && r.clock.pastElectionTimeout() {
+		r.clock.restartElection()
 		r.hup(false)
 	}
 }
@@ -73,13 +62,12 @@ func (r *Raft) tickElection(n int) {
 // tickHeartbeat is the leader's clock: heartbeats every heartbeatTimeout,
 // and a quorum check every electionTimeout.
 func (r *Raft) tickHeartbeat(n int) {
-	r.heartbeatElapsed = advanceElapsed(r.heartbeatElapsed, n)
-	r.electionElapsed = advanceElapsed(r.electionElapsed, n)
-	if r.electionElapsed >= r.electionTimeout {
-		r.electionElapsed = 0
+	r.clock.advance(n)
+	if r.clock.electionTimeoutPassed() {
+		r.clock.restartElection()
 		r.abortLeaderTransfer("it did not finish within an election timeout")
 		if r.checkQuorum {
-			if n >= r.electionTimeout {
+			if n >= r.clock.electionTimeout {
 				// Whatever was heard came before these n ticks: longer
 				// ago than an election timeout.
 				r.forgetRecentActivity()
@@ -90,14 +78,10 @@ func (r *Raft) tickHeartbeat(n int) {
 			return
 		}
 	}
-	if r.heartbeatElapsed >= r.heartbeatTimeout {
-		r.heartbeatElapsed = 0
+	if r.clock.heartbeatDue() {
+		r.clock.restartHeartbeat()
 		r.bcastHeartbeat()
 	}
-}
-
-func (r *Raft) pastElectionTimeout() bool {
-	return r.electionElapsed >= r.randomizedElectionTimeout
 }
 
 // checkQuorumActive steps the leader down when a quorum has not been heard
@@ -142,9 +126,9 @@ func (r *Raft) checkLeasePromise() error {
 	if !r.leaseReads || r.state != StateFollower {
 		return nil
 	}
-	if (r.lead != None && r.electionElapsed < r.electionTimeout) || r.restartQuiet() {
+	if (r.lead != None && r.clock.electionElapsed < r.clock.electionTimeout) || r.restartQuiet() {
 		return fmt.Errorf("%w: leader %d heard from %d ticks ago, election timeout %d", ErrLeasePromised,
-			r.lead, r.electionElapsed, r.electionTimeout)
+			r.lead, r.clock.electionElapsed, r.clock.electionTimeout)
 	}
 	return nil
 }
@@ -250,7 +234,7 @@ func (r *Raft) handleVoteRequest(m raftpb.Message) {
 		r.send(raftpb.Message{To: m.From, Term: m.Term, Type: raftpb.VoteRespType(m.Type)})
 		if m.Type == raftpb.MsgVote {
 			// One vote per term, persisted before the response leaves.
-			r.electionElapsed = 0
+			r.clock.restartElection()
 			r.vote = m.From
 		}
 		return
@@ -306,7 +290,7 @@ func (r *Raft) inLease(m raftpb.Message) bool {
 	if !r.checkQuorum || force {
 		return false
 	}
-	return (r.lead != None && r.electionElapsed < r.electionTimeout) || r.restartQuiet()
+	return (r.lead != None && r.clock.electionElapsed < r.clock.electionTimeout) || r.restartQuiet()
 }
 
 // restartQuiet reports whether a node that restarted under LeaseReads is
@@ -315,7 +299,7 @@ func (r *Raft) inLease(m raftpb.Message) bool {
 // forgot that leader, so it must not help elect another before the lease
 // has run out (found by the simulator: a stale lease read otherwise).
 func (r *Raft) restartQuiet() bool {
-	return r.leaseReads && r.restarted && r.ticks < uint64(r.electionTimeout)
+	return r.leaseReads && r.restarted && r.ticks < uint64(r.clock.electionTimeout)
 }
 
 // handleVoteResponse counts a vote for this node's (pre-)candidacy.

@@ -57,12 +57,7 @@ type Raft struct {
 	msgs            []raftpb.Message
 	msgsAfterAppend []raftpb.Message
 
-	electionElapsed           int
-	heartbeatElapsed          int
-	electionTimeout           int
-	heartbeatTimeout          int
-	randomizedElectionTimeout int
-	rng                       prng
+	clock electionClock
 
 	maxMsgSize  uint64
 	uncommitted uncommittedTail
@@ -178,9 +173,7 @@ func NewRaft(c *Config) (*Raft, error) {
 		raftLog:                   log,
 		trk:                       tracker.MakeProgressTracker(cfg.MaxInflightMsgs, cfg.MaxInflightBytes),
 		logger:                    cfg.Logger,
-		electionTimeout:           cfg.ElectionTick,
-		heartbeatTimeout:          cfg.HeartbeatTick,
-		rng:                       prng{state: cfg.Seed},
+		clock:                     newElectionClock(cfg.ElectionTick, cfg.HeartbeatTick, cfg.Seed),
 		checkQuorum:               !cfg.DisableCheckQuorum,
 		preVote:                   !cfg.DisablePreVote,
 		disableProposalForwarding: cfg.DisableProposalForwarding,
@@ -277,9 +270,7 @@ func (r *Raft) reset(term uint64) {
 		r.vote = None
 	}
 	r.lead = None
-	r.electionElapsed = 0
-	r.heartbeatElapsed = 0
-	r.resetRandomizedElectionTimeout()
+	r.clock.reset()
 	r.trk.ResetVotes()
 	last := r.raftLog.lastIndex()
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
@@ -314,20 +305,13 @@ func (r *Raft) dropWindows() {
 	r.trk.Visit(func(_ uint64, pr *tracker.Progress) { pr.Inflights = nil })
 }
 
-// resetRandomizedElectionTimeout draws the next election timeout from
-// [electionTimeout, 2*electionTimeout) (§5.2: randomized timeouts make
-// split votes rare).
-func (r *Raft) resetRandomizedElectionTimeout() {
-	r.randomizedElectionTimeout = r.electionTimeout + r.rng.intn(r.electionTimeout)
-}
-
 // SetRandomizedElectionTimeout replaces the election timeout the node
 // drew from its generator with ticks, until the node next draws one (when
 // its term or role changes). It exists for test harnesses that script an
 // election to the tick, as etcd raft's interaction tests do; an
 // application never needs it. ticks below 1 are taken as 1.
 func (r *Raft) SetRandomizedElectionTimeout(ticks int) {
-	r.randomizedElectionTimeout = max(ticks, 1)
+	r.clock.setRandomized(ticks)
 }
 
 func (r *Raft) becomeFollower(term, lead uint64) {

@@ -199,7 +199,7 @@ func (r *Raft) ReadLocal(ctx []byte, minIndex uint64) error {
 	if len(r.localReads) >= r.readOnly.MaxPending() {
 		return fmt.Errorf("%w: %d local reads waiting", ErrTooManyPendingReads, len(r.localReads))
 	}
-	r.localReads = append(r.localReads, localRead{ctx: ctx, minIndex: minIndex, deadline: r.ticks + uint64(r.electionTimeout)})
+	r.localReads = append(r.localReads, localRead{ctx: ctx, minIndex: minIndex, deadline: r.ticks + uint64(r.clock.electionTimeout)})
 	r.releaseLocalReads()
 	return nil
 }

@@ -28,7 +28,7 @@ func (r *Raft) forwardReadIndex(m raftpb.Message) error {
 		return fmt.Errorf("%w: %d forwarded reads waiting", ErrTooManyPendingReads, len(r.forwardedReads))
 	}
 	r.forwardedReads = append(r.forwardedReads, forwardedRead{to: r.lead, ctx: m.Entries[0].Data,
-		deadline: r.ticks + uint64(r.electionTimeout)})
+		deadline: r.ticks + uint64(r.clock.electionTimeout)})
 	m.To = r.lead
 	r.send(m)
 	return nil

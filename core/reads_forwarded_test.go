@@ -91,9 +91,9 @@ func TestForwardedReadUnansweredExpires(t *testing.T) {
 	c := electedCluster(t, 0)
 	forwardOneRead(t, c, "r")
 	follower := c.nodes[2]
-	for i := 0; i < follower.electionTimeout-1; i++ {
+	for i := 0; i < follower.clock.electionTimeout-1; i++ {
 		follower.Tick()
-		follower.electionElapsed = 0 // the leader is alive; only the read's clock runs
+		follower.clock.electionElapsed = 0 // the leader is alive; only the read's clock runs
 	}
 	if len(follower.readStates) != 0 {
 		t.Fatalf("read aborted before an election timeout: %v", follower.readStates)

@@ -65,7 +65,7 @@ func TestARecoveringNodeDoesNotCampaign(t *testing.T) {
 	if err := r.Campaign(); !errors.Is(err, ErrRecovering) || !errors.Is(err, ErrLostLog) {
 		t.Fatalf("Campaign = %v, want ErrRecovering", err)
 	}
-	for i := 0; i < 4*r.electionTimeout; i++ {
+	for i := 0; i < 4*r.clock.electionTimeout; i++ {
 		r.Tick()
 	}
 	if r.state != StateFollower || r.term != 3 {
@@ -124,7 +124,7 @@ func TestRecoveringEndsOnlyWithADurableEntryOfANewerTerm(t *testing.T) {
 	if r.recovering || r.BasicStatus().Recovering {
 		t.Fatal("recovering did not end with a durable entry of a newer term")
 	}
-	r.electionElapsed = r.electionTimeout // the leader went quiet
+	r.clock.electionElapsed = r.clock.electionTimeout // the leader went quiet
 	must(t, r.Step(raftpb.Message{Type: raftpb.MsgPreVote, From: 2, To: 1, Term: 5, Index: 11, LogTerm: 4}))
 	if len(r.msgs) != 1 || r.msgs[0].Reject {
 		t.Fatalf("the recovered node refused a pre-vote it may grant: %v", r.msgs)

@@ -190,7 +190,7 @@ func (r *Raft) checkFromLeader(m raftpb.Message) error {
 func (r *Raft) stepFollower(m raftpb.Message) error {
 	if isLeaderMessage(m.Type) {
 		// The leader of this term speaks: restart the election timer.
-		r.electionElapsed = 0
+		r.clock.restartElection()
 		r.lead = m.From
 	}
 	switch m.Type {

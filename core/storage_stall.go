@@ -68,7 +68,7 @@ func (r *Raft) checkStorageStall() {
 		r.log(LevelWarn, "storage stalled: handing leadership over", peerAttr(target),
 			Attr{"stalled_ticks", r.ticks - r.storage.since})
 		r.leadTransferee = target
-		r.electionElapsed = 0
+		r.clock.restartElection()
 		r.maybeFinishTransfer(target, r.trk.Progress[target])
 		return
 	}

@@ -26,12 +26,12 @@ func TestTickNOnALeaderSendsOneHeartbeatRound(t *testing.T) {
 	})
 	leader := c.nodes[1]
 	c.drain(1)
-	leader.TickN(10 * leader.heartbeatTimeout)
+	leader.TickN(10 * leader.clock.heartbeatTimeout)
 	msgs := c.drain(1)
 	if n := countType(msgs, raftpb.MsgHeartbeat); n != 2 {
 		t.Fatalf("%d heartbeats after TickN, want one to each of 2 followers: %v", n, msgs)
 	}
-	if leader.leaderTick < uint64(10*leader.heartbeatTimeout) {
+	if leader.leaderTick < uint64(10*leader.clock.heartbeatTimeout) {
 		t.Fatalf("the leader's clock moved to %d only", leader.leaderTick)
 	}
 }
@@ -49,7 +49,7 @@ func TestTickNPastTheElectionTimeoutStepsDownAQuietLeader(t *testing.T) {
 	if !leader.leaseHolds() {
 		t.Fatal("the lease should hold")
 	}
-	leader.TickN(leader.electionTimeout) // a pause, seen all at once
+	leader.TickN(leader.clock.electionTimeout) // a pause, seen all at once
 	if leader.state == StateLeader {
 		t.Fatal("a leader that heard from no quorum for an election timeout still leads")
 	}
@@ -62,7 +62,7 @@ func TestTickNOnAFollowerCampaignsOnce(t *testing.T) {
 	f := c.nodes[2]
 	c.drain(2)
 	term := f.term
-	f.TickN(100 * f.electionTimeout)
+	f.TickN(100 * f.clock.electionTimeout)
 	if f.state != StateCandidate || f.term != term+1 {
 		t.Fatalf("after TickN: %v at term %d, want candidate at term %d", f.state, f.term, term+1)
 	}
@@ -77,15 +77,15 @@ func TestTickNIsTickNTimesForTimers(t *testing.T) {
 	a := electedCluster(t, 0)
 	b := electedCluster(t, 0)
 	for _, id := range []uint64{1, 2} {
-		n := a.nodes[id].heartbeatTimeout - 1
+		n := a.nodes[id].clock.heartbeatTimeout - 1
 		a.nodes[id].TickN(n)
 		for i := 0; i < n; i++ {
 			b.nodes[id].Tick()
 		}
 		x, y := a.nodes[id], b.nodes[id]
-		if x.ticks != y.ticks || x.electionElapsed != y.electionElapsed || x.heartbeatElapsed != y.heartbeatElapsed || x.leaderTick != y.leaderTick {
+		if x.ticks != y.ticks || x.clock.electionElapsed != y.clock.electionElapsed || x.clock.heartbeatElapsed != y.clock.heartbeatElapsed || x.leaderTick != y.leaderTick {
 			t.Fatalf("node %d: TickN(%d) gives ticks %d election %d heartbeat %d leader %d; Tick %d times gives %d %d %d %d", id, n,
-				x.ticks, x.electionElapsed, x.heartbeatElapsed, x.leaderTick, n, y.ticks, y.electionElapsed, y.heartbeatElapsed, y.leaderTick)
+				x.ticks, x.clock.electionElapsed, x.clock.heartbeatElapsed, x.leaderTick, n, y.ticks, y.clock.electionElapsed, y.clock.heartbeatElapsed, y.leaderTick)
 		}
 	}
 }
@@ -97,8 +97,8 @@ func TestTickNNeverOverflowsATimer(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		leader.TickN(1<<31 - 1)
 	}
-	if leader.electionElapsed < 0 || leader.heartbeatElapsed < 0 {
-		t.Fatalf("timers overflowed: election %d heartbeat %d", leader.electionElapsed, leader.heartbeatElapsed)
+	if leader.clock.electionElapsed < 0 || leader.clock.heartbeatElapsed < 0 {
+		t.Fatalf("timers overflowed: election %d heartbeat %d", leader.clock.electionElapsed, leader.clock.heartbeatElapsed)
 	}
 }
 
@@ -146,7 +146,7 @@ func TestALeasePromiseRefusesForgetLeaderAndCampaign(t *testing.T) {
 	if fingerprint(f) != before || f.lead != 1 {
 		t.Fatal("a refused ForgetLeader or Campaign changed the follower")
 	}
-	f.electionElapsed = f.electionTimeout // the leader went quiet for an election timeout
+	f.clock.electionElapsed = f.clock.electionTimeout // the leader went quiet for an election timeout
 	must(t, f.ForgetLeader())
 	if f.lead != None {
 		t.Fatal("ForgetLeader after the lease did not forget")

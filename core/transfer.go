@@ -37,7 +37,7 @@ func (r *Raft) handleTransferLeader(m raftpb.Message) error {
 	}
 	r.leadTransferee = target
 	// The transfer must finish within an election timeout (thesis §3.10).
-	r.electionElapsed = 0
+	r.clock.restartElection()
 	if pr.Match < r.raftLog.lastIndex() && pr.State == tracker.StateReplicate {
 		// Find out at once whether appends to the target were lost.
 		r.sendWindowProbe(target, pr)
