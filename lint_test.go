@@ -234,6 +234,7 @@ var subStateOwners = map[string]string{
 	"ready":       "core/ready.go",
 	"fetch":       "core/snapshot_fetch.go",
 	"clock":       "core/election_clock.go",
+	"leader":      "core/leader.go",
 }
 
 // TestSubStateFieldsAreAssignedOnlyByTheirOwner: no file assigns a field

@@ -80,7 +80,7 @@ func (r *Raft) BasicStatus() BasicStatus {
 		SoftState: r.softState(),
 		Applied:   r.raftLog.applied,
 
-		LeadTransferee: r.leadTransferee,
+		LeadTransferee: r.transferee(),
 		Recovering:     r.recovering,
 	}
 }

@@ -50,9 +50,11 @@
 //   - the leader's replication (trk's progress, appendsPending):
 //     replication.go, with flow control in tracker; the uncommitted
 //     tail's budget (uncommitted): uncommitted.go.
-//   - membership (trk's configuration, pendingConfIndex): membership.go
-//     and package confchange.
-//   - leadership transfer (leadTransferee): transfer.go.
+//   - what only a leader holds (leader: the transfer under way, the
+//     pending conf change, the revoked lease, the snapshots sent), nil on
+//     every other node: leader.go, used by transfer.go and membership.go.
+//   - membership (trk's configuration): membership.go and package
+//     confchange.
 //   - reads (readOnly, readStates, localReads, forwardedReads, the lease
 //     clock): reads.go, reads_forwarded.go and package readonly.
 //   - snapshots: snapshot.go (whole), snapshot_offer.go, snapshot_serve.go
@@ -62,8 +64,8 @@
 //   - the node's watch over its own storage (storage): storage_stall.go;
 //     recovering after lost entries: recovering.go.
 //
-// The sub-states held as their own types (clock, uncommitted, storage,
-// contract, ready, fetch) have their fields assigned only in their own
+// The sub-states held as their own types (clock, leader, uncommitted,
+// storage, contract, ready, fetch) have their fields assigned only in their own
 // file; a lint test in the root package enforces it. CheckInvariants
 // (invariants.go) checks the whole state after any input.
 package core

@@ -56,8 +56,8 @@ func (r *Raft) checkNonLeaderInvariants() error {
 	switch {
 	case r.readOnly.Len() > 0:
 		return fmt.Errorf("invariant: %v %d holds %d reads of a leader", r.state, r.id, r.readOnly.Len())
-	case r.leadTransferee != None:
-		return fmt.Errorf("invariant: %v %d transfers leadership to %d", r.state, r.id, r.leadTransferee)
+	case r.leader != nil:
+		return fmt.Errorf("invariant: %v %d holds a leader's state", r.state, r.id)
 	case r.uncommitted.entries != 0 || r.uncommitted.size != 0:
 		return fmt.Errorf("invariant: %v %d counts an uncommitted tail of %d entries", r.state, r.id, r.uncommitted.entries)
 	}
@@ -106,10 +106,12 @@ func (r *Raft) checkLeaderInvariants() error {
 	var err error
 	last := r.raftLog.lastIndex()
 	switch {
-	case r.pendingConfIndex > last:
-		return fmt.Errorf("invariant: pending conf change at %d beyond the last index %d", r.pendingConfIndex, last)
-	case r.leadTransferee != None && r.trk.Progress[r.leadTransferee] == nil:
-		return fmt.Errorf("invariant: transferring leadership to %d, not a member", r.leadTransferee)
+	case r.leader == nil:
+		return fmt.Errorf("invariant: leader %d holds no leader's state", r.id)
+	case r.leader.pendingConfIndex > last:
+		return fmt.Errorf("invariant: pending conf change at %d beyond the last index %d", r.leader.pendingConfIndex, last)
+	case r.leader.transferee != None && r.trk.Progress[r.leader.transferee] == nil:
+		return fmt.Errorf("invariant: transferring leadership to %d, not a member", r.leader.transferee)
 	}
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
 		switch {

@@ -51,8 +51,8 @@ func (r *Raft) checkProposedConfChanges(ents []raftpb.Entry) error {
 			continue
 		}
 		switch {
-		case r.pendingConfIndex > r.raftLog.applied:
-			return fmt.Errorf("%w: index %d not yet applied", ErrPendingConfChange, r.pendingConfIndex)
+		case r.leader.pendingConfIndex > r.raftLog.applied:
+			return fmt.Errorf("%w: index %d not yet applied", ErrPendingConfChange, r.leader.pendingConfIndex)
 		case found:
 			return fmt.Errorf("%w: two in one proposal", ErrPendingConfChange)
 		}
@@ -121,12 +121,12 @@ func (r *Raft) maybeAutoLeave() {
 	if r.state != StateLeader || !r.trk.AutoLeave || !r.trk.Voters.IsJoint() {
 		return
 	}
-	if r.pendingConfIndex > r.raftLog.applied {
+	if r.leader.pendingConfIndex > r.raftLog.applied {
 		return
 	}
 	e := confChangeEntry(raftpb.ConfChangeV2{})
 	r.appendEntry(e)
-	r.pendingConfIndex = r.raftLog.lastIndex()
+	r.leader.confPending(r.raftLog.lastIndex())
 }
 
 // reapplyConfChanges applies, at boot, the conf changes among the entries

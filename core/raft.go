@@ -62,14 +62,6 @@ type Raft struct {
 	maxMsgSize  uint64
 	uncommitted uncommittedTail
 
-	// leadTransferee is the node the leader is handing leadership to, or
-	// None.
-	leadTransferee uint64
-
-	// pendingConfIndex is the index of the last conf change the leader
-	// appended; another may not be proposed until it is applied.
-	pendingConfIndex uint64
-
 	// Reads: the leader's read rounds, the reads released for the next
 	// Ready, local reads waiting for the applied index, reads forwarded
 	// to the leader, and the clocks.
@@ -117,21 +109,17 @@ type Raft struct {
 	// index to send; they go out, batched, when the next Ready is built.
 	appendsPending bool
 	leaseReads     bool
-	// leaseRevoked is set once this leader has sent MsgTimeoutNow in its
-	// term: the target may win an election bypassing the followers'
-	// stickiness at any later time, even after the transfer was
-	// abandoned, so the lease can no longer be trusted in this term.
-	leaseRevoked bool
+	// leader is what only a leader holds (the transfer under way, the
+	// pending conf change, the revoked lease, the snapshots sent), nil on
+	// every other node (leader.go).
+	leader *leaderState
 	// contract is the checked mode's memory of what was handed out
 	// (Config.CheckContract, checked.go).
 	contract contractCheck
 	// storage watches this node's own writes for a stall
 	// (Config.StorageStallTicks, storage_stall.go).
 	storage storageWatch
-	// snapSentAt is, on the leader, the tick each follower was last sent a
-	// whole snapshot; snapshotRetryTicks is Config.SnapshotRetryTicks
-	// (0: never resend).
-	snapSentAt         map[uint64]uint64
+	// snapshotRetryTicks is Config.SnapshotRetryTicks (0: never resend).
 	snapshotRetryTicks uint64
 	// recovering is set on a node booted with Config.Recovering until an
 	// entry or snapshot of a term above recoveringTerm (its boot term) is
@@ -264,7 +252,7 @@ func (r *Raft) hardState() raftpb.HardState {
 
 // reset prepares the node for a new term: timers, votes and progress.
 func (r *Raft) reset(term uint64) {
-	clear(r.snapSentAt)
+	r.leader = nil
 	if r.term != term {
 		r.term = term
 		r.vote = None
@@ -279,9 +267,6 @@ func (r *Raft) reset(term uint64) {
 			pr.Match = r.raftLog.stableLastIndex()
 		}
 	})
-	r.pendingConfIndex = 0
-	r.leadTransferee = None
-	r.leaseRevoked = false
 	r.abortReads()
 	r.uncommitted.reset()
 	r.appendsPending = false
@@ -359,7 +344,7 @@ func (r *Raft) becomeLeader() {
 	pr.RecentActive = true
 	// Conf changes in the uncommitted tail may be pending: be conservative
 	// and wait for everything up to the last index to be applied.
-	r.pendingConfIndex = r.raftLog.lastIndex()
+	r.leader = newLeaderState(r.raftLog.lastIndex())
 	// §5.4.2: a new leader commits entries of earlier terms only by
 	// committing one of its own, so it appends an empty entry at once.
 	r.appendEntry(raftpb.Entry{Data: nil})
@@ -391,7 +376,7 @@ func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftp
 		r.becomeFollower(r.term, None)
 		return cs
 	}
-	if t := r.leadTransferee; t != None && (r.trk.Progress[t] == nil || r.trk.Progress[t].IsLearner) {
+	if t := r.transferee(); t != None && (r.trk.Progress[t] == nil || r.trk.Progress[t].IsLearner) {
 		r.abortLeaderTransfer("the target is no longer a voter")
 	}
 	if r.state != StateLeader || len(cs.Voters) == 0 {

@@ -69,8 +69,8 @@ func (r *Raft) handleReadIndex(m raftpb.Message) error {
 	ctx := m.Entries[0].Data
 	var err error
 	switch {
-	case r.leadTransferee != None:
-		err = fmt.Errorf("%w to %d: reads refused", ErrTransferInProgress, r.leadTransferee)
+	case r.leader.transferee != None:
+		err = fmt.Errorf("%w to %d: reads refused", ErrTransferInProgress, r.leader.transferee)
 	case r.committedInTerm() && r.leaseHolds():
 		r.answerRead(m.From, r.raftLog.committed, ctx)
 		return nil
@@ -105,7 +105,7 @@ func (r *Raft) committedInTerm() bool {
 // target's election bypasses the followers' stickiness, whenever it
 // arrives).
 func (r *Raft) leaseHolds() bool {
-	if !r.leaseReads || r.leadTransferee != None || r.leaseRevoked {
+	if !r.leaseReads || r.leader == nil || r.leader.transferee != None || r.leader.leaseRevoked {
 		return false
 	}
 	anchor := r.readOnly.QuorumTick(r.trk.Voters)

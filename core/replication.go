@@ -15,8 +15,8 @@ func (r *Raft) appendProposal(ents []raftpb.Entry) (uint64, error) {
 	if len(ents) == 0 {
 		return 0, fmt.Errorf("%w: empty proposal", ErrProposalDropped)
 	}
-	if r.leadTransferee != None {
-		return 0, fmt.Errorf("%w: %w to %d", ErrProposalDropped, ErrTransferInProgress, r.leadTransferee)
+	if r.leader.transferee != None {
+		return 0, fmt.Errorf("%w: %w to %d", ErrProposalDropped, ErrTransferInProgress, r.leader.transferee)
 	}
 	size := payloadSize(ents)
 	if err := r.uncommitted.admit(size, len(ents)); err != nil {
@@ -30,7 +30,7 @@ func (r *Raft) appendProposal(ents []raftpb.Entry) (uint64, error) {
 		ents[i].Term = r.term
 		ents[i].Index = last + 1 + uint64(i)
 		if ents[i].IsConfChange() {
-			r.pendingConfIndex = ents[i].Index
+			r.leader.confPending(ents[i].Index)
 		}
 	}
 	r.raftLog.append(ents...)

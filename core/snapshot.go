@@ -39,10 +39,7 @@ func (r *Raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) b
 	}
 	pr.BecomeSnapshot(snap.Metadata.Index)
 	r.send(raftpb.Message{To: to, Type: raftpb.MsgSnap, Snapshot: &snap})
-	if r.snapSentAt == nil {
-		r.snapSentAt = map[uint64]uint64{}
-	}
-	r.snapSentAt[to] = r.ticks
+	r.leader.snapshotSent(to, r.ticks)
 	return true
 }
 
@@ -55,7 +52,7 @@ func (r *Raft) maybeResendSnapshot(to uint64, pr *tracker.Progress) {
 	if r.snapshotRetryTicks == 0 || pr.Match >= pr.PendingSnapshot {
 		return
 	}
-	if sent, ok := r.snapSentAt[to]; ok && r.ticks-sent < r.snapshotRetryTicks {
+	if sent, ok := r.leader.snapSentAt[to]; ok && r.ticks-sent < r.snapshotRetryTicks {
 		return
 	}
 	r.log(LevelInfo, "sending a snapshot again: the last one was not acknowledged", peerAttr(to),

@@ -162,15 +162,15 @@ func TestALeaderWhoseStorageStallsHandsOver(t *testing.T) {
 		leader.Tick()
 		sent = append(sent, leader.Ready().Messages...)
 	}
-	if leader.leadTransferee != None || countType(sent, raftpb.MsgTimeoutNow) != 0 {
+	if leader.transferee() != None || countType(sent, raftpb.MsgTimeoutNow) != 0 {
 		t.Fatal("the leader stepped aside before StorageStallTicks")
 	}
 	leader.Tick()
 	sent = leader.Ready().Messages
-	if countType(sent, raftpb.MsgTimeoutNow) != 1 || leader.leadTransferee != 2 {
-		t.Fatalf("a stalled leader did not hand over to node 2: transferee %d, %v", leader.leadTransferee, sent)
+	if countType(sent, raftpb.MsgTimeoutNow) != 1 || leader.transferee() != 2 {
+		t.Fatalf("a stalled leader did not hand over to node 2: transferee %d, %v", leader.transferee(), sent)
 	}
-	if !leader.leaseRevoked {
+	if !leader.leader.leaseRevoked {
 		t.Fatal("the stalled leader kept its lease")
 	}
 }

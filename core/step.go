@@ -147,7 +147,7 @@ func (r *Raft) stepLeader(m raftpb.Message) error {
 		r.handleSnapStatus(m, pr)
 	case raftpb.MsgUnreachable:
 		r.handleUnreachable(pr)
-		if m.From == r.leadTransferee {
+		if m.From == r.leader.transferee {
 			r.abortLeaderTransfer("the target is unreachable")
 		}
 	}

@@ -61,13 +61,13 @@ func (r *Raft) checkStorageStall() {
 	}
 	// Either way the lease ends: no lease holds while a transfer runs or
 	// after MsgTimeoutNow, and a follower has none.
-	if r.leadTransferee != None {
+	if r.leader.transferee != None {
 		return // a handover is under way
 	}
 	if target := r.caughtUpFollower(); target != None {
 		r.log(LevelWarn, "storage stalled: handing leadership over", peerAttr(target),
 			Attr{"stalled_ticks", r.ticks - r.storage.since})
-		r.leadTransferee = target
+		r.leader.startTransfer(target)
 		r.clock.restartElection()
 		r.maybeFinishTransfer(target, r.trk.Progress[target])
 		return

@@ -29,13 +29,13 @@ func (r *Raft) handleTransferLeader(m raftpb.Message) error {
 		return fmt.Errorf("%w: %d is not a member", ErrTransferRefused, target)
 	case pr.IsLearner:
 		return fmt.Errorf("%w: %d is a learner", ErrTransferRefused, target)
-	case r.leadTransferee == target:
+	case r.leader.transferee == target:
 		return nil // already under way
 	}
-	if r.leadTransferee != None {
-		r.log(LevelInfo, "abandoned a leadership transfer for another", peerAttr(r.leadTransferee), Attr{"target", target})
+	if r.leader.transferee != None {
+		r.log(LevelInfo, "abandoned a leadership transfer for another", peerAttr(r.leader.transferee), Attr{"target", target})
 	}
-	r.leadTransferee = target
+	r.leader.startTransfer(target)
 	// The transfer must finish within an election timeout (thesis §3.10).
 	r.clock.restartElection()
 	if pr.Match < r.raftLog.lastIndex() && pr.State == tracker.StateReplicate {
@@ -49,7 +49,7 @@ func (r *Raft) handleTransferLeader(m raftpb.Message) error {
 // maybeFinishTransfer tells the transferee to campaign once its log is as
 // up to date as the leader's; until then it keeps sending it entries.
 func (r *Raft) maybeFinishTransfer(id uint64, pr *tracker.Progress) {
-	if id != r.leadTransferee {
+	if id != r.leader.transferee {
 		return
 	}
 	if pr.Match == r.raftLog.lastIndex() {
@@ -57,7 +57,7 @@ func (r *Raft) maybeFinishTransfer(id uint64, pr *tracker.Progress) {
 		// unapplied conf change keeps a node from campaigning.
 		r.sendAppends(id, pr)
 		r.send(raftpb.Message{To: id, Type: raftpb.MsgTimeoutNow})
-		r.leaseRevoked = true
+		r.leader.revokeLease()
 		return
 	}
 	r.appendsPending = true
@@ -65,11 +65,11 @@ func (r *Raft) maybeFinishTransfer(id uint64, pr *tracker.Progress) {
 
 // abortLeaderTransfer abandons a transfer in progress.
 func (r *Raft) abortLeaderTransfer(why string) {
-	if r.leadTransferee == None {
+	if r.transferee() == None {
 		return
 	}
-	r.log(LevelInfo, "abandoned a leadership transfer", peerAttr(r.leadTransferee), Attr{"why", why})
-	r.leadTransferee = None
+	r.log(LevelInfo, "abandoned a leadership transfer", peerAttr(r.leader.transferee), Attr{"why", why})
+	r.leader.endTransfer()
 }
 
 // forwardTransferLeader forwards a transfer request to the leader.

@@ -63,7 +63,7 @@ func TestTransferRefusalsAreTypedErrors(t *testing.T) {
 	if err := c.nodes[2].TransferLeader(3); !errors.Is(err, ErrNotLeader) {
 		t.Errorf("follower asking for a transfer to another = %v, want ErrNotLeader", err)
 	}
-	if c.nodes[1].leadTransferee != None {
+	if c.nodes[1].transferee() != None {
 		t.Fatal("a refused transfer was recorded")
 	}
 }
@@ -86,7 +86,7 @@ func TestTransferThatDoesNotFinishIsAbandonedAfterElectionTimeout(t *testing.T) 
 	for i := 0; i < c.nodes[1].clock.electionTimeout; i++ {
 		c.nodes[1].Tick()
 	}
-	if c.nodes[1].leadTransferee != None {
+	if c.nodes[1].transferee() != None {
 		t.Fatal("the transfer is still running after an election timeout")
 	}
 	if _, _, err := c.nodes[1].Propose([]byte("ok")); err != nil {
@@ -113,7 +113,7 @@ func TestTransferToANodeDemotedToLearnerIsAbandoned(t *testing.T) {
 	if _, err := c.nodes[1].ApplyConfChange(demote); err != nil {
 		t.Fatal(err)
 	}
-	if c.nodes[1].leadTransferee != None {
+	if c.nodes[1].transferee() != None {
 		t.Fatal("the transfer to a learner is still running")
 	}
 }

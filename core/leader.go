@@ -1,0 +1,56 @@
+package core
+
+// leaderState is what only a leader has: allocated when a node becomes
+// leader, nil on every other node, so that "only the leader holds X" is a
+// fact of the type rather than a rule to remember. Only this file assigns
+// its fields.
+type leaderState struct {
+	// transferee is the node leadership is being handed to, or None.
+	transferee uint64
+	// pendingConfIndex is the index of the last conf change the leader
+	// appended; another may not be proposed until it is applied.
+	pendingConfIndex uint64
+	// leaseRevoked is set once this leader has sent MsgTimeoutNow in its
+	// term: its target's election may bypass the followers' stickiness
+	// whenever the message arrives, so no lease holds again in the term.
+	leaseRevoked bool
+	// snapSentAt is the tick each follower was last sent a whole snapshot
+	// (Config.SnapshotRetryTicks).
+	snapSentAt map[uint64]uint64
+}
+
+// newLeaderState is the state of a leader whose log ends at last: a conf
+// change in its uncommitted tail may be pending, so none may be proposed
+// until everything up to last is applied (thesis §4.1).
+func newLeaderState(last uint64) *leaderState {
+	return &leaderState{pendingConfIndex: last}
+}
+
+// startTransfer records a handover to target.
+func (l *leaderState) startTransfer(target uint64) { l.transferee = target }
+
+// endTransfer records that no handover is under way.
+func (l *leaderState) endTransfer() { l.transferee = None }
+
+// revokeLease records that MsgTimeoutNow was sent in this term.
+func (l *leaderState) revokeLease() { l.leaseRevoked = true }
+
+// confPending records a conf change appended at index.
+func (l *leaderState) confPending(index uint64) { l.pendingConfIndex = index }
+
+// snapshotSent records that a whole snapshot went to to at tick.
+func (l *leaderState) snapshotSent(to, tick uint64) {
+	if l.snapSentAt == nil {
+		l.snapSentAt = map[uint64]uint64{}
+	}
+	l.snapSentAt[to] = tick
+}
+
+// transferee returns the node leadership is being handed to, or None on
+// a node that is not leader.
+func (r *Raft) transferee() uint64 {
+	if r.leader == nil {
+		return None
+	}
+	return r.leader.transferee
+}
