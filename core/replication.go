@@ -187,6 +187,12 @@ func (r *Raft) handleAppendResponse(m raftpb.Message, pr *tracker.Progress) erro
 	case pr.State == tracker.StateSnapshot && pr.Match+1 >= r.raftLog.firstIndex():
 		// The follower caught up through the snapshot (or past it).
 		pr.BecomeReplicate()
+	case pr.State == tracker.StateSnapshot && pr.Match >= pr.PendingSnapshot:
+		// The follower installed the snapshot, but the log was compacted
+		// past it meanwhile: probe, which sends the newer snapshot. Left
+		// in StateSnapshot, only ReportSnapshot would move it on (no
+		// resend is due for a snapshot acknowledged).
+		pr.BecomeProbe()
 	}
 	r.maybeCommit()
 	r.appendsPending = true

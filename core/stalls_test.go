@@ -204,3 +204,63 @@ func TestANodeWithAStalledWriteDoesNotCampaign(t *testing.T) {
 	leader.Advance()
 	must(t, leader.Campaign())
 }
+
+// TestAFollowerAckingASnapshotThePastLogOutgrewGetsANewer: the follower
+// installs the snapshot and acknowledges it, but the leader compacted its
+// log past that snapshot while it travelled. Without ReportSnapshot, the
+// acknowledgement itself must move the follower on to a newer snapshot
+// (found by the simulator: the follower stayed in StateSnapshot, its
+// Match at the pending snapshot, so no resend was ever due).
+func TestAFollowerAckingASnapshotThePastLogOutgrewGetsANewer(t *testing.T) {
+	c := laggingBehindASnapshot(t, func(cfg *Config) { cfg.DisableCheckQuorum = true })
+	leader := c.nodes[1]
+	leader.bcastHeartbeat()
+	var ack raftpb.Message
+	for round := 0; round < 10 && ack.Type != raftpb.MsgAppResp; round++ {
+		for _, m := range append(append(c.drain(1), c.drain(2)...), c.drain(3)...) {
+			if m.From == 3 && m.Type == raftpb.MsgAppResp && !m.Reject && m.Index > 1 {
+				ack = m // held back until the leader compacted further
+				continue
+			}
+			c.stepChecked(m)
+		}
+	}
+	if ack.Type != raftpb.MsgAppResp {
+		t.Fatal("node 3 never acknowledged the snapshot")
+	}
+	follower := c.nodes[3]
+	delete(c.nodes, 3)
+	for i := 0; i < 3; i++ {
+		if _, _, err := leader.Propose([]byte(fmt.Sprintf("later%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.stabilize()
+	applied := leader.raftLog.applied
+	cs := leader.trk.ConfState()
+	_, err := c.st[1].CreateSnapshot(applied, &cs, []byte("newer"))
+	must(t, err)
+	must(t, c.st[1].Compact(applied))
+	c.nodes[3] = follower
+	c.stepChecked(ack)
+	newer := 0
+	for round := 0; round < 20 && follower.raftLog.firstIndex() <= applied; round++ {
+		leader.Tick()
+		leader.bcastHeartbeat()
+		for _, id := range []uint64{1, 2, 3} {
+			for _, m := range c.drain(id) {
+				if m.Type == raftpb.MsgSnap && m.To == 3 && m.Snapshot.Metadata.Index == applied {
+					newer++
+				}
+				c.stepChecked(m)
+			}
+		}
+	}
+	if newer == 0 {
+		t.Fatalf("the leader never sent node 3 the snapshot at %d after it acknowledged the one at %d (progress %v)",
+			applied, ack.Index, leader.trk.Progress[3])
+	}
+	if got := follower.raftLog.firstIndex(); got != applied+1 {
+		t.Fatalf("node 3's log starts at %d, want %d", got, applied+1)
+	}
+}

@@ -16,6 +16,7 @@ func (s *Sim) applySnapshot(n *node, snap raftpb.Snapshot) {
 	n.conf = snap.Metadata.ConfState
 	s.hist.ApplySnapshot(n.id, snap.Metadata)
 	s.stats.SnapshotsApplied++
+	s.sawAppliedDuringStall(snap.Metadata.Term)
 	s.log.add(s.now, evApply, n.id, snap.Metadata.Index, snap.Metadata.Term, 1)
 	if s.log.tracing() {
 		s.log.printf(s.now, "apply %d: snapshot %v", n.id, snap)
@@ -37,6 +38,7 @@ func (s *Sim) applyEntries(n *node, ents []raftpb.Entry) {
 			return
 		}
 		s.safety.applied(s, n, *e)
+		s.sawAppliedDuringStall(e.Term)
 		switch {
 		case e.IsConfChange():
 			s.applyConfChange(n, *e)

@@ -35,6 +35,7 @@ func (s *Sim) handleReadyAsync(n *node) {
 			msg := m
 			w.append = &msg
 			n.disk.enqueue(s.now, s.diskRNG.between(0, s.opts.DiskLatency), w)
+			s.stalledWriteQueued(n, w)
 		case raft.LocalApplyThread:
 			s.sawApplyHandout(n, m.Entries)
 			if m.Snapshot != nil {
@@ -119,7 +120,7 @@ func (s *Sim) stepNode(n *node, m raftpb.Message) {
 		return
 	}
 	if m.Type == raftpb.MsgSnap {
-		s.report(m.From, report{to: n.id, snap: true})
+		s.reportSnapshot(m.From, report{to: n.id, snap: true})
 	}
 }
 

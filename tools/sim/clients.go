@@ -119,7 +119,7 @@ func (c *clients) tick() {
 // target returns the node a client sends to: the leader it would be
 // redirected to most of the time, else any running node.
 func (c *clients) target() *node {
-	up, lead := c.s.running(), c.s.leader()
+	up, lead := c.s.callable(), c.s.leader()
 	pick, other := c.rng.Float64(), 0
 	if len(up) > 0 {
 		other = c.rng.pick(len(up))

@@ -49,6 +49,9 @@ type disk struct {
 	// taking stall more steps.
 	stallUntil uint64
 	stall      int
+	// frozenUntil is the step until which the disk completes no write at
+	// all (a long stall, see longstall.go).
+	frozenUntil uint64
 	// writes counts the changes made to st, so that an unchanged node
 	// is not observed again.
 	writes uint64
@@ -75,7 +78,7 @@ func (d *disk) enqueue(now uint64, latency int, w *diskWrite) {
 
 // due returns the oldest queued write if it is durable at now.
 func (d *disk) due(now uint64) *diskWrite {
-	if len(d.queue) == 0 || d.queue[0].durableAt > now {
+	if len(d.queue) == 0 || d.queue[0].durableAt > now || now < d.frozenUntil {
 		return nil
 	}
 	w := d.queue[0]
@@ -142,7 +145,7 @@ func (d *disk) crash(keep int) (kept, of int, err error) {
 			err = d.persist(w, kept)
 		}
 	}
-	d.queue, d.last, d.stallUntil = nil, 0, 0
+	d.queue, d.last, d.stallUntil, d.frozenUntil = nil, 0, 0, 0
 	return kept, of, err
 }
 

@@ -72,6 +72,16 @@
 // stop; a cluster that converges only when a client writes again fails
 // (an idle leader must catch its followers up too).
 //
+// Long stalls: Faults.LongStall freezes the disk of the leader a quorum
+// follows for longer than its Config.StorageStallTicks (Options.
+// StorageStallTicks, 3 election timeouts), nothing else injected
+// meanwhile, and fails the run unless a node applies an entry of a newer
+// term within StorageStallTicks plus three election timeouts of a write
+// waiting on it, in both storage modes (see longstall.go); a share of
+// seeds with whole-snapshot transfer (Options.NoSnapshotReports) never
+// calls ReportSnapshot, so only the library's resend recovers a lost
+// MsgSnap, and a synchronous loop blocked with ticks owed takes no calls.
+//
 // Storage loss: with Options.Faults.LoseLog a crashed node may restart
 // over a disk that lost a suffix of its durable log, the hard state and
 // snapshot intact; it boots in recovering mode (Config.Recovering), as an

@@ -30,10 +30,11 @@ func (s *Sim) injectFaults() {
 		{f.ForgetLeader, s.forgetLeader},
 		{f.Campaign, s.campaign},
 		{f.Pause, s.pauseSome},
+		{f.LongStall, s.stallLeader},
 	}
 	for i, d := range draws {
 		happens, pick, arg := r.chance(d.p), r.IntN(1<<30), r.IntN(1<<30)
-		if !happens {
+		if !happens || s.longStall != nil { // nothing else while a long stall is judged
 			continue
 		}
 		s.faultN = (s.Tick()-1)*uint64(len(draws)) + uint64(i) + 1
@@ -139,7 +140,7 @@ func (s *Sim) stallDisk(pick, _ int) {
 // granted, nodes recovering from a lost log and nodes whose storage
 // stalls refuse with a documented error.
 func (s *Sim) campaign(pick, _ int) {
-	up := s.running()
+	up := s.callable()
 	if len(up) == 0 {
 		return
 	}
@@ -152,6 +153,22 @@ func (s *Sim) campaign(pick, _ int) {
 		!errors.Is(err, core.ErrRecovering) && !errors.Is(err, core.ErrStorageStalled) {
 		s.failf(ClassRefusal, "node %d refused to campaign without a documented error: %v", n.id, err)
 	}
+}
+
+// callable returns the running nodes that can take a call now: not those
+// whose synchronous loop, blocked on its disk, has let ticks fall that it
+// has not yet delivered. Every tick that has elapsed must reach a node
+// before any other input (README's tick contract): a lease read asked of
+// a leader whose clock lags would be answered from a lease that real time
+// has ended. Its loop takes the call once it has caught up.
+func (s *Sim) callable() []*node {
+	var out []*node
+	for _, n := range s.running() {
+		if !n.busy || n.deferred == 0 {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // running returns the running nodes, in ID order, but the paused ones

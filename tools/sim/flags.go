@@ -65,7 +65,7 @@ func BindFlags(fs *flag.FlagSet) func() (Mix, error) {
 	for _, c := range []struct {
 		name string
 		p    *Choice
-	}{{"async", &m.Async}, {"lease", &m.Lease}, {"prevote", &m.PreVote}, {"checkquorum", &m.CheckQuorum}, {"bounds", &m.Bounds}, {"chunks", &m.Chunks}} {
+	}{{"async", &m.Async}, {"lease", &m.Lease}, {"prevote", &m.PreVote}, {"checkquorum", &m.CheckQuorum}, {"bounds", &m.Bounds}, {"chunks", &m.Chunks}, {"report-snapshots", &m.SnapshotReports}} {
 		fs.Var(c.p, c.name, "off, on or both (drawn per seed)")
 	}
 	fs.IntVar(&o.ElectionTick, "election-tick", 0, "election timeout in ticks (0: drawn in [5, 10])")
@@ -74,6 +74,7 @@ func BindFlags(fs *flag.FlagSet) func() (Mix, error) {
 	fs.IntVar(&o.ReorderTicks, "reorder-ticks", 3, "longest delay of a reordered message, in ticks")
 	fs.IntVar(&o.DiskLatency, "disk-latency", 3, "longest time a write takes to be durable, in steps")
 	fs.IntVar(&o.StallTicks, "stall-ticks", 3, "length of a disk stall, in ticks")
+	fs.IntVar(&o.StorageStallTicks, "storage-stall-ticks", 0, "Config.StorageStallTicks (0: 3 election timeouts)")
 	fs.Uint64Var(&o.SnapshotChunkSize, "chunk-size", 0, "with -chunks off: the chunked snapshot transfer's chunk size in bytes (0: whole snapshots)")
 	fs.Uint64Var(&o.SnapshotInterval, "snapshot-interval", 0, "with -chunk-size: the snapshot interval in entries (0: 8)")
 	phases := uintList{}
@@ -141,6 +142,7 @@ func bindFaults(fs *flag.FlagSet, f *Faults) {
 		probDef{"campaign", &f.Campaign, "chance per tick that a node is told to campaign"},
 		probDef{"pause", &f.Pause, "chance per tick that a node's process pauses"},
 		probDef{"lose-log", &f.LoseLog, "chance that a restarting node's disk lost a suffix of its log (it recovers)"},
+		probDef{"long-stall", &f.LongStall, "chance per tick that the leader's disk stops for longer than -storage-stall-ticks"},
 	)
 }
 

@@ -54,6 +54,10 @@ type Mix struct {
 	// Chunks turns on the chunked snapshot transfer, with a chunk size of
 	// 16, 32 or 64 bytes and a snapshot interval of 4, 8 or 16 entries.
 	Chunks Choice
+	// SnapshotReports is whether the transport calls ReportSnapshot;
+	// off is drawn only for seeds with whole-snapshot transfer, whose
+	// lost snapshots the library must then send again by itself.
+	SnapshotReports Choice
 }
 
 // DefaultFaults are the fault rates of the bounded runs in CI and the
@@ -63,7 +67,7 @@ func DefaultFaults() Faults {
 		Drop: 0.05, Duplicate: 0.02, Reorder: 0.05,
 		Partition: 0.02, Heal: 0.05, Crash: 0.01, Restart: 0.05, DiskStall: 0.01,
 		ConfChange: 0.02, Transfer: 0.01, ForgetLeader: 0.005, Campaign: 0.005, Pause: 0.01,
-		LoseLog: 0.2,
+		LoseLog: 0.2, LongStall: 0.005,
 	}
 }
 
@@ -80,7 +84,7 @@ func DefaultMix() Mix {
 	return Mix{
 		Base:  Options{Faults: DefaultFaults(), Workload: DefaultWorkload()},
 		Sizes: []int{3, 5, 7}, Async: Both, Lease: Both, PreVote: Both, CheckQuorum: Both, Bounds: Both,
-		Chunks: Both,
+		Chunks: Both, SnapshotReports: Both,
 	}
 }
 
@@ -122,6 +126,9 @@ func (m Mix) Options(seed uint64) Options {
 		o.SnapshotChunkSize = [3]uint64{16, 32, 64}[size]
 		o.SnapshotInterval = [3]uint64{4, 8, 16}[interval]
 	}
+	if !coin(m.SnapshotReports) && o.SnapshotChunkSize == 0 {
+		o.NoSnapshotReports = true
+	}
 	return o
 }
 
@@ -141,14 +148,14 @@ func (o Options) Command() string {
 		"-election-tick", fmt.Sprint(o.ElectionTick),
 		"-latency", fmt.Sprintf("%d,%d,%d", o.LatencyMin, o.LatencyMax, o.Jitter),
 		"-reorder-ticks", fmt.Sprint(o.ReorderTicks), "-disk-latency", fmt.Sprint(o.DiskLatency),
-		"-stall-ticks", fmt.Sprint(o.StallTicks),
+		"-stall-ticks", fmt.Sprint(o.StallTicks), "-storage-stall-ticks", fmt.Sprint(o.StorageStallTicks),
 		"-phases", fmt.Sprintf("%d,%d,%d", o.ChaosTicks, o.CalmTicks, o.LivenessTicks),
 		"-drop", p(f.Drop), "-dup", p(f.Duplicate), "-reorder", p(f.Reorder),
 		"-partition", p(f.Partition), "-heal", p(f.Heal), "-crash", p(f.Crash), "-restart", p(f.Restart),
-		"-stall", p(f.DiskStall), "-confchange", p(f.ConfChange), "-transfer", p(f.Transfer), "-forget", p(f.ForgetLeader), "-campaign", p(f.Campaign), "-pause", p(f.Pause), "-lose-log", p(f.LoseLog),
+		"-stall", p(f.DiskStall), "-confchange", p(f.ConfChange), "-transfer", p(f.Transfer), "-forget", p(f.ForgetLeader), "-campaign", p(f.Campaign), "-pause", p(f.Pause), "-lose-log", p(f.LoseLog), "-long-stall", p(f.LongStall),
 		"-clients", fmt.Sprint(w.Clients), "-keys", fmt.Sprint(w.Keys), "-op-rate", p(w.OpRate),
 		"-reads", p(w.ReadShare), "-local-reads", p(w.LocalReadShare), "-large", p(w.LargeWrites), "-compact", p(w.Compact),
-		"-chunks off", "-chunk-size", fmt.Sprint(o.SnapshotChunkSize), "-snapshot-interval", fmt.Sprint(o.SnapshotInterval),
+		"-chunks off", "-report-snapshots", onOff(!o.NoSnapshotReports), "-chunk-size", fmt.Sprint(o.SnapshotChunkSize), "-snapshot-interval", fmt.Sprint(o.SnapshotInterval),
 		"-bounds off", "-limits", fmt.Sprintf("%d,%d,%d,%d,%d,%d", b.MaxSizePerMsg, b.MaxInflightMsgs, b.MaxInflightBytes,
 			b.MaxUncommittedEntriesSize, b.MaxCommittedSizePerReady, b.MaxPendingReads),
 	}

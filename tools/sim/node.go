@@ -129,6 +129,9 @@ func (s *Sim) config(n *node, applied uint64) *raft.Config {
 		// mutation of mutation_test.go that breaks it then panics).
 		CheckContract: true,
 		Recovering:    n.lostLog,
+		// Well above the simulated fsync spikes (StallTicks), short
+		// enough that a long stall's verdict fits in a chaos phase.
+		StorageStallTicks: o.StorageStallTicks,
 	}
 }
 

@@ -21,7 +21,7 @@ func (d *digits) next(n int) int {
 // proposer returns the node an operator acts through: the leader three
 // times in four, otherwise (or when there is none) any running node.
 func (s *Sim) proposer(d *digits) *node {
-	up := s.running()
+	up := s.callable()
 	if len(up) == 0 {
 		return nil
 	}
@@ -32,11 +32,12 @@ func (s *Sim) proposer(d *digits) *node {
 	return up[other]
 }
 
-// leader returns a running leader of the highest term, or nil.
+// leader returns a leader of the highest term that can take a call (see
+// callable), or nil.
 func (s *Sim) leader() *node {
 	var lead *node
 	var term uint64
-	for _, n := range s.running() {
+	for _, n := range s.callable() {
 		if st := n.rn.BasicStatus(); st.RaftState == raft.StateLeader && st.Term >= term {
 			lead, term = n, st.Term
 		}
@@ -161,7 +162,7 @@ func (s *Sim) transferLeader(pick, arg int) {
 // reads a follower inside a lease it may have granted refuses with
 // ErrLeasePromised (forgetting would void the lease's promise).
 func (s *Sim) forgetLeader(pick, _ int) {
-	up := s.running()
+	up := s.callable()
 	if len(up) == 0 {
 		return
 	}

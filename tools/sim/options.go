@@ -40,6 +40,10 @@ type Faults struct {
 	// on a second node while one still recovers, so that fewer than a
 	// quorum ever lost data (see loss.go).
 	LoseLog Probability
+	// LongStall stops the current leader's disk completing any write
+	// for longer than Options.StorageStallTicks, then lets it resume; a
+	// new leader must serve writes within a bound (see longstall.go).
+	LongStall Probability
 }
 
 // Workload is what the clients do, in every phase.
@@ -101,6 +105,14 @@ type Options struct {
 	// DiskLatency is the longest time a write takes to become durable,
 	// in steps (default 3); a stalled disk adds StallTicks ticks.
 	DiskLatency, StallTicks int
+	// StorageStallTicks is Config.StorageStallTicks (default 3 election
+	// timeouts, shorter than the library's default so that runs stay
+	// short; well above StallTicks).
+	StorageStallTicks int
+	// NoSnapshotReports makes the transport never call ReportSnapshot,
+	// with whole-snapshot transfer only: a lost MsgSnap is recovered by
+	// the library's resend (Config.SnapshotRetryTicks) or not at all.
+	NoSnapshotReports bool
 	// ChaosTicks and CalmTicks are the lengths of the phases, which
 	// alternate from the start (defaults 16 election timeouts, and the
 	// liveness budget plus 4).
@@ -164,6 +176,7 @@ func (o Options) withDefaults() Options {
 	setInt(&o.ReorderTicks, 3)
 	setInt(&o.DiskLatency, 3)
 	setInt(&o.StallTicks, 3)
+	setInt(&o.StorageStallTicks, 3*o.ElectionTick)
 	liveness := 16
 	if o.DisablePreVote {
 		liveness = 30
@@ -201,6 +214,10 @@ func (o Options) validate() error {
 			o.LatencyMin, o.LatencyMax, o.Jitter, o.DiskLatency)
 	case o.Workload.Keys < 1 || o.Workload.Clients < 0:
 		return fmt.Errorf("sim: %d keys, %d clients", o.Workload.Keys, o.Workload.Clients)
+	case o.NoSnapshotReports && o.SnapshotChunkSize > 0:
+		return fmt.Errorf("sim: the runs without snapshot reports use whole snapshots: chunk size %d", o.SnapshotChunkSize)
+	case o.StorageStallTicks < 1:
+		return fmt.Errorf("sim: StorageStallTicks %d: want at least 1", o.StorageStallTicks)
 	case o.LivenessTicks > o.CalmTicks:
 		return fmt.Errorf("sim: a liveness budget of %d ticks does not fit in calm phases of %d", o.LivenessTicks, o.CalmTicks)
 	}

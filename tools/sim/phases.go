@@ -72,8 +72,9 @@ func (p *phaseState) enterCalm(s *Sim) {
 	s.net.heal()
 	s.resumeDue(true)
 	for _, n := range s.nodes {
-		n.disk.stallUntil = 0
+		n.disk.stallUntil, n.disk.frozenUntil = 0, 0
 	}
+	s.healLongStall()
 	p.cur = &checker.CalmWindow{From: s.Tick()}
 	s.log.add(s.now, evPhase, 0, 0)
 	if s.log.tracing() {

@@ -76,12 +76,13 @@ const (
 	FaultCampaign
 	FaultPause
 	FaultLoseLog
+	FaultLongStall
 	numFaultKinds
 )
 
 var faultNames = [numFaultKinds]string{
 	"drop", "duplicate", "reorder", "partition", "one-way", "isolate", "heal",
-	"crash", "restart", "disk-stall", "conf-change", "transfer", "forget-leader", "campaign", "pause", "lose-log",
+	"crash", "restart", "disk-stall", "conf-change", "transfer", "forget-leader", "campaign", "pause", "lose-log", "long-stall",
 }
 
 // String returns the kind's name.
@@ -140,6 +141,15 @@ type Stats struct {
 	// ChunksSaved the chunks the snapshot workers saved.
 	// ChunksFromFollowers counts the chunks a follower served.
 	ChunkedSnapshots, ChunksSaved, ChunksFromFollowers int
+	// Long stalls of a leader's disk (longstall.go) ended by a new
+	// leader's entry applied within the bound, in each storage mode;
+	// lifted because no write waited, and cut short by a calm phase; and
+	// the slowest verdict, in ticks from the moment a write waited.
+	LongStallsAsync, LongStallsSync, LongStallsIdle, LongStallsCut int
+	SlowestStallHandoverTicks                                      uint64
+	// SnapshotsLostUnreported counts the MsgSnaps lost in runs whose
+	// transport never reports snapshots (Options.NoSnapshotReports).
+	SnapshotsLostUnreported int
 }
 
 // Add adds o to s; the maxima take the larger.
@@ -152,18 +162,21 @@ func (s *Stats) Add(o Stats) {
 		&s.ConfChangesRefused, &s.Transfers, &s.TransfersAccepted, &s.Writes, &s.WritesAcked,
 		&s.WritesPending, &s.Reads, &s.ReadsFailed, &s.LocalReads, &s.LivenessWindows, &s.FullChecks,
 		&s.TransfersHandedOver, &s.TransfersCompleted, &s.TransfersOtherLeader, &s.TransfersNoLeader, &s.LongPauses,
-		&s.ChunkedSnapshots, &s.ChunksSaved, &s.ChunksFromFollowers}
+		&s.ChunkedSnapshots, &s.ChunksSaved, &s.ChunksFromFollowers,
+		&s.LongStallsAsync, &s.LongStallsSync, &s.LongStallsIdle, &s.LongStallsCut, &s.SnapshotsLostUnreported}
 	others := []int{o.UnavailableAfterLoss, o.Messages, o.Delivered, o.Crashes, o.TornWrites, o.Restarts, o.Retired, o.Elections,
 		o.SnapshotsApplied, o.Compactions, o.ConfProposals, o.ConfAccepted, o.ConfChangesApplied,
 		o.ConfChangesRefused, o.Transfers, o.TransfersAccepted, o.Writes, o.WritesAcked,
 		o.WritesPending, o.Reads, o.ReadsFailed, o.LocalReads, o.LivenessWindows, o.FullChecks,
 		o.TransfersHandedOver, o.TransfersCompleted, o.TransfersOtherLeader, o.TransfersNoLeader, o.LongPauses,
-		o.ChunkedSnapshots, o.ChunksSaved, o.ChunksFromFollowers}
+		o.ChunkedSnapshots, o.ChunksSaved, o.ChunksFromFollowers,
+		o.LongStallsAsync, o.LongStallsSync, o.LongStallsIdle, o.LongStallsCut, o.SnapshotsLostUnreported}
 	for i, p := range ints {
 		*p += others[i]
 	}
 	s.SlowestElectionTicks = max(s.SlowestElectionTicks, o.SlowestElectionTicks)
 	s.LongestUnavailableTicks = max(s.LongestUnavailableTicks, o.LongestUnavailableTicks)
+	s.SlowestStallHandoverTicks = max(s.SlowestStallHandoverTicks, o.SlowestStallHandoverTicks)
 	s.PeakInflightBytes = max(s.PeakInflightBytes, o.PeakInflightBytes)
 	s.PeakUncommittedBytes = max(s.PeakUncommittedBytes, o.PeakUncommittedBytes)
 	s.PeakWireInflightBytes = max(s.PeakWireInflightBytes, o.PeakWireInflightBytes)

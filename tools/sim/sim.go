@@ -43,6 +43,9 @@ type Sim struct {
 	// snapAt holds the data of every snapshot created at an interval
 	// index (chunked transfer, see chunks.go).
 	snapAt map[uint64][]byte
+	// longStall is the long disk stall of a leader under judgement, or
+	// nil (see longstall.go).
+	longStall *longStall
 	// mutation breaks the application on purpose, for the tests that
 	// show the checks catch it; zero in every real run.
 	mutation mutation
@@ -192,6 +195,7 @@ func (s *Sim) step() {
 // of a chaos phase, the clients' new operations, compactions.
 func (s *Sim) onTick() {
 	s.phase.tick(s)
+	s.judgeLongStall()
 	if s.phase.chaos {
 		s.injectFaults()
 	}
@@ -241,7 +245,7 @@ func (s *Sim) lose(e envelope) {
 	}
 	switch e.typ {
 	case raftpb.MsgSnap:
-		s.report(e.from, report{to: e.to, snap: true, failed: true})
+		s.reportSnapshot(e.from, report{to: e.to, snap: true, failed: true})
 	case raftpb.MsgApp:
 		s.report(e.from, report{to: e.to})
 	}
@@ -254,10 +258,22 @@ func (s *Sim) report(id uint64, r report) {
 	}
 }
 
+// reportSnapshot queues the transport's report of a snapshot, unless the
+// run's transport never reports snapshots (Options.NoSnapshotReports): a
+// lost MsgSnap is then counted, and only the library's resend
+// (Config.SnapshotRetryTicks) recovers it.
+func (s *Sim) reportSnapshot(id uint64, r report) {
+	if !s.opts.NoSnapshotReports {
+		s.report(id, r)
+	} else if r.failed {
+		s.stats.SnapshotsLostUnreported++
+	}
+}
+
 // send puts the messages a node emitted on the network.
 func (s *Sim) send(msgs []raftpb.Message) {
 	faults := Faults{}
-	if s.phase.chaos {
+	if s.phase.chaos && s.longStall == nil {
 		faults = s.opts.Faults
 	}
 	for _, m := range msgs {
@@ -272,7 +288,7 @@ func (s *Sim) send(msgs []raftpb.Message) {
 		case res.dropped && m.Type == raftpb.MsgSnap:
 			// A snapshot's stream breaks: the transport reports it.
 			s.stats.Faults[FaultDrop]++
-			s.report(m.From, report{to: m.To, snap: true, failed: true})
+			s.reportSnapshot(m.From, report{to: m.To, snap: true, failed: true})
 		case res.dropped:
 			s.stats.Faults[FaultDrop]++
 		case res.duplicated:

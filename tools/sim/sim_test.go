@@ -72,6 +72,8 @@ func requireCoverage(t *testing.T, s Stats) {
 		"disk stalls": s.Faults[FaultDiskStall], "pauses": s.Faults[FaultPause], "lost logs": s.Faults[FaultLoseLog],
 		"pauses beyond an election timeout": s.LongPauses, "snapshots installed from chunks": s.ChunkedSnapshots,
 		"chunks served by followers": s.ChunksFromFollowers, "MsgTimeoutNow sent": s.TransfersHandedOver,
+		"long stalls of an asynchronous leader's disk judged": s.LongStallsAsync, "long stalls of a synchronous leader's disk judged": s.LongStallsSync,
+		"snapshots lost without a report": s.SnapshotsLostUnreported,
 	} {
 		if n == 0 {
 			t.Errorf("the runs test too little: no %s", name)

@@ -1,0 +1,171 @@
+package sim
+
+// A long stall stops the current leader's disk completing writes for
+// longer than the node's Config.StorageStallTicks, then lets it resume.
+// While one is judged the chaos phase injects nothing else and the
+// network neither drops, duplicates nor holds back a message, so that the
+// other voters, running and connected, can always elect one of them: the
+// stall is the only reason the cluster could hang.
+//
+// In the asynchronous mode the leader keeps ticking and heartbeating while
+// its append worker is stuck; the library's rule (core/storage_stall.go)
+// makes it hand leadership to a caught-up follower or step down once a
+// write has waited StorageStallTicks. In the synchronous mode the loop
+// blocks on its write, ticks and heartbeats included (node.go: the ticks
+// are deferred while busy), so the followers elect a new leader by
+// themselves.
+//
+// The oracle, in both modes: within longStallBound ticks of the moment a
+// write waits on the frozen disk (asynchronous mode: the first write
+// carrying entries or a snapshot queued before or during the stall;
+// synchronous mode: the stall's start, since the loop blocks on its next
+// Ready within a heartbeat), some node applies an entry of a term above
+// the one the stalled node led. An entry of a newer term applied while
+// the stalled node's disk is still frozen was committed by another
+// leader (the stalled node cannot append, so cannot lead a term with its
+// own entry committed): a new leader serves writes.
+
+// longStall is a long disk stall of a leader, under judgement.
+type longStall struct {
+	node, term uint64
+	// from is the tick the stall started, clock the tick the judged span
+	// started (a write waits; zero: not yet).
+	from, clock uint64
+}
+
+// longStallBound returns the ticks a new leader may take, from the moment
+// a write waits on the stalled leader's disk: StorageStallTicks for the
+// leader to see its disk stall, one election timeout for a handover it
+// starts to end (a transfer the target does not complete is abandoned
+// after an election timeout), and two more for the followers' randomized
+// timeout ([ElectionTick, 2*ElectionTick)) and an election should it step
+// down or, in the synchronous mode, fall silent.
+func (o *Options) longStallBound() int { return o.StorageStallTicks + 3*o.ElectionTick }
+
+// longStallWait is the longest the stall waits for a write in the
+// asynchronous mode before it lifts, unjudged.
+func (o *Options) longStallWait() int { return 4 * o.ElectionTick }
+
+// stallLeader freezes the disk of the leader a quorum follows, when the
+// other voters of its configuration (not joint, at least three voters)
+// are running and connected and none recovers from a lost log.
+func (s *Sim) stallLeader(_, _ int) {
+	if s.longStall != nil {
+		return
+	}
+	lead := s.agreedLeader()
+	if lead == nil || !s.canElectWithout(lead) {
+		return
+	}
+	o := &s.opts
+	if left := s.chaosTicksLeft(); left < o.longStallWait()+o.longStallBound() {
+		return // calm would heal the disk before the verdict
+	}
+	term := lead.rn.BasicStatus().Term
+	ls := &longStall{node: lead.id, term: term, from: s.Tick()}
+	freeze := o.longStallWait()
+	if !o.Async || lead.disk.holdsWaitingWrite() {
+		ls.clock = ls.from
+		freeze = o.longStallBound() + o.ElectionTick
+	}
+	s.longStall = ls
+	lead.disk.frozenUntil = s.now + uint64(freeze*o.StepsPerTick)
+	s.faultEvent(FaultLongStall, lead.id, "leader %d of term %d: its disk completes nothing until step %d", lead.id, term, lead.disk.frozenUntil)
+}
+
+// canElectWithout reports whether the voters of lead's configuration but
+// lead are a quorum of it, all running, unpaused and connected, none
+// recovering.
+func (s *Sim) canElectWithout(lead *node) bool {
+	voters := lead.conf.Voters
+	if len(lead.conf.VotersOutgoing) > 0 || len(voters) < 3 || s.anyRecovering() || !s.net.whole() {
+		return false
+	}
+	for _, id := range voters {
+		n := s.node(id)
+		if n == nil || !n.up() || n.paused() || !isMember(n.conf, id) {
+			return false
+		}
+	}
+	return true
+}
+
+// chaosTicksLeft returns the ticks left in the current chaos phase.
+func (s *Sim) chaosTicksLeft() int {
+	cycle := uint64(s.opts.ChaosTicks + s.opts.CalmTicks)
+	into := (s.Tick() - 1) % cycle
+	return s.opts.ChaosTicks - int(into)
+}
+
+// holdsWaitingWrite reports whether a queued write carries entries or a
+// snapshot: what the node waits on its storage for.
+func (d *disk) holdsWaitingWrite() bool {
+	for _, w := range d.queue {
+		if len(w.entries) > 0 || w.snap != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// stalledWriteQueued starts the judged span when the stalled leader, in
+// the asynchronous mode, hands its frozen disk a write it must wait for,
+// and freezes the disk until past the verdict.
+func (s *Sim) stalledWriteQueued(n *node, w *diskWrite) {
+	ls := s.longStall
+	if ls == nil || ls.node != n.id || ls.clock != 0 || (len(w.entries) == 0 && w.snap == nil) {
+		return
+	}
+	ls.clock = s.Tick()
+	o := &s.opts
+	n.disk.frozenUntil = max(n.disk.frozenUntil, s.now+uint64((o.longStallBound()+o.ElectionTick)*o.StepsPerTick))
+}
+
+// judgeLongStall, once per tick, lifts a stall no write waited on and
+// fails the run if the bound passed without a new leader's entry applied.
+func (s *Sim) judgeLongStall() {
+	ls := s.longStall
+	if ls == nil {
+		return
+	}
+	t, o := s.Tick(), &s.opts
+	if ls.clock == 0 {
+		if t >= ls.from+uint64(o.longStallWait()) {
+			s.longStall = nil
+			s.stats.LongStallsIdle++
+		}
+		return
+	}
+	if t > ls.clock+uint64(o.longStallBound()) {
+		s.failf(ClassLiveness, "leader %d of term %d: its disk stalled at tick %d, a write waited from tick %d, and no node applied an entry of a later term within %d ticks (StorageStallTicks %d + 3 election timeouts of %d)",
+			ls.node, ls.term, ls.from, ls.clock, o.longStallBound(), o.StorageStallTicks, o.ElectionTick)
+	}
+}
+
+// sawAppliedDuringStall ends the judgement when a node applies an entry
+// of a term above the stalled leader's.
+func (s *Sim) sawAppliedDuringStall(term uint64) {
+	ls := s.longStall
+	if ls == nil || ls.clock == 0 || term <= ls.term {
+		return
+	}
+	s.longStall = nil
+	took := s.Tick() - ls.clock
+	if s.opts.Async {
+		s.stats.LongStallsAsync++
+	} else {
+		s.stats.LongStallsSync++
+	}
+	s.stats.SlowestStallHandoverTicks = max(s.stats.SlowestStallHandoverTicks, took)
+	if s.log.tracing() {
+		s.log.printf(s.now, "long stall of %d judged: an entry of term %d applied %d ticks after a write waited", ls.node, term, took)
+	}
+}
+
+// healLongStall ends a stall when a calm phase heals the disks.
+func (s *Sim) healLongStall() {
+	if s.longStall != nil {
+		s.longStall = nil
+		s.stats.LongStallsCut++
+	}
+}
