@@ -123,23 +123,8 @@ func TestSIGKILLedLeaderLosesNoAcknowledgedWrite(t *testing.T) {
 // segment (a torn write) cuts the torn record at restart, serves, and
 // catches up with the writes it missed.
 func TestTornWALTailIsCutAndNodeCatchesUp(t *testing.T) {
-	pc := startProcCluster(t, 3)
-	lead := pc.leader()
-	w := startWriters(pc, "a", 4)
-	w.waitCount(0, 30)
-	acked := w.halt()
-	victim := lead%3 + 1
-	pc.waitCaughtUp(victim)
-	pc.kill(victim)
-	seg := lastSegment(t, filepath.Join(pc.dataDir(victim), "wal"))
-	fi, err := os.Stat(seg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(seg, fi.Size()-3); err != nil {
-		t.Fatal(err)
-	}
-	w = startWriters(pc, "b", 4)
+	pc, victim, acked := cutFollowerWAL(t, 30, func(size int64) int64 { return size - 3 })
+	w := startWriters(pc, "b", 4)
 	w.waitCount(0, 30)
 	for k, v := range w.halt() {
 		acked[k] = v
@@ -150,6 +135,31 @@ func TestTornWALTailIsCutAndNodeCatchesUp(t *testing.T) {
 		t.Fatalf("node %d status %+v: want a truncated torn tail", victim, st)
 	}
 	pc.checkAcked(victim, acked)
+}
+
+// cutFollowerWAL starts a three-node cluster, has writers acknowledge at
+// least writes keys, stops a follower once it caught up and cuts its
+// newest WAL segment to newSize(its size). It returns the cluster, the
+// follower (stopped) and the acknowledged writes.
+func cutFollowerWAL(t *testing.T, writes int, newSize func(size int64) int64) (*procCluster, uint64, map[string]uint64) {
+	t.Helper()
+	pc := startProcCluster(t, 3)
+	lead := pc.leader()
+	w := startWriters(pc, "a", 4)
+	w.waitCount(0, writes)
+	acked := w.halt()
+	victim := lead%3 + 1
+	pc.waitCaughtUp(victim)
+	pc.kill(victim)
+	seg := lastSegment(t, filepath.Join(pc.dataDir(victim), "wal"))
+	fi, err := os.Stat(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(seg, newSize(fi.Size())); err != nil {
+		t.Fatal(err)
+	}
+	return pc, victim, acked
 }
 
 // lastSegment returns the path of the newest segment in a log directory.
@@ -268,26 +278,12 @@ func TestCorruptWALRecordIsAClearStartupError(t *testing.T) {
 // TestAFollowerWhoseLogLostAcknowledgedEntriesCatchesUp: a follower's disk
 // loses the last kilobyte of its newest segment, entries and hard states
 // that were fsynced and acknowledged. Restarted in recovering mode (the
-// operator knows the disk lost data), it is brought up to date by the
-// leader, which learns from its answers that its log ends below what it
-// acknowledged, and every acknowledged key is readable on it.
+// operator knows the disk lost data) in an idle cluster, it is brought up
+// to date by the leader, which learns from its answer to a heartbeat that
+// its log ends below what it acknowledged, and every acknowledged key is
+// readable on it.
 func TestAFollowerWhoseLogLostAcknowledgedEntriesCatchesUp(t *testing.T) {
-	pc := startProcCluster(t, 3)
-	lead := pc.leader()
-	w := startWriters(pc, "a", 4)
-	w.waitCount(0, 60)
-	acked := w.halt()
-	victim := lead%3 + 1
-	pc.waitCaughtUp(victim)
-	pc.kill(victim)
-	seg := lastSegment(t, filepath.Join(pc.dataDir(victim), "wal"))
-	fi, err := os.Stat(seg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(seg, max(fi.Size()-1000, fi.Size()/2)); err != nil {
-		t.Fatal(err)
-	}
+	pc, victim, acked := cutFollowerWAL(t, 60, func(size int64) int64 { return max(size-1000, size/2) })
 	// No write follows: only heartbeats tell the leader where the
 	// victim's log ends (a heartbeat's commit index beyond its log).
 	pc.extra = append(pc.extra, "-recover-lost-log")
