@@ -35,6 +35,9 @@ var regressions = []struct{ name, args string }{
 	// real time had ended (the simulator broke the tick contract; a
 	// blocked loop now takes no calls, see callable).
 	{"lease read asked of a leader owing ticks (160)", "-seed 160 -steps 1200 -steps-per-tick 4 -nodes 3 -spares 2 -async off -lease on -prevote off -checkquorum on -election-tick 10 -latency 1,4,2 -reorder-ticks 3 -disk-latency 3 -stall-ticks 3 -storage-stall-ticks 30 -phases 160,340,300 -drop 0.05 -dup 0.02 -reorder 0.05 -partition 0.02 -heal 0.05 -crash 0.01 -restart 0.05 -stall 0.01 -confchange 0.02 -transfer 0.01 -forget 0.005 -campaign 0.005 -pause 0.01 -lose-log 0.2 -long-stall 0.005 -clients 4 -keys 3 -op-rate 0.5 -reads 0.3 -local-reads 0.1 -large 0.05 -compact 0.02 -chunks off -report-snapshots on -chunk-size 32 -snapshot-interval 4 -bounds off -limits 1024,0,4096,0,0,2"},
+	// Two followers left by a stalled synchronous leader split their votes
+	// three rounds running: the long stall's bound was too tight.
+	{"split votes after a synchronous leader's disk stalled (16000053)", "-seed 16000053 -steps 2000 -steps-per-tick 4 -nodes 3 -spares 2 -async off -lease on -prevote on -checkquorum on -election-tick 6 -latency 1,4,2 -reorder-ticks 3 -disk-latency 3 -stall-ticks 3 -storage-stall-ticks 18 -phases 96,120,96 -drop 0.05 -dup 0.02 -reorder 0.05 -partition 0.02 -heal 0.05 -crash 0.01 -restart 0.05 -stall 0.01 -confchange 0.02 -transfer 0.01 -forget 0.005 -campaign 0.005 -pause 0.01 -lose-log 0.2 -long-stall 0.005 -clients 4 -keys 3 -op-rate 0.5 -reads 0.3 -local-reads 0.1 -large 0.05 -compact 0.02 -chunks off -report-snapshots on -chunk-size 0 -snapshot-interval 0 -bounds off -limits 64,0,1024,2048,4096,0"},
 }
 
 func TestRunsThatOnceFailedPass(t *testing.T) {
