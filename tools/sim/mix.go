@@ -67,7 +67,7 @@ func DefaultFaults() Faults {
 		Drop: 0.05, Duplicate: 0.02, Reorder: 0.05,
 		Partition: 0.02, Heal: 0.05, Crash: 0.01, Restart: 0.05, DiskStall: 0.01,
 		ConfChange: 0.02, Transfer: 0.01, ForgetLeader: 0.005, Campaign: 0.005, Pause: 0.01,
-		LoseLog: 0.2, LongStall: 0.005,
+		LoseLog: 0.2, LongStall: 0.02,
 	}
 }
 
