@@ -226,24 +226,36 @@ func (l *raftLog) findConflictByTerm(index, term uint64) (uint64, uint64) {
 // answers a prev below its commit index itself (a compacted prev never
 // matches here).
 func (l *raftLog) maybeAppend(prev entryID, committed uint64, ents []raftpb.Entry) (lastNewIndex uint64, ok bool, err error) {
+	lastNewIndex, _, ok, err = l.maybeAppendOverwriting(prev, committed, ents)
+	return lastNewIndex, ok, err
+}
+
+// maybeAppendOverwriting is maybeAppend that also reports the first index
+// whose entry it replaced with one of another term (0: none): entries of
+// the log from there on were dropped, durable or not.
+func (l *raftLog) maybeAppendOverwriting(prev entryID, committed uint64, ents []raftpb.Entry) (lastNewIndex, overwrote uint64, ok bool, err error) {
 	if !l.matchTerm(prev) {
-		return 0, false, nil
+		return 0, 0, false, nil
 	}
 	lastNew := prev.index + uint64(len(ents))
+	lastBefore := l.lastIndex()
 	ci, err := l.findConflict(ents)
 	if err != nil {
-		return 0, false, err
+		return 0, 0, false, err
 	}
 	if ci != 0 && ci <= l.committed {
 		t, _ := l.term(ci)
-		return 0, false, fmt.Errorf("%w: entry %d of term %d would replace one of term %d, committed up to %d",
+		return 0, 0, false, fmt.Errorf("%w: entry %d of term %d would replace one of term %d, committed up to %d",
 			ErrCommittedConflict, ci, ents[ci-ents[0].Index].Term, t, l.committed)
 	}
 	if ci != 0 {
 		l.unstable.appendReceived(ents[ci-ents[0].Index:])
 	}
 	l.commitTo(min(committed, lastNew))
-	return lastNew, true, nil
+	if ci != 0 && ci <= lastBefore {
+		overwrote = ci
+	}
+	return lastNew, overwrote, true, nil
 }
 
 // append adds the leader's own new entries, which must be contiguous and

@@ -150,9 +150,12 @@ func (r *Raft) handleAppendEntries(m raftpb.Message) error {
 		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.committed})
 		return nil
 	}
-	lastNew, ok, err := r.raftLog.maybeAppend(entryID{term: m.LogTerm, index: m.Index}, m.Commit, m.Entries)
+	lastNew, overwrote, ok, err := r.raftLog.maybeAppendOverwriting(entryID{term: m.LogTerm, index: m.Index}, m.Commit, m.Entries)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
+	}
+	if overwrote != 0 {
+		r.dropAcksFrom(overwrote)
 	}
 	if ok {
 		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: lastNew})
@@ -168,6 +171,25 @@ func (r *Raft) handleAppendEntries(m raftpb.Message) error {
 		Reject: true, RejectHint: hintIndex, LogTerm: hintTerm,
 	})
 	return nil
+}
+
+// dropAcksFrom withdraws the acknowledgements still waiting to leave
+// (after the next write) that claim entries from index on: those entries
+// were just replaced by another leader's and will never be written, so
+// the acknowledgement would tell their leader of entries this node never
+// made durable (found by the simulator: a node resumed from a pause
+// stepped an old leader's append and a new leader's overwrite in one
+// batch, and acknowledged the old entries after writing the new).
+func (r *Raft) dropAcksFrom(index uint64) {
+	kept := r.msgsAfterAppend[:0]
+	for _, m := range r.msgsAfterAppend {
+		if m.Type == raftpb.MsgAppResp && !m.Reject && m.Index >= index {
+			continue
+		}
+		kept = append(kept, m)
+	}
+	clear(r.msgsAfterAppend[len(kept):])
+	r.msgsAfterAppend = kept
 }
 
 // handleAppendResponse is the leader's side of an append's answer.

@@ -135,3 +135,38 @@ func TestALowerTermLeaderLearnsTheNewerTermFromAnyNode(t *testing.T) {
 		t.Fatalf("the stale leader is %v at term %d, want a follower at %d", leader.state, leader.term, term+2)
 	}
 }
+
+// TestNoAcknowledgementOfEntriesOverwrittenBeforeTheyWereWritten: an old
+// leader's append and a new leader's overwrite are stepped in one batch
+// (a node resuming from a pause); the entries the old leader sent are
+// replaced before any write, so the node must not acknowledge them: its
+// old leader would count a replica that never existed toward a commit.
+func TestNoAcknowledgementOfEntriesOverwrittenBeforeTheyWereWritten(t *testing.T) {
+	st := NewMemoryStorage()
+	st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2, 3}})
+	r, err := NewRaft(&Config{ID: 2, Storage: st, CheckContract: true})
+	must(t, err)
+	must(t, r.Step(raftpb.Message{Type: raftpb.MsgApp, From: 1, To: 2, Term: 1,
+		Entries: []raftpb.Entry{{Term: 1, Index: 1}, {Term: 1, Index: 2}, {Term: 1, Index: 3}}}))
+	must(t, r.Step(raftpb.Message{Type: raftpb.MsgApp, From: 3, To: 2, Term: 2, Index: 1, LogTerm: 1,
+		Entries: []raftpb.Entry{{Term: 2, Index: 2}}}))
+	rd := r.Ready()
+	if n := len(rd.Entries); n != 2 || rd.Entries[1].Term != 2 {
+		t.Fatalf("entries to write %v, want 1/1 and 2/2", rd.Entries)
+	}
+	var toNew int
+	for _, m := range rd.MessagesAfterPersist {
+		if m.Type != raftpb.MsgAppResp || m.Reject {
+			continue
+		}
+		if m.To == 1 && m.Index >= 2 {
+			t.Fatalf("the node acknowledges %v: entries it replaced before writing them", m)
+		}
+		if m.To == 3 && m.Index == 2 {
+			toNew++
+		}
+	}
+	if toNew != 1 {
+		t.Fatalf("after-persist messages %v: want the new leader's append acknowledged", rd.MessagesAfterPersist)
+	}
+}
