@@ -4,8 +4,9 @@ import (
 	"github.com/tickraft/raft/raftpb"
 )
 
-// This file holds the application side of the schedule cluster: applying snapshots and
-// committed entries, conf changes, and acknowledging proposals.
+// This file holds the application side of the schedule cluster: applying
+// snapshots and committed entries, conf changes, and acknowledging
+// proposals.
 
 // apply applies rd's snapshot and committed entries to nd's state machine,
 // records them in the History and acknowledges the proposals of nd they

@@ -4,8 +4,8 @@ import (
 	"fmt"
 )
 
-// This file holds the schedule cluster's faults: crashes (also in the middle of a
-// Ready), restarts and compactions.
+// This file holds the schedule cluster's faults: crashes (also in the
+// middle of a Ready), restarts and compactions.
 
 // crash stops nd. If nd has a Ready, it is taken and cut short after
 // cut steps of its work: Messages leave first when send (they may go

@@ -9,8 +9,8 @@ import (
 	"github.com/tickraft/raft/raftpb"
 )
 
-// This file holds the schedule cluster's network: delivering messages in any order, at
-// most once, twice or never, and the partition.
+// This file holds the schedule cluster's network: delivering messages in
+// any order, at most once, twice or never, and the partition.
 
 // deliver takes message k off the network (leaving a copy in flight when
 // dup) and steps it into its recipient, unless the recipient is down or
