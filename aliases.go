@@ -6,7 +6,7 @@ import (
 	"github.com/tickraft/raft/tracker"
 )
 
-// The types a user meets are re-exported as aliases in types.go, each
+// The types a user meets are re-exported as aliases in types_*.go, each
 // with its fields and methods documented there.
 
 // The roles of a node.

@@ -36,7 +36,7 @@ func TestEveryErrorIsReachableFromTheRoot(t *testing.T) {
 				continue
 			}
 			if !reexported[q] {
-				t.Errorf("%s is not reachable from the root: re-export it in aliases.go (or types.go), or list it in notThroughRawNode with the reason", q)
+				t.Errorf("%s is not reachable from the root: re-export it in aliases.go (or a types_*.go file), or list it in notThroughRawNode with the reason", q)
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"go/format"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,18 +18,18 @@ import (
 
 // The root re-exports core's and tracker's types as aliases, and a Go
 // type alias shows neither fields nor methods in go doc or on
-// pkg.go.dev. So types.go gives each alias a doc comment that carries the
-// declaration it names: the type's own doc, every exported field or
-// interface method with its doc, and the methods a user calls. The file
-// is written by this test from the declarations themselves, so the two
-// cannot drift: TestTypeDocsMatchTheirDefinitions fails when they differ,
-// and TICKRAFT_REWRITE=1 rewrites the file.
+// pkg.go.dev. So the files types_*.go give each alias a doc comment that
+// carries the declaration it names: the type's own doc, every exported
+// field or interface method with its doc, and the methods a user calls.
+// The files are written by this test from the declarations themselves, so
+// the two cannot drift: TestTypeDocsMatchTheirDefinitions fails when they
+// differ, and TICKRAFT_REWRITE=1 rewrites them. One file holds one
+// concern: configuration, storage, the Ready batch, status, logging,
+// errors.
 
-// typesFile is the generated file of aliases.
-const typesFile = "types.go"
-
-// documentedAlias is one alias of types.go.
+// documentedAlias is one alias of a types_*.go file.
 type documentedAlias struct {
+	file string // the generated file that declares it
 	name string // the root's name
 	dir  string // the defining package's directory
 	typ  string // the name there
@@ -37,59 +38,70 @@ type documentedAlias struct {
 }
 
 // documentedAliases are the types a user of the root meets, in the order
-// types.go declares them.
+// their files declare them.
 var documentedAliases = []documentedAlias{
-	{name: "Config", dir: "core", typ: "Config"},
-	{name: "ConfigError", dir: "core", typ: "ConfigError"},
-	{name: "Storage", dir: "core", typ: "Storage"},
-	{name: "MemoryStorage", dir: "core", typ: "MemoryStorage"},
-	{name: "Ready", dir: "core", typ: "Ready"},
-	{name: "SoftState", dir: "core", typ: "SoftState"},
-	{name: "StateType", dir: "core", typ: "StateType"},
-	{name: "BasicStatus", dir: "core", typ: "BasicStatus"},
-	{name: "Status", dir: "core", typ: "Status"},
-	{name: "SnapshotFetch", dir: "core", typ: "SnapshotFetch"},
-	{name: "ReadState", dir: "core", typ: "ReadState"},
-	{name: "LaggingError", dir: "core", typ: "LaggingError"},
-	{name: "LostLogError", dir: "core", typ: "LostLogError"},
-	{name: "ContractError", dir: "core", typ: "ContractError"},
-	{name: "Logger", dir: "core", typ: "Logger"},
-	{name: "Level", dir: "core", typ: "Level"},
-	{name: "Attr", dir: "core", typ: "Attr"},
-	{name: "Membership", dir: "tracker", typ: "Config", methods: []string{"String", "Clone"}},
-	{name: "Progress", dir: "tracker", typ: "Progress", methods: []string{"IsPaused", "String"}},
-	{name: "ProgressState", dir: "tracker", typ: "StateType", methods: []string{"String"}},
-	{name: "Inflights", dir: "tracker", typ: "Inflights", methods: []string{"Count", "Bytes", "Full", "RoomBytes"}},
+	{file: "types_config.go", name: "Config", dir: "core", typ: "Config"},
+	{file: "types_config.go", name: "ConfigError", dir: "core", typ: "ConfigError"},
+	{file: "types_storage.go", name: "Storage", dir: "core", typ: "Storage"},
+	{file: "types_storage.go", name: "MemoryStorage", dir: "core", typ: "MemoryStorage"},
+	{file: "types_ready.go", name: "Ready", dir: "core", typ: "Ready"},
+	{file: "types_ready.go", name: "SoftState", dir: "core", typ: "SoftState"},
+	{file: "types_ready.go", name: "StateType", dir: "core", typ: "StateType"},
+	{file: "types_ready.go", name: "ReadState", dir: "core", typ: "ReadState"},
+	{file: "types_status.go", name: "BasicStatus", dir: "core", typ: "BasicStatus"},
+	{file: "types_status.go", name: "Status", dir: "core", typ: "Status"},
+	{file: "types_status.go", name: "SnapshotFetch", dir: "core", typ: "SnapshotFetch"},
+	{file: "types_status.go", name: "Membership", dir: "tracker", typ: "Config", methods: []string{"String", "Clone"}},
+	{file: "types_status.go", name: "Progress", dir: "tracker", typ: "Progress", methods: []string{"IsPaused", "String"}},
+	{file: "types_status.go", name: "ProgressState", dir: "tracker", typ: "StateType", methods: []string{"String"}},
+	{file: "types_status.go", name: "Inflights", dir: "tracker", typ: "Inflights", methods: []string{"Count", "Bytes", "Full", "RoomBytes"}},
+	{file: "types_errors.go", name: "LaggingError", dir: "core", typ: "LaggingError"},
+	{file: "types_errors.go", name: "LostLogError", dir: "core", typ: "LostLogError"},
+	{file: "types_errors.go", name: "ContractError", dir: "core", typ: "ContractError"},
+	{file: "types_logging.go", name: "Logger", dir: "core", typ: "Logger"},
+	{file: "types_logging.go", name: "Level", dir: "core", typ: "Level"},
+	{file: "types_logging.go", name: "Attr", dir: "core", typ: "Attr"},
 }
 
 func TestTypeDocsMatchTheirDefinitions(t *testing.T) {
-	want, err := renderTypesFile()
+	want, err := renderTypesFiles()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if os.Getenv("TICKRAFT_REWRITE") != "" {
-		if err := os.WriteFile(typesFile, want, 0o644); err != nil {
+	rewrite := os.Getenv("TICKRAFT_REWRITE") != ""
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		if rewrite {
+			if err := os.WriteFile(name, want[name], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(name)
+		if err != nil {
 			t.Fatal(err)
 		}
-		return
+		if !bytes.Equal(got, want[name]) {
+			t.Errorf("%s does not match the declarations it documents; rewrite it with\n\tTICKRAFT_REWRITE=1 go test -run TestTypeDocsMatchTheirDefinitions .", name)
+		}
 	}
-	got, err := os.ReadFile(typesFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s does not match the declarations it documents; rewrite it with\n\tTICKRAFT_REWRITE=1 go test -run TestTypeDocsMatchTheirDefinitions .", typesFile)
+	// No generated file of an earlier layout may linger beside them.
+	found, _ := filepath.Glob("types*.go")
+	for _, name := range found {
+		if _, ok := want[name]; !ok {
+			t.Errorf("%s is no generated file of documentedAliases: delete it", name)
+		}
 	}
 }
 
 // TestTheRenderedDocsCarryEveryExportedField: the rendering covers every
 // exported field; a field added to core.Config shows in the root's docs.
 func TestTheRenderedDocsCarryEveryExportedField(t *testing.T) {
-	src, err := renderTypesFile()
+	files, err := renderTypesFiles()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range documentedAliases {
+		src := files[a.file]
 		d, err := loadDecls(a.dir)
 		if err != nil {
 			t.Fatal(err)
@@ -110,14 +122,19 @@ func TestTheRenderedDocsCarryEveryExportedField(t *testing.T) {
 	}
 }
 
-// renderTypesFile returns types.go as it must read.
-func renderTypesFile() ([]byte, error) {
-	var b strings.Builder
-	b.WriteString("// Code generated by TestTypeDocsMatchTheirDefinitions (typedocs_test.go)\n")
-	b.WriteString("// from the declarations in core and tracker. DO NOT EDIT: rewrite it with\n")
-	b.WriteString("// TICKRAFT_REWRITE=1 go test -run TestTypeDocsMatchTheirDefinitions .\n\n")
-	b.WriteString("package raft\n\nimport (\n\t\"github.com/tickraft/raft/core\"\n\t\"github.com/tickraft/raft/tracker\"\n)\n")
+// renderTypesFiles returns each types_*.go file as it must read.
+func renderTypesFiles() (map[string][]byte, error) {
+	var order []string
+	bodies := map[string]*strings.Builder{}
+	imports := map[string]map[string]bool{}
 	for _, a := range documentedAliases {
+		b := bodies[a.file]
+		if b == nil {
+			b = &strings.Builder{}
+			bodies[a.file], imports[a.file] = b, map[string]bool{}
+			order = append(order, a.file)
+		}
+		imports[a.file][a.dir] = true
 		d, err := loadDecls(a.dir)
 		if err != nil {
 			return nil, err
@@ -134,9 +151,27 @@ func renderTypesFile() ([]byte, error) {
 			}
 			b.WriteString("// " + line + "\n")
 		}
-		fmt.Fprintf(&b, "type %s = %s.%s\n", a.name, filepath.Base(a.dir), a.typ)
+		fmt.Fprintf(b, "type %s = %s.%s\n", a.name, filepath.Base(a.dir), a.typ)
 	}
-	return format.Source([]byte(b.String()))
+	out := map[string][]byte{}
+	for _, name := range order {
+		var f strings.Builder
+		f.WriteString("// Code generated by TestTypeDocsMatchTheirDefinitions (typedocs_test.go)\n")
+		f.WriteString("// from the declarations in core and tracker. DO NOT EDIT: rewrite it with\n")
+		f.WriteString("// TICKRAFT_REWRITE=1 go test -run TestTypeDocsMatchTheirDefinitions .\n\n")
+		f.WriteString("package raft\n\nimport (\n")
+		for _, dir := range slices.Sorted(maps.Keys(imports[name])) {
+			fmt.Fprintf(&f, "\t\"github.com/tickraft/raft/%s\"\n", dir)
+		}
+		f.WriteString(")\n")
+		f.WriteString(bodies[name].String())
+		src, err := format.Source([]byte(f.String()))
+		if err != nil {
+			return nil, err
+		}
+		out[name] = src
+	}
+	return out, nil
 }
 
 // pkgDecls are the type and method declarations of one package, with the
