@@ -74,12 +74,13 @@ func readmeLoop(t *testing.T, readme string) string {
 // such as ARCHITECTURE.md.
 var mdReference = regexp.MustCompile(`\b[A-Z][A-Z_]*\.md\b`)
 
-// TestDocumentsPointInsideTheRepository: a fresh clone is all a reader
-// has, so every document a file names must be in the repository, and no
-// file points at a folder beside it.
 // relativePath matches a relative path that climbs up (..), which must
 // stay inside the repository once resolved from the file that names it.
 var relativePath = regexp.MustCompile(`(?:\.\./)+[A-Za-z][\w./-]*`)
+
+// TestDocumentsPointInsideTheRepository: a fresh clone is all a reader
+// has, so every document a file names must be in the repository, and no
+// file points at a folder beside it.
 
 func TestDocumentsPointInsideTheRepository(t *testing.T) {
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
