@@ -17,7 +17,7 @@ func (r *Raft) handleStorageAppendResp(m raftpb.Message) error {
 	}
 	if m.Index != 0 {
 		r.raftLog.stableTo(entryID{term: m.LogTerm, index: m.Index})
-		if t, err := r.raftLog.term(m.Index); err == nil && t == m.LogTerm {
+		if r.recovering && r.raftLog.matchTerm(entryID{term: m.LogTerm, index: m.Index}) {
 			r.maybeEndRecovering(m.LogTerm)
 		}
 	}
