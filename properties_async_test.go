@@ -23,7 +23,7 @@ package raft
 // handed out (the apply worker's queue is the outstanding payload);
 // checkBounds below also reads the same bounds from Status, which only
 // shows that the library reports what it enforces: a library that stops
-// counting passes it (issue 16).
+// counting passes it.
 //
 // Run long with:
 //

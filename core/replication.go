@@ -134,7 +134,7 @@ func (r *Raft) sendAppend(to uint64, pr *tracker.Progress, prev entryID, ents []
 // goes, whatever its size). A probe (StateProbe, whose window is empty)
 // is held to MaxInflightBytes too: it is in flight like any append, and
 // a follower that lags by more than MaxInflightBytes must not be sent
-// MaxSizePerMsg at once (found by the schedules' wire oracle, issue 16).
+// MaxSizePerMsg at once (found by the schedules' wire oracle).
 func (r *Raft) appendBudget(pr *tracker.Progress) uint64 {
 	if pr.Inflights == nil {
 		return r.maxMsgSize
