@@ -54,7 +54,9 @@ func (d *MemoryDisk) SaveChunk(index, term, chunk uint64, data []byte) error {
 
 // Chunks returns the data of the snapshot at index and term from its
 // saved chunks, and forgets the chunks of older snapshots.
-func (d *MemoryDisk) Chunks(index, term uint64) ([]byte, error) { return d.chunks.assemble(index, term) }
+func (d *MemoryDisk) Chunks(index, term uint64) ([]byte, error) {
+	return d.chunks.assemble(index, term)
+}
 
 // save writes a snapshot, entries and a hard state to st, in that order.
 func save(st *raft.MemoryStorage, hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.Snapshot) error {
