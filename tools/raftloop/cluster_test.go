@@ -47,6 +47,8 @@ type net struct {
 	c     *cluster
 	// sent counts the messages sent, by type.
 	sent map[raftpb.MessageType]int
+	// onSend, when set, sees every message as it is sent.
+	onSend func(m raftpb.Message)
 }
 
 // Send queues copies of msgs.
@@ -56,6 +58,9 @@ func (n *net) Send(msgs []raftpb.Message) {
 	}
 	for _, m := range msgs {
 		n.sent[m.Type]++
+		if n.onSend != nil {
+			n.onSend(m)
+		}
 	}
 	n.queue = append(n.queue, msgs...)
 }

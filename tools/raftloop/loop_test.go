@@ -22,69 +22,39 @@ func durable(t *testing.T, d *raftloop.CrashDisk) (raftpb.HardState, uint64) {
 	return hs, last
 }
 
-// checkAcksDurable fails t for a message that acknowledges what its
+// checkAckDurable fails t if m, as it is sent, acknowledges what its
 // sender's disk does not hold durably (thesis §3.8: a server persists
 // before it answers): an append acknowledged beyond the durable log, a
 // vote granted that is not durable. It judges from the disk model alone.
-func checkAcksDurable(t *testing.T, c *cluster) {
+func checkAckDurable(t *testing.T, c *cluster, m raftpb.Message) {
 	t.Helper()
-	for _, m := range c.net.queue {
-		n := c.nodes[m.From]
-		if n == nil || m.Reject {
-			continue
+	n := c.nodes[m.From]
+	if n == nil || m.Reject || (m.Type != raftpb.MsgAppResp && m.Type != raftpb.MsgVoteResp) {
+		return
+	}
+	hs, last := durable(t, n.disk)
+	switch m.Type {
+	case raftpb.MsgAppResp:
+		if m.Index > last {
+			t.Fatalf("node %d acknowledged index %d with %d durable: %v", m.From, m.Index, last, m)
 		}
-		hs, last := durable(t, n.disk)
-		switch m.Type {
-		case raftpb.MsgAppResp:
-			if m.Index > last {
-				t.Fatalf("node %d acknowledged index %d with %d durable: %v", m.From, m.Index, last, m)
-			}
-		case raftpb.MsgVoteResp:
-			if hs.Term < m.Term || (hs.Term == m.Term && hs.Vote != m.To) {
-				t.Fatalf("node %d granted a vote in term %d to %d with %v durable", m.From, m.Term, m.To, hs)
-			}
+	case raftpb.MsgVoteResp:
+		if hs.Term < m.Term || (hs.Term == m.Term && hs.Vote != m.To) {
+			t.Fatalf("node %d granted a vote in term %d to %d with %v durable", m.From, m.Term, m.To, hs)
 		}
 	}
-}
-
-// runChecked runs the cluster as run does, checking every message sent
-// against the disks before it is delivered.
-func runChecked(t *testing.T, c *cluster) {
-	t.Helper()
-	for range 1000 {
-		moved := false
-		for _, id := range c.ids() {
-			n := c.nodes[id]
-			for n.loop.Busy() {
-				moved = true
-				if err := n.loop.HandleReady(); err != nil {
-					t.Fatal(err)
-				}
-				checkAcksDurable(t, c)
-				for _, run := range []func() (bool, error){n.loop.RunSnapshotWork, n.loop.RunAppend, n.loop.RunApply} {
-					if _, err := run(); err != nil {
-						t.Fatal(err)
-					}
-					checkAcksDurable(t, c)
-				}
-			}
-		}
-		if !moved && len(c.net.queue) == 0 {
-			return
-		}
-		c.deliver()
-	}
-	t.Fatal("the cluster never settles")
 }
 
 // workload elects a leader, commits proposals, and elects another leader
 // after the first is cut off, with every message checked.
 func workload(t *testing.T, c *cluster) {
+	checked := 0
+	c.net.onSend = func(m raftpb.Message) { checkAckDurable(t, c, m); checked++ }
 	for i := range 5 {
 		if _, _, err := c.nodes[1].loop.Propose([]byte(fmt.Sprint("p", i))); err != nil {
 			t.Fatal(err)
 		}
-		runChecked(t, c)
+		c.run()
 	}
 	c.nodes[1].down = true
 	for range 30 {
@@ -92,12 +62,15 @@ func workload(t *testing.T, c *cluster) {
 			c.nodes[id].ticks++
 			c.nodes[id].loop.Tick()
 		}
-		runChecked(t, c)
+		c.run()
 	}
 	for _, id := range []uint64{2, 3} {
 		if got := c.nodes[id].sm.items; len(got) != 5 {
 			t.Fatalf("node %d applied %v, want the 5 proposals", id, got)
 		}
+	}
+	if checked == 0 {
+		t.Fatal("no message was checked")
 	}
 	if lead := c.nodes[2].loop.RawNode().BasicStatus().Lead; lead == 1 || lead == 0 {
 		t.Fatalf("node 2 follows %d after node 1 was cut off", lead)
@@ -108,47 +81,86 @@ func TestSyncLoopSendsAcknowledgementsOnlyOnceDurable(t *testing.T) {
 	workload(t, newCluster(3, nil))
 }
 
+// TestAsyncReadWaitsForApply releases a read on an asynchronous leader
+// whose apply worker lags: the read waits for the apply, which releases
+// it.
+func TestAsyncReadWaitsForApply(t *testing.T) {
+	c := newCluster(3, func(id uint64) raft.Config {
+		return raft.Config{ID: id, ElectionTick: 10, HeartbeatTick: 1, AsyncStorageWrites: true}
+	})
+	l := c.nodes[1]
+	if _, _, err := l.loop.Propose([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	runHoldingApplies(c)
+	if err := l.loop.ReadIndex([]byte("r")); err != nil {
+		t.Fatal(err)
+	}
+	runHoldingApplies(c)
+	if len(l.reads) != 0 || l.loop.Applying() == 0 {
+		t.Fatalf("read served %v before the apply (%d applies queued)", l.reads, l.loop.Applying())
+	}
+	c.run()
+	if got := fmt.Sprint(l.reads); got != "[r at 2: [x]]" {
+		t.Fatalf("reads served: %s", got)
+	}
+}
+
+// runHoldingApplies runs the cluster but the apply worker of node 1.
+func runHoldingApplies(c *cluster) {
+	for range 20 {
+		for _, id := range c.ids() {
+			n := c.nodes[id].loop
+			for n.RawNode().HasReady() || n.Appending() > 0 || (id != 1 && n.Applying() > 0) {
+				_ = n.HandleReady()
+				_, _ = n.RunAppend()
+				if id != 1 {
+					_, _ = n.RunApply()
+				}
+			}
+		}
+		c.deliver()
+	}
+}
+
 func TestAsyncWorkersAcknowledgeOnlyOnceDurable(t *testing.T) {
 	workload(t, newCluster(3, func(id uint64) raft.Config {
 		return raft.Config{ID: id, ElectionTick: 10, HeartbeatTick: 1, AsyncStorageWrites: true}
 	}))
 }
 
-// TestCrashAtAnyRecordKeepsHardStateBehindLog crashes a follower's disk
-// after every record of its unsynced writes and checks the restarted
-// disk: the hard state never becomes durable before the entries of its
-// write, so a durable commit index is always within the durable log.
+// TestCrashAtAnyRecordKeepsHardStateBehindLog crashes a follower that
+// catches up (entries and the commit index that covers them in one
+// write) after every record of its unsynced writes: the hard state never
+// becomes durable before the entries of its write, so a durable commit
+// index is always within the durable log.
 func TestCrashAtAnyRecordKeepsHardStateBehindLog(t *testing.T) {
 	c := newCluster(3, nil)
-	d := c.nodes[2].disk
-	// Hold node 2's writes unsynced: begin its Readys, never sync.
-	n := c.nodes[2]
-	c.propose("a")
-	for i := range 3 {
-		if _, _, err := c.nodes[1].loop.Propose([]byte(fmt.Sprint("b", i))); err != nil {
-			t.Fatal(err)
-		}
+	n := c.nodes[3]
+	n.down = true
+	c.propose("a", "b", "c")
+	n.down = false
+	c.nodes[1].ticks++
+	c.nodes[1].loop.Tick() // a heartbeat: node 3 answers, the leader sends it the entries
+	for range 4 {
 		if _, err := c.nodes[1].loop.Run(); err != nil {
 			t.Fatal(err)
 		}
 		c.deliver()
-		if _, err := n.loop.BeginReady(); err != nil {
-			t.Fatal(err)
+		for n.loop.RawNode().HasReady() {
+			if _, err := n.loop.BeginReady(); err != nil { // never synced
+				t.Fatal(err)
+			}
 		}
 	}
-	total := d.Unsynced()
-	if total < 4 {
-		t.Fatalf("only %d unsynced records: the test crashes nothing", total)
+	if hs, _, _ := n.disk.Storage().InitialState(); hs.Commit < 4 {
+		t.Fatalf("node 3 was handed commit %d, want 4: the test crashes nothing useful", hs.Commit)
 	}
+	total := n.disk.Unsynced()
 	for keep := 0; keep <= total; keep++ {
-		cp := *d
+		cp := *n.disk
 		cp.Crash(keep)
-		r, err := cp.Reopen()
-		if err != nil {
-			t.Fatal(err)
-		}
-		hs, _, _ := r.Storage().InitialState()
-		last, _ := r.Storage().LastIndex()
+		hs, last := durable(t, &cp)
 		if hs.Commit > last {
 			t.Fatalf("crash after %d of %d records: commit %d durable beyond the log's last index %d", keep, total, hs.Commit, last)
 		}

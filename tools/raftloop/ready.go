@@ -26,19 +26,19 @@ func (l *Loop) HandleReady() error {
 	if !l.rn.HasReady() {
 		return nil
 	}
+	rd := l.rn.Ready()
 	if l.async() {
-		return l.routeAsync(l.rn.Ready())
+		return l.routeAsync(rd)
 	}
-	p, err := l.BeginReady()
-	if err != nil {
+	if err := l.begin(&rd); err != nil {
 		return err
 	}
-	if p.MustSync() {
+	if rd.MustSync {
 		if err := l.cfg.Disk.Sync(); err != nil {
 			return err
 		}
 	}
-	return l.FinishReady(p)
+	return l.finish(&rd)
 }
 
 // async reports whether the node runs in the asynchronous storage mode.
@@ -55,28 +55,39 @@ func (l *Loop) BeginReady() (*Pending, error) {
 		return nil, nil
 	}
 	p := &Pending{rd: l.rn.Ready()}
-	rd := &p.rd
+	if err := l.begin(&p.rd); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// begin does the first half of a synchronous Ready: save, then send
+// Messages.
+func (l *Loop) begin(rd *raft.Ready) error {
 	if l.cfg.OnReady != nil {
 		l.cfg.OnReady(rd)
 	}
 	snap, err := l.assemble(rd.Snapshot)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	rd.Snapshot = snap
 	if err := l.cfg.Disk.Save(rd.HardState, rd.Entries, rd.Snapshot); err != nil {
-		return nil, err
+		return err
 	}
 	l.send(rd.Messages)
-	return p, nil
+	return nil
 }
 
 // FinishReady completes p once its write is durable: it sends the
 // MessagesAfterPersist, restores the Snapshot and applies the
 // CommittedEntries, releases the reads the applied state covers, and
 // calls Advance.
-func (l *Loop) FinishReady(p *Pending) error {
-	rd := &p.rd
+func (l *Loop) FinishReady(p *Pending) error { return l.finish(&p.rd) }
+
+// finish does the second half of a synchronous Ready, once its write is
+// durable.
+func (l *Loop) finish(rd *raft.Ready) error {
 	l.send(rd.MessagesAfterPersist)
 	if err := l.restore(rd.Snapshot); err != nil {
 		return err
@@ -92,6 +103,12 @@ func (l *Loop) FinishReady(p *Pending) error {
 // send hands msgs to the network, but for those to the local snapshot
 // worker, which are queued for it.
 func (l *Loop) send(msgs []raftpb.Message) {
+	if !l.chunked {
+		if len(msgs) > 0 {
+			l.cfg.Network.Send(msgs)
+		}
+		return
+	}
 	out := msgs[:0:0]
 	for _, m := range msgs {
 		if l.snapshotWork(m) {
@@ -99,9 +116,6 @@ func (l *Loop) send(msgs []raftpb.Message) {
 			continue
 		}
 		out = append(out, m)
-	}
-	if len(out) == len(msgs) {
-		out = msgs // nothing taken out: send the Ready's own slice
 	}
 	if len(out) > 0 {
 		l.cfg.Network.Send(out)
