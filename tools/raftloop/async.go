@@ -11,7 +11,7 @@ import (
 // write still on its way (thesis §10.2.1).
 func (l *Loop) routeAsync(rd raft.Ready) error {
 	if l.cfg.OnReady != nil {
-		l.cfg.OnReady(&rd)
+		l.cfg.OnReady(rd)
 	}
 	out := rd.Messages[:0:0]
 	for _, m := range rd.Messages {

@@ -80,8 +80,8 @@ type Config struct {
 	// itself.
 	Ticks func() int
 	// OnReady, when set, sees every Ready before the loop handles it.
-	// It must not modify it.
-	OnReady func(rd *raft.Ready)
+	// It must not modify what its slices hold.
+	OnReady func(rd raft.Ready)
 	// OnRead, when set, is handed each released read once the state
 	// machine has applied up to its Index, or at once when its Err is
 	// set (a read that failed).

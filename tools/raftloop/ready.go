@@ -65,7 +65,7 @@ func (l *Loop) BeginReady() (*Pending, error) {
 // Messages.
 func (l *Loop) begin(rd *raft.Ready) error {
 	if l.cfg.OnReady != nil {
-		l.cfg.OnReady(rd)
+		l.cfg.OnReady(*rd)
 	}
 	snap, err := l.assemble(rd.Snapshot)
 	if err != nil {
