@@ -21,6 +21,10 @@ type MemoryDisk struct {
 // running cluster, which learns the configuration from the leader.
 func NewMemoryDisk() *MemoryDisk { return &MemoryDisk{st: raft.NewMemoryStorage()} }
 
+// NewMemoryDiskOn returns a disk that writes to st, a MemoryStorage the
+// application prepared (with SetConfState, for a new cluster's member).
+func NewMemoryDiskOn(st *raft.MemoryStorage) *MemoryDisk { return &MemoryDisk{st: st} }
+
 // Bootstrap writes the first configuration of a new cluster, the same
 // on every first member.
 func (d *MemoryDisk) Bootstrap(cs raftpb.ConfState) { d.st.SetConfState(cs) }
