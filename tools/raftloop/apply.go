@@ -35,6 +35,9 @@ func (l *Loop) apply(ents []raftpb.Entry) error {
 		}
 		l.applied = ents[i].Index
 	}
+	if len(ents) > 0 && l.cfg.OnApplied != nil {
+		l.cfg.OnApplied(ents)
+	}
 	return nil
 }
 

@@ -17,8 +17,14 @@ func (l *Loop) routeAsync(rd raft.Ready) error {
 	for _, m := range rd.Messages {
 		switch {
 		case m.To == raft.LocalAppendThread:
+			if err := l.assembleIn(&m); err != nil {
+				return err
+			}
 			l.appends = append(l.appends, m)
 		case m.To == raft.LocalApplyThread:
+			if err := l.assembleIn(&m); err != nil {
+				return err
+			}
 			l.applies = append(l.applies, m)
 		default:
 			out = append(out, m)
@@ -26,6 +32,22 @@ func (l *Loop) routeAsync(rd raft.Ready) error {
 	}
 	l.send(out)
 	l.release(rd.ReadStates)
+	return nil
+}
+
+// assembleIn gives the snapshot a storage worker's message carries its
+// data, as the node hands it out: from then on the chunks of older
+// snapshots may be discarded. The message's snapshot is replaced by a
+// copy, since the node shares it.
+func (l *Loop) assembleIn(m *raftpb.Message) error {
+	if m.Snapshot == nil {
+		return nil
+	}
+	snap, err := l.assemble(*m.Snapshot)
+	if err != nil {
+		return err
+	}
+	m.Snapshot = &snap
 	return nil
 }
 
@@ -47,10 +69,7 @@ func (l *Loop) RunAppend() (bool, error) {
 	l.appends = l.appends[1:]
 	var snap raftpb.Snapshot
 	if m.Snapshot != nil {
-		var err error
-		if snap, err = l.assemble(*m.Snapshot); err != nil {
-			return true, err
-		}
+		snap = *m.Snapshot
 	}
 	hs := raftpb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}
 	if err := l.cfg.Disk.Save(hs, m.Entries, snap); err != nil {
@@ -73,11 +92,7 @@ func (l *Loop) RunApply() (bool, error) {
 	m := l.applies[0]
 	l.applies = l.applies[1:]
 	if m.Snapshot != nil {
-		snap, err := l.assemble(*m.Snapshot)
-		if err != nil {
-			return true, err
-		}
-		if err := l.restore(snap); err != nil {
+		if err := l.restore(*m.Snapshot); err != nil {
 			return true, err
 		}
 	}
@@ -99,7 +114,7 @@ func (l *Loop) deliver(resps []raftpb.Message) error {
 			out = append(out, r)
 			continue
 		}
-		if err := l.Step(r); err != nil {
+		if err := l.stepLocal(r); err != nil {
 			return err
 		}
 	}

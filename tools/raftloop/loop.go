@@ -10,8 +10,9 @@ import (
 
 // Disk is a node's stable storage as the loop writes it.
 type Disk interface {
-	// Storage returns the Storage the node reads. It holds everything
-	// Save wrote, synced or not.
+	// Storage returns the Storage the node reads. It holds what Save
+	// wrote by the time the write is durable (a disk may also show it
+	// at once).
 	Storage() raft.Storage
 	// Save writes snap (unless empty), then ents (replacing any stored
 	// entries at the same or later indexes), then hs (unless empty), in
@@ -86,6 +87,16 @@ type Config struct {
 	// machine has applied up to its Index, or at once when its Err is
 	// set (a read that failed).
 	OnRead func(rs raft.ReadState)
+	// OnSnapshotWork, when set, takes each message to the snapshot worker
+	// instead of the loop's queue: the driver completes it when it
+	// chooses (a simulator's worker with latency) with DoSnapshotWork.
+	OnSnapshotWork func(m raftpb.Message)
+	// OnApplied, when set, sees each batch of committed entries once the
+	// state machine has applied it, before the node is told.
+	OnApplied func(ents []raftpb.Entry)
+	// AfterStep, when set, is called after the node stepped a worker's
+	// acknowledgement, for checks after every input.
+	AfterStep func(m raftpb.Message)
 	// Unchecked turns the library's checked mode off, for benchmarks
 	// that compare the loop's cost with another library's.
 	Unchecked bool
@@ -156,6 +167,17 @@ func (l *Loop) Tick() {
 
 // Step steps a message received from a peer.
 func (l *Loop) Step(m raftpb.Message) error { l.catchUp(); return l.rn.Step(m) }
+
+// stepLocal steps a worker's acknowledgement.
+func (l *Loop) stepLocal(m raftpb.Message) error {
+	if err := l.Step(m); err != nil {
+		return err
+	}
+	if l.cfg.AfterStep != nil {
+		l.cfg.AfterStep(m)
+	}
+	return nil
+}
 
 // Propose proposes data; see raft.RawNode.Propose.
 func (l *Loop) Propose(data []byte) (index, term uint64, err error) {

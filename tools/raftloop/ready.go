@@ -112,7 +112,7 @@ func (l *Loop) send(msgs []raftpb.Message) {
 	out := msgs[:0:0]
 	for _, m := range msgs {
 		if l.snapshotWork(m) {
-			l.snapWork = append(l.snapWork, m)
+			l.queueSnapshotWork(m)
 			continue
 		}
 		out = append(out, m)

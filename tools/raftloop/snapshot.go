@@ -14,38 +14,54 @@ func (l *Loop) snapshotWork(m raftpb.Message) bool {
 	return m.To == raft.LocalSnapshotThread
 }
 
+// queueSnapshotWork hands m to Config.OnSnapshotWork, or queues it for
+// RunSnapshotWork.
+func (l *Loop) queueSnapshotWork(m raftpb.Message) {
+	if l.cfg.OnSnapshotWork != nil {
+		l.cfg.OnSnapshotWork(m)
+		return
+	}
+	l.snapWork = append(l.snapWork, m)
+}
+
 // SnapshotWork returns the number of jobs queued on the snapshot worker.
 func (l *Loop) SnapshotWork() int { return len(l.snapWork) }
 
 // RunSnapshotWork completes the oldest job queued on the snapshot worker
-// and reports whether there was one. A chunk request is served from the
-// snapshot the Disk's Storage holds (refused with ChunkNotHeld when it
-// holds another) and the chunk sent; a received chunk is saved durably
-// (ChunkDisk.SaveChunk) and its MsgSnapChunkSaved stepped.
+// (DoSnapshotWork) and reports whether there was one.
 func (l *Loop) RunSnapshotWork() (bool, error) {
 	if len(l.snapWork) == 0 {
 		return false, nil
 	}
 	m := l.snapWork[0]
 	l.snapWork = l.snapWork[1:]
+	return true, l.DoSnapshotWork(m)
+}
+
+// DoSnapshotWork does the snapshot worker's job m. A chunk request is
+// served from the snapshot the Disk's Storage holds (refused with
+// ChunkNotHeld when it holds another) and the chunk sent; a received
+// chunk is saved durably (ChunkDisk.SaveChunk) and its MsgSnapChunkSaved
+// stepped.
+func (l *Loop) DoSnapshotWork(m raftpb.Message) error {
 	switch m.Type {
 	case raftpb.MsgSnapChunkReq:
 		snap, err := l.cfg.Disk.Storage().Snapshot()
 		if err != nil {
-			return true, err
+			return err
 		}
 		l.cfg.Network.Send([]raftpb.Message{raft.ServeSnapshotChunkFrom(m, snap)})
 	case raftpb.MsgSnapChunk:
 		cd, err := l.chunkDisk()
 		if err != nil {
-			return true, err
+			return err
 		}
 		if err := cd.SaveChunk(m.Index, m.LogTerm, m.Commit, m.Context); err != nil {
-			return true, err
+			return err
 		}
-		return true, l.deliver(m.Responses)
+		return l.deliver(m.Responses)
 	}
-	return true, nil
+	return nil
 }
 
 // chunkDisk returns the Disk's chunk store.
