@@ -70,6 +70,13 @@ func (s *readyState) init(r *Raft) {
 	s.prevHard = r.hardState()
 }
 
+// owePersistedChange makes the next Ready hand out the node's hard state
+// if it differs from persisted, what storage holds: a change made at
+// boot that must reach the disk (a recovering node's move to a new term).
+func (s *readyState) owePersistedChange(persisted raftpb.HardState) {
+	s.prevHard = persisted
+}
+
 // HasReady reports whether Ready would return anything. It is a pure
 // query: it changes nothing, so it may be called any number of times.
 func (r *Raft) HasReady() bool {
