@@ -50,7 +50,7 @@ func TestARecoveringNodeGrantsNoVoteOrPreVote(t *testing.T) {
 		r := recoveringNode(t)
 		// A candidate with a longer log than the node's, at a newer term.
 		must(t, r.Step(raftpb.Message{Type: typ, From: 3, To: 1, Term: 4, Index: 20, LogTerm: 3}))
-		answers := append(append([]raftpb.Message(nil), r.msgs...), r.msgsAfterAppend...)
+		answers := append(append([]raftpb.Message(nil), r.out.msgs...), r.out.afterAppend...)
 		if len(answers) != 1 || !answers[0].Reject {
 			t.Fatalf("%v: answered %v, want one rejection", typ, answers)
 		}
@@ -126,10 +126,10 @@ func TestRecoveringEndsOnlyWithADurableEntryOfANewerTerm(t *testing.T) {
 	}
 	r.clock.electionElapsed = r.clock.electionTimeout // the leader went quiet
 	must(t, r.Step(raftpb.Message{Type: raftpb.MsgPreVote, From: 2, To: 1, Term: 5, Index: 11, LogTerm: 4}))
-	if len(r.msgs) != 1 || r.msgs[0].Reject {
-		t.Fatalf("the recovered node refused a pre-vote it may grant: %v", r.msgs)
+	if len(r.out.msgs) != 1 || r.out.msgs[0].Reject {
+		t.Fatalf("the recovered node refused a pre-vote it may grant: %v", r.out.msgs)
 	}
-	r.msgs = nil
+	r.out.msgs = nil
 	must(t, r.Campaign())
 }
 
@@ -159,7 +159,7 @@ func TestAHeartbeatBeyondTheLogIsAnsweredWithTheLastIndex(t *testing.T) {
 		t.Fatalf("committed %d, want the last index %d", f.raftLog.committed, last)
 	}
 	var hb, short int
-	for _, m := range append(append([]raftpb.Message(nil), f.msgs...), f.msgsAfterAppend...) {
+	for _, m := range append(append([]raftpb.Message(nil), f.out.msgs...), f.out.afterAppend...) {
 		switch {
 		case m.Type == raftpb.MsgHeartbeatResp:
 			hb++
@@ -168,7 +168,7 @@ func TestAHeartbeatBeyondTheLogIsAnsweredWithTheLastIndex(t *testing.T) {
 		}
 	}
 	if hb != 1 || short != 1 {
-		t.Fatalf("answers %v %v: want a heartbeat answer and a rejection naming the last index %d", f.msgs, f.msgsAfterAppend, last)
+		t.Fatalf("answers %v %v: want a heartbeat answer and a rejection naming the last index %d", f.out.msgs, f.out.afterAppend, last)
 	}
 }
 
