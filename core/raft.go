@@ -93,6 +93,9 @@ type Raft struct {
 	serving *servedReceivers
 
 	ready readyState
+	// localMsgs are the synchronous loop's messages to the snapshot
+	// worker, handed out in Ready.LocalMessages.
+	localMsgs []raftpb.Message
 	// bufs holds the message arrays kept for reuse; nil until a Ready
 	// hands out one worth keeping, so that an idle node holds none.
 	bufs *msgBuffers

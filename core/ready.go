@@ -40,6 +40,19 @@ type Ready struct {
 	// Entries and Snapshot are durable: they acknowledge them (append
 	// responses and votes).
 	MessagesAfterPersist []raftpb.Message
+	// LocalMessages are, in the synchronous loop, the work of the
+	// application's snapshot worker in the chunked snapshot transfer
+	// (Config.SnapshotChunkSize), addressed to LocalSnapshotThread: chunk
+	// requests to serve (MsgSnapChunkReq) and received chunks to persist
+	// (MsgSnapChunk). They never go to the network, and Messages and
+	// MessagesAfterPersist never hold them: in the synchronous loop those
+	// two hold messages for peers only. The worker may do this work at
+	// any time, in order, before or after Advance; it sends a served chunk
+	// to the network, and steps a saved chunk's MsgSnapChunkSaved once the
+	// chunk is durable (see LocalSnapshotThread). In the asynchronous mode
+	// LocalMessages is always empty: every local worker's messages are in
+	// Messages, routed by their To.
+	LocalMessages []raftpb.Message
 	// ReadStates are reads released since the last Ready: serve each once
 	// the applied index reaches its Index (or report its Err).
 	ReadStates []ReadState
@@ -79,7 +92,7 @@ func (r *Raft) HasReady() bool {
 	if hs := r.hardState(); !hs.IsEmpty() && hs != r.ready.prevHard {
 		return true
 	}
-	return r.appendsWouldSend() || r.readsWouldFlush() || len(r.msgs) > 0 || len(r.readStates) > 0 || len(r.msgsAfterAppend) > 0 || r.snapToApply != nil ||
+	return r.appendsWouldSend() || r.readsWouldFlush() || len(r.msgs) > 0 || len(r.localMsgs) > 0 || len(r.readStates) > 0 || len(r.msgsAfterAppend) > 0 || r.snapToApply != nil ||
 		r.raftLog.hasNextUnstableSnapshot() || r.raftLog.hasNextUnstableEnts() ||
 		(r.mayHandOutCommitted() && r.raftLog.hasNextCommittedEnts(r.applyUnstable()))
 }
@@ -94,8 +107,9 @@ func (r *Raft) Ready() Ready {
 	r.flushAppends()
 	r.flushReads()
 	rd := Ready{
-		Entries:  r.raftLog.nextUnstableEnts(),
-		Messages: r.msgs,
+		Entries:       r.raftLog.nextUnstableEnts(),
+		Messages:      r.msgs,
+		LocalMessages: r.localMsgs,
 	}
 	if snap := r.raftLog.nextUnstableSnapshot(); snap != nil {
 		rd.Snapshot = *snap
@@ -113,7 +127,7 @@ func (r *Raft) Ready() Ready {
 		r.ready.prevHard = hs
 	}
 	rd.MustSync = rd.MustSync || len(rd.Entries) > 0 || !rd.Snapshot.IsEmpty()
-	r.msgs = nil
+	r.msgs, r.localMsgs = nil, nil
 	if r.asyncStorage {
 		afterPersist := r.msgsAfterAppend
 		r.msgsAfterAppend = nil

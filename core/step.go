@@ -265,6 +265,10 @@ func (r *Raft) send(m raftpb.Message) {
 		m.Term = r.term
 	}
 	switch {
+	case m.To == LocalSnapshotThread && !r.asyncStorage:
+		// Work for the snapshot worker, never for the network: a Ready
+		// field of its own (Ready.LocalMessages).
+		r.localMsgs = append(r.localMsgs, m)
 	case m.To == r.id, m.Type == raftpb.MsgAppResp, m.Type == raftpb.MsgVoteResp:
 		if r.msgsAfterAppend == nil {
 			r.msgsAfterAppend = r.bufs.nextAfter(1)
