@@ -26,6 +26,8 @@ func (l *Loop) routeAsync(rd raft.Ready) error {
 				return err
 			}
 			l.applies = append(l.applies, m)
+		case m.To == raft.LocalSnapshotThread:
+			l.queueSnapshotWork(m)
 		default:
 			out = append(out, m)
 		}
@@ -58,8 +60,8 @@ func (l *Loop) Appending() int { return len(l.appends) }
 func (l *Loop) Applying() int { return len(l.applies) }
 
 // RunAppend completes the oldest write queued on the append worker: it
-// saves the MsgStorageAppend's snapshot, entries and hard state (Term,
-// Vote, Commit), syncs them, and then delivers the message's Responses.
+// saves the MsgStorageAppend's snapshot, entries and hard state
+// (StorageAppendHardState), syncs them, and then delivers the message's Responses.
 // It reports whether there was a write.
 func (l *Loop) RunAppend() (bool, error) {
 	if len(l.appends) == 0 {
@@ -71,7 +73,7 @@ func (l *Loop) RunAppend() (bool, error) {
 	if m.Snapshot != nil {
 		snap = *m.Snapshot
 	}
-	hs := raftpb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}
+	hs := m.StorageAppendHardState()
 	if err := l.cfg.Disk.Save(hs, m.Entries, snap); err != nil {
 		return true, err
 	}

@@ -17,8 +17,9 @@
 //  1. Save the Snapshot, then the Entries (replacing any stored at the
 //     same or later indexes), then the HardState, in one write: the hard
 //     state never becomes durable before the rest.
-//  2. Send Messages: they may leave before the write is durable (thesis
-//     §10.2.1), and leave while it is synced.
+//  2. Queue the snapshot worker's LocalMessages, and send Messages: they
+//     may leave before the write is durable (thesis §10.2.1), and leave
+//     while it is synced.
 //  3. Sync the write if the Ready says MustSync.
 //  4. Send MessagesAfterPersist, which acknowledge the write.
 //  5. Restore the Snapshot into the state machine, then apply the
@@ -57,8 +58,9 @@
 // # The snapshot worker
 //
 // With [raft.Config].SnapshotChunkSize the node fetches snapshots in
-// chunks through messages to [raft.LocalSnapshotThread]. The loop plays
-// that worker: it serves a chunk request from the snapshot in the Disk's
+// chunks through messages to [raft.LocalSnapshotThread] (Ready.LocalMessages
+// in the synchronous loop, Messages addressed to it in the asynchronous
+// mode). The loop plays that worker: it serves a chunk request from the snapshot in the Disk's
 // Storage, and saves a received chunk with the Disk's [ChunkDisk] methods
 // before stepping the MsgSnapChunkSaved that acknowledges it. A snapshot
 // the node hands out without data is assembled from the saved chunks

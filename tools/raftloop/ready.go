@@ -14,8 +14,8 @@ type Pending struct {
 // MustSync reports whether the write must be synced before FinishReady.
 func (p *Pending) MustSync() bool { return p.rd.MustSync }
 
-// Ready returns the Ready being handled, its snapshot's data assembled
-// and the snapshot worker's messages taken out. It must not be modified.
+// Ready returns the Ready being handled, its snapshot's data assembled.
+// It must not be modified.
 func (p *Pending) Ready() *raft.Ready { return &p.rd }
 
 // HandleReady handles the node's next Ready, if it has one. In the
@@ -75,6 +75,9 @@ func (l *Loop) begin(rd *raft.Ready) error {
 	if err := l.cfg.Disk.Save(rd.HardState, rd.Entries, rd.Snapshot); err != nil {
 		return err
 	}
+	for _, m := range rd.LocalMessages {
+		l.queueSnapshotWork(m)
+	}
 	l.send(rd.Messages)
 	return nil
 }
@@ -100,24 +103,9 @@ func (l *Loop) finish(rd *raft.Ready) error {
 	return nil
 }
 
-// send hands msgs to the network, but for those to the local snapshot
-// worker, which are queued for it.
+// send hands msgs to the network.
 func (l *Loop) send(msgs []raftpb.Message) {
-	if !l.chunked {
-		if len(msgs) > 0 {
-			l.cfg.Network.Send(msgs)
-		}
-		return
-	}
-	out := msgs[:0:0]
-	for _, m := range msgs {
-		if l.snapshotWork(m) {
-			l.queueSnapshotWork(m)
-			continue
-		}
-		out = append(out, m)
-	}
-	if len(out) > 0 {
-		l.cfg.Network.Send(out)
+	if len(msgs) > 0 {
+		l.cfg.Network.Send(msgs)
 	}
 }

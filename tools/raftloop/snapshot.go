@@ -7,13 +7,6 @@ import (
 	"github.com/tickraft/raft/raftpb"
 )
 
-// snapshotWork reports whether m is addressed to the local snapshot
-// worker of the chunked snapshot transfer. It is the one place that
-// tells the snapshot worker's messages from the network's.
-func (l *Loop) snapshotWork(m raftpb.Message) bool {
-	return m.To == raft.LocalSnapshotThread
-}
-
 // queueSnapshotWork hands m to Config.OnSnapshotWork, or queues it for
 // RunSnapshotWork.
 func (l *Loop) queueSnapshotWork(m raftpb.Message) {

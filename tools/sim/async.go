@@ -37,7 +37,7 @@ func (h *loopHost) onReadyAsync(rd raft.Ready) {
 		switch m.To {
 		case raft.LocalAppendThread:
 			s.sawAppended(n, m.Entries, m.Commit)
-			w := &diskWrite{entries: m.Entries, hard: raftpb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}}
+			w := &diskWrite{entries: m.Entries, hard: m.StorageAppendHardState()}
 			if m.Snapshot != nil {
 				snap := s.assemble(n, *m.Snapshot)
 				w.snap = &snap
