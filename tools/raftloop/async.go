@@ -105,21 +105,19 @@ func (l *Loop) RunApply() (bool, error) {
 	return true, l.deliver(m.Responses)
 }
 
-// deliver delivers a worker's responses: those to this node through
-// Step, the others to the network. A response the node refuses is a
-// broken contract (the checked mode's *raft.ContractError) and stops the
-// loop.
+// deliver delivers a worker's responses in order: those to this node
+// through Step, the others to the network. A response the node refuses is
+// a broken contract (the checked mode's *raft.ContractError) and stops
+// the loop.
 func (l *Loop) deliver(resps []raftpb.Message) error {
-	var out []raftpb.Message
-	for _, r := range resps {
-		if r.To != l.id {
-			out = append(out, r)
+	for i := range resps {
+		if resps[i].To != l.id {
+			l.send(resps[i : i+1 : i+1])
 			continue
 		}
-		if err := l.stepLocal(r); err != nil {
+		if err := l.stepLocal(resps[i]); err != nil {
 			return err
 		}
 	}
-	l.send(out)
 	return nil
 }
