@@ -51,9 +51,17 @@
 //
 // Every tick that has elapsed reaches the node before any other input is
 // stepped: each input method of Loop (Step, Propose, ReadIndex, ...) first
-// hands the node the ticks [Config].Ticks reports (tools/tickclock counts
-// them from a monotonic clock), so a loop paused between taking an input
-// off its queue and stepping it learns how much time passed first.
+// hands the node the ticks [Config].Ticks reports, so a loop paused
+// between taking an input off its queue and stepping it learns how much
+// time passed first. In production the ticks come from the monotonic
+// clock, and a time.Ticker only wakes the loop:
+//
+//	cfg.Ticks = raftloop.TicksOf(tickclock.New(interval, time.Now()))
+//	...
+//	case <-ticker.C:
+//		loop.Tick()
+//	case m := <-fromNetwork:
+//		err := loop.Step(m) // the elapsed ticks first, then m
 //
 // # The snapshot worker
 //

@@ -3,9 +3,11 @@ package raftloop
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/tickclock"
 )
 
 // Disk is a node's stable storage as the loop writes it.
@@ -75,10 +77,10 @@ type Config struct {
 	Disk         Disk
 	Network      Network
 	StateMachine StateMachine
-	// Ticks returns the ticks elapsed since its previous call (for
-	// instance tickclock.Clock.Elapsed of time.Now). Every input method
-	// hands them to the node first. Nil: the driver ticks the node
-	// itself.
+	// Ticks returns the ticks elapsed since its previous call: TicksOf
+	// a tickclock.Clock in production, a counter in tests. Every input
+	// method hands them to the node first. Nil: the driver ticks the
+	// node itself.
 	Ticks func() int
 	// OnReady, when set, sees every Ready before the loop handles it.
 	// It must not modify what its slices hold.
@@ -248,4 +250,10 @@ func (l *Loop) runWorkers() error {
 		}
 	}
 	return nil
+}
+
+// TicksOf returns a Config.Ticks that reads the monotonic clock: the
+// ticks of c elapsed since its previous call (tools/tickclock).
+func TicksOf(c *tickclock.Clock) func() int {
+	return func() int { return c.Elapsed(time.Now()) }
 }
