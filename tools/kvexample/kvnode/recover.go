@@ -8,8 +8,8 @@ import (
 
 	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
-	"github.com/tickraft/raft/tools/kvexample/wal"
-	"github.com/tickraft/raft/tools/kvexample/wal/snapfile"
+	"github.com/tickraft/raft/tools/wal"
+	"github.com/tickraft/raft/tools/wal/snapfile"
 )
 
 // recovered is what a node found on disk when it started.

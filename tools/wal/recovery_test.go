@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/tickraft/raft/raftpb"
-	"github.com/tickraft/raft/tools/kvexample/wal"
+	"github.com/tickraft/raft/tools/wal"
 )
 
 // threeRecordLog writes a one-segment log of three saves, each an entries

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/tickraft/raft/raftpb"
-	"github.com/tickraft/raft/tools/kvexample/wal"
+	"github.com/tickraft/raft/tools/wal"
 )
 
 // BenchmarkSave measures Save of batches of 128-byte entries with a hard

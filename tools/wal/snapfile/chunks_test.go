@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/tickraft/raft/tools/kvexample/wal/snapfile"
+	"github.com/tickraft/raft/tools/wal/snapfile"
 )
 
 func TestReadChunkCutsTheDataIntoRanges(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/tickraft/raft/raftpb"
-	"github.com/tickraft/raft/tools/kvexample/wal"
+	"github.com/tickraft/raft/tools/wal"
 )
 
 func TestOpenOnAnEmptyDirectoryReturnsAnEmptyLog(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/tickraft/raft/raftpb"
-	"github.com/tickraft/raft/tools/kvexample/wal/snapfile"
+	"github.com/tickraft/raft/tools/wal/snapfile"
 )
 
 // snap returns a snapshot at index and term whose data is size bytes

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/tickraft/raft/raftpb"
-	"github.com/tickraft/raft/tools/kvexample/wal"
+	"github.com/tickraft/raft/tools/wal"
 )
 
 // fillSegments saves entries 1..n of term 1 one at a time into a log with

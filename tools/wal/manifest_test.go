@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/tickraft/raft/raftpb"
-	"github.com/tickraft/raft/tools/kvexample/wal"
+	"github.com/tickraft/raft/tools/wal"
 )
 
 // TestTheNewestSegmentDeletedIsCorruption: the newest segment holds the

@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/tickraft/raft/raftpb"
-	"github.com/tickraft/raft/tools/kvexample/wal"
+	"github.com/tickraft/raft/tools/wal"
 )
 
 // ents returns entries lo..hi (inclusive) of the given term, each with a
