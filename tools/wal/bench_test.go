@@ -10,11 +10,12 @@ import (
 )
 
 // BenchmarkSave measures Save of batches of 128-byte entries with a hard
-// state, the shape of a busy node's Readys. With sync=false it measures
-// the encoding and the write system call; with sync=true, the disk.
+// state, the shape of a busy node's Readys, at the batch sizes of the
+// peer comparison (BENCHMARKS.md). With sync=false it measures the
+// encoding and the write system call; with sync=true, the disk.
 func BenchmarkSave(b *testing.B) {
 	for _, sync := range []bool{false, true} {
-		for _, batch := range []int{1, 16, 256} {
+		for _, batch := range []int{1, 64, 1024} {
 			b.Run(fmt.Sprintf("sync=%v/batch=%d", sync, batch), func(b *testing.B) {
 				benchmarkSave(b, batch, sync)
 			})

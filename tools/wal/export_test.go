@@ -12,3 +12,9 @@ func RecordOffsets(data []byte) []int64 {
 
 // HeaderBytes is the size of a record header.
 const HeaderBytes = headerBytes
+
+// RecordSize returns the size, header included, of the record at off.
+func RecordSize(data []byte, off int64) int64 {
+	rec, _ := readRecord(data, int(off))
+	return rec.size
+}

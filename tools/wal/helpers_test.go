@@ -139,3 +139,30 @@ func firstIndexOf(t *testing.T, name string) uint64 {
 	}
 	return first
 }
+
+// smallSegments keeps the segments of tests that do not care about their
+// size small, so that copying and reading them is cheap.
+var smallSegments = wal.Options{SegmentBytes: 4096}
+
+// zeroed returns a copy of data with bytes [from, to) zeroed, as a write
+// that never reached the disk leaves them in a preallocated segment.
+func zeroed(data []byte, from, to int64) []byte {
+	out := bytes.Clone(data)
+	clear(out[from:to])
+	return out
+}
+
+// nonZeroEnd returns one past the last byte of data that is not zero.
+func nonZeroEnd(data []byte) int64 {
+	n := len(data)
+	for n > 0 && data[n-1] == 0 {
+		n--
+	}
+	return int64(n)
+}
+
+// recordsEnd returns where a segment's good records end.
+func recordsEnd(data []byte) int64 {
+	offs := wal.RecordOffsets(data)
+	return offs[len(offs)-1] + wal.RecordSize(data, offs[len(offs)-1])
+}

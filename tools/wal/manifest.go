@@ -29,9 +29,9 @@ type manifest struct {
 
 // readManifest reads dir's manifest; ok is false when there is none (a
 // log written before manifests existed, or a new one).
-func readManifest(dir string) (m manifest, ok bool, err error) {
-	path := filepath.Join(dir, manifestName)
-	b, err := os.ReadFile(path)
+func (w *WAL) readManifest() (m manifest, ok bool, err error) {
+	path := filepath.Join(w.dir, manifestName)
+	b, err := w.fs.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return manifest{}, false, nil
 	}
@@ -39,34 +39,37 @@ func readManifest(dir string) (m manifest, ok bool, err error) {
 		return manifest{}, false, err
 	}
 	if len(b) != manifestBytes || crc32.Checksum(b[:16], castagnoli) != binary.LittleEndian.Uint32(b[16:]) {
-		return manifest{}, false, &CorruptionError{File: path, Reason: "the segment manifest fails its checksum"}
+		return manifest{}, false, &CorruptionError{File: path, Reason: "the segment manifest fails its checksum", Lost: true}
 	}
 	return manifest{first: binary.LittleEndian.Uint64(b), last: binary.LittleEndian.Uint64(b[8:])}, true, nil
 }
 
 // writeManifest replaces dir's manifest with m, durably: a temporary file,
 // synced, renamed into place, and the directory synced.
-func writeManifest(dir string, m manifest) error {
+func (w *WAL) writeManifest(m manifest) error {
 	var b [manifestBytes]byte
 	binary.LittleEndian.PutUint64(b[:], m.first)
 	binary.LittleEndian.PutUint64(b[8:], m.last)
 	binary.LittleEndian.PutUint32(b[16:], crc32.Checksum(b[:16], castagnoli))
-	final := filepath.Join(dir, manifestName)
+	final := filepath.Join(w.dir, manifestName)
 	tmp := final + tempExt
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err := w.fs.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	f, err := w.fs.Create(tmp)
 	if err != nil {
 		return err
 	}
-	if _, err = f.Write(b[:]); err == nil {
+	if _, err = f.WriteAt(b[:], 0); err == nil {
 		err = f.Sync()
 	}
 	if err = errors.Join(err, f.Close()); err != nil {
-		return errors.Join(err, os.Remove(tmp))
+		return errors.Join(err, w.fs.Remove(tmp))
 	}
-	if err := os.Rename(tmp, final); err != nil {
+	if err := w.fs.Rename(tmp, final); err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return w.fs.SyncDir(w.dir)
 }
 
 // checkManifest compares the segments found with the run the manifest
@@ -75,14 +78,18 @@ func writeManifest(dir string, m manifest) error {
 // just before a crash (the segment is made before the manifest names it):
 // both are fine. A segment of the run that is not there is lost data.
 func checkManifest(dir string, m manifest, segs []segment) error {
+	if len(segs) == 0 {
+		return &CorruptionError{File: filepath.Join(dir, manifestName),
+			Reason: fmt.Sprintf("every segment from %d to %d is missing: the log was lost", m.first, m.last), Lost: true}
+	}
 	oldest, newest := segs[0].seq, segs[len(segs)-1].seq
 	switch {
 	case newest < m.last:
 		return &CorruptionError{File: filepath.Join(dir, manifestName),
-			Reason: fmt.Sprintf("segment %d, the newest the log wrote, is missing (the newest found is %d): its entries were lost", m.last, newest)}
+			Reason: fmt.Sprintf("segment %d, the newest the log wrote, is missing (the newest found is %d): its entries were lost", m.last, newest), Lost: true}
 	case oldest > m.first:
 		return &CorruptionError{File: filepath.Join(dir, manifestName),
-			Reason: fmt.Sprintf("segment %d is missing (the oldest found is %d): its entries were lost", m.first, oldest)}
+			Reason: fmt.Sprintf("segment %d is missing (the oldest found is %d): its entries were lost", m.first, oldest), Lost: true}
 	}
 	return nil
 }

@@ -44,7 +44,15 @@ const (
 	// recSnapshot holds a flags byte followed by a raftpb.SnapshotMetadata
 	// encoding: the snapshot marker.
 	recSnapshot recordType = 3
+	// recSegment is the first record of every segment: the format
+	// version, the group, the segment's place in the log and its size.
+	recSegment recordType = 4
 )
+
+// FormatVersion is the version of the on-disk format this package writes
+// and reads, carried by every segment's first record. Open refuses a
+// segment of another version with an error matching ErrVersion.
+const FormatVersion = 1
 
 // snapKeepsLog is the flag of a snapshot marker whose snapshot matched the
 // log (same term at its index), so that the entries after it stay; without
@@ -100,7 +108,75 @@ func decodeHeader(h []byte) (header, bool) {
 }
 
 // known reports whether t is a record type this package writes.
-func (t recordType) known() bool { return t >= recEntries && t <= recSnapshot }
+func (t recordType) known() bool { return t >= recEntries && t <= recSegment }
+
+// stamp is the prefix of every record but a segment head: the Raft group
+// the record belongs to, and how many bytes of its segment were synced
+// before the write that carries it began. The second lets Open tell a
+// torn tail from lost data: a damaged record that an intact later one
+// says was synced was acknowledged, and its loss is an error.
+type stamp struct {
+	group  uint64
+	synced int64
+}
+
+// appendStamp appends a record's stamp.
+func appendStamp(b []byte, s stamp) []byte {
+	return binary.AppendUvarint(binary.AppendUvarint(b, s.group), uint64(s.synced))
+}
+
+// decodeStamp reads a record's stamp and returns the rest of its payload.
+func decodeStamp(payload []byte) (stamp, []byte, bool) {
+	g, n := binary.Uvarint(payload)
+	if n <= 0 {
+		return stamp{}, nil, false
+	}
+	sy, m := binary.Uvarint(payload[n:])
+	if m <= 0 || sy > 1<<62 {
+		return stamp{}, nil, false
+	}
+	return stamp{group: g, synced: int64(sy)}, payload[n+m:], true
+}
+
+// segmentHead is the payload of a segment's first record.
+type segmentHead struct {
+	version uint64
+	group   uint64
+	seq     uint64
+	// firstIndex repeats the index in the segment's name.
+	firstIndex uint64
+	// prevEnd is where the records of the segment before this one end:
+	// that segment was synced up to there before this one was created, so
+	// a shorter one lost acknowledged records. Zero for the first segment.
+	prevEnd int64
+	// size is the size the segment was created with (preallocated): a file
+	// shorter than that was cut.
+	size int64
+}
+
+// appendSegmentHead appends the payload of a segment's first record.
+func appendSegmentHead(b []byte, h segmentHead) []byte {
+	for _, v := range []uint64{h.version, h.group, h.seq, h.firstIndex, uint64(h.prevEnd), uint64(h.size)} {
+		b = binary.AppendUvarint(b, v)
+	}
+	return b
+}
+
+// decodeSegmentHead reads the payload of a segment's first record.
+func decodeSegmentHead(payload []byte) (segmentHead, error) {
+	var v [6]uint64
+	for i := range v {
+		x, n := binary.Uvarint(payload)
+		if n <= 0 {
+			return segmentHead{}, fmt.Errorf("segment head: field %d does not decode", i)
+		}
+		v[i], payload = x, payload[n:]
+	}
+	if v[4] > 1<<62 || v[5] > 1<<62 {
+		return segmentHead{}, fmt.Errorf("segment head: impossible sizes")
+	}
+	return segmentHead{version: v[0], group: v[1], seq: v[2], firstIndex: v[3], prevEnd: int64(v[4]), size: int64(v[5])}, nil
+}
 
 // appendEntries appends the payload of an entries record.
 func appendEntries(b []byte, ents []raftpb.Entry) []byte {

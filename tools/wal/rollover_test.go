@@ -179,11 +179,11 @@ func TestEachSegmentStartsWithTheHardStateAndMarkerInForce(t *testing.T) {
 	last := segs[len(segs)-1]
 	data := readFile(t, filepath.Join(dir, last))
 	offs := wal.RecordOffsets(data)
-	if len(segs) < 5 || len(offs) < 3 {
-		t.Fatalf("%d segments, the last with %d records: want many, the last with a head of two and entries", len(segs), len(offs))
+	if len(segs) < 5 || len(offs) < 4 {
+		t.Fatalf("%d segments, the last with %d records: want many, the last with a head of three and entries", len(segs), len(offs))
 	}
 	cut := filepath.Join(t.TempDir(), last)
-	writeFile(t, cut, data[:offs[2]])
-	_, rp := mustOpen(t, filepath.Dir(cut), wal.Options{})
+	writeFile(t, cut, zeroed(data, offs[3], int64(len(data))))
+	_, rp := mustOpen(t, filepath.Dir(cut), wal.Options{SegmentBytes: 200})
 	checkReplay(t, rp, wal.Replay{Snapshot: first, HardState: hs})
 }

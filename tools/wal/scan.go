@@ -3,14 +3,17 @@ package wal
 import "fmt"
 
 // This file splits a segment's bytes into records and tells a torn tail
-// (a crash cut the last write short) from damage (anything else).
+// (a crash cut the last writes short) from lost data (anything else).
 
 // record is one record read from a segment.
 type record struct {
-	typ     recordType
+	typ   recordType
+	stamp stamp // zero for a segment head
+	// payload is the record's payload after its stamp.
 	payload []byte
-	// offset is where the record's header starts in its segment.
-	offset int64
+	// offset is where the record's header starts in its segment; size is
+	// its length, header included.
+	offset, size int64
 }
 
 // scanResult is what scanRecords found in a segment.
@@ -18,62 +21,90 @@ type scanResult struct {
 	records []record
 	// end is the offset just past the last good record.
 	end int64
-	// problem is empty when every byte of the segment belongs to a good
-	// record; otherwise it says why the record at end fails.
+	// problem is empty when the segment's bytes after end are all zero
+	// (never written); otherwise it says why the record at end fails.
 	problem string
-	// torn reports whether the failure is one a crash in the middle of the
-	// segment's last write can leave: a record cut short, or a final
-	// record (followed by nothing, or by zeros only) whose payload fails
-	// its checksum. It is meaningful only when problem is not empty.
-	torn bool
+	// syncedPast reports whether an intact record after end says the
+	// bytes at end were synced before it was written: then the failure
+	// is lost data, not a torn write. Meaningful only when problem is set.
+	syncedPast bool
+	// dataEnd is one past the last byte that is not zero.
+	dataEnd int64
 }
 
 // scanRecords reads the records of data, stopping at the first that fails
-// a check.
+// a check, and looks past it for intact records that prove it was synced.
 func scanRecords(data []byte) scanResult {
 	var res scanResult
+	res.dataEnd = int64(len(data))
+	for res.dataEnd > 0 && data[res.dataEnd-1] == 0 {
+		res.dataEnd--
+	}
 	off := 0
 	for off < len(data) {
-		rec, n, problem, torn := readRecord(data, off)
+		if int64(off) >= res.dataEnd {
+			break // the never-written, zero rest of a preallocated segment
+		}
+		rec, problem := readRecord(data, off)
 		if problem != "" {
-			res.end, res.problem, res.torn = int64(off), problem, torn
+			res.end, res.problem = int64(off), problem
+			res.syncedPast = syncedPast(data[:res.dataEnd], off)
 			return res
 		}
 		res.records = append(res.records, rec)
-		off += n
+		off += int(rec.size)
 	}
 	res.end = int64(off)
 	return res
 }
 
-// readRecord reads the record at data[off:] and returns it with its size,
-// or the reason it fails and whether that failure looks like a torn tail.
-func readRecord(data []byte, off int) (rec record, n int, problem string, torn bool) {
+// syncedPast reports whether some intact record after offset bad claims,
+// in its stamp, that the segment was synced past bad. It tries every
+// offset, since a damaged header hides where the next record starts; a
+// false match needs two CRC-32Cs to hold by chance.
+func syncedPast(data []byte, bad int) bool {
+	for off := bad + 1; off+headerBytes <= len(data); off++ {
+		rec, problem := readRecord(data, off)
+		if problem == "" && rec.typ != recSegment && rec.stamp.synced > int64(bad) {
+			return true
+		}
+	}
+	return false
+}
+
+// readRecord reads the record at data[off:], or says why it fails.
+func readRecord(data []byte, off int) (rec record, problem string) {
 	rest := data[off:]
 	if len(rest) < headerBytes {
-		return rec, 0, fmt.Sprintf("short header: %d of %d bytes", len(rest), headerBytes), true
+		return rec, fmt.Sprintf("short header: %d of %d bytes", len(rest), headerBytes)
 	}
 	h, ok := decodeHeader(rest)
 	if !ok {
-		// A crash can leave a region the file system extended but never
-		// wrote, which reads as zeros; any other bad header is damage.
-		return rec, 0, "header checksum mismatch", allZero(rest)
+		return rec, "header checksum mismatch"
 	}
 	if !h.typ.known() {
-		return rec, 0, fmt.Sprintf("unknown record type %d", h.typ), false
+		return rec, fmt.Sprintf("unknown record type %d", h.typ)
 	}
 	if h.length > MaxRecordBytes {
-		return rec, 0, fmt.Sprintf("impossible length %d", h.length), false
+		return rec, fmt.Sprintf("impossible length %d", h.length)
 	}
-	n = headerBytes + int(h.length)
+	n := headerBytes + int(h.length)
 	if n > len(rest) {
-		return rec, 0, fmt.Sprintf("short payload: %d of %d bytes", len(rest)-headerBytes, h.length), true
+		return rec, fmt.Sprintf("short payload: %d of %d bytes", len(rest)-headerBytes, h.length)
 	}
 	payload := rest[headerBytes:n]
 	if payloadCRC(rest, payload) != h.crc {
-		return rec, 0, "payload checksum mismatch", allZero(rest[n:])
+		return rec, "payload checksum mismatch"
 	}
-	return record{typ: h.typ, payload: payload, offset: int64(off)}, n, "", false
+	rec = record{typ: h.typ, payload: payload, offset: int64(off), size: int64(n)}
+	if h.typ != recSegment {
+		st, body, ok := decodeStamp(payload)
+		if !ok {
+			return record{}, "bad record stamp"
+		}
+		rec.stamp, rec.payload = st, body
+	}
+	return rec, ""
 }
 
 // allZero reports whether b holds only zero bytes (or nothing).

@@ -4,15 +4,16 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tickraft/raft/tools/wal/walfs"
 )
 
-// This file holds the segment files: their names, listing them, creating
-// one durably, and syncing the directory.
+// This file holds the segment files: their names, listing them, and
+// creating one durably at its full size.
 
 const (
 	segmentExt = ".wal"
@@ -55,22 +56,21 @@ func parseSegmentName(name string) (segment, bool) {
 // (they never held anything that was acknowledged), and fails when the
 // sequence numbers have a gap, since a missing segment in the middle is
 // lost data.
-func listSegments(dir string, w *WAL) ([]segment, error) {
-	des, err := os.ReadDir(dir)
+func (w *WAL) listSegments() ([]segment, error) {
+	names, err := w.fs.ReadDir(w.dir)
 	if err != nil {
 		return nil, err
 	}
 	var segs []segment
-	for _, de := range des {
-		name := de.Name()
+	for _, name := range names {
 		if strings.HasSuffix(name, segmentExt+tempExt) {
-			w.logger.Warn("wal: removing a segment left half-created by a crash", "file", filepath.Join(dir, name))
-			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+			w.logger.Warn("wal: removing a segment left half-created by a crash", "file", filepath.Join(w.dir, name))
+			if err := w.fs.Remove(filepath.Join(w.dir, name)); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		if s, ok := parseSegmentName(name); ok && de.Type().IsRegular() {
+		if s, ok := parseSegmentName(name); ok {
 			segs = append(segs, s)
 		}
 	}
@@ -78,50 +78,45 @@ func listSegments(dir string, w *WAL) ([]segment, error) {
 	for i := 1; i < len(segs); i++ {
 		if segs[i].seq != segs[i-1].seq+1 {
 			return nil, &CorruptionError{
-				File:   filepath.Join(dir, segs[i].name()),
-				Reason: fmt.Sprintf("segment %d is missing before it", segs[i-1].seq+1),
+				File:   filepath.Join(w.dir, segs[i].name()),
+				Reason: fmt.Sprintf("segment %d is missing before it: its entries were lost", segs[i-1].seq+1),
+				Lost:   true,
 			}
 		}
 	}
 	return segs, nil
 }
 
-// createSegment creates segment s in dir holding head, durably: it writes
-// a temporary file, syncs it, renames it into place and syncs the
-// directory, so that after a crash the segment either exists with its
-// whole head or not at all. It returns the file open for appending.
-func createSegment(dir string, s segment, head []byte) (*os.File, error) {
-	final := filepath.Join(dir, s.name())
+// createSegment creates segment s holding head, at size bytes, durably: it
+// writes a temporary file, reserves its whole size, syncs it, renames it
+// into place and syncs the directory, so that after a crash the segment
+// either exists with its whole head and size or not at all. Writing into
+// blocks reserved ahead then changes no file size, which spares each sync
+// the file system's metadata. It returns the file open for writing.
+func (w *WAL) createSegment(s segment, head []byte, size int64) (walfs.File, error) {
+	final := filepath.Join(w.dir, s.name())
 	tmp := final + tempExt
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := w.fs.Create(tmp)
 	if err != nil {
 		return nil, err
 	}
-	if _, err = f.Write(head); err == nil {
-		err = f.Sync()
+	if _, err = f.WriteAt(head, 0); err == nil {
+		if err = f.Allocate(size); err == nil {
+			err = f.Sync()
+		}
 	}
 	if err != nil {
-		return nil, errors.Join(err, f.Close(), os.Remove(tmp))
+		return nil, errors.Join(err, f.Close(), w.fs.Remove(tmp))
 	}
-	if err = os.Rename(tmp, final); err == nil {
-		err = syncDir(dir)
+	if err = w.fs.Rename(tmp, final); err == nil {
+		err = w.fs.SyncDir(w.dir)
 	}
 	if err != nil {
 		// The rename may or may not have happened; remove whichever name
 		// exists, so that no segment without a durable entry is left.
-		_ = os.Remove(tmp)
-		_ = os.Remove(final)
+		_ = w.fs.Remove(tmp)
+		_ = w.fs.Remove(final)
 		return nil, errors.Join(err, f.Close())
 	}
 	return f, nil
-}
-
-// syncDir makes the directory's entries (created, renamed and removed
-// files) durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	return errors.Join(d.Sync(), d.Close())
 }

@@ -5,31 +5,51 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/wal/walfs"
 )
 
-// DefaultSegmentBytes is the rollover size used when Options.SegmentBytes
+// DefaultSegmentBytes is the segment size used when Options.SegmentBytes
 // is zero.
 const DefaultSegmentBytes = 64 << 20
 
+// LockFile is the name of the file, in the log's directory, that an open
+// WAL holds locked (flock) so that a second one cannot open the directory.
+const LockFile = "LOCK"
+
 // Options configures a WAL. The zero value is a working configuration.
 type Options struct {
-	// SegmentBytes is the size past which the WAL starts a new segment
-	// after a write; a segment may exceed it by one Save's records. Zero
-	// means DefaultSegmentBytes.
+	// SegmentBytes is the size each segment is created with (reserved on
+	// disk ahead of the writes); a Save that does not fit in what is left
+	// starts a new segment, made large enough for it. Zero means
+	// DefaultSegmentBytes.
 	SegmentBytes int64
-	// Logger receives the WAL's repairs (a torn tail cut, a half-created
-	// segment removed) and segment changes. Nil discards them.
+	// GroupID is the Raft group whose log this is. Every record carries
+	// it, so that several groups can share one log in a later version;
+	// today a log holds one group, and Open refuses a log of another.
+	GroupID uint64
+	// AcceptLoss opens a log that lost synced data where Open can step
+	// over the loss (a segment cut short, a hard state committing past the
+	// log) instead of failing: the loss is logged and returned in
+	// Replay.Loss, and the node must boot in recovering mode
+	// (raft.Config.Recovering). Only the operator of a node whose hard
+	// state is known intact should set it.
+	AcceptLoss bool
+	// FS is the file system; nil means the operating system's
+	// (walfs.OS). Tests put a model of a page cache here.
+	FS walfs.FS
+	// Logger receives the WAL's repairs (a torn tail made good, a
+	// half-created segment removed) and segment changes. Nil discards
+	// them.
 	Logger *slog.Logger
-	// ObserveSync, when not nil, is called after every fsync of a
-	// segment with how long it took (for a latency histogram). It runs
-	// with the log locked and must not call the WAL.
+	// ObserveSync, when not nil, is called after every sync of a segment
+	// with how long it took (for a latency histogram). It runs with the
+	// log locked and must not call the WAL.
 	ObserveSync func(time.Duration)
 }
 
@@ -42,11 +62,15 @@ type WAL struct {
 	mu     sync.Mutex
 	dir    string
 	opts   Options
+	fs     walfs.FS
 	logger *slog.Logger
+	lock   io.Closer
 
-	segs []segment // the segments on disk, oldest first
-	f    *os.File  // the last segment, open for appending
-	size int64     // the bytes in f
+	segs []segment  // the segments on disk, oldest first
+	f    walfs.File // the last segment, open for writing
+	// size is where the last segment's records end (the next write goes
+	// there), synced how far it is known synced, alloc the segment's size.
+	size, synced, alloc int64
 
 	hs    raftpb.HardState        // the last hard state written
 	snap  raftpb.SnapshotMetadata // the last snapshot marker written
@@ -57,128 +81,198 @@ type WAL struct {
 }
 
 // Open opens the log in dir, creating dir and an empty log when there is
-// none, and returns it with what it held. A torn tail of the last segment
-// is cut off (and logged); any other damage fails with a *CorruptionError.
+// none, locks the directory, and returns the log with what it held. A torn
+// tail of the last segment is made good (and logged); lost synced data
+// fails with a *CorruptionError matching raft.ErrLostLog, other damage
+// with one matching ErrCorrupt, a segment of another format version or
+// group with ErrVersion, a directory in use with ErrLocked.
 func Open(dir string, opts Options) (*WAL, *Replay, error) {
 	if opts.SegmentBytes <= 0 {
 		opts.SegmentBytes = DefaultSegmentBytes
 	}
-	w := &WAL{dir: dir, opts: opts, logger: opts.Logger}
+	w := &WAL{dir: dir, opts: opts, fs: opts.FS, logger: opts.Logger}
+	if w.fs == nil {
+		w.fs = walfs.OS()
+	}
 	if w.logger == nil {
 		w.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := w.fs.MkdirAll(dir); err != nil {
 		return nil, nil, err
 	}
-	segs, err := listSegments(dir, w)
+	lock, err := w.fs.Lock(filepath.Join(dir, LockFile))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%w: %s: %v", ErrLocked, filepath.Join(dir, LockFile), err)
 	}
-	if len(segs) == 0 {
-		if err := w.startSegment(segment{seq: 1, firstIndex: 1}); err != nil {
-			return nil, nil, err
-		}
-		return w, &Replay{}, nil
-	}
-	m, ok, err := readManifest(dir)
+	w.lock = lock
+	rp, err := w.open()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, errors.Join(err, lock.Close())
 	}
-	if ok {
-		if err := checkManifest(dir, m, segs); err != nil {
-			return nil, nil, err
-		}
-	}
-	rp, end, err := w.readSegments(segs)
-	if err != nil {
-		return nil, nil, err
-	}
-	if run := (manifest{first: segs[0].seq, last: segs[len(segs)-1].seq}); !ok || run != m {
-		if err := writeManifest(dir, run); err != nil {
-			return nil, nil, err
-		}
-	}
-	last := segs[len(segs)-1]
-	f, err := os.OpenFile(filepath.Join(dir, last.name()), os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	w.segs, w.f, w.size = segs, f, end
-	w.hs, w.snap = rp.HardState, rp.Snapshot
-	w.shape = logShape{snapIndex: rp.Snapshot.Index, snapTerm: rp.Snapshot.Term, last: rp.Snapshot.Index}
-	w.shape.append(rp.Entries)
 	return w, rp, nil
 }
 
-// Save appends ents (replacing the log from ents[0].Index on) and, when it
-// differs from the last one saved and is not empty, hs, in one write; with
-// sync it then fsyncs, and only then are they durable. It refuses entries
-// whose indexes are not consecutive, that start at or before the last
-// snapshot, or that would leave a hole after the log's last index.
-func (w *WAL) Save(hs raftpb.HardState, ents []raftpb.Entry, sync bool) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.err != nil {
-		return w.err
+// open reads the log, or creates it, and readies it for writing.
+func (w *WAL) open() (*Replay, error) {
+	segs, err := w.listSegments()
+	if err != nil {
+		return nil, err
 	}
-	if err := w.shape.checkAppend(ents); err != nil {
-		return err
+	m, ok, err := w.readManifest()
+	if err != nil {
+		return nil, err
 	}
-	buf := w.buf[:0]
-	var err error
-	if len(ents) > 0 {
-		buf, err = appendRecord(buf, recEntries, func(b []byte) []byte { return appendEntries(b, ents) })
-		if err != nil {
-			return err
+	if ok {
+		if err := checkManifest(w.dir, m, segs); err != nil {
+			return nil, err
 		}
 	}
-	if !hs.IsEmpty() && hs != w.hs {
-		buf, _ = appendRecord(buf, recHardState, hs.AppendMarshal)
+	if len(segs) == 0 {
+		if err := w.startSegment(segment{seq: 1, firstIndex: 1}, 0, 0); err != nil {
+			return nil, err
+		}
+		return &Replay{}, nil
 	}
-	w.buf = buf
-	if err := w.write(buf, sync); err != nil {
-		return err
+	rp, last, err := w.readSegments(segs)
+	if err != nil {
+		return nil, err
 	}
-	w.shape.append(ents)
-	if !hs.IsEmpty() {
-		w.hs = hs
+	if err := w.resume(segs, last); err != nil {
+		return nil, err
 	}
-	return w.maybeRollover()
+	if run := (manifest{first: segs[0].seq, last: segs[len(segs)-1].seq}); !ok || run != m {
+		if err := w.writeManifest(run); err != nil {
+			return nil, err
+		}
+	}
+	w.hs, w.snap = rp.HardState, rp.Snapshot
+	w.shape = logShape{snapIndex: rp.Snapshot.Index, snapTerm: rp.Snapshot.Term, last: rp.Snapshot.Index}
+	w.shape.append(rp.Entries)
+	return rp, nil
 }
 
-// SaveSnapshot appends a snapshot marker for meta and fsyncs. Save the
+// resume opens the last segment for writing after its last good record:
+// the bytes after it (a torn tail) are zeroed and the segment given back
+// the size it was created with, durably, before anything new is written.
+func (w *WAL) resume(segs []segment, last segmentState) error {
+	f, err := w.fs.OpenWrite(filepath.Join(w.dir, segs[len(segs)-1].name()))
+	if err != nil {
+		return err
+	}
+	w.segs, w.f = segs, f
+	w.size, w.alloc = last.res.end, max(last.head.size, last.size)
+	if tail := last.res.dataEnd - last.res.end; tail > 0 {
+		if _, err := f.WriteAt(make([]byte, tail), last.res.end); err != nil {
+			return errors.Join(err, f.Close())
+		}
+	}
+	if err := f.Allocate(w.alloc); err != nil {
+		return errors.Join(err, f.Close())
+	}
+	if err := f.Sync(); err != nil {
+		return errors.Join(err, f.Close())
+	}
+	w.synced = w.size
+	return nil
+}
+
+// Save appends ents (replacing the log from ents[0].Index on) and, when it
+// differs from the last one saved and is not empty, hs, in one write,
+// entries first; with sync it then syncs, and only then are they durable.
+// It refuses entries whose indexes are not consecutive, that start at or
+// before the last snapshot, or that would leave a hole after the log's
+// last index.
+func (w *WAL) Save(hs raftpb.HardState, ents []raftpb.Entry, sync bool) error {
+	return w.save(nil, hs, ents, sync)
+}
+
+// SaveSnapshot appends a snapshot marker for meta and syncs. Save the
 // snapshot's data (package snapfile) before the marker: a restarted node
 // must find the data the marker names. Entries after meta.Index survive
 // the marker when the log holds meta.Index with meta.Term; otherwise the
 // log is emptied, as installing a leader's snapshot empties it. A marker
 // older than the last one is refused.
 func (w *WAL) SaveSnapshot(meta raftpb.SnapshotMetadata) error {
+	return w.save(&meta, raftpb.HardState{}, nil, true)
+}
+
+// save writes, in one write, a snapshot marker (when snap is not nil),
+// the entries, then the hard state: the order of the persistence contract
+// (a hard state is never durable before the entries and snapshot of its
+// Ready), so that a crash that tears the write keeps a prefix of it.
+func (w *WAL) save(snap *raftpb.SnapshotMetadata, hs raftpb.HardState, ents []raftpb.Entry, sync bool) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
 		return w.err
 	}
-	if meta.Index < w.snap.Index {
-		return fmt.Errorf("wal: snapshot at %d is older than the snapshot at %d", meta.Index, w.snap.Index)
+	shape := w.shape
+	keepLog := false
+	if snap != nil {
+		if snap.Index < w.snap.Index {
+			return fmt.Errorf("wal: snapshot at %d is older than the snapshot at %d", snap.Index, w.snap.Index)
+		}
+		shape.runs = slices.Clone(shape.runs)
+		keepLog = shape.snapshot(snap.Index, snap.Term)
 	}
-	keep := w.shape
-	keep.runs = slices.Clone(keep.runs)
-	keepLog := keep.snapshot(meta.Index, meta.Term)
-	buf, err := appendRecord(w.buf[:0], recSnapshot, func(b []byte) []byte {
-		return appendSnapshotMarker(b, &meta, keepLog)
-	})
+	if err := shape.checkAppend(ents); err != nil {
+		return err
+	}
+	writeHS := !hs.IsEmpty() && hs != w.hs
+	buf, err := w.encode(snap, keepLog, hs, writeHS, ents)
 	if err != nil {
 		return err
 	}
-	w.buf = buf
-	if err := w.write(buf, true); err != nil {
+	if w.size+int64(len(buf)) > w.alloc {
+		if err := w.rollover(int64(len(buf))); err != nil {
+			return err
+		}
+		if buf, err = w.encode(snap, keepLog, hs, writeHS, ents); err != nil {
+			return err
+		}
+	}
+	if err := w.write(buf, sync); err != nil {
 		return err
 	}
-	w.shape, w.snap = keep, meta
-	return w.maybeRollover()
+	shape.append(ents)
+	w.shape = shape
+	if snap != nil {
+		w.snap = *snap
+	}
+	if !hs.IsEmpty() {
+		w.hs = hs
+	}
+	return nil
 }
 
-// Sync fsyncs what was saved so far.
+// encode returns the records of one save in w.buf, stamped with the
+// group and the bytes of the segment synced so far.
+func (w *WAL) encode(snap *raftpb.SnapshotMetadata, keepLog bool, hs raftpb.HardState, writeHS bool, ents []raftpb.Entry) ([]byte, error) {
+	st := stamp{group: w.opts.GroupID, synced: w.synced}
+	buf := w.buf[:0]
+	var err error
+	if snap != nil {
+		buf, err = appendRecord(buf, recSnapshot, func(b []byte) []byte {
+			return appendSnapshotMarker(appendStamp(b, st), snap, keepLog)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(ents) > 0 {
+		buf, err = appendRecord(buf, recEntries, func(b []byte) []byte { return appendEntries(appendStamp(b, st), ents) })
+		if err != nil {
+			return nil, err
+		}
+	}
+	if writeHS {
+		buf, _ = appendRecord(buf, recHardState, func(b []byte) []byte { return hs.AppendMarshal(appendStamp(b, st)) })
+	}
+	w.buf = buf
+	return buf, nil
+}
+
+// Sync syncs what was saved so far.
 func (w *WAL) Sync() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -188,7 +282,8 @@ func (w *WAL) Sync() error {
 	return w.sync()
 }
 
-// Close fsyncs and closes the log. Later calls return ErrClosed.
+// Close syncs and closes the log and releases the directory's lock.
+// Later calls return ErrClosed.
 func (w *WAL) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -216,17 +311,19 @@ func (w *WAL) Abandon() error {
 	return w.closeFile()
 }
 
-// closeFile closes the last segment and marks the log closed.
+// closeFile closes the last segment, releases the lock and marks the log
+// closed.
 func (w *WAL) closeFile() error {
 	w.err = ErrClosed
-	return w.f.Close()
+	return errors.Join(w.f.Close(), w.lock.Close())
 }
 
-// write appends buf to the last segment, fsyncing when sync is set. A
-// failure makes the log unusable: a partial write may sit at its end.
+// write writes buf after the last segment's records, syncing when sync
+// is set. A failure makes the log unusable: a partial write may sit at
+// its end.
 func (w *WAL) write(buf []byte, sync bool) error {
 	if len(buf) > 0 {
-		n, err := w.f.Write(buf)
+		n, err := w.f.WriteAt(buf, w.size)
 		w.size += int64(n)
 		if err != nil {
 			return w.fail(err)
@@ -238,7 +335,7 @@ func (w *WAL) write(buf []byte, sync bool) error {
 	return nil
 }
 
-// sync fsyncs the last segment.
+// sync syncs the last segment.
 func (w *WAL) sync() error {
 	start := time.Now()
 	err := w.f.Sync()
@@ -248,6 +345,7 @@ func (w *WAL) sync() error {
 	if err != nil {
 		return w.fail(err)
 	}
+	w.synced = w.size
 	return nil
 }
 

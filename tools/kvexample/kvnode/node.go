@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -41,7 +42,7 @@ type Node struct {
 	httpLn  net.Listener
 	httpSrv *http.Server
 	// dirLock holds the data directory's LockFile locked (lock.go).
-	dirLock *os.File
+	dirLock io.Closer
 	// removal is shared with the transport (removal.go).
 	removal removal
 

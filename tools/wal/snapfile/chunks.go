@@ -36,11 +36,11 @@ func (s *Store) SaveChunk(index, term, chunk uint64, data []byte) error {
 		if err := os.Mkdir(area, 0o755); err != nil {
 			return err
 		}
-		if err := syncDir(s.chunksDir()); err != nil {
+		if err := s.fs.SyncDir(s.chunksDir()); err != nil {
 			return err
 		}
 	}
-	return writeAtomic(area, chunkName(chunk), data, trailer(data))
+	return writeAtomic(s.fs, area, chunkName(chunk), data, trailer(data))
 }
 
 // StagedChunks returns the numbers of the chunks held for the snapshot at
@@ -113,18 +113,18 @@ func (s *Store) DropChunksBelow(index uint64) error {
 			}
 		}
 	}
-	return syncDir(s.chunksDir())
+	return s.fs.SyncDir(s.chunksDir())
 }
 
 // stagingAreas returns the snapshots that have a staging area.
 func (s *Store) stagingAreas() ([]id, error) {
-	des, err := os.ReadDir(s.chunksDir())
+	names, err := s.fs.ReadDir(s.chunksDir())
 	if err != nil {
 		return nil, err
 	}
 	var areas []id
-	for _, de := range des {
-		if index, term, ok := parseHexPair(de.Name()); ok && de.IsDir() {
+	for _, n := range names {
+		if index, term, ok := parseHexPair(n); ok {
 			areas = append(areas, id{index: index, term: term})
 		}
 	}

@@ -2,26 +2,33 @@ package snapfile
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/tickraft/raft/tools/wal/walfs"
 )
 
 // tempSuffix ends the names of files being written.
 const tempSuffix = ".tmp"
 
 // writeAtomic writes parts, one after the other, to dir/name durably and
-// atomically: a temporary file in dir, fsynced, renamed to name, and the
-// directory fsynced. After a crash dir/name holds either all of it or what
+// atomically: a temporary file in dir, synced, renamed to name, and the
+// directory synced. After a crash dir/name holds either all of it or what
 // it held before.
-func writeAtomic(dir, name string, parts ...[]byte) error {
-	f, err := os.CreateTemp(dir, name+".*"+tempSuffix)
+func writeAtomic(fs walfs.FS, dir, name string, parts ...[]byte) error {
+	tmp := filepath.Join(dir, name+tempSuffix)
+	if err := fs.Remove(tmp); err != nil && !isNotExist(err) {
+		return err
+	}
+	f, err := fs.Create(tmp)
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
+	var off int64
 	for _, p := range parts {
 		if err == nil {
-			_, err = f.Write(p)
+			_, err = f.WriteAt(p, off)
+			off += int64(len(p))
 		}
 	}
 	if err == nil {
@@ -31,34 +38,31 @@ func writeAtomic(dir, name string, parts ...[]byte) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, name))
+		err = fs.Rename(tmp, filepath.Join(dir, name))
 	}
 	if err != nil {
-		return errors.Join(err, os.Remove(tmp))
+		return errors.Join(err, fs.Remove(tmp))
 	}
-	return syncDir(dir)
-}
-
-// syncDir makes the directory's entries durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	return errors.Join(d.Sync(), d.Close())
+	return fs.SyncDir(dir)
 }
 
 // removeTemps removes the temporary files a crash left in dir and returns
 // their names.
-func removeTemps(dir string) ([]string, error) {
-	matches, err := filepath.Glob(filepath.Join(dir, "*"+tempSuffix))
+func removeTemps(fs walfs.FS, dir string) ([]string, error) {
+	names, err := fs.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range matches {
-		if err := os.Remove(m); err != nil {
+	var removed []string
+	for _, n := range names {
+		if !strings.HasSuffix(n, tempSuffix) {
+			continue
+		}
+		path := filepath.Join(dir, n)
+		if err := fs.Remove(path); err != nil {
 			return nil, err
 		}
+		removed = append(removed, path)
 	}
-	return matches, nil
+	return removed, nil
 }

@@ -12,13 +12,22 @@ import (
 	"sync"
 
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/wal/walfs"
 )
+
+// isNotExist reports whether err says a file does not exist.
+func isNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }
 
 // Options configures a Store. The zero value is a working configuration.
 type Options struct {
 	// Logger receives the store's repairs: temporary files removed,
 	// damaged snapshots skipped. Nil discards them.
 	Logger *slog.Logger
+	// FS is the file system; nil means the operating system's
+	// (walfs.OS). The chunk staging area makes its per-snapshot
+	// directories with the os package: a Store on another FS must not
+	// stage chunks.
+	FS walfs.FS
 }
 
 // Store is a directory of snapshot files and a staging area for chunks.
@@ -26,6 +35,7 @@ type Options struct {
 type Store struct {
 	mu     sync.Mutex
 	dir    string
+	fs     walfs.FS
 	logger *slog.Logger
 	// checked caches the layout of the snapshot files whose checksum
 	// ReadChunk verified; files never change once renamed into place.
@@ -35,11 +45,14 @@ type Store struct {
 // Open opens the store in dir, creating dir when missing, and removes the
 // temporary files a crash left behind.
 func Open(dir string, opts Options) (*Store, error) {
-	s := &Store{dir: dir, logger: opts.Logger, checked: map[id]layout{}}
+	s := &Store{dir: dir, fs: opts.FS, logger: opts.Logger, checked: map[id]layout{}}
 	if s.logger == nil {
 		s.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if err := os.MkdirAll(s.chunksDir(), 0o755); err != nil {
+	if s.fs == nil {
+		s.fs = walfs.OS()
+	}
+	if err := s.fs.MkdirAll(s.chunksDir()); err != nil {
 		return nil, err
 	}
 	if err := s.removeLeftovers(); err != nil {
@@ -60,7 +73,7 @@ func (s *Store) removeLeftovers() error {
 		dirs = append(dirs, s.areaDir(a))
 	}
 	for _, d := range dirs {
-		removed, err := removeTemps(d)
+		removed, err := removeTemps(s.fs, d)
 		if err != nil {
 			return err
 		}
@@ -81,7 +94,7 @@ func (s *Store) Save(snap raftpb.Snapshot) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.checked, k)
-	return writeAtomic(s.dir, k.fileName(), head, snap.Data, trailer(head, snap.Data))
+	return writeAtomic(s.fs, s.dir, k.fileName(), head, snap.Data, trailer(head, snap.Data))
 }
 
 // Load returns the newest snapshot (highest index) whose file is intact,
@@ -124,8 +137,8 @@ func (s *Store) LoadAt(index, term uint64) (raftpb.Snapshot, error) {
 // load reads and checks the file of snapshot k.
 func (s *Store) load(k id) (raftpb.Snapshot, error) {
 	path := filepath.Join(s.dir, k.fileName())
-	file, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
+	file, err := s.fs.ReadFile(path)
+	if isNotExist(err) {
 		return raftpb.Snapshot{}, fmt.Errorf("%w: %v", ErrNoSnapshot, k)
 	}
 	if err != nil {
@@ -165,24 +178,24 @@ func (s *Store) DeleteBefore(index uint64) error {
 		if k.index >= index {
 			break
 		}
-		if err := os.Remove(filepath.Join(s.dir, k.fileName())); err != nil {
+		if err := s.fs.Remove(filepath.Join(s.dir, k.fileName())); err != nil {
 			return err
 		}
 		delete(s.checked, k)
 	}
-	return syncDir(s.dir)
+	return s.fs.SyncDir(s.dir)
 }
 
 // list returns the snapshots in the directory, oldest (lowest index, then
 // lowest term) first.
 func (s *Store) list() ([]id, error) {
-	des, err := os.ReadDir(s.dir)
+	names, err := s.fs.ReadDir(s.dir)
 	if err != nil {
 		return nil, err
 	}
 	var ids []id
-	for _, de := range des {
-		if k, ok := parseFileName(de.Name()); ok && de.Type().IsRegular() {
+	for _, n := range names {
+		if k, ok := parseFileName(n); ok {
 			ids = append(ids, k)
 		}
 	}

@@ -1,6 +1,6 @@
-//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+//go:build darwin || freebsd || netbsd || openbsd || dragonfly
 
-package kvnode
+package walfs
 
 import (
 	"os"
