@@ -33,7 +33,9 @@ type recovered struct {
 // always starts from a snapshot, which tells it the configuration.
 func openDisk(cfg *Config, observeSync func(time.Duration)) (*disk, *recovered, error) {
 	logger := cfg.Logger
-	w, rp, err := wal.Open(filepath.Join(cfg.DataDir, "wal"), wal.Options{SegmentBytes: walSegmentBytes, Logger: logger, ObserveSync: observeSync})
+	w, rp, err := wal.Open(filepath.Join(cfg.DataDir, "wal"), wal.Options{
+		SegmentBytes: walSegmentBytes, Logger: logger, ObserveSync: observeSync, AcceptLoss: cfg.RecoverLostLog,
+	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening the write-ahead log: %w", err)
 	}
