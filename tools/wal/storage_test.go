@@ -24,9 +24,18 @@ type storageState struct {
 // served reads back what s serves through raft.Storage.
 func served(t *testing.T, s raft.Storage) storageState {
 	t.Helper()
-	hs, cs, err := s.InitialState()
+	st, err := servedState(s)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return st
+}
+
+// servedState reads back what s serves through raft.Storage.
+func servedState(s raft.Storage) (storageState, error) {
+	hs, cs, err := s.InitialState()
+	if err != nil {
+		return storageState{}, err
 	}
 	snap, _ := s.Snapshot()
 	first, _ := s.FirstIndex()
@@ -34,10 +43,10 @@ func served(t *testing.T, s raft.Storage) storageState {
 	var es []raftpb.Entry
 	if last >= first {
 		if es, err = s.Entries(first, last+1, 1<<30); err != nil {
-			t.Fatal(err)
+			return storageState{}, err
 		}
 	}
-	return storageState{HS: hs, CS: cs, Snap: snap.Metadata, Data: snap.Data, Entries: es}
+	return storageState{HS: hs, CS: cs, Snap: snap.Metadata, Data: snap.Data, Entries: es}, nil
 }
 
 // Claim: what a Storage was given (boot configuration, entries, hard
