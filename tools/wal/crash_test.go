@@ -32,7 +32,7 @@ import (
 // from the calls made, not read from the log.
 //
 // TICKRAFT_WAL_CRASH=N runs N seeds with more draws per crash point
-// (default: 2 seeds).
+// (default: one seed, three draws).
 
 // crashDir is where the Storage lives in the model.
 const crashDir = "/node"
@@ -200,7 +200,7 @@ func stateKey(s crashState) []byte {
 
 // crashSeeds returns the seeds to run and the draws per crash point.
 func crashSeeds(t *testing.T) (seeds []uint64, draws int) {
-	n, draws := 2, 2
+	n, draws := 1, 2
 	if v := os.Getenv("TICKRAFT_WAL_CRASH"); v != "" {
 		var err error
 		if n, err = strconv.Atoi(v); err != nil {

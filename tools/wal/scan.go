@@ -1,6 +1,9 @@
 package wal
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+)
 
 // This file splits a segment's bytes into records and tells a torn tail
 // (a crash cut the last writes short) from lost data (anything else).
@@ -36,10 +39,7 @@ type scanResult struct {
 // a check, and looks past it for intact records that prove it was synced.
 func scanRecords(data []byte) scanResult {
 	var res scanResult
-	res.dataEnd = int64(len(data))
-	for res.dataEnd > 0 && data[res.dataEnd-1] == 0 {
-		res.dataEnd--
-	}
+	res.dataEnd = nonZeroEnd(data)
 	off := 0
 	for off < len(data) {
 		if int64(off) >= res.dataEnd {
@@ -105,6 +105,22 @@ func readRecord(data []byte, off int) (rec record, problem string) {
 		rec.stamp, rec.payload = st, body
 	}
 	return rec, ""
+}
+
+// zeroPage is compared against to skip zeros a page at a time.
+var zeroPage [4096]byte
+
+// nonZeroEnd returns one past the last byte of data that is not zero: the
+// end of what was ever written into a preallocated segment.
+func nonZeroEnd(data []byte) int64 {
+	n := len(data)
+	for n >= len(zeroPage) && bytes.Equal(data[n-len(zeroPage):n], zeroPage[:]) {
+		n -= len(zeroPage)
+	}
+	for n > 0 && data[n-1] == 0 {
+		n--
+	}
+	return int64(n)
 }
 
 // allZero reports whether b holds only zero bytes (or nothing).
