@@ -122,13 +122,3 @@ func nonZeroEnd(data []byte) int64 {
 	}
 	return int64(n)
 }
-
-// allZero reports whether b holds only zero bytes (or nothing).
-func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
-}
