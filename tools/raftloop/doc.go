@@ -83,7 +83,8 @@
 //
 // # Disks
 //
-// [MemoryDisk] keeps a node's storage in memory, with a log of every
+// [WALDisk] is the production Disk, over tools/wal's write-ahead log and
+// snapshot files. [MemoryDisk] keeps a node's storage in memory, with a log of every
 // write so that a node restarts from what it wrote. [CrashDisk] adds the
 // failure model tests need: what was not synced when the process crashes
 // is lost, the oldest unsynced write possibly torn after any record.
