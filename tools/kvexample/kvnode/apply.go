@@ -6,6 +6,7 @@ import (
 
 	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/raftloop"
 )
 
 // applyMessage does the apply worker's work for a MsgStorageApply: install
@@ -52,48 +53,67 @@ func (n *Node) restore(snap raftpb.Snapshot) error {
 	return nil
 }
 
-// applyEntries applies committed entries in order, answers the writes
-// proposed here, and takes a snapshot at each multiple of
-// SnapshotInterval.
+// applyEntries applies committed entries in order (the asynchronous
+// mode's apply worker).
 func (n *Node) applyEntries(ents []raftpb.Entry) {
 	for i := range ents {
-		e := &ents[i]
-		if e.Index <= n.applied {
-			continue
+		n.applyEntry(&ents[i], nil)
+	}
+}
+
+// applyEntry applies one committed entry, answers the write if it was
+// proposed here, and takes a snapshot at each multiple of
+// SnapshotInterval. conf is what the node made of a conf change entry
+// when the caller handed it to the node already (the synchronous mode's
+// raftloop), nil when applyConfChange must.
+func (n *Node) applyEntry(e *raftpb.Entry, conf *raftloop.ConfApplied) {
+	if e.Index <= n.applied {
+		return
+	}
+	switch {
+	case e.Type == raftpb.EntryNormal && len(e.Data) > 0:
+		if err := n.sm.apply(e.Data); err != nil {
+			n.log.Warn("skipped a malformed command", "index", e.Index, "error", err)
 		}
-		switch {
-		case e.Type == raftpb.EntryNormal && len(e.Data) > 0:
-			if err := n.sm.apply(e.Data); err != nil {
-				n.log.Warn("skipped a malformed command", "index", e.Index, "error", err)
-			}
-		case e.IsConfChange():
-			n.applyConfChange(e)
-		}
-		n.applied = e.Index
-		n.answerWrite(e.Index, e.Term)
-		if e.Index%n.cfg.SnapshotInterval == 0 {
-			n.pendingSnap = &raftpb.Snapshot{
-				Data:     n.sm.encode(),
-				Metadata: raftpb.SnapshotMetadata{Index: e.Index, Term: e.Term, ConfState: cloneConfState(n.confState)},
-			}
+	case e.IsConfChange():
+		n.applyConfChange(e, conf)
+	}
+	n.applied = e.Index
+	n.answerWrite(e.Index, e.Term)
+	if e.Index%n.cfg.SnapshotInterval == 0 {
+		n.pendingSnap = &raftpb.Snapshot{
+			Data:     n.sm.encode(),
+			Metadata: raftpb.SnapshotMetadata{Index: e.Index, Term: e.Term, ConfState: cloneConfState(n.confState)},
 		}
 	}
 }
 
 // applyConfChange applies a membership change: the state machine learns
 // the addresses it carries, the transport the new peer, then the node the
-// new configuration. A change the node refuses is refused on every member
-// alike, and logged.
-func (n *Node) applyConfChange(e *raftpb.Entry) {
-	cc, err := e.ConfChange()
-	if err != nil {
-		n.log.Error("skipped a malformed conf change", "index", e.Index, "error", err)
-		return
+// new configuration (unless conf says the node has it already: the node
+// sends to a new member only at its next Ready, after this). A change the
+// node refuses is refused on every member alike, and logged.
+func (n *Node) applyConfChange(e *raftpb.Entry, conf *raftloop.ConfApplied) {
+	var cc raftpb.ConfChangeI
+	if conf != nil {
+		cc = conf.Change
+	} else {
+		var err error
+		if cc, err = e.ConfChange(); err != nil {
+			n.log.Error("skipped a malformed conf change", "index", e.Index, "error", err)
+			return
+		}
 	}
 	v2 := cc.AsV2()
 	n.sm.applyConfChange(v2)
 	n.syncPeers() // before the node sends to a new member
-	cs, err := n.rn.ApplyConfChange(cc)
+	var cs raftpb.ConfState
+	var err error
+	if conf != nil {
+		cs, err = conf.State, conf.Err
+	} else {
+		cs, err = n.rn.ApplyConfChange(cc)
+	}
 	if err != nil {
 		n.log.Error("conf change refused", "index", e.Index, "change", cc.String(), "error", err)
 		return

@@ -61,25 +61,31 @@ func TestFollowerRedirectsWritesAndDeletesAreApplied(t *testing.T) {
 }
 
 // Claim: a follower that was down while the leader compacted its log
-// catches up through the chunked snapshot transfer after a restart, and
-// then holds every acknowledged write.
+// catches up through the chunked snapshot transfer after a restart, in
+// each storage mode, and then holds every acknowledged write.
 func TestRestartedFollowerCatchesUpFromChunkedSnapshot(t *testing.T) {
-	tc := newTestCluster(t, 3, testConfig())
-	lead := tc.leader()
-	down := lead%3 + 1
-	killed := tc.nodes[down]
-	killed.Kill()
-	delete(tc.nodes, down)
-	if err := killed.disk.wal.Sync(); !errors.Is(err, wal.ErrClosed) {
-		t.Fatalf("the killed node's log answers Sync with %v, want ErrClosed: its file is still open", err)
+	for _, sync := range []bool{false, true} {
+		t.Run(map[bool]string{false: "async", true: "sync"}[sync], func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Sync = sync
+			tc := newTestCluster(t, 3, cfg)
+			lead := tc.leader()
+			down := lead%3 + 1
+			killed := tc.nodes[down]
+			killed.Kill()
+			delete(tc.nodes, down)
+			if err := killed.disk.wal.Sync(); !errors.Is(err, wal.ErrClosed) {
+				t.Fatalf("the killed node's log answers Sync with %v, want ErrClosed: its file is still open", err)
+			}
+			last := tc.put("s", 120)
+			tc.start(down, false)
+			tc.waitFor("the restarted follower to catch up", func() bool {
+				st := tc.status(down)
+				return st != nil && st.Applied >= last
+			})
+			tc.checkKeys(down, "s", 120, last)
+		})
 	}
-	last := tc.put("s", 120)
-	tc.start(down, false)
-	tc.waitFor("the restarted follower to catch up", func() bool {
-		st := tc.status(down)
-		return st != nil && st.Applied >= last
-	})
-	tc.checkKeys(down, "s", 120, last)
 }
 
 // Claim: a node added as a learner starts from the cluster's snapshot,

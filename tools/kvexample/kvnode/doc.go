@@ -33,10 +33,17 @@
 //     is stepped.
 //   - the rest to peers, through the transport.
 //
-// With Config.Sync the loop runs the synchronous Ready/Advance loop
-// instead, doing all of that inline. The snapshot worker's messages then
-// come apart, in Ready.LocalMessages, and Ready.Messages go to the peers
-// as they are.
+// With Config.Sync the node runs the synchronous Ready/Advance loop
+// instead, through tools/raftloop, the repository's reference loop
+// (syncloop.go): raftloop.Loop.HandleReady saves each Ready to the log and
+// the in-memory storage (a raftloop.Disk over the WAL and snapshot store),
+// sends, fsyncs when the Ready says MustSync, applies and calls Advance;
+// the snapshot worker's jobs (Ready.LocalMessages) are then done on the
+// loop, chunks saved to the snapshot store before their acknowledgement
+// is stepped. The asynchronous mode above keeps its own handling
+// (ready.go, disk.go): its disk worker is a goroutine that group-commits
+// the writes of several Readys under one fsync while the loop goes on,
+// which raftloop's workers, run on the loop's goroutine, do not do.
 //
 // # Disk
 //

@@ -3,6 +3,7 @@ package kvnode
 import (
 	"time"
 
+	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tools/tickclock"
 )
@@ -40,6 +41,10 @@ type loopState struct {
 	// added: where it became a member, or the applied index it started
 	// with as one (zero: it does not know; removal.go).
 	addedAt uint64
+
+	// softState is the role change of the Ready being handled, for
+	// onSoftState once it is handled.
+	softState *raft.SoftState
 
 	// clock counts the ticks elapsed on the monotonic clock.
 	clock *tickclock.Clock

@@ -17,6 +17,7 @@ import (
 	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tools/kvexample/transport"
+	"github.com/tickraft/raft/tools/raftloop"
 	"github.com/tickraft/raft/tools/raftslog"
 )
 
@@ -35,6 +36,9 @@ type Node struct {
 	// peer themselves.
 	raftLog *slog.Logger
 	rn      *raft.RawNode
+	// loop drives rn in the synchronous mode (syncloop.go); nil in the
+	// asynchronous mode, whose Ready handling is ready.go's.
+	loop    *raftloop.Loop
 	storage *raft.MemoryStorage
 	disk    *disk
 	metrics *metrics // metrics.go
@@ -106,7 +110,7 @@ func Start(cfg Config) (*Node, error) {
 		closeListeners(c)
 		return nil, err
 	}
-	if n.rn, err = raft.NewRawNode(n.raftConfig(rec.applied)); err != nil {
+	if err = n.startRawNode(rec.applied); err != nil {
 		n.closeIO()
 		if errors.Is(err, raft.ErrLostLog) && !c.RecoverLostLog {
 			err = fmt.Errorf("%w\n%s", err, lostLogAdvice)
@@ -128,6 +132,23 @@ func Start(cfg Config) (*Node, error) {
 	n.log.Info("node started", "raft", n.RaftAddr(), "http", n.HTTPAddr(), "sync", c.Sync,
 		"applied", rec.applied, "voters", rec.confState.Voters, "learners", rec.confState.Learners)
 	return n, nil
+}
+
+// startRawNode starts the node: through the reference loop in the
+// synchronous mode, bare in the asynchronous mode.
+func (n *Node) startRawNode(applied uint64) error {
+	rc := n.raftConfig(applied)
+	if !n.cfg.Sync {
+		var err error
+		n.rn, err = raft.NewRawNode(rc)
+		return err
+	}
+	l, err := n.newSyncLoop(rc)
+	if err != nil {
+		return err
+	}
+	n.loop, n.rn = l, l.RawNode()
+	return nil
 }
 
 // raftConfig is the RawNode's configuration.

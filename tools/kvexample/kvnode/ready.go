@@ -10,20 +10,25 @@ import (
 // processReady hands out every Ready the node has.
 func (n *Node) processReady() error {
 	for n.rn.HasReady() {
-		rd := n.rn.Ready()
 		start := time.Now()
 		var err error
 		if n.cfg.Sync {
-			err = n.handleSyncReady(&rd)
+			err = n.handleSyncReady() // syncloop.go
 		} else {
+			rd := n.rn.Ready()
+			if rd.SoftState != nil {
+				ss := *rd.SoftState
+				n.softState = &ss
+			}
 			err = n.handleAsyncReady(&rd)
 		}
 		n.metrics.readyLatency.observe(time.Since(start))
 		if err != nil {
 			return err
 		}
-		if rd.SoftState != nil {
-			n.onSoftState(*rd.SoftState)
+		if ss := n.softState; ss != nil {
+			n.softState = nil
+			n.onSoftState(*ss)
 		}
 	}
 	return nil
@@ -62,44 +67,6 @@ func (n *Node) handleAsyncReady(rd *raft.Ready) error {
 		}
 		n.deliver(m.Responses)
 	}
-	n.afterApply()
-	return nil
-}
-
-// handleSyncReady handles a Ready of the synchronous loop in the order
-// documented on raft.Ready: persist, send, apply, Advance.
-func (n *Node) handleSyncReady(rd *raft.Ready) error {
-	installed, err := n.disk.persist(rd.HardState, rd.Entries, &rd.Snapshot, rd.MustSync)
-	if err != nil {
-		return err
-	}
-	if err := n.storeDurable(rd.HardState, rd.Entries, installed); err != nil {
-		return err
-	}
-	var saved []raftpb.Message
-	for _, m := range rd.LocalMessages {
-		if m.Type != raftpb.MsgSnapChunk {
-			n.serveChunk(m)
-			continue
-		}
-		if err := n.disk.snaps.SaveChunk(m.Index, m.LogTerm, m.Commit, m.Context); err != nil {
-			return err
-		}
-		n.metrics.chunksSaved.Add(1)
-		saved = append(saved, m.Responses...)
-	}
-	n.metrics.countSent(rd.Messages)
-	n.tr.Send(rd.Messages)
-	n.tr.Send(rd.MessagesAfterPersist)
-	n.onReadStates(rd.ReadStates)
-	if installed != nil {
-		if err := n.restore(*installed); err != nil {
-			return err
-		}
-	}
-	n.applyEntries(rd.CommittedEntries)
-	n.rn.Advance()
-	n.deliver(saved)
 	n.afterApply()
 	return nil
 }
