@@ -127,8 +127,11 @@ func (w *WAL) open() (*Replay, error) {
 			return nil, err
 		}
 	}
+	if segs, err = w.dropUnfinishedRollover(segs); err != nil {
+		return nil, err
+	}
 	if len(segs) == 0 {
-		if err := w.startSegment(segment{seq: 1, firstIndex: 1}, 0, 0); err != nil {
+		if err := w.startFirstSegment(); err != nil {
 			return nil, err
 		}
 		return &Replay{}, nil
@@ -223,7 +226,7 @@ func (w *WAL) save(snap *raftpb.SnapshotMetadata, hs raftpb.HardState, ents []ra
 	if err != nil {
 		return err
 	}
-	if w.size+int64(len(buf)) > w.alloc {
+	if w.size+int64(len(buf))+sealReserve > w.alloc {
 		if err := w.rollover(int64(len(buf))); err != nil {
 			return err
 		}
@@ -337,16 +340,21 @@ func (w *WAL) write(buf []byte, sync bool) error {
 
 // sync syncs the last segment.
 func (w *WAL) sync() error {
-	start := time.Now()
-	err := w.f.Sync()
-	if w.opts.ObserveSync != nil {
-		w.opts.ObserveSync(time.Since(start))
-	}
-	if err != nil {
+	if err := w.syncFile(w.f); err != nil {
 		return w.fail(err)
 	}
 	w.synced = w.size
 	return nil
+}
+
+// syncFile syncs a segment, telling Options.ObserveSync how long it took.
+func (w *WAL) syncFile(f walfs.File) error {
+	start := time.Now()
+	err := f.Sync()
+	if w.opts.ObserveSync != nil {
+		w.opts.ObserveSync(time.Since(start))
+	}
+	return err
 }
 
 // fail records err as the log's sticky failure and returns it.
