@@ -279,6 +279,16 @@ func crashAt(seed uint64, at int, mode crashMode, draw uint64) string {
 		return fmt.Sprintf("the storage serves a state the calls never made, or one before the last acknowledged:\n%s",
 			cmp.Diff(o.states[o.acked], got, cmpopts.EquateEmpty()))
 	}
+	// Write on past a rollover, so that the manifest written at open no
+	// longer names the newest segment and the seals must.
+	last := got.Snap.Index + uint64(len(got.Entries))
+	more := make([]raftpb.Entry, 3)
+	for i := range more {
+		more[i] = raftpb.Entry{Index: last + 1 + uint64(i), Term: got.HS.Term, Data: bytes.Repeat([]byte{'m'}, 400)}
+	}
+	if err := st.Save(raft.Ready{Entries: more, MustSync: true}); err != nil {
+		return fmt.Sprintf("saving after the crash: %v", err)
+	}
 	if err := st.Close(); err != nil {
 		return fmt.Sprintf("closing: %v", err)
 	}
