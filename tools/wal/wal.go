@@ -156,15 +156,28 @@ func (w *WAL) open() (*Replay, error) {
 
 // resume opens the last segment for writing after its last good record:
 // the bytes after it (a torn tail) are zeroed and the segment given back
-// the size it was created with, durably, before anything new is written.
+// the size it was created with, durably, before anything new is written;
+// a segment that ends cleanly is left as it is, without a sync.
 func (w *WAL) resume(segs []segment, last segmentState) error {
 	f, err := w.fs.OpenWrite(filepath.Join(w.dir, segs[len(segs)-1].name()))
 	if err != nil {
 		return err
 	}
 	w.segs, w.f = segs, f
-	w.size, w.alloc = last.res.end, max(last.head.size, last.size)
-	if tail := last.res.dataEnd - last.res.end; tail > 0 {
+	w.size, w.alloc, w.synced = last.res.end, max(last.head.size, last.size), last.res.end
+	tail := last.res.dataEnd - last.res.end
+	if tail <= 0 && last.size >= w.alloc {
+		// A clean end: nothing to make good, and no sync. What was read
+		// may still sit unsynced in the cache (a process that exited
+		// without syncing), so new stamps claim only what the records
+		// read claim was synced.
+		w.synced = 0
+		for _, rec := range last.res.records {
+			w.synced = max(w.synced, rec.stamp.synced)
+		}
+		return nil
+	}
+	if tail > 0 {
 		if _, err := f.WriteAt(make([]byte, tail), last.res.end); err != nil {
 			return errors.Join(err, f.Close())
 		}
@@ -175,7 +188,6 @@ func (w *WAL) resume(segs []segment, last segmentState) error {
 	if err := f.Sync(); err != nil {
 		return errors.Join(err, f.Close())
 	}
-	w.synced = w.size
 	return nil
 }
 
