@@ -52,10 +52,8 @@ type Raft struct {
 	trk     tracker.ProgressTracker
 	logger  Logger
 
-	// msgs may be sent at once; msgsAfterAppend only once everything this
-	// node has emitted to storage so far is durable (votes, acks).
-	msgs            []raftpb.Message
-	msgsAfterAppend []raftpb.Message
+	// out is the messages queued for the next Ready (outbox.go).
+	out outbox
 
 	clock electionClock
 
@@ -92,10 +90,8 @@ type Raft struct {
 	fetch   *snapFetch
 	serving *servedReceivers
 
+	// ready is what the Readys handed out since the last Advance (ready.go).
 	ready readyState
-	// bufs holds the message arrays kept for reuse; nil until a Ready
-	// hands out one worth keeping, so that an idle node holds none.
-	bufs *msgBuffers
 
 	// The one-byte fields, together so that they share a word: a process
 	// with many groups holds a Raft per member.
@@ -132,10 +128,6 @@ type Raft struct {
 	// asyncStorage hands storage work out as messages to local workers
 	// (Config.AsyncStorageWrites) instead of acknowledging it on Advance.
 	asyncStorage bool
-	// msgReadys counts the Readys that handed out messages since the last
-	// tick (saturating): it tells a busy node, which keeps its message
-	// arrays, from an idle one (see msgBuffers).
-	msgReadys uint8
 }
 
 // NewRaft builds a node from its Config and the state found in its

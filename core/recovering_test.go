@@ -51,7 +51,7 @@ func TestARecoveringNodeGrantsNoVoteOrPreVote(t *testing.T) {
 		r := recoveringNode(t)
 		// A candidate with a longer log than the node's, at a newer term.
 		must(t, r.Step(raftpb.Message{Type: typ, From: 3, To: 1, Term: 5, Index: 20, LogTerm: 3}))
-		answers := append(append([]raftpb.Message(nil), r.msgs...), r.msgsAfterAppend...)
+		answers := append(append([]raftpb.Message(nil), r.out.msgs...), r.out.afterAppend...)
 		if len(answers) != 1 || !answers[0].Reject {
 			t.Fatalf("%v: answered %v, want one rejection", typ, answers)
 		}
@@ -129,10 +129,10 @@ func TestRecoveringEndsOnlyWithADurableEntryOfANewerTerm(t *testing.T) {
 	}
 	r.clock.electionElapsed = r.clock.electionTimeout // the leader went quiet
 	must(t, r.Step(raftpb.Message{Type: raftpb.MsgPreVote, From: 2, To: 1, Term: 6, Index: 11, LogTerm: 5}))
-	if len(r.msgs) != 1 || r.msgs[0].Reject {
-		t.Fatalf("the recovered node refused a pre-vote it may grant: %v", r.msgs)
+	if len(r.out.msgs) != 1 || r.out.msgs[0].Reject {
+		t.Fatalf("the recovered node refused a pre-vote it may grant: %v", r.out.msgs)
 	}
-	r.msgs = nil
+	r.out.msgs = nil
 	must(t, r.Campaign())
 }
 
@@ -142,11 +142,11 @@ func TestRecoveringEndsOnlyWithADurableEntryOfANewerTerm(t *testing.T) {
 // deposes it (§5.1).
 func TestARecoveringNodeEndsItsBootTerm(t *testing.T) {
 	r := recoveringNode(t)
-	if len(r.msgs)+len(r.msgsAfterAppend) != 0 {
-		t.Fatalf("a booting node sent %v %v", r.msgs, r.msgsAfterAppend)
+	if len(r.out.msgs)+len(r.out.afterAppend) != 0 {
+		t.Fatalf("a booting node sent %v %v", r.out.msgs, r.out.afterAppend)
 	}
 	must(t, r.Step(raftpb.Message{Type: raftpb.MsgHeartbeat, From: 2, To: 1, Term: 3, Commit: 5}))
-	answers := append(append([]raftpb.Message(nil), r.msgs...), r.msgsAfterAppend...)
+	answers := append(append([]raftpb.Message(nil), r.out.msgs...), r.out.afterAppend...)
 	if len(answers) != 1 || answers[0].To != 2 || answers[0].Term != 4 {
 		t.Fatalf("answer to the leader of the boot term: %v, want one message of term 4 to node 2", answers)
 	}
@@ -202,7 +202,7 @@ func TestAHeartbeatBeyondTheLogIsAnsweredWithTheLastIndex(t *testing.T) {
 		t.Fatalf("committed %d, want the last index %d", f.raftLog.committed, last)
 	}
 	var hb, short int
-	for _, m := range append(append([]raftpb.Message(nil), f.msgs...), f.msgsAfterAppend...) {
+	for _, m := range append(append([]raftpb.Message(nil), f.out.msgs...), f.out.afterAppend...) {
 		switch {
 		case m.Type == raftpb.MsgHeartbeatResp:
 			hb++
@@ -211,7 +211,7 @@ func TestAHeartbeatBeyondTheLogIsAnsweredWithTheLastIndex(t *testing.T) {
 		}
 	}
 	if hb != 1 || short != 1 {
-		t.Fatalf("answers %v %v: want a heartbeat answer and a rejection naming the last index %d", f.msgs, f.msgsAfterAppend, last)
+		t.Fatalf("answers %v %v: want a heartbeat answer and a rejection naming the last index %d", f.out.msgs, f.out.afterAppend, last)
 	}
 }
 
