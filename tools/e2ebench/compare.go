@@ -26,6 +26,9 @@ type Options struct {
 	Dir string
 	// Log receives a line per measured point.
 	Log io.Writer
+	// Profile, if set, is called on A's cluster when the measured window of
+	// each load starts, in its own goroutine (to fetch a profile over it).
+	Profile func(c Cluster, round int, l Load, d time.Duration)
 }
 
 // Point is one load measured on both systems in one round.
@@ -72,10 +75,16 @@ func compareRound(ctx context.Context, o Options, round int) ([]Point, error) {
 		if round%2 == 1 {
 			first, second, cf, cs, nf, ns = second, first, cb, ca, ns, nf
 		}
-		if *first, err = Run(ctx, cf, l, o.Warmup, o.Duration, seed); err != nil {
+		hook := func(c Cluster) func() {
+			if o.Profile == nil || c != ca {
+				return nil
+			}
+			return func() { go o.Profile(c, round, l, o.Duration) }
+		}
+		if *first, err = run(ctx, cf, l, o.Warmup, o.Duration, seed, hook(cf)); err != nil {
 			return points, fmt.Errorf("round %d, %s, %s: %w", round, nf, l.Name, err)
 		}
-		if *second, err = Run(ctx, cs, l, o.Warmup, o.Duration, seed); err != nil {
+		if *second, err = run(ctx, cs, l, o.Warmup, o.Duration, seed, hook(cs)); err != nil {
 			return points, fmt.Errorf("round %d, %s, %s: %w", round, ns, l.Name, err)
 		}
 		if o.Log != nil {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 )
@@ -20,6 +22,9 @@ type KVExample struct {
 	Extra []string
 	// AdminToken, if set, opens /debug/pprof on every process.
 	AdminToken string
+	// Env is added to every process's environment (for example
+	// GODEBUG=gctrace=1, whose lines go to the process's log).
+	Env []string
 }
 
 // Name implements System.
@@ -30,6 +35,7 @@ type kvCluster struct {
 	http   []string
 	leader string
 	tr     *http.Transport
+	token  string
 }
 
 // Start implements System.
@@ -38,13 +44,13 @@ func (k *KVExample) Start(ctx context.Context, dir string) (Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &kvCluster{}
+	c := &kvCluster{token: k.AdminToken}
 	var peers []string
 	for i := range Members {
 		c.http = append(c.http, fmt.Sprintf("127.0.0.1:%d", ports[Members+i]))
 		peers = append(peers, fmt.Sprintf("%d=127.0.0.1:%d=%s", i+1, ports[i], c.http[i]))
 	}
-	var env []string
+	env := append([]string(nil), k.Env...)
 	if k.AdminToken != "" {
 		env = append(env, "KVEXAMPLE_ADMIN_TOKEN="+k.AdminToken)
 	}
@@ -143,3 +149,31 @@ func (k *kvClient) Get(ctx context.Context, key string) error {
 }
 
 func (k *kvClient) Close() {}
+
+// FetchProfile saves the leader's /debug/pprof/<kind> (with the query, for
+// example "seconds=10") to path. The cluster must have an admin token.
+func FetchProfile(c Cluster, kind, query, path string) error {
+	kc, ok := c.(*kvCluster)
+	if !ok {
+		return fmt.Errorf("profiles are fetched from the example server only")
+	}
+	req, err := http.NewRequest(http.MethodGet, "http://"+kc.leader+"/debug/pprof/"+kind+"?"+query, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+kc.token)
+	resp, err := (&http.Client{Transport: kc.tr, Timeout: 5 * time.Minute}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s profile: %s", kind, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, resp.Body)
+	return errors.Join(err, f.Close())
+}

@@ -70,6 +70,11 @@ const maxErrorShare = 0.01
 // requests that complete inside the measured window count; CPU and disk are
 // the processes' counters at the window's ends.
 func Run(ctx context.Context, c Cluster, l Load, warmup, duration time.Duration, seed uint64) (Result, error) {
+	return run(ctx, c, l, warmup, duration, seed, nil)
+}
+
+// run is Run that calls onMeasure, if not nil, as the measured window opens.
+func run(ctx context.Context, c Cluster, l Load, warmup, duration time.Duration, seed uint64, onMeasure func()) (Result, error) {
 	clients := make([]Client, 0, l.Workers)
 	defer func() {
 		for _, cl := range clients {
@@ -136,6 +141,9 @@ func Run(ctx context.Context, c Cluster, l Load, warmup, duration time.Duration,
 	}
 	t0 := time.Now()
 	measuring.Store(true)
+	if onMeasure != nil {
+		onMeasure()
+	}
 	if !sleepCtx(ctx, duration) {
 		return fail(ctx.Err())
 	}

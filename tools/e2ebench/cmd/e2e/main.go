@@ -37,6 +37,8 @@ func run() int {
 	repo := flag.String("repo", "../..", "the tickraft repository (for tools/kvexample)")
 	kvFlags := flag.String("kv-flags", "", "extra flags of every kvexample process, space-separated")
 	etcdFlags := flag.String("etcd-flags", "", "extra flags of every etcd member, space-separated")
+	profile := flag.String("profile", "", "directory to save a CPU profile of the tickraft leader over every measured window")
+	kvEnv := flag.String("kv-env", "", "extra environment of every kvexample process, space-separated (e.g. GODEBUG=gctrace=1; the lines go to the logs under -dir)")
 	flag.Parse()
 	if *short {
 		*warmup, *duration = time.Second, 3*time.Second
@@ -60,10 +62,24 @@ func run() int {
 		return 1
 	}
 	o := e2ebench.Options{
-		A:      &e2ebench.KVExample{Bin: bins.KVExample, Extra: strings.Fields(*kvFlags)},
+		A:      &e2ebench.KVExample{Bin: bins.KVExample, Extra: strings.Fields(*kvFlags), Env: strings.Fields(*kvEnv)},
 		B:      &e2ebench.Etcd{Bin: bins.Etcd, Extra: strings.Fields(*etcdFlags)},
 		Rounds: *rounds, Warmup: *warmup, Duration: *duration,
 		Dir: *dir, Log: os.Stdout,
+	}
+	if *profile != "" {
+		if err := os.MkdirAll(*profile, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		o.A.(*e2ebench.KVExample).AdminToken = fmt.Sprintf("e2ebench-%d", time.Now().UnixNano())
+		o.Profile = func(c e2ebench.Cluster, round int, l e2ebench.Load, d time.Duration) {
+			name := filepath.Join(*profile, fmt.Sprintf("r%d-%s", round, strings.ReplaceAll(l.Name, " ", "_")))
+			secs := max(1, int(d.Seconds())-1)
+			if err := e2ebench.FetchProfile(c, "profile", fmt.Sprintf("seconds=%d", secs), name+".cpu"); err != nil {
+				fmt.Fprintln(os.Stderr, "profile:", err)
+			}
+		}
 	}
 	if *loads == "" {
 		o.Loads = e2ebench.Loads
