@@ -31,6 +31,8 @@ type Cluster interface {
 	PIDs() []int
 	// NewClient returns a client of the leader.
 	NewClient() (Client, error)
+	// Fsyncs is the number of log fsyncs the members counted, summed.
+	Fsyncs() (uint64, error)
 	// Close stops every process of the cluster.
 	Close()
 }

@@ -96,8 +96,8 @@ func compareRound(ctx context.Context, o Options, round int) ([]Point, error) {
 }
 
 func describe(r Result) string {
-	return fmt.Sprintf("%7.0f ops/s p50 %6.2fms p99 %6.2fms p99.9 %6.2fms cpu/op %5.0fµs disk/write %6.0fB err %d",
-		r.OpsPerSec(), ms(r.P50), ms(r.P99), ms(r.P999), r.CPUPerOp(), r.DiskPerWrite(), r.Errors)
+	return fmt.Sprintf("%7.0f ops/s p50 %6.2fms p99 %6.2fms p99.9 %6.2fms cpu/op %5.0fµs disk/write %6.0fB writes/fsync %5.1f err %d",
+		r.OpsPerSec(), ms(r.P50), ms(r.P99), ms(r.P999), r.CPUPerOp(), r.DiskPerWrite(), r.WritesPerFsync(), r.Errors)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -115,6 +115,7 @@ var metrics = []metric{
 	{"p99.9", func(r Result) float64 { return ms(r.P999) }},
 	{"CPU/op", Result.CPUPerOp},
 	{"disk B/write", Result.DiskPerWrite},
+	{"writes/fsync", Result.WritesPerFsync},
 }
 
 func median(xs []float64) float64 {
@@ -166,7 +167,7 @@ func Table(w io.Writer, a, b string, points []Point) {
 		cells[1] = fmt.Sprint(n)
 		row(cells)
 	}
-	fmt.Fprintf(w, "\nMedians over rounds (ms for latencies, µs of server CPU per request, bytes written to disk per write)\n\n")
+	fmt.Fprintf(w, "\nMedians over rounds (ms for latencies, µs of server CPU per request, bytes written to disk per write, acknowledged writes per log fsync of one member)\n\n")
 	head[1] = "system"
 	row(head)
 	row(slices.Repeat([]string{"---"}, len(head)))

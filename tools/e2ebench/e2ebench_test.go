@@ -49,6 +49,9 @@ func TestSmokeRound(t *testing.T) {
 			if r.Ops == 0 || r.Writes == 0 || r.P50 <= 0 || r.P50 > r.P999 {
 				t.Errorf("%s %s: %+v", name, p.Load.Name, r)
 			}
+			if r.Fsyncs == 0 || r.WritesPerFsync() > float64(p.Load.Workers) {
+				t.Errorf("%s %s: %d log fsyncs for %d writes of %d clients", name, p.Load.Name, r.Fsyncs, r.Writes, p.Load.Workers)
+			}
 			if r.WriteBytes == 0 {
 				t.Errorf("%s %s: no bytes written to disk for %d writes", name, p.Load.Name, r.Writes)
 			}

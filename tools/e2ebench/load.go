@@ -40,8 +40,18 @@ type Result struct {
 	Ops, Writes, Errors int
 	Elapsed             time.Duration
 	P50, P99, P999      time.Duration
-	// CPUTicks and WriteBytes are summed over the cluster's processes.
-	CPUTicks, WriteBytes uint64
+	// CPUTicks, WriteBytes and Fsyncs (of the log) are summed over the
+	// cluster's processes.
+	CPUTicks, WriteBytes, Fsyncs uint64
+}
+
+// WritesPerFsync is the acknowledged writes per log fsync of one member:
+// how well the members batch writes into one fsync.
+func (r Result) WritesPerFsync() float64 {
+	if r.Fsyncs == 0 {
+		return 0
+	}
+	return float64(r.Writes) * Members / float64(r.Fsyncs)
 }
 
 // OpsPerSec is the rate of answered requests.
@@ -139,6 +149,10 @@ func run(ctx context.Context, c Cluster, l Load, warmup, duration time.Duration,
 	if err != nil {
 		return fail(err)
 	}
+	fsyncsBefore, err := c.Fsyncs()
+	if err != nil {
+		return fail(err)
+	}
 	t0 := time.Now()
 	measuring.Store(true)
 	if onMeasure != nil {
@@ -153,10 +167,15 @@ func run(ctx context.Context, c Cluster, l Load, warmup, duration time.Duration,
 	if err != nil {
 		return fail(err)
 	}
+	fsyncsAfter, err := c.Fsyncs()
+	if err != nil {
+		return fail(err)
+	}
 	cancel()
 	wg.Wait()
 	var all []time.Duration
-	r := Result{Elapsed: elapsed, CPUTicks: after.cpuTicks - before.cpuTicks, WriteBytes: after.writeBytes - before.writeBytes}
+	r := Result{Elapsed: elapsed, CPUTicks: after.cpuTicks - before.cpuTicks, WriteBytes: after.writeBytes - before.writeBytes,
+		Fsyncs: fsyncsAfter - fsyncsBefore}
 	for w := range l.Workers {
 		all = append(all, lat[w]...)
 		r.Writes += writes[w]
