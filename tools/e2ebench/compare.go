@@ -24,6 +24,8 @@ type Options struct {
 	Warmup, Duration time.Duration
 	// Dir holds the data directories (on the disk measured).
 	Dir string
+	// Keep leaves each round's data directories and server logs in Dir.
+	Keep bool
 	// Log receives a line per measured point.
 	Log io.Writer
 	// Profile, if set, is called on A's cluster when the measured window of
@@ -55,7 +57,9 @@ func Compare(ctx context.Context, o Options) ([]Point, error) {
 
 func compareRound(ctx context.Context, o Options, round int) ([]Point, error) {
 	dir := filepath.Join(o.Dir, fmt.Sprintf("round%d", round))
-	defer os.RemoveAll(dir)
+	if !o.Keep {
+		defer os.RemoveAll(dir)
+	}
 	ca, err := o.A.Start(ctx, filepath.Join(dir, "a"))
 	if err != nil {
 		return nil, err

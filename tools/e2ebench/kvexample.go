@@ -177,3 +177,23 @@ func FetchProfile(c Cluster, kind, query, path string) error {
 	_, err = io.Copy(f, resp.Body)
 	return errors.Join(err, f.Close())
 }
+
+// FetchMetrics saves the leader's /metrics (its fsync and Ready latency
+// histograms among them) to path.
+func FetchMetrics(c Cluster, path string) error {
+	kc, ok := c.(*kvCluster)
+	if !ok {
+		return fmt.Errorf("metrics are fetched from the example server only")
+	}
+	resp, err := (&http.Client{Transport: kc.tr, Timeout: 10 * time.Second}).Get("http://" + kc.leader + "/metrics")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, resp.Body)
+	return errors.Join(err, f.Close())
+}

@@ -37,8 +37,9 @@ func run() int {
 	repo := flag.String("repo", "../..", "the tickraft repository (for tools/kvexample)")
 	kvFlags := flag.String("kv-flags", "", "extra flags of every kvexample process, space-separated")
 	etcdFlags := flag.String("etcd-flags", "", "extra flags of every etcd member, space-separated")
-	profile := flag.String("profile", "", "directory to save a CPU profile of the tickraft leader over every measured window")
+	profile := flag.String("profile", "", "directory to save a CPU profile of the tickraft leader over every measured window, and its /metrics after it")
 	kvEnv := flag.String("kv-env", "", "extra environment of every kvexample process, space-separated (e.g. GODEBUG=gctrace=1; the lines go to the logs under -dir)")
+	keep := flag.Bool("keep", false, "keep the data directories and server logs (with -dir)")
 	flag.Parse()
 	if *short {
 		*warmup, *duration = time.Second, 3*time.Second
@@ -52,7 +53,9 @@ func run() int {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		defer os.RemoveAll(d)
+		if !*keep {
+			defer os.RemoveAll(d)
+		}
 		*dir = d
 	}
 	wd, _ := os.Getwd()
@@ -65,7 +68,7 @@ func run() int {
 		A:      &e2ebench.KVExample{Bin: bins.KVExample, Extra: strings.Fields(*kvFlags), Env: strings.Fields(*kvEnv)},
 		B:      &e2ebench.Etcd{Bin: bins.Etcd, Extra: strings.Fields(*etcdFlags)},
 		Rounds: *rounds, Warmup: *warmup, Duration: *duration,
-		Dir: *dir, Log: os.Stdout,
+		Dir: *dir, Keep: *keep, Log: os.Stdout,
 	}
 	if *profile != "" {
 		if err := os.MkdirAll(*profile, 0o755); err != nil {
@@ -78,6 +81,9 @@ func run() int {
 			secs := max(1, int(d.Seconds())-1)
 			if err := e2ebench.FetchProfile(c, "profile", fmt.Sprintf("seconds=%d", secs), name+".cpu"); err != nil {
 				fmt.Fprintln(os.Stderr, "profile:", err)
+			}
+			if err := e2ebench.FetchMetrics(c, name+".metrics"); err != nil {
+				fmt.Fprintln(os.Stderr, "metrics:", err)
 			}
 		}
 	}
