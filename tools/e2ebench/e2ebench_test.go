@@ -49,7 +49,10 @@ func TestSmokeRound(t *testing.T) {
 			if r.Ops == 0 || r.Writes == 0 || r.P50 <= 0 || r.P50 > r.P999 {
 				t.Errorf("%s %s: %+v", name, p.Load.Name, r)
 			}
-			if r.Fsyncs == 0 || r.WritesPerFsync() > float64(p.Load.Workers) {
+			// One fsync of a member covers at most one write of each client;
+			// the half is for writes counted in the window whose fsyncs fell
+			// just outside the two scrapes.
+			if r.Fsyncs == 0 || r.WritesPerFsync() > 1.5*float64(p.Load.Workers) {
 				t.Errorf("%s %s: %d log fsyncs for %d writes of %d clients", name, p.Load.Name, r.Fsyncs, r.Writes, p.Load.Workers)
 			}
 			if r.WriteBytes == 0 {
