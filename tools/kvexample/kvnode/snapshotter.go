@@ -6,7 +6,7 @@ import (
 
 	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
-	"github.com/tickraft/raft/tools/kvexample/wal/snapfile"
+	"github.com/tickraft/raft/tools/wal/snapfile"
 )
 
 // The snapshots of the asynchronous mode are taken off the event loop: at

@@ -9,7 +9,7 @@ import (
 
 	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
-	"github.com/tickraft/raft/tools/kvexample/wal/snapfile"
+	"github.com/tickraft/raft/tools/wal/snapfile"
 )
 
 // Claim: the snapshot worker writes the state as it was when the loop took
