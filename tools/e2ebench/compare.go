@@ -35,9 +35,12 @@ type Options struct {
 
 // Point is one load measured on both systems in one round.
 type Point struct {
+	// Round counts from 0; odd rounds ran B first.
 	Round int
-	Load  Load
-	A, B  Result
+	// Load is what both systems ran.
+	Load Load
+	// A and B are what each system measured.
+	A, B Result
 }
 
 // Compare runs the comparison. Each round starts a fresh cluster of each

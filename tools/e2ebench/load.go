@@ -37,9 +37,13 @@ var Loads = []Load{
 
 // Result is what one load measured on one cluster.
 type Result struct {
+	// Ops are the requests answered in the window, Writes those of them
+	// that were writes, Errors the requests that failed in it.
 	Ops, Writes, Errors int
-	Elapsed             time.Duration
-	P50, P99, P999      time.Duration
+	// Elapsed is the window's length.
+	Elapsed time.Duration
+	// P50, P99 and P999 are latency quantiles of the answered requests.
+	P50, P99, P999 time.Duration
 	// CPUTicks, WriteBytes and Fsyncs (of the log) are summed over the
 	// cluster's processes.
 	CPUTicks, WriteBytes, Fsyncs uint64
