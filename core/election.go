@@ -28,9 +28,6 @@ func (r *Raft) TickN(n int) {
 		return
 	}
 	r.ticks += uint64(n)
-	if !r.out.onTick() {
-		r.ready.dropSpareSelf()
-	}
 	if len(r.localReads) > 0 {
 		r.releaseLocalReads()
 	}
@@ -55,7 +52,7 @@ func (r *Raft) TickN(n int) {
 // randomized election timeout passes with no word from a leader (§5.2).
 func (r *Raft) tickElection(n int) {
 	r.clock.advanceElection(n)
-	if r.promotable() && r.clock.pastElectionTimeout() {
+	if r.clock.pastElectionTimeout() && r.promotable() {
 		r.clock.restartElection()
 		r.hup(false)
 	}

@@ -2,29 +2,31 @@ package core
 
 import "github.com/tickraft/raft/raftpb"
 
-// busyReadys is the number of Readys handing out messages within one tick
-// from which a node counts as busy and keeps its message arrays.
-const busyReadys = 2
+// maxMsgsCapHint bounds the capacity of the message arrays a node keeps
+// for reuse: larger ones are left to the collector.
+const maxMsgsCapHint = 256
 
 // outbox holds the messages a node has queued for the next Ready, in two
 // queues: those that may leave at once, and those that leave only once
 // everything the node has emitted to storage so far is durable (votes and
 // acknowledgements, thesis §10.2.1). Only this file assigns its fields.
 //
-// It also decides when the node keeps a cache of message arrays
-// (msgBuffers): only a busy node does, one that hands out messages in at
-// least busyReadys Readys between two ticks. An idle node, whose Readys
-// carry a heartbeat or two per tick, keeps no array between ticks: a
-// process with thousands of idle groups would otherwise hold two arrays in
-// every node. The first tick a node spends idle drops the cache.
+// It reuses the arrays of the queues: a Ready of the synchronous loop
+// hands them out, Advance (which says their messages were sent) takes
+// them back cleared, and the next messages queued fill them again, so
+// that the loop allocates no message array per Ready, busy or idle. A
+// node keeps one array per queue it has used, sized by the most it queued
+// at once: a follower answering heartbeats keeps room for one message.
+// In the asynchronous mode no Advance says when the workers are done, so
+// the arrays handed out are never reused.
 type outbox struct {
 	msgs        []raftpb.Message
 	afterAppend []raftpb.Message
-	// bufs is the cache of message arrays, nil while the node is idle.
-	bufs *msgBuffers
-	// readys counts the Readys that handed out messages since the last
-	// tick (saturating at busyReadys).
-	readys uint8
+	// handedMsgs and handedAfter are what the last Ready handed out, for
+	// Advance to take back; spareMsgs and spareAfter the empty arrays the
+	// next messages fill.
+	handedMsgs, handedAfter []raftpb.Message
+	spareMsgs, spareAfter   []raftpb.Message
 }
 
 // queue adds m to the messages that leave at once, or, with afterAppend,
@@ -33,15 +35,25 @@ type outbox struct {
 func (o *outbox) queue(m raftpb.Message, afterAppend bool, fanOut int) {
 	if afterAppend {
 		if o.afterAppend == nil {
-			o.afterAppend = o.bufs.nextAfter(1)
+			o.afterAppend = takeSpare(&o.spareAfter, 1)
 		}
 		o.afterAppend = append(o.afterAppend, m)
 		return
 	}
 	if o.msgs == nil {
-		o.msgs = o.bufs.nextMsgs(fanOut)
+		o.msgs = takeSpare(&o.spareMsgs, fanOut)
 	}
 	o.msgs = append(o.msgs, m)
+}
+
+// takeSpare returns the spare array, emptied, or a new one for n
+// messages.
+func takeSpare(spare *[]raftpb.Message, n int) []raftpb.Message {
+	if s := *spare; cap(s) > 0 {
+		*spare = nil
+		return s[:0]
+	}
+	return make([]raftpb.Message, 0, n)
 }
 
 // pending reports whether any message is queued.
@@ -77,31 +89,38 @@ func (o *outbox) dropAcksFrom(index uint64) {
 	o.afterAppend = kept
 }
 
-// handedOut counts a Ready that hands out msgs and after. A node busy
-// within this tick keeps (or starts) its cache of arrays and records them
-// there; an idle one records nothing, so that no reference keeps them
-// alive.
+// handedOut records the message slices a Ready of the synchronous loop
+// hands out, for Advance to take back. An empty one's array is spare at
+// once. The arrays of a Ready handed out before, with no Advance since,
+// are left to the collector.
 func (o *outbox) handedOut(msgs, after []raftpb.Message) {
-	if len(msgs) == 0 && len(after) == 0 {
-		return
+	o.handedMsgs, o.handedAfter = nil, nil
+	if len(msgs) > 0 {
+		o.handedMsgs = msgs
+	} else {
+		keepSpare(&o.spareMsgs, msgs)
 	}
-	o.readys = min(o.readys+1, busyReadys)
-	if o.bufs == nil {
-		if o.readys < busyReadys {
-			return // idle so far: keep nothing
-		}
-		o.bufs = &msgBuffers{}
+	if len(after) > 0 {
+		o.handedAfter = after
+	} else {
+		keepSpare(&o.spareAfter, after)
 	}
-	o.bufs.handOut(msgs, after)
 }
 
-// onTick restarts the count of Readys and drops the cache of a node that
-// was idle during the last tick. It reports whether the node was busy.
-func (o *outbox) onTick() (busy bool) {
-	busy = o.readys >= busyReadys
-	o.readys = 0
-	if !busy {
-		o.bufs = nil
+// release takes back the arrays the last Ready handed out, cleared so
+// that they hold no payload: Advance says their messages were sent.
+func (o *outbox) release() {
+	keepSpare(&o.spareMsgs, o.handedMsgs)
+	keepSpare(&o.spareAfter, o.handedAfter)
+	o.handedMsgs, o.handedAfter = nil, nil
+}
+
+// keepSpare makes used's array, cleared, the spare, unless it is
+// oversized or a spare is kept already.
+func keepSpare(spare *[]raftpb.Message, used []raftpb.Message) {
+	if cap(used) == 0 || cap(used) > maxMsgsCapHint || *spare != nil {
+		return
 	}
-	return busy
+	clear(used)
+	*spare = used[:0]
 }

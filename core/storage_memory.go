@@ -160,13 +160,13 @@ func (ms *MemoryStorage) Compact(compactIndex uint64) error {
 		return fmt.Errorf("%w: compaction at %d asked for, last index is %d",
 			ErrUnavailable, compactIndex, ms.lastIndex())
 	}
-	// A fresh array lets the compacted entries be collected. It keeps the
-	// old array's capacity, which the log reached before, so that the
-	// appends after a compaction do not regrow it step by step.
-	keep := ms.ents[compactIndex-ms.offset():]
-	ents := make([]raftpb.Entry, 1, max(len(keep), cap(ms.ents)))
-	ents[0] = raftpb.Entry{Term: keep[0].Term, Index: keep[0].Index}
-	ms.ents = append(ents, keep[1:]...)
+	// The window moves forward over the same array: no allocation, no copy
+	// of the kept entries. The entry at compactIndex becomes the dummy
+	// entry as it is (only its Index and Term are read from now on): it is
+	// not written, since slices returned by Entries may still be read. The
+	// compacted entries stay in the array, unreachable through ms.ents,
+	// until Append outgrows it (appendEntries).
+	ms.ents = ms.ents[compactIndex-ms.offset():]
 	return nil
 }
 
@@ -202,7 +202,7 @@ func (ms *MemoryStorage) Append(entries []raftpb.Entry) error {
 			ErrMalformedEntries, entries[0].Index, entries[0].Term, prev.Term)
 	}
 	if at == uint64(len(ms.ents)) {
-		ms.ents = append(ms.ents, entries...)
+		ms.appendEntries(entries)
 		return nil
 	}
 	// Truncation: a fresh array, because slices returned by Entries may
@@ -212,3 +212,21 @@ func (ms *MemoryStorage) Append(entries []raftpb.Entry) error {
 	ms.ents = append(ents, entries...)
 	return nil
 }
+
+// appendEntries adds entries after the last one. When the array has no
+// room left, the kept entries move to a new array with room for twice
+// what the log then holds, at least minStorageRoom entries: a log that is
+// compacted as fast as it grows (a window moving over its array) then
+// allocates once per window's worth of appends, and the compacted entries
+// of the old array are left to the collector with it.
+func (ms *MemoryStorage) appendEntries(entries []raftpb.Entry) {
+	if n := len(ms.ents) + len(entries); n > cap(ms.ents) {
+		grown := make([]raftpb.Entry, len(ms.ents), max(2*n, minStorageRoom))
+		copy(grown, ms.ents)
+		ms.ents = grown
+	}
+	ms.ents = append(ms.ents, entries...)
+}
+
+// minStorageRoom is the smallest array appendEntries allocates, in entries.
+const minStorageRoom = 8
