@@ -28,6 +28,8 @@ func (r *Raft) TickN(n int) {
 		return
 	}
 	r.ticks += uint64(n)
+	r.out.onTick(n, r.clock.electionTimeout)
+	r.ready.dropSpareSelf()
 	if len(r.localReads) > 0 {
 		r.releaseLocalReads()
 	}

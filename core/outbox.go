@@ -14,19 +14,23 @@ const maxMsgsCapHint = 256
 // It reuses the arrays of the queues: a Ready of the synchronous loop
 // hands them out, Advance (which says their messages were sent) takes
 // them back cleared, and the next messages queued fill them again, so
-// that the loop allocates no message array per Ready, busy or idle. A
-// node keeps one array per queue it has used, sized by the most it queued
-// at once: a follower answering heartbeats keeps room for one message.
-// In the asynchronous mode no Advance says when the workers are done, so
-// the arrays handed out are never reused.
+// that the loop allocates no message array per Ready. A node keeps at
+// most one array per queue, and only while it uses it: the array of a
+// queue unused for an election timeout is dropped, so that an idle
+// follower keeps room for its one heartbeat answer and nothing for the
+// votes and acknowledgements of its election. In the asynchronous mode no Advance
+// says when the workers are done, so the arrays handed out are never
+// reused.
 type outbox struct {
 	msgs        []raftpb.Message
 	afterAppend []raftpb.Message
-	// handedMsgs and handedAfter are what the last Ready handed out, for
-	// Advance to take back; spareMsgs and spareAfter the empty arrays the
-	// next messages fill.
-	handedMsgs, handedAfter []raftpb.Message
-	spareMsgs, spareAfter   []raftpb.Message
+	// keptMsgs and keptAfter are the arrays kept for each queue: handed
+	// out by the last Ready (handedMsgs, handedAfter), for Advance to take
+	// back, or else spare, for the next messages to fill. idleMsgs and
+	// idleAfter count the ticks since the queue last took its spare.
+	keptMsgs, keptAfter     []raftpb.Message
+	handedMsgs, handedAfter bool
+	idleMsgs, idleAfter     uint16
 }
 
 // queue adds m to the messages that leave at once, or, with afterAppend,
@@ -35,22 +39,23 @@ type outbox struct {
 func (o *outbox) queue(m raftpb.Message, afterAppend bool, fanOut int) {
 	if afterAppend {
 		if o.afterAppend == nil {
-			o.afterAppend = takeSpare(&o.spareAfter, 1)
+			o.afterAppend = takeSpare(&o.keptAfter, o.handedAfter, &o.idleAfter, 1)
 		}
 		o.afterAppend = append(o.afterAppend, m)
 		return
 	}
 	if o.msgs == nil {
-		o.msgs = takeSpare(&o.spareMsgs, fanOut)
+		o.msgs = takeSpare(&o.keptMsgs, o.handedMsgs, &o.idleMsgs, fanOut)
 	}
 	o.msgs = append(o.msgs, m)
 }
 
-// takeSpare returns the spare array, emptied, or a new one for n
-// messages.
-func takeSpare(spare *[]raftpb.Message, n int) []raftpb.Message {
-	if s := *spare; cap(s) > 0 {
-		*spare = nil
+// takeSpare returns the kept array, emptied, unless it is handed out, or
+// a new one for n messages.
+func takeSpare(kept *[]raftpb.Message, handed bool, idle *uint16, n int) []raftpb.Message {
+	*idle = 0
+	if s := *kept; cap(s) > 0 && !handed {
+		*kept = nil
 		return s[:0]
 	}
 	return make([]raftpb.Message, 0, n)
@@ -94,33 +99,50 @@ func (o *outbox) dropAcksFrom(index uint64) {
 // once. The arrays of a Ready handed out before, with no Advance since,
 // are left to the collector.
 func (o *outbox) handedOut(msgs, after []raftpb.Message) {
-	o.handedMsgs, o.handedAfter = nil, nil
-	if len(msgs) > 0 {
-		o.handedMsgs = msgs
-	} else {
-		keepSpare(&o.spareMsgs, msgs)
+	o.handedMsgs = keepArray(&o.keptMsgs, msgs)
+	o.handedAfter = keepArray(&o.keptAfter, after)
+}
+
+// keepArray makes used's array the kept one: handed out (it reports true)
+// if it holds messages, else spare. An oversized array is left to the
+// collector.
+func keepArray(kept *[]raftpb.Message, used []raftpb.Message) (handed bool) {
+	if cap(used) == 0 || cap(used) > maxMsgsCapHint {
+		if len(used) > 0 {
+			*kept = nil // a spare kept meanwhile stays only if nothing is handed
+		}
+		return false
 	}
-	if len(after) > 0 {
-		o.handedAfter = after
-	} else {
-		keepSpare(&o.spareAfter, after)
-	}
+	*kept = used
+	return len(used) > 0
 }
 
 // release takes back the arrays the last Ready handed out, cleared so
 // that they hold no payload: Advance says their messages were sent.
 func (o *outbox) release() {
-	keepSpare(&o.spareMsgs, o.handedMsgs)
-	keepSpare(&o.spareAfter, o.handedAfter)
-	o.handedMsgs, o.handedAfter = nil, nil
+	if o.handedMsgs {
+		clear(o.keptMsgs)
+		o.keptMsgs, o.handedMsgs = o.keptMsgs[:0], false
+	}
+	if o.handedAfter {
+		clear(o.keptAfter)
+		o.keptAfter, o.handedAfter = o.keptAfter[:0], false
+	}
 }
 
-// keepSpare makes used's array, cleared, the spare, unless it is
-// oversized or a spare is kept already.
-func keepSpare(spare *[]raftpb.Message, used []raftpb.Message) {
-	if cap(used) == 0 || cap(used) > maxMsgsCapHint || *spare != nil {
-		return
+// onTick counts n ticks and drops the spare array of a queue unused for
+// limit ticks or more.
+func (o *outbox) onTick(n, limit int) {
+	o.idleMsgs = dropIdle(&o.keptMsgs, o.handedMsgs, o.idleMsgs, n, limit)
+	o.idleAfter = dropIdle(&o.keptAfter, o.handedAfter, o.idleAfter, n, limit)
+}
+
+// dropIdle drops the spare *kept of a queue idle for ticks ticks, plus
+// n, if that reaches limit, and returns the new count (saturating).
+func dropIdle(kept *[]raftpb.Message, handed bool, ticks uint16, n, limit int) uint16 {
+	t := min(int(ticks)+n, limit)
+	if t >= limit && !handed {
+		*kept = nil
 	}
-	clear(used)
-	*spare = used[:0]
+	return uint16(t)
 }

@@ -67,9 +67,9 @@ type readyState struct {
 	// self holds the messages a Ready addressed to this node itself (its
 	// own vote, its acknowledgement of its own entries), which Advance
 	// steps once the Ready's writes are durable (a tick between Ready and
-	// Advance leaves them be); spareSelf is the emptied array the next
-	// ones fill.
-	self, spareSelf []raftpb.Message
+	// Advance leaves them be). Empty, its array is kept for the next ones
+	// until a tick.
+	self []raftpb.Message
 }
 
 func (s *readyState) init(r *Raft) {
@@ -139,15 +139,12 @@ func (r *Raft) Ready() Ready {
 // forgetAcks drops what Advance would acknowledge: in the asynchronous
 // mode the storage workers' responses do it.
 func (s *readyState) forgetAcks() {
-	*s = readyState{prevSoft: s.prevSoft, prevHard: s.prevHard, self: s.self, spareSelf: s.spareSelf}
+	*s = readyState{prevSoft: s.prevSoft, prevHard: s.prevHard, self: s.self}
 }
 
 // addSelf keeps a message a Ready addressed to this node, for Advance to
 // step.
 func (s *readyState) addSelf(m raftpb.Message) {
-	if s.self == nil {
-		s.self = takeSpare(&s.spareSelf, 1)
-	}
 	s.self = append(s.self, m)
 }
 
@@ -160,8 +157,23 @@ func (s *readyState) takeSelf() []raftpb.Message {
 }
 
 // keepSelf takes back the array takeSelf returned, once its messages are
-// stepped, for the next ones.
-func (s *readyState) keepSelf(self []raftpb.Message) { keepSpare(&s.spareSelf, self) }
+// stepped, cleared, for the next ones (unless new ones came meanwhile).
+func (s *readyState) keepSelf(self []raftpb.Message) {
+	if s.self != nil || cap(self) == 0 || cap(self) > maxMsgsCapHint {
+		return
+	}
+	clear(self)
+	s.self = self[:0]
+}
+
+// dropSpareSelf releases the kept array when it holds nothing: a tick
+// passed. Messages Advance has yet to step (the node's own vote among
+// them) stay.
+func (s *readyState) dropSpareSelf() {
+	if len(s.self) == 0 {
+		s.self = nil
+	}
+}
 
 // applyUnstable reports whether committed entries not yet durable on this
 // node may be handed out to apply. In the synchronous loop they may: the

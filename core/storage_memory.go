@@ -213,20 +213,21 @@ func (ms *MemoryStorage) Append(entries []raftpb.Entry) error {
 	return nil
 }
 
-// appendEntries adds entries after the last one. When the array has no
-// room left, the kept entries move to a new array with room for twice
-// what the log then holds, at least minStorageRoom entries: a log that is
-// compacted as fast as it grows (a window moving over its array) then
-// allocates once per window's worth of appends, and the compacted entries
-// of the old array are left to the collector with it.
+// appendEntries adds entries after the last one. When a batch of at
+// least windowBatch entries finds the array full, the kept entries move to
+// a new array with room for twice the log: a log compacted as fast as it
+// grows (a window moving over its array) then allocates once per two
+// batches, and the compacted entries of the old array are left to the
+// collector with it. Smaller appends grow the array as append does.
 func (ms *MemoryStorage) appendEntries(entries []raftpb.Entry) {
-	if n := len(ms.ents) + len(entries); n > cap(ms.ents) {
-		grown := make([]raftpb.Entry, len(ms.ents), max(2*n, minStorageRoom))
+	if n := len(ms.ents) + len(entries); n > cap(ms.ents) && len(entries) >= windowBatch {
+		grown := make([]raftpb.Entry, len(ms.ents), 2*n)
 		copy(grown, ms.ents)
 		ms.ents = grown
 	}
 	ms.ents = append(ms.ents, entries...)
 }
 
-// minStorageRoom is the smallest array appendEntries allocates, in entries.
-const minStorageRoom = 8
+// windowBatch is the smallest batch for which appendEntries reserves room
+// for the next one.
+const windowBatch = 16
