@@ -26,6 +26,9 @@ type MemoryStorage struct {
 	// entry with only Index and Term set, standing for the compacted prefix,
 	// and ents[i] has index ents[0].Index+i.
 	ents []raftpb.Entry
+	// room is the capacity of the largest array the log has had
+	// (appendEntries).
+	room int
 }
 
 var _ Storage = (*MemoryStorage)(nil)
@@ -213,21 +216,35 @@ func (ms *MemoryStorage) Append(entries []raftpb.Entry) error {
 	return nil
 }
 
-// appendEntries adds entries after the last one. When a batch of at
-// least windowBatch entries finds the array full, the kept entries move to
-// a new array with room for twice the log: a log compacted as fast as it
-// grows (a window moving over its array) then allocates once per two
-// batches, and the compacted entries of the old array are left to the
-// collector with it. Smaller appends grow the array as append does.
+// appendEntries adds entries after the last one. When the array is full,
+// the kept entries move to a new array as large as the largest the log
+// had (room), or twice the log for a batch of at least windowBatch
+// entries: a log compacted as it grows (a window moving over its array)
+// then allocates once per array's worth of appends and never regrows
+// step by step, and the compacted entries of the old array are left to
+// the collector with it. Small appends to a log that never had room grow
+// the array as append does.
 func (ms *MemoryStorage) appendEntries(entries []raftpb.Entry) {
-	if n := len(ms.ents) + len(entries); n > cap(ms.ents) && len(entries) >= windowBatch {
-		grown := make([]raftpb.Entry, len(ms.ents), 2*n)
-		copy(grown, ms.ents)
-		ms.ents = grown
+	n := len(ms.ents) + len(entries)
+	if n <= cap(ms.ents) {
+		ms.ents = append(ms.ents, entries...)
+		return
 	}
-	ms.ents = append(ms.ents, entries...)
+	room := ms.room
+	if len(entries) >= windowBatch {
+		room = max(room, 2*n)
+	}
+	if room < n {
+		ms.ents = append(ms.ents, entries...)
+		ms.room = cap(ms.ents)
+		return
+	}
+	grown := make([]raftpb.Entry, len(ms.ents), room)
+	copy(grown, ms.ents)
+	ms.ents = append(grown, entries...)
+	ms.room = room
 }
 
 // windowBatch is the smallest batch for which appendEntries reserves room
-// for the next one.
+// for more.
 const windowBatch = 16
