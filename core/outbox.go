@@ -24,6 +24,9 @@ const maxMsgsCapHint = 256
 type outbox struct {
 	msgs        []raftpb.Message
 	afterAppend []raftpb.Message
+	// local are the synchronous loop's messages to the snapshot worker,
+	// handed out in Ready.LocalMessages; few, and never kept for reuse.
+	local []raftpb.Message
 	// keptMsgs and keptAfter are the arrays kept for each queue: handed
 	// out by the last Ready (handedMsgs, handedAfter), for Advance to take
 	// back, or else spare, for the next messages to fill. idleMsgs and
@@ -61,8 +64,20 @@ func takeSpare(kept *[]raftpb.Message, handed bool, idle *uint16, n int) []raftp
 	return make([]raftpb.Message, 0, n)
 }
 
+// queueLocal adds m, addressed to the application's snapshot worker, to
+// the messages that never go to the network.
+func (o *outbox) queueLocal(m raftpb.Message) { o.local = append(o.local, m) }
+
 // pending reports whether any message is queued.
-func (o *outbox) pending() bool { return len(o.msgs) > 0 || len(o.afterAppend) > 0 }
+func (o *outbox) pending() bool { return len(o.msgs) > 0 || len(o.afterAppend) > 0 || len(o.local) > 0 }
+
+// takeLocal returns the messages to the snapshot worker and empties that
+// queue.
+func (o *outbox) takeLocal() []raftpb.Message {
+	msgs := o.local
+	o.local = nil
+	return msgs
+}
 
 // takeMsgs returns the messages that may leave at once and empties that
 // queue.

@@ -176,13 +176,16 @@ func NewRaft(c *Config) (*Raft, error) {
 	if err := r.restoreConfig(cs); err != nil {
 		return nil, err
 	}
-	if err := r.checkLostLog(hs, cfg.Recovering); err != nil {
+	if err := r.checkLostLog(hs, cfg.Recovering || hs.RecoveringTerm > 0); err != nil {
 		return nil, err
 	}
 	r.loadHardState(hs)
 	r.restarted = hs.Term > 0
-	if cfg.Recovering {
+	switch {
+	case cfg.Recovering:
 		r.startRecovering()
+	case hs.RecoveringTerm > 0:
+		r.resumeRecovering(hs.RecoveringTerm)
 	}
 	if cfg.Applied > 0 {
 		if cfg.Applied > r.raftLog.committed {
@@ -195,6 +198,9 @@ func NewRaft(c *Config) (*Raft, error) {
 	}
 	r.becomeFollower(r.term, None)
 	r.ready.init(r)
+	if cfg.Recovering {
+		r.ready.owePersistedChange(hs)
+	}
 	r.log(LevelInfo, "started", Attr{"commit", r.raftLog.committed}, Attr{"applied", r.raftLog.applied},
 		Attr{"last_index", r.raftLog.lastIndex()}, Attr{"last_term", r.raftLog.lastEntryID().term})
 	return r, nil
@@ -242,7 +248,11 @@ func (r *Raft) loadHardState(hs raftpb.HardState) {
 func (r *Raft) softState() SoftState { return SoftState{Lead: r.lead, RaftState: r.state} }
 
 func (r *Raft) hardState() raftpb.HardState {
-	return raftpb.HardState{Term: r.term, Vote: r.vote, Commit: r.raftLog.committed}
+	hs := raftpb.HardState{Term: r.term, Vote: r.vote, Commit: r.raftLog.committed}
+	if r.recovering {
+		hs.RecoveringTerm = r.recoveringTerm
+	}
+	return hs
 }
 
 // reset prepares the node for a new term: timers, votes and progress.

@@ -34,7 +34,9 @@
 //   - the rest to peers, through the transport.
 //
 // With Config.Sync the loop runs the synchronous Ready/Advance loop
-// instead, doing all of that inline.
+// instead, doing all of that inline. The snapshot worker's messages then
+// come apart, in Ready.LocalMessages, and Ready.Messages go to the peers
+// as they are.
 //
 // # Disk
 //
