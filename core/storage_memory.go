@@ -26,9 +26,6 @@ type MemoryStorage struct {
 	// entry with only Index and Term set, standing for the compacted prefix,
 	// and ents[i] has index ents[0].Index+i.
 	ents []raftpb.Entry
-	// room is the capacity of the largest array the log has had
-	// (appendEntries).
-	room int
 }
 
 var _ Storage = (*MemoryStorage)(nil)
@@ -163,13 +160,13 @@ func (ms *MemoryStorage) Compact(compactIndex uint64) error {
 		return fmt.Errorf("%w: compaction at %d asked for, last index is %d",
 			ErrUnavailable, compactIndex, ms.lastIndex())
 	}
-	// The window moves forward over the same array: no allocation, no copy
-	// of the kept entries. The entry at compactIndex becomes the dummy
-	// entry as it is (only its Index and Term are read from now on): it is
-	// not written, since slices returned by Entries may still be read. The
-	// compacted entries stay in the array, unreachable through ms.ents,
-	// until Append outgrows it (appendEntries).
-	ms.ents = ms.ents[compactIndex-ms.offset():]
+	// A fresh array lets the compacted entries be collected. It keeps the
+	// old array's capacity, which the log reached before, so that the
+	// appends after a compaction do not regrow it step by step.
+	keep := ms.ents[compactIndex-ms.offset():]
+	ents := make([]raftpb.Entry, 1, max(len(keep), cap(ms.ents)))
+	ents[0] = raftpb.Entry{Term: keep[0].Term, Index: keep[0].Index}
+	ms.ents = append(ents, keep[1:]...)
 	return nil
 }
 
@@ -205,7 +202,7 @@ func (ms *MemoryStorage) Append(entries []raftpb.Entry) error {
 			ErrMalformedEntries, entries[0].Index, entries[0].Term, prev.Term)
 	}
 	if at == uint64(len(ms.ents)) {
-		ms.appendEntries(entries)
+		ms.ents = append(ms.ents, entries...)
 		return nil
 	}
 	// Truncation: a fresh array, because slices returned by Entries may
@@ -215,36 +212,3 @@ func (ms *MemoryStorage) Append(entries []raftpb.Entry) error {
 	ms.ents = append(ents, entries...)
 	return nil
 }
-
-// appendEntries adds entries after the last one. When the array is full,
-// the kept entries move to a new array as large as the largest the log
-// had (room), or twice the log for a batch of at least windowBatch
-// entries: a log compacted as it grows (a window moving over its array)
-// then allocates once per array's worth of appends and never regrows
-// step by step, and the compacted entries of the old array are left to
-// the collector with it. Small appends to a log that never had room grow
-// the array as append does.
-func (ms *MemoryStorage) appendEntries(entries []raftpb.Entry) {
-	n := len(ms.ents) + len(entries)
-	if n <= cap(ms.ents) {
-		ms.ents = append(ms.ents, entries...)
-		return
-	}
-	room := ms.room
-	if len(entries) >= windowBatch {
-		room = max(room, 2*n)
-	}
-	if room < n {
-		ms.ents = append(ms.ents, entries...)
-		ms.room = cap(ms.ents)
-		return
-	}
-	grown := make([]raftpb.Entry, len(ms.ents), room)
-	copy(grown, ms.ents)
-	ms.ents = append(grown, entries...)
-	ms.room = room
-}
-
-// windowBatch is the smallest batch for which appendEntries reserves room
-// for more.
-const windowBatch = 16

@@ -2,7 +2,6 @@ package core
 
 import (
 	"errors"
-	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -120,26 +119,6 @@ func TestMemoryStorageEntriesResultCannotReachStorage(t *testing.T) {
 	}
 }
 
-// TestMemoryStorageCompactionAllocatesNothing: a log compacted as fast as
-// it grows allocates only when its window reaches the end of its array,
-// once per several windows, and Compact itself never.
-func TestMemoryStorageCompactionAllocatesNothing(t *testing.T) {
-	ms := NewMemoryStorage()
-	batch := make([]raftpb.Entry, 64)
-	next := uint64(1)
-	step := func() {
-		for i := range batch {
-			batch[i] = raftpb.Entry{Index: next + uint64(i), Term: 1}
-		}
-		must(t, ms.Append(batch))
-		next += uint64(len(batch))
-	}
-	step()
-	if n := testing.AllocsPerRun(100, func() { must(t, ms.Compact(next-1)); step() }); n > 0.5 {
-		t.Errorf("append and compact a window of 64: %.2f allocations per round, want at most 0.5", n)
-	}
-}
-
 func TestMemoryStorageCompactKeepsTermOfCompactionPoint(t *testing.T) {
 	for _, tt := range []struct {
 		at        uint64
@@ -153,10 +132,8 @@ func TestMemoryStorageCompactKeepsTermOfCompactionPoint(t *testing.T) {
 		{6, nil, 7, 6},
 		{7, ErrUnavailable, 4, 3},
 	} {
-		ms := newStorage(sized(ents(3, 3, 4, 5, 6), 1, 2, 3, 4))
+		ms := newStorage(ents(3, 3, 4, 5, 6))
 		before := ms.ents
-		read, _ := ms.Entries(4, 7, noLimit)
-		readBefore := slices.Clone(read)
 		wantErr(t, "Compact", ms.Compact(tt.at), tt.err)
 		first, _ := ms.FirstIndex()
 		last, _ := ms.LastIndex()
@@ -165,13 +142,8 @@ func TestMemoryStorageCompactKeepsTermOfCompactionPoint(t *testing.T) {
 			t.Errorf("Compact(%d): first %d last %d term %d (%v), want %d 6 %d",
 				tt.at, first, last, term, err, tt.wantFirst, tt.wantTerm)
 		}
-		// The window moved over the same array: the kept entries were
-		// neither copied nor written, nor those a reader still holds.
-		if tt.err == nil && &ms.ents[len(ms.ents)-1] != &before[len(before)-1] {
-			t.Errorf("Compact(%d): the kept entries were moved to another array", tt.at)
-		}
-		if diff := cmp.Diff(readBefore, read); diff != "" {
-			t.Errorf("Compact(%d) changed entries a reader holds (-before +after):\n%s", tt.at, diff)
+		if tt.err == nil && (len(ms.ents[0].Data) != 0 || &ms.ents[len(ms.ents)-1] == &before[len(before)-1]) {
+			t.Errorf("Compact(%d): dummy carries data or the array was not reallocated", tt.at)
 		}
 	}
 }
