@@ -171,13 +171,12 @@ func (r *Raft) canCampaign() error {
 // or a node with a snapshot to apply (its configuration is about to
 // change) may not stand.
 func (r *Raft) standingError() error {
-	pr := r.trk.Progress[r.id]
 	switch {
 	case r.recovering:
 		return ErrRecovering
-	case pr == nil:
+	case !r.voter && r.trk.Progress[r.id] == nil:
 		return ErrNotAMember
-	case pr.IsLearner:
+	case !r.voter:
 		return ErrLearnerCannotCampaign
 	case r.raftLog.hasNextOrInProgressSnapshot():
 		return ErrPendingConfChange
