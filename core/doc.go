@@ -59,10 +59,9 @@
 //     clock): reads.go, reads_forwarded.go and package readonly.
 //   - snapshots: snapshot.go (whole), snapshot_offer.go, snapshot_serve.go
 //     and snapshot_fetch.go (chunked), snapshot_validate.go.
-//   - the outbox (out: the messages queued for the next Ready, and when
-//     the node keeps a cache of message arrays): outbox.go, filled by
-//     step.go's send; the cache itself (msgBuffers), which holds no
-//     protocol state: msgbuffers.go.
+//   - the outbox (out: the messages queued for the next Ready, and the
+//     arrays it reuses for them, taken back at Advance): outbox.go, filled
+//     by step.go's send.
 //   - what the Readys handed out since the last Advance (ready: the
 //     entries, snapshot and committed entries to acknowledge, and the
 //     messages the node addressed to itself, its own vote among them):

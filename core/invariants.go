@@ -25,6 +25,9 @@ func (r *Raft) CheckInvariants() error {
 	if err := r.trk.CheckInvariants(); err != nil {
 		return fmt.Errorf("invariant: tracker: %w", err)
 	}
+	if pr := r.trk.Progress[r.id]; r.voter != (pr != nil && !pr.IsLearner) {
+		return fmt.Errorf("invariant: node %d counts itself a voter: %v, its configuration says otherwise", r.id, r.voter)
+	}
 	if err := r.checkFetchInvariants(); err != nil {
 		return err
 	}

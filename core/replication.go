@@ -258,7 +258,7 @@ func (r *Raft) maybeCommit() bool {
 func (r *Raft) bcastHeartbeat() {
 	round := r.readOnly.CurrentRound()
 	r.readOnly.Ack(r.id, round, r.leaderTick)
-	ctx := raftpb.HeartbeatContext{Round: round, Tick: r.leaderTick}.Encode()
+	ctx := r.leader.heartbeatContext(raftpb.HeartbeatContext{Round: round, Tick: r.leaderTick})
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
 		if id != r.id {
 			r.sendHeartbeat(id, pr, ctx)
