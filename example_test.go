@@ -23,6 +23,12 @@ type node struct {
 	state   []string         // the payloads applied, in order
 	reads   []raft.ReadState // reads released, waiting for applied
 	served  []string         // what the reads returned
+
+	// The snapshot worker of the chunked transfer: the chunks it saved,
+	// and the answers to step once they are durable.
+	chunks  map[raftpb.ChunkID][]byte
+	saved   []raftpb.Message
+	fetched int // chunks saved in all
 }
 
 // walRecord is one record of the example's write-ahead log: one write the
@@ -59,8 +65,10 @@ func (n *node) start(c *raft.Config) {
 // send.
 func (n *node) handleReady() []raftpb.Message {
 	rd := n.rn.Ready()
-	// 1. Persist the snapshot, the entries and the hard state.
+	// 1. Persist the snapshot, the entries and the hard state. A snapshot
+	// fetched in chunks comes without data: its data are the chunks.
 	if !rd.Snapshot.IsEmpty() {
+		rd.Snapshot = n.assemble(rd.Snapshot)
 		n.write(walRecord{snap: rd.Snapshot})
 	}
 	if len(rd.Entries) > 0 {
@@ -70,8 +78,11 @@ func (n *node) handleReady() []raftpb.Message {
 		n.write(walRecord{hs: rd.HardState})
 	}
 	// 2. Sync if rd.MustSync: memory needs none.
-	// 3. Send: copy the messages, whose arrays the node reuses.
+	// 3. Send: copy the messages, whose arrays the node reuses. The
+	// snapshot worker's work never goes to the network; the chunks it
+	// serves do.
 	out := slices.Concat(rd.Messages, rd.MessagesAfterPersist)
+	out = append(out, n.snapshotWorker(rd.LocalMessages)...)
 	// 4. Apply the snapshot, then the committed entries, then serve the
 	// reads that applied state now covers.
 	if !rd.Snapshot.IsEmpty() {
@@ -82,8 +93,15 @@ func (n *node) handleReady() []raftpb.Message {
 	}
 	n.reads = append(n.reads, rd.ReadStates...)
 	n.serveReads()
-	// 5. Acknowledge.
+	// 5. Acknowledge. The worker's saved chunks are durable: step their
+	// answers.
 	n.rn.Advance()
+	for _, m := range n.saved {
+		if err := n.rn.Step(m); err != nil {
+			fmt.Println("refused:", err)
+		}
+	}
+	n.saved = nil
 	return out
 }
 

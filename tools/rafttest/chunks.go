@@ -83,16 +83,17 @@ func serveChunk(n *Node, m raftpb.Message) raftpb.Message {
 }
 
 // saveChunk keeps a received chunk, copied: the message's bytes belong to
-// the network.
+// the network. The node wrote the message, so it parses.
 func (n *Node) saveChunk(m raftpb.Message) {
+	c, _ := raftpb.ParseChunk(m)
 	if n.chunks == nil {
 		n.chunks = map[snapKey]map[uint64][]byte{}
 	}
-	k := snapKey{m.Index, m.LogTerm}
+	k := snapKey{c.ID.Index, c.ID.Term}
 	if n.chunks[k] == nil {
 		n.chunks[k] = map[uint64][]byte{}
 	}
-	n.chunks[k][m.Commit] = bytes.Clone(m.Context)
+	n.chunks[k][c.ID.Chunk] = bytes.Clone(c.Data)
 }
 
 // assembleSnapshot fills in the data of a snapshot installed from chunks

@@ -85,14 +85,19 @@ func (s *Sim) completeSnapJob(n *node) bool {
 		}
 		s.send([]raftpb.Message{chunk})
 	case raftpb.MsgSnapChunk:
+		c, err := raftpb.ParseChunk(m)
+		if err != nil {
+			s.failf(ClassRefusal, "node %d handed its snapshot worker a malformed chunk: %v", n.id, err)
+			return true
+		}
 		if n.chunks == nil {
 			n.chunks = map[chunkKey][]byte{}
 		}
-		n.chunks[chunkKey{m.Index, m.LogTerm, m.Commit}] = bytes.Clone(m.Context)
+		n.chunks[chunkKey{c.ID.Index, c.ID.Term, c.ID.Chunk}] = bytes.Clone(c.Data)
 		s.stats.ChunksSaved++
-		s.log.add(s.now, evChunkSaved, n.id, m.Index, m.LogTerm, m.Commit)
+		s.log.add(s.now, evChunkSaved, n.id, c.ID.Index, c.ID.Term, c.ID.Chunk)
 		if s.log.tracing() {
-			s.log.printf(s.now, "chunk saved %d: snapshot %d/%d chunk %d (%d bytes)", n.id, m.LogTerm, m.Index, m.Commit, len(m.Context))
+			s.log.printf(s.now, "chunk saved %d: snapshot %d/%d chunk %d (%d bytes)", n.id, c.ID.Term, c.ID.Index, c.ID.Chunk, len(c.Data))
 		}
 		s.respond(n, m.Responses)
 	}
