@@ -57,15 +57,21 @@
 //     confchange.
 //   - reads (readOnly, readStates, localReads, forwardedReads, the lease
 //     clock): reads.go, reads_forwarded.go and package readonly.
-//   - snapshots: snapshot.go (whole), snapshot_offer.go, snapshot_serve.go
-//     and snapshot_fetch.go (chunked), snapshot_validate.go.
+//   - snapshots: snapshot.go (whole); the chunked transfer is a component
+//     of its own (chunks.go says why it lives in core): the receiver
+//     (fetch) in chunks_receiver.go, the source (serving) in
+//     chunks_source.go, the leader's offer in chunks_offer.go, validation
+//     and invariants in chunks_validate.go and chunks_invariants.go, the
+//     glue to the node in chunks.go.
 //   - the outbox (msgs, msgsAfterAppend, bufs) and what a Ready handed out
 //     (ready): step.go's send, msgbuffers.go, ready.go.
 //   - the node's watch over its own storage (storage): storage_stall.go;
 //     recovering after lost entries: recovering.go.
 //
 // The sub-states held as their own types (clock, leader, uncommitted,
-// storage, contract, ready, fetch) have their fields assigned only in their own
-// file; a lint test in the root package enforces it. CheckInvariants
+// storage, contract, ready, fetch, serving) have their fields assigned only
+// in their own file; a lint test in the root package enforces it, and
+// another lets only the chunked transfer's files (and raftpb) read the
+// fields its messages reuse. CheckInvariants
 // (invariants.go) checks the whole state after any input.
 package core
