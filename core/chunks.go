@@ -123,18 +123,40 @@ func (r *Raft) stepChunk(m raftpb.Message) error {
 
 // sendChunk queues a message of the chunked transfer: from this node, with
 // no term (chunks are committed data, so that fetching them never disturbs
-// an election), the snapshot worker's in the synchronous loop apart from
-// the network's (Ready.LocalMessages).
+// an election). The snapshot worker's are marked, for the synchronous
+// loop's Ready to hand out apart (takeLocalMessages).
 func (r *Raft) sendChunk(m raftpb.Message) {
 	m.From = r.id
 	if m.To == LocalSnapshotThread && !r.asyncStorage {
-		r.localMsgs = append(r.localMsgs, m)
-		return
+		r.workQueued = true
 	}
 	if r.msgs == nil {
 		r.msgs = r.bufs.nextMsgs(r.fanOut())
 	}
 	r.msgs = append(r.msgs, m)
+}
+
+// takeLocalMessages splits a synchronous Ready's messages into those for
+// peers (filtered in place: the array is handed out) and the snapshot
+// worker's, which never go to the network (Ready.LocalMessages). A node
+// that queued no work for its worker returns msgs as they are.
+func (r *Raft) takeLocalMessages(msgs []raftpb.Message) (peers, local []raftpb.Message) {
+	if !r.workQueued {
+		return msgs, nil
+	}
+	r.workQueued = false
+	peers = msgs[:0]
+	for _, m := range msgs {
+		if m.To == LocalSnapshotThread {
+			local = append(local, m)
+			continue
+		}
+		peers = append(peers, m)
+	}
+	if len(peers) == 0 {
+		return nil, local
+	}
+	return peers, local
 }
 
 // handleSnapshotOffer is the follower's side of a MsgSnapOffer.

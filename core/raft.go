@@ -93,9 +93,6 @@ type Raft struct {
 	serving *chunkSource
 
 	ready readyState
-	// localMsgs are the synchronous loop's messages to the snapshot
-	// worker, handed out in Ready.LocalMessages.
-	localMsgs []raftpb.Message
 	// bufs holds the message arrays kept for reuse; nil until a Ready
 	// hands out one worth keeping, so that an idle node holds none.
 	bufs *msgBuffers
@@ -112,6 +109,9 @@ type Raft struct {
 	// index to send; they go out, batched, when the next Ready is built.
 	appendsPending bool
 	leaseReads     bool
+	// workQueued is set when msgs holds work for the snapshot worker,
+	// which the synchronous loop's Ready hands out apart (chunks.go).
+	workQueued bool
 	// leader is what only a leader holds (the transfer under way, the
 	// pending conf change, the revoked lease, the snapshots sent), nil on
 	// every other node (leader.go).

@@ -92,7 +92,7 @@ func (r *Raft) HasReady() bool {
 	if hs := r.hardState(); !hs.IsEmpty() && hs != r.ready.prevHard {
 		return true
 	}
-	return r.appendsWouldSend() || r.readsWouldFlush() || len(r.msgs) > 0 || len(r.localMsgs) > 0 || len(r.readStates) > 0 || len(r.msgsAfterAppend) > 0 || r.snapToApply != nil ||
+	return r.appendsWouldSend() || r.readsWouldFlush() || len(r.msgs) > 0 || len(r.readStates) > 0 || len(r.msgsAfterAppend) > 0 || r.snapToApply != nil ||
 		r.raftLog.hasNextUnstableSnapshot() || r.raftLog.hasNextUnstableEnts() ||
 		(r.mayHandOutCommitted() && r.raftLog.hasNextCommittedEnts(r.applyUnstable()))
 }
@@ -107,9 +107,8 @@ func (r *Raft) Ready() Ready {
 	r.flushAppends()
 	r.flushReads()
 	rd := Ready{
-		Entries:       r.raftLog.nextUnstableEnts(),
-		Messages:      r.msgs,
-		LocalMessages: r.localMsgs,
+		Entries:  r.raftLog.nextUnstableEnts(),
+		Messages: r.msgs,
 	}
 	if snap := r.raftLog.nextUnstableSnapshot(); snap != nil {
 		rd.Snapshot = *snap
@@ -127,7 +126,7 @@ func (r *Raft) Ready() Ready {
 		r.ready.prevHard = hs
 	}
 	rd.MustSync = rd.MustSync || len(rd.Entries) > 0 || !rd.Snapshot.IsEmpty()
-	r.msgs, r.localMsgs = nil, nil
+	r.msgs = nil
 	if r.asyncStorage {
 		afterPersist := r.msgsAfterAppend
 		r.msgsAfterAppend = nil
@@ -137,6 +136,7 @@ func (r *Raft) Ready() Ready {
 		return rd
 	}
 	rd.MessagesAfterPersist = r.takeMessagesAfterAppend()
+	rd.Messages, rd.LocalMessages = r.takeLocalMessages(rd.Messages)
 	r.bufs = r.bufs.handOut(rd.Messages, rd.MessagesAfterPersist, &r.msgReadys)
 	r.acceptReady(&rd)
 	if r.contract.on {
