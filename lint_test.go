@@ -236,6 +236,7 @@ var subStateOwners = map[string]string{
 	"serving":     "core/chunks_source.go",
 	"clock":       "core/election_clock.go",
 	"leader":      "core/leader.go",
+	"out":         "core/outbox.go",
 }
 
 // TestSubStateFieldsAreAssignedOnlyByTheirOwner: no file assigns a field

@@ -123,40 +123,15 @@ func (r *Raft) stepChunk(m raftpb.Message) error {
 
 // sendChunk queues a message of the chunked transfer: from this node, with
 // no term (chunks are committed data, so that fetching them never disturbs
-// an election). The snapshot worker's are marked, for the synchronous
-// loop's Ready to hand out apart (takeLocalMessages).
+// an election). In the synchronous loop the snapshot worker's never go to
+// the network: the outbox hands them out apart (Ready.LocalMessages).
 func (r *Raft) sendChunk(m raftpb.Message) {
 	m.From = r.id
 	if m.To == LocalSnapshotThread && !r.asyncStorage {
-		r.workQueued = true
+		r.out.queueLocal(m)
+		return
 	}
-	if r.msgs == nil {
-		r.msgs = r.bufs.nextMsgs(r.fanOut())
-	}
-	r.msgs = append(r.msgs, m)
-}
-
-// takeLocalMessages splits a synchronous Ready's messages into those for
-// peers (filtered in place: the array is handed out) and the snapshot
-// worker's, which never go to the network (Ready.LocalMessages). A node
-// that queued no work for its worker returns msgs as they are.
-func (r *Raft) takeLocalMessages(msgs []raftpb.Message) (peers, local []raftpb.Message) {
-	if !r.workQueued {
-		return msgs, nil
-	}
-	r.workQueued = false
-	peers = msgs[:0]
-	for _, m := range msgs {
-		if m.To == LocalSnapshotThread {
-			local = append(local, m)
-			continue
-		}
-		peers = append(peers, m)
-	}
-	if len(peers) == 0 {
-		return nil, local
-	}
-	return peers, local
+	r.out.queue(m, false, r.fanOut())
 }
 
 // handleSnapshotOffer is the follower's side of a MsgSnapOffer.
