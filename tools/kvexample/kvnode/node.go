@@ -109,6 +109,7 @@ func Start(cfg Config) (*Node, error) {
 		}
 		return nil, err
 	}
+	n.resumeSnapshotFetch()
 	n.syncPeers()
 	if err := n.writeAddrs(); err != nil {
 		n.closeIO()
@@ -350,4 +351,27 @@ func cloneConfState(cs raftpb.ConfState) raftpb.ConfState {
 	cs.VotersOutgoing = append([]uint64(nil), cs.VotersOutgoing...)
 	cs.LearnersNext = append([]uint64(nil), cs.LearnersNext...)
 	return cs
+}
+
+// resumeSnapshotFetch hands the node the chunks staged on disk, before a
+// restart, for the newest snapshot it was fetching in chunks: the next
+// offer of that snapshot fetches only the others.
+func (n *Node) resumeSnapshotFetch() {
+	if n.cfg.SnapshotChunkSize == 0 {
+		return
+	}
+	index, term, chunks, ok, err := n.disk.snaps.NewestStaged()
+	if err != nil {
+		n.log.Warn("cannot list the snapshot chunks staged before the restart", "err", err)
+		return
+	}
+	if !ok || len(chunks) == 0 {
+		return
+	}
+	saved := raft.SavedChunks{Index: index, Term: term, ChunkSize: n.cfg.SnapshotChunkSize, Chunks: chunks}
+	if err := n.rn.ResumeSnapshotFetch(saved); err != nil {
+		n.log.Warn("cannot resume the snapshot transfer cut short by the restart", "err", err)
+		return
+	}
+	n.log.Info("resuming a snapshot transfer", "index", index, "term", term, "chunks_staged", len(chunks))
 }
