@@ -40,9 +40,12 @@
 //
 // # Disk
 //
-// DataDir/wal holds the write-ahead log (package wal), DataDir/snap the
-// snapshot files and the staged chunks of snapshots being received
-// (package wal/snapfile). On start the node replays them into a fresh
+// DataDir/wal holds the write-ahead log (package tools/wal, tickraft's
+// supported log), DataDir/snap the snapshot files and the staged chunks of
+// snapshots being received (package tools/wal/snapfile). The node keeps
+// its own MemoryStorage rather than wal.Storage because it stages
+// snapshots received in chunks and writes from a disk worker that syncs
+// once for several Readys. On start the node replays them into a fresh
 // MemoryStorage and state machine (recover.go); the entries after the
 // snapshot are applied again. A new cluster is bootstrapped with a
 // snapshot at index 1 holding the initial configuration, so that a member
