@@ -138,6 +138,15 @@ func (s *Storage) Persist(hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.
 	return nil
 }
 
+// Sync makes every write Persist made so far durable: a loop that
+// persists without syncing (Persist with sync false) and sends what may
+// leave before the write is durable syncs here, once.
+func (s *Storage) Sync() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.log.Sync()
+}
+
 // Compact takes a snapshot of the application's state at index (data,
 // with the configuration cs in force there), makes it durable, drops the
 // log's entries up to index from memory and disk, and deletes older
