@@ -109,7 +109,9 @@ func (s *Storage) Save(rd raft.Ready) error {
 }
 
 // Persist is Save's work on its parts, for a loop that does not hold a
-// Ready (an append worker of the asynchronous storage mode).
+// Ready: an append worker of the asynchronous storage mode passes a
+// MsgStorageAppend's m.StorageAppendHardState(), m.Entries and snapshot,
+// with sync set, before it delivers the message's responses.
 func (s *Storage) Persist(hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.Snapshot, sync bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
