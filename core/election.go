@@ -37,7 +37,7 @@ func (r *Raft) TickN(n int) {
 		r.expireForwardedReads()
 	}
 	if r.fetch != nil {
-		r.tickFetch()
+		r.tickChunks()
 	}
 	if r.state == StateLeader {
 		r.leaderTick += uint64(n)

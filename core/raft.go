@@ -84,11 +84,11 @@ type Raft struct {
 	snapApplying uint64
 
 	// chunks configures the chunked snapshot transfer; fetch is this
-	// node's transfer in progress as a receiver (nil: none); serving are
-	// the receivers it serves chunks to as a source (nil until it serves).
+	// node's side of it as a receiver (nil: transfer off); serving its
+	// side as a source (nil until it serves). See chunks.go.
 	chunks  chunkSettings
-	fetch   *snapFetch
-	serving *servedReceivers
+	fetch   *chunkReceiver
+	serving *chunkSource
 
 	// ready is what the Readys handed out since the last Advance (ready.go).
 	ready readyState
@@ -172,6 +172,9 @@ func NewRaft(c *Config) (*Raft, error) {
 		storage:                   storageWatch{stallTicks: uint64(max(cfg.StorageStallTicks, 0))},
 		contract:                  newContractCheck(cfg.CheckContract),
 		snapshotRetryTicks:        uint64(max(cfg.SnapshotRetryTicks, 0)),
+	}
+	if r.chunks.size > 0 {
+		r.fetch = newChunkReceiver(r.chunks, r.id)
 	}
 	if err := r.restoreConfig(cs); err != nil {
 		return nil, err

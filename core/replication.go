@@ -323,11 +323,7 @@ func (r *Raft) handleHeartbeatResponse(m raftpb.Message, pr *tracker.Progress) e
 			r.appendsPending = true
 		}
 	case tracker.StateSnapshot:
-		if r.chunks.size > 0 {
-			r.reofferSnapshot(m.From, pr)
-		} else {
-			r.maybeResendSnapshot(m.From, pr)
-		}
+		r.stillNeedsSnapshot(m.From, pr)
 	}
 	return nil
 }
