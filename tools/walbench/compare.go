@@ -1,0 +1,183 @@
+package walbench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// Options says what Compare measures and how.
+type Options struct {
+	// Runs is how many times every measurement runs (medians are taken
+	// over them); the order of the libraries turns by one between runs.
+	Runs int
+	// Budget is how long one save measurement runs its timed saves.
+	Budget time.Duration
+	// MaxSaves caps the timed saves of one measurement.
+	MaxSaves int
+	// Points are the save workloads; Drivers the libraries, by name.
+	Points  []Point
+	Drivers []string
+	// ReplayEntries is how many entries the replay measurement reopens
+	// (zero: none), at each of ReplayPayloads.
+	ReplayEntries  int
+	ReplayPayloads []int
+	// Dir is where the logs go: a directory on a real disk.
+	Dir string
+	// Exe is the program that runs a worker when started with WorkerFlag.
+	Exe string
+	// Counter counts the workers' system calls.
+	Counter Counter
+	// Progress receives a line per measurement; nil discards them.
+	Progress io.Writer
+}
+
+// SaveSample is one save measurement with the system calls its process
+// made per timed save: the measurement's counts less those of the same
+// measurement with no timed save (the log's creation, warm-up and close).
+type SaveSample struct {
+	SaveResult
+	SyncsPerSave   float64
+	WritesPerSave  float64
+	FallocsPerSave float64
+}
+
+// Report holds every sample Compare took, by point and library, in run
+// order.
+type Report struct {
+	Options Options
+	FSType  string
+	Saves   map[Point]map[string][]SaveSample
+	Replays map[int]map[string][]ReplayResult
+}
+
+// Compare runs every measurement of opts, each in a worker process of its
+// own, interleaved: within a run every library measures a point before
+// the next point starts, and the first library of a run is the second of
+// the run before.
+func Compare(opts Options) (*Report, error) {
+	fsType, err := checkRealDisk(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Options: opts, FSType: fsType,
+		Saves: map[Point]map[string][]SaveSample{}, Replays: map[int]map[string][]ReplayResult{}}
+	for run := range opts.Runs {
+		order := rotate(opts.Drivers, run)
+		for _, p := range opts.Points {
+			for _, name := range order {
+				s, err := measureSaveSample(opts, name, p)
+				if err != nil {
+					return nil, err
+				}
+				if rep.Saves[p] == nil {
+					rep.Saves[p] = map[string][]SaveSample{}
+				}
+				rep.Saves[p][name] = append(rep.Saves[p][name], s)
+				progress(opts, "run %d %s %-11s %10.0f entries/s %5.2f fsyncs/save p50 %v\n", run+1, p, name, s.EntriesPerSecond(), s.SyncsPerSave, s.P50)
+			}
+		}
+		if opts.ReplayEntries == 0 {
+			continue
+		}
+		for _, size := range opts.ReplayPayloads {
+			for _, name := range order {
+				r, err := measureReplaySample(opts, name, size)
+				if err != nil {
+					return nil, err
+				}
+				if rep.Replays[size] == nil {
+					rep.Replays[size] = map[string][]ReplayResult{}
+				}
+				rep.Replays[size][name] = append(rep.Replays[size][name], r)
+				progress(opts, "run %d replay size=%d %-11s cold %v warm %v\n", run+1, size, name, r.Cold, r.Warm)
+			}
+		}
+	}
+	return rep, nil
+}
+
+// rotate returns names turned left by k.
+func rotate(names []string, k int) []string {
+	out := make([]string, 0, len(names))
+	for i := range names {
+		out = append(out, names[(i+k)%len(names)])
+	}
+	return out
+}
+
+func progress(opts Options, format string, args ...any) {
+	if opts.Progress != nil {
+		fmt.Fprintf(opts.Progress, format, args...)
+	}
+}
+
+// measureSaveSample runs the measurement of name at p, and the same with
+// no timed save, both under the system-call counter.
+func measureSaveSample(opts Options, name string, p Point) (SaveSample, error) {
+	job := workerJob{kind: "save", driver: name, point: p, budget: opts.Budget, maxSaves: opts.MaxSaves, dir: opts.Dir}
+	var res SaveResult
+	counts, err := runWorker(opts, job, &res)
+	if err != nil {
+		return SaveSample{}, err
+	}
+	job.maxSaves = 0
+	var base SaveResult
+	baseCounts, err := runWorker(opts, job, &base)
+	if err != nil {
+		return SaveSample{}, err
+	}
+	per := func(names []string) float64 {
+		return float64(counts.sum(names)-baseCounts.sum(names)) / float64(res.Saves)
+	}
+	return SaveSample{SaveResult: res,
+		SyncsPerSave:   per(syncSyscalls),
+		WritesPerSave:  per(writeSyscalls),
+		FallocsPerSave: per([]string{"fallocate"}),
+	}, nil
+}
+
+// measureReplaySample runs the replay measurement of name at size.
+func measureReplaySample(opts Options, name string, size int) (ReplayResult, error) {
+	job := workerJob{kind: "replay", driver: name, point: Point{Payload: size, PerSave: replayFillPerSave}, entries: opts.ReplayEntries, dir: opts.Dir}
+	var res ReplayResult
+	_, err := runWorker(opts, job, &res)
+	return res, err
+}
+
+// runWorker runs job in a worker process under the counter and decodes
+// its result into res.
+func runWorker(opts Options, job workerJob, res any) (SyscallCounts, error) {
+	var out strings.Builder
+	counts, err := opts.Counter.Run(append([]string{opts.Exe}, job.args()...), &out)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(out.String()), res); err != nil {
+		return nil, fmt.Errorf("walbench: worker %v printed %q: %w", job.args(), out.String(), err)
+	}
+	return counts, nil
+}
+
+// checkRealDisk refuses a directory on a file system held in memory, and
+// returns the name of the one it is on.
+func checkRealDisk(dir string) (string, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return "", err
+	}
+	if !st.IsDir() {
+		return "", fmt.Errorf("walbench: %s is not a directory", dir)
+	}
+	name, inMemory, err := fsTypeOf(dir)
+	if err != nil {
+		return "", err
+	}
+	if inMemory {
+		return "", fmt.Errorf("walbench: %s is on %s, held in memory: give a directory on a disk with -dir", dir, name)
+	}
+	return name, nil
+}
