@@ -54,10 +54,11 @@ type Report struct {
 	Replays map[int]map[string][]ReplayResult
 }
 
-// Compare runs every measurement of opts, each in a worker process of its
-// own, interleaved: within a run every library measures a point before
-// the next point starts, and the first library of a run is the second of
-// the run before.
+// Compare runs every measurement of opts in worker processes: at each
+// point of a run, one worker measures every library, interleaved (see
+// MeasureInterleaved), and then a worker per library counts its system
+// calls; each replay runs in a worker of its own, the libraries one after
+// the other. The first library of a run is the second of the run before.
 func Compare(opts Options) (*Report, error) {
 	fsType, err := checkRealDisk(opts.Dir)
 	if err != nil {
@@ -68,16 +69,16 @@ func Compare(opts Options) (*Report, error) {
 	for run := range opts.Runs {
 		order := rotate(opts.Drivers, run)
 		for _, p := range opts.Points {
-			for _, name := range order {
-				s, err := measureSaveSample(opts, name, p)
-				if err != nil {
-					return nil, err
-				}
-				if rep.Saves[p] == nil {
-					rep.Saves[p] = map[string][]SaveSample{}
-				}
-				rep.Saves[p][name] = append(rep.Saves[p][name], s)
-				progress(opts, "run %d %s %-11s %10.0f entries/s %5.2f fsyncs/save p50 %v\n", run+1, p, name, s.EntriesPerSecond(), s.SyncsPerSave, s.P50)
+			samples, err := measureSaveSamples(opts, order, p)
+			if err != nil {
+				return nil, err
+			}
+			if rep.Saves[p] == nil {
+				rep.Saves[p] = map[string][]SaveSample{}
+			}
+			for _, s := range samples {
+				rep.Saves[p][s.Driver] = append(rep.Saves[p][s.Driver], s)
+				progress(opts, "run %d %s %-11s %10.0f entries/s %5.2f fsyncs/save p50 %v\n", run+1, p, s.Driver, s.EntriesPerSecond(), s.SyncsPerSave, s.P50)
 			}
 		}
 		if opts.ReplayEntries == 0 {
@@ -115,29 +116,48 @@ func progress(opts Options, format string, args ...any) {
 	}
 }
 
-// measureSaveSample runs the measurement of name at p, and the same with
-// no timed save, both under the system-call counter.
-func measureSaveSample(opts Options, name string, p Point) (SaveSample, error) {
-	job := workerJob{kind: "save", driver: name, point: p, budget: opts.Budget, maxSaves: opts.MaxSaves, dir: opts.Dir}
-	var res SaveResult
-	counts, err := runWorker(opts, job, &res)
-	if err != nil {
-		return SaveSample{}, err
+// CountSaves caps the saves of the runs that count a library's system
+// calls.
+const CountSaves = 200
+
+// measureSaveSamples measures the libraries of order at p in one worker,
+// interleaved, then counts each one's system calls per save in workers
+// of its own: one that makes as many saves as the library made in the
+// interleaved measurement (at most CountSaves) and one that makes none
+// (creation, warm-up and close), the difference divided by the saves.
+func measureSaveSamples(opts Options, order []string, p Point) ([]SaveSample, error) {
+	job := workerJob{kind: "interleaved", driver: strings.Join(order, ","), point: p, budget: opts.Budget, maxSaves: opts.MaxSaves, dir: opts.Dir}
+	var results []SaveResult
+	if _, err := runWorker(opts, job, &results); err != nil {
+		return nil, err
 	}
-	job.maxSaves = 0
-	var base SaveResult
-	baseCounts, err := runWorker(opts, job, &base)
-	if err != nil {
-		return SaveSample{}, err
+	samples := make([]SaveSample, 0, len(results))
+	for _, res := range results {
+		if res.Saves == 0 {
+			return nil, fmt.Errorf("walbench: %s made no save at %s", res.Driver, p)
+		}
+		n := min(res.Saves, CountSaves)
+		count := workerJob{kind: "save", driver: res.Driver, point: p, budget: time.Hour, maxSaves: n, dir: opts.Dir}
+		var ignored SaveResult
+		counts, err := runWorker(opts, count, &ignored)
+		if err != nil {
+			return nil, err
+		}
+		count.maxSaves = 0
+		base, err := runWorker(opts, count, &ignored)
+		if err != nil {
+			return nil, err
+		}
+		per := func(names []string) float64 {
+			return float64(counts.sum(names)-base.sum(names)) / float64(n)
+		}
+		samples = append(samples, SaveSample{SaveResult: res,
+			SyncsPerSave:   per(syncSyscalls),
+			WritesPerSave:  per(writeSyscalls),
+			FallocsPerSave: per([]string{"fallocate"}),
+		})
 	}
-	per := func(names []string) float64 {
-		return float64(counts.sum(names)-baseCounts.sum(names)) / float64(res.Saves)
-	}
-	return SaveSample{SaveResult: res,
-		SyncsPerSave:   per(syncSyscalls),
-		WritesPerSave:  per(writeSyscalls),
-		FallocsPerSave: per([]string{"fallocate"}),
-	}, nil
+	return samples, nil
 }
 
 // measureReplaySample runs the replay measurement of name at size.

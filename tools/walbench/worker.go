@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -16,8 +17,8 @@ const WorkerFlag = "-walbench-worker"
 
 // workerJob is one measurement a worker runs.
 type workerJob struct {
-	kind     string // "save" or "replay"
-	driver   string
+	kind     string // "save", "interleaved" or "replay"
+	driver   string // for "interleaved", a comma-separated list
 	point    Point
 	budget   time.Duration
 	maxSaves int
@@ -57,17 +58,24 @@ func WorkerMain(args []string, out io.Writer) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	d, err := DriverByName(j.driver)
-	if err != nil {
-		return err
+	var ds []Driver
+	for _, name := range strings.Split(j.driver, ",") {
+		d, err := DriverByName(name)
+		if err != nil {
+			return err
+		}
+		ds = append(ds, d)
 	}
-	dir, err := os.MkdirTemp(j.dir, "walbench-"+d.Name+"-")
+	d := ds[0]
+	dir, err := os.MkdirTemp(j.dir, "walbench-"+j.kind+"-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
 	var res any
 	switch j.kind {
+	case "interleaved":
+		res, err = MeasureInterleaved(ds, dir, j.point, j.budget, j.maxSaves)
 	case "save":
 		res, err = MeasureSaves(d, dir, j.point, j.budget, j.maxSaves)
 	case "replay":
