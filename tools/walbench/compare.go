@@ -31,6 +31,11 @@ type Options struct {
 	Exe string
 	// Counter counts the workers' system calls.
 	Counter Counter
+	// CountRuns is how many of the runs (the first ones) also count each
+	// library's system calls per save; the counts depend on the library's
+	// code and the workload, not on the state of the disk, and counting
+	// takes two more workers per library and point.
+	CountRuns int
 	// Progress receives a line per measurement; nil discards them.
 	Progress io.Writer
 }
@@ -38,8 +43,10 @@ type Options struct {
 // SaveSample is one save measurement with the system calls its process
 // made per timed save: the measurement's counts less those of the same
 // measurement with no timed save (the log's creation, warm-up and close).
+// Counted is false when the run counted no system calls.
 type SaveSample struct {
 	SaveResult
+	Counted        bool
 	SyncsPerSave   float64
 	WritesPerSave  float64
 	FallocsPerSave float64
@@ -69,7 +76,7 @@ func Compare(opts Options) (*Report, error) {
 	for run := range opts.Runs {
 		order := rotate(opts.Drivers, run)
 		for _, p := range opts.Points {
-			samples, err := measureSaveSamples(opts, order, p)
+			samples, err := measureSaveSamples(opts, order, p, run < opts.CountRuns)
 			if err != nil {
 				return nil, err
 			}
@@ -78,7 +85,7 @@ func Compare(opts Options) (*Report, error) {
 			}
 			for _, s := range samples {
 				rep.Saves[p][s.Driver] = append(rep.Saves[p][s.Driver], s)
-				progress(opts, "run %d %s %-11s %10.0f entries/s %5.2f fsyncs/save p50 %v\n", run+1, p, s.Driver, s.EntriesPerSecond(), s.SyncsPerSave, s.P50)
+				progress(opts, "run %d %s %-11s %10.0f entries/s p50 %v\n", run+1, p, s.Driver, s.EntriesPerSecond(), s.P50)
 			}
 		}
 		if opts.ReplayEntries == 0 {
@@ -125,7 +132,7 @@ const CountSaves = 200
 // of its own: one that makes as many saves as the library made in the
 // interleaved measurement (at most CountSaves) and one that makes none
 // (creation, warm-up and close), the difference divided by the saves.
-func measureSaveSamples(opts Options, order []string, p Point) ([]SaveSample, error) {
+func measureSaveSamples(opts Options, order []string, p Point, count bool) ([]SaveSample, error) {
 	job := workerJob{kind: "interleaved", driver: strings.Join(order, ","), point: p, budget: opts.Budget, maxSaves: opts.MaxSaves, dir: opts.Dir}
 	var results []SaveResult
 	if _, err := runWorker(opts, job, &results); err != nil {
@@ -135,6 +142,10 @@ func measureSaveSamples(opts Options, order []string, p Point) ([]SaveSample, er
 	for _, res := range results {
 		if res.Saves == 0 {
 			return nil, fmt.Errorf("walbench: %s made no save at %s", res.Driver, p)
+		}
+		if !count {
+			samples = append(samples, SaveSample{SaveResult: res})
+			continue
 		}
 		n := min(res.Saves, CountSaves)
 		count := workerJob{kind: "save", driver: res.Driver, point: p, budget: time.Hour, maxSaves: n, dir: opts.Dir}
@@ -151,7 +162,7 @@ func measureSaveSamples(opts Options, order []string, p Point) ([]SaveSample, er
 		per := func(names []string) float64 {
 			return float64(counts.sum(names)-base.sum(names)) / float64(n)
 		}
-		samples = append(samples, SaveSample{SaveResult: res,
+		samples = append(samples, SaveSample{SaveResult: res, Counted: true,
 			SyncsPerSave:   per(syncSyscalls),
 			WritesPerSave:  per(writeSyscalls),
 			FallocsPerSave: per([]string{"fallocate"}),

@@ -61,9 +61,9 @@ func Drivers() []Driver {
 	return []Driver{TickraftDriver(), EtcdDriver(), BoltDriver(), RaftWALDriver()}
 }
 
-// DriverByName returns the driver called name.
+// DriverByName returns the driver called name, a library's or a floor's.
 func DriverByName(name string) (Driver, error) {
-	for _, d := range Drivers() {
+	for _, d := range append(Drivers(), Floors()...) {
 		if d.Name == name {
 			return d, nil
 		}

@@ -31,6 +31,20 @@ func medianOf[T any](samples []T, f func(T) float64) float64 {
 	return median(xs)
 }
 
+// isFloor reports whether name is a floor's, not a library's.
+func isFloor(name string) bool { return strings.HasPrefix(name, "floor-") }
+
+// counted returns the samples that counted system calls.
+func counted(s []SaveSample) []SaveSample {
+	var out []SaveSample
+	for _, x := range s {
+		if x.Counted {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 // Baseline is the library the others are compared with.
 const Baseline = "tickraft"
 
@@ -44,7 +58,7 @@ func (r *Report) ratioToPeer(p Point, peer string) float64 {
 	for run := range base {
 		best := 0.0
 		for name, samples := range byLib {
-			if name == Baseline || run >= len(samples) || (peer != "" && name != peer) {
+			if name == Baseline || run >= len(samples) || (peer == "" && isFloor(name)) || (peer != "" && name != peer) {
 				continue
 			}
 			best = max(best, samples[run].EntriesPerSecond())
@@ -61,7 +75,8 @@ func (r *Report) ratioToPeer(p Point, peer string) float64 {
 func (r *Report) WriteMarkdown(w io.Writer) error {
 	o := r.Options
 	var b strings.Builder
-	fmt.Fprintf(&b, "Medians of %d runs; logs under %s (%s); system calls counted with %s; save budget %v per measurement.\n\n", o.Runs, o.Dir, r.FSType, o.Counter.Tool, o.Budget)
+	fmt.Fprintf(&b, "Medians of %d runs (system calls: of the first %d, counted with %s); logs under %s (%s); each library saves for %v per measurement, in turns of %v.\n\n",
+		o.Runs, min(o.CountRuns, o.Runs), o.Counter.Tool, o.Dir, r.FSType, o.Budget, ChunkTime)
 	b.WriteString("| payload | per save | library | entries/s | saves/s | fsyncs/save | write calls/save | page bytes/entry | written bytes/entry | p50 save | p99 save |\n")
 	b.WriteString("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, p := range o.Points {
@@ -76,8 +91,8 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			fmt.Fprintf(&b, "| %s | %d | %s | %.0f | %.0f | %.2f | %.2f | %.0f | %.0f | %s | %s |\n",
 				sizeName(p.Payload), p.PerSave, name,
 				medianOf(s, SaveSample.EntriesPerSecond), medianOf(s, SaveSample.SavesPerSecond),
-				medianOf(s, func(x SaveSample) float64 { return x.SyncsPerSave }),
-				medianOf(s, func(x SaveSample) float64 { return x.WritesPerSave }),
+				medianOf(counted(s), func(x SaveSample) float64 { return x.SyncsPerSave }),
+				medianOf(counted(s), func(x SaveSample) float64 { return x.WritesPerSave }),
 				perEntry(func(x SaveSample) int64 { return x.IO.Bytes }),
 				perEntry(func(x SaveSample) int64 { return x.IO.Chars }),
 				micros(medianOf(s, func(x SaveSample) float64 { return float64(x.P50) })),
@@ -86,12 +101,12 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	peers := slices.DeleteFunc(slices.Clone(o.Drivers), func(n string) bool { return n == Baseline })
 	if _, ok := r.Saves[o.Points[0]][Baseline]; ok && len(peers) > 0 {
-		fmt.Fprintf(&b, "\nEntries/s of %s ÷ each peer's in the same run (median of the runs' ratios); target: at least 1 against the best peer.\n\n", Baseline)
+		fmt.Fprintf(&b, "\nEntries/s of %s ÷ each peer's in the same run (median of the runs' ratios); target: at least 1 against the best of the other libraries (floors are not libraries).\n\n", Baseline)
 		b.WriteString("| payload | per save |")
 		for _, p := range peers {
 			fmt.Fprintf(&b, " ÷ %s |", p)
 		}
-		b.WriteString(" ÷ best peer | target |\n| --- | ---: |" + strings.Repeat(" ---: |", len(peers)+1) + " --- |\n")
+		b.WriteString(" ÷ best library | target |\n| --- | ---: |" + strings.Repeat(" ---: |", len(peers)+1) + " --- |\n")
 		for _, p := range o.Points {
 			fmt.Fprintf(&b, "| %s | %d |", sizeName(p.Payload), p.PerSave)
 			for _, peer := range peers {

@@ -82,3 +82,40 @@ func TestMeasurementsCountWhatTheyRan(t *testing.T) {
 		})
 	}
 }
+
+// TestFloorsWriteEveryBatch checks that each floor writes every batch's
+// bytes: the appending floor's file grows by exactly the batch's size,
+// and the preallocated one keeps its full size.
+func TestFloorsWriteEveryBatch(t *testing.T) {
+	p := Point{Payload: 128, PerSave: 64}
+	want := int64(3 * (64*(128+floorEntryFraming) + floorHardStateBytes))
+	for _, d := range Floors() {
+		t.Run(d.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			w, err := d.Create(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wl := NewWorkload(p)
+			for range 3 {
+				if err := w.Save(wl.Next()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fw := w.(*floorWriter)
+			st, err := fw.f.Stat()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case fw.prealloc && (st.Size() != floorSegmentBytes || fw.off != want):
+				t.Fatalf("preallocated floor: size %d, written %d; want %d, %d", st.Size(), fw.off, floorSegmentBytes, want)
+			case !fw.prealloc && st.Size() != want:
+				t.Fatalf("appending floor: size %d, want %d", st.Size(), want)
+			}
+		})
+	}
+}

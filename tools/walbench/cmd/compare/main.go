@@ -13,7 +13,7 @@
 //
 // Usage, from tools/walbench:
 //
-//	go run ./cmd/compare [-runs 5] [-budget 1s] [-dir DIR] [-points REGEXP] [-drivers a,b] [-replay 100000]
+//	go run ./cmd/compare [-runs 5] [-count-runs 1] [-budget 1s] [-dir DIR] [-points REGEXP] [-drivers a,b] [-replay 100000]
 //
 // DIR must be on a disk (not tmpfs); its default is the system's
 // temporary directory. Progress goes to standard error, the tables to
@@ -46,14 +46,15 @@ func main() {
 	points := flag.String("points", "", "measure only the points whose name matches, e.g. 'size=128/per-save=1$'")
 	drivers := flag.String("drivers", "tickraft,etcd,raft-boltdb,raft-wal", "libraries to measure, comma-separated")
 	replay := flag.Int("replay", 100000, "entries of the replay measurement; 0 for none")
+	countRuns := flag.Int("count-runs", 1, "how many of the runs also count system calls")
 	flag.Parse()
-	if err := run(*runs, *budget, *maxSaves, *dir, *points, *drivers, *replay); err != nil {
+	if err := run(*runs, *countRuns, *budget, *maxSaves, *dir, *points, *drivers, *replay); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		os.Exit(1)
 	}
 }
 
-func run(runs int, budget time.Duration, maxSaves int, dir, points, drivers string, replay int) error {
+func run(runs, countRuns int, budget time.Duration, maxSaves int, dir, points, drivers string, replay int) error {
 	match, err := regexp.Compile(points)
 	if err != nil {
 		return fmt.Errorf("-points: %w", err)
@@ -67,7 +68,7 @@ func run(runs int, budget time.Duration, maxSaves int, dir, points, drivers stri
 		return err
 	}
 	opts := walbench.Options{Runs: runs, Budget: budget, MaxSaves: maxSaves, Dir: dir, Exe: exe,
-		Counter: counter, Progress: os.Stderr, ReplayEntries: replay, ReplayPayloads: []int{128, 1024}}
+		Counter: counter, CountRuns: countRuns, Progress: os.Stderr, ReplayEntries: replay, ReplayPayloads: []int{128, 1024}}
 	for _, p := range walbench.Points() {
 		if match.MatchString(p.String()) {
 			opts.Points = append(opts.Points, p)
