@@ -153,6 +153,7 @@ func (c *testCluster) drain(id uint64) []raftpb.Message {
 			must(c.t, st.ApplySnapshot(c.assemble(id, rd.Snapshot)))
 		}
 		must(c.t, st.Append(rd.Entries))
+		out = append(out, rd.LocalMessages...)
 		out = append(out, rd.Messages...)
 		out = append(out, rd.MessagesAfterPersist...)
 		c.applyConfChanges(r, rd.CommittedEntries)
@@ -207,6 +208,6 @@ func electedClusterWith(t *testing.T, n int, opt func(*Config)) *testCluster {
 func fingerprint(r *Raft) string {
 	return fmt.Sprintf("%v|%v|%d/%d/%d|%v|%d|%d|%d|%d|%v",
 		r.hardState(), r.softState(), r.raftLog.lastIndex(), r.raftLog.committed, r.raftLog.applied,
-		r.trk.Progress.String(), len(r.msgs), len(r.msgsAfterAppend), r.clock.electionElapsed,
+		r.trk.Progress.String(), len(r.out.msgs), len(r.out.afterAppend), r.clock.electionElapsed,
 		r.uncommitted.size, r.appendsPending)
 }

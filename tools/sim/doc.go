@@ -76,7 +76,8 @@
 // follows for longer than its Config.StorageStallTicks (Options.
 // StorageStallTicks, 3 election timeouts), nothing else injected
 // meanwhile, and fails the run unless a node applies an entry of a newer
-// term within StorageStallTicks plus three election timeouts of a write
+// term within StorageStallTicks plus eight election timeouts (two more
+// for each split vote seen on the network) of a write
 // waiting on it, in both storage modes (see longstall.go); a share of
 // seeds with whole-snapshot transfer (Options.NoSnapshotReports) never
 // calls ReportSnapshot, so only the library's resend recovers a lost
@@ -90,7 +91,9 @@
 // nor where the configuration would be left without a quorum of voters
 // that lost nothing; the operator changes no membership meanwhile. Should
 // the configuration still have no such quorum, the group is unavailable,
-// as it must be: that calm phase is counted, not judged.
+// as it must be: that calm phase is counted, not judged. Otherwise a
+// node must be an ordinary member again by the end of each whole calm
+// phase, and the final phase converges only once no needed node recovers.
 //
 // # The checks
 //

@@ -63,7 +63,7 @@ func Drivers() []Driver {
 
 // DriverByName returns the driver called name, a library's or a floor's.
 func DriverByName(name string) (Driver, error) {
-	for _, d := range append(Drivers(), Floors()...) {
+	for _, d := range append(append(Drivers(), TickraftDefaultDriver()), Floors()...) {
 		if d.Name == name {
 			return d, nil
 		}

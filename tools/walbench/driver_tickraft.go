@@ -2,19 +2,32 @@ package walbench
 
 import (
 	"github.com/tickraft/raft/raftpb"
-	"github.com/tickraft/raft/tools/kvexample/wal"
+	"github.com/tickraft/raft/tools/wal"
 )
 
 // TickraftSegmentBytes is the segment size the example key-value server
 // gives tickraft's write-ahead log.
 const TickraftSegmentBytes = 8 << 20
 
-// TickraftDriver drives tickraft's write-ahead log as the example
-// key-value server does in its synchronous mode: one Save per Ready,
-// with the hard state and the entries, fsynced when the Ready must sync
-// (every batch here carries entries, so every Save syncs).
-func TickraftDriver() Driver {
-	return Driver{Name: "tickraft", Create: createTickraft, Replay: replayTickraft}
+// TickraftDriver drives tickraft's write-ahead log (package tools/wal) as
+// the example key-value server does in its synchronous mode: segments of
+// TickraftSegmentBytes, one Save per Ready, with the hard state and the
+// entries, synced when the Ready must sync (every batch here carries
+// entries, so every Save syncs).
+func TickraftDriver() Driver { return tickraftDriver("tickraft", TickraftSegmentBytes) }
+
+// TickraftDefaultDriver drives the same log with the package's default
+// segment size (wal.DefaultSegmentBytes), as wal.OpenStorage opens it. It
+// is not one of Drivers: name it with cmd/compare's -drivers.
+func TickraftDefaultDriver() Driver { return tickraftDriver("tickraft-default", 0) }
+
+func tickraftDriver(name string, segmentBytes int64) Driver {
+	opts := wal.Options{SegmentBytes: segmentBytes}
+	return Driver{
+		Name:   name,
+		Create: func(dir string) (Writer, error) { return createTickraft(dir, opts) },
+		Replay: func(dir string, visit func(Entry)) (Recovered, error) { return replayTickraft(dir, opts, visit) },
+	}
 }
 
 type tickraftWriter struct {
@@ -22,8 +35,8 @@ type tickraftWriter struct {
 	ents []raftpb.Entry // conversion buffer, reused
 }
 
-func createTickraft(dir string) (Writer, error) {
-	w, _, err := wal.Open(dir, wal.Options{SegmentBytes: TickraftSegmentBytes})
+func createTickraft(dir string, opts wal.Options) (Writer, error) {
+	w, _, err := wal.Open(dir, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -41,8 +54,8 @@ func (t *tickraftWriter) Save(b Batch) error {
 
 func (t *tickraftWriter) Close() error { return t.w.Close() }
 
-func replayTickraft(dir string, visit func(Entry)) (Recovered, error) {
-	w, rp, err := wal.Open(dir, wal.Options{SegmentBytes: TickraftSegmentBytes})
+func replayTickraft(dir string, opts wal.Options, visit func(Entry)) (Recovered, error) {
+	w, rp, err := wal.Open(dir, opts)
 	if err != nil {
 		return Recovered{}, err
 	}

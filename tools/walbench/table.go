@@ -31,8 +31,11 @@ func medianOf[T any](samples []T, f func(T) float64) float64 {
 	return median(xs)
 }
 
-// isFloor reports whether name is a floor's, not a library's.
-func isFloor(name string) bool { return strings.HasPrefix(name, "floor-") }
+// isPeer reports whether name is another library's: not a floor's, and
+// not tickraft's in another configuration.
+func isPeer(name string) bool {
+	return !strings.HasPrefix(name, "floor-") && !strings.HasPrefix(name, Baseline)
+}
 
 // counted returns the samples that counted system calls.
 func counted(s []SaveSample) []SaveSample {
@@ -58,7 +61,7 @@ func (r *Report) ratioToPeer(p Point, peer string) float64 {
 	for run := range base {
 		best := 0.0
 		for name, samples := range byLib {
-			if name == Baseline || run >= len(samples) || (peer == "" && isFloor(name)) || (peer != "" && name != peer) {
+			if name == Baseline || run >= len(samples) || (peer == "" && !isPeer(name)) || (peer != "" && name != peer) {
 				continue
 			}
 			best = max(best, samples[run].EntriesPerSecond())
@@ -101,7 +104,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	peers := slices.DeleteFunc(slices.Clone(o.Drivers), func(n string) bool { return n == Baseline })
 	if _, ok := r.Saves[o.Points[0]][Baseline]; ok && len(peers) > 0 {
-		fmt.Fprintf(&b, "\nEntries/s of %s ÷ each peer's in the same run (median of the runs' ratios); target: at least 1 against the best of the other libraries (floors are not libraries).\n\n", Baseline)
+		fmt.Fprintf(&b, "\nEntries/s of %s ÷ each peer's in the same run (median of the runs' ratios); target: at least 1 against the best of the other libraries (floors are not libraries; tickraft in another configuration is not a peer).\n\n", Baseline)
 		b.WriteString("| payload | per save |")
 		for _, p := range peers {
 			fmt.Fprintf(&b, " ÷ %s |", p)

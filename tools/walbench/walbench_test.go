@@ -13,7 +13,7 @@ import (
 // vote come back too: a driver that lost or garbled data would make the
 // comparison one of a broken driver.
 func TestEveryDriverReplaysWhatItSaved(t *testing.T) {
-	for _, d := range Drivers() {
+	for _, d := range append(Drivers(), TickraftDefaultDriver()) {
 		for _, p := range []Point{{Payload: 128, PerSave: 1}, {Payload: 1024, PerSave: 64}} {
 			t.Run(d.Name+"/"+p.String(), func(t *testing.T) {
 				dir := t.TempDir()
