@@ -11,7 +11,7 @@ import (
 //
 //	go test -run XXX -bench 'Saves/tickraft/size=128/per-save=1$' -cpuprofile /tmp/t.cpu
 func BenchmarkSaves(b *testing.B) {
-	for _, d := range Drivers() {
+	for _, d := range append(Drivers(), TickraftDefaultDriver()) {
 		for _, p := range Points() {
 			b.Run(d.Name+"/"+p.String(), func(b *testing.B) {
 				w, err := d.Create(b.TempDir())
@@ -46,7 +46,7 @@ func BenchmarkSaves(b *testing.B) {
 //	go test -run XXX -bench 'Replay/tickraft/size=1024$' -cpuprofile /tmp/r.cpu
 func BenchmarkReplay(b *testing.B) {
 	const entries = 100000
-	for _, d := range Drivers() {
+	for _, d := range append(Drivers(), TickraftDefaultDriver()) {
 		for _, size := range []int{128, 1024} {
 			b.Run(fmt.Sprintf("%s/size=%d", d.Name, size), func(b *testing.B) {
 				dir := b.TempDir()

@@ -8,7 +8,8 @@
 // so that tickraft keeps no dependencies.
 //
 // Each library is driven the way its own Raft implementation makes a
-// batch durable: tickraft's log with one Save of the hard state and the
+// batch durable: tickraft's log (package tools/wal, with the example
+// key-value server's 8 MiB segments) with one Save of the hard state and the
 // entries, synced, per Ready, as the example key-value server does; etcd's
 // with one WAL.Save per Ready, which fsyncs itself when raft.MustSync says
 // so; the hashicorp stores with one StoreLogs per batch, durable when it
@@ -25,6 +26,12 @@
 // in it. The counts do not come from the libraries: system calls are
 // counted by the kernel (perf stat on the syscalls tracepoints, or
 // strace), bytes by the kernel's accounting in /proc/self/io.
+//
+// Beside the four libraries (Drivers), cmd/compare's -drivers can name
+// tickraft's log with its package's default segment size
+// (TickraftDefaultDriver) and two floors that write the same bytes with
+// no log format (Floors): a growing file fsynced, and preallocated
+// segments fdatasynced.
 //
 // The tests check each driver's round trip (what was saved is what a
 // reopened log gives back); the benchmarks profile one library at a
