@@ -136,6 +136,8 @@ type Raft struct {
 	// tick (saturating): it tells a busy node, which keeps its message
 	// arrays, from an idle one (see msgBuffers).
 	msgReadys uint8
+	// quiesce is the sleep of an idle group (Config.Quiesce, quiesce.go).
+	quiesce quiescence
 }
 
 // NewRaft builds a node from its Config and the state found in its
@@ -177,6 +179,7 @@ func NewRaft(c *Config) (*Raft, error) {
 		storage:                   storageWatch{stallTicks: uint64(max(cfg.StorageStallTicks, 0))},
 		contract:                  contractCheck{on: cfg.CheckContract},
 		snapshotRetryTicks:        uint64(max(cfg.SnapshotRetryTicks, 0)),
+		quiesce:                   quiescence{on: cfg.Quiesce},
 	}
 	if err := r.restoreConfig(cs); err != nil {
 		return nil, err
@@ -270,6 +273,7 @@ func (r *Raft) reset(term uint64) {
 	r.abortReads()
 	r.uncommitted.reset()
 	r.appendsPending = false
+	r.quiesce.reset(r.leaderTick, r.clock.electionTimeout)
 }
 
 // openWindows gives every member's Progress a window of appends in
