@@ -25,10 +25,11 @@ import (
 // sleep and answers MsgQuiesceResp; one that differs, or has work of its
 // own under way, stays awake and answers with a rejection carrying its
 // own. The leader sleeps when every member accepted the same request and
-// it is still idle at the same point; a rejection, or a request not
-// fully answered by the next heartbeat, makes it stay awake and try again
-// an election timeout later. Heartbeats wake any follower that slept
-// meanwhile.
+// it is still idle at the same point; meanwhile it sends no heartbeats
+// (they would wake the members that accepted). A rejection, or a request
+// not fully answered within quiesceAnswerTicks, makes it stay awake,
+// heartbeat again and try again an election timeout later. Heartbeats
+// wake any follower that slept meanwhile.
 //
 // Any request of the application (a proposal, a read, a conf change, a
 // transfer, a campaign, ForgetLeader, ReportPeerDown, a transport report)
@@ -104,12 +105,13 @@ type quiescence struct {
 	on bool
 	// asleep is set while this node sleeps.
 	asleep bool
-	// attempting is set on a leader waiting for the answers to its
-	// MsgQuiesce, sent at its last entry point with commit index commit;
-	// acked are the members that accepted it.
+	// attempting is set on a leader waiting, until leader tick deadline,
+	// for the answers to its MsgQuiesce, sent at its last entry point
+	// with commit index commit; acked are the members that accepted it.
 	attempting bool
 	point      entryID
 	commit     uint64
+	deadline   uint64
 	acked      []uint64
 	// nextTry is the leader tick before which the leader does not ask to
 	// sleep.
@@ -129,9 +131,9 @@ func (q *quiescence) reset(now uint64, wait int) {
 }
 
 // startAttempt records a MsgQuiesce sent at point with commit index
-// commit.
-func (q *quiescence) startAttempt(point entryID, commit uint64) {
-	q.attempting, q.point, q.commit = true, point, commit
+// commit, to be answered by leader tick deadline.
+func (q *quiescence) startAttempt(point entryID, commit, deadline uint64) {
+	q.attempting, q.point, q.commit, q.deadline = true, point, commit, deadline
 	q.acked = q.acked[:0]
 }
 
@@ -273,13 +275,15 @@ func (r *Raft) leaseFenced() bool {
 
 // proposeQuiescence is the leader's heartbeat when quiescence is on: if
 // the group is idle it asks every member to sleep instead of sending
-// heartbeats, and reports whether it did. A request still unanswered at
-// the next heartbeat is abandoned.
+// heartbeats, and reports whether it did, or still waits for the answers
+// (heartbeats would wake the members that accepted).
 func (r *Raft) proposeQuiescence() bool {
 	q := &r.quiesce
 	switch {
 	case !q.on:
 		return false
+	case q.attempting && r.leaderTick < q.deadline:
+		return true
 	case q.attempting:
 		q.retryAt(r.leaderTick + uint64(r.clock.electionTimeout))
 		return false
@@ -287,7 +291,7 @@ func (r *Raft) proposeQuiescence() bool {
 		return false
 	}
 	last := r.raftLog.lastEntryID()
-	q.startAttempt(last, r.raftLog.committed)
+	q.startAttempt(last, r.raftLog.committed, r.leaderTick+uint64(quiesceAnswerTicks(r.clock.electionTimeout, r.clock.heartbeatTimeout)))
 	r.trk.Visit(func(id uint64, _ *tracker.Progress) {
 		if id != r.id {
 			r.send(raftpb.Message{To: id, Type: raftpb.MsgQuiesce, Index: last.index, LogTerm: last.term,
@@ -295,6 +299,16 @@ func (r *Raft) proposeQuiescence() bool {
 		}
 	})
 	return true
+}
+
+// quiesceAnswerTicks is how long the leader waits for every member to
+// answer its MsgQuiesce, sending no heartbeats meanwhile: a third of an
+// election timeout, and at least a heartbeat interval. A member that lost
+// the request hears the next heartbeat well within its election timeout
+// (a third of it, plus a heartbeat interval, plus the message's latency),
+// so it does not campaign because the leader waited.
+func quiesceAnswerTicks(electionTick, heartbeatTick int) int {
+	return max(heartbeatTick, electionTick/3)
 }
 
 // groupIdle reports whether the leader has nothing to do: its whole log

@@ -82,6 +82,7 @@ func (s *Sim) applyConfChange(n *node, e raftpb.Entry) {
 		s.failf(ClassRefusal, "node %d: conf change at %d/%d does not decode: %v", n.id, e.Term, e.Index, err)
 		return
 	}
+	s.payOwed(n)
 	cs, err := n.rn.ApplyConfChange(cc)
 	s.checkInvariants(n, "ApplyConfChange")
 	if err != nil && !typedError(err) {
