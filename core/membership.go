@@ -108,11 +108,11 @@ func (r *Raft) computeConfChange(cc raftpb.ConfChangeV2) (tracker.Config, tracke
 // decides not to apply an item leaves it out of cc.Changes (the same
 // decision on every member) instead of zeroing its ID.
 func (r *Raft) ApplyConfChange(cc raftpb.ConfChangeI) (raftpb.ConfState, error) {
-	r.wake(false)
 	cfg, prs, err := r.computeConfChange(cc.AsV2())
 	if err != nil {
 		return raftpb.ConfState{}, err
 	}
+	r.wake(false)
 	return r.switchToConfig(cfg, prs), nil
 }
 

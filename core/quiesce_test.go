@@ -337,3 +337,36 @@ func TestFollowerWokenByAMessageWakesItsLeader(t *testing.T) {
 		t.Fatalf("leader not told (%v) or still asleep: %v", out, c.nodes[1].Quiesced())
 	}
 }
+
+// TestLeaderSleepsOnlyWhenEveryMemberAccepted: a MsgQuiesce lost on its
+// way to one follower keeps the leader awake, and its heartbeats resume
+// once the request has had its time, waking the follower that accepted.
+func TestLeaderSleepsOnlyWhenEveryMemberAccepted(t *testing.T) {
+	c := electedClusterWith(t, 2, withQuiesce(false))
+	l := c.nodes[1]
+	for i := 0; i < 100; i++ {
+		l.Tick()
+		var asked bool
+		for _, m := range c.sent(1) {
+			if m.Type == raftpb.MsgQuiesce && m.To == 3 {
+				asked = true
+				continue // lost
+			}
+			c.stepChecked(m)
+		}
+		c.stabilize()
+		if asked {
+			break
+		}
+	}
+	if !c.nodes[2].Quiesced() || c.nodes[3].Quiesced() || l.Quiesced() {
+		t.Fatalf("asleep: leader %v, 2 %v, 3 %v; want only 2", l.Quiesced(), c.nodes[2].Quiesced(), c.nodes[3].Quiesced())
+	}
+	for i := 0; i < quiesceAnswerTicks(l.clock.electionTimeout, l.clock.heartbeatTimeout); i++ {
+		l.Tick()
+		c.stabilize()
+	}
+	if l.Quiesced() || c.nodes[2].Quiesced() {
+		t.Fatalf("after the request's time: leader asleep %v, 2 asleep %v", l.Quiesced(), c.nodes[2].Quiesced())
+	}
+}

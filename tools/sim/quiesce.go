@@ -12,7 +12,8 @@ import (
 //
 //   - The clients rest in lulls of two to ten election timeouts, drawn
 //     from the run's own stream, so that groups go idle and sleep; the
-//     faults and the operator go on, and wake them.
+//     faults and the operator go on, and wake them. No lull while a long
+//     stall (longstall.go) is judged: its verdict needs writes.
 //   - On half the nodes (by the seed), the host does not tick a node that
 //     reports itself quiesced (BasicStatus.Quiesced); it counts the ticks
 //     it owes and hands them over with TickN before anything else reaches
@@ -51,12 +52,15 @@ func (s *Sim) quiesceTick() {
 	}
 	q, e := &s.quiet, s.opts.ElectionTick
 	starts, length := q.rng.chance(Probability(1/float64(3*e))), q.rng.between(2*e, 10*e)
-	if tick := s.Tick(); !q.lull(tick) && starts {
+	switch tick := s.Tick(); {
+	case s.longStall != nil:
+		q.lullUntil = 0 // the stall is judged on writes that wait
+	case !q.lull(tick) && starts:
 		q.lullUntil = tick + uint64(length)
 	}
 	s.detectFailures()
 	happens, pick := q.rng.chance(falseSuspicion), q.rng.IntN(1<<30)
-	if up := s.callable(); happens && s.phase.chaos && len(up) > 0 {
+	if up := s.callable(); happens && s.phase.chaos && s.longStall == nil && len(up) > 0 {
 		n := up[pick%len(up)]
 		if lead := n.rn.BasicStatus().Lead; lead != 0 && lead != n.id {
 			s.reportPeerDown(n, lead, "suspected falsely")
