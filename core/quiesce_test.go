@@ -192,6 +192,8 @@ func TestEveryRequestWakesTheGroup(t *testing.T) {
 			return c.nodes[2].Step(raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: c.nodes[2].term, Commit: c.nodes[2].raftLog.committed})
 		}},
 		{"report", func(c *testCluster) error { c.nodes[1].ReportUnreachable(2); return nil }},
+		{"campaign", func(c *testCluster) error { return c.nodes[2].Campaign() }},
+		{"forget leader", func(c *testCluster) error { return c.nodes[3].ForgetLeader() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := quiescedCluster(t, false)
