@@ -7,9 +7,9 @@ import (
 	"github.com/tickraft/raft/tracker"
 )
 
-// Quiescence (Config.Quiesce) puts an idle group to sleep: its leader
-// stops sending heartbeats, its followers stop expecting them, and a tick
-// costs a sleeping node a few additions. A process that runs thousands
+// quiescence is a node's part in the sleep of an idle group
+// (Config.Quiesce): its leader stops sending heartbeats, its followers
+// stop expecting them, and a tick costs a sleeping node a few additions. A process that runs thousands
 // of groups, most of them idle, then pays only for the busy ones.
 //
 // # The protocol
@@ -31,9 +31,10 @@ import (
 // heartbeat again and try again an election timeout later. Heartbeats
 // wake any follower that slept meanwhile.
 //
-// Any request of the application (a proposal, a read, a conf change, a
-// transfer, a campaign, ForgetLeader, ReportPeerDown, a transport report)
-// and any message from a peer wakes a node, except the quiescence
+// Any request of the application (a proposal, a read, a conf change
+// proposed or applied, a transfer, a campaign, ForgetLeader,
+// ReportPeerDown, a transport report) and any message from a peer wakes a
+// node, except the quiescence
 // messages themselves and its own storage workers' acknowledgements. A
 // follower that wakes tells its leader with a rejecting MsgQuiesceResp,
 // which wakes the leader; a leader that wakes sends heartbeats at once,
