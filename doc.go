@@ -98,8 +98,9 @@
 // With Config.AsyncStorageWrites the storage work leaves as messages, so
 // that disk writes on the leader and the followers run in parallel with
 // replication (thesis §10.2.1). A Ready then carries only Messages: those
-// addressed to LocalAppendThread (MsgStorageAppend: entries, hard state in
-// Term/Vote/Commit, snapshot) go to an append worker, those addressed to
+// addressed to LocalAppendThread (MsgStorageAppend: entries, a hard state
+// read with its StorageAppendHardState method, snapshot) go to an append
+// worker, those addressed to
 // LocalApplyThread (MsgStorageApply: a snapshot to install once it is
 // durable, or committed entries) to an apply worker,
 // the rest to the network. Each worker handles its messages in order and,

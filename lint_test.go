@@ -235,6 +235,7 @@ var subStateOwners = map[string]string{
 	"fetch":       "core/snapshot_fetch.go",
 	"clock":       "core/election_clock.go",
 	"leader":      "core/leader.go",
+	"out":         "core/outbox.go",
 	"quiesce":     "core/quiesce.go",
 }
 

@@ -227,10 +227,9 @@ func (rn *RawNode) ForgetLeader() error { err := rn.r.ForgetLeader(); rn.verifie
 // library, never in the caller.
 //
 // It is meant for tests and debugging: a test or a simulator calls it
-// after every input it gives the node. It changes nothing, but it is not
-// free: it visits every peer and reads the leader's whole uncommitted tail
-// (from the applying index to the last one, from memory or Storage), so
-// a production loop should not call it on every step. Built with the
+// after every input it gives the node. It changes nothing and reads only
+// the node's own state, never Storage; it costs O(peers) (it visits every
+// peer and the queues, each within its bound). Built with the
 // tickraft_invariants tag, every method of RawNode calls it on its way
 // out and panics on a broken invariant.
 func (rn *RawNode) CheckInvariants() error { return rn.r.CheckInvariants() }

@@ -34,7 +34,7 @@ func (r *Raft) asyncReady(rd *Ready, afterPersist []raftpb.Message) {
 			Entries: rd.Entries, Responses: afterPersist,
 		}
 		if !rd.HardState.IsEmpty() {
-			m.Term, m.Vote, m.Commit = rd.HardState.Term, rd.HardState.Vote, rd.HardState.Commit
+			m.SetStorageAppendHardState(rd.HardState)
 		}
 		if !rd.Snapshot.IsEmpty() {
 			snap := rd.Snapshot

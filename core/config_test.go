@@ -121,7 +121,7 @@ func TestRestartWithEntriesOfALaterTermThanTheHardState(t *testing.T) {
 	}
 	// A candidate with an empty log asks for a pre-vote: refused, no panic.
 	must(t, r.Step(raftpb.Message{Type: raftpb.MsgPreVote, From: 2, To: 3, Term: 4}))
-	if len(r.msgs) != 1 || !r.msgs[0].Reject {
-		t.Fatalf("want one rejection, got %v", r.msgs)
+	if len(r.out.msgs) != 1 || !r.out.msgs[0].Reject {
+		t.Fatalf("want one rejection, got %v", r.out.msgs)
 	}
 }

@@ -63,13 +63,24 @@
 //     node through it.
 //   - snapshots: snapshot.go (whole), snapshot_offer.go, snapshot_serve.go
 //     and snapshot_fetch.go (chunked), snapshot_validate.go.
-//   - the outbox (msgs, msgsAfterAppend, bufs) and what a Ready handed out
-//     (ready): step.go's send, msgbuffers.go, ready.go.
+//   - the outbox (out: the messages queued for the next Ready, and when
+//     the node keeps a cache of message arrays): outbox.go, filled by
+//     step.go's send; the cache itself (msgBuffers), which holds no
+//     protocol state: msgbuffers.go.
+//   - what the Readys handed out since the last Advance (ready: the
+//     entries, snapshot and committed entries to acknowledge, and the
+//     messages the node addressed to itself, its own vote among them):
+//     ready.go.
 //   - the node's watch over its own storage (storage): storage_stall.go;
 //     recovering after lost entries: recovering.go.
 //
 // The sub-states held as their own types (clock, leader, uncommitted,
-// storage, contract, ready, fetch, quiesce) have their fields assigned only in their own
-// file; a lint test in the root package enforces it. CheckInvariants
-// (invariants.go) checks the whole state after any input.
+// storage, contract, ready, out, fetch, quiesce) have their fields
+// assigned only in their own file; a lint test in the root package
+// enforces it. CheckInvariants (invariants.go) checks the whole state after
+// any input, from the node's own state alone (never Storage), in O(peers).
+// A rule checked once on the way in (a committed entry is never
+// contradicted: raftLog.committedConflict) is re-checked where the state
+// changes only as an assertion, compiled in by the tickraft_invariants tag
+// (assert_on.go).
 package core

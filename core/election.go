@@ -32,7 +32,9 @@ func (r *Raft) TickN(n int) {
 		return
 	}
 	r.ticks += uint64(n)
-	r.bufs = r.bufs.onTick(&r.msgReadys)
+	if !r.out.onTick() {
+		r.ready.dropSpareSelf()
+	}
 	if len(r.localReads) > 0 {
 		r.releaseLocalReads()
 	}

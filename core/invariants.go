@@ -2,7 +2,6 @@ package core
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/tickraft/raft/tracker"
 )
@@ -10,7 +9,9 @@ import (
 // CheckInvariants checks the whole state of the node and returns the first
 // broken invariant. Tests, property runs and the simulator (tools/sim)
 // call it, through RawNode.CheckInvariants, after every input they give a
-// node; a non-nil answer is a bug in the library.
+// node; a non-nil answer is a bug in the library. It reads only the node's
+// own state, never Storage, and costs O(peers): the sub-states keep what
+// it needs (the log its last index, the leader its term's first index).
 func (r *Raft) CheckInvariants() error {
 	if err := r.raftLog.checkInvariants(); err != nil {
 		return fmt.Errorf("invariant: log: %w", err)
@@ -131,30 +132,22 @@ func (r *Raft) checkLeaderInvariants() error {
 	return r.checkUncommittedTail()
 }
 
-// checkUncommittedTail: the leader's uncommitted counts are exactly the
-// entries of its term not yet handed out to apply, and their payload.
+// checkUncommittedTail: the leader's uncommitted count is exactly the
+// entries of its term not yet handed out to apply, those after both its
+// term's start and the applying index, and an empty tail holds no bytes.
+// It reads no entry: O(1).
 func (r *Raft) checkUncommittedTail() error {
-	from, last := r.raftLog.applying+1, r.raftLog.lastIndex()
-	if from > last {
-		if r.uncommitted.entries != 0 || r.uncommitted.size != 0 {
-			return fmt.Errorf("invariant: empty tail counted as %d entries, %d bytes", r.uncommitted.entries, r.uncommitted.size)
-		}
-		return nil
+	last, after := r.raftLog.lastIndex(), max(r.leader.termStart-1, r.raftLog.applying)
+	n := 0
+	if last > after {
+		n = int(last - after)
 	}
-	ents, err := r.raftLog.slice(from, last+1, math.MaxUint64)
-	if err != nil {
-		return nil // compacted or unavailable: nothing to compare
-	}
-	n, size := 0, uint64(0)
-	for i := range ents {
-		if ents[i].Term == r.term {
-			n++
-			size += uint64(len(ents[i].Data))
-		}
-	}
-	if n != r.uncommitted.entries || size != r.uncommitted.size {
-		return fmt.Errorf("invariant: uncommitted tail holds %d entries, %d bytes of term %d, counted %d entries, %d bytes",
-			n, size, r.term, r.uncommitted.entries, r.uncommitted.size)
+	switch {
+	case n != r.uncommitted.entries:
+		return fmt.Errorf("invariant: uncommitted tail holds %d entries of term %d after %d, counted %d",
+			n, r.term, after, r.uncommitted.entries)
+	case n == 0 && r.uncommitted.size != 0:
+		return fmt.Errorf("invariant: empty uncommitted tail counted as %d bytes", r.uncommitted.size)
 	}
 	return nil
 }

@@ -17,13 +17,19 @@ type leaderState struct {
 	// snapSentAt is the tick each follower was last sent a whole snapshot
 	// (Config.SnapshotRetryTicks).
 	snapSentAt map[uint64]uint64
+	// termStart is the index of the first entry of the leader's term (the
+	// empty entry it appends on election): every entry from there on is
+	// of its term, every entry before of an earlier one, so the
+	// uncommitted tail's count is checked without reading the log.
+	termStart uint64
 }
 
 // newLeaderState is the state of a leader whose log ends at last: a conf
 // change in its uncommitted tail may be pending, so none may be proposed
-// until everything up to last is applied (thesis §4.1).
+// until everything up to last is applied (thesis §4.1). Its term's
+// entries start after last.
 func newLeaderState(last uint64) *leaderState {
-	return &leaderState{pendingConfIndex: last}
+	return &leaderState{pendingConfIndex: last, termStart: last + 1}
 }
 
 // startTransfer records a handover to target.

@@ -107,16 +107,16 @@ func (l *raftLog) firstIndex() uint64 {
 }
 
 // lastIndex returns the index of the last entry, or of the snapshot if no
-// entry follows it.
+// entry follows it. The log knows it without asking Storage: when nothing
+// is unstable, the last entry is the one before the unstable offset, the
+// last the application acknowledged as written (Storage holds exactly
+// what the node handed out and it acknowledged; the checked mode verifies
+// it).
 func (l *raftLog) lastIndex() uint64 {
 	if i, ok := l.unstable.maybeLastIndex(); ok {
 		return i
 	}
-	i, err := l.storage.LastIndex()
-	if err != nil {
-		panic(brokenStorage("LastIndex", err))
-	}
-	return i
+	return l.unstable.offset - 1
 }
 
 // lastEntryID returns the ID of the last entry (or of the snapshot).
@@ -191,6 +191,24 @@ func (l *raftLog) findConflict(ents []raftpb.Entry) (uint64, error) {
 	return 0, nil
 }
 
+// committedConflict refuses entries that contradict committed ones, with
+// an error wrapping ErrCommittedConflict: by Leader Completeness (§5.4) no
+// correct leader sends them. It is the one check of that rule; entries it
+// lets through never replace a committed entry (maybeAppend asserts it).
+// A compacted entry is committed and applied, and so taken to match.
+func (l *raftLog) committedConflict(ents []raftpb.Entry) error {
+	for i := range ents {
+		e := &ents[i]
+		if e.Index > l.committed {
+			return nil
+		}
+		if t, err := l.term(e.Index); err == nil && t != e.Term {
+			return fmt.Errorf("%w: entry %d/%d, committed term %d", ErrCommittedConflict, e.Term, e.Index, t)
+		}
+	}
+	return nil
+}
+
 // findConflictByTerm returns the largest index at or below index (and at
 // or below lastIndex()) whose term is at most term, together with that
 // term. It is the fast backtracking of a rejected append (§5.3, thesis
@@ -220,11 +238,10 @@ func (l *raftLog) findConflictByTerm(index, term uint64) (uint64, uint64) {
 // it truncates the log at the first conflicting entry, appends the rest,
 // advances the commit index as far as the sender's commit and the new
 // entries allow, and returns the index of the last new entry and ok true.
-// A conflict at or below the commit index is refused with an error
-// wrapping ErrCommittedConflict and changes nothing; so does a storage
-// error. The caller has checked ents with checkEntriesContiguous, and
-// answers a prev below its commit index itself (a compacted prev never
-// matches here).
+// A storage error changes nothing. The caller has checked ents with
+// checkEntriesContiguous and committedConflict, and answers a prev below
+// its commit index itself (a compacted prev never matches here); with the
+// tickraft_invariants tag a conflict at or below the commit index panics.
 func (l *raftLog) maybeAppend(prev entryID, committed uint64, ents []raftpb.Entry) (lastNewIndex uint64, ok bool, err error) {
 	lastNewIndex, _, ok, err = l.maybeAppendOverwriting(prev, committed, ents)
 	return lastNewIndex, ok, err
@@ -243,10 +260,9 @@ func (l *raftLog) maybeAppendOverwriting(prev entryID, committed uint64, ents []
 	if err != nil {
 		return 0, 0, false, err
 	}
-	if ci != 0 && ci <= l.committed {
-		t, _ := l.term(ci)
-		return 0, 0, false, fmt.Errorf("%w: entry %d of term %d would replace one of term %d, committed up to %d",
-			ErrCommittedConflict, ci, ents[ci-ents[0].Index].Term, t, l.committed)
+	if assertInvariants && ci != 0 && ci <= l.committed {
+		panic(fmt.Sprintf("invariant violated: entry %d of term %d would replace a committed one (committed up to %d); committedConflict lets none through",
+			ci, ents[ci-ents[0].Index].Term, l.committed))
 	}
 	if ci != 0 {
 		l.unstable.appendReceived(ents[ci-ents[0].Index:])
@@ -520,7 +536,11 @@ func (l *raftLog) checkInvariants() error {
 	if err := l.unstable.checkInvariants(); err != nil {
 		return err
 	}
-	first, last := l.firstIndex(), l.lastIndex()
+	// Only what the log holds itself: Storage's first index is the
+	// application's (the checked mode checks Storage), so the compaction
+	// point is checked only while a snapshot is still unstable.
+	last := l.lastIndex()
+	first, snap := l.unstable.maybeFirstIndex()
 	switch {
 	case l.applied > l.applying:
 		return fmt.Errorf("raftLog: applied %d above applying %d", l.applied, l.applying)
@@ -528,8 +548,8 @@ func (l *raftLog) checkInvariants() error {
 		return fmt.Errorf("raftLog: applying %d above committed %d", l.applying, l.committed)
 	case l.committed > last:
 		return fmt.Errorf("raftLog: committed %d above the last index %d", l.committed, last)
-	case first-1 > l.committed:
-		return fmt.Errorf("raftLog: first index %d above committed %d + 1", first, l.committed)
+	case snap && first-1 > l.committed:
+		return fmt.Errorf("raftLog: snapshot's first index %d above committed %d + 1", first, l.committed)
 	}
 	return nil
 }

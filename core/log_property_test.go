@@ -87,7 +87,6 @@ func (s *logMachine) followerAppend(t *rapid.T) {
 		es = s.newEntries(t, p+1, n, prev.term)
 	}
 	leaderCommit := rapid.Uint64Range(0, p+uint64(n)+2).Draw(t, "leaderCommit")
-	last, ok, err := s.l.maybeAppend(prev, leaderCommit, es)
 	ci := uint64(0)
 	for _, e := range es {
 		if e.Index > s.m.last() || s.m.term(e.Index) != e.Term {
@@ -95,14 +94,23 @@ func (s *logMachine) followerAppend(t *rapid.T) {
 			break
 		}
 	}
+	// The caller checks the committed entries first (validation), and
+	// hands maybeAppend only what that check lets through.
+	conflictErr := s.l.committedConflict(es)
+	if ci != 0 && ci <= s.m.committed {
+		if !errors.Is(conflictErr, ErrCommittedConflict) {
+			t.Fatalf("entries conflicting at %d <= committed %d let through: %v", ci, s.m.committed, conflictErr)
+		}
+		return
+	}
+	if conflictErr != nil {
+		t.Fatalf("entries without a committed conflict refused: %v", conflictErr)
+	}
+	last, ok, err := s.l.maybeAppend(prev, leaderCommit, es)
 	switch {
 	case !match:
 		if ok || err != nil {
 			t.Fatalf("maybeAppend after a mismatched prev: ok %v err %v", ok, err)
-		}
-	case ci != 0 && ci <= s.m.committed:
-		if ok || !errors.Is(err, ErrCommittedConflict) {
-			t.Fatalf("maybeAppend conflicting at %d <= committed %d: ok %v err %v", ci, s.m.committed, ok, err)
 		}
 	default:
 		if !ok || err != nil || last != p+uint64(n) {

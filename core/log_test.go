@@ -319,7 +319,13 @@ func TestLogMaybeAppendCases(t *testing.T) {
 	} {
 		l := newTestLog(t, noLimit, ents(0, 0, 1, 2), ents(3, 3)...)
 		l.commitTo(1)
-		last, ok, err := l.maybeAppend(tt.prev, tt.committed, tt.ents)
+		// The caller checks the committed entries first (validation).
+		err := l.committedConflict(tt.ents)
+		var last uint64
+		var ok bool
+		if err == nil {
+			last, ok, err = l.maybeAppend(tt.prev, tt.committed, tt.ents)
+		}
 		wantErr(t, tt.name, err, tt.wantErr)
 		checkLog(t, tt.name, l)
 		if last != tt.wantLast || ok != tt.wantOK || l.committed != tt.wantCommt {
@@ -337,9 +343,18 @@ func TestLogMaybeAppendRefusesCommittedConflictWithoutChange(t *testing.T) {
 	l.commitTo(3)
 	before := *l
 	beforeEnts := l.allEntries()
-	_, ok, err := l.maybeAppend(entryID{1, 2}, 4, ents(3, 3, 3))
-	if ok || !errors.Is(err, ErrCommittedConflict) {
-		t.Fatalf("maybeAppend over committed entry 3: ok %v error %v; want ErrCommittedConflict", ok, err)
+	if err := l.committedConflict(ents(3, 3, 3)); !errors.Is(err, ErrCommittedConflict) {
+		t.Fatalf("committedConflict over committed entry 3: error %v; want ErrCommittedConflict", err)
+	}
+	if assertInvariants {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("maybeAppend over committed entry 3 did not panic with the invariants tag")
+				}
+			}()
+			l.maybeAppend(entryID{1, 2}, 4, ents(3, 3, 3))
+		}()
 	}
 	if !cmp.Equal(before, *l, cmp.AllowUnexported(raftLog{}, unstable{}, MemoryStorage{})) {
 		t.Errorf("a refused append changed the log: %v, was %v", l, &before)

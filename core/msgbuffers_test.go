@@ -34,16 +34,15 @@ func TestATickBetweenReadyAndAdvanceKeepsTheNodesOwnVote(t *testing.T) {
 // Ready after a tick hands out an array taken from the spares; it must be
 // recorded for reuse rather than lost.
 func TestABusyNodeKeepsItsArraysAcrossTheFirstReadyAfterATick(t *testing.T) {
-	var b *msgBuffers
-	var readys uint8
+	var o outbox
 	handOut := func() []raftpb.Message {
-		msgs := append(b.nextMsgs(4), raftpb.Message{To: 2}, raftpb.Message{To: 3})
-		b = b.handOut(msgs, nil, &readys)
+		msgs := append(o.bufs.nextMsgs(4), raftpb.Message{To: 2}, raftpb.Message{To: 3})
+		o.handedOut(msgs, nil)
 		return msgs
 	}
 	handOut()
 	handOut() // the second Ready with messages: busy, arrays kept from here
-	b = b.onTick(&readys)
+	o.onTick()
 	first := handOut() // the first Ready after the tick
 	second := handOut()
 	third := handOut()

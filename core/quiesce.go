@@ -186,7 +186,9 @@ func (r *Raft) Quiesced() bool { return r.quiesce.asleep }
 // wakes, and does nothing else: no message, no allocation.
 func (r *Raft) tickQuiesced(n int) {
 	r.ticks += uint64(n)
-	r.bufs = r.bufs.onTick(&r.msgReadys)
+	if !r.out.onTick() {
+		r.ready.dropSpareSelf()
+	}
 	if r.state == StateLeader {
 		r.leaderTick += uint64(n)
 		r.clock.advance(n)

@@ -52,10 +52,8 @@ type Raft struct {
 	trk     tracker.ProgressTracker
 	logger  Logger
 
-	// msgs may be sent at once; msgsAfterAppend only once everything this
-	// node has emitted to storage so far is durable (votes, acks).
-	msgs            []raftpb.Message
-	msgsAfterAppend []raftpb.Message
+	// out is the messages queued for the next Ready (outbox.go).
+	out outbox
 
 	clock electionClock
 
@@ -92,10 +90,8 @@ type Raft struct {
 	fetch   *snapFetch
 	serving *servedReceivers
 
+	// ready is what the Readys handed out since the last Advance (ready.go).
 	ready readyState
-	// bufs holds the message arrays kept for reuse; nil until a Ready
-	// hands out one worth keeping, so that an idle node holds none.
-	bufs *msgBuffers
 
 	// The one-byte fields, together so that they share a word: a process
 	// with many groups holds a Raft per member.
@@ -132,10 +128,6 @@ type Raft struct {
 	// asyncStorage hands storage work out as messages to local workers
 	// (Config.AsyncStorageWrites) instead of acknowledging it on Advance.
 	asyncStorage bool
-	// msgReadys counts the Readys that handed out messages since the last
-	// tick (saturating): it tells a busy node, which keeps its message
-	// arrays, from an idle one (see msgBuffers).
-	msgReadys uint8
 	// quiesce is the sleep of an idle group (Config.Quiesce, quiesce.go).
 	quiesce quiescence
 }
@@ -184,13 +176,16 @@ func NewRaft(c *Config) (*Raft, error) {
 	if err := r.restoreConfig(cs); err != nil {
 		return nil, err
 	}
-	if err := r.checkLostLog(hs, cfg.Recovering); err != nil {
+	if err := r.checkLostLog(hs, cfg.Recovering || hs.RecoveringTerm > 0); err != nil {
 		return nil, err
 	}
 	r.loadHardState(hs)
 	r.restarted = hs.Term > 0
-	if cfg.Recovering {
+	switch {
+	case cfg.Recovering:
 		r.startRecovering()
+	case hs.RecoveringTerm > 0:
+		r.resumeRecovering(hs.RecoveringTerm)
 	}
 	if cfg.Applied > 0 {
 		if cfg.Applied > r.raftLog.committed {
@@ -203,6 +198,9 @@ func NewRaft(c *Config) (*Raft, error) {
 	}
 	r.becomeFollower(r.term, None)
 	r.ready.init(r)
+	if cfg.Recovering {
+		r.ready.owePersistedChange(hs)
+	}
 	r.log(LevelInfo, "started", Attr{"commit", r.raftLog.committed}, Attr{"applied", r.raftLog.applied},
 		Attr{"last_index", r.raftLog.lastIndex()}, Attr{"last_term", r.raftLog.lastEntryID().term})
 	return r, nil
@@ -250,7 +248,11 @@ func (r *Raft) loadHardState(hs raftpb.HardState) {
 func (r *Raft) softState() SoftState { return SoftState{Lead: r.lead, RaftState: r.state} }
 
 func (r *Raft) hardState() raftpb.HardState {
-	return raftpb.HardState{Term: r.term, Vote: r.vote, Commit: r.raftLog.committed}
+	hs := raftpb.HardState{Term: r.term, Vote: r.vote, Commit: r.raftLog.committed}
+	if r.recovering {
+		hs.RecoveringTerm = r.recoveringTerm
+	}
+	return hs
 }
 
 // reset prepares the node for a new term: timers, votes and progress.

@@ -151,8 +151,8 @@ func TestLeaseReadIsAnsweredAtOnceAndFallsBackToARoundWhenItLapses(t *testing.T)
 	leader.bcastHeartbeat()
 	c.stabilize() // a quorum answered: the lease holds
 	must(t, leader.ReadIndex([]byte("lease")))
-	if len(leader.readStates) != 1 || len(leader.msgs) != 0 {
-		t.Fatalf("lease read: %d states, %d messages; want 1 state and no message", len(leader.readStates), len(leader.msgs))
+	if len(leader.readStates) != 1 || len(leader.out.msgs) != 0 {
+		t.Fatalf("lease read: %d states, %d messages; want 1 state and no message", len(leader.readStates), len(leader.out.msgs))
 	}
 	leader.readStates = nil
 	// No answers for an election timeout: the lease lapses.
@@ -317,7 +317,7 @@ func TestNoLeaseReadsAfterTimeoutNowInTheSameTerm(t *testing.T) {
 	c := electedClusterWith(t, 0, func(cfg *Config) { cfg.LeaseReads = true })
 	leader := c.nodes[1]
 	must(t, leader.TransferLeader(2)) // node 2 is up to date: MsgTimeoutNow goes out
-	leader.msgs = nil                 // and is held in the network
+	leader.out.msgs = nil             // and is held in the network
 	leader.abortLeaderTransfer("test")
 	leader.Tick()
 	leader.bcastHeartbeat()

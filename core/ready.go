@@ -56,18 +56,30 @@ type readyState struct {
 
 	// What Readys handed out since the last Advance, which Advance
 	// acknowledges: the last entry and snapshot to persist, and the last
-	// entry to apply and the payload bytes up to it. The acknowledgements
-	// addressed to this node itself wait in msgBuffers.self.
+	// entry to apply and the payload bytes up to it.
 	lastEntry  entryID
 	snapIndex  uint64
 	snapTerm   uint64
 	applyIndex uint64
 	applyBytes uint64
+
+	// self holds the messages a Ready addressed to this node itself (its
+	// own vote, its acknowledgement of its own entries), which Advance
+	// steps once the Ready's writes are durable. Between Readys of a busy
+	// node it keeps its emptied array for the next ones.
+	self []raftpb.Message
 }
 
 func (s *readyState) init(r *Raft) {
 	s.prevSoft = r.softState()
 	s.prevHard = r.hardState()
+}
+
+// owePersistedChange makes the next Ready hand out the node's hard state
+// if it differs from persisted, what storage holds: a change made at
+// boot that must reach the disk (a recovering node's move to a new term).
+func (s *readyState) owePersistedChange(persisted raftpb.HardState) {
+	s.prevHard = persisted
 }
 
 // HasReady reports whether Ready would return anything. It is a pure
@@ -79,7 +91,7 @@ func (r *Raft) HasReady() bool {
 	if hs := r.hardState(); !hs.IsEmpty() && hs != r.ready.prevHard {
 		return true
 	}
-	return r.appendsWouldSend() || r.readsWouldFlush() || len(r.msgs) > 0 || len(r.readStates) > 0 || len(r.msgsAfterAppend) > 0 || r.snapToApply != nil ||
+	return r.appendsWouldSend() || r.readsWouldFlush() || r.out.pending() || len(r.readStates) > 0 || r.snapToApply != nil ||
 		r.raftLog.hasNextUnstableSnapshot() || r.raftLog.hasNextUnstableEnts() ||
 		(r.mayHandOutCommitted() && r.raftLog.hasNextCommittedEnts(r.applyUnstable()))
 }
@@ -95,7 +107,7 @@ func (r *Raft) Ready() Ready {
 	r.flushReads()
 	rd := Ready{
 		Entries:  r.raftLog.nextUnstableEnts(),
-		Messages: r.msgs,
+		Messages: r.out.takeMsgs(),
 	}
 	if snap := r.raftLog.nextUnstableSnapshot(); snap != nil {
 		rd.Snapshot = *snap
@@ -113,17 +125,15 @@ func (r *Raft) Ready() Ready {
 		r.ready.prevHard = hs
 	}
 	rd.MustSync = rd.MustSync || len(rd.Entries) > 0 || !rd.Snapshot.IsEmpty()
-	r.msgs = nil
 	if r.asyncStorage {
-		afterPersist := r.msgsAfterAppend
-		r.msgsAfterAppend = nil
+		afterPersist := r.out.takeAfterAppend()
 		r.acceptReady(&rd)
 		r.ready.forgetAcks() // the workers acknowledge, not Advance
 		r.asyncReady(&rd, afterPersist)
 		return rd
 	}
 	rd.MessagesAfterPersist = r.takeMessagesAfterAppend()
-	r.bufs = r.bufs.handOut(rd.Messages, rd.MessagesAfterPersist, &r.msgReadys)
+	r.out.handedOut(rd.Messages, rd.MessagesAfterPersist)
 	r.acceptReady(&rd)
 	if r.contract.on {
 		r.contract.recordReady(&rd)
@@ -134,7 +144,41 @@ func (r *Raft) Ready() Ready {
 // forgetAcks drops what Advance would acknowledge: in the asynchronous
 // mode the storage workers' responses do it.
 func (s *readyState) forgetAcks() {
-	*s = readyState{prevSoft: s.prevSoft, prevHard: s.prevHard}
+	*s = readyState{prevSoft: s.prevSoft, prevHard: s.prevHard, self: s.self}
+}
+
+// addSelf keeps a message a Ready addressed to this node, for Advance to
+// step.
+func (s *readyState) addSelf(m raftpb.Message) {
+	s.self = append(s.self, m)
+}
+
+// takeSelf returns the messages addressed to this node, for Advance to
+// step.
+func (s *readyState) takeSelf() []raftpb.Message {
+	self := s.self
+	s.self = nil
+	return self
+}
+
+// keepSelf takes back the array takeSelf returned, once its messages are
+// stepped, cleared, for the next ones: only while the node is busy (keep),
+// and only if no new message took its place meanwhile.
+func (s *readyState) keepSelf(self []raftpb.Message, keep bool) {
+	if !keep || s.self != nil || cap(self) == 0 || cap(self) > maxMsgsCapHint {
+		return
+	}
+	clear(self)
+	s.self = self[:0]
+}
+
+// dropSpareSelf releases the kept array of an idle node, unless it holds
+// messages Advance has yet to step (a tick may come between Ready and
+// Advance; the node's own vote may be among them).
+func (s *readyState) dropSpareSelf() {
+	if len(s.self) == 0 {
+		s.self = nil
+	}
 }
 
 // applyUnstable reports whether committed entries not yet durable on this
@@ -164,15 +208,16 @@ func (r *Raft) takeCommittedEntries() []raftpb.Entry {
 // into those for peers (returned) and those for this node itself, which
 // Advance steps.
 func (r *Raft) takeMessagesAfterAppend() []raftpb.Message {
-	out := r.msgsAfterAppend[:0] // filtered in place: the slice is handed out
-	for _, m := range r.msgsAfterAppend {
+	after := r.out.takeAfterAppend()
+	out := after[:0] // filtered in place: the slice is handed out
+	for _, m := range after {
 		if m.To == r.id {
-			r.bufs = r.bufs.addSelf(m)
+			r.ready.addSelf(m)
 			continue
 		}
 		out = append(out, m)
 	}
-	r.msgsAfterAppend = nil
+	clear(after[len(out):])
 	if len(out) == 0 {
 		return nil
 	}
@@ -221,10 +266,10 @@ func (r *Raft) Advance() {
 	if s.applyIndex != 0 {
 		r.onApplied(s.applyIndex, s.applyBytes)
 	}
-	self := r.bufs.takeSelf()
+	self := s.takeSelf()
 	s.forgetAcks()
 	for _, m := range self {
 		r.step(m)
 	}
-	r.bufs.keepSelf(self)
+	s.keepSelf(self, r.out.bufs != nil)
 }

@@ -75,11 +75,38 @@ func (r *Raft) checkLostLog(hs raftpb.HardState, recovering bool) error {
 // only). Catching up with the current commit index would not be enough:
 // a delayed acknowledgement the node sent before the loss can still
 // complete the commit of an entry it lost.
+//
+// Why the node moves to term T0+1 at boot, voting for no one. A leader
+// of T0 itself, still in office, never sends an entry of a newer term:
+// the node would stay recovering, a voter that does not vote, until
+// something else ended that term, possibly never under a stable leader.
+// At T0+1 the node answers the leader of T0 with its newer term (§5.1:
+// a stale leader's appends and heartbeats are always answered), which
+// ends term T0 and brings an election the node takes no part in, so it
+// recovers within a few election timeouts of rejoining. The boot term
+// goes into the hard state (HardState.RecoveringTerm) with the move, so
+// a restart before the node recovers resumes recovering, even if the
+// application does not ask again. Moving to a
+// newer term without a vote is always safe: the node has voted in no
+// term above T0 (its HardState is intact), and it votes in none while
+// it recovers. The price is one election per recovery from a lost log,
+// none if the group has already moved past T0.
 func (r *Raft) startRecovering() {
 	r.recovering = true
 	r.recoveringTerm = r.term
+	r.becomeFollower(r.term+1, None)
 	r.log(LevelWarn, "recovering from a lost log: no votes, no campaigns until an entry of a newer term is durable",
-		Attr{"last_index", r.raftLog.lastIndex()})
+		Attr{"boot_term", r.recoveringTerm}, Attr{"last_index", r.raftLog.lastIndex()})
+}
+
+// resumeRecovering goes on recovering after a restart: the persisted
+// hard state says the node began recovering at boot term bootTerm and has
+// not yet held a durable entry of a newer term. The node has moved past
+// bootTerm already, so it does not move again.
+func (r *Raft) resumeRecovering(bootTerm uint64) {
+	r.recovering = true
+	r.recoveringTerm = bootTerm
+	r.log(LevelWarn, "still recovering from a lost log", Attr{"boot_term", bootTerm})
 }
 
 // maybeEndRecovering ends recovering mode once an entry or snapshot of a

@@ -39,7 +39,8 @@ func recoveringNode(t *testing.T) *Raft {
 	t.Helper()
 	r, err := NewRaft(&Config{ID: 1, Storage: lostLogStorage(t), Recovering: true})
 	must(t, err)
-	if !r.recovering || !r.BasicStatus().Recovering || r.raftLog.committed != 5 || r.term != 3 || r.vote != 2 {
+	// It moved past its boot term 3, voting for no one.
+	if !r.recovering || !r.BasicStatus().Recovering || r.raftLog.committed != 5 || r.term != 4 || r.vote != None {
 		t.Fatalf("recovering node: recovering %v commit %d term %d vote %d", r.recovering, r.raftLog.committed, r.term, r.vote)
 	}
 	return r
@@ -49,8 +50,8 @@ func TestARecoveringNodeGrantsNoVoteOrPreVote(t *testing.T) {
 	for _, typ := range []raftpb.MessageType{raftpb.MsgVote, raftpb.MsgPreVote} {
 		r := recoveringNode(t)
 		// A candidate with a longer log than the node's, at a newer term.
-		must(t, r.Step(raftpb.Message{Type: typ, From: 3, To: 1, Term: 4, Index: 20, LogTerm: 3}))
-		answers := append(append([]raftpb.Message(nil), r.msgs...), r.msgsAfterAppend...)
+		must(t, r.Step(raftpb.Message{Type: typ, From: 3, To: 1, Term: 5, Index: 20, LogTerm: 3}))
+		answers := append(append([]raftpb.Message(nil), r.out.msgs...), r.out.afterAppend...)
 		if len(answers) != 1 || !answers[0].Reject {
 			t.Fatalf("%v: answered %v, want one rejection", typ, answers)
 		}
@@ -68,13 +69,13 @@ func TestARecoveringNodeDoesNotCampaign(t *testing.T) {
 	for i := 0; i < 4*r.clock.electionTimeout; i++ {
 		r.Tick()
 	}
-	if r.state != StateFollower || r.term != 3 {
-		t.Fatalf("after its election timeouts: %v at term %d, want a follower at term 3", r.state, r.term)
+	if r.state != StateFollower || r.term != 4 {
+		t.Fatalf("after its election timeouts: %v at term %d, want a follower at term 4", r.state, r.term)
 	}
-	// The leader of term 3 hands over: the node cannot take over.
-	must(t, r.Step(raftpb.Message{Type: raftpb.MsgHeartbeat, From: 2, To: 1, Term: 3}))
-	must(t, r.Step(raftpb.Message{Type: raftpb.MsgTimeoutNow, From: 2, To: 1, Term: 3}))
-	if r.state != StateFollower || r.term != 3 {
+	// The leader of term 4 hands over: the node cannot take over.
+	must(t, r.Step(raftpb.Message{Type: raftpb.MsgHeartbeat, From: 2, To: 1, Term: 4}))
+	must(t, r.Step(raftpb.Message{Type: raftpb.MsgTimeoutNow, From: 2, To: 1, Term: 4}))
+	if r.state != StateFollower || r.term != 4 {
 		t.Fatalf("after MsgTimeoutNow: %v at term %d", r.state, r.term)
 	}
 }
@@ -93,30 +94,29 @@ func persist(t *testing.T, r *Raft, st *MemoryStorage) {
 	}
 }
 
-// TestRecoveringEndsOnlyWithADurableEntryOfANewerTerm: catching up with
-// the leader's entries, even one of the boot term (whose leader this node
-// may have voted for), is not enough; an entry of a later term, durable,
-// is.
+// TestRecoveringEndsOnlyWithADurableEntryOfANewerTerm: catching up with a
+// leader's entries of the boot term or older is not enough; an entry of a
+// later term, durable, is.
 func TestRecoveringEndsOnlyWithADurableEntryOfANewerTerm(t *testing.T) {
 	st := lostLogStorage(t)
 	r, err := NewRaft(&Config{ID: 1, Storage: st, Recovering: true})
 	must(t, err)
-	// The leader of term 3, node 2 (this node voted for it), replicates
-	// the lost entries 6..9 of term 2 and an entry of its own term.
+	// Node 3 leads term 5, elected without this node. It first replicates
+	// the lost entries 6..9 of term 2 and an entry of term 3, the boot
+	// term.
 	var ents []raftpb.Entry
 	for i := uint64(6); i <= 9; i++ {
 		ents = append(ents, raftpb.Entry{Term: 2, Index: i})
 	}
 	ents = append(ents, raftpb.Entry{Term: 3, Index: 10})
-	must(t, r.Step(raftpb.Message{Type: raftpb.MsgApp, From: 2, To: 1, Term: 3, Index: 5, LogTerm: 2, Entries: ents, Commit: 9}))
+	must(t, r.Step(raftpb.Message{Type: raftpb.MsgApp, From: 3, To: 1, Term: 5, Index: 5, LogTerm: 2, Entries: ents, Commit: 9}))
 	persist(t, r, st)
 	if !r.recovering {
 		t.Fatal("recovering ended with entries of the boot term or older")
 	}
-	// Node 3 leads term 4, elected without this node; its entry is handed
-	// out, not yet durable.
-	must(t, r.Step(raftpb.Message{Type: raftpb.MsgApp, From: 3, To: 1, Term: 4, Index: 10, LogTerm: 3,
-		Entries: []raftpb.Entry{{Term: 4, Index: 11}}, Commit: 10}))
+	// Then its own entry, handed out, not yet durable.
+	must(t, r.Step(raftpb.Message{Type: raftpb.MsgApp, From: 3, To: 1, Term: 5, Index: 10, LogTerm: 3,
+		Entries: []raftpb.Entry{{Term: 5, Index: 11}}, Commit: 10}))
 	if !r.recovering {
 		t.Fatal("recovering ended before the entry of the newer term was durable")
 	}
@@ -124,13 +124,56 @@ func TestRecoveringEndsOnlyWithADurableEntryOfANewerTerm(t *testing.T) {
 	if r.recovering || r.BasicStatus().Recovering {
 		t.Fatal("recovering did not end with a durable entry of a newer term")
 	}
-	r.clock.electionElapsed = r.clock.electionTimeout // the leader went quiet
-	must(t, r.Step(raftpb.Message{Type: raftpb.MsgPreVote, From: 2, To: 1, Term: 5, Index: 11, LogTerm: 4}))
-	if len(r.msgs) != 1 || r.msgs[0].Reject {
-		t.Fatalf("the recovered node refused a pre-vote it may grant: %v", r.msgs)
+	if hs, _, _ := st.InitialState(); hs.RecoveringTerm != 0 {
+		t.Fatalf("the persisted hard state %v still says recovering", hs)
 	}
-	r.msgs = nil
+	r.clock.electionElapsed = r.clock.electionTimeout // the leader went quiet
+	must(t, r.Step(raftpb.Message{Type: raftpb.MsgPreVote, From: 2, To: 1, Term: 6, Index: 11, LogTerm: 5}))
+	if len(r.out.msgs) != 1 || r.out.msgs[0].Reject {
+		t.Fatalf("the recovered node refused a pre-vote it may grant: %v", r.out.msgs)
+	}
+	r.out.msgs = nil
 	must(t, r.Campaign())
+}
+
+// TestARecoveringNodeEndsItsBootTerm: the leader of the boot term never
+// sends an entry of a newer term, so the node moves past it at boot
+// (voting for no one) and answers that leader with its newer term, which
+// deposes it (§5.1).
+func TestARecoveringNodeEndsItsBootTerm(t *testing.T) {
+	r := recoveringNode(t)
+	if len(r.out.msgs)+len(r.out.afterAppend) != 0 {
+		t.Fatalf("a booting node sent %v %v", r.out.msgs, r.out.afterAppend)
+	}
+	must(t, r.Step(raftpb.Message{Type: raftpb.MsgHeartbeat, From: 2, To: 1, Term: 3, Commit: 5}))
+	answers := append(append([]raftpb.Message(nil), r.out.msgs...), r.out.afterAppend...)
+	if len(answers) != 1 || answers[0].To != 2 || answers[0].Term != 4 {
+		t.Fatalf("answer to the leader of the boot term: %v, want one message of term 4 to node 2", answers)
+	}
+}
+
+// TestARestartResumesRecovering: the boot term is in the hard state the
+// node hands out, so a restart before it recovers recovers on, even when
+// the application does not set Config.Recovering again, and even though
+// the log now holds what the persisted commit index names.
+func TestARestartResumesRecovering(t *testing.T) {
+	st := lostLogStorage(t)
+	r, err := NewRaft(&Config{ID: 1, Storage: st, Recovering: true})
+	must(t, err)
+	persist(t, r, st)
+	hs, _, _ := st.InitialState()
+	if hs.RecoveringTerm != 3 || hs.Term != 4 {
+		t.Fatalf("persisted hard state %v, want term 4 recovering from term 3", hs)
+	}
+	again, err := NewRaft(&Config{ID: 1, Storage: st})
+	must(t, err)
+	if !again.recovering || again.recoveringTerm != 3 || again.term != 4 {
+		t.Fatalf("restarted: recovering %v from term %d at term %d; want recovering from 3 at 4",
+			again.recovering, again.recoveringTerm, again.term)
+	}
+	if err := again.Campaign(); !errors.Is(err, ErrRecovering) {
+		t.Fatalf("Campaign after the restart = %v, want ErrRecovering", err)
+	}
 }
 
 // TestRecoveringWithoutALossStillWaits: the application may ask for
@@ -159,7 +202,7 @@ func TestAHeartbeatBeyondTheLogIsAnsweredWithTheLastIndex(t *testing.T) {
 		t.Fatalf("committed %d, want the last index %d", f.raftLog.committed, last)
 	}
 	var hb, short int
-	for _, m := range append(append([]raftpb.Message(nil), f.msgs...), f.msgsAfterAppend...) {
+	for _, m := range append(append([]raftpb.Message(nil), f.out.msgs...), f.out.afterAppend...) {
 		switch {
 		case m.Type == raftpb.MsgHeartbeatResp:
 			hb++
@@ -168,7 +211,7 @@ func TestAHeartbeatBeyondTheLogIsAnsweredWithTheLastIndex(t *testing.T) {
 		}
 	}
 	if hb != 1 || short != 1 {
-		t.Fatalf("answers %v %v: want a heartbeat answer and a rejection naming the last index %d", f.msgs, f.msgsAfterAppend, last)
+		t.Fatalf("answers %v %v: want a heartbeat answer and a rejection naming the last index %d", f.out.msgs, f.out.afterAppend, last)
 	}
 }
 
@@ -213,13 +256,37 @@ func TestAFollowerOverATruncatedLogCatchesUp(t *testing.T) {
 	r, err := NewRaft(&Config{ID: 2, Storage: st, Recovering: true})
 	must(t, err)
 	c.nodes[2], c.st[2] = r, st
+	// Its answer to the heartbeat carries the term it moved to, which
+	// deposes the leader; nodes 1 and 3 elect a leader of a newer term
+	// without node 2, which repairs it.
 	leader.bcastHeartbeat()
 	c.stabilize()
-	if got := r.raftLog.lastIndex(); got != last {
-		t.Fatalf("the follower's log ends at %d, want the leader's %d", got, last)
+	if leader.state == StateLeader {
+		t.Fatal("the leader of the recovering node's boot term is still leading")
 	}
-	if r.raftLog.committed != leader.raftLog.committed {
-		t.Fatalf("the follower committed %d, the leader %d", r.raftLog.committed, leader.raftLog.committed)
+	var lead *Raft
+	for i := 0; i < 10*leader.clock.electionTimeout && lead == nil; i++ {
+		for _, id := range c.up() {
+			c.nodes[id].Tick()
+		}
+		c.stabilize()
+		for _, id := range []uint64{1, 3} {
+			if c.nodes[id].state == StateLeader {
+				lead = c.nodes[id]
+			}
+		}
+	}
+	if lead == nil || r.lead != lead.id {
+		t.Fatalf("no new leader that node 2 follows within ten election timeouts: node 2 follows %d", r.lead)
+	}
+	if got, want := r.raftLog.lastIndex(), lead.raftLog.lastIndex(); got != want || want <= last {
+		t.Fatalf("the follower's log ends at %d, want the leader's %d (past %d)", got, want, last)
+	}
+	if r.raftLog.committed != lead.raftLog.committed {
+		t.Fatalf("the follower committed %d, the leader %d", r.raftLog.committed, lead.raftLog.committed)
+	}
+	if r.recovering {
+		t.Fatal("the follower still recovers after a new leader's entry became durable")
 	}
 }
 

@@ -180,17 +180,7 @@ func (r *Raft) handleAppendEntries(m raftpb.Message) error {
 // made durable (found by the simulator: a node resumed from a pause
 // stepped an old leader's append and a new leader's overwrite in one
 // batch, and acknowledged the old entries after writing the new).
-func (r *Raft) dropAcksFrom(index uint64) {
-	kept := r.msgsAfterAppend[:0]
-	for _, m := range r.msgsAfterAppend {
-		if m.Type == raftpb.MsgAppResp && !m.Reject && m.Index >= index {
-			continue
-		}
-		kept = append(kept, m)
-	}
-	clear(r.msgsAfterAppend[len(kept):])
-	r.msgsAfterAppend = kept
-}
+func (r *Raft) dropAcksFrom(index uint64) { r.out.dropAcksFrom(index) }
 
 // handleAppendResponse is the leader's side of an append's answer.
 func (r *Raft) handleAppendResponse(m raftpb.Message, pr *tracker.Progress) error {

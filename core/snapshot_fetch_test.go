@@ -99,13 +99,13 @@ func TestFetchRespectsItsBounds(t *testing.T) {
 			meta := raftpb.SnapshotMetadata{Index: 20, Term: f.term, ConfState: raftpb.ConfState{Voters: []uint64{1, 2, 3}}}
 			must(t, f.Step(offer(1, 2, f.term, meta, 10, 4, 1, 3, 4)))
 			reqs := 0
-			for _, m := range f.msgs {
+			for _, m := range f.out.msgs {
 				if m.Type == raftpb.MsgSnapChunkReq {
 					reqs++
 				}
 			}
 			if reqs != tc.asked {
-				t.Fatalf("%d chunk requests, want %d: %v", reqs, tc.asked, f.msgs)
+				t.Fatalf("%d chunk requests, want %d: %v", reqs, tc.asked, f.out.msgs)
 			}
 		})
 	}
@@ -117,9 +117,9 @@ func TestSourceServesABoundedNumberOfReceivers(t *testing.T) {
 	c := chunkedCluster(t, func(cfg *Config) { cfg.MaxSnapshotReceivers = 1; cfg.SnapshotChunkTimeout = 3 })
 	src := c.nodes[1]
 	req := func(from uint64) raftpb.MessageType {
-		src.msgs = nil
+		src.out.msgs = nil
 		must(t, src.Step(raftpb.Message{Type: raftpb.MsgSnapChunkReq, From: from, To: 1, Index: 4, LogTerm: 1, RejectHint: 4}))
-		m := src.msgs[len(src.msgs)-1]
+		m := src.out.msgs[len(src.out.msgs)-1]
 		if m.Type == raftpb.MsgSnapChunk && m.Reject && raftpb.ChunkRefusal(m.RejectHint) == raftpb.ChunkBusy {
 			return raftpb.MsgSnapChunk
 		}

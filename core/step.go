@@ -269,16 +269,6 @@ func (r *Raft) send(m raftpb.Message) {
 	default:
 		m.Term = r.term
 	}
-	switch {
-	case m.To == r.id, m.Type == raftpb.MsgAppResp, m.Type == raftpb.MsgVoteResp:
-		if r.msgsAfterAppend == nil {
-			r.msgsAfterAppend = r.bufs.nextAfter(1)
-		}
-		r.msgsAfterAppend = append(r.msgsAfterAppend, m)
-	default:
-		if r.msgs == nil {
-			r.msgs = r.bufs.nextMsgs(r.fanOut())
-		}
-		r.msgs = append(r.msgs, m)
-	}
+	afterAppend := m.To == r.id || m.Type == raftpb.MsgAppResp || m.Type == raftpb.MsgVoteResp
+	r.out.queue(m, afterAppend, r.fanOut())
 }

@@ -131,7 +131,7 @@ func TestTimeoutNowFollowsTheCommitIndex(t *testing.T) {
 	leader.trk.Progress[3].SentCommit = 0 // as if 3 had not heard the commit
 	must(t, leader.TransferLeader(3))
 	var order []raftpb.MessageType
-	for _, m := range leader.msgs {
+	for _, m := range leader.out.msgs {
 		if m.To == 3 {
 			order = append(order, m.Type)
 		}

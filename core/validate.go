@@ -127,17 +127,11 @@ func (r *Raft) validateAppend(m raftpb.Message) error {
 	return nil
 }
 
-// checkNoCommittedConflict refuses entries that contradict committed ones:
-// by Leader Completeness (§5.4) no correct leader sends them.
+// checkNoCommittedConflict refuses entries that contradict committed ones
+// (raftLog.committedConflict), before the message changes anything.
 func (r *Raft) checkNoCommittedConflict(ents []raftpb.Entry) error {
-	for i := range ents {
-		e := &ents[i]
-		if e.Index > r.raftLog.committed {
-			return nil
-		}
-		if t, err := r.raftLog.term(e.Index); err == nil && t != e.Term {
-			return fmt.Errorf("%w: %w: entry %d/%d, committed term %d", ErrInvalidMessage, ErrCommittedConflict, e.Term, e.Index, t)
-		}
+	if err := r.raftLog.committedConflict(ents); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
 	return nil
 }

@@ -124,9 +124,9 @@ func TestALowerTermLeaderLearnsTheNewerTermFromAnyNode(t *testing.T) {
 	term := leader.term
 	// Node 3 takes a higher term from a stranger's vote request it refuses.
 	must(t, f.Step(raftpb.Message{Type: raftpb.MsgVote, From: 2, To: 3, Term: term + 2}))
-	f.msgs, f.msgsAfterAppend = nil, nil
+	f.out.msgs, f.out.afterAppend = nil, nil
 	must(t, f.Step(raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 3, Term: term}))
-	answers := append(append([]raftpb.Message(nil), f.msgs...), f.msgsAfterAppend...)
+	answers := append(append([]raftpb.Message(nil), f.out.msgs...), f.out.afterAppend...)
 	if len(answers) != 1 || answers[0].Type != raftpb.MsgAppResp || answers[0].Term != term+2 {
 		t.Fatalf("answers to a stale heartbeat: %v, want one MsgAppResp at term %d", answers, term+2)
 	}

@@ -37,7 +37,9 @@ var entryGolden = []goldenCase{
 
 var hardStateGolden = []goldenCase{
 	{"zero", &raftpb.HardState{}, "08 00 | 10 00 | 18 00"},
-	{"all fields", &raftpb.HardState{Term: 5, Vote: 2, Commit: 300}, "08 05 | 10 02 | 18 ac 02"},
+	{"all of etcd's fields", &raftpb.HardState{Term: 5, Vote: 2, Commit: 300}, "08 05 | 10 02 | 18 ac 02"},
+	// Field 100 takes a two-byte key and is written only when set.
+	{"recovering", &raftpb.HardState{Term: 5, Commit: 3, RecoveringTerm: 4}, "08 05 | 10 00 | 18 03 | a0 06 04"},
 	{"max values", &raftpb.HardState{Term: math.MaxUint64, Vote: math.MaxUint64, Commit: math.MaxUint64},
 		"08 " + u64max + " | 10 " + u64max + " | 18 " + u64max},
 }

@@ -96,14 +96,21 @@ const (
 	keyHardStateTerm   = 1<<3 | byte(wireVarint)
 	keyHardStateVote   = 2<<3 | byte(wireVarint)
 	keyHardStateCommit = 3<<3 | byte(wireVarint)
+	// keyHardStateRecoveringTerm is the key of field 100, which takes two
+	// bytes as a varint.
+	keyHardStateRecoveringTerm = 100<<3 | uint64(wireVarint)
 )
 
-var hardStateFields = []string{1: "Term", 2: "Vote", 3: "Commit"}
+var hardStateFields = []string{1: "Term", 2: "Vote", 3: "Commit", 100: "RecoveringTerm"}
 
 // Size returns the number of bytes Marshal would produce for h, without
 // encoding it.
 func (h *HardState) Size() int {
-	return sizeUintField(h.Term) + sizeUintField(h.Vote) + sizeUintField(h.Commit)
+	n := sizeUintField(h.Term) + sizeUintField(h.Vote) + sizeUintField(h.Commit)
+	if h.RecoveringTerm != 0 {
+		n += sizeVarint(keyHardStateRecoveringTerm) + sizeVarint(h.RecoveringTerm)
+	}
+	return n
 }
 
 // AppendMarshal appends the wire encoding of h to buf and returns the
@@ -122,7 +129,13 @@ func (h *HardState) Marshal() []byte {
 func (h *HardState) appendTo(b []byte) []byte {
 	b = appendUintField(b, keyHardStateTerm, h.Term)
 	b = appendUintField(b, keyHardStateVote, h.Vote)
-	return appendUintField(b, keyHardStateCommit, h.Commit)
+	b = appendUintField(b, keyHardStateCommit, h.Commit)
+	if h.RecoveringTerm != 0 {
+		// Written only when set, so that the bytes of every other hard
+		// state are etcd's.
+		b = appendVarint(appendVarint(b, keyHardStateRecoveringTerm), h.RecoveringTerm)
+	}
+	return b
 }
 
 // Unmarshal sets h to the hard state encoded in data, which it first
@@ -151,6 +164,8 @@ func (h *HardState) mergeField(d *decoder, num uint64, wt wireType) (err error) 
 		h.Vote, err = d.uintField(wt)
 	case 3:
 		h.Commit, err = d.uintField(wt)
+	case 100:
+		h.RecoveringTerm, err = d.uintField(wt)
 	default:
 		err = d.skip(wt)
 	}

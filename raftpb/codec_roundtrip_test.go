@@ -50,6 +50,8 @@ func genHardState() *rapid.Generator[raftpb.HardState] {
 			Term:   rapid.Uint64().Draw(t, "Term"),
 			Vote:   rapid.Uint64().Draw(t, "Vote"),
 			Commit: rapid.Uint64().Draw(t, "Commit"),
+			// Mostly zero, as on a node that is not recovering.
+			RecoveringTerm: rapid.OneOf(rapid.Just(uint64(0)), rapid.Uint64()).Draw(t, "RecoveringTerm"),
 		}
 	})
 }

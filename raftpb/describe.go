@@ -144,11 +144,16 @@ func appendEntries(b *strings.Builder, ents []Entry) {
 	}
 }
 
-// String returns the hard state in the form "Term:1 Vote:2 Commit:3".
+// String returns the hard state in the form "Term:1 Vote:2 Commit:3",
+// adding " RecoveringTerm:N" when it is set.
 func (h HardState) String() string {
-	return "Term:" + strconv.FormatUint(h.Term, 10) +
+	s := "Term:" + strconv.FormatUint(h.Term, 10) +
 		" Vote:" + strconv.FormatUint(h.Vote, 10) +
 		" Commit:" + strconv.FormatUint(h.Commit, 10)
+	if h.RecoveringTerm != 0 {
+		s += " RecoveringTerm:" + strconv.FormatUint(h.RecoveringTerm, 10)
+	}
+	return s
 }
 
 // String returns the configuration in the form "Voters:[1 2 3]", adding

@@ -25,6 +25,7 @@ func TestTextFormsAreCompactAndStable(t *testing.T) {
 		{raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: 1, Context: raftpb.HeartbeatContext{Round: 2, Tick: 9}.Encode()}.String(),
 			`1->2 MsgHeartbeat Term:1 Round:2 Tick:9`},
 		{raftpb.HardState{Term: 1, Vote: 2, Commit: 3}.String(), `Term:1 Vote:2 Commit:3`},
+		{raftpb.HardState{Term: 4, Commit: 3, RecoveringTerm: 3}.String(), `Term:4 Vote:0 Commit:3 RecoveringTerm:3`},
 		{raftpb.ConfState{Voters: []uint64{1, 2, 3}, VotersOutgoing: []uint64{1, 2}, Learners: []uint64{4}, LearnersNext: []uint64{3}, AutoLeave: true}.String(),
 			`Voters:[1 2 3] VotersOutgoing:[1 2] Learners:[4] LearnersNext:[3] AutoLeave:true`},
 		{raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 5, Term: 2, ConfState: raftpb.ConfState{Voters: []uint64{1}}}}.String(),

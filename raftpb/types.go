@@ -39,6 +39,13 @@ type HardState struct {
 	Term   uint64
 	Vote   uint64
 	Commit uint64
+	// RecoveringTerm is set while the node recovers from a lost log: the
+	// term it booted in when it began (see core's Config.Recovering), so
+	// that a restart before it recovers resumes recovering even if the
+	// application does not ask again. Zero otherwise. Field 100, ours:
+	// etcd's HardState has no such field, and a storage that keeps a
+	// HardState of etcd's type loses it (see MIGRATING.md).
+	RecoveringTerm uint64
 }
 
 // IsEmpty reports whether h is the zero HardState.

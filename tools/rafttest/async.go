@@ -63,7 +63,7 @@ func (env *Env) ProcessAppendThread(id uint64) (string, error) {
 		snap = *m.Snapshot
 	}
 	persist(&b, n, snap, m.Entries)
-	if hs := (raftpb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}); !hs.IsEmpty() {
+	if hs := (m.StorageAppendHardState()); !hs.IsEmpty() {
 		fmt.Fprintf(&b, "  hard: %v\n", hs)
 		_ = n.Storage.SetHardState(hs) // MemoryStorage never fails
 	}

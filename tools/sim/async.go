@@ -27,7 +27,7 @@ func (s *Sim) handleReadyAsync(n *node) {
 		switch m.To {
 		case raft.LocalAppendThread:
 			s.sawAppended(n, m.Entries, m.Commit)
-			w := &diskWrite{entries: m.Entries, hard: raftpb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}}
+			w := &diskWrite{entries: m.Entries, hard: m.StorageAppendHardState()}
 			if m.Snapshot != nil {
 				snap := s.assemble(n, *m.Snapshot)
 				w.snap = &snap

@@ -97,7 +97,9 @@
 // nor where the configuration would be left without a quorum of voters
 // that lost nothing; the operator changes no membership meanwhile. Should
 // the configuration still have no such quorum, the group is unavailable,
-// as it must be: that calm phase is counted, not judged.
+// as it must be: that calm phase is counted, not judged. Otherwise a
+// node must be an ordinary member again by the end of each whole calm
+// phase, and the final phase converges only once no needed node recovers.
 //
 // # The checks
 //

@@ -80,7 +80,9 @@ func (s *Sim) converged() bool {
 	want := lead.kv.digest()
 	needed := s.needed()
 	for _, n := range s.nodes {
-		if needed[n.id] && (!n.up() || n.kv.applied != commit) {
+		// A node that lost its log must also be an ordinary member again
+		// (see checkRecovered).
+		if needed[n.id] && (!n.up() || n.kv.applied != commit || n.rn.BasicStatus().Recovering) {
 			return false
 		}
 	}

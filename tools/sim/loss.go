@@ -96,3 +96,19 @@ func (s *Sim) anyRecovering() bool {
 	}
 	return any
 }
+
+// checkRecovered fails the run if a running node still recovers from a
+// lost log at the end of a whole calm phase that was judged, so not one
+// where too many voters lost their logs (the final phase converges only
+// once no needed node recovers). Running all of it, connected, under a quorum of voters that lost
+// nothing, the node must have become an ordinary member: a leader of a
+// term past its boot term (its answers end the boot term's) brings it an
+// entry of that term, whose durability ends recovering.
+func (s *Sim) checkRecovered(when string) {
+	for _, n := range s.nodes {
+		if n.up() && n.rn.BasicStatus().Recovering {
+			s.failf(ClassLiveness, "node %d still recovers from a lost log at the end of %s:\n%s", n.id, when, s.describeNodes())
+			return
+		}
+	}
+}

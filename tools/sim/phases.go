@@ -62,6 +62,9 @@ func (p *phaseState) closeWindow(s *Sim) {
 	if p.cur.To-p.cur.From >= uint64(s.opts.LivenessTicks) {
 		s.stats.LivenessWindows++
 	}
+	if p.cur.To-p.cur.From >= uint64(s.opts.CalmTicks-1) {
+		s.checkRecovered("a calm phase")
+	}
 	p.windows = append(p.windows, *p.cur)
 	p.cur = nil
 }

@@ -69,7 +69,7 @@ func (d *disk) do(j diskJob) (diskResult, bool) {
 	switch j.kind {
 	case jobAppend:
 		m := &j.msg
-		hs := raftpb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}
+		hs := m.StorageAppendHardState()
 		sync = d.mustSync(hs, m)
 		res.installed, res.err = d.persist(hs, m.Entries, m.Snapshot, false)
 	case jobChunk:

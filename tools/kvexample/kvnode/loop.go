@@ -191,7 +191,7 @@ func (n *Node) completeDisk() error {
 		switch res.job.kind {
 		case jobAppend:
 			m := &res.job.msg
-			hs := raftpb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}
+			hs := m.StorageAppendHardState()
 			if err := n.storeDurable(hs, m.Entries, res.installed); err != nil {
 				return err
 			}
