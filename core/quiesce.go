@@ -106,20 +106,25 @@ type quiescence struct {
 	on bool
 	// asleep is set while this node sleeps.
 	asleep bool
-	// attempting is set on a leader waiting, until leader tick deadline,
-	// for the answers to its MsgQuiesce, sent at its last entry point
-	// with commit index commit; acked are the members that accepted it.
-	attempting bool
-	point      entryID
-	commit     uint64
-	deadline   uint64
-	acked      []uint64
+	// req is a leader's request to sleep in flight, nil when there is
+	// none: a pointer, so that the many nodes that never ask hold one
+	// word for it.
+	req *quiesceRequest
 	// nextTry is the leader tick before which the leader does not ask to
 	// sleep.
 	nextTry uint64
 	// wakeRound is the read round a leader started when it woke; until a
 	// quorum has answered it, the lease does not hold (0: none).
 	wakeRound uint64
+}
+
+// quiesceRequest is a leader's MsgQuiesce in flight: sent at its last
+// entry point with commit index commit, to be answered by every member by
+// leader tick deadline; acked are the members that accepted it.
+type quiesceRequest struct {
+	point            entryID
+	commit, deadline uint64
+	acked            []uint64
 }
 
 // reset forgets every sleep and request: a new term or role begins at
@@ -134,15 +139,14 @@ func (q *quiescence) reset(now uint64, wait int) {
 // startAttempt records a MsgQuiesce sent at point with commit index
 // commit, to be answered by leader tick deadline.
 func (q *quiescence) startAttempt(point entryID, commit, deadline uint64) {
-	q.attempting, q.point, q.commit, q.deadline = true, point, commit, deadline
-	q.acked = q.acked[:0]
+	q.req = &quiesceRequest{point: point, commit: commit, deadline: deadline}
 }
 
 // endAttempt forgets the request in flight.
-func (q *quiescence) endAttempt() {
-	q.attempting = false
-	q.acked = q.acked[:0]
-}
+func (q *quiescence) endAttempt() { q.req = nil }
+
+// attempting reports whether a request to sleep is in flight.
+func (q *quiescence) attempting() bool { return q.req != nil }
 
 // retryAt abandons the request in flight, if any, and puts off the next
 // until leader tick at.
@@ -154,13 +158,13 @@ func (q *quiescence) retryAt(at uint64) {
 // ack records that id accepted the request and returns how many members
 // have.
 func (q *quiescence) ack(id uint64) int {
-	for _, a := range q.acked {
+	for _, a := range q.req.acked {
 		if a == id {
-			return len(q.acked)
+			return len(q.req.acked)
 		}
 	}
-	q.acked = append(q.acked, id)
-	return len(q.acked)
+	q.req.acked = append(q.req.acked, id)
+	return len(q.req.acked)
 }
 
 // sleep puts the node to sleep.
@@ -205,7 +209,7 @@ func (r *Raft) tickQuiesced(n int) {
 // ReportPeerDown keep it.
 func (r *Raft) wake(restartTimer bool) {
 	q := &r.quiesce
-	if q.attempting {
+	if q.attempting() {
 		q.retryAt(r.leaderTick + uint64(r.clock.electionTimeout))
 	}
 	if !q.asleep {
@@ -285,9 +289,9 @@ func (r *Raft) proposeQuiescence() bool {
 	switch {
 	case !q.on:
 		return false
-	case q.attempting && r.leaderTick < q.deadline:
+	case q.attempting() && r.leaderTick < q.req.deadline:
 		return true
-	case q.attempting:
+	case q.attempting():
 		q.retryAt(r.leaderTick + uint64(r.clock.electionTimeout))
 		return false
 	case r.leaderTick < q.nextTry || !r.groupIdle():
@@ -365,25 +369,25 @@ func (r *Raft) handleQuiesceResponse(m raftpb.Message, pr *tracker.Progress) err
 	pr.RecentActive = true
 	q := &r.quiesce
 	if m.Reject {
-		if q.attempting {
+		if q.attempting() {
 			r.log(LevelInfo, "a follower refused to quiesce", peerAttr(m.From), Attr{"last_index", m.Index},
 				Attr{"commit", m.Commit})
 			q.retryAt(r.leaderTick + uint64(r.clock.electionTimeout))
 		}
 		return nil
 	}
-	if !q.attempting || m.Index != q.point.index || m.LogTerm != q.point.term || m.Commit != q.commit {
+	if !q.attempting() || m.Index != q.req.point.index || m.LogTerm != q.req.point.term || m.Commit != q.req.commit {
 		return nil // an answer to an earlier request
 	}
 	if q.ack(m.From) < len(r.trk.Progress)-1 {
 		return nil
 	}
-	if r.raftLog.lastEntryID() != q.point || r.raftLog.committed != q.commit || !r.groupIdle() {
+	if r.raftLog.lastEntryID() != q.req.point || r.raftLog.committed != q.req.commit || !r.groupIdle() {
 		q.retryAt(r.leaderTick + uint64(r.clock.electionTimeout))
 		return nil
 	}
+	r.log(LevelInfo, "quiesced", Attr{"last_index", q.req.point.index}, Attr{"commit", q.req.commit})
 	q.sleep()
-	r.log(LevelInfo, "quiesced", Attr{"last_index", q.point.index}, Attr{"commit", q.commit})
 	return nil
 }
 
@@ -418,7 +422,7 @@ func (r *Raft) checkQuiescenceInvariants() error {
 		return fmt.Errorf("invariant: %d sleeps with quiescence off", r.id)
 	case q.asleep && r.state != StateLeader && (r.state != StateFollower || r.lead == None):
 		return fmt.Errorf("invariant: %v %d sleeps without a leader", r.state, r.id)
-	case q.attempting && (q.asleep || r.state != StateLeader):
+	case q.attempting() && (q.asleep || r.state != StateLeader):
 		return fmt.Errorf("invariant: %v %d asks to sleep (asleep %v)", r.state, r.id, q.asleep)
 	case q.asleep && r.state == StateLeader && (r.leader.transferee != None || r.readOnly.Len() > 0):
 		return fmt.Errorf("invariant: leader %d sleeps with a transfer or reads under way", r.id)
