@@ -49,6 +49,10 @@
 //			//    §10.2.1); MessagesAfterPersist must wait for step 2.
 //			transport.Send(rd.Messages)
 //			transport.Send(rd.MessagesAfterPersist)
+//			//    LocalMessages never go to the network: they are the snapshot
+//			//    worker's work (chunked transfer only). It sends served chunks
+//			//    to peers, and puts each saved chunk's answer on fromNetwork.
+//			snapshotWorker.Do(rd.LocalMessages)
 //			// 4. Apply the snapshot, then the committed entries in order.
 //			if !rd.Snapshot.IsEmpty() {
 //				applied, conf = restore(rd.Snapshot)
@@ -150,12 +154,16 @@
 // sources: the leader and, with Config.SnapshotInterval (every member
 // snapshots at the same indexes), followers holding the same snapshot.
 // Chunks that do not arrive are asked of another source; a leader change
-// resumes the transfer; a newer snapshot replaces it. The application
-// does the I/O through messages to [LocalSnapshotThread]: it serves chunk
+// resumes the transfer; a newer snapshot replaces it. The application does
+// the I/O through messages to [LocalSnapshotThread]: it serves chunk
 // requests from its snapshot ([ServeSnapshotChunk]) and persists received
-// chunks, stepping the MsgSnapChunkSaved it is handed. A snapshot fetched
-// this way is handed out for installing without data: its data is the
-// chunks saved for its index and term, in order.
+// chunks, stepping the MsgSnapChunkSaved it is handed. In the synchronous
+// loop these messages come in their own field, [Ready].LocalMessages,
+// never in Messages, so the loop above sends Messages to the network as
+// they are in every configuration; in the asynchronous mode they are in
+// Messages with the other workers', addressed to LocalSnapshotThread. A
+// snapshot fetched this way is handed out for installing without data: its
+// data is the chunks saved for its index and term, in order.
 //
 // # Quiescence: many idle groups
 //

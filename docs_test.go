@@ -20,7 +20,7 @@ func TestReadmeAndPackageDocShowTheSameLoop(t *testing.T) {
 		t.Errorf("the loop in doc.go and the loop in README.md differ:\ndoc.go:\n%s\nREADME.md:\n%s", fromDoc, fromReadme)
 	}
 	for _, step := range []string{"rn.TickN(clock.Elapsed(time.Now()))", "rn.Step(m)", "rn.ReadIndex(", "rn.ReportUnreachable(",
-		"rn.ReportSnapshot(", "rd.MustSync", "rd.MessagesAfterPersist", "rn.ApplyConfChange(", "rd.ReadStates", "rn.Advance()"} {
+		"rn.ReportSnapshot(", "rd.MustSync", "rd.MessagesAfterPersist", "rd.LocalMessages", "rn.ApplyConfChange(", "rd.ReadStates", "rn.Advance()"} {
 		if !strings.Contains(fromDoc, step) {
 			t.Errorf("the loop does not show %s", step)
 		}

@@ -361,6 +361,8 @@ func (c *scheduleCluster) handleReady(nd *scheduleNode) string {
 	c.afterInput(nd, "Ready")
 	rd.Snapshot = c.opts.Chunks.assemble(nd, rd.Snapshot)
 	c.persist(nd, &rd, len(rd.Entries)+2)
+	c.checkPeersOnly(nd, &rd)
+	c.send(rd.LocalMessages)
 	c.send(rd.Messages)
 	c.send(rd.MessagesAfterPersist)
 	c.oracle.readyOut(nd)
@@ -424,6 +426,17 @@ func (c *scheduleCluster) persist(nd *scheduleNode, rd *Ready, records int) {
 			c.fail("node %d cannot persist %v: %v", nd.id, rd.HardState, err)
 		}
 		nd.writes++
+	}
+}
+
+// checkPeersOnly fails the run when a Ready of the synchronous loop hands
+// out a message for a local worker among the messages for peers: the
+// loop of doc.go sends those to the network as they are.
+func (c *scheduleCluster) checkPeersOnly(nd *scheduleNode, rd *Ready) {
+	for _, m := range append(rd.Messages[:len(rd.Messages):len(rd.Messages)], rd.MessagesAfterPersist...) {
+		if m.To == LocalSnapshotThread || m.To == LocalAppendThread || m.To == LocalApplyThread {
+			c.fail("node %d handed out %v for a local worker among its messages for peers", nd.id, m)
+		}
 	}
 }
 

@@ -24,6 +24,7 @@ func (c *scheduleCluster) crash(nd *scheduleNode, cut int, send bool) string {
 		cut %= whole + 2
 		rd.Snapshot = c.opts.Chunks.assemble(nd, rd.Snapshot)
 		if send {
+			c.send(rd.LocalMessages) // lost with the worker's queue
 			c.send(rd.Messages)
 		}
 		c.persist(nd, &rd, min(cut, whole))

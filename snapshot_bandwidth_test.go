@@ -116,14 +116,9 @@ func (c *bwCluster) handleReady(nd *bwNode) {
 			c.t.Fatal(err)
 		}
 	}
-	var work []raftpb.Message
-	for _, m := range append(rd.Messages, rd.MessagesAfterPersist...) {
-		if m.To == LocalSnapshotThread {
-			work = append(work, m)
-			continue
-		}
-		nd.egress = append(nd.egress, m)
-	}
+	work := rd.LocalMessages
+	nd.egress = append(nd.egress, rd.Messages...)
+	nd.egress = append(nd.egress, rd.MessagesAfterPersist...)
 	for _, e := range rd.CommittedEntries {
 		if cc, err := e.ConfChange(); err == nil && cc != nil {
 			if _, err := nd.rn.ApplyConfChange(cc); err != nil {

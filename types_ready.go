@@ -53,6 +53,20 @@ import (
 //	// responses and votes).
 //	MessagesAfterPersist []raftpb.Message
 //
+//	// LocalMessages are, in the synchronous loop, the work of the
+//	// application's snapshot worker in the chunked snapshot transfer
+//	// (Config.SnapshotChunkSize), addressed to LocalSnapshotThread: chunk
+//	// requests to serve (MsgSnapChunkReq) and received chunks to persist
+//	// (MsgSnapChunk). They never go to the network, and Messages and
+//	// MessagesAfterPersist never hold them: in the synchronous loop those
+//	// two hold messages for peers only. The worker may do this work at
+//	// any time, in order, before or after Advance; it sends a served chunk
+//	// to the network, and steps a saved chunk's MsgSnapChunkSaved once the
+//	// chunk is durable (see LocalSnapshotThread). In the asynchronous mode
+//	// LocalMessages is always empty: every local worker's messages are in
+//	// Messages, routed by their To.
+//	LocalMessages []raftpb.Message
+//
 //	// ReadStates are reads released since the last Ready: serve each once
 //	// the applied index reaches its Index (or report its Err).
 //	ReadStates []ReadState

@@ -135,9 +135,18 @@ func (r *Raft) maybeAutoLeave() {
 // them before it restarted, so they are part of the membership, but the
 // storage's ConfState is the snapshot's, and entries up to applied are
 // not handed out again. A change the membership math refuses is skipped,
-// as the application's loop skipped it.
+// as the application's loop skipped it. The storage may keep entries
+// before its snapshot (a snapshot taken without compacting the log up to
+// it): those are already in the snapshot's ConfState, and applying them
+// again would move the membership back (found by the simulator: a joint
+// configuration restored from a snapshot at 32 over a log from 17 left
+// and re-entered joint, losing a voter of its outgoing half).
 func (r *Raft) reapplyConfChanges(applied uint64) error {
-	for lo := r.raftLog.firstIndex(); lo <= applied; {
+	lo := r.raftLog.firstIndex()
+	if snap, err := r.raftLog.snapshot(); err == nil {
+		lo = max(lo, snap.Metadata.Index+1)
+	}
+	for lo <= applied {
 		ents, err := r.raftLog.slice(lo, applied+1, 1<<20)
 		if err != nil {
 			return fmt.Errorf("raft: reading the applied entries %d..%d for their conf changes: %w", lo, applied, err)

@@ -20,6 +20,9 @@ const busyReadys = 2
 type outbox struct {
 	msgs        []raftpb.Message
 	afterAppend []raftpb.Message
+	// local are the synchronous loop's messages to the snapshot worker,
+	// handed out in Ready.LocalMessages; few, and never kept for reuse.
+	local []raftpb.Message
 	// bufs is the cache of message arrays, nil while the node is idle.
 	bufs *msgBuffers
 	// readys counts the Readys that handed out messages since the last
@@ -44,8 +47,20 @@ func (o *outbox) queue(m raftpb.Message, afterAppend bool, fanOut int) {
 	o.msgs = append(o.msgs, m)
 }
 
+// queueLocal adds m, addressed to the application's snapshot worker, to
+// the messages that never go to the network.
+func (o *outbox) queueLocal(m raftpb.Message) { o.local = append(o.local, m) }
+
 // pending reports whether any message is queued.
-func (o *outbox) pending() bool { return len(o.msgs) > 0 || len(o.afterAppend) > 0 }
+func (o *outbox) pending() bool { return len(o.msgs) > 0 || len(o.afterAppend) > 0 || len(o.local) > 0 }
+
+// takeLocal returns the messages to the snapshot worker and empties that
+// queue.
+func (o *outbox) takeLocal() []raftpb.Message {
+	msgs := o.local
+	o.local = nil
+	return msgs
+}
 
 // takeMsgs returns the messages that may leave at once and empties that
 // queue.

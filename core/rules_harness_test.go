@@ -156,11 +156,10 @@ func (s *ruleNet) flush(id uint64) {
 			s.route(id, rd)
 			continue
 		}
+		for _, m := range rd.LocalMessages {
+			s.snapshotWork(id, m)
+		}
 		for _, m := range rd.Messages {
-			if m.To == LocalSnapshotThread {
-				s.snapshotWork(id, m)
-				continue
-			}
 			s.send(m)
 		}
 		s.persist(id, rd.HardState, rd.Snapshot, rd.Entries)

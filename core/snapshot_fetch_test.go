@@ -117,8 +117,11 @@ func TestSourceServesABoundedNumberOfReceivers(t *testing.T) {
 	c := chunkedCluster(t, func(cfg *Config) { cfg.MaxSnapshotReceivers = 1; cfg.SnapshotChunkTimeout = 3 })
 	src := c.nodes[1]
 	req := func(from uint64) raftpb.MessageType {
-		src.out.msgs = nil
+		src.out.msgs, src.out.local = nil, nil
 		must(t, src.Step(raftpb.Message{Type: raftpb.MsgSnapChunkReq, From: from, To: 1, Index: 4, LogTerm: 1, RejectHint: 4}))
+		if len(src.out.local) > 0 {
+			return src.out.local[0].Type // to the worker
+		}
 		m := src.out.msgs[len(src.out.msgs)-1]
 		if m.Type == raftpb.MsgSnapChunk && m.Reject && raftpb.ChunkRefusal(m.RejectHint) == raftpb.ChunkBusy {
 			return raftpb.MsgSnapChunk

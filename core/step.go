@@ -269,6 +269,13 @@ func (r *Raft) send(m raftpb.Message) {
 	default:
 		m.Term = r.term
 	}
-	afterAppend := m.To == r.id || m.Type == raftpb.MsgAppResp || m.Type == raftpb.MsgVoteResp
-	r.out.queue(m, afterAppend, r.fanOut())
+	switch {
+	case m.To == LocalSnapshotThread && !r.asyncStorage:
+		// Work for the snapshot worker, never for the network: a Ready
+		// field of its own (Ready.LocalMessages).
+		r.out.queueLocal(m)
+	default:
+		afterAppend := m.To == r.id || m.Type == raftpb.MsgAppResp || m.Type == raftpb.MsgVoteResp
+		r.out.queue(m, afterAppend, r.fanOut())
+	}
 }

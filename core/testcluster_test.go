@@ -153,6 +153,7 @@ func (c *testCluster) drain(id uint64) []raftpb.Message {
 			must(c.t, st.ApplySnapshot(c.assemble(id, rd.Snapshot)))
 		}
 		must(c.t, st.Append(rd.Entries))
+		out = append(out, rd.LocalMessages...)
 		out = append(out, rd.Messages...)
 		out = append(out, rd.MessagesAfterPersist...)
 		c.applyConfChanges(r, rd.CommittedEntries)

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tools/kvexample/transport"
+	"github.com/tickraft/raft/tools/wal"
 )
 
 // writers write keys concurrently through the cluster's client and record
@@ -120,10 +120,20 @@ func TestSIGKILLedLeaderLosesNoAcknowledgedWrite(t *testing.T) {
 }
 
 // Claim: a node whose write-ahead log lost the last bytes of its last
-// segment (a torn write) cuts the torn record at restart, serves, and
-// catches up with the writes it missed.
+// record (what a torn write leaves: zeros, the segment keeping its size)
+// makes the torn record good at restart, serves, and catches up with the
+// writes it missed.
 func TestTornWALTailIsCutAndNodeCatchesUp(t *testing.T) {
-	pc, victim, acked := cutFollowerWAL(t, 30, func(size int64) int64 { return size - 3 })
+	pc, victim, acked := damageFollowerWAL(t, 30, func(seg string, end int64) {
+		data, err := os.ReadFile(seg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clear(data[end-3 : end])
+		if err := os.WriteFile(seg, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
 	w := startWriters(pc, "b", 4)
 	w.waitCount(0, 30)
 	for k, v := range w.halt() {
@@ -137,11 +147,12 @@ func TestTornWALTailIsCutAndNodeCatchesUp(t *testing.T) {
 	pc.checkAcked(victim, acked)
 }
 
-// cutFollowerWAL starts a three-node cluster, has writers acknowledge at
-// least writes keys, stops a follower once it caught up and cuts its
-// newest WAL segment to newSize(its size). It returns the cluster, the
-// follower (stopped) and the acknowledged writes.
-func cutFollowerWAL(t *testing.T, writes int, newSize func(size int64) int64) (*procCluster, uint64, map[string]uint64) {
+// damageFollowerWAL starts a three-node cluster, has writers acknowledge
+// at least writes keys, stops a follower once it caught up and calls
+// damage with its newest WAL segment and where that segment's records
+// end. It returns the cluster, the follower (stopped) and the
+// acknowledged writes.
+func damageFollowerWAL(t *testing.T, writes int, damage func(seg string, end int64)) (*procCluster, uint64, map[string]uint64) {
 	t.Helper()
 	pc := startProcCluster(t, 3)
 	lead := pc.leader()
@@ -151,26 +162,21 @@ func cutFollowerWAL(t *testing.T, writes int, newSize func(size int64) int64) (*
 	victim := lead%3 + 1
 	pc.waitCaughtUp(victim)
 	pc.kill(victim)
-	seg := lastSegment(t, filepath.Join(pc.dataDir(victim), "wal"))
-	fi, err := os.Stat(seg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(seg, newSize(fi.Size())); err != nil {
-		t.Fatal(err)
-	}
+	seg, end := lastSegment(t, filepath.Join(pc.dataDir(victim), "wal"))
+	damage(seg, end)
 	return pc, victim, acked
 }
 
-// lastSegment returns the path of the newest segment in a log directory.
-func lastSegment(t *testing.T, dir string) string {
+// lastSegment returns the path of the newest segment in a log directory
+// and where its records end.
+func lastSegment(t *testing.T, dir string) (string, int64) {
 	t.Helper()
-	segs, err := filepath.Glob(filepath.Join(dir, "*.wal"))
+	segs, err := wal.Inspect(nil, dir)
 	if err != nil || len(segs) == 0 {
 		t.Fatalf("no segment in %s: %v", dir, err)
 	}
-	slices.Sort(segs)
-	return segs[len(segs)-1]
+	last := segs[len(segs)-1]
+	return last.Path, last.RecordsEnd
 }
 
 // Claim: garbage sent to a node's transport port, raw or after a valid
@@ -257,12 +263,12 @@ func TestCorruptWALRecordIsAClearStartupError(t *testing.T) {
 	victim := lead%3 + 1
 	pc.waitCaughtUp(victim)
 	pc.kill(victim)
-	seg := lastSegment(t, filepath.Join(pc.dataDir(victim), "wal"))
+	seg, end := lastSegment(t, filepath.Join(pc.dataDir(victim), "wal"))
 	data, err := os.ReadFile(seg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	data[len(data)/2] ^= 0x55
+	data[end/2] ^= 0x55
 	if err := os.WriteFile(seg, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +289,19 @@ func TestCorruptWALRecordIsAClearStartupError(t *testing.T) {
 // its log ends below what it acknowledged, and every acknowledged key is
 // readable on it.
 func TestAFollowerWhoseLogLostAcknowledgedEntriesCatchesUp(t *testing.T) {
-	pc, victim, acked := cutFollowerWAL(t, 60, func(size int64) int64 { return max(size-1000, size/2) })
+	pc, victim, acked := damageFollowerWAL(t, 60, func(seg string, end int64) {
+		if err := os.Truncate(seg, max(end-1000, end/2)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// Started as usual, it refuses: its log was cut short, and it says
+	// how to recover.
+	pc.start(victim)
+	code := pc.waitExit(victim, 10*time.Second)
+	if log, _ := os.ReadFile(pc.logPath(victim)); code != 1 || !bytes.Contains(log, []byte("cut short")) ||
+		!bytes.Contains(log, []byte("-recover-lost-log")) {
+		t.Fatalf("exit status %d, log:\n%s\nwant status 1 and an error saying the log was cut short and how to recover", code, log)
+	}
 	// No write follows: only heartbeats tell the leader where the
 	// victim's log ends (a heartbeat's commit index beyond its log).
 	pc.extra = append(pc.extra, "-recover-lost-log")

@@ -44,9 +44,8 @@ func (env *Env) processReady(id uint64) (string, bool) {
 		fmt.Fprintf(&b, "ready %d\n", id)
 	}
 	describeState(&b, rd)
-	msgs := routeSnapshotWork(&b, n, rd.Messages)
 	if n.Options.AsyncStorage {
-		env.routeAsync(&b, n, msgs)
+		env.routeAsync(&b, n, routeSnapshotWork(&b, n, rd.Messages))
 		describeReads(&b, rd.ReadStates)
 		return b.String(), empty
 	}
@@ -54,7 +53,8 @@ func (env *Env) processReady(id uint64) (string, bool) {
 	if !rd.HardState.IsEmpty() {
 		_ = n.Storage.SetHardState(rd.HardState) // MemoryStorage never fails
 	}
-	env.send(&b, "send", msgs)
+	routeSnapshotWork(&b, n, rd.LocalMessages)
+	env.send(&b, "send", rd.Messages)
 	env.send(&b, "send-after-persist", rd.MessagesAfterPersist)
 	applySnapshot(n, rd.Snapshot)
 	for _, e := range rd.CommittedEntries {
@@ -69,7 +69,7 @@ func (env *Env) processReady(id uint64) (string, bool) {
 func isEmptyReady(rd raft.Ready) bool {
 	return rd.SoftState == nil && rd.HardState.IsEmpty() && rd.Snapshot.IsEmpty() &&
 		len(rd.Entries) == 0 && len(rd.CommittedEntries) == 0 &&
-		len(rd.Messages) == 0 && len(rd.MessagesAfterPersist) == 0 &&
+		len(rd.Messages) == 0 && len(rd.MessagesAfterPersist) == 0 && len(rd.LocalMessages) == 0 &&
 		len(rd.ReadStates) == 0
 }
 

@@ -83,7 +83,8 @@
 // follows for longer than its Config.StorageStallTicks (Options.
 // StorageStallTicks, 3 election timeouts), nothing else injected
 // meanwhile, and fails the run unless a node applies an entry of a newer
-// term within StorageStallTicks plus three election timeouts of a write
+// term within StorageStallTicks plus eight election timeouts (two more
+// for each split vote seen on the network) of a write
 // waiting on it, in both storage modes (see longstall.go); a share of
 // seeds with whole-snapshot transfer (Options.NoSnapshotReports) never
 // calls ReportSnapshot, so only the library's resend recovers a lost

@@ -325,8 +325,8 @@ func (s *Sim) handleReady(n *node) {
 	s.sawAppended(n, rd.Entries, rd.HardState.Commit)
 	s.sawApplyHandout(n, rd.CommittedEntries)
 	rd.Snapshot = s.assemble(n, rd.Snapshot)
-	rd.MessagesAfterPersist = s.routeSnapshotWork(n, rd.MessagesAfterPersist)
-	s.send(s.routeSnapshotWork(n, rd.Messages))
+	s.routeSnapshotWork(n, rd.LocalMessages)
+	s.send(rd.Messages)
 	s.readyDone(n)
 	if s.mutation == mutateAckEarly {
 		s.send(rd.MessagesAfterPersist)

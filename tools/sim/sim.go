@@ -286,6 +286,7 @@ func (s *Sim) send(msgs []raftpb.Message) {
 			s.sawSent(from, m)
 		}
 		s.checkAckDurable(m)
+		s.sawVoteRequestDuringStall(m)
 		res := s.net.send(s.now, m, faults)
 		s.log.add(s.now, evSend, m.From, uint64(m.Type), m.To, m.Term, m.Index, uint64(len(m.Entries)))
 		switch {

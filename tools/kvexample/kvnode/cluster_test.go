@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/tickraft/raft/tools/kvexample/wal"
+	"github.com/tickraft/raft/tools/wal"
 )
 
 // Claim: a cluster in each storage mode serves writes on its leader and

@@ -6,8 +6,8 @@ import (
 	"log/slog"
 
 	"github.com/tickraft/raft/raftpb"
-	"github.com/tickraft/raft/tools/kvexample/wal"
-	"github.com/tickraft/raft/tools/kvexample/wal/snapfile"
+	"github.com/tickraft/raft/tools/wal"
+	"github.com/tickraft/raft/tools/wal/snapfile"
 )
 
 // walSegmentBytes is the size past which the log starts a new segment, so

@@ -34,13 +34,18 @@
 //   - the rest to peers, through the transport.
 //
 // With Config.Sync the loop runs the synchronous Ready/Advance loop
-// instead, doing all of that inline.
+// instead, doing all of that inline. The snapshot worker's messages then
+// come apart, in Ready.LocalMessages, and Ready.Messages go to the peers
+// as they are.
 //
 // # Disk
 //
-// DataDir/wal holds the write-ahead log (package wal), DataDir/snap the
-// snapshot files and the staged chunks of snapshots being received
-// (package wal/snapfile). On start the node replays them into a fresh
+// DataDir/wal holds the write-ahead log (package tools/wal, tickraft's
+// supported log), DataDir/snap the snapshot files and the staged chunks of
+// snapshots being received (package tools/wal/snapfile). The node keeps
+// its own MemoryStorage rather than wal.Storage because it stages
+// snapshots received in chunks and writes from a disk worker that syncs
+// once for several Readys. On start the node replays them into a fresh
 // MemoryStorage and state machine (recover.go); the entries after the
 // snapshot are applied again. A new cluster is bootstrapped with a
 // snapshot at index 1 holding the initial configuration, so that a member

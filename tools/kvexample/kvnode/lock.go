@@ -3,8 +3,11 @@ package kvnode
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/tickraft/raft/tools/wal/walfs"
 )
 
 // LockFile is the name of the file, in the data directory, that a running
@@ -19,17 +22,13 @@ var ErrDataDirLocked = errors.New("kvnode: the data directory is in use by anoth
 // lockDataDir creates dir if needed and takes an exclusive lock on its
 // LockFile without waiting. The lock lives as long as the returned file is
 // open; the kernel releases it when the process exits, however it exits.
-func lockDataDir(dir string) (*os.File, error) {
+func lockDataDir(dir string) (io.Closer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the data directory: %w", err)
 	}
 	path := filepath.Join(dir, LockFile)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := walfs.OS().Lock(path)
 	if err != nil {
-		return nil, fmt.Errorf("opening the lock file: %w", err)
-	}
-	if err := lockFile(f); err != nil {
-		f.Close()
 		return nil, fmt.Errorf("%w: %s is locked (%v); stop the other node or give this one its own -data", ErrDataDirLocked, path, err)
 	}
 	return f, nil

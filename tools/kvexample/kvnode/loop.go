@@ -3,7 +3,6 @@ package kvnode
 import (
 	"time"
 
-	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tools/tickclock"
 )
@@ -218,10 +217,4 @@ func (n *Node) storeDurable(hs raftpb.HardState, ents []raftpb.Entry, installed 
 		}
 	}
 	return n.storage.Append(ents)
-}
-
-// isLocal reports whether a Ready message is for one of this node's
-// workers.
-func isLocal(to uint64) bool {
-	return to == raft.LocalAppendThread || to == raft.LocalApplyThread || to == raft.LocalSnapshotThread
 }

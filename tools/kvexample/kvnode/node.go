@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -41,7 +42,7 @@ type Node struct {
 	httpLn  net.Listener
 	httpSrv *http.Server
 	// dirLock holds the data directory's LockFile locked (lock.go).
-	dirLock *os.File
+	dirLock io.Closer
 	// removal is shared with the transport (removal.go).
 	removal removal
 
@@ -83,6 +84,9 @@ func Start(cfg Config) (*Node, error) {
 	if err != nil {
 		dirLock.Close()
 		closeListeners(c)
+		if errors.Is(err, raft.ErrLostLog) {
+			err = fmt.Errorf("%w\n%s", err, lostLogAdvice)
+		}
 		return nil, err
 	}
 	n := &Node{
@@ -105,7 +109,7 @@ func Start(cfg Config) (*Node, error) {
 	if n.rn, err = raft.NewRawNode(n.raftConfig(rec.applied)); err != nil {
 		n.closeIO()
 		if errors.Is(err, raft.ErrLostLog) && !c.RecoverLostLog {
-			err = fmt.Errorf("%w\n(the log on disk lost entries this node acknowledged: start it again with -recover-lost-log if its hard state is intact, or remove it from the cluster and add it back under a new ID)", err)
+			err = fmt.Errorf("%w\n%s", err, lostLogAdvice)
 		}
 		return nil, err
 	}
@@ -351,3 +355,8 @@ func cloneConfState(cs raftpb.ConfState) raftpb.ConfState {
 	cs.LearnersNext = append([]uint64(nil), cs.LearnersNext...)
 	return cs
 }
+
+// lostLogAdvice follows the error of a node whose log lost entries it
+// acknowledged: what the operator can do.
+const lostLogAdvice = "(the log on disk lost entries this node acknowledged: start it again with -recover-lost-log " +
+	"if its hard state is intact, or remove it from the cluster and add it back under a new ID)"

@@ -76,23 +76,20 @@ func (n *Node) handleSyncReady(rd *raft.Ready) error {
 	if err := n.storeDurable(rd.HardState, rd.Entries, installed); err != nil {
 		return err
 	}
-	var peers, saved []raftpb.Message
-	for _, m := range rd.Messages {
-		switch {
-		case m.To == raft.LocalSnapshotThread && m.Type == raftpb.MsgSnapChunk:
-			if err := n.disk.snaps.SaveChunk(m.Index, m.LogTerm, m.Commit, m.Context); err != nil {
-				return err
-			}
-			n.metrics.chunksSaved.Add(1)
-			saved = append(saved, m.Responses...)
-		case m.To == raft.LocalSnapshotThread:
+	var saved []raftpb.Message
+	for _, m := range rd.LocalMessages {
+		if m.Type != raftpb.MsgSnapChunk {
 			n.serveChunk(m)
-		case !isLocal(m.To):
-			peers = append(peers, m)
+			continue
 		}
+		if err := n.disk.snaps.SaveChunk(m.Index, m.LogTerm, m.Commit, m.Context); err != nil {
+			return err
+		}
+		n.metrics.chunksSaved.Add(1)
+		saved = append(saved, m.Responses...)
 	}
-	n.metrics.countSent(peers)
-	n.tr.Send(peers)
+	n.metrics.countSent(rd.Messages)
+	n.tr.Send(rd.Messages)
 	n.tr.Send(rd.MessagesAfterPersist)
 	n.onReadStates(rd.ReadStates)
 	if installed != nil {

@@ -8,8 +8,8 @@ import (
 
 	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
-	"github.com/tickraft/raft/tools/kvexample/wal"
-	"github.com/tickraft/raft/tools/kvexample/wal/snapfile"
+	"github.com/tickraft/raft/tools/wal"
+	"github.com/tickraft/raft/tools/wal/snapfile"
 )
 
 // recovered is what a node found on disk when it started.
@@ -33,7 +33,9 @@ type recovered struct {
 // always starts from a snapshot, which tells it the configuration.
 func openDisk(cfg *Config, observeSync func(time.Duration)) (*disk, *recovered, error) {
 	logger := cfg.Logger
-	w, rp, err := wal.Open(filepath.Join(cfg.DataDir, "wal"), wal.Options{SegmentBytes: walSegmentBytes, Logger: logger, ObserveSync: observeSync})
+	w, rp, err := wal.Open(filepath.Join(cfg.DataDir, "wal"), wal.Options{
+		SegmentBytes: walSegmentBytes, Logger: logger, ObserveSync: observeSync, AcceptLoss: cfg.RecoverLostLog,
+	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening the write-ahead log: %w", err)
 	}

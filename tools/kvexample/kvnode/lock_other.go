@@ -1,9 +1,0 @@
-//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
-
-package kvnode
-
-import "os"
-
-// lockFile does nothing where flock is not available: the data directory
-// is then not protected against a second process.
-func lockFile(*os.File) error { return nil }

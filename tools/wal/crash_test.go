@@ -1,0 +1,356 @@
+package wal_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	raft "github.com/tickraft/raft"
+	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/wal"
+)
+
+// The crash tests run a seeded sequence of saves, compactions and
+// installed snapshots through a Storage on the page-cache model
+// (crashfs_test.go), crash it at every mutating file-system operation in
+// turn, with what was not durable lost, kept, or torn at random, reopen,
+// and check three things: what was acknowledged (a synced call returned)
+// survives; nothing is presented that the node did not write, in the
+// contract's order (a hard state never without the entries and snapshot
+// before it); and every loss of synced data the log can see (a segment
+// removed, a segment cut short) is refused with raft.ErrLostLog naming
+// the file. The states allowed after a crash are computed by the test
+// from the calls made, not read from the log.
+//
+// TICKRAFT_WAL_CRASH=N runs N seeds with more draws per crash point
+// (default: one seed, three draws).
+
+// crashDir is where the Storage lives in the model.
+const crashDir = "/node"
+
+// crashOpts is the Storage's options on the model: segments of a few
+// records each, so that the sequence rolls over and releases many.
+func crashOpts(fs *crashFS) wal.Options { return wal.Options{SegmentBytes: 1024, FS: fs} }
+
+// crashState is what a Storage serves, as the oracle knows it.
+type crashState = storageState
+
+// oracle follows the calls the workload makes and lists every state the
+// storage passed through, in order, the contract's intermediate states
+// included.
+type oracle struct {
+	states []crashState
+	// acked is the index in states of the last state a synced call made
+	// durable.
+	acked int
+}
+
+// cur returns the current state.
+func (o *oracle) cur() crashState { return o.states[len(o.states)-1] }
+
+// push records a new state.
+func (o *oracle) push(s crashState) {
+	s.Entries = slices.Clone(s.Entries)
+	o.states = append(o.states, s)
+}
+
+// save records the states of one Save, in the contract's order: the
+// snapshot, then the entries, then the hard state.
+func (o *oracle) save(hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.Snapshot) {
+	s := o.cur()
+	if !snap.IsEmpty() {
+		s.Snap, s.Data, s.CS, s.Entries = snap.Metadata, snap.Data, snap.Metadata.ConfState, nil
+		o.push(s)
+	}
+	if len(ents) > 0 {
+		keep := int(ents[0].Index - s.Snap.Index - 1)
+		s.Entries = append(slices.Clone(s.Entries[:keep]), ents...)
+		o.push(s)
+	}
+	if !hs.IsEmpty() && hs != s.HS {
+		s.HS = hs
+		o.push(s)
+	}
+}
+
+// compact records a snapshot of the node's own at index.
+func (o *oracle) compact(index uint64, data []byte) {
+	s := o.cur()
+	term := s.Entries[index-s.Snap.Index-1].Term
+	s.Entries = s.Entries[index-s.Snap.Index:]
+	s.Snap = raftpb.SnapshotMetadata{Index: index, Term: term, ConfState: s.CS}
+	s.Data = data
+	o.push(s)
+}
+
+// workload drives a Storage through a seeded sequence and tells the
+// oracle. It stops at the first error (the crash) and returns it.
+type workload struct {
+	rng   *rand.Rand
+	steps int
+}
+
+// run performs the sequence on st.
+func (w workload) run(st *wal.Storage, o *oracle) error {
+	cs := raftpb.ConfState{Voters: []uint64{1, 2, 3}}
+	s := o.cur()
+	s.CS = cs
+	s.Snap.ConfState = cs
+	o.push(s)
+	if err := st.Bootstrap(cs); err != nil {
+		return err
+	}
+	o.acked = len(o.states) - 1
+	term := uint64(1)
+	for i := 0; i < w.steps; i++ {
+		if err := w.step(st, o, &term); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// step makes one call.
+func (w workload) step(st *wal.Storage, o *oracle, term *uint64) error {
+	s := o.cur()
+	last := s.Snap.Index + uint64(len(s.Entries))
+	switch r := w.rng.IntN(20); {
+	case r == 0 && s.HS.Commit > s.Snap.Index:
+		// A snapshot of the node's own at its commit index.
+		index := s.Snap.Index + 1 + w.rng.Uint64N(s.HS.Commit-s.Snap.Index)
+		data := []byte("state at " + strconv.FormatUint(index, 10))
+		o.compact(index, data)
+		if err := st.Compact(index, s.CS, data); err != nil {
+			return err
+		}
+		o.acked = len(o.states) - 1
+		return nil
+	case r == 1:
+		// A snapshot from a new leader, past the log: it replaces it.
+		*term++
+		index := last + 1 + w.rng.Uint64N(3)
+		snap := raftpb.Snapshot{Data: []byte(fmt.Sprintf("leader's state at %d", index)),
+			Metadata: raftpb.SnapshotMetadata{Index: index, Term: *term, ConfState: s.CS}}
+		hs := raftpb.HardState{Term: *term, Vote: s.HS.Vote, Commit: index}
+		return w.save(st, o, hs, nil, snap, true)
+	}
+	// Entries, now and then from a new leader overwriting the uncommitted
+	// tail, with a hard state.
+	from := last + 1
+	if w.rng.IntN(6) == 0 && last > s.HS.Commit {
+		*term++
+		from = s.HS.Commit + 1 + w.rng.Uint64N(last-s.HS.Commit)
+	}
+	ents := make([]raftpb.Entry, w.rng.IntN(4))
+	for i := range ents {
+		data := make([]byte, 10+w.rng.IntN(300))
+		for j := range data {
+			data[j] = byte('a' + w.rng.IntN(26))
+		}
+		ents[i] = raftpb.Entry{Index: from + uint64(i), Term: *term, Data: data}
+	}
+	newLast := last
+	if len(ents) > 0 {
+		newLast = from + uint64(len(ents)) - 1
+	}
+	hs := raftpb.HardState{Term: *term, Vote: uint64(1 + *term%3), Commit: s.HS.Commit}
+	if newLast > hs.Commit && w.rng.IntN(2) == 0 {
+		hs.Commit = min(newLast, from-1+uint64(w.rng.IntN(3)))
+		hs.Commit = max(hs.Commit, s.HS.Commit)
+	}
+	mustSync := len(ents) > 0 || hs.Term != s.HS.Term || hs.Vote != s.HS.Vote
+	return w.save(st, o, hs, ents, raftpb.Snapshot{}, mustSync)
+}
+
+// save makes one Save and tells the oracle.
+func (w workload) save(st *wal.Storage, o *oracle, hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.Snapshot, sync bool) error {
+	// The oracle first: the states of a Save that crashes midway are
+	// allowed after the crash.
+	o.save(hs, ents, snap)
+	if err := st.Save(raft.Ready{HardState: hs, Entries: ents, Snapshot: snap, MustSync: sync}); err != nil {
+		return err
+	}
+	if sync {
+		o.acked = len(o.states) - 1
+	}
+	return nil
+}
+
+// stateKey encodes a state for comparing (cmp.Equal is too slow for the
+// thousands of comparisons a run makes).
+func stateKey(s crashState) []byte {
+	b := s.HS.AppendMarshal(nil)
+	b = s.CS.AppendMarshal(append(b, '|'))
+	b = s.Snap.AppendMarshal(append(b, '|'))
+	b = append(strconv.AppendInt(append(b, '|'), int64(len(s.Data)), 10), s.Data...)
+	for i := range s.Entries {
+		b = s.Entries[i].AppendMarshal(append(b, '|'))
+	}
+	return b
+}
+
+// crashSeeds returns the seeds to run and the draws per crash point.
+func crashSeeds(t *testing.T) (seeds []uint64, draws int) {
+	n, draws := 1, 2
+	if v := os.Getenv("TICKRAFT_WAL_CRASH"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			t.Fatalf("TICKRAFT_WAL_CRASH=%q: %v", v, err)
+		}
+		draws = 8
+	}
+	for i := 1; i <= n; i++ {
+		seeds = append(seeds, uint64(i))
+	}
+	return seeds, draws
+}
+
+// Claim: crashed at every write boundary of a sequence of saves and
+// compactions, with unsynced data lost, kept or torn, the storage opens
+// again to a state the calls made, at or after the last acknowledged one,
+// and every loss of synced data it can see is refused.
+func TestCrashAtEveryWriteKeepsWhatWasAcknowledged(t *testing.T) {
+	seeds, draws := crashSeeds(t)
+	for _, seed := range seeds {
+		total := countOps(seed)
+		for at := 1; at <= total+1; at++ {
+			for d := 0; d < draws+1; d++ {
+				mode := []crashMode{loseAll, keepAll, tear}[min(d, 2)]
+				if msg := crashAt(seed, at, mode, uint64(d)); msg != "" {
+					t.Fatalf("seed %d, crash before operation %d of %d, mode %d, draw %d: %s", seed, at, total, mode, d, msg)
+				}
+			}
+		}
+	}
+}
+
+// crashSteps is the length of each seed's sequence.
+const crashSteps = 60
+
+// countOps runs a seed's sequence without a crash and returns how many
+// mutating operations it makes.
+func countOps(seed uint64) int {
+	fs := newCrashFS()
+	st, err := wal.OpenStorage(crashDir, crashOpts(fs))
+	if err != nil {
+		panic(err)
+	}
+	o := &oracle{states: []crashState{{}}}
+	if err := (workload{rng: rand.New(rand.NewPCG(seed, 0)), steps: crashSteps}).run(st, o); err != nil {
+		panic(err)
+	}
+	return fs.ops
+}
+
+// crashAt runs seed's sequence, crashing before operation at, and checks
+// the reopened storage. It returns what is wrong, or "".
+func crashAt(seed uint64, at int, mode crashMode, draw uint64) string {
+	fs := newCrashFS()
+	fs.failAt = at
+	o := &oracle{states: []crashState{{}}}
+	st, err := wal.OpenStorage(crashDir, crashOpts(fs))
+	if err == nil {
+		err = (workload{rng: rand.New(rand.NewPCG(seed, 0)), steps: crashSteps}).run(st, o)
+	}
+	if err != nil && !errors.Is(err, errCrashed) {
+		return fmt.Sprintf("the sequence failed: %v", err)
+	}
+	fs.crash(mode, rand.New(rand.NewPCG(seed, uint64(at)<<8|draw)))
+	st, err = wal.OpenStorage(crashDir, crashOpts(fs))
+	if err != nil {
+		return fmt.Sprintf("reopening after the crash: %v", err)
+	}
+	got, err := servedState(st)
+	if err != nil {
+		return err.Error()
+	}
+	key := stateKey(got)
+	j := slices.IndexFunc(o.states[o.acked:], func(s crashState) bool { return bytes.Equal(stateKey(s), key) })
+	if j < 0 {
+		return fmt.Sprintf("the storage serves a state the calls never made, or one before the last acknowledged:\n%s",
+			cmp.Diff(o.states[o.acked], got, cmpopts.EquateEmpty()))
+	}
+	if err := st.Close(); err != nil {
+		return fmt.Sprintf("closing: %v", err)
+	}
+	fs.settle()
+	return checkLossesDetected(fs)
+}
+
+// checkLossesDetected removes or cuts, in turn, each segment of a settled
+// log and checks that the open refuses with raft.ErrLostLog naming the
+// damaged file: a segment removed (the oldest, the newest), the newest
+// cut short (at a record boundary and mid-record), a synced record of the
+// newest zeroed in place (a later write's stamp says it was synced), a
+// segment before the newest with its last record zeroed in place.
+func checkLossesDetected(fs *crashFS) string {
+	segs, err := wal.Inspect(fs, path.Join(crashDir, "wal"))
+	if err != nil {
+		return err.Error()
+	}
+	type loss struct {
+		what string
+		file string
+		do   func(*crashFS)
+	}
+	var losses []loss
+	newest := segs[len(segs)-1]
+	losses = append(losses, loss{"the newest segment removed", "SEGMENTS", func(c *crashFS) { c.remove(newest.Path) }})
+	if len(segs) > 1 {
+		oldest := segs[0]
+		losses = append(losses, loss{"the oldest segment removed", "SEGMENTS", func(c *crashFS) { c.remove(oldest.Path) }})
+		prev := segs[len(segs)-2]
+		if n := len(prev.Records); n > 1 && !prev.Records[n-1].Head {
+			r := prev.Records[n-1]
+			losses = append(losses, loss{"the last record of a segment before the newest zeroed", prev.Path, func(c *crashFS) {
+				data, _ := c.ReadFile(prev.Path)
+				clear(data[r.Offset : r.Offset+r.Size])
+				c.rewrite(prev.Path, data)
+			}})
+		}
+	}
+	for i, r := range newest.Records {
+		later := slices.IndexFunc(newest.Records[i+1:], func(l wal.RecordInfo) bool { return l.Synced > r.Offset })
+		if r.Head || later < 0 {
+			continue
+		}
+		losses = append(losses, loss{fmt.Sprintf("a synced record of the newest segment at %d zeroed", r.Offset), newest.Path, func(c *crashFS) {
+			data, _ := c.ReadFile(newest.Path)
+			clear(data[r.Offset : r.Offset+r.Size])
+			c.rewrite(newest.Path, data)
+		}})
+		break
+	}
+	if n := len(newest.Records); n > 1 {
+		r := newest.Records[n-1]
+		for _, cut := range []int64{r.Offset, r.Offset + r.Size/2, min(newest.RecordsEnd, newest.Size-1)} {
+			losses = append(losses, loss{fmt.Sprintf("the newest segment cut at %d", cut), newest.Path, func(c *crashFS) {
+				data, _ := c.ReadFile(newest.Path)
+				c.rewrite(newest.Path, data[:cut])
+			}})
+		}
+	}
+	for _, l := range losses {
+		c := fs.clone()
+		l.do(c)
+		st, err := wal.OpenStorage(crashDir, crashOpts(c))
+		if err == nil {
+			st.Close()
+			return fmt.Sprintf("%s: the storage opened", l.what)
+		}
+		var ce *wal.CorruptionError
+		if !errors.Is(err, raft.ErrLostLog) || !errors.As(err, &ce) || !strings.HasSuffix(ce.File, path.Base(l.file)) {
+			return fmt.Sprintf("%s: open = %v, want a lost log naming %s", l.what, err, path.Base(l.file))
+		}
+	}
+	return ""
+}

@@ -1,0 +1,130 @@
+// Package wal is tickraft's write-ahead log: the entries, hard state and
+// snapshots a Raft node must find again after a crash, kept in files in
+// one directory, with a ready-made raft.Storage on top (Storage).
+//
+// It is supported API: it changes like the root package (see
+// "Compatibility" in README.md), and its on-disk format is a persisted
+// format: a release reads what the previous one wrote, and a format
+// change bumps FormatVersion and is listed in CHANGELOG.md. It is built on
+// the standard library and the library's own packages. It does I/O and
+// nothing else: it starts no goroutines and reads no clock (but for
+// Options.ObserveSync).
+//
+// # Use
+//
+// Most embedders use Storage, which holds a node's log (DIR/wal) and
+// snapshots (DIR/snap, package snapfile) and serves the node:
+//
+//	st, err := wal.OpenStorage(dir, wal.Options{})
+//	if new cluster && first start { st.Bootstrap(raftpb.ConfState{Voters: ids}) }
+//	snap, _ := st.Snapshot() // restore the state machine from snap.Data
+//	rn, err := raft.NewRawNode(&raft.Config{ID: id, Storage: st, Applied: snap.Metadata.Index})
+//	for each Ready rd: st.Save(rd) // before MessagesAfterPersist and Advance
+//	after applying through index i: st.Compact(i, confState, stateAt(i))
+//
+// The WAL type beneath it is for loops that keep their own raft.Storage
+// (the example server, tools/kvexample, keeps a raft.MemoryStorage and
+// snapshots received in chunks): Open returns the log with a Replay of
+// what it held; Save writes each Ready's entries and hard state;
+// SaveSnapshot a snapshot marker once the snapshot's file (snapfile) is
+// durable; ReleaseTo deletes the segments a snapshot covers.
+//
+// # The write order
+//
+// One Save is one write, records in the order of the persistence contract:
+// a snapshot marker, then the entries, then the hard state, so that the
+// hard state is never durable before the entries and snapshot of its
+// Ready. A crash keeps a prefix of what was written and not synced, never
+// a later record without an earlier one (see Recovery), so a persisted
+// commit index past the log always means synced data was lost. Save syncs
+// only when asked (one sync for the whole Ready); SaveSnapshot always
+// does.
+//
+// # Files
+//
+// DIR/LOCK is held with flock while the log is open. Segments are named
+// SEQ-FIRSTINDEX.wal, both numbers as 16 hexadecimal digits: SEQ counts
+// segments up from 1 with no gap, FIRSTINDEX is one past the log's last
+// index when the segment was started (every entry of an older segment
+// that is still in the log has a smaller index, which is what ReleaseTo
+// relies on). A segment is created at its full size, Options.SegmentBytes
+// reserved on disk (fallocate), as NAME.tmp, synced, renamed into place
+// and the directory synced, so it exists with its whole head and size or
+// not at all; writes then fill it without changing its size, so that a
+// sync flushes data alone (fdatasync), not a growing file's metadata. A
+// Save that does not fit in what is left starts the next segment after
+// syncing this one. DIR/SEGMENTS, the manifest, names the run of segments
+// that must exist; it is replaced (temporary file, sync, rename, directory
+// sync) whenever a segment is created or released.
+//
+// # Records
+//
+// A segment is a sequence of records, each a 16-byte header followed by
+// its payload:
+//
+//	0  uint32  payload length (little endian), at most MaxRecordBytes
+//	4  uint8   type: 1 entries, 2 hard state, 3 snapshot marker, 4 segment head
+//	5  [3]byte zero
+//	8  uint32  CRC-32C (Castagnoli) of bytes 0..7
+//	12 uint32  CRC-32C of the type byte followed by the payload
+//
+// The first record of a segment is its head: unsigned varints of the
+// format version (FormatVersion), the group ID (Options.GroupID), the
+// sequence number and first index of its name, the offset where the
+// previous segment's records end, and the size the segment was created
+// with. It is followed by the hard state and snapshot marker in force
+// when the segment was created, so that deleting older segments loses
+// only entries. Every other record's payload starts with a stamp, two
+// unsigned varints: the group ID, and how many bytes of the segment were
+// synced before the write that carries the record began.
+//
+// After the stamp: an entries record holds a batch of entries with
+// consecutive indexes, each as an unsigned varint length and the entry's
+// raftpb encoding; on replay it replaces the log from its first index on,
+// as a follower's log is overwritten. A hard state record holds a
+// raftpb.HardState encoding. A snapshot marker holds a flags byte and a
+// raftpb.SnapshotMetadata encoding; the flag says whether the snapshot
+// matched the log (its index held with its term), in which case the
+// entries after it stay, or not, in which case it replaced the whole log
+// (§7 of the Raft paper). A marker at index 0 carries a new cluster's
+// first configuration (Storage.Bootstrap).
+//
+// # Recovery
+//
+// Open reads every segment in order. What a crash can leave is bounded by
+// what was not synced: the bytes of the last segment after its last sync,
+// each of which may hold what was written, or zero (never written), in any
+// mix (a page cache writes pages back in any order). Open therefore reads
+// records up to the first that fails a check and, in the last segment,
+// treats that failure as a torn write unless an intact record after it
+// carries a stamp saying the failing bytes were synced: then they were
+// acknowledged, and their loss is an error. A torn tail is zeroed and
+// synced before anything new is written; Replay.TruncatedBytes says how
+// much went.
+//
+// Every loss of synced data Open can see is a *CorruptionError naming the
+// file (and the offset) and matching raft.ErrLostLog: a segment missing
+// (the manifest names the newest, which nothing else would), a segment
+// shorter than it was created (cut short), a segment before the last whose
+// records end before the offset the next segment's head says it was
+// synced to, a damaged record that a later one says was synced or that
+// lies in a segment before the last, and a hard state whose commit index
+// lies past the log. Other damage (an unknown record type, a record of
+// another group) matches ErrCorrupt. Open never drops data it cannot
+// prove was torn, and never changes a log it refuses.
+//
+// What it cannot see: the loss of the last synced write of the last
+// segment when nothing written after it survived (it looks exactly like a
+// write torn by a crash), and synced records overwritten with zeros at the
+// end of the last segment. Seeing those would take a record of the synced
+// length outside the segment, made durable by a second sync on every Save;
+// the stamps and the segments' fixed sizes see every other loss at no
+// cost. The operator of a node that loses data Open can see chooses: stop,
+// or open with Options.AcceptLoss and boot the node in recovering mode
+// (raft.Config.Recovering), which is safe only if the hard state (term and
+// vote) survived; otherwise remove the member and add it back under a new
+// ID.
+//
+// A write or sync failure is sticky: the state of the file is then
+// unknown, and every later call returns the error.
+package wal

@@ -1,0 +1,356 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/wal/walfs"
+)
+
+// DefaultSegmentBytes is the segment size used when Options.SegmentBytes
+// is zero.
+const DefaultSegmentBytes = 64 << 20
+
+// LockFile is the name of the file, in the log's directory, that an open
+// WAL holds locked (flock) so that a second one cannot open the directory.
+const LockFile = "LOCK"
+
+// Options configures a WAL. The zero value is a working configuration.
+type Options struct {
+	// SegmentBytes is the size each segment is created with (reserved on
+	// disk ahead of the writes); a Save that does not fit in what is left
+	// starts a new segment, made large enough for it. Zero means
+	// DefaultSegmentBytes.
+	SegmentBytes int64
+	// GroupID is the Raft group whose log this is. Every record carries
+	// it, so that several groups can share one log in a later version;
+	// today a log holds one group, and Open refuses a log of another.
+	GroupID uint64
+	// AcceptLoss opens a log that lost synced data where Open can step
+	// over the loss (a segment cut short, a hard state committing past the
+	// log) instead of failing: the loss is logged and returned in
+	// Replay.Loss, and the node must boot in recovering mode
+	// (raft.Config.Recovering). Only the operator of a node whose hard
+	// state is known intact should set it.
+	AcceptLoss bool
+	// FS is the file system; nil means the operating system's
+	// (walfs.OS). Tests put a model of a page cache here.
+	FS walfs.FS
+	// Logger receives the WAL's repairs (a torn tail made good, a
+	// half-created segment removed) and segment changes. Nil discards
+	// them.
+	Logger *slog.Logger
+	// ObserveSync, when not nil, is called after every sync of a segment
+	// with how long it took (for a latency histogram). It runs with the
+	// log locked and must not call the WAL.
+	ObserveSync func(time.Duration)
+}
+
+// WAL is an open write-ahead log. Its methods are safe for concurrent use,
+// though a node's writes must still come in the order its Ready (or its
+// append worker's messages) gave them. After a write or sync fails the
+// log's state on disk is unknown, and every later call returns that error:
+// the node must stop and reopen the log.
+type WAL struct {
+	mu     sync.Mutex
+	dir    string
+	opts   Options
+	fs     walfs.FS
+	logger *slog.Logger
+	lock   io.Closer
+
+	segs []segment  // the segments on disk, oldest first
+	f    walfs.File // the last segment, open for writing
+	// size is where the last segment's records end (the next write goes
+	// there), synced how far it is known synced, alloc the segment's size.
+	size, synced, alloc int64
+
+	hs    raftpb.HardState        // the last hard state written
+	snap  raftpb.SnapshotMetadata // the last snapshot marker written
+	shape logShape
+	buf   []byte // encoding buffer, reused
+
+	err error // the sticky failure, or ErrClosed
+}
+
+// Open opens the log in dir, creating dir and an empty log when there is
+// none, locks the directory, and returns the log with what it held. A torn
+// tail of the last segment is made good (and logged); lost synced data
+// fails with a *CorruptionError matching raft.ErrLostLog, other damage
+// with one matching ErrCorrupt, a segment of another format version or
+// group with ErrVersion, a directory in use with ErrLocked.
+func Open(dir string, opts Options) (*WAL, *Replay, error) {
+	if opts.SegmentBytes <= 0 {
+		opts.SegmentBytes = DefaultSegmentBytes
+	}
+	w := &WAL{dir: dir, opts: opts, fs: opts.FS, logger: opts.Logger}
+	if w.fs == nil {
+		w.fs = walfs.OS()
+	}
+	if w.logger == nil {
+		w.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := w.fs.MkdirAll(dir); err != nil {
+		return nil, nil, err
+	}
+	lock, err := w.fs.Lock(filepath.Join(dir, LockFile))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s: %v", ErrLocked, filepath.Join(dir, LockFile), err)
+	}
+	w.lock = lock
+	rp, err := w.open()
+	if err != nil {
+		return nil, nil, errors.Join(err, lock.Close())
+	}
+	return w, rp, nil
+}
+
+// open reads the log, or creates it, and readies it for writing.
+func (w *WAL) open() (*Replay, error) {
+	segs, err := w.listSegments()
+	if err != nil {
+		return nil, err
+	}
+	m, ok, err := w.readManifest()
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		if err := checkManifest(w.dir, m, segs); err != nil {
+			return nil, err
+		}
+	}
+	if len(segs) == 0 {
+		if err := w.startSegment(segment{seq: 1, firstIndex: 1}, 0, 0); err != nil {
+			return nil, err
+		}
+		return &Replay{}, nil
+	}
+	rp, last, err := w.readSegments(segs)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.resume(segs, last); err != nil {
+		return nil, err
+	}
+	if run := (manifest{first: segs[0].seq, last: segs[len(segs)-1].seq}); !ok || run != m {
+		if err := w.writeManifest(run); err != nil {
+			return nil, err
+		}
+	}
+	w.hs, w.snap = rp.HardState, rp.Snapshot
+	w.shape = logShape{snapIndex: rp.Snapshot.Index, snapTerm: rp.Snapshot.Term, last: rp.Snapshot.Index}
+	w.shape.append(rp.Entries)
+	return rp, nil
+}
+
+// resume opens the last segment for writing after its last good record:
+// the bytes after it (a torn tail) are zeroed and the segment given back
+// the size it was created with, durably, before anything new is written.
+func (w *WAL) resume(segs []segment, last segmentState) error {
+	f, err := w.fs.OpenWrite(filepath.Join(w.dir, segs[len(segs)-1].name()))
+	if err != nil {
+		return err
+	}
+	w.segs, w.f = segs, f
+	w.size, w.alloc = last.res.end, max(last.head.size, last.size)
+	if tail := last.res.dataEnd - last.res.end; tail > 0 {
+		if _, err := f.WriteAt(make([]byte, tail), last.res.end); err != nil {
+			return errors.Join(err, f.Close())
+		}
+	}
+	if err := f.Allocate(w.alloc); err != nil {
+		return errors.Join(err, f.Close())
+	}
+	if err := f.Sync(); err != nil {
+		return errors.Join(err, f.Close())
+	}
+	w.synced = w.size
+	return nil
+}
+
+// Save appends ents (replacing the log from ents[0].Index on) and, when it
+// differs from the last one saved and is not empty, hs, in one write,
+// entries first; with sync it then syncs, and only then are they durable.
+// It refuses entries whose indexes are not consecutive, that start at or
+// before the last snapshot, or that would leave a hole after the log's
+// last index.
+func (w *WAL) Save(hs raftpb.HardState, ents []raftpb.Entry, sync bool) error {
+	return w.save(nil, hs, ents, sync)
+}
+
+// SaveSnapshot appends a snapshot marker for meta and syncs. Save the
+// snapshot's data (package snapfile) before the marker: a restarted node
+// must find the data the marker names. Entries after meta.Index survive
+// the marker when the log holds meta.Index with meta.Term; otherwise the
+// log is emptied, as installing a leader's snapshot empties it. A marker
+// older than the last one is refused.
+func (w *WAL) SaveSnapshot(meta raftpb.SnapshotMetadata) error {
+	return w.save(&meta, raftpb.HardState{}, nil, true)
+}
+
+// save writes, in one write, a snapshot marker (when snap is not nil),
+// the entries, then the hard state: the order of the persistence contract
+// (a hard state is never durable before the entries and snapshot of its
+// Ready), so that a crash that tears the write keeps a prefix of it.
+func (w *WAL) save(snap *raftpb.SnapshotMetadata, hs raftpb.HardState, ents []raftpb.Entry, sync bool) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	shape := w.shape
+	keepLog := false
+	if snap != nil {
+		if snap.Index < w.snap.Index {
+			return fmt.Errorf("wal: snapshot at %d is older than the snapshot at %d", snap.Index, w.snap.Index)
+		}
+		shape.runs = slices.Clone(shape.runs)
+		keepLog = shape.snapshot(snap.Index, snap.Term)
+	}
+	if err := shape.checkAppend(ents); err != nil {
+		return err
+	}
+	writeHS := !hs.IsEmpty() && hs != w.hs
+	buf, err := w.encode(snap, keepLog, hs, writeHS, ents)
+	if err != nil {
+		return err
+	}
+	if w.size+int64(len(buf)) > w.alloc {
+		if err := w.rollover(int64(len(buf))); err != nil {
+			return err
+		}
+		if buf, err = w.encode(snap, keepLog, hs, writeHS, ents); err != nil {
+			return err
+		}
+	}
+	if err := w.write(buf, sync); err != nil {
+		return err
+	}
+	shape.append(ents)
+	w.shape = shape
+	if snap != nil {
+		w.snap = *snap
+	}
+	if !hs.IsEmpty() {
+		w.hs = hs
+	}
+	return nil
+}
+
+// encode returns the records of one save in w.buf, stamped with the
+// group and the bytes of the segment synced so far.
+func (w *WAL) encode(snap *raftpb.SnapshotMetadata, keepLog bool, hs raftpb.HardState, writeHS bool, ents []raftpb.Entry) ([]byte, error) {
+	st := stamp{group: w.opts.GroupID, synced: w.synced}
+	buf := w.buf[:0]
+	var err error
+	if snap != nil {
+		buf, err = appendRecord(buf, recSnapshot, func(b []byte) []byte {
+			return appendSnapshotMarker(appendStamp(b, st), snap, keepLog)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(ents) > 0 {
+		buf, err = appendRecord(buf, recEntries, func(b []byte) []byte { return appendEntries(appendStamp(b, st), ents) })
+		if err != nil {
+			return nil, err
+		}
+	}
+	if writeHS {
+		buf, _ = appendRecord(buf, recHardState, func(b []byte) []byte { return hs.AppendMarshal(appendStamp(b, st)) })
+	}
+	w.buf = buf
+	return buf, nil
+}
+
+// Sync syncs what was saved so far.
+func (w *WAL) Sync() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	return w.sync()
+}
+
+// Close syncs and closes the log and releases the directory's lock.
+// Later calls return ErrClosed.
+func (w *WAL) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if errors.Is(w.err, ErrClosed) {
+		return ErrClosed
+	}
+	err := w.err
+	if err == nil {
+		err = w.f.Sync()
+	}
+	return errors.Join(err, w.closeFile())
+}
+
+// Abandon closes the log without syncing it, as a crashing process's exit
+// does: what was written and not synced stays in the operating system's
+// cache, exactly as durable as before. A program that kills and restarts
+// nodes within one process calls it so as not to leak a file descriptor
+// per kill. Later calls return ErrClosed.
+func (w *WAL) Abandon() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if errors.Is(w.err, ErrClosed) {
+		return ErrClosed
+	}
+	return w.closeFile()
+}
+
+// closeFile closes the last segment, releases the lock and marks the log
+// closed.
+func (w *WAL) closeFile() error {
+	w.err = ErrClosed
+	return errors.Join(w.f.Close(), w.lock.Close())
+}
+
+// write writes buf after the last segment's records, syncing when sync
+// is set. A failure makes the log unusable: a partial write may sit at
+// its end.
+func (w *WAL) write(buf []byte, sync bool) error {
+	if len(buf) > 0 {
+		n, err := w.f.WriteAt(buf, w.size)
+		w.size += int64(n)
+		if err != nil {
+			return w.fail(err)
+		}
+	}
+	if sync {
+		return w.sync()
+	}
+	return nil
+}
+
+// sync syncs the last segment.
+func (w *WAL) sync() error {
+	start := time.Now()
+	err := w.f.Sync()
+	if w.opts.ObserveSync != nil {
+		w.opts.ObserveSync(time.Since(start))
+	}
+	if err != nil {
+		return w.fail(err)
+	}
+	w.synced = w.size
+	return nil
+}
+
+// fail records err as the log's sticky failure and returns it.
+func (w *WAL) fail(err error) error {
+	w.err = fmt.Errorf("wal: %s: %w", filepath.Join(w.dir, w.segs[len(w.segs)-1].name()), err)
+	return w.err
+}
