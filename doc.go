@@ -82,6 +82,9 @@
 // The runnable examples of this package run this loop on clusters held in
 // memory ([MemoryStorage]), one for each step of a node's life: booting,
 // proposing, reading, changing membership, compacting and restarting.
+// Package tools/raftloop is this loop written once, in both storage modes
+// and with the snapshot worker, as supported API: an application supplies
+// its disk, network and state machine.
 //
 // # Time
 //

@@ -7,162 +7,99 @@ import (
 
 	"github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/raftloop"
 )
 
-// node is an in-memory member of an example cluster: the RawNode, the
-// Storage it reads, a write-ahead log of every write made to that Storage,
-// and the application's state.
+// node is an in-memory member of an example cluster: its Ready loop
+// (tools/raftloop, which persists, sends, applies and acknowledges each
+// Ready in the order of the package documentation), the disk that loop
+// writes (a MemoryStorage and the log of every write made to it, which a
+// restart makes again), and the application's state.
 type node struct {
-	rn      *raft.RawNode
-	storage *raft.MemoryStorage
-	wal     []walRecord
-	down    bool // cut off: every message to or from it is lost
+	rn   *raft.RawNode
+	loop *raftloop.Loop
+	disk *raftloop.CrashDisk
+	down bool // cut off: every message to or from it is lost
 
-	conf    raftpb.ConfState // the membership at applied
-	applied uint64           // the index state reflects
-	state   []string         // the payloads applied, in order
-	reads   []raft.ReadState // reads released, waiting for applied
-	served  []string         // what the reads returned
+	conf   raftpb.ConfState // the membership at applied
+	state  []string         // the payloads applied, in order
+	served []string         // what the reads returned
 }
 
-// walRecord is one record of the example's write-ahead log: one write the
-// loop made to its MemoryStorage, made again in the same order on restart.
-type walRecord struct {
-	boot *raftpb.ConfState // SetConfState: a new cluster's members
-	snap raftpb.Snapshot   // ApplySnapshot: a snapshot from the leader
-	ents []raftpb.Entry    // Append
-	hs   raftpb.HardState  // SetHardState
-	own  raftpb.Snapshot   // CreateSnapshot + Compact: a snapshot of ours
-}
+// outbox holds the messages the nodes sent, until run delivers them.
+type outbox struct{ msgs []raftpb.Message }
+
+// Send queues copies of msgs: the node reuses their arrays.
+func (o *outbox) Send(msgs []raftpb.Message) { o.msgs = append(o.msgs, msgs...) }
+
+// sent is the examples' network.
+var sent = &outbox{}
 
 // newNode boots a member of a new cluster whose voters are given: its
-// storage holds the first configuration.
+// disk holds the first configuration.
 func newNode(id uint64, voters []uint64) *node {
 	boot := raftpb.ConfState{Voters: voters}
-	n := &node{storage: raft.NewMemoryStorage(), conf: boot}
-	n.write(walRecord{boot: &boot})
-	n.start(&raft.Config{ID: id, Storage: n.storage})
+	n := &node{disk: raftloop.NewCrashDisk(), conf: boot}
+	n.disk.Bootstrap(boot)
+	n.start(raft.Config{ID: id})
 	return n
 }
 
-// start makes the node's RawNode from c.
-func (n *node) start(c *raft.Config) {
-	rn, err := raft.NewRawNode(c)
+// start starts the node's loop, and its RawNode, from c and its disk.
+func (n *node) start(c raft.Config) { n.startOn(c, n.disk) }
+
+// startOn starts the node's loop, and its RawNode, from c and disk d.
+func (n *node) startOn(c raft.Config, d raftloop.Disk) {
+	loop, err := raftloop.New(raftloop.Config{
+		Raft: c, Disk: d, Network: sent, StateMachine: n, OnRead: n.serve,
+	})
 	if err != nil {
 		panic(err)
 	}
-	n.rn = rn
+	n.loop, n.rn = loop, loop.RawNode()
 }
 
-// handleReady runs the application's half of the contract for one Ready,
-// in the order of the package documentation, and returns the messages to
-// send.
-func (n *node) handleReady() []raftpb.Message {
-	rd := n.rn.Ready()
-	// 1. Persist the snapshot, the entries and the hard state.
-	if !rd.Snapshot.IsEmpty() {
-		n.write(walRecord{snap: rd.Snapshot})
-	}
-	if len(rd.Entries) > 0 {
-		n.write(walRecord{ents: rd.Entries})
-	}
-	if !rd.HardState.IsEmpty() {
-		n.write(walRecord{hs: rd.HardState})
-	}
-	// 2. Sync if rd.MustSync: memory needs none.
-	// 3. Send: copy the messages, whose arrays the node reuses.
-	out := slices.Concat(rd.Messages, rd.MessagesAfterPersist)
-	// 4. Apply the snapshot, then the committed entries, then serve the
-	// reads that applied state now covers.
-	if !rd.Snapshot.IsEmpty() {
-		n.restore(rd.Snapshot)
-	}
-	for _, e := range rd.CommittedEntries {
-		n.apply(e)
-	}
-	n.reads = append(n.reads, rd.ReadStates...)
-	n.serveReads()
-	// 5. Acknowledge.
-	n.rn.Advance()
-	return out
-}
+// applied returns the index the application's state reflects.
+func (n *node) applied() uint64 { return n.loop.Applied() }
 
-// write records w in the log and makes it in the storage.
-func (n *node) write(w walRecord) {
-	n.wal = append(n.wal, w)
-	if err := w.replay(n.storage); err != nil {
-		panic(err) // a node must not go on after failing to persist
-	}
-}
-
-// replay makes the write w records.
-func (w walRecord) replay(st *raft.MemoryStorage) error {
+// Apply applies one committed entry; the loop has handed a conf change
+// to the node already.
+func (n *node) Apply(e raftpb.Entry, conf raftloop.ConfApplied) error {
 	switch {
-	case w.boot != nil:
-		st.SetConfState(*w.boot)
-	case !w.snap.IsEmpty():
-		return st.ApplySnapshot(w.snap)
-	case len(w.ents) > 0:
-		return st.Append(w.ents)
-	case !w.own.IsEmpty():
-		meta := w.own.Metadata
-		if _, err := st.CreateSnapshot(meta.Index, &meta.ConfState, w.own.Data); err != nil {
-			return err
-		}
-		return st.Compact(meta.Index)
-	default:
-		return st.SetHardState(w.hs)
-	}
-	return nil
-}
-
-// apply applies one committed entry.
-func (n *node) apply(e raftpb.Entry) {
-	cc, err := e.ConfChange()
-	switch {
-	case err != nil:
-		panic(err) // a committed entry that does not decode
-	case cc != nil:
-		if cs, err := n.rn.ApplyConfChange(cc); err == nil {
-			n.conf = cs
+	case conf.Change != nil:
+		if conf.Err == nil {
+			n.conf = conf.State
 		}
 	case len(e.Data) > 0:
 		n.state = append(n.state, string(e.Data))
 	}
-	n.applied = e.Index
+	return nil
 }
 
-// restore replaces the application's state with a snapshot's.
-func (n *node) restore(s raftpb.Snapshot) {
+// Restore replaces the application's state with a snapshot's.
+func (n *node) Restore(s raftpb.Snapshot) error {
 	n.state = strings.Fields(string(s.Data))
 	n.conf = s.Metadata.ConfState
-	n.applied = s.Metadata.Index
+	return nil
 }
 
 // snapshot takes a snapshot of the application's state at the applied
 // index and compacts the log up to it, as ExampleMemoryStorage_Compact
-// does step by step. A store on disk makes the snapshot durable first.
+// does step by step. The disk makes the snapshot durable first.
 func (n *node) snapshot() {
-	own := raftpb.Snapshot{
-		Data:     []byte(strings.Join(n.state, " ")),
-		Metadata: raftpb.SnapshotMetadata{Index: n.applied, ConfState: n.conf},
+	if err := n.disk.Compact(n.applied(), n.conf, []byte(strings.Join(n.state, " "))); err != nil {
+		panic(err)
 	}
-	n.write(walRecord{own: own})
 }
 
-// serveReads serves the released reads that the applied state covers.
-func (n *node) serveReads() {
-	n.reads = slices.DeleteFunc(n.reads, func(rs raft.ReadState) bool {
-		switch {
-		case rs.Err != nil:
-			n.served = append(n.served, fmt.Sprintf("%s failed: %v", rs.RequestCtx, rs.Err))
-		case n.applied >= rs.Index:
-			n.served = append(n.served, fmt.Sprintf("%s at %d: %v", rs.RequestCtx, rs.Index, n.state))
-		default:
-			return false // not applied yet: wait
-		}
-		return true
-	})
+// serve serves a released read, which the loop hands over once the
+// applied state covers it.
+func (n *node) serve(rs raft.ReadState) {
+	if rs.Err != nil {
+		n.served = append(n.served, fmt.Sprintf("%s failed: %v", rs.RequestCtx, rs.Err))
+		return
+	}
+	n.served = append(n.served, fmt.Sprintf("%s at %d: %v", rs.RequestCtx, rs.Index, n.state))
 }
 
 // newCluster boots a node for each voter and elects node 1.
@@ -182,12 +119,15 @@ func newCluster(voters []uint64) map[uint64]*node {
 // still busy after maxRounds exchanges is broken, and run says so.
 func run(nodes map[uint64]*node) {
 	for range maxRounds {
-		var msgs []raftpb.Message
 		for id := uint64(1); id <= uint64(len(nodes)); id++ {
 			for nodes[id].rn.HasReady() {
-				msgs = append(msgs, nodes[id].handleReady()...)
+				if err := nodes[id].loop.HandleReady(); err != nil {
+					panic(err) // a node must not go on after failing to persist
+				}
 			}
 		}
+		msgs := sent.msgs
+		sent.msgs = nil
 		if len(msgs) == 0 {
 			return
 		}
@@ -293,12 +233,10 @@ func ExampleRawNode_ProposeConfChange() {
 func ExampleMemoryStorage_SetConfState() {
 	st := raft.NewMemoryStorage()
 	st.SetConfState(raftpb.ConfState{Voters: []uint64{1}})
-	rn, err := raft.NewRawNode(&raft.Config{ID: 1, Storage: st})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	nodes := map[uint64]*node{1: {rn: rn, storage: st}}
+	n := &node{}
+	n.startOn(raft.Config{ID: 1, Storage: st}, raftloop.NewMemoryDiskOn(st))
+	rn := n.rn
+	nodes := map[uint64]*node{1: n}
 	_ = rn.Campaign()
 	run(nodes)
 	index, term, err := rn.Propose([]byte("x=1"))
@@ -327,24 +265,25 @@ func ExampleNewRawNode_restart() {
 		_, _, _ = n.rn.Propose([]byte(p))
 		run(nodes)
 		if p == "b" { // the state machine saves itself, then crashes after c
-			savedIndex, savedState = n.applied, slices.Clone(n.state)
+			savedIndex, savedState = n.applied(), slices.Clone(n.state)
 		}
 	}
 	fmt.Println("crash at", n.rn.BasicStatus().HardState, "state saved at", savedIndex, savedState)
 
-	st := raft.NewMemoryStorage()
-	for _, w := range n.wal {
-		if err := w.replay(st); err != nil {
-			fmt.Println(err)
-			return
-		}
+	// The last write, of the commit index alone, needed no sync; this
+	// crash keeps every record written.
+	n.disk.Crash(n.disk.Unsynced())
+	disk, err := n.disk.Reopen() // every write made again, in order
+	if err != nil {
+		fmt.Println(err)
+		return
 	}
-	r := &node{storage: st, wal: n.wal, conf: n.conf, applied: savedIndex, state: savedState}
-	r.start(&raft.Config{ID: 1, Storage: st, Applied: savedIndex})
+	r := &node{disk: disk, conf: n.conf, state: savedState}
+	r.start(raft.Config{ID: 1, Applied: savedIndex})
 	nodes[1] = r
 	fmt.Println("restart:", r.rn.BasicStatus().RaftState, r.rn.BasicStatus().HardState)
 	run(nodes)
-	fmt.Println("applied", r.applied, r.state)
+	fmt.Println("applied", r.applied(), r.state)
 	tick(nodes, 20) // an election timeout: it elects itself again
 	index, term, _ := r.rn.Propose([]byte("d"))
 	fmt.Println("d proposed at", index, "in term", term)
@@ -365,25 +304,26 @@ func ExampleMemoryStorage_Compact() {
 	nodes[3].down = true
 	propose(nodes, "a", "b", "c")
 	leader := nodes[1]
+	storage := leader.disk.MemoryStorage()
 	cs := leader.conf
 	data := []byte(strings.Join(leader.state, " "))
-	if _, err := leader.storage.CreateSnapshot(leader.applied, &cs, data); err != nil {
+	if _, err := storage.CreateSnapshot(leader.applied(), &cs, data); err != nil {
 		fmt.Println(err)
 	}
 	// Compact may run now: the snapshot covers everything up to applied.
-	if err := leader.storage.Compact(leader.applied); err != nil {
+	if err := storage.Compact(leader.applied()); err != nil {
 		fmt.Println(err)
 	}
-	first, _ := leader.storage.FirstIndex()
-	fmt.Println("leader applied", leader.applied, "log starts at", first)
+	first, _ := storage.FirstIndex()
+	fmt.Println("leader applied", leader.applied(), "log starts at", first)
 	// Compacting what is already compacted is refused.
-	fmt.Println(leader.storage.Compact(leader.applied))
+	fmt.Println(storage.Compact(leader.applied()))
 
 	// Node 3 lacks entries the leader no longer holds: it gets the snapshot.
 	nodes[3].down = false
 	tick(nodes, 1)
-	got, _ := nodes[3].storage.Snapshot()
-	fmt.Println("node 3 installed the snapshot at", got.Metadata.Index, "applied", nodes[3].applied, nodes[3].state)
+	got, _ := nodes[3].disk.Storage().Snapshot()
+	fmt.Println("node 3 installed the snapshot at", got.Metadata.Index, "applied", nodes[3].applied(), nodes[3].state)
 	// Output:
 	// leader applied 4 log starts at 5
 	// requested index is unavailable due to compaction: compaction at 4 asked for, already compacted up to 4
@@ -394,7 +334,7 @@ func ExampleMemoryStorage_Compact() {
 // MemoryStorage when a node restarts: every write is made again in the
 // order the loop made it, a snapshot received from the leader with
 // ApplySnapshot, a snapshot of the node's own with CreateSnapshot and
-// Compact. The application's state is restored from the storage's
+// Compact (raftloop.CrashDisk.Reopen makes them here). The application's state is restored from the storage's
 // snapshot, so Config.Applied is that snapshot's index and the committed
 // entries after it are applied again.
 func ExampleMemoryStorage_ApplySnapshot() {
@@ -408,23 +348,24 @@ func ExampleMemoryStorage_ApplySnapshot() {
 	nodes[3].snapshot() // a snapshot of its own
 	propose(nodes, "e")
 
-	st := raft.NewMemoryStorage()
-	for _, w := range nodes[3].wal {
-		if err := w.replay(st); err != nil {
-			fmt.Println(err)
-			return
-		}
+	n3 := nodes[3]
+	n3.disk.Crash(n3.disk.Unsynced()) // a crash that keeps every record written
+	disk, err := n3.disk.Reopen()     // every write made again, in order
+	if err != nil {
+		fmt.Println(err)
+		return
 	}
+	st := disk.Storage()
 	snap, _ := st.Snapshot()
 	first, _ := st.FirstIndex()
 	last, _ := st.LastIndex()
 	fmt.Println("replayed: snapshot at", snap.Metadata.Index, "entries", first, "to", last)
-	r := &node{storage: st, wal: nodes[3].wal}
-	r.restore(snap)
-	r.start(&raft.Config{ID: 3, Storage: st, Applied: snap.Metadata.Index})
+	r := &node{disk: disk}
+	_ = r.Restore(snap)
+	r.start(raft.Config{ID: 3, Applied: snap.Metadata.Index})
 	nodes[3] = r
 	run(nodes)
-	fmt.Println("node 3 applied", r.applied, r.state)
+	fmt.Println("node 3 applied", r.applied(), r.state)
 	// Output:
 	// replayed: snapshot at 5 entries 6 to 6
 	// node 3 applied 6 [a b c d e]

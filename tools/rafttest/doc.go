@@ -7,10 +7,12 @@
 //
 // The harness is deterministic: nodes are seeded with their ID unless
 // [NodeOptions.Seed] says otherwise, everything is visited in ID order,
-// and nothing reads a clock or draws unseeded randomness. It plays a
-// synchronous application: [Env.ProcessReady] persists, sends, applies and
-// advances in one step, unless a node uses the asynchronous storage mode
-// (see below). The state machine of a node is durable only through
+// and nothing reads a clock or draws unseeded randomness. Each node runs
+// in tools/raftloop, the reference Ready loop, over the harness's storage,
+// network and state machine; the harness describes what the loop does.
+// It plays a synchronous application: [Env.ProcessReady] persists, sends,
+// applies and advances in one step, unless a node uses the asynchronous
+// storage mode (see below). The state machine of a node is durable only through
 // snapshots: after [Env.Crash] and [Env.Restart] a node restarts from its
 // storage's snapshot and re-applies the committed entries after it.
 //

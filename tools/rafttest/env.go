@@ -8,6 +8,7 @@ import (
 	"github.com/tickraft/raft"
 	"github.com/tickraft/raft/core"
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/raftloop"
 )
 
 // Env is a cluster of in-memory nodes and the network between them. The
@@ -124,10 +125,11 @@ type Node struct {
 	// ConfState is the configuration as of AppliedIndex.
 	ConfState raftpb.ConfState
 
-	// appends and applies are the asynchronous node's worker queues: the
-	// MsgStorageAppend and MsgStorageApply messages its Readys handed out
-	// and the harness has not yet completed, oldest first.
-	appends, applies []raftpb.Message
+	// loop runs RawNode (tools/raftloop), with its own queues of the
+	// asynchronous node's storage work; host is the harness's side of it
+	// (loop.go). Both are nil while the node is crashed.
+	loop *raftloop.Loop
+	host *host
 	// snapWork is the queue of the node's snapshot worker; chunks are
 	// the chunks it received, per snapshot (see chunks.go).
 	snapWork []raftpb.Message
@@ -136,6 +138,14 @@ type Node struct {
 	// confs records each configuration with the index it took effect at,
 	// so that a snapshot at an earlier index gets the right one.
 	confs []confAt
+}
+
+// queuedWrites returns the writes queued on the node's append worker.
+func (n *Node) queuedWrites() int {
+	if n.loop == nil {
+		return 0
+	}
+	return n.loop.Appending()
 }
 
 // confAt is a configuration and the index from which it holds.
@@ -189,7 +199,7 @@ func (env *Env) AddNodes(count int, opts NodeOptions) ([]uint64, error) {
 	}
 	for i := 0; i < count; i++ {
 		id := uint64(len(env.ids) + 1)
-		n, err := bootNode(id, opts)
+		n, err := env.bootNode(id, opts)
 		if err != nil {
 			return added, err
 		}
@@ -201,7 +211,7 @@ func (env *Env) AddNodes(count int, opts NodeOptions) ([]uint64, error) {
 }
 
 // bootNode creates the storage of a new node and starts it.
-func bootNode(id uint64, opts NodeOptions) (*Node, error) {
+func (env *Env) bootNode(id uint64, opts NodeOptions) (*Node, error) {
 	cs := raftpb.ConfState{Voters: slices.Clone(opts.Voters), Learners: slices.Clone(opts.Learners)}
 	n := &Node{ID: id, Options: opts, Storage: raft.NewMemoryStorage(), ConfState: cs}
 	if opts.Index > 0 {
@@ -214,11 +224,9 @@ func bootNode(id uint64, opts NodeOptions) (*Node, error) {
 		n.Storage.SetConfState(cs)
 	}
 	n.confs = []confAt{{index: opts.Index, cs: cs}}
-	rn, err := raft.NewRawNode(n.config())
-	if err != nil {
+	if err := n.start(env); err != nil {
 		return nil, fmt.Errorf("node %d: %w", id, err)
 	}
-	n.RawNode = rn
 	return n, nil
 }
 
@@ -303,8 +311,7 @@ func (env *Env) Crash(id uint64) error {
 		return err
 	}
 	n := env.nodes[id]
-	n.RawNode = nil
-	n.appends, n.applies, n.snapWork = nil, nil, nil
+	n.RawNode, n.loop, n.host, n.snapWork = nil, nil, nil, nil
 	delete(env.queues, id)
 	return nil
 }
@@ -323,11 +330,9 @@ func (env *Env) Restart(id uint64) error {
 	}
 	snap, _ := n.Storage.Snapshot()
 	n.rollBackTo(snap)
-	rn, err := raft.NewRawNode(n.config())
-	if err != nil {
+	if err := n.start(env); err != nil {
 		return fmt.Errorf("node %d: %w", id, err)
 	}
-	n.RawNode = rn
 	return nil
 }
 

@@ -85,8 +85,8 @@ func TestAsyncCrashLosesQueuedWrites(t *testing.T) {
 	if _, err := env.ProcessReady(1); err != nil {
 		t.Fatal(err)
 	}
-	if len(env.Node(1).appends) != 1 {
-		t.Fatalf("queued writes = %d, want 1", len(env.Node(1).appends))
+	if env.Node(1).queuedWrites() != 1 {
+		t.Fatalf("queued writes = %d, want 1", env.Node(1).queuedWrites())
 	}
 	if err := env.Crash(1); err != nil {
 		t.Fatal(err)
@@ -94,7 +94,7 @@ func TestAsyncCrashLosesQueuedWrites(t *testing.T) {
 	if err := env.Restart(1); err != nil {
 		t.Fatal(err)
 	}
-	if last, _ := env.Node(1).Storage.LastIndex(); last != 1 || len(env.Node(1).appends) != 0 {
-		t.Errorf("after restart: last index %d, queued writes %d; want 1, 0", last, len(env.Node(1).appends))
+	if last, _ := env.Node(1).Storage.LastIndex(); last != 1 || env.Node(1).queuedWrites() != 0 {
+		t.Errorf("after restart: last index %d, queued writes %d; want 1, 0", last, env.Node(1).queuedWrites())
 	}
 }

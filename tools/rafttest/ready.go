@@ -29,40 +29,27 @@ func (env *Env) ProcessReady(id uint64) (string, error) {
 	return out, nil
 }
 
-// processReady handles one Ready of a running node that has one, and
-// reports whether that Ready was empty although HasReady said otherwise.
+// processReady handles one Ready of a running node that has one through
+// its loop, and reports whether that Ready was empty although HasReady
+// said otherwise.
 func (env *Env) processReady(id uint64) (string, bool) {
 	var b strings.Builder
 	n := env.nodes[id]
-	rn := n.RawNode
-	rd := rn.Ready()
-	empty := isEmptyReady(rd)
-	if empty {
-		// HasReady said yes, but there is nothing to do: still Advance.
-		fmt.Fprintf(&b, "ready %d: empty\n", id)
-	} else {
-		fmt.Fprintf(&b, "ready %d\n", id)
-	}
-	describeState(&b, rd)
+	h := n.host
 	if n.Options.AsyncStorage {
-		env.routeAsync(&b, n, routeSnapshotWork(&b, n, rd.Messages))
-		describeReads(&b, rd.ReadStates)
-		return b.String(), empty
+		h.run(&b, "send", n.loop.HandleReady)
+	} else {
+		h.run(&b, "send", func() error {
+			p, err := n.loop.BeginReady()
+			if err != nil {
+				return err
+			}
+			h.label = "send-after-persist" // the write is durable: memory
+			return n.loop.FinishReady(p)
+		})
 	}
-	rd.Snapshot = persist(&b, n, rd.Snapshot, rd.Entries)
-	if !rd.HardState.IsEmpty() {
-		_ = n.Storage.SetHardState(rd.HardState) // MemoryStorage never fails
-	}
-	routeSnapshotWork(&b, n, rd.LocalMessages)
-	env.send(&b, "send", rd.Messages)
-	env.send(&b, "send-after-persist", rd.MessagesAfterPersist)
-	applySnapshot(n, rd.Snapshot)
-	for _, e := range rd.CommittedEntries {
-		apply(&b, n, e)
-	}
-	describeReads(&b, rd.ReadStates)
-	rn.Advance()
-	return b.String(), empty
+	describeReads(&b, h.rd.ReadStates)
+	return b.String(), isEmptyReady(h.rd)
 }
 
 // isEmptyReady reports whether rd holds no work at all.
@@ -95,35 +82,19 @@ func describeState(b *strings.Builder, rd raft.Ready) {
 	}
 }
 
-// persist writes a snapshot (unless empty) and entries to the node's
-// storage, in the order a crash could interrupt; the caller writes the hard
-// state after them. It returns the snapshot with its data, assembled from
-// chunks if it came in chunks.
-func persist(b *strings.Builder, n *Node, snap raftpb.Snapshot, ents []raftpb.Entry) raftpb.Snapshot {
-	if !snap.IsEmpty() {
-		fmt.Fprintf(b, "  snapshot: %v\n", snap)
-		snap = n.assembleSnapshot(b, snap)
-		if err := n.Storage.ApplySnapshot(snap); err != nil {
-			fmt.Fprintf(b, "  error: %v\n", err)
-		}
+// describeSend lists m under label, or lost when a partition cuts its
+// link (queue then drops it).
+func (env *Env) describeSend(b *strings.Builder, label string, m raftpb.Message) {
+	if !env.connected(m.From, m.To) {
+		fmt.Fprintf(b, "  %s: %v (lost: partition)\n", label, m)
+		return
 	}
-	for _, e := range ents {
-		fmt.Fprintf(b, "  append: %v\n", e)
-	}
-	if err := n.Storage.Append(ents); err != nil {
-		fmt.Fprintf(b, "  error: %v\n", err)
-	}
-	return snap
+	fmt.Fprintf(b, "  %s: %v\n", label, m)
 }
 
-// send queues msgs on the network and lists them under label.
-func (env *Env) send(b *strings.Builder, label string, msgs []raftpb.Message) {
-	for _, m := range msgs {
-		if !env.connected(m.From, m.To) {
-			fmt.Fprintf(b, "  %s: %v (lost: partition)\n", label, m)
-			continue
-		}
-		fmt.Fprintf(b, "  %s: %v\n", label, m)
+// queue queues m on the network, unless a partition cuts its link.
+func (env *Env) queue(m raftpb.Message) {
+	if env.connected(m.From, m.To) {
 		env.queues[m.To] = append(env.queues[m.To], m)
 	}
 }
@@ -136,37 +107,4 @@ func applySnapshot(n *Node, snap raftpb.Snapshot) {
 	n.AppliedIndex = snap.Metadata.Index
 	n.ConfState = snap.Metadata.ConfState
 	n.confs = []confAt{{index: snap.Metadata.Index, cs: snap.Metadata.ConfState}}
-}
-
-// apply applies one committed entry: a conf change goes to the node, and
-// every entry is recorded in the state machine.
-func apply(b *strings.Builder, n *Node, e raftpb.Entry) {
-	fmt.Fprintf(b, "  apply: %v\n", e)
-	n.Applied = append(n.Applied, e)
-	n.AppliedIndex = e.Index
-	cc, err := decodeConfChange(e)
-	if err != nil {
-		fmt.Fprintf(b, "  error: %v\n", err)
-		return
-	}
-	if cc == nil {
-		return
-	}
-	cs, err := n.RawNode.ApplyConfChange(cc)
-	if err != nil {
-		fmt.Fprintf(b, "  conf refused: %v\n", err)
-		return
-	}
-	fmt.Fprintf(b, "  conf: %v\n", cs)
-	n.setConf(e.Index, cs)
-}
-
-// decodeConfChange returns the conf change e carries, or nil for a normal
-// entry.
-func decodeConfChange(e raftpb.Entry) (raftpb.ConfChangeI, error) {
-	cc, err := e.ConfChange()
-	if err != nil {
-		return nil, fmt.Errorf("entry %d/%d: %w", e.Term, e.Index, err)
-	}
-	return cc, nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/raftloop"
 )
 
 // applySnapshot replaces n's state machine with snap.
@@ -23,38 +24,29 @@ func (s *Sim) applySnapshot(n *node, snap raftpb.Snapshot) {
 	}
 }
 
-// applyEntries applies committed entries to n's state machine in order:
-// writes to the registers, conf changes through ApplyConfChange. Each
-// entry is checked against what other nodes applied at its index, and
-// the writes acknowledged to the clients waiting on n.
-func (s *Sim) applyEntries(n *node, ents []raftpb.Entry) {
-	if len(ents) == 0 {
-		return
+// applyEntry applies one committed entry to n's state machine, in
+// order: a write to the registers, or a conf change the loop has handed
+// to the node (conf says what came of it). The entry is checked against
+// what other nodes applied at its index, and the writes acknowledged to
+// the clients waiting on n. It reports false when the run must stop.
+func (s *Sim) applyEntry(n *node, e raftpb.Entry, conf raftloop.ConfApplied) bool {
+	if e.Index != n.kv.applied+1 {
+		s.failf(ClassRefusal, "node %d: applied %d/%d right after index %d", n.id, e.Term, e.Index, n.kv.applied)
+		return false
 	}
-	for i := range ents {
-		e := &ents[i]
-		if e.Index != n.kv.applied+1 {
-			s.failf(ClassRefusal, "node %d: applied %d/%d right after index %d", n.id, e.Term, e.Index, n.kv.applied)
-			return
-		}
-		s.safety.applied(s, n, *e)
-		s.sawAppliedDuringStall(e.Term)
-		switch {
-		case e.IsConfChange():
-			s.applyConfChange(n, *e)
-			n.kv.applied = e.Index
-		case isWriteEntry(e):
-			s.applyWrite(n, *e)
-		default:
-			n.kv.applied = e.Index
-		}
-		s.snapshotAtInterval(n, e.Index, e.Term)
+	s.safety.applied(s, n, e)
+	s.sawAppliedDuringStall(e.Term)
+	switch {
+	case conf.Change != nil:
+		s.confChangeApplied(n, e, conf)
+		n.kv.applied = e.Index
+	case isWriteEntry(&e):
+		s.applyWrite(n, e)
+	default:
+		n.kv.applied = e.Index
 	}
-	s.hist.Apply(n.id, ents)
-	s.log.add(s.now, evApply, n.id, ents[0].Index, ents[len(ents)-1].Index, 0)
-	if s.log.tracing() {
-		s.log.printf(s.now, "apply %d: %s", n.id, raftpb.DescribeEntries(ents))
-	}
+	s.snapshotAtInterval(n, e.Index, e.Term)
+	return true
 }
 
 // applyWrite applies one write entry.
@@ -73,18 +65,12 @@ func (s *Sim) applyWrite(n *node, e raftpb.Entry) {
 	}
 }
 
-// applyConfChange hands the conf change e carries to n and records the
-// configuration it returns. A change the membership math refuses changes
-// nothing, on every node alike.
-func (s *Sim) applyConfChange(n *node, e raftpb.Entry) {
-	cc, err := e.ConfChange()
-	if err != nil || cc == nil {
-		s.failf(ClassRefusal, "node %d: conf change at %d/%d does not decode: %v", n.id, e.Term, e.Index, err)
-		return
-	}
-	s.payOwed(n)
-	cs, err := n.rn.ApplyConfChange(cc)
+// confChangeApplied records what came of the conf change e carries,
+// which the loop handed to n: the configuration it returned. A change the
+// membership math refuses changes nothing, on every node alike.
+func (s *Sim) confChangeApplied(n *node, e raftpb.Entry, conf raftloop.ConfApplied) {
 	s.checkInvariants(n, "ApplyConfChange")
+	cc, err := conf.Change, conf.Err
 	if err != nil && !typedError(err) {
 		s.failf(ClassUntyped, "node %d refused conf change %v at %d/%d with an untyped error: %v", n.id, cc, e.Term, e.Index, err)
 		return
@@ -94,7 +80,7 @@ func (s *Sim) applyConfChange(n *node, e raftpb.Entry) {
 		return
 	}
 	s.stats.ConfChangesApplied++
-	n.conf = cs
+	n.conf = conf.State
 	n.restartStreams(0)
 }
 

@@ -10,19 +10,29 @@ import (
 )
 
 // handleReadyAsync handles a Ready of the asynchronous storage mode: it
-// carries only Messages; those for the append worker go to the disk
-// queue, those for the apply worker to the apply queue, the rest to the
-// network. The node goes on at once.
+// carries only Messages; the loop queues those for the append and apply
+// workers (whose latency onReadyAsync draws) and sends the rest. The node
+// goes on at once.
 func (s *Sim) handleReadyAsync(n *node) {
-	rd := n.rn.Ready()
-	s.checkInvariants(n, "Ready")
+	if err := n.loop.HandleReady(); err != nil {
+		s.loopFailed(n, err)
+		return
+	}
+	s.readyDone(n)
+}
+
+// onReadyAsync takes what the simulator observes of an asynchronous
+// Ready, and draws when each worker's job completes: a write is queued on
+// the disk (with its records, which a crash may tear), an apply on the
+// apply worker's clock.
+func (h *loopHost) onReadyAsync(rd raft.Ready) {
+	s, n := h.s, h.n
 	if len(rd.Entries) > 0 || len(rd.CommittedEntries) > 0 || !rd.HardState.IsEmpty() ||
 		!rd.Snapshot.IsEmpty() || len(rd.MessagesAfterPersist) > 0 {
 		s.failf(ClassRefusal, "node %d in the asynchronous mode handed out a Ready with more than Messages:%s", n.id, describeReady(&rd))
 		return
 	}
 	s.onReady(n, &rd)
-	var out []raftpb.Message
 	for _, m := range rd.Messages {
 		switch m.To {
 		case raft.LocalAppendThread:
@@ -32,70 +42,34 @@ func (s *Sim) handleReadyAsync(n *node) {
 				snap := s.assemble(n, *m.Snapshot)
 				w.snap = &snap
 			}
-			msg := m
-			w.append = &msg
 			n.disk.enqueue(s.now, s.diskRNG.between(0, s.opts.DiskLatency), w)
 			s.stalledWriteQueued(n, w)
 		case raft.LocalApplyThread:
 			s.sawApplyHandout(n, m.Entries)
-			if m.Snapshot != nil {
-				snap := s.assemble(n, *m.Snapshot)
-				m.Snapshot = &snap
-			}
 			at := s.now + uint64(s.diskRNG.between(0, s.opts.DiskLatency))
 			if k := len(n.applies); k > 0 {
 				at = max(at, n.applies[k-1].at)
 			}
-			n.applies = append(n.applies, applyJob{at: at, msg: m})
-		default:
-			out = append(out, m)
+			n.applies = append(n.applies, applyJob{at: at})
 		}
 	}
-	s.send(s.routeSnapshotWork(n, out))
-	s.readyDone(n)
 }
 
-// completeAppend persists the write w of the append worker, now durable,
-// and delivers its responses.
-func (s *Sim) completeAppend(n *node, w *diskWrite) {
-	if err := n.disk.persist(w, w.records()); err != nil {
-		s.failf(ClassRefusal, "node %d: %v", n.id, err)
-		return
+// completeAppend completes the append worker's oldest write, now durable:
+// the loop saves it (see loopHost.Save) and delivers its responses.
+func (s *Sim) completeAppend(n *node) {
+	if _, err := n.loop.RunAppend(); err != nil {
+		s.loopFailed(n, err)
 	}
-	s.logDurable(n, w)
-	s.respond(n, w.append.Responses)
 }
 
-// completeApply applies what a MsgStorageApply carries, a snapshot or
-// committed entries, and delivers its responses.
-func (s *Sim) completeApply(n *node, m raftpb.Message) {
-	if m.Snapshot != nil {
-		s.applySnapshot(n, *m.Snapshot)
+// completeApply completes the apply worker's oldest job: the loop applies
+// what its MsgStorageApply carries, a snapshot or committed entries, and
+// delivers its responses.
+func (s *Sim) completeApply(n *node) {
+	if _, err := n.loop.RunApply(); err != nil {
+		s.loopFailed(n, err)
 	}
-	s.applyEntries(n, m.Entries)
-	n.sawApplied(m.Entries)
-	s.respond(n, m.Responses)
-}
-
-// respond delivers a worker's responses: those to n through Step, the
-// others to the network.
-func (s *Sim) respond(n *node, resps []raftpb.Message) {
-	var out []raftpb.Message
-	for _, r := range resps {
-		if r.To != n.id {
-			out = append(out, r)
-			continue
-		}
-		if !n.up() {
-			return
-		}
-		if err := n.rn.Step(r); err != nil {
-			s.failf(ClassRefusal, "node %d refused %v from its own worker: %v", n.id, r, err)
-			return
-		}
-		s.checkInvariantsAfterStep(n, r)
-	}
-	s.send(out)
 }
 
 // stepNode steps a message delivered to n. A refusal of a message a

@@ -47,54 +47,29 @@ type chunkKey struct {
 // chunked reports whether the run uses the chunked snapshot transfer.
 func (s *Sim) chunked() bool { return s.opts.SnapshotChunkSize > 0 }
 
-// routeSnapshotWork queues the messages of msgs addressed to n's snapshot
-// worker and returns the others.
-func (s *Sim) routeSnapshotWork(n *node, msgs []raftpb.Message) []raftpb.Message {
-	if !s.chunked() {
-		return msgs
+// queueSnapshotWork queues m, addressed to n's snapshot worker, with the
+// time its job completes.
+func (h *loopHost) queueSnapshotWork(m raftpb.Message) {
+	s, n := h.s, h.n
+	at := s.now + uint64(s.diskRNG.between(1, 1+s.opts.DiskLatency))
+	if k := len(n.snapJobs); k > 0 {
+		at = max(at, n.snapJobs[k-1].at)
 	}
-	var out []raftpb.Message
-	for _, m := range msgs {
-		if m.To != raft.LocalSnapshotThread {
-			out = append(out, m)
-			continue
-		}
-		at := s.now + uint64(s.diskRNG.between(1, 1+s.opts.DiskLatency))
-		if k := len(n.snapJobs); k > 0 {
-			at = max(at, n.snapJobs[k-1].at)
-		}
-		n.snapJobs = append(n.snapJobs, snapJob{at: at, msg: m})
-	}
-	return out
+	n.snapJobs = append(n.snapJobs, snapJob{at: at, msg: m})
 }
 
 // completeSnapJob completes n's oldest snapshot-worker job if it is due,
-// and reports whether it did.
+// and reports whether it did: the loop serves a chunk request from the
+// storage's snapshot, or saves a received chunk (loopHost.SaveChunk) and
+// steps its acknowledgement.
 func (s *Sim) completeSnapJob(n *node) bool {
 	if len(n.snapJobs) == 0 || n.snapJobs[0].at > s.now {
 		return false
 	}
 	m := n.snapJobs[0].msg
 	n.snapJobs = n.snapJobs[1:]
-	switch m.Type {
-	case raftpb.MsgSnapChunkReq:
-		snap, _ := n.st.Snapshot()
-		chunk := raft.ServeSnapshotChunkFrom(m, snap)
-		if !chunk.Reject && n.lead == nil {
-			s.stats.ChunksFromFollowers++
-		}
-		s.send([]raftpb.Message{chunk})
-	case raftpb.MsgSnapChunk:
-		if n.chunks == nil {
-			n.chunks = map[chunkKey][]byte{}
-		}
-		n.chunks[chunkKey{m.Index, m.LogTerm, m.Commit}] = bytes.Clone(m.Context)
-		s.stats.ChunksSaved++
-		s.log.add(s.now, evChunkSaved, n.id, m.Index, m.LogTerm, m.Commit)
-		if s.log.tracing() {
-			s.log.printf(s.now, "chunk saved %d: snapshot %d/%d chunk %d (%d bytes)", n.id, m.LogTerm, m.Index, m.Commit, len(m.Context))
-		}
-		s.respond(n, m.Responses)
+	if err := n.loop.DoSnapshotWork(m); err != nil {
+		s.loopFailed(n, err)
 	}
 	return true
 }

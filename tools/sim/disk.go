@@ -6,6 +6,7 @@ import (
 
 	"github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/raftloop"
 )
 
 // diskWrite is one write a node handed to its disk: a snapshot, entries
@@ -17,9 +18,8 @@ type diskWrite struct {
 	entries   []raftpb.Entry
 	hard      raftpb.HardState
 	// ready is the Ready of the synchronous loop that waits for this
-	// write; append is the MsgStorageAppend of the asynchronous mode.
-	ready  *raft.Ready
-	append *raftpb.Message
+	// write (nil in the asynchronous mode).
+	ready *raftloop.Pending
 }
 
 // records returns the number of records of the write: what a crash can

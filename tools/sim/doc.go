@@ -43,6 +43,10 @@
 // reports an unreachable leader, and now and then a reachable one, with
 // ReportPeerDown (see quiesce.go).
 //
+// Loop: each node runs in tools/raftloop, the reference Ready loop, over
+// the simulator's disk, network and state machine (loop.go); the
+// simulator decides when each write and each worker's job is done.
+//
 // Disk: a node's MemoryStorage holds exactly what is durable. A write
 // becomes durable some steps after it is handed to the disk, in order; a
 // stalled disk is slower. In the synchronous loop the node's loop waits

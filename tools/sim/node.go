@@ -5,6 +5,7 @@ import (
 
 	"github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/raftloop"
 )
 
 // node is one simulated server: its RawNode (nil while down), its disk,
@@ -12,6 +13,10 @@ import (
 type node struct {
 	id uint64
 	rn *raft.RawNode
+	// loop is the application loop around rn (tools/raftloop), host the
+	// simulator's side of it; both nil while down.
+	loop *raftloop.Loop
+	host *loopHost
 	disk
 	kv kvState
 	// conf is the configuration in force in the state machine: the
@@ -78,10 +83,10 @@ type node struct {
 // up reports whether the node is running.
 func (n *node) up() bool { return n.rn != nil }
 
-// applyJob is a MsgStorageApply waiting in the apply worker's queue.
+// applyJob is the time a MsgStorageApply, queued in the loop's apply
+// worker, completes.
 type applyJob struct {
-	at  uint64
-	msg raftpb.Message
+	at uint64
 }
 
 // report is what a transport tells the node of a message it sent: a
@@ -142,12 +147,11 @@ func (s *Sim) config(n *node, applied uint64) *raft.Config {
 // start creates n's RawNode from its storage, its state machine applied
 // up to applied.
 func (s *Sim) start(n *node, applied uint64) {
-	rn, err := raft.NewRawNode(s.config(n, applied))
-	if err != nil {
+	if err := s.startLoop(n, s.config(n, applied)); err != nil {
 		s.failf(ClassRefusal, "node %d cannot start: %v", n.id, err)
 		return
 	}
-	n.rn, n.incarnation = rn, n.incarnation+1
+	n.incarnation++
 	n.seenOK, n.watchedOK, n.busy, n.deferred = false, false, false, 0
 	s.checkInvariants(n, "NewRawNode")
 }
@@ -167,6 +171,7 @@ func (s *Sim) crash(n *node, keep int) {
 		s.log.printf(s.now, "crash %d (oldest write torn: %d of %d records kept)", n.id, kept, of)
 	}
 	n.rn, n.inbox, n.reports, n.applies, n.reads, n.busy = nil, nil, nil, nil, nil, false
+	n.loop, n.host = nil, nil
 	n.lead, n.readsOracle, n.applyingBytes = nil, readsWatch{}, 0
 	n.pausedUntil, n.missedTicks, n.held = 0, 0, nil
 	n.snapJobs, n.owed, n.suspect = nil, 0, 0
@@ -299,44 +304,40 @@ func describeReport(r report) string {
 func (s *Sim) completeDue(n *node) bool {
 	if w := n.disk.due(s.now); w != nil {
 		if s.opts.Async {
-			s.completeAppend(n, w)
+			s.completeAppend(n)
 		} else {
 			s.completeReady(n, w)
 		}
 		return true
 	}
 	if len(n.applies) > 0 && n.applies[0].at <= s.now {
-		job := n.applies[0]
 		n.applies = n.applies[1:]
-		s.completeApply(n, job.msg)
+		s.completeApply(n)
 		return true
 	}
 	return s.completeSnapJob(n)
 }
 
-// handleReady handles a Ready of the synchronous loop: send Messages at
-// once, write to the disk, and once the write is durable (completeReady)
-// send MessagesAfterPersist, apply and Advance. The loop waits for the
-// disk meanwhile; a Ready with nothing to sync completes at once.
+// handleReady handles a Ready of the synchronous loop: the loop saves
+// its write and sends Messages at once; the write is queued on the disk,
+// and once it is durable (completeReady) the loop sends
+// MessagesAfterPersist, applies and Advances. The loop waits for the disk
+// meanwhile; a Ready with nothing to sync completes at once.
 func (s *Sim) handleReady(n *node) {
-	rd := n.rn.Ready()
-	s.checkInvariants(n, "Ready")
-	s.onReady(n, &rd)
-	s.sawAppended(n, rd.Entries, rd.HardState.Commit)
-	s.sawApplyHandout(n, rd.CommittedEntries)
-	rd.Snapshot = s.assemble(n, rd.Snapshot)
-	s.routeSnapshotWork(n, rd.LocalMessages)
-	s.send(rd.Messages)
+	p, err := n.loop.BeginReady()
+	if err != nil {
+		s.loopFailed(n, err)
+		return
+	}
 	s.readyDone(n)
+	rd := p.Ready()
 	if s.mutation == mutateAckEarly {
 		s.send(rd.MessagesAfterPersist)
 		rd.MessagesAfterPersist = nil
 	}
-	w := &diskWrite{entries: rd.Entries, hard: rd.HardState, ready: &rd}
-	if !rd.Snapshot.IsEmpty() {
-		snap := rd.Snapshot
-		w.snap = &snap
-	}
+	w := n.host.saved
+	n.host.saved = nil
+	w.ready = p
 	latency := 0
 	if rd.MustSync {
 		latency = s.diskRNG.between(0, s.opts.DiskLatency)
@@ -353,16 +354,20 @@ func (s *Sim) completeReady(n *node, w *diskWrite) {
 		return
 	}
 	s.logDurable(n, w)
-	rd := w.ready
-	s.send(rd.MessagesAfterPersist)
-	if !rd.Snapshot.IsEmpty() {
-		s.applySnapshot(n, rd.Snapshot)
+	if err := n.loop.FinishReady(w.ready); err != nil {
+		s.loopFailed(n, err)
+		return
 	}
-	s.applyEntries(n, rd.CommittedEntries)
-	n.sawApplied(rd.CommittedEntries)
-	n.rn.Advance()
 	s.checkInvariants(n, "Advance")
 	s.observe(n)
+}
+
+// loopFailed fails the run on an error of n's loop, unless the run has
+// already failed (the loop then stopped on errFailed).
+func (s *Sim) loopFailed(n *node, err error) {
+	if s.failure == nil {
+		s.failf(ClassRefusal, "node %d: %v", n.id, err)
+	}
 }
 
 // logDurable records that w became durable on n.

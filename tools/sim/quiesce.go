@@ -118,7 +118,13 @@ func (s *Sim) skipsTicks(n *node) bool {
 // skipQuiescedTick counts a tick of a sleeping node whose host skips it,
 // and reports whether it did.
 func (s *Sim) skipQuiescedTick(n *node) bool {
-	if !s.opts.Quiesce || !n.rn.BasicStatus().Quiesced {
+	if !s.opts.Quiesce {
+		return false
+	}
+	if !n.rn.BasicStatus().Quiesced {
+		// Woken by what needs no input from the host (its apply worker
+		// applying a conf change): the owed ticks go first.
+		s.payOwed(n)
 		return false
 	}
 	s.stats.QuiescedTicks++

@@ -52,10 +52,14 @@
 // and the directory synced, so it exists with its whole head and size or
 // not at all; writes then fill it without changing its size, so that a
 // sync flushes data alone (fdatasync), not a growing file's metadata. A
-// Save that does not fit in what is left starts the next segment after
-// syncing this one. DIR/SEGMENTS, the manifest, names the run of segments
-// that must exist; it is replaced (temporary file, sync, rename, directory
-// sync) whenever a segment is created or released.
+// Save that does not fit in what is left rolls over: it syncs this
+// segment, creates the next, then writes a seal naming the next at the end
+// of this one and syncs it (four syncs); a crash before the seal is
+// durable leaves a new segment holding only its head, which Open removes.
+// DIR/SEGMENTS, the manifest, names the run of segments that must exist as
+// of the last open or release; it is replaced (temporary file, sync,
+// rename, directory sync) then, not at rollovers, where the seals chain
+// the segments.
 //
 // # Records
 //
@@ -63,7 +67,7 @@
 // its payload:
 //
 //	0  uint32  payload length (little endian), at most MaxRecordBytes
-//	4  uint8   type: 1 entries, 2 hard state, 3 snapshot marker, 4 segment head
+//	4  uint8   type: 1 entries, 2 hard state, 3 snapshot marker, 4 segment head, 5 seal
 //	5  [3]byte zero
 //	8  uint32  CRC-32C (Castagnoli) of bytes 0..7
 //	12 uint32  CRC-32C of the type byte followed by the payload
@@ -74,9 +78,11 @@
 // previous segment's records end, and the size the segment was created
 // with. It is followed by the hard state and snapshot marker in force
 // when the segment was created, so that deleting older segments loses
-// only entries. Every other record's payload starts with a stamp, two
-// unsigned varints: the group ID, and how many bytes of the segment were
-// synced before the write that carries the record began.
+// only entries. A seal, the last record of every segment but the newest,
+// holds the next segment's sequence number. Every record but a head
+// starts its payload with a stamp, two unsigned varints: the group ID, and
+// how many bytes of the segment were synced before the write that carries
+// the record began.
 //
 // After the stamp: an entries record holds a batch of entries with
 // consecutive indexes, each as an unsigned varint length and the entry's
@@ -104,7 +110,7 @@
 //
 // Every loss of synced data Open can see is a *CorruptionError naming the
 // file (and the offset) and matching raft.ErrLostLog: a segment missing
-// (the manifest names the newest, which nothing else would), a segment
+// (the newest too: the seal before it or the manifest names it), a segment
 // shorter than it was created (cut short), a segment before the last whose
 // records end before the offset the next segment's head says it was
 // synced to, a damaged record that a later one says was synced or that

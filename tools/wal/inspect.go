@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"encoding/binary"
 	"fmt"
 	"path/filepath"
 
@@ -35,8 +36,8 @@ type SegmentInfo struct {
 	SyncedPast bool
 }
 
-// RecordInfo is one record. Exactly one of Entries, HardState, Snapshot
-// and Head describes its content.
+// RecordInfo is one record. Exactly one of Entries, HardState, Snapshot,
+// Head and Seal describes its content.
 type RecordInfo struct {
 	// Offset is where its header starts; Size its length with the header.
 	Offset, Size int64
@@ -52,6 +53,8 @@ type RecordInfo struct {
 	KeepsLog bool
 	// Head reports whether it is a segment head.
 	Head bool
+	// Seal is a seal's next segment number, zero for other records.
+	Seal uint64
 	// Err is set when the payload, though its checksums hold, does not
 	// decode.
 	Err error
@@ -107,6 +110,12 @@ func inspectSegment(path string, s segment, data []byte) SegmentInfo {
 		case recSnapshot:
 			meta, keep, err := decodeSnapshotMarker(rec.payload)
 			ri.Snapshot, ri.KeepsLog, ri.Err = &meta, keep, err
+		case recSeal:
+			next, n := binary.Uvarint(rec.payload)
+			if n <= 0 {
+				ri.Err = fmt.Errorf("a seal that does not decode")
+			}
+			ri.Seal = next
 		default:
 			ri.Err = fmt.Errorf("record type %d", rec.typ)
 		}

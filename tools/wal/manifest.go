@@ -10,9 +10,10 @@ import (
 )
 
 // This file holds the manifest: a small file that records, durably, the
-// run of segments that must exist, so that Open can tell a segment lost
-// from the ends of the run (the newest above all, which nothing else
-// names) from one that was never written.
+// run of segments that must exist as of the last open or release, so that
+// Open can tell a segment lost from the ends of the run from one that was
+// never written. Rollovers do not move it: a new segment is named by the
+// seal of the one before it.
 
 // manifestName is the manifest's file name in the log's directory.
 const manifestName = "SEGMENTS"
@@ -74,9 +75,9 @@ func (w *WAL) writeManifest(m manifest) error {
 
 // checkManifest compares the segments found with the run the manifest
 // records. A segment below the run is a leftover of an interrupted release
-// (the manifest moves first), and one past it the newest segment created
-// just before a crash (the segment is made before the manifest names it):
-// both are fine. A segment of the run that is not there is lost data.
+// (the manifest moves first), and segments past it were started by
+// rollovers (the seals chain them): both are fine. A segment of the run
+// that is not there is lost data.
 func checkManifest(dir string, m manifest, segs []segment) error {
 	if len(segs) == 0 {
 		return &CorruptionError{File: filepath.Join(dir, manifestName),

@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 
+	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tools/wal"
 )
 
 // TestTheNewestSegmentDeletedIsCorruption: the newest segment holds the
-// last acknowledged entries, and nothing after it names it; the manifest
-// does, so Open refuses a log that lost it instead of replaying what is
+// last acknowledged entries, and nothing after it names it; the seal of
+// the segment before it does (or the manifest, when there is only one),
+// so Open refuses a log that lost it instead of replaying what is
 // left as if it were whole.
 func TestTheNewestSegmentDeletedIsCorruption(t *testing.T) {
 	dir := t.TempDir()
@@ -24,8 +26,20 @@ func TestTheNewestSegmentDeletedIsCorruption(t *testing.T) {
 	}
 	_, _, err := wal.Open(dir, wal.Options{})
 	var ce *wal.CorruptionError
-	if !errors.As(err, &ce) || !strings.Contains(ce.Reason, "newest") {
-		t.Fatalf("Open after the newest segment was deleted = %v, want a CorruptionError saying so", err)
+	if !errors.As(err, &ce) || !strings.Contains(ce.Reason, "is missing") || filepath.Base(ce.File) != segs[len(segs)-2] ||
+		!errors.Is(err, raft.ErrLostLog) {
+		t.Fatalf("Open after the newest segment was deleted = %v, want a lost log naming the segment whose seal names it", err)
+	}
+	// A log that never rolled over: the manifest names its one segment.
+	dir = t.TempDir()
+	w, _ := mustOpen(t, dir, smallSegments)
+	mustSave(t, w, raftpb.HardState{Term: 1}, ents(1, 1, 3))
+	mustClose(t, w)
+	if err := os.Remove(filepath.Join(dir, segments(t, dir)[0])); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := wal.Open(dir, smallSegments); !errors.As(err, &ce) || filepath.Base(ce.File) != "SEGMENTS" || !errors.Is(err, raft.ErrLostLog) {
+		t.Fatalf("Open after the only segment was deleted = %v, want a lost log naming the manifest", err)
 	}
 }
 

@@ -47,7 +47,14 @@ const (
 	// recSegment is the first record of every segment: the format
 	// version, the group, the segment's place in the log and its size.
 	recSegment recordType = 4
+	// recSeal is the last record of a segment that another follows: the
+	// next segment's sequence number as an unsigned varint. A seal in the
+	// newest segment names a segment that was lost.
+	recSeal recordType = 5
 )
+
+// sealReserve is the room a segment keeps at its end for its seal.
+const sealReserve = headerBytes + 3*binary.MaxVarintLen64
 
 // FormatVersion is the version of the on-disk format this package writes
 // and reads, carried by every segment's first record. Open refuses a
@@ -108,7 +115,7 @@ func decodeHeader(h []byte) (header, bool) {
 }
 
 // known reports whether t is a record type this package writes.
-func (t recordType) known() bool { return t >= recEntries && t <= recSegment }
+func (t recordType) known() bool { return t >= recEntries && t <= recSeal }
 
 // stamp is the prefix of every record but a segment head: the Raft group
 // the record belongs to, and how many bytes of its segment were synced
@@ -145,9 +152,10 @@ type segmentHead struct {
 	seq     uint64
 	// firstIndex repeats the index in the segment's name.
 	firstIndex uint64
-	// prevEnd is where the records of the segment before this one end:
-	// that segment was synced up to there before this one was created, so
-	// a shorter one lost acknowledged records. Zero for the first segment.
+	// prevEnd is where the records of the segment before this one end,
+	// its seal aside: that segment was synced up to there before this one
+	// was created, so a shorter one lost acknowledged records. Zero for the
+	// first segment.
 	prevEnd int64
 	// size is the size the segment was created with (preallocated): a file
 	// shorter than that was cut.

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -73,6 +74,8 @@ func (r *replayer) apply(rec record) error {
 		r.applySnapshot(meta, keepLog)
 	case recSegment:
 		return r.corrupt(rec.offset, true, "a segment head in the middle of a segment")
+	case recSeal:
+		// Checked by checkSeal: the seal ends its segment.
 	}
 	return nil
 }
@@ -168,6 +171,9 @@ func (w *WAL) readSegments(segs []segment) (*Replay, segmentState, error) {
 				return nil, last, err
 			}
 		}
+		if err := w.checkSeal(r, s, st.res, i == len(segs)-1); err != nil {
+			return nil, last, err
+		}
 		if err := w.checkEnd(r, st, i == len(segs)-1); err != nil {
 			return nil, last, err
 		}
@@ -201,6 +207,28 @@ func (w *WAL) checkHead(file string, s segment, res scanResult) (segmentHead, er
 		return h, &CorruptionError{File: file, Reason: fmt.Sprintf("the head names segment %d from index %d", h.seq, h.firstIndex)}
 	}
 	return h, nil
+}
+
+// checkSeal checks a segment's seal: only as its last record, naming the
+// next segment; in the newest segment, it names a segment that was lost;
+// a segment another follows must have one.
+func (w *WAL) checkSeal(r *replayer, s segment, res scanResult, newest bool) error {
+	if n := len(res.records); !newest && res.problem == "" && (n == 0 || res.records[n-1].typ != recSeal) {
+		return r.corrupt(res.end, true, "the segment lacks the seal that ends every segment another follows")
+	}
+	for i, rec := range res.records {
+		if rec.typ != recSeal {
+			continue
+		}
+		next, n := binary.Uvarint(rec.payload)
+		switch {
+		case n <= 0 || next != s.seq+1 || i != len(res.records)-1:
+			return r.corrupt(rec.offset, true, "a seal that does not end the segment or name the next one")
+		case newest:
+			return r.corrupt(rec.offset, true, "segment %d, which this segment's seal names as the next, is missing: its entries were lost", next)
+		}
+	}
+	return nil
 }
 
 // checkEnd judges how a segment ends. A segment shorter than it was

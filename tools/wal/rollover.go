@@ -1,56 +1,123 @@
 package wal
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
 
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/wal/walfs"
 )
 
 // This file holds the segment lifecycle: rollover to a new segment and
 // release of the segments a snapshot covers.
 
-// rollover syncs the last segment and starts the next, large enough to
-// take a write of need bytes after its head.
+// rollover syncs the last segment, starts the next one, large enough to
+// take a write of need bytes after its head, and seals the last one: the
+// new segment is made durable first, then the seal written and synced. A
+// crash before the seal is durable leaves an unsealed segment, whole up to
+// where the new one's head says it was synced, followed by one holding its
+// head alone: Open removes that one (nothing was written to it). From the
+// seal on, a missing newest segment is visible: the segment before names
+// it. Four syncs: the old segment, the new file, the directory, the seal.
 func (w *WAL) rollover(need int64) error {
 	if err := w.sync(); err != nil {
 		return err
 	}
-	old := w.f
+	old, oldSize := w.f, w.size
 	next := segment{seq: w.segs[len(w.segs)-1].seq + 1, firstIndex: w.shape.last + 1}
-	if err := w.startSegment(next, w.size, need); err != nil {
+	f, head, size, err := w.newSegment(next, oldSize, need)
+	if err != nil {
 		return w.fail(err)
+	}
+	seal, _ := appendRecord(nil, recSeal, func(b []byte) []byte {
+		return binary.AppendUvarint(appendStamp(b, stamp{group: w.opts.GroupID, synced: oldSize}), next.seq)
+	})
+	if _, err := old.WriteAt(seal, oldSize); err != nil {
+		return w.fail(errors.Join(err, f.Close()))
+	}
+	if err := w.syncFile(old); err != nil {
+		return w.fail(errors.Join(err, f.Close()))
 	}
 	if err := old.Close(); err != nil {
-		return w.fail(err)
+		return w.fail(errors.Join(err, f.Close()))
 	}
+	w.f, w.size, w.synced, w.alloc = f, int64(len(head)), int64(len(head)), size
+	w.segs = append(w.segs, next)
 	w.logger.Info("wal: started a segment", "file", filepath.Join(w.dir, next.name()))
 	return nil
 }
 
-// startSegment creates segment s, headed by its segment head, the current
-// hard state and snapshot marker, with room for need more bytes, and makes
-// it the one written to. prevEnd is where the previous segment's records
-// end (it is synced that far). The head makes every segment carry the
-// log's state as of its creation, so that removing the segments before it
-// loses nothing but entries.
-func (w *WAL) startSegment(s segment, prevEnd, need int64) error {
-	head, size := w.segmentHeadBytes(s, prevEnd, need)
-	f, err := w.createSegment(s, head, size)
+// dropUnfinishedRollover removes the newest segment when a crash
+// interrupted the rollover that created it: it holds its head alone
+// (records a segment is created with carry a stamp of zero synced bytes),
+// and the segment before it is not sealed but whole up to where that head
+// says it was synced. Nothing was ever written to it. A segment before it
+// that ends short of that is lost data, which Open reports.
+func (w *WAL) dropUnfinishedRollover(segs []segment) ([]segment, error) {
+	if len(segs) < 2 {
+		return segs, nil
+	}
+	newest := filepath.Join(w.dir, segs[len(segs)-1].name())
+	data, err := w.fs.ReadFile(newest)
+	if err != nil {
+		return nil, err
+	}
+	res := scanRecords(data)
+	if res.dataEnd > res.end || len(res.records) == 0 || res.records[0].typ != recSegment {
+		return segs, nil
+	}
+	h, err := decodeSegmentHead(res.records[0].payload)
+	if err != nil {
+		return segs, nil
+	}
+	for _, rec := range res.records[1:] {
+		if rec.stamp.synced != 0 {
+			return segs, nil
+		}
+	}
+	prev, err := w.fs.ReadFile(filepath.Join(w.dir, segs[len(segs)-2].name()))
+	if err != nil {
+		return nil, err
+	}
+	pres := scanRecords(prev)
+	if recs := pres.records; pres.end != h.prevEnd || len(recs) > 0 && recs[len(recs)-1].typ == recSeal {
+		return segs, nil
+	}
+	w.logger.Warn("wal: removing a segment whose creation a crash interrupted", "file", newest)
+	if err := w.fs.Remove(newest); err != nil {
+		return nil, err
+	}
+	return segs[:len(segs)-1], w.fs.SyncDir(w.dir)
+}
+
+// startFirstSegment creates the first segment of a new log and the
+// manifest naming it, and makes it the one written to.
+func (w *WAL) startFirstSegment() error {
+	s := segment{seq: 1, firstIndex: 1}
+	f, head, size, err := w.newSegment(s, 0, 0)
 	if err != nil {
 		return err
 	}
-	first := s.seq
-	if len(w.segs) > 0 {
-		first = w.segs[0].seq
-	}
-	if err := w.writeManifest(manifest{first: first, last: s.seq}); err != nil {
+	if err := w.writeManifest(manifest{first: 1, last: 1}); err != nil {
 		return errors.Join(err, f.Close())
 	}
 	w.f, w.size, w.synced, w.alloc = f, int64(len(head)), int64(len(head)), size
 	w.segs = append(w.segs, s)
 	return nil
+}
+
+// newSegment creates segment s durably, headed by its segment head, the
+// current hard state and snapshot marker, with room for need more bytes.
+// prevEnd is where the previous segment's records end before its seal
+// (it is synced that far). The head makes
+// every segment carry the log's state as of its creation, so that removing
+// the segments before it loses nothing but entries.
+func (w *WAL) newSegment(s segment, prevEnd, need int64) (walfs.File, []byte, int64, error) {
+	head, size := w.segmentHeadBytes(s, prevEnd, need)
+	f, err := w.createSegment(s, head, size)
+	return f, head, size, err
 }
 
 // segmentHeadBytes returns the records that open segment s and the size
@@ -76,8 +143,8 @@ func (w *WAL) segmentHeadBytes(s segment, prevEnd, need int64) ([]byte, int64) {
 	// The size is part of the head; a second pass settles its varint.
 	h.size = w.opts.SegmentBytes
 	head := encode()
-	if int64(len(head))+need > h.size {
-		h.size = int64(len(head)) + need + 16
+	if int64(len(head))+need+sealReserve > h.size {
+		h.size = int64(len(head)) + need + sealReserve + 16
 		head = encode()
 	}
 	return head, h.size

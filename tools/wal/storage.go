@@ -109,7 +109,9 @@ func (s *Storage) Save(rd raft.Ready) error {
 }
 
 // Persist is Save's work on its parts, for a loop that does not hold a
-// Ready (an append worker of the asynchronous storage mode).
+// Ready: an append worker of the asynchronous storage mode passes a
+// MsgStorageAppend's m.StorageAppendHardState(), m.Entries and snapshot,
+// with sync set, before it delivers the message's responses.
 func (s *Storage) Persist(hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.Snapshot, sync bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -136,6 +138,15 @@ func (s *Storage) Persist(hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.
 		return s.mem.SetHardState(hs)
 	}
 	return nil
+}
+
+// Sync makes every write Persist made so far durable: a loop that
+// persists without syncing (Persist with sync false) and sends what may
+// leave before the write is durable syncs here, once.
+func (s *Storage) Sync() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.log.Sync()
 }
 
 // Compact takes a snapshot of the application's state at index (data,

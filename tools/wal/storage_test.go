@@ -161,3 +161,37 @@ func TestStorageRefusesAHardStatePastTheLog(t *testing.T) {
 	}
 	s.Close()
 }
+
+// Claim: a last segment cut short (synced records gone) is refused; with
+// AcceptLoss the log opens to what is left, reports the loss, gets its
+// size back and goes on, and the next open finds it whole.
+func TestACutShortSegmentIsRefusedOrOpenedOverWithAcceptLoss(t *testing.T) {
+	dir := t.TempDir()
+	w, _ := mustOpen(t, dir, smallSegments)
+	mustSave(t, w, raftpb.HardState{Term: 1, Commit: 2}, ents(1, 1, 2))
+	mustSave(t, w, raftpb.HardState{Term: 1, Commit: 4}, ents(1, 3, 4))
+	mustClose(t, w)
+	seg := filepath.Join(dir, segments(t, dir)[0])
+	data := readFile(t, seg)
+	offs := wal.RecordOffsets(data)
+	writeFile(t, seg, data[:offs[len(offs)-2]]) // the second save's records go
+	var ce *wal.CorruptionError
+	if _, _, err := wal.Open(dir, smallSegments); !errors.As(err, &ce) || ce.File != seg || !errors.Is(err, raft.ErrLostLog) {
+		t.Fatalf("Open = %v, want a lost log naming %s", err, seg)
+	}
+	opts := smallSegments
+	opts.AcceptLoss = true
+	w, rp, err := wal.Open(dir, opts)
+	if err != nil || !errors.Is(rp.Loss, raft.ErrLostLog) {
+		t.Fatalf("Open with AcceptLoss = %v, loss %v", err, rp.Loss)
+	}
+	checkReplay(t, &wal.Replay{HardState: rp.HardState, Entries: rp.Entries},
+		wal.Replay{HardState: raftpb.HardState{Term: 1, Commit: 2}, Entries: ents(1, 1, 2)})
+	mustSave(t, w, raftpb.HardState{Term: 2, Commit: 3}, ents(2, 3, 3))
+	mustClose(t, w)
+	if got := len(readFile(t, seg)); got != len(data) {
+		t.Errorf("the segment has %d bytes after AcceptLoss, want its size %d back", got, len(data))
+	}
+	_, rp = mustOpen(t, dir, smallSegments)
+	checkReplay(t, rp, wal.Replay{HardState: raftpb.HardState{Term: 2, Commit: 3}, Entries: concat(ents(1, 1, 2), ents(2, 3, 3))})
+}

@@ -127,8 +127,11 @@ func (w *WAL) open() (*Replay, error) {
 			return nil, err
 		}
 	}
+	if segs, err = w.dropUnfinishedRollover(segs); err != nil {
+		return nil, err
+	}
 	if len(segs) == 0 {
-		if err := w.startSegment(segment{seq: 1, firstIndex: 1}, 0, 0); err != nil {
+		if err := w.startFirstSegment(); err != nil {
 			return nil, err
 		}
 		return &Replay{}, nil
@@ -153,15 +156,28 @@ func (w *WAL) open() (*Replay, error) {
 
 // resume opens the last segment for writing after its last good record:
 // the bytes after it (a torn tail) are zeroed and the segment given back
-// the size it was created with, durably, before anything new is written.
+// the size it was created with, durably, before anything new is written;
+// a segment that ends cleanly is left as it is, without a sync.
 func (w *WAL) resume(segs []segment, last segmentState) error {
 	f, err := w.fs.OpenWrite(filepath.Join(w.dir, segs[len(segs)-1].name()))
 	if err != nil {
 		return err
 	}
 	w.segs, w.f = segs, f
-	w.size, w.alloc = last.res.end, max(last.head.size, last.size)
-	if tail := last.res.dataEnd - last.res.end; tail > 0 {
+	w.size, w.alloc, w.synced = last.res.end, max(last.head.size, last.size), last.res.end
+	tail := last.res.dataEnd - last.res.end
+	if tail <= 0 && last.size >= w.alloc {
+		// A clean end: nothing to make good, and no sync. What was read
+		// may still sit unsynced in the cache (a process that exited
+		// without syncing), so new stamps claim only what the records
+		// read claim was synced.
+		w.synced = 0
+		for _, rec := range last.res.records {
+			w.synced = max(w.synced, rec.stamp.synced)
+		}
+		return nil
+	}
+	if tail > 0 {
 		if _, err := f.WriteAt(make([]byte, tail), last.res.end); err != nil {
 			return errors.Join(err, f.Close())
 		}
@@ -172,7 +188,6 @@ func (w *WAL) resume(segs []segment, last segmentState) error {
 	if err := f.Sync(); err != nil {
 		return errors.Join(err, f.Close())
 	}
-	w.synced = w.size
 	return nil
 }
 
@@ -223,7 +238,7 @@ func (w *WAL) save(snap *raftpb.SnapshotMetadata, hs raftpb.HardState, ents []ra
 	if err != nil {
 		return err
 	}
-	if w.size+int64(len(buf)) > w.alloc {
+	if w.size+int64(len(buf))+sealReserve > w.alloc {
 		if err := w.rollover(int64(len(buf))); err != nil {
 			return err
 		}
@@ -337,16 +352,21 @@ func (w *WAL) write(buf []byte, sync bool) error {
 
 // sync syncs the last segment.
 func (w *WAL) sync() error {
-	start := time.Now()
-	err := w.f.Sync()
-	if w.opts.ObserveSync != nil {
-		w.opts.ObserveSync(time.Since(start))
-	}
-	if err != nil {
+	if err := w.syncFile(w.f); err != nil {
 		return w.fail(err)
 	}
 	w.synced = w.size
 	return nil
+}
+
+// syncFile syncs a segment, telling Options.ObserveSync how long it took.
+func (w *WAL) syncFile(f walfs.File) error {
+	start := time.Now()
+	err := f.Sync()
+	if w.opts.ObserveSync != nil {
+		w.opts.ObserveSync(time.Since(start))
+	}
+	return err
 }
 
 // fail records err as the log's sticky failure and returns it.

@@ -111,6 +111,8 @@ func describe(r wal.RecordInfo) string {
 	switch {
 	case r.Head:
 		return "segment head"
+	case r.Seal != 0:
+		s = fmt.Sprintf("seal: continued in segment %d", r.Seal)
 	case r.HardState != nil:
 		s = "hard state " + r.HardState.String()
 	case r.Snapshot != nil:

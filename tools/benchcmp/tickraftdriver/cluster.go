@@ -1,6 +1,7 @@
 // Package tickraftdriver runs the workloads of package workload on
 // tickraft (github.com/tickraft/raft) in the synchronous Ready/Advance
-// loop. Its structure follows package etcddriver line for line, so that
+// loop of tools/raftloop, over a MemoryDisk, with the checked mode off
+// (etcd raft has none). Its structure follows package etcddriver, so that
 // the two do the same work per loop iteration. tickraft's count bounds
 // (MaxUncommittedEntries, MaxCommittedEntriesPerReady), which etcd raft
 // lacks, keep their defaults; no run comes near them.
@@ -12,14 +13,16 @@ import (
 	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tools/benchcmp/workload"
+	"github.com/tickraft/raft/tools/raftloop"
 )
 
-// node is one member of a cluster: its RawNode, its storage, and what it
-// has applied.
+// node is one member of a cluster: its loop, its RawNode, its storage,
+// and what it has applied.
 type node struct {
-	id uint64
-	rn *raft.RawNode
-	st *raft.MemoryStorage
+	id   uint64
+	loop *raftloop.Loop
+	rn   *raft.RawNode
+	st   *raft.MemoryStorage
 	// applied is the index of the last entry applied, compacted the index
 	// the storage was last compacted to.
 	applied, compacted uint64
@@ -56,24 +59,29 @@ func newCluster(n int, p workload.Params, net *network) (*Cluster, error) {
 	}
 	c := &Cluster{nodes: make([]*node, n), net: net}
 	for i := range c.nodes {
-		st := raft.NewMemoryStorage()
-		st.SetConfState(raftpb.ConfState{Voters: voters})
-		rn, err := raft.NewRawNode(&raft.Config{
-			ID:                        uint64(i + 1),
-			ElectionTick:              p.ElectionTick,
-			HeartbeatTick:             p.HeartbeatTick,
-			Storage:                   st,
-			MaxSizePerMsg:             p.MaxSizePerMsg,
-			MaxInflightMsgs:           p.MaxInflightMsgs,
-			MaxInflightBytes:          p.MaxInflightBytes,
-			MaxUncommittedEntriesSize: p.MaxUncommittedEntriesSize,
-			MaxCommittedSizePerReady:  p.MaxCommittedSizePerReady,
+		disk := raftloop.NewMemoryDisk()
+		disk.Bootstrap(raftpb.ConfState{Voters: voters})
+		st := disk.MemoryStorage()
+		first, _ := st.FirstIndex()
+		nd := &node{id: uint64(i + 1), st: st, applied: first - 1, compacted: first - 1}
+		loop, err := raftloop.New(raftloop.Config{
+			Raft: raft.Config{
+				ID:                        uint64(i + 1),
+				ElectionTick:              p.ElectionTick,
+				HeartbeatTick:             p.HeartbeatTick,
+				MaxSizePerMsg:             p.MaxSizePerMsg,
+				MaxInflightMsgs:           p.MaxInflightMsgs,
+				MaxInflightBytes:          p.MaxInflightBytes,
+				MaxUncommittedEntriesSize: p.MaxUncommittedEntriesSize,
+				MaxCommittedSizePerReady:  p.MaxCommittedSizePerReady,
+			},
+			Disk: disk, Network: net, StateMachine: nd, Unchecked: true,
 		})
 		if err != nil {
 			return nil, err
 		}
-		first, _ := st.FirstIndex()
-		c.nodes[i] = &node{id: uint64(i + 1), rn: rn, st: st, applied: first - 1, compacted: first - 1}
+		nd.loop, nd.rn = loop, loop.RawNode()
+		c.nodes[i] = nd
 	}
 	return c, nil
 }
@@ -150,43 +158,29 @@ func (c *Cluster) Stabilize() error {
 }
 
 // handleReady does the work of one Ready of nd: persist, send, apply,
-// advance.
-func (c *Cluster) handleReady(nd *node) error {
-	rd := nd.rn.Ready()
-	if !rd.Snapshot.IsEmpty() {
-		if err := nd.st.ApplySnapshot(rd.Snapshot); err != nil {
-			return err
-		}
-	}
-	if err := nd.st.Append(rd.Entries); err != nil {
-		return err
-	}
-	if !rd.HardState.IsEmpty() {
-		if err := nd.st.SetHardState(rd.HardState); err != nil {
-			return err
-		}
-	}
-	c.net.inbox = append(c.net.inbox, rd.Messages...)
-	c.net.inbox = append(c.net.inbox, rd.MessagesAfterPersist...)
-	c.net.sent += len(rd.Messages) + len(rd.MessagesAfterPersist)
-	if err := nd.apply(rd.CommittedEntries); err != nil {
-		return err
-	}
-	nd.rn.Advance()
-	return nil
+// advance (tools/raftloop).
+func (c *Cluster) handleReady(nd *node) error { return nd.loop.HandleReady() }
+
+// Send queues msgs for the next round.
+func (n *network) Send(msgs []raftpb.Message) {
+	n.inbox = append(n.inbox, msgs...)
+	n.sent += len(msgs)
 }
 
-// apply applies ents, checking that each follows the last applied.
-func (nd *node) apply(ents []raftpb.Entry) error {
-	for i := range ents {
-		if ents[i].Index != nd.applied+1 {
-			return fmt.Errorf("tickraft node %d applies index %d after %d", nd.id, ents[i].Index, nd.applied)
-		}
-		nd.applied = ents[i].Index
-		if n := len(ents[i].Data); n > 0 {
-			nd.appliedData++
-			nd.appliedBytes += n
-		}
+// Restore is never called: no snapshot is sent in these workloads.
+func (nd *node) Restore(snap raftpb.Snapshot) error {
+	return fmt.Errorf("tickraft node %d: unexpected snapshot %d/%d", nd.id, snap.Metadata.Term, snap.Metadata.Index)
+}
+
+// Apply applies one entry, checking that it follows the last applied.
+func (nd *node) Apply(e raftpb.Entry, _ raftloop.ConfApplied) error {
+	if e.Index != nd.applied+1 {
+		return fmt.Errorf("tickraft node %d applies index %d after %d", nd.id, e.Index, nd.applied)
+	}
+	nd.applied = e.Index
+	if n := len(e.Data); n > 0 {
+		nd.appliedData++
+		nd.appliedBytes += n
 	}
 	return nil
 }

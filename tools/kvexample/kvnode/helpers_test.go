@@ -187,6 +187,12 @@ func (tc *testCluster) put(prefix string, n int) uint64 {
 // checkKeys reads the keys put wrote from node id, locally at minIndex.
 func (tc *testCluster) checkKeys(id uint64, prefix string, n int, minIndex uint64) {
 	tc.t.Helper()
+	// A local read waits one election timeout for the node to apply
+	// minIndex, by design; on a loaded machine a follower may take longer.
+	tc.waitFor(fmt.Sprintf("node %d to apply %d", id, minIndex), func() bool {
+		st := tc.status(id)
+		return st != nil && st.Applied >= minIndex
+	})
 	for i := 0; i < n; i++ {
 		key := fmt.Sprintf("%s-%d", prefix, i)
 		res, err := tc.c.Get(tc.ctx(), tc.peer(id).HTTPAddr, key, ConsistencyLocal, minIndex)

@@ -53,6 +53,7 @@ type Node struct {
 	jobs        *queue[diskJob]
 	results     *queue[diskResult]
 	unreachable *queue[uint64]
+	snapper     snapshotter // the snapshot worker's queues (snapshotter.go)
 
 	stop      chan struct{} // closed to stop the loop and the worker
 	stopOnce  sync.Once
@@ -97,6 +98,7 @@ func Start(cfg Config) (*Node, error) {
 		results: newQueue[diskResult](),
 		stop:    make(chan struct{}), loopDone: make(chan struct{}), diskDone: make(chan struct{}),
 		unreachable: newQueue[uint64](),
+		snapper:     newSnapshotter(),
 	}
 	n.loopState = newLoopState(rec)
 	n.noteMembership(rec.applied, raftpb.ConfState{}, rec.confState)
@@ -120,8 +122,10 @@ func Start(cfg Config) (*Node, error) {
 	}
 	if c.Sync {
 		close(n.diskDone)
+		close(n.snapper.done)
 	} else {
 		go d.runWorker(n.jobs, n.results, n.stop, n.diskDone)
+		go runSnapshotWorker(&n.snapper, d.snaps, n.stop)
 	}
 	go n.run()
 	go n.serveHTTP()
@@ -273,6 +277,7 @@ func (n *Node) halt() {
 	n.stopOnce.Do(func() { close(n.stop) })
 	<-n.loopDone
 	<-n.diskDone
+	<-n.snapper.done
 }
 
 // closeIO closes the HTTP server, the transport and the log, once.

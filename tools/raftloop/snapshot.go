@@ -1,0 +1,86 @@
+package raftloop
+
+import (
+	"fmt"
+
+	"github.com/tickraft/raft"
+	"github.com/tickraft/raft/raftpb"
+)
+
+// queueSnapshotWork hands m to Config.OnSnapshotWork, or queues it for
+// RunSnapshotWork.
+func (l *Loop) queueSnapshotWork(m raftpb.Message) {
+	if l.cfg.OnSnapshotWork != nil {
+		l.cfg.OnSnapshotWork(m)
+		return
+	}
+	l.snapWork = append(l.snapWork, m)
+}
+
+// SnapshotWork returns the number of jobs queued on the snapshot worker.
+func (l *Loop) SnapshotWork() int { return len(l.snapWork) }
+
+// RunSnapshotWork completes the oldest job queued on the snapshot worker
+// (DoSnapshotWork) and reports whether there was one.
+func (l *Loop) RunSnapshotWork() (bool, error) {
+	if len(l.snapWork) == 0 {
+		return false, nil
+	}
+	m := l.snapWork[0]
+	l.snapWork = l.snapWork[1:]
+	return true, l.DoSnapshotWork(m)
+}
+
+// DoSnapshotWork does the snapshot worker's job m. A chunk request is
+// served from the snapshot the Disk's Storage holds (refused with
+// ChunkNotHeld when it holds another) and the chunk sent; a received
+// chunk is saved durably (ChunkDisk.SaveChunk) and its MsgSnapChunkSaved
+// stepped.
+func (l *Loop) DoSnapshotWork(m raftpb.Message) error {
+	switch m.Type {
+	case raftpb.MsgSnapChunkReq:
+		snap, err := l.cfg.Disk.Storage().Snapshot()
+		if err != nil {
+			return err
+		}
+		l.cfg.Network.Send([]raftpb.Message{raft.ServeSnapshotChunkFrom(m, snap)})
+	case raftpb.MsgSnapChunk:
+		cd, err := l.chunkDisk()
+		if err != nil {
+			return err
+		}
+		if err := cd.SaveChunk(m.Index, m.LogTerm, m.Commit, m.Context); err != nil {
+			return err
+		}
+		return l.deliver(m.Responses)
+	}
+	return nil
+}
+
+// chunkDisk returns the Disk's chunk store.
+func (l *Loop) chunkDisk() (ChunkDisk, error) {
+	cd, ok := l.cfg.Disk.(ChunkDisk)
+	if !ok {
+		return nil, fmt.Errorf("%w: the chunked snapshot transfer needs a Disk that is a ChunkDisk", ErrConfig)
+	}
+	return cd, nil
+}
+
+// assemble fills in the data of a snapshot the node hands out to install
+// after fetching it in chunks (it carries none): the chunks saved for its
+// index and term, in order. Any other snapshot is returned as it is.
+func (l *Loop) assemble(snap raftpb.Snapshot) (raftpb.Snapshot, error) {
+	if !l.chunked || snap.Data != nil || snap.IsEmpty() {
+		return snap, nil
+	}
+	cd, err := l.chunkDisk()
+	if err != nil {
+		return snap, err
+	}
+	data, err := cd.Chunks(snap.Metadata.Index, snap.Metadata.Term)
+	if err != nil {
+		return snap, err
+	}
+	snap.Data = data
+	return snap, nil
+}
