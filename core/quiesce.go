@@ -190,9 +190,8 @@ func (r *Raft) Quiesced() bool { return r.quiesce.asleep }
 // wakes, and does nothing else: no message, no allocation.
 func (r *Raft) tickQuiesced(n int) {
 	r.ticks += uint64(n)
-	if !r.out.onTick() {
-		r.ready.dropSpareSelf()
-	}
+	r.out.onTick(n, r.clock.electionTimeout)
+	r.ready.dropSpareSelf()
 	if r.state == StateLeader {
 		r.leaderTick += uint64(n)
 		r.clock.advance(n)

@@ -229,8 +229,9 @@ func TestWokenLeaderRunsARoundBeforeALeaseRead(t *testing.T) {
 		t.Fatalf("the woken leader sent %d heartbeats", beats)
 	}
 	must(t, c.st[1].Append(rd.Entries))
+	msgs := append([]raftpb.Message(nil), rd.Messages...) // Advance takes the array back
 	l.Advance()
-	for _, m := range rd.Messages {
+	for _, m := range msgs {
 		c.stepChecked(m)
 	}
 	c.stabilize()

@@ -74,7 +74,7 @@ func (d *disk) do(j diskJob) (diskResult, bool) {
 		sync = d.mustSync(hs, m)
 		res.installed, res.err = d.persist(hs, m.Entries, m.Snapshot, false)
 	case jobChunk:
-		res.err = d.snaps.SaveChunk(j.msg.Index, j.msg.LogTerm, j.msg.Commit, j.msg.Context)
+		res.err = d.saveChunk(j.msg)
 	case jobSnapshotMarker:
 		if j.snap.Metadata.Index > d.snapIndex {
 			res.err = d.markSnapshot(j.snap.Metadata)
@@ -238,4 +238,14 @@ func (d *disk) abandon() {
 	if err := d.wal.Abandon(); err != nil && !errors.Is(err, wal.ErrClosed) {
 		d.log.Warn("closing the abandoned log failed", "error", err)
 	}
+}
+
+// saveChunk persists a received snapshot chunk (a MsgSnapChunk to the
+// snapshot worker), read through its typed view.
+func (d *disk) saveChunk(m raftpb.Message) error {
+	c, err := raftpb.ParseChunk(m)
+	if err != nil {
+		return err
+	}
+	return d.snaps.SaveChunk(c.ID.Index, c.ID.Term, c.ID.Chunk, c.Data)
 }

@@ -115,6 +115,7 @@ func Start(cfg Config) (*Node, error) {
 		}
 		return nil, err
 	}
+	n.resumeSnapshotFetch()
 	n.syncPeers()
 	if err := n.writeAddrs(); err != nil {
 		n.closeIO()
@@ -365,3 +366,26 @@ func cloneConfState(cs raftpb.ConfState) raftpb.ConfState {
 // acknowledged: what the operator can do.
 const lostLogAdvice = "(the log on disk lost entries this node acknowledged: start it again with -recover-lost-log " +
 	"if its hard state is intact, or remove it from the cluster and add it back under a new ID)"
+
+// resumeSnapshotFetch hands the node the chunks staged on disk, before a
+// restart, for the newest snapshot it was fetching in chunks: the next
+// offer of that snapshot fetches only the others.
+func (n *Node) resumeSnapshotFetch() {
+	if n.cfg.SnapshotChunkSize == 0 {
+		return
+	}
+	index, term, chunks, ok, err := n.disk.snaps.NewestStaged()
+	if err != nil {
+		n.log.Warn("cannot list the snapshot chunks staged before the restart", "err", err)
+		return
+	}
+	if !ok || len(chunks) == 0 {
+		return
+	}
+	saved := raft.SavedChunks{Index: index, Term: term, ChunkSize: n.cfg.SnapshotChunkSize, Chunks: chunks}
+	if err := n.rn.ResumeSnapshotFetch(saved); err != nil {
+		n.log.Warn("cannot resume the snapshot transfer cut short by the restart", "err", err)
+		return
+	}
+	n.log.Info("resuming a snapshot transfer", "index", index, "term", term, "chunks_staged", len(chunks))
+}
