@@ -168,6 +168,34 @@
 // snapshot fetched this way is handed out for installing without data: its
 // data is the chunks saved for its index and term, in order.
 //
+// # Quiescence: many idle groups
+//
+// A process that runs thousands of groups, most of them idle, can let
+// their leaders put them to sleep: with [Config].Quiesce set on every
+// member, the leader of a group with nothing to do (every member holds its
+// whole log and commit index, no read, transfer or membership change
+// under way) asks its followers to sleep, and once all have agreed the
+// group sends nothing and costs a node a few additions per tick, with no
+// allocation. Any proposal, read, membership change, transfer or message
+// from a peer wakes a node, and a node that wakes wakes its group. A
+// woken leader sends heartbeats at once and serves no lease read until a
+// quorum has answered them.
+//
+// [BasicStatus].Quiesced reports that a node sleeps, without allocating,
+// so a host can keep a list of the sleeping ones. A host need not call
+// Tick on a sleeping node at all: it notes the time it stopped, and when
+// an input for that node arrives (a message, a client's request) it hands
+// it the elapsed ticks with [RawNode.TickN] before the input, as after a
+// pause. The node's clock, and with it every lease and election window,
+// then stays right.
+//
+// A sleeping follower never times out, so a leader that fails while its
+// group sleeps is noticed only by the application: when its transport
+// loses the leader's connection, or its failure detector fires, it calls
+// [RawNode.ReportPeerDown] on the followers. A follower then campaigns,
+// but not within ElectionTick of the last message it took from that
+// leader (ErrLeasePromised): it may have helped grant the leader a lease.
+//
 // # Booting
 //
 // The first members of a new cluster each boot from a Storage that holds

@@ -237,6 +237,7 @@ var subStateOwners = map[string]string{
 	"clock":       "core/election_clock.go",
 	"leader":      "core/leader.go",
 	"out":         "core/outbox.go",
+	"quiesce":     "core/quiesce.go",
 }
 
 // TestSubStateFieldsAreAssignedOnlyByTheirOwner: no file assigns a field

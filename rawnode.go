@@ -207,6 +207,24 @@ func (rn *RawNode) ReadLocal(ctx []byte, minIndex uint64) error {
 	return err
 }
 
+// ReportPeerDown tells the node that the application suspects peer id
+// has failed: its transport lost the connection, or a failure detector
+// fired. It wakes the node (Config.Quiesce). On a follower whose leader
+// is id it starts an election, with a pre-vote unless
+// Config.DisablePreVote: a follower of a quiesced group never times out
+// by itself, so this is how a leader that fails while the group sleeps
+// is replaced. Within ElectionTick of the last message the follower took
+// from that leader it refuses with an error wrapping ErrLeasePromised:
+// it may have helped grant the leader a lease (and leader stickiness
+// holds it); it is then awake and campaigns by its own election timer if
+// the leader stays silent. Report the ticks that elapsed (TickN) first.
+// On any other node, or for another peer, it only wakes the node.
+func (rn *RawNode) ReportPeerDown(id uint64) error {
+	err := rn.r.ReportPeerDown(id)
+	rn.verified()
+	return err
+}
+
 // ForgetLeader makes a follower forget its leader, so that it can grant a
 // vote at once.
 func (rn *RawNode) ForgetLeader() error { err := rn.r.ForgetLeader(); rn.verified(); return err }

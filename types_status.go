@@ -25,6 +25,10 @@ import (
 //	// Recovering is set while a node booted with Config.Recovering may not
 //	// vote or stand.
 //	Recovering bool
+//
+//	// Quiesced is set while the node sleeps in a quiesced group
+//	// (Config.Quiesce): a host need not tick it until it wakes.
+//	Quiesced bool
 type BasicStatus = core.BasicStatus
 
 // Status is a full view of a node: its basic status, and on the leader the

@@ -13,6 +13,7 @@ import (
 // leader and index and term are zero. A refused proposal returns an error
 // wrapping ErrProposalDropped that says why.
 func (r *Raft) Propose(data []byte) (index, term uint64, err error) {
+	r.wake(true)
 	if r.state == StateLeader {
 		// The log copies the entry, so it can live on the stack here.
 		var one [1]raftpb.Entry
@@ -27,6 +28,7 @@ func (r *Raft) Propose(data []byte) (index, term uint64, err error) {
 // leader. The entries' Term and Index are assigned by the leader; the
 // slice is retained and must not be modified by the caller.
 func (r *Raft) ProposeEntries(ents []raftpb.Entry) (index, term uint64, err error) {
+	r.wake(true)
 	if len(ents) == 0 {
 		return 0, 0, fmt.Errorf("%w: empty proposal", ErrProposalDropped)
 	}
@@ -49,12 +51,14 @@ func (r *Raft) proposeOnLeader(ents []raftpb.Entry) (index, term uint64, err err
 // ReportUnreachable tells the leader that the last message to id could not
 // be delivered; replication to id falls back to probing.
 func (r *Raft) ReportUnreachable(id uint64) {
+	r.wake(false)
 	r.step(raftpb.Message{Type: raftpb.MsgUnreachable, From: id})
 }
 
 // ReportSnapshot tells the leader how sending a snapshot to id ended:
 // failed reports whether it failed.
 func (r *Raft) ReportSnapshot(id uint64, failed bool) {
+	r.wake(false)
 	r.step(raftpb.Message{Type: raftpb.MsgSnapStatus, From: id, Reject: failed})
 }
 
@@ -70,6 +74,9 @@ type BasicStatus struct {
 	// Recovering is set while a node booted with Config.Recovering may not
 	// vote or stand.
 	Recovering bool
+	// Quiesced is set while the node sleeps in a quiesced group
+	// (Config.Quiesce): a host need not tick it until it wakes.
+	Quiesced bool
 }
 
 // BasicStatus returns the node's basic status without allocating.
@@ -82,5 +89,6 @@ func (r *Raft) BasicStatus() BasicStatus {
 
 		LeadTransferee: r.transferee(),
 		Recovering:     r.recovering,
+		Quiesced:       r.quiesce.asleep,
 	}
 }

@@ -214,6 +214,21 @@ type Config struct {
 	// (then only ReportSnapshot ends the wait).
 	SnapshotRetryTicks int
 
+	// Quiesce lets the leader of an idle group put it to sleep, so that
+	// the group sends nothing and costs nothing per tick (the package
+	// documentation of raft says what a host may then skip). The leader
+	// asks once every member holds its whole log and commit index and
+	// nothing is under way, with a MsgQuiesce; a follower whose log or
+	// commit index differs stays awake and says so, and the leader stays
+	// awake with it. Any proposal, read, conf change, transfer, campaign
+	// or message from a peer wakes a node, and a waking follower wakes
+	// its leader. A quiesced follower never campaigns by itself: the
+	// application reports a leader it suspects has failed with
+	// ReportPeerDown. Every member must set the same value: a node with
+	// it off refuses MsgQuiesce, so the group stays awake. Default off:
+	// the messages on the wire are those of a node without it.
+	Quiesce bool
+
 	// StorageStallTicks is how long a leader lets a write it handed to its
 	// storage go unacknowledged (no write acknowledged meanwhile) before it
 	// steps aside: it gives up its lease, then hands leadership to a

@@ -27,7 +27,7 @@
 //   - What the application asks of the node itself is a method: Tick and
 //     TickN, Campaign, Propose and ProposeEntries (which return the index
 //     and term the entry was given), ProposeConfChange, TransferLeader,
-//     ReadIndex, ReadLocal, ForgetLeader. A method returns what the caller
+//     ReadIndex, ReadLocal, ForgetLeader, ReportPeerDown. A method returns what the caller
 //     needs without allocating a message, and TickN costs the same for
 //     any number of ticks. On a follower a proposal, a read or a transfer
 //     leaves as the message the leader steps.
@@ -57,6 +57,10 @@
 //     confchange.
 //   - reads (readOnly, readStates, localReads, forwardedReads, the lease
 //     clock): reads.go, reads_forwarded.go and package readonly.
+//   - an idle group's sleep (quiesce: asleep, the leader's request in
+//     flight, the fence on its lease after a wake): quiesce.go, whose doc
+//     comment argues its safety; every request method and Step wake the
+//     node through it.
 //   - snapshots: snapshot.go (whole); the chunked transfer is a component
 //     of its own (chunks.go says why it lives in core): the receiver
 //     (fetch) in chunks_receiver.go, the source (serving) in
@@ -74,7 +78,7 @@
 //     recovering after lost entries: recovering.go.
 //
 // The sub-states held as their own types (clock, leader, uncommitted,
-// storage, contract, ready, out, fetch, serving) have their fields
+// storage, contract, ready, out, fetch, serving, quiesce) have their fields
 // assigned only in their own file; a lint test in the root package
 // enforces it, and another lets only the chunked transfer's files (and
 // raftpb) read the fields its messages reuse. CheckInvariants

@@ -27,6 +27,10 @@ func (r *Raft) TickN(n int) {
 	if n <= 0 {
 		return
 	}
+	if r.quiesce.asleep {
+		r.tickQuiesced(n)
+		return
+	}
 	r.ticks += uint64(n)
 	r.out.onTick(n, r.clock.electionTimeout)
 	r.ready.dropSpareSelf()
@@ -81,7 +85,9 @@ func (r *Raft) tickHeartbeat(n int) {
 	}
 	if r.clock.heartbeatDue() {
 		r.clock.restartHeartbeat()
-		r.bcastHeartbeat()
+		if !r.proposeQuiescence() {
+			r.bcastHeartbeat()
+		}
 	}
 }
 
@@ -113,6 +119,7 @@ func (r *Raft) forgetRecentActivity() {
 // Under LeaseReads a follower inside a lease it may have granted refuses
 // with ErrLeasePromised.
 func (r *Raft) Campaign() error {
+	r.wake(false)
 	if err := r.checkLeasePromise(); err != nil {
 		return err
 	}
@@ -327,6 +334,7 @@ func (r *Raft) handleVoteResponse(m raftpb.Message) {
 // vote at once instead of waiting out the election timeout (useful when
 // the application knows the leader is gone).
 func (r *Raft) ForgetLeader() error {
+	r.wake(false)
 	if r.state != StateFollower {
 		return nil
 	}

@@ -20,7 +20,7 @@ func FuzzStepNeverPanics(f *testing.F) {
 		if m.Unmarshal(data) != nil {
 			return
 		}
-		c := electedClusterWith(t, 3, func(cfg *Config) { cfg.SnapshotChunkSize = 4; cfg.SnapshotInterval = 2 })
+		c := electedClusterWith(t, 3, func(cfg *Config) { cfg.SnapshotChunkSize = 4; cfg.SnapshotInterval = 2; cfg.Quiesce = true })
 		c.lenient = true
 		for _, to := range []uint64{1, 2} {
 			m.To = to
@@ -60,5 +60,8 @@ func fuzzSeedMessages() []raftpb.Message {
 		{Type: raftpb.MsgSnapChunkReq, From: 3, Index: 2, LogTerm: 1, Commit: 0, RejectHint: 4},
 		{Type: raftpb.MsgSnapChunk, From: 3, Index: 9, LogTerm: 1, Commit: 1, Context: []byte("abcd")},
 		{Type: raftpb.MsgSnapChunk, From: 3, Index: 9, LogTerm: 1, Commit: 2, Reject: true, RejectHint: 1},
+		{Type: raftpb.MsgQuiesce, From: 1, Term: 1, Index: 4, LogTerm: 1, Commit: 4},
+		{Type: raftpb.MsgQuiesceResp, From: 3, Term: 1, Index: 4, LogTerm: 1, Commit: 4},
+		{Type: raftpb.MsgQuiesceResp, From: 2, Term: 1, Index: 3, LogTerm: 1, Commit: 2, Reject: true},
 	}
 }

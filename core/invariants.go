@@ -34,6 +34,9 @@ func (r *Raft) CheckInvariants() error {
 	if err := r.checkReadInvariants(); err != nil {
 		return err
 	}
+	if err := r.checkQuiescenceInvariants(); err != nil {
+		return err
+	}
 	if r.state == StateLeader {
 		return r.checkLeaderInvariants()
 	}

@@ -112,6 +112,7 @@ func (r *Raft) ApplyConfChange(cc raftpb.ConfChangeI) (raftpb.ConfState, error) 
 	if err != nil {
 		return raftpb.ConfState{}, err
 	}
+	r.wake(false)
 	return r.switchToConfig(cfg, prs), nil
 }
 

@@ -131,6 +131,8 @@ type Raft struct {
 	// asyncStorage hands storage work out as messages to local workers
 	// (Config.AsyncStorageWrites) instead of acknowledging it on Advance.
 	asyncStorage bool
+	// quiesce is the sleep of an idle group (Config.Quiesce, quiesce.go).
+	quiesce quiescence
 }
 
 // NewRaft builds a node from its Config and the state found in its
@@ -172,6 +174,7 @@ func NewRaft(c *Config) (*Raft, error) {
 		storage:                   storageWatch{stallTicks: uint64(max(cfg.StorageStallTicks, 0))},
 		contract:                  newContractCheck(cfg.CheckContract),
 		snapshotRetryTicks:        uint64(max(cfg.SnapshotRetryTicks, 0)),
+		quiesce:                   quiescence{on: cfg.Quiesce},
 	}
 	if r.chunks.size > 0 {
 		r.fetch = newChunkReceiver(r.chunks, r.id)
@@ -278,6 +281,7 @@ func (r *Raft) reset(term uint64) {
 	r.abortReads()
 	r.uncommitted.reset()
 	r.appendsPending = false
+	r.quiesce.reset(r.leaderTick, r.clock.electionTimeout)
 }
 
 // openWindows gives every member's Progress a window of appends in

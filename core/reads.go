@@ -61,6 +61,7 @@ type localRead struct {
 // application once it has applied up to ReadState.Index. Refusals: no
 // leader, a leadership transfer in progress, the queue full.
 func (r *Raft) ReadIndex(ctx []byte) error {
+	r.wake(true)
 	return r.step(raftpb.Message{Type: raftpb.MsgReadIndex, From: r.id, Entries: []raftpb.Entry{{Data: ctx}}})
 }
 
@@ -105,7 +106,7 @@ func (r *Raft) committedInTerm() bool {
 // target's election bypasses the followers' stickiness, whenever it
 // arrives).
 func (r *Raft) leaseHolds() bool {
-	if !r.leaseReads || r.leader == nil || r.leader.transferee != None || r.leader.leaseRevoked {
+	if !r.leaseReads || r.leader == nil || r.leader.transferee != None || r.leader.leaseRevoked || r.leaseFenced() {
 		return false
 	}
 	anchor := r.readOnly.QuorumTick(r.trk.Voters)
@@ -196,6 +197,7 @@ func (r *Raft) abortReads() {
 // minIndex within an election timeout, the read is released with a
 // *LaggingError naming the leader this node knows of.
 func (r *Raft) ReadLocal(ctx []byte, minIndex uint64) error {
+	r.wake(true)
 	if len(r.localReads) >= r.readOnly.MaxPending() {
 		return fmt.Errorf("%w: %d local reads waiting", ErrTooManyPendingReads, len(r.localReads))
 	}

@@ -16,6 +16,7 @@ func (r *Raft) Step(m raftpb.Message) error {
 		}
 		return err
 	}
+	r.wakeOnMessage(m)
 	if isChunkMessage(m.Type) {
 		return r.stepChunk(m) // termless: the chunked transfer's own (chunks.go)
 	}
@@ -99,7 +100,7 @@ func (r *Raft) stepHigherTerm(m raftpb.Message) bool {
 // node's higher term from its vote requests ignored the leader forever).
 func (r *Raft) stepLowerTerm(m raftpb.Message) {
 	switch {
-	case m.Type == raftpb.MsgHeartbeat || m.Type == raftpb.MsgApp:
+	case m.Type == raftpb.MsgHeartbeat || m.Type == raftpb.MsgApp || m.Type == raftpb.MsgQuiesce:
 		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp})
 	case m.Type == raftpb.MsgPreVote:
 		r.send(raftpb.Message{To: m.From, Term: r.term, Type: raftpb.MsgPreVoteResp, Reject: true})
@@ -138,6 +139,8 @@ func (r *Raft) stepLeader(m raftpb.Message) error {
 		return r.handleAppendResponse(m, pr)
 	case raftpb.MsgHeartbeatResp:
 		return r.handleHeartbeatResponse(m, pr)
+	case raftpb.MsgQuiesceResp:
+		return r.handleQuiesceResponse(m, pr)
 	case raftpb.MsgSnapStatus:
 		r.handleSnapStatus(m, pr)
 	case raftpb.MsgUnreachable:
@@ -195,6 +198,8 @@ func (r *Raft) stepFollower(m raftpb.Message) error {
 		return r.handleAppendEntries(m)
 	case raftpb.MsgHeartbeat:
 		return r.handleHeartbeat(m)
+	case raftpb.MsgQuiesce:
+		return r.handleQuiesce(m)
 	case raftpb.MsgSnap:
 		return r.handleSnapshot(m)
 	case raftpb.MsgSnapOffer:
@@ -225,7 +230,7 @@ func (r *Raft) stepFollower(m raftpb.Message) error {
 // sends t: its sender is that leader (§5.2).
 func isLeaderMessage(t raftpb.MessageType) bool {
 	switch t {
-	case raftpb.MsgApp, raftpb.MsgHeartbeat, raftpb.MsgSnap, raftpb.MsgSnapOffer:
+	case raftpb.MsgApp, raftpb.MsgHeartbeat, raftpb.MsgSnap, raftpb.MsgSnapOffer, raftpb.MsgQuiesce:
 		return true
 	}
 	return false

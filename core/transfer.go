@@ -14,6 +14,7 @@ import (
 // transfer is abandoned after an election timeout, or when the target is
 // removed or reported unreachable.
 func (r *Raft) TransferLeader(transferee uint64) error {
+	r.wake(true)
 	return r.step(raftpb.Message{Type: raftpb.MsgTransferLeader, From: transferee})
 }
 

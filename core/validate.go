@@ -19,6 +19,8 @@ func (r *Raft) validatePeerMessage(m raftpb.Message) error {
 		return fmt.Errorf("%w: %s", ErrStepLocalMsg, m.Type)
 	case !isPeerMessageType(m.Type):
 		return fmt.Errorf("%w: %s", ErrUnknownMessageType, m.Type)
+	case (m.Type == raftpb.MsgQuiesce || m.Type == raftpb.MsgQuiesceResp) && !r.quiesce.on:
+		return fmt.Errorf("%w: %s with Config.Quiesce off", ErrUnknownMessageType, m.Type)
 	case m.To != r.id:
 		return fmt.Errorf("%w: to %d, this node is %d", ErrWrongRecipient, m.To, r.id)
 	case m.From == r.id && r.isOwnVoteViaWorker(m):
@@ -44,7 +46,7 @@ func isPeerMessageType(t raftpb.MessageType) bool {
 		raftpb.MsgHeartbeatResp, raftpb.MsgTransferLeader, raftpb.MsgTimeoutNow,
 		raftpb.MsgReadIndex, raftpb.MsgReadIndexResp, raftpb.MsgPreVote,
 		raftpb.MsgPreVoteResp, raftpb.MsgSnapOffer, raftpb.MsgSnapChunkReq,
-		raftpb.MsgSnapChunk:
+		raftpb.MsgSnapChunk, raftpb.MsgQuiesce, raftpb.MsgQuiesceResp:
 		return true
 	}
 	return false
@@ -81,6 +83,10 @@ func (r *Raft) validateByType(m raftpb.Message) error {
 		}
 	case raftpb.MsgHeartbeatResp:
 		return r.validateHeartbeatResponse(m)
+	case raftpb.MsgQuiesce:
+		if m.LogTerm > m.Term || m.Commit > m.Index {
+			return fmt.Errorf("%w: %s at %d/%d commit %d from term %d", ErrInvalidMessage, m.Type, m.LogTerm, m.Index, m.Commit, m.Term)
+		}
 	}
 	return nil
 }

@@ -52,11 +52,17 @@ var messageTypeNames = [...]string{
 // MsgSnapOffer on.
 var chunkTypeNames = [...]string{"MsgSnapOffer", "MsgSnapChunkReq", "MsgSnapChunk", "MsgSnapChunkSaved"}
 
+// quiesceTypeNames name the quiescence types, from MsgQuiesce on.
+var quiesceTypeNames = [...]string{"MsgQuiesce", "MsgQuiesceResp"}
+
 // String returns the name of the message type, or MessageType(n) for an
 // unknown n.
 func (t MessageType) String() string {
 	if isChunkType(t) {
 		return chunkTypeNames[t-MsgSnapOffer]
+	}
+	if t == MsgQuiesce || t == MsgQuiesceResp {
+		return quiesceTypeNames[t-MsgQuiesce]
 	}
 	return enumName(messageTypeNames[:], int32(t), "MessageType")
 }

@@ -39,6 +39,12 @@ const (
 	MsgSnapChunkReq   MessageType = 65 // receiver to source: send me chunk Commit
 	MsgSnapChunk      MessageType = 66 // source to receiver: the chunk's bytes (Context)
 	MsgSnapChunkSaved MessageType = 67 // local: the snapshot worker persisted a chunk
+
+	// tickraft's quiescence (Config.Quiesce, off unless set on every
+	// member): the leader of an idle group asks its followers to stop
+	// expecting heartbeats. Neither is ever sent while quiescence is off.
+	MsgQuiesce     MessageType = 68 // leader to follower: the group is idle at this point; sleep
+	MsgQuiesceResp MessageType = 69 // follower to leader: asleep, or awake and why
 )
 
 // The snapshot chunk messages use the envelope's fields as follows:
@@ -58,6 +64,15 @@ const (
 //	                 Between a node and its snapshot worker, Responses holds
 //	                 the MsgSnapChunkSaved to deliver once the chunk is durable.
 //	MsgSnapChunkSaved LogTerm/Index/Commit: the chunk that is now durable.
+//
+// The quiescence messages use the envelope's fields as follows:
+//
+//	MsgQuiesce       Term: the leader's. LogTerm/Index: the leader's last
+//	                 entry. Commit: its commit index.
+//	MsgQuiesceResp   Term: the follower's. LogTerm/Index: its last entry.
+//	                 Commit: its commit index. Reject: it stays awake (its
+//	                 log or commit index differs, it has work under way,
+//	                 or it woke up).
 
 // Message is the one envelope for everything a node receives or emits:
 // peer traffic, local triggers, proposals and storage work in the
@@ -103,7 +118,7 @@ func IsResponseMsg(t MessageType) bool {
 	switch t {
 	case MsgAppResp, MsgVoteResp, MsgHeartbeatResp, MsgUnreachable,
 		MsgReadIndexResp, MsgPreVoteResp, MsgStorageAppendResp,
-		MsgStorageApplyResp, MsgSnapChunk, MsgSnapChunkSaved:
+		MsgStorageApplyResp, MsgSnapChunk, MsgSnapChunkSaved, MsgQuiesceResp:
 		return true
 	}
 	return false

@@ -129,6 +129,13 @@ func (ro *ReadOnly) QuorumTick(voters tracker.JointConfig) uint64 {
 	return voters.CommittedIndex(tickIndexer(ro.acks))
 }
 
+// QuorumRound returns the latest round a quorum of voters is known to
+// have answered (an answer to a later round counts for every earlier
+// one): every round up to it confirmed this leader after it started.
+func (ro *ReadOnly) QuorumRound(voters tracker.JointConfig) uint64 {
+	return voters.CommittedIndex(roundIndexer(ro.acks))
+}
+
 // Drain removes and returns every pending read (the leader stepped down).
 func (ro *ReadOnly) Drain() []Request {
 	out := ro.pending

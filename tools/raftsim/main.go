@@ -175,6 +175,8 @@ func (s summary) print(w io.Writer) {
 	fmt.Fprintf(w, "snapshots:   %d chunked transfers installed, %d chunks saved, %d chunks served by followers\n", st.ChunkedSnapshots, st.ChunksSaved, st.ChunksFromFollowers)
 	fmt.Fprintf(w, "stalls:      %d long leader disk stalls ended by a new leader's entry (%d async, %d sync; slowest %d ticks after a write waited), %d lifted idle, %d cut short by calm; %d snapshots lost unreported\n",
 		st.LongStallsAsync+st.LongStallsSync, st.LongStallsAsync, st.LongStallsSync, st.SlowestStallHandoverTicks, st.LongStallsIdle, st.LongStallsCut, st.SnapshotsLostUnreported)
+	fmt.Fprintf(w, "quiescence:  %d node-ticks asleep, %d ticks skipped by hosts and handed over at wake, %d leaders reported down\n",
+		st.QuiescedTicks, st.SkippedTicks, st.PeerDownReports)
 	fmt.Fprintf(w, "bounds:      peak inflight %d bytes (on the wire %d), peak uncommitted %d bytes, peak handed out to apply %d bytes\n",
 		st.PeakInflightBytes, st.PeakWireInflightBytes, st.PeakUncommittedBytes, st.PeakApplyingBytes)
 	fmt.Fprintf(w, "violations:  %d\n", len(s.failures))

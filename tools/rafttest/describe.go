@@ -21,7 +21,11 @@ func (env *Env) RaftState() string {
 			continue
 		}
 		s := rn.BasicStatus()
-		fmt.Fprintf(&b, "%d: %v term=%d lead=%d\n", id, s.RaftState, s.Term, s.Lead)
+		fmt.Fprintf(&b, "%d: %v term=%d lead=%d", id, s.RaftState, s.Term, s.Lead)
+		if s.Quiesced {
+			b.WriteString(" quiesced")
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
 }

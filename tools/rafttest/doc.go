@@ -98,7 +98,7 @@
 //	    [keep-leader-after-removal=false] [lease-reads=true]
 //	    [async-storage=true] [max-inflight-bytes=B] [max-uncommitted-size=B]
 //	    [max-uncommitted-entries=N] [max-committed-per-ready=N]
-//	    [max-committed-size-per-ready=B]
+//	    [max-committed-size-per-ready=B] [quiesce=true]
 //	                      add N nodes with the next IDs (AddNodes); prints
 //	                      each node's hard state, last index, applied index
 //	                      and configuration. prevote and checkquorum default
@@ -123,7 +123,7 @@
 //	                      and MaxCommittedEntriesPerReady, and
 //	                      max-committed-size-per-ready=B
 //	                      MaxCommittedSizePerReady (payload bytes, as in
-//	                      etcd raft). index=I boots from a snapshot at I
+//	                      etcd raft); quiesce=true Config.Quiesce. index=I boots from a snapshot at I
 //	                      of term 1, and the node takes that term: its
 //	                      first election is at term 2, where etcd raft's
 //	                      harness boots at term 0 and elects at term 1.
@@ -139,6 +139,9 @@
 //	tick-election ID...   let an election timeout pass on each node in turn
 //	                      (see Env.TickElection)
 //	tick-heartbeat ID...  tick each node HeartbeatTick times, in turn
+//	tick ID... n=N        hand each node N ticks at once (TickN), as a
+//	                      host that skipped a quiesced node's ticks does
+//	                      when it wakes it
 //	deliver-msgs [ID...] [drop=(2,3)] [type=MsgApp]
 //	                      deliver the messages queued for each ID in turn
 //	                      (for every node without ID); drop= loses those from the senders
@@ -172,13 +175,17 @@
 //	                      if any. status shows "transferee=N" on the leader
 //	                      while the transfer runs.
 //	report-unreachable ID PEER
+//	report-peer-down ID PEER
+//	                      tell node ID that PEER is suspected down
+//	                      (ReportPeerDown); prints the refusal, if any
 //	forget-leader ID
 //	status ID             role, hard state, applied index, the use of the
 //	                      bounds when not zero ("uncommitted=2 entries/8
 //	                      bytes", "applying=3 bytes", "pending-reads=1",
 //	                      "local-reads=1"), and on the leader each member's
 //	                      tracker.Progress
-//	raft-state            role, term and leader of every node, one per line
+//	raft-state            role, term and leader of every node, one per line,
+//	                      with "quiesced" for a node that sleeps
 //	raft-log ID           the entries in the node's storage, one per line
 //	log-level LEVEL       accepted and ignored: transcripts show state, not logs
 //	step ID type=MsgApp from=1 term=2 [to=ID] [logterm= index= commit= reject=

@@ -72,6 +72,9 @@ type NodeOptions struct {
 	// LeaseReads sets Config.LeaseReads: the leader answers reads without
 	// a heartbeat round while its lease holds.
 	LeaseReads bool
+	// Quiesce sets Config.Quiesce: an idle group's leader puts it to
+	// sleep.
+	Quiesce bool
 	// AsyncStorage sets Config.AsyncStorageWrites: storage work leaves
 	// the Ready as messages to the node's append and apply workers, which
 	// the harness completes one at a time (see [Env.ProcessAppendThread]).
@@ -250,6 +253,7 @@ func (n *Node) config() *raft.Config {
 		KeepLeaderAfterRemoval: n.Options.KeepLeaderAfterRemoval,
 
 		LeaseReads:                  n.Options.LeaseReads,
+		Quiesce:                     n.Options.Quiesce,
 		AsyncStorageWrites:          n.Options.AsyncStorage,
 		MaxInflightBytes:            n.Options.MaxInflightBytes,
 		MaxUncommittedEntriesSize:   n.Options.MaxUncommittedSize,

@@ -33,6 +33,8 @@ func init() {
 		"compact":             (*Env).handleCompact,
 		"transfer-leadership": (*Env).handleTransferLeadership,
 		"report-unreachable":  (*Env).handleReportUnreachable,
+		"report-peer-down":    (*Env).handleReportPeerDown,
+		"tick":                (*Env).handleTick,
 		"forget-leader":       (*Env).handleForgetLeader,
 		"status":              (*Env).handleStatus,
 		"raft-state":          (*Env).handleRaftState,
@@ -103,6 +105,7 @@ func (env *Env) handleAddNodes(t *testing.T, d *datadriven.TestData) string {
 	d.MaybeScanArgs(t, "snapshot-size", &opts.SnapshotSize)
 	d.MaybeScanArgs(t, "max-snapshot-chunks-inflight", &opts.MaxSnapshotChunksInflight)
 	d.MaybeScanArgs(t, "max-snapshot-chunks-per-source", &opts.MaxSnapshotChunksPerSource)
+	d.MaybeScanArgs(t, "quiesce", &opts.Quiesce)
 	scanEtcdNodeOptions(t, d, &opts)
 	opts.DisablePreVote, opts.DisableCheckQuorum = !preVote, !checkQuorum
 	ids, err := env.AddNodes(int(count), opts)
@@ -249,6 +252,24 @@ func (env *Env) handleReportUnreachable(t *testing.T, d *datadriven.TestData) st
 		d.Fatalf(t, "report-unreachable needs the reporting node and the peer")
 	}
 	return errorLine(env.ReportUnreachable(ids[0], ids[1]))
+}
+
+func (env *Env) handleReportPeerDown(t *testing.T, d *datadriven.TestData) string {
+	ids := bareIDs(t, d)
+	if len(ids) != 2 {
+		d.Fatalf(t, "report-peer-down needs the reporting node and the peer")
+	}
+	return errorLine(env.ReportPeerDown(ids[0], ids[1]))
+}
+
+func (env *Env) handleTick(t *testing.T, d *datadriven.TestData) string {
+	var n int
+	d.ScanArgs(t, "n", &n)
+	var out string
+	for _, id := range bareIDs(t, d) {
+		out += errorLine(env.TickN(id, n))
+	}
+	return out
 }
 
 func (env *Env) handleForgetLeader(t *testing.T, d *datadriven.TestData) string {

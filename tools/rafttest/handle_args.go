@@ -76,7 +76,7 @@ func parseFilter(t *testing.T, d *datadriven.TestData) Filter {
 // parseMessageType returns the message type with the given name.
 func parseMessageType(t *testing.T, d *datadriven.TestData, name string) raftpb.MessageType {
 	t.Helper()
-	for mt := raftpb.MessageType(0); mt <= raftpb.MsgSnapChunkSaved; mt++ {
+	for mt := raftpb.MessageType(0); mt <= raftpb.MsgQuiesceResp; mt++ {
 		if mt.String() == name {
 			return mt
 		}

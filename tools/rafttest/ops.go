@@ -105,6 +105,26 @@ func (env *Env) ReportUnreachable(id, peer uint64) error {
 	return nil
 }
 
+// ReportPeerDown tells node id that peer is suspected down and returns
+// the library's refusal, if any.
+func (env *Env) ReportPeerDown(id, peer uint64) error {
+	rn, err := env.running(id)
+	if err != nil {
+		return err
+	}
+	return rn.ReportPeerDown(peer)
+}
+
+// TickN hands node id n ticks at once.
+func (env *Env) TickN(id uint64, n int) error {
+	rn, err := env.running(id)
+	if err != nil {
+		return err
+	}
+	rn.TickN(n)
+	return nil
+}
+
 // ForgetLeader makes node id forget its leader.
 func (env *Env) ForgetLeader(id uint64) error {
 	rn, err := env.running(id)

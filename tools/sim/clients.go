@@ -100,6 +100,9 @@ func (c *clients) tick() {
 		if cl.op != nil || quiesce {
 			continue
 		}
+		if s.quiet.lull(tick) && !cl.probe {
+			start = false
+		}
 		switch {
 		case cl.probe && s.phase.chaos:
 		case cl.probe:
@@ -159,6 +162,7 @@ func (c *clients) startWrite(cl *client, key string) {
 	op := &clientOp{kind: opWrite, key: key, value: value}
 	c.begin(cl, op, n)
 	c.largest = max(c.largest, uint64(len(data)))
+	c.s.payOwed(n)
 	_, _, err := n.rn.Propose(data)
 	s.checkInvariants(n, "Propose")
 	c.logInvoke(cl, n, fmt.Sprintf("put %s=%s (%d bytes)", key, value, len(data)), err)
@@ -188,6 +192,7 @@ func (c *clients) startRead(cl *client, kind opKind) {
 	cl.seq++
 	op := &clientOp{kind: kind, key: key, ctx: fmt.Sprintf("r%d.%d", cl.id, cl.seq), minIndex: cl.seen}
 	c.begin(cl, op, n)
+	s.payOwed(n)
 	var err error
 	if kind == opLocal {
 		err = n.rn.ReadLocal([]byte(op.ctx), op.minIndex)

@@ -10,12 +10,12 @@
 // A run is a function of its Options: one goroutine, a virtual clock in
 // steps (StepsPerTick steps make a tick, the unit of the nodes' timers),
 // and randomness only from PCG generators seeded with Options.Seed, one
-// stream per concern (network, disk, faults, clients, nodes). Nothing
-// reads the wall clock, and no map order leaks into what happens. Every
-// event is digested into Result.Hash, so two runs can be compared event
-// for event; Options.Trace prints them, in the notation of the
-// transcripts (raftpb's String forms), and Options.Command the command
-// line of tools/raftsim that replays a run. Separate runs share nothing
+// stream per concern (network, disk, faults, clients, nodes,
+// quiescence). Nothing reads the wall clock, and no map order leaks into
+// what happens. Every event is digested into Result.Hash, so two runs can
+// be compared event for event; Options.Trace prints them, in the
+// notation of the transcripts (raftpb's String forms), and
+// Options.Command the command line of tools/raftsim that replays a run. Separate runs share nothing
 // and may run in parallel.
 //
 // # The model
@@ -35,6 +35,13 @@
 // a stopped process's socket buffers. On resume the simulator, as the
 // embedder, delivers every missed tick before anything else, then the
 // held messages (see pause.go).
+//
+// Quiescence: in a share of seeds (Options.Quiesce) every node runs with
+// Config.Quiesce; the clients rest in lulls so that groups go to sleep,
+// the host of half the nodes skips a sleeping node's ticks and hands them
+// over with TickN before anything else reaches it, and a failure detector
+// reports an unreachable leader, and now and then a reachable one, with
+// ReportPeerDown (see quiesce.go).
 //
 // Loop: each node runs in tools/raftloop, the reference Ready loop, over
 // the simulator's disk, network and state machine (loop.go); the

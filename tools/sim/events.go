@@ -28,6 +28,7 @@ const (
 	evReport
 	evResume
 	evChunkSaved
+	evPeerDown
 )
 
 // eventLog digests every event of a run into one hash, so that two runs

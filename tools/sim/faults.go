@@ -145,6 +145,7 @@ func (s *Sim) campaign(pick, _ int) {
 		return
 	}
 	n := up[pick%len(up)]
+	s.payOwed(n)
 	err := n.rn.Campaign()
 	s.checkInvariants(n, "Campaign")
 	s.faultEvent(FaultCampaign, n.id, "node %d: %v", n.id, err)

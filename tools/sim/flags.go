@@ -65,7 +65,7 @@ func BindFlags(fs *flag.FlagSet) func() (Mix, error) {
 	for _, c := range []struct {
 		name string
 		p    *Choice
-	}{{"async", &m.Async}, {"lease", &m.Lease}, {"prevote", &m.PreVote}, {"checkquorum", &m.CheckQuorum}, {"bounds", &m.Bounds}, {"chunks", &m.Chunks}, {"report-snapshots", &m.SnapshotReports}} {
+	}{{"async", &m.Async}, {"lease", &m.Lease}, {"prevote", &m.PreVote}, {"checkquorum", &m.CheckQuorum}, {"bounds", &m.Bounds}, {"chunks", &m.Chunks}, {"report-snapshots", &m.SnapshotReports}, {"quiesce", &m.Quiesce}} {
 		fs.Var(c.p, c.name, "off, on or both (drawn per seed)")
 	}
 	fs.IntVar(&o.ElectionTick, "election-tick", 0, "election timeout in ticks (0: drawn in [5, 10])")

@@ -54,6 +54,8 @@ type Mix struct {
 	// Chunks turns on the chunked snapshot transfer, with a chunk size of
 	// 16, 32 or 64 bytes and a snapshot interval of 4, 8 or 16 entries.
 	Chunks Choice
+	// Quiesce turns on quiescence (Options.Quiesce).
+	Quiesce Choice
 	// SnapshotReports is whether the transport calls ReportSnapshot;
 	// off is drawn only for seeds with whole-snapshot transfer, whose
 	// lost snapshots the library must then send again by itself.
@@ -84,7 +86,7 @@ func DefaultMix() Mix {
 	return Mix{
 		Base:  Options{Faults: DefaultFaults(), Workload: DefaultWorkload()},
 		Sizes: []int{3, 5, 7}, Async: Both, Lease: Both, PreVote: Both, CheckQuorum: Both, Bounds: Both,
-		Chunks: Both, SnapshotReports: Both,
+		Chunks: Both, SnapshotReports: Both, Quiesce: Both,
 	}
 }
 
@@ -129,6 +131,9 @@ func (m Mix) Options(seed uint64) Options {
 	if !coin(m.SnapshotReports) && o.SnapshotChunkSize == 0 {
 		o.NoSnapshotReports = true
 	}
+	// Drawn last, so that the draws above are those of the runs before
+	// quiescence existed.
+	o.Quiesce = o.Quiesce || coin(m.Quiesce)
 	return o
 }
 
@@ -143,7 +148,7 @@ func (o Options) Command() string {
 		"go run ./tools/raftsim", "-seed", fmt.Sprint(o.Seed), "-seeds 1",
 		"-steps", fmt.Sprint(o.Steps), "-steps-per-tick", fmt.Sprint(o.StepsPerTick),
 		"-nodes", fmt.Sprint(o.Nodes), "-spares", fmt.Sprint(o.Spares),
-		"-async", onOff(o.Async), "-lease", onOff(o.LeaseReads),
+		"-async", onOff(o.Async), "-lease", onOff(o.LeaseReads), "-quiesce", onOff(o.Quiesce),
 		"-prevote", onOff(!o.DisablePreVote), "-checkquorum", onOff(!o.DisableCheckQuorum),
 		"-election-tick", fmt.Sprint(o.ElectionTick),
 		"-latency", fmt.Sprintf("%d,%d,%d", o.LatencyMin, o.LatencyMax, o.Jitter),

@@ -75,6 +75,9 @@ type node struct {
 	snapJobs    []snapJob
 	chunks      map[chunkKey][]byte
 	assembledAt uint64
+	// owed counts the ticks a host skipped while the node slept, suspect
+	// the ticks its leader has been unreachable (see quiesce.go).
+	owed, suspect int
 }
 
 // up reports whether the node is running.
@@ -130,6 +133,7 @@ func (s *Sim) config(n *node, applied uint64) *raft.Config {
 		MaxInflightBytes: o.Bounds.MaxInflightBytes, MaxUncommittedEntriesSize: o.Bounds.MaxUncommittedEntriesSize,
 		MaxCommittedSizePerReady: o.Bounds.MaxCommittedSizePerReady, MaxPendingReads: o.Bounds.MaxPendingReads,
 		SnapshotChunkSize: o.SnapshotChunkSize, SnapshotInterval: o.SnapshotInterval,
+		Quiesce: o.Quiesce,
 		// The simulated application's loop is checked as it runs (a
 		// mutation of mutation_test.go that breaks it then panics).
 		CheckContract: true,
@@ -170,7 +174,7 @@ func (s *Sim) crash(n *node, keep int) {
 	n.loop, n.host = nil, nil
 	n.lead, n.readsOracle, n.applyingBytes = nil, readsWatch{}, 0
 	n.pausedUntil, n.missedTicks, n.held = 0, 0, nil
-	n.snapJobs = nil
+	n.snapJobs, n.owed, n.suspect = nil, 0, 0
 	s.clients.nodeDown(n)
 }
 
@@ -218,6 +222,9 @@ func (s *Sim) tickNode(n *node) {
 		n.deferred++
 		return
 	}
+	if s.skipQuiescedTick(n) {
+		return
+	}
 	n.rn.Tick()
 	s.log.add(s.now, evTick, n.id)
 	s.checkInvariants(n, "Tick")
@@ -233,6 +240,9 @@ func (s *Sim) process(n *node) {
 		}
 		if n.busy {
 			return
+		}
+		if len(n.reports) > 0 || len(n.inbox) > 0 || n.deferred > 0 {
+			s.payOwed(n)
 		}
 		for ; n.deferred > 0; n.deferred-- {
 			n.rn.Tick()

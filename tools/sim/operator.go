@@ -113,6 +113,7 @@ func (s *Sim) proposeConfChange(pick, arg int) {
 	a := digits(arg)
 	cc := s.drawConfChange(n, &a)
 	s.stats.ConfProposals++
+	s.payOwed(n)
 	index, term, err := n.rn.ProposeConfChange(cc)
 	s.checkInvariants(n, "ProposeConfChange")
 	switch {
@@ -142,6 +143,7 @@ func (s *Sim) transferLeader(pick, arg int) {
 		target = uint64(1 + arg%len(s.nodes))
 	}
 	s.stats.Transfers++
+	s.payOwed(n)
 	err := n.rn.TransferLeader(target)
 	s.checkInvariants(n, "TransferLeader")
 	switch {
@@ -167,6 +169,7 @@ func (s *Sim) forgetLeader(pick, _ int) {
 		return
 	}
 	n := up[pick%len(up)]
+	s.payOwed(n)
 	if err := n.rn.ForgetLeader(); err != nil {
 		if !s.opts.LeaseReads || !errors.Is(err, core.ErrLeasePromised) {
 			s.failf(ClassRefusal, "node %d: ForgetLeader: %v", n.id, err)

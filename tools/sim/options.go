@@ -93,6 +93,9 @@ type Options struct {
 	Async bool
 	// LeaseReads turns on Config.LeaseReads (which requires CheckQuorum).
 	LeaseReads bool
+	// Quiesce turns on Config.Quiesce, with client lulls, hosts that skip
+	// sleeping nodes' ticks and a failure detector (see quiesce.go).
+	Quiesce bool
 	// DisablePreVote and DisableCheckQuorum are the Config fields.
 	DisablePreVote, DisableCheckQuorum bool
 	// ElectionTick is Config.ElectionTick (default 6; HeartbeatTick is 1).

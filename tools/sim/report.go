@@ -150,6 +150,10 @@ type Stats struct {
 	// SnapshotsLostUnreported counts the MsgSnaps lost in runs whose
 	// transport never reports snapshots (Options.NoSnapshotReports).
 	SnapshotsLostUnreported int
+	// QuiescedTicks counts the ticks nodes spent asleep (Options.Quiesce),
+	// SkippedTicks those their hosts skipped and handed over at the wake,
+	// PeerDownReports the leaders the failure detector reported down.
+	QuiescedTicks, SkippedTicks, PeerDownReports int
 }
 
 // Add adds o to s; the maxima take the larger.
@@ -163,14 +167,16 @@ func (s *Stats) Add(o Stats) {
 		&s.WritesPending, &s.Reads, &s.ReadsFailed, &s.LocalReads, &s.LivenessWindows, &s.FullChecks,
 		&s.TransfersHandedOver, &s.TransfersCompleted, &s.TransfersOtherLeader, &s.TransfersNoLeader, &s.LongPauses,
 		&s.ChunkedSnapshots, &s.ChunksSaved, &s.ChunksFromFollowers,
-		&s.LongStallsAsync, &s.LongStallsSync, &s.LongStallsIdle, &s.LongStallsCut, &s.SnapshotsLostUnreported}
+		&s.LongStallsAsync, &s.LongStallsSync, &s.LongStallsIdle, &s.LongStallsCut, &s.SnapshotsLostUnreported,
+		&s.QuiescedTicks, &s.SkippedTicks, &s.PeerDownReports}
 	others := []int{o.UnavailableAfterLoss, o.Messages, o.Delivered, o.Crashes, o.TornWrites, o.Restarts, o.Retired, o.Elections,
 		o.SnapshotsApplied, o.Compactions, o.ConfProposals, o.ConfAccepted, o.ConfChangesApplied,
 		o.ConfChangesRefused, o.Transfers, o.TransfersAccepted, o.Writes, o.WritesAcked,
 		o.WritesPending, o.Reads, o.ReadsFailed, o.LocalReads, o.LivenessWindows, o.FullChecks,
 		o.TransfersHandedOver, o.TransfersCompleted, o.TransfersOtherLeader, o.TransfersNoLeader, o.LongPauses,
 		o.ChunkedSnapshots, o.ChunksSaved, o.ChunksFromFollowers,
-		o.LongStallsAsync, o.LongStallsSync, o.LongStallsIdle, o.LongStallsCut, o.SnapshotsLostUnreported}
+		o.LongStallsAsync, o.LongStallsSync, o.LongStallsIdle, o.LongStallsCut, o.SnapshotsLostUnreported,
+		o.QuiescedTicks, o.SkippedTicks, o.PeerDownReports}
 	for i, p := range ints {
 		*p += others[i]
 	}

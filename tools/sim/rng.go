@@ -14,6 +14,7 @@ const (
 	streamNodes
 	streamMix
 	streamLoss
+	streamQuiesce
 )
 
 // rng is one stream.

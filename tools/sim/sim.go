@@ -19,6 +19,8 @@ type Sim struct {
 	net   *network
 	// The streams of randomness (see rng.go).
 	diskRNG, faultRNG, nodeRNG rng
+	// quiet is the host of a run with quiescence (quiesce.go).
+	quiet quiesceHost
 	// lossRNG draws the logs lost at restarts (loss.go), apart from the
 	// faults' stream so that the shrinker's skips leave it be.
 	lossRNG rng
@@ -86,6 +88,7 @@ func New(o Options) (*Sim, error) {
 		faultRNG: newRNG(o.Seed, streamFaults),
 		nodeRNG:  newRNG(o.Seed, streamNodes),
 		lossRNG:  newRNG(o.Seed, streamLoss),
+		quiet:    newQuiesceHost(o.Seed),
 		hist:     checker.NewHistory(),
 		log:      newEventLog(o.Trace, o.StepsPerTick),
 	}
@@ -199,6 +202,7 @@ func (s *Sim) onTick() {
 	if s.phase.chaos {
 		s.injectFaults()
 	}
+	s.quiesceTick()
 	s.clients.tick()
 	s.compactSome()
 	s.transfersTimedOut()
