@@ -82,6 +82,7 @@ var (
 	ErrReadLagging                    = core.ErrReadLagging
 	ErrInvalidConfig                  = core.ErrInvalidConfig
 	ErrInvalidMessage                 = core.ErrInvalidMessage
+	ErrInvalidSavedChunks             = core.ErrInvalidSavedChunks
 	ErrStepLocalMsg                   = core.ErrStepLocalMsg
 	ErrUnknownMessageType             = core.ErrUnknownMessageType
 	ErrWrongRecipient                 = core.ErrWrongRecipient

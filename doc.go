@@ -135,9 +135,9 @@
 //   - Advance acknowledges exactly what the Readys since the last Advance
 //     handed out: nothing more is assumed persisted or applied.
 //   - Slices in a Ready belong to the application, except that in the
-//     synchronous loop a busy node reuses the arrays behind Messages and
-//     MessagesAfterPersist at its next Ready: copy the Message values to
-//     keep them longer. Payloads are shared with the node and with the
+//     synchronous loop the node reuses the arrays behind Messages and
+//     MessagesAfterPersist once Advance is called: copy the Message values
+//     to keep them longer. Payloads are shared with the node and with the
 //     proposer and must not be modified.
 //   - Every refusal is an error: a proposal that cannot be accepted returns
 //     an error wrapping [ErrProposalDropped] saying why; a message no

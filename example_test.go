@@ -120,10 +120,9 @@ func newCluster(voters []uint64) map[uint64]*node {
 func run(nodes map[uint64]*node) {
 	for range maxRounds {
 		for id := uint64(1); id <= uint64(len(nodes)); id++ {
-			for nodes[id].rn.HasReady() {
-				if err := nodes[id].loop.HandleReady(); err != nil {
-					panic(err) // a node must not go on after failing to persist
-				}
+			// Readys, and the snapshot worker's jobs (chunked transfer).
+			if _, err := nodes[id].loop.Run(); err != nil {
+				panic(err) // a node must not go on after failing to persist
 			}
 		}
 		msgs := sent.msgs

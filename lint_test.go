@@ -232,7 +232,8 @@ var subStateOwners = map[string]string{
 	"storage":     "core/storage_stall.go",
 	"contract":    "core/checked.go",
 	"ready":       "core/ready.go",
-	"fetch":       "core/snapshot_fetch.go",
+	"fetch":       "core/chunks_receiver.go",
+	"serving":     "core/chunks_source.go",
 	"clock":       "core/election_clock.go",
 	"leader":      "core/leader.go",
 	"out":         "core/outbox.go",
@@ -269,4 +270,93 @@ func TestSubStateFieldsAreAssignedOnlyByTheirOwner(t *testing.T) {
 			return true
 		})
 	})
+}
+
+// chunkMessageNames are the names whose use marks a function as handling
+// the chunked snapshot transfer's messages.
+var chunkMessageNames = map[string]bool{
+	"MsgSnapOffer": true, "MsgSnapChunkReq": true, "MsgSnapChunk": true, "MsgSnapChunkSaved": true, "LocalSnapshotThread": true,
+}
+
+// reusedChunkFields are the Message fields the chunk messages reuse with
+// meanings of their own (raftpb/chunk_messages.go): the snapshot index and
+// term, the chunk number, the chunk size or refusal, the bytes or sources.
+var reusedChunkFields = map[string]bool{"Index": true, "LogTerm": true, "Commit": true, "RejectHint": true, "Context": true}
+
+// TestOnlyTheChunkComponentReadsChunkMessageFields: a function outside
+// raftpb and core's chunked-transfer component (core/chunks*.go) that
+// handles chunk messages (it names a chunk message type or
+// LocalSnapshotThread) reads and writes them through raftpb's typed views
+// (ParseChunk, ChunkRequest{...}.Message(), ...), never through the
+// fields they reuse: no m.Commit as a chunk number, no m.Context as chunk
+// bytes. Every non-test Go file of the module is checked, tools included.
+func TestOnlyTheChunkComponentReadsChunkMessageFields(t *testing.T) {
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch {
+			case path == ".":
+			case path == "raftpb", d.Name() == "testdata", strings.HasPrefix(d.Name(), "."), path == filepath.Join("tools", "benchcmp"):
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		name := filepath.Base(path)
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") ||
+			(filepath.Dir(path) == "core" && strings.HasPrefix(name, "chunks")) {
+			return nil
+		}
+		checkChunkFieldReads(t, path)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkChunkFieldReads fails on each reused field a chunk-handling
+// function of the file at path selects.
+func checkChunkFieldReads(t *testing.T, path string) {
+	t.Helper()
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, decl := range f.Decls {
+		fn, ok := decl.(*ast.FuncDecl)
+		if !ok || fn.Body == nil || !namesChunkMessages(fn.Body) {
+			continue
+		}
+		ast.Inspect(fn.Body, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok && reusedChunkFields[sel.Sel.Name] && !isMetadataField(sel) {
+				t.Errorf("%s: %s handles chunk messages and selects .%s: use raftpb's typed views (ParseChunk, ...)",
+					fset.Position(sel.Pos()), fn.Name.Name, sel.Sel.Name)
+			}
+			return true
+		})
+	}
+}
+
+// namesChunkMessages reports whether body names a chunk message type or
+// the snapshot worker.
+func namesChunkMessages(body *ast.BlockStmt) bool {
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && chunkMessageNames[id.Name] {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// isMetadataField reports whether sel reads a field of something other
+// than a message: x.Metadata.Index, x.ID.Index (a typed view's) or a
+// status's.
+func isMetadataField(sel *ast.SelectorExpr) bool {
+	inner, ok := sel.X.(*ast.SelectorExpr)
+	return ok && (inner.Sel.Name == "Metadata" || inner.Sel.Name == "ID")
 }

@@ -159,6 +159,19 @@ func (rn *RawNode) ReportSnapshot(id uint64, failed bool) {
 	rn.verified()
 }
 
+// ResumeSnapshotFetch hands back, after a restart, the chunks of a
+// snapshot this node's snapshot worker saved before it (chunked snapshot
+// transfer, Config.SnapshotChunkSize): the next offer of that snapshot in
+// the same chunk size fetches only the others. Call it after NewRawNode,
+// before stepping messages. It returns an error wrapping
+// ErrInvalidSavedChunks, and changes nothing, when the transfer is off or
+// saved names no snapshot, no chunk size or an impossible chunk.
+func (rn *RawNode) ResumeSnapshotFetch(saved SavedChunks) error {
+	err := rn.r.ResumeSnapshotFetch(saved)
+	rn.verified()
+	return err
+}
+
 // TransferLeader asks the leader to hand leadership to transferee (thesis
 // §3.10); on a follower, only a transfer to this follower itself can be
 // asked for, and is forwarded to the leader. While the transfer runs the

@@ -369,6 +369,11 @@ func (c *scheduleCluster) handleReady(nd *scheduleNode) string {
 	c.oracle.handedOut(nd, rd.Entries, rd.HardState.Commit, &rd.Snapshot)
 	c.oracle.handedToApply(nd, rd.CommittedEntries)
 	c.apply(nd, &rd)
+	if c.opts.OnReady != nil {
+		// The node reuses the message arrays once Advance is called: what
+		// OnReady reads of them after it is a copy.
+		rd.Messages, rd.MessagesAfterPersist = slices.Clone(rd.Messages), slices.Clone(rd.MessagesAfterPersist)
+	}
 	nd.rn.Advance()
 	c.oracle.applied(nd, rd.CommittedEntries)
 	c.afterInput(nd, "Advance")

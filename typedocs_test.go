@@ -44,6 +44,8 @@ var documentedAliases = []documentedAlias{
 	{file: "types_config.go", name: "ConfigError", dir: "core", typ: "ConfigError"},
 	{file: "types_storage.go", name: "Storage", dir: "core", typ: "Storage"},
 	{file: "types_storage.go", name: "MemoryStorage", dir: "core", typ: "MemoryStorage"},
+	{file: "types_storage.go", name: "SnapshotSizer", dir: "core", typ: "SnapshotSizer"},
+	{file: "types_storage.go", name: "SavedChunks", dir: "core", typ: "SavedChunks"},
 	{file: "types_ready.go", name: "Ready", dir: "core", typ: "Ready"},
 	{file: "types_ready.go", name: "SoftState", dir: "core", typ: "SoftState"},
 	{file: "types_ready.go", name: "StateType", dir: "core", typ: "StateType"},

@@ -17,11 +17,12 @@ import (
 //
 // Ownership: every slice in a Ready belongs to the application from the
 // moment Ready returns, with one exception: in the synchronous loop the
-// node reuses the arrays behind Messages and MessagesAfterPersist at the
-// next call to Ready, so that a busy node does not allocate them per
-// Ready. An application that keeps messages longer (a transport queue)
-// copies the Message values, as append(queue, rd.Messages...) does; their
-// payloads are never reused. Entry and message payloads are shared with
+// node reuses the arrays behind Messages and MessagesAfterPersist once
+// Advance is called (Advance says they were sent), so that no node
+// allocates them per Ready nor keeps them between Readys. An application
+// that keeps messages past Advance (a transport queue) copies the Message
+// values, as append(queue, rd.Messages...) does; their payloads are never
+// reused. Entry and message payloads are shared with
 // the node's log and with the caller's proposals and must not be modified.
 //
 // Its fields:

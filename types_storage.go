@@ -145,3 +145,31 @@ type Storage = core.Storage
 //	func (ms *MemoryStorage) Term(i uint64) (uint64, error)
 //	    Term implements Storage.
 type MemoryStorage = core.MemoryStorage
+
+// SnapshotSizer is an optional interface of a Storage, for the chunked
+// snapshot transfer (Config.SnapshotChunkSize): a Storage that keeps its
+// snapshot's data on disk, and whose Snapshot returns the metadata with
+// nil Data, reports the data's size here, so that the leader can offer
+// the snapshot in chunks without holding it in memory. The chunks are
+// then read by the application's snapshot worker, from disk. Without it
+// the leader counts the chunks from len(Snapshot().Data).
+//
+// Its methods:
+//
+//	// SnapshotSize returns the metadata of the snapshot Snapshot returns
+//	// and the length in bytes of its data. An error, or metadata of
+//	// another snapshot, makes the node count len(Snapshot().Data).
+//	SnapshotSize() (raftpb.SnapshotMetadata, uint64, error)
+type SnapshotSizer = core.SnapshotSizer
+
+// SavedChunks are the chunks of one snapshot that a receiver's snapshot
+// worker saved durably before the node restarted, handed back with
+// RawNode.ResumeSnapshotFetch: the snapshot's Index and Term, the
+// ChunkSize they were fetched in, and the chunk numbers saved.
+//
+// Its fields:
+//
+//	Index, Term uint64
+//	ChunkSize   uint64
+//	Chunks      []uint64
+type SavedChunks = core.SavedChunks

@@ -37,13 +37,21 @@ func contractMisuse(err error) error { return err }
 // snapshot to persist, and the payloads shared with the application, with
 // their hash when handed out.
 type contractCheck struct {
-	on       bool
 	hard     raftpb.HardState
 	last     entryID
 	snap     raftpb.SnapshotMetadata
 	handed   [][]raftpb.Entry
 	snapData []byte
 	sum      uint64
+}
+
+// newContractCheck returns the checked mode's state, or nil when the mode
+// is off: a node that does not check holds none of it.
+func newContractCheck(on bool) *contractCheck {
+	if !on {
+		return nil
+	}
+	return &contractCheck{}
 }
 
 // recordReady remembers what rd hands out.
@@ -88,7 +96,7 @@ func (c *contractCheck) verifyAdvance(st Storage) error {
 	if c.payloadSum() != c.sum {
 		return &ContractError{"Advance: an entry or snapshot handed out in a Ready was modified: its payload is shared with the node"}
 	}
-	*c = contractCheck{on: true, handed: c.handed[:0]}
+	*c = contractCheck{handed: c.handed[:0]}
 	return nil
 }
 
@@ -113,7 +121,7 @@ func verifyDurable(st Storage, last entryID, snapIndex uint64) error {
 // verifyStorageAck checks, in the asynchronous mode, that Storage holds
 // what an append worker's acknowledgement claims.
 func (r *Raft) verifyStorageAck(m raftpb.Message) error {
-	if !r.contract.on {
+	if r.contract == nil {
 		return nil
 	}
 	last := entryID{term: m.LogTerm, index: m.Index}

@@ -57,12 +57,15 @@
 //     confchange.
 //   - reads (readOnly, readStates, localReads, forwardedReads, the lease
 //     clock): reads.go, reads_forwarded.go and package readonly.
-//   - snapshots: snapshot.go (whole), snapshot_offer.go, snapshot_serve.go
-//     and snapshot_fetch.go (chunked), snapshot_validate.go.
-//   - the outbox (out: the messages queued for the next Ready, and when
-//     the node keeps a cache of message arrays): outbox.go, filled by
-//     step.go's send; the cache itself (msgBuffers), which holds no
-//     protocol state: msgbuffers.go.
+//   - snapshots: snapshot.go (whole); the chunked transfer is a component
+//     of its own (chunks.go says why it lives in core): the receiver
+//     (fetch) in chunks_receiver.go, the source (serving) in
+//     chunks_source.go, the leader's offer in chunks_offer.go, validation
+//     and invariants in chunks_validate.go and chunks_invariants.go, the
+//     glue to the node in chunks.go.
+//   - the outbox (out: the messages queued for the next Ready, and the
+//     arrays it reuses for them, taken back at Advance): outbox.go, filled
+//     by step.go's send and chunks.go's sendChunk.
 //   - what the Readys handed out since the last Advance (ready: the
 //     entries, snapshot and committed entries to acknowledge, and the
 //     messages the node addressed to itself, its own vote among them):
@@ -71,12 +74,15 @@
 //     recovering after lost entries: recovering.go.
 //
 // The sub-states held as their own types (clock, leader, uncommitted,
-// storage, contract, ready, out, fetch) have their fields assigned only in
-// their own file; a lint test in the root package enforces it.
-// CheckInvariants (invariants.go) checks the whole state after any input,
-// from the node's own state alone (never Storage), in O(peers). A rule
-// checked once on the way in (a committed entry is never contradicted:
+// storage, contract, ready, out, fetch, serving) have their fields
+// assigned only in their own file; a lint test in the root package
+// enforces it, and another lets only the chunked transfer's files (and
+// raftpb) read the fields its messages reuse. CheckInvariants
+// (invariants.go) checks the whole state after any input, from the node's
+// own state alone (never Storage), in O(peers). A rule checked once on the
+// way in (a committed entry is never contradicted:
 // raftLog.committedConflict) is re-checked where the state changes only
 // as an assertion, compiled in by the tickraft_invariants tag
-// (assert_on.go).
+// (assert_on.go); so is the chunked transfer's scan of every chunk's
+// state.
 package core

@@ -28,9 +28,8 @@ func (r *Raft) TickN(n int) {
 		return
 	}
 	r.ticks += uint64(n)
-	if !r.out.onTick() {
-		r.ready.dropSpareSelf()
-	}
+	r.out.onTick(n, r.clock.electionTimeout)
+	r.ready.dropSpareSelf()
 	if len(r.localReads) > 0 {
 		r.releaseLocalReads()
 	}
@@ -38,7 +37,7 @@ func (r *Raft) TickN(n int) {
 		r.expireForwardedReads()
 	}
 	if r.fetch != nil {
-		r.tickFetch()
+		r.tickChunks()
 	}
 	if r.state == StateLeader {
 		r.leaderTick += uint64(n)
@@ -55,7 +54,7 @@ func (r *Raft) TickN(n int) {
 // randomized election timeout passes with no word from a leader (§5.2).
 func (r *Raft) tickElection(n int) {
 	r.clock.advanceElection(n)
-	if r.promotable() && r.clock.pastElectionTimeout() {
+	if r.clock.pastElectionTimeout() && r.promotable() {
 		r.clock.restartElection()
 		r.hup(false)
 	}
@@ -172,13 +171,12 @@ func (r *Raft) canCampaign() error {
 // or a node with a snapshot to apply (its configuration is about to
 // change) may not stand.
 func (r *Raft) standingError() error {
-	pr := r.trk.Progress[r.id]
 	switch {
 	case r.recovering:
 		return ErrRecovering
-	case pr == nil:
+	case !r.voter && r.trk.Progress[r.id] == nil:
 		return ErrNotAMember
-	case pr.IsLearner:
+	case !r.voter:
 		return ErrLearnerCannotCampaign
 	case r.raftLog.hasNextOrInProgressSnapshot():
 		return ErrPendingConfChange

@@ -25,6 +25,10 @@ var (
 	// or terms, a missing snapshot, an acknowledgement of entries the
 	// leader never had): the peer is faulty or malicious.
 	ErrInvalidMessage = errors.New("raft: invalid message")
+	// ErrInvalidSavedChunks: RawNode.ResumeSnapshotFetch was handed chunks
+	// that name no snapshot or chunk size, or a chunk no snapshot has, or
+	// the chunked snapshot transfer is off.
+	ErrInvalidSavedChunks = errors.New("raft: invalid saved snapshot chunks")
 	// ErrNotLeader: the request can be served only by the leader.
 	ErrNotLeader = errors.New("raft: not the leader")
 	// ErrLearnerCannotCampaign: learners never campaign.

@@ -25,7 +25,10 @@ func (r *Raft) CheckInvariants() error {
 	if err := r.trk.CheckInvariants(); err != nil {
 		return fmt.Errorf("invariant: tracker: %w", err)
 	}
-	if err := r.checkFetchInvariants(); err != nil {
+	if pr := r.trk.Progress[r.id]; r.voter != (pr != nil && !pr.IsLearner) {
+		return fmt.Errorf("invariant: node %d counts itself a voter: %v, its configuration says otherwise", r.id, r.voter)
+	}
+	if err := r.checkChunkInvariants(); err != nil {
 		return err
 	}
 	if err := r.checkReadInvariants(); err != nil {
@@ -69,35 +72,6 @@ func (r *Raft) checkNonLeaderInvariants() error {
 		}
 	})
 	return err
-}
-
-// checkFetchInvariants: a snapshot transfer's counts agree with its
-// chunks' states, and its requests stay within their bounds.
-func (r *Raft) checkFetchInvariants() error {
-	f := r.fetch
-	if f == nil {
-		return nil
-	}
-	var counts [4]uint64
-	for _, st := range f.state {
-		counts[st]++
-	}
-	perSource := map[uint64]int{}
-	for _, a := range f.asked {
-		perSource[a.source]++
-	}
-	switch {
-	case counts[chunkAsked] != uint64(len(f.asked)) || counts[chunkSaving] != uint64(f.saving) || counts[chunkSaved] != f.saved:
-		return fmt.Errorf("invariant: fetch counts asked=%d saving=%d saved=%d, chunk states %v", len(f.asked), f.saving, f.saved, counts)
-	case f.inflight() > r.chunks.maxInflight:
-		return fmt.Errorf("invariant: fetch has %d chunks in flight, bound %d", f.inflight(), r.chunks.maxInflight)
-	}
-	for _, s := range f.sources {
-		if s.asked != perSource[s.id] || s.asked > r.chunks.perSource {
-			return fmt.Errorf("invariant: source %d counts %d requests, %d outstanding, bound %d", s.id, s.asked, perSource[s.id], r.chunks.perSource)
-		}
-	}
-	return nil
 }
 
 // checkLeaderInvariants: the pending conf change and the transfer's

@@ -1,5 +1,7 @@
 package core
 
+import "github.com/tickraft/raft/raftpb"
+
 // leaderState is what only a leader has: allocated when a node becomes
 // leader, nil on every other node, so that "only the leader holds X" is a
 // fact of the type rather than a rule to remember. Only this file assigns
@@ -22,7 +24,14 @@ type leaderState struct {
 	// of its term, every entry before of an earlier one, so the
 	// uncommitted tail's count is checked without reading the log.
 	termStart uint64
+	// ctxSlab is the array the contexts of the next heartbeat broadcasts
+	// are carved from (heartbeatContext).
+	ctxSlab []byte
 }
+
+// heartbeatContextsPerSlab is how many heartbeat broadcasts share one
+// allocation of their contexts.
+const heartbeatContextsPerSlab = 4
 
 // newLeaderState is the state of a leader whose log ends at last: a conf
 // change in its uncommitted tail may be pending, so none may be proposed
@@ -30,6 +39,20 @@ type leaderState struct {
 // entries start after last.
 func newLeaderState(last uint64) *leaderState {
 	return &leaderState{pendingConfIndex: last, termStart: last + 1}
+}
+
+// heartbeatContext returns the encoding of c for one broadcast, carved
+// from a slab shared with the next few broadcasts, so that a broadcast
+// allocates nothing most of the time. Each carved slice is its own bytes,
+// never written again once returned (a message's payload is the
+// application's), with its capacity cut.
+func (l *leaderState) heartbeatContext(c raftpb.HeartbeatContext) []byte {
+	if cap(l.ctxSlab)-len(l.ctxSlab) < raftpb.HeartbeatContextSize {
+		l.ctxSlab = make([]byte, 0, heartbeatContextsPerSlab*raftpb.HeartbeatContextSize)
+	}
+	from := len(l.ctxSlab)
+	l.ctxSlab = c.AppendTo(l.ctxSlab)
+	return l.ctxSlab[from:len(l.ctxSlab):len(l.ctxSlab)]
 }
 
 // startTransfer records a handover to target.

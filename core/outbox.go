@@ -2,32 +2,38 @@ package core
 
 import "github.com/tickraft/raft/raftpb"
 
-// busyReadys is the number of Readys handing out messages within one tick
-// from which a node counts as busy and keeps its message arrays.
-const busyReadys = 2
+// maxMsgsCapHint bounds the capacity of the message arrays a node keeps
+// for reuse: larger ones are left to the collector.
+const maxMsgsCapHint = 256
 
 // outbox holds the messages a node has queued for the next Ready, in two
 // queues: those that may leave at once, and those that leave only once
 // everything the node has emitted to storage so far is durable (votes and
 // acknowledgements, thesis §10.2.1). Only this file assigns its fields.
 //
-// It also decides when the node keeps a cache of message arrays
-// (msgBuffers): only a busy node does, one that hands out messages in at
-// least busyReadys Readys between two ticks. An idle node, whose Readys
-// carry a heartbeat or two per tick, keeps no array between ticks: a
-// process with thousands of idle groups would otherwise hold two arrays in
-// every node. The first tick a node spends idle drops the cache.
+// It reuses the arrays of the queues: a Ready of the synchronous loop
+// hands them out, Advance (which says their messages were sent) takes
+// them back cleared, and the next messages queued fill them again, so
+// that the loop allocates no message array per Ready. A node keeps at
+// most one array per queue, and only while it uses it: the array of a
+// queue unused for an election timeout is dropped, so that an idle
+// follower keeps room for its one heartbeat answer and nothing for the
+// votes and acknowledgements of its election. In the asynchronous mode no Advance
+// says when the workers are done, so the arrays handed out are never
+// reused.
 type outbox struct {
 	msgs        []raftpb.Message
 	afterAppend []raftpb.Message
 	// local are the synchronous loop's messages to the snapshot worker,
 	// handed out in Ready.LocalMessages; few, and never kept for reuse.
 	local []raftpb.Message
-	// bufs is the cache of message arrays, nil while the node is idle.
-	bufs *msgBuffers
-	// readys counts the Readys that handed out messages since the last
-	// tick (saturating at busyReadys).
-	readys uint8
+	// keptMsgs and keptAfter are the arrays kept for each queue: handed
+	// out by the last Ready (handedMsgs, handedAfter), for Advance to take
+	// back, or else spare, for the next messages to fill. idleMsgs and
+	// idleAfter count the ticks since the queue last took its spare.
+	keptMsgs, keptAfter     []raftpb.Message
+	handedMsgs, handedAfter bool
+	idleMsgs, idleAfter     uint16
 }
 
 // queue adds m to the messages that leave at once, or, with afterAppend,
@@ -36,15 +42,26 @@ type outbox struct {
 func (o *outbox) queue(m raftpb.Message, afterAppend bool, fanOut int) {
 	if afterAppend {
 		if o.afterAppend == nil {
-			o.afterAppend = o.bufs.nextAfter(1)
+			o.afterAppend = takeSpare(&o.keptAfter, o.handedAfter, &o.idleAfter, 1)
 		}
 		o.afterAppend = append(o.afterAppend, m)
 		return
 	}
 	if o.msgs == nil {
-		o.msgs = o.bufs.nextMsgs(fanOut)
+		o.msgs = takeSpare(&o.keptMsgs, o.handedMsgs, &o.idleMsgs, fanOut)
 	}
 	o.msgs = append(o.msgs, m)
+}
+
+// takeSpare returns the kept array, emptied, unless it is handed out, or
+// a new one for n messages.
+func takeSpare(kept *[]raftpb.Message, handed bool, idle *uint16, n int) []raftpb.Message {
+	*idle = 0
+	if s := *kept; cap(s) > 0 && !handed {
+		*kept = nil
+		return s[:0]
+	}
+	return make([]raftpb.Message, 0, n)
 }
 
 // queueLocal adds m, addressed to the application's snapshot worker, to
@@ -92,31 +109,55 @@ func (o *outbox) dropAcksFrom(index uint64) {
 	o.afterAppend = kept
 }
 
-// handedOut counts a Ready that hands out msgs and after. A node busy
-// within this tick keeps (or starts) its cache of arrays and records them
-// there; an idle one records nothing, so that no reference keeps them
-// alive.
+// handedOut records the message slices a Ready of the synchronous loop
+// hands out, for Advance to take back. An empty one's array is spare at
+// once. The arrays of a Ready handed out before, with no Advance since,
+// are left to the collector.
 func (o *outbox) handedOut(msgs, after []raftpb.Message) {
-	if len(msgs) == 0 && len(after) == 0 {
-		return
-	}
-	o.readys = min(o.readys+1, busyReadys)
-	if o.bufs == nil {
-		if o.readys < busyReadys {
-			return // idle so far: keep nothing
-		}
-		o.bufs = &msgBuffers{}
-	}
-	o.bufs.handOut(msgs, after)
+	o.handedMsgs = keepArray(&o.keptMsgs, msgs)
+	o.handedAfter = keepArray(&o.keptAfter, after)
 }
 
-// onTick restarts the count of Readys and drops the cache of a node that
-// was idle during the last tick. It reports whether the node was busy.
-func (o *outbox) onTick() (busy bool) {
-	busy = o.readys >= busyReadys
-	o.readys = 0
-	if !busy {
-		o.bufs = nil
+// keepArray makes used's array the kept one: handed out (it reports true)
+// if it holds messages, else spare. An oversized array is left to the
+// collector.
+func keepArray(kept *[]raftpb.Message, used []raftpb.Message) (handed bool) {
+	if cap(used) == 0 || cap(used) > maxMsgsCapHint {
+		if len(used) > 0 {
+			*kept = nil // a spare kept meanwhile stays only if nothing is handed
+		}
+		return false
 	}
-	return busy
+	*kept = used
+	return len(used) > 0
+}
+
+// release takes back the arrays the last Ready handed out, cleared so
+// that they hold no payload: Advance says their messages were sent.
+func (o *outbox) release() {
+	if o.handedMsgs {
+		clear(o.keptMsgs)
+		o.keptMsgs, o.handedMsgs = o.keptMsgs[:0], false
+	}
+	if o.handedAfter {
+		clear(o.keptAfter)
+		o.keptAfter, o.handedAfter = o.keptAfter[:0], false
+	}
+}
+
+// onTick counts n ticks and drops the spare array of a queue unused for
+// limit ticks or more.
+func (o *outbox) onTick(n, limit int) {
+	o.idleMsgs = dropIdle(&o.keptMsgs, o.handedMsgs, o.idleMsgs, n, limit)
+	o.idleAfter = dropIdle(&o.keptAfter, o.handedAfter, o.idleAfter, n, limit)
+}
+
+// dropIdle drops the spare *kept of a queue idle for ticks ticks, plus
+// n, if that reaches limit, and returns the new count (saturating).
+func dropIdle(kept *[]raftpb.Message, handed bool, ticks uint16, n, limit int) uint16 {
+	t := min(int(ticks)+n, limit)
+	if t >= limit && !handed {
+		*kept = nil
+	}
+	return uint16(t)
 }

@@ -84,11 +84,11 @@ type Raft struct {
 	snapApplying uint64
 
 	// chunks configures the chunked snapshot transfer; fetch is this
-	// node's transfer in progress as a receiver (nil: none); serving are
-	// the receivers it serves chunks to as a source (nil until it serves).
+	// node's side of it as a receiver (nil: transfer off); serving its
+	// side as a source (nil until it serves). See chunks.go.
 	chunks  chunkSettings
-	fetch   *snapFetch
-	serving *servedReceivers
+	fetch   *chunkReceiver
+	serving *chunkSource
 
 	// ready is what the Readys handed out since the last Advance (ready.go).
 	ready readyState
@@ -105,13 +105,16 @@ type Raft struct {
 	// index to send; they go out, batched, when the next Ready is built.
 	appendsPending bool
 	leaseReads     bool
+	// voter is set while this node is a voter of its configuration (kept by
+	// switchToConfig), so that the election clock asks no map per tick.
+	voter bool
 	// leader is what only a leader holds (the transfer under way, the
 	// pending conf change, the revoked lease, the snapshots sent), nil on
 	// every other node (leader.go).
 	leader *leaderState
 	// contract is the checked mode's memory of what was handed out
-	// (Config.CheckContract, checked.go).
-	contract contractCheck
+	// (Config.CheckContract, checked.go), nil when the mode is off.
+	contract *contractCheck
 	// storage watches this node's own writes for a stall
 	// (Config.StorageStallTicks, storage_stall.go).
 	storage storageWatch
@@ -167,8 +170,11 @@ func NewRaft(c *Config) (*Raft, error) {
 		asyncStorage:              cfg.AsyncStorageWrites,
 		chunks:                    newChunkSettings(&cfg),
 		storage:                   storageWatch{stallTicks: uint64(max(cfg.StorageStallTicks, 0))},
-		contract:                  contractCheck{on: cfg.CheckContract},
+		contract:                  newContractCheck(cfg.CheckContract),
 		snapshotRetryTicks:        uint64(max(cfg.SnapshotRetryTicks, 0)),
+	}
+	if r.chunks.size > 0 {
+		r.fetch = newChunkReceiver(r.chunks, r.id)
 	}
 	if err := r.restoreConfig(cs); err != nil {
 		return nil, err
@@ -365,6 +371,7 @@ func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftp
 	cs := r.trk.ConfState()
 	pr, ok := r.trk.Progress[r.id]
 	voter := ok && !pr.IsLearner
+	r.voter = voter
 	if !voter && r.state == StateLeader && r.stepDownOnRemoval {
 		// The leader was removed or demoted: it steps down so that the
 		// group elects a leader that counts itself. Voters that have not
@@ -392,5 +399,9 @@ func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftp
 }
 
 // promotable reports whether the node may become leader: it is a voter of
-// its configuration (a learner or a removed node may not).
-func (r *Raft) promotable() bool { return r.standingError() == nil }
+// its configuration (a learner or a removed node may not), and nothing in
+// standingError holds it back. It is standingError() == nil without a map
+// lookup: the tick of every follower asks it.
+func (r *Raft) promotable() bool {
+	return r.voter && !r.recovering && !r.raftLog.hasNextOrInProgressSnapshot()
+}

@@ -13,11 +13,12 @@ import (
 //
 // Ownership: every slice in a Ready belongs to the application from the
 // moment Ready returns, with one exception: in the synchronous loop the
-// node reuses the arrays behind Messages and MessagesAfterPersist at the
-// next call to Ready, so that a busy node does not allocate them per
-// Ready. An application that keeps messages longer (a transport queue)
-// copies the Message values, as append(queue, rd.Messages...) does; their
-// payloads are never reused. Entry and message payloads are shared with
+// node reuses the arrays behind Messages and MessagesAfterPersist once
+// Advance is called (Advance says they were sent), so that no node
+// allocates them per Ready nor keeps them between Readys. An application
+// that keeps messages past Advance (a transport queue) copies the Message
+// values, as append(queue, rd.Messages...) does; their payloads are never
+// reused. Entry and message payloads are shared with
 // the node's log and with the caller's proposals and must not be modified.
 type Ready struct {
 	// SoftState is non-nil when the leader or this node's role changed.
@@ -78,8 +79,9 @@ type readyState struct {
 
 	// self holds the messages a Ready addressed to this node itself (its
 	// own vote, its acknowledgement of its own entries), which Advance
-	// steps once the Ready's writes are durable. Between Readys of a busy
-	// node it keeps its emptied array for the next ones.
+	// steps once the Ready's writes are durable (a tick between Ready and
+	// Advance leaves them be). Empty, its array is kept for the next ones
+	// until a tick.
 	self []raftpb.Message
 }
 
@@ -149,7 +151,7 @@ func (r *Raft) Ready() Ready {
 	rd.MessagesAfterPersist = r.takeMessagesAfterAppend()
 	r.out.handedOut(rd.Messages, rd.MessagesAfterPersist)
 	r.acceptReady(&rd)
-	if r.contract.on {
+	if r.contract != nil {
 		r.contract.recordReady(&rd)
 	}
 	return rd
@@ -176,19 +178,18 @@ func (s *readyState) takeSelf() []raftpb.Message {
 }
 
 // keepSelf takes back the array takeSelf returned, once its messages are
-// stepped, cleared, for the next ones: only while the node is busy (keep),
-// and only if no new message took its place meanwhile.
-func (s *readyState) keepSelf(self []raftpb.Message, keep bool) {
-	if !keep || s.self != nil || cap(self) == 0 || cap(self) > maxMsgsCapHint {
+// stepped, cleared, for the next ones (unless new ones came meanwhile).
+func (s *readyState) keepSelf(self []raftpb.Message) {
+	if s.self != nil || cap(self) == 0 || cap(self) > maxMsgsCapHint {
 		return
 	}
 	clear(self)
 	s.self = self[:0]
 }
 
-// dropSpareSelf releases the kept array of an idle node, unless it holds
-// messages Advance has yet to step (a tick may come between Ready and
-// Advance; the node's own vote may be among them).
+// dropSpareSelf releases the kept array when it holds nothing: a tick
+// passed. Messages Advance has yet to step (the node's own vote among
+// them) stay.
 func (s *readyState) dropSpareSelf() {
 	if len(s.self) == 0 {
 		s.self = nil
@@ -264,7 +265,7 @@ func (r *Raft) acceptReady(rd *Ready) {
 // Advance tells the node that the work of every Ready handed out since the
 // last Advance is done: written, sent and applied.
 func (r *Raft) Advance() {
-	if r.contract.on {
+	if r.contract != nil {
 		if err := r.contract.verifyAdvance(r.raftLog.storage); err != nil {
 			panic(contractMisuse(err))
 		}
@@ -280,10 +281,11 @@ func (r *Raft) Advance() {
 	if s.applyIndex != 0 {
 		r.onApplied(s.applyIndex, s.applyBytes)
 	}
+	r.out.release()
 	self := s.takeSelf()
 	s.forgetAcks()
 	for _, m := range self {
 		r.step(m)
 	}
-	s.keepSelf(self, r.out.bufs != nil)
+	s.keepSelf(self)
 }

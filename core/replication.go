@@ -258,7 +258,7 @@ func (r *Raft) maybeCommit() bool {
 func (r *Raft) bcastHeartbeat() {
 	round := r.readOnly.CurrentRound()
 	r.readOnly.Ack(r.id, round, r.leaderTick)
-	ctx := raftpb.HeartbeatContext{Round: round, Tick: r.leaderTick}.Encode()
+	ctx := r.leader.heartbeatContext(raftpb.HeartbeatContext{Round: round, Tick: r.leaderTick})
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
 		if id != r.id {
 			r.sendHeartbeat(id, pr, ctx)
@@ -323,11 +323,7 @@ func (r *Raft) handleHeartbeatResponse(m raftpb.Message, pr *tracker.Progress) e
 			r.appendsPending = true
 		}
 	case tracker.StateSnapshot:
-		if r.chunks.size > 0 {
-			r.reofferSnapshot(m.From, pr)
-		} else {
-			r.maybeResendSnapshot(m.From, pr)
-		}
+		r.stillNeedsSnapshot(m.From, pr)
 	}
 	return nil
 }

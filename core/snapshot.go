@@ -43,6 +43,17 @@ func (r *Raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) b
 	return true
 }
 
+// stillNeedsSnapshot is the hook of a follower still waiting for a
+// snapshot that answers a heartbeat: a chunked transfer's offer is
+// repeated, a whole snapshot is sent again when it is overdue.
+func (r *Raft) stillNeedsSnapshot(to uint64, pr *tracker.Progress) {
+	if r.chunks.size > 0 {
+		r.reofferSnapshot(to, pr)
+		return
+	}
+	r.maybeResendSnapshot(to, pr)
+}
+
 // maybeResendSnapshot sends a whole snapshot again to a follower that
 // answers heartbeats but has not acknowledged the snapshot sent to it
 // SnapshotRetryTicks ago: the MsgSnap or its answer was lost, and the

@@ -52,13 +52,8 @@ func (r *Raft) Status() Status {
 	s := Status{BasicStatus: r.BasicStatus(), Config: r.trk.Config.Clone(),
 		ApplyingBytes: r.raftLog.applyingEntsSize, PendingReads: r.readOnly.Len(), LocalReads: len(r.localReads),
 		ForwardedReads: len(r.forwardedReads)}
-	if f := r.fetch; f != nil {
-		s.Fetch = &SnapshotFetch{Index: f.meta.Index, Term: f.meta.Term, Chunks: f.count(), Saved: f.saved, Inflight: f.inflight()}
-		for _, src := range f.sources {
-			if !src.dropped {
-				s.Fetch.Sources = append(s.Fetch.Sources, src.id)
-			}
-		}
+	if r.fetch != nil {
+		s.Fetch = r.fetch.status()
 	}
 	if r.state != StateLeader {
 		return s

@@ -16,6 +16,9 @@ func (r *Raft) Step(m raftpb.Message) error {
 		}
 		return err
 	}
+	if isChunkMessage(m.Type) {
+		return r.stepChunk(m) // termless: the chunked transfer's own (chunks.go)
+	}
 	return r.step(m)
 }
 
@@ -44,14 +47,6 @@ func (r *Raft) step(m raftpb.Message) error {
 		return r.handleStorageAppendResp(m)
 	case raftpb.MsgStorageApplyResp:
 		return r.handleStorageApplyResp(m)
-	case raftpb.MsgSnapChunkReq:
-		r.serveChunkRequest(m)
-		return nil
-	case raftpb.MsgSnapChunk:
-		return r.receiveChunk(m)
-	case raftpb.MsgSnapChunkSaved:
-		r.chunkSaved(m)
-		return nil
 	}
 	switch r.state {
 	case StateLeader:
@@ -258,19 +253,9 @@ func (r *Raft) send(m raftpb.Message) {
 		}
 	case raftpb.MsgProp, raftpb.MsgReadIndex:
 		// Forwarded requests are treated as local by the leader: no term.
-	case raftpb.MsgSnapChunkReq, raftpb.MsgSnapChunk:
-		// Chunks are committed data, the same in every term: no term, so
-		// that fetching them never disturbs an election.
 	default:
 		m.Term = r.term
 	}
-	switch {
-	case m.To == LocalSnapshotThread && !r.asyncStorage:
-		// Work for the snapshot worker, never for the network: a Ready
-		// field of its own (Ready.LocalMessages).
-		r.out.queueLocal(m)
-	default:
-		afterAppend := m.To == r.id || m.Type == raftpb.MsgAppResp || m.Type == raftpb.MsgVoteResp
-		r.out.queue(m, afterAppend, r.fanOut())
-	}
+	afterAppend := m.To == r.id || m.Type == raftpb.MsgAppResp || m.Type == raftpb.MsgVoteResp
+	r.out.queue(m, afterAppend, r.fanOut())
 }

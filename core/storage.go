@@ -56,3 +56,17 @@ type Storage interface {
 	// made; the node then retries later.
 	Snapshot() (raftpb.Snapshot, error)
 }
+
+// SnapshotSizer is an optional interface of a Storage, for the chunked
+// snapshot transfer (Config.SnapshotChunkSize): a Storage that keeps its
+// snapshot's data on disk, and whose Snapshot returns the metadata with
+// nil Data, reports the data's size here, so that the leader can offer
+// the snapshot in chunks without holding it in memory. The chunks are
+// then read by the application's snapshot worker, from disk. Without it
+// the leader counts the chunks from len(Snapshot().Data).
+type SnapshotSizer interface {
+	// SnapshotSize returns the metadata of the snapshot Snapshot returns
+	// and the length in bytes of its data. An error, or metadata of
+	// another snapshot, makes the node count len(Snapshot().Data).
+	SnapshotSize() (raftpb.SnapshotMetadata, uint64, error)
+}

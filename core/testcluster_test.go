@@ -25,6 +25,8 @@ type testCluster struct {
 	// chunks holds the snapshot chunks each node's worker saved, by
 	// snapshot index (chunked snapshot transfer).
 	chunks map[uint64]map[uint64]map[uint64][]byte
+	// chunksSaved counts the chunks each node's worker saved.
+	chunksSaved map[uint64]int
 }
 
 // snapshotWorker plays the snapshot worker of m.From: it serves a chunk
@@ -49,6 +51,10 @@ func (c *testCluster) snapshotWorker(m raftpb.Message) {
 			c.chunks[m.From][m.Index] = map[uint64][]byte{}
 		}
 		c.chunks[m.From][m.Index][m.Commit] = append([]byte(nil), m.Context...)
+		if c.chunksSaved == nil {
+			c.chunksSaved = map[uint64]int{}
+		}
+		c.chunksSaved[m.From]++
 		for _, r := range m.Responses {
 			c.stepChecked(r)
 		}

@@ -57,6 +57,9 @@ func isTermless(t raftpb.MessageType) bool {
 }
 
 func (r *Raft) validateByType(m raftpb.Message) error {
+	if isChunkPeerMessage(m.Type) {
+		return validateChunkTransfer(r.trk, m) // chunks_validate.go
+	}
 	switch m.Type {
 	case raftpb.MsgProp:
 		if len(m.Entries) == 0 {
@@ -72,10 +75,6 @@ func (r *Raft) validateByType(m raftpb.Message) error {
 		}
 	case raftpb.MsgSnap:
 		return validateSnapshot(r.trk, m)
-	case raftpb.MsgSnapOffer:
-		return validateSnapshotOffer(r.trk, m)
-	case raftpb.MsgSnapChunkReq, raftpb.MsgSnapChunk:
-		return validateChunkMessage(m)
 	case raftpb.MsgReadIndex, raftpb.MsgReadIndexResp:
 		if len(m.Entries) != 1 {
 			return fmt.Errorf("%w: %s carries %d contexts, want 1", ErrInvalidMessage, m.Type, len(m.Entries))

@@ -32,6 +32,14 @@
 // A message prints only the fields its type uses or that are set; a long
 // payload is cut and the number of bytes left out is given.
 //
+// The chunked snapshot transfer's messages (MsgSnapOffer, MsgSnapChunkReq,
+// MsgSnapChunk, MsgSnapChunkSaved, types 64 to 67) reuse Message's fields
+// with meanings of their own, so that etcd peers see no field they do not
+// know. Read and write them only through their typed views: [SnapshotOffer],
+// [ChunkRequest], [Chunk] and [ChunkSaved], each with a Message method and a
+// parser ([ParseChunk], ...) that refuses a malformed message with an error
+// wrapping [ErrMalformedChunkMessage].
+//
 // It is public API, imported beside the root package: messages, entries,
 // snapshots and conf changes are raftpb values.
 package raftpb

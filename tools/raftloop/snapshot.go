@@ -49,7 +49,11 @@ func (l *Loop) DoSnapshotWork(m raftpb.Message) error {
 		if err != nil {
 			return err
 		}
-		if err := cd.SaveChunk(m.Index, m.LogTerm, m.Commit, m.Context); err != nil {
+		c, err := raftpb.ParseChunk(m)
+		if err != nil {
+			return err
+		}
+		if err := cd.SaveChunk(c.ID.Index, c.ID.Term, c.ID.Chunk, c.Data); err != nil {
 			return err
 		}
 		return l.deliver(m.Responses)

@@ -1,7 +1,6 @@
 package kvnode
 
 import (
-	"errors"
 	"fmt"
 
 	raft "github.com/tickraft/raft"
@@ -72,10 +71,7 @@ func (n *Node) applyEntries(ents []raftpb.Entry) {
 		n.applied = e.Index
 		n.answerWrite(e.Index, e.Term)
 		if e.Index%n.cfg.SnapshotInterval == 0 {
-			n.pendingSnap = &raftpb.Snapshot{
-				Data:     n.sm.encode(),
-				Metadata: raftpb.SnapshotMetadata{Index: e.Index, Term: e.Term, ConfState: cloneConfState(n.confState)},
-			}
+			n.takeSnapshot(e)
 		}
 	}
 }
@@ -118,11 +114,11 @@ func (n *Node) afterApply() {
 	n.serveReads()
 }
 
-// recordSnapshot puts the snapshot taken while applying into the in-memory
-// storage (from which chunks are served and the leader offers it), compacts
-// the log up to KeepEntries before it, and has it persisted. Only applied
-// entries are compacted, and applied entries are durable and known to the
-// node as such.
+// recordSnapshot puts the snapshot the synchronous loop took while
+// applying into the in-memory storage (from which chunks are served and
+// the leader offers it), compacts the log up to KeepEntries before it, and
+// saves it. The asynchronous mode takes its snapshots off the loop
+// (snapshotter.go) and never sets pendingSnap.
 func (n *Node) recordSnapshot() {
 	s := n.pendingSnap
 	if s == nil {
@@ -135,20 +131,11 @@ func (n *Node) recordSnapshot() {
 		n.log.Debug("snapshot not recorded", "index", meta.Index, "error", err)
 		return
 	}
-	if meta.Index > n.cfg.KeepEntries {
-		err := n.storage.Compact(meta.Index - n.cfg.KeepEntries)
-		if err != nil && !errors.Is(err, raft.ErrCompacted) {
-			n.log.Warn("compaction failed", "index", meta.Index-n.cfg.KeepEntries, "error", err)
-		}
-	}
+	n.compactBefore(meta.Index)
 	n.log.Debug("took a snapshot", "index", meta.Index, "bytes", len(snap.Data))
-	if n.cfg.Sync {
-		if err := n.disk.saveOwnSnapshot(snap); err != nil {
-			n.log.Error("saving a snapshot failed", "index", meta.Index, "error", err)
-		}
-		return
+	if err := n.disk.saveOwnSnapshot(snap); err != nil {
+		n.log.Error("saving a snapshot failed", "index", meta.Index, "error", err)
 	}
-	n.jobs.push(diskJob{kind: jobSnapshot, snap: snap})
 }
 
 // onSoftState logs role changes and answers the leadership transfers that

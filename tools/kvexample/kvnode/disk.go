@@ -38,15 +38,16 @@ const (
 	jobAppend jobKind = iota
 	// jobChunk persists a received snapshot chunk (MsgSnapChunk).
 	jobChunk
-	// jobSnapshot persists a snapshot this node took of its own state.
-	jobSnapshot
+	// jobSnapshotMarker writes into the log the marker of a snapshot this
+	// node took, whose file the snapshot worker saved (snapshotter.go).
+	jobSnapshotMarker
 )
 
 // diskJob is one item of work for the disk worker.
 type diskJob struct {
 	kind jobKind
 	msg  raftpb.Message  // jobAppend, jobChunk
-	snap raftpb.Snapshot // jobSnapshot
+	snap raftpb.Snapshot // jobSnapshotMarker: the metadata only
 }
 
 // diskResult is a finished job, handed back to the event loop, which
@@ -73,9 +74,11 @@ func (d *disk) do(j diskJob) (diskResult, bool) {
 		sync = d.mustSync(hs, m)
 		res.installed, res.err = d.persist(hs, m.Entries, m.Snapshot, false)
 	case jobChunk:
-		res.err = d.snaps.SaveChunk(j.msg.Index, j.msg.LogTerm, j.msg.Commit, j.msg.Context)
-	case jobSnapshot:
-		res.err = d.saveOwnSnapshot(j.snap)
+		res.err = d.saveChunk(j.msg)
+	case jobSnapshotMarker:
+		if j.snap.Metadata.Index > d.snapIndex {
+			res.err = d.markSnapshot(j.snap.Metadata)
+		}
 	}
 	return res, sync
 }
@@ -151,10 +154,15 @@ func (d *disk) saveOwnSnapshot(snap raftpb.Snapshot) error {
 // its last marker to a torn tail still finds the snapshot file and the
 // entries the marker before it needs.
 func (d *disk) saveSnapshot(snap raftpb.Snapshot) error {
-	meta := snap.Metadata
 	if err := d.snaps.Save(snap); err != nil {
 		return err
 	}
+	return d.markSnapshot(snap.Metadata)
+}
+
+// markSnapshot writes the marker of a snapshot whose file is durable, and
+// lets go of what is older than the previous snapshot (see saveSnapshot).
+func (d *disk) markSnapshot(meta raftpb.SnapshotMetadata) error {
 	if err := d.wal.SaveSnapshot(meta); err != nil {
 		return err
 	}
@@ -230,4 +238,14 @@ func (d *disk) abandon() {
 	if err := d.wal.Abandon(); err != nil && !errors.Is(err, wal.ErrClosed) {
 		d.log.Warn("closing the abandoned log failed", "error", err)
 	}
+}
+
+// saveChunk persists a received snapshot chunk (a MsgSnapChunk to the
+// snapshot worker), read through its typed view.
+func (d *disk) saveChunk(m raftpb.Message) error {
+	c, err := raftpb.ParseChunk(m)
+	if err != nil {
+		return err
+	}
+	return d.snaps.SaveChunk(c.ID.Index, c.ID.Term, c.ID.Chunk, c.Data)
 }

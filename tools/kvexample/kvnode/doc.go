@@ -58,7 +58,13 @@
 // (raft.Config.SnapshotInterval); the log is then compacted up to
 // KeepEntries before the snapshot in memory; on disk, the log segments and
 // snapshot files older than the previous snapshot are deleted (one older
-// generation stays, in case the newest marker is lost to a torn tail).
+// generation stays, in case the newest marker is lost to a torn tail). In
+// the asynchronous mode the loop only copies the state's maps; a snapshot
+// worker goroutine (snapshotter.go) serializes the copy and writes and
+// fsyncs its file, and the loop compacts the log only once the file is
+// durable. A snapshot due while the worker still writes the previous one
+// is skipped, so a member may lack one that others hold; a fetcher then
+// takes that chunk from another source.
 //
 // # HTTP API
 //

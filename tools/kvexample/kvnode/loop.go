@@ -94,6 +94,9 @@ func (n *Node) run() {
 				n.fail(err)
 				return
 			}
+		case <-n.snapper.saved.ready():
+			n.catchUpClock()
+			n.completeSnapshots()
 		case <-n.unreachable.ready():
 			n.catchUpClock()
 			n.reportUnreachable()

@@ -53,6 +53,7 @@ type Node struct {
 	jobs        *queue[diskJob]
 	results     *queue[diskResult]
 	unreachable *queue[uint64]
+	snapper     snapshotter // the snapshot worker's queues (snapshotter.go)
 
 	stop      chan struct{} // closed to stop the loop and the worker
 	stopOnce  sync.Once
@@ -97,6 +98,7 @@ func Start(cfg Config) (*Node, error) {
 		results: newQueue[diskResult](),
 		stop:    make(chan struct{}), loopDone: make(chan struct{}), diskDone: make(chan struct{}),
 		unreachable: newQueue[uint64](),
+		snapper:     newSnapshotter(),
 	}
 	n.loopState = newLoopState(rec)
 	n.noteMembership(rec.applied, raftpb.ConfState{}, rec.confState)
@@ -113,6 +115,7 @@ func Start(cfg Config) (*Node, error) {
 		}
 		return nil, err
 	}
+	n.resumeSnapshotFetch()
 	n.syncPeers()
 	if err := n.writeAddrs(); err != nil {
 		n.closeIO()
@@ -120,8 +123,10 @@ func Start(cfg Config) (*Node, error) {
 	}
 	if c.Sync {
 		close(n.diskDone)
+		close(n.snapper.done)
 	} else {
 		go d.runWorker(n.jobs, n.results, n.stop, n.diskDone)
+		go runSnapshotWorker(&n.snapper, d.snaps, n.stop)
 	}
 	go n.run()
 	go n.serveHTTP()
@@ -273,6 +278,7 @@ func (n *Node) halt() {
 	n.stopOnce.Do(func() { close(n.stop) })
 	<-n.loopDone
 	<-n.diskDone
+	<-n.snapper.done
 }
 
 // closeIO closes the HTTP server, the transport and the log, once.
@@ -360,3 +366,26 @@ func cloneConfState(cs raftpb.ConfState) raftpb.ConfState {
 // acknowledged: what the operator can do.
 const lostLogAdvice = "(the log on disk lost entries this node acknowledged: start it again with -recover-lost-log " +
 	"if its hard state is intact, or remove it from the cluster and add it back under a new ID)"
+
+// resumeSnapshotFetch hands the node the chunks staged on disk, before a
+// restart, for the newest snapshot it was fetching in chunks: the next
+// offer of that snapshot fetches only the others.
+func (n *Node) resumeSnapshotFetch() {
+	if n.cfg.SnapshotChunkSize == 0 {
+		return
+	}
+	index, term, chunks, ok, err := n.disk.snaps.NewestStaged()
+	if err != nil {
+		n.log.Warn("cannot list the snapshot chunks staged before the restart", "err", err)
+		return
+	}
+	if !ok || len(chunks) == 0 {
+		return
+	}
+	saved := raft.SavedChunks{Index: index, Term: term, ChunkSize: n.cfg.SnapshotChunkSize, Chunks: chunks}
+	if err := n.rn.ResumeSnapshotFetch(saved); err != nil {
+		n.log.Warn("cannot resume the snapshot transfer cut short by the restart", "err", err)
+		return
+	}
+	n.log.Info("resuming a snapshot transfer", "index", index, "term", term, "chunks_staged", len(chunks))
+}

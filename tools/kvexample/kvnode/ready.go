@@ -82,7 +82,7 @@ func (n *Node) handleSyncReady(rd *raft.Ready) error {
 			n.serveChunk(m)
 			continue
 		}
-		if err := n.disk.snaps.SaveChunk(m.Index, m.LogTerm, m.Commit, m.Context); err != nil {
+		if err := n.disk.saveChunk(m); err != nil {
 			return err
 		}
 		n.metrics.chunksSaved.Add(1)

@@ -68,6 +68,30 @@ func (s *Store) StagedChunks(index, term uint64) ([]uint64, error) {
 	return held, nil
 }
 
+// NewestStaged returns the newest snapshot (highest index, then term) that
+// has a staging area, and the numbers of the chunks held for it; ok is
+// false when no area exists. A node hands these back to raft after a
+// restart (RawNode.ResumeSnapshotFetch).
+func (s *Store) NewestStaged() (index, term uint64, chunks []uint64, ok bool, err error) {
+	s.mu.Lock()
+	areas, err := s.stagingAreas()
+	s.mu.Unlock()
+	if errors.Is(err, os.ErrNotExist) || len(areas) == 0 {
+		return 0, 0, nil, false, nil
+	}
+	if err != nil {
+		return 0, 0, nil, false, err
+	}
+	newest := areas[0]
+	for _, a := range areas[1:] {
+		if a.index > newest.index || (a.index == newest.index && a.term > newest.term) {
+			newest = a
+		}
+	}
+	chunks, err = s.StagedChunks(newest.index, newest.term)
+	return newest.index, newest.term, chunks, err == nil, err
+}
+
 // AssembleChunks returns the data of the snapshot at index and term,
 // chunks 0 to count-1 concatenated. It returns ErrChunkMissing naming the
 // first chunk not held and ErrDamaged for a chunk that fails its checksum

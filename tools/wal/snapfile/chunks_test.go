@@ -142,3 +142,24 @@ func TestDropChunksBelowKeepsNewerStagingAreas(t *testing.T) {
 		t.Errorf("AssembleChunks of a dropped area = %v, want ErrChunkMissing", err)
 	}
 }
+
+// TestNewestStagedNamesTheNewestTransferAndItsChunks: after a restart the
+// store names the newest snapshot it staged chunks for, and which, so the
+// node can hand them back to raft; a store with nothing staged says so.
+func TestNewestStagedNamesTheNewestTransferAndItsChunks(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir)
+	if _, _, _, ok, err := s.NewestStaged(); ok || err != nil {
+		t.Fatalf("an empty store names a staged snapshot (ok=%t, %v)", ok, err)
+	}
+	for _, c := range []struct{ index, term, chunk uint64 }{{10, 2, 0}, {20, 3, 4}, {20, 3, 1}, {20, 2, 0}} {
+		if err := s.SaveChunk(c.index, c.term, c.chunk, []byte("data")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s = mustOpen(t, dir)
+	index, term, chunks, ok, err := s.NewestStaged()
+	if !ok || err != nil || index != 20 || term != 3 || len(chunks) != 2 || chunks[0] != 1 || chunks[1] != 4 {
+		t.Fatalf("newest staged: %d/%d %v (ok=%t, %v), want 3/20 [1 4]", term, index, chunks, ok, err)
+	}
+}

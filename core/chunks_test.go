@@ -65,7 +65,7 @@ func TestImpossibleChunkMessagesAreRefusedAndChangeNothing(t *testing.T) {
 			if err := f.Step(tc.m); !errors.Is(err, tc.want) {
 				t.Fatalf("Step(%v) = %v, want %v", tc.m, err, tc.want)
 			}
-			if after := fingerprint(f); after != before || f.fetch != nil {
+			if after := fingerprint(f); after != before || f.fetch.cur != nil {
 				t.Fatalf("a refused message changed the node:\n%s\n%s", before, after)
 			}
 		})
@@ -220,24 +220,24 @@ func TestLateRefusalFromAnEarlierSourceLeavesTheCurrentRequestStanding(t *testin
 	f := c.nodes[2]
 	meta := raftpb.SnapshotMetadata{Index: 20, Term: f.term, ConfState: raftpb.ConfState{Voters: []uint64{1, 2, 3}}}
 	must(t, f.Step(offer(1, 2, f.term, meta, 10, 4, 1, 3)))
-	first, ok := f.fetch.askedOf(0)
+	first, ok := f.fetch.cur.askedOf(0)
 	if !ok {
-		t.Fatalf("chunk 0 not asked: %+v", f.fetch.asked)
+		t.Fatalf("chunk 0 not asked: %+v", f.fetch.cur.asked)
 	}
 	for i := 0; i < 3; i++ {
 		f.Tick()
 	}
-	second, ok := f.fetch.askedOf(0)
+	second, ok := f.fetch.cur.askedOf(0)
 	if !ok || second == first {
 		t.Fatalf("after the timeout chunk 0 is asked of %d (%v), want the other source than %d", second, ok, first)
 	}
 	late := raftpb.Message{Type: raftpb.MsgSnapChunk, From: first, To: 2, Index: 20, LogTerm: meta.Term,
 		Commit: 0, Reject: true, RejectHint: uint64(raftpb.ChunkNotHeld)}
 	must(t, f.Step(late))
-	if now, ok := f.fetch.askedOf(0); !ok || now != second {
+	if now, ok := f.fetch.cur.askedOf(0); !ok || now != second {
 		t.Fatalf("after the late refusal chunk 0 is asked of %d (%v), want %d still", now, ok, second)
 	}
-	if s := f.fetch.source(second); s.dropped || s.asked != 1 {
+	if s := f.fetch.cur.source(second); s.dropped || s.asked != 1 {
 		t.Fatalf("source %d after another's late refusal: %+v", second, *s)
 	}
 }
@@ -256,16 +256,121 @@ func TestChunksOfTheWrongLengthAreRefused(t *testing.T) {
 	}
 	for _, m := range []raftpb.Message{chunk(0, "ab"), chunk(0, "abcde")} {
 		before := fingerprint(f)
-		inflight := f.fetch.inflight()
+		inflight := f.fetch.cur.inflight()
 		if err := f.Step(m); !errors.Is(err, ErrInvalidMessage) {
 			t.Fatalf("chunk %d of %d bytes = %v, want ErrInvalidMessage", m.Commit, len(m.Context), err)
 		}
-		if fingerprint(f) != before || f.fetch.inflight() != inflight {
+		if fingerprint(f) != before || f.fetch.cur.inflight() != inflight {
 			t.Fatalf("a refused chunk %d changed the node", m.Commit)
 		}
 	}
 	must(t, f.Step(chunk(0, "abcd")))
-	if f.fetch.inflight() == 0 && f.fetch.saved == 0 {
+	if f.fetch.cur.inflight() == 0 && f.fetch.cur.saved == 0 {
 		t.Fatal("a full first chunk was not taken")
+	}
+}
+
+// laggingChunkedCluster is chunkedCluster with node 3 down while the
+// others commit to index 8, snapshot there ("abcdefghij": three chunks of
+// 4 bytes) and compact; node 3 is returned, still down.
+func laggingChunkedCluster(t *testing.T, opt func(*Config)) (*testCluster, *Raft) {
+	c := chunkedCluster(t, opt)
+	down := c.nodes[3]
+	delete(c.nodes, 3)
+	for i := 0; i < 4; i++ {
+		_, _, err := c.nodes[1].Propose([]byte("q"))
+		must(t, err)
+	}
+	c.stabilize()
+	for _, id := range []uint64{1, 2} {
+		cs := c.nodes[id].trk.ConfState()
+		if _, err := c.st[id].CreateSnapshot(8, &cs, []byte("abcdefghij")); err != nil {
+			t.Fatal(err)
+		}
+		must(t, c.st[id].Compact(8))
+	}
+	return c, down
+}
+
+// TestRestartedReceiverResumesItsTransfer: node 3's worker saved chunks 0
+// and 1 of the snapshot at 8 before node 3 restarted; handed back, they
+// are not fetched again: only chunk 2 is, and the snapshot installed
+// holds the whole data.
+func TestRestartedReceiverResumesItsTransfer(t *testing.T) {
+	c, down := laggingChunkedCluster(t, nil)
+	term := c.nodes[1].term
+	c.chunks = map[uint64]map[uint64]map[uint64][]byte{3: {8: {0: []byte("abcd"), 1: []byte("efgh")}}}
+	cfg := Config{ID: 3, Storage: c.st[3], CheckContract: true, SnapshotChunkSize: 4, SnapshotInterval: 2}
+	restarted, err := NewRaft(&cfg)
+	must(t, err)
+	must(t, restarted.ResumeSnapshotFetch(SavedChunks{Index: 8, Term: term, ChunkSize: 4, Chunks: []uint64{0, 1}}))
+	_ = down // its memory, the transfer it never started, is lost
+	c.nodes[3] = restarted
+	for round := 0; round < 20 && restarted.raftLog.committed < 8; round++ {
+		c.nodes[1].Tick()
+		c.stabilize()
+	}
+	snap, _ := c.st[3].Snapshot()
+	if snap.Metadata.Index != 8 || !bytes.Equal(snap.Data, []byte("abcdefghij")) {
+		t.Fatalf("node 3 holds snapshot %d with %q, want 8 with %q", snap.Metadata.Index, snap.Data, "abcdefghij")
+	}
+	if n := c.chunksSaved[3]; n != 1 {
+		t.Fatalf("the restarted node's worker saved %d chunks, want 1 (chunk 2 only)", n)
+	}
+}
+
+// TestResumeSnapshotFetchRefusesImpossibleChunks: saved chunks that name
+// no snapshot, no chunk size or an impossible chunk, or a node without
+// chunked transfer, are refused with ErrInvalidSavedChunks.
+func TestResumeSnapshotFetchRefusesImpossibleChunks(t *testing.T) {
+	c := chunkedCluster(t, nil)
+	r := c.nodes[2]
+	for _, s := range []SavedChunks{
+		{Term: 1, ChunkSize: 4},
+		{Index: 4, ChunkSize: 4},
+		{Index: 4, Term: 1},
+		{Index: 4, Term: 1, ChunkSize: MaxSnapshotChunkSize + 1},
+		{Index: 4, Term: 1, ChunkSize: 4, Chunks: []uint64{MaxSnapshotChunks}},
+	} {
+		if err := r.ResumeSnapshotFetch(s); !errors.Is(err, ErrInvalidSavedChunks) || r.fetch.resume != nil {
+			t.Errorf("ResumeSnapshotFetch(%+v) = %v, want ErrInvalidSavedChunks and nothing kept", s, err)
+		}
+	}
+	off := electedCluster(t, 3).nodes[2]
+	if err := off.ResumeSnapshotFetch(SavedChunks{Index: 4, Term: 1, ChunkSize: 4}); !errors.Is(err, ErrInvalidSavedChunks) {
+		t.Errorf("without chunked transfer: %v, want ErrInvalidSavedChunks", err)
+	}
+}
+
+// sizedStorage keeps its snapshot's data out of Snapshot, as a storage on
+// disk does, and reports its size (SnapshotSizer).
+type sizedStorage struct{ *MemoryStorage }
+
+func (s sizedStorage) Snapshot() (raftpb.Snapshot, error) {
+	snap, err := s.MemoryStorage.Snapshot()
+	snap.Data = nil
+	return snap, err
+}
+
+func (s sizedStorage) SnapshotSize() (raftpb.SnapshotMetadata, uint64, error) {
+	snap, err := s.MemoryStorage.Snapshot()
+	return snap.Metadata, uint64(len(snap.Data)), err
+}
+
+// TestLeaderOffersASnapshotItsStorageSizesWithoutItsData: a Storage whose
+// Snapshot returns no data reports the size (SnapshotSizer), and the
+// leader offers the right number of chunks.
+func TestLeaderOffersASnapshotItsStorageSizesWithoutItsData(t *testing.T) {
+	st := NewMemoryStorage()
+	st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2}})
+	cs := raftpb.ConfState{Voters: []uint64{1, 2}}
+	r, err := NewRaft(&Config{ID: 1, Storage: sizedStorage{st}, SnapshotChunkSize: 4})
+	must(t, err)
+	must(t, st.ApplySnapshot(raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 5, Term: 1, ConfState: cs}, Data: []byte("0123456789")}))
+	snap, _ := r.raftLog.storage.Snapshot()
+	m, ok := r.snapshotOffer(2, snap)
+	o, err := raftpb.ParseSnapshotOffer(m)
+	if !ok || err != nil || o.Chunks != 3 || o.Size != 4 {
+		t.Fatalf("offer of a 10-byte snapshot kept on disk: %+v (%v), want 3 chunks of 4", o, err)
 	}
 }

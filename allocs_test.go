@@ -1,0 +1,56 @@
+package raft
+
+import "testing"
+
+// The allocations of the steady states, pinned so that a regression fails
+// the suite: an idle group's tick, and replication in batches of 64 and
+// 1,024 entries on three nodes (the driver of the benchmarks, whose own
+// buffers are warm by then). BENCHMARKS.md explains each number.
+const (
+	// maxAllocsPerIdleGroupTick: the leader's heartbeat contexts are
+	// carved four to an allocation; the message arrays are reused.
+	maxAllocsPerIdleGroupTick = 0.25
+	// maxAllocsPerEntryBatch64 and maxAllocsPerEntryBatch1024: one
+	// allocation per batch, the leader's unstable array; the message
+	// arrays are reused and the storages' arrays grow once per two
+	// windows of appends.
+	maxAllocsPerEntryBatch64   = 0.02
+	maxAllocsPerEntryBatch1024 = 0.0015
+)
+
+func TestAnIdleGroupTickAllocatesAlmostNothing(t *testing.T) {
+	const groups = 10
+	g := newIdleGroups(t, groups)
+	for i := 0; i < 10; i++ {
+		g.tickAll(t)
+	}
+	perGroupTick := testing.AllocsPerRun(100, func() { g.tickAll(t) }) / groups
+	t.Logf("%.3f allocations per idle group-tick", perGroupTick)
+	if perGroupTick > maxAllocsPerIdleGroupTick {
+		t.Errorf("%.3f allocations per idle group-tick, want at most %.2f", perGroupTick, maxAllocsPerIdleGroupTick)
+	}
+	g.checkLeaders(t)
+}
+
+func TestSteadyReplicationAllocations(t *testing.T) {
+	for _, tc := range []struct {
+		batch int
+		max   float64
+	}{{64, maxAllocsPerEntryBatch64}, {1024, maxAllocsPerEntryBatch1024}} {
+		c := newBenchCluster(t, 3)
+		c.elect(t)
+		data := make([]byte, 128)
+		round := func() {
+			c.propose(t, data, tc.batch)
+			c.stabilize(t)
+		}
+		for i := 0; i < 20; i++ {
+			round()
+		}
+		perEntry := testing.AllocsPerRun(40, round) / float64(tc.batch)
+		t.Logf("batch %d: %.4f allocations per entry", tc.batch, perEntry)
+		if perEntry > tc.max {
+			t.Errorf("batch %d: %.4f allocations per committed entry, want at most %.4f", tc.batch, perEntry, tc.max)
+		}
+	}
+}
