@@ -131,6 +131,20 @@ func (c *crashFS) ReadFile(path string) ([]byte, error) {
 	return bytes.Clone(ino.cache), nil
 }
 
+func (c *crashFS) OpenRead(path string) (walfs.Reader, error) {
+	data, err := c.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return memReader{bytes.NewReader(data)}, nil
+}
+
+// memReader is a walfs.Reader over a copy of a file's cached content.
+type memReader struct{ *bytes.Reader }
+
+func (r memReader) Size() (int64, error) { return r.Reader.Size(), nil }
+func (memReader) Close() error           { return nil }
+
 func (c *crashFS) Create(path string) (walfs.File, error) {
 	if err := c.step(); err != nil {
 		return nil, err

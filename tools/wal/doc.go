@@ -108,6 +108,21 @@
 // synced before anything new is written; Replay.TruncatedBytes says how
 // much went.
 //
+// Open does not read the whole preallocated rest of the last segment. A
+// segment never holds more than 4 MiB written past its last sync: a write
+// that would end further than that past the last sync syncs first, and a
+// longer one goes in pieces with a sync between them. Say the last sync
+// that completed ended at D. Every byte past D that a crash can leave
+// written then lies before D+4 MiB; and the records before D are intact,
+// so the records Open can follow (each header has its own checksum and
+// gives the next one's place) reach at least D. Open therefore follows the
+// headers and reads 4 MiB past the last it can follow: nothing a crash
+// wrote lies further, so every byte of a torn tail is seen and zeroed, and
+// every record that could prove a damaged one synced is within reach when
+// the damage is a crash's. Damage that is not a crash's (bytes of synced
+// records lost) is proven only by a record within 4 MiB of the last
+// header Open can follow.
+//
 // Every loss of synced data Open can see is a *CorruptionError naming the
 // file (and the offset) and matching raft.ErrLostLog: a segment missing
 // (the newest too: the seal before it or the manifest names it), a segment

@@ -18,3 +18,6 @@ func RecordSize(data []byte, off int64) int64 {
 	rec, _ := readRecord(data, int(off))
 	return rec.size
 }
+
+// UnsyncedBytes is the most a segment holds past its last sync.
+const UnsyncedBytes = unsyncedBytes

@@ -151,11 +151,11 @@ func (w *WAL) readSegments(segs []segment) (*Replay, segmentState, error) {
 	var prevFile string
 	for i, s := range segs {
 		r.file = filepath.Join(w.dir, s.name())
-		data, err := w.fs.ReadFile(r.file)
+		data, size, err := readSegment(w.fs, r.file)
 		if err != nil {
 			return nil, last, err
 		}
-		st := segmentState{res: scanRecords(data), size: int64(len(data))}
+		st := segmentState{res: scanRecords(data), size: size}
 		if st.head, err = w.checkHead(r.file, s, st.res); err != nil {
 			return nil, last, err
 		}

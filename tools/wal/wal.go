@@ -337,14 +337,30 @@ func (w *WAL) closeFile() error {
 // is set. A failure makes the log unusable: a partial write may sit at
 // its end.
 func (w *WAL) write(buf []byte, sync bool) error {
-	if len(buf) > 0 {
-		n, err := w.f.WriteAt(buf, w.size)
+	for len(buf) > 0 {
+		if err := w.boundUnsynced(int64(len(buf))); err != nil {
+			return err
+		}
+		piece := buf[:min(int64(len(buf)), w.synced+unsyncedBytes-w.size)]
+		n, err := w.f.WriteAt(piece, w.size)
 		w.size += int64(n)
 		if err != nil {
 			return w.fail(err)
 		}
+		buf = buf[len(piece):]
 	}
 	if sync {
+		return w.sync()
+	}
+	return nil
+}
+
+// boundUnsynced syncs first when writing n more bytes would leave more
+// than unsyncedBytes of the segment past its last sync, so that a crash
+// never leaves anything written further than that past it (Open reads no
+// further). After the sync a write longer than the bound goes in pieces.
+func (w *WAL) boundUnsynced(n int64) error {
+	if w.size > w.synced && w.size+n > w.synced+unsyncedBytes {
 		return w.sync()
 	}
 	return nil

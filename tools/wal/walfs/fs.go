@@ -23,6 +23,10 @@ type FS interface {
 	ReadDir(dir string) ([]string, error)
 	// ReadFile returns the whole content of the file at path.
 	ReadFile(path string) ([]byte, error)
+	// OpenRead opens the existing file at path for reading, so that a
+	// reader can read a part of it (package wal reads past a segment's
+	// last record only as far as a crash can have written).
+	OpenRead(path string) (Reader, error)
 	// Create creates the file at path, which must not exist, open for
 	// writing. It is durable only once its directory is synced.
 	Create(path string) (File, error)
@@ -40,6 +44,14 @@ type FS interface {
 	// missing) without waiting, held until the returned Closer is closed
 	// or the process exits. It fails when another holder has it.
 	Lock(path string) (io.Closer, error)
+}
+
+// Reader is a file open for reading.
+type Reader interface {
+	io.ReaderAt
+	io.Closer
+	// Size returns the file's size.
+	Size() (int64, error)
 }
 
 // File is a file open for writing.

@@ -35,6 +35,27 @@ func (osFS) ReadDir(dir string) ([]string, error) {
 // ReadFile implements FS.
 func (osFS) ReadFile(path string) ([]byte, error) { return os.ReadFile(path) }
 
+// OpenRead implements FS.
+func (osFS) OpenRead(path string) (Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return osReader{f}, nil
+}
+
+// osReader is Reader on an *os.File.
+type osReader struct{ *os.File }
+
+// Size implements Reader.
+func (r osReader) Size() (int64, error) {
+	fi, err := r.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
 // Create implements FS.
 func (osFS) Create(path string) (File, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
