@@ -51,6 +51,10 @@ func advanceElapsed(elapsed, n int) int {
 // from, a vote was granted, a transfer began, or a timeout was acted on.
 func (c *electionClock) restartElection() { c.electionElapsed = 0 }
 
+// resumeElection sets the election timer back to elapsed ticks, keeping
+// the timeout just drawn: a new term that must not restart the wait.
+func (c *electionClock) resumeElection(elapsed int) { c.electionElapsed = elapsed }
+
 // restartHeartbeat starts the heartbeat timer over.
 func (c *electionClock) restartHeartbeat() { c.heartbeatElapsed = 0 }
 

@@ -223,3 +223,43 @@ func TestACandidateCountsItsOwnVoteOnlyOnceDurable(t *testing.T) {
 		t.Fatalf("node 1 is %v once its vote is durable, want leader", s.nodes[1].state)
 	}
 }
+
+// TestAStaleCandidateDoesNotHoldBackAnUpToDateNode: §5.2 (Figure 2) lets
+// only a granted vote or a leader restart the election timer. A vote
+// request of a newer term from a candidate whose log is behind this
+// node's moves it to that term, refused, but its election timer runs on:
+// otherwise candidates with stale logs, each with a newer term, kept the
+// only node able to win from campaigning (the simulator, without
+// pre-vote, seed 24000142).
+func TestAStaleCandidateDoesNotHoldBackAnUpToDateNode(t *testing.T) {
+	c := newTestClusterWith(t, 3, func(cfg *Config) { cfg.DisablePreVote = true; cfg.DisableCheckQuorum = true })
+	r := c.nodes[1]
+	must(t, r.Campaign())
+	c.stabilize()
+	if r.state != StateLeader {
+		t.Fatalf("node 1 is %v", r.state)
+	}
+	_, _, err := r.Propose([]byte("x"))
+	must(t, err)
+	c.stabilize()
+	f := c.nodes[2]
+	last := f.raftLog.lastEntryID()
+	for i := 0; i < 3; i++ {
+		f.Tick()
+	}
+	before := f.clock.electionElapsed
+	stale := raftpb.Message{Type: raftpb.MsgVote, From: 3, To: 2, Term: f.term + 5, Index: last.index - 1, LogTerm: last.term}
+	must(t, f.Step(stale))
+	if f.term != stale.Term || f.vote != None {
+		t.Fatalf("node 2 at term %d voted %d; want term %d, no vote", f.term, f.vote, stale.Term)
+	}
+	if f.clock.electionElapsed != before {
+		t.Fatalf("a refused stale candidate restarted the election timer: %d ticks elapsed, was %d", f.clock.electionElapsed, before)
+	}
+	// A candidate it may vote for does restart it (the vote is granted).
+	upToDate := raftpb.Message{Type: raftpb.MsgVote, From: 3, To: 2, Term: f.term + 1, Index: last.index, LogTerm: last.term}
+	must(t, f.Step(upToDate))
+	if f.vote != 3 || f.clock.electionElapsed != 0 {
+		t.Fatalf("granting a vote: vote %d, %d ticks elapsed; want a vote for 3 and a restarted timer", f.vote, f.clock.electionElapsed)
+	}
+}

@@ -58,6 +58,11 @@ var regressions = []struct{ name, args string }{
 	// leader it never contacted a voter of the outgoing half, which never
 	// caught up (fixed in core/membership.go, reapplyConfChanges).
 	{"conf changes before the snapshot applied again at restart (22000149)", "-seed 22000149 -steps 2000 -steps-per-tick 4 -nodes 5 -spares 2 -async on -lease on -prevote on -checkquorum on -election-tick 5 -latency 1,4,2 -reorder-ticks 3 -disk-latency 3 -stall-ticks 3 -storage-stall-ticks 15 -phases 80,100,80 -drop 0.05 -dup 0.02 -reorder 0.05 -partition 0.02 -heal 0.05 -crash 0.01 -restart 0.05 -stall 0.01 -confchange 0.02 -transfer 0.01 -forget 0.005 -campaign 0.005 -pause 0.01 -lose-log 0.3 -long-stall 0.02 -clients 4 -keys 3 -op-rate 0.5 -reads 0.3 -local-reads 0.1 -large 0.05 -compact 0.02 -chunks off -report-snapshots on -chunk-size 64 -snapshot-interval 16 -bounds off -limits 1024,1,1024,0,0,0 -quiesce off"},
+	// Without pre-vote, candidates with stale logs, each with a newer
+	// term, restarted the election timer of the only voter that could win
+	// and kept it from campaigning past the liveness budget (fixed in
+	// core/step.go: a refused vote request does not restart the timer).
+	{"stale candidates held back the up-to-date voter (24000142)", "-seed 24000142 -steps 2000 -steps-per-tick 4 -nodes 5 -spares 2 -async off -lease off -quiesce on -prevote off -checkquorum off -election-tick 5 -latency 1,4,2 -reorder-ticks 3 -disk-latency 3 -stall-ticks 3 -storage-stall-ticks 15 -phases 80,170,150 -drop 0.05 -dup 0.02 -reorder 0.05 -partition 0.02 -heal 0.05 -crash 0.01 -restart 0.05 -stall 0.01 -confchange 0.02 -transfer 0.01 -forget 0.005 -campaign 0.005 -pause 0.01 -lose-log 0.2 -long-stall 0.02 -clients 4 -keys 3 -op-rate 0.5 -reads 0.3 -local-reads 0.1 -large 0.05 -compact 0.02 -chunks off -report-snapshots on -chunk-size 64 -snapshot-interval 8 -bounds off -limits 0,0,4096,8192,256,8"},
 }
 
 func TestRunsThatOnceFailedPass(t *testing.T) {
