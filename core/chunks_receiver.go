@@ -472,6 +472,10 @@ func (rc *chunkReceiver) tick(now, committed uint64, leader bool, h chunkHost) {
 	rc.pump(now, h)
 }
 
+// fetching reports whether a transfer is in progress. The receiver itself
+// exists whenever chunked transfer is on; rc may be nil when it is off.
+func (rc *chunkReceiver) fetching() bool { return rc != nil && rc.cur != nil }
+
 // status is the transfer's progress for Status, or nil when none is in
 // progress.
 func (rc *chunkReceiver) status() *SnapshotFetch {

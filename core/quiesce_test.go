@@ -373,3 +373,22 @@ func TestLeaderSleepsOnlyWhenEveryMemberAccepted(t *testing.T) {
 		t.Fatalf("after the request's time: leader asleep %v, 2 asleep %v", l.Quiesced(), c.nodes[2].Quiesced())
 	}
 }
+
+// TestAGroupWithChunkedTransferOnQuiesces: with chunked snapshot transfer
+// on, the node always holds its (idle) chunk receiver; only a transfer in
+// progress keeps the group awake. Once the whole check was "a receiver
+// exists", and no group with chunking on ever slept (the simulator's
+// nodes slept half as often).
+func TestAGroupWithChunkedTransferOnQuiesces(t *testing.T) {
+	c := electedClusterWith(t, 2, func(cfg *Config) {
+		withQuiesce(false)(cfg)
+		cfg.SnapshotChunkSize = 64
+	})
+	for i := 0; i < 100 && !c.asleep(); i++ {
+		c.tickAll()
+	}
+	if !c.asleep() {
+		t.Fatalf("an idle group with chunked transfer on never quiesced: %v %v %v",
+			c.nodes[1].BasicStatus(), c.nodes[2].BasicStatus(), c.nodes[3].BasicStatus())
+	}
+}
