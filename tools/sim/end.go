@@ -82,7 +82,7 @@ func (s *Sim) converged() bool {
 	for _, n := range s.nodes {
 		// A node that lost its log must also be an ordinary member again
 		// (see checkRecovered).
-		if needed[n.id] && (!n.up() || n.kv.applied != commit || n.rn.BasicStatus().Recovering) {
+		if needed[n.id] && (!n.up() || n.kv.applied != commit || s.notRecovered(n) != "") {
 			return false
 		}
 	}

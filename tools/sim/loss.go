@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/tickraft/raft"
@@ -45,6 +46,9 @@ func (s *Sim) loseLogSuffix(n *node) {
 	}
 	n.st = st
 	n.lostLog, n.recovering = true, true
+	if n.lossTerm == 0 {
+		n.lossTerm = hs.Term
+	}
 	s.faultEvent(FaultLoseLog, n.id, "node %d lost entries %d..%d of its log (commit %d)", n.id, first+keep, last, hs.Commit)
 }
 
@@ -97,18 +101,40 @@ func (s *Sim) anyRecovering() bool {
 	return any
 }
 
-// checkRecovered fails the run if a running node still recovers from a
-// lost log at the end of a whole calm phase that was judged, so not one
+// checkRecovered fails the run if a running node has not recovered from
+// a lost log at the end of a whole calm phase that was judged, so not one
 // where too many voters lost their logs (the final phase converges only
-// once no needed node recovers). Running all of it, connected, under a quorum of voters that lost
-// nothing, the node must have become an ordinary member: a leader of a
-// term past its boot term (its answers end the boot term's) brings it an
-// entry of that term, whose durability ends recovering.
+// once no needed node is left recovering). Running all of it, connected,
+// under a quorum of voters that lost nothing, the node must have become an
+// ordinary member: a leader of a term past its boot term (its answers end
+// the boot term's) brings it an entry of that term, whose durability ends
+// recovering.
 func (s *Sim) checkRecovered(when string) {
 	for _, n := range s.nodes {
-		if n.up() && n.rn.BasicStatus().Recovering {
-			s.failf(ClassLiveness, "node %d still recovers from a lost log at the end of %s:\n%s", n.id, when, s.describeNodes())
+		if why := s.notRecovered(n); why != "" {
+			s.failf(ClassLiveness, "node %d at the end of %s: %s:\n%s", n.id, when, why, s.describeNodes())
 			return
 		}
 	}
+}
+
+// notRecovered says why a running node that lost its log is not an
+// ordinary member again, or returns "". It judges from the disk model
+// first: an entry of a term above the one the node held when it lost its
+// log must be durable there (a leader elected without it brought it one).
+// Only then does it ask the library, which must have ended recovering.
+func (s *Sim) notRecovered(n *node) string {
+	if !n.up() || n.lossTerm == 0 {
+		return ""
+	}
+	last, _ := n.st.LastIndex()
+	term, _ := n.st.Term(last)
+	if term <= n.lossTerm {
+		return fmt.Sprintf("lost its log at term %d, and its disk holds no entry of a newer term (last %d of term %d)", n.lossTerm, last, term)
+	}
+	if n.rn.BasicStatus().Recovering {
+		return fmt.Sprintf("its disk holds entry %d of term %d, past the term %d of its loss, yet it still recovers", last, term, n.lossTerm)
+	}
+	n.lossTerm = 0
+	return ""
 }

@@ -48,6 +48,10 @@ type node struct {
 	// meanwhile boots in recovering mode again, as an application that
 	// remembers the loss would.
 	lostLog, recovering bool
+	// lossTerm is the term the node's hard state held when it lost its
+	// log (zero: no loss being judged): recovery ends, by the rule, once
+	// its disk holds an entry of a newer term.
+	lossTerm uint64
 	// seen is the status last observed in the History, at seenWrites
 	// changes of the disk.
 	seen       raft.BasicStatus
