@@ -93,8 +93,8 @@ func (s *Sim) lossBlocksQuorum() bool {
 func (s *Sim) anyRecovering() bool {
 	any := false
 	for _, n := range s.nodes {
-		if n.recovering && n.up() && !n.rn.BasicStatus().Recovering {
-			n.recovering = false
+		if n.recovering && n.up() && s.notRecovered(n) == "" {
+			n.recovering = false // judged from its disk first (notRecovered)
 		}
 		any = any || n.recovering
 	}
