@@ -47,7 +47,14 @@ func TestSteadyReplicationAllocations(t *testing.T) {
 		for i := 0; i < 20; i++ {
 			round()
 		}
+		before := c.appliedData
 		perEntry := testing.AllocsPerRun(40, round) / float64(tc.batch)
+		// AllocsPerRun runs round once more to warm up: 41 rounds, every
+		// entry of which must have been applied, or the figure per entry
+		// counts entries that never committed.
+		if got, want := c.appliedData-before, 41*tc.batch; got != want {
+			t.Fatalf("batch %d: node 1 applied %d entries during the measurement, want %d", tc.batch, got, want)
+		}
 		t.Logf("batch %d: %.4f allocations per entry", tc.batch, perEntry)
 		if perEntry > tc.max {
 			t.Errorf("batch %d: %.4f allocations per committed entry, want at most %.4f", tc.batch, perEntry, tc.max)
