@@ -47,13 +47,12 @@ func quiescedCluster(t *testing.T, leases bool) *testCluster {
 	return c
 }
 
-// sent returns the messages node id has to send, handling its Readys.
-func (c *testCluster) sent(id uint64) []raftpb.Message { return c.drain(id) }
-
-func TestQuiescedGroupSendsNothingAndNeverCampaigns(t *testing.T) {
-	c := quiescedCluster(t, false)
-	term := c.nodes[1].term
-	for i := 0; i < 20*c.nodes[1].clock.electionTimeout; i++ {
+// requireSilent ticks every running node n times and fails at the first
+// one that has anything to hand out: what a sleeping group must look like
+// from outside, whatever its Quiesced flag says.
+func (c *testCluster) requireSilent(t *testing.T, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
 		for _, id := range c.up() {
 			c.nodes[id].Tick()
 			if c.nodes[id].HasReady() {
@@ -61,6 +60,12 @@ func TestQuiescedGroupSendsNothingAndNeverCampaigns(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestQuiescedGroupSendsNothingAndNeverCampaigns(t *testing.T) {
+	c := quiescedCluster(t, false)
+	term := c.nodes[1].term
+	c.requireSilent(t, 20*c.nodes[1].clock.electionTimeout)
 	for _, id := range c.up() {
 		if s := c.nodes[id].BasicStatus(); !s.Quiesced || s.Term != term || s.Lead != 1 {
 			t.Fatalf("node %d after 20 election timeouts asleep: %+v", id, s)
@@ -75,6 +80,9 @@ func TestQuiescedNodeAllocatesNothingPerTick(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { r.Tick(); r.TickN(7) }); n != 0 {
 			t.Fatalf("node %d: %v allocations per tick asleep", id, n)
 		}
+		if !r.Quiesced() || r.HasReady() {
+			t.Fatalf("node %d woke during the measurement: it measured an awake node", id)
+		}
 	}
 }
 
@@ -85,7 +93,7 @@ func TestQuiesceOffSendsNoQuiesceAndRefusesIt(t *testing.T) {
 			c.nodes[id].Tick()
 		}
 		for _, id := range c.up() {
-			for _, m := range c.sent(id) {
+			for _, m := range c.drain(id) {
 				if m.Type == raftpb.MsgQuiesce || m.Type == raftpb.MsgQuiesceResp {
 					t.Fatalf("sent %v with quiescence off", m)
 				}
@@ -130,7 +138,7 @@ func TestFollowerThatDiffersRefusesToQuiesce(t *testing.T) {
 			if f.Quiesced() != tc.wantAsleep {
 				t.Fatalf("asleep = %v after %v", f.Quiesced(), m)
 			}
-			out := c.sent(2)
+			out := c.drain(2)
 			if len(out) != 1 || out[0].Type != raftpb.MsgQuiesceResp || out[0].Reject == tc.wantAsleep || out[0].Index != last.index {
 				t.Fatalf("answer %v", out)
 			}
@@ -153,7 +161,7 @@ func TestLaggingFollowerKeepsGroupAwake(t *testing.T) {
 			c.nodes[id].Tick()
 		}
 		for _, id := range c.up() {
-			for _, m := range c.sent(id) {
+			for _, m := range c.drain(id) {
 				if m.Type == raftpb.MsgQuiesce {
 					t.Fatalf("asked to quiesce with follower 3 behind: %v", m)
 				}
@@ -330,7 +338,7 @@ func TestFollowerWokenByAMessageWakesItsLeader(t *testing.T) {
 	c := quiescedCluster(t, false)
 	f := c.nodes[3]
 	must(t, f.Step(raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 3, Term: f.term, Commit: f.raftLog.committed}))
-	out := c.sent(3)
+	out := c.drain(3)
 	var told bool
 	for _, m := range out {
 		told = told || m.Type == raftpb.MsgQuiesceResp && m.Reject && m.To == 1
@@ -350,7 +358,7 @@ func TestLeaderSleepsOnlyWhenEveryMemberAccepted(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		l.Tick()
 		var asked bool
-		for _, m := range c.sent(1) {
+		for _, m := range c.drain(1) {
 			if m.Type == raftpb.MsgQuiesce && m.To == 3 {
 				asked = true
 				continue // lost
@@ -391,4 +399,5 @@ func TestAGroupWithChunkedTransferOnQuiesces(t *testing.T) {
 		t.Fatalf("an idle group with chunked transfer on never quiesced: %v %v %v",
 			c.nodes[1].BasicStatus(), c.nodes[2].BasicStatus(), c.nodes[3].BasicStatus())
 	}
+	c.requireSilent(t, 5*c.nodes[1].clock.electionTimeout)
 }
