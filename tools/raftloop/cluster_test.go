@@ -80,6 +80,8 @@ type cluster struct {
 	nodes map[uint64]*member
 	net   *net
 	cfg   func(id uint64) raft.Config
+	// refused are the errors Step returned (the examples print them).
+	refused []error
 }
 
 // newCluster boots voters 1..n, each on a CrashDisk holding the first
@@ -167,6 +169,7 @@ func (c *cluster) deliver() {
 			continue
 		}
 		if err := to.loop.Step(m); err != nil {
+			c.refused = append(c.refused, err)
 			fmt.Println("refused:", err)
 		}
 		if m.Type == raftpb.MsgSnap {
