@@ -113,9 +113,17 @@ func (o *outbox) dropAcksFrom(index uint64) {
 // hands out, for Advance to take back. An empty one's array is spare at
 // once. The arrays of a Ready handed out before, with no Advance since,
 // are left to the collector.
+//
+// A Ready that hands out no messages of a kind leaves what an earlier
+// Ready handed out of that kind as it is: the application may still hold
+// those messages until Advance, so their array is not spare.
 func (o *outbox) handedOut(msgs, after []raftpb.Message) {
-	o.handedMsgs = keepArray(&o.keptMsgs, msgs)
-	o.handedAfter = keepArray(&o.keptAfter, after)
+	if len(msgs) > 0 || !o.handedMsgs {
+		o.handedMsgs = keepArray(&o.keptMsgs, msgs)
+	}
+	if len(after) > 0 || !o.handedAfter {
+		o.handedAfter = keepArray(&o.keptAfter, after)
+	}
 }
 
 // keepArray makes used's array the kept one: handed out (it reports true)

@@ -2,6 +2,8 @@ package core
 
 import (
 	"testing"
+
+	"github.com/tickraft/raft/raftpb"
 )
 
 // TestHasReadyIsAPureQuery: HasReady changes nothing, however often it is
@@ -50,5 +52,39 @@ func TestHasReadyIsFalseWhenEveryFollowerIsPaused(t *testing.T) {
 	leader.trk.Progress[2].Inflights.FreeLE(leader.raftLog.lastIndex())
 	if !leader.HasReady() {
 		t.Fatal("HasReady is false with a follower's window open and an entry to send")
+	}
+}
+
+// TestAReadyWithoutMessagesKeepsTheEarlierOnesArray: the application may
+// call Ready more than once before Advance. A Ready that hands out no
+// messages must not make the array of an earlier Ready's messages spare:
+// the next message would overwrite one the application has yet to send.
+func TestAReadyWithoutMessagesKeepsTheEarlierOnesArray(t *testing.T) {
+	c := electedCluster(t, 2)
+	r := c.nodes[1]
+	for i := 0; i < 3; i++ { // busy: the node keeps an array for reuse
+		r.bcastHeartbeat()
+		r.Ready()
+		r.Advance()
+	}
+	r.bcastHeartbeat()
+	rd1 := r.Ready()
+	if len(rd1.Messages) == 0 {
+		t.Fatal("the heartbeats were not handed out")
+	}
+	want := append([]raftpb.Message(nil), rd1.Messages...)
+	if rd2 := r.Ready(); len(rd2.Messages) != 0 {
+		t.Fatalf("a second Ready handed out %v", rd2.Messages)
+	}
+	if _, _, err := r.Propose([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if rd3 := r.Ready(); len(rd3.Messages) == 0 { // the appends: other messages
+		t.Fatal("the appends were not handed out")
+	}
+	for i := range want {
+		if rd1.Messages[i].Type != want[i].Type || rd1.Messages[i].To != want[i].To || string(rd1.Messages[i].Context) != string(want[i].Context) {
+			t.Fatalf("message %d of the first Ready changed before Advance: %v, was %v", i, rd1.Messages[i], want[i])
+		}
 	}
 }
