@@ -127,6 +127,10 @@ func (r *Raft) restore(s raftpb.Snapshot) bool {
 	if err != nil {
 		panic("invariant: a snapshot's configuration was validated: " + err.Error())
 	}
+	// The snapshot replaces every entry past the commit index: an
+	// acknowledgement still queued for such an entry would claim one this
+	// node will never write (see dropAcksFrom).
+	r.dropAcksFrom(r.raftLog.committed + 1)
 	r.raftLog.restore(s)
 	r.switchToConfig(cfg, prs)
 	r.log(LevelInfo, "restored a snapshot", Attr{"snap_term", s.Metadata.Term}, Attr{"snap_index", s.Metadata.Index})

@@ -2,6 +2,8 @@ package core
 
 import (
 	"testing"
+
+	"github.com/tickraft/raft/raftpb"
 )
 
 // TestFollowerCatchesUpThroughSnapshotAndKeepsApplying: a follower that
@@ -34,5 +36,27 @@ func TestFollowerCatchesUpThroughSnapshotAndKeepsApplying(t *testing.T) {
 	e, err := c.st[3].Entries(last, last+1, noLimit)
 	if err != nil || string(e[0].Data) != "after" {
 		t.Fatalf("node 3's last entry %v, %v", e, err)
+	}
+}
+
+// TestASnapshotWithdrawsTheAcksOfTheEntriesItReplaces: a follower that
+// queued the acknowledgement of an old leader's entries and then installs
+// a newer leader's snapshot, before its next write, never writes those
+// entries: the acknowledgement must not leave (it would count towards the
+// old leader's commit), as for entries an append overwrites.
+func TestASnapshotWithdrawsTheAcksOfTheEntriesItReplaces(t *testing.T) {
+	c := electedCluster(t, 2)
+	f := c.nodes[2]
+	last := f.raftLog.lastEntryID()
+	committed := f.raftLog.committed
+	must(t, f.Step(raftpb.Message{Type: raftpb.MsgApp, From: 1, To: 2, Term: f.term, Index: last.index, LogTerm: last.term,
+		Entries: []raftpb.Entry{{Term: f.term, Index: last.index + 1}, {Term: f.term, Index: last.index + 2}}, Commit: committed}))
+	snap := raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: last.index + 3, Term: f.term + 1,
+		ConfState: raftpb.ConfState{Voters: []uint64{1, 2, 3}}}}
+	must(t, f.Step(raftpb.Message{Type: raftpb.MsgSnap, From: 3, To: 2, Term: f.term + 1, Snapshot: &snap}))
+	for _, m := range f.out.afterAppend {
+		if m.Type == raftpb.MsgAppResp && !m.Reject && m.To == 1 && m.Index > committed {
+			t.Fatalf("the acknowledgement of entries the snapshot replaced is still queued: %v", m)
+		}
 	}
 }
