@@ -402,10 +402,7 @@ func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftp
 	return cs
 }
 
-// promotable reports whether the node may become leader: it is a voter of
-// its configuration (a learner or a removed node may not), and nothing in
-// standingError holds it back. It is standingError() == nil without a map
-// lookup: the tick of every follower asks it.
-func (r *Raft) promotable() bool {
-	return r.voter && !r.recovering && !r.raftLog.hasNextOrInProgressSnapshot()
-}
+// promotable reports whether the node may become leader: nothing in
+// standingError holds it back. For a voter, standingError looks nothing
+// up, so the tick of every follower may ask.
+func (r *Raft) promotable() bool { return r.standingError() == nil }
