@@ -7,15 +7,17 @@ import (
 
 // groupLog is a Host's durable state: the log and snapshots of every
 // group it holds. A round of the host's loop saves the Readys of many
-// groups (groupDisk.Save) and then calls sync once: one fsync makes them
-// all durable.
+// groups (groupDisk.Save) and then calls write once: one write, and one
+// fsync when a Ready asks for it, makes them all durable.
 type groupLog interface {
 	// open returns the disk of group, loaded with what it holds; an
 	// empty group is bootstrapped with voters as its first
 	// configuration.
 	open(group uint64, voters []uint64) (groupDisk, error)
-	// sync makes every write saved so far, of every group, durable.
-	sync() error
+	// write writes what every group saved since the last write, and
+	// with sync makes it durable. Until then a group's Storage may show
+	// what it saved, but nothing of it may be acknowledged.
+	write(sync bool) error
 	// syncs returns the number of fsyncs done so far.
 	syncs() uint64
 	// close syncs and closes the log; abandon closes it without a sync,

@@ -68,8 +68,12 @@ func bootstrapIfEmpty(s *wal.Storage, voters []uint64) error {
 	return s.Bootstrap(raftpb.ConfState{Voters: voters})
 }
 
-// sync fsyncs the log of every group written since the last sync.
-func (l *walGroupLog) sync() error {
+// write fsyncs, with sync, the log of every group written since the
+// last sync (Save wrote to each log already).
+func (l *walGroupLog) write(sync bool) error {
+	if !sync {
+		return nil
+	}
 	var errs []error
 	for _, d := range l.dirty {
 		d.dirty = false
@@ -103,6 +107,9 @@ func (d *walGroupDisk) Storage() raft.Storage { return d.s }
 
 // Save writes snap, ents and hs to the group's log, unsynced.
 func (d *walGroupDisk) Save(hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.Snapshot) error {
+	if hs.IsEmpty() && len(ents) == 0 && snap.IsEmpty() {
+		return nil
+	}
 	if err := d.s.Persist(hs, ents, snap, false); err != nil {
 		return err
 	}

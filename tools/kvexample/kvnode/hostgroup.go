@@ -67,7 +67,7 @@ func (h *Host) newGroup(id uint64, d groupDisk) (*group, error) {
 			Seed:                      c.ID<<32 | id,
 			LeaseReads:                c.LeaseReads,
 			DisableProposalForwarding: true,
-			Quiesce:                   true,
+			Quiesce:                   !c.DisableQuiesce,
 		},
 		Disk: d, Network: groupSender{g}, StateMachine: groupState{g},
 		OnRead: g.onRead,

@@ -231,10 +231,8 @@ func (h *Host) round() error {
 		h.counters.rounds.Add(1)
 		h.counters.readys.Add(uint64(len(h.pending)))
 		h.flush()
-		if mustSync {
-			if err := h.glog.sync(); err != nil {
-				return fmt.Errorf("syncing the log: %w", err)
-			}
+		if err := h.glog.write(mustSync); err != nil {
+			return fmt.Errorf("writing the log: %w", err)
 		}
 		for _, pr := range h.pending {
 			if err := pr.g.loop.FinishReady(pr.p); err != nil {

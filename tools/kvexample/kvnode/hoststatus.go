@@ -1,6 +1,7 @@
 package kvnode
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -99,4 +100,14 @@ func (h *Host) handleStatus(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, r.status)
+}
+
+// HostStatus returns the status of the multi-group host at addr, every
+// group listed.
+func (c *Client) HostStatus(ctx context.Context, addr string) (*HostStatus, error) {
+	var st HostStatus
+	if _, err := c.call(ctx, addr, http.MethodGet, "/status", nil, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
 }
