@@ -1,0 +1,157 @@
+package kvnode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tickraft/raft/raftpb"
+)
+
+// awaitAllLed waits until every group has a leader that every host names,
+// and returns each group's leader.
+func awaitAllLed(ctx context.Context, t *testing.T, hc *hostCluster) map[uint64]uint64 {
+	t.Helper()
+	for {
+		lead := map[uint64]uint64{}
+		agreed := true
+		for id := range hc.hosts {
+			st, err := hc.status(ctx, id)
+			if err != nil {
+				agreed = false
+				break
+			}
+			for _, g := range st.PerGroup {
+				if g.Leader == 0 || (lead[g.Group] != 0 && lead[g.Group] != g.Leader) {
+					agreed = false
+				}
+				lead[g.Group] = g.Leader
+			}
+		}
+		if agreed && len(lead) == hc.groups {
+			return lead
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no agreed leader in every group: %v", ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// Claim: a write sent to a host that does not lead the key's group
+// answers not_leader naming the leader of that group (its ID and HTTP
+// address), whichever groups that host leads.
+func TestHostNotLeaderNamesTheLeaderOfTheKeysGroup(t *testing.T) {
+	hc := newHostCluster(t, 3, 8, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	lead := awaitAllLed(ctx, t, hc)
+	checked := 0
+	for i := 0; i < 64; i++ {
+		key := fmt.Sprintf("probe-%d", i)
+		g := fnvGroup(key, hc.groups)
+		for id := range hc.hosts {
+			if id == lead[g] {
+				continue
+			}
+			_, err := hc.c.call(ctx, hc.peers[id-1].HTTPAddr, http.MethodPut, "/kv/"+key, []byte("v"), nil)
+			var e *Error
+			if !errors.As(err, &e) || e.Code != CodeNotLeader {
+				t.Fatalf("PUT %s (group %d) on host %d: %v; want not_leader", key, g, id, err)
+			}
+			if e.LeaderID != lead[g] || e.Leader != hc.peers[lead[g]-1].HTTPAddr {
+				t.Fatalf("PUT %s (group %d, led by %d) on host %d names leader %d at %q", key, g, lead[g], id, e.LeaderID, e.Leader)
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Fatal("checked no refusal")
+	}
+}
+
+// Claim: a message is stepped into the group it is tagged with and no
+// other: a heartbeat of a higher term tagged with one group raises that
+// group's term alone; messages tagged with no group the host holds,
+// or not addressed to it, change nothing.
+func TestHostStepsEachMessageIntoItsOwnGroup(t *testing.T) {
+	hc := newHostCluster(t, 3, 4, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	awaitAllLed(ctx, t, hc)
+	before, err := hc.status(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const term = 1000
+	vote := func(group, to uint64) groupMsg {
+		return groupMsg{group: group, msg: raftpb.Message{Type: raftpb.MsgHeartbeat, From: 2, To: to, Term: term}}
+	}
+	hc.hub.mu.Lock()
+	in := hc.hub.inboxes[1]
+	hc.hub.mu.Unlock()
+	in <- []groupMsg{vote(3, 1), vote(0, 1), vote(9, 1), vote(2, 3)}
+	for {
+		st, err := hc.status(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.PerGroup[2].Term >= term {
+			for i, g := range st.PerGroup {
+				if i != 2 && g.Term >= term {
+					t.Fatalf("group %d took the heartbeat of group 3: term %d (was %d)", g.Group, g.Term, before.PerGroup[i].Term)
+				}
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("group 3 never stepped its heartbeat: %v", ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// Claim: /status lists every group with the totals over them (one group
+// with ?group=N), and /metrics has each group's gauges labelled with it
+// and the host's totals.
+func TestHostStatusAndMetricsArePerGroupWithTotals(t *testing.T) {
+	hc := newHostCluster(t, 3, 4, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	acked := writeHostKeys(ctx, t, hc.c, "m", 40)
+	verifyHostReads(ctx, t, hc, acked)
+	st, err := hc.status(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := 0
+	for _, g := range st.PerGroup {
+		keys += g.Keys
+	}
+	if st.Groups != 4 || len(st.PerGroup) != 4 || st.Keys != keys || st.Keys != len(acked) {
+		t.Fatalf("status: %d groups, %d listed, keys %d (sum %d), want 4, 4, %d", st.Groups, len(st.PerGroup), st.Keys, keys, len(acked))
+	}
+	var one HostStatus
+	if _, err := hc.c.call(ctx, hc.peers[0].HTTPAddr, http.MethodGet, "/status?group=2", nil, &one); err != nil || len(one.PerGroup) != 1 || one.PerGroup[0].Group != 2 {
+		t.Fatalf("status of group 2: %+v, %v", one.PerGroup, err)
+	}
+	resp, err := http.Get("http://" + hc.peers[0].HTTPAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"kvexample_groups 4\n", fmt.Sprintf("kvexample_keys %d\n", len(acked)),
+		`kvexample_group_keys{group="1"}`, `kvexample_group_keys{group="4"}`, `kvexample_group_leader_id{group="3"}`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
