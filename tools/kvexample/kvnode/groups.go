@@ -9,32 +9,6 @@ import (
 	"path/filepath"
 )
 
-// The multi-group mode (Config.Groups above one, the flag -groups N) runs
-// N independent Raft groups in one process, a Host, instead of one Node:
-//
-//   - Sharding. Key k belongs to group GroupOf(k, N): the 64-bit FNV-1a
-//     hash of the key's bytes, modulo N, plus one (groups are numbered
-//     from 1). The function is fixed: a data directory records its N
-//     (GroupsFile) and a Host refuses to start it with another, since
-//     every key would move.
-//   - Replicas. Every group is replicated on the same processes, and the
-//     replica of every group on process P has replica ID P (the
-//     replica-ID rule): a Raft message of any group from P to Q has From
-//     P and To Q, so one connection between two processes carries the
-//     messages of every group, each tagged with its group.
-//   - What groups share: the event loop goroutine, which ticks, steps,
-//     and hands out the Readys of every group; one connection per pair of
-//     processes, on which the messages of a round travel together; the
-//     log, written once and synced once per round for all the groups
-//     that have something to persist; the HTTP server.
-//   - What they do not share: everything Raft: each group has its own
-//     RawNode, term, leader, log, commit index, state machine (its keys
-//     and nothing else), snapshots and configuration changes.
-//
-// The HTTP API is the same for clients: a host routes each key to its
-// group, and a write to a group this process does not lead answers
-// not_leader naming the HTTP address of that group's leader.
-
 // GroupsFile is the file, in a multi-group host's data directory, that
 // records how many groups it holds.
 const GroupsFile = "groups.json"
