@@ -47,11 +47,14 @@ type idleSample struct {
 	frames, bytes uint64
 }
 
-// groupConfig is the configuration of the demo's hosts.
+// groupConfig is the configuration of the demo's hosts: the single-group
+// demo's, with ticks of 50 ms (an election timeout of 500 ms), which
+// thousands of groups electing at once on a shared machine need.
 func groupConfig(o options, stderr io.Writer) kvnode.Config {
 	c := nodeConfig(o, stderr)
 	c.Groups = o.groups
 	c.SnapshotInterval = 64
+	c.TickInterval = 50 * time.Millisecond
 	return c
 }
 

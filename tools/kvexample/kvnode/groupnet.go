@@ -1,13 +1,10 @@
 package kvnode
 
-import "github.com/tickraft/raft/raftpb"
+import "github.com/tickraft/raft/tools/kvexample/transport"
 
-// groupMsg is a Raft message of one group. Under the replica-ID rule its
-// From and To are process IDs.
-type groupMsg struct {
-	group uint64
-	msg   raftpb.Message
-}
+// groupMsg is a Raft message of one group, as the transport's group mode
+// carries it. Under the replica-ID rule its From and To are process IDs.
+type groupMsg = transport.GroupMessage
 
 // groupNet is what a Host needs of its network: the messages of many
 // groups sent in one call (the messages of one round, which a transport
@@ -20,9 +17,6 @@ type groupNet interface {
 	// receive returns the channel of received batches; each belongs to
 	// the receiver.
 	receive() <-chan []groupMsg
-	// frames returns the frames the network sent and received, counted
-	// where they are written and read.
-	frames() (sent, received uint64)
 	// close stops the network abruptly.
 	close() error
 }

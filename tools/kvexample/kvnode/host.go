@@ -84,7 +84,12 @@ func StartHost(cfg Config) (*Host, error) {
 		closeListeners(c)
 		return nil, err
 	}
-	glog := newWALGroupLog(filepath.Join(c.DataDir, "groups"), c.Logger)
+	glog, err := openSharedGroupLog(filepath.Join(c.DataDir, "groups"), c.Logger, nil)
+	if err != nil {
+		dirLock.Close()
+		closeListeners(c)
+		return nil, err
+	}
 	h, err := startHost(c, glog, dirLock, func(h *Host) (groupNet, error) { return h.startSocketNet(base) })
 	if err != nil {
 		dirLock.Close()
@@ -142,6 +147,11 @@ func newHost(c Config, glog groupLog, newNet func(*Host) (groupNet, error)) (*Ho
 		h.httpAddrs[p.ID] = p.HTTPAddr
 	}
 	if err := h.openGroups(); err != nil {
+		glog.close()
+		return nil, err
+	}
+	// The first configurations of the groups bootstrapped, in one write.
+	if err := glog.write(true); err != nil {
 		glog.close()
 		return nil, err
 	}

@@ -91,7 +91,7 @@ func TestHostStepsEachMessageIntoItsOwnGroup(t *testing.T) {
 	}
 	const term = 1000
 	vote := func(group, to uint64) groupMsg {
-		return groupMsg{group: group, msg: raftpb.Message{Type: raftpb.MsgHeartbeat, From: 2, To: to, Term: term}}
+		return groupMsg{Group: group, Message: raftpb.Message{Type: raftpb.MsgHeartbeat, From: 2, To: to, Term: term}}
 	}
 	hc.hub.mu.Lock()
 	in := hc.hub.inboxes[1]

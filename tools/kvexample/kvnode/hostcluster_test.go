@@ -70,7 +70,7 @@ func (n *memNet) send(msgs []groupMsg) {
 	}
 	byPeer := map[uint64][]groupMsg{}
 	for _, gm := range msgs {
-		byPeer[gm.msg.To] = append(byPeer[gm.msg.To], gm)
+		byPeer[gm.Message.To] = append(byPeer[gm.Message.To], gm)
 	}
 	for to, batch := range byPeer {
 		in := hub.inboxes[to]
@@ -86,8 +86,6 @@ func (n *memNet) send(msgs []groupMsg) {
 }
 
 func (n *memNet) receive() <-chan []groupMsg { return n.in }
-
-func (n *memNet) frames() (uint64, uint64) { return 0, 0 }
 
 func (n *memNet) close() error { n.hub.leave(n.self); return nil }
 

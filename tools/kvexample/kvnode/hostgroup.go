@@ -103,7 +103,7 @@ type groupSender struct{ g *group }
 func (s groupSender) Send(msgs []raftpb.Message) {
 	h := s.g.h
 	for _, m := range msgs {
-		h.outbox = append(h.outbox, groupMsg{group: s.g.id, msg: m})
+		h.outbox = append(h.outbox, groupMsg{Group: s.g.id, Message: m})
 	}
 }
 

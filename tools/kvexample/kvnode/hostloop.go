@@ -146,14 +146,14 @@ func (h *Host) group(id uint64) *group {
 func (h *Host) stepBatch(batch []groupMsg) {
 	for i := range batch {
 		gm := &batch[i]
-		g := h.group(gm.group)
-		if g == nil || gm.msg.To != h.cfg.ID || gm.msg.From == h.cfg.ID || raftpb.IsLocalMsg(gm.msg.Type) {
+		g := h.group(gm.Group)
+		if g == nil || gm.Message.To != h.cfg.ID || gm.Message.From == h.cfg.ID || raftpb.IsLocalMsg(gm.Message.Type) {
 			h.counters.wrongGroup.Add(1)
 			continue
 		}
 		h.input(g)
-		if err := g.loop.Step(gm.msg); err != nil {
-			h.log.Debug("refused a message", "group", g.id, "type", gm.msg.Type.String(), "from", gm.msg.From, "error", err)
+		if err := g.loop.Step(gm.Message); err != nil {
+			h.log.Debug("refused a message", "group", g.id, "type", gm.Message.Type.String(), "from", gm.Message.From, "error", err)
 		}
 	}
 }
@@ -180,18 +180,22 @@ func (h *Host) drainRequests() {
 	}
 }
 
-// peersDown tells every group led by a process the transport could not
-// reach (a connection lost, a dial refused) that its leader may be down
+// peersDown tells the groups led by a process the transport could not
+// reach (a connection lost, a dial refused) that their leader may be down
 // (RawNode.ReportPeerDown): a sleeping follower never times out by
 // itself, so this is how a group that slept when its leader's process
-// died elects another. Inside an election timeout of the leader's last
-// message the node only wakes, and campaigns by its own timer if the
-// leader stays silent.
+// died elects another. Of the processes left, one per group is told, a
+// different one from group to group (successor), so that the survivors
+// do not all campaign at once and split the vote, and the new leaders
+// spread over them; the others take part when its vote requests wake
+// them, or by their own timers. Inside an election timeout of the
+// leader's last message the told node only wakes, and campaigns by its
+// own timer if the leader stays silent.
 func (h *Host) peersDown() {
-	ids := sortedIDs(h.unreachable.take())
+	down := sortedIDs(h.unreachable.take())
 	for _, g := range h.groups {
 		lead := g.rn.BasicStatus().Lead
-		if lead == raft.None || lead == h.cfg.ID || !slices.Contains(ids, lead) {
+		if lead == raft.None || lead == h.cfg.ID || !slices.Contains(down, lead) || successor(g, down) != h.cfg.ID {
 			continue
 		}
 		h.input(g)
@@ -200,6 +204,21 @@ func (h *Host) peersDown() {
 			h.log.Debug("peer-down report refused", "group", g.id, "leader", lead, "error", err)
 		}
 	}
+}
+
+// successor returns the voter of g that campaigns first when the
+// processes down are unreachable: the survivors taken in turn by group.
+func successor(g *group, down []uint64) uint64 {
+	var alive []uint64
+	for _, id := range g.confState.Voters {
+		if !slices.Contains(down, id) {
+			alive = append(alive, id)
+		}
+	}
+	if len(alive) == 0 {
+		return raft.None
+	}
+	return alive[g.id%uint64(len(alive))]
 }
 
 // round hands out the Readys of the groups that took an input, in the
