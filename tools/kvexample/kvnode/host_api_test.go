@@ -155,3 +155,32 @@ func TestHostStatusAndMetricsArePerGroupWithTotals(t *testing.T) {
 		}
 	}
 }
+
+// Claim: once every group sleeps, the loop ticks none of them (its list
+// of groups ticked at every tick is empty), and a write to a sleeping
+// group wakes it, is acknowledged and read back from every host.
+func TestHostTicksNoSleepingGroup(t *testing.T) {
+	hc := newHostCluster(t, 3, 8, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	awaitAllLed(ctx, t, hc)
+	for id := range hc.hosts {
+		for {
+			st, err := hc.status(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Quiesced == hc.groups && st.Awake == 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("host %d: %d of %d groups asleep, %d ticked at every tick; want all asleep and none ticked",
+					id, st.Quiesced, hc.groups, st.Awake)
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	acked := writeHostKeys(ctx, t, hc.c, "wake", 8)
+	verifyHostReads(ctx, t, hc, acked)
+}
