@@ -101,22 +101,29 @@
 //     FinishReady), their Messages sent in one call, the log written and
 //     synced once for all of them, then each group's
 //     MessagesAfterPersist sent, its entries applied and its node
-//     advanced; the transport's connection between two processes, on
-//     which the messages of a round to one peer travel in one frame; the
-//     log; the HTTP server.
+//     advanced; the transport's connection between two processes, in
+//     its group mode (transport.Config.Groups), on which the messages of
+//     a round to one peer travel in one frame; the log, one tools/wal
+//     log shared by every group (wal.OpenShared, in
+//     DataDir/groups/wal), whose records name their group, written once
+//     per round; the HTTP server.
 //   - Not shared: everything Raft. Each group has its own RawNode, term,
 //     leader, log, commit index, state machine (its keys and nothing
-//     else), snapshots (every SnapshotInterval of its own entries) and
-//     configuration changes.
+//     else), snapshots (every SnapshotInterval of its own entries, in
+//     DataDir/groups/snap/<group>, after which the group releases its
+//     entries from the shared log without rewriting other groups'
+//     records) and configuration changes. A restart replays each group
+//     from its own records and snapshot.
 //   - Sleep. Groups run with raft.Config.Quiesce (unless
 //     Config.DisableQuiesce): a group whose leader put it to sleep leaves
 //     the loop's list of groups ticked at every tick; the first input for
 //     it (a message, a client's request) hands it the ticks it missed
 //     with TickN before the input (raft doc.go, "Quiescence"). When the
 //     transport reports a process unreachable (its connection closed, a
-//     dial refused), every group that process leads is told with
-//     ReportPeerDown, so that a group asleep when its leader died elects
-//     another.
+//     dial refused), the groups that process leads are told with
+//     ReportPeerDown, each on one surviving process, a different one from
+//     group to group, so that a group asleep when its leader died elects
+//     another without its survivors splitting the vote.
 //
 // A Host's HTTP API is the key-value API above, each key routed to its
 // group: a write to a group this process does not lead answers
