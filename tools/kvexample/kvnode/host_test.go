@@ -129,7 +129,9 @@ func checkGroupStates(t *testing.T, hc *hostCluster, acked map[string]uint64) {
 // Claim: on three hosts of 16 groups, every acknowledged write is read
 // back from every host, and each group's state on each host holds the
 // keys of its group and no other: keys are routed by the sharding rule
-// and each group's messages are stepped into that group alone.
+// and each group's messages are stepped into that group alone; and the
+// updates of the groups that write in the same round are synced together
+// (the memory log counts syncs against updates).
 func TestHostRoutesEveryKeyToItsGroupOnEveryReplica(t *testing.T) {
 	hc := newHostCluster(t, 3, 16, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -141,6 +143,15 @@ func TestHostRoutesEveryKeyToItsGroupOnEveryReplica(t *testing.T) {
 	hc.hub.mu.Unlock()
 	if carried == 0 {
 		t.Fatal("the hub carried nothing")
+	}
+	for id, l := range hc.logs {
+		l.mu.Lock()
+		saves, syncs := l.saves, l.nsyncs
+		l.mu.Unlock()
+		t.Logf("host %d: %d syncs for %d group updates", id, syncs, saves)
+		if syncs == 0 || 4*syncs > 3*saves {
+			t.Errorf("host %d: %d syncs for %d group updates; want the updates of a round synced together", id, syncs, saves)
+		}
 	}
 	checkGroupStates(t, hc, acked)
 }

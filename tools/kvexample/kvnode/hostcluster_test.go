@@ -96,12 +96,18 @@ type memGroupLog struct {
 	mu     sync.Mutex
 	disks  map[uint64]*memGroupDisk
 	nsyncs uint64
+	// saves counts the group updates with something to persist (entries,
+	// a hard state or a snapshot).
+	saves uint64
 	// skip, when set, makes open forget a group's storage: a planted bug
 	// of a host that does not restore a group on restart.
 	skip uint64
 }
 
-type memGroupDisk struct{ st *raft.MemoryStorage }
+type memGroupDisk struct {
+	l  *memGroupLog
+	st *raft.MemoryStorage
+}
 
 func newMemGroupLog() *memGroupLog { return &memGroupLog{disks: map[uint64]*memGroupDisk{}} }
 
@@ -113,7 +119,7 @@ func (l *memGroupLog) open(group uint64, voters []uint64) (groupDisk, error) {
 	}
 	st := raft.NewMemoryStorage()
 	st.SetConfState(raftpb.ConfState{Voters: voters})
-	d := &memGroupDisk{st: st}
+	d := &memGroupDisk{l: l, st: st}
 	l.disks[group] = d
 	return d, nil
 }
@@ -134,6 +140,11 @@ func (d *memGroupDisk) Storage() raft.Storage { return d.st }
 func (d *memGroupDisk) Sync() error           { return nil }
 
 func (d *memGroupDisk) Save(hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.Snapshot) error {
+	if !hs.IsEmpty() || len(ents) > 0 || !snap.IsEmpty() {
+		d.l.mu.Lock()
+		d.l.saves++
+		d.l.mu.Unlock()
+	}
 	if !snap.IsEmpty() {
 		if err := d.st.ApplySnapshot(snap); err != nil {
 			return err
