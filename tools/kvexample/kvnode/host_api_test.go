@@ -184,3 +184,26 @@ func TestHostTicksNoSleepingGroup(t *testing.T) {
 	acked := writeHostKeys(ctx, t, hc.c, "wake", 8)
 	verifyHostReads(ctx, t, hc, acked)
 }
+
+// Claim: of the processes not known to be down, successor names one per
+// group, in turn from group to group, so that the survivors of a lost
+// leader's process neither all campaign at once nor leave a group with
+// none that does; with every voter down it names none.
+func TestSuccessorTakesTheSurvivorsInTurn(t *testing.T) {
+	cs := raftpb.ConfState{Voters: []uint64{1, 2, 3, 4, 5}}
+	count := map[uint64]int{}
+	for id := uint64(1); id <= 30; id++ {
+		s := successor(&group{id: id, confState: cs}, map[uint64]bool{1: true, 4: true})
+		if s != 2 && s != 3 && s != 5 {
+			t.Fatalf("group %d: successor %d is down or no voter", id, s)
+		}
+		count[s]++
+	}
+	if count[2] != 10 || count[3] != 10 || count[5] != 10 {
+		t.Fatalf("successors over 30 groups: %v; want 10 each for 2, 3 and 5", count)
+	}
+	all := map[uint64]bool{1: true, 2: true, 3: true, 4: true, 5: true}
+	if s := successor(&group{id: 7, confState: cs}, all); s != 0 {
+		t.Fatalf("every voter down: successor %d, want none", s)
+	}
+}

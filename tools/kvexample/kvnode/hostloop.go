@@ -31,6 +31,9 @@ type hostLoop struct {
 	writes  map[writeKey]*pendingWrite
 	reads   map[string]*hostRead
 	nextCtx uint64
+	// down are the processes the transport reported unreachable and
+	// nothing was received from since.
+	down map[uint64]bool
 }
 
 // pendingReady is a group's Ready saved and sent, waiting for the
@@ -41,7 +44,7 @@ type pendingReady struct {
 }
 
 func newHostLoop() hostLoop {
-	return hostLoop{writes: map[writeKey]*pendingWrite{}, reads: map[string]*hostRead{}}
+	return hostLoop{writes: map[writeKey]*pendingWrite{}, reads: map[string]*hostRead{}, down: map[uint64]bool{}}
 }
 
 // run is the host's event loop: one goroutine for every group. Each turn
@@ -151,6 +154,7 @@ func (h *Host) stepBatch(batch []groupMsg) {
 			h.counters.wrongGroup.Add(1)
 			continue
 		}
+		delete(h.down, gm.Message.From)
 		h.input(g)
 		if err := g.loop.Step(gm.Message); err != nil {
 			h.log.Debug("refused a message", "group", g.id, "type", gm.Message.Type.String(), "from", gm.Message.From, "error", err)
@@ -192,10 +196,13 @@ func (h *Host) drainRequests() {
 // leader's last message the told node only wakes, and campaigns by its
 // own timer if the leader stays silent.
 func (h *Host) peersDown() {
-	down := sortedIDs(h.unreachable.take())
+	reported := h.unreachable.take()
+	for _, id := range reported {
+		h.down[id] = true
+	}
 	for _, g := range h.groups {
 		lead := g.rn.BasicStatus().Lead
-		if lead == raft.None || lead == h.cfg.ID || !slices.Contains(down, lead) || successor(g, down) != h.cfg.ID {
+		if lead == raft.None || lead == h.cfg.ID || !slices.Contains(reported, lead) || successor(g, h.down) != h.cfg.ID {
 			continue
 		}
 		h.input(g)
@@ -207,11 +214,11 @@ func (h *Host) peersDown() {
 }
 
 // successor returns the voter of g that campaigns first when the
-// processes down are unreachable: the survivors taken in turn by group.
-func successor(g *group, down []uint64) uint64 {
+// processes down are unreachable: the others taken in turn by group.
+func successor(g *group, down map[uint64]bool) uint64 {
 	var alive []uint64
 	for _, id := range g.confState.Voters {
-		if !slices.Contains(down, id) {
+		if !down[id] {
 			alive = append(alive, id)
 		}
 	}
