@@ -67,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.sync, "sync", false, "use the synchronous Ready/Advance loop")
 	fs.BoolVar(&o.verbose, "v", false, "show the nodes' logs on stderr")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory")
-	fs.DurationVar(&o.timeout, "timeout", 55*time.Second, "give up after this long")
+	fs.DurationVar(&o.timeout, "timeout", 55*time.Second, "give up after this long (default 3m with -groups)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -87,6 +87,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "data directory:", dir)
 	} else {
 		defer os.RemoveAll(dir)
+	}
+	if o.groups > 1 && !flagSet(fs, "timeout") {
+		o.timeout = groupsTimeout
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()

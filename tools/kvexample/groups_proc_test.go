@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -117,13 +118,25 @@ func (pc *procCluster) checkGroupAcked(acked map[string]uint64) {
 	ctx := pc.ctx(30 * time.Second)
 	for _, p := range pc.peers {
 		for key, idx := range acked {
-			res, err := pc.c.Get(ctx, p.HTTPAddr, key, kvnode.ConsistencyLocal, idx)
+			res, err := getApplied(ctx, pc.c, p.HTTPAddr, key, idx)
 			if err != nil {
 				pc.t.Fatalf("process %d: get %s (group %d, index %d): %v", p.ID, key, kvnode.GroupOf(key, 8), idx, err)
 			}
 			if !res.Found || res.Value != "v-"+key {
 				pc.t.Fatalf("process %d lost acknowledged write %s: got %+v", p.ID, key, res)
 			}
+		}
+	}
+}
+
+// getApplied reads key locally from addr once the process has applied
+// minIndex in the key's group, asking again while it answers that it lags.
+func getApplied(ctx context.Context, c *kvnode.Client, addr, key string, minIndex uint64) (kvnode.KVResult, error) {
+	for {
+		res, err := c.Get(ctx, addr, key, kvnode.ConsistencyLocal, minIndex)
+		var e *kvnode.Error
+		if !errors.As(err, &e) || e.Code != kvnode.CodeTimeout || ctx.Err() != nil {
+			return res, err
 		}
 	}
 }

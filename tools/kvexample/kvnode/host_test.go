@@ -2,6 +2,7 @@ package kvnode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -83,15 +84,29 @@ func verifyHostReads(ctx context.Context, t *testing.T, hc *hostCluster, acked m
 	for id := range hc.hosts {
 		addr := hc.peers[id-1].HTTPAddr
 		for k, idx := range acked {
-			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			res, err := hc.c.Get(rctx, addr, k, ConsistencyLocal, idx)
-			cancel()
+			res, err := getApplied(ctx, hc.c, addr, k, idx)
 			switch {
 			case err != nil:
 				t.Fatalf("host %d: reading acknowledged key %s (index %d of group %d): %v", id, k, idx, fnvGroup(k, hc.groups), err)
 			case !res.Found || res.Value != "v:"+k:
 				t.Fatalf("host %d: acknowledged key %s reads found=%v %q", id, k, res.Found, res.Value)
 			}
+		}
+	}
+}
+
+// getApplied reads key locally from addr once the host has applied
+// minIndex in the key's group, asking again while the host answers that
+// it lags (a restarted host catching up on a loaded machine), for up to
+// ten seconds.
+func getApplied(ctx context.Context, c *Client, addr, key string, minIndex uint64) (KVResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		res, err := c.Get(ctx, addr, key, ConsistencyLocal, minIndex)
+		var e *Error
+		if !errors.As(err, &e) || e.Code != CodeTimeout || ctx.Err() != nil {
+			return res, err
 		}
 	}
 }
