@@ -65,12 +65,15 @@ func (h *Host) run() {
 		case <-ticker.C:
 			h.tick()
 		case batch := <-h.net.receive():
+			h.readClock()
 			h.stepBatch(batch)
 			h.drainInbound()
 		case r := <-h.reqs:
+			h.readClock()
 			h.handle(r)
 			h.drainRequests()
 		case <-h.unreachable.ready():
+			h.readClock()
 			h.peersDown()
 		}
 		if err := h.round(); err != nil {
@@ -85,8 +88,7 @@ func (h *Host) run() {
 // input wakes it; then it gets every tick it missed (catchUp) before the
 // input (raft doc.go, "Quiescence").
 func (h *Host) tick() {
-	now := time.Now()
-	h.now += uint64(h.clock.Elapsed(now))
+	now := h.readClock()
 	h.awake = slices.DeleteFunc(h.awake, func(g *group) bool {
 		if g.rn.BasicStatus().Quiesced {
 			g.awake = false
@@ -99,6 +101,15 @@ func (h *Host) tick() {
 		h.touch(g)
 	}
 	h.expire(now)
+}
+
+// readClock counts the whole ticks elapsed on the monotonic clock, which
+// every group taking an input is given first (catchUp), and returns the
+// reading.
+func (h *Host) readClock() time.Time {
+	now := time.Now()
+	h.now += uint64(h.clock.Elapsed(now))
+	return now
 }
 
 // catchUp gives g the ticks elapsed since it was last given any.
