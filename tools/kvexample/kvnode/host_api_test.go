@@ -207,3 +207,30 @@ func TestSuccessorTakesTheSurvivorsInTurn(t *testing.T) {
 		t.Fatalf("every voter down: successor %d, want none", s)
 	}
 }
+
+// Claim: a data directory written with one number of groups refuses to
+// start with another (ErrGroupsChanged, every key would move) and is left
+// as it was: it starts again with its own number.
+func TestHostRefusesADataDirectoryOfAnotherNumberOfGroups(t *testing.T) {
+	dir := t.TempDir()
+	start := func(groups int) (*Host, error) {
+		return StartHost(Config{ID: 1, DataDir: dir, RaftAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Groups: groups})
+	}
+	h, err := start(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := start(8); !errors.Is(err, ErrGroupsChanged) {
+		t.Fatalf("start with 8 groups over a directory of 4: %v; want ErrGroupsChanged", err)
+	}
+	h, err = start(4)
+	if err != nil {
+		t.Fatalf("start with its own 4 groups after the refusal: %v", err)
+	}
+	if err := h.Stop(); err != nil {
+		t.Fatal(err)
+	}
+}
