@@ -113,7 +113,11 @@
 //     DataDir/groups/snap/<group>, after which the group releases its
 //     entries from the shared log without rewriting other groups'
 //     records) and configuration changes. A restart replays each group
-//     from its own records and snapshot.
+//     from its own records and snapshot. A group's snapshot travels whole
+//     (MsgSnap; the chunked transfer is not used), so one group's state
+//     must fit in MaxFrameBytes: shard a large data set over more groups.
+//     MaxRecvMsgsPerSec bounds the messages of each group: a host's
+//     transport takes that many times the number of groups from a peer.
 //   - Sleep. Groups run with raft.Config.Quiesce (unless
 //     Config.DisableQuiesce): a group whose leader put it to sleep leaves
 //     the loop's list of groups ticked at every tick; the first input for
