@@ -219,28 +219,34 @@ func TestHandOffSavesChunksThroughTheWorker(t *testing.T) {
 }
 
 // TestCompletedRefusesAJobNotWaiting completes jobs never handed off and
-// a job twice: each is refused with ErrCompletion and changes nothing.
+// jobs a second time (one waiting behind an earlier job, one delivered):
+// each is refused with ErrCompletion and changes nothing.
 func TestCompletedRefusesAJobNotWaiting(t *testing.T) {
 	c := newHandOffCluster(3, asyncConfig)
 	jobs := twoWritesOnFollower(t, c)
 	f := c.nodes[2].loop
-	if err := f.Completed(jobs[0].Seq); err != nil {
+	if err := f.Completed(jobs[1].Seq); err != nil { // held behind jobs[0]
 		t.Fatal(err)
 	}
 	sent := sentBy(c, 2)
-	for _, seq := range []uint64{0, jobs[0].Seq, jobs[1].Seq + 1, jobs[1].Seq + 100} {
-		if err := f.Completed(seq); !errors.Is(err, raftloop.ErrCompletion) {
-			t.Fatalf("Completed(%d): %v, want ErrCompletion", seq, err)
+	refuse := func(seqs ...uint64) {
+		t.Helper()
+		for _, seq := range seqs {
+			if err := f.Completed(seq); !errors.Is(err, raftloop.ErrCompletion) {
+				t.Fatalf("Completed(%d): %v, want ErrCompletion", seq, err)
+			}
 		}
 	}
-	if f.HandedOff() != 1 || len(*sent) > 0 {
+	refuse(0, jobs[1].Seq, jobs[1].Seq+1, jobs[1].Seq+100)
+	if f.HandedOff() != 2 || len(*sent) > 0 {
 		t.Fatalf("refused completions changed the loop: %d waiting, sent %v", f.HandedOff(), *sent)
 	}
-	if err := f.Completed(jobs[1].Seq); err != nil {
+	if err := f.Completed(jobs[0].Seq); err != nil {
 		t.Fatal(err)
 	}
-	if len(*sent) != 1 {
-		t.Fatalf("the last completion sent %v", *sent)
+	refuse(jobs[0].Seq, jobs[1].Seq)
+	if got := len(*sent); got != 2 {
+		t.Fatalf("the completions sent %v, want one acknowledgement per write", *sent)
 	}
 }
 
