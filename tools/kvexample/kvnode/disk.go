@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tools/wal"
@@ -27,6 +28,9 @@ type disk struct {
 	hs raftpb.HardState
 	// snapIndex is the index of the last snapshot marker saved.
 	snapIndex uint64
+	// writes counts the Readys' writes saved to the log (metrics.go
+	// reads it).
+	writes atomic.Uint64
 }
 
 // The kinds of work of the disk worker.
@@ -105,6 +109,7 @@ func (d *disk) persist(hs raftpb.HardState, ents []raftpb.Entry, snap *raftpb.Sn
 	if err := d.wal.Save(hs, ents, sync); err != nil {
 		return nil, err
 	}
+	d.writes.Add(1)
 	if !hs.IsEmpty() {
 		d.hs = hs
 	}

@@ -131,6 +131,8 @@
 //     (raft.Status).
 //   - ready_duration_seconds (handling one Ready) and
 //     wal_fsync_duration_seconds (each fsync of the log): histograms.
+//   - wal_writes_total: the Readys' writes saved to the log; divided by
+//     wal_fsync_duration_seconds_count, the writes one fsync covers.
 //   - wal_bytes, wal_segments: the log on disk.
 //   - snapshots_sent_total, snapshots_installed_total,
 //     snapshot_chunks_served_total, snapshot_chunks_saved_total.
