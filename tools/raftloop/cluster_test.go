@@ -90,6 +90,8 @@ type cluster struct {
 	// handOff makes the asynchronous loops hand their writes and chunks
 	// to the members' workers (Config.HandOff), which run() completes.
 	handOff bool
+	// wrapDisk, when set, gives each loop its disk wrapped.
+	wrapDisk func(d *raftloop.CrashDisk) raftloop.Disk
 }
 
 // newCluster boots voters 1..n, each on a CrashDisk holding the first
@@ -130,8 +132,12 @@ func (c *cluster) start(id uint64, d *raftloop.CrashDisk, sm *list, applied uint
 			m.jobs = append(m.jobs, j)
 		}
 	}
+	var disk raftloop.Disk = d
+	if c.wrapDisk != nil {
+		disk = c.wrapDisk(d)
+	}
 	l, err := raftloop.New(raftloop.Config{
-		Raft: rc, Disk: d, Network: c.net, StateMachine: sm, HandOff: handOff,
+		Raft: rc, Disk: disk, Network: c.net, StateMachine: sm, HandOff: handOff,
 		Ticks: func() int { n := m.ticks; m.ticks = 0; return n },
 		OnRead: func(rs raft.ReadState) {
 			if rs.Err != nil {

@@ -261,3 +261,56 @@ func TestNewRefusesHandOffOutsideTheAsynchronousMode(t *testing.T) {
 		t.Fatalf("New with HandOff in the synchronous mode: %v", err)
 	}
 }
+
+// chunksOnce is a disk that discards a snapshot's chunks once they have
+// been assembled, as a disk that keeps only what it must may do when the
+// snapshot is installed.
+type chunksOnce struct {
+	*raftloop.CrashDisk
+	assembled map[[2]uint64]bool
+}
+
+// Chunks assembles a snapshot's chunks the first time, and refuses after.
+func (d *chunksOnce) Chunks(index, term uint64) ([]byte, error) {
+	if d.assembled[[2]uint64{index, term}] {
+		return nil, fmt.Errorf("the chunks of snapshot %d/%d were discarded", term, index)
+	}
+	d.assembled[[2]uint64{index, term}] = true
+	return d.CrashDisk.Chunks(index, term)
+}
+
+// TestAsyncRestoreNeedsNoChunksOnceInstalled fetches a snapshot in chunks
+// in the asynchronous mode, on a disk that discards them once assembled
+// for the write: the state machine is restored from the snapshot the
+// write made durable, in both ways of running the append worker.
+func TestAsyncRestoreNeedsNoChunksOnceInstalled(t *testing.T) {
+	for _, handOff := range []bool{false, true} {
+		t.Run(fmt.Sprint("handoff=", handOff), func(t *testing.T) {
+			cfg := func(id uint64) raft.Config {
+				rc := asyncConfig(id)
+				rc.SnapshotChunkSize = 4
+				return rc
+			}
+			c := newCluster(3, cfg)
+			if handOff {
+				c = newHandOffCluster(3, cfg)
+			}
+			c.wrapDisk = func(d *raftloop.CrashDisk) raftloop.Disk {
+				return &chunksOnce{CrashDisk: d, assembled: map[[2]uint64]bool{}}
+			}
+			n3 := c.nodes[3]
+			c.start(3, n3.disk, n3.sm, 0) // node 3 again, on the discarding disk
+			c.nodes[3].down = true
+			c.propose("alpha", "beta", "gamma")
+			n1 := c.nodes[1]
+			if err := n1.disk.Compact(n1.loop.Applied(), n1.sm.conf, n1.sm.data()); err != nil {
+				t.Fatal(err)
+			}
+			c.nodes[3].down = false
+			c.tick(3)
+			if got := fmt.Sprint(c.nodes[3].sm.items); got != "[alpha beta gamma]" {
+				t.Fatalf("node 3 holds %s", got)
+			}
+		})
+	}
+}
