@@ -9,7 +9,8 @@ import (
 // carries only Messages: the storage work goes to the workers' queues,
 // or to Config.HandOff, the rest to the network, so the leader's appends
 // leave with its own write still on its way (thesis §10.2.1). The jobs
-// are handed off once the network has the messages.
+// are handed off before the messages are sent, so that the worker's
+// write starts first.
 func (l *Loop) routeAsync(rd raft.Ready) error {
 	if l.cfg.OnReady != nil {
 		l.cfg.OnReady(rd)
@@ -43,11 +44,11 @@ func (l *Loop) routeAsync(rd raft.Ready) error {
 	if err != nil {
 		return err
 	}
-	l.send(out)
-	l.release(rd.ReadStates)
 	for _, j := range jobs {
 		l.cfg.HandOff(j)
 	}
+	l.send(out)
+	l.release(rd.ReadStates)
 	return nil
 }
 

@@ -53,8 +53,9 @@
 // syncs once for the writes of several Readys, say) sets
 // [Config].HandOff. HandleReady then hands each write (MsgStorageAppend)
 // and each snapshot chunk to save (MsgSnapChunk) to it as a [Job],
-// numbered in the order the node handed them out, once the Ready's
-// messages to peers are sent, and keeps the job's acknowledgements (the
+// numbered in the order the node handed them out (before it sends the
+// Ready's messages to peers, so that the write starts first; they leave
+// while it is on its way), and keeps the job's acknowledgements (the
 // node's MsgStorageAppendResp, the appends' responses and votes that
 // wait for the write, a chunk's MsgSnapChunkSaved). The worker saves each
 // job as Disk.Save and ChunkDisk.SaveChunk would, makes it durable, and
