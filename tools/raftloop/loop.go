@@ -95,10 +95,11 @@ type Config struct {
 	OnSnapshotWork func(m raftpb.Message)
 	// HandOff, when set in the asynchronous storage mode, takes the
 	// writes (MsgStorageAppend) and the snapshot chunks to save
-	// (MsgSnapChunk) as Jobs, instead of the loop's append and snapshot
-	// queues: the application's worker makes each durable on a goroutine
-	// of its own, and the loop's goroutine then calls Loop.Completed. It
-	// must not block, nor call the Loop.
+	// (MsgSnapChunk) as Jobs, instead of the loop's append queue and
+	// snapshot queue (or OnSnapshotWork; chunk requests still go there):
+	// the application's worker makes each durable on a goroutine of its
+	// own, and the loop's goroutine then calls Loop.Completed. It must
+	// not block, nor call the Loop.
 	HandOff func(j Job)
 	// OnApplied, when set, sees each batch of committed entries once the
 	// state machine has applied it, before the node is told.
