@@ -150,7 +150,7 @@ func (r *Raft) handleAppendEntries(m raftpb.Message) error {
 		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.committed})
 		return nil
 	}
-	lastNew, overwrote, ok, err := r.raftLog.maybeAppendOverwriting(entryID{term: m.LogTerm, index: m.Index}, m.Commit, m.Entries)
+	lastNew, overwrote, ok, err := r.raftLog.maybeAppend(entryID{term: m.LogTerm, index: m.Index}, m.Commit, m.Entries)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
