@@ -13,8 +13,8 @@ import (
 	"github.com/tickraft/raft/raftpb"
 )
 
-// awaitAllLed waits until every group has a leader that every host names,
-// and returns each group's leader.
+// awaitAllLed waits until every group has a leader among the running
+// hosts that every one of them names, and returns each group's leader.
 func awaitAllLed(ctx context.Context, t *testing.T, hc *hostCluster) map[uint64]uint64 {
 	t.Helper()
 	for {
@@ -27,7 +27,7 @@ func awaitAllLed(ctx context.Context, t *testing.T, hc *hostCluster) map[uint64]
 				break
 			}
 			for _, g := range st.PerGroup {
-				if g.Leader == 0 || (lead[g.Group] != 0 && lead[g.Group] != g.Leader) {
+				if g.Leader == 0 || hc.hosts[g.Leader] == nil || (lead[g.Group] != 0 && lead[g.Group] != g.Leader) {
 					agreed = false
 				}
 				lead[g.Group] = g.Leader

@@ -232,3 +232,57 @@ func testHostKillRestart(t *testing.T, sockets bool) {
 func TestHostOverSocketsKilledWhileLeadingRestoresEveryGroup(t *testing.T) {
 	testHostKillRestart(t, true)
 }
+
+// Claim: when the host leading groups dies while every group sleeps (no
+// follower times out by itself), the groups it led elect new leaders
+// among the others, told by their transports that it is gone, with no
+// client request to wake them, and acknowledge writes to every group
+// again.
+func TestHostKilledWhileItsGroupsSleepHasThemReelected(t *testing.T) {
+	hc := newHostCluster(t, 3, 8, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	acked := writeHostKeys(ctx, t, hc.c, "before", 40)
+	for id := range hc.hosts {
+		for {
+			st, err := hc.status(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Quiesced == hc.groups {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("host %d: %d of %d groups asleep", id, st.Quiesced, hc.groups)
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	victim, led := leadingHost(ctx, t, hc)
+	if led == 0 {
+		t.Fatal("no host leads a group")
+	}
+	hc.kill(victim)
+	// Nothing is asked of the groups (a status does not wake them): the
+	// report of the lost connection alone must get them a new leader.
+	awaitAllLed(ctx, t, hc)
+	// One key per group, so that every group the victim led has a write.
+	perGroup := map[uint64]string{}
+	for i := 0; len(perGroup) < hc.groups; i++ {
+		k := fmt.Sprintf("after-%d", i)
+		if _, ok := perGroup[fnvGroup(k, hc.groups)]; !ok {
+			perGroup[fnvGroup(k, hc.groups)] = k
+		}
+	}
+	for g, k := range perGroup {
+		wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		idx, err := hc.c.Put(wctx, k, []byte("v:"+k))
+		cancel()
+		if err != nil {
+			t.Fatalf("group %d (host %d led %d groups asleep when killed): write %s: %v", g, victim, led, k, err)
+		}
+		acked[k] = idx
+	}
+	verifyHostReads(ctx, t, hc, acked)
+}
