@@ -66,9 +66,9 @@
 // snapshotted too) and releasing up to it; a group that is removed from
 // the process should first be released up to its last index, through a
 // snapshot marker at that index. What a group released is not written
-// down: after OpenShared every group pins its segments until it releases
-// again, so a host releases each group once it is restored (up to its
-// snapshot, or the one before it, as it would after a snapshot).
+// down: OpenShared releases every group up to its snapshot marker (the
+// group's Replay starts after it), having synced what it read so that
+// the markers it relies on are durable.
 //
 // # The write order
 //

@@ -94,8 +94,8 @@ func (l *SharedLog) SaveSnapshot(group uint64, meta raftpb.SnapshotMetadata) err
 // record in them: a segment goes once every group has released the
 // entries it holds of that group. No segment is ever rewritten, so the
 // other groups' records stay as they were. What a group released is not
-// persisted: after OpenShared every group holds its segments until it
-// releases again.
+// written down: OpenShared releases each group up to its snapshot marker,
+// since its Replay starts after it.
 func (l *SharedLog) ReleaseTo(group, index uint64) error {
 	l.w.mu.Lock()
 	defer l.w.mu.Unlock()

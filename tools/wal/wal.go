@@ -174,7 +174,31 @@ func (w *WAL) open() (*replaySet, error) {
 		g.shape.append(r.Entries)
 		w.groups[id] = g
 	}
+	if w.shared {
+		if err := w.releaseReplayed(); err != nil {
+			return nil, errors.Join(err, w.f.Close())
+		}
+	}
 	return rs, nil
+}
+
+// releaseReplayed makes what Open read durable, and releases each group's
+// entries up to its snapshot: its Replay starts after the snapshot, so
+// none of them is needed again, and a group that stays idle after a
+// restart does not pin the segments that hold them. The sync makes the
+// markers read durable, so that no release rests on a marker a crash
+// could still take back.
+func (w *WAL) releaseReplayed() error {
+	if w.synced < w.size {
+		if err := w.syncFile(w.f); err != nil {
+			return err
+		}
+		w.synced = w.size
+	}
+	for _, g := range w.groups {
+		g.released = g.snap.Index
+	}
+	return nil
 }
 
 // resume opens the last segment for writing after its last good record:
