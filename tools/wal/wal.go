@@ -77,12 +77,16 @@ type WAL struct {
 	// of Options.GroupID in a log of one group.
 	shared bool
 	groups map[uint64]*groupState
-	// work and writes are plan's scratch, reused; one is Save's batch of
-	// one.
-	work   map[uint64]groupState
-	writes []groupWrite
-	one    [1]Update
-	buf    []byte // encoding buffer, reused
+	// work, workAt and writes are plan's scratch, reused: the states of
+	// the groups a batch touches, where each group's is in work, and what
+	// each update writes. one is Save's batch of one, and oneSnap its
+	// snapshot, kept here so that the caller's does not escape.
+	work    []groupState
+	workAt  map[uint64]int
+	writes  []groupWrite
+	one     [1]Update
+	oneSnap raftpb.SnapshotMetadata
+	buf     []byte // encoding buffer, reused
 
 	err error // the sticky failure, or ErrClosed
 }
@@ -107,7 +111,7 @@ func openLog(dir string, opts Options, shared bool) (*WAL, *replaySet, error) {
 		opts.SegmentBytes = DefaultSegmentBytes
 	}
 	w := &WAL{dir: dir, opts: opts, fs: opts.FS, logger: opts.Logger, shared: shared,
-		groups: map[uint64]*groupState{}, work: map[uint64]groupState{}}
+		groups: map[uint64]*groupState{}, workAt: map[uint64]int{}}
 	if !shared {
 		w.groups[opts.GroupID] = &groupState{}
 	}
@@ -263,7 +267,11 @@ func (w *WAL) SaveSnapshot(meta raftpb.SnapshotMetadata) error {
 func (w *WAL) save(snap *raftpb.SnapshotMetadata, hs raftpb.HardState, ents []raftpb.Entry, sync bool) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.one[0] = Update{Group: w.opts.GroupID, Snapshot: snap, Entries: ents, HardState: hs}
+	w.one[0] = Update{Group: w.opts.GroupID, Entries: ents, HardState: hs}
+	if snap != nil {
+		w.oneSnap = *snap
+		w.one[0].Snapshot = &w.oneSnap
+	}
 	err := w.saveBatch(w.one[:], sync)
 	w.one[0] = Update{}
 	return err
