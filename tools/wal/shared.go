@@ -93,7 +93,9 @@ func (l *SharedLog) SaveSnapshot(group uint64, meta raftpb.SnapshotMetadata) err
 // marker) and deletes the oldest segments as long as no group needs a
 // record in them: a segment goes once every group has released the
 // entries it holds of that group. No segment is ever rewritten, so the
-// other groups' records stay as they were. What a group released is not
+// other groups' records stay as they were. When it deletes, it syncs
+// first what was saved without a sync, so that the markers it relies on
+// are durable before the segments go. What a group released is not
 // written down: OpenShared releases each group up to its snapshot marker,
 // since its Replay starts after it.
 func (l *SharedLog) ReleaseTo(group, index uint64) error {

@@ -30,7 +30,7 @@ func TestSharedLogSyncsOncePerBatchOfGroups(t *testing.T) {
 			batch = append(batch, wal.Update{Group: g, Entries: ents(b, 2*b-1, 2*b), HardState: raftpb.HardState{Term: b, Commit: 2*b - 2}})
 		}
 		sync := b%3 != 0
-		fileSyncs, dirSyncs := fs.fileSyncs, fs.dirSyncs
+		ops, fileSyncs, dirSyncs := fs.ops, fs.fileSyncs, fs.dirSyncs
 		if err := l.Save(batch, sync); err != nil {
 			t.Fatal(err)
 		}
@@ -42,6 +42,10 @@ func TestSharedLogSyncsOncePerBatchOfGroups(t *testing.T) {
 		if got := fs.fileSyncs - fileSyncs; got != want || fs.dirSyncs != dirSyncs {
 			t.Fatalf("batch %d of %d groups (sync %v) made %d file syncs and %d directory syncs, want %d and 0",
 				b, groups, sync, got, fs.dirSyncs-dirSyncs, want)
+		}
+		// One write: every operation but the sync.
+		if writes := fs.ops - ops - want; writes != 1 {
+			t.Fatalf("batch %d of %d groups made %d writes, want one", b, groups, writes)
 		}
 	}
 	fileSyncs := fs.fileSyncs
@@ -142,4 +146,38 @@ func TestSharedLogCompactionLeavesOtherGroupsRecordsAsTheyWere(t *testing.T) {
 	}
 	_, rp = mustOpenShared(t, dir, opts)
 	sm.check(t, rp)
+}
+
+// Claim: a release never rests on a snapshot marker a crash can still
+// take back: after a marker saved without a sync and a release up to it,
+// a crash that loses everything not synced leaves a log that opens, with
+// the group at its marker.
+func TestSharedLogReleaseMakesTheMarkerDurableFirst(t *testing.T) {
+	fs := newCrashFS()
+	opts := wal.Options{SegmentBytes: 1024, FS: fs}
+	l, _, err := wal.OpenShared(sharedCrashDir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(1); i <= 30; i++ {
+		if err := l.Save([]wal.Update{{Group: 4, Entries: ents(1, i, i), HardState: raftpb.HardState{Term: 1, Commit: i}}}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	meta := raftpb.SnapshotMetadata{Index: 30, Term: 1}
+	if err := l.Save([]wal.Update{{Group: 4, Snapshot: &meta}}, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.ReleaseTo(4, 30); err != nil {
+		t.Fatal(err)
+	}
+	if segs, _ := wal.Inspect(fs, sharedCrashDir); len(segs) != 1 {
+		t.Fatalf("the release kept %d segments, want 1 (the test wants it to delete)", len(segs))
+	}
+	fs.crash(loseAll, nil)
+	_, rp, err := wal.OpenShared(sharedCrashDir, opts)
+	if err != nil {
+		t.Fatalf("reopening after a crash: %v", err)
+	}
+	checkReplay(t, rp.Group(4), wal.Replay{Snapshot: meta, HardState: raftpb.HardState{Term: 1, Commit: 30}})
 }
