@@ -33,7 +33,18 @@
 //
 // A process that runs many Raft groups (keys sharded over groups, each
 // replicated on the same processes) shares one log among them, so that
-// the groups' writes cost one sync together instead of one each:
+// the groups' writes cost one sync together instead of one each.
+// SharedStorage is the ready-made form, Storage for many groups: one
+// shared log in DIR/wal, each group's snapshots in DIR/snap/GROUP, and a
+// raft.Storage per group:
+//
+//	st, err := wal.OpenSharedStorage(dir, wal.Options{})
+//	g, err := st.Group(id) // a raft.Storage; Bootstrap, Compact, Loss as for Storage
+//	each turn: st.Save([]wal.GroupReady{{Group: id1, Ready: rd1}, {Group: id2, Ready: rd2}, ...})
+//	    // one write and one sync for every group's Ready; then send and Advance
+//
+// The SharedLog beneath it is for loops that keep their own storage per
+// group:
 //
 //	log, rp, err := wal.OpenShared(dir, wal.Options{})
 //	for each group g: restore g's storage from rp.Group(g) as from a Replay

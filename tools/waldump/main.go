@@ -128,14 +128,14 @@ func dump(out io.Writer, segs []wal.SegmentInfo, snapDir string, group int64) {
 	if snapDir == "" {
 		return
 	}
-	names, _ := filepath.Glob(filepath.Join(snapDir, "*.snap"))
+	names := snapFiles(snapDir)
 	for _, n := range names {
 		snap, err := snapfile.ReadFile(n)
 		if err != nil {
-			fmt.Fprintf(out, "snapshot file %s: %v\n", filepath.Base(n), err)
+			fmt.Fprintf(out, "snapshot file %s: %v\n", snapName(snapDir, n), err)
 			continue
 		}
-		fmt.Fprintf(out, "snapshot file %s: %s\n", filepath.Base(n), snap)
+		fmt.Fprintf(out, "snapshot file %s: %s\n", snapName(snapDir, n), snap)
 	}
 }
 
@@ -156,6 +156,23 @@ func printStates(out io.Writer, states map[uint64]*replayState, shared bool) {
 		fmt.Fprintf(out, "state of group %d: hard state %s; snapshot %s; entries %s\n",
 			id, st.hs, raftpb.Snapshot{Metadata: st.snap}, st.entries())
 	}
+}
+
+// snapName returns a snapshot file's path under snapDir (GROUP/NAME for
+// a group's).
+func snapName(snapDir, path string) string {
+	if rel, err := filepath.Rel(snapDir, path); err == nil {
+		return rel
+	}
+	return filepath.Base(path)
+}
+
+// snapFiles returns the snapshot files in snapDir and, for a storage of
+// many groups (wal.SharedStorage), in its per-group directories.
+func snapFiles(snapDir string) []string {
+	names, _ := filepath.Glob(filepath.Join(snapDir, "*.snap"))
+	perGroup, _ := filepath.Glob(filepath.Join(snapDir, "*", "*.snap"))
+	return append(names, perGroup...)
 }
 
 // describe returns a record's one-line form.
@@ -250,7 +267,7 @@ func verifyLog(out io.Writer, segs []wal.SegmentInfo, snapDir string) int {
 		}
 	}
 	if snapDir != "" {
-		names, _ := filepath.Glob(filepath.Join(snapDir, "*.snap"))
+		names := snapFiles(snapDir)
 		for _, n := range names {
 			if _, err := snapfile.ReadFile(n); err != nil {
 				if errors.Is(err, snapfile.ErrDamaged) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tools/kvexample/kvnode"
 	"github.com/tickraft/raft/tools/wal"
@@ -143,5 +144,41 @@ func TestDumpOfASharedLogListsEachGroup(t *testing.T) {
 	out.Reset()
 	if code := run(&out, dir, true); code != 0 || out.String() != "ok\n" {
 		t.Fatalf("-verify exited %d:\n%s", code, &out)
+	}
+}
+
+// Claim: waldump finds a wal.SharedStorage's log in DIR/wal and lists the
+// snapshot files of each group under DIR/snap/GROUP.
+func TestDumpOfASharedStorageListsEachGroupsSnapshots(t *testing.T) {
+	dir := t.TempDir()
+	s, err := wal.OpenSharedStorage(dir, wal.Options{SegmentBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.Group(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := raftpb.ConfState{Voters: []uint64{1}}
+	if err := g.Bootstrap(cs); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Save(raft.Ready{HardState: raftpb.HardState{Term: 1, Commit: 2}, Entries: []raftpb.Entry{{Term: 1, Index: 1}, {Term: 1, Index: 2}}, MustSync: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Compact(2, cs, []byte("state")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if code := run(&out, dir, false); code != 0 {
+		t.Fatalf("dump exited %d:\n%s", code, &out)
+	}
+	for _, want := range []string{"state of group 10: hard state Term:1", "snapshot file 000000000000000a/"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the dump lacks %q:\n%s", want, &out)
+		}
 	}
 }
