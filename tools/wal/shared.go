@@ -73,7 +73,9 @@ func OpenShared(dir string, opts Options) (*SharedLog, *SharedReplay, error) {
 // more than one, in order), in one write, each as WAL.Save and
 // WAL.SaveSnapshot write theirs: a snapshot marker, then the entries, then
 // the hard state. With sync it then syncs once, and only then are they
-// durable. Every update is checked first: a batch with one the log
+// durable. (A batch that encodes to more than 4 MiB is written in pieces
+// with a sync between them, as a WAL's Save is: see Recovery in the
+// package doc.) Every update is checked first: a batch with one the log
 // refuses (see Update) writes nothing and returns an error naming its
 // group.
 func (l *SharedLog) Save(batch []Update, sync bool) error {
