@@ -78,8 +78,9 @@
 // the process should first be released up to its last index, through a
 // snapshot marker at that index. What a group released is not written
 // down: OpenShared releases every group up to its snapshot marker (the
-// group's Replay starts after it), having synced what it read so that
-// the markers it relies on are durable.
+// group's Replay starts after it; the segments that frees go at the next
+// release of any group), having synced what it read so that the markers
+// it relies on are durable.
 //
 // # The write order
 //

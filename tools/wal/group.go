@@ -73,7 +73,7 @@ func (w *WAL) plan(batch []Update) error {
 		wr, err := w.work[k].apply(u)
 		if err != nil {
 			if w.shared {
-				return fmt.Errorf("wal: group %d: %w", u.Group, err)
+				return fmt.Errorf("%w (group %d)", err, u.Group)
 			}
 			return err
 		}

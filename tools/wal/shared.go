@@ -87,7 +87,7 @@ func (l *SharedLog) Save(batch []Update, sync bool) error {
 // SaveSnapshot appends, for group, a snapshot marker for meta and syncs,
 // as WAL.SaveSnapshot does for a log of one group.
 func (l *SharedLog) SaveSnapshot(group uint64, meta raftpb.SnapshotMetadata) error {
-	return l.Save([]Update{{Group: group, Snapshot: &meta}}, true)
+	return l.w.saveOne(group, &meta, raftpb.HardState{}, nil, true)
 }
 
 // ReleaseTo records that group needs none of its entries up to index (a
@@ -99,7 +99,8 @@ func (l *SharedLog) SaveSnapshot(group uint64, meta raftpb.SnapshotMetadata) err
 // first what was saved without a sync, so that the markers it relies on
 // are durable before the segments go. What a group released is not
 // written down: OpenShared releases each group up to its snapshot marker,
-// since its Replay starts after it.
+// since its Replay starts after it (the segments that frees go at the
+// next release of any group).
 func (l *SharedLog) ReleaseTo(group, index uint64) error {
 	l.w.mu.Lock()
 	defer l.w.mu.Unlock()
@@ -137,7 +138,7 @@ func (g *GroupLog) ID() uint64 { return g.id }
 
 // Save appends the group's entries and hard state as WAL.Save does.
 func (g *GroupLog) Save(hs raftpb.HardState, ents []raftpb.Entry, sync bool) error {
-	return g.l.Save([]Update{{Group: g.id, Entries: ents, HardState: hs}}, sync)
+	return g.l.w.saveOne(g.id, nil, hs, ents, sync)
 }
 
 // SaveSnapshot appends the group's snapshot marker and syncs, as

@@ -265,9 +265,16 @@ func (w *WAL) SaveSnapshot(meta raftpb.SnapshotMetadata) error {
 // save writes, in one write, a snapshot marker (when snap is not nil),
 // the entries, then the hard state of the log's one group.
 func (w *WAL) save(snap *raftpb.SnapshotMetadata, hs raftpb.HardState, ents []raftpb.Entry, sync bool) error {
+	return w.saveOne(w.opts.GroupID, snap, hs, ents, sync)
+}
+
+// saveOne writes one group's update as a batch of one, without
+// allocating: the update and its snapshot are kept in w while it is
+// written.
+func (w *WAL) saveOne(group uint64, snap *raftpb.SnapshotMetadata, hs raftpb.HardState, ents []raftpb.Entry, sync bool) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.one[0] = Update{Group: w.opts.GroupID, Entries: ents, HardState: hs}
+	w.one[0] = Update{Group: group, Entries: ents, HardState: hs}
 	if snap != nil {
 		w.oneSnap = *snap
 		w.one[0].Snapshot = &w.oneSnap
