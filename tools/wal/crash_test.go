@@ -92,6 +92,14 @@ func (o *oracle) compact(index uint64, data []byte) {
 	o.push(s)
 }
 
+// crashStorage is what a workload drives: a Storage, or one group's
+// storage on a SharedStorage.
+type crashStorage interface {
+	Bootstrap(raftpb.ConfState) error
+	Save(raft.Ready) error
+	Compact(index uint64, cs raftpb.ConfState, data []byte) error
+}
+
 // workload drives a Storage through a seeded sequence and tells the
 // oracle. It stops at the first error (the crash) and returns it.
 type workload struct {
@@ -100,7 +108,7 @@ type workload struct {
 }
 
 // run performs the sequence on st.
-func (w workload) run(st *wal.Storage, o *oracle) error {
+func (w workload) run(st crashStorage, o *oracle) error {
 	cs := raftpb.ConfState{Voters: []uint64{1, 2, 3}}
 	s := o.cur()
 	s.CS = cs
@@ -120,7 +128,7 @@ func (w workload) run(st *wal.Storage, o *oracle) error {
 }
 
 // step makes one call.
-func (w workload) step(st *wal.Storage, o *oracle, term *uint64) error {
+func (w workload) step(st crashStorage, o *oracle, term *uint64) error {
 	s := o.cur()
 	last := s.Snap.Index + uint64(len(s.Entries))
 	switch r := w.rng.IntN(20); {
@@ -172,7 +180,7 @@ func (w workload) step(st *wal.Storage, o *oracle, term *uint64) error {
 }
 
 // save makes one Save and tells the oracle.
-func (w workload) save(st *wal.Storage, o *oracle, hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.Snapshot, sync bool) error {
+func (w workload) save(st crashStorage, o *oracle, hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.Snapshot, sync bool) error {
 	// The oracle first: the states of a Save that crashes midway are
 	// allowed after the crash.
 	o.save(hs, ents, snap)
