@@ -76,7 +76,7 @@ func (s *SharedStorage) group(id uint64) (*GroupStorage, error) {
 	rp := s.replay.Group(id)
 	g := &GroupStorage{s: s, id: id, mem: raft.NewMemoryStorage(), snaps: snaps, loss: rp.Loss}
 	if err := loadReplay(g.mem, snaps, rp); err != nil {
-		return nil, fmt.Errorf("wal: group %d: %w", id, err)
+		return nil, fmt.Errorf("%w (group %d)", err, id)
 	}
 	s.groups[id] = g
 	return g, nil
