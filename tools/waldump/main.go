@@ -35,6 +35,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tools/wal"
@@ -43,7 +44,12 @@ import (
 
 func main() {
 	verify := flag.Bool("verify", false, "check every checksum and print the first damage")
-	group := flag.Int64("group", -1, "list only this group's records and state (a shared log's)")
+	var only *uint64
+	flag.Func("group", "list only this group's records and state (a shared log's)", func(v string) error {
+		g, err := strconv.ParseUint(v, 10, 64)
+		only = &g
+		return err
+	})
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: waldump [-verify] [-group G] DIR")
 		flag.PrintDefaults()
@@ -53,15 +59,15 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	os.Exit(runGroup(os.Stdout, flag.Arg(0), *verify, *group))
+	os.Exit(runGroup(os.Stdout, flag.Arg(0), *verify, only))
 }
 
 // run dumps or verifies dir, every group, and returns the exit status.
-func run(out io.Writer, dir string, verify bool) int { return runGroup(out, dir, verify, -1) }
+func run(out io.Writer, dir string, verify bool) int { return runGroup(out, dir, verify, nil) }
 
-// runGroup dumps (group's records alone when group is not negative) or
+// runGroup dumps (group's records alone when group is not nil) or
 // verifies dir and returns the exit status.
-func runGroup(out io.Writer, dir string, verify bool, group int64) int {
+func runGroup(out io.Writer, dir string, verify bool, group *uint64) int {
 	walDir, snapDir := locate(dir)
 	segs, err := wal.Inspect(nil, walDir)
 	if err != nil {
@@ -89,9 +95,9 @@ func locate(dir string) (walDir, snapDir string) {
 }
 
 // dump prints every segment and record (only group's, and the heads and
-// seals, when group is not negative), the state they add up to (for each
+// seals, when group is not nil), the state they add up to (for each
 // group of a shared log), and the snapshot files.
-func dump(out io.Writer, segs []wal.SegmentInfo, snapDir string, group int64) {
+func dump(out io.Writer, segs []wal.SegmentInfo, snapDir string, group *uint64) {
 	states := map[uint64]*replayState{}
 	shared := false
 	for _, s := range segs {
@@ -105,7 +111,7 @@ func dump(out io.Writer, segs []wal.SegmentInfo, snapDir string, group int64) {
 		}
 		for _, r := range s.Records {
 			data := !r.Head && r.Seal == 0
-			if data && group >= 0 && r.Group != uint64(group) {
+			if data && group != nil && r.Group != *group {
 				continue
 			}
 			fmt.Fprintf(out, "  @%d %s\n", r.Offset, describe(r))

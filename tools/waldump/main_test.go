@@ -138,7 +138,8 @@ func TestDumpOfASharedLogListsEachGroup(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if code := runGroup(&out, dir, false, 2); code != 0 || strings.Contains(out.String(), "group 1") || !strings.Contains(out.String(), "state of group 2") {
+	two := uint64(2)
+	if code := runGroup(&out, dir, false, &two); code != 0 || strings.Contains(out.String(), "group 1") || !strings.Contains(out.String(), "state of group 2") {
 		t.Errorf("-group 2 exited %d with records or state of group 1, or without group 2's state:\n%s", code, &out)
 	}
 	out.Reset()
