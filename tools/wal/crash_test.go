@@ -327,19 +327,18 @@ const (
 var lossKinds = []string{lossNewestRemoved, lossOldestRemoved, lossOlderFlipped, lossNewestFlipped,
 	lossCutAtSyncedEnd, lossCutInsideWrite, lossCutByOneByte}
 
-// checkLossesDetected removes, damages or cuts, in turn, each segment of a
-// settled log and checks that the open refuses with raft.ErrLostLog
-// naming the damaged file; it counts the kinds it injected in injected.
-// Where to damage comes from the file-system model, never from the log's
-// own parse: the segments are the files the log keeps, and a synced byte
-// is one the writes had reached when the file was synced
-// (crashFS.syncedPrefixes), followed by data synced later, whose records
-// say it was synced. Damage: a segment removed (the oldest, the newest);
-// the last byte of the second-newest synced prefix flipped, in the newest
-// segment and in the one before it; the newest cut short at that prefix's
-// end, inside the write synced after it, and by one byte.
-func checkLossesDetected(fs *crashFS, injected map[string]int) string {
-	dir := path.Join(crashDir, "wal")
+// loss is a damage done to a settled log: what it is, the base names of
+// the files a refusal may name (space-separated), and the damage.
+type loss struct {
+	what string
+	file string
+	do   func(*crashFS)
+}
+
+// modelLosses returns the damages checkLossesDetected makes to the
+// settled log in dir, placed by the file-system model (see there), or
+// why it cannot.
+func modelLosses(fs *crashFS, dir string) ([]loss, string) {
 	var segs []string // oldest first: the names begin with the sequence number in hex
 	for _, p := range fs.files(dir) {
 		if path.Dir(p) == dir && strings.HasSuffix(p, ".wal") {
@@ -347,12 +346,7 @@ func checkLossesDetected(fs *crashFS, injected map[string]int) string {
 		}
 	}
 	if len(segs) == 0 {
-		return "no segment in the settled log"
-	}
-	type loss struct {
-		what string
-		file string // the base names that may be named, space-separated
-		do   func(*crashFS)
+		return nil, "no segment in the settled log"
 	}
 	var losses []loss
 	newest := segs[len(segs)-1]
@@ -393,6 +387,25 @@ func checkLossesDetected(fs *crashFS, injected map[string]int) string {
 	}
 	if data, _ := fs.ReadFile(newest); len(data) > 1 {
 		losses = append(losses, loss{lossCutByOneByte, path.Base(newest), cut(newest, int64(len(data)-1))})
+	}
+	return losses, ""
+}
+
+// checkLossesDetected removes, damages or cuts, in turn, each segment of a
+// settled log and checks that the open refuses with raft.ErrLostLog
+// naming the damaged file; it counts the kinds it injected in injected.
+// Where to damage comes from the file-system model, never from the log's
+// own parse: the segments are the files the log keeps, and a synced byte
+// is one the writes had reached when the file was synced
+// (crashFS.syncedPrefixes), followed by data synced later, whose records
+// say it was synced. Damage: a segment removed (the oldest, the newest);
+// the last byte of the second-newest synced prefix flipped, in the newest
+// segment and in the one before it; the newest cut short at that prefix's
+// end, inside the write synced after it, and by one byte.
+func checkLossesDetected(fs *crashFS, injected map[string]int) string {
+	losses, msg := modelLosses(fs, path.Join(crashDir, "wal"))
+	if msg != "" {
+		return msg
 	}
 	for _, l := range losses {
 		c := fs.clone()

@@ -271,6 +271,7 @@ func (w *sharedWorkload) update(o *sharedOracle, g uint64) (wal.Update, bool) {
 // naming the file and the group, every loss of synced data it can see.
 func TestSharedLogCrashAtEveryWriteKeepsEveryGroupsAcknowledgedState(t *testing.T) {
 	seeds, draws := crashSeeds(t)
+	injected := map[string]int{}
 	for _, seed := range seeds {
 		total := countSharedOps(seed)
 		for at := 1; at <= total+1; at++ {
@@ -279,10 +280,16 @@ func TestSharedLogCrashAtEveryWriteKeepsEveryGroupsAcknowledgedState(t *testing.
 				if at%2 == 0 && d == 1 && draws < 8 {
 					mode = tear // by default every other point tears instead of keeping all
 				}
-				if msg := sharedCrashAt(seed, at, mode, uint64(d)); msg != "" {
+				if msg := sharedCrashAt(seed, at, mode, uint64(d), injected); msg != "" {
 					t.Fatalf("seed %d, crash before operation %d of %d, mode %d, draw %d: %s", seed, at, total, mode, d, msg)
 				}
 			}
+		}
+	}
+	for _, kind := range append(slices.Clone(lossKinds), lossGroupCommit) {
+		t.Logf("%s: injected %d times", kind, injected[kind])
+		if injected[kind] == 0 {
+			t.Errorf("never injected: %s", kind)
 		}
 	}
 }
@@ -302,8 +309,9 @@ func countSharedOps(seed uint64) int {
 }
 
 // sharedCrashAt runs seed's sequence, crashing before operation at, and
-// checks the reopened log. It returns what is wrong, or "".
-func sharedCrashAt(seed uint64, at int, mode crashMode, draw uint64) string {
+// checks the reopened log, counting the losses it then injects in
+// injected. It returns what is wrong, or "".
+func sharedCrashAt(seed uint64, at int, mode crashMode, draw uint64, injected map[string]int) string {
 	fs := newCrashFS()
 	fs.failAt = at
 	o := newSharedOracle()
@@ -337,45 +345,42 @@ func sharedCrashAt(seed uint64, at int, mode crashMode, draw uint64) string {
 		return fmt.Sprintf("closing: %v", err)
 	}
 	fs.settle()
-	return checkSharedLossesDetected(fs)
+	return checkSharedLossesDetected(fs, injected)
 }
 
-// sharedLoss is a damage done to a settled shared log, with the files
-// the refusal may name and the group it must name (0: every group).
-type sharedLoss struct {
-	what  string
-	files string // base names, space-separated; "" for the newest after the damage
-	group uint64
-	do    func(*crashFS)
-}
+// lossGroupCommit is the kind of loss checkSharedLossesDetected injects in
+// one group's records alone.
+const lossGroupCommit = "a group's hard state committing past its log"
 
 // checkSharedLossesDetected damages a settled shared log in each of the
-// ways the log of one group is damaged in checkLossesDetected, and in one
-// group's records alone (a hard state of that group committing past its
-// log, as when its synced entries are gone), and checks that the open
-// refuses with raft.ErrLostLog naming the file and the group, or every
-// group for damage outside one group's records.
-func checkSharedLossesDetected(fs *crashFS) string {
-	segs, err := wal.Inspect(fs, sharedCrashDir)
-	if err != nil {
-		return err.Error()
+// ways checkLossesDetected damages a log of one group (placed by the
+// file-system model, each concerning every group), and in one group's
+// records alone (for each group, a hard state of that group committing
+// past its log, as when its synced entries are gone), and checks that the
+// open refuses with raft.ErrLostLog naming the file and the group, or
+// every group. It counts the kinds it injected in injected.
+func checkSharedLossesDetected(fs *crashFS, injected map[string]int) string {
+	losses, msg := modelLosses(fs, sharedCrashDir)
+	if msg != "" {
+		return msg
 	}
-	losses := segmentLosses(segs)
+	groupOf := map[string]uint64{}
 	for _, g := range sharedCrashGroups {
-		losses = append(losses, sharedLoss{fmt.Sprintf("group %d's hard state committing past its log", g),
-			"", g, func(c *crashFS) { commitPastTheLog(c, g) }})
+		what := fmt.Sprintf("%s (group %d)", lossGroupCommit, g)
+		groupOf[what] = g
+		losses = append(losses, loss{what, "", func(c *crashFS) { commitPastTheLog(c, g) }})
 	}
 	for _, l := range losses {
 		c := fs.clone()
 		l.do(c)
-		if l.files == "" {
+		group, ok := groupOf[l.what]
+		if ok {
+			injected[lossGroupCommit]++
 			// The damage was saved through the log: it is in the newest
 			// segment, which may be a new one.
-			after, err := wal.Inspect(c, sharedCrashDir)
-			if err != nil {
-				return err.Error()
-			}
-			l.files = path.Base(after[len(after)-1].Path)
+			l.file = path.Base(newestSegment(c))
+		} else {
+			injected[l.what]++
 		}
 		log, _, err := wal.OpenShared(sharedCrashDir, sharedCrashOpts(c))
 		if err == nil {
@@ -383,62 +388,26 @@ func checkSharedLossesDetected(fs *crashFS) string {
 			return fmt.Sprintf("%s: the log opened", l.what)
 		}
 		var ce *wal.CorruptionError
-		if !errors.Is(err, raft.ErrLostLog) || !errors.As(err, &ce) || !slices.Contains(strings.Fields(l.files), path.Base(ce.File)) {
-			return fmt.Sprintf("%s: open = %v, want a lost log naming %s", l.what, err, l.files)
+		if !errors.Is(err, raft.ErrLostLog) || !errors.As(err, &ce) || !slices.Contains(strings.Fields(l.file), path.Base(ce.File)) {
+			return fmt.Sprintf("%s: open = %v, want a lost log naming %s", l.what, err, l.file)
 		}
-		if ce.EveryGroup != (l.group == 0) || ce.Group != l.group {
-			return fmt.Sprintf("%s: open = %v (group %d, every group %v), want it to name group %d (0: every group)", l.what, err, ce.Group, ce.EveryGroup, l.group)
+		if ce.EveryGroup != !ok || ce.Group != group {
+			return fmt.Sprintf("%s: open = %v (group %d, every group %v), want it to name group %d (0: every group)", l.what, err, ce.Group, ce.EveryGroup, group)
 		}
 	}
 	return ""
 }
 
-// segmentLosses returns the damages of checkLossesDetected, for a shared
-// log: each concerns every group.
-func segmentLosses(segs []wal.SegmentInfo) []sharedLoss {
-	var losses []sharedLoss
-	newest := segs[len(segs)-1]
-	newestNamers := "SEGMENTS"
-	if len(segs) > 1 {
-		newestNamers += " " + path.Base(segs[len(segs)-2].Path)
-	}
-	losses = append(losses, sharedLoss{"the newest segment removed", newestNamers, 0, func(c *crashFS) { c.remove(newest.Path) }})
-	if len(segs) > 1 {
-		oldest, prev := segs[0], segs[len(segs)-2]
-		losses = append(losses, sharedLoss{"the oldest segment removed", "SEGMENTS", 0, func(c *crashFS) { c.remove(oldest.Path) }})
-		if i := slices.IndexFunc(prev.Records, func(r wal.RecordInfo) bool { return r.Seal != 0 }) - 1; i > 0 && prev.Records[i].GroupFirst == 0 {
-			r := prev.Records[i]
-			losses = append(losses, sharedLoss{"the last record of a segment before the newest zeroed", path.Base(prev.Path), 0, func(c *crashFS) {
-				zeroRecord(c, prev.Path, r)
-			}})
+// newestSegment returns the newest segment file of the shared log, as
+// the file-system model lists it.
+func newestSegment(c *crashFS) string {
+	newest := ""
+	for _, p := range c.files(sharedCrashDir) {
+		if strings.HasSuffix(p, ".wal") {
+			newest = p // sorted: the names begin with the sequence number in hex
 		}
 	}
-	for i, r := range newest.Records {
-		if r.Head || !slices.ContainsFunc(newest.Records[i+1:], func(l wal.RecordInfo) bool { return l.Synced > r.Offset }) {
-			continue
-		}
-		losses = append(losses, sharedLoss{fmt.Sprintf("a synced record of the newest segment at %d zeroed", r.Offset), path.Base(newest.Path), 0, func(c *crashFS) {
-			zeroRecord(c, newest.Path, r)
-		}})
-		break
-	}
-	if n := len(newest.Records); n > 1 {
-		r := newest.Records[n-1]
-		for _, cut := range []int64{r.Offset, r.Offset + r.Size/2, min(newest.RecordsEnd, newest.Size-1)} {
-			losses = append(losses, sharedLoss{fmt.Sprintf("the newest segment cut at %d", cut), path.Base(newest.Path), 0, func(c *crashFS) {
-				data, _ := c.ReadFile(newest.Path)
-				c.rewrite(newest.Path, data[:cut])
-			}})
-		}
-	}
-	return losses
-}
-
-// zeroRecord zeroes a record in place, durably.
-func zeroRecord(c *crashFS, file string, r wal.RecordInfo) {
-	data, _ := c.ReadFile(file)
-	clear(data[r.Offset : r.Offset+r.Size])
-	c.rewrite(file, data)
+	return newest
 }
 
 // commitPastTheLog saves, durably, a hard state of group g whose commit
