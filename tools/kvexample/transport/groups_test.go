@@ -132,29 +132,44 @@ type wireFrame struct {
 }
 
 // rawGroupsPeer listens on loopback as process 2 of a multi-group cluster
-// and returns its address and a function that accepts one connection,
-// reads its hello, and reads frames until they carried n messages. It is
-// the oracle of what a transport writes: frames are counted by their
-// length prefixes on the wire.
+// and returns its address and a function that reads frames until they
+// carried n messages; its first call accepts one connection, within
+// waitTimeout, and reads its hello, and later calls read on. It is the
+// oracle of what a transport writes: frames are counted by their length
+// prefixes on the wire.
 func rawGroupsPeer(t *testing.T) (addr string, read func(n int) []wireFrame) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return rawGroupsPeerAt(t, "127.0.0.1:0")
+}
+
+// rawGroupsPeerAt is rawGroupsPeer listening on listenAddr.
+func rawGroupsPeerAt(t *testing.T, listenAddr string) (addr string, read func(n int) []wireFrame) {
+	t.Helper()
+	ln, err := net.Listen("tcp", listenAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	return ln.Addr().String(), func(n int) []wireFrame {
+	var conn net.Conn
+	accept := func() {
 		t.Helper()
-		conn, err := ln.Accept()
-		if err != nil {
+		ln.(*net.TCPListener).SetDeadline(time.Now().Add(waitTimeout))
+		if conn, err = ln.Accept(); err != nil {
 			t.Fatal(err)
 		}
-		defer conn.Close()
+		t.Cleanup(func() { conn.Close() })
 		conn.SetReadDeadline(time.Now().Add(waitTimeout))
 		from, err := transport.ReadGroupsHello(conn, "", 2)
 		if err != nil || from != 1 {
 			t.Fatalf("hello from %d: %v", from, err)
 		}
+	}
+	return ln.Addr().String(), func(n int) []wireFrame {
+		t.Helper()
+		if conn == nil {
+			accept()
+		}
+		conn.SetReadDeadline(time.Now().Add(waitTimeout))
 		var frames []wireFrame
 		for total := 0; total < n; {
 			var hdr [transport.FrameHeaderBytes]byte
