@@ -215,6 +215,29 @@ func TestOneSendGroupsCallLeavesInOneFrame(t *testing.T) {
 	}
 }
 
+// Claim: the messages of several SendGroups calls queued between two
+// writes leave in one frame: here the calls are made while the peer is
+// down, so the writer, which takes its queue only once connected, finds
+// all of them queued when the peer comes up.
+func TestCallsQueuedBetweenTwoWritesLeaveInOneFrame(t *testing.T) {
+	down := reserveAddr(t)
+	a := start(t, transport.Config{ID: 1, Groups: true, Peers: map[uint64]string{2: down}})
+	var sent []transport.GroupMessage
+	for k := uint64(1); k <= 3; k++ {
+		call := groupMix(1, 2, k, 10)
+		a.SendGroups(call)
+		sent = append(sent, call...)
+	}
+	_, read := rawGroupsPeerAt(t, down)
+	frames := read(len(sent))
+	if len(frames) != 1 {
+		t.Fatalf("3 calls of 10 messages left in %d frames, want 1", len(frames))
+	}
+	if d := diffGroupMessages(sent, frames[0].msgs); d != "" {
+		t.Fatal(d)
+	}
+}
+
 // Claim: a batch larger than MaxFrameBytes, or than MaxBatchMsgs
 // messages, leaves in as many frames as needed, each within both bounds,
 // with every message in order.
