@@ -92,6 +92,14 @@ func (o *oracle) compact(index uint64, data []byte) {
 	o.push(s)
 }
 
+// crashStorage is what a workload drives: a Storage, or one group's
+// storage on a SharedStorage.
+type crashStorage interface {
+	Bootstrap(raftpb.ConfState) error
+	Save(raft.Ready) error
+	Compact(index uint64, cs raftpb.ConfState, data []byte) error
+}
+
 // workload drives a Storage through a seeded sequence and tells the
 // oracle. It stops at the first error (the crash) and returns it.
 type workload struct {
@@ -100,7 +108,7 @@ type workload struct {
 }
 
 // run performs the sequence on st.
-func (w workload) run(st *wal.Storage, o *oracle) error {
+func (w workload) run(st crashStorage, o *oracle) error {
 	cs := raftpb.ConfState{Voters: []uint64{1, 2, 3}}
 	s := o.cur()
 	s.CS = cs
@@ -120,7 +128,7 @@ func (w workload) run(st *wal.Storage, o *oracle) error {
 }
 
 // step makes one call.
-func (w workload) step(st *wal.Storage, o *oracle, term *uint64) error {
+func (w workload) step(st crashStorage, o *oracle, term *uint64) error {
 	s := o.cur()
 	last := s.Snap.Index + uint64(len(s.Entries))
 	switch r := w.rng.IntN(20); {
@@ -172,7 +180,7 @@ func (w workload) step(st *wal.Storage, o *oracle, term *uint64) error {
 }
 
 // save makes one Save and tells the oracle.
-func (w workload) save(st *wal.Storage, o *oracle, hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.Snapshot, sync bool) error {
+func (w workload) save(st crashStorage, o *oracle, hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.Snapshot, sync bool) error {
 	// The oracle first: the states of a Save that crashes midway are
 	// allowed after the crash.
 	o.save(hs, ents, snap)
@@ -319,19 +327,18 @@ const (
 var lossKinds = []string{lossNewestRemoved, lossOldestRemoved, lossOlderFlipped, lossNewestFlipped,
 	lossCutAtSyncedEnd, lossCutInsideWrite, lossCutByOneByte}
 
-// checkLossesDetected removes, damages or cuts, in turn, each segment of a
-// settled log and checks that the open refuses with raft.ErrLostLog
-// naming the damaged file; it counts the kinds it injected in injected.
-// Where to damage comes from the file-system model, never from the log's
-// own parse: the segments are the files the log keeps, and a synced byte
-// is one the writes had reached when the file was synced
-// (crashFS.syncedPrefixes), followed by data synced later, whose records
-// say it was synced. Damage: a segment removed (the oldest, the newest);
-// the last byte of the second-newest synced prefix flipped, in the newest
-// segment and in the one before it; the newest cut short at that prefix's
-// end, inside the write synced after it, and by one byte.
-func checkLossesDetected(fs *crashFS, injected map[string]int) string {
-	dir := path.Join(crashDir, "wal")
+// loss is a damage done to a settled log: what it is, the base names of
+// the files a refusal may name (space-separated), and the damage.
+type loss struct {
+	what string
+	file string
+	do   func(*crashFS)
+}
+
+// modelLosses returns the damages checkLossesDetected makes to the
+// settled log in dir, placed by the file-system model (see there), or
+// why it cannot.
+func modelLosses(fs *crashFS, dir string) ([]loss, string) {
 	var segs []string // oldest first: the names begin with the sequence number in hex
 	for _, p := range fs.files(dir) {
 		if path.Dir(p) == dir && strings.HasSuffix(p, ".wal") {
@@ -339,12 +346,7 @@ func checkLossesDetected(fs *crashFS, injected map[string]int) string {
 		}
 	}
 	if len(segs) == 0 {
-		return "no segment in the settled log"
-	}
-	type loss struct {
-		what string
-		file string // the base names that may be named, space-separated
-		do   func(*crashFS)
+		return nil, "no segment in the settled log"
 	}
 	var losses []loss
 	newest := segs[len(segs)-1]
@@ -385,6 +387,25 @@ func checkLossesDetected(fs *crashFS, injected map[string]int) string {
 	}
 	if data, _ := fs.ReadFile(newest); len(data) > 1 {
 		losses = append(losses, loss{lossCutByOneByte, path.Base(newest), cut(newest, int64(len(data)-1))})
+	}
+	return losses, ""
+}
+
+// checkLossesDetected removes, damages or cuts, in turn, each segment of a
+// settled log and checks that the open refuses with raft.ErrLostLog
+// naming the damaged file; it counts the kinds it injected in injected.
+// Where to damage comes from the file-system model, never from the log's
+// own parse: the segments are the files the log keeps, and a synced byte
+// is one the writes had reached when the file was synced
+// (crashFS.syncedPrefixes), followed by data synced later, whose records
+// say it was synced. Damage: a segment removed (the oldest, the newest);
+// the last byte of the second-newest synced prefix flipped, in the newest
+// segment and in the one before it; the newest cut short at that prefix's
+// end, inside the write synced after it, and by one byte.
+func checkLossesDetected(fs *crashFS, injected map[string]int) string {
+	losses, msg := modelLosses(fs, path.Join(crashDir, "wal"))
+	if msg != "" {
+		return msg
 	}
 	for _, l := range losses {
 		c := fs.clone()

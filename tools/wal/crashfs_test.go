@@ -60,6 +60,9 @@ type crashFS struct {
 	// ops counts mutating operations; from failAt on (when positive)
 	// they fail with errCrashed and do nothing.
 	ops, failAt int
+	// fileSyncs and dirSyncs count the syncs of files and of directories
+	// that happened: what the tests judge a log's syncs by.
+	fileSyncs, dirSyncs int
 }
 
 func newCrashFS() *crashFS { return &crashFS{dirs: map[string]*mdir{}} }
@@ -212,6 +215,7 @@ func (c *crashFS) SyncDir(dir string) error {
 		return &fs.PathError{Op: "sync", Path: dir, Err: fs.ErrNotExist}
 	}
 	d.durable, d.pending = maps.Clone(d.cache), nil
+	c.dirSyncs++
 	return nil
 }
 
@@ -240,6 +244,7 @@ func (f *crashFile) Sync() error {
 		return err
 	}
 	f.ino.durable = bytes.Clone(f.ino.cache)
+	f.c.fileSyncs++
 	end := len(f.ino.durable)
 	for end > 0 && f.ino.durable[end-1] == 0 {
 		end--
