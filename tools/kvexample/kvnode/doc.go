@@ -119,8 +119,10 @@
 //     else), snapshots (every SnapshotInterval of its own entries, in
 //     DataDir/groups/snap/<group>, after which the group releases its
 //     entries from the shared log without rewriting other groups'
-//     records) and configuration changes. A restart replays each group
-//     from its own records and snapshot. A group's snapshot travels whole
+//     records; the shared log deletes a segment once no group needs a
+//     record in it, so a group that never reaches SnapshotInterval keeps
+//     the oldest segments) and configuration changes. A restart replays
+//     each group from its own records and snapshot. A group's snapshot travels whole
 //     (MsgSnap; the chunked transfer is not used), so one group's state
 //     must fit in MaxFrameBytes: shard a large data set over more groups.
 //     MaxRecvMsgsPerSec bounds the messages of each group: a host's
