@@ -22,6 +22,10 @@
 // N Raft groups each (kvnode.Host), measured idle and under writes, one
 // killed and restarted (groups.go).
 //
+// -idle-only (with -groups) stops after the idle measurements (-idle
+// sets their window), for a table of frames between the hosts against
+// the number of groups.
+//
 // -v shows the nodes' logs on stderr; -sync uses the synchronous
 // Ready/Advance loop instead of asynchronous storage writes. In both modes
 // the nodes run through tools/raftloop, the repository's reference loop.
@@ -48,6 +52,7 @@ type options struct {
 	groups                 int
 	idle                   time.Duration
 	sync, verbose, keep    bool
+	idleOnly               bool
 	timeout                time.Duration
 }
 
@@ -64,6 +69,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.clients, "clients", 16, "concurrent HTTP clients")
 	fs.IntVar(&o.groups, "groups", 1, "run hosts of this many Raft groups each (keys sharded over them) instead of one group")
 	fs.DurationVar(&o.idle, "idle", 3*time.Second, "how long the multi-group demo measures its idle cluster")
+	fs.BoolVar(&o.idleOnly, "idle-only", false, "with -groups: measure the idle clusters (asleep and awake) and stop, without the writes, the kill and the restart")
 	fs.BoolVar(&o.sync, "sync", false, "use the synchronous Ready/Advance loop")
 	fs.BoolVar(&o.verbose, "v", false, "show the nodes' logs on stderr")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory")

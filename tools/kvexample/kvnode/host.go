@@ -59,8 +59,10 @@ type Host struct {
 type hostCounters struct {
 	rounds, readys, writesApplied atomic.Uint64
 	ticksGiven, groupTicks        atomic.Uint64
-	peerDownReports               atomic.Uint64
-	wrongGroup                    atomic.Uint64
+	// loopTicks counts the loop's turns taken by its ticker.
+	loopTicks       atomic.Uint64
+	peerDownReports atomic.Uint64
+	wrongGroup      atomic.Uint64
 }
 
 // StartHost starts the multi-group process cfg describes (cfg.Groups

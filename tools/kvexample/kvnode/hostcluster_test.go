@@ -193,7 +193,14 @@ func hostTestConfig() Config {
 // newHostCluster starts n hosts of groups groups each.
 func newHostCluster(t *testing.T, n, groups int, sockets bool) *hostCluster {
 	t.Helper()
-	hc := &hostCluster{t: t, dir: t.TempDir(), groups: groups, sockets: sockets, base: hostTestConfig(),
+	return newHostClusterWith(t, n, groups, sockets, hostTestConfig())
+}
+
+// newHostClusterWith starts n hosts of groups groups each, configured as
+// base.
+func newHostClusterWith(t *testing.T, n, groups int, sockets bool, base Config) *hostCluster {
+	t.Helper()
+	hc := &hostCluster{t: t, dir: t.TempDir(), groups: groups, sockets: sockets, base: base,
 		hub: newMemHub(), logs: map[uint64]*memGroupLog{}, hosts: map[uint64]*Host{}}
 	ports, err := LoopbackAddrs(2 * n)
 	if err != nil {

@@ -88,6 +88,7 @@ func (h *Host) run() {
 // input wakes it; then it gets every tick it missed (catchUp) before the
 // input (raft doc.go, "Quiescence").
 func (h *Host) tick() {
+	h.counters.loopTicks.Add(1)
 	now := h.readClock()
 	h.awake = slices.DeleteFunc(h.awake, func(g *group) bool {
 		if g.rn.BasicStatus().Quiesced {

@@ -1,0 +1,126 @@
+package kvnode
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// framesTicks is how many turns of its ticker each host's loop takes
+// while its frames are counted.
+const framesTicks = 40
+
+// maxFramesPerLinkTick bounds the frames one host writes to one other
+// per turn of its ticker, whatever the number of groups: the round of a
+// tick sends the heartbeats of every group it leads to that peer in one
+// frame, and the round of the heartbeats received answers those of every
+// group the peer leads in one (a flush that finds both queued carries
+// both in one). Two frames leave room for a round that sends its
+// Messages and its MessagesAfterPersist in two flushes.
+const maxFramesPerLinkTick = 4
+
+// linkFrames is what the transports carried while the loops ticked.
+type linkFrames struct {
+	frames, ticks uint64
+	hosts, links  int
+}
+
+// perLinkTick returns the frames per directed link per turn of a host's
+// ticker.
+func (f linkFrames) perLinkTick() float64 {
+	return float64(f.frames) / float64(f.links) / (float64(f.ticks) / float64(f.hosts))
+}
+
+// countLinkFrames counts the frames every host's transport wrote to its
+// sockets (transport.Stats, counted where the bytes leave, not by the
+// library) until every host's loop has taken framesTicks more turns of
+// its ticker, and returns them with the turns summed over the hosts.
+func countLinkFrames(ctx context.Context, t *testing.T, hc *hostCluster) linkFrames {
+	t.Helper()
+	frames0, ticks0 := map[uint64]uint64{}, map[uint64]uint64{}
+	for id, h := range hc.hosts {
+		frames0[id], ticks0[id] = h.TransportStats().FramesSent, h.counters.loopTicks.Load()
+	}
+	for id, h := range hc.hosts {
+		for h.counters.loopTicks.Load()-ticks0[id] < framesTicks {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("host %d: %d turns of its ticker, want %d: %v", id, h.counters.loopTicks.Load()-ticks0[id], framesTicks, ctx.Err())
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}
+	n := len(hc.hosts)
+	f := linkFrames{hosts: n, links: n * (n - 1)}
+	for id, h := range hc.hosts {
+		f.frames += h.TransportStats().FramesSent - frames0[id]
+		f.ticks += h.counters.loopTicks.Load() - ticks0[id]
+	}
+	return f
+}
+
+// awaitAllAsleep waits until every group sleeps on every host.
+func awaitAllAsleep(ctx context.Context, t *testing.T, hc *hostCluster) {
+	t.Helper()
+	for id := range hc.hosts {
+		for {
+			st, err := hc.status(ctx, id)
+			if err == nil && st.Quiesced == hc.groups {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("host %d: not every group asleep: %v", id, ctx.Err())
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// Claim: with every group awake (quiescence off) and idle, the frames
+// between two processes per tick do not grow with the number of groups:
+// at 5 and at 50 groups, each directed link carries at most
+// maxFramesPerLinkTick frames per turn of a host's ticker (about two: the
+// heartbeats of the groups one process leads, and the answers to the
+// other's), counted on the sockets by the transports. Sent one frame per
+// message, 50 groups would need about 33 per tick.
+func TestHostFramesPerLinkPerTickDoNotGrowWithGroupsAwake(t *testing.T) {
+	for _, groups := range []int{5, 50} {
+		cfg := hostTestConfig()
+		cfg.DisableQuiesce = true
+		hc := newHostClusterWith(t, 3, groups, true, cfg)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		awaitAllLed(ctx, t, hc)
+		f := countLinkFrames(ctx, t, hc)
+		cancel()
+		t.Logf("%d groups awake: %d frames over %d links in %d turns of the hosts' tickers: %.2f per link per tick",
+			groups, f.frames, f.links, f.ticks, f.perLinkTick())
+		if got := f.perLinkTick(); got > maxFramesPerLinkTick || got < 0.5 {
+			t.Errorf("%d groups awake: %.2f frames per directed link per tick, want between 0.5 (a heartbeat frame every tick) and %d",
+				groups, got, maxFramesPerLinkTick)
+		}
+		hc.stopAll()
+	}
+}
+
+// Claim: with every group asleep, the processes send nothing, whatever
+// the number of groups: at 5 and at 50 groups, over framesTicks turns of
+// every host's ticker the transports write at most one frame per
+// directed link (an answer to the last heartbeat still leaving), where
+// awake groups need two per tick.
+func TestHostSendsNoFramesWhileEveryGroupSleeps(t *testing.T) {
+	for _, groups := range []int{5, 50} {
+		hc := newHostCluster(t, 3, groups, true)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		awaitAllLed(ctx, t, hc)
+		awaitAllAsleep(ctx, t, hc)
+		f := countLinkFrames(ctx, t, hc)
+		cancel()
+		t.Logf("%d groups asleep: %d frames over %d links in %d turns of the hosts' tickers", groups, f.frames, f.links, f.ticks)
+		if f.frames > uint64(f.links) {
+			t.Errorf("%d groups asleep: %d frames over %d links in %d turns of the hosts' tickers, want at most one per link",
+				groups, f.frames, f.links, f.ticks)
+		}
+		hc.stopAll()
+	}
+}
