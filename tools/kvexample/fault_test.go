@@ -43,6 +43,9 @@ type faultRun struct {
 	// maxDown bounds how long a fault may last before it is healed.
 	maxDown time.Duration
 	seed    uint64
+	// groups, above one, runs multi-group processes (-groups) and the
+	// multi-group modes (fault_groups_test.go).
+	groups int
 }
 
 // faultKeys are the registers the clients write and read.
@@ -69,7 +72,8 @@ var faultKeys = []string{"f0", "f1", "f2", "f3"}
 //
 // TICKRAFT_FAULT_SEED=n replays the nemesis's choices (not the
 // processes' timing) of a failed run; TICKRAFT_FAULT_MODE=name runs one
-// mode.
+// mode; TICKRAFT_FAULT_GROUPS=n runs processes of n groups instead, in
+// the multi-group modes (fault_groups_test.go).
 func TestFaultsKeepHistoryLinearizable(t *testing.T) {
 	run := faultRun{nodes: 3, steps: 8, minGap: 150 * time.Millisecond, maxGap: 450 * time.Millisecond, maxDown: 800 * time.Millisecond, seed: 1}
 	if os.Getenv("TICKRAFT_LONG") != "" {
@@ -82,8 +86,16 @@ func TestFaultsKeepHistoryLinearizable(t *testing.T) {
 		}
 		run.seed = v
 	}
+	modes := faultModes
+	if s := os.Getenv("TICKRAFT_FAULT_GROUPS"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 2 {
+			t.Fatalf("TICKRAFT_FAULT_GROUPS=%q: want a number of groups above one", s)
+		}
+		run.groups, modes = v, groupFaultModes(v)
+	}
 	only := os.Getenv("TICKRAFT_FAULT_MODE")
-	for i, mode := range faultModes {
+	for i, mode := range modes {
 		if only != "" && only != mode.name {
 			continue
 		}
@@ -94,6 +106,10 @@ func TestFaultsKeepHistoryLinearizable(t *testing.T) {
 }
 
 func testFaultMode(t *testing.T, mode faultMode, run faultRun) {
+	if run.groups > 1 {
+		testGroupFaultMode(t, mode, run)
+		return
+	}
 	pc := startProcCluster(t, run.nodes, mode.flags...)
 	pc.leader()
 	h := newOpHistory()
@@ -166,6 +182,9 @@ type nemesis struct {
 	since    map[uint64]time.Time
 	injected int
 	log      []string
+	// leaderAmong, when set, replaces the method of that name: the
+	// multi-group run's picks the process leading the most groups.
+	leaderAmong func(ids []uint64) uint64
 }
 
 // step heals a fault whose time is up or, when a minority is not yet
@@ -219,15 +238,20 @@ func (nm *nemesis) victim() uint64 {
 		}
 	}
 	if nm.rng.IntN(3) != 0 {
-		if lead := nm.leaderAmong(healthy); lead != 0 {
+		pick := nm.singleLeaderAmong
+		if nm.leaderAmong != nil {
+			pick = nm.leaderAmong
+		}
+		if lead := pick(healthy); lead != 0 {
 			return lead
 		}
 	}
 	return healthy[nm.rng.IntN(len(healthy))]
 }
 
-// leaderAmong returns the node of ids that reports itself leader, or 0.
-func (nm *nemesis) leaderAmong(ids []uint64) uint64 {
+// singleLeaderAmong returns the node of ids that reports itself leader,
+// or 0.
+func (nm *nemesis) singleLeaderAmong(ids []uint64) uint64 {
 	for _, id := range ids {
 		if st := nm.pc.status(id); st != nil && st.State == "StateLeader" {
 			return id

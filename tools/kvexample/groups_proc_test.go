@@ -120,7 +120,7 @@ func (pc *procCluster) checkGroupAcked(acked map[string]uint64) {
 		for key, idx := range acked {
 			res, err := getApplied(ctx, pc.c, p.HTTPAddr, key, idx)
 			if err != nil {
-				pc.t.Fatalf("process %d: get %s (group %d, index %d): %v", p.ID, key, kvnode.GroupOf(key, 8), idx, err)
+				pc.t.Fatalf("process %d: get %s (index %d in its group): %v", p.ID, key, idx, err)
 			}
 			if !res.Found || res.Value != "v-"+key {
 				pc.t.Fatalf("process %d lost acknowledged write %s: got %+v", p.ID, key, res)
