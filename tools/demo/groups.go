@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -37,6 +39,26 @@ type groupResults struct {
 	reelection     time.Duration
 	catchUp        time.Duration
 	reads          int
+	// puts and putsRefused are the PUT requests the client sent and those
+	// answered 503 (not_leader, or busy), counted on its connection.
+	puts, putsRefused uint64
+}
+
+// putCounter counts the client's PUT requests and their 503 answers.
+type putCounter struct {
+	next          http.RoundTripper
+	puts, refused atomic.Uint64
+}
+
+func (p *putCounter) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := p.next.RoundTrip(req)
+	if req.Method == http.MethodPut {
+		p.puts.Add(1)
+		if err == nil && resp.StatusCode == http.StatusServiceUnavailable {
+			p.refused.Add(1)
+		}
+	}
+	return resp, err
 }
 
 // idleSample is an idle cluster measured over a window.
@@ -79,6 +101,11 @@ func demoGroups(ctx context.Context, o options, dir string, stdout, stderr io.Wr
 		return nil, err
 	}
 	defer c.stop()
+	if o.leaderPerGroup {
+		c.client.Groups = o.groups
+	}
+	puts := &putCounter{next: c.client.HTTP.Transport}
+	c.client.HTTP.Transport = puts
 	r.startup = time.Since(start)
 	if _, err := c.awaitGroups(ctx, "a leader in every group", everyGroupLed); err != nil {
 		return nil, err
@@ -99,6 +126,7 @@ func demoGroups(ctx context.Context, o options, dir string, stdout, stderr io.Wr
 	if err := groupsLoad(ctx, c, o, r, stdout, stderr); err != nil {
 		return nil, err
 	}
+	r.puts, r.putsRefused = puts.puts.Load(), puts.refused.Load()
 	acked := map[string]uint64{}
 	for _, l := range []*load{r.before, r.after} {
 		for k, v := range l.acked {
@@ -317,6 +345,7 @@ func loadRows(r *groupResults) [][2]string {
 		{"frames between hosts, writing", fmt.Sprintf("%.0f frames/s", r.loadFrames)},
 		{"writes acknowledged", fmt.Sprintf("%d (%d failed after retries)", writes, r.before.failed+r.after.failed)},
 		{"throughput", fmt.Sprintf("%.0f writes/s", float64(writes)/(r.before.elapsed+r.after.elapsed).Seconds())},
+		{"HTTP requests per write", fmt.Sprintf("%.2f (%d PUTs, %d answered 503)", float64(r.puts)/float64(writes), r.puts, r.putsRefused)},
 		{"commit latency p50 / p99", ms(percentile(lats, 50)) + " / " + ms(percentile(lats, 99))},
 		{"re-election after kill", fmt.Sprintf("%s (host %d led %d groups)", ms(r.reelection), r.killed, r.killedLed)},
 		{"catch-up after restart", ms(r.catchUp)},

@@ -24,7 +24,9 @@
 //
 // -idle-only (with -groups) stops after the idle measurements (-idle
 // sets their window), for a table of frames between the hosts against
-// the number of groups.
+// the number of groups. Its HTTP client keeps a leader per group
+// (kvnode.Client.Groups); -leader-per-group=false makes it remember one,
+// for a comparison.
 //
 // -v shows the nodes' logs on stderr; -sync uses the synchronous
 // Ready/Advance loop instead of asynchronous storage writes. In both modes
@@ -53,7 +55,9 @@ type options struct {
 	idle                   time.Duration
 	sync, verbose, keep    bool
 	idleOnly               bool
-	timeout                time.Duration
+	// leaderPerGroup sets the client's Groups: a leader per group.
+	leaderPerGroup bool
+	timeout        time.Duration
 }
 
 func main() {
@@ -70,6 +74,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.groups, "groups", 1, "run hosts of this many Raft groups each (keys sharded over them) instead of one group")
 	fs.DurationVar(&o.idle, "idle", 3*time.Second, "how long the multi-group demo measures its idle cluster")
 	fs.BoolVar(&o.idleOnly, "idle-only", false, "with -groups: measure the idle clusters (asleep and awake) and stop, without the writes, the kill and the restart")
+	fs.BoolVar(&o.leaderPerGroup, "leader-per-group", true, "with -groups: the HTTP client remembers a leader per group (false: one for the cluster, redirected by not_leader answers)")
 	fs.BoolVar(&o.sync, "sync", false, "use the synchronous Ready/Advance loop")
 	fs.BoolVar(&o.verbose, "v", false, "show the nodes' logs on stderr")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory")

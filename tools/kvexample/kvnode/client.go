@@ -31,10 +31,18 @@ type Client struct {
 	// <token>" with every request, as the membership and transfer
 	// endpoints require on a node with Config.AdminToken.
 	AdminToken string
+	// Groups, above one, is the number of groups of a multi-group cluster
+	// (Config.Groups): the Client then remembers a leader per group, the
+	// one of the key's group (GroupOf) for each write, instead of one for
+	// the cluster. Zero or one is a single-group cluster. Set it before
+	// the first call.
+	Groups int
 
-	mu     sync.Mutex
-	leader string // the address that last accepted a write
-	next   int
+	mu sync.Mutex
+	// leaders is the address that last accepted a write, per group (the
+	// key 0 for a single-group cluster and for the requests of no key).
+	leaders map[uint64]string
+	next    int
 }
 
 // NewClient returns a Client of the nodes at addrs. Its HTTP client keeps
@@ -49,14 +57,14 @@ func NewClient(addrs ...string) *Client {
 // Put sets key to value and returns the index of its entry.
 func (c *Client) Put(ctx context.Context, key string, value []byte) (uint64, error) {
 	var res KVResult
-	err := c.toLeader(ctx, http.MethodPut, "/kv/"+url.PathEscape(key), value, &res)
+	err := c.toLeader(ctx, c.groupOf(key), http.MethodPut, "/kv/"+url.PathEscape(key), value, &res)
 	return res.Index, err
 }
 
 // Delete deletes key and returns the index of its entry.
 func (c *Client) Delete(ctx context.Context, key string) (uint64, error) {
 	var res KVResult
-	err := c.toLeader(ctx, http.MethodDelete, "/kv/"+url.PathEscape(key), nil, &res)
+	err := c.toLeader(ctx, c.groupOf(key), http.MethodDelete, "/kv/"+url.PathEscape(key), nil, &res)
 	return res.Index, err
 }
 
@@ -99,38 +107,47 @@ func (c *Client) Status(ctx context.Context, addr string) (*Status, error) {
 // AddLearner adds node id, at the given addresses, as a learner.
 func (c *Client) AddLearner(ctx context.Context, id uint64, raftAddr, httpAddr string) error {
 	body, _ := json.Marshal(MemberRequest{ID: id, Raft: raftAddr, HTTP: httpAddr})
-	return c.toLeader(ctx, http.MethodPost, "/members", body, nil)
+	return c.toLeader(ctx, 0, http.MethodPost, "/members", body, nil)
 }
 
 // Promote makes learner id a voter.
 func (c *Client) Promote(ctx context.Context, id uint64) error {
-	return c.toLeader(ctx, http.MethodPost, fmt.Sprintf("/members/%d/promote", id), nil, nil)
+	return c.toLeader(ctx, 0, http.MethodPost, fmt.Sprintf("/members/%d/promote", id), nil, nil)
 }
 
 // Remove removes member id.
 func (c *Client) Remove(ctx context.Context, id uint64) error {
-	return c.toLeader(ctx, http.MethodDelete, fmt.Sprintf("/members/%d", id), nil, nil)
+	return c.toLeader(ctx, 0, http.MethodDelete, fmt.Sprintf("/members/%d", id), nil, nil)
 }
 
 // TransferLeader hands leadership to id and returns once id leads.
 func (c *Client) TransferLeader(ctx context.Context, id uint64) error {
 	body, _ := json.Marshal(TransferRequest{ID: id})
-	return c.toLeader(ctx, http.MethodPost, "/leader", body, nil)
+	return c.toLeader(ctx, 0, http.MethodPost, "/leader", body, nil)
 }
 
-// toLeader sends a request to the leader, retrying as the answer says:
-// at once at the leader a not_leader answer names; at once at the next
-// address after a node that does not answer or knows no leader, waiting
-// only after a whole round of them; after a wait at the same node when
-// it is busy.
-func (c *Client) toLeader(ctx context.Context, method, path string, body []byte, out any) error {
+// groupOf returns the group whose leader a write of key goes to: the
+// key's group in a multi-group cluster, 0 otherwise.
+func (c *Client) groupOf(key string) uint64 {
+	if c.Groups > 1 {
+		return GroupOf(key, c.Groups)
+	}
+	return 0
+}
+
+// toLeader sends a request to the leader of group (0: the cluster's),
+// retrying as the answer says: at once at the leader a not_leader answer
+// names; at once at the next address after a node that does not answer
+// or knows no leader, waiting only after a whole round of them; after a
+// wait at the same node when it is busy.
+func (c *Client) toLeader(ctx context.Context, group uint64, method, path string, body []byte, out any) error {
 	var last error
 	misses, waits := 0, 0
 	for {
-		addr := c.pick()
+		addr := c.pick(group)
 		_, err := c.call(ctx, addr, method, path, body, out)
 		if err == nil {
-			c.setLeader(addr)
+			c.setLeader(group, addr)
 			return nil
 		}
 		last = err
@@ -140,12 +157,12 @@ func (c *Client) toLeader(ctx context.Context, method, path string, body []byte,
 		case isAPI && !retryable(e.Code):
 			return err
 		case isAPI && e.Code == CodeNotLeader && e.Leader != "" && e.Leader != addr:
-			c.setLeader(e.Leader)
+			c.setLeader(group, e.Leader)
 			continue
 		case isAPI && (e.Code == CodeBusy || e.Code == CodeTimeout):
 			// A leader that is busy: wait, then ask it again.
 		default:
-			c.forget(addr)
+			c.forget(group, addr)
 			if misses++; misses%len(c.Addrs) != 0 {
 				continue
 			}
@@ -157,28 +174,33 @@ func (c *Client) toLeader(ctx context.Context, method, path string, body []byte,
 	}
 }
 
-// pick returns the leader's address if known, or the next address.
-func (c *Client) pick() string {
+// pick returns the address of group's leader if known, or the next
+// address.
+func (c *Client) pick(group uint64) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.leader != "" {
-		return c.leader
+	if addr := c.leaders[group]; addr != "" {
+		return addr
 	}
 	c.next++
 	return c.Addrs[c.next%len(c.Addrs)]
 }
 
-func (c *Client) setLeader(addr string) {
+// setLeader remembers addr as group's leader.
+func (c *Client) setLeader(group uint64, addr string) {
 	c.mu.Lock()
-	c.leader = addr
+	if c.leaders == nil {
+		c.leaders = map[uint64]string{}
+	}
+	c.leaders[group] = addr
 	c.mu.Unlock()
 }
 
-// forget drops addr as the leader's address.
-func (c *Client) forget(addr string) {
+// forget drops addr as group's leader.
+func (c *Client) forget(group uint64, addr string) {
 	c.mu.Lock()
-	if c.leader == addr {
-		c.leader = ""
+	if c.leaders[group] == addr {
+		delete(c.leaders, group)
 	}
 	c.mu.Unlock()
 }
