@@ -144,7 +144,18 @@
 // is a HostStatus (totals, then every group, or one with ?group=N);
 // /metrics has the totals and each group's gauges labelled group="N";
 // /healthz is as above. The membership and transfer endpoints are not
-// offered.
+// offered, not even per group: three things the single-group path relies
+// on have no per-group form yet. A removed Node stops and its peers'
+// transports refuse its connections (removal.go, transport.Remove), but
+// a process removed from one group is still a peer in the others, so the
+// host would need a per-group "removed" answer instead. A replica keeps
+// its process's ID in every group (the replica-ID rule), so a replica
+// removed and added again comes back on the same ID with the state it
+// had; the single-group way is a fresh process with an empty data
+// directory (-join), and the shared log has no record that drops one
+// group's state on one process. And the transport's HostsGroup is the
+// fixed range 1..N. Until these exist, every group's configuration is
+// Config.Peers.
 //
 // # HTTP API
 //
