@@ -23,6 +23,8 @@ type memHub struct {
 	hosts   map[uint64]*Host
 	down    map[uint64]bool
 	carried int
+	// tap, when set, sees every message the hub carries, under its lock.
+	tap func(groupMsg)
 }
 
 func newMemHub() *memHub {
@@ -80,6 +82,11 @@ func (n *memNet) send(msgs []groupMsg) {
 		select {
 		case in <- batch:
 			hub.carried += len(batch)
+			if hub.tap != nil {
+				for _, gm := range batch {
+					hub.tap(gm)
+				}
+			}
 		default: // a full inbox drops, as a full queue would
 		}
 	}
