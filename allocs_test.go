@@ -20,16 +20,21 @@ const (
 
 func TestAnIdleGroupTickAllocatesAlmostNothing(t *testing.T) {
 	const groups = 10
-	g := newIdleGroups(t, groups)
-	for i := 0; i < 10; i++ {
-		g.tickAll(t)
+	for _, tc := range []struct {
+		name  string
+		cache *GroupCache
+	}{{"own arrays", nil}, {"shared cache", NewGroupCache()}} {
+		g := newIdleGroupsWith(t, groups, tc.cache)
+		for i := 0; i < 10; i++ {
+			g.tickAll(t)
+		}
+		perGroupTick := testing.AllocsPerRun(100, func() { g.tickAll(t) }) / groups
+		t.Logf("%s: %.3f allocations per idle group-tick", tc.name, perGroupTick)
+		if perGroupTick > maxAllocsPerIdleGroupTick {
+			t.Errorf("%s: %.3f allocations per idle group-tick, want at most %.2f", tc.name, perGroupTick, maxAllocsPerIdleGroupTick)
+		}
+		g.checkLeaders(t)
 	}
-	perGroupTick := testing.AllocsPerRun(100, func() { g.tickAll(t) }) / groups
-	t.Logf("%.3f allocations per idle group-tick", perGroupTick)
-	if perGroupTick > maxAllocsPerIdleGroupTick {
-		t.Errorf("%.3f allocations per idle group-tick, want at most %.2f", perGroupTick, maxAllocsPerIdleGroupTick)
-	}
-	g.checkLeaders(t)
 }
 
 func TestSteadyReplicationAllocations(t *testing.T) {

@@ -131,7 +131,7 @@ func (r *Raft) sendChunk(m raftpb.Message) {
 		r.out.queueLocal(m)
 		return
 	}
-	r.out.queue(m, false, r.fanOut())
+	r.out.queue(m, false, r.fanOut(), r.cache)
 }
 
 // handleSnapshotOffer is the follower's side of a MsgSnapOffer.

@@ -68,8 +68,9 @@
 //     and invariants in chunks_validate.go and chunks_invariants.go, the
 //     glue to the node in chunks.go.
 //   - the outbox (out: the messages queued for the next Ready, and the
-//     arrays it reuses for them, taken back at Advance): outbox.go, filled
-//     by step.go's send and chunks.go's sendChunk.
+//     arrays it reuses for them, taken back at Advance, or lent by a
+//     GroupCache shared between groups: group_cache.go): outbox.go,
+//     filled by step.go's send and chunks.go's sendChunk.
 //   - what the Readys handed out since the last Advance (ready: the
 //     entries, snapshot and committed entries to acknowledge, and the
 //     messages the node addressed to itself, its own vote among them):

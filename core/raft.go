@@ -52,8 +52,10 @@ type Raft struct {
 	trk     tracker.ProgressTracker
 	logger  Logger
 
-	// out is the messages queued for the next Ready (outbox.go).
-	out outbox
+	// out is the messages queued for the next Ready (outbox.go); cache,
+	// if not nil, lends it and ready their arrays (Config.GroupCache).
+	out   outbox
+	cache *GroupCache
 
 	clock electionClock
 
@@ -175,6 +177,7 @@ func NewRaft(c *Config) (*Raft, error) {
 		contract:                  newContractCheck(cfg.CheckContract),
 		snapshotRetryTicks:        uint64(max(cfg.SnapshotRetryTicks, 0)),
 		quiesce:                   quiescence{on: cfg.Quiesce},
+		cache:                     cfg.GroupCache,
 	}
 	if r.chunks.size > 0 {
 		r.fetch = newChunkReceiver(r.chunks, r.id)

@@ -81,7 +81,7 @@ type readyState struct {
 	// own vote, its acknowledgement of its own entries), which Advance
 	// steps once the Ready's writes are durable (a tick between Ready and
 	// Advance leaves them be). Empty, its array is kept for the next ones
-	// until a tick.
+	// until a tick (or, with a GroupCache, goes back to the cache at once).
 	self []raftpb.Message
 }
 
@@ -149,7 +149,7 @@ func (r *Raft) Ready() Ready {
 		return rd
 	}
 	rd.MessagesAfterPersist = r.takeMessagesAfterAppend()
-	r.out.handedOut(rd.Messages, rd.MessagesAfterPersist)
+	r.out.handedOut(rd.Messages, rd.MessagesAfterPersist, r.cache)
 	r.acceptReady(&rd)
 	if r.contract != nil {
 		r.contract.recordReady(&rd)
@@ -164,8 +164,11 @@ func (s *readyState) forgetAcks() {
 }
 
 // addSelf keeps a message a Ready addressed to this node, for Advance to
-// step.
-func (s *readyState) addSelf(m raftpb.Message) {
+// step; the cache c, if not nil, lends the array.
+func (s *readyState) addSelf(m raftpb.Message, c *GroupCache) {
+	if s.self == nil && c != nil {
+		s.self = c.takeArray(1)
+	}
 	s.self = append(s.self, m)
 }
 
@@ -178,8 +181,13 @@ func (s *readyState) takeSelf() []raftpb.Message {
 }
 
 // keepSelf takes back the array takeSelf returned, once its messages are
-// stepped, cleared, for the next ones (unless new ones came meanwhile).
-func (s *readyState) keepSelf(self []raftpb.Message) {
+// stepped, cleared, for the next ones (unless new ones came meanwhile),
+// or gives it back to the cache c if there is one.
+func (s *readyState) keepSelf(self []raftpb.Message, c *GroupCache) {
+	if c != nil {
+		c.putArray(self)
+		return
+	}
 	if s.self != nil || cap(self) == 0 || cap(self) > maxMsgsCapHint {
 		return
 	}
@@ -227,7 +235,7 @@ func (r *Raft) takeMessagesAfterAppend() []raftpb.Message {
 	out := after[:0] // filtered in place: the slice is handed out
 	for _, m := range after {
 		if m.To == r.id {
-			r.ready.addSelf(m)
+			r.ready.addSelf(m, r.cache)
 			continue
 		}
 		out = append(out, m)
@@ -281,11 +289,11 @@ func (r *Raft) Advance() {
 	if s.applyIndex != 0 {
 		r.onApplied(s.applyIndex, s.applyBytes)
 	}
-	r.out.release()
+	r.out.release(r.cache)
 	self := s.takeSelf()
 	s.forgetAcks()
 	for _, m := range self {
 		r.step(m)
 	}
-	s.keepSelf(self)
+	s.keepSelf(self, r.cache)
 }
