@@ -99,7 +99,7 @@ func (r *Raft) stepChunk(m raftpb.Message) error {
 		q, _ := raftpb.ParseChunkRequest(m) // validated
 		held := r.holdsSnapshot(q.ID)
 		if held && r.serving == nil {
-			r.serving = newChunkSource(r.chunks) // allocated when it first serves
+			r.serving = newChunkSource(r.settings.chunks) // allocated when it first serves
 		}
 		r.sendChunk(r.serving.serve(q, held, r.id, r.ticks))
 		return nil
@@ -127,16 +127,16 @@ func (r *Raft) stepChunk(m raftpb.Message) error {
 // the network: the outbox hands them out apart (Ready.LocalMessages).
 func (r *Raft) sendChunk(m raftpb.Message) {
 	m.From = r.id
-	if m.To == LocalSnapshotThread && !r.asyncStorage {
+	if m.To == LocalSnapshotThread && !r.settings.asyncStorage {
 		r.out.queueLocal(m)
 		return
 	}
-	r.out.queue(m, false, r.fanOut(), r.cache)
+	r.out.queue(m, false, r.fanOut(), r.settings.cache)
 }
 
 // handleSnapshotOffer is the follower's side of a MsgSnapOffer.
 func (r *Raft) handleSnapshotOffer(m raftpb.Message) error {
-	if r.chunks.size == 0 {
+	if r.settings.chunks.size == 0 {
 		return fmt.Errorf("%w: MsgSnapOffer, but chunked snapshot transfer is off (Config.SnapshotChunkSize)", ErrInvalidMessage)
 	}
 	o, _ := raftpb.ParseSnapshotOffer(m) // validated
@@ -175,7 +175,7 @@ func (r *Raft) tickChunks() {
 // chunk request names and the node takes part in chunked transfers (its
 // application has a snapshot worker).
 func (r *Raft) holdsSnapshot(id raftpb.ChunkID) bool {
-	if r.chunks.size == 0 {
+	if r.settings.chunks.size == 0 {
 		return false
 	}
 	snap, err := r.raftLog.storage.Snapshot()

@@ -75,12 +75,15 @@
 //     entries, snapshot and committed entries to acknowledge, and the
 //     messages the node addressed to itself, its own vote among them):
 //     ready.go.
+//   - what the node derived from its Config (settings: switches, bounds,
+//     timings), built once and never assigned, shared by the nodes
+//     configured alike that share a GroupCache: settings.go;
 //   - the node's watch over its own storage (storage): storage_stall.go;
 //     recovering after lost entries: recovering.go.
 //
 // The sub-states held as their own types (clock, leader, uncommitted,
-// storage, contract, ready, out, fetch, serving, quiesce) have their fields
-// assigned only in their own file; a lint test in the root package
+// storage, contract, ready, out, fetch, serving, quiesce, settings) have
+// their fields assigned only in their own file; a lint test in the root package
 // enforces it, and another lets only the chunked transfer's files (and
 // raftpb) read the fields its messages reuse. CheckInvariants
 // (invariants.go) checks the whole state after any input, from the node's

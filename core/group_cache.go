@@ -4,9 +4,11 @@ import "github.com/tickraft/raft/raftpb"
 
 // GroupCache is what the nodes of many groups in one process may share so
 // that each idle node costs less: the arrays their queued messages are
-// held in between a Ready and its Advance. Without one, each node keeps
-// the arrays it uses for itself (a few hundred bytes per node); with one,
-// a node holds an array only from the moment it queues a message to the
+// held in between a Ready and its Advance, and one copy of the settings
+// derived from Configs alike (all but the ID, Storage, Seed, Applied,
+// Recovering and Logger). Without one, each node keeps the arrays it uses
+// and its settings for itself (a few hundred bytes per node); with one, a
+// node holds an array only from the moment it queues a message to the
 // Advance that takes it back, and an idle group holds none. It changes
 // nothing a node does or sends.
 //
@@ -26,7 +28,15 @@ type GroupCache struct {
 	// capacities.
 	spare    [][]raftpb.Message
 	spareCap int
+	// settings are the distinct settings of the nodes built with the
+	// cache, at most maxCachedSettings of them.
+	settings []*settings
 }
+
+// maxCachedSettings bounds the distinct settings a GroupCache shares: a
+// process configures its groups in a few ways, and a node configured in
+// yet another way keeps its own.
+const maxCachedSettings = 16
 
 // maxCachedMessages bounds the capacity, in messages, of the arrays a
 // GroupCache keeps: a burst of many nodes with messages queued at once
@@ -61,4 +71,18 @@ func (c *GroupCache) putArray(s []raftpb.Message) {
 	clear(s[:cap(s)])
 	c.spare = append(c.spare, s[:0])
 	c.spareCap += cap(s)
+}
+
+// intern returns the settings equal to s that the cache shares, adding s
+// if it has room.
+func (c *GroupCache) intern(s settings) *settings {
+	for _, shared := range c.settings {
+		if *shared == s {
+			return shared
+		}
+	}
+	if len(c.settings) < maxCachedSettings {
+		c.settings = append(c.settings, &s)
+	}
+	return &s
 }

@@ -31,3 +31,44 @@ func TestAGroupCacheKeepsABoundedAmountOfArrays(t *testing.T) {
 		t.Fatalf("lent an array for %d messages, want 3", cap(s))
 	}
 }
+
+// TestNodesSharingAGroupCacheShareOnlyEqualSettings: nodes configured
+// alike that are given one GroupCache hold one copy of their settings,
+// and a node configured otherwise keeps its own and behaves as its Config
+// says: here, one without PreVote campaigns with MsgVote beside one that
+// pre-campaigns.
+func TestNodesSharingAGroupCacheShareOnlyEqualSettings(t *testing.T) {
+	cache := NewGroupCache()
+	build := func(id uint64, preVote bool) *Raft {
+		st := NewMemoryStorage()
+		st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2, 3}})
+		r, err := NewRaft(&Config{ID: id, Storage: st, GroupCache: cache, DisablePreVote: !preVote})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b, c := build(1, true), build(2, true), build(3, false)
+	if a.settings != b.settings {
+		t.Errorf("two nodes configured alike hold two copies of their settings")
+	}
+	if a.settings == c.settings {
+		t.Fatalf("a node without PreVote shares the settings of nodes with it")
+	}
+	for _, tc := range []struct {
+		r    *Raft
+		want raftpb.MessageType
+	}{{a, raftpb.MsgPreVote}, {c, raftpb.MsgVote}} {
+		if err := tc.r.Campaign(); err != nil {
+			t.Fatal(err)
+		}
+		rd := tc.r.Ready()
+		if len(rd.Messages) == 0 || rd.Messages[0].Type != tc.want {
+			t.Errorf("node %d campaigned with %v, want %v", tc.r.id, rd.Messages, tc.want)
+		}
+		tc.r.Advance()
+	}
+	if len(cache.settings) != 2 {
+		t.Errorf("the cache holds %d settings, want 2", len(cache.settings))
+	}
+}

@@ -106,12 +106,12 @@ func (r *Raft) committedInTerm() bool {
 // target's election bypasses the followers' stickiness, whenever it
 // arrives).
 func (r *Raft) leaseHolds() bool {
-	if !r.leaseReads || r.leader == nil || r.leader.transferee != None || r.leader.leaseRevoked || r.leaseFenced() {
+	if !r.settings.leaseReads || r.leader == nil || r.leader.transferee != None || r.leader.leaseRevoked || r.leaseFenced() {
 		return false
 	}
 	anchor := r.readOnly.QuorumTick(r.trk.Voters)
 	// 0: no quorum has answered; MaxUint64: no voters at all.
-	return anchor > 0 && anchor <= r.leaderTick && r.leaderTick-anchor < uint64(r.leaseTicks)
+	return anchor > 0 && anchor <= r.leaderTick && r.leaderTick-anchor < uint64(r.settings.leaseTicks)
 }
 
 // leaseTicks is how many of the leader's ticks a lease lasts from the tick

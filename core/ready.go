@@ -141,7 +141,7 @@ func (r *Raft) Ready() Ready {
 		r.ready.prevHard = hs
 	}
 	rd.MustSync = rd.MustSync || len(rd.Entries) > 0 || !rd.Snapshot.IsEmpty()
-	if r.asyncStorage {
+	if r.settings.asyncStorage {
 		afterPersist := r.out.takeAfterAppend()
 		r.acceptReady(&rd)
 		r.ready.forgetAcks() // the workers acknowledge, not Advance
@@ -149,7 +149,7 @@ func (r *Raft) Ready() Ready {
 		return rd
 	}
 	rd.MessagesAfterPersist = r.takeMessagesAfterAppend()
-	r.out.handedOut(rd.Messages, rd.MessagesAfterPersist, r.cache)
+	r.out.handedOut(rd.Messages, rd.MessagesAfterPersist, r.settings.cache)
 	r.acceptReady(&rd)
 	if r.contract != nil {
 		r.contract.recordReady(&rd)
@@ -210,7 +210,7 @@ func (s *readyState) dropSpareSelf() {
 // ones. In the asynchronous mode they may not: the apply worker could run
 // ahead of the append worker and leave a state machine ahead of the
 // durable log after a crash.
-func (r *Raft) applyUnstable() bool { return !r.asyncStorage }
+func (r *Raft) applyUnstable() bool { return !r.settings.asyncStorage }
 
 // takeCommittedEntries returns the next committed entries to apply within
 // the applying budget. A storage error is logged and the entries are
@@ -235,7 +235,7 @@ func (r *Raft) takeMessagesAfterAppend() []raftpb.Message {
 	out := after[:0] // filtered in place: the slice is handed out
 	for _, m := range after {
 		if m.To == r.id {
-			r.ready.addSelf(m, r.cache)
+			r.ready.addSelf(m, r.settings.cache)
 			continue
 		}
 		out = append(out, m)
@@ -289,11 +289,11 @@ func (r *Raft) Advance() {
 	if s.applyIndex != 0 {
 		r.onApplied(s.applyIndex, s.applyBytes)
 	}
-	r.out.release(r.cache)
+	r.out.release(r.settings.cache)
 	self := s.takeSelf()
 	s.forgetAcks()
 	for _, m := range self {
 		r.step(m)
 	}
-	s.keepSelf(self, r.cache)
+	s.keepSelf(self, r.settings.cache)
 }

@@ -137,9 +137,9 @@ func (r *Raft) sendAppend(to uint64, pr *tracker.Progress, prev entryID, ents []
 // MaxSizePerMsg at once (found by the schedules' wire oracle).
 func (r *Raft) appendBudget(pr *tracker.Progress) uint64 {
 	if pr.Inflights == nil {
-		return r.maxMsgSize
+		return r.settings.maxMsgSize
 	}
-	return min(r.maxMsgSize, pr.Inflights.RoomBytes())
+	return min(r.settings.maxMsgSize, pr.Inflights.RoomBytes())
 }
 
 // handleAppendEntries is the follower's side of AppendEntries (§5.3).
@@ -348,7 +348,7 @@ func (r *Raft) forwardProposal(m raftpb.Message) error {
 	switch {
 	case r.lead == None:
 		return fmt.Errorf("%w: %w at term %d", ErrProposalDropped, ErrNoLeader, r.term)
-	case r.disableProposalForwarding:
+	case r.settings.disableProposalForwarding:
 		return fmt.Errorf("%w: forwarding is disabled (leader is %d)", ErrProposalDropped, r.lead)
 	}
 	m.To = r.lead

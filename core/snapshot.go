@@ -34,7 +34,7 @@ func (r *Raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) b
 		r.log(LevelError, "storage compacted entries a follower needs but holds no snapshot", peerAttr(to))
 		return false
 	}
-	if r.chunks.size > 0 {
+	if r.settings.chunks.size > 0 {
 		return r.offerSnapshot(to, pr, snap)
 	}
 	pr.BecomeSnapshot(snap.Metadata.Index)
@@ -47,7 +47,7 @@ func (r *Raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) b
 // snapshot that answers a heartbeat: a chunked transfer's offer is
 // repeated, a whole snapshot is sent again when it is overdue.
 func (r *Raft) stillNeedsSnapshot(to uint64, pr *tracker.Progress) {
-	if r.chunks.size > 0 {
+	if r.settings.chunks.size > 0 {
 		r.reofferSnapshot(to, pr)
 		return
 	}
@@ -60,10 +60,10 @@ func (r *Raft) stillNeedsSnapshot(to uint64, pr *tracker.Progress) {
 // application did not report it (ReportSnapshot). The wait between two
 // sends keeps a large snapshot from going back to back.
 func (r *Raft) maybeResendSnapshot(to uint64, pr *tracker.Progress) {
-	if r.snapshotRetryTicks == 0 || pr.Match >= pr.PendingSnapshot {
+	if r.settings.snapshotRetryTicks == 0 || pr.Match >= pr.PendingSnapshot {
 		return
 	}
-	if sent, ok := r.leader.snapSentAt[to]; ok && r.ticks-sent < r.snapshotRetryTicks {
+	if sent, ok := r.leader.snapSentAt[to]; ok && r.ticks-sent < r.settings.snapshotRetryTicks {
 		return
 	}
 	r.log(LevelInfo, "sending a snapshot again: the last one was not acknowledged", peerAttr(to),

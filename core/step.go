@@ -272,5 +272,5 @@ func (r *Raft) send(m raftpb.Message) {
 		m.Term = r.term
 	}
 	afterAppend := m.To == r.id || m.Type == raftpb.MsgAppResp || m.Type == raftpb.MsgVoteResp
-	r.out.queue(m, afterAppend, r.fanOut(), r.cache)
+	r.out.queue(m, afterAppend, r.fanOut(), r.settings.cache)
 }

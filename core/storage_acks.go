@@ -36,7 +36,7 @@ func (r *Raft) handleStorageAppendResp(m raftpb.Message) error {
 func (r *Raft) snapshotDurable(index uint64) {
 	snap := r.raftLog.unstable.snapshot
 	r.raftLog.stableSnapTo(index)
-	if !r.asyncStorage {
+	if !r.settings.asyncStorage {
 		r.raftLog.appliedSnap(index)
 		return
 	}
