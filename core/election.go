@@ -34,10 +34,10 @@ func (r *Raft) TickN(n int) {
 	r.ticks += uint64(n)
 	r.out.onTick(n, r.clock.electionTimeout)
 	r.ready.dropSpareSelf()
-	if len(r.localReads) > 0 {
+	if r.reads.numLocal() > 0 {
 		r.releaseLocalReads()
 	}
-	if len(r.forwardedReads) > 0 {
+	if r.reads.numForwarded() > 0 {
 		r.expireForwardedReads()
 	}
 	if r.fetch != nil {

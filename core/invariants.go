@@ -45,14 +45,14 @@ func (r *Raft) CheckInvariants() error {
 
 // checkReadInvariants: every read queue within MaxPendingReads.
 func (r *Raft) checkReadInvariants() error {
-	limit := r.readOnly.MaxPending()
+	limit := r.settings.maxPendingReads
 	switch {
 	case r.readOnly.Len() > limit:
 		return fmt.Errorf("invariant: %d reads wait on the leader, bound %d", r.readOnly.Len(), limit)
-	case len(r.localReads) > limit:
-		return fmt.Errorf("invariant: %d local reads wait, bound %d", len(r.localReads), limit)
-	case len(r.forwardedReads) > limit:
-		return fmt.Errorf("invariant: %d forwarded reads wait, bound %d", len(r.forwardedReads), limit)
+	case r.reads.numLocal() > limit:
+		return fmt.Errorf("invariant: %d local reads wait, bound %d", r.reads.numLocal(), limit)
+	case r.reads.numForwarded() > limit:
+		return fmt.Errorf("invariant: %d forwarded reads wait, bound %d", r.reads.numForwarded(), limit)
 	}
 	return nil
 }

@@ -62,15 +62,11 @@ type Raft struct {
 
 	uncommitted uncommittedTail
 
-	// Reads: the leader's read rounds, the reads released for the next
-	// Ready, local reads waiting for the applied index, reads forwarded
-	// to the leader, and the clocks.
-	readOnly   *readonly.ReadOnly
-	readStates []ReadState
-	localReads []localRead
-	// forwardedReads are the reads this node sent on to the leader and
-	// that wait for its answer (MaxPendingReads).
-	forwardedReads []forwardedRead
+	// Reads: the leader's read rounds (nil until the node first leads,
+	// then kept, so that its round numbers go on rising across its terms),
+	// and the queues of reads (reads.go; nil until the node's first read).
+	readOnly *readonly.ReadOnly
+	reads    *readQueues
 	// ticks counts every tick of this node; leaderTick only the ticks of
 	// its leaderships (the clock of its heartbeat rounds and lease).
 	ticks      uint64
@@ -151,7 +147,6 @@ func NewRaft(c *Config) (*Raft, error) {
 		clock:       newElectionClock(cfg.ElectionTick, cfg.HeartbeatTick, cfg.Seed),
 		settings:    newSettings(&cfg),
 		uncommitted: uncommittedTail{maxSize: cfg.MaxUncommittedEntriesSize, maxEntries: cfg.MaxUncommittedEntries},
-		readOnly:    readonly.New(cfg.MaxPendingReads),
 		leaderTick:  1,
 		storage:     storageWatch{stallTicks: uint64(max(cfg.StorageStallTicks, 0))},
 		contract:    newContractCheck(cfg.CheckContract),
@@ -327,6 +322,9 @@ func (r *Raft) becomeLeader() {
 	r.reset(r.term)
 	r.lead = r.id
 	r.state = StateLeader
+	if r.readOnly == nil {
+		r.readOnly = readonly.New(r.settings.maxPendingReads)
+	}
 	r.openWindows()
 	// The leader's own progress: replicate from what it holds.
 	pr := r.trk.Progress[r.id]

@@ -106,7 +106,7 @@ func (r *Raft) HasReady() bool {
 	if hs := r.hardState(); !hs.IsEmpty() && hs != r.ready.prevHard {
 		return true
 	}
-	return r.appendsWouldSend() || r.readsWouldFlush() || r.out.pending() || len(r.readStates) > 0 || r.snapToApply != nil ||
+	return r.appendsWouldSend() || r.readsWouldFlush() || r.out.pending() || r.reads.numStates() > 0 || r.snapToApply != nil ||
 		r.raftLog.hasNextUnstableSnapshot() || r.raftLog.hasNextUnstableEnts() ||
 		(r.mayHandOutCommitted() && r.raftLog.hasNextCommittedEnts(r.applyUnstable()))
 }
@@ -129,7 +129,7 @@ func (r *Raft) Ready() Ready {
 		rd.Snapshot = *snap
 	}
 	rd.CommittedEntries = r.takeCommittedEntries()
-	rd.ReadStates, r.readStates = r.readStates, nil
+	rd.ReadStates = r.reads.takeStates()
 	if r.softState() != r.ready.prevSoft {
 		ss := r.softState()
 		rd.SoftState = &ss

@@ -80,7 +80,7 @@ func (r *Raft) handleStorageApplyResp(m raftpb.Message) error {
 func (r *Raft) onApplied(index, bytes uint64) {
 	r.raftLog.appliedTo(index, bytes)
 	r.maybeAutoLeave()
-	if len(r.localReads) > 0 {
+	if r.reads.numLocal() > 0 {
 		r.releaseLocalReads()
 	}
 }
