@@ -95,7 +95,7 @@ func (r *Raft) tickHeartbeat(n int) {
 // from within the last election timeout, so that a partitioned leader stops
 // claiming leadership (thesis §6.2).
 func (r *Raft) checkQuorumActive() {
-	if pr := r.trk.Progress[r.id]; pr != nil {
+	if pr := r.trk.Progress(r.id); pr != nil {
 		pr.RecentActive = true
 	}
 	if !r.trk.QuorumActive() {
@@ -181,7 +181,7 @@ func (r *Raft) standingError() error {
 	switch {
 	case r.recovering:
 		return ErrRecovering
-	case !r.voter && r.trk.Progress[r.id] == nil:
+	case !r.voter && r.trk.Progress(r.id) == nil:
 		return ErrNotAMember
 	case !r.voter:
 		return ErrLearnerCannotCampaign

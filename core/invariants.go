@@ -25,7 +25,7 @@ func (r *Raft) CheckInvariants() error {
 	if err := r.trk.CheckInvariants(); err != nil {
 		return fmt.Errorf("invariant: tracker: %w", err)
 	}
-	if pr := r.trk.Progress[r.id]; r.voter != (pr != nil && !pr.IsLearner) {
+	if pr := r.trk.Progress(r.id); r.voter != (pr != nil && !pr.IsLearner) {
 		return fmt.Errorf("invariant: node %d counts itself a voter: %v, its configuration says otherwise", r.id, r.voter)
 	}
 	if err := r.checkChunkInvariants(); err != nil {
@@ -88,7 +88,7 @@ func (r *Raft) checkLeaderInvariants() error {
 		return fmt.Errorf("invariant: leader %d holds no leader's state", r.id)
 	case r.leader.pendingConfIndex > last:
 		return fmt.Errorf("invariant: pending conf change at %d beyond the last index %d", r.leader.pendingConfIndex, last)
-	case r.leader.transferee != None && r.trk.Progress[r.leader.transferee] == nil:
+	case r.leader.transferee != None && r.trk.Progress(r.leader.transferee) == nil:
 		return fmt.Errorf("invariant: transferring leadership to %d, not a member", r.leader.transferee)
 	}
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {

@@ -378,7 +378,7 @@ func (r *Raft) handleQuiesceResponse(m raftpb.Message, pr *tracker.Progress) err
 	if !q.attempting() || m.Index != q.req.point.index || m.LogTerm != q.req.point.term || m.Commit != q.req.commit {
 		return nil // an answer to an earlier request
 	}
-	if q.ack(m.From) < len(r.trk.Progress)-1 {
+	if q.ack(m.From) < r.trk.Len()-1 {
 		return nil
 	}
 	if r.raftLog.lastEntryID() != q.req.point || r.raftLog.committed != q.req.commit || !r.groupIdle() {

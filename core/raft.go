@@ -327,7 +327,7 @@ func (r *Raft) becomeLeader() {
 	}
 	r.openWindows()
 	// The leader's own progress: replicate from what it holds.
-	pr := r.trk.Progress[r.id]
+	pr := r.trk.Progress(r.id)
 	if pr == nil || pr.IsLearner {
 		panic("invariant: only a voter of its configuration becomes leader")
 	}
@@ -352,8 +352,8 @@ func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftp
 		r.dropWindows()
 	}
 	cs := r.trk.ConfState()
-	pr, ok := r.trk.Progress[r.id]
-	voter := ok && !pr.IsLearner
+	pr := r.trk.Progress(r.id)
+	voter := pr != nil && !pr.IsLearner
 	r.voter = voter
 	if !voter && r.state == StateLeader && r.settings.stepDownOnRemoval {
 		// The leader was removed or demoted: it steps down so that the
@@ -368,7 +368,7 @@ func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftp
 		r.becomeFollower(r.term, None)
 		return cs
 	}
-	if t := r.transferee(); t != None && (r.trk.Progress[t] == nil || r.trk.Progress[t].IsLearner) {
+	if t := r.transferee(); t != None && (r.trk.Progress(t) == nil || r.trk.Progress(t).IsLearner) {
 		r.abortLeaderTransfer("the target is no longer a voter")
 	}
 	if r.state != StateLeader || len(cs.Voters) == 0 {

@@ -49,7 +49,7 @@ func TestHasReadyIsFalseWhenEveryFollowerIsPaused(t *testing.T) {
 	if leader.HasReady() {
 		t.Fatalf("HasReady with every follower's window full: %s", fingerprint(leader))
 	}
-	leader.trk.Progress[2].Inflights.FreeLE(leader.raftLog.lastIndex())
+	leader.trk.Progress(2).Inflights.FreeLE(leader.raftLog.lastIndex())
 	if !leader.HasReady() {
 		t.Fatal("HasReady is false with a follower's window open and an entry to send")
 	}

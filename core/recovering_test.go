@@ -222,10 +222,10 @@ func TestTheLeaderLowersTheMatchOfAFollowerThatLostEntries(t *testing.T) {
 	c := electedCluster(t, 4)
 	leader := c.nodes[1]
 	commit := leader.raftLog.committed
-	match := leader.trk.Progress[2].Match
+	match := leader.trk.Progress(2).Match
 	must(t, leader.Step(raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: leader.term, Reject: true,
 		Index: match, RejectHint: 2, LogTerm: 1}))
-	pr := leader.trk.Progress[2]
+	pr := leader.trk.Progress(2)
 	if pr.Match != 2 || pr.Next != 3 || pr.State.String() != "StateProbe" {
 		t.Fatalf("progress of 2 after its short-log answer: %s", pr)
 	}
@@ -295,10 +295,10 @@ func TestAFollowerOverATruncatedLogCatchesUp(t *testing.T) {
 func TestTheLeaderNoticesAFollowerThatLostOnlyItsLastEntry(t *testing.T) {
 	c := electedCluster(t, 4)
 	leader := c.nodes[1]
-	match := leader.trk.Progress[2].Match
+	match := leader.trk.Progress(2).Match
 	must(t, leader.Step(raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: leader.term, Reject: true,
 		Index: match, RejectHint: match - 1, LogTerm: 1}))
-	if pr := leader.trk.Progress[2]; pr.Match != match-1 || pr.Next != match {
+	if pr := leader.trk.Progress(2); pr.Match != match-1 || pr.Next != match {
 		t.Fatalf("progress of 2 after losing its last entry: %s, want match %d", pr, match-1)
 	}
 }

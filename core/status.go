@@ -60,7 +60,7 @@ func (r *Raft) Status() Status {
 	}
 	s.UncommittedBytes = r.uncommitted.size
 	s.UncommittedEntries = r.uncommitted.entries
-	s.Progress = make(map[uint64]tracker.Progress, len(r.trk.Progress))
+	s.Progress = make(map[uint64]tracker.Progress, r.trk.Len())
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
 		p := *pr
 		p.Inflights = pr.Inflights.Clone()

@@ -48,7 +48,7 @@ func (r *Raft) snapshotDurable(index uint64) {
 // updateOwnMatch raises the leader's own progress to its last durable
 // entry and commits what that makes a quorum.
 func (r *Raft) updateOwnMatch() {
-	pr := r.trk.Progress[r.id]
+	pr := r.trk.Progress(r.id)
 	if pr == nil {
 		return
 	}

@@ -69,7 +69,7 @@ func (r *Raft) checkStorageStall() {
 			Attr{"stalled_ticks", r.ticks - r.storage.since})
 		r.leader.startTransfer(target)
 		r.clock.restartElection()
-		r.maybeFinishTransfer(target, r.trk.Progress[target])
+		r.maybeFinishTransfer(target, r.trk.Progress(target))
 		return
 	}
 	r.log(LevelWarn, "storage stalled and no follower holds the last index: stepping down",

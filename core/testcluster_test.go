@@ -214,6 +214,6 @@ func electedClusterWith(t *testing.T, n int, opt func(*Config)) *testCluster {
 func fingerprint(r *Raft) string {
 	return fmt.Sprintf("%v|%v|%d/%d/%d|%v|%d|%d|%d|%d|%v",
 		r.hardState(), r.softState(), r.raftLog.lastIndex(), r.raftLog.committed, r.raftLog.applied,
-		r.trk.Progress.String(), len(r.out.msgs), len(r.out.afterAppend), r.clock.electionElapsed,
+		r.trk.ProgressMap().String(), len(r.out.msgs), len(r.out.afterAppend), r.clock.electionElapsed,
 		r.uncommitted.size, r.appendsPending)
 }
