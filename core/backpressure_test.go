@@ -45,12 +45,12 @@ func TestStalledFollowerCannotGrowTheLeader(t *testing.T) {
 			}
 			proposed += entrySize
 		}
-		peakUncommitted = max(peakUncommitted, leader.uncommitted.size)
+		peakUncommitted = max(peakUncommitted, leader.leader.uncommitted.size)
 		c.stabilize()
 		leader.bcastHeartbeat() // heartbeats go on; only 2 answers
 		c.stabilize()
 		peakInflight = max(peakInflight, leader.trk.Progress(3).Inflights.Bytes())
-		peakUncommitted = max(peakUncommitted, leader.uncommitted.size)
+		peakUncommitted = max(peakUncommitted, leader.leader.uncommitted.size)
 		if peakInflight > maxInflightBytes || peakUncommitted > maxUncommitted {
 			t.Fatalf("after %d bytes: %d bytes in flight to the stalled follower (bound %d), %d uncommitted (bound %d)",
 				proposed, peakInflight, maxInflightBytes, peakUncommitted, maxUncommitted)

@@ -49,7 +49,7 @@
 //     entries.go; what was durably acknowledged: storage_acks.go.
 //   - the leader's replication (trk's progress, appendsPending):
 //     replication.go, with flow control in tracker; the uncommitted
-//     tail's budget (uncommitted): uncommitted.go.
+//     tail's budget (leader.uncommitted): uncommitted.go.
 //   - what only a leader holds (leader: the transfer under way, the
 //     pending conf change, the revoked lease, the snapshots sent), nil on
 //     every other node: leader.go, used by transfer.go and membership.go.

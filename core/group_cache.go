@@ -5,8 +5,8 @@ import "github.com/tickraft/raft/raftpb"
 // GroupCache is what the nodes of many groups in one process may share so
 // that each idle node costs less: the arrays their queued messages are
 // held in between a Ready and its Advance, and one copy of the settings
-// derived from Configs alike (all but the ID, Storage, Seed, Applied,
-// Recovering and Logger). Without one, each node keeps the arrays it uses
+// derived from Configs alike (all but the ID, Storage, Seed, Applied and
+// Recovering; a Logger whose type == cannot compare is never shared). Without one, each node keeps the arrays it uses
 // and its settings for itself (a few hundred bytes per node); with one, a
 // node holds an array only from the moment it queues a message to the
 // Advance that takes it back, and an idle group holds none. It changes
@@ -77,7 +77,7 @@ func (c *GroupCache) putArray(s []raftpb.Message) {
 // if it has room.
 func (c *GroupCache) intern(s settings) *settings {
 	for _, shared := range c.settings {
-		if *shared == s {
+		if sameSettings(shared, &s) {
 			return shared
 		}
 	}
@@ -85,4 +85,17 @@ func (c *GroupCache) intern(s settings) *settings {
 		c.settings = append(c.settings, &s)
 	}
 	return &s
+}
+
+// sameSettings reports whether a and b are equal, their loggers included.
+// A logger whose type cannot be compared (a func, a struct holding a
+// slice) makes == panic: such a logger equals no other, and its node keeps
+// settings of its own.
+func sameSettings(a, b *settings) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return *a == *b
 }

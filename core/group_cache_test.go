@@ -72,3 +72,29 @@ func TestNodesSharingAGroupCacheShareOnlyEqualSettings(t *testing.T) {
 		t.Errorf("the cache holds %d settings, want 2", len(cache.settings))
 	}
 }
+
+// uncomparableLogger is a Logger whose values == cannot compare.
+type uncomparableLogger struct{ seen []string }
+
+func (uncomparableLogger) Enabled(Level) bool        { return false }
+func (uncomparableLogger) Log(Level, string, []Attr) {}
+
+// TestANodeWithAnUncomparableLoggerKeepsItsOwnSettings: interning the
+// settings compares loggers, which panics for a type == cannot compare;
+// such a node keeps settings of its own and boots.
+func TestANodeWithAnUncomparableLoggerKeepsItsOwnSettings(t *testing.T) {
+	cache := NewGroupCache()
+	var nodes []*Raft
+	for id := uint64(1); id <= 2; id++ {
+		st := NewMemoryStorage()
+		st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2}})
+		r, err := NewRaft(&Config{ID: id, Storage: st, GroupCache: cache, Logger: uncomparableLogger{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, r)
+	}
+	if nodes[0].settings == nodes[1].settings {
+		t.Fatal("nodes with uncomparable loggers share settings")
+	}
+}

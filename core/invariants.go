@@ -65,8 +65,6 @@ func (r *Raft) checkNonLeaderInvariants() error {
 		return fmt.Errorf("invariant: %v %d holds %d reads of a leader", r.state, r.id, r.readOnly.Len())
 	case r.leader != nil:
 		return fmt.Errorf("invariant: %v %d holds a leader's state", r.state, r.id)
-	case r.uncommitted.entries != 0 || r.uncommitted.size != 0:
-		return fmt.Errorf("invariant: %v %d counts an uncommitted tail of %d entries", r.state, r.id, r.uncommitted.entries)
 	}
 	var err error
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
@@ -117,11 +115,11 @@ func (r *Raft) checkUncommittedTail() error {
 		n = int(last - after)
 	}
 	switch {
-	case n != r.uncommitted.entries:
+	case n != r.leader.uncommitted.entries:
 		return fmt.Errorf("invariant: uncommitted tail holds %d entries of term %d after %d, counted %d",
-			n, r.term, after, r.uncommitted.entries)
-	case n == 0 && r.uncommitted.size != 0:
-		return fmt.Errorf("invariant: empty uncommitted tail counted as %d bytes", r.uncommitted.size)
+			n, r.term, after, r.leader.uncommitted.entries)
+	case n == 0 && r.leader.uncommitted.size != 0:
+		return fmt.Errorf("invariant: empty uncommitted tail counted as %d bytes", r.leader.uncommitted.size)
 	}
 	return nil
 }

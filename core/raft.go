@@ -50,7 +50,6 @@ type Raft struct {
 	lead    uint64
 	raftLog *raftLog
 	trk     tracker.ProgressTracker
-	logger  Logger
 
 	// out is the messages queued for the next Ready (outbox.go).
 	out outbox
@@ -59,8 +58,6 @@ type Raft struct {
 	settings *settings
 
 	clock electionClock
-
-	uncommitted uncommittedTail
 
 	// Reads: the leader's read rounds (nil until the node first leads,
 	// then kept, so that its round numbers go on rising across its terms),
@@ -140,17 +137,14 @@ func NewRaft(c *Config) (*Raft, error) {
 		return nil, err
 	}
 	r := &Raft{
-		id:          cfg.ID,
-		raftLog:     log,
-		trk:         tracker.MakeProgressTracker(cfg.MaxInflightMsgs, cfg.MaxInflightBytes),
-		logger:      cfg.Logger,
-		clock:       newElectionClock(cfg.ElectionTick, cfg.HeartbeatTick, cfg.Seed),
-		settings:    newSettings(&cfg),
-		uncommitted: uncommittedTail{maxSize: cfg.MaxUncommittedEntriesSize, maxEntries: cfg.MaxUncommittedEntries},
-		leaderTick:  1,
-		storage:     storageWatch{stallTicks: uint64(max(cfg.StorageStallTicks, 0))},
-		contract:    newContractCheck(cfg.CheckContract),
-		quiesce:     quiescence{on: cfg.Quiesce},
+		id:         cfg.ID,
+		raftLog:    log,
+		trk:        tracker.MakeProgressTracker(cfg.MaxInflightMsgs, cfg.MaxInflightBytes),
+		clock:      newElectionClock(cfg.ElectionTick, cfg.HeartbeatTick, cfg.Seed),
+		settings:   newSettings(&cfg),
+		leaderTick: 1,
+		contract:   newContractCheck(cfg.CheckContract),
+		quiesce:    quiescence{on: cfg.Quiesce},
 	}
 	if r.settings.chunks.size > 0 {
 		r.fetch = newChunkReceiver(r.settings.chunks, r.id)
@@ -255,7 +249,6 @@ func (r *Raft) reset(term uint64) {
 		}
 	})
 	r.abortReads()
-	r.uncommitted.reset()
 	r.appendsPending = false
 	r.quiesce.reset(r.leaderTick, r.clock.electionTimeout)
 }
@@ -335,7 +328,7 @@ func (r *Raft) becomeLeader() {
 	pr.RecentActive = true
 	// Conf changes in the uncommitted tail may be pending: be conservative
 	// and wait for everything up to the last index to be applied.
-	r.leader = newLeaderState(r.raftLog.lastIndex())
+	r.leader = newLeaderState(r.raftLog.lastIndex(), r.settings)
 	// §5.4.2: a new leader commits entries of earlier terms only by
 	// committing one of its own, so it appends an empty entry at once.
 	r.appendEntry(raftpb.Entry{Data: nil})

@@ -265,7 +265,7 @@ func (r *Raft) acceptReady(rd *Ready) {
 		r.ready.applyBytes += size
 		r.raftLog.acceptApplying(r.ready.applyIndex, size, r.applyUnstable())
 		if r.state == StateLeader {
-			r.uncommitted.release(rd.CommittedEntries, size, r.term)
+			r.leader.uncommitted.release(rd.CommittedEntries, size, r.term)
 		}
 	}
 }

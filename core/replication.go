@@ -19,7 +19,7 @@ func (r *Raft) appendProposal(ents []raftpb.Entry) (uint64, error) {
 		return 0, fmt.Errorf("%w: %w to %d", ErrProposalDropped, ErrTransferInProgress, r.leader.transferee)
 	}
 	size := payloadSize(ents)
-	if err := r.uncommitted.admit(size, len(ents)); err != nil {
+	if err := r.leader.uncommitted.admit(size, len(ents)); err != nil {
 		return 0, err
 	}
 	if err := r.checkProposedConfChanges(ents); err != nil {
@@ -34,7 +34,7 @@ func (r *Raft) appendProposal(ents []raftpb.Entry) (uint64, error) {
 		}
 	}
 	r.raftLog.append(ents...)
-	r.uncommitted.add(size, len(ents))
+	r.leader.uncommitted.add(size, len(ents))
 	r.appendsPending = true
 	return last + uint64(len(ents)), nil
 }
@@ -48,7 +48,7 @@ func (r *Raft) appendEntry(e raftpb.Entry) {
 	e.Term = r.term
 	e.Index = r.raftLog.lastIndex() + 1
 	r.raftLog.append(e)
-	r.uncommitted.add(uint64(len(e.Data)), 1)
+	r.leader.uncommitted.add(uint64(len(e.Data)), 1)
 	r.appendsPending = true
 }
 

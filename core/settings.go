@@ -21,6 +21,15 @@ type settings struct {
 	chunks chunkSettings
 	// cache is Config.GroupCache, or nil.
 	cache *GroupCache
+	// logger is Config.Logger (a discarding one by default).
+	logger Logger
+	// stallTicks is Config.StorageStallTicks; 0 disables the watch
+	// (storage_stall.go).
+	stallTicks uint64
+	// maxUncommittedSize and maxUncommittedEntries bound a leader's
+	// uncommitted tail (uncommitted.go).
+	maxUncommittedSize    uint64
+	maxUncommittedEntries int
 
 	checkQuorum               bool
 	preVote                   bool
@@ -43,6 +52,10 @@ func newSettings(cfg *Config) *settings {
 		snapshotRetryTicks:        uint64(max(cfg.SnapshotRetryTicks, 0)),
 		chunks:                    newChunkSettings(cfg),
 		cache:                     cfg.GroupCache,
+		logger:                    cfg.Logger,
+		stallTicks:                uint64(max(cfg.StorageStallTicks, 0)),
+		maxUncommittedSize:        cfg.MaxUncommittedEntriesSize,
+		maxUncommittedEntries:     cfg.MaxUncommittedEntries,
 		checkQuorum:               !cfg.DisableCheckQuorum,
 		preVote:                   !cfg.DisablePreVote,
 		disableProposalForwarding: cfg.DisableProposalForwarding,

@@ -58,8 +58,8 @@ func (r *Raft) Status() Status {
 	if r.state != StateLeader {
 		return s
 	}
-	s.UncommittedBytes = r.uncommitted.size
-	s.UncommittedEntries = r.uncommitted.entries
+	s.UncommittedBytes = r.leader.uncommitted.size
+	s.UncommittedEntries = r.leader.uncommitted.entries
 	s.Progress = make(map[uint64]tracker.Progress, r.trk.Len())
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
 		p := *pr

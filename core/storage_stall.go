@@ -16,10 +16,8 @@ var ErrStorageStalled = errors.New("raft: storage stalled")
 // storage and not yet acknowledged, and since which tick no write has
 // been acknowledged while one waits.
 type storageWatch struct {
-	// stallTicks is Config.StorageStallTicks; 0 disables the watch.
-	stallTicks uint64
-	waiting    bool
-	since      uint64
+	waiting bool
+	since   uint64
 }
 
 // writesOutstanding reports whether entries or a snapshot were handed to
@@ -45,7 +43,8 @@ func (r *Raft) noteStorage(progress bool) {
 // with no acknowledgement.
 func (r *Raft) storageStalled() bool {
 	w := &r.storage
-	return w.stallTicks > 0 && w.waiting && r.ticks-w.since >= w.stallTicks
+	stall := r.settings.stallTicks
+	return stall > 0 && w.waiting && r.ticks-w.since >= stall
 }
 
 // checkStorageStall is the leader's rule for its own disk: a leader whose
