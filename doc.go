@@ -190,6 +190,12 @@
 // pause. The node's clock, and with it every lease and election window,
 // then stays right.
 //
+// Awake or asleep, a node of an idle group holds little: give the nodes
+// that one goroutine drives one [GroupCache] (Config.GroupCache) and they
+// borrow the arrays of their messages from it between a Ready and its
+// Advance, instead of each keeping its own, and share one copy of the
+// settings of their Configs. BENCHMARKS.md gives what a group costs.
+//
 // A sleeping follower never times out, so a leader that fails while its
 // group sleeps is noticed only by the application: when its transport
 // loses the leader's connection, or its failure detector fires, it calls
