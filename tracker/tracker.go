@@ -114,6 +114,15 @@ func MakeProgressTracker(maxInflight int, maxInflightBytes uint64) ProgressTrack
 // Progress returns the Progress of member id, or nil if id is not a
 // member. The pointer is valid until the next SetConfig.
 func (p *ProgressTracker) Progress(id uint64) *Progress {
+	if len(p.members) <= stackVoters {
+		// A scan of a handful of entries beats a binary search's calls.
+		for i := range p.members {
+			if p.members[i].id == id {
+				return &p.members[i].pr
+			}
+		}
+		return nil
+	}
 	i, ok := slices.BinarySearchFunc(p.members, id, func(m member, id uint64) int { return cmp.Compare(m.id, id) })
 	if !ok {
 		return nil

@@ -361,3 +361,26 @@ func TestTheTrackerKeepsCopiesOfTheProgressItIsGiven(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestProgressFindsEveryMemberAtAnySize: the lookup by ID (a scan for a
+// few members, a binary search beyond) finds each member and no other node.
+func TestProgressFindsEveryMemberAtAnySize(t *testing.T) {
+	for n := 1; n <= 12; n++ {
+		var ids []uint64
+		prs := tracker.ProgressMap{}
+		for i := 1; i <= n; i++ {
+			id := uint64(3 * i)
+			ids = append(ids, id)
+			prs[id] = &tracker.Progress{Match: id, Next: id + 1}
+		}
+		var p tracker.ProgressTracker
+		p.SetConfig(tracker.Config{Voters: tracker.JointConfig{tracker.MakeMajorityConfig(ids...)}}, prs)
+		for id := uint64(0); id <= uint64(3*n+1); id++ {
+			pr := p.Progress(id)
+			member := id > 0 && id%3 == 0
+			if (pr != nil) != member || (pr != nil && pr.Match != id) {
+				t.Fatalf("%d members: Progress(%d) = %v", n, id, pr)
+			}
+		}
+	}
+}
