@@ -127,11 +127,11 @@ func NewRaft(c *Config) (*Raft, error) {
 		return nil, err
 	}
 	cfg := c.withDefaults()
-	log, err := newLog(cfg.Storage, cfg.MaxCommittedSizePerReady)
+	set := newSettings(&cfg)
+	log, err := newLog(cfg.Storage, &set.apply)
 	if err != nil {
 		return nil, err
 	}
-	log.maxApplyingEnts = uint64(cfg.MaxCommittedEntriesPerReady)
 	hs, cs, err := cfg.Storage.InitialState()
 	if err != nil {
 		return nil, err
@@ -141,7 +141,7 @@ func NewRaft(c *Config) (*Raft, error) {
 		raftLog:    log,
 		trk:        tracker.MakeProgressTracker(cfg.MaxInflightMsgs, cfg.MaxInflightBytes),
 		clock:      newElectionClock(cfg.ElectionTick, cfg.HeartbeatTick, cfg.Seed),
-		settings:   newSettings(&cfg),
+		settings:   set,
 		leaderTick: 1,
 		contract:   newContractCheck(cfg.CheckContract),
 		quiesce:    quiescence{on: cfg.Quiesce},

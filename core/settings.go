@@ -26,6 +26,8 @@ type settings struct {
 	// stallTicks is Config.StorageStallTicks; 0 disables the watch
 	// (storage_stall.go).
 	stallTicks uint64
+	// apply bounds what the log hands out to apply (log.go).
+	apply applyBounds
 	// maxUncommittedSize and maxUncommittedEntries bound a leader's
 	// uncommitted tail (uncommitted.go).
 	maxUncommittedSize    uint64
@@ -56,6 +58,7 @@ func newSettings(cfg *Config) *settings {
 		stallTicks:                uint64(max(cfg.StorageStallTicks, 0)),
 		maxUncommittedSize:        cfg.MaxUncommittedEntriesSize,
 		maxUncommittedEntries:     cfg.MaxUncommittedEntries,
+		apply:                     applyBounds{maxSize: cfg.MaxCommittedSizePerReady, maxEntries: uint64(cfg.MaxCommittedEntriesPerReady)},
 		checkQuorum:               !cfg.DisableCheckQuorum,
 		preVote:                   !cfg.DisablePreVote,
 		disableProposalForwarding: cfg.DisableProposalForwarding,
