@@ -323,6 +323,7 @@ func (l *raftLog) appliedTo(i uint64, size uint64) {
 	}
 	l.applied = max(l.applied, i)
 	l.applying = max(l.applying, i)
+	l.unstable.forgetRecentUpTo(l.applied)
 	l.applyingEntsSize -= min(size, l.applyingEntsSize)
 	l.applyingEntsPaused = l.applying > l.applied && l.applyingEntsSize >= l.maxApplyingEntsSize
 }
@@ -479,6 +480,17 @@ func (l *raftLog) checkBounds(lo, hi uint64) error {
 	return nil
 }
 
+// stableEntries returns a prefix of the stable entries [lo, hi), lo < hi,
+// cut to maxSize payload bytes but at least one entry: from the entries
+// that last became stable if they hold lo, and else from Storage.
+func (l *raftLog) stableEntries(lo, hi, maxSize uint64) ([]raftpb.Entry, error) {
+	if ents := l.unstable.recentSlice(lo, hi); ents != nil {
+		ents = limitSize(ents, maxSize)
+		return ents[:len(ents):len(ents)], nil
+	}
+	return l.storage.Entries(lo, hi, maxSize)
+}
+
 // slice returns the entries [lo, hi), read from storage below
 // unstable.offset and from the unstable tail from there on, cut to the
 // longest prefix within maxSize payload bytes but at least one entry
@@ -496,7 +508,7 @@ func (l *raftLog) slice(lo, hi, maxSize uint64) ([]raftpb.Entry, error) {
 		return ents[:len(ents):len(ents)], nil // an append must not reach unstable
 	}
 	cut := min(hi, l.unstable.offset)
-	stored, err := l.storage.Entries(lo, cut, maxSize)
+	stored, err := l.stableEntries(lo, cut, maxSize)
 	if err != nil {
 		return nil, err
 	}
