@@ -84,7 +84,8 @@
 // proposing, reading, changing membership, compacting and restarting.
 // Package tools/raftloop is this loop written once, in both storage modes
 // and with the snapshot worker, as supported API: an application supplies
-// its disk, network and state machine.
+// its disk, network and state machine, and may hand the writes to a disk
+// worker of its own that syncs once for several Readys.
 //
 // # Time
 //

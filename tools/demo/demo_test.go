@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// Claim: a short run of the demo, in each storage mode (the synchronous
-// one runs its nodes through tools/raftloop), kills the leader, restarts
+// Claim: a short run of the demo, in each storage mode (both run their
+// nodes through tools/raftloop), kills the leader, restarts
 // it, verifies every acknowledged write on every node, prints its summary
 // and exits 0.
 func TestShortDemoPassesAndPrintsSummary(t *testing.T) {

@@ -19,9 +19,9 @@
 //	go run ./tools/demo
 //
 // -v shows the nodes' logs on stderr; -sync uses the synchronous
-// Ready/Advance loop instead of asynchronous storage writes: the nodes
-// then run through tools/raftloop, the repository's reference loop. The
-// demo itself handles no Ready; its nodes are kvnode.Nodes.
+// Ready/Advance loop instead of asynchronous storage writes. In both modes
+// the nodes run through tools/raftloop, the repository's reference loop.
+// The demo itself handles no Ready; its nodes are kvnode.Nodes.
 package main
 
 import (

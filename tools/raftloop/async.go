@@ -7,15 +7,23 @@ import (
 
 // routeAsync handles a Ready of the asynchronous storage mode, which
 // carries only Messages: the storage work goes to the workers' queues,
-// the rest to the network, so the leader's appends leave with its own
-// write still on its way (thesis §10.2.1).
+// or to Config.HandOff, the rest to the network, so the leader's appends
+// leave with its own write still on its way (thesis §10.2.1). The jobs
+// are handed off before the messages are sent, so that the worker's
+// write starts first.
 func (l *Loop) routeAsync(rd raft.Ready) error {
 	if l.cfg.OnReady != nil {
 		l.cfg.OnReady(rd)
 	}
 	out := rd.Messages[:0:0]
+	var handed []raftpb.Message
 	for _, m := range rd.Messages {
 		switch {
+		case l.handsOff(m):
+			if err := l.assembleIn(&m); err != nil {
+				return err
+			}
+			handed = append(handed, m)
 		case m.To == raft.LocalAppendThread:
 			if err := l.assembleIn(&m); err != nil {
 				return err
@@ -31,6 +39,13 @@ func (l *Loop) routeAsync(rd raft.Ready) error {
 		default:
 			out = append(out, m)
 		}
+	}
+	jobs, err := l.handOffs(handed)
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		l.cfg.HandOff(j)
 	}
 	l.send(out)
 	l.release(rd.ReadStates)

@@ -73,6 +73,11 @@ type member struct {
 	down  bool
 	reads []string
 	ticks int // elapsed ticks not yet taken by the loop
+	// jobs are those the loop handed off (cluster.handOff), waiting for
+	// the member's worker.
+	jobs []raftloop.Job
+	// chunksHandedOff counts the jobs handed off that save a chunk.
+	chunksHandedOff int
 }
 
 // cluster is a group of members on one network.
@@ -82,6 +87,11 @@ type cluster struct {
 	cfg   func(id uint64) raft.Config
 	// refused are the errors Step returned (the examples print them).
 	refused []error
+	// handOff makes the asynchronous loops hand their writes and chunks
+	// to the members' workers (Config.HandOff), which run() completes.
+	handOff bool
+	// wrapDisk, when set, gives each loop its disk wrapped.
+	wrapDisk func(d *raftloop.CrashDisk) raftloop.Disk
 }
 
 // newCluster boots voters 1..n, each on a CrashDisk holding the first
@@ -113,8 +123,21 @@ func (c *cluster) start(id uint64, d *raftloop.CrashDisk, sm *list, applied uint
 		rc = c.cfg(id)
 		rc.Applied = applied
 	}
+	var handOff func(raftloop.Job)
+	if c.handOff {
+		handOff = func(j raftloop.Job) {
+			if j.Chunk != nil {
+				m.chunksHandedOff++
+			}
+			m.jobs = append(m.jobs, j)
+		}
+	}
+	var disk raftloop.Disk = d
+	if c.wrapDisk != nil {
+		disk = c.wrapDisk(d)
+	}
 	l, err := raftloop.New(raftloop.Config{
-		Raft: rc, Disk: d, Network: c.net, StateMachine: sm,
+		Raft: rc, Disk: disk, Network: c.net, StateMachine: sm, HandOff: handOff,
 		Ticks: func() int { n := m.ticks; m.ticks = 0; return n },
 		OnRead: func(rs raft.ReadState) {
 			if rs.Err != nil {
@@ -128,6 +151,39 @@ func (c *cluster) start(id uint64, d *raftloop.CrashDisk, sm *list, applied uint
 	m.loop = l
 	c.nodes[id] = m
 	return m
+}
+
+// write saves job j, handed off by the member's loop, to its disk.
+func (m *member) write(j raftloop.Job) error {
+	if j.Chunk != nil {
+		return m.disk.SaveChunk(j.Chunk.ID.Index, j.Chunk.ID.Term, j.Chunk.ID.Chunk, j.Chunk.Data)
+	}
+	return m.disk.Save(j.HardState, j.Entries, j.Snapshot)
+}
+
+// work is the member's worker for the jobs its loop handed off: it saves
+// every job waiting, syncs once for all of them, and then reports each
+// completed, in order.
+func (m *member) work() error {
+	jobs := m.jobs
+	m.jobs = nil
+	for _, j := range jobs {
+		if err := m.write(j); err != nil {
+			return err
+		}
+	}
+	if len(jobs) == 0 {
+		return nil
+	}
+	if err := m.disk.Sync(); err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if err := m.loop.Completed(j.Seq); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ids returns the members' IDs in order.
@@ -147,7 +203,8 @@ func (c *cluster) run() {
 		for _, id := range c.ids() {
 			ran, err := c.nodes[id].loop.Run()
 			must(err)
-			moved = moved || ran
+			moved = moved || ran || len(c.nodes[id].jobs) > 0
+			must(c.nodes[id].work())
 		}
 		if !moved && len(c.net.queue) == 0 {
 			return

@@ -47,6 +47,40 @@
 // driver calls them, on the loop's goroutine, so that a driver chooses
 // when each write becomes durable.
 //
+// # Handing writes to a worker of the application's
+//
+// An application whose disk worker is a goroutine of its own (one that
+// syncs once for the writes of several Readys, say) sets
+// [Config].HandOff. HandleReady then hands each write (MsgStorageAppend)
+// and each snapshot chunk to save (MsgSnapChunk) to it as a [Job],
+// numbered in the order the node handed them out (before it sends the
+// Ready's messages to peers, so that the write starts first; they leave
+// while it is on its way), and keeps the job's acknowledgements (the
+// node's MsgStorageAppendResp, the appends' responses and votes that
+// wait for the write, a chunk's MsgSnapChunkSaved). The worker saves each
+// job as Disk.Save and ChunkDisk.SaveChunk would, makes it durable, and
+// reports it back; the loop's goroutine then calls [Loop.Completed] with
+// the job's number, after recording the write in the Storage the node
+// reads when that is not the worker's. The loop delivers the
+// acknowledgements of completed jobs in the order they were handed off:
+// a job completed ahead of an earlier one waits for it, so nothing is
+// acknowledged before every write before it is durable (thesis §3.8),
+// and a process that crashes between the hand-off and the completion has
+// acknowledged nothing it may lose. A completion for a job that is not
+// waiting is refused with [ErrCompletion]. The apply worker's jobs stay
+// on the loop (RunApply), which applies in memory.
+//
+// # One loop for every driver
+//
+// This is the repository's one implementation of the contract: the
+// simulator (tools/sim), the transcript harness (tools/rafttest), the
+// comparison benchmarks (tools/benchcmp) and the example key-value server
+// (tools/kvexample/kvnode, in both of its storage modes) all run their
+// nodes through it. Two drivers keep loops of their own because they
+// cannot import it: core's test cluster and the root package's schedule
+// cluster are test files of packages that raftloop itself imports, so
+// importing it there would be a cycle.
+//
 // # Time
 //
 // Every tick that has elapsed reaches the node before any other input is

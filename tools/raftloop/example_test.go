@@ -175,3 +175,48 @@ func ExampleLoop_RunSnapshotWork() {
 	// leader snapshot at 4: "alpha beta gamma"
 	// node 3 installed the snapshot at 4: "alpha beta gamma" [alpha beta gamma]
 }
+
+// ExampleLoop_Completed hands the asynchronous mode's writes to the
+// application's own worker (Config.HandOff): a worker that runs on a
+// goroutine of its own and syncs once for several writes. The loop
+// numbers each job it hands off and holds back its acknowledgements; the
+// worker saves the jobs, syncs once, and reports each back, on the loop's
+// goroutine, with Completed, which delivers the acknowledgements in the
+// order the jobs were handed off. Here the worker is played inline.
+func ExampleLoop_Completed() {
+	c := newHandOffCluster(3, asyncConfig)
+	leader := c.nodes[1]
+	for _, p := range []string{"x=1", "y=2"} {
+		_, _, err := leader.loop.Propose([]byte(p))
+		must(err)
+		must(leader.loop.HandleReady()) // hands the write to the worker
+	}
+	jobs := leader.jobs
+	leader.jobs = nil
+	for _, j := range jobs {
+		fmt.Println("handed off: job", j.Seq, j.Entries)
+	}
+	fmt.Println("appends sent before the leader's write:", len(c.net.queue), "waiting:", leader.loop.HandedOff())
+
+	// The worker: both writes, then one sync for them.
+	for _, j := range jobs {
+		must(leader.write(j))
+	}
+	must(leader.disk.Sync())
+	// Back on the loop's goroutine: a job completed ahead of an earlier
+	// one waits for it.
+	must(leader.loop.Completed(jobs[1].Seq))
+	fmt.Println("after job", jobs[1].Seq, "waiting:", leader.loop.HandedOff())
+	must(leader.loop.Completed(jobs[0].Seq))
+	fmt.Println("after job", jobs[0].Seq, "waiting:", leader.loop.HandedOff())
+
+	c.run()
+	fmt.Println("applied:", c.nodes[1].sm.items, c.nodes[2].sm.items, c.nodes[3].sm.items)
+	// Output:
+	// handed off: job 5 [1/2 EntryNormal "x=1"]
+	// handed off: job 6 [1/3 EntryNormal "y=2"]
+	// appends sent before the leader's write: 4 waiting: 2
+	// after job 6 waiting: 2
+	// after job 5 waiting: 0
+	// applied: [x=1 y=2] [x=1 y=2] [x=1 y=2]
+}

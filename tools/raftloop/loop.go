@@ -93,6 +93,14 @@ type Config struct {
 	// instead of the loop's queue: the driver completes it when it
 	// chooses (a simulator's worker with latency) with DoSnapshotWork.
 	OnSnapshotWork func(m raftpb.Message)
+	// HandOff, when set in the asynchronous storage mode, takes the
+	// writes (MsgStorageAppend) and the snapshot chunks to save
+	// (MsgSnapChunk) as Jobs, instead of the loop's append queue and
+	// snapshot queue (or OnSnapshotWork; chunk requests still go there):
+	// the application's worker makes each durable on a goroutine of its
+	// own, and the loop's goroutine then calls Loop.Completed. It must
+	// not block, nor call the Loop.
+	HandOff func(j Job)
 	// OnApplied, when set, sees each batch of committed entries once the
 	// state machine has applied it, before the node is told.
 	OnApplied func(ents []raftpb.Entry)
@@ -121,12 +129,19 @@ type Loop struct {
 	reads []raft.ReadState
 	// appends, applies and snapWork are the workers' queues.
 	appends, applies, snapWork []raftpb.Message
+	// handed are the jobs handed to Config.HandOff whose
+	// acknowledgements wait, oldest first; handedSeq numbers them.
+	handed    []handoff
+	handedSeq uint64
 }
 
 // New starts the node c describes, from what its Disk holds.
 func New(c Config) (*Loop, error) {
 	if c.Disk == nil || c.Network == nil || c.StateMachine == nil {
 		return nil, fmt.Errorf("%w: Disk, Network and StateMachine are required", ErrConfig)
+	}
+	if c.HandOff != nil && !c.Raft.AsyncStorageWrites {
+		return nil, fmt.Errorf("%w: HandOff needs raft.Config.AsyncStorageWrites", ErrConfig)
 	}
 	rc := c.Raft
 	if rc.Storage == nil {
@@ -214,7 +229,8 @@ func (l *Loop) ReportUnreachable(id uint64) { l.catchUp(); l.rn.ReportUnreachabl
 // ReportSnapshot tells the node how sending a snapshot to id ended.
 func (l *Loop) ReportSnapshot(id uint64, failed bool) { l.catchUp(); l.rn.ReportSnapshot(id, failed) }
 
-// Busy reports whether the node has a Ready or a worker has a job.
+// Busy reports whether the node has a Ready or a worker of the loop has a
+// job. Jobs handed to Config.HandOff are not counted (HandedOff).
 func (l *Loop) Busy() bool {
 	return l.rn.HasReady() || len(l.appends) > 0 || len(l.applies) > 0 || len(l.snapWork) > 0
 }

@@ -71,10 +71,19 @@ func (l *Loop) chunkDisk() (ChunkDisk, error) {
 }
 
 // assemble fills in the data of a snapshot the node hands out to install
-// after fetching it in chunks (it carries none): the chunks saved for its
-// index and term, in order. Any other snapshot is returned as it is.
+// after fetching it in chunks (it carries none): the data of the
+// snapshot the Disk's Storage holds if it is that one (in the
+// asynchronous mode the snapshot to restore is handed out once its write
+// is durable, and its chunks may be gone by then), or else the chunks
+// saved for its index and term, in order. Any other snapshot is returned
+// as it is.
 func (l *Loop) assemble(snap raftpb.Snapshot) (raftpb.Snapshot, error) {
 	if !l.chunked || snap.Data != nil || snap.IsEmpty() {
+		return snap, nil
+	}
+	if held, err := l.cfg.Disk.Storage().Snapshot(); err == nil && held.Data != nil &&
+		held.Metadata.Index == snap.Metadata.Index && held.Metadata.Term == snap.Metadata.Term {
+		snap.Data = held.Data
 		return snap, nil
 	}
 	cd, err := l.chunkDisk()

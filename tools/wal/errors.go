@@ -39,11 +39,40 @@ type CorruptionError struct {
 	// Lost reports whether the damage destroyed data that was synced, and
 	// so acknowledged: the error then also matches raft.ErrLostLog.
 	Lost bool
+	// Group is the Raft group whose records hold the damage (in a log of
+	// one group, Options.GroupID), unless EveryGroup is set.
+	Group uint64
+	// EveryGroup reports, for a log shared by many groups (OpenShared),
+	// that the damage is not within one group's records (a segment missing
+	// or cut short, a record whose stamp cannot be read): every group of
+	// the log may have lost data.
+	EveryGroup bool
 }
 
-// Error returns "wal: corrupt log: FILE at offset N: REASON".
+// Error returns "wal: corrupt log: FILE at offset N: REASON", with
+// " (group G)" or " (every group)" after N when the damage is known to
+// concern one group other than group 0, or every group of a shared log.
 func (e *CorruptionError) Error() string {
-	return fmt.Sprintf("%v: %s at offset %d: %s", ErrCorrupt, e.File, e.Offset, e.Reason)
+	var group string
+	switch {
+	case e.EveryGroup:
+		group = " (every group)"
+	case e.Group != 0:
+		group = fmt.Sprintf(" (group %d)", e.Group)
+	}
+	return fmt.Sprintf("%v: %s at offset %d%s: %s", ErrCorrupt, e.File, e.Offset, group, e.Reason)
+}
+
+// everyGroup marks e as damage that is not within one group's records:
+// in a shared log it concerns every group, in a log of one group that
+// group. It returns e.
+func (w *WAL) everyGroup(e *CorruptionError) *CorruptionError {
+	if w.shared {
+		e.EveryGroup = true
+	} else {
+		e.Group = w.opts.GroupID
+	}
+	return e
 }
 
 // Is reports whether target is ErrCorrupt, or raft.ErrLostLog when the

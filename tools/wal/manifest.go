@@ -40,7 +40,7 @@ func (w *WAL) readManifest() (m manifest, ok bool, err error) {
 		return manifest{}, false, err
 	}
 	if len(b) != manifestBytes || crc32.Checksum(b[:16], castagnoli) != binary.LittleEndian.Uint32(b[16:]) {
-		return manifest{}, false, &CorruptionError{File: path, Reason: "the segment manifest fails its checksum", Lost: true}
+		return manifest{}, false, w.everyGroup(&CorruptionError{File: path, Reason: "the segment manifest fails its checksum", Lost: true})
 	}
 	return manifest{first: binary.LittleEndian.Uint64(b), last: binary.LittleEndian.Uint64(b[8:])}, true, nil
 }
@@ -78,19 +78,20 @@ func (w *WAL) writeManifest(m manifest) error {
 // (the manifest moves first), and segments past it were started by
 // rollovers (the seals chain them): both are fine. A segment of the run
 // that is not there is lost data.
-func checkManifest(dir string, m manifest, segs []segment) error {
+func (w *WAL) checkManifest(m manifest, segs []segment) error {
+	file := filepath.Join(w.dir, manifestName)
 	if len(segs) == 0 {
-		return &CorruptionError{File: filepath.Join(dir, manifestName),
-			Reason: fmt.Sprintf("every segment from %d to %d is missing: the log was lost", m.first, m.last), Lost: true}
+		return w.everyGroup(&CorruptionError{File: file,
+			Reason: fmt.Sprintf("every segment from %d to %d is missing: the log was lost", m.first, m.last), Lost: true})
 	}
 	oldest, newest := segs[0].seq, segs[len(segs)-1].seq
 	switch {
 	case newest < m.last:
-		return &CorruptionError{File: filepath.Join(dir, manifestName),
-			Reason: fmt.Sprintf("segment %d, the newest the log wrote, is missing (the newest found is %d): its entries were lost", m.last, newest), Lost: true}
+		return w.everyGroup(&CorruptionError{File: file,
+			Reason: fmt.Sprintf("segment %d, the newest the log wrote, is missing (the newest found is %d): its entries were lost", m.last, newest), Lost: true})
 	case oldest > m.first:
-		return &CorruptionError{File: filepath.Join(dir, manifestName),
-			Reason: fmt.Sprintf("segment %d is missing (the oldest found is %d): its entries were lost", m.first, oldest), Lost: true}
+		return w.everyGroup(&CorruptionError{File: file,
+			Reason: fmt.Sprintf("segment %d is missing (the oldest found is %d): its entries were lost", m.first, oldest), Lost: true})
 	}
 	return nil
 }

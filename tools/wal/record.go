@@ -51,15 +51,31 @@ const (
 	// next segment's sequence number as an unsigned varint. A seal in the
 	// newest segment names a segment that was lost.
 	recSeal recordType = 5
+	// recGroup follows the head of a segment of a shared log, once for
+	// every group the log held when the segment was created: the group (in
+	// its stamp) and its first index in the segment, one past its last
+	// index then, as an unsigned varint. Format version 2.
+	recGroup recordType = 6
 )
 
 // sealReserve is the room a segment keeps at its end for its seal.
 const sealReserve = headerBytes + 3*binary.MaxVarintLen64
 
-// FormatVersion is the version of the on-disk format this package writes
-// and reads, carried by every segment's first record. Open refuses a
-// segment of another version with an error matching ErrVersion.
-const FormatVersion = 1
+// FormatVersion is the newest version of the on-disk format, carried by
+// every segment's first record. Version 2 added the log shared by many
+// groups (OpenShared): its segments have a flags field in their head and a
+// group record per group after it. A log of one group is written in
+// version 1 still, unchanged, so that an older release reads it; Open
+// reads versions 1 and 2 and refuses any other with an error matching
+// ErrVersion.
+const FormatVersion = 2
+
+// singleGroupVersion is the format version of a log of one group.
+const singleGroupVersion = 1
+
+// headShared is the flag of a version 2 segment head whose segment belongs
+// to a log shared by many groups.
+const headShared = 1
 
 // snapKeepsLog is the flag of a snapshot marker whose snapshot matched the
 // log (same term at its index), so that the entries after it stay; without
@@ -115,7 +131,7 @@ func decodeHeader(h []byte) (header, bool) {
 }
 
 // known reports whether t is a record type this package writes.
-func (t recordType) known() bool { return t >= recEntries && t <= recSeal }
+func (t recordType) known() bool { return t >= recEntries && t <= recGroup }
 
 // stamp is the prefix of every record but a segment head: the Raft group
 // the record belongs to, and how many bytes of its segment were synced
@@ -160,20 +176,35 @@ type segmentHead struct {
 	// size is the size the segment was created with (preallocated): a file
 	// shorter than that was cut.
 	size int64
+	// shared reports whether the segment belongs to a log shared by many
+	// groups (version 2 and its shared flag); group and firstIndex are
+	// then zero.
+	shared bool
 }
 
-// appendSegmentHead appends the payload of a segment's first record.
+// appendSegmentHead appends the payload of a segment's first record: six
+// fields, and from version 2 on a seventh, the flags.
 func appendSegmentHead(b []byte, h segmentHead) []byte {
 	for _, v := range []uint64{h.version, h.group, h.seq, h.firstIndex, uint64(h.prevEnd), uint64(h.size)} {
 		b = binary.AppendUvarint(b, v)
+	}
+	if h.version >= 2 {
+		var flags uint64
+		if h.shared {
+			flags = headShared
+		}
+		b = binary.AppendUvarint(b, flags)
 	}
 	return b
 }
 
 // decodeSegmentHead reads the payload of a segment's first record.
 func decodeSegmentHead(payload []byte) (segmentHead, error) {
-	var v [6]uint64
+	var v [7]uint64
 	for i := range v {
+		if i == 6 && v[0] < 2 {
+			break
+		}
 		x, n := binary.Uvarint(payload)
 		if n <= 0 {
 			return segmentHead{}, fmt.Errorf("segment head: field %d does not decode", i)
@@ -183,7 +214,21 @@ func decodeSegmentHead(payload []byte) (segmentHead, error) {
 	if v[4] > 1<<62 || v[5] > 1<<62 {
 		return segmentHead{}, fmt.Errorf("segment head: impossible sizes")
 	}
-	return segmentHead{version: v[0], group: v[1], seq: v[2], firstIndex: v[3], prevEnd: int64(v[4]), size: int64(v[5])}, nil
+	if v[6]&^headShared != 0 {
+		return segmentHead{}, fmt.Errorf("segment head: unknown flags %#x", v[6])
+	}
+	return segmentHead{version: v[0], group: v[1], seq: v[2], firstIndex: v[3], prevEnd: int64(v[4]), size: int64(v[5]),
+		shared: v[6]&headShared != 0}, nil
+}
+
+// decodeGroupFirst reads the payload of a group record (after its stamp):
+// the group's first index in the segment.
+func decodeGroupFirst(payload []byte) (uint64, error) {
+	first, n := binary.Uvarint(payload)
+	if n <= 0 || n != len(payload) {
+		return 0, fmt.Errorf("a group record that does not decode")
+	}
+	return first, nil
 }
 
 // appendEntries appends the payload of an entries record.

@@ -26,13 +26,13 @@ func (w *WAL) rollover(need int64) error {
 		return err
 	}
 	old, oldSize := w.f, w.size
-	next := segment{seq: w.segs[len(w.segs)-1].seq + 1, firstIndex: w.shape.last + 1}
+	next := w.nextSegment(w.segs[len(w.segs)-1].seq + 1)
 	f, head, size, err := w.newSegment(next, oldSize, need)
 	if err != nil {
 		return w.fail(err)
 	}
 	seal, _ := appendRecord(nil, recSeal, func(b []byte) []byte {
-		return binary.AppendUvarint(appendStamp(b, stamp{group: w.opts.GroupID, synced: oldSize}), next.seq)
+		return binary.AppendUvarint(appendStamp(b, stamp{group: w.sealGroup(), synced: oldSize}), next.seq)
 	})
 	if _, err := old.WriteAt(seal, oldSize); err != nil {
 		return w.fail(errors.Join(err, f.Close()))
@@ -95,7 +95,7 @@ func (w *WAL) dropUnfinishedRollover(segs []segment) ([]segment, error) {
 // startFirstSegment creates the first segment of a new log and the
 // manifest naming it, and makes it the one written to.
 func (w *WAL) startFirstSegment() error {
-	s := segment{seq: 1, firstIndex: 1}
+	s := w.nextSegment(1)
 	f, head, size, err := w.newSegment(s, 0, 0)
 	if err != nil {
 		return err
@@ -109,7 +109,8 @@ func (w *WAL) startFirstSegment() error {
 }
 
 // newSegment creates segment s durably, headed by its segment head, the
-// current hard state and snapshot marker, with room for need more bytes.
+// current hard state and snapshot marker of every group (after its group
+// record, in a shared log), with room for need more bytes.
 // prevEnd is where the previous segment's records end before its seal
 // (it is synced that far). The head makes
 // every segment carry the log's state as of its creation, so that removing
@@ -124,19 +125,15 @@ func (w *WAL) newSegment(s segment, prevEnd, need int64) (walfs.File, []byte, in
 // to create it with: Options.SegmentBytes, or more when the head and a
 // write of need bytes take more.
 func (w *WAL) segmentHeadBytes(s segment, prevEnd, need int64) ([]byte, int64) {
-	h := segmentHead{version: FormatVersion, group: w.opts.GroupID, seq: s.seq, firstIndex: s.firstIndex, prevEnd: prevEnd}
+	h := segmentHead{version: singleGroupVersion, group: w.opts.GroupID, seq: s.seq, firstIndex: s.firstIndex, prevEnd: prevEnd}
+	if w.shared {
+		h = segmentHead{version: FormatVersion, seq: s.seq, prevEnd: prevEnd, shared: true}
+	}
+	ids := w.groupIDs()
 	encode := func() []byte {
 		head, _ := appendRecord(nil, recSegment, func(b []byte) []byte { return appendSegmentHead(b, h) })
-		st := stamp{group: w.opts.GroupID}
-		if !w.hs.IsEmpty() {
-			head, _ = appendRecord(head, recHardState, func(b []byte) []byte { return w.hs.AppendMarshal(appendStamp(b, st)) })
-		}
-		if !emptyMeta(&w.snap) {
-			// The marker restates the snapshot the log already starts
-			// from: it keeps the entries after it.
-			head, _ = appendRecord(head, recSnapshot, func(b []byte) []byte {
-				return appendSnapshotMarker(appendStamp(b, st), &w.snap, true)
-			})
+		for _, id := range ids {
+			head = w.appendGroupHead(head, s, id)
 		}
 		return head
 	}
@@ -150,6 +147,38 @@ func (w *WAL) segmentHeadBytes(s segment, prevEnd, need int64) ([]byte, int64) {
 	return head, h.size
 }
 
+// appendGroupHead appends what segment s restates of group id: in a
+// shared log its group record, then its hard state and snapshot marker.
+func (w *WAL) appendGroupHead(head []byte, s segment, id uint64) []byte {
+	g := w.groups[id]
+	st := stamp{group: id}
+	if w.shared {
+		head, _ = appendRecord(head, recGroup, func(b []byte) []byte {
+			return binary.AppendUvarint(appendStamp(b, st), s.firsts[id])
+		})
+	}
+	if !g.hs.IsEmpty() {
+		head, _ = appendRecord(head, recHardState, func(b []byte) []byte { return g.hs.AppendMarshal(appendStamp(b, st)) })
+	}
+	if !emptyMeta(&g.snap) {
+		// The marker restates the snapshot the log already starts
+		// from: it keeps the entries after it.
+		head, _ = appendRecord(head, recSnapshot, func(b []byte) []byte {
+			return appendSnapshotMarker(appendStamp(b, st), &g.snap, true)
+		})
+	}
+	return head
+}
+
+// sealGroup is the group a seal's stamp names: the log's in a log of one
+// group, zero (no group: a seal holds no group's data) in a shared log.
+func (w *WAL) sealGroup() uint64 {
+	if w.shared {
+		return 0
+	}
+	return w.opts.GroupID
+}
+
 // ReleaseTo deletes the oldest segments as long as every entry they hold
 // that is still part of the log has an index of at most index: those
 // entries are covered by a snapshot. index may not pass the last snapshot
@@ -159,14 +188,30 @@ func (w *WAL) segmentHeadBytes(s segment, prevEnd, need int64) ([]byte, int64) {
 func (w *WAL) ReleaseTo(index uint64) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	return w.releaseTo(w.opts.GroupID, index)
+}
+
+// releaseTo records that group needs no entry up to index and deletes the
+// oldest segments as long as no group needs a record in them. w.mu is
+// held.
+func (w *WAL) releaseTo(group, index uint64) error {
 	if w.err != nil {
 		return w.err
 	}
-	if index > w.snap.Index {
-		return fmt.Errorf("wal: cannot release up to %d: the last snapshot marker is at %d", index, w.snap.Index)
+	g := w.groups[group]
+	snapIndex := uint64(0)
+	if g != nil {
+		snapIndex = g.snap.Index
 	}
+	if index > snapIndex {
+		return fmt.Errorf("wal: cannot release up to %d: the last snapshot marker is at %d", index, snapIndex)
+	}
+	if g == nil {
+		return nil
+	}
+	g.released = max(g.released, index)
 	n := 0
-	for n+1 < len(w.segs) && w.segs[n+1].firstIndex-1 <= index {
+	for n+1 < len(w.segs) && !w.needsBefore(w.segs[n+1]) {
 		n++
 	}
 	if n == 0 {
@@ -183,7 +228,7 @@ func (w *WAL) ReleaseTo(index uint64) error {
 			return fmt.Errorf("wal: release: %w", err)
 		}
 		w.segs = w.segs[1:]
-		w.logger.Info("wal: released a segment", "file", path, "upTo", index)
+		w.logger.Info("wal: released a segment", "file", path, "group", group, "upTo", index)
 	}
 	return w.fs.SyncDir(w.dir)
 }

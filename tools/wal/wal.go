@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"slices"
 	"sync"
 	"time"
 
@@ -30,8 +29,9 @@ type Options struct {
 	// DefaultSegmentBytes.
 	SegmentBytes int64
 	// GroupID is the Raft group whose log this is. Every record carries
-	// it, so that several groups can share one log in a later version;
-	// today a log holds one group, and Open refuses a log of another.
+	// it, and Open refuses a log of another group. A shared log
+	// (OpenShared) ignores it: its records carry the group each belongs
+	// to.
 	GroupID uint64
 	// AcceptLoss opens a log that lost synced data where Open can step
 	// over the loss (a segment cut short, a hard state committing past the
@@ -72,10 +72,17 @@ type WAL struct {
 	// there), synced how far it is known synced, alloc the segment's size.
 	size, synced, alloc int64
 
-	hs    raftpb.HardState        // the last hard state written
-	snap  raftpb.SnapshotMetadata // the last snapshot marker written
-	shape logShape
-	buf   []byte // encoding buffer, reused
+	// shared reports whether the log is shared by many groups
+	// (OpenShared); groups holds what it remembers of each group: the one
+	// of Options.GroupID in a log of one group.
+	shared bool
+	groups map[uint64]*groupState
+	// work and writes are plan's scratch, reused; one is Save's batch of
+	// one.
+	work   map[uint64]groupState
+	writes []groupWrite
+	one    [1]Update
+	buf    []byte // encoding buffer, reused
 
 	err error // the sticky failure, or ErrClosed
 }
@@ -87,10 +94,23 @@ type WAL struct {
 // with one matching ErrCorrupt, a segment of another format version or
 // group with ErrVersion, a directory in use with ErrLocked.
 func Open(dir string, opts Options) (*WAL, *Replay, error) {
+	w, rs, err := openLog(dir, opts, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return w, rs.replay(opts.GroupID), nil
+}
+
+// openLog opens the log in dir, of one group or shared by many.
+func openLog(dir string, opts Options, shared bool) (*WAL, *replaySet, error) {
 	if opts.SegmentBytes <= 0 {
 		opts.SegmentBytes = DefaultSegmentBytes
 	}
-	w := &WAL{dir: dir, opts: opts, fs: opts.FS, logger: opts.Logger}
+	w := &WAL{dir: dir, opts: opts, fs: opts.FS, logger: opts.Logger, shared: shared,
+		groups: map[uint64]*groupState{}, work: map[uint64]groupState{}}
+	if !shared {
+		w.groups[opts.GroupID] = &groupState{}
+	}
 	if w.fs == nil {
 		w.fs = walfs.OS()
 	}
@@ -105,15 +125,15 @@ func Open(dir string, opts Options) (*WAL, *Replay, error) {
 		return nil, nil, fmt.Errorf("%w: %s: %v", ErrLocked, filepath.Join(dir, LockFile), err)
 	}
 	w.lock = lock
-	rp, err := w.open()
+	rs, err := w.open()
 	if err != nil {
 		return nil, nil, errors.Join(err, lock.Close())
 	}
-	return w, rp, nil
+	return w, rs, nil
 }
 
 // open reads the log, or creates it, and readies it for writing.
-func (w *WAL) open() (*Replay, error) {
+func (w *WAL) open() (*replaySet, error) {
 	segs, err := w.listSegments()
 	if err != nil {
 		return nil, err
@@ -123,7 +143,7 @@ func (w *WAL) open() (*Replay, error) {
 		return nil, err
 	}
 	if ok {
-		if err := checkManifest(w.dir, m, segs); err != nil {
+		if err := w.checkManifest(m, segs); err != nil {
 			return nil, err
 		}
 	}
@@ -134,9 +154,9 @@ func (w *WAL) open() (*Replay, error) {
 		if err := w.startFirstSegment(); err != nil {
 			return nil, err
 		}
-		return &Replay{}, nil
+		return w.newReplaySet(), nil
 	}
-	rp, last, err := w.readSegments(segs)
+	rs, last, err := w.readSegments(segs)
 	if err != nil {
 		return nil, err
 	}
@@ -148,10 +168,13 @@ func (w *WAL) open() (*Replay, error) {
 			return nil, err
 		}
 	}
-	w.hs, w.snap = rp.HardState, rp.Snapshot
-	w.shape = logShape{snapIndex: rp.Snapshot.Index, snapTerm: rp.Snapshot.Term, last: rp.Snapshot.Index}
-	w.shape.append(rp.Entries)
-	return rp, nil
+	for id, r := range rs.groups {
+		g := &groupState{hs: r.HardState, snap: r.Snapshot}
+		g.shape = logShape{snapIndex: r.Snapshot.Index, snapTerm: r.Snapshot.Term, last: r.Snapshot.Index}
+		g.shape.append(r.Entries)
+		w.groups[id] = g
+	}
+	return rs, nil
 }
 
 // resume opens the last segment for writing after its last good record:
@@ -212,29 +235,28 @@ func (w *WAL) SaveSnapshot(meta raftpb.SnapshotMetadata) error {
 }
 
 // save writes, in one write, a snapshot marker (when snap is not nil),
-// the entries, then the hard state: the order of the persistence contract
-// (a hard state is never durable before the entries and snapshot of its
-// Ready), so that a crash that tears the write keeps a prefix of it.
+// the entries, then the hard state of the log's one group.
 func (w *WAL) save(snap *raftpb.SnapshotMetadata, hs raftpb.HardState, ents []raftpb.Entry, sync bool) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.one[0] = Update{Group: w.opts.GroupID, Snapshot: snap, Entries: ents, HardState: hs}
+	err := w.saveBatch(w.one[:], sync)
+	w.one[0] = Update{}
+	return err
+}
+
+// saveBatch writes the updates of batch in one write, in order, after
+// checking them all (a refused batch writes nothing), and with sync then
+// syncs once. It rolls over first when the write does not fit in the
+// segment. w.mu is held.
+func (w *WAL) saveBatch(batch []Update, sync bool) error {
 	if w.err != nil {
 		return w.err
 	}
-	shape := w.shape
-	keepLog := false
-	if snap != nil {
-		if snap.Index < w.snap.Index {
-			return fmt.Errorf("wal: snapshot at %d is older than the snapshot at %d", snap.Index, w.snap.Index)
-		}
-		shape.runs = slices.Clone(shape.runs)
-		keepLog = shape.snapshot(snap.Index, snap.Term)
-	}
-	if err := shape.checkAppend(ents); err != nil {
+	if err := w.plan(batch); err != nil {
 		return err
 	}
-	writeHS := !hs.IsEmpty() && hs != w.hs
-	buf, err := w.encode(snap, keepLog, hs, writeHS, ents)
+	buf, err := w.encodeBatch()
 	if err != nil {
 		return err
 	}
@@ -242,49 +264,16 @@ func (w *WAL) save(snap *raftpb.SnapshotMetadata, hs raftpb.HardState, ents []ra
 		if err := w.rollover(int64(len(buf))); err != nil {
 			return err
 		}
-		if buf, err = w.encode(snap, keepLog, hs, writeHS, ents); err != nil {
+		// The stamps name the new segment's synced length.
+		if buf, err = w.encodeBatch(); err != nil {
 			return err
 		}
 	}
 	if err := w.write(buf, sync); err != nil {
 		return err
 	}
-	shape.append(ents)
-	w.shape = shape
-	if snap != nil {
-		w.snap = *snap
-	}
-	if !hs.IsEmpty() {
-		w.hs = hs
-	}
+	w.commitPlan()
 	return nil
-}
-
-// encode returns the records of one save in w.buf, stamped with the
-// group and the bytes of the segment synced so far.
-func (w *WAL) encode(snap *raftpb.SnapshotMetadata, keepLog bool, hs raftpb.HardState, writeHS bool, ents []raftpb.Entry) ([]byte, error) {
-	st := stamp{group: w.opts.GroupID, synced: w.synced}
-	buf := w.buf[:0]
-	var err error
-	if snap != nil {
-		buf, err = appendRecord(buf, recSnapshot, func(b []byte) []byte {
-			return appendSnapshotMarker(appendStamp(b, st), snap, keepLog)
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	if len(ents) > 0 {
-		buf, err = appendRecord(buf, recEntries, func(b []byte) []byte { return appendEntries(appendStamp(b, st), ents) })
-		if err != nil {
-			return nil, err
-		}
-	}
-	if writeHS {
-		buf, _ = appendRecord(buf, recHardState, func(b []byte) []byte { return hs.AppendMarshal(appendStamp(b, st)) })
-	}
-	w.buf = buf
-	return buf, nil
 }
 
 // Sync syncs what was saved so far.

@@ -8,35 +8,11 @@ import (
 	"github.com/tickraft/raft/tools/raftloop"
 )
 
-// applyMessage does the apply worker's work for a MsgStorageApply: install
-// a snapshot, or apply committed entries.
-func (n *Node) applyMessage(m raftpb.Message) error {
-	if m.Snapshot != nil {
-		return n.restore(*m.Snapshot)
-	}
-	n.applyEntries(m.Entries)
-	return nil
-}
-
-// restore replaces the state machine with a snapshot's. A snapshot handed
-// out by the node may carry no data (it arrived in chunks): its data is
-// then the one the in-memory storage (or the snapshot store) holds.
+// restore replaces the state machine with a snapshot's, its data
+// assembled by the reference loop when it arrived in chunks.
 func (n *Node) restore(snap raftpb.Snapshot) error {
 	meta := snap.Metadata
-	data := snap.Data
-	if len(data) == 0 {
-		held, _ := n.storage.Snapshot()
-		if held.Metadata.Index == meta.Index && held.Metadata.Term == meta.Term {
-			data = held.Data
-		} else {
-			s, err := n.disk.snaps.LoadAt(meta.Index, meta.Term)
-			if err != nil {
-				return fmt.Errorf("restoring snapshot %d/%d: %w", meta.Term, meta.Index, err)
-			}
-			data = s.Data
-		}
-	}
-	sm, err := decodeState(data)
+	sm, err := decodeState(snap.Data)
 	if err != nil {
 		return fmt.Errorf("restoring snapshot %d/%d: %w", meta.Term, meta.Index, err)
 	}
@@ -52,20 +28,11 @@ func (n *Node) restore(snap raftpb.Snapshot) error {
 	return nil
 }
 
-// applyEntries applies committed entries in order (the asynchronous
-// mode's apply worker).
-func (n *Node) applyEntries(ents []raftpb.Entry) {
-	for i := range ents {
-		n.applyEntry(&ents[i], nil)
-	}
-}
-
 // applyEntry applies one committed entry, answers the write if it was
 // proposed here, and takes a snapshot at each multiple of
-// SnapshotInterval. conf is what the node made of a conf change entry
-// when the caller handed it to the node already (the synchronous mode's
-// raftloop), nil when applyConfChange must.
-func (n *Node) applyEntry(e *raftpb.Entry, conf *raftloop.ConfApplied) {
+// SnapshotInterval. For a conf change entry the reference loop has handed
+// the change to the node already; conf says what came of it.
+func (n *Node) applyEntry(e *raftpb.Entry, conf raftloop.ConfApplied) {
 	if e.Index <= n.applied {
 		return
 	}
@@ -84,32 +51,16 @@ func (n *Node) applyEntry(e *raftpb.Entry, conf *raftloop.ConfApplied) {
 	}
 }
 
-// applyConfChange applies a membership change: the state machine learns
-// the addresses it carries, the transport the new peer, then the node the
-// new configuration (unless conf says the node has it already: the node
-// sends to a new member only at its next Ready, after this). A change the
-// node refuses is refused on every member alike, and logged.
-func (n *Node) applyConfChange(e *raftpb.Entry, conf *raftloop.ConfApplied) {
-	var cc raftpb.ConfChangeI
-	if conf != nil {
-		cc = conf.Change
-	} else {
-		var err error
-		if cc, err = e.ConfChange(); err != nil {
-			n.log.Error("skipped a malformed conf change", "index", e.Index, "error", err)
-			return
-		}
-	}
+// applyConfChange applies a membership change the node has taken (or
+// refused, as every member does alike: logged): the state machine learns
+// the addresses it carries, the transport the new peers before the node
+// sends to them at its next Ready, and the departed ones are dropped.
+func (n *Node) applyConfChange(e *raftpb.Entry, conf raftloop.ConfApplied) {
+	cc := conf.Change
 	v2 := cc.AsV2()
 	n.sm.applyConfChange(v2)
 	n.syncPeers() // before the node sends to a new member
-	var cs raftpb.ConfState
-	var err error
-	if conf != nil {
-		cs, err = conf.State, conf.Err
-	} else {
-		cs, err = n.rn.ApplyConfChange(cc)
-	}
+	cs, err := conf.State, conf.Err
 	if err != nil {
 		n.log.Error("conf change refused", "index", e.Index, "change", cc.String(), "error", err)
 		return

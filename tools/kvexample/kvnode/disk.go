@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/raftloop"
 	"github.com/tickraft/raft/tools/wal"
 	"github.com/tickraft/raft/tools/wal/snapfile"
 )
@@ -27,16 +29,20 @@ type disk struct {
 	hs raftpb.HardState
 	// snapIndex is the index of the last snapshot marker saved.
 	snapIndex uint64
+	// writes counts the Readys' writes saved to the log (metrics.go
+	// reads it).
+	writes atomic.Uint64
 }
 
 // The kinds of work of the disk worker.
 type jobKind int
 
 const (
-	// jobAppend persists a MsgStorageAppend: its snapshot, hard state and
-	// entries.
+	// jobAppend persists a write the reference loop handed off: its
+	// snapshot, entries and hard state.
 	jobAppend jobKind = iota
-	// jobChunk persists a received snapshot chunk (MsgSnapChunk).
+	// jobChunk persists a received snapshot chunk the reference loop
+	// handed off.
 	jobChunk
 	// jobSnapshotMarker writes into the log the marker of a snapshot this
 	// node took, whose file the snapshot worker saved (snapshotter.go).
@@ -46,18 +52,16 @@ const (
 // diskJob is one item of work for the disk worker.
 type diskJob struct {
 	kind jobKind
-	msg  raftpb.Message  // jobAppend, jobChunk
+	job  raftloop.Job    // jobAppend, jobChunk
 	snap raftpb.Snapshot // jobSnapshotMarker: the metadata only
 }
 
 // diskResult is a finished job, handed back to the event loop, which
-// updates the in-memory storage and delivers the job's responses.
+// updates the in-memory storage and reports the job completed to the
+// reference loop.
 type diskResult struct {
 	job diskJob
-	// installed is the snapshot a jobAppend persisted, with its data
-	// (assembled from its chunks when it arrived in pieces).
-	installed *raftpb.Snapshot
-	err       error
+	err error
 }
 
 // do runs one job. The entries and hard state of a jobAppend are written
@@ -69,12 +73,12 @@ func (d *disk) do(j diskJob) (diskResult, bool) {
 	sync := false
 	switch j.kind {
 	case jobAppend:
-		m := &j.msg
-		hs := m.StorageAppendHardState()
-		sync = d.mustSync(hs, m)
-		res.installed, res.err = d.persist(hs, m.Entries, m.Snapshot, false)
+		w := &j.job
+		sync = d.mustSync(w)
+		res.err = d.persist(w.HardState, w.Entries, w.Snapshot, false)
 	case jobChunk:
-		res.err = d.saveChunk(j.msg)
+		c := j.job.Chunk
+		res.err = d.snaps.SaveChunk(c.ID.Index, c.ID.Term, c.ID.Chunk, c.Data)
 	case jobSnapshotMarker:
 		if j.snap.Metadata.Index > d.snapIndex {
 			res.err = d.markSnapshot(j.snap.Metadata)
@@ -83,58 +87,42 @@ func (d *disk) do(j diskJob) (diskResult, bool) {
 	return res, sync
 }
 
-// mustSync reports whether a MsgStorageAppend needs an fsync: anything but
-// a change of the commit index alone does.
-func (d *disk) mustSync(hs raftpb.HardState, m *raftpb.Message) bool {
-	return len(m.Entries) > 0 || m.Snapshot != nil ||
+// mustSync reports whether a write needs an fsync: anything but a change
+// of the commit index alone does.
+func (d *disk) mustSync(w *raftloop.Job) bool {
+	hs := w.HardState
+	return len(w.Entries) > 0 || !w.Snapshot.IsEmpty() ||
 		(!hs.IsEmpty() && (hs.Term != d.hs.Term || hs.Vote != d.hs.Vote))
 }
 
 // persist writes a snapshot the node installs (if any), then the hard state
 // and entries, in that order, so that entries after the snapshot follow
-// its marker in the log. It returns the installed snapshot with its data.
-func (d *disk) persist(hs raftpb.HardState, ents []raftpb.Entry, snap *raftpb.Snapshot, sync bool) (*raftpb.Snapshot, error) {
-	var installed *raftpb.Snapshot
-	if snap != nil && !snap.IsEmpty() {
-		full, err := d.saveInstalled(*snap)
-		if err != nil {
-			return nil, err
+// its marker in the log.
+func (d *disk) persist(hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.Snapshot, sync bool) error {
+	if !snap.IsEmpty() {
+		if err := d.saveInstalled(snap); err != nil {
+			return err
 		}
-		installed = &full
 	}
 	if err := d.wal.Save(hs, ents, sync); err != nil {
-		return nil, err
+		return err
 	}
+	d.writes.Add(1)
 	if !hs.IsEmpty() {
 		d.hs = hs
 	}
-	return installed, nil
+	return nil
 }
 
-// saveInstalled persists a snapshot received from the leader. A snapshot
-// that came in chunks has no data: its data is the concatenation of the
-// chunks the snapshot worker saved.
-func (d *disk) saveInstalled(snap raftpb.Snapshot) (raftpb.Snapshot, error) {
+// saveInstalled persists a snapshot received from the leader, its data
+// assembled by the reference loop when it came in chunks.
+func (d *disk) saveInstalled(snap raftpb.Snapshot) error {
 	meta := snap.Metadata
-	if len(snap.Data) == 0 {
-		staged, err := d.snaps.StagedChunks(meta.Index, meta.Term)
-		if err != nil {
-			return snap, err
-		}
-		if len(staged) == 0 {
-			return snap, fmt.Errorf("kvnode: installing snapshot %d/%d: no chunk staged", meta.Term, meta.Index)
-		}
-		data, err := d.snaps.AssembleChunks(meta.Index, meta.Term, uint64(len(staged)))
-		if err != nil {
-			return snap, fmt.Errorf("kvnode: installing snapshot %d/%d: %w", meta.Term, meta.Index, err)
-		}
-		snap.Data = data
-	}
 	if _, err := decodeState(snap.Data); err != nil {
-		return snap, fmt.Errorf("kvnode: installing snapshot %d/%d: %w", meta.Term, meta.Index, err)
+		return fmt.Errorf("kvnode: installing snapshot %d/%d: %w", meta.Term, meta.Index, err)
 	}
 	d.log.Info("installing a snapshot", "index", meta.Index, "term", meta.Term, "bytes", len(snap.Data))
-	return snap, d.saveSnapshot(snap)
+	return d.saveSnapshot(snap)
 }
 
 // saveOwnSnapshot persists a snapshot the node took of its state. One no
@@ -238,14 +226,4 @@ func (d *disk) abandon() {
 	if err := d.wal.Abandon(); err != nil && !errors.Is(err, wal.ErrClosed) {
 		d.log.Warn("closing the abandoned log failed", "error", err)
 	}
-}
-
-// saveChunk persists a received snapshot chunk (a MsgSnapChunk to the
-// snapshot worker), read through its typed view.
-func (d *disk) saveChunk(m raftpb.Message) error {
-	c, err := raftpb.ParseChunk(m)
-	if err != nil {
-		return err
-	}
-	return d.snaps.SaveChunk(c.ID.Index, c.ID.Term, c.ID.Chunk, c.Data)
 }

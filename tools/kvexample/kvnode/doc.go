@@ -15,38 +15,45 @@
 // finished disk work, or peers the transport reported unreachable. Then it
 // hands out every Ready (ready.go).
 //
-// In the default asynchronous storage mode (raft.Config.AsyncStorageWrites,
-// raft doc.go) a Ready carries only messages:
+// In both storage modes the node runs through tools/raftloop, the
+// repository's reference loop (readyloop.go): raftloop.Loop.HandleReady
+// routes each Ready, persists it through a raftloop.Disk over the WAL and
+// snapshot store, sends, applies and acknowledges, in the order of the
+// contract. The node supplies the parts: the log, the transport, the
+// key-value state.
 //
-//   - to raft.LocalAppendThread (MsgStorageAppend): queued to the disk
-//     worker goroutine (disk.go), which writes the snapshot, entries and
-//     hard state to the log and fsyncs; the loop then copies them into the
-//     in-memory storage and delivers the message's responses (its own
-//     acknowledgement through Step, append responses and votes to peers).
-//     Disk writes on every node thus run while the loop keeps replicating.
-//   - to raft.LocalApplyThread (MsgStorageApply): applied inline by the
-//     loop (applying touches only memory), then acknowledged through Step.
+// In the default asynchronous storage mode (raft.Config.AsyncStorageWrites,
+// raft doc.go) a Ready carries only messages, and the reference loop
+// routes them:
+//
+//   - to raft.LocalAppendThread (MsgStorageAppend): handed off
+//     (raftloop.Config.HandOff) to the disk worker goroutine (disk.go),
+//     which writes the snapshot, entries and hard state of every job
+//     waiting to the log and fsyncs once for all of them (group commit:
+//     one fsync for the writes of several Readys). Back on the loop, the
+//     in-memory storage learns what is durable and raftloop.Loop.Completed
+//     delivers the job's acknowledgements (its own through Step, append
+//     responses and votes to peers), in the order the jobs were handed
+//     off. Disk writes on every node thus run while the loop keeps
+//     replicating.
+//   - to raft.LocalApplyThread (MsgStorageApply): applied by the loop
+//     (raftloop.Loop.RunApply; applying touches only memory), then
+//     acknowledged through Step.
 //   - to raft.LocalSnapshotThread: a chunk request (MsgSnapChunkReq) is
-//     served at once from the snapshot in memory with
-//     raft.ServeSnapshotChunkFrom; a received chunk (MsgSnapChunk) is queued to
-//     the disk worker, which saves it durably before its MsgSnapChunkSaved
-//     is stepped.
+//     served from the snapshot in memory (raftloop.Loop.RunSnapshotWork); a
+//     received chunk (MsgSnapChunk) is handed off to the disk worker like a
+//     write, which saves it durably before its MsgSnapChunkSaved is
+//     stepped.
 //   - the rest to peers, through the transport.
 //
 // With Config.Sync the node runs the synchronous Ready/Advance loop
-// instead, through tools/raftloop, the repository's reference loop
-// (syncloop.go): raftloop.Loop.HandleReady saves each Ready to the log and
-// the in-memory storage (a raftloop.Disk over the WAL and snapshot store),
-// sends, fsyncs when the Ready says MustSync, applies and calls Advance;
-// the snapshot worker's jobs (Ready.LocalMessages) are then done on the
-// loop, chunks saved to the snapshot store before their acknowledgement
-// is stepped. The asynchronous mode above keeps its own handling
-// (ready.go, disk.go): its disk worker is a goroutine that group-commits
-// the writes of several Readys under one fsync while the loop goes on,
-// and its snapshot files are written by a goroutine of their own
-// (snapshotter.go); raftloop's workers run on the loop's goroutine, one
-// write and one sync at a time, and have no hook for a worker that
-// completes on another goroutine.
+// instead: raftloop.Loop.HandleReady saves each Ready to the log and the
+// in-memory storage, sends, fsyncs when the Ready says MustSync, applies
+// and calls Advance; the snapshot worker's jobs (Ready.LocalMessages) are
+// then done on the loop, chunks saved to the snapshot store before their
+// acknowledgement is stepped. The node's snapshots of its own state are
+// written off the loop in the asynchronous mode (snapshotter.go), inline
+// in the synchronous one (apply.go).
 //
 // # Disk
 //
@@ -131,6 +138,8 @@
 //     (raft.Status).
 //   - ready_duration_seconds (handling one Ready) and
 //     wal_fsync_duration_seconds (each fsync of the log): histograms.
+//   - wal_writes_total: the Readys' writes saved to the log; divided by
+//     wal_fsync_duration_seconds_count, the writes one fsync covers.
 //   - wal_bytes, wal_segments: the log on disk.
 //   - snapshots_sent_total, snapshots_installed_total,
 //     snapshot_chunks_served_total, snapshot_chunks_saved_total.

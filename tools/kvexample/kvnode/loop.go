@@ -58,13 +58,13 @@ func newLoopState(rec *recovered) loopState {
 	}
 }
 
-// run is the event loop: one goroutine owns the RawNode and everything in
-// loopState. Each turn takes one input (a tick, messages from peers, client
-// requests, finished disk work, unreachable reports), then hands every
-// Ready out. In the asynchronous mode the disk worker goroutine persists
-// (and fsyncs) in parallel while the loop goes on; applying, which only
-// touches memory, is done inline. In the synchronous mode everything is
-// inline.
+// run is the event loop: one goroutine owns the RawNode, its reference
+// loop and everything in loopState. Each turn takes one input (a tick,
+// messages from peers, client requests, finished disk work, unreachable
+// reports), then hands every Ready out. In the asynchronous mode the disk
+// worker goroutine persists (and fsyncs) in parallel while the loop goes
+// on; applying, which only touches memory, is done inline. In the
+// synchronous mode everything is inline.
 //
 // Time follows the tick contract: the ticker only wakes the loop, and the
 // node's ticks are the whole intervals elapsed on the monotonic clock
@@ -170,42 +170,27 @@ func (n *Node) reportUnreachable() {
 	}
 }
 
-// deliver hands a worker's responses on: those for this node to Step,
-// the others to the network.
-func (n *Node) deliver(msgs []raftpb.Message) {
-	var out []raftpb.Message
-	for _, m := range msgs {
-		if m.To == n.cfg.ID {
-			if err := n.rn.Step(m); err != nil {
-				n.log.Warn("refused a worker response", "type", m.Type.String(), "error", err)
-			}
-			continue
-		}
-		out = append(out, m)
-	}
-	if len(out) > 0 {
-		n.tr.Send(out)
-	}
-}
-
 // completeDisk finishes the disk worker's results in order: the in-memory
-// storage learns what is now durable, then the responses go out.
+// storage learns what is now durable, then the reference loop, told the
+// job completed, delivers its acknowledgements.
 func (n *Node) completeDisk() error {
 	for _, res := range n.results.take() {
 		if res.err != nil {
 			return res.err
 		}
+		j := &res.job.job
 		switch res.job.kind {
 		case jobAppend:
-			m := &res.job.msg
-			hs := m.StorageAppendHardState()
-			if err := n.storeDurable(hs, m.Entries, res.installed); err != nil {
+			if err := n.storeDurable(j.HardState, j.Entries, j.Snapshot); err != nil {
 				return err
 			}
-			n.deliver(m.Responses)
 		case jobChunk:
 			n.metrics.chunksSaved.Add(1)
-			n.deliver(res.job.msg.Responses)
+		default:
+			continue // a snapshot marker: nothing waits for it
+		}
+		if err := n.loop.Completed(j.Seq); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -213,10 +198,10 @@ func (n *Node) completeDisk() error {
 
 // storeDurable records in the in-memory storage a snapshot, hard state and
 // entries that are durable, for the node to read.
-func (n *Node) storeDurable(hs raftpb.HardState, ents []raftpb.Entry, installed *raftpb.Snapshot) error {
-	if installed != nil {
-		if err := n.storage.ApplySnapshot(*installed); err != nil {
-			n.log.Warn("in-memory storage refused a snapshot", "index", installed.Metadata.Index, "error", err)
+func (n *Node) storeDurable(hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.Snapshot) error {
+	if !snap.IsEmpty() {
+		if err := n.storage.ApplySnapshot(snap); err != nil {
+			n.log.Warn("in-memory storage refused a snapshot", "index", snap.Metadata.Index, "error", err)
 		}
 	}
 	if !hs.IsEmpty() {

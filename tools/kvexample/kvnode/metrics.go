@@ -223,6 +223,7 @@ func (n *Node) writeRaftMetrics(pw *promWriter) {
 func (n *Node) writeIOMetrics(pw *promWriter) {
 	m := n.metrics
 	pw.histogram("kvexample_wal_fsync_duration_seconds", "Time of each fsync of the write-ahead log.", m.fsyncLatency)
+	pw.single("kvexample_wal_writes_total", "counter", "Writes of Readys saved to the write-ahead log (several may share one fsync).", float64(n.disk.writes.Load()))
 	u := n.disk.wal.Usage()
 	pw.single("kvexample_wal_bytes", "gauge", "Bytes of the write-ahead log's segments on disk.", float64(u.Bytes))
 	pw.single("kvexample_wal_segments", "gauge", "Segment files of the write-ahead log.", float64(u.Segments))

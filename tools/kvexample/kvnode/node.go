@@ -36,8 +36,7 @@ type Node struct {
 	// peer themselves.
 	raftLog *slog.Logger
 	rn      *raft.RawNode
-	// loop drives rn in the synchronous mode (syncloop.go); nil in the
-	// asynchronous mode, whose Ready handling is ready.go's.
+	// loop drives rn in both storage modes (readyloop.go).
 	loop    *raftloop.Loop
 	storage *raft.MemoryStorage
 	disk    *disk
@@ -139,16 +138,9 @@ func Start(cfg Config) (*Node, error) {
 	return n, nil
 }
 
-// startRawNode starts the node: through the reference loop in the
-// synchronous mode, bare in the asynchronous mode.
+// startRawNode starts the node through the reference loop.
 func (n *Node) startRawNode(applied uint64) error {
-	rc := n.raftConfig(applied)
-	if !n.cfg.Sync {
-		var err error
-		n.rn, err = raft.NewRawNode(rc)
-		return err
-	}
-	l, err := n.newSyncLoop(rc)
+	l, err := n.newLoop(n.raftConfig(applied))
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,8 @@ type Config struct {
 	Logger *slog.Logger
 
 	// RecvBufferMsgs is the capacity of the channel of received messages
-	// (default DefaultRecvBufferMsgs).
+	// (default DefaultRecvBufferMsgs); in multi-group mode, of received
+	// batches.
 	RecvBufferMsgs int
 	// MaxQueueMsgs bounds the messages queued for one peer (default
 	// DefaultMaxQueueMsgs).
@@ -68,7 +69,9 @@ type Config struct {
 	// be sent.
 	MaxQueueBytes int
 	// MaxFrameBytes bounds the encoded size of one message, sent or
-	// received (default DefaultMaxFrameBytes, at most math.MaxUint32).
+	// received (default DefaultMaxFrameBytes, at most math.MaxUint32); in
+	// multi-group mode, of one batch, and of one message with its record's
+	// overhead (a few bytes).
 	MaxFrameBytes int
 	// WriteBufferBytes is the size of each outgoing connection's
 	// bufio.Writer (default DefaultWriteBufferBytes).
@@ -105,7 +108,9 @@ type Config struct {
 	// one peer ID may deliver to Receive, with a burst of as many (default
 	// DefaultMaxRecvMsgsPerS); the frames beyond it are read and dropped,
 	// counted in Stats.RateDrops, so that a flood cannot make the node
-	// step without bound.
+	// step without bound. In multi-group mode a batch is delivered whole
+	// when a token is left and then takes one per message, running the
+	// bucket into debt if need be, so the long-run rate stays bounded.
 	MaxRecvMsgsPerSec int
 
 	// RemovedAt, when not nil, tells whether node id was removed from the
@@ -133,6 +138,23 @@ type Config struct {
 	// transport authenticates nobody: anyone who reaches the listen port
 	// can send as any node ID, and New logs a warning saying so.
 	TLS *TLSConfig
+
+	// Groups selects multi-group mode (see the package documentation):
+	// the transport carries the messages of many Raft groups, each
+	// replicated on the same processes, over one connection per pair of
+	// processes, as batches of GroupMessages, with SendGroups and
+	// ReceiveGroups instead of Send and Receive. ID and the peers' IDs
+	// are then process IDs, and every group's replica on a process has
+	// that process's ID as its replica ID. A multi-group transport and a
+	// single-group one refuse each other's connections (ErrGroupMode).
+	Groups bool
+	// HostsGroup, when not nil in multi-group mode, reports whether this
+	// process hosts group; the messages of a received batch for a group
+	// it does not host are dropped and counted in Stats.UnhostedDrops,
+	// the rest of the batch delivered. Nil accepts every group. It is
+	// called from the transport's goroutines: it must be safe for
+	// concurrent use and quick.
+	HostsGroup func(group uint64) bool
 
 	// now is the clock of the receive rate bound; nil is time.Now. Tests
 	// replace it.

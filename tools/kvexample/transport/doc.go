@@ -93,6 +93,63 @@
 // bucket with a burst of as many), the rest being read, dropped and
 // counted in [Stats.RateDrops].
 //
+// # Multi-group mode
+//
+// With [Config.Groups] the transport serves a process that hosts many Raft
+// groups, every one replicated on the same processes: one connection per
+// pair of processes carries the messages of every group, tagged with their
+// group ID in the transport's framing (raftpb's wire types are unchanged).
+// [Transport.SendGroups] and [Transport.SendGroup] replace Send, and
+// [Transport.ReceiveGroups] replaces Receive; the calls of the other mode
+// drop their messages, counted.
+//
+// Replica IDs are process IDs: in multi-group mode every group's replica
+// on process P has replica ID P, the process's node ID ([Config.ID], the
+// ID its hello claims and its certificate names). So the rule of a
+// single-group connection holds for every group: a message's From must be
+// the connection's authenticated sender and its To the receiver, whatever
+// its group. SendGroups drops, and logs, a message whose From is not the
+// local ID; a receiver refuses a frame holding one. A group's membership
+// is thus a set of processes, and [Config.Unreachable] reports a process,
+// which the application reports unreachable in every group it shares
+// with it.
+//
+// A multi-group connection opens with the same hello as a single-group
+// one but the magic "tkr\x03" (format version 3). Each mode refuses the
+// other's hello with an error wrapping [ErrGroupMode], and counts it in
+// [Stats.GroupModeErrors], so that a cluster of mixed modes fails loudly
+// instead of misreading frames.
+//
+// Then come frames, each a 4-byte big-endian length n followed by n bytes,
+// a batch: the number of messages it carries as an unsigned varint (at
+// least 1, at most [MaxBatchMsgs]) and that many records in the order they
+// were queued. A record opens with a kind byte and the group ID as a
+// varint; kind 1 then holds the length of a message's raftpb encoding as
+// a varint and the encoding. A batch must hold exactly as many records as
+// it claims and no byte more, every record must decode, and every message
+// must fit its connection as above: otherwise the whole frame is refused
+// with an error wrapping [ErrMalformed] (and [ErrBatchCount],
+// [ErrBatchTruncated], [ErrBatchRecord] or [ErrBatchMisaddressed]), the
+// connection is closed, counted in [Stats.DecodeErrors], and nothing of
+// that frame is delivered. [DecodeBatch] is that decoder. The messages of
+// a batch for a group this process does not host ([Config.HostsGroup])
+// are dropped and counted in [Stats.UnhostedDrops], the rest delivered: a
+// group's creation and removal race between processes in normal
+// operation, and closing the shared connection would stall every other
+// group.
+//
+// Batching: a peer's writer takes everything queued for it since its last
+// write and writes it as one frame, then flushes; messages queued
+// meanwhile wait for the next frame. A frame is split only to keep within
+// [Config.MaxFrameBytes] and MaxBatchMsgs. The messages of one SendGroups
+// call to one process are queued together, so they are never split
+// between frames but by those bounds. Queues are bounded per peer by
+// count and bytes as in single-group mode, and each received batch is one
+// slice on ReceiveGroups, whose capacity ([Config.RecvBufferMsgs]) is then
+// counted in batches; a full channel pushes back through TCP. The receive
+// rate bound counts messages, a batch being delivered or dropped whole.
+// [Stats.MsgsSent] / [Stats.FramesSent] is the messages per frame.
+//
 // # Reconnection
 //
 // A peer's writer goroutine dials only when it has something to send. When a

@@ -18,8 +18,13 @@ const HelloBytes = 4 + 8 + 8 + 8
 // FrameHeaderBytes is the length of the big-endian length prefix of a frame.
 const FrameHeaderBytes = 4
 
-// helloMagic opens every hello; its last byte is the format version.
+// helloMagic opens every hello of a single-group transport; its last
+// byte is the format version.
 const helloMagic = "tkr\x02"
+
+// groupsHelloMagic opens every hello of a multi-group transport
+// (Config.Groups): format version 3, whose frames are batches.
+const groupsHelloMagic = "tkr\x03"
 
 // initialBodyBytes is the most ReadFrame allocates for a frame before any
 // of its bytes arrived; the buffer doubles as they do.
@@ -30,6 +35,11 @@ const initialBodyBytes = 64 << 10
 // does not decode or does not fit its connection. Errors of the connection
 // itself (io.EOF, io.ErrUnexpectedEOF, network errors) do not wrap it.
 var ErrMalformed = errors.New("transport: malformed input")
+
+// ErrGroupMode is wrapped, with ErrMalformed, by the error for a hello of
+// the other mode: a multi-group hello received by a single-group transport
+// or the reverse. Such connections are counted in Stats.GroupModeErrors.
+var ErrGroupMode = errors.New("peer runs the other group mode")
 
 // ErrFrameTooLarge is wrapped, with ErrMalformed, by the error for a frame
 // whose length prefix exceeds the limit.
@@ -71,13 +81,40 @@ func ReadHello(r io.Reader, local uint64) (from uint64, err error) {
 // fails with an error wrapping ErrMalformed when the magic is wrong, the
 // sender is zero or local, or the recipient is not local, and with one
 // wrapping ErrIdentity when the hello is from another cluster.
+// A multi-group hello fails with an error wrapping ErrGroupMode.
 func ReadClusterHello(r io.Reader, cluster string, local uint64) (from uint64, err error) {
+	return readHello(r, cluster, local, helloMagic, groupsHelloMagic)
+}
+
+// AppendGroupsHello appends the hello of a multi-group connection from
+// process from to process to of cluster: a hello with the magic "tkr\x03".
+func AppendGroupsHello(buf []byte, cluster string, from, to uint64) []byte {
+	buf = append(buf, groupsHelloMagic...)
+	buf = binary.BigEndian.AppendUint64(buf, from)
+	buf = binary.BigEndian.AppendUint64(buf, to)
+	return binary.BigEndian.AppendUint64(buf, ClusterToken(cluster))
+}
+
+// ReadGroupsHello is ReadClusterHello for a multi-group transport: it
+// expects the hello of AppendGroupsHello and fails on a single-group hello
+// with an error wrapping ErrGroupMode.
+func ReadGroupsHello(r io.Reader, cluster string, local uint64) (from uint64, err error) {
+	return readHello(r, cluster, local, groupsHelloMagic, helloMagic)
+}
+
+// readHello reads a hello that must open with magic; otherMode is the
+// magic of the other group mode, refused with ErrGroupMode.
+func readHello(r io.Reader, cluster string, local uint64, magic, otherMode string) (from uint64, err error) {
 	var b [HelloBytes]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
 		return 0, err
 	}
-	if string(b[:4]) != helloMagic {
-		return 0, fmt.Errorf("%w: hello has magic %q, want %q", ErrMalformed, b[:4], helloMagic)
+	if string(b[:4]) == otherMode {
+		return 0, fmt.Errorf("%w: %w: hello from node %d has magic %q, want %q", ErrMalformed, ErrGroupMode,
+			binary.BigEndian.Uint64(b[4:12]), b[:4], magic)
+	}
+	if string(b[:4]) != magic {
+		return 0, fmt.Errorf("%w: hello has magic %q, want %q", ErrMalformed, b[:4], magic)
 	}
 	from = binary.BigEndian.Uint64(b[4:12])
 	to := binary.BigEndian.Uint64(b[12:20])
@@ -124,14 +161,7 @@ func ReadFrame(r io.Reader, maxFrameBytes int) (raftpb.Message, error) {
 // reuses, sparing an allocation per frame) and also returning the frame's
 // length with its prefix.
 func readFrame(r io.Reader, hdr *[FrameHeaderBytes]byte, maxFrameBytes int) (raftpb.Message, int, error) {
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return raftpb.Message{}, 0, err
-	}
-	n := binary.BigEndian.Uint32(hdr[:])
-	if uint64(n) > uint64(maxFrameBytes) {
-		return raftpb.Message{}, 0, fmt.Errorf("%w: %w: %d bytes, limit %d", ErrMalformed, ErrFrameTooLarge, n, maxFrameBytes)
-	}
-	body, err := readBody(r, int(n))
+	body, err := readFrameBody(r, hdr, maxFrameBytes)
 	if err != nil {
 		return raftpb.Message{}, 0, err
 	}
@@ -140,6 +170,20 @@ func readFrame(r io.Reader, hdr *[FrameHeaderBytes]byte, maxFrameBytes int) (raf
 		return raftpb.Message{}, 0, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return m, FrameHeaderBytes + len(body), nil
+}
+
+// readFrameBody reads one frame's length prefix into hdr and then its body
+// into a buffer allocated for it alone, refusing a length above
+// maxFrameBytes before allocating anything.
+func readFrameBody(r io.Reader, hdr *[FrameHeaderBytes]byte, maxFrameBytes int) ([]byte, error) {
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if uint64(n) > uint64(maxFrameBytes) {
+		return nil, fmt.Errorf("%w: %w: %d bytes, limit %d", ErrMalformed, ErrFrameTooLarge, n, maxFrameBytes)
+	}
+	return readBody(r, int(n))
 }
 
 // readBody reads exactly n bytes from r into a new buffer that starts at

@@ -87,6 +87,10 @@ func (t *Transport) serveInbound(conn net.Conn) {
 		t.stats.identityErrors.Add(1)
 		t.perPeer.of(from).refused.Add(1)
 		t.log.Warn("closing a connection whose certificate does not prove its sender", "remote", remote, "err", err)
+	case errors.Is(err, ErrGroupMode):
+		t.stats.groupModeErrors.Add(1)
+		t.perPeer.of(from).refused.Add(1)
+		t.log.Warn("closing a connection from a peer of the other group mode (single-group vs multi-group)", "remote", remote, "err", err)
 	case errors.Is(err, ErrMalformed):
 		t.stats.decodeErrors.Add(1)
 		t.perPeer.of(from).refused.Add(1) // from is UnknownPeer before the hello
@@ -109,7 +113,11 @@ func (t *Transport) readInbound(conn net.Conn) (uint64, error) {
 		src = tc
 	}
 	r := bufio.NewReaderSize(src, readBufferBytes)
-	from, err := ReadClusterHello(r, t.cfg.ClusterID, t.cfg.ID)
+	readHello := ReadClusterHello
+	if t.cfg.Groups {
+		readHello = ReadGroupsHello
+	}
+	from, err := readHello(r, t.cfg.ClusterID, t.cfg.ID)
 	if err != nil {
 		return UnknownPeer, err
 	}
@@ -125,6 +133,9 @@ func (t *Transport) readInbound(conn net.Conn) (uint64, error) {
 	}
 	limit := t.acquireLimit(from)
 	defer t.releaseLimit(from)
+	if t.cfg.Groups {
+		return from, t.readBatches(conn, r, from, limit)
+	}
 	hdr := new([FrameHeaderBytes]byte)
 	for {
 		// Every frame must arrive whole within FrameTimeout: neither a
@@ -141,11 +152,7 @@ func (t *Transport) readInbound(conn net.Conn) (uint64, error) {
 			t.stats.rateDrops.Add(1)
 			continue
 		}
-		t.stats.framesReceived.Add(1)
-		t.stats.bytesReceived.Add(uint64(n))
-		pc := t.perPeer.of(from)
-		pc.framesReceived.Add(1)
-		pc.bytesReceived.Add(uint64(n))
+		t.countReceived(from, 1, uint64(n))
 		select {
 		case t.recv <- m:
 		case <-t.ctx.Done():

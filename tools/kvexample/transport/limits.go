@@ -17,7 +17,12 @@ type recvLimit struct {
 }
 
 // allow takes a token at time now and reports whether there was one.
-func (l *recvLimit) allow(now time.Time) bool {
+func (l *recvLimit) allow(now time.Time) bool { return l.allowN(now, 1) }
+
+// allowN reports whether a token is left at time now and then takes n,
+// running the bucket into debt when fewer are left: a batch is delivered
+// or dropped whole, and the debt delays the next one.
+func (l *recvLimit) allowN(now time.Time, n int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if elapsed := now.Sub(l.last); elapsed > 0 {
@@ -27,7 +32,7 @@ func (l *recvLimit) allow(now time.Time) bool {
 	if l.tokens < 1 {
 		return false
 	}
-	l.tokens--
+	l.tokens -= float64(n)
 	return true
 }
 

@@ -17,10 +17,12 @@ import (
 // batches; a larger one, grown for a snapshot, is released.
 const maxScratchBytes = 1 << 20
 
-// queued is a message waiting in a peer's queue with its encoded size.
+// queued is a message waiting in a peer's queue with its encoded size
+// and, in multi-group mode, its group.
 type queued struct {
-	msg  raftpb.Message
-	size int
+	msg   raftpb.Message
+	size  int
+	group uint64
 }
 
 // peer is the sending side of one link: a bounded queue and the writer
@@ -249,6 +251,10 @@ func (p *peer) serve(conn net.Conn, spare []queued) ([]queued, error) {
 	cfg := &p.t.cfg
 	dead := p.watchClose(conn)
 	w := bufio.NewWriterSize(conn, cfg.WriteBufferBytes)
+	if cfg.Groups {
+		w.Write(AppendGroupsHello(w.AvailableBuffer(), cfg.ClusterID, cfg.ID, p.id))
+		return p.serveGroups(conn, w, dead, spare)
+	}
 	w.Write(AppendClusterHello(w.AvailableBuffer(), cfg.ClusterID, cfg.ID, p.id))
 	var scratch []byte
 	var unflushed, unflushedBytes uint64
@@ -284,11 +290,7 @@ func (p *peer) serve(conn net.Conn, spare []queued) ([]queued, error) {
 			p.countDrops(unflushed)
 			return spare, err
 		}
-		p.t.stats.framesSent.Add(unflushed)
-		p.t.stats.bytesSent.Add(unflushedBytes)
-		pc := p.t.perPeer.of(p.id)
-		pc.framesSent.Add(unflushed)
-		pc.bytesSent.Add(unflushedBytes)
+		p.countSent(unflushed, unflushed, unflushedBytes)
 		unflushed, unflushedBytes = 0, 0
 	}
 }

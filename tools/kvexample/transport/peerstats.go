@@ -14,8 +14,12 @@ type PeerStats struct {
 	BytesSent      uint64
 	FramesReceived uint64
 	BytesReceived  uint64
-	Drops          uint64
-	DialFailures   uint64
+	// MsgsSent and MsgsReceived count the messages of those frames (see
+	// Stats.MsgsSent).
+	MsgsSent     uint64
+	MsgsReceived uint64
+	Drops        uint64
+	DialFailures uint64
 	// RefusedConns counts incoming connections from the peer closed
 	// because they broke the framing after a valid hello.
 	RefusedConns uint64
@@ -30,6 +34,7 @@ const UnknownPeer = 0
 type peerCounters struct {
 	framesSent, bytesSent         atomic.Uint64
 	framesReceived, bytesReceived atomic.Uint64
+	msgsSent, msgsReceived        atomic.Uint64
 	drops, dialFailures, refused  atomic.Uint64
 }
 
@@ -58,6 +63,7 @@ func (t *Transport) PeerStats() map[uint64]PeerStats {
 		out[k.(uint64)] = PeerStats{
 			FramesSent: c.framesSent.Load(), BytesSent: c.bytesSent.Load(),
 			FramesReceived: c.framesReceived.Load(), BytesReceived: c.bytesReceived.Load(),
+			MsgsSent: c.msgsSent.Load(), MsgsReceived: c.msgsReceived.Load(),
 			Drops: c.drops.Load(), DialFailures: c.dialFailures.Load(), RefusedConns: c.refused.Load(),
 		}
 		return true
@@ -69,4 +75,28 @@ func (t *Transport) PeerStats() map[uint64]PeerStats {
 func (p *peer) countDrops(n uint64) {
 	p.t.stats.drops.Add(n)
 	p.t.perPeer.of(p.id).drops.Add(n)
+}
+
+// countSent counts frames carrying msgs messages in bytes bytes flushed to
+// p.
+func (p *peer) countSent(frames, msgs, bytes uint64) {
+	p.t.stats.framesSent.Add(frames)
+	p.t.stats.msgsSent.Add(msgs)
+	p.t.stats.bytesSent.Add(bytes)
+	pc := p.t.perPeer.of(p.id)
+	pc.framesSent.Add(frames)
+	pc.msgsSent.Add(msgs)
+	pc.bytesSent.Add(bytes)
+}
+
+// countReceived counts a frame of n bytes carrying msgs messages received
+// from peer from and handed to the receive channel.
+func (t *Transport) countReceived(from uint64, msgs, n uint64) {
+	t.stats.framesReceived.Add(1)
+	t.stats.msgsReceived.Add(msgs)
+	t.stats.bytesReceived.Add(n)
+	pc := t.perPeer.of(from)
+	pc.framesReceived.Add(1)
+	pc.msgsReceived.Add(msgs)
+	pc.bytesReceived.Add(n)
 }

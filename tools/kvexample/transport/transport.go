@@ -19,14 +19,17 @@ var ErrClosed = errors.New("transport: closed")
 // Transport sends and receives raftpb.Messages for one node over TCP. Its
 // methods are safe for concurrent use.
 type Transport struct {
-	cfg    Config
-	log    *slog.Logger
-	ln     net.Listener
-	recv   chan raftpb.Message
-	ctx    context.Context // cancelled by Close
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // every goroutine of the transport
-	stats  counters
+	cfg  Config
+	log  *slog.Logger
+	ln   net.Listener
+	recv chan raftpb.Message // nil in multi-group mode
+	// recvGroups carries the received batches in multi-group mode; nil
+	// otherwise.
+	recvGroups chan []GroupMessage
+	ctx        context.Context // cancelled by Close
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup // every goroutine of the transport
+	stats      counters
 	// perPeer are the same counters by peer (peerstats.go).
 	perPeer peerTable
 	// serverTLS is the TLS configuration of incoming connections, nil
@@ -65,12 +68,16 @@ func New(cfg Config) (*Transport, error) {
 		cfg:     c,
 		log:     c.Logger.With("node", c.ID),
 		ln:      ln,
-		recv:    make(chan raftpb.Message, c.RecvBufferMsgs),
 		ctx:     ctx,
 		cancel:  cancel,
 		peers:   make(map[uint64]*peer, len(c.Peers)),
 		inbound: make(map[net.Conn]struct{}),
 		limits:  make(map[uint64]*recvLimit),
+	}
+	if c.Groups {
+		t.recvGroups = make(chan []GroupMessage, c.RecvBufferMsgs)
+	} else {
+		t.recv = make(chan raftpb.Message, c.RecvBufferMsgs)
 	}
 	if c.TLS != nil {
 		t.serverTLS = c.TLS.serverTLS()
@@ -91,7 +98,8 @@ func (t *Transport) Addr() net.Addr { return t.ln.Addr() }
 
 // Receive returns the channel on which received messages are delivered.
 // Each message belongs to the receiver (see the package documentation). The
-// channel is never closed.
+// channel is never closed. In multi-group mode it is nil, on which nothing
+// is ever delivered: use ReceiveGroups.
 func (t *Transport) Receive() <-chan raftpb.Message { return t.recv }
 
 // Stats returns the transport's counters.
@@ -103,8 +111,13 @@ func (t *Transport) Stats() Stats { return t.stats.snapshot() }
 // Config.Unreachable is called with that peer's ID, once per ID per call,
 // before Send returns. Messages of a local type are dropped without a
 // report. Send retains the messages it queues: see the package
-// documentation.
+// documentation. In multi-group mode Send drops every message, counted
+// and logged: use SendGroups.
 func (t *Transport) Send(msgs []raftpb.Message) {
+	if t.cfg.Groups {
+		t.dropWrongMode("Send", len(msgs))
+		return
+	}
 	var unreachable []uint64
 	t.mu.RLock()
 	for i := range msgs {

@@ -1,0 +1,236 @@
+package transport
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/tickraft/raft/raftpb"
+)
+
+// This file holds the codec of a multi-group frame's body, a batch (see
+// the package documentation, "Multi-group mode").
+
+// GroupMessage is a message of one Raft group carried by a multi-group
+// transport. Group is the group's ID, any value the application chooses;
+// Message.From and Message.To are process IDs (in multi-group mode a
+// group's replica on process P has replica ID P).
+type GroupMessage struct {
+	Group   uint64
+	Message raftpb.Message
+}
+
+// MaxBatchMsgs is the most messages one multi-group frame may carry. A
+// writer starts a new frame past it; a receiver refuses a frame that
+// claims more, before allocating anything for them, so that a small frame
+// cannot make it allocate a message per byte.
+const MaxBatchMsgs = 4096
+
+// The errors of a batch that breaks the framing. Each is wrapped, with
+// ErrMalformed, by the error DecodeBatch returns.
+var (
+	// ErrBatchCount: the message count is zero, above MaxBatchMsgs, more
+	// than the body could hold, or disagrees with the records that follow
+	// (the body ends between records before the count, or bytes remain
+	// after it).
+	ErrBatchCount = errors.New("batch count does not match its records")
+	// ErrBatchTruncated: a record ends inside a varint or its length runs
+	// past the end of the body.
+	ErrBatchTruncated = errors.New("batch record truncated")
+	// ErrBatchRecord: a record of an unknown kind, or whose message does
+	// not decode.
+	ErrBatchRecord = errors.New("bad batch record")
+	// ErrBatchMisaddressed: a message that is not from the connection's
+	// authenticated sender, not to the receiver, or of a local type.
+	ErrBatchMisaddressed = errors.New("batch message does not fit its connection")
+)
+
+// The kinds of record in a batch; a record opens with its kind.
+const (
+	// recordMessage is any message: the group, the length of its raftpb
+	// encoding, the encoding.
+	recordMessage byte = 1
+)
+
+// minRecordBytes is the size of the smallest record: its kind, a
+// one-byte group and a one-byte length.
+const minRecordBytes = 3
+
+// recordOverheadBytes bounds what a record adds to its message's raftpb
+// encoding: its kind, its group and its length.
+const recordOverheadBytes = 1 + 2*binary.MaxVarintLen64
+
+// batchCountBytes bounds the size of a batch's message count (at most
+// MaxBatchMsgs, two bytes as a varint).
+const batchCountBytes = 3
+
+// maxBatchedMsgBytes is the largest raftpb encoding a multi-group transport
+// sends whole in a frame of at most maxFrameBytes.
+func maxBatchedMsgBytes(maxFrameBytes int) int {
+	return maxFrameBytes - recordOverheadBytes - batchCountBytes
+}
+
+// AppendBatch appends the frame of a batch (its length prefix and its
+// body) carrying msgs, sent by process from to process to, and returns the
+// extended slice. Every message must be from from and to to, or the
+// receiver refuses the frame; the caller keeps within MaxBatchMsgs and the
+// receiver's frame limit.
+func AppendBatch(buf []byte, from, to uint64, msgs []GroupMessage) []byte {
+	start := len(buf)
+	buf = append(buf, 0, 0, 0, 0)
+	buf = binary.AppendUvarint(buf, uint64(len(msgs)))
+	for i := range msgs {
+		m := &msgs[i].Message
+		buf = appendRecord(buf, from, to, msgs[i].Group, m, m.Size())
+	}
+	binary.BigEndian.PutUint32(buf[start:], uint32(len(buf)-start-FrameHeaderBytes))
+	return buf
+}
+
+// recordSize returns the encoded size of the record of message m of group,
+// sent by process from to process to, whose raftpb encoding takes size
+// bytes.
+func recordSize(from, to, group uint64, m *raftpb.Message, size int) int {
+	return 1 + uvarintLen(group) + uvarintLen(uint64(size)) + size
+}
+
+// appendRecord appends the record of message m of group, sent by process
+// from to process to, whose raftpb encoding takes size bytes.
+func appendRecord(buf []byte, from, to, group uint64, m *raftpb.Message, size int) []byte {
+	buf = append(buf, recordMessage)
+	buf = binary.AppendUvarint(buf, group)
+	buf = binary.AppendUvarint(buf, uint64(size))
+	return m.AppendMarshal(buf)
+}
+
+// uvarintLen returns the size of v as an unsigned varint.
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+// DecodeBatch decodes the body of a multi-group frame received by process
+// local on a connection from process from. It either returns every
+// message of the batch, in the order written, or an error wrapping
+// ErrMalformed and one of ErrBatchCount, ErrBatchTruncated, ErrBatchRecord
+// and ErrBatchMisaddressed, and then nothing. The messages' byte fields
+// alias body.
+func DecodeBatch(body []byte, from, local uint64) ([]GroupMessage, error) {
+	d := batchDecoder{data: body, from: from, local: local}
+	count, err := d.count()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]GroupMessage, count)
+	for i := range out {
+		if d.done() {
+			return nil, fmt.Errorf("%w: %w: the batch claims %d messages and holds %d", ErrMalformed, ErrBatchCount, count, i)
+		}
+		if err := d.record(&out[i]); err != nil {
+			return nil, fmt.Errorf("%w: message %d of %d: %w", ErrMalformed, i, count, err)
+		}
+		if err := checkBatched(&out[i], from, local); err != nil {
+			return nil, fmt.Errorf("%w: message %d of %d: %w", ErrMalformed, i, count, err)
+		}
+	}
+	if !d.done() {
+		return nil, fmt.Errorf("%w: %w: %d bytes follow the %d messages the batch claims", ErrMalformed, ErrBatchCount, len(d.data)-d.pos, count)
+	}
+	return out, nil
+}
+
+// checkBatched returns an error wrapping ErrBatchMisaddressed when g does
+// not fit a connection from process from to process local: in multi-group
+// mode every group's replica on a process has the process's ID.
+func checkBatched(g *GroupMessage, from, local uint64) error {
+	m := &g.Message
+	switch {
+	case raftpb.IsLocalMsg(m.Type):
+		return fmt.Errorf("%w: group %d: message of local type %v", ErrBatchMisaddressed, g.Group, m.Type)
+	case m.From != from:
+		return fmt.Errorf("%w: group %d: message from %d on the connection of process %d", ErrBatchMisaddressed, g.Group, m.From, from)
+	case m.To != local:
+		return fmt.Errorf("%w: group %d: message to %d received by process %d", ErrBatchMisaddressed, g.Group, m.To, local)
+	}
+	return nil
+}
+
+// batchDecoder reads the records of one batch.
+type batchDecoder struct {
+	data        []byte
+	pos         int
+	from, local uint64
+}
+
+// done reports whether every byte was read.
+func (d *batchDecoder) done() bool { return d.pos >= len(d.data) }
+
+// uvarint reads a varint; a truncated or overlong one is ErrBatchTruncated.
+func (d *batchDecoder) uvarint() (uint64, error) {
+	v, n := binary.Uvarint(d.data[d.pos:])
+	if n <= 0 {
+		return 0, fmt.Errorf("%w: bad varint at byte %d", ErrBatchTruncated, d.pos)
+	}
+	d.pos += n
+	return v, nil
+}
+
+// count reads the batch's message count and refuses one that the body
+// cannot hold before anything is allocated for it.
+func (d *batchDecoder) count() (int, error) {
+	v, err := d.uvarint()
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w: no message count: %w", ErrMalformed, ErrBatchCount, err)
+	}
+	if v == 0 || v > MaxBatchMsgs || v > uint64((len(d.data)-d.pos)/minRecordBytes) {
+		return 0, fmt.Errorf("%w: %w: %d messages in %d bytes (at most %d per frame)", ErrMalformed, ErrBatchCount, v, len(d.data), MaxBatchMsgs)
+	}
+	return int(v), nil
+}
+
+// bytes reads n bytes, aliasing the body.
+func (d *batchDecoder) bytes(n uint64) ([]byte, error) {
+	if n > uint64(len(d.data)-d.pos) {
+		return nil, fmt.Errorf("%w: %d bytes at byte %d of %d", ErrBatchTruncated, n, d.pos, len(d.data))
+	}
+	end := d.pos + int(n)
+	p := d.data[d.pos:end:end]
+	d.pos = end
+	return p, nil
+}
+
+// record decodes one record into g.
+func (d *batchDecoder) record(g *GroupMessage) error {
+	kind := d.data[d.pos]
+	d.pos++
+	group, err := d.uvarint()
+	if err != nil {
+		return err
+	}
+	g.Group = group
+	switch kind {
+	case recordMessage:
+		return d.fullMessage(&g.Message)
+	}
+	return fmt.Errorf("%w: group %d: unknown record kind %d", ErrBatchRecord, group, kind)
+}
+
+// fullMessage decodes the length-prefixed raftpb encoding of a message.
+func (d *batchDecoder) fullMessage(m *raftpb.Message) error {
+	n, err := d.uvarint()
+	if err != nil {
+		return err
+	}
+	b, err := d.bytes(n)
+	if err != nil {
+		return err
+	}
+	if err := m.Unmarshal(b); err != nil {
+		return fmt.Errorf("%w: %w", ErrBatchRecord, err)
+	}
+	return nil
+}
