@@ -28,9 +28,13 @@ import (
 // is reused for the entries appended after the compaction.
 type MemoryStorage struct {
 	hardState raftpb.HardState
-	// snapshot is the latest snapshot, or nil for the empty one. Its
-	// ConfState is also what InitialState returns. It is replaced, never
-	// modified: Snapshot hands out copies that share its slices.
+	// confState is what InitialState returns and the ConfState of the
+	// snapshot held, kept here so that a storage that has only been given
+	// its first members (an idle group's, often) allocates no snapshot.
+	confState raftpb.ConfState
+	// snapshot is the latest snapshot, or nil for the empty one; its
+	// ConfState is read from confState. It is replaced, never modified:
+	// Snapshot hands out copies that share its slices.
 	snapshot *raftpb.Snapshot
 	// compacted is the last compacted entry, standing for the compacted
 	// prefix: only its index and term are kept.
@@ -61,10 +65,7 @@ func NewMemoryStorage() *MemoryStorage {
 // the ConfState of the latest snapshot or of SetConfState, whichever came
 // last. It never fails.
 func (ms *MemoryStorage) InitialState() (raftpb.HardState, raftpb.ConfState, error) {
-	if ms.snapshot == nil {
-		return ms.hardState, raftpb.ConfState{}, nil
-	}
-	return ms.hardState, ms.snapshot.Metadata.ConfState, nil
+	return ms.hardState, ms.confState, nil
 }
 
 // SetHardState records st, as the application must before it sends the
@@ -79,17 +80,18 @@ func (ms *MemoryStorage) SetHardState(st raftpb.HardState) error {
 // cluster can boot from this storage. A later ApplySnapshot or CreateSnapshot
 // replaces it.
 func (ms *MemoryStorage) SetConfState(cs raftpb.ConfState) {
-	snap := ms.heldSnapshot()
-	snap.Metadata.ConfState = cs
-	ms.snapshot = &snap
+	ms.confState = cs
 }
 
-// heldSnapshot returns a copy of the snapshot held, the empty one if none.
+// heldSnapshot returns a copy of the snapshot held (the empty one if
+// none) with the ConfState held.
 func (ms *MemoryStorage) heldSnapshot() raftpb.Snapshot {
-	if ms.snapshot == nil {
-		return raftpb.Snapshot{}
+	var snap raftpb.Snapshot
+	if ms.snapshot != nil {
+		snap = *ms.snapshot
 	}
-	return *ms.snapshot
+	snap.Metadata.ConfState = ms.confState
+	return snap
 }
 
 // offset returns the index of the last compacted entry.
@@ -157,6 +159,7 @@ func (ms *MemoryStorage) ApplySnapshot(snap raftpb.Snapshot) error {
 			ErrSnapOutOfDate, snap.Metadata.Index, held)
 	}
 	ms.snapshot = &snap
+	ms.confState = snap.Metadata.ConfState
 	ms.compacted = entryID{term: snap.Metadata.Term, index: snap.Metadata.Index}
 	ms.segs, ms.spare = nil, nil
 	ms.base = snap.Metadata.Index + 1
@@ -183,6 +186,7 @@ func (ms *MemoryStorage) CreateSnapshot(i uint64, cs *raftpb.ConfState, data []b
 	snap.Metadata.Term = term
 	if cs != nil {
 		snap.Metadata.ConfState = *cs
+		ms.confState = *cs
 	}
 	snap.Data = data
 	ms.snapshot = &snap

@@ -14,10 +14,6 @@ import "github.com/tickraft/raft/raftpb"
 // entries reachable.
 const memorySegmentLen = 4096
 
-// memoryFirstSegmentLen is the least capacity of a log's first segment: a
-// small log (an idle group's) does not pay for a whole segment, and a busy
-// one grows its first segment by doubling up to memorySegmentLen.
-const memoryFirstSegmentLen = 8
 
 // memorySegment is a run of consecutive entries of MemoryStorage's log.
 type memorySegment struct {
@@ -137,10 +133,12 @@ func (ms *MemoryStorage) appendAtEnd(ents []raftpb.Entry) {
 
 // newSegment returns an empty segment for a log about to receive want
 // entries: a spare one or a new full one after a full segment, and a
-// first one sized for what it receives, at least memoryFirstSegmentLen.
+// first one sized for what it receives, so that a small log (an idle
+// group's) does not pay for a whole segment; a busy one grows its first
+// segment by doubling up to memorySegmentLen.
 func (ms *MemoryStorage) newSegment(want int) []raftpb.Entry {
 	if len(ms.segs) == 0 {
-		return make([]raftpb.Entry, 0, min(memorySegmentLen, max(want, memoryFirstSegmentLen)))
+		return make([]raftpb.Entry, 0, min(memorySegmentLen, want))
 	}
 	if n := len(ms.spare); n > 0 {
 		seg := ms.spare[n-1]

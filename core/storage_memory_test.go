@@ -182,7 +182,7 @@ func TestMemoryStorageCreateSnapshotNeedsIndexWithinLogAndNewer(t *testing.T) {
 	} {
 		ms := newStorage(ents(3, 3, 4, 5))
 		ms.SetConfState(raftpb.ConfState{Voters: []uint64{7}})
-		ms.snapshot.Metadata.Index, ms.snapshot.Metadata.Term = 3, 3 // SetConfState made it
+		ms.snapshot = &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 3, Term: 3}}
 		got, err := ms.CreateSnapshot(tt.i, tt.cs, []byte("d"))
 		wantErr(t, "CreateSnapshot", err, tt.err)
 		if diff := cmp.Diff(tt.want, got); diff != "" {
