@@ -14,7 +14,6 @@ import "github.com/tickraft/raft/raftpb"
 // entries reachable.
 const memorySegmentLen = 4096
 
-
 // memorySegment is a run of consecutive entries of MemoryStorage's log.
 type memorySegment struct {
 	ents []raftpb.Entry
