@@ -491,11 +491,13 @@ func (l *raftLog) stableEntries(lo, hi, maxSize uint64) ([]raftpb.Entry, error) 
 	return l.storage.Entries(lo, hi, maxSize)
 }
 
-// slice returns the entries [lo, hi), read from storage below
-// unstable.offset and from the unstable tail from there on, cut to the
-// longest prefix within maxSize payload bytes but at least one entry
-// (maxSize 0: exactly one). Out-of-range requests and storage errors are
-// returned. The caller must not modify the entries.
+// slice returns a prefix of the entries [lo, hi), read from storage (or
+// the recent entries) below unstable.offset and from the unstable tail
+// from there on: at most the longest prefix within maxSize payload bytes
+// but at least one entry (maxSize 0: exactly one), and shorter where
+// storage's answer or the recent entries end; callers ask again from
+// there. Out-of-range requests and storage errors are returned. The
+// caller must not modify the entries.
 func (l *raftLog) slice(lo, hi, maxSize uint64) ([]raftpb.Entry, error) {
 	if err := l.checkBounds(lo, hi); err != nil {
 		return nil, err
