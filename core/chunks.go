@@ -98,9 +98,6 @@ func (r *Raft) stepChunk(m raftpb.Message) error {
 	case raftpb.MsgSnapChunkReq:
 		q, _ := raftpb.ParseChunkRequest(m) // validated
 		held := r.holdsSnapshot(q.ID)
-		if held && r.serving == nil {
-			r.serving = newChunkSource(r.chunks) // allocated when it first serves
-		}
 		r.sendChunk(r.serving.serve(q, held, r.id, r.ticks))
 		return nil
 	case raftpb.MsgSnapChunk:
@@ -173,13 +170,28 @@ func (r *Raft) tickChunks() {
 
 // holdsSnapshot reports whether the node's storage holds the snapshot a
 // chunk request names and the node takes part in chunked transfers (its
-// application has a snapshot worker).
+// application has a snapshot worker). The storage's snapshot is read only
+// for a request naming another snapshot than the one last found there, or
+// once the log was compacted past that one (a newer snapshot replaced it),
+// not once per chunk. A request for a snapshot the storage replaced
+// without compacting is refused by the worker instead
+// (ServeSnapshotChunk).
 func (r *Raft) holdsSnapshot(id raftpb.ChunkID) bool {
 	if r.chunks.size == 0 {
 		return false
 	}
+	if r.serving != nil && r.serving.holds(id) && id.Index+1 >= r.raftLog.firstIndex() {
+		return true
+	}
 	snap, err := r.raftLog.storage.Snapshot()
-	return err == nil && snap.Metadata.Index == id.Index && snap.Metadata.Term == id.Term
+	if err != nil || snap.Metadata.Index != id.Index || snap.Metadata.Term != id.Term {
+		return false
+	}
+	if r.serving == nil {
+		r.serving = newChunkSource(r.chunks) // allocated when it first serves
+	}
+	r.serving.found(snap.Metadata)
+	return true
 }
 
 // ResumeSnapshotFetch hands back the chunks of a snapshot this node's

@@ -19,16 +19,27 @@ func (r *Raft) offerSnapshot(to uint64, pr *tracker.Progress, snap raftpb.Snapsh
 	}
 	pr.BecomeSnapshot(snap.Metadata.Index)
 	r.send(m)
+	r.leader.snapshotSent(to, r.ticks)
 	return true
 }
 
 // reofferSnapshot repeats the offer to a follower still waiting for a
 // snapshot, with the leader's latest snapshot and its current sources: an
-// offer may have been lost, the receiver may have run out of sources, and
-// a newer snapshot supersedes the transfer of an older one.
+// offer may have been lost, or the receiver may have run out of sources.
+// It repeats it at most once per SnapshotRetryTicks, as a whole snapshot
+// is resent, not at every heartbeat answer: a transfer under way needs no
+// new offer, and each one costs a read of the storage's snapshot. A newer
+// snapshot, which the log's compaction past the one pending announces,
+// is offered at once: it supersedes the transfer of the older one, which
+// the leader may no longer serve.
 func (r *Raft) reofferSnapshot(to uint64, pr *tracker.Progress) {
+	superseded := r.raftLog.firstIndex() > pr.PendingSnapshot+1
+	due := r.snapshotRetryDue(to)
+	if !superseded && !due {
+		return
+	}
 	snap, err := r.raftLog.snapshot()
-	if err != nil || snap.IsEmpty() {
+	if err != nil || snap.IsEmpty() || (!due && snap.Metadata.Index <= pr.PendingSnapshot) {
 		return
 	}
 	m, ok := r.snapshotOffer(to, snap)
@@ -39,6 +50,7 @@ func (r *Raft) reofferSnapshot(to uint64, pr *tracker.Progress) {
 		pr.BecomeSnapshot(snap.Metadata.Index)
 	}
 	r.send(m)
+	r.leader.snapshotSent(to, r.ticks)
 }
 
 // snapshotOffer builds the MsgSnapOffer of snap for a follower.

@@ -18,15 +18,17 @@ import (
 // asked of another; a source that times out three times in a row, or does
 // not hold the snapshot, is dropped. When every source is dropped the
 // transfer stalls, keeping its saved chunks, until the leader repeats its
-// offer (it does on every heartbeat answer from a follower waiting for a
-// snapshot), which resumes it with fresh sources; a leader change resumes
+// offer (it does at a heartbeat answer from a follower waiting for a
+// snapshot, at most once per SnapshotRetryTicks), which resumes it with
+// fresh sources; a leader change resumes
 // it the same way when the new leader offers the same snapshot. An offer
 // of a newer snapshot replaces the transfer; an older one is ignored while
 // the transfer has sources left.
 //
 // Compaction: a source that has replaced its snapshot no longer holds the
 // one being fetched and refuses; when the leader itself has moved on, its
-// next offer is the newer snapshot, which restarts the transfer cleanly
+// next offer (at once, not waiting for SnapshotRetryTicks) is the newer
+// snapshot, which restarts the transfer cleanly
 // from that snapshot. Nothing holds compaction back.
 //
 // Restart: a receiver that restarts has lost its transfer, not the chunks

@@ -22,15 +22,27 @@ type servedReceiver struct {
 	last uint64
 }
 
-// chunkSource is the source's state machine: the receivers it serves.
+// chunkSource is the source's state machine: the receivers it serves, and
+// the snapshot its node's storage last held (so that serving a chunk does
+// not read Storage.Snapshot each time).
 type chunkSource struct {
 	maxReceivers int
 	timeout      uint64
 	receivers    []servedReceiver
+	held         raftpb.SnapshotMetadata
 }
 
 func newChunkSource(bounds chunkSettings) *chunkSource {
 	return &chunkSource{maxReceivers: bounds.maxReceivers, timeout: bounds.timeout}
+}
+
+// found records that the node's storage holds the snapshot meta.
+func (s *chunkSource) found(meta raftpb.SnapshotMetadata) { s.held = meta }
+
+// holds reports whether id names the snapshot last found in the node's
+// storage.
+func (s *chunkSource) holds(id raftpb.ChunkID) bool {
+	return s.held.Index != 0 && s.held.Index == id.Index && s.held.Term == id.Term
 }
 
 // serve answers a chunk request q addressed to self: a request to the

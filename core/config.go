@@ -210,8 +210,10 @@ type Config struct {
 	// snapshot (MsgSnap) to a follower that keeps answering heartbeats
 	// without acknowledging it, before sending it again: the MsgSnap or
 	// its answer was lost and the application did not call
-	// ReportSnapshot. Default 2*ElectionTick; negative never resends
-	// (then only ReportSnapshot ends the wait).
+	// ReportSnapshot. With the chunked transfer on it is likewise the
+	// least time between two offers (MsgSnapOffer) to a follower still
+	// waiting for a snapshot. Default 2*ElectionTick; negative never
+	// resends (then only ReportSnapshot ends the wait).
 	SnapshotRetryTicks int
 
 	// Quiesce lets the leader of an idle group put it to sleep, so that

@@ -27,13 +27,13 @@ func (r *Raft) TickN(n int) {
 	if n <= 0 {
 		return
 	}
+	r.ticks += uint64(n)
+	r.out.onTick(n, r.clock.electionTimeout)
+	r.ready.dropSpareSelf()
 	if r.quiesce.asleep {
 		r.tickQuiesced(n)
 		return
 	}
-	r.ticks += uint64(n)
-	r.out.onTick(n, r.clock.electionTimeout)
-	r.ready.dropSpareSelf()
 	if len(r.localReads) > 0 {
 		r.releaseLocalReads()
 	}

@@ -17,7 +17,7 @@ type leaderState struct {
 	// whenever the message arrives, so no lease holds again in the term.
 	leaseRevoked bool
 	// snapSentAt is the tick each follower was last sent a whole snapshot
-	// (Config.SnapshotRetryTicks).
+	// or offered one (Config.SnapshotRetryTicks).
 	snapSentAt map[uint64]uint64
 	// termStart is the index of the first entry of the leader's term (the
 	// empty entry it appends on election): every entry from there on is
@@ -67,7 +67,8 @@ func (l *leaderState) revokeLease() { l.leaseRevoked = true }
 // confPending records a conf change appended at index.
 func (l *leaderState) confPending(index uint64) { l.pendingConfIndex = index }
 
-// snapshotSent records that a whole snapshot went to to at tick.
+// snapshotSent records that a whole snapshot or an offer went to to at
+// tick.
 func (l *leaderState) snapshotSent(to, tick uint64) {
 	if l.snapSentAt == nil {
 		l.snapSentAt = map[uint64]uint64{}

@@ -237,20 +237,15 @@ func (l *raftLog) findConflictByTerm(index, term uint64) (uint64, uint64) {
 // log does not hold prev it changes nothing and returns ok false. Otherwise
 // it truncates the log at the first conflicting entry, appends the rest,
 // advances the commit index as far as the sender's commit and the new
-// entries allow, and returns the index of the last new entry and ok true.
-// A storage error changes nothing. The caller has checked ents with
-// checkEntriesContiguous and committedConflict, and answers a prev below
-// its commit index itself (a compacted prev never matches here); with the
-// tickraft_invariants tag a conflict at or below the commit index panics.
-func (l *raftLog) maybeAppend(prev entryID, committed uint64, ents []raftpb.Entry) (lastNewIndex uint64, ok bool, err error) {
-	lastNewIndex, _, ok, err = l.maybeAppendOverwriting(prev, committed, ents)
-	return lastNewIndex, ok, err
-}
-
-// maybeAppendOverwriting is maybeAppend that also reports the first index
-// whose entry it replaced with one of another term (0: none): entries of
-// the log from there on were dropped, durable or not.
-func (l *raftLog) maybeAppendOverwriting(prev entryID, committed uint64, ents []raftpb.Entry) (lastNewIndex, overwrote uint64, ok bool, err error) {
+// entries allow, and returns the index of the last new entry, the first
+// index whose entry it replaced with one of another term (overwrote, 0:
+// none; entries of the log from there on were dropped, durable or not)
+// and ok true. A storage error changes nothing. The caller has checked
+// ents with checkEntriesContiguous and committedConflict, and answers a
+// prev below its commit index itself (a compacted prev never matches
+// here); with the tickraft_invariants tag a conflict at or below the
+// commit index panics.
+func (l *raftLog) maybeAppend(prev entryID, committed uint64, ents []raftpb.Entry) (lastNewIndex, overwrote uint64, ok bool, err error) {
 	if !l.matchTerm(prev) {
 		return 0, 0, false, nil
 	}

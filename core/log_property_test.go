@@ -106,7 +106,7 @@ func (s *logMachine) followerAppend(t *rapid.T) {
 	if conflictErr != nil {
 		t.Fatalf("entries without a committed conflict refused: %v", conflictErr)
 	}
-	last, ok, err := s.l.maybeAppend(prev, leaderCommit, es)
+	last, _, ok, err := s.l.maybeAppend(prev, leaderCommit, es)
 	switch {
 	case !match:
 		if ok || err != nil {

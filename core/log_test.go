@@ -180,7 +180,7 @@ func TestLogSliceReturnsStorageErrors(t *testing.T) {
 	if _, err := l.nextCommittedEnts(false); !errors.Is(err, boom) {
 		t.Errorf("nextCommittedEnts: error %v, want %v", err, boom)
 	}
-	if _, ok, err := l.maybeAppend(entryID{}, 2, ents(1, 1, 2)); ok || !errors.Is(err, boom) {
+	if _, _, ok, err := l.maybeAppend(entryID{}, 2, ents(1, 1, 2)); ok || !errors.Is(err, boom) {
 		t.Errorf("maybeAppend: ok %v error %v, want false %v", ok, err, boom)
 	}
 	s.failRead = false
@@ -324,7 +324,7 @@ func TestLogMaybeAppendCases(t *testing.T) {
 		var last uint64
 		var ok bool
 		if err == nil {
-			last, ok, err = l.maybeAppend(tt.prev, tt.committed, tt.ents)
+			last, _, ok, err = l.maybeAppend(tt.prev, tt.committed, tt.ents)
 		}
 		wantErr(t, tt.name, err, tt.wantErr)
 		checkLog(t, tt.name, l)
@@ -366,7 +366,7 @@ func TestLogMaybeAppendRefusesCommittedConflictWithoutChange(t *testing.T) {
 
 func TestLogMaybeAppendOverCompactedPrefixSkipsIt(t *testing.T) {
 	l := newTestLog(t, noLimit, ents(2, 2, 3))
-	last, ok, err := l.maybeAppend(entryID{}, 4, ents(1, 1, 2, 3, 4))
+	last, _, ok, err := l.maybeAppend(entryID{}, 4, ents(1, 1, 2, 3, 4))
 	if last != 4 || !ok || err != nil || l.committed != 4 {
 		t.Errorf("maybeAppend from index 0: %d %v %v committed %d; want 4 true nil 4", last, ok, err, l.committed)
 	}

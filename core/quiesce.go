@@ -185,13 +185,11 @@ func (q *quiescence) unfence() { q.wakeRound = 0 }
 // Quiesced reports whether the node sleeps (Config.Quiesce).
 func (r *Raft) Quiesced() bool { return r.quiesce.asleep }
 
-// tickQuiesced is a sleeping node's tick: it counts, so that leases,
-// stickiness and the leader's heartbeat rounds are judged on time when it
-// wakes, and does nothing else: no message, no allocation.
+// tickQuiesced is the rest of a sleeping node's tick, after what every
+// tick does (TickN): it counts, so that leases, stickiness and the
+// leader's heartbeat rounds are judged on time when it wakes, and does
+// nothing else: no message, no allocation.
 func (r *Raft) tickQuiesced(n int) {
-	r.ticks += uint64(n)
-	r.out.onTick(n, r.clock.electionTimeout)
-	r.ready.dropSpareSelf()
 	if r.state == StateLeader {
 		r.leaderTick += uint64(n)
 		r.clock.advance(n)

@@ -197,7 +197,8 @@ func TestAHeartbeatBeyondTheLogIsAnsweredWithTheLastIndex(t *testing.T) {
 	c := electedCluster(t, 2)
 	f := c.nodes[2]
 	last := f.raftLog.lastIndex()
-	must(t, f.Step(raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: f.term, Commit: last + 5}))
+	ctx := raftpb.HeartbeatContext{Round: 1, Tick: 7}.Encode()
+	must(t, f.Step(raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: f.term, Commit: last + 5, Context: ctx}))
 	if f.raftLog.committed != last {
 		t.Fatalf("committed %d, want the last index %d", f.raftLog.committed, last)
 	}
@@ -206,7 +207,7 @@ func TestAHeartbeatBeyondTheLogIsAnsweredWithTheLastIndex(t *testing.T) {
 		switch {
 		case m.Type == raftpb.MsgHeartbeatResp:
 			hb++
-		case m.Type == raftpb.MsgAppResp && m.Reject && m.RejectHint == last && m.Index == last+5:
+		case raftpb.IsShortLogReport(m) && m.RejectHint == last && m.Index == last+5 && string(m.Context) == string(ctx):
 			short++
 		}
 	}
@@ -215,22 +216,77 @@ func TestAHeartbeatBeyondTheLogIsAnsweredWithTheLastIndex(t *testing.T) {
 	}
 }
 
-// TestTheLeaderLowersTheMatchOfAFollowerThatLostEntries: an answer of the
-// current term whose hint lies below the follower's Match resets Match to
-// it and probes; the leader's commit index stays.
+// shortLogReport is the report node from sends leader when the leader's
+// last heartbeat claimed index claimed and the node's log ends at last.
+func shortLogReport(leader *Raft, from, claimed, last, lastTerm uint64) raftpb.Message {
+	ctx := raftpb.HeartbeatContext{Round: leader.readOnly.CurrentRound(), Tick: leader.leaderTick}.Encode()
+	return raftpb.Message{Type: raftpb.MsgAppResp, From: from, To: leader.id, Term: leader.term, Reject: true,
+		Index: claimed, RejectHint: last, LogTerm: lastTerm, Context: ctx}
+}
+
+// TestTheLeaderLowersTheMatchOfAFollowerThatLostEntries: a short-log
+// report of the current term whose last index lies below the follower's
+// Match resets Match to it and probes; the leader's commit index stays.
+// The same report arriving again once the follower is partly repaired
+// (Match back above its last index, still below its claim) is stale and
+// changes nothing.
 func TestTheLeaderLowersTheMatchOfAFollowerThatLostEntries(t *testing.T) {
 	c := electedCluster(t, 4)
 	leader := c.nodes[1]
 	commit := leader.raftLog.committed
 	match := leader.trk.Progress[2].Match
-	must(t, leader.Step(raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: leader.term, Reject: true,
-		Index: match, RejectHint: 2, LogTerm: 1}))
+	report := shortLogReport(leader, 2, match, 2, 1)
+	must(t, leader.Step(report))
 	pr := leader.trk.Progress[2]
 	if pr.Match != 2 || pr.Next != 3 || pr.State.String() != "StateProbe" {
 		t.Fatalf("progress of 2 after its short-log answer: %s", pr)
 	}
 	if leader.raftLog.committed != commit {
 		t.Fatalf("the commit index moved from %d to %d", commit, leader.raftLog.committed)
+	}
+	must(t, leader.Step(raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: leader.term, Index: match - 1}))
+	must(t, leader.Step(report))
+	if pr := leader.trk.Progress[2]; pr.Match != match-1 {
+		t.Fatalf("progress of 2 after the report again: %s, want match %d kept", pr, match-1)
+	}
+}
+
+// TestAnAppendRejectionNeverLowersMatch: a rejection of an append, whose
+// hint lies below Match, is not a short-log report: it may be late (it
+// may have left the follower before the acknowledgement that raised
+// Match), so Match and the replication state stay.
+func TestAnAppendRejectionNeverLowersMatch(t *testing.T) {
+	c := electedCluster(t, 4)
+	leader := c.nodes[1]
+	before := leader.trk.Progress[2].String()
+	match := leader.trk.Progress[2].Match
+	must(t, leader.Step(raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: leader.term, Reject: true,
+		Index: match, RejectHint: 2, LogTerm: 1}))
+	if got := leader.trk.Progress[2].String(); got != before {
+		t.Fatalf("progress of 2 after a rejection below its match: %s, want %s", got, before)
+	}
+}
+
+// TestAShortLogReportThatAnswersNoHeartbeatIsRefused: the mark of a
+// report is the echo of a heartbeat's context; one the leader never sent,
+// or a report of a log that is not short, is refused and changes nothing.
+func TestAShortLogReportThatAnswersNoHeartbeatIsRefused(t *testing.T) {
+	c := electedCluster(t, 4)
+	leader := c.nodes[1]
+	match := leader.trk.Progress[2].Match
+	future := shortLogReport(leader, 2, match, 2, 1)
+	future.Context = raftpb.HeartbeatContext{Round: leader.readOnly.CurrentRound(), Tick: leader.leaderTick + 1}.Encode()
+	garbled := shortLogReport(leader, 2, match, 2, 1)
+	garbled.Context = []byte("x")
+	notShort := shortLogReport(leader, 2, match, match, 1)
+	for _, m := range []raftpb.Message{future, garbled, notShort} {
+		before := fingerprint(leader)
+		if err := leader.Step(m); !errors.Is(err, ErrInvalidMessage) {
+			t.Fatalf("Step(%v) = %v, want ErrInvalidMessage", m, err)
+		}
+		if after := fingerprint(leader); after != before {
+			t.Fatalf("a refused report changed the leader:\n%s\n%s", before, after)
+		}
 	}
 }
 
@@ -296,8 +352,7 @@ func TestTheLeaderNoticesAFollowerThatLostOnlyItsLastEntry(t *testing.T) {
 	c := electedCluster(t, 4)
 	leader := c.nodes[1]
 	match := leader.trk.Progress[2].Match
-	must(t, leader.Step(raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: leader.term, Reject: true,
-		Index: match, RejectHint: match - 1, LogTerm: 1}))
+	must(t, leader.Step(shortLogReport(leader, 2, match, match-1, 1)))
 	if pr := leader.trk.Progress[2]; pr.Match != match-1 || pr.Next != match {
 		t.Fatalf("progress of 2 after losing its last entry: %s, want match %d", pr, match-1)
 	}

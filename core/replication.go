@@ -150,7 +150,7 @@ func (r *Raft) handleAppendEntries(m raftpb.Message) error {
 		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.committed})
 		return nil
 	}
-	lastNew, overwrote, ok, err := r.raftLog.maybeAppendOverwriting(entryID{term: m.LogTerm, index: m.Index}, m.Commit, m.Entries)
+	lastNew, overwrote, ok, err := r.raftLog.maybeAppend(entryID{term: m.LogTerm, index: m.Index}, m.Commit, m.Entries)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
@@ -213,14 +213,14 @@ func (r *Raft) handleAppendResponse(m raftpb.Message, pr *tracker.Progress) erro
 }
 
 // handleAppendRejection moves Next back after a follower refused an append
-// whose previous entry it lacks or holds with another term.
+// whose previous entry it lacks or holds with another term. A rejection
+// that is older than what the leader learned since (a late or duplicated
+// one) is ignored: Next never moves to or below Match, and Match never
+// moves back on an ordinary rejection, which cannot tell a lost log from
+// a delay (the follower's short-log report can: handleShortLogReport).
 func (r *Raft) handleAppendRejection(m raftpb.Message, pr *tracker.Progress) {
-	if pr.LostEntries(m.RejectHint) {
-		// An answer of this term says the follower's log ends below what
-		// it acknowledged: its storage lost entries. Probe it from its
-		// last index; the commit index never moves back.
-		r.log(LevelWarn, "a follower lost entries it had acknowledged", peerAttr(m.From), Attr{"last_index", m.RejectHint})
-		r.appendsPending = true
+	if raftpb.IsShortLogReport(m) {
+		r.handleShortLogReport(m, pr)
 		return
 	}
 	next := m.RejectHint
@@ -235,6 +235,21 @@ func (r *Raft) handleAppendRejection(m raftpb.Message, pr *tracker.Progress) {
 	if pr.State == tracker.StateReplicate {
 		pr.BecomeProbe()
 	}
+	r.appendsPending = true
+}
+
+// handleShortLogReport lowers the Match of a follower whose log ends below
+// it: the follower answered a heartbeat claiming index m.Index, which it
+// had acknowledged, with its last index m.RejectHint, so its storage lost
+// entries. The leader probes it from there; the commit index never moves
+// back. A report whose claim lies above Match is stale: an earlier report
+// already lowered Match below the claim (a duplicate, or the answer to a
+// later heartbeat sent before the first report arrived).
+func (r *Raft) handleShortLogReport(m raftpb.Message, pr *tracker.Progress) {
+	if m.Index > pr.Match || !pr.LostEntries(m.RejectHint) {
+		return
+	}
+	r.log(LevelWarn, "a follower lost entries it had acknowledged", peerAttr(m.From), Attr{"last_index", m.RejectHint})
 	r.appendsPending = true
 }
 
@@ -282,7 +297,7 @@ func (r *Raft) handleHeartbeat(m raftpb.Message) error {
 	}
 	r.send(raftpb.Message{To: m.From, Type: raftpb.MsgHeartbeatResp, Context: m.Context})
 	if m.Commit > last {
-		r.reportShortLog(m.From, m.Commit)
+		r.reportShortLog(m.From, m.Commit, m.Context)
 	}
 	return nil
 }
@@ -290,11 +305,14 @@ func (r *Raft) handleHeartbeat(m raftpb.Message) error {
 // reportShortLog answers a leader that believes this node holds index
 // claimed, beyond its log (the leader only sends a commit index the node
 // acknowledged): the node's storage lost entries. A rejection naming its
-// last index tells the leader to lower its Match and probe.
-func (r *Raft) reportShortLog(to, claimed uint64) {
+// last index tells the leader to lower its Match and probe; the echo of
+// the heartbeat's context marks it as such a report
+// (raftpb.IsShortLogReport), apart from an append's rejection, which may
+// be late and must never lower Match.
+func (r *Raft) reportShortLog(to, claimed uint64, ctx []byte) {
 	last := r.raftLog.lastEntryID()
 	r.send(raftpb.Message{To: to, Type: raftpb.MsgAppResp, Reject: true, Index: claimed,
-		RejectHint: last.index, LogTerm: last.term})
+		RejectHint: last.index, LogTerm: last.term, Context: ctx})
 }
 
 // handleHeartbeatResponse marks the follower alive and restarts a stalled

@@ -60,15 +60,23 @@ func (r *Raft) stillNeedsSnapshot(to uint64, pr *tracker.Progress) {
 // application did not report it (ReportSnapshot). The wait between two
 // sends keeps a large snapshot from going back to back.
 func (r *Raft) maybeResendSnapshot(to uint64, pr *tracker.Progress) {
-	if r.snapshotRetryTicks == 0 || pr.Match >= pr.PendingSnapshot {
-		return
-	}
-	if sent, ok := r.leader.snapSentAt[to]; ok && r.ticks-sent < r.snapshotRetryTicks {
+	if pr.Match >= pr.PendingSnapshot || !r.snapshotRetryDue(to) {
 		return
 	}
 	r.log(LevelInfo, "sending a snapshot again: the last one was not acknowledged", peerAttr(to),
 		Attr{"snap_index", pr.PendingSnapshot})
 	r.maybeSendSnapshot(to, pr, ErrCompacted)
+}
+
+// snapshotRetryDue reports whether a snapshot (whole, or a chunked
+// transfer's offer) may go to a follower again: SnapshotRetryTicks have
+// passed since the last one, and resending is on.
+func (r *Raft) snapshotRetryDue(to uint64) bool {
+	if r.snapshotRetryTicks == 0 {
+		return false
+	}
+	sent, ok := r.leader.snapSentAt[to]
+	return !ok || r.ticks-sent >= r.snapshotRetryTicks
 }
 
 // handleSnapshot is the follower's side of InstallSnapshot (§7). A

@@ -147,6 +147,22 @@ func (r *Raft) validateAppendResponse(m raftpb.Message) error {
 		return fmt.Errorf("%w: acknowledgement of index %d beyond last index %d", ErrInvalidMessage, m.Index, last)
 	case m.Reject && m.RejectHint > m.Index:
 		return fmt.Errorf("%w: rejection hint %d beyond rejected index %d", ErrInvalidMessage, m.RejectHint, m.Index)
+	case raftpb.IsShortLogReport(m):
+		return r.validateShortLogReport(m)
+	}
+	return nil
+}
+
+// validateShortLogReport refuses a short-log report that answers no
+// heartbeat of this leader (its echoed context is not one it sent) or
+// whose log does not end below the commit index it was told.
+func (r *Raft) validateShortLogReport(m raftpb.Message) error {
+	c, ok := raftpb.DecodeHeartbeatContext(m.Context)
+	switch {
+	case !ok || c.Round > r.readOnly.CurrentRound() || c.Tick > r.leaderTick:
+		return fmt.Errorf("%w: short-log report echoing %d context bytes, not a heartbeat of this leader", ErrInvalidMessage, len(m.Context))
+	case m.RejectHint >= m.Index:
+		return fmt.Errorf("%w: short-log report of last index %d, not below the claimed %d", ErrInvalidMessage, m.RejectHint, m.Index)
 	}
 	return nil
 }

@@ -19,8 +19,8 @@ import (
 // A message prints only the fields its type uses or that are set: Log
 // (LogTerm/Index) when either is non-zero, Commit and Vote when non-zero,
 // "Rejected (Hint: n)" for a rejection, Entries, Snapshot, Context and
-// Responses when present; a heartbeat's HeartbeatContext prints as
-// "Round:r Tick:t". Data longer than maxDataRunes bytes is cut and
+// Responses when present; a heartbeat's HeartbeatContext (and its echo in
+// a short-log report) prints as "Round:r Tick:t". Data longer than maxDataRunes bytes is cut and
 // the number of bytes left out is given.
 
 // maxDataRunes bounds how much of an entry's payload a text form shows.
@@ -320,7 +320,7 @@ func appendMessage(b *strings.Builder, m *Message) {
 		appendSnapshot(b, m.Snapshot)
 		b.WriteByte(')')
 	}
-	if hc, ok := DecodeHeartbeatContext(m.Context); ok && (m.Type == MsgHeartbeat || m.Type == MsgHeartbeatResp) {
+	if hc, ok := DecodeHeartbeatContext(m.Context); ok && (m.Type == MsgHeartbeat || m.Type == MsgHeartbeatResp || IsShortLogReport(*m)) {
 		appendUint(b, " Round:", hc.Round)
 		appendUint(b, " Tick:", hc.Tick)
 	} else if m.Context != nil {

@@ -40,6 +40,12 @@
 // parser ([ParseChunk], ...) that refuses a malformed message with an error
 // wrapping [ErrMalformedChunkMessage].
 //
+// Two marks of tickraft's ride on fields etcd raft sends but does not read
+// for those types: a leader's heartbeat carries a [HeartbeatContext] that
+// its answer echoes, and a follower's short-log report (a MsgAppResp
+// rejection that echoes it too, see [IsShortLogReport]) tells the leader
+// the follower's storage lost entries it had acknowledged.
+//
 // It is public API, imported beside the root package: messages, entries,
 // snapshots and conf changes are raftpb values.
 package raftpb

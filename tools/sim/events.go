@@ -29,6 +29,12 @@ const (
 	evResume
 	evChunkSaved
 	evPeerDown
+	// evOwedTicks is a host handing a woken node the ticks it skipped
+	// while the node slept; evFalseSuspicion a ReportPeerDown of a leader
+	// the network model could reach (evPeerDown: one it could not).
+	evOwedTicks
+	evFalseSuspicion
+	numEventKinds
 )
 
 // eventLog digests every event of a run into one hash, so that two runs
@@ -38,6 +44,10 @@ const (
 type eventLog struct {
 	hash  uint64
 	count uint64
+	// kinds counts the events of each kind, so that a batch of runs is
+	// judged on what it did from its log (requireCoverage), not from
+	// counters kept beside the calls.
+	kinds [numEventKinds]uint64
 	w     io.Writer
 	// stepsPerTick turns steps into the "tick.step" times of the trace.
 	stepsPerTick int
@@ -64,6 +74,7 @@ func (l *eventLog) mix(v uint64) {
 // add records one event.
 func (l *eventLog) add(step uint64, k eventKind, node uint64, vals ...uint64) {
 	l.count++
+	l.kinds[k]++
 	l.mix(step)
 	l.mix(uint64(k))
 	l.mix(node)

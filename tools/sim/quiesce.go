@@ -99,7 +99,11 @@ func (s *Sim) reportPeerDown(n *node, peer uint64, why string) {
 	err := n.rn.ReportPeerDown(peer)
 	s.checkInvariants(n, "ReportPeerDown")
 	s.stats.PeerDownReports++
-	s.log.add(s.now, evPeerDown, n.id, peer)
+	kind := evPeerDown
+	if s.reachable(n.id, peer) {
+		kind = evFalseSuspicion
+	}
+	s.log.add(s.now, kind, n.id, peer)
 	if s.log.tracing() {
 		s.log.printf(s.now, "node %d: leader %d %s: %v", n.id, peer, why, err)
 	}
@@ -145,6 +149,6 @@ func (s *Sim) payOwed(n *node) {
 	n.owed = 0
 	s.stats.SkippedTicks += owed
 	n.rn.TickN(owed)
-	s.log.add(s.now, evTick, n.id, uint64(owed))
+	s.log.add(s.now, evOwedTicks, n.id, uint64(owed))
 	s.checkInvariants(n, "TickN")
 }

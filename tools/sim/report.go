@@ -154,6 +154,11 @@ type Stats struct {
 	// SkippedTicks those their hosts skipped and handed over at the wake,
 	// PeerDownReports the leaders the failure detector reported down.
 	QuiescedTicks, SkippedTicks, PeerDownReports int
+	// Counted from the run's event log: the wakes at which a host handed
+	// over the ticks it skipped, and the ReportPeerDown calls on a leader
+	// the network model could not reach and on one it could (a false
+	// suspicion).
+	LoggedTickHandovers, LoggedPeerDownUnreachable, LoggedFalseSuspicions int
 }
 
 // Add adds o to s; the maxima take the larger.
@@ -168,7 +173,8 @@ func (s *Stats) Add(o Stats) {
 		&s.TransfersHandedOver, &s.TransfersCompleted, &s.TransfersOtherLeader, &s.TransfersNoLeader, &s.LongPauses,
 		&s.ChunkedSnapshots, &s.ChunksSaved, &s.ChunksFromFollowers,
 		&s.LongStallsAsync, &s.LongStallsSync, &s.LongStallsIdle, &s.LongStallsCut, &s.SnapshotsLostUnreported,
-		&s.QuiescedTicks, &s.SkippedTicks, &s.PeerDownReports}
+		&s.QuiescedTicks, &s.SkippedTicks, &s.PeerDownReports,
+		&s.LoggedTickHandovers, &s.LoggedPeerDownUnreachable, &s.LoggedFalseSuspicions}
 	others := []int{o.UnavailableAfterLoss, o.Messages, o.Delivered, o.Crashes, o.TornWrites, o.Restarts, o.Retired, o.Elections,
 		o.SnapshotsApplied, o.Compactions, o.ConfProposals, o.ConfAccepted, o.ConfChangesApplied,
 		o.ConfChangesRefused, o.Transfers, o.TransfersAccepted, o.Writes, o.WritesAcked,
@@ -176,7 +182,8 @@ func (s *Stats) Add(o Stats) {
 		o.TransfersHandedOver, o.TransfersCompleted, o.TransfersOtherLeader, o.TransfersNoLeader, o.LongPauses,
 		o.ChunkedSnapshots, o.ChunksSaved, o.ChunksFromFollowers,
 		o.LongStallsAsync, o.LongStallsSync, o.LongStallsIdle, o.LongStallsCut, o.SnapshotsLostUnreported,
-		o.QuiescedTicks, o.SkippedTicks, o.PeerDownReports}
+		o.QuiescedTicks, o.SkippedTicks, o.PeerDownReports,
+		o.LoggedTickHandovers, o.LoggedPeerDownUnreachable, o.LoggedFalseSuspicions}
 	for i, p := range ints {
 		*p += others[i]
 	}
@@ -223,9 +230,13 @@ type Result struct {
 
 // result returns the run's result so far.
 func (s *Sim) result() Result {
+	st := s.stats
+	st.LoggedTickHandovers = int(s.log.kinds[evOwedTicks])
+	st.LoggedPeerDownUnreachable = int(s.log.kinds[evPeerDown])
+	st.LoggedFalseSuspicions = int(s.log.kinds[evFalseSuspicion])
 	return Result{
 		Options: s.opts, Steps: s.now, Ticks: s.Tick(), Events: s.log.count, Hash: s.log.hash,
-		Faults: s.injected, Stats: s.stats, Windows: s.phase.windows, Failure: s.failure,
+		Faults: s.injected, Stats: st, Windows: s.phase.windows, Failure: s.failure,
 	}
 }
 

@@ -74,6 +74,13 @@ func requireCoverage(t *testing.T, s Stats) {
 		"chunks served by followers": s.ChunksFromFollowers, "MsgTimeoutNow sent": s.TransfersHandedOver,
 		"long stalls of an asynchronous leader's disk judged": s.LongStallsAsync, "long stalls of a synchronous leader's disk judged": s.LongStallsSync,
 		"snapshots lost without a report": s.SnapshotsLostUnreported,
+		// Quiescence's host paths, counted from the event log and the
+		// network model (not from BasicStatus.Quiesced or the counters
+		// kept beside the calls): skipped ticks handed over at a wake, and
+		// ReportPeerDown on a leader out of reach and on one within it.
+		"skipped ticks handed over at a wake":                        s.LoggedTickHandovers,
+		"peer-down reports of an unreachable leader":                 s.LoggedPeerDownUnreachable,
+		"peer-down reports of a reachable leader (false suspicions)": s.LoggedFalseSuspicions,
 	} {
 		if n == 0 {
 			t.Errorf("the runs test too little: no %s", name)

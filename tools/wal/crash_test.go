@@ -92,6 +92,14 @@ func (o *oracle) compact(index uint64, data []byte) {
 	o.push(s)
 }
 
+// crashStorage is what a workload drives: a Storage, or one group's
+// storage on a SharedStorage.
+type crashStorage interface {
+	Bootstrap(raftpb.ConfState) error
+	Save(raft.Ready) error
+	Compact(index uint64, cs raftpb.ConfState, data []byte) error
+}
+
 // workload drives a Storage through a seeded sequence and tells the
 // oracle. It stops at the first error (the crash) and returns it.
 type workload struct {
@@ -100,7 +108,7 @@ type workload struct {
 }
 
 // run performs the sequence on st.
-func (w workload) run(st *wal.Storage, o *oracle) error {
+func (w workload) run(st crashStorage, o *oracle) error {
 	cs := raftpb.ConfState{Voters: []uint64{1, 2, 3}}
 	s := o.cur()
 	s.CS = cs
@@ -120,7 +128,7 @@ func (w workload) run(st *wal.Storage, o *oracle) error {
 }
 
 // step makes one call.
-func (w workload) step(st *wal.Storage, o *oracle, term *uint64) error {
+func (w workload) step(st crashStorage, o *oracle, term *uint64) error {
 	s := o.cur()
 	last := s.Snap.Index + uint64(len(s.Entries))
 	switch r := w.rng.IntN(20); {
@@ -172,7 +180,7 @@ func (w workload) step(st *wal.Storage, o *oracle, term *uint64) error {
 }
 
 // save makes one Save and tells the oracle.
-func (w workload) save(st *wal.Storage, o *oracle, hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.Snapshot, sync bool) error {
+func (w workload) save(st crashStorage, o *oracle, hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.Snapshot, sync bool) error {
 	// The oracle first: the states of a Save that crashes midway are
 	// allowed after the crash.
 	o.save(hs, ents, snap)
@@ -220,15 +228,22 @@ func crashSeeds(t *testing.T) (seeds []uint64, draws int) {
 // and every loss of synced data it can see is refused.
 func TestCrashAtEveryWriteKeepsWhatWasAcknowledged(t *testing.T) {
 	seeds, draws := crashSeeds(t)
+	injected := map[string]int{}
 	for _, seed := range seeds {
 		total := countOps(seed)
 		for at := 1; at <= total+1; at++ {
 			for d := 0; d < draws+1; d++ {
 				mode := []crashMode{loseAll, keepAll, tear}[min(d, 2)]
-				if msg := crashAt(seed, at, mode, uint64(d)); msg != "" {
+				if msg := crashAt(seed, at, mode, uint64(d), injected); msg != "" {
 					t.Fatalf("seed %d, crash before operation %d of %d, mode %d, draw %d: %s", seed, at, total, mode, d, msg)
 				}
 			}
+		}
+	}
+	for _, kind := range lossKinds {
+		t.Logf("%s: injected %d times", kind, injected[kind])
+		if injected[kind] == 0 {
+			t.Errorf("never injected: %s", kind)
 		}
 	}
 }
@@ -252,8 +267,9 @@ func countOps(seed uint64) int {
 }
 
 // crashAt runs seed's sequence, crashing before operation at, and checks
-// the reopened storage. It returns what is wrong, or "".
-func crashAt(seed uint64, at int, mode crashMode, draw uint64) string {
+// the reopened storage, counting the losses it then injects in injected.
+// It returns what is wrong, or "".
+func crashAt(seed uint64, at int, mode crashMode, draw uint64, injected map[string]int) string {
 	fs := newCrashFS()
 	fs.failAt = at
 	o := &oracle{states: []crashState{{}}}
@@ -293,24 +309,44 @@ func crashAt(seed uint64, at int, mode crashMode, draw uint64) string {
 		return fmt.Sprintf("closing: %v", err)
 	}
 	fs.settle()
-	return checkLossesDetected(fs)
+	return checkLossesDetected(fs, injected)
 }
 
-// checkLossesDetected removes or cuts, in turn, each segment of a settled
-// log and checks that the open refuses with raft.ErrLostLog naming the
-// damaged file: a segment removed (the oldest, the newest), the newest
-// cut short (at a record boundary and mid-record), a synced record of the
-// newest zeroed in place (a later write's stamp says it was synced), a
-// segment before the newest with its last record zeroed in place.
-func checkLossesDetected(fs *crashFS) string {
-	segs, err := wal.Inspect(fs, path.Join(crashDir, "wal"))
-	if err != nil {
-		return err.Error()
+// The kinds of synced data lost that checkLossesDetected injects; the
+// crash test requires each to be injected at least once.
+const (
+	lossNewestRemoved  = "the newest segment removed"
+	lossOldestRemoved  = "the oldest segment removed"
+	lossOlderFlipped   = "a synced byte of a segment before the newest flipped"
+	lossNewestFlipped  = "a synced byte of the newest segment flipped"
+	lossCutAtSyncedEnd = "the newest segment cut at a synced end"
+	lossCutInsideWrite = "the newest segment cut inside its last synced write"
+	lossCutByOneByte   = "the newest segment cut by one byte"
+)
+
+var lossKinds = []string{lossNewestRemoved, lossOldestRemoved, lossOlderFlipped, lossNewestFlipped,
+	lossCutAtSyncedEnd, lossCutInsideWrite, lossCutByOneByte}
+
+// loss is a damage done to a settled log: what it is, the base names of
+// the files a refusal may name (space-separated), and the damage.
+type loss struct {
+	what string
+	file string
+	do   func(*crashFS)
+}
+
+// modelLosses returns the damages checkLossesDetected makes to the
+// settled log in dir, placed by the file-system model (see there), or
+// why it cannot.
+func modelLosses(fs *crashFS, dir string) ([]loss, string) {
+	var segs []string // oldest first: the names begin with the sequence number in hex
+	for _, p := range fs.files(dir) {
+		if path.Dir(p) == dir && strings.HasSuffix(p, ".wal") {
+			segs = append(segs, p)
+		}
 	}
-	type loss struct {
-		what string
-		file string // the base names that may be named, space-separated
-		do   func(*crashFS)
+	if len(segs) == 0 {
+		return nil, "no segment in the settled log"
 	}
 	var losses []loss
 	newest := segs[len(segs)-1]
@@ -319,48 +355,62 @@ func checkLossesDetected(fs *crashFS) string {
 	// there is one: either names the loss.
 	newestNamers := "SEGMENTS"
 	if len(segs) > 1 {
-		newestNamers += " " + path.Base(segs[len(segs)-2].Path)
+		newestNamers += " " + path.Base(segs[len(segs)-2])
 	}
-	losses = append(losses, loss{"the newest segment removed", newestNamers, func(c *crashFS) { c.remove(newest.Path) }})
+	flip := func(p string, at int64) func(*crashFS) {
+		return func(c *crashFS) {
+			data, _ := c.ReadFile(p)
+			data[at] ^= 0xff
+			c.rewrite(p, data)
+		}
+	}
+	cut := func(p string, at int64) func(*crashFS) {
+		return func(c *crashFS) {
+			data, _ := c.ReadFile(p)
+			c.rewrite(p, data[:at])
+		}
+	}
+	losses = append(losses, loss{lossNewestRemoved, newestNamers, func(c *crashFS) { c.remove(newest) }})
 	if len(segs) > 1 {
-		oldest := segs[0]
-		losses = append(losses, loss{"the oldest segment removed", "SEGMENTS", func(c *crashFS) { c.remove(oldest.Path) }})
-		prev := segs[len(segs)-2]
-		// Its last record but the seal, which holds no data: a seal lost
-		// with nothing after it looks like a rollover a crash interrupted.
-		if i := slices.IndexFunc(prev.Records, func(r wal.RecordInfo) bool { return r.Seal != 0 }) - 1; i > 0 {
-			r := prev.Records[i]
-			losses = append(losses, loss{"the last record of a segment before the newest zeroed", path.Base(prev.Path), func(c *crashFS) {
-				data, _ := c.ReadFile(prev.Path)
-				clear(data[r.Offset : r.Offset+r.Size])
-				c.rewrite(prev.Path, data)
-			}})
+		oldest, prev := segs[0], segs[len(segs)-2]
+		losses = append(losses, loss{lossOldestRemoved, "SEGMENTS", func(c *crashFS) { c.remove(oldest) }})
+		if ends := fs.syncedPrefixes(prev); len(ends) > 1 {
+			losses = append(losses, loss{lossOlderFlipped, path.Base(prev), flip(prev, ends[len(ends)-2]-1)})
 		}
 	}
-	for i, r := range newest.Records {
-		later := slices.IndexFunc(newest.Records[i+1:], func(l wal.RecordInfo) bool { return l.Synced > r.Offset })
-		if r.Head || later < 0 {
-			continue
-		}
-		losses = append(losses, loss{fmt.Sprintf("a synced record of the newest segment at %d zeroed", r.Offset), path.Base(newest.Path), func(c *crashFS) {
-			data, _ := c.ReadFile(newest.Path)
-			clear(data[r.Offset : r.Offset+r.Size])
-			c.rewrite(newest.Path, data)
-		}})
-		break
+	if ends := fs.syncedPrefixes(newest); len(ends) > 1 {
+		e, last := ends[len(ends)-2], ends[len(ends)-1]
+		losses = append(losses,
+			loss{lossNewestFlipped, path.Base(newest), flip(newest, e-1)},
+			loss{lossCutAtSyncedEnd, path.Base(newest), cut(newest, e)},
+			loss{lossCutInsideWrite, path.Base(newest), cut(newest, (e+last)/2)})
 	}
-	if n := len(newest.Records); n > 1 {
-		r := newest.Records[n-1]
-		for _, cut := range []int64{r.Offset, r.Offset + r.Size/2, min(newest.RecordsEnd, newest.Size-1)} {
-			losses = append(losses, loss{fmt.Sprintf("the newest segment cut at %d", cut), path.Base(newest.Path), func(c *crashFS) {
-				data, _ := c.ReadFile(newest.Path)
-				c.rewrite(newest.Path, data[:cut])
-			}})
-		}
+	if data, _ := fs.ReadFile(newest); len(data) > 1 {
+		losses = append(losses, loss{lossCutByOneByte, path.Base(newest), cut(newest, int64(len(data)-1))})
+	}
+	return losses, ""
+}
+
+// checkLossesDetected removes, damages or cuts, in turn, each segment of a
+// settled log and checks that the open refuses with raft.ErrLostLog
+// naming the damaged file; it counts the kinds it injected in injected.
+// Where to damage comes from the file-system model, never from the log's
+// own parse: the segments are the files the log keeps, and a synced byte
+// is one the writes had reached when the file was synced
+// (crashFS.syncedPrefixes), followed by data synced later, whose records
+// say it was synced. Damage: a segment removed (the oldest, the newest);
+// the last byte of the second-newest synced prefix flipped, in the newest
+// segment and in the one before it; the newest cut short at that prefix's
+// end, inside the write synced after it, and by one byte.
+func checkLossesDetected(fs *crashFS, injected map[string]int) string {
+	losses, msg := modelLosses(fs, path.Join(crashDir, "wal"))
+	if msg != "" {
+		return msg
 	}
 	for _, l := range losses {
 		c := fs.clone()
 		l.do(c)
+		injected[l.what]++
 		st, err := wal.OpenStorage(crashDir, crashOpts(c))
 		if err == nil {
 			st.Close()

@@ -31,9 +31,13 @@ const sectorBytes = 512
 // errCrashed is what operations return once the model crashed.
 var errCrashed = errors.New("crashfs: crashed")
 
-// inode is a file's content: the cached and the durable versions.
+// inode is a file's content: the cached and the durable versions. It
+// also remembers, for the crash tests' damage, where the written (not
+// zero) bytes ended at each Sync: the synced prefixes as the file system
+// saw them, not as the log's records say.
 type inode struct {
 	cache, durable []byte
+	syncedEnds     []int64
 }
 
 // dirOp is an unsynced directory operation: name now refers to ino (nil
@@ -56,6 +60,9 @@ type crashFS struct {
 	// ops counts mutating operations; from failAt on (when positive)
 	// they fail with errCrashed and do nothing.
 	ops, failAt int
+	// fileSyncs and dirSyncs count the syncs of files and of directories
+	// that happened: what the tests judge a log's syncs by.
+	fileSyncs, dirSyncs int
 }
 
 func newCrashFS() *crashFS { return &crashFS{dirs: map[string]*mdir{}} }
@@ -208,6 +215,7 @@ func (c *crashFS) SyncDir(dir string) error {
 		return &fs.PathError{Op: "sync", Path: dir, Err: fs.ErrNotExist}
 	}
 	d.durable, d.pending = maps.Clone(d.cache), nil
+	c.dirSyncs++
 	return nil
 }
 
@@ -236,6 +244,12 @@ func (f *crashFile) Sync() error {
 		return err
 	}
 	f.ino.durable = bytes.Clone(f.ino.cache)
+	f.c.fileSyncs++
+	end := len(f.ino.durable)
+	for end > 0 && f.ino.durable[end-1] == 0 {
+		end--
+	}
+	f.ino.syncedEnds = append(f.ino.syncedEnds, int64(end))
 	return nil
 }
 
@@ -387,6 +401,24 @@ func (c *crashFS) remove(path string) {
 	d := c.dir(filepath.Dir(path))
 	delete(d.cache, filepath.Base(path))
 	delete(d.durable, filepath.Base(path))
+}
+
+// syncedPrefixes returns the distinct ends, in increasing order, that the
+// writes to the file at path had reached when it was synced, within its
+// current content.
+func (c *crashFS) syncedPrefixes(path string) []int64 {
+	_, ino, err := c.lookup(path)
+	if err != nil {
+		return nil
+	}
+	var ends []int64
+	for _, e := range ino.syncedEnds {
+		if e > 0 && e <= int64(len(ino.cache)) {
+			ends = append(ends, e)
+		}
+	}
+	slices.Sort(ends)
+	return slices.Compact(ends)
 }
 
 // rewrite replaces a file's content durably.

@@ -29,6 +29,59 @@
 // SaveSnapshot a snapshot marker once the snapshot's file (snapfile) is
 // durable; ReleaseTo deletes the segments a snapshot covers.
 //
+// # Use for many groups
+//
+// A process that runs many Raft groups (keys sharded over groups, each
+// replicated on the same processes) shares one log among them, so that
+// the groups' writes cost one sync together instead of one each.
+// SharedStorage is the ready-made form, Storage for many groups: one
+// shared log in DIR/wal, each group's snapshots in DIR/snap/GROUP, and a
+// raft.Storage per group:
+//
+//	st, err := wal.OpenSharedStorage(dir, wal.Options{})
+//	g, err := st.Group(id) // a raft.Storage; Bootstrap, Compact, Loss as for Storage
+//	each turn: st.Save([]wal.GroupReady{{Group: id1, Ready: rd1}, {Group: id2, Ready: rd2}, ...})
+//	    // one write and one sync for every group's Ready; then send and Advance
+//
+// The SharedLog beneath it is for loops that keep their own storage per
+// group:
+//
+//	log, rp, err := wal.OpenShared(dir, wal.Options{})
+//	for each group g: restore g's storage from rp.Group(g) as from a Replay
+//	    (its snapshot file, kept per group with snapfile, then HardState and Entries)
+//	each turn: log.Save([]wal.Update{{Group: g1, Entries: rd1.Entries, HardState: rd1.HardState}, ...}, true)
+//	    // one write and one sync for every group's Ready; then send and Advance
+//	after group g's snapshot at i is durable: log.SaveSnapshot(g, meta); log.ReleaseTo(g, i)
+//
+// SharedLog.Group(g) is a view of the log with the methods of a WAL (Save,
+// SaveSnapshot, ReleaseTo, Sync), for a loop written against a WAL:
+// several groups' Saves without sync followed by one Sync also cost one
+// sync. Each group recovers on its own: its Replay holds its own hard
+// state, snapshot marker and entries (a new leader's entries replacing
+// its tail, as in a log of one group), and every loss Open detects in a
+// log of one group is detected in each group's records, reported as a
+// *CorruptionError naming the file and the group (CorruptionError.Group),
+// or every group (CorruptionError.EveryGroup) when the damage lies
+// outside any one group's records, such as a segment cut short.
+//
+// Compaction is per group and never rewrites a segment: ReleaseTo(g, i)
+// says that group g needs none of its entries up to i, and a segment is
+// deleted only once no group needs a record in it, the oldest segment
+// kept being the oldest that some group still needs. So a lagging group
+// costs disk: a group that neither snapshots nor releases pins every
+// segment written since its oldest entry that is still in its log, the
+// other groups' records in them included, and the log grows with the
+// busiest group's writes until it releases. A host avoids it by taking a
+// snapshot of every group now and then (by entries applied, and by the
+// age of its oldest entry, so that an idle group with a short log is
+// snapshotted too) and releasing up to it; a group that is removed from
+// the process should first be released up to its last index, through a
+// snapshot marker at that index. What a group released is not written
+// down: OpenShared releases every group up to its snapshot marker (the
+// group's Replay starts after it; the segments that frees go at the next
+// release of any group), having synced what it read so that the markers
+// it relies on are durable.
+//
 // # The write order
 //
 // One Save is one write, records in the order of the persistence contract:
@@ -47,7 +100,10 @@
 // segments up from 1 with no gap, FIRSTINDEX is one past the log's last
 // index when the segment was started (every entry of an older segment
 // that is still in the log has a smaller index, which is what ReleaseTo
-// relies on). A segment is created at its full size, Options.SegmentBytes
+// relies on). In a shared log, where that index is each group's, they are
+// named SEQ-shared.wal and each group's first index is in the segment,
+// in the group records after its head (see Records); a directory holds
+// one kind of log, and opening it as the other fails with ErrVersion. A segment is created at its full size, Options.SegmentBytes
 // reserved on disk (fallocate), as NAME.tmp, synced, renamed into place
 // and the directory synced, so it exists with its whole head and size or
 // not at all; writes then fill it without changing its size, so that a
@@ -67,22 +123,30 @@
 // its payload:
 //
 //	0  uint32  payload length (little endian), at most MaxRecordBytes
-//	4  uint8   type: 1 entries, 2 hard state, 3 snapshot marker, 4 segment head, 5 seal
+//	4  uint8   type: 1 entries, 2 hard state, 3 snapshot marker, 4 segment head, 5 seal, 6 group
 //	5  [3]byte zero
 //	8  uint32  CRC-32C (Castagnoli) of bytes 0..7
 //	12 uint32  CRC-32C of the type byte followed by the payload
 //
 // The first record of a segment is its head: unsigned varints of the
-// format version (FormatVersion), the group ID (Options.GroupID), the
-// sequence number and first index of its name, the offset where the
-// previous segment's records end, and the size the segment was created
-// with. It is followed by the hard state and snapshot marker in force
-// when the segment was created, so that deleting older segments loses
-// only entries. A seal, the last record of every segment but the newest,
+// format version, the group ID (Options.GroupID), the sequence number and
+// first index of its name, the offset where the previous segment's
+// records end, the size the segment was created with, and, from version 2
+// on, flags (1: the segment belongs to a shared log, whose heads carry
+// group 0 and first index 0). It is followed by the hard state and
+// snapshot marker in force when the segment was created, so that deleting
+// older segments loses only entries; in a shared log, for every group it
+// holds (in increasing order of group ID), a group record (type 6: the
+// group's first index in the segment, one past its last index then),
+// then that group's hard state and snapshot marker. A log of one group is
+// written in version 1, the format before shared logs; a shared log in
+// version 2 (FormatVersion). A seal, the last record of every segment but the newest,
 // holds the next segment's sequence number. Every record but a head
-// starts its payload with a stamp, two unsigned varints: the group ID, and
-// how many bytes of the segment were synced before the write that carries
-// the record began.
+// starts its payload with a stamp, two unsigned varints: the group ID (in
+// a shared log, the group the record belongs to; zero in a seal, which
+// belongs to none), and how many bytes of the segment were synced before
+// the write that carries the record began. One Save of a shared log
+// writes each update's records in turn, in the order of the batch.
 //
 // After the stamp: an entries record holds a batch of entries with
 // consecutive indexes, each as an unsigned varint length and the entry's
@@ -131,7 +195,10 @@
 // synced to, a damaged record that a later one says was synced or that
 // lies in a segment before the last, and a hard state whose commit index
 // lies past the log. Other damage (an unknown record type, a record of
-// another group) matches ErrCorrupt. Open never drops data it cannot
+// another group) matches ErrCorrupt. In a shared log the checks of a
+// group's records (a hole in its entries, a commit index past its log, a
+// record that does not decode) are made group by group and name the
+// group; the others name every group. Open never drops data it cannot
 // prove was torn, and never changes a log it refuses.
 //
 // What it cannot see: the loss of the last synced write of the last

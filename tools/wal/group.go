@@ -62,30 +62,46 @@ type groupWrite struct {
 // each writes and in w.work the state each group touched ends in. It
 // changes no group's state: a refused batch changes nothing.
 func (w *WAL) plan(batch []Update) error {
-	clear(w.work)
-	w.writes = w.writes[:0]
+	clear(w.workAt)
+	w.work, w.writes = w.work[:0], w.writes[:0]
 	for i := range batch {
 		u := &batch[i]
-		g, ok := w.work[u.Group]
+		k, ok := w.workAt[u.Group]
 		if !ok {
-			if cur := w.groups[u.Group]; cur != nil {
-				g = *cur
-			}
-			// The shape is changed in place below; the group's own must
-			// stay as it is until the write succeeds.
-			g.shape.runs = slices.Clone(g.shape.runs)
+			k = w.startWork(u.Group)
 		}
-		wr, err := g.apply(u)
+		wr, err := w.work[k].apply(u)
 		if err != nil {
 			if w.shared {
-				return fmt.Errorf("wal: group %d: %w", u.Group, err)
+				return fmt.Errorf("%w (group %d)", err, u.Group)
 			}
 			return err
 		}
-		w.work[u.Group] = g
 		w.writes = append(w.writes, wr)
 	}
 	return nil
+}
+
+// startWork copies group's state into the next scratch slot of w.work and
+// returns the slot. The copy's runs live in the slot's own array, reused
+// from batch to batch: the group's own must stay as they are until the
+// write succeeds, and a save allocates nothing once the arrays are grown.
+func (w *WAL) startWork(group uint64) int {
+	k := len(w.work)
+	if k < cap(w.work) {
+		w.work = w.work[:k+1]
+	} else {
+		w.work = append(w.work, groupState{})
+	}
+	slot := &w.work[k]
+	runs := slot.shape.runs[:0]
+	*slot = groupState{}
+	if cur := w.groups[group]; cur != nil {
+		*slot = *cur
+	}
+	slot.shape.runs = append(runs, slot.shape.runs...)
+	w.workAt[group] = k
+	return k
 }
 
 // apply checks u against the group's state and moves the state past it.
@@ -112,16 +128,18 @@ func (g *groupState) apply(u *Update) (groupWrite, error) {
 }
 
 // commitPlan makes the states plan computed the groups' own, once the
-// batch is written.
+// batch is written, copying the runs into each group's own array.
 func (w *WAL) commitPlan() {
-	for id, g := range w.work {
-		if cur := w.groups[id]; cur != nil {
-			*cur = g
-		} else {
-			w.groups[id] = &g
+	for id, k := range w.workAt {
+		cur := w.groups[id]
+		if cur == nil {
+			cur = &groupState{}
+			w.groups[id] = cur
 		}
+		runs := cur.shape.runs[:0]
+		*cur = w.work[k]
+		cur.shape.runs = append(runs, w.work[k].shape.runs...)
 	}
-	clear(w.work)
 	clear(w.writes) // the caller's entries are not kept
 	w.writes = w.writes[:0]
 }

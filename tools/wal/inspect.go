@@ -16,8 +16,12 @@ import (
 type SegmentInfo struct {
 	// Path is the segment's file.
 	Path string
-	// Seq and FirstIndex are the numbers of its name.
+	// Seq and FirstIndex are the numbers of its name (FirstIndex is zero
+	// in a shared log, whose group records hold it per group).
 	Seq, FirstIndex uint64
+	// Shared reports whether it is a segment of a log shared by many
+	// groups (named SEQ-shared.wal).
+	Shared bool
 	// Size is the file's size; RecordsEnd where its good records end.
 	Size, RecordsEnd int64
 	// Version, Group, PrevEnd and Created are the fields of its head
@@ -37,7 +41,7 @@ type SegmentInfo struct {
 }
 
 // RecordInfo is one record. Exactly one of Entries, HardState, Snapshot,
-// Head and Seal describes its content.
+// Head, Seal and GroupFirst describes its content.
 type RecordInfo struct {
 	// Offset is where its header starts; Size its length with the header.
 	Offset, Size int64
@@ -55,6 +59,9 @@ type RecordInfo struct {
 	Head bool
 	// Seal is a seal's next segment number, zero for other records.
 	Seal uint64
+	// GroupFirst is a group record's first index of its group in the
+	// segment (in a shared log), zero for other records.
+	GroupFirst uint64
 	// Err is set when the payload, though its checksums hold, does not
 	// decode.
 	Err error
@@ -91,7 +98,7 @@ func Inspect(fs walfs.FS, dir string) ([]SegmentInfo, error) {
 // inspectSegment describes one segment's bytes.
 func inspectSegment(path string, s segment, data []byte) SegmentInfo {
 	res := scanRecords(data)
-	info := SegmentInfo{Path: path, Seq: s.seq, FirstIndex: s.firstIndex, Size: int64(len(data)),
+	info := SegmentInfo{Path: path, Seq: s.seq, FirstIndex: s.firstIndex, Shared: s.shared, Size: int64(len(data)),
 		RecordsEnd: res.end, Damage: res.problem, SyncedPast: res.syncedPast}
 	for _, rec := range res.records {
 		ri := RecordInfo{Offset: rec.offset, Size: rec.size, Group: rec.stamp.group, Synced: rec.stamp.synced}
@@ -116,6 +123,8 @@ func inspectSegment(path string, s segment, data []byte) SegmentInfo {
 				ri.Err = fmt.Errorf("a seal that does not decode")
 			}
 			ri.Seal = next
+		case recGroup:
+			ri.GroupFirst, ri.Err = decodeGroupFirst(rec.payload)
 		default:
 			ri.Err = fmt.Errorf("record type %d", rec.typ)
 		}

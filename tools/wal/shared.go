@@ -73,7 +73,9 @@ func OpenShared(dir string, opts Options) (*SharedLog, *SharedReplay, error) {
 // more than one, in order), in one write, each as WAL.Save and
 // WAL.SaveSnapshot write theirs: a snapshot marker, then the entries, then
 // the hard state. With sync it then syncs once, and only then are they
-// durable. Every update is checked first: a batch with one the log
+// durable. (A batch that encodes to more than 4 MiB is written in pieces
+// with a sync between them, as a WAL's Save is: see Recovery in the
+// package doc.) Every update is checked first: a batch with one the log
 // refuses (see Update) writes nothing and returns an error naming its
 // group.
 func (l *SharedLog) Save(batch []Update, sync bool) error {
@@ -85,7 +87,7 @@ func (l *SharedLog) Save(batch []Update, sync bool) error {
 // SaveSnapshot appends, for group, a snapshot marker for meta and syncs,
 // as WAL.SaveSnapshot does for a log of one group.
 func (l *SharedLog) SaveSnapshot(group uint64, meta raftpb.SnapshotMetadata) error {
-	return l.Save([]Update{{Group: group, Snapshot: &meta}}, true)
+	return l.w.saveOne(group, &meta, raftpb.HardState{}, nil, true)
 }
 
 // ReleaseTo records that group needs none of its entries up to index (a
@@ -93,9 +95,12 @@ func (l *SharedLog) SaveSnapshot(group uint64, meta raftpb.SnapshotMetadata) err
 // marker) and deletes the oldest segments as long as no group needs a
 // record in them: a segment goes once every group has released the
 // entries it holds of that group. No segment is ever rewritten, so the
-// other groups' records stay as they were. What a group released is not
-// persisted: after OpenShared every group holds its segments until it
-// releases again.
+// other groups' records stay as they were. When it deletes, it syncs
+// first what was saved without a sync, so that the markers it relies on
+// are durable before the segments go. What a group released is not
+// written down: OpenShared releases each group up to its snapshot marker,
+// since its Replay starts after it (the segments that frees go at the
+// next release of any group).
 func (l *SharedLog) ReleaseTo(group, index uint64) error {
 	l.w.mu.Lock()
 	defer l.w.mu.Unlock()
@@ -133,7 +138,7 @@ func (g *GroupLog) ID() uint64 { return g.id }
 
 // Save appends the group's entries and hard state as WAL.Save does.
 func (g *GroupLog) Save(hs raftpb.HardState, ents []raftpb.Entry, sync bool) error {
-	return g.l.Save([]Update{{Group: g.id, Entries: ents, HardState: hs}}, sync)
+	return g.l.w.saveOne(g.id, nil, hs, ents, sync)
 }
 
 // SaveSnapshot appends the group's snapshot marker and syncs, as

@@ -54,22 +54,27 @@ func OpenStorage(dir string, opts Options) (*Storage, error) {
 // load fills the memory storage with what the log held, in the order the
 // node wrote it: the snapshot (or the boot configuration), the entries,
 // the hard state.
-func (s *Storage) load(rp *Replay) error {
+func (s *Storage) load(rp *Replay) error { return loadReplay(s.mem, s.snaps, rp) }
+
+// loadReplay fills mem with what a replay holds, in the order the node
+// wrote it: the snapshot (its data from snaps) or the boot configuration,
+// the entries, the hard state.
+func loadReplay(mem *raft.MemoryStorage, snaps *snapfile.Store, rp *Replay) error {
 	if rp.Snapshot.Index > 0 {
-		snap, err := s.snaps.LoadAt(rp.Snapshot.Index, rp.Snapshot.Term)
+		snap, err := snaps.LoadAt(rp.Snapshot.Index, rp.Snapshot.Term)
 		if err != nil {
 			return fmt.Errorf("wal: loading the snapshot the log names: %w", err)
 		}
-		if err := s.mem.ApplySnapshot(snap); err != nil {
+		if err := mem.ApplySnapshot(snap); err != nil {
 			return err
 		}
 	} else if !emptyMeta(&rp.Snapshot) {
-		s.mem.SetConfState(rp.Snapshot.ConfState)
+		mem.SetConfState(rp.Snapshot.ConfState)
 	}
-	if err := s.mem.Append(rp.Entries); err != nil {
+	if err := mem.Append(rp.Entries); err != nil {
 		return err
 	}
-	return s.mem.SetHardState(rp.HardState)
+	return mem.SetHardState(rp.HardState)
 }
 
 // Loss returns nil, or, when Options.AcceptLoss let the log open over lost

@@ -77,12 +77,16 @@ type WAL struct {
 	// of Options.GroupID in a log of one group.
 	shared bool
 	groups map[uint64]*groupState
-	// work and writes are plan's scratch, reused; one is Save's batch of
-	// one.
-	work   map[uint64]groupState
-	writes []groupWrite
-	one    [1]Update
-	buf    []byte // encoding buffer, reused
+	// work, workAt and writes are plan's scratch, reused: the states of
+	// the groups a batch touches, where each group's is in work, and what
+	// each update writes. one is Save's batch of one, and oneSnap its
+	// snapshot, kept here so that the caller's does not escape.
+	work    []groupState
+	workAt  map[uint64]int
+	writes  []groupWrite
+	one     [1]Update
+	oneSnap raftpb.SnapshotMetadata
+	buf     []byte // encoding buffer, reused
 
 	err error // the sticky failure, or ErrClosed
 }
@@ -107,7 +111,7 @@ func openLog(dir string, opts Options, shared bool) (*WAL, *replaySet, error) {
 		opts.SegmentBytes = DefaultSegmentBytes
 	}
 	w := &WAL{dir: dir, opts: opts, fs: opts.FS, logger: opts.Logger, shared: shared,
-		groups: map[uint64]*groupState{}, work: map[uint64]groupState{}}
+		groups: map[uint64]*groupState{}, workAt: map[uint64]int{}}
 	if !shared {
 		w.groups[opts.GroupID] = &groupState{}
 	}
@@ -174,7 +178,31 @@ func (w *WAL) open() (*replaySet, error) {
 		g.shape.append(r.Entries)
 		w.groups[id] = g
 	}
+	if w.shared {
+		if err := w.releaseReplayed(); err != nil {
+			return nil, errors.Join(err, w.f.Close())
+		}
+	}
 	return rs, nil
+}
+
+// releaseReplayed makes what Open read durable, and releases each group's
+// entries up to its snapshot: its Replay starts after the snapshot, so
+// none of them is needed again, and a group that stays idle after a
+// restart does not pin the segments that hold them. The sync makes the
+// markers read durable, so that no release rests on a marker a crash
+// could still take back.
+func (w *WAL) releaseReplayed() error {
+	if w.synced < w.size {
+		if err := w.syncFile(w.f); err != nil {
+			return err
+		}
+		w.synced = w.size
+	}
+	for _, g := range w.groups {
+		g.released = g.snap.Index
+	}
+	return nil
 }
 
 // resume opens the last segment for writing after its last good record:
@@ -237,9 +265,20 @@ func (w *WAL) SaveSnapshot(meta raftpb.SnapshotMetadata) error {
 // save writes, in one write, a snapshot marker (when snap is not nil),
 // the entries, then the hard state of the log's one group.
 func (w *WAL) save(snap *raftpb.SnapshotMetadata, hs raftpb.HardState, ents []raftpb.Entry, sync bool) error {
+	return w.saveOne(w.opts.GroupID, snap, hs, ents, sync)
+}
+
+// saveOne writes one group's update as a batch of one, without
+// allocating: the update and its snapshot are kept in w while it is
+// written.
+func (w *WAL) saveOne(group uint64, snap *raftpb.SnapshotMetadata, hs raftpb.HardState, ents []raftpb.Entry, sync bool) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.one[0] = Update{Group: w.opts.GroupID, Snapshot: snap, Entries: ents, HardState: hs}
+	w.one[0] = Update{Group: group, Entries: ents, HardState: hs}
+	if snap != nil {
+		w.oneSnap = *snap
+		w.one[0].Snapshot = &w.oneSnap
+	}
 	err := w.saveBatch(w.one[:], sync)
 	w.one[0] = Update{}
 	return err

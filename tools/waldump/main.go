@@ -5,11 +5,18 @@
 // and the snapshot files beside the log.
 //
 //	go run ./tools/waldump DIR
+//	go run ./tools/waldump -group G DIR
 //	go run ./tools/waldump -verify DIR
 //
 // DIR is a log directory (holding *.wal segments), or a directory holding
 // one as DIR/wal with snapshots in DIR/snap: a wal.Storage's directory or
 // the example server's -data directory.
+//
+// A log shared by many groups (wal.OpenShared, segments named
+// SEQ-shared.wal) is listed record by record, each with its group, and
+// summed up group by group: one state line per group. With -group G only
+// group G's records (and the segment heads and seals) are listed, and its
+// state alone.
 //
 // With -verify it checks every record's checksums, every segment's size
 // and the synced length the next segment's head records for it, and every
@@ -24,8 +31,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tools/wal"
@@ -34,8 +44,14 @@ import (
 
 func main() {
 	verify := flag.Bool("verify", false, "check every checksum and print the first damage")
+	var only *uint64
+	flag.Func("group", "list only this group's records and state (a shared log's)", func(v string) error {
+		g, err := strconv.ParseUint(v, 10, 64)
+		only = &g
+		return err
+	})
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: waldump [-verify] DIR")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: waldump [-verify] [-group G] DIR")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -43,11 +59,15 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	os.Exit(run(os.Stdout, flag.Arg(0), *verify))
+	os.Exit(runGroup(os.Stdout, flag.Arg(0), *verify, only))
 }
 
-// run dumps or verifies dir and returns the exit status.
-func run(out io.Writer, dir string, verify bool) int {
+// run dumps or verifies dir, every group, and returns the exit status.
+func run(out io.Writer, dir string, verify bool) int { return runGroup(out, dir, verify, nil) }
+
+// runGroup dumps (group's records alone when group is not nil) or
+// verifies dir and returns the exit status.
+func runGroup(out io.Writer, dir string, verify bool, group *uint64) int {
 	walDir, snapDir := locate(dir)
 	segs, err := wal.Inspect(nil, walDir)
 	if err != nil {
@@ -61,7 +81,7 @@ func run(out io.Writer, dir string, verify bool) int {
 	if verify {
 		return verifyLog(out, segs, snapDir)
 	}
-	dump(out, segs, snapDir)
+	dump(out, segs, snapDir, group)
 	return 0
 }
 
@@ -74,35 +94,91 @@ func locate(dir string) (walDir, snapDir string) {
 	return dir, ""
 }
 
-// dump prints every segment and record, the state they add up to, and the
-// snapshot files.
-func dump(out io.Writer, segs []wal.SegmentInfo, snapDir string) {
-	var state replayState
+// dump prints every segment and record (only group's, and the heads and
+// seals, when group is not nil), the state they add up to (for each
+// group of a shared log), and the snapshot files.
+func dump(out io.Writer, segs []wal.SegmentInfo, snapDir string, group *uint64) {
+	states := map[uint64]*replayState{}
+	shared := false
 	for _, s := range segs {
-		fmt.Fprintf(out, "segment %s: seq %d, first index %d, format version %d, group %d, %d bytes (created with %d), records end at %d, previous segment synced to %d\n",
-			filepath.Base(s.Path), s.Seq, s.FirstIndex, s.Version, s.Group, s.Size, s.Created, s.RecordsEnd, s.PrevEnd)
+		shared = shared || s.Shared
+		if s.Shared {
+			fmt.Fprintf(out, "segment %s: seq %d, shared by many groups, format version %d, %d bytes (created with %d), records end at %d, previous segment synced to %d\n",
+				filepath.Base(s.Path), s.Seq, s.Version, s.Size, s.Created, s.RecordsEnd, s.PrevEnd)
+		} else {
+			fmt.Fprintf(out, "segment %s: seq %d, first index %d, format version %d, group %d, %d bytes (created with %d), records end at %d, previous segment synced to %d\n",
+				filepath.Base(s.Path), s.Seq, s.FirstIndex, s.Version, s.Group, s.Size, s.Created, s.RecordsEnd, s.PrevEnd)
+		}
 		for _, r := range s.Records {
+			data := !r.Head && r.Seal == 0
+			if data && group != nil && r.Group != *group {
+				continue
+			}
 			fmt.Fprintf(out, "  @%d %s\n", r.Offset, describe(r))
-			state.apply(r)
+			if data {
+				key := r.Group
+				if !s.Shared {
+					key = 0 // a log of one group sums up all its records
+				}
+				if states[key] == nil {
+					states[key] = &replayState{}
+				}
+				states[key].apply(r)
+			}
 		}
 		if s.Damage != "" {
 			fmt.Fprintf(out, "  @%d damage: %s\n", s.RecordsEnd, s.Damage)
 		}
 	}
-	fmt.Fprintf(out, "state: hard state %s; snapshot %s; entries %s\n",
-		state.hs, raftpb.Snapshot{Metadata: state.snap}, state.entries())
+	printStates(out, states, shared)
 	if snapDir == "" {
 		return
 	}
-	names, _ := filepath.Glob(filepath.Join(snapDir, "*.snap"))
+	names := snapFiles(snapDir)
 	for _, n := range names {
 		snap, err := snapfile.ReadFile(n)
 		if err != nil {
-			fmt.Fprintf(out, "snapshot file %s: %v\n", filepath.Base(n), err)
+			fmt.Fprintf(out, "snapshot file %s: %v\n", snapName(snapDir, n), err)
 			continue
 		}
-		fmt.Fprintf(out, "snapshot file %s: %s\n", filepath.Base(n), snap)
+		fmt.Fprintf(out, "snapshot file %s: %s\n", snapName(snapDir, n), snap)
 	}
+}
+
+// printStates prints the state the records add up to: one line for a log
+// of one group, one per group, in order, for a shared log.
+func printStates(out io.Writer, states map[uint64]*replayState, shared bool) {
+	if !shared {
+		state := states[0]
+		if state == nil {
+			state = &replayState{}
+		}
+		fmt.Fprintf(out, "state: hard state %s; snapshot %s; entries %s\n",
+			state.hs, raftpb.Snapshot{Metadata: state.snap}, state.entries())
+		return
+	}
+	for _, id := range slices.Sorted(maps.Keys(states)) {
+		st := states[id]
+		fmt.Fprintf(out, "state of group %d: hard state %s; snapshot %s; entries %s\n",
+			id, st.hs, raftpb.Snapshot{Metadata: st.snap}, st.entries())
+	}
+}
+
+// snapName returns a snapshot file's path under snapDir (GROUP/NAME for
+// a group's).
+func snapName(snapDir, path string) string {
+	if rel, err := filepath.Rel(snapDir, path); err == nil {
+		return rel
+	}
+	return filepath.Base(path)
+}
+
+// snapFiles returns the snapshot files in snapDir and, for a storage of
+// many groups (wal.SharedStorage), in its per-group directories.
+func snapFiles(snapDir string) []string {
+	names, _ := filepath.Glob(filepath.Join(snapDir, "*.snap"))
+	perGroup, _ := filepath.Glob(filepath.Join(snapDir, "*", "*.snap"))
+	return append(names, perGroup...)
 }
 
 // describe returns a record's one-line form.
@@ -113,6 +189,8 @@ func describe(r wal.RecordInfo) string {
 		return "segment head"
 	case r.Seal != 0:
 		s = fmt.Sprintf("seal: continued in segment %d", r.Seal)
+	case r.GroupFirst != 0:
+		s = fmt.Sprintf("group record: first index %d in this segment", r.GroupFirst)
 	case r.HardState != nil:
 		s = "hard state " + r.HardState.String()
 	case r.Snapshot != nil:
@@ -195,7 +273,7 @@ func verifyLog(out io.Writer, segs []wal.SegmentInfo, snapDir string) int {
 		}
 	}
 	if snapDir != "" {
-		names, _ := filepath.Glob(filepath.Join(snapDir, "*.snap"))
+		names := snapFiles(snapDir)
 		for _, n := range names {
 			if _, err := snapfile.ReadFile(n); err != nil {
 				if errors.Is(err, snapfile.ErrDamaged) {

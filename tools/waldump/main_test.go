@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	raft "github.com/tickraft/raft"
+	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tools/kvexample/kvnode"
 	"github.com/tickraft/raft/tools/wal"
 )
@@ -95,5 +97,89 @@ func TestVerifyNamesTheFirstDamage(t *testing.T) {
 	want := fmt.Sprintf("damage: %s at offset %d: payload checksum mismatch", seg.Path, victim.Offset)
 	if code != 1 || !strings.HasPrefix(out.String(), want) {
 		t.Fatalf("-verify exited %d with:\n%s\nwant status 1 and %q", code, &out, want)
+	}
+}
+
+// Claim: waldump lists a shared log's records with their groups and sums
+// them up group by group; -group G lists group G's records alone, and
+// -verify finds the log intact.
+func TestDumpOfASharedLogListsEachGroup(t *testing.T) {
+	dir := t.TempDir()
+	l, _, err := wal.OpenShared(dir, wal.Options{SegmentBytes: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(1); i <= 8; i++ {
+		batch := []wal.Update{
+			{Group: 1, Entries: []raftpb.Entry{{Term: 1, Index: i, Data: bytes.Repeat([]byte("a"), 100)}}, HardState: raftpb.HardState{Term: 1, Commit: i}},
+			{Group: 2, Entries: []raftpb.Entry{{Term: 2, Index: i, Data: []byte("b")}}},
+		}
+		if err := l.Save(batch, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if code := run(&out, dir, false); code != 0 {
+		t.Fatalf("dump exited %d:\n%s", code, &out)
+	}
+	for _, want := range []string{
+		"segment 0000000000000001-shared.wal: seq 1, shared by many groups, format version 2",
+		"segment 0000000000000002-shared.wal",
+		"group record: first index",
+		"[group 2, synced",
+		"state of group 1: hard state Term:1 Vote:0 Commit:8; snapshot Index:0 Term:0 ConfState:(Voters:[]); entries 1..8 (8)",
+		"state of group 2: hard state Term:0 Vote:0 Commit:0; snapshot Index:0 Term:0 ConfState:(Voters:[]); entries 1..8 (8)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the dump lacks %q:\n%s", want, &out)
+		}
+	}
+	out.Reset()
+	two := uint64(2)
+	if code := runGroup(&out, dir, false, &two); code != 0 || strings.Contains(out.String(), "group 1") || !strings.Contains(out.String(), "state of group 2") {
+		t.Errorf("-group 2 exited %d with records or state of group 1, or without group 2's state:\n%s", code, &out)
+	}
+	out.Reset()
+	if code := run(&out, dir, true); code != 0 || out.String() != "ok\n" {
+		t.Fatalf("-verify exited %d:\n%s", code, &out)
+	}
+}
+
+// Claim: waldump finds a wal.SharedStorage's log in DIR/wal and lists the
+// snapshot files of each group under DIR/snap/GROUP.
+func TestDumpOfASharedStorageListsEachGroupsSnapshots(t *testing.T) {
+	dir := t.TempDir()
+	s, err := wal.OpenSharedStorage(dir, wal.Options{SegmentBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.Group(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := raftpb.ConfState{Voters: []uint64{1}}
+	if err := g.Bootstrap(cs); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Save(raft.Ready{HardState: raftpb.HardState{Term: 1, Commit: 2}, Entries: []raftpb.Entry{{Term: 1, Index: 1}, {Term: 1, Index: 2}}, MustSync: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Compact(2, cs, []byte("state")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if code := run(&out, dir, false); code != 0 {
+		t.Fatalf("dump exited %d:\n%s", code, &out)
+	}
+	for _, want := range []string{"state of group 10: hard state Term:1", "snapshot file 000000000000000a/"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the dump lacks %q:\n%s", want, &out)
+		}
 	}
 }

@@ -45,11 +45,30 @@ var (
 	ErrBatchMisaddressed = errors.New("batch message does not fit its connection")
 )
 
-// The kinds of record in a batch; a record opens with its kind.
+// The kinds of record in a batch; a record opens with its kind, then the
+// group ID as a varint.
 const (
-	// recordMessage is any message: the group, the length of its raftpb
-	// encoding, the encoding.
+	// recordMessage is any message: the length of its raftpb encoding as
+	// a varint, then the encoding.
 	recordMessage byte = 1
+	// recordHeartbeat is a coalesced MsgHeartbeat: Term and Commit as
+	// varints, then its Context (see appendContext). From and To are the
+	// connection's sender and receiver.
+	recordHeartbeat byte = 2
+	// recordHeartbeatResp is a coalesced MsgHeartbeatResp: Term as a
+	// varint, then its Context.
+	recordHeartbeatResp byte = 3
+)
+
+// The forms of a coalesced heartbeat's Context, told apart by a leading
+// varint c: 0 is a nil Context; 1 a 16-byte raftpb.HeartbeatContext as
+// two varints (Round, Tick); c >= 2 is c-2 raw bytes (another library's
+// context, an empty one, or a HeartbeatContext whose varints would be
+// longer than its bytes).
+const (
+	contextNil       = 0
+	contextHeartbeat = 1
+	contextRawBase   = 2
 )
 
 // minRecordBytes is the size of the smallest record: its kind, a
@@ -91,14 +110,84 @@ func AppendBatch(buf []byte, from, to uint64, msgs []GroupMessage) []byte {
 // sent by process from to process to, whose raftpb encoding takes size
 // bytes.
 func recordSize(from, to, group uint64, m *raftpb.Message, size int) int {
-	return 1 + uvarintLen(group) + uvarintLen(uint64(size)) + size
+	n := 1 + uvarintLen(group)
+	switch recordKind(from, to, m) {
+	case recordHeartbeat:
+		return n + uvarintLen(m.Term) + uvarintLen(m.Commit) + contextSize(m.Context)
+	case recordHeartbeatResp:
+		return n + uvarintLen(m.Term) + contextSize(m.Context)
+	}
+	return n + uvarintLen(uint64(size)) + size
+}
+
+// recordKind returns the kind of record that carries m, sent by process
+// from to process to: a heartbeat, or its response, that carries nothing
+// but what the compact form keeps (Term, Commit for a heartbeat, Context,
+// and From and To as the connection's) is coalesced; any other message
+// travels whole. The core sends and reads no other field of either
+// (replication.go's sendHeartbeat and handleHeartbeat; the Context is the
+// read round and lease tick of thesis §6.4).
+func recordKind(from, to uint64, m *raftpb.Message) byte {
+	if m.From != from || m.To != to || m.LogTerm != 0 || m.Index != 0 || len(m.Entries) != 0 ||
+		m.Vote != 0 || m.Snapshot != nil || m.Reject || m.RejectHint != 0 || len(m.Responses) != 0 {
+		return recordMessage
+	}
+	switch {
+	case m.Type == raftpb.MsgHeartbeat:
+		return recordHeartbeat
+	case m.Type == raftpb.MsgHeartbeatResp && m.Commit == 0:
+		return recordHeartbeatResp
+	}
+	return recordMessage
+}
+
+// heartbeatContextForm reports whether ctx travels as a HeartbeatContext's
+// two varints: it is one (16 bytes) and they are shorter.
+func heartbeatContextForm(ctx []byte) (raftpb.HeartbeatContext, bool) {
+	c, ok := raftpb.DecodeHeartbeatContext(ctx)
+	return c, ok && uvarintLen(c.Round)+uvarintLen(c.Tick) < raftpb.HeartbeatContextSize
+}
+
+// contextSize returns the encoded size of a coalesced heartbeat's Context.
+func contextSize(ctx []byte) int {
+	if ctx == nil {
+		return 1
+	}
+	if c, ok := heartbeatContextForm(ctx); ok {
+		return 1 + uvarintLen(c.Round) + uvarintLen(c.Tick)
+	}
+	return uvarintLen(uint64(len(ctx))+contextRawBase) + len(ctx)
+}
+
+// appendContext appends a coalesced heartbeat's Context.
+func appendContext(buf, ctx []byte) []byte {
+	if ctx == nil {
+		return append(buf, contextNil)
+	}
+	if c, ok := heartbeatContextForm(ctx); ok {
+		buf = append(buf, contextHeartbeat)
+		buf = binary.AppendUvarint(buf, c.Round)
+		return binary.AppendUvarint(buf, c.Tick)
+	}
+	buf = binary.AppendUvarint(buf, uint64(len(ctx))+contextRawBase)
+	return append(buf, ctx...)
 }
 
 // appendRecord appends the record of message m of group, sent by process
 // from to process to, whose raftpb encoding takes size bytes.
 func appendRecord(buf []byte, from, to, group uint64, m *raftpb.Message, size int) []byte {
-	buf = append(buf, recordMessage)
+	kind := recordKind(from, to, m)
+	buf = append(buf, kind)
 	buf = binary.AppendUvarint(buf, group)
+	switch kind {
+	case recordHeartbeat:
+		buf = binary.AppendUvarint(buf, m.Term)
+		buf = binary.AppendUvarint(buf, m.Commit)
+		return appendContext(buf, m.Context)
+	case recordHeartbeatResp:
+		buf = binary.AppendUvarint(buf, m.Term)
+		return appendContext(buf, m.Context)
+	}
 	buf = binary.AppendUvarint(buf, uint64(size))
 	return m.AppendMarshal(buf)
 }
@@ -164,7 +253,13 @@ type batchDecoder struct {
 	data        []byte
 	pos         int
 	from, local uint64
+	// slab holds the 16-byte Contexts rebuilt from coalesced heartbeats,
+	// so that a batch of them allocates a few arrays, not one each.
+	slab []byte
 }
+
+// contextsPerSlab is how many rebuilt Contexts one slab array holds.
+const contextsPerSlab = 64
 
 // done reports whether every byte was read.
 func (d *batchDecoder) done() bool { return d.pos >= len(d.data) }
@@ -215,6 +310,10 @@ func (d *batchDecoder) record(g *GroupMessage) error {
 	switch kind {
 	case recordMessage:
 		return d.fullMessage(&g.Message)
+	case recordHeartbeat:
+		return d.heartbeat(&g.Message, true)
+	case recordHeartbeatResp:
+		return d.heartbeat(&g.Message, false)
 	}
 	return fmt.Errorf("%w: group %d: unknown record kind %d", ErrBatchRecord, group, kind)
 }
@@ -233,4 +332,49 @@ func (d *batchDecoder) fullMessage(m *raftpb.Message) error {
 		return fmt.Errorf("%w: %w", ErrBatchRecord, err)
 	}
 	return nil
+}
+
+// heartbeat decodes a coalesced MsgHeartbeat (withCommit) or
+// MsgHeartbeatResp, from the connection's sender to the receiver.
+func (d *batchDecoder) heartbeat(m *raftpb.Message, withCommit bool) error {
+	m.Type, m.From, m.To = raftpb.MsgHeartbeatResp, d.from, d.local
+	var err error
+	if m.Term, err = d.uvarint(); err != nil {
+		return err
+	}
+	if withCommit {
+		m.Type = raftpb.MsgHeartbeat
+		if m.Commit, err = d.uvarint(); err != nil {
+			return err
+		}
+	}
+	m.Context, err = d.context()
+	return err
+}
+
+// context decodes a coalesced heartbeat's Context.
+func (d *batchDecoder) context() ([]byte, error) {
+	form, err := d.uvarint()
+	if err != nil {
+		return nil, err
+	}
+	switch form {
+	case contextNil:
+		return nil, nil
+	case contextHeartbeat:
+		var c raftpb.HeartbeatContext
+		if c.Round, err = d.uvarint(); err != nil {
+			return nil, err
+		}
+		if c.Tick, err = d.uvarint(); err != nil {
+			return nil, err
+		}
+		if cap(d.slab)-len(d.slab) < raftpb.HeartbeatContextSize {
+			d.slab = make([]byte, 0, contextsPerSlab*raftpb.HeartbeatContextSize)
+		}
+		start := len(d.slab)
+		d.slab = c.AppendTo(d.slab)
+		return d.slab[start:len(d.slab):len(d.slab)], nil
+	}
+	return d.bytes(form - contextRawBase)
 }

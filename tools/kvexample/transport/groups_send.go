@@ -43,10 +43,22 @@ func (t *Transport) SendGroup(group uint64, msgs []raftpb.Message) {
 // a single-group transport it is nil.
 func (t *Transport) ReceiveGroups() <-chan []GroupMessage { return t.recvGroups }
 
-// outgoing collects the messages of one SendGroups call by peer.
+// outgoing collects the messages of one SendGroups call by peer. The
+// transport keeps spare ones in a pool, so that a call allocates nothing
+// for them in the steady state.
 type outgoing struct {
 	peers []*peer
 	items [][]queued
+}
+
+// reset empties o for reuse, releasing the messages it referred to.
+func (o *outgoing) reset() {
+	for i := range o.items {
+		clear(o.items[i])
+		o.items[i] = o.items[i][:0]
+	}
+	clear(o.peers)
+	o.peers = o.peers[:0]
 }
 
 // add appends q to p's messages.
@@ -54,7 +66,9 @@ func (o *outgoing) add(p *peer, q queued) {
 	i := slices.Index(o.peers, p)
 	if i < 0 {
 		o.peers = append(o.peers, p)
-		o.items = append(o.items, nil)
+		if len(o.items) < len(o.peers) {
+			o.items = append(o.items, nil)
+		}
 		i = len(o.peers) - 1
 	}
 	o.items[i] = append(o.items[i], q)
@@ -74,7 +88,14 @@ func (t *Transport) sendGroups(n int, at func(i int) (group uint64, m *raftpb.Me
 			unreachable = append(unreachable, to)
 		}
 	}
-	var out outgoing
+	out, _ := t.outgoing.Get().(*outgoing)
+	if out == nil {
+		out = new(outgoing)
+	}
+	defer func() {
+		out.reset()
+		t.outgoing.Put(out)
+	}()
 	t.mu.RLock()
 	for i := range n {
 		group, m := at(i)

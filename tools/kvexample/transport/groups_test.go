@@ -132,29 +132,44 @@ type wireFrame struct {
 }
 
 // rawGroupsPeer listens on loopback as process 2 of a multi-group cluster
-// and returns its address and a function that accepts one connection,
-// reads its hello, and reads frames until they carried n messages. It is
-// the oracle of what a transport writes: frames are counted by their
-// length prefixes on the wire.
+// and returns its address and a function that reads frames until they
+// carried n messages; its first call accepts one connection, within
+// waitTimeout, and reads its hello, and later calls read on. It is the
+// oracle of what a transport writes: frames are counted by their length
+// prefixes on the wire.
 func rawGroupsPeer(t *testing.T) (addr string, read func(n int) []wireFrame) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return rawGroupsPeerAt(t, "127.0.0.1:0")
+}
+
+// rawGroupsPeerAt is rawGroupsPeer listening on listenAddr.
+func rawGroupsPeerAt(t *testing.T, listenAddr string) (addr string, read func(n int) []wireFrame) {
+	t.Helper()
+	ln, err := net.Listen("tcp", listenAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	return ln.Addr().String(), func(n int) []wireFrame {
+	var conn net.Conn
+	accept := func() {
 		t.Helper()
-		conn, err := ln.Accept()
-		if err != nil {
+		ln.(*net.TCPListener).SetDeadline(time.Now().Add(waitTimeout))
+		if conn, err = ln.Accept(); err != nil {
 			t.Fatal(err)
 		}
-		defer conn.Close()
+		t.Cleanup(func() { conn.Close() })
 		conn.SetReadDeadline(time.Now().Add(waitTimeout))
 		from, err := transport.ReadGroupsHello(conn, "", 2)
 		if err != nil || from != 1 {
 			t.Fatalf("hello from %d: %v", from, err)
 		}
+	}
+	return ln.Addr().String(), func(n int) []wireFrame {
+		t.Helper()
+		if conn == nil {
+			accept()
+		}
+		conn.SetReadDeadline(time.Now().Add(waitTimeout))
 		var frames []wireFrame
 		for total := 0; total < n; {
 			var hdr [transport.FrameHeaderBytes]byte
@@ -197,6 +212,29 @@ func TestOneSendGroupsCallLeavesInOneFrame(t *testing.T) {
 	waitFor(t, "the frame to be counted", func() bool { return a.Stats().FramesSent == 1 })
 	if s := a.Stats(); s.MsgsSent != uint64(len(sent)) || s.BytesSent != uint64(frames[0].bytes) {
 		t.Fatalf("stats %+v; the wire carried 1 frame of %d messages in %d bytes", s, len(sent), frames[0].bytes)
+	}
+}
+
+// Claim: the messages of several SendGroups calls queued between two
+// writes leave in one frame: here the calls are made while the peer is
+// down, so the writer, which takes its queue only once connected, finds
+// all of them queued when the peer comes up.
+func TestCallsQueuedBetweenTwoWritesLeaveInOneFrame(t *testing.T) {
+	down := reserveAddr(t)
+	a := start(t, transport.Config{ID: 1, Groups: true, Peers: map[uint64]string{2: down}})
+	var sent []transport.GroupMessage
+	for k := uint64(1); k <= 3; k++ {
+		call := groupMix(1, 2, k, 10)
+		a.SendGroups(call)
+		sent = append(sent, call...)
+	}
+	_, read := rawGroupsPeerAt(t, down)
+	frames := read(len(sent))
+	if len(frames) != 1 {
+		t.Fatalf("3 calls of 10 messages left in %d frames, want 1", len(frames))
+	}
+	if d := diffGroupMessages(sent, frames[0].msgs); d != "" {
+		t.Fatal(d)
 	}
 }
 

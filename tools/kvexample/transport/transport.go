@@ -26,10 +26,12 @@ type Transport struct {
 	// recvGroups carries the received batches in multi-group mode; nil
 	// otherwise.
 	recvGroups chan []GroupMessage
-	ctx        context.Context // cancelled by Close
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup // every goroutine of the transport
-	stats      counters
+	// outgoing holds spare *outgoing for SendGroups (groups_send.go).
+	outgoing sync.Pool
+	ctx      context.Context // cancelled by Close
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // every goroutine of the transport
+	stats    counters
 	// perPeer are the same counters by peer (peerstats.go).
 	perPeer peerTable
 	// serverTLS is the TLS configuration of incoming connections, nil

@@ -1,0 +1,139 @@
+package core
+
+import (
+	"testing"
+
+	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tracker"
+)
+
+// warnLines is a Logger that keeps the messages of the warnings it gets.
+type warnLines struct{ msgs []string }
+
+func (w *warnLines) Enabled(l Level) bool { return l >= LevelWarn }
+func (w *warnLines) Log(l Level, msg string, _ []Attr) {
+	if l >= LevelWarn {
+		w.msgs = append(w.msgs, msg)
+	}
+}
+
+// stabilizeThrough is stabilize with every message passed through pass
+// first; a message pass returns false for is dropped.
+func (c *testCluster) stabilizeThrough(pass func(raftpb.Message) bool) {
+	c.t.Helper()
+	for round := 0; round < 1000; round++ {
+		var msgs []raftpb.Message
+		for _, id := range c.up() {
+			msgs = append(msgs, c.drain(id)...)
+		}
+		if len(msgs) == 0 {
+			return
+		}
+		for _, m := range msgs {
+			if m.To == LocalSnapshotThread || c.nodes[m.To] == nil || !pass(m) {
+				continue
+			}
+			c.stepChecked(m)
+		}
+	}
+	c.t.Fatal("cluster never quiesced")
+}
+
+// TestALateAppendRejectionNeverLowersMatch: node 2 misses an append and
+// rejects the next one; the leader repairs it, then gets that rejection
+// again (the network duplicated it). Its hint lies below the Match the
+// leader has learned since: it is stale, and is ignored as etcd raft
+// ignores stale rejections (no probe, Match kept, nothing logged), not
+// taken for a follower that lost entries.
+func TestALateAppendRejectionNeverLowersMatch(t *testing.T) {
+	logs := &warnLines{}
+	c := electedClusterWith(t, 2, func(cfg *Config) {
+		if cfg.ID == 1 {
+			cfg.Logger = logs
+		}
+	})
+	leader := c.nodes[1]
+	_, _, err := leader.Propose([]byte("missed"))
+	must(t, err)
+	c.stabilizeThrough(func(m raftpb.Message) bool { return !(m.To == 2 && m.Type == raftpb.MsgApp) })
+	_, _, err = leader.Propose([]byte("rejected"))
+	must(t, err)
+	var late []raftpb.Message
+	c.stabilizeThrough(func(m raftpb.Message) bool {
+		if m.From == 2 && m.Type == raftpb.MsgAppResp && m.Reject {
+			late = append(late, m)
+		}
+		return true
+	})
+	last := leader.raftLog.lastIndex()
+	pr := leader.trk.Progress[2]
+	if len(late) != 1 || late[0].RejectHint >= last || pr.Match != last || pr.State != tracker.StateReplicate {
+		t.Fatalf("setup: rejections %v, progress of 2 %s, want one rejection below %d and 2 repaired to it", late, pr, last)
+	}
+	before := pr.String()
+	c.stepChecked(late[0])
+	if got := leader.trk.Progress[2].String(); got != before {
+		t.Fatalf("a duplicated rejection moved the progress of 2 from %s to %s", before, got)
+	}
+	for _, m := range c.drain(1) {
+		if m.To == 2 && m.Type == raftpb.MsgApp {
+			t.Fatalf("a duplicated rejection cost a probe: %v", m)
+		}
+	}
+	if len(logs.msgs) != 0 {
+		t.Fatalf("warnings after a duplicated rejection: %q", logs.msgs)
+	}
+}
+
+// TestAFollowerThatLostItsLastEntryIsRepairedThroughItsHeartbeatAnswer:
+// node 2 restarts over a log that lost its last entry (it had made it
+// durable and acknowledged it, and its hard state's commit index does
+// not reach it, so it boots). The leader's next heartbeat claims that
+// entry; the follower's answer reports its short log, the leader lowers
+// Match to what the follower holds and repairs it.
+func TestAFollowerThatLostItsLastEntryIsRepairedThroughItsHeartbeatAnswer(t *testing.T) {
+	c := electedCluster(t, 4)
+	leader := c.nodes[1]
+	last := leader.raftLog.lastIndex()
+	old := c.st[2]
+	hs, _, _ := old.InitialState()
+	kept, err := old.Entries(1, last, 1<<30)
+	must(t, err)
+	st := NewMemoryStorage()
+	st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2, 3}})
+	must(t, st.Append(kept))
+	hs.Commit = min(hs.Commit, last-1)
+	must(t, st.SetHardState(hs))
+	r, err := NewRaft(&Config{ID: 2, Storage: st, CheckContract: true})
+	must(t, err)
+	c.nodes[2], c.st[2] = r, st
+	if pr := leader.trk.Progress[2]; pr.Match != last {
+		t.Fatalf("setup: progress of 2 %s, want match %d", pr, last)
+	}
+
+	leader.bcastHeartbeat()
+	var reports int
+	c.stabilizeThrough(func(m raftpb.Message) bool {
+		if raftpb.IsShortLogReport(m) {
+			reports++
+			if m.From != 2 || m.Index != last || m.RejectHint != last-1 {
+				t.Fatalf("report %v, want node 2 naming %d below the claimed %d", m, last-1, last)
+			}
+			c.stepChecked(m)
+			if pr := leader.trk.Progress[2]; pr.Match != last-1 || pr.State != tracker.StateProbe {
+				t.Fatalf("progress of 2 after its report: %s, want match %d in probe", pr, last-1)
+			}
+			return false
+		}
+		return true
+	})
+	if reports != 1 {
+		t.Fatalf("%d short-log reports, want 1", reports)
+	}
+	if got := r.raftLog.lastIndex(); got != last {
+		t.Fatalf("node 2's log ends at %d after the repair, want %d", got, last)
+	}
+	if pr := leader.trk.Progress[2]; pr.Match != last {
+		t.Fatalf("progress of 2 after the repair: %s, want match %d", pr, last)
+	}
+}

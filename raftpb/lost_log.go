@@ -1,0 +1,16 @@
+package raftpb
+
+// IsShortLogReport reports whether m is a short-log report: the MsgAppResp
+// rejection a tickraft follower sends when a heartbeat announces a commit
+// index beyond its log. A leader sends a follower a commit index only as
+// far as the follower acknowledged, so the follower's storage lost entries
+// it had made durable. The report's Index is the commit index the
+// heartbeat claimed, its RejectHint and LogTerm the follower's last entry.
+//
+// The report echoes the heartbeat's Context (a [HeartbeatContext]); that
+// echo is its only mark. An ordinary rejection of an append, tickraft's or
+// etcd raft's, never carries a Context, and etcd raft's leaders ignore the
+// Context of a MsgAppResp, so the mark changes nothing for them.
+func IsShortLogReport(m Message) bool {
+	return m.Type == MsgAppResp && m.Reject && len(m.Context) > 0
+}

@@ -1,0 +1,243 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+
+	raft "github.com/tickraft/raft"
+	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/wal/snapfile"
+)
+
+// This file holds the storage of many groups on one shared log: a
+// raft.Storage per group, as Storage is for a node of one group.
+
+// SharedStorage is the durable storage of many Raft groups of one
+// process: one shared log in DIR/wal (OpenShared), each group's snapshots
+// in DIR/snap/GROUP (GROUP as 16 hexadecimal digits, package snapfile),
+// and for each group a raft.Storage (GroupStorage) that holds its entries
+// after its snapshot in memory. Save persists several groups' Readys with
+// one write and one sync. Its methods are safe for concurrent use.
+type SharedStorage struct {
+	mu     sync.Mutex // orders writes: the log and the memories change together
+	dir    string
+	opts   Options
+	log    *SharedLog
+	replay *SharedReplay
+	groups map[uint64]*GroupStorage
+	batch  []Update // Save's scratch, reused
+}
+
+// GroupReady is one group's Ready for SharedStorage.Save.
+type GroupReady struct {
+	// Group is the Raft group whose Ready it is.
+	Group uint64
+	// Ready is the group's Ready: its Snapshot, Entries and HardState are
+	// persisted, and its MustSync asks for the sync.
+	Ready raft.Ready
+}
+
+// OpenSharedStorage opens (or creates) the storage of many groups in dir.
+// Each group's storage loads when Group first asks for it. The errors are
+// OpenShared's.
+func OpenSharedStorage(dir string, opts Options) (*SharedStorage, error) {
+	log, rp, err := OpenShared(filepath.Join(dir, "wal"), opts)
+	if err != nil {
+		return nil, err
+	}
+	return &SharedStorage{dir: dir, opts: opts, log: log, replay: rp, groups: map[uint64]*GroupStorage{}}, nil
+}
+
+// Group returns the storage of group id, loading it the first time from
+// what the log held (the snapshot the log names, from the group's
+// snapshot files, then its entries and hard state); a group the log does
+// not hold starts empty, to Bootstrap or to join. A restarting node of the
+// group restores its state machine from Snapshot() and boots with
+// Config.Applied set to that snapshot's index. A missing or damaged
+// snapshot file the log names is an error.
+func (s *SharedStorage) Group(id uint64) (*GroupStorage, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.group(id)
+}
+
+// group returns group id's storage, loaded. s.mu is held.
+func (s *SharedStorage) group(id uint64) (*GroupStorage, error) {
+	if g := s.groups[id]; g != nil {
+		return g, nil
+	}
+	snaps, err := snapfile.Open(filepath.Join(s.dir, "snap", fmt.Sprintf("%016x", id)),
+		snapfile.Options{Logger: s.opts.Logger, FS: s.opts.FS})
+	if err != nil {
+		return nil, err
+	}
+	rp := s.replay.Group(id)
+	g := &GroupStorage{s: s, id: id, mem: raft.NewMemoryStorage(), snaps: snaps, loss: rp.Loss}
+	if err := loadReplay(g.mem, snaps, rp); err != nil {
+		return nil, fmt.Errorf("%w (group %d)", err, id)
+	}
+	s.groups[id] = g
+	return g, nil
+}
+
+// Save persists the Readys of several groups (a group may have more than
+// one, in order): each received snapshot's file first, then every group's
+// snapshot marker, entries and hard state in one write of the log, with
+// one sync when any Ready's MustSync asks; then it makes them readable
+// through each group's raft.Storage methods. Call it before sending the
+// Readys' MessagesAfterPersist and before their Advance. After an error
+// the storage's state on disk is unknown: stop every group.
+func (s *SharedStorage) Save(rds []GroupReady) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	batch := s.batch[:0]
+	sync := false
+	for i := range rds {
+		rd := &rds[i].Ready
+		g, err := s.group(rds[i].Group)
+		if err != nil {
+			return err
+		}
+		u := Update{Group: g.id, Entries: rd.Entries, HardState: rd.HardState}
+		if !rd.Snapshot.IsEmpty() {
+			// The file first: the marker must never name a missing file.
+			if err := g.snaps.Save(rd.Snapshot); err != nil {
+				return err
+			}
+			u.Snapshot = &rd.Snapshot.Metadata
+		}
+		batch = append(batch, u)
+		sync = sync || rd.MustSync
+	}
+	err := s.log.Save(batch, sync)
+	clear(batch) // the caller's entries are not kept
+	s.batch = batch[:0]
+	if err != nil {
+		return err
+	}
+	for i := range rds {
+		if err := s.groups[rds[i].Group].remember(&rds[i].Ready); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sync makes every write saved so far durable, for every group.
+func (s *SharedStorage) Sync() error { return s.log.Sync() }
+
+// Close syncs and closes the log and releases the directory.
+func (s *SharedStorage) Close() error { return s.log.Close() }
+
+// GroupStorage is one group's storage on a SharedStorage
+// (SharedStorage.Group). It implements raft.Storage; the group's node
+// never writes through that interface, the application does, with
+// SharedStorage.Save (or Save for this group alone).
+type GroupStorage struct {
+	s     *SharedStorage
+	id    uint64
+	mem   *raft.MemoryStorage
+	snaps *snapfile.Store
+	loss  error
+}
+
+// remember makes what a saved Ready holds readable. s.mu is held.
+func (g *GroupStorage) remember(rd *raft.Ready) error {
+	if !rd.Snapshot.IsEmpty() {
+		if err := g.mem.ApplySnapshot(rd.Snapshot); err != nil {
+			return err
+		}
+	}
+	if err := g.mem.Append(rd.Entries); err != nil {
+		return err
+	}
+	if !rd.HardState.IsEmpty() {
+		return g.mem.SetHardState(rd.HardState)
+	}
+	return nil
+}
+
+// ID returns the group's ID.
+func (g *GroupStorage) ID() uint64 { return g.id }
+
+// Loss returns nil, or, when Options.AcceptLoss let the log open over lost
+// synced data of this group (or of every group), what was lost (matching
+// raft.ErrLostLog): the group's node must then boot with
+// Config.Recovering.
+func (g *GroupStorage) Loss() error { return g.loss }
+
+// Bootstrap makes the group a new member of a new cluster: it saves,
+// durably, the first configuration cs. It refuses a group that holds
+// anything already.
+func (g *GroupStorage) Bootstrap(cs raftpb.ConfState) error {
+	g.s.mu.Lock()
+	defer g.s.mu.Unlock()
+	hs, old, _ := g.mem.InitialState()
+	last, _ := g.mem.LastIndex()
+	if !hs.IsEmpty() || last > 0 || len(old.Voters) > 0 {
+		return fmt.Errorf("wal: bootstrap: group %d's storage is not empty", g.id)
+	}
+	if len(cs.Voters) == 0 {
+		return fmt.Errorf("wal: bootstrap: a first configuration needs a voter")
+	}
+	if err := g.s.log.SaveSnapshot(g.id, raftpb.SnapshotMetadata{ConfState: cs}); err != nil {
+		return err
+	}
+	g.mem.SetConfState(cs)
+	return nil
+}
+
+// Save persists the group's Ready alone, as SharedStorage.Save does.
+func (g *GroupStorage) Save(rd raft.Ready) error {
+	return g.s.Save([]GroupReady{{Group: g.id, Ready: rd}})
+}
+
+// Compact takes a snapshot of the group's state at index (data, with the
+// configuration cs in force there), makes it durable, drops the group's
+// entries up to index from memory, releases them in the log (whose
+// segments go once no group needs them) and deletes the group's older
+// snapshot files. index must be applied and above the last snapshot.
+func (g *GroupStorage) Compact(index uint64, cs raftpb.ConfState, data []byte) error {
+	g.s.mu.Lock()
+	defer g.s.mu.Unlock()
+	snap, err := g.mem.CreateSnapshot(index, &cs, data)
+	if err != nil {
+		return err
+	}
+	if err := g.snaps.Save(snap); err != nil {
+		return err
+	}
+	if err := g.s.log.SaveSnapshot(g.id, snap.Metadata); err != nil {
+		return err
+	}
+	if err := g.mem.Compact(index); err != nil {
+		return err
+	}
+	return errors.Join(g.s.log.ReleaseTo(g.id, index), g.snaps.DeleteBefore(index))
+}
+
+// InitialState implements raft.Storage.
+func (g *GroupStorage) InitialState() (raftpb.HardState, raftpb.ConfState, error) {
+	return g.mem.InitialState()
+}
+
+// Entries implements raft.Storage.
+func (g *GroupStorage) Entries(lo, hi, maxSize uint64) ([]raftpb.Entry, error) {
+	return g.mem.Entries(lo, hi, maxSize)
+}
+
+// Term implements raft.Storage.
+func (g *GroupStorage) Term(i uint64) (uint64, error) { return g.mem.Term(i) }
+
+// LastIndex implements raft.Storage.
+func (g *GroupStorage) LastIndex() (uint64, error) { return g.mem.LastIndex() }
+
+// FirstIndex implements raft.Storage.
+func (g *GroupStorage) FirstIndex() (uint64, error) { return g.mem.FirstIndex() }
+
+// Snapshot implements raft.Storage.
+func (g *GroupStorage) Snapshot() (raftpb.Snapshot, error) { return g.mem.Snapshot() }
+
+var _ raft.Storage = (*GroupStorage)(nil)
