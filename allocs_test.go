@@ -11,11 +11,16 @@ const (
 	// carved four to an allocation; the message arrays are reused.
 	maxAllocsPerIdleGroupTick = 0.25
 	// maxAllocsPerEntryBatch64 and maxAllocsPerEntryBatch1024: one
-	// allocation per batch, the leader's unstable array; the message
-	// arrays are reused and the storages' arrays grow once per two
-	// windows of appends.
+	// allocation per batch, the leader's unstable array, and about 0.15
+	// per batch for the storages' segments: the message arrays are
+	// reused, and each MemoryStorage reuses the segments its compactions
+	// drop (the nodes apply entries from the arrays they handed out and
+	// never read them back from storage), so that a storage allocates a
+	// segment of 4,096 entries only where its log outgrows what the last
+	// compaction dropped. Reading entries back from storage instead
+	// measured 0.0017 at 1,024.
 	maxAllocsPerEntryBatch64   = 0.02
-	maxAllocsPerEntryBatch1024 = 0.0015
+	maxAllocsPerEntryBatch1024 = 0.00125
 )
 
 func TestAnIdleGroupTickAllocatesAlmostNothing(t *testing.T) {
@@ -52,15 +57,22 @@ func TestSteadyReplicationAllocations(t *testing.T) {
 		for i := 0; i < 20; i++ {
 			round()
 		}
+		// AllocsPerRun reports a whole number of allocations per run, so
+		// a run is 40 rounds, and a storage's segment allocated every few
+		// rounds counts too. It runs the function once more to warm up:
+		// 80 rounds, every entry of which must have been applied, or the
+		// figure per entry counts entries that never committed.
+		const rounds = 40
 		before := c.appliedData
-		perEntry := testing.AllocsPerRun(40, round) / float64(tc.batch)
-		// AllocsPerRun runs round once more to warm up: 41 rounds, every
-		// entry of which must have been applied, or the figure per entry
-		// counts entries that never committed.
-		if got, want := c.appliedData-before, 41*tc.batch; got != want {
+		perEntry := testing.AllocsPerRun(1, func() {
+			for i := 0; i < rounds; i++ {
+				round()
+			}
+		}) / float64(rounds*tc.batch)
+		if got, want := c.appliedData-before, 2*rounds*tc.batch; got != want {
 			t.Fatalf("batch %d: node 1 applied %d entries during the measurement, want %d", tc.batch, got, want)
 		}
-		t.Logf("batch %d: %.4f allocations per entry", tc.batch, perEntry)
+		t.Logf("batch %d: %.6f allocations per entry", tc.batch, perEntry)
 		if perEntry > tc.max {
 			t.Errorf("batch %d: %.4f allocations per committed entry, want at most %.4f", tc.batch, perEntry, tc.max)
 		}

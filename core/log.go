@@ -326,6 +326,7 @@ func (l *raftLog) appliedTo(i uint64, size uint64) {
 	}
 	l.applied = max(l.applied, i)
 	l.applying = max(l.applying, i)
+	l.unstable.forgetRecentUpTo(l.applied)
 	l.applyingEntsSize -= min(size, l.applyingEntsSize)
 	l.applyingEntsPaused = l.applying > l.applied && l.applyingEntsSize >= l.bounds.maxSize
 }
@@ -459,11 +460,16 @@ func (l *raftLog) entries(i, maxSize uint64) ([]raftpb.Entry, error) {
 // allEntries returns every entry of the log from firstIndex on. It is for
 // tests, and panics on error.
 func (l *raftLog) allEntries() []raftpb.Entry {
-	ents, err := l.entries(l.firstIndex(), noLimit)
-	if err != nil {
-		panic(fmt.Sprintf("invariant violated: the whole log cannot be read: %v", err))
+	var all []raftpb.Entry
+	for i := l.firstIndex(); i <= l.lastIndex(); {
+		ents, err := l.entries(i, noLimit) // a prefix: ask again from its end
+		if err != nil {
+			panic(fmt.Sprintf("invariant violated: the whole log cannot be read: %v", err))
+		}
+		all = append(all, ents...)
+		i += uint64(len(ents))
 	}
-	return ents
+	return all
 }
 
 // checkBounds returns an error unless [lo, hi) is a range of entries the
@@ -482,11 +488,24 @@ func (l *raftLog) checkBounds(lo, hi uint64) error {
 	return nil
 }
 
-// slice returns the entries [lo, hi), read from storage below
-// unstable.offset and from the unstable tail from there on, cut to the
-// longest prefix within maxSize payload bytes but at least one entry
-// (maxSize 0: exactly one). Out-of-range requests and storage errors are
-// returned. The caller must not modify the entries.
+// stableEntries returns a prefix of the stable entries [lo, hi), lo < hi,
+// cut to maxSize payload bytes but at least one entry: from the entries
+// that last became stable if they hold lo, and else from Storage.
+func (l *raftLog) stableEntries(lo, hi, maxSize uint64) ([]raftpb.Entry, error) {
+	if ents := l.unstable.recentSlice(lo, hi); ents != nil {
+		ents = limitSize(ents, maxSize)
+		return ents[:len(ents):len(ents)], nil
+	}
+	return l.storage.Entries(lo, hi, maxSize)
+}
+
+// slice returns a prefix of the entries [lo, hi), read from storage (or
+// the recent entries) below unstable.offset and from the unstable tail
+// from there on: at most the longest prefix within maxSize payload bytes
+// but at least one entry (maxSize 0: exactly one), and shorter where
+// storage's answer or the recent entries end; callers ask again from
+// there. Out-of-range requests and storage errors are returned. The
+// caller must not modify the entries.
 func (l *raftLog) slice(lo, hi, maxSize uint64) ([]raftpb.Entry, error) {
 	if err := l.checkBounds(lo, hi); err != nil {
 		return nil, err
@@ -499,7 +518,7 @@ func (l *raftLog) slice(lo, hi, maxSize uint64) ([]raftpb.Entry, error) {
 		return ents[:len(ents):len(ents)], nil // an append must not reach unstable
 	}
 	cut := min(hi, l.unstable.offset)
-	stored, err := l.storage.Entries(lo, cut, maxSize)
+	stored, err := l.stableEntries(lo, cut, maxSize)
 	if err != nil {
 		return nil, err
 	}

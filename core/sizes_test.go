@@ -18,8 +18,9 @@ const (
 	// allocator: an object over 512 bytes that holds pointers carries an
 	// 8-byte header, so 632 bytes of fields take 640, and 640 take 704.
 	maxRaftBytes = 632
-	// maxRaftLogBytes is the 128-byte size class.
-	maxRaftLogBytes = 128
+	// maxRaftLogBytes is the 160-byte size class (the unstable tail's
+	// last durable entries, which the node applies from, take 32 bytes).
+	maxRaftLogBytes = 160
 	// maxProgressBytes keeps a member's entry in the tracker's array
 	// (its ID and Progress) at 56 bytes.
 	maxProgressBytes = 48

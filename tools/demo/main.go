@@ -18,6 +18,10 @@
 //
 //	go run ./tools/demo
 //
+// -groups N (above one) runs the multi-group demo instead: three hosts of
+// N Raft groups each (kvnode.Host), measured idle and under writes, one
+// killed and restarted (groups.go).
+//
 // -v shows the nodes' logs on stderr; -sync uses the synchronous
 // Ready/Advance loop instead of asynchronous storage writes. In both modes
 // the nodes run through tools/raftloop, the repository's reference loop.
@@ -41,6 +45,8 @@ import (
 // options are the demo's flags.
 type options struct {
 	writes, after, clients int
+	groups                 int
+	idle                   time.Duration
 	sync, verbose, keep    bool
 	timeout                time.Duration
 }
@@ -56,18 +62,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.writes, "writes", 3000, "keys written before the kill")
 	fs.IntVar(&o.after, "after", 2000, "keys written after the kill")
 	fs.IntVar(&o.clients, "clients", 16, "concurrent HTTP clients")
+	fs.IntVar(&o.groups, "groups", 1, "run hosts of this many Raft groups each (keys sharded over them) instead of one group")
+	fs.DurationVar(&o.idle, "idle", 3*time.Second, "how long the multi-group demo measures its idle cluster")
 	fs.BoolVar(&o.sync, "sync", false, "use the synchronous Ready/Advance loop")
 	fs.BoolVar(&o.verbose, "v", false, "show the nodes' logs on stderr")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory")
-	fs.DurationVar(&o.timeout, "timeout", 55*time.Second, "give up after this long")
+	fs.DurationVar(&o.timeout, "timeout", 55*time.Second, "give up after this long (default 3m with -groups)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	if o.writes < 1 || o.after < 1 || o.clients < 1 {
-		fmt.Fprintln(stderr, "demo: -writes, -after and -clients must be positive")
+	if o.writes < 1 || o.after < 1 || o.clients < 1 || o.groups < 1 {
+		fmt.Fprintln(stderr, "demo: -writes, -after, -clients and -groups must be positive")
 		return 2
 	}
 	dir, err := os.MkdirTemp("", "tickraft-demo-")
@@ -80,8 +88,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	} else {
 		defer os.RemoveAll(dir)
 	}
+	if o.groups > 1 && !flagSet(fs, "timeout") {
+		o.timeout = groupsTimeout
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
+	if o.groups > 1 {
+		return runGroups(ctx, o, dir, stdout, stderr)
+	}
 	r, err := demo(ctx, o, dir, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "\ndemo FAILED: %v\n", err)

@@ -48,6 +48,10 @@ func checkFlags(fs *flag.FlagSet, o *options) error {
 		return fmt.Errorf("-join needs -peers: a joining node must know where the cluster's members are")
 	case c.AdminToken != "" && c.InsecureAdmin:
 		return fmt.Errorf("-admin-token and -insecure-admin contradict each other: give one")
+	case c.Groups < 1:
+		return fmt.Errorf("-groups must be at least 1")
+	case c.Groups > 1 && c.Join:
+		return fmt.Errorf("-groups above 1 and -join contradict each other: every group is replicated on the processes of -peers from the start")
 	}
 	if o.peers == "" {
 		return nil

@@ -22,6 +22,9 @@ func TestIncoherentFlagsAreStartupErrors(t *testing.T) {
 		{"peers with port 0", []string{"-id", "1", "-peers", peers}, "port 0"},
 		{"part of TLS", []string{"-id", "1", "-tls-cert", "c.pem", "-cluster-id", "prod"}, "missing [-tls-key -tls-ca]"},
 		{"cluster ID alone", []string{"-id", "1", "-cluster-id", "prod"}, ""},
+		{"groups", []string{"-id", "1", "-groups", "100"}, ""},
+		{"no groups", []string{"-id", "1", "-groups", "0"}, "-groups must be at least 1"},
+		{"groups and join", []string{"-id", "4", "-groups", "8", "-join", "-peers", peers}, "contradict"},
 		{"peers disagree", []string{"-id", "1", "-raft-addr", "127.0.0.1:7009", "-peers", peers}, "give the same address"},
 	} {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {

@@ -14,7 +14,10 @@
 //	curl http://127.0.0.1:8002/kv/hello
 //
 // -peers may list the node itself; it is skipped. See package kvnode for
-// the HTTP API. The exit status is 0 after SIGINT or SIGTERM (a clean
+// the HTTP API. With -groups N above one the process hosts N Raft groups
+// instead of one (kvnode.StartHost): keys are sharded over them, every
+// group is replicated on every process of -peers, and the HTTP API is the
+// same (without the membership and transfer endpoints). The exit status is 0 after SIGINT or SIGTERM (a clean
 // stop), 1 when the node stops on an error, 2 for bad flags (an
 // incoherent set included), 3 when the node stops because it applied its
 // own removal from the cluster (do not restart it with the same data).
@@ -53,6 +56,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&c.RaftAddr, "raft-addr", "127.0.0.1:0", "address of the Raft transport (port 0: any free port)")
 	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:0", "address of the HTTP API (port 0: any free port)")
 	fs.StringVar(&o.peers, "peers", "", "the cluster's members as ID=RAFTADDR=HTTPADDR,...; a new cluster starts with these voters")
+	fs.IntVar(&c.Groups, "groups", 1, "number of Raft groups the keys are sharded over, each replicated on every process of -peers (see package kvnode)")
 	fs.BoolVar(&c.Join, "join", false, "start empty and wait to be added to an existing cluster (POST /members on its leader)")
 	fs.BoolVar(&c.Sync, "sync", false, "use the synchronous Ready/Advance loop instead of asynchronous storage writes")
 	fs.BoolVar(&c.LeaseReads, "lease-reads", false, "let the leader answer reads from its lease (assumes bounded clock drift)")
@@ -131,6 +135,9 @@ func run(args []string) int {
 	o.cfg.Logger = logger
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	if o.cfg.Groups > 1 {
+		return runHost(o, logger, signals)
+	}
 	n, err := kvnode.Start(o.cfg)
 	if err != nil {
 		logger.Error("cannot start", "error", err)

@@ -73,6 +73,15 @@ type Config struct {
 	// POST /members, to send it a snapshot.
 	Join bool
 
+	// Groups is the number of Raft groups of a multi-group process
+	// (StartHost; the flag -groups): keys are sharded over them
+	// (GroupOf). Start runs one group and ignores it.
+	Groups int
+	// DisableQuiesce keeps a multi-group process's idle groups awake
+	// (raft.Config.Quiesce off): their leaders heartbeat at every
+	// heartbeat interval. Every process must set the same value.
+	DisableQuiesce bool
+
 	// Sync runs the synchronous Ready/Advance loop instead of the default
 	// asynchronous storage mode (Config.AsyncStorageWrites).
 	Sync bool

@@ -83,6 +83,69 @@
 // is skipped, so a member may lack one that others hold; a fetcher then
 // takes that chunk from another source.
 //
+// # Many groups
+//
+// StartHost (Config.Groups above one, the flag -groups N) runs a Host:
+// the replicas, on this process, of N independent Raft groups, instead
+// of one Node.
+//
+//   - Sharding. Key k belongs to group GroupOf(k, N): the 64-bit FNV-1a
+//     hash of the key's bytes, modulo N, plus one (groups are numbered
+//     from 1). A data directory records its N (GroupsFile) and a Host
+//     refuses to start it with another (ErrGroupsChanged): every key
+//     would move.
+//   - Replicas. Every group is replicated on the same processes, those of
+//     Config.Peers, and the replica of every group on process P has
+//     replica ID P (the replica-ID rule): a message of any group from P
+//     to Q has From P and To Q, so the one connection between two
+//     processes carries the messages of every group, each tagged with its
+//     group.
+//   - Shared: the event loop goroutine (hostloop.go), which ticks the
+//     groups that are awake, steps each received message into its group
+//     and runs rounds: the Readys of every group that took an input are
+//     saved to the log (each group's node runs the reference loop,
+//     tools/raftloop, with its Ready split in BeginReady and
+//     FinishReady), their Messages sent in one call, the log written and
+//     synced once for all of them, then each group's
+//     MessagesAfterPersist sent, its entries applied and its node
+//     advanced; the transport's connection between two processes, in
+//     its group mode (transport.Config.Groups), on which the messages of
+//     a round to one peer travel in one frame; the log, one tools/wal
+//     log shared by every group (wal.OpenShared, in
+//     DataDir/groups/wal), whose records name their group, written once
+//     per round; the HTTP server.
+//   - Not shared: everything Raft. Each group has its own RawNode, term,
+//     leader, log, commit index, state machine (its keys and nothing
+//     else), snapshots (every SnapshotInterval of its own entries, in
+//     DataDir/groups/snap/<group>, after which the group releases its
+//     entries from the shared log without rewriting other groups'
+//     records; the shared log deletes a segment once no group needs a
+//     record in it, so a group that never reaches SnapshotInterval keeps
+//     the oldest segments) and configuration changes. A restart replays
+//     each group from its own records and snapshot. A group's snapshot travels whole
+//     (MsgSnap; the chunked transfer is not used), so one group's state
+//     must fit in MaxFrameBytes: shard a large data set over more groups.
+//     MaxRecvMsgsPerSec bounds the messages of each group: a host's
+//     transport takes that many times the number of groups from a peer.
+//   - Sleep. Groups run with raft.Config.Quiesce (unless
+//     Config.DisableQuiesce): a group whose leader put it to sleep leaves
+//     the loop's list of groups ticked at every tick; the first input for
+//     it (a message, a client's request) hands it the ticks it missed
+//     with TickN before the input (raft doc.go, "Quiescence"). When the
+//     transport reports a process unreachable (its connection closed, a
+//     dial refused), the groups that process leads are told with
+//     ReportPeerDown, each on one surviving process, a different one from
+//     group to group, so that a group asleep when its leader died elects
+//     another without its survivors splitting the vote.
+//
+// A Host's HTTP API is the key-value API above, each key routed to its
+// group: a write to a group this process does not lead answers
+// not_leader naming the HTTP address of that group's leader. GET /status
+// is a HostStatus (totals, then every group, or one with ?group=N);
+// /metrics has the totals and each group's gauges labelled group="N";
+// /healthz is as above. The membership and transfer endpoints are not
+// offered.
+//
 // # HTTP API
 //
 //	PUT    /kv/{key}          body: the value. Answers {"index": N} once applied here.

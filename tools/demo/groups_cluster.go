@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/tickraft/raft/tools/kvexample/kvnode"
+	"github.com/tickraft/raft/tools/kvexample/transport"
+)
+
+// hostCluster is three processes' worth of multi-group hosts in this
+// process, each with its own event loop, transport (one connection per
+// pair of hosts) and HTTP server on loopback ports, and data in dir.
+type hostCluster struct {
+	dir    string
+	base   kvnode.Config
+	peers  []kvnode.Peer
+	hosts  map[uint64]*kvnode.Host
+	client *kvnode.Client
+	logger *slog.Logger
+}
+
+// startHostCluster starts size hosts of base.Groups groups each.
+func startHostCluster(dir string, size int, base kvnode.Config) (*hostCluster, error) {
+	c := &hostCluster{dir: dir, base: base, hosts: map[uint64]*kvnode.Host{}, logger: base.Logger}
+	ports, err := kvnode.LoopbackAddrs(2 * size)
+	if err != nil {
+		return nil, err
+	}
+	var addrs []string
+	for id := uint64(1); id <= uint64(size); id++ {
+		c.peers = append(c.peers, kvnode.Peer{ID: id, RaftAddr: ports[2*id-2], HTTPAddr: ports[2*id-1]})
+		addrs = append(addrs, ports[2*id-1])
+	}
+	for _, p := range c.peers {
+		if err := c.start(context.Background(), p.ID); err != nil {
+			c.stop()
+			return nil, err
+		}
+	}
+	c.client = kvnode.NewClient(addrs...)
+	return c, nil
+}
+
+// start starts host id from its data directory, on its addresses.
+func (c *hostCluster) start(ctx context.Context, id uint64) error {
+	p := c.peers[id-1]
+	raftLn, err := listenAgain(ctx, p.RaftAddr)
+	if err != nil {
+		return err
+	}
+	httpLn, err := listenAgain(ctx, p.HTTPAddr)
+	if err != nil {
+		raftLn.Close()
+		return err
+	}
+	cfg := c.base
+	cfg.ID, cfg.DataDir = id, filepath.Join(c.dir, fmt.Sprintf("host%d", id))
+	cfg.RaftListener, cfg.HTTPListener = raftLn, httpLn
+	cfg.Peers = nil
+	for _, q := range c.peers {
+		if q.ID != id {
+			cfg.Peers = append(cfg.Peers, q)
+		}
+	}
+	h, err := kvnode.StartHost(cfg)
+	if err != nil {
+		return fmt.Errorf("starting host %d: %w", id, err)
+	}
+	c.hosts[id] = h
+	return nil
+}
+
+// kill kills host id abruptly.
+func (c *hostCluster) kill(id uint64) {
+	c.hosts[id].Kill()
+	delete(c.hosts, id)
+}
+
+// stop stops every running host cleanly.
+func (c *hostCluster) stop() {
+	for id, h := range c.hosts {
+		if err := h.Stop(); err != nil {
+			c.logger.Warn("host stopped with an error", "host", id, "error", err)
+		}
+		delete(c.hosts, id)
+	}
+}
+
+// status returns host id's status with every group, asked over HTTP.
+func (c *hostCluster) status(ctx context.Context, id uint64) (*kvnode.HostStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return c.client.HostStatus(ctx, c.peers[id-1].HTTPAddr)
+}
+
+// frames returns the frames the running hosts' transports wrote to their
+// sockets, summed.
+func (c *hostCluster) frames() uint64 {
+	var n uint64
+	for _, h := range c.hosts {
+		n += h.TransportStats().FramesSent
+	}
+	return n
+}
+
+// transportStats sums the running hosts' transport counters.
+func (c *hostCluster) transportStats() transport.Stats {
+	var s transport.Stats
+	for _, h := range c.hosts {
+		t := h.TransportStats()
+		s.FramesSent += t.FramesSent
+		s.BytesSent += t.BytesSent
+	}
+	return s
+}
+
+// failed returns the first host that stopped on its own.
+func (c *hostCluster) failed() error {
+	for id, h := range c.hosts {
+		select {
+		case <-h.Done():
+			return fmt.Errorf("host %d stopped: %v", id, h.Err())
+		default:
+		}
+	}
+	return nil
+}
+
+// awaitGroups polls the running hosts until ok holds of every host's
+// status, and returns the last statuses.
+func (c *hostCluster) awaitGroups(ctx context.Context, what string, ok func(map[uint64]*kvnode.HostStatus) bool) (map[uint64]*kvnode.HostStatus, error) {
+	for {
+		sts := map[uint64]*kvnode.HostStatus{}
+		for id := range c.hosts {
+			if st, err := c.status(ctx, id); err == nil {
+				sts[id] = st
+			}
+		}
+		if len(sts) == len(c.hosts) && ok(sts) {
+			return sts, nil
+		}
+		if err := c.failed(); err != nil {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for %s: %w", what, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// everyGroupLed reports whether every group has a leader among the
+// running hosts that every running host names.
+func everyGroupLed(sts map[uint64]*kvnode.HostStatus) bool {
+	var lead []uint64
+	for id, st := range sts {
+		if lead == nil {
+			lead = make([]uint64, len(st.PerGroup))
+		}
+		for i, g := range st.PerGroup {
+			if g.Leader == 0 || sts[g.Leader] == nil || (lead[i] != 0 && lead[i] != g.Leader) {
+				return false
+			}
+			lead[i] = g.Leader
+		}
+		_ = id
+	}
+	return lead != nil
+}
+
+// everyGroupAsleep reports whether every group sleeps on every host.
+func everyGroupAsleep(sts map[uint64]*kvnode.HostStatus) bool {
+	for _, st := range sts {
+		if st.Quiesced != st.Groups {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,38 @@
+package kvnode
+
+import (
+	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/raftloop"
+)
+
+// groupLog is a Host's durable state: the log and snapshots of every
+// group it holds. A round of the host's loop saves the Readys of many
+// groups (groupDisk.Save) and then calls write once: one write, and one
+// fsync when a Ready asks for it, makes them all durable.
+type groupLog interface {
+	// open returns the disk of group, loaded with what it holds; an
+	// empty group is bootstrapped with voters as its first
+	// configuration.
+	open(group uint64, voters []uint64) (groupDisk, error)
+	// write writes what every group saved since the last write, and
+	// with sync makes it durable. Until then a group's Storage may show
+	// what it saved, but nothing of it may be acknowledged.
+	write(sync bool) error
+	// syncs returns the number of fsyncs done so far.
+	syncs() uint64
+	// close syncs and closes the log; abandon closes it without a sync,
+	// as a crash would.
+	close() error
+	abandon()
+}
+
+// groupDisk is one group's part of a groupLog: a raftloop.Disk whose
+// Sync the host does not call (groupLog.sync does the work of all), and
+// the compaction of the group's log below a snapshot.
+type groupDisk interface {
+	raftloop.Disk
+	// compact records a snapshot of the group's state at index (data, in
+	// configuration cs) and drops the group's entries up to it, leaving
+	// other groups' data alone.
+	compact(index uint64, cs raftpb.ConfState, data []byte) error
+}

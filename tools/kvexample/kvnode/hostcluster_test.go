@@ -1,0 +1,293 @@
+package kvnode
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	raft "github.com/tickraft/raft"
+	"github.com/tickraft/raft/raftpb"
+)
+
+// memHub is an in-process network between hosts: each send hands a
+// host's batch to its peers' inboxes, split by peer, as a socket transport
+// would carry it in one frame. It counts what it carried (its own
+// counters, not the hosts').
+type memHub struct {
+	mu      sync.Mutex
+	inboxes map[uint64]chan []groupMsg
+	hosts   map[uint64]*Host
+	down    map[uint64]bool
+	carried int
+}
+
+func newMemHub() *memHub {
+	return &memHub{inboxes: map[uint64]chan []groupMsg{}, hosts: map[uint64]*Host{}, down: map[uint64]bool{}}
+}
+
+// memNet is one host's end of a memHub.
+type memNet struct {
+	hub  *memHub
+	self uint64
+	in   chan []groupMsg
+}
+
+// join connects h to the hub, as a process (re)started.
+func (hub *memHub) join(h *Host) (groupNet, error) {
+	hub.mu.Lock()
+	defer hub.mu.Unlock()
+	in := make(chan []groupMsg, 1024)
+	hub.inboxes[h.cfg.ID], hub.hosts[h.cfg.ID] = in, h
+	delete(hub.down, h.cfg.ID)
+	return &memNet{hub: hub, self: h.cfg.ID, in: in}, nil
+}
+
+// leave disconnects id, and reports it unreachable to the others, as
+// their transports would when its connections close.
+func (hub *memHub) leave(id uint64) {
+	hub.mu.Lock()
+	defer hub.mu.Unlock()
+	hub.down[id] = true
+	delete(hub.inboxes, id)
+	for other, h := range hub.hosts {
+		if other != id && !hub.down[other] {
+			h.unreachable.push(id)
+		}
+	}
+	delete(hub.hosts, id)
+}
+
+func (n *memNet) send(msgs []groupMsg) {
+	hub := n.hub
+	hub.mu.Lock()
+	defer hub.mu.Unlock()
+	if hub.down[n.self] {
+		return
+	}
+	byPeer := map[uint64][]groupMsg{}
+	for _, gm := range msgs {
+		byPeer[gm.Message.To] = append(byPeer[gm.Message.To], gm)
+	}
+	for to, batch := range byPeer {
+		in := hub.inboxes[to]
+		if in == nil || hub.down[to] {
+			continue
+		}
+		select {
+		case in <- batch:
+			hub.carried += len(batch)
+		default: // a full inbox drops, as a full queue would
+		}
+	}
+}
+
+func (n *memNet) receive() <-chan []groupMsg { return n.in }
+
+func (n *memNet) close() error { n.hub.leave(n.self); return nil }
+
+// memGroupLog is a groupLog in memory: a MemoryStorage per group, which
+// a host started again on the same memGroupLog finds as it was (there is
+// no loss of unsynced writes here; the socket tests use real files).
+type memGroupLog struct {
+	mu     sync.Mutex
+	disks  map[uint64]*memGroupDisk
+	nsyncs uint64
+	// saves counts the group updates with something to persist (entries,
+	// a hard state or a snapshot).
+	saves uint64
+	// skip, when set, makes open forget a group's storage: a planted bug
+	// of a host that does not restore a group on restart.
+	skip uint64
+}
+
+type memGroupDisk struct {
+	l  *memGroupLog
+	st *raft.MemoryStorage
+}
+
+func newMemGroupLog() *memGroupLog { return &memGroupLog{disks: map[uint64]*memGroupDisk{}} }
+
+func (l *memGroupLog) open(group uint64, voters []uint64) (groupDisk, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if d := l.disks[group]; d != nil && group != l.skip {
+		return d, nil
+	}
+	st := raft.NewMemoryStorage()
+	st.SetConfState(raftpb.ConfState{Voters: voters})
+	d := &memGroupDisk{l: l, st: st}
+	l.disks[group] = d
+	return d, nil
+}
+
+func (l *memGroupLog) write(sync bool) error {
+	if sync {
+		l.mu.Lock()
+		l.nsyncs++
+		l.mu.Unlock()
+	}
+	return nil
+}
+
+func (l *memGroupLog) syncs() uint64          { l.mu.Lock(); defer l.mu.Unlock(); return l.nsyncs }
+func (l *memGroupLog) close() error           { return nil }
+func (l *memGroupLog) abandon()               {}
+func (d *memGroupDisk) Storage() raft.Storage { return d.st }
+func (d *memGroupDisk) Sync() error           { return nil }
+
+func (d *memGroupDisk) Save(hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.Snapshot) error {
+	if !hs.IsEmpty() || len(ents) > 0 || !snap.IsEmpty() {
+		d.l.mu.Lock()
+		d.l.saves++
+		d.l.mu.Unlock()
+	}
+	if !snap.IsEmpty() {
+		if err := d.st.ApplySnapshot(snap); err != nil {
+			return err
+		}
+	}
+	if err := d.st.Append(ents); err != nil {
+		return err
+	}
+	if !hs.IsEmpty() {
+		return d.st.SetHardState(hs)
+	}
+	return nil
+}
+
+func (d *memGroupDisk) compact(index uint64, cs raftpb.ConfState, data []byte) error {
+	if _, err := d.st.CreateSnapshot(index, &cs, data); err != nil {
+		return err
+	}
+	return d.st.Compact(index)
+}
+
+// hostCluster is a cluster of hosts in this process: on an in-process
+// network and memory logs, or (sockets) on loopback sockets and files.
+type hostCluster struct {
+	t       *testing.T
+	dir     string
+	groups  int
+	sockets bool
+	base    Config
+	peers   []Peer
+	hub     *memHub
+	logs    map[uint64]*memGroupLog
+	hosts   map[uint64]*Host
+	c       *Client
+}
+
+// hostTestConfig is the configuration of the test hosts: fast ticks, a
+// snapshot every few entries of a group.
+func hostTestConfig() Config {
+	return Config{
+		TickInterval: 10 * time.Millisecond, ElectionTicks: 10, HeartbeatTicks: 1,
+		SnapshotInterval: 8, RequestTimeout: 3 * time.Second,
+	}
+}
+
+// newHostCluster starts n hosts of groups groups each.
+func newHostCluster(t *testing.T, n, groups int, sockets bool) *hostCluster {
+	t.Helper()
+	hc := &hostCluster{t: t, dir: t.TempDir(), groups: groups, sockets: sockets, base: hostTestConfig(),
+		hub: newMemHub(), logs: map[uint64]*memGroupLog{}, hosts: map[uint64]*Host{}}
+	ports, err := LoopbackAddrs(2 * n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addrs []string
+	for id := uint64(1); id <= uint64(n); id++ {
+		hc.peers = append(hc.peers, Peer{ID: id, RaftAddr: ports[2*id-2], HTTPAddr: ports[2*id-1]})
+		addrs = append(addrs, ports[2*id-1])
+	}
+	t.Cleanup(hc.stopAll)
+	for id := uint64(1); id <= uint64(n); id++ {
+		hc.start(id)
+	}
+	hc.c = NewClient(addrs...)
+	return hc
+}
+
+// config returns host id's configuration.
+func (hc *hostCluster) config(id uint64) Config {
+	c := hc.base
+	c.ID, c.Groups = id, hc.groups
+	c.DataDir = filepath.Join(hc.dir, fmt.Sprintf("host%d", id))
+	for _, p := range hc.peers {
+		if p.ID == id {
+			c.RaftAddr, c.HTTPAddr = p.RaftAddr, p.HTTPAddr
+		} else {
+			c.Peers = append(c.Peers, p)
+		}
+	}
+	return c
+}
+
+// start starts host id (again), on its addresses, retrying while the
+// killed host's ports are still held.
+func (hc *hostCluster) start(id uint64) {
+	hc.t.Helper()
+	c := hc.config(id)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		h, err := hc.startOnce(c)
+		if err == nil {
+			hc.hosts[id] = h
+			return
+		}
+		if time.Now().After(deadline) {
+			hc.t.Fatalf("starting host %d: %v", id, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (hc *hostCluster) startOnce(c Config) (*Host, error) {
+	if hc.sockets {
+		return StartHost(c)
+	}
+	ln, err := net.Listen("tcp", c.HTTPAddr)
+	if err != nil {
+		return nil, err
+	}
+	c.HTTPListener = ln
+	c = c.withDefaults()
+	if err := c.validateHost(); err != nil {
+		return nil, err
+	}
+	l := hc.logs[c.ID]
+	if l == nil {
+		l = newMemGroupLog()
+		hc.logs[c.ID] = l
+	}
+	return startHost(c, l, nil, hc.hub.join)
+}
+
+// kill kills host id abruptly.
+func (hc *hostCluster) kill(id uint64) {
+	hc.hosts[id].Kill()
+	delete(hc.hosts, id)
+}
+
+// stopAll stops every host still running.
+func (hc *hostCluster) stopAll() {
+	for id, h := range hc.hosts {
+		if err := h.Stop(); err != nil {
+			hc.t.Errorf("host %d stopped with %v", id, err)
+		}
+		delete(hc.hosts, id)
+	}
+}
+
+// status returns host id's status with every group.
+func (hc *hostCluster) status(ctx context.Context, id uint64) (*HostStatus, error) {
+	var st HostStatus
+	if _, err := hc.c.call(ctx, hc.peers[id-1].HTTPAddr, "GET", "/status", nil, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}

@@ -1,0 +1,165 @@
+package kvnode
+
+import (
+	"fmt"
+	"slices"
+
+	raft "github.com/tickraft/raft"
+	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/raftloop"
+)
+
+// group is one group's replica on a Host: its node, run by the reference
+// loop (tools/raftloop) one Ready at a time, its disk in the host's log,
+// and its own state machine. The host's loop goroutine owns it.
+type group struct {
+	id   uint64
+	h    *Host
+	loop *raftloop.Loop
+	rn   *raft.RawNode
+	disk groupDisk
+	sm   *stateMachine
+	// confState is the configuration the group applied.
+	confState raftpb.ConfState
+	// applied is the index the state machine has applied.
+	applied uint64
+	// ticked is the host tick up to which the node has been given its
+	// ticks: a sleeping group is not ticked, and catches up at its next
+	// input (TickN).
+	ticked uint64
+	// awake is set while the group is in the host's list of groups
+	// ticked every tick; touched while it is in the round's list of
+	// groups that took an input.
+	awake, touched bool
+	// snapIndex and snapData are a snapshot taken while applying, to be
+	// recorded once the Ready is finished.
+	snapIndex uint64
+	snapData  []byte
+}
+
+// newGroup starts group id's node over d: the state machine restored
+// from the snapshot d holds, the entries after it applied again as the
+// node hands them out.
+func (h *Host) newGroup(id uint64, d groupDisk) (*group, error) {
+	g := &group{id: id, h: h, disk: d, sm: newStateMachine()}
+	st := d.Storage()
+	snap, err := st.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	if err := g.restoreState(snap); err != nil {
+		return nil, err
+	}
+	if snap.IsEmpty() {
+		_, cs, err := st.InitialState()
+		if err != nil {
+			return nil, err
+		}
+		g.confState = cloneConfState(cs)
+	}
+	c := &h.cfg
+	l, err := raftloop.New(raftloop.Config{
+		Raft: raft.Config{
+			ID: c.ID, ElectionTick: c.ElectionTicks, HeartbeatTick: c.HeartbeatTicks,
+			Storage: st, Applied: g.applied,
+			// Every group of a process would otherwise draw the same
+			// election timeouts.
+			Seed:                      c.ID<<32 | id,
+			LeaseReads:                c.LeaseReads,
+			DisableProposalForwarding: true,
+			Quiesce:                   !c.DisableQuiesce,
+		},
+		Disk: d, Network: groupSender{g}, StateMachine: groupState{g},
+		OnRead: g.onRead,
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.loop, g.rn = l, l.RawNode()
+	return g, nil
+}
+
+// restoreState replaces the state machine with a snapshot's (nothing for
+// an empty one).
+func (g *group) restoreState(snap raftpb.Snapshot) error {
+	if snap.IsEmpty() {
+		return nil
+	}
+	sm, err := decodeState(snap.Data)
+	if err != nil {
+		return fmt.Errorf("snapshot %d/%d: %w", snap.Metadata.Term, snap.Metadata.Index, err)
+	}
+	g.sm, g.applied = sm, snap.Metadata.Index
+	g.confState = cloneConfState(snap.Metadata.ConfState)
+	return nil
+}
+
+// groupSender is a group's raftloop.Network: the host's outbox, sent once
+// per half round for every group.
+type groupSender struct{ g *group }
+
+// Send tags msgs with the group and queues them in the outbox; the
+// Message values are copied (the node reuses the arrays).
+func (s groupSender) Send(msgs []raftpb.Message) {
+	h := s.g.h
+	for _, m := range msgs {
+		h.outbox = append(h.outbox, groupMsg{Group: s.g.id, Message: m})
+	}
+}
+
+// groupState is a group's raftloop.StateMachine: its keys, which answer
+// the writes proposed here and snapshot at each multiple of
+// SnapshotInterval.
+type groupState struct{ g *group }
+
+// Restore replaces the group's state with a snapshot received from its
+// leader; the writes waiting at or below it have an unknown outcome.
+func (s groupState) Restore(snap raftpb.Snapshot) error {
+	g := s.g
+	if err := g.restoreState(snap); err != nil {
+		return err
+	}
+	g.snapIndex, g.snapData = 0, nil
+	g.h.abandonWrites(g.id, snap.Metadata.Index)
+	return nil
+}
+
+// Apply applies one committed entry of the group.
+func (s groupState) Apply(e raftpb.Entry, conf raftloop.ConfApplied) error {
+	g := s.g
+	switch {
+	case e.Type == raftpb.EntryNormal && len(e.Data) > 0:
+		if err := g.sm.apply(e.Data); err != nil {
+			g.h.log.Warn("skipped a malformed command", "group", g.id, "index", e.Index, "error", err)
+		}
+		g.h.counters.writesApplied.Add(1)
+	case conf.Change != nil && conf.Err == nil:
+		g.confState = cloneConfState(conf.State)
+	}
+	g.applied = e.Index
+	g.h.answerWrite(g, e.Index, e.Term)
+	if e.Index%g.h.cfg.SnapshotInterval == 0 {
+		g.snapIndex, g.snapData = e.Index, g.sm.encode()
+	}
+	return nil
+}
+
+// recordSnapshot compacts the group's log below the snapshot taken while
+// applying, once the node has been told of the apply.
+func (g *group) recordSnapshot() {
+	if g.snapIndex == 0 {
+		return
+	}
+	index, data := g.snapIndex, g.snapData
+	g.snapIndex, g.snapData = 0, nil
+	if err := g.disk.compact(index, g.confState, data); err != nil {
+		g.h.log.Warn("snapshot not recorded", "group", g.id, "index", index, "error", err)
+	}
+}
+
+// sortedIDs returns ids sorted, without repeats.
+func sortedIDs(ids []uint64) []uint64 {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}

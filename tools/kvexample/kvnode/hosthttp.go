@@ -1,0 +1,172 @@
+package kvnode
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// handler routes a host's HTTP API: the key-value endpoints of the
+// single-group API, each routed to its key's group, /status, /metrics and
+// /healthz. The membership and transfer endpoints are not offered: every
+// group is replicated on the same processes.
+func (h *Host) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("PUT /kv/{key...}", h.handlePut)
+	mux.HandleFunc("DELETE /kv/{key...}", h.handleDelete)
+	mux.HandleFunc("GET /kv/{key...}", h.handleGet)
+	mux.HandleFunc("GET /status", h.handleStatus)
+	mux.HandleFunc("GET /metrics", h.handleMetrics)
+	mux.HandleFunc("GET /healthz", h.handleHealthz)
+	return jsonFallbacks(mux)
+}
+
+// do hands a request to the loop and waits for its answer.
+func (h *Host) do(req *http.Request, r *hostRequest) response {
+	r.reply = make(chan response, 1)
+	r.deadline = time.Now().Add(h.cfg.RequestTimeout)
+	select {
+	case <-h.loopDone:
+		return response{err: &Error{Code: CodeStopped, Message: "the host is stopped"}}
+	case h.reqs <- r:
+	default:
+		return response{err: &Error{Code: CodeBusy, Message: "too many requests waiting"}}
+	}
+	timer := time.NewTimer(h.cfg.RequestTimeout + answerSlack)
+	defer timer.Stop()
+	select {
+	case res := <-r.reply:
+		return res
+	case <-timer.C:
+		return response{err: &Error{Code: CodeTimeout, Message: "no answer in time"}}
+	case <-req.Context().Done():
+		return response{err: &Error{Code: CodeTimeout, Message: "the client went away"}}
+	case <-h.loopDone:
+		return response{err: &Error{Code: CodeStopped, Message: "the host stopped"}}
+	}
+}
+
+// checkKey refuses an empty or too long key.
+func (h *Host) checkKey(key string) *Error {
+	switch {
+	case key == "":
+		return &Error{Code: CodeBadRequest, Message: "empty key"}
+	case len(key) > h.cfg.MaxKeyBytes:
+		return &Error{Code: CodeKeyTooLarge, Message: fmt.Sprintf("the key has %d bytes, the limit is %d", len(key), h.cfg.MaxKeyBytes)}
+	}
+	return nil
+}
+
+// route returns the request for key's group.
+func (h *Host) route(r *request) *hostRequest {
+	return &hostRequest{request: r, group: GroupOf(r.key, len(h.groups))}
+}
+
+func (h *Host) handlePut(w http.ResponseWriter, req *http.Request) {
+	value, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxValueBytes))
+	if err != nil {
+		writeError(w, &Error{Code: CodeBadRequest, Message: "reading the value: " + err.Error()})
+		return
+	}
+	h.write(w, req, &request{kind: reqPut, key: req.PathValue("key"), value: value})
+}
+
+func (h *Host) handleDelete(w http.ResponseWriter, req *http.Request) {
+	h.write(w, req, &request{kind: reqDelete, key: req.PathValue("key")})
+}
+
+func (h *Host) write(w http.ResponseWriter, req *http.Request, r *request) {
+	if e := h.checkKey(r.key); e != nil {
+		writeError(w, e)
+		return
+	}
+	res := h.do(req, h.route(r))
+	if res.err != nil {
+		writeError(w, res.err)
+		return
+	}
+	writeJSON(w, http.StatusOK, KVResult{Key: r.key, Found: r.kind == reqPut, Index: res.index})
+}
+
+func (h *Host) handleGet(w http.ResponseWriter, req *http.Request) {
+	q := req.URL.Query()
+	r := &request{kind: reqGet, key: req.PathValue("key"), consistency: q.Get("consistency")}
+	if e := h.checkKey(r.key); e != nil {
+		writeError(w, e)
+		return
+	}
+	if s := q.Get("min_index"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			writeError(w, &Error{Code: CodeBadRequest, Message: "bad min_index"})
+			return
+		}
+		r.minIndex = v
+	}
+	res := h.do(req, h.route(r))
+	if res.err != nil {
+		writeError(w, res.err)
+		return
+	}
+	status := http.StatusOK
+	if !res.found {
+		status = http.StatusNotFound
+	}
+	writeJSON(w, status, KVResult{Key: r.key, Value: string(res.value), Found: res.found, Index: res.index})
+}
+
+// handleHealthz answers 200 while the loop runs.
+func (h *Host) handleHealthz(w http.ResponseWriter, req *http.Request) {
+	select {
+	case <-h.loopDone:
+		writeJSON(w, http.StatusServiceUnavailable, Health{Reason: "the event loop has stopped"})
+	default:
+		writeJSON(w, http.StatusOK, Health{OK: true})
+	}
+}
+
+// handleMetrics answers GET /metrics: the host's totals, then the state
+// of each group labelled group="N". It asks the loop for the groups'
+// state (unlike a single node's /metrics, which reads a copy).
+func (h *Host) handleMetrics(w http.ResponseWriter, req *http.Request) {
+	r := &hostRequest{request: &request{kind: reqStatus}}
+	res := h.do(req, r)
+	if res.err != nil {
+		writeError(w, res.err)
+		return
+	}
+	st := r.status
+	var p promWriter
+	p.single("kvexample_groups", "gauge", "Groups held by this process.", float64(st.Groups))
+	p.single("kvexample_groups_leading", "gauge", "Groups this process leads.", float64(st.Leading))
+	p.single("kvexample_groups_quiesced", "gauge", "Groups whose replica here sleeps.", float64(st.Quiesced))
+	p.single("kvexample_groups_awake", "gauge", "Groups the loop ticks at every tick.", float64(st.Awake))
+	p.single("kvexample_keys", "gauge", "Keys held, summed over the groups.", float64(st.Keys))
+	p.single("kvexample_host_rounds_total", "counter", "Rounds of the loop that handed out a Ready.", float64(st.Rounds))
+	p.single("kvexample_host_readys_total", "counter", "Readys handed out, all groups.", float64(st.Readys))
+	p.single("kvexample_wal_syncs_total", "counter", "Fsyncs of the log.", float64(st.Syncs))
+	tr := h.TransportStats()
+	p.single("kvexample_transport_frames_sent_total", "counter", "Frames written to the sockets.", float64(tr.FramesSent))
+	p.single("kvexample_transport_frames_received_total", "counter", "Frames read from the sockets.", float64(tr.FramesReceived))
+	families := []struct {
+		name, help string
+		val        func(GroupStatus) float64
+	}{
+		{"kvexample_group_term", "The group's term.", func(g GroupStatus) float64 { return float64(g.Term) }},
+		{"kvexample_group_commit_index", "The group's commit index.", func(g GroupStatus) float64 { return float64(g.Commit) }},
+		{"kvexample_group_applied_index", "The group's applied index.", func(g GroupStatus) float64 { return float64(g.Applied) }},
+		{"kvexample_group_leader_id", "The group's leader (0: none known).", func(g GroupStatus) float64 { return float64(g.Leader) }},
+		{"kvexample_group_keys", "The group's keys.", func(g GroupStatus) float64 { return float64(g.Keys) }},
+		{"kvexample_group_quiesced", "1 while the group's replica here sleeps.", func(g GroupStatus) float64 { return b2f(g.Quiesced) }},
+	}
+	for _, f := range families {
+		p.family(f.name, "gauge", f.help)
+		for _, g := range st.PerGroup {
+			p.sample(f.name, f.val(g), label{"group", strconv.FormatUint(g.Group, 10)})
+		}
+	}
+	w.Header().Set("Content-Type", promContentType)
+	w.Write(p.b.Bytes())
+}

@@ -1,0 +1,50 @@
+package kvnode
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/tickraft/raft/tools/kvexample/transport"
+)
+
+// socketNet is a host's network: the TCP transport in its group mode
+// (transport.Config.Groups), one connection per pair of processes, whose
+// writer puts everything queued for a peer into one frame per flush, so
+// that the messages of a round to a peer, of every group, leave together.
+type socketNet struct {
+	tr *transport.Transport
+}
+
+// startSocketNet starts the host's transport. Its bound on the messages
+// one peer may make the host step per second is Config.MaxRecvMsgsPerSec
+// per group.
+func (h *Host) startSocketNet(logger *slog.Logger) (groupNet, error) {
+	c := &h.cfg
+	peers := map[uint64]string{}
+	for _, p := range c.Peers {
+		peers[p.ID] = p.RaftAddr
+	}
+	groups := uint64(len(h.groups))
+	tr, err := transport.New(transport.Config{
+		ID: c.ID, ListenAddr: c.RaftAddr, Listener: c.RaftListener, Peers: peers,
+		Groups: true, HostsGroup: func(g uint64) bool { return g >= 1 && g <= groups },
+		Unreachable: h.unreachable.push, Logger: logger,
+		MinBackoff:      min(transport.DefaultMinBackoff, c.TickInterval),
+		MaxBackoff:      min(transport.DefaultMaxBackoff, c.TickInterval*time.Duration(c.ElectionTicks)/2),
+		MaxInboundConns: c.MaxInboundConns, MaxFrameBytes: c.MaxFrameBytes,
+		FrameTimeout: c.FrameTimeout, MaxRecvMsgsPerSec: c.MaxRecvMsgsPerSec * len(h.groups),
+		TLS: c.TLS, ClusterID: c.ClusterID,
+	})
+	c.RaftListener = nil
+	if err != nil {
+		return nil, err
+	}
+	h.tr = tr
+	return socketNet{tr: tr}, nil
+}
+
+func (n socketNet) send(msgs []groupMsg) { n.tr.SendGroups(msgs) }
+
+func (n socketNet) receive() <-chan []groupMsg { return n.tr.ReceiveGroups() }
+
+func (n socketNet) close() error { return n.tr.Close() }
