@@ -63,6 +63,10 @@ func ServeSnapshotChunkFrom(req raftpb.Message, snap raftpb.Snapshot) raftpb.Mes
 	return core.ServeSnapshotChunkFrom(req, snap)
 }
 
+// NewGroupCache returns an empty GroupCache, for the Config of the nodes
+// that should share it.
+func NewGroupCache() *GroupCache { return core.NewGroupCache() }
+
 // NewMemoryStorage returns an empty MemoryStorage.
 func NewMemoryStorage() *MemoryStorage { return core.NewMemoryStorage() }
 

@@ -14,7 +14,8 @@ import (
 // Readys are handled and its messages (heartbeats and their responses)
 // delivered until it is quiet. All groups share one driver and its message
 // buffers, so that what a group costs is the library's state, not the
-// driver's.
+// driver's, and one GroupCache, as the groups one goroutine drives in a
+// multi-group process would.
 
 // idleGroupCounts are the numbers of groups BenchmarkIdleGroups runs.
 var idleGroupCounts = []int{1000, 10000}
@@ -85,12 +86,20 @@ type idleGroups struct {
 	term uint64
 }
 
-// newIdleGroups builds count three-node groups and elects node 1 in each.
+// newIdleGroups builds count three-node groups sharing one GroupCache and
+// elects node 1 in each.
 func newIdleGroups(tb testing.TB, count int) *idleGroups {
+	return newIdleGroupsWith(tb, count, NewGroupCache())
+}
+
+// newIdleGroupsWith builds count three-node groups whose nodes are given
+// cache (nil: none) and elects node 1 in each.
+func newIdleGroupsWith(tb testing.TB, count int, cache *GroupCache) *idleGroups {
 	tb.Helper()
 	g := &idleGroups{groups: make([][]*clusterNode, count)}
+	withCache := func(cfg *Config) { cfg.GroupCache = cache }
 	for i := range g.groups {
-		g.groups[i] = newClusterNodes(tb, 3, nil)
+		g.groups[i] = newClusterNodes(tb, 3, withCache)
 		g.drv.nodes = g.groups[i]
 		g.drv.elect(tb)
 	}

@@ -31,6 +31,8 @@ type scenario struct {
 	isolated uint64
 	stream   []byte
 	history  *checker.History
+	// cache is the GroupCache the nodes share, or nil.
+	cache *GroupCache
 	// pending maps, per node, the index of each proposal it accepted as
 	// leader to the entry, to acknowledge it once the node applies it.
 	pending   map[uint64]map[uint64]raftpb.Entry
@@ -42,7 +44,15 @@ type scenario struct {
 // from configSeed, and returns it when done.
 func runScenario(t *testing.T, seed, configSeed uint64) *scenario {
 	t.Helper()
+	return runScenarioWith(t, seed, configSeed, nil)
+}
+
+// runScenarioWith runs the scenario of seed as runScenario does, with
+// nodes that share cache (nil: none).
+func runScenarioWith(t *testing.T, seed, configSeed uint64, cache *GroupCache) *scenario {
+	t.Helper()
 	s := &scenario{
+		cache:      cache,
 		rng:        rand.New(rand.NewPCG(seed, seed^0x5eed)),
 		configSeed: configSeed,
 		history:    checker.NewHistory(),
@@ -79,8 +89,12 @@ func (s *scenario) step(t *testing.T) {
 	}
 }
 
-// configure gives each node its seed, derived from the scenario's.
-func (s *scenario) configure(c *Config) { c.Seed = s.configSeed<<8 | c.ID }
+// configure gives each node its seed, derived from the scenario's, and
+// the scenario's GroupCache.
+func (s *scenario) configure(c *Config) {
+	c.Seed = s.configSeed<<8 | c.ID
+	c.GroupCache = s.cache
+}
 
 // restart crashes nd and starts it again from its storage. Its state
 // machine is rebuilt from scratch (Applied 0), and its clients are gone,

@@ -138,7 +138,8 @@
 //   - Slices in a Ready belong to the application, except that in the
 //     synchronous loop the node reuses the arrays behind Messages and
 //     MessagesAfterPersist once Advance is called: copy the Message values
-//     to keep them longer. Payloads are shared with the node and with the
+//     to keep them longer. Entry values (of Entries, CommittedEntries and
+//     messages) and payloads are shared with the node's log and with the
 //     proposer and must not be modified.
 //   - Every refusal is an error: a proposal that cannot be accepted returns
 //     an error wrapping [ErrProposalDropped] saying why; a message no
@@ -190,6 +191,12 @@
 // pause. The node's clock, and with it every lease and election window,
 // then stays right.
 //
+// Awake or asleep, a node of an idle group holds little: give the nodes
+// that one goroutine drives one [GroupCache] (Config.GroupCache) and they
+// borrow the arrays of their messages from it between a Ready and its
+// Advance, instead of each keeping its own, and share one copy of the
+// settings of their Configs. BENCHMARKS.md gives what a group costs.
+//
 // A sleeping follower never times out, so a leader that fails while its
 // group sleeps is noticed only by the application: when its transport
 // loses the leader's connection, or its failure detector fires, it calls
@@ -227,6 +234,14 @@
 // boot the conf change entries between the snapshot and Config.Applied
 // (the application applied them, and they are not handed out again), and
 // learns later changes as their entries are handed out to apply.
+//
+// # Reading Storage
+//
+// Storage.Entries may return fewer entries than asked for, even below its
+// size limit (at least one when the range is not empty): MemoryStorage
+// stops at the end of one of its segments. The node asks again from where
+// an answer ends; an application reading a range of its own Storage does
+// the same.
 //
 // # Compacting
 //

@@ -238,6 +238,7 @@ var subStateOwners = map[string]string{
 	"leader":      "core/leader.go",
 	"out":         "core/outbox.go",
 	"quiesce":     "core/quiesce.go",
+	"settings":    "core/settings.go",
 }
 
 // TestSubStateFieldsAreAssignedOnlyByTheirOwner: no file assigns a field

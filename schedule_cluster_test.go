@@ -552,9 +552,14 @@ func storedLog(st *MemoryStorage) []raftpb.Entry {
 	if first > last {
 		return nil
 	}
-	ents, err := st.Entries(first, last+1, math.MaxUint64)
-	if err != nil {
-		panic(fmt.Sprintf("MemoryStorage cannot read its own entries [%d, %d]: %v", first, last, err))
+	var ents []raftpb.Entry
+	for lo := first; lo <= last; {
+		es, err := st.Entries(lo, last+1, math.MaxUint64) // may stop short: ask again
+		if err != nil {
+			panic(fmt.Sprintf("MemoryStorage cannot read its own entries [%d, %d]: %v", lo, last, err))
+		}
+		ents = append(ents, es...)
+		lo += uint64(len(es))
 	}
 	return ents
 }

@@ -42,6 +42,7 @@ type documentedAlias struct {
 var documentedAliases = []documentedAlias{
 	{file: "types_config.go", name: "Config", dir: "core", typ: "Config"},
 	{file: "types_config.go", name: "ConfigError", dir: "core", typ: "ConfigError"},
+	{file: "types_config.go", name: "GroupCache", dir: "core", typ: "GroupCache"},
 	{file: "types_storage.go", name: "Storage", dir: "core", typ: "Storage"},
 	{file: "types_storage.go", name: "MemoryStorage", dir: "core", typ: "MemoryStorage"},
 	{file: "types_storage.go", name: "SnapshotSizer", dir: "core", typ: "SnapshotSizer"},

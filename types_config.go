@@ -246,6 +246,13 @@ import (
 //	// negative disables the rule.
 //	StorageStallTicks int
 //
+//	// GroupCache, if not nil, is shared with the other nodes given the
+//	// same cache: it lends them the arrays their messages are queued in,
+//	// so that an idle node keeps none (see GroupCache, which says which
+//	// nodes may share one: never nodes called concurrently). It changes
+//	// nothing a node does. Default nil: each node keeps its own arrays.
+//	GroupCache *GroupCache
+//
 //	// Logger receives the node's log lines. Default: discard them.
 //	Logger Logger
 //
@@ -271,3 +278,25 @@ type Config = core.Config
 //	func (e *ConfigError) Unwrap() error
 //	    Unwrap returns ErrInvalidConfig.
 type ConfigError = core.ConfigError
+
+// GroupCache is what the nodes of many groups in one process may share so
+// that each idle node costs less: the arrays their queued messages are
+// held in between a Ready and its Advance, and one copy of the settings
+// derived from Configs alike (all but the ID, Storage, Seed, Applied and
+// Recovering; a Logger whose type == cannot compare is never shared). Without one, each node keeps the arrays it uses
+// and its settings for itself (a few hundred bytes per node); with one, a
+// node holds an array only from the moment it queues a message to the
+// Advance that takes it back, and an idle group holds none. It changes
+// nothing a node does or sends.
+//
+// Share a GroupCache by passing it in the Config of every node that
+// should use it (Config.GroupCache). A GroupCache is not safe for
+// concurrent use: share one only between nodes whose calls one goroutine
+// makes, or that the application otherwise never calls at the same time
+// (one cache per worker goroutine of a multi-group server, say). Nodes
+// that are driven concurrently need caches of their own, or none.
+//
+// The zero value is an empty cache ready for use. It keeps arrays for at
+// most 1,024 messages in all; what it cannot keep is left to the
+// collector.
+type GroupCache = core.GroupCache

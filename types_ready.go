@@ -22,8 +22,10 @@ import (
 // allocates them per Ready nor keeps them between Readys. An application
 // that keeps messages past Advance (a transport queue) copies the Message
 // values, as append(queue, rd.Messages...) does; their payloads are never
-// reused. Entry and message payloads are shared with
-// the node's log and with the caller's proposals and must not be modified.
+// reused. The Entry values of Entries, CommittedEntries and messages, and
+// their payloads, are shared with the node's log (which reads what it
+// handed out until it is applied), with each other and with the caller's
+// proposals: keep and read them, but never modify them.
 //
 // Its fields:
 //

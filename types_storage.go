@@ -33,13 +33,16 @@ import (
 //	// part of it; the node learns them again as it applies those entries.
 //	InitialState() (raftpb.HardState, raftpb.ConfState, error)
 //
-//	// Entries returns the entries with indexes in [lo, hi), in order. It
-//	// limits the result to the longest prefix whose payload (the sum of
-//	// len(Data)) fits in maxSize, but returns at least one entry when
-//	// lo < hi; maxSize 0 asks for exactly one entry. It returns an error
-//	// wrapping ErrCompacted if lo < FirstIndex() and one wrapping
-//	// ErrUnavailable if hi > LastIndex()+1. The caller must not modify the
-//	// returned slice or its entries.
+//	// Entries returns entries with indexes from lo on, in order: a prefix
+//	// of [lo, hi). The prefix is no longer than the longest one whose
+//	// payload (the sum of len(Data)) fits in maxSize, and holds at least
+//	// one entry when lo < hi; maxSize 0 asks for exactly one entry. It may
+//	// be shorter than maxSize allows, where the storage's own layout ends
+//	// (MemoryStorage stops at the end of a segment), so a caller that needs
+//	// all of [lo, hi) asks again from where the result ends, as the node
+//	// does. It returns an error wrapping ErrCompacted if lo < FirstIndex()
+//	// and one wrapping ErrUnavailable if hi > LastIndex()+1. The caller
+//	// must not modify the returned slice or its entries.
 //	Entries(lo, hi, maxSize uint64) ([]raftpb.Entry, error)
 //
 //	// Term returns the term of the entry at index i, for i in
@@ -77,6 +80,15 @@ type Storage = core.Storage
 // Entries handed to Append are copied, but their Data is shared: neither
 // side may modify it afterwards.
 //
+// The log is held in segments of up to memorySegmentLen entries
+// (storage_memory_segments.go), so that an append never copies the entries
+// already held and a compaction drops whole segments without copying the
+// entries it keeps. Entries therefore returns at most the rest of one
+// segment (the Storage contract lets it return a shorter prefix), and a
+// compacted entry stays reachable until every entry of its segment is
+// compacted. A compacted segment that Entries never returned a slice of
+// is reused for the entries appended after the compaction.
+//
 // Its methods:
 //
 //	func (ms *MemoryStorage) Append(entries []raftpb.Entry) error
@@ -105,6 +117,9 @@ type Storage = core.Storage
 //	    compaction point is refused with an error wrapping ErrCompacted, and one
 //	    beyond the last index with an error wrapping ErrUnavailable.
 //
+//	    Compact drops the segments it compacts whole and copies no entry: the
+//	    entries it keeps stay where they are.
+//
 //	func (ms *MemoryStorage) CreateSnapshot(i uint64, cs *raftpb.ConfState, data []byte) (raftpb.Snapshot, error)
 //	    CreateSnapshot records a snapshot of the application's state at index i,
 //	    with data as its content, and returns it. If cs is not nil it becomes the
@@ -114,9 +129,11 @@ type Storage = core.Storage
 //	    index with one wrapping ErrUnavailable.
 //
 //	func (ms *MemoryStorage) Entries(lo, hi, maxSize uint64) ([]raftpb.Entry, error)
-//	    Entries implements Storage. The returned slice has its capacity cut to
+//	    Entries implements Storage. It returns at most the entries up to the end
+//	    of the segment that holds lo. The returned slice has its capacity cut to
 //	    its length, so that an append by the caller cannot reach the storage's
-//	    array. lo > hi is an error.
+//	    array, and that array is never written over nor reused afterwards. lo >
+//	    hi is an error.
 //
 //	func (ms *MemoryStorage) FirstIndex() (uint64, error)
 //	    FirstIndex implements Storage. It never fails.

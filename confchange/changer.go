@@ -103,13 +103,7 @@ func (c Changer) checkAndCopy() (tracker.Config, tracker.ProgressMap, error) {
 	if err := c.Tracker.CheckInvariants(); err != nil {
 		return tracker.Config{}, nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	prs := make(tracker.ProgressMap, len(c.Tracker.Progress))
-	for id, pr := range c.Tracker.Progress {
-		cp := *pr
-		cp.Inflights = pr.Inflights.Clone()
-		prs[id] = &cp
-	}
-	return c.Tracker.Config.Clone(), prs, nil
+	return c.Tracker.Config.Clone(), c.Tracker.ProgressMap(), nil
 }
 
 // checkResult checks the invariants of a computed configuration and returns
@@ -121,7 +115,8 @@ func checkResult(cfg tracker.Config, prs tracker.ProgressMap) (tracker.Config, t
 			return fail(fmt.Errorf("%w: node %d", ErrVoterAndLearner, id))
 		}
 	}
-	check := tracker.ProgressTracker{Config: cfg, Progress: prs}
+	var check tracker.ProgressTracker
+	check.SetConfig(cfg, prs)
 	if err := check.CheckInvariants(); err != nil {
 		return fail(fmt.Errorf("%w: result: %w", ErrInvalidConfig, err))
 	}

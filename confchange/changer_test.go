@@ -16,7 +16,7 @@ func TestNewMemberProbesFromPastLastIndexWithFreshWindow(t *testing.T) {
 	mustApply(t, chg, simple, "v1")
 	mustApply(t, chg, simple, "l2")
 	for id, learner := range map[uint64]bool{1: false, 2: true} {
-		pr := chg.Tracker.Progress[id]
+		pr := chg.Tracker.Progress(id)
 		if pr.State != tracker.StateProbe || pr.Match != 0 || pr.Next != 11 || !pr.RecentActive || pr.IsLearner != learner {
 			t.Errorf("node %d: %v, want a probe at 11, active, learner=%v", id, pr, learner)
 		}
@@ -30,7 +30,7 @@ func TestNewMemberProbesFromPastLastIndexWithFreshWindow(t *testing.T) {
 			t.Errorf("node %d: window not full after 4 messages", id)
 		}
 	}
-	if chg.Tracker.Progress[1].Inflights == chg.Tracker.Progress[2].Inflights {
+	if chg.Tracker.Progress(1).Inflights == chg.Tracker.Progress(2).Inflights {
 		t.Error("two members share a window")
 	}
 }
@@ -39,31 +39,31 @@ func TestNewMemberNextIsAtLeastOne(t *testing.T) {
 	chg := newChanger()
 	chg.LastIndex = 0
 	mustApply(t, chg, simple, "v1")
-	if next := chg.Tracker.Progress[1].Next; next != 1 {
+	if next := chg.Tracker.Progress(1).Next; next != 1 {
 		t.Fatalf("next %d on an empty log, want 1", next)
 	}
 }
 
 func TestAddingVoterPromotesLearnerKeepingProgress(t *testing.T) {
 	chg := changerFrom(t, "v1 l2")
-	chg.Tracker.Progress[2].MaybeUpdate(7)
+	chg.Tracker.Progress(2).MaybeUpdate(7)
 	mustApply(t, chg, simple, "v2")
 	if got, want := chg.Tracker.Config.String(), "voters=(1 2)"; got != want {
 		t.Fatalf("config %q, want %q", got, want)
 	}
-	if pr := chg.Tracker.Progress[2]; pr.IsLearner || pr.Match != 7 {
+	if pr := chg.Tracker.Progress(2); pr.IsLearner || pr.Match != 7 {
 		t.Fatalf("promoted node: %v, want a voter with match 7", pr)
 	}
 }
 
 func TestAddingLearnerDemotesVoterOutsideJoint(t *testing.T) {
 	chg := changerFrom(t, "v1 v2")
-	chg.Tracker.Progress[2].MaybeUpdate(7)
+	chg.Tracker.Progress(2).MaybeUpdate(7)
 	mustApply(t, chg, simple, "l2")
 	if got, want := chg.Tracker.Config.String(), "voters=(1) learners=(2)"; got != want {
 		t.Fatalf("config %q, want %q", got, want)
 	}
-	if pr := chg.Tracker.Progress[2]; !pr.IsLearner || pr.Match != 7 {
+	if pr := chg.Tracker.Progress(2); !pr.IsLearner || pr.Match != 7 {
 		t.Fatalf("demoted node: %v, want a learner with match 7", pr)
 	}
 }
@@ -74,8 +74,8 @@ func TestRemovingNodeDropsItAndItsProgress(t *testing.T) {
 	if got, want := chg.Tracker.Config.String(), "voters=(1)"; got != want {
 		t.Fatalf("config %q, want %q", got, want)
 	}
-	if len(chg.Tracker.Progress) != 1 {
-		t.Fatalf("progress left:\n%v", chg.Tracker.Progress)
+	if chg.Tracker.Len() != 1 {
+		t.Fatalf("progress left:\n%v", chg.Tracker.ProgressMap())
 	}
 }
 
@@ -105,14 +105,14 @@ func TestJointEntersWithCurrentVotersAsOutgoingHalf(t *testing.T) {
 	if got := chg.Tracker.Config.String(); got != want {
 		t.Fatalf("config %q, want %q", got, want)
 	}
-	if _, ok := chg.Tracker.Progress[1]; !ok {
+	if chg.Tracker.Progress(1) == nil {
 		t.Fatal("removed node lost its progress while still an outgoing voter")
 	}
 	mustApply(t, chg, leaveJoint, "")
 	if got, want := chg.Tracker.Config.String(), "voters=(2 3 4 5) learners=(6)"; got != want {
 		t.Fatalf("after leaving: config %q, want %q", got, want)
 	}
-	if _, ok := chg.Tracker.Progress[1]; ok {
+	if chg.Tracker.Progress(1) != nil {
 		t.Fatal("removed node kept its progress after leaving the joint config")
 	}
 }
@@ -123,14 +123,14 @@ func TestJointDemotionWaitsInLearnersNext(t *testing.T) {
 	if got, want := chg.Tracker.Config.String(), "voters=(1 2 4)&&(1 2 3) learners_next=(3)"; got != want {
 		t.Fatalf("config %q, want %q", got, want)
 	}
-	if chg.Tracker.Progress[3].IsLearner {
+	if chg.Tracker.Progress(3).IsLearner {
 		t.Fatal("node 3 still votes in the outgoing half, but is flagged a learner")
 	}
 	mustApply(t, chg, leaveJoint, "")
 	if got, want := chg.Tracker.Config.String(), "voters=(1 2 4) learners=(3)"; got != want {
 		t.Fatalf("after leaving: config %q, want %q", got, want)
 	}
-	if !chg.Tracker.Progress[3].IsLearner {
+	if !chg.Tracker.Progress(3).IsLearner {
 		t.Fatal("node 3 is not flagged a learner after leaving")
 	}
 }
@@ -150,7 +150,7 @@ func TestJointRemovingLearnerNextDropsItOnLeave(t *testing.T) {
 		t.Fatalf("config %q, want %q", got, want)
 	}
 	mustApply(t, chg, leaveJoint, "")
-	if _, ok := chg.Tracker.Progress[3]; ok || len(chg.Tracker.Learners) > 0 {
+	if chg.Tracker.Progress(3) != nil || len(chg.Tracker.Learners) > 0 {
 		t.Fatalf("removed node 3 is still around: %v", chg.Tracker.Config)
 	}
 }
@@ -214,7 +214,9 @@ func TestUnknownChangeTypeIsRefused(t *testing.T) {
 
 func TestBrokenInputIsRefused(t *testing.T) {
 	chg := changerFrom(t, "v1 v2")
-	delete(chg.Tracker.Progress, 2)
+	prs := chg.Tracker.ProgressMap()
+	delete(prs, 2)
+	chg.Tracker.SetConfig(chg.Tracker.Config, prs)
 	for _, o := range []op{simple, enterJoint, leaveJoint} {
 		if _, _, err := run(t, chg, o, "v3"); !errors.Is(err, confchange.ErrInvalidConfig) {
 			t.Errorf("op %d on a tracker missing a progress: error %v, want ErrInvalidConfig", o, err)
@@ -224,8 +226,8 @@ func TestBrokenInputIsRefused(t *testing.T) {
 
 func TestSuccessfulChangeSharesNoMemoryWithInput(t *testing.T) {
 	chg := changerFrom(t, "v1 v2 v3 l4")
-	chg.Tracker.Progress[1].BecomeReplicate()
-	chg.Tracker.Progress[1].SentEntries(1, 100)
+	chg.Tracker.Progress(1).BecomeReplicate()
+	chg.Tracker.Progress(1).SentEntries(1, 100)
 	before := copyTracker(chg.Tracker)
 	for _, o := range []op{simple, enterJoint} {
 		cfg, prs, err := run(t, chg, o, "u1")
@@ -236,7 +238,7 @@ func TestSuccessfulChangeSharesNoMemoryWithInput(t *testing.T) {
 			t.Fatalf("op %d changed the input (-before +after):\n%s", o, diff)
 		}
 		for id, pr := range prs {
-			if pr == chg.Tracker.Progress[id] || pr.Inflights == chg.Tracker.Progress[id].Inflights {
+			if pr == chg.Tracker.Progress(id) || pr.Inflights == chg.Tracker.Progress(id).Inflights {
 				t.Fatalf("op %d: result shares the progress of %d with the input", o, id)
 			}
 		}

@@ -63,7 +63,7 @@ func run(t tb, chg *confchange.Changer, o op, s string) (tracker.Config, tracker
 
 // install makes a computed configuration the changer's own.
 func install(chg *confchange.Changer, cfg tracker.Config, prs tracker.ProgressMap) {
-	chg.Tracker.Config, chg.Tracker.Progress = cfg, prs
+	chg.Tracker.SetConfig(cfg, prs)
 }
 
 // mustApply runs o and installs its result, failing t on an error.
@@ -90,12 +90,13 @@ func changerFrom(t tb, s string) *confchange.Changer {
 // copyTracker returns a deep copy of p, windows included.
 func copyTracker(p tracker.ProgressTracker) tracker.ProgressTracker {
 	c := p
-	c.Config = p.Config.Clone()
-	c.Progress = tracker.ProgressMap{}
-	for id, pr := range p.Progress {
-		cp := *pr
-		cp.Inflights = pr.Inflights.Clone()
-		c.Progress[id] = &cp
-	}
+	c.SetConfig(p.Config.Clone(), p.ProgressMap())
 	return c
+}
+
+// trackerOf returns a tracker holding cfg and prs.
+func trackerOf(cfg tracker.Config, prs tracker.ProgressMap) tracker.ProgressTracker {
+	var p tracker.ProgressTracker
+	p.SetConfig(cfg, prs)
+	return p
 }

@@ -83,7 +83,7 @@ func disjointMajoritiesExist(old, new tracker.MajorityConfig) bool {
 
 // checkValid fails t unless cfg and prs form a valid tracker.
 func checkValid(t *rapid.T, cfg tracker.Config, prs tracker.ProgressMap) {
-	p := tracker.ProgressTracker{Config: cfg, Progress: prs}
+	p := trackerOf(cfg, prs)
 	if err := p.CheckInvariants(); err != nil {
 		t.Fatalf("%v: %v", cfg, err)
 	}
@@ -201,7 +201,7 @@ func TestJointChangeReachesTheSameConfigAsTheDirectTarget(t *testing.T) {
 		}
 		checkValid(t, cfg, prs)
 		checkReachesTarget(t, cfg, prs, want)
-		checkProgressKept(t, start.Progress, prs, ccs)
+		checkProgressKept(t, start.ProgressMap(), prs, ccs)
 	})
 }
 
@@ -247,15 +247,15 @@ func TestRestoreOfConfStateRebuildsTheConfig(t *testing.T) {
 		if diff := cmp.Diff(chg.Tracker.Config, cfg, cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("restored config (-original +restored):\n%s", diff)
 		}
-		for id, pr := range chg.Tracker.Progress {
+		for id, pr := range chg.Tracker.ProgressMap() {
 			if prs[id] == nil || prs[id].IsLearner != pr.IsLearner {
 				t.Fatalf("node %d: original %v, restored %v", id, pr, prs[id])
 			}
 		}
-		if len(prs) != len(chg.Tracker.Progress) {
-			t.Fatalf("restored progress:\n%v\noriginal:\n%v", prs, chg.Tracker.Progress)
+		if len(prs) != chg.Tracker.Len() {
+			t.Fatalf("restored progress:\n%v\noriginal:\n%v", prs, chg.Tracker.ProgressMap())
 		}
-		restored := tracker.ProgressTracker{Config: cfg, Progress: prs}
+		restored := trackerOf(cfg, prs)
 		if diff := cmp.Diff(cs, restored.ConfState()); diff != "" {
 			t.Fatalf("ConfState round trip (-original +restored):\n%s", diff)
 		}

@@ -19,7 +19,7 @@ func restored(t *testing.T, cs raftpb.ConfState) tracker.ProgressTracker {
 		t.Fatalf("Restore(%+v): %v", cs, err)
 	}
 	p := tracker.MakeProgressTracker(4, 1000)
-	p.Config, p.Progress = cfg, prs
+	p.SetConfig(cfg, prs)
 	if err := p.CheckInvariants(); err != nil {
 		t.Fatalf("Restore(%+v): %v", cs, err)
 	}
@@ -43,8 +43,8 @@ func TestRestoreRoundTripsConfState(t *testing.T) {
 
 func TestRestoreOfEmptyConfStateIsEmptyConfig(t *testing.T) {
 	p := restored(t, raftpb.ConfState{})
-	if len(p.Progress) != 0 || p.Voters.IDs() != nil {
-		t.Fatalf("got %v with progress\n%v", p.Config, p.Progress)
+	if p.Len() != 0 || p.Voters.IDs() != nil {
+		t.Fatalf("got %v with progress\n%v", p.Config, p.ProgressMap())
 	}
 }
 

@@ -89,7 +89,7 @@ func (r *Raft) storageAppendAck(rd *Ready) raftpb.Message {
 // isOwnVoteViaWorker reports whether m is this node's own vote, which the
 // append worker delivers once the vote is durable (asynchronous mode).
 func (r *Raft) isOwnVoteViaWorker(m raftpb.Message) bool {
-	return r.asyncStorage && m.To == r.id &&
+	return r.settings.asyncStorage && m.To == r.id &&
 		(m.Type == raftpb.MsgVoteResp || m.Type == raftpb.MsgPreVoteResp)
 }
 
@@ -98,7 +98,7 @@ func (r *Raft) isOwnVoteViaWorker(m raftpb.Message) bool {
 // asynchronous mode.
 func (r *Raft) validateLocalWorkerMessage(m raftpb.Message) error {
 	switch {
-	case !r.asyncStorage:
+	case !r.settings.asyncStorage:
 		return fmt.Errorf("%w: %s outside the asynchronous storage mode", ErrStepLocalMsg, m.Type)
 	case m.Type == raftpb.MsgStorageAppendResp && m.From == LocalAppendThread,
 		m.Type == raftpb.MsgStorageApplyResp && m.From == LocalApplyThread:

@@ -45,12 +45,12 @@ func TestStalledFollowerCannotGrowTheLeader(t *testing.T) {
 			}
 			proposed += entrySize
 		}
-		peakUncommitted = max(peakUncommitted, leader.uncommitted.size)
+		peakUncommitted = max(peakUncommitted, leader.leader.uncommitted.size)
 		c.stabilize()
 		leader.bcastHeartbeat() // heartbeats go on; only 2 answers
 		c.stabilize()
-		peakInflight = max(peakInflight, leader.trk.Progress[3].Inflights.Bytes())
-		peakUncommitted = max(peakUncommitted, leader.uncommitted.size)
+		peakInflight = max(peakInflight, leader.trk.Progress(3).Inflights.Bytes())
+		peakUncommitted = max(peakUncommitted, leader.leader.uncommitted.size)
 		if peakInflight > maxInflightBytes || peakUncommitted > maxUncommitted {
 			t.Fatalf("after %d bytes: %d bytes in flight to the stalled follower (bound %d), %d uncommitted (bound %d)",
 				proposed, peakInflight, maxInflightBytes, peakUncommitted, maxUncommitted)
@@ -77,7 +77,7 @@ func TestStalledFollowerCannotGrowTheLeader(t *testing.T) {
 	for i := 0; i < 5 && stalled.raftLog.applied < leader.raftLog.committed; i++ {
 		leader.bcastHeartbeat()
 		c.stabilize()
-		if leader.trk.Progress[3].State == tracker.StateSnapshot {
+		if leader.trk.Progress(3).State == tracker.StateSnapshot {
 			leader.ReportSnapshot(3, false)
 		}
 	}
@@ -171,7 +171,7 @@ func TestProbeCarriesAtMostMaxInflightBytes(t *testing.T) {
 		}
 		c.stabilize()
 	}
-	pr := leader.trk.Progress[3]
+	pr := leader.trk.Progress(3)
 	pr.BecomeProbe()
 	pr.Next = pr.Match + 1 // as after a rejection: probe from what 3 holds
 	c.drain(1)

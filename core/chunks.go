@@ -124,16 +124,16 @@ func (r *Raft) stepChunk(m raftpb.Message) error {
 // the network: the outbox hands them out apart (Ready.LocalMessages).
 func (r *Raft) sendChunk(m raftpb.Message) {
 	m.From = r.id
-	if m.To == LocalSnapshotThread && !r.asyncStorage {
+	if m.To == LocalSnapshotThread && !r.settings.asyncStorage {
 		r.out.queueLocal(m)
 		return
 	}
-	r.out.queue(m, false, r.fanOut())
+	r.out.queue(m, false, r.fanOut(), r.settings.cache)
 }
 
 // handleSnapshotOffer is the follower's side of a MsgSnapOffer.
 func (r *Raft) handleSnapshotOffer(m raftpb.Message) error {
-	if r.chunks.size == 0 {
+	if r.settings.chunks.size == 0 {
 		return fmt.Errorf("%w: MsgSnapOffer, but chunked snapshot transfer is off (Config.SnapshotChunkSize)", ErrInvalidMessage)
 	}
 	o, _ := raftpb.ParseSnapshotOffer(m) // validated
@@ -177,7 +177,7 @@ func (r *Raft) tickChunks() {
 // without compacting is refused by the worker instead
 // (ServeSnapshotChunk).
 func (r *Raft) holdsSnapshot(id raftpb.ChunkID) bool {
-	if r.chunks.size == 0 {
+	if r.settings.chunks.size == 0 {
 		return false
 	}
 	if r.serving != nil && r.serving.holds(id) && id.Index+1 >= r.raftLog.firstIndex() {
@@ -188,7 +188,7 @@ func (r *Raft) holdsSnapshot(id raftpb.ChunkID) bool {
 		return false
 	}
 	if r.serving == nil {
-		r.serving = newChunkSource(r.chunks) // allocated when it first serves
+		r.serving = newChunkSource(r.settings.chunks) // allocated when it first serves
 	}
 	r.serving.found(snap.Metadata)
 	return true

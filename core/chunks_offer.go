@@ -55,7 +55,7 @@ func (r *Raft) reofferSnapshot(to uint64, pr *tracker.Progress) {
 
 // snapshotOffer builds the MsgSnapOffer of snap for a follower.
 func (r *Raft) snapshotOffer(to uint64, snap raftpb.Snapshot) (raftpb.Message, bool) {
-	size := r.chunks.size
+	size := r.settings.chunks.size
 	bytes := r.snapshotBytes(snap)
 	count := max(1, (bytes+size-1)/size)
 	if count > MaxSnapshotChunks {
@@ -89,7 +89,7 @@ func (r *Raft) snapshotBytes(snap raftpb.Snapshot) uint64 {
 // not to hold it refuses, and the receiver drops it.
 func (r *Raft) snapshotSources(to, index uint64) []uint64 {
 	ids := []uint64{r.id}
-	if r.chunks.interval == 0 || index%r.chunks.interval != 0 {
+	if r.settings.chunks.interval == 0 || index%r.settings.chunks.interval != 0 {
 		return ids
 	}
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {

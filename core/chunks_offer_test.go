@@ -20,7 +20,7 @@ func TestAnOfferIsRepeatedAtMostOncePerSnapshotRetryTicks(t *testing.T) {
 	})
 	c.nodes[3] = down
 	leader := c.nodes[1]
-	leader.trk.Progress[3].RecentActive = true
+	leader.trk.Progress(3).RecentActive = true
 	var offers []uint64 // the leader's tick at each offer carried to node 3
 	heartbeats := 0
 	for tick := 0; tick < ticks; tick++ {
@@ -36,7 +36,7 @@ func TestAnOfferIsRepeatedAtMostOncePerSnapshotRetryTicks(t *testing.T) {
 			return true
 		})
 	}
-	if pr := leader.trk.Progress[3]; pr.State != tracker.StateSnapshot || heartbeats < ticks {
+	if pr := leader.trk.Progress(3); pr.State != tracker.StateSnapshot || heartbeats < ticks {
 		t.Fatalf("setup: progress of 3 %s after %d heartbeats, want StateSnapshot and %d heartbeats", pr, heartbeats, ticks)
 	}
 	if len(offers) < ticks/retry {

@@ -246,6 +246,13 @@ type Config struct {
 	// negative disables the rule.
 	StorageStallTicks int
 
+	// GroupCache, if not nil, is shared with the other nodes given the
+	// same cache: it lends them the arrays their messages are queued in,
+	// so that an idle node keeps none (see GroupCache, which says which
+	// nodes may share one: never nodes called concurrently). It changes
+	// nothing a node does. Default nil: each node keeps its own arrays.
+	GroupCache *GroupCache
+
 	// Logger receives the node's log lines. Default: discard them.
 	Logger Logger
 }

@@ -49,7 +49,7 @@
 //     entries.go; what was durably acknowledged: storage_acks.go.
 //   - the leader's replication (trk's progress, appendsPending):
 //     replication.go, with flow control in tracker; the uncommitted
-//     tail's budget (uncommitted): uncommitted.go.
+//     tail's budget (leader.uncommitted): uncommitted.go.
 //   - what only a leader holds (leader: the transfer under way, the
 //     pending conf change, the revoked lease, the snapshots sent), nil on
 //     every other node: leader.go, used by transfer.go and membership.go.
@@ -68,18 +68,22 @@
 //     and invariants in chunks_validate.go and chunks_invariants.go, the
 //     glue to the node in chunks.go.
 //   - the outbox (out: the messages queued for the next Ready, and the
-//     arrays it reuses for them, taken back at Advance): outbox.go, filled
-//     by step.go's send and chunks.go's sendChunk.
+//     arrays it reuses for them, taken back at Advance, or lent by a
+//     GroupCache shared between groups: group_cache.go): outbox.go,
+//     filled by step.go's send and chunks.go's sendChunk.
 //   - what the Readys handed out since the last Advance (ready: the
 //     entries, snapshot and committed entries to acknowledge, and the
 //     messages the node addressed to itself, its own vote among them):
 //     ready.go.
+//   - what the node derived from its Config (settings: switches, bounds,
+//     timings), built once and never assigned, shared by the nodes
+//     configured alike that share a GroupCache: settings.go;
 //   - the node's watch over its own storage (storage): storage_stall.go;
 //     recovering after lost entries: recovering.go.
 //
 // The sub-states held as their own types (clock, leader, uncommitted,
-// storage, contract, ready, out, fetch, serving, quiesce) have their fields
-// assigned only in their own file; a lint test in the root package
+// storage, contract, ready, out, fetch, serving, quiesce, settings) have
+// their fields assigned only in their own file; a lint test in the root package
 // enforces it, and another lets only the chunked transfer's files (and
 // raftpb) read the fields its messages reuse. CheckInvariants
 // (invariants.go) checks the whole state after any input, from the node's

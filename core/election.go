@@ -34,10 +34,10 @@ func (r *Raft) TickN(n int) {
 		r.tickQuiesced(n)
 		return
 	}
-	if len(r.localReads) > 0 {
+	if r.reads.numLocal() > 0 {
 		r.releaseLocalReads()
 	}
-	if len(r.forwardedReads) > 0 {
+	if r.reads.numForwarded() > 0 {
 		r.expireForwardedReads()
 	}
 	if r.fetch != nil {
@@ -71,7 +71,7 @@ func (r *Raft) tickHeartbeat(n int) {
 	if r.clock.electionTimeoutPassed() {
 		r.clock.restartElection()
 		r.abortLeaderTransfer("it did not finish within an election timeout")
-		if r.checkQuorum {
+		if r.settings.checkQuorum {
 			if n >= r.clock.electionTimeout {
 				// Whatever was heard came before these n ticks: longer
 				// ago than an election timeout.
@@ -95,7 +95,7 @@ func (r *Raft) tickHeartbeat(n int) {
 // from within the last election timeout, so that a partitioned leader stops
 // claiming leadership (thesis §6.2).
 func (r *Raft) checkQuorumActive() {
-	if pr := r.trk.Progress[r.id]; pr != nil {
+	if pr := r.trk.Progress(r.id); pr != nil {
 		pr.RecentActive = true
 	}
 	if !r.trk.QuorumActive() {
@@ -131,7 +131,7 @@ func (r *Raft) Campaign() error {
 // runs: it heard from its leader within the election timeout, or
 // restarted within one.
 func (r *Raft) checkLeasePromise() error {
-	if !r.leaseReads || r.state != StateFollower {
+	if !r.settings.leaseReads || r.state != StateFollower {
 		return nil
 	}
 	if (r.lead != None && r.clock.electionElapsed < r.clock.electionTimeout) || r.restartQuiet() {
@@ -151,7 +151,7 @@ func (r *Raft) hup(transfer bool) error {
 		r.log(LevelWarn, "cannot campaign", errAttr(err))
 		return err
 	}
-	if r.preVote && !transfer {
+	if r.settings.preVote && !transfer {
 		r.campaign(raftpb.MsgPreVote, false)
 	} else {
 		r.campaign(raftpb.MsgVote, transfer)
@@ -181,7 +181,7 @@ func (r *Raft) standingError() error {
 	switch {
 	case r.recovering:
 		return ErrRecovering
-	case !r.voter && r.trk.Progress[r.id] == nil:
+	case !r.voter && r.trk.Progress(r.id) == nil:
 		return ErrNotAMember
 	case !r.voter:
 		return ErrLearnerCannotCampaign
@@ -294,7 +294,7 @@ func (r *Raft) grantVote(m raftpb.Message) bool {
 // (leader stickiness, thesis §4.2.3).
 func (r *Raft) inLease(m raftpb.Message) bool {
 	force := string(m.Context) == campaignTransfer
-	if !r.checkQuorum || force {
+	if !r.settings.checkQuorum || force {
 		return false
 	}
 	return (r.lead != None && r.clock.electionElapsed < r.clock.electionTimeout) || r.restartQuiet()
@@ -306,7 +306,7 @@ func (r *Raft) inLease(m raftpb.Message) bool {
 // forgot that leader, so it must not help elect another before the lease
 // has run out (found by the simulator: a stale lease read otherwise).
 func (r *Raft) restartQuiet() bool {
-	return r.leaseReads && r.restarted && r.ticks < uint64(r.clock.electionTimeout)
+	return r.settings.leaseReads && r.restarted && r.ticks < uint64(r.clock.electionTimeout)
 }
 
 // handleVoteResponse counts a vote for this node's (pre-)candidacy.

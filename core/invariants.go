@@ -25,7 +25,7 @@ func (r *Raft) CheckInvariants() error {
 	if err := r.trk.CheckInvariants(); err != nil {
 		return fmt.Errorf("invariant: tracker: %w", err)
 	}
-	if pr := r.trk.Progress[r.id]; r.voter != (pr != nil && !pr.IsLearner) {
+	if pr := r.trk.Progress(r.id); r.voter != (pr != nil && !pr.IsLearner) {
 		return fmt.Errorf("invariant: node %d counts itself a voter: %v, its configuration says otherwise", r.id, r.voter)
 	}
 	if err := r.checkChunkInvariants(); err != nil {
@@ -45,14 +45,14 @@ func (r *Raft) CheckInvariants() error {
 
 // checkReadInvariants: every read queue within MaxPendingReads.
 func (r *Raft) checkReadInvariants() error {
-	limit := r.readOnly.MaxPending()
+	limit := r.settings.maxPendingReads
 	switch {
 	case r.readOnly.Len() > limit:
 		return fmt.Errorf("invariant: %d reads wait on the leader, bound %d", r.readOnly.Len(), limit)
-	case len(r.localReads) > limit:
-		return fmt.Errorf("invariant: %d local reads wait, bound %d", len(r.localReads), limit)
-	case len(r.forwardedReads) > limit:
-		return fmt.Errorf("invariant: %d forwarded reads wait, bound %d", len(r.forwardedReads), limit)
+	case r.reads.numLocal() > limit:
+		return fmt.Errorf("invariant: %d local reads wait, bound %d", r.reads.numLocal(), limit)
+	case r.reads.numForwarded() > limit:
+		return fmt.Errorf("invariant: %d forwarded reads wait, bound %d", r.reads.numForwarded(), limit)
 	}
 	return nil
 }
@@ -65,8 +65,6 @@ func (r *Raft) checkNonLeaderInvariants() error {
 		return fmt.Errorf("invariant: %v %d holds %d reads of a leader", r.state, r.id, r.readOnly.Len())
 	case r.leader != nil:
 		return fmt.Errorf("invariant: %v %d holds a leader's state", r.state, r.id)
-	case r.uncommitted.entries != 0 || r.uncommitted.size != 0:
-		return fmt.Errorf("invariant: %v %d counts an uncommitted tail of %d entries", r.state, r.id, r.uncommitted.entries)
 	}
 	var err error
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
@@ -88,7 +86,7 @@ func (r *Raft) checkLeaderInvariants() error {
 		return fmt.Errorf("invariant: leader %d holds no leader's state", r.id)
 	case r.leader.pendingConfIndex > last:
 		return fmt.Errorf("invariant: pending conf change at %d beyond the last index %d", r.leader.pendingConfIndex, last)
-	case r.leader.transferee != None && r.trk.Progress[r.leader.transferee] == nil:
+	case r.leader.transferee != None && r.trk.Progress(r.leader.transferee) == nil:
 		return fmt.Errorf("invariant: transferring leadership to %d, not a member", r.leader.transferee)
 	}
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
@@ -117,11 +115,11 @@ func (r *Raft) checkUncommittedTail() error {
 		n = int(last - after)
 	}
 	switch {
-	case n != r.uncommitted.entries:
+	case n != r.leader.uncommitted.entries:
 		return fmt.Errorf("invariant: uncommitted tail holds %d entries of term %d after %d, counted %d",
-			n, r.term, after, r.uncommitted.entries)
-	case n == 0 && r.uncommitted.size != 0:
-		return fmt.Errorf("invariant: empty uncommitted tail counted as %d bytes", r.uncommitted.size)
+			n, r.term, after, r.leader.uncommitted.entries)
+	case n == 0 && r.leader.uncommitted.size != 0:
+		return fmt.Errorf("invariant: empty uncommitted tail counted as %d bytes", r.leader.uncommitted.size)
 	}
 	return nil
 }

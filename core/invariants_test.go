@@ -99,9 +99,10 @@ func TestCheckInvariantsCatchesAMiscountedUncommittedTail(t *testing.T) {
 			t.Fatalf("%s: before: %v", tc.name, err)
 		}
 		if tc.entries < 0 {
-			leader.uncommitted.reset()
+			u := &leader.leader.uncommitted
+			*u = newUncommittedTail(u.maxSize, u.maxEntries)
 		} else {
-			leader.uncommitted.add(tc.size, tc.entries)
+			leader.leader.uncommitted.add(tc.size, tc.entries)
 		}
 		err := leader.CheckInvariants()
 		if err == nil || !strings.Contains(err.Error(), tc.wantMention) {

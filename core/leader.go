@@ -27,6 +27,9 @@ type leaderState struct {
 	// ctxSlab is the array the contexts of the next heartbeat broadcasts
 	// are carved from (heartbeatContext).
 	ctxSlab []byte
+	// uncommitted is the budget of the leader's uncommitted tail
+	// (uncommitted.go).
+	uncommitted uncommittedTail
 }
 
 // heartbeatContextsPerSlab is how many heartbeat broadcasts share one
@@ -36,9 +39,10 @@ const heartbeatContextsPerSlab = 4
 // newLeaderState is the state of a leader whose log ends at last: a conf
 // change in its uncommitted tail may be pending, so none may be proposed
 // until everything up to last is applied (thesis §4.1). Its term's
-// entries start after last.
-func newLeaderState(last uint64) *leaderState {
-	return &leaderState{pendingConfIndex: last, termStart: last + 1}
+// entries start after last; s bounds its uncommitted tail.
+func newLeaderState(last uint64, s *settings) *leaderState {
+	return &leaderState{pendingConfIndex: last, termStart: last + 1,
+		uncommitted: newUncommittedTail(s.maxUncommittedSize, s.maxUncommittedEntries)}
 }
 
 // heartbeatContext returns the encoding of c for one broadcast, carved

@@ -27,13 +27,9 @@ type raftLog struct {
 	// applied is the highest index the application has acknowledged as
 	// applied.
 	applied uint64
-	// maxApplyingEntsSize bounds the payload bytes handed out to apply and
-	// not yet acknowledged. A batch is cut to what is left of the budget
-	// but always carries one entry; 0 thus means one entry per batch.
-	maxApplyingEntsSize uint64
-	// maxApplyingEnts bounds the number of committed entries one batch
-	// hands out to apply; 0 means no bound by count.
-	maxApplyingEnts uint64
+	// bounds are the limits of what is handed out to apply, shared with
+	// the node's settings.
+	bounds *applyBounds
 	// applyingEntsSize is the payload handed out to apply and not yet
 	// acknowledged.
 	applyingEntsSize uint64
@@ -43,11 +39,23 @@ type raftLog struct {
 	applyingEntsPaused bool
 }
 
+// applyBounds are the limits of the committed entries a log hands out to
+// apply (Config.MaxCommittedSizePerReady, MaxCommittedEntriesPerReady).
+type applyBounds struct {
+	// maxSize bounds the payload bytes handed out to apply and not yet
+	// acknowledged. A batch is cut to what is left of the budget but
+	// always carries one entry; 0 thus means one entry per batch.
+	maxSize uint64
+	// maxEntries bounds the number of committed entries one batch hands
+	// out to apply; 0 means no bound by count.
+	maxEntries uint64
+}
+
 // newLog returns the log held by storage, with nothing unstable and
-// everything up to the compaction point taken as committed and applied.
-// Errors from storage, and a storage whose indexes make no sense, are
-// returned.
-func newLog(storage Storage, maxApplyingEntsSize uint64) (*raftLog, error) {
+// everything up to the compaction point taken as committed and applied,
+// handing out committed entries within bounds. Errors from storage, and a
+// storage whose indexes make no sense, are returned.
+func newLog(storage Storage, bounds *applyBounds) (*raftLog, error) {
 	first, err := storage.FirstIndex()
 	if err != nil {
 		return nil, fmt.Errorf("reading the first index from storage: %w", err)
@@ -64,11 +72,11 @@ func newLog(storage Storage, maxApplyingEntsSize uint64) (*raftLog, error) {
 		return nil, fmt.Errorf("reading the term of the last index %d from storage: %w", last, err)
 	}
 	l := &raftLog{
-		storage:             storage,
-		committed:           snapshotCommitted(storage, first, last),
-		applying:            first - 1,
-		applied:             first - 1,
-		maxApplyingEntsSize: maxApplyingEntsSize,
+		storage:   storage,
+		committed: snapshotCommitted(storage, first, last),
+		applying:  first - 1,
+		applied:   first - 1,
+		bounds:    bounds,
 	}
 	l.unstable.offset = last + 1
 	l.unstable.offsetInProgress = last + 1
@@ -318,8 +326,9 @@ func (l *raftLog) appliedTo(i uint64, size uint64) {
 	}
 	l.applied = max(l.applied, i)
 	l.applying = max(l.applying, i)
+	l.unstable.forgetRecentUpTo(l.applied)
 	l.applyingEntsSize -= min(size, l.applyingEntsSize)
-	l.applyingEntsPaused = l.applying > l.applied && l.applyingEntsSize >= l.maxApplyingEntsSize
+	l.applyingEntsPaused = l.applying > l.applied && l.applyingEntsSize >= l.bounds.maxSize
 }
 
 // acceptApplying records that the committed entries up to i, with size
@@ -334,7 +343,7 @@ func (l *raftLog) acceptApplying(i uint64, size uint64, allowUnstable bool) {
 	}
 	l.applying = i
 	l.applyingEntsSize += size
-	full := l.applyingEntsSize >= l.maxApplyingEntsSize
+	full := l.applyingEntsSize >= l.bounds.maxSize
 	cut := i < l.maxAppliableIndex(allowUnstable)
 	l.applyingEntsPaused = l.applying > l.applied && (full || cut)
 }
@@ -393,10 +402,10 @@ func (l *raftLog) nextApplyRange(allowUnstable bool) (lo, hi, budget uint64) {
 	if lo >= hi {
 		return 0, 0, 0
 	}
-	if l.maxApplyingEnts > 0 {
-		hi = min(hi, lo+l.maxApplyingEnts)
+	if l.bounds.maxEntries > 0 {
+		hi = min(hi, lo+l.bounds.maxEntries)
 	}
-	return lo, hi, l.maxApplyingEntsSize - min(l.applyingEntsSize, l.maxApplyingEntsSize)
+	return lo, hi, l.bounds.maxSize - min(l.applyingEntsSize, l.bounds.maxSize)
 }
 
 // hasNextCommittedEnts reports whether nextCommittedEnts would return
@@ -451,11 +460,16 @@ func (l *raftLog) entries(i, maxSize uint64) ([]raftpb.Entry, error) {
 // allEntries returns every entry of the log from firstIndex on. It is for
 // tests, and panics on error.
 func (l *raftLog) allEntries() []raftpb.Entry {
-	ents, err := l.entries(l.firstIndex(), noLimit)
-	if err != nil {
-		panic(fmt.Sprintf("invariant violated: the whole log cannot be read: %v", err))
+	var all []raftpb.Entry
+	for i := l.firstIndex(); i <= l.lastIndex(); {
+		ents, err := l.entries(i, noLimit) // a prefix: ask again from its end
+		if err != nil {
+			panic(fmt.Sprintf("invariant violated: the whole log cannot be read: %v", err))
+		}
+		all = append(all, ents...)
+		i += uint64(len(ents))
 	}
-	return ents
+	return all
 }
 
 // checkBounds returns an error unless [lo, hi) is a range of entries the
@@ -474,11 +488,24 @@ func (l *raftLog) checkBounds(lo, hi uint64) error {
 	return nil
 }
 
-// slice returns the entries [lo, hi), read from storage below
-// unstable.offset and from the unstable tail from there on, cut to the
-// longest prefix within maxSize payload bytes but at least one entry
-// (maxSize 0: exactly one). Out-of-range requests and storage errors are
-// returned. The caller must not modify the entries.
+// stableEntries returns a prefix of the stable entries [lo, hi), lo < hi,
+// cut to maxSize payload bytes but at least one entry: from the entries
+// that last became stable if they hold lo, and else from Storage.
+func (l *raftLog) stableEntries(lo, hi, maxSize uint64) ([]raftpb.Entry, error) {
+	if ents := l.unstable.recentSlice(lo, hi); ents != nil {
+		ents = limitSize(ents, maxSize)
+		return ents[:len(ents):len(ents)], nil
+	}
+	return l.storage.Entries(lo, hi, maxSize)
+}
+
+// slice returns a prefix of the entries [lo, hi), read from storage (or
+// the recent entries) below unstable.offset and from the unstable tail
+// from there on: at most the longest prefix within maxSize payload bytes
+// but at least one entry (maxSize 0: exactly one), and shorter where
+// storage's answer or the recent entries end; callers ask again from
+// there. Out-of-range requests and storage errors are returned. The
+// caller must not modify the entries.
 func (l *raftLog) slice(lo, hi, maxSize uint64) ([]raftpb.Entry, error) {
 	if err := l.checkBounds(lo, hi); err != nil {
 		return nil, err
@@ -491,7 +518,7 @@ func (l *raftLog) slice(lo, hi, maxSize uint64) ([]raftpb.Entry, error) {
 		return ents[:len(ents):len(ents)], nil // an append must not reach unstable
 	}
 	cut := min(hi, l.unstable.offset)
-	stored, err := l.storage.Entries(lo, cut, maxSize)
+	stored, err := l.stableEntries(lo, cut, maxSize)
 	if err != nil {
 		return nil, err
 	}

@@ -194,7 +194,7 @@ func (s *logMachine) ackWrite(t *rapid.T) {
 
 func (s *logMachine) apply(t *rapid.T) {
 	allow := rapid.Bool().Draw(t, "allowUnstable")
-	budget := s.l.maxApplyingEntsSize - min(s.l.applyingEntsSize, s.l.maxApplyingEntsSize)
+	budget := s.l.bounds.maxSize - min(s.l.applyingEntsSize, s.l.bounds.maxSize)
 	has := s.l.hasNextCommittedEnts(allow)
 	es, err := s.l.nextCommittedEnts(allow)
 	if err != nil || has != (len(es) > 0) {
@@ -275,7 +275,7 @@ func (s *logMachine) check(t *rapid.T) {
 func TestLogMatchesModelUnderRandomOperations(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		st := NewMemoryStorage()
-		l, err := newLog(st, rapid.Uint64Range(0, 40).Draw(t, "maxApplying"))
+		l, err := newLog(st, &applyBounds{maxSize: rapid.Uint64Range(0, 40).Draw(t, "maxApplying")})
 		if err != nil {
 			t.Fatal(err)
 		}

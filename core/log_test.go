@@ -13,7 +13,7 @@ import (
 // standing for the compaction point) with tail appended as unstable.
 func newTestLog(t testing.TB, maxApplying uint64, stored []raftpb.Entry, tail ...raftpb.Entry) *raftLog {
 	t.Helper()
-	l, err := newLog(newStorage(stored), maxApplying)
+	l, err := newLog(newStorage(stored), &applyBounds{maxSize: maxApplying})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,11 +80,11 @@ func TestNewLogReturnsStorageErrors(t *testing.T) {
 		{MemoryStorage: NewMemoryStorage(), err: boom, failLast: true},
 		{MemoryStorage: NewMemoryStorage(), err: boom, failRead: true},
 	} {
-		if _, err := newLog(s, noLimit); !errors.Is(err, boom) {
+		if _, err := newLog(s, &applyBounds{maxSize: noLimit}); !errors.Is(err, boom) {
 			t.Errorf("newLog over %+v: error %v, want %v", *s, err, boom)
 		}
 	}
-	if _, err := newLog(skewedStorage{NewMemoryStorage()}, noLimit); err == nil {
+	if _, err := newLog(skewedStorage{NewMemoryStorage()}, &applyBounds{maxSize: noLimit}); err == nil {
 		t.Errorf("newLog over a storage whose first index is past its last: no error")
 	}
 }
@@ -168,7 +168,7 @@ func stripData(es []raftpb.Entry) []raftpb.Entry {
 func TestLogSliceReturnsStorageErrors(t *testing.T) {
 	boom := errors.New("disk on fire")
 	s := &failingStorage{MemoryStorage: newStorage(ents(0, 0, 1, 1)), err: boom}
-	l, err := newLog(s, noLimit)
+	l, err := newLog(s, &applyBounds{maxSize: noLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +356,7 @@ func TestLogMaybeAppendRefusesCommittedConflictWithoutChange(t *testing.T) {
 			l.maybeAppend(entryID{1, 2}, 4, ents(3, 3, 3))
 		}()
 	}
-	if !cmp.Equal(before, *l, cmp.AllowUnexported(raftLog{}, unstable{}, MemoryStorage{})) {
+	if !cmp.Equal(before, *l, cmp.AllowUnexported(raftLog{}, unstable{}, MemoryStorage{}, entryID{}, memorySegment{}, applyBounds{})) {
 		t.Errorf("a refused append changed the log: %v, was %v", l, &before)
 	}
 	if diff := cmp.Diff(beforeEnts, l.allEntries()); diff != "" {

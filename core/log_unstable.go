@@ -43,6 +43,14 @@ type unstable struct {
 	// next batch is likely as large, so it is allocated at once rather
 	// than regrown entry by entry.
 	capHint int
+	// recent are the entries that last became stable, recent[i] at index
+	// recentOffset+i, in the array they were handed out in (a Ready's
+	// Entries, a storage message's, or a received message's, which nobody
+	// modifies): Storage holds the same entries, and the node reads them
+	// from here until they are applied, overwritten or replaced by a
+	// snapshot, so that applying them does not read Storage.
+	recent       []raftpb.Entry
+	recentOffset uint64
 }
 
 // maybeFirstIndex returns the index of the first entry that could follow
@@ -127,6 +135,7 @@ func (u *unstable) stableTo(id entryID) {
 	}
 	n := id.index + 1 - u.offset
 	size := cap(u.entries) // the array's whole capacity, before the reslice
+	u.recent, u.recentOffset = u.entries[:n:n], u.offset
 	u.entries = u.entries[n:]
 	u.offset = id.index + 1
 	u.offsetInProgress = max(u.offsetInProgress, u.offset)
@@ -162,6 +171,7 @@ func (u *unstable) restore(s raftpb.Snapshot) {
 	u.offset = s.Metadata.Index + 1
 	u.offsetInProgress = u.offset
 	u.entries = nil
+	u.recent = nil
 	u.snapshot = &s
 	u.snapshotInProgress = false
 }
@@ -198,8 +208,13 @@ func (u *unstable) truncateAndAppend(ents []raftpb.Entry) {
 		if u.entries == nil && u.capHint > len(ents) {
 			u.entries = make([]raftpb.Entry, 0, u.capHint)
 		}
+		if len(ents) == 1 {
+			u.entries = append(u.entries, ents[0]) // a proposal: no bulk copy
+			return
+		}
 		u.entries = append(u.entries, ents...)
 	case from <= u.offset:
+		u.forgetRecentFrom(from) // stable entries from there on are overwritten
 		u.entries = append([]raftpb.Entry(nil), ents...)
 		u.offset = from
 		u.offsetInProgress = from
@@ -213,6 +228,34 @@ func (u *unstable) truncateAndAppend(ents []raftpb.Entry) {
 		panic(fmt.Sprintf("invariant violated: unstable append at %d leaves a gap after %d",
 			from, end-1))
 	}
+}
+
+// forgetRecentFrom drops the recent entries from index i on.
+func (u *unstable) forgetRecentFrom(i uint64) {
+	if i <= u.recentOffset {
+		u.recent = nil
+		return
+	}
+	u.recent = u.recent[:min(uint64(len(u.recent)), i-u.recentOffset)]
+}
+
+// forgetRecentUpTo drops the recent entries once every one of them, up to
+// index i, was applied, so that they are no longer kept reachable.
+func (u *unstable) forgetRecentUpTo(i uint64) {
+	if u.recentOffset+uint64(len(u.recent)) <= i+1 {
+		u.recent = nil
+	}
+}
+
+// recentSlice returns the recent entries from lo on, up to hi, or nil if
+// lo is not a recent entry. The capacity of the result is cut.
+func (u *unstable) recentSlice(lo, hi uint64) []raftpb.Entry {
+	end := u.recentOffset + uint64(len(u.recent))
+	if lo < u.recentOffset || lo >= end || lo >= hi {
+		return nil
+	}
+	hi = min(hi, end)
+	return u.recent[lo-u.recentOffset : hi-u.recentOffset : hi-u.recentOffset]
 }
 
 // slice returns the entries [lo, hi), which must lie within the unstable
@@ -237,6 +280,14 @@ func (u *unstable) checkInvariants() error {
 	for i := range u.entries {
 		if want := u.offset + uint64(i); u.entries[i].Index != want {
 			return fmt.Errorf("unstable: entries[%d] has index %d, want %d", i, u.entries[i].Index, want)
+		}
+	}
+	if end := u.recentOffset + uint64(len(u.recent)); len(u.recent) > 0 && end > u.offset {
+		return fmt.Errorf("unstable: recent entries up to %d reach past offset %d", end-1, u.offset)
+	}
+	for i := range u.recent {
+		if want := u.recentOffset + uint64(i); u.recent[i].Index != want {
+			return fmt.Errorf("unstable: recent[%d] has index %d, want %d", i, u.recent[i].Index, want)
 		}
 	}
 	if u.snapshotInProgress && u.snapshot == nil {

@@ -88,16 +88,16 @@ func (discardLogger) Log(Level, string, []Attr) {}
 
 // logs reports whether lines of level are wanted, so that a call site of
 // a frequent line builds its attributes only then.
-func (r *Raft) logs(level Level) bool { return r.logger.Enabled(level) }
+func (r *Raft) logs(level Level) bool { return r.settings.logger.Enabled(level) }
 
 // log sends a line with the node's ID and term first.
 func (r *Raft) log(level Level, msg string, attrs ...Attr) {
-	if !r.logger.Enabled(level) {
+	if !r.settings.logger.Enabled(level) {
 		return
 	}
 	all := make([]Attr, 0, 2+len(attrs))
 	all = append(all, Attr{"node", r.id}, Attr{"term", r.term})
-	r.logger.Log(level, msg, append(all, attrs...))
+	r.settings.logger.Log(level, msg, append(all, attrs...))
 }
 
 // peerAttr names the peer a line is about.

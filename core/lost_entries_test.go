@@ -66,13 +66,13 @@ func TestALateAppendRejectionNeverLowersMatch(t *testing.T) {
 		return true
 	})
 	last := leader.raftLog.lastIndex()
-	pr := leader.trk.Progress[2]
+	pr := leader.trk.Progress(2)
 	if len(late) != 1 || late[0].RejectHint >= last || pr.Match != last || pr.State != tracker.StateReplicate {
 		t.Fatalf("setup: rejections %v, progress of 2 %s, want one rejection below %d and 2 repaired to it", late, pr, last)
 	}
 	before := pr.String()
 	c.stepChecked(late[0])
-	if got := leader.trk.Progress[2].String(); got != before {
+	if got := leader.trk.Progress(2).String(); got != before {
 		t.Fatalf("a duplicated rejection moved the progress of 2 from %s to %s", before, got)
 	}
 	for _, m := range c.drain(1) {
@@ -107,7 +107,7 @@ func TestAFollowerThatLostItsLastEntryIsRepairedThroughItsHeartbeatAnswer(t *tes
 	r, err := NewRaft(&Config{ID: 2, Storage: st, CheckContract: true})
 	must(t, err)
 	c.nodes[2], c.st[2] = r, st
-	if pr := leader.trk.Progress[2]; pr.Match != last {
+	if pr := leader.trk.Progress(2); pr.Match != last {
 		t.Fatalf("setup: progress of 2 %s, want match %d", pr, last)
 	}
 
@@ -120,7 +120,7 @@ func TestAFollowerThatLostItsLastEntryIsRepairedThroughItsHeartbeatAnswer(t *tes
 				t.Fatalf("report %v, want node 2 naming %d below the claimed %d", m, last-1, last)
 			}
 			c.stepChecked(m)
-			if pr := leader.trk.Progress[2]; pr.Match != last-1 || pr.State != tracker.StateProbe {
+			if pr := leader.trk.Progress(2); pr.Match != last-1 || pr.State != tracker.StateProbe {
 				t.Fatalf("progress of 2 after its report: %s, want match %d in probe", pr, last-1)
 			}
 			return false
@@ -133,7 +133,7 @@ func TestAFollowerThatLostItsLastEntryIsRepairedThroughItsHeartbeatAnswer(t *tes
 	if got := r.raftLog.lastIndex(); got != last {
 		t.Fatalf("node 2's log ends at %d after the repair, want %d", got, last)
 	}
-	if pr := leader.trk.Progress[2]; pr.Match != last {
+	if pr := leader.trk.Progress(2); pr.Match != last {
 		t.Fatalf("progress of 2 after the repair: %s, want match %d", pr, last)
 	}
 }

@@ -18,9 +18,11 @@ const maxMsgsCapHint = 256
 // most one array per queue, and only while it uses it: the array of a
 // queue unused for an election timeout is dropped, so that an idle
 // follower keeps room for its one heartbeat answer and nothing for the
-// votes and acknowledgements of its election. In the asynchronous mode no Advance
-// says when the workers are done, so the arrays handed out are never
-// reused.
+// votes and acknowledgements of its election. A node given a GroupCache
+// keeps no spare array at all: it takes one from the cache when it queues
+// a message and gives it back at Advance. In the asynchronous mode no
+// Advance says when the workers are done, so the arrays handed out are
+// never reused.
 type outbox struct {
 	msgs        []raftpb.Message
 	afterAppend []raftpb.Message
@@ -38,28 +40,32 @@ type outbox struct {
 
 // queue adds m to the messages that leave at once, or, with afterAppend,
 // to those that wait for durability. fanOut is how many messages the
-// node is likely to queue at once, for a new array's size.
-func (o *outbox) queue(m raftpb.Message, afterAppend bool, fanOut int) {
+// node is likely to queue at once, for a new array's size; c, if not nil,
+// lends the array.
+func (o *outbox) queue(m raftpb.Message, afterAppend bool, fanOut int, c *GroupCache) {
 	if afterAppend {
 		if o.afterAppend == nil {
-			o.afterAppend = takeSpare(&o.keptAfter, o.handedAfter, &o.idleAfter, 1)
+			o.afterAppend = takeSpare(&o.keptAfter, o.handedAfter, &o.idleAfter, 1, c)
 		}
 		o.afterAppend = append(o.afterAppend, m)
 		return
 	}
 	if o.msgs == nil {
-		o.msgs = takeSpare(&o.keptMsgs, o.handedMsgs, &o.idleMsgs, fanOut)
+		o.msgs = takeSpare(&o.keptMsgs, o.handedMsgs, &o.idleMsgs, fanOut, c)
 	}
 	o.msgs = append(o.msgs, m)
 }
 
 // takeSpare returns the kept array, emptied, unless it is handed out, or
-// a new one for n messages.
-func takeSpare(kept *[]raftpb.Message, handed bool, idle *uint16, n int) []raftpb.Message {
+// else one from the cache c (if not nil) or a new one, for n messages.
+func takeSpare(kept *[]raftpb.Message, handed bool, idle *uint16, n int, c *GroupCache) []raftpb.Message {
 	*idle = 0
 	if s := *kept; cap(s) > 0 && !handed {
 		*kept = nil
 		return s[:0]
+	}
+	if c != nil {
+		return c.takeArray(n)
 	}
 	return make([]raftpb.Message, 0, n)
 }
@@ -116,13 +122,31 @@ func (o *outbox) dropAcksFrom(index uint64) {
 //
 // A Ready that hands out no messages of a kind leaves what an earlier
 // Ready handed out of that kind as it is: the application may still hold
-// those messages until Advance, so their array is not spare.
-func (o *outbox) handedOut(msgs, after []raftpb.Message) {
+// those messages until Advance, so their array is not spare. With a
+// cache c, a spare array goes back to it at once.
+func (o *outbox) handedOut(msgs, after []raftpb.Message, c *GroupCache) {
 	if len(msgs) > 0 || !o.handedMsgs {
 		o.handedMsgs = keepArray(&o.keptMsgs, msgs)
 	}
 	if len(after) > 0 || !o.handedAfter {
 		o.handedAfter = keepArray(&o.keptAfter, after)
+	}
+	o.returnSpares(c)
+}
+
+// returnSpares gives the spare arrays (kept, not handed out) back to the
+// cache c, if there is one: a node that shares a cache keeps none.
+func (o *outbox) returnSpares(c *GroupCache) {
+	if c == nil {
+		return
+	}
+	if !o.handedMsgs && o.keptMsgs != nil {
+		c.putArray(o.keptMsgs)
+		o.keptMsgs = nil
+	}
+	if !o.handedAfter && o.keptAfter != nil {
+		c.putArray(o.keptAfter)
+		o.keptAfter = nil
 	}
 }
 
@@ -141,8 +165,9 @@ func keepArray(kept *[]raftpb.Message, used []raftpb.Message) (handed bool) {
 }
 
 // release takes back the arrays the last Ready handed out, cleared so
-// that they hold no payload: Advance says their messages were sent.
-func (o *outbox) release() {
+// that they hold no payload: Advance says their messages were sent. With
+// a cache c they go back to it.
+func (o *outbox) release(c *GroupCache) {
 	if o.handedMsgs {
 		clear(o.keptMsgs)
 		o.keptMsgs, o.handedMsgs = o.keptMsgs[:0], false
@@ -151,6 +176,7 @@ func (o *outbox) release() {
 		clear(o.keptAfter)
 		o.keptAfter, o.handedAfter = o.keptAfter[:0], false
 	}
+	o.returnSpares(c)
 }
 
 // onTick counts n ticks and drops the spare array of a queue unused for

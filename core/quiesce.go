@@ -322,8 +322,8 @@ func quiesceAnswerTicks(electionTick, heartbeatTick int) int {
 func (r *Raft) groupIdle() bool {
 	last := r.raftLog.lastIndex()
 	switch {
-	case r.leader.transferee != None, r.readOnly.Len() > 0, len(r.readStates) > 0, len(r.localReads) > 0,
-		len(r.forwardedReads) > 0, r.fetch.fetching(), r.trk.Voters.IsJoint():
+	case r.leader.transferee != None, r.readOnly.Len() > 0, r.reads.numStates() > 0, r.reads.numLocal() > 0,
+		r.reads.numForwarded() > 0, r.fetch.fetching(), r.trk.Voters.IsJoint():
 		return false
 	case r.raftLog.committed != last, r.raftLog.applied != last, !r.committedInTerm():
 		return false
@@ -343,7 +343,7 @@ func (r *Raft) groupIdle() bool {
 func (r *Raft) handleQuiesce(m raftpb.Message) error {
 	last := r.raftLog.lastEntryID()
 	agree := last.index == m.Index && last.term == m.LogTerm && r.raftLog.committed == m.Commit &&
-		len(r.localReads) == 0 && len(r.forwardedReads) == 0 && !r.fetch.fetching()
+		r.reads.numLocal() == 0 && r.reads.numForwarded() == 0 && !r.fetch.fetching()
 	if agree {
 		r.quiesce.sleep()
 	} else {
@@ -376,7 +376,7 @@ func (r *Raft) handleQuiesceResponse(m raftpb.Message, pr *tracker.Progress) err
 	if !q.attempting() || m.Index != q.req.point.index || m.LogTerm != q.req.point.term || m.Commit != q.req.commit {
 		return nil // an answer to an earlier request
 	}
-	if q.ack(m.From) < len(r.trk.Progress)-1 {
+	if q.ack(m.From) < r.trk.Len()-1 {
 		return nil
 	}
 	if r.raftLog.lastEntryID() != q.req.point || r.raftLog.committed != q.req.commit || !r.groupIdle() {

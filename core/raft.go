@@ -50,26 +50,20 @@ type Raft struct {
 	lead    uint64
 	raftLog *raftLog
 	trk     tracker.ProgressTracker
-	logger  Logger
 
 	// out is the messages queued for the next Ready (outbox.go).
 	out outbox
+	// settings are what the node derived from its Config (settings.go),
+	// shared with the nodes configured alike that share its GroupCache.
+	settings *settings
 
 	clock electionClock
 
-	maxMsgSize  uint64
-	uncommitted uncommittedTail
-
-	// Reads: the leader's read rounds, the reads released for the next
-	// Ready, local reads waiting for the applied index, reads forwarded
-	// to the leader, and the clocks.
-	readOnly   *readonly.ReadOnly
-	readStates []ReadState
-	localReads []localRead
-	// forwardedReads are the reads this node sent on to the leader and
-	// that wait for its answer (MaxPendingReads).
-	forwardedReads []forwardedRead
-	leaseTicks     int
+	// Reads: the leader's read rounds (nil until the node first leads,
+	// then kept, so that its round numbers go on rising across its terms),
+	// and the queues of reads (reads.go; nil until the node's first read).
+	readOnly *readonly.ReadOnly
+	reads    *readQueues
 	// ticks counts every tick of this node; leaderTick only the ticks of
 	// its leaderships (the clock of its heartbeat rounds and lease).
 	ticks      uint64
@@ -83,10 +77,9 @@ type Raft struct {
 	snapToApply  *raftpb.Snapshot
 	snapApplying uint64
 
-	// chunks configures the chunked snapshot transfer; fetch is this
-	// node's side of it as a receiver (nil: transfer off); serving its
-	// side as a source (nil until it serves). See chunks.go.
-	chunks  chunkSettings
+	// fetch is this node's side of the chunked snapshot transfer as a
+	// receiver (nil: transfer off); serving its side as a source (nil
+	// until it serves). See chunks.go.
 	fetch   *chunkReceiver
 	serving *chunkSource
 
@@ -95,19 +88,20 @@ type Raft struct {
 
 	// The one-byte fields, together so that they share a word: a process
 	// with many groups holds a Raft per member.
-	state                     StateType
-	checkQuorum               bool
-	preVote                   bool
-	disableProposalForwarding bool
-	// stepDownOnRemoval makes a leader removed from the voters step down.
-	stepDownOnRemoval bool
+	state StateType
 	// appendsPending is set when the leader has new entries or a new commit
 	// index to send; they go out, batched, when the next Ready is built.
 	appendsPending bool
-	leaseReads     bool
 	// voter is set while this node is a voter of its configuration (kept by
 	// switchToConfig), so that the election clock asks no map per tick.
 	voter bool
+	// recovering is set on a node booted with Config.Recovering until an
+	// entry or snapshot of a term above recoveringTerm (its boot term) is
+	// durable: it votes for no one and does not stand (recovering.go).
+	recovering bool
+	// restarted is set on a node that booted from a persisted term: it
+	// may have followed a leader just before (see restartQuiet).
+	restarted bool
 	// leader is what only a leader holds (the transfer under way, the
 	// pending conf change, the revoked lease, the snapshots sent), nil on
 	// every other node (leader.go).
@@ -118,19 +112,8 @@ type Raft struct {
 	// storage watches this node's own writes for a stall
 	// (Config.StorageStallTicks, storage_stall.go).
 	storage storageWatch
-	// snapshotRetryTicks is Config.SnapshotRetryTicks (0: never resend).
-	snapshotRetryTicks uint64
-	// recovering is set on a node booted with Config.Recovering until an
-	// entry or snapshot of a term above recoveringTerm (its boot term) is
-	// durable: it votes for no one and does not stand (recovering.go).
-	recovering     bool
+	// recoveringTerm is the boot term of a recovering node.
 	recoveringTerm uint64
-	// restarted is set on a node that booted from a persisted term: it
-	// may have followed a leader just before (see restartQuiet).
-	restarted bool
-	// asyncStorage hands storage work out as messages to local workers
-	// (Config.AsyncStorageWrites) instead of acknowledging it on Advance.
-	asyncStorage bool
 	// quiesce is the sleep of an idle group (Config.Quiesce, quiesce.go).
 	quiesce quiescence
 }
@@ -144,40 +127,27 @@ func NewRaft(c *Config) (*Raft, error) {
 		return nil, err
 	}
 	cfg := c.withDefaults()
-	log, err := newLog(cfg.Storage, cfg.MaxCommittedSizePerReady)
+	set := newSettings(&cfg)
+	log, err := newLog(cfg.Storage, &set.apply)
 	if err != nil {
 		return nil, err
 	}
-	log.maxApplyingEnts = uint64(cfg.MaxCommittedEntriesPerReady)
 	hs, cs, err := cfg.Storage.InitialState()
 	if err != nil {
 		return nil, err
 	}
 	r := &Raft{
-		id:                        cfg.ID,
-		raftLog:                   log,
-		trk:                       tracker.MakeProgressTracker(cfg.MaxInflightMsgs, cfg.MaxInflightBytes),
-		logger:                    cfg.Logger,
-		clock:                     newElectionClock(cfg.ElectionTick, cfg.HeartbeatTick, cfg.Seed),
-		checkQuorum:               !cfg.DisableCheckQuorum,
-		preVote:                   !cfg.DisablePreVote,
-		disableProposalForwarding: cfg.DisableProposalForwarding,
-		stepDownOnRemoval:         !cfg.KeepLeaderAfterRemoval,
-		maxMsgSize:                cfg.MaxSizePerMsg,
-		uncommitted:               uncommittedTail{maxSize: cfg.MaxUncommittedEntriesSize, maxEntries: cfg.MaxUncommittedEntries},
-		readOnly:                  readonly.New(cfg.MaxPendingReads),
-		leaseReads:                cfg.LeaseReads,
-		leaseTicks:                leaseTicks(cfg.ElectionTick, cfg.LeaseClockDriftTicks),
-		leaderTick:                1,
-		asyncStorage:              cfg.AsyncStorageWrites,
-		chunks:                    newChunkSettings(&cfg),
-		storage:                   storageWatch{stallTicks: uint64(max(cfg.StorageStallTicks, 0))},
-		contract:                  newContractCheck(cfg.CheckContract),
-		snapshotRetryTicks:        uint64(max(cfg.SnapshotRetryTicks, 0)),
-		quiesce:                   quiescence{on: cfg.Quiesce},
+		id:         cfg.ID,
+		raftLog:    log,
+		trk:        tracker.MakeProgressTracker(cfg.MaxInflightMsgs, cfg.MaxInflightBytes),
+		clock:      newElectionClock(cfg.ElectionTick, cfg.HeartbeatTick, cfg.Seed),
+		settings:   set,
+		leaderTick: 1,
+		contract:   newContractCheck(cfg.CheckContract),
+		quiesce:    quiescence{on: cfg.Quiesce},
 	}
-	if r.chunks.size > 0 {
-		r.fetch = newChunkReceiver(r.chunks, r.id)
+	if r.settings.chunks.size > 0 {
+		r.fetch = newChunkReceiver(r.settings.chunks, r.id)
 	}
 	if err := r.restoreConfig(cs); err != nil {
 		return nil, err
@@ -279,7 +249,6 @@ func (r *Raft) reset(term uint64) {
 		}
 	})
 	r.abortReads()
-	r.uncommitted.reset()
 	r.appendsPending = false
 	r.quiesce.reset(r.leaderTick, r.clock.electionTimeout)
 }
@@ -346,9 +315,12 @@ func (r *Raft) becomeLeader() {
 	r.reset(r.term)
 	r.lead = r.id
 	r.state = StateLeader
+	if r.readOnly == nil {
+		r.readOnly = readonly.New(r.settings.maxPendingReads)
+	}
 	r.openWindows()
 	// The leader's own progress: replicate from what it holds.
-	pr := r.trk.Progress[r.id]
+	pr := r.trk.Progress(r.id)
 	if pr == nil || pr.IsLearner {
 		panic("invariant: only a voter of its configuration becomes leader")
 	}
@@ -356,7 +328,7 @@ func (r *Raft) becomeLeader() {
 	pr.RecentActive = true
 	// Conf changes in the uncommitted tail may be pending: be conservative
 	// and wait for everything up to the last index to be applied.
-	r.leader = newLeaderState(r.raftLog.lastIndex())
+	r.leader = newLeaderState(r.raftLog.lastIndex(), r.settings)
 	// §5.4.2: a new leader commits entries of earlier terms only by
 	// committing one of its own, so it appends an empty entry at once.
 	r.appendEntry(raftpb.Entry{Data: nil})
@@ -373,10 +345,10 @@ func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftp
 		r.dropWindows()
 	}
 	cs := r.trk.ConfState()
-	pr, ok := r.trk.Progress[r.id]
-	voter := ok && !pr.IsLearner
+	pr := r.trk.Progress(r.id)
+	voter := pr != nil && !pr.IsLearner
 	r.voter = voter
-	if !voter && r.state == StateLeader && r.stepDownOnRemoval {
+	if !voter && r.state == StateLeader && r.settings.stepDownOnRemoval {
 		// The leader was removed or demoted: it steps down so that the
 		// group elects a leader that counts itself. Voters that have not
 		// learned that the change is committed learn it from the vote
@@ -389,7 +361,7 @@ func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftp
 		r.becomeFollower(r.term, None)
 		return cs
 	}
-	if t := r.transferee(); t != None && (r.trk.Progress[t] == nil || r.trk.Progress[t].IsLearner) {
+	if t := r.transferee(); t != None && (r.trk.Progress(t) == nil || r.trk.Progress(t).IsLearner) {
 		r.abortLeaderTransfer("the target is no longer a voter")
 	}
 	if r.state != StateLeader || len(cs.Voters) == 0 {

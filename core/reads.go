@@ -106,12 +106,12 @@ func (r *Raft) committedInTerm() bool {
 // target's election bypasses the followers' stickiness, whenever it
 // arrives).
 func (r *Raft) leaseHolds() bool {
-	if !r.leaseReads || r.leader == nil || r.leader.transferee != None || r.leader.leaseRevoked || r.leaseFenced() {
+	if !r.settings.leaseReads || r.leader == nil || r.leader.transferee != None || r.leader.leaseRevoked || r.leaseFenced() {
 		return false
 	}
 	anchor := r.readOnly.QuorumTick(r.trk.Voters)
 	// 0: no quorum has answered; MaxUint64: no voters at all.
-	return anchor > 0 && anchor <= r.leaderTick && r.leaderTick-anchor < uint64(r.leaseTicks)
+	return anchor > 0 && anchor <= r.leaderTick && r.leaderTick-anchor < uint64(r.settings.leaseTicks)
 }
 
 // leaseTicks is how many of the leader's ticks a lease lasts from the tick
@@ -138,7 +138,7 @@ func leaseTicks(electionTick, drift int) int { return electionTick - drift - 1 }
 // that forwarded it.
 func (r *Raft) answerRead(to, index uint64, ctx []byte) {
 	if to == r.id || to == None {
-		r.readStates = append(r.readStates, ReadState{Index: index, RequestCtx: ctx})
+		r.queueReadState(ReadState{Index: index, RequestCtx: ctx})
 		return
 	}
 	r.send(raftpb.Message{To: to, Type: raftpb.MsgReadIndexResp, Index: index, Entries: []raftpb.Entry{{Data: ctx}}})
@@ -181,7 +181,7 @@ func (r *Raft) ackRound(from uint64, ctx []byte) {
 func (r *Raft) abortReads() {
 	for _, req := range r.readOnly.Drain() {
 		if req.From == r.id {
-			r.readStates = append(r.readStates, ReadState{RequestCtx: req.Ctx, Err: ErrReadAborted})
+			r.queueReadState(ReadState{RequestCtx: req.Ctx, Err: ErrReadAborted})
 			continue
 		}
 		r.refuseForwardedRead(req.From, req.Ctx)
@@ -198,10 +198,11 @@ func (r *Raft) abortReads() {
 // *LaggingError naming the leader this node knows of.
 func (r *Raft) ReadLocal(ctx []byte, minIndex uint64) error {
 	r.wake(true)
-	if len(r.localReads) >= r.readOnly.MaxPending() {
-		return fmt.Errorf("%w: %d local reads waiting", ErrTooManyPendingReads, len(r.localReads))
+	if n := r.reads.numLocal(); n >= r.settings.maxPendingReads {
+		return fmt.Errorf("%w: %d local reads waiting", ErrTooManyPendingReads, n)
 	}
-	r.localReads = append(r.localReads, localRead{ctx: ctx, minIndex: minIndex, deadline: r.ticks + uint64(r.clock.electionTimeout)})
+	q := r.readQueues()
+	q.local = append(q.local, localRead{ctx: ctx, minIndex: minIndex, deadline: r.ticks + uint64(r.clock.electionTimeout)})
 	r.releaseLocalReads()
 	return nil
 }
@@ -209,17 +210,79 @@ func (r *Raft) ReadLocal(ctx []byte, minIndex uint64) error {
 // releaseLocalReads releases local reads whose minimum index is applied,
 // and fails those past their deadline.
 func (r *Raft) releaseLocalReads() {
-	kept := r.localReads[:0]
-	for _, lr := range r.localReads {
+	q := r.readQueues()
+	kept := q.local[:0]
+	for _, lr := range q.local {
 		switch {
 		case lr.minIndex <= r.raftLog.applied:
-			r.readStates = append(r.readStates, ReadState{Index: r.raftLog.applied, RequestCtx: lr.ctx})
+			q.states = append(q.states, ReadState{Index: r.raftLog.applied, RequestCtx: lr.ctx})
 		case r.ticks >= lr.deadline:
-			r.readStates = append(r.readStates, ReadState{RequestCtx: lr.ctx,
+			q.states = append(q.states, ReadState{RequestCtx: lr.ctx,
 				Err: &LaggingError{Want: lr.minIndex, Applied: r.raftLog.applied, Leader: r.lead}})
 		default:
 			kept = append(kept, lr)
 		}
 	}
-	r.localReads = kept
+	q.local = kept
+}
+
+// readQueues are a node's reads that wait: the ReadStates released for
+// the next Ready, the local reads waiting for the applied index, and the
+// reads forwarded to the leader waiting for its answer (each bounded by
+// MaxPendingReads). A node allocates them at its first read: most nodes of
+// a process with many idle groups never serve one. A nil *readQueues is
+// empty.
+type readQueues struct {
+	states    []ReadState
+	local     []localRead
+	forwarded []forwardedRead
+}
+
+// readQueues returns the node's queues of reads, allocated on first use.
+func (r *Raft) readQueues() *readQueues {
+	if r.reads == nil {
+		r.reads = &readQueues{}
+	}
+	return r.reads
+}
+
+// queueReadState releases rs in the next Ready.
+func (r *Raft) queueReadState(rs ReadState) {
+	q := r.readQueues()
+	q.states = append(q.states, rs)
+}
+
+// numStates returns the number of ReadStates released for the next Ready.
+func (q *readQueues) numStates() int {
+	if q == nil {
+		return 0
+	}
+	return len(q.states)
+}
+
+// numLocal returns the number of local reads waiting.
+func (q *readQueues) numLocal() int {
+	if q == nil {
+		return 0
+	}
+	return len(q.local)
+}
+
+// numForwarded returns the number of forwarded reads waiting.
+func (q *readQueues) numForwarded() int {
+	if q == nil {
+		return 0
+	}
+	return len(q.forwarded)
+}
+
+// takeStates returns the ReadStates released for the next Ready and
+// empties that queue.
+func (q *readQueues) takeStates() []ReadState {
+	if q == nil {
+		return nil
+	}
+	states := q.states
+	q.states = nil
+	return states
 }

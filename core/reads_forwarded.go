@@ -24,10 +24,11 @@ func (r *Raft) forwardReadIndex(m raftpb.Message) error {
 	if r.lead == None {
 		return fmt.Errorf("%w: read refused at term %d", ErrNoLeader, r.term)
 	}
-	if len(r.forwardedReads) >= r.readOnly.MaxPending() {
-		return fmt.Errorf("%w: %d forwarded reads waiting", ErrTooManyPendingReads, len(r.forwardedReads))
+	if n := r.reads.numForwarded(); n >= r.settings.maxPendingReads {
+		return fmt.Errorf("%w: %d forwarded reads waiting", ErrTooManyPendingReads, n)
 	}
-	r.forwardedReads = append(r.forwardedReads, forwardedRead{to: r.lead, ctx: m.Entries[0].Data,
+	q := r.readQueues()
+	q.forwarded = append(q.forwarded, forwardedRead{to: r.lead, ctx: m.Entries[0].Data,
 		deadline: r.ticks + uint64(r.clock.electionTimeout)})
 	m.To = r.lead
 	r.send(m)
@@ -57,19 +58,23 @@ func (r *Raft) handleReadIndexResp(m raftpb.Message) error {
 		}
 		return nil
 	}
-	r.forwardedReads = append(r.forwardedReads[:i], r.forwardedReads[i+1:]...)
+	q := r.reads // not nil: it holds the read found
+	q.forwarded = append(q.forwarded[:i], q.forwarded[i+1:]...)
 	if m.Reject {
-		r.readStates = append(r.readStates, ReadState{RequestCtx: ctx, Err: ErrReadAborted})
+		q.states = append(q.states, ReadState{RequestCtx: ctx, Err: ErrReadAborted})
 		return nil
 	}
-	r.readStates = append(r.readStates, ReadState{Index: m.Index, RequestCtx: ctx})
+	q.states = append(q.states, ReadState{Index: m.Index, RequestCtx: ctx})
 	return nil
 }
 
 // findForwardedRead returns the position of the oldest read with context
 // ctx forwarded to node to, or -1.
 func (r *Raft) findForwardedRead(to uint64, ctx []byte) int {
-	for i, fr := range r.forwardedReads {
+	if r.reads == nil {
+		return -1
+	}
+	for i, fr := range r.reads.forwarded {
 		if fr.to == to && bytes.Equal(fr.ctx, ctx) {
 			return i
 		}
@@ -82,14 +87,15 @@ func (r *Raft) findForwardedRead(to uint64, ctx []byte) int {
 // or the leader they went to is gone. The application learns it instead of
 // waiting forever; an answer arriving later is ignored.
 func (r *Raft) expireForwardedReads() {
-	kept := r.forwardedReads[:0]
-	for _, fr := range r.forwardedReads {
+	q := r.readQueues()
+	kept := q.forwarded[:0]
+	for _, fr := range q.forwarded {
 		if r.ticks >= fr.deadline {
-			r.readStates = append(r.readStates, ReadState{RequestCtx: fr.ctx, Err: ErrReadAborted})
+			q.states = append(q.states, ReadState{RequestCtx: fr.ctx, Err: ErrReadAborted})
 			continue
 		}
 		kept = append(kept, fr)
 	}
-	clear(r.forwardedReads[len(kept):])
-	r.forwardedReads = kept
+	clear(q.forwarded[len(kept):])
+	q.forwarded = kept
 }

@@ -41,7 +41,7 @@ func TestForwardedReadRefusedByItsFormerLeaderIsAborted(t *testing.T) {
 	}
 	// Node 1, stepping down at term next, refuses the read it queued.
 	must(t, follower.Step(readAnswer(1, 2, next, true, "r")))
-	rs := follower.readStates
+	rs := readStatesOf(follower)
 	if len(rs) != 1 || string(rs[0].RequestCtx) != "r" || !errors.Is(rs[0].Err, ErrReadAborted) {
 		t.Fatalf("read states %v, want r aborted", rs)
 	}
@@ -61,11 +61,11 @@ func TestForwardedReadGrantOnlyFromTheLeaderOfItsTerm(t *testing.T) {
 	if err := follower.Step(readAnswer(3, 2, follower.term, false, "r")); !errors.Is(err, ErrInvalidMessage) {
 		t.Fatalf("a grant from a follower = %v, want ErrInvalidMessage", err)
 	}
-	if len(follower.readStates) != 0 || fingerprint(follower) != before || follower.Status().ForwardedReads != 1 {
-		t.Fatalf("a refused grant changed the node: %v", follower.readStates)
+	if len(readStatesOf(follower)) != 0 || fingerprint(follower) != before || follower.Status().ForwardedReads != 1 {
+		t.Fatalf("a refused grant changed the node: %v", readStatesOf(follower))
 	}
 	must(t, follower.Step(readAnswer(1, 2, follower.term, false, "r")))
-	if rs := follower.readStates; len(rs) != 1 || rs[0].Err != nil || rs[0].Index != 7 {
+	if rs := readStatesOf(follower); len(rs) != 1 || rs[0].Err != nil || rs[0].Index != 7 {
 		t.Fatalf("read states %v, want r granted at 7", rs)
 	}
 }
@@ -79,8 +79,8 @@ func TestForwardedReadRefusalFromAnotherNodeIsIgnored(t *testing.T) {
 	follower := c.nodes[2]
 	must(t, follower.Step(readAnswer(3, 2, follower.term, true, "r")))
 	must(t, follower.Step(readAnswer(1, 2, follower.term, true, "other")))
-	if len(follower.readStates) != 0 || follower.Status().ForwardedReads != 1 {
-		t.Fatalf("read states %v after refusals of reads that did not go there", follower.readStates)
+	if len(readStatesOf(follower)) != 0 || follower.Status().ForwardedReads != 1 {
+		t.Fatalf("read states %v after refusals of reads that did not go there", readStatesOf(follower))
 	}
 }
 
@@ -95,18 +95,18 @@ func TestForwardedReadUnansweredExpires(t *testing.T) {
 		follower.Tick()
 		follower.clock.electionElapsed = 0 // the leader is alive; only the read's clock runs
 	}
-	if len(follower.readStates) != 0 {
-		t.Fatalf("read aborted before an election timeout: %v", follower.readStates)
+	if len(readStatesOf(follower)) != 0 {
+		t.Fatalf("read aborted before an election timeout: %v", readStatesOf(follower))
 	}
 	follower.Tick()
-	rs := follower.readStates
+	rs := readStatesOf(follower)
 	if len(rs) != 1 || !errors.Is(rs[0].Err, ErrReadAborted) {
 		t.Fatalf("read states %v, want r aborted after an election timeout", rs)
 	}
-	follower.readStates = nil
+	follower.reads.takeStates()
 	must(t, follower.Step(readAnswer(1, 2, follower.term, false, "r")))
-	if len(follower.readStates) != 0 {
-		t.Fatalf("a late grant was released: %v", follower.readStates)
+	if len(readStatesOf(follower)) != 0 {
+		t.Fatalf("a late grant was released: %v", readStatesOf(follower))
 	}
 }
 

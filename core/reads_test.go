@@ -105,7 +105,7 @@ func TestRetriedReadContextIsNotReleasedByAnEarlierRound(t *testing.T) {
 		must(t, leader.Step(m))
 	}
 	released := 0
-	for _, rs := range leader.readStates {
+	for _, rs := range readStatesOf(leader) {
 		if string(rs.RequestCtx) == "same" {
 			released++
 		}
@@ -151,16 +151,16 @@ func TestLeaseReadIsAnsweredAtOnceAndFallsBackToARoundWhenItLapses(t *testing.T)
 	leader.bcastHeartbeat()
 	c.stabilize() // a quorum answered: the lease holds
 	must(t, leader.ReadIndex([]byte("lease")))
-	if len(leader.readStates) != 1 || len(leader.out.msgs) != 0 {
-		t.Fatalf("lease read: %d states, %d messages; want 1 state and no message", len(leader.readStates), len(leader.out.msgs))
+	if len(readStatesOf(leader)) != 1 || len(leader.out.msgs) != 0 {
+		t.Fatalf("lease read: %d states, %d messages; want 1 state and no message", len(readStatesOf(leader)), len(leader.out.msgs))
 	}
-	leader.readStates = nil
+	leader.reads.takeStates()
 	// No answers for an election timeout: the lease lapses.
 	delete(c.nodes, 2)
 	delete(c.nodes, 3)
 	leader.leaderTick += uint64(leader.clock.electionTimeout - 1) // the lease clock, without CheckQuorum stepping down
 	must(t, leader.ReadIndex([]byte("late")))
-	if len(leader.readStates) != 0 {
+	if len(readStatesOf(leader)) != 0 {
 		t.Fatal("a read was answered from a lapsed lease")
 	}
 	if !leader.readOnly.NeedsRound() {
@@ -266,8 +266,8 @@ func TestReadAnswerFromANodeOtherThanTheLeaderIsRefused(t *testing.T) {
 	if err := f.Step(m); !errors.Is(err, ErrInvalidMessage) {
 		t.Fatalf("Step = %v, want ErrInvalidMessage", err)
 	}
-	if len(f.readStates) != 0 {
-		t.Fatalf("read states %v after a refused answer", f.readStates)
+	if len(readStatesOf(f)) != 0 {
+		t.Fatalf("read states %v after a refused answer", readStatesOf(f))
 	}
 }
 
@@ -276,8 +276,8 @@ func TestPendingReadIsAbortedWhenLeadershipIsLost(t *testing.T) {
 	leader := c.nodes[1]
 	must(t, leader.ReadIndex([]byte("x")))
 	leader.becomeFollower(leader.term+1, None)
-	if len(leader.readStates) != 1 || !errors.Is(leader.readStates[0].Err, ErrReadAborted) {
-		t.Fatalf("read states after step-down: %v", leader.readStates)
+	if len(readStatesOf(leader)) != 1 || !errors.Is(readStatesOf(leader)[0].Err, ErrReadAborted) {
+		t.Fatalf("read states after step-down: %v", readStatesOf(leader))
 	}
 }
 
@@ -285,17 +285,17 @@ func TestMonotonicLocalReadWaitsForAppliedIndexOrReportsLagging(t *testing.T) {
 	c := electedCluster(t, 1)
 	f := c.nodes[3]
 	must(t, f.ReadLocal([]byte("now"), f.raftLog.applied))
-	if len(f.readStates) != 1 || f.readStates[0].Err != nil {
-		t.Fatalf("read at the applied index: %v", f.readStates)
+	if len(readStatesOf(f)) != 1 || readStatesOf(f)[0].Err != nil {
+		t.Fatalf("read at the applied index: %v", readStatesOf(f))
 	}
-	f.readStates = nil
+	f.reads.takeStates()
 	must(t, f.ReadLocal([]byte("later"), f.raftLog.applied+5))
 	for i := 0; i < f.clock.electionTimeout; i++ {
 		f.Tick()
 	}
 	var le *LaggingError
-	if len(f.readStates) != 1 || !errors.As(f.readStates[0].Err, &le) || le.Leader != 1 {
-		t.Fatalf("lagging read: %v", f.readStates)
+	if len(readStatesOf(f)) != 1 || !errors.As(readStatesOf(f)[0].Err, &le) || le.Leader != 1 {
+		t.Fatalf("lagging read: %v", readStatesOf(f))
 	}
 }
 
@@ -326,7 +326,7 @@ func TestNoLeaseReadsAfterTimeoutNowInTheSameTerm(t *testing.T) {
 		t.Fatal("the lease holds after a MsgTimeoutNow was sent in this term")
 	}
 	must(t, leader.ReadIndex([]byte("r")))
-	if len(leader.readStates) != 0 {
+	if len(readStatesOf(leader)) != 0 {
 		t.Fatal("a read was answered from the lease")
 	}
 }
@@ -368,4 +368,12 @@ func TestRestartedNodeKeepsALeaseItMayHaveGranted(t *testing.T) {
 	if r.term != 2 || r.vote != 3 {
 		t.Fatalf("after an election timeout the node still refuses: term %d vote %d", r.term, r.vote)
 	}
+}
+
+// readStatesOf returns the ReadStates r has released for its next Ready.
+func readStatesOf(r *Raft) []ReadState {
+	if r.reads == nil {
+		return nil
+	}
+	return r.reads.states
 }

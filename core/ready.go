@@ -18,8 +18,10 @@ import (
 // allocates them per Ready nor keeps them between Readys. An application
 // that keeps messages past Advance (a transport queue) copies the Message
 // values, as append(queue, rd.Messages...) does; their payloads are never
-// reused. Entry and message payloads are shared with
-// the node's log and with the caller's proposals and must not be modified.
+// reused. The Entry values of Entries, CommittedEntries and messages, and
+// their payloads, are shared with the node's log (which reads what it
+// handed out until it is applied), with each other and with the caller's
+// proposals: keep and read them, but never modify them.
 type Ready struct {
 	// SoftState is non-nil when the leader or this node's role changed.
 	SoftState *SoftState
@@ -81,7 +83,7 @@ type readyState struct {
 	// own vote, its acknowledgement of its own entries), which Advance
 	// steps once the Ready's writes are durable (a tick between Ready and
 	// Advance leaves them be). Empty, its array is kept for the next ones
-	// until a tick.
+	// until a tick (or, with a GroupCache, goes back to the cache at once).
 	self []raftpb.Message
 }
 
@@ -106,7 +108,7 @@ func (r *Raft) HasReady() bool {
 	if hs := r.hardState(); !hs.IsEmpty() && hs != r.ready.prevHard {
 		return true
 	}
-	return r.appendsWouldSend() || r.readsWouldFlush() || r.out.pending() || len(r.readStates) > 0 || r.snapToApply != nil ||
+	return r.appendsWouldSend() || r.readsWouldFlush() || r.out.pending() || r.reads.numStates() > 0 || r.snapToApply != nil ||
 		r.raftLog.hasNextUnstableSnapshot() || r.raftLog.hasNextUnstableEnts() ||
 		(r.mayHandOutCommitted() && r.raftLog.hasNextCommittedEnts(r.applyUnstable()))
 }
@@ -129,7 +131,7 @@ func (r *Raft) Ready() Ready {
 		rd.Snapshot = *snap
 	}
 	rd.CommittedEntries = r.takeCommittedEntries()
-	rd.ReadStates, r.readStates = r.readStates, nil
+	rd.ReadStates = r.reads.takeStates()
 	if r.softState() != r.ready.prevSoft {
 		ss := r.softState()
 		rd.SoftState = &ss
@@ -141,7 +143,7 @@ func (r *Raft) Ready() Ready {
 		r.ready.prevHard = hs
 	}
 	rd.MustSync = rd.MustSync || len(rd.Entries) > 0 || !rd.Snapshot.IsEmpty()
-	if r.asyncStorage {
+	if r.settings.asyncStorage {
 		afterPersist := r.out.takeAfterAppend()
 		r.acceptReady(&rd)
 		r.ready.forgetAcks() // the workers acknowledge, not Advance
@@ -149,7 +151,7 @@ func (r *Raft) Ready() Ready {
 		return rd
 	}
 	rd.MessagesAfterPersist = r.takeMessagesAfterAppend()
-	r.out.handedOut(rd.Messages, rd.MessagesAfterPersist)
+	r.out.handedOut(rd.Messages, rd.MessagesAfterPersist, r.settings.cache)
 	r.acceptReady(&rd)
 	if r.contract != nil {
 		r.contract.recordReady(&rd)
@@ -164,8 +166,11 @@ func (s *readyState) forgetAcks() {
 }
 
 // addSelf keeps a message a Ready addressed to this node, for Advance to
-// step.
-func (s *readyState) addSelf(m raftpb.Message) {
+// step; the cache c, if not nil, lends the array.
+func (s *readyState) addSelf(m raftpb.Message, c *GroupCache) {
+	if s.self == nil && c != nil {
+		s.self = c.takeArray(1)
+	}
 	s.self = append(s.self, m)
 }
 
@@ -178,8 +183,13 @@ func (s *readyState) takeSelf() []raftpb.Message {
 }
 
 // keepSelf takes back the array takeSelf returned, once its messages are
-// stepped, cleared, for the next ones (unless new ones came meanwhile).
-func (s *readyState) keepSelf(self []raftpb.Message) {
+// stepped, cleared, for the next ones (unless new ones came meanwhile),
+// or gives it back to the cache c if there is one.
+func (s *readyState) keepSelf(self []raftpb.Message, c *GroupCache) {
+	if c != nil {
+		c.putArray(self)
+		return
+	}
 	if s.self != nil || cap(self) == 0 || cap(self) > maxMsgsCapHint {
 		return
 	}
@@ -202,7 +212,7 @@ func (s *readyState) dropSpareSelf() {
 // ones. In the asynchronous mode they may not: the apply worker could run
 // ahead of the append worker and leave a state machine ahead of the
 // durable log after a crash.
-func (r *Raft) applyUnstable() bool { return !r.asyncStorage }
+func (r *Raft) applyUnstable() bool { return !r.settings.asyncStorage }
 
 // takeCommittedEntries returns the next committed entries to apply within
 // the applying budget. A storage error is logged and the entries are
@@ -227,7 +237,7 @@ func (r *Raft) takeMessagesAfterAppend() []raftpb.Message {
 	out := after[:0] // filtered in place: the slice is handed out
 	for _, m := range after {
 		if m.To == r.id {
-			r.ready.addSelf(m)
+			r.ready.addSelf(m, r.settings.cache)
 			continue
 		}
 		out = append(out, m)
@@ -257,7 +267,7 @@ func (r *Raft) acceptReady(rd *Ready) {
 		r.ready.applyBytes += size
 		r.raftLog.acceptApplying(r.ready.applyIndex, size, r.applyUnstable())
 		if r.state == StateLeader {
-			r.uncommitted.release(rd.CommittedEntries, size, r.term)
+			r.leader.uncommitted.release(rd.CommittedEntries, size, r.term)
 		}
 	}
 }
@@ -281,11 +291,11 @@ func (r *Raft) Advance() {
 	if s.applyIndex != 0 {
 		r.onApplied(s.applyIndex, s.applyBytes)
 	}
-	r.out.release()
+	r.out.release(r.settings.cache)
 	self := s.takeSelf()
 	s.forgetAcks()
 	for _, m := range self {
 		r.step(m)
 	}
-	s.keepSelf(self)
+	s.keepSelf(self, r.settings.cache)
 }

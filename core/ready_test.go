@@ -23,7 +23,7 @@ func TestHasReadyIsAPureQuery(t *testing.T) {
 			t.Fatal("HasReady is false with an append and a read waiting")
 		}
 	}
-	if after := fingerprint(leader); after != before || leader.readOnly.NeedsRound() != pending || len(leader.readStates) != 0 {
+	if after := fingerprint(leader); after != before || leader.readOnly.NeedsRound() != pending || len(readStatesOf(leader)) != 0 {
 		t.Fatalf("HasReady changed the node:\nbefore %s\nafter  %s", before, after)
 	}
 	rd := leader.Ready()
@@ -49,7 +49,7 @@ func TestHasReadyIsFalseWhenEveryFollowerIsPaused(t *testing.T) {
 	if leader.HasReady() {
 		t.Fatalf("HasReady with every follower's window full: %s", fingerprint(leader))
 	}
-	leader.trk.Progress[2].Inflights.FreeLE(leader.raftLog.lastIndex())
+	leader.trk.Progress(2).Inflights.FreeLE(leader.raftLog.lastIndex())
 	if !leader.HasReady() {
 		t.Fatal("HasReady is false with a follower's window open and an entry to send")
 	}

@@ -234,10 +234,10 @@ func TestTheLeaderLowersTheMatchOfAFollowerThatLostEntries(t *testing.T) {
 	c := electedCluster(t, 4)
 	leader := c.nodes[1]
 	commit := leader.raftLog.committed
-	match := leader.trk.Progress[2].Match
+	match := leader.trk.Progress(2).Match
 	report := shortLogReport(leader, 2, match, 2, 1)
 	must(t, leader.Step(report))
-	pr := leader.trk.Progress[2]
+	pr := leader.trk.Progress(2)
 	if pr.Match != 2 || pr.Next != 3 || pr.State.String() != "StateProbe" {
 		t.Fatalf("progress of 2 after its short-log answer: %s", pr)
 	}
@@ -246,7 +246,7 @@ func TestTheLeaderLowersTheMatchOfAFollowerThatLostEntries(t *testing.T) {
 	}
 	must(t, leader.Step(raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: leader.term, Index: match - 1}))
 	must(t, leader.Step(report))
-	if pr := leader.trk.Progress[2]; pr.Match != match-1 {
+	if pr := leader.trk.Progress(2); pr.Match != match-1 {
 		t.Fatalf("progress of 2 after the report again: %s, want match %d kept", pr, match-1)
 	}
 }
@@ -258,11 +258,11 @@ func TestTheLeaderLowersTheMatchOfAFollowerThatLostEntries(t *testing.T) {
 func TestAnAppendRejectionNeverLowersMatch(t *testing.T) {
 	c := electedCluster(t, 4)
 	leader := c.nodes[1]
-	before := leader.trk.Progress[2].String()
-	match := leader.trk.Progress[2].Match
+	before := leader.trk.Progress(2).String()
+	match := leader.trk.Progress(2).Match
 	must(t, leader.Step(raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: leader.term, Reject: true,
 		Index: match, RejectHint: 2, LogTerm: 1}))
-	if got := leader.trk.Progress[2].String(); got != before {
+	if got := leader.trk.Progress(2).String(); got != before {
 		t.Fatalf("progress of 2 after a rejection below its match: %s, want %s", got, before)
 	}
 }
@@ -273,7 +273,7 @@ func TestAnAppendRejectionNeverLowersMatch(t *testing.T) {
 func TestAShortLogReportThatAnswersNoHeartbeatIsRefused(t *testing.T) {
 	c := electedCluster(t, 4)
 	leader := c.nodes[1]
-	match := leader.trk.Progress[2].Match
+	match := leader.trk.Progress(2).Match
 	future := shortLogReport(leader, 2, match, 2, 1)
 	future.Context = raftpb.HeartbeatContext{Round: leader.readOnly.CurrentRound(), Tick: leader.leaderTick + 1}.Encode()
 	garbled := shortLogReport(leader, 2, match, 2, 1)
@@ -351,9 +351,9 @@ func TestAFollowerOverATruncatedLogCatchesUp(t *testing.T) {
 func TestTheLeaderNoticesAFollowerThatLostOnlyItsLastEntry(t *testing.T) {
 	c := electedCluster(t, 4)
 	leader := c.nodes[1]
-	match := leader.trk.Progress[2].Match
+	match := leader.trk.Progress(2).Match
 	must(t, leader.Step(shortLogReport(leader, 2, match, match-1, 1)))
-	if pr := leader.trk.Progress[2]; pr.Match != match-1 || pr.Next != match {
+	if pr := leader.trk.Progress(2); pr.Match != match-1 || pr.Next != match {
 		t.Fatalf("progress of 2 after losing its last entry: %s, want match %d", pr, match-1)
 	}
 }

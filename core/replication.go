@@ -19,7 +19,7 @@ func (r *Raft) appendProposal(ents []raftpb.Entry) (uint64, error) {
 		return 0, fmt.Errorf("%w: %w to %d", ErrProposalDropped, ErrTransferInProgress, r.leader.transferee)
 	}
 	size := payloadSize(ents)
-	if err := r.uncommitted.admit(size, len(ents)); err != nil {
+	if err := r.leader.uncommitted.admit(size, len(ents)); err != nil {
 		return 0, err
 	}
 	if err := r.checkProposedConfChanges(ents); err != nil {
@@ -34,7 +34,7 @@ func (r *Raft) appendProposal(ents []raftpb.Entry) (uint64, error) {
 		}
 	}
 	r.raftLog.append(ents...)
-	r.uncommitted.add(size, len(ents))
+	r.leader.uncommitted.add(size, len(ents))
 	r.appendsPending = true
 	return last + uint64(len(ents)), nil
 }
@@ -48,7 +48,7 @@ func (r *Raft) appendEntry(e raftpb.Entry) {
 	e.Term = r.term
 	e.Index = r.raftLog.lastIndex() + 1
 	r.raftLog.append(e)
-	r.uncommitted.add(uint64(len(e.Data)), 1)
+	r.leader.uncommitted.add(uint64(len(e.Data)), 1)
 	r.appendsPending = true
 }
 
@@ -137,9 +137,9 @@ func (r *Raft) sendAppend(to uint64, pr *tracker.Progress, prev entryID, ents []
 // MaxSizePerMsg at once (found by the schedules' wire oracle).
 func (r *Raft) appendBudget(pr *tracker.Progress) uint64 {
 	if pr.Inflights == nil {
-		return r.maxMsgSize
+		return r.settings.maxMsgSize
 	}
-	return min(r.maxMsgSize, pr.Inflights.RoomBytes())
+	return min(r.settings.maxMsgSize, pr.Inflights.RoomBytes())
 }
 
 // handleAppendEntries is the follower's side of AppendEntries (§5.3).
@@ -366,7 +366,7 @@ func (r *Raft) forwardProposal(m raftpb.Message) error {
 	switch {
 	case r.lead == None:
 		return fmt.Errorf("%w: %w at term %d", ErrProposalDropped, ErrNoLeader, r.term)
-	case r.disableProposalForwarding:
+	case r.settings.disableProposalForwarding:
 		return fmt.Errorf("%w: forwarding is disabled (leader is %d)", ErrProposalDropped, r.lead)
 	}
 	m.To = r.lead

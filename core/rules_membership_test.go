@@ -31,14 +31,17 @@ func isLeaveJoint(e raftpb.Entry) bool {
 // confChangesOnDisk returns the conf change entries on node id's disk.
 func (s *ruleNet) confChangesOnDisk(id uint64) []raftpb.Entry {
 	s.t.Helper()
-	first, _ := s.disk[id].FirstIndex()
-	ents, err := s.disk[id].Entries(first, s.diskLastIndex(id)+1, noLimit)
-	must(s.t, err)
 	var out []raftpb.Entry
-	for _, e := range ents {
-		if e.IsConfChange() {
-			out = append(out, e)
+	first, _ := s.disk[id].FirstIndex()
+	for lo, hi := first, s.diskLastIndex(id)+1; lo < hi; {
+		ents, err := s.disk[id].Entries(lo, hi, noLimit) // may stop short: ask again
+		must(s.t, err)
+		for _, e := range ents {
+			if e.IsConfChange() {
+				out = append(out, e)
+			}
 		}
+		lo += uint64(len(ents))
 	}
 	return out
 }

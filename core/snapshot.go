@@ -34,7 +34,7 @@ func (r *Raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) b
 		r.log(LevelError, "storage compacted entries a follower needs but holds no snapshot", peerAttr(to))
 		return false
 	}
-	if r.chunks.size > 0 {
+	if r.settings.chunks.size > 0 {
 		return r.offerSnapshot(to, pr, snap)
 	}
 	pr.BecomeSnapshot(snap.Metadata.Index)
@@ -47,7 +47,7 @@ func (r *Raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) b
 // snapshot that answers a heartbeat: a chunked transfer's offer is
 // repeated, a whole snapshot is sent again when it is overdue.
 func (r *Raft) stillNeedsSnapshot(to uint64, pr *tracker.Progress) {
-	if r.chunks.size > 0 {
+	if r.settings.chunks.size > 0 {
 		r.reofferSnapshot(to, pr)
 		return
 	}
@@ -72,11 +72,11 @@ func (r *Raft) maybeResendSnapshot(to uint64, pr *tracker.Progress) {
 // transfer's offer) may go to a follower again: SnapshotRetryTicks have
 // passed since the last one, and resending is on.
 func (r *Raft) snapshotRetryDue(to uint64) bool {
-	if r.snapshotRetryTicks == 0 {
+	if r.settings.snapshotRetryTicks == 0 {
 		return false
 	}
 	sent, ok := r.leader.snapSentAt[to]
-	return !ok || r.ticks-sent >= r.snapshotRetryTicks
+	return !ok || r.ticks-sent >= r.settings.snapshotRetryTicks
 }
 
 // handleSnapshot is the follower's side of InstallSnapshot (§7). A

@@ -27,7 +27,7 @@ func laggingBehindASnapshot(t *testing.T, opt func(*Config)) *testCluster {
 	must(t, err)
 	must(t, c.st[1].Compact(applied))
 	c.nodes[3] = lagging
-	c.nodes[1].trk.Progress[3].RecentActive = true
+	c.nodes[1].trk.Progress(3).RecentActive = true
 	return c
 }
 
@@ -258,7 +258,7 @@ func TestAFollowerAckingASnapshotThePastLogOutgrewGetsANewer(t *testing.T) {
 	}
 	if newer == 0 {
 		t.Fatalf("the leader never sent node 3 the snapshot at %d after it acknowledged the one at %d (progress %v)",
-			applied, ack.Index, leader.trk.Progress[3])
+			applied, ack.Index, leader.trk.Progress(3))
 	}
 	if got := follower.raftLog.firstIndex(); got != applied+1 {
 		t.Fatalf("node 3's log starts at %d, want %d", got, applied+1)

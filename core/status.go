@@ -50,17 +50,17 @@ type SnapshotFetch struct {
 // BasicStatus.
 func (r *Raft) Status() Status {
 	s := Status{BasicStatus: r.BasicStatus(), Config: r.trk.Config.Clone(),
-		ApplyingBytes: r.raftLog.applyingEntsSize, PendingReads: r.readOnly.Len(), LocalReads: len(r.localReads),
-		ForwardedReads: len(r.forwardedReads)}
+		ApplyingBytes: r.raftLog.applyingEntsSize, PendingReads: r.readOnly.Len(), LocalReads: r.reads.numLocal(),
+		ForwardedReads: r.reads.numForwarded()}
 	if r.fetch != nil {
 		s.Fetch = r.fetch.status()
 	}
 	if r.state != StateLeader {
 		return s
 	}
-	s.UncommittedBytes = r.uncommitted.size
-	s.UncommittedEntries = r.uncommitted.entries
-	s.Progress = make(map[uint64]tracker.Progress, len(r.trk.Progress))
+	s.UncommittedBytes = r.leader.uncommitted.size
+	s.UncommittedEntries = r.leader.uncommitted.entries
+	s.Progress = make(map[uint64]tracker.Progress, r.trk.Len())
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
 		p := *pr
 		p.Inflights = pr.Inflights.Clone()

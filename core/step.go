@@ -135,7 +135,7 @@ func (r *Raft) stepLeader(m raftpb.Message) error {
 	case raftpb.MsgReadIndex:
 		return r.handleReadIndex(m)
 	}
-	pr := r.trk.Progress[m.From]
+	pr := r.trk.Progress(m.From)
 	if pr == nil {
 		// A correct node answers just before it learns of its removal:
 		// ignore the answer, it is no error.
@@ -253,7 +253,7 @@ func (r *Raft) fanOut() int {
 	if r.state == StateFollower {
 		return 1
 	}
-	return max(len(r.trk.Progress)-1, 1)
+	return max(r.trk.Len()-1, 1)
 }
 
 // send queues a message, stamping the sender and, for non-vote messages,
@@ -272,5 +272,5 @@ func (r *Raft) send(m raftpb.Message) {
 		m.Term = r.term
 	}
 	afterAppend := m.To == r.id || m.Type == raftpb.MsgAppResp || m.Type == raftpb.MsgVoteResp
-	r.out.queue(m, afterAppend, r.fanOut())
+	r.out.queue(m, afterAppend, r.fanOut(), r.settings.cache)
 }

@@ -25,13 +25,16 @@ type Storage interface {
 	// part of it; the node learns them again as it applies those entries.
 	InitialState() (raftpb.HardState, raftpb.ConfState, error)
 
-	// Entries returns the entries with indexes in [lo, hi), in order. It
-	// limits the result to the longest prefix whose payload (the sum of
-	// len(Data)) fits in maxSize, but returns at least one entry when
-	// lo < hi; maxSize 0 asks for exactly one entry. It returns an error
-	// wrapping ErrCompacted if lo < FirstIndex() and one wrapping
-	// ErrUnavailable if hi > LastIndex()+1. The caller must not modify the
-	// returned slice or its entries.
+	// Entries returns entries with indexes from lo on, in order: a prefix
+	// of [lo, hi). The prefix is no longer than the longest one whose
+	// payload (the sum of len(Data)) fits in maxSize, and holds at least
+	// one entry when lo < hi; maxSize 0 asks for exactly one entry. It may
+	// be shorter than maxSize allows, where the storage's own layout ends
+	// (MemoryStorage stops at the end of a segment), so a caller that needs
+	// all of [lo, hi) asks again from where the result ends, as the node
+	// does. It returns an error wrapping ErrCompacted if lo < FirstIndex()
+	// and one wrapping ErrUnavailable if hi > LastIndex()+1. The caller
+	// must not modify the returned slice or its entries.
 	Entries(lo, hi, maxSize uint64) ([]raftpb.Entry, error)
 
 	// Term returns the term of the entry at index i, for i in

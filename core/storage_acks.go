@@ -36,7 +36,7 @@ func (r *Raft) handleStorageAppendResp(m raftpb.Message) error {
 func (r *Raft) snapshotDurable(index uint64) {
 	snap := r.raftLog.unstable.snapshot
 	r.raftLog.stableSnapTo(index)
-	if !r.asyncStorage {
+	if !r.settings.asyncStorage {
 		r.raftLog.appliedSnap(index)
 		return
 	}
@@ -48,7 +48,7 @@ func (r *Raft) snapshotDurable(index uint64) {
 // updateOwnMatch raises the leader's own progress to its last durable
 // entry and commits what that makes a quorum.
 func (r *Raft) updateOwnMatch() {
-	pr := r.trk.Progress[r.id]
+	pr := r.trk.Progress(r.id)
 	if pr == nil {
 		return
 	}
@@ -80,7 +80,7 @@ func (r *Raft) handleStorageApplyResp(m raftpb.Message) error {
 func (r *Raft) onApplied(index, bytes uint64) {
 	r.raftLog.appliedTo(index, bytes)
 	r.maybeAutoLeave()
-	if len(r.localReads) > 0 {
+	if r.reads.numLocal() > 0 {
 		r.releaseLocalReads()
 	}
 }

@@ -17,15 +17,40 @@ import (
 //
 // Entries handed to Append are copied, but their Data is shared: neither
 // side may modify it afterwards.
+//
+// The log is held in segments of up to memorySegmentLen entries
+// (storage_memory_segments.go), so that an append never copies the entries
+// already held and a compaction drops whole segments without copying the
+// entries it keeps. Entries therefore returns at most the rest of one
+// segment (the Storage contract lets it return a shorter prefix), and a
+// compacted entry stays reachable until every entry of its segment is
+// compacted. A compacted segment that Entries never returned a slice of
+// is reused for the entries appended after the compaction.
 type MemoryStorage struct {
 	hardState raftpb.HardState
-	// snapshot is the latest snapshot. Its ConfState is also what
-	// InitialState returns.
-	snapshot raftpb.Snapshot
-	// ents holds the log from its compaction point on: ents[0] is a dummy
-	// entry with only Index and Term set, standing for the compacted prefix,
-	// and ents[i] has index ents[0].Index+i.
-	ents []raftpb.Entry
+	// confState is what InitialState returns and the ConfState of the
+	// snapshot held, kept here so that a storage that has only been given
+	// its first members (an idle group's, often) allocates no snapshot.
+	confState raftpb.ConfState
+	// snapshot is the latest snapshot, or nil for the empty one; its
+	// ConfState is read from confState. It is replaced, never modified:
+	// Snapshot hands out copies that share its slices.
+	snapshot *raftpb.Snapshot
+	// compacted is the last compacted entry, standing for the compacted
+	// prefix: only its index and term are kept.
+	compacted entryID
+	// segs holds the log from base on: segs[k].ents[j] has index
+	// base+k*memorySegmentLen+j. Every segment but the last is full. The
+	// first segment may still hold compacted entries (below
+	// compacted.index+1), which are never read.
+	segs []memorySegment
+	// base is the index of segs[0].ents[0], or compacted.index+1 when no
+	// segment is held.
+	base uint64
+	// spare holds emptied full segments no caller can read, for the
+	// appends after a compaction: at most those the last compaction
+	// dropped, so that the storage never holds more than its log did.
+	spare [][]raftpb.Entry
 }
 
 var _ Storage = (*MemoryStorage)(nil)
@@ -33,14 +58,14 @@ var _ Storage = (*MemoryStorage)(nil)
 // NewMemoryStorage returns an empty MemoryStorage: no entries, the empty
 // snapshot at index 0 term 0, and an empty HardState and ConfState.
 func NewMemoryStorage() *MemoryStorage {
-	return &MemoryStorage{ents: make([]raftpb.Entry, 1)}
+	return &MemoryStorage{base: 1}
 }
 
 // InitialState implements Storage. It returns the HardState last set and
 // the ConfState of the latest snapshot or of SetConfState, whichever came
 // last. It never fails.
 func (ms *MemoryStorage) InitialState() (raftpb.HardState, raftpb.ConfState, error) {
-	return ms.hardState, ms.snapshot.Metadata.ConfState, nil
+	return ms.hardState, ms.confState, nil
 }
 
 // SetHardState records st, as the application must before it sends the
@@ -55,18 +80,31 @@ func (ms *MemoryStorage) SetHardState(st raftpb.HardState) error {
 // cluster can boot from this storage. A later ApplySnapshot or CreateSnapshot
 // replaces it.
 func (ms *MemoryStorage) SetConfState(cs raftpb.ConfState) {
-	ms.snapshot.Metadata.ConfState = cs
+	ms.confState = cs
 }
 
-// offset returns the index of the dummy entry: the last compacted index.
-func (ms *MemoryStorage) offset() uint64 { return ms.ents[0].Index }
+// heldSnapshot returns a copy of the snapshot held (the empty one if
+// none) with the ConfState held.
+func (ms *MemoryStorage) heldSnapshot() raftpb.Snapshot {
+	var snap raftpb.Snapshot
+	if ms.snapshot != nil {
+		snap = *ms.snapshot
+	}
+	snap.Metadata.ConfState = ms.confState
+	return snap
+}
+
+// offset returns the index of the last compacted entry.
+func (ms *MemoryStorage) offset() uint64 { return ms.compacted.index }
 
 // lastIndex is LastIndex without the error.
-func (ms *MemoryStorage) lastIndex() uint64 { return ms.offset() + uint64(len(ms.ents)) - 1 }
+func (ms *MemoryStorage) lastIndex() uint64 { return ms.base + ms.heldLen() - 1 }
 
-// Entries implements Storage. The returned slice has its capacity cut to
+// Entries implements Storage. It returns at most the entries up to the end
+// of the segment that holds lo. The returned slice has its capacity cut to
 // its length, so that an append by the caller cannot reach the storage's
-// array. lo > hi is an error.
+// array, and that array is never written over nor reused afterwards. lo >
+// hi is an error.
 func (ms *MemoryStorage) Entries(lo, hi, maxSize uint64) ([]raftpb.Entry, error) {
 	if lo <= ms.offset() {
 		return nil, fmt.Errorf("%w: entries from %d requested, first index is %d",
@@ -79,8 +117,10 @@ func (ms *MemoryStorage) Entries(lo, hi, maxSize uint64) ([]raftpb.Entry, error)
 	if lo > hi {
 		return nil, fmt.Errorf("invalid entry range [%d, %d)", lo, hi)
 	}
-	ents := limitSize(ms.ents[lo-ms.offset():hi-ms.offset()], maxSize)
-	return ents[:len(ents):len(ents)], nil
+	if lo == hi {
+		return nil, nil
+	}
+	return ms.lend(lo, hi, maxSize), nil
 }
 
 // Term implements Storage.
@@ -93,7 +133,10 @@ func (ms *MemoryStorage) Term(i uint64) (uint64, error) {
 		return 0, fmt.Errorf("%w: term of %d requested, last index is %d",
 			ErrUnavailable, i, ms.lastIndex())
 	}
-	return ms.ents[i-ms.offset()].Term, nil
+	if i == ms.offset() {
+		return ms.compacted.term, nil
+	}
+	return ms.entry(i).Term, nil
 }
 
 // LastIndex implements Storage. It never fails.
@@ -103,7 +146,7 @@ func (ms *MemoryStorage) LastIndex() (uint64, error) { return ms.lastIndex(), ni
 func (ms *MemoryStorage) FirstIndex() (uint64, error) { return ms.offset() + 1, nil }
 
 // Snapshot implements Storage. It never fails.
-func (ms *MemoryStorage) Snapshot() (raftpb.Snapshot, error) { return ms.snapshot, nil }
+func (ms *MemoryStorage) Snapshot() (raftpb.Snapshot, error) { return ms.heldSnapshot(), nil }
 
 // ApplySnapshot replaces the whole content of the storage with snap: the
 // log becomes empty after snap's index and the ConfState becomes snap's.
@@ -111,12 +154,15 @@ func (ms *MemoryStorage) Snapshot() (raftpb.Snapshot, error) { return ms.snapsho
 // index at or below the held index) is refused with an error wrapping
 // ErrSnapOutOfDate.
 func (ms *MemoryStorage) ApplySnapshot(snap raftpb.Snapshot) error {
-	if held := ms.snapshot.Metadata.Index; snap.Metadata.Index <= held {
+	if held := ms.heldSnapshot().Metadata.Index; snap.Metadata.Index <= held {
 		return fmt.Errorf("%w: snapshot at %d offered, holding one at %d",
 			ErrSnapOutOfDate, snap.Metadata.Index, held)
 	}
-	ms.snapshot = snap
-	ms.ents = []raftpb.Entry{{Term: snap.Metadata.Term, Index: snap.Metadata.Index}}
+	ms.snapshot = &snap
+	ms.confState = snap.Metadata.ConfState
+	ms.compacted = entryID{term: snap.Metadata.Term, index: snap.Metadata.Index}
+	ms.segs, ms.spare = nil, nil
+	ms.base = snap.Metadata.Index + 1
 	return nil
 }
 
@@ -127,7 +173,8 @@ func (ms *MemoryStorage) ApplySnapshot(snap raftpb.Snapshot) error {
 // is refused with an error wrapping ErrSnapOutOfDate, and i beyond the last
 // index with one wrapping ErrUnavailable.
 func (ms *MemoryStorage) CreateSnapshot(i uint64, cs *raftpb.ConfState, data []byte) (raftpb.Snapshot, error) {
-	if held := ms.snapshot.Metadata.Index; i <= held {
+	snap := ms.heldSnapshot()
+	if held := snap.Metadata.Index; i <= held {
 		return raftpb.Snapshot{}, fmt.Errorf("%w: snapshot at %d asked for, holding one at %d",
 			ErrSnapOutOfDate, i, held)
 	}
@@ -135,13 +182,15 @@ func (ms *MemoryStorage) CreateSnapshot(i uint64, cs *raftpb.ConfState, data []b
 	if err != nil {
 		return raftpb.Snapshot{}, fmt.Errorf("cannot snapshot at %d: %w", i, err)
 	}
-	ms.snapshot.Metadata.Index = i
-	ms.snapshot.Metadata.Term = term
+	snap.Metadata.Index = i
+	snap.Metadata.Term = term
 	if cs != nil {
-		ms.snapshot.Metadata.ConfState = *cs
+		snap.Metadata.ConfState = *cs
+		ms.confState = *cs
 	}
-	ms.snapshot.Data = data
-	return ms.snapshot, nil
+	snap.Data = data
+	ms.snapshot = &snap
+	return snap, nil
 }
 
 // Compact discards the entries up to and including compactIndex, keeping
@@ -151,6 +200,9 @@ func (ms *MemoryStorage) CreateSnapshot(i uint64, cs *raftpb.ConfState, data []b
 // which the node's unstable tail shadows. compactIndex at or below the current
 // compaction point is refused with an error wrapping ErrCompacted, and one
 // beyond the last index with an error wrapping ErrUnavailable.
+//
+// Compact drops the segments it compacts whole and copies no entry: the
+// entries it keeps stay where they are.
 func (ms *MemoryStorage) Compact(compactIndex uint64) error {
 	if compactIndex <= ms.offset() {
 		return fmt.Errorf("%w: compaction at %d asked for, already compacted up to %d",
@@ -160,13 +212,9 @@ func (ms *MemoryStorage) Compact(compactIndex uint64) error {
 		return fmt.Errorf("%w: compaction at %d asked for, last index is %d",
 			ErrUnavailable, compactIndex, ms.lastIndex())
 	}
-	// A fresh array lets the compacted entries be collected. It keeps the
-	// old array's capacity, which the log reached before, so that the
-	// appends after a compaction do not regrow it step by step.
-	keep := ms.ents[compactIndex-ms.offset():]
-	ents := make([]raftpb.Entry, 1, max(len(keep), cap(ms.ents)))
-	ents[0] = raftpb.Entry{Term: keep[0].Term, Index: keep[0].Index}
-	ms.ents = append(ents, keep[1:]...)
+	term, _ := ms.Term(compactIndex)
+	ms.compacted = entryID{term: term, index: compactIndex}
+	ms.dropSegmentsBefore(compactIndex + 1)
 	return nil
 }
 
@@ -192,23 +240,18 @@ func (ms *MemoryStorage) Append(entries []raftpb.Entry) error {
 	if entries[0].Index < first {
 		entries = entries[first-entries[0].Index:]
 	}
-	at := entries[0].Index - ms.offset()
-	if at > uint64(len(ms.ents)) {
+	from := entries[0].Index
+	if from > ms.lastIndex()+1 {
 		return fmt.Errorf("%w: entries from %d leave a gap after the last index %d",
-			ErrMalformedEntries, entries[0].Index, ms.lastIndex())
+			ErrMalformedEntries, from, ms.lastIndex())
 	}
-	if prev := ms.ents[at-1]; prev.Term > entries[0].Term {
+	if prev, _ := ms.Term(from - 1); prev > entries[0].Term {
 		return fmt.Errorf("%w: entry at %d has term %d below the term %d before it",
-			ErrMalformedEntries, entries[0].Index, entries[0].Term, prev.Term)
+			ErrMalformedEntries, from, entries[0].Term, prev)
 	}
-	if at == uint64(len(ms.ents)) {
-		ms.ents = append(ms.ents, entries...)
-		return nil
+	if from <= ms.lastIndex() {
+		ms.truncateFrom(from)
 	}
-	// Truncation: a fresh array, because slices returned by Entries may
-	// still be read and must not see the overwrite.
-	ents := make([]raftpb.Entry, 0, at+uint64(len(entries)))
-	ents = append(ents, ms.ents[:at]...)
-	ms.ents = append(ents, entries...)
+	ms.appendAtEnd(entries)
 	return nil
 }

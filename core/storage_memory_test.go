@@ -12,9 +12,27 @@ import (
 // es (which stands for the snapshot) and holding the rest.
 func newStorage(es []raftpb.Entry) *MemoryStorage {
 	ms := NewMemoryStorage()
-	ms.ents = append([]raftpb.Entry(nil), es...)
-	ms.ents[0].Data = nil
+	ms.compacted = idOf(&es[0])
+	ms.base = es[0].Index + 1
+	ms.appendAtEnd(es[1:])
 	return ms
+}
+
+// heldLog returns the log ms holds from the last compacted entry on, that
+// entry standing with only its index and term, reading every segment.
+func heldLog(t *testing.T, ms *MemoryStorage) []raftpb.Entry {
+	t.Helper()
+	out := []raftpb.Entry{{Index: ms.compacted.index, Term: ms.compacted.term}}
+	last, _ := ms.LastIndex()
+	for i := ms.compacted.index + 1; i <= last; {
+		es, err := ms.Entries(i, last+1, noLimit)
+		if err != nil || len(es) == 0 {
+			t.Fatalf("Entries(%d, %d) = %v, %v", i, last+1, es, err)
+		}
+		out = append(out, es...)
+		i += uint64(len(es))
+	}
+	return out
 }
 
 // errAny is the want of wantErr for "some error, of no sentinel".
@@ -133,7 +151,6 @@ func TestMemoryStorageCompactKeepsTermOfCompactionPoint(t *testing.T) {
 		{7, ErrUnavailable, 4, 3},
 	} {
 		ms := newStorage(ents(3, 3, 4, 5, 6))
-		before := ms.ents
 		wantErr(t, "Compact", ms.Compact(tt.at), tt.err)
 		first, _ := ms.FirstIndex()
 		last, _ := ms.LastIndex()
@@ -142,8 +159,9 @@ func TestMemoryStorageCompactKeepsTermOfCompactionPoint(t *testing.T) {
 			t.Errorf("Compact(%d): first %d last %d term %d (%v), want %d 6 %d",
 				tt.at, first, last, term, err, tt.wantFirst, tt.wantTerm)
 		}
-		if tt.err == nil && (len(ms.ents[0].Data) != 0 || &ms.ents[len(ms.ents)-1] == &before[len(before)-1]) {
-			t.Errorf("Compact(%d): dummy carries data or the array was not reallocated", tt.at)
+		want := ents(3, 3, 4, 5, 6)[tt.wantFirst-4:] // each entry's term is its index
+		if got := heldLog(t, ms); !cmp.Equal(got, want) {
+			t.Errorf("Compact(%d): holds %v, want %v", tt.at, got, want)
 		}
 	}
 }
@@ -164,7 +182,7 @@ func TestMemoryStorageCreateSnapshotNeedsIndexWithinLogAndNewer(t *testing.T) {
 	} {
 		ms := newStorage(ents(3, 3, 4, 5))
 		ms.SetConfState(raftpb.ConfState{Voters: []uint64{7}})
-		ms.snapshot.Metadata.Index, ms.snapshot.Metadata.Term = 3, 3
+		ms.snapshot = &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 3, Term: 3}}
 		got, err := ms.CreateSnapshot(tt.i, tt.cs, []byte("d"))
 		wantErr(t, "CreateSnapshot", err, tt.err)
 		if diff := cmp.Diff(tt.want, got); diff != "" {
@@ -238,7 +256,7 @@ func TestMemoryStorageAppendTruncatesConflictsAndSkipsCompacted(t *testing.T) {
 	} {
 		ms := newStorage(ents(3, 3, 4, 5))
 		wantErr(t, tt.name, ms.Append(tt.append), tt.err)
-		if diff := cmp.Diff(tt.want, ms.ents); diff != "" {
+		if diff := cmp.Diff(tt.want, heldLog(t, ms)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
 		}
 	}
@@ -267,5 +285,126 @@ func TestMemoryStorageTruncationLeavesEarlierEntriesResultsIntact(t *testing.T) 
 	}
 	if !cmp.Equal(read, ents(1, 1, 1, 1)) {
 		t.Errorf("a truncating Append changed a slice read before it: %v", read)
+	}
+}
+
+// termOne returns the entries lo..hi with term 1.
+func termOne(lo, hi uint64) []raftpb.Entry {
+	terms := make([]uint64, hi-lo+1)
+	for i := range terms {
+		terms[i] = 1
+	}
+	return ents(lo, terms...)
+}
+
+// segmentLog returns a MemoryStorage holding the entries 1 to 2.5
+// segments' worth, with term 1, and that last index.
+func segmentLog(t *testing.T) (*MemoryStorage, uint64) {
+	t.Helper()
+	const last = 2*memorySegmentLen + memorySegmentLen/2
+	ms := NewMemoryStorage()
+	if err := ms.Append(termOne(1, last)); err != nil {
+		t.Fatal(err)
+	}
+	return ms, last
+}
+
+func TestMemoryStorageEntriesStopsAtTheEndOfASegment(t *testing.T) {
+	const L = memorySegmentLen
+	ms, last := segmentLog(t)
+	for _, tt := range []struct{ lo, hi, wantLast uint64 }{
+		{1, last + 1, L},
+		{L - 10, L + 10, L},
+		{L + 1, last + 1, 2 * L},
+		{2*L + 1, last + 1, last},
+		{3, 10, 9},
+	} {
+		got, err := ms.Entries(tt.lo, tt.hi, noLimit)
+		if err != nil || len(got) == 0 || got[0].Index != tt.lo || got[len(got)-1].Index != tt.wantLast {
+			t.Errorf("Entries(%d, %d) = %d entries (%v), want %d..%d", tt.lo, tt.hi, len(got), err, tt.lo, tt.wantLast)
+		}
+	}
+	if diff := cmp.Diff(append(ents(0, 0), termOne(1, last)...), heldLog(t, ms)); diff != "" {
+		t.Errorf("reading segment by segment (-want +got):\n%s", diff)
+	}
+}
+
+func TestMemoryStorageCompactDropsWholeSegmentsAndMovesNoEntry(t *testing.T) {
+	const L = memorySegmentLen
+	ms, last := segmentLog(t)
+	read, _ := ms.Entries(L+1, last+1, noLimit)
+	kept := &ms.segs[1].ents[0]
+	wantErr(t, "Compact", ms.Compact(L+100), nil)
+	if len(ms.segs) != 2 || &ms.segs[0].ents[0] != kept {
+		t.Errorf("Compact(%d): %d segments; want the 2 from index %d, unmoved", L+100, len(ms.segs), L+1)
+	}
+	if first, _ := ms.FirstIndex(); first != L+101 {
+		t.Errorf("FirstIndex = %d after Compact(%d)", first, L+100)
+	}
+	if diff := cmp.Diff(append(ents(L+100, 1), termOne(L+101, last)...), heldLog(t, ms)); diff != "" {
+		t.Errorf("after Compact (-want +got):\n%s", diff)
+	}
+	tail := &ms.segs[1].ents[0]
+	if err := ms.Append(termOne(last+1, last+100)); err != nil {
+		t.Fatal(err)
+	}
+	if &ms.segs[0].ents[0] != kept || &ms.segs[1].ents[0] != tail {
+		t.Error("an append after the compaction moved the entries kept")
+	}
+	if !cmp.Equal(read, termOne(L+1, 2*L)) {
+		t.Error("a slice read before the compaction changed")
+	}
+	wantErr(t, "Compact(all)", ms.Compact(last+100), nil)
+	if l, _ := ms.LastIndex(); l != last+100 {
+		t.Errorf("LastIndex = %d after compacting everything, want %d", l, last+100)
+	}
+	if err := ms.Append(termOne(last+101, last+101)); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(append(ents(last+100, 1), termOne(last+101, last+101)...), heldLog(t, ms)); diff != "" {
+		t.Errorf("after compacting everything and appending (-want +got):\n%s", diff)
+	}
+}
+
+func TestMemoryStorageTruncationInALaterSegmentLeavesEarlierReadsIntact(t *testing.T) {
+	const L = memorySegmentLen
+	ms, last := segmentLog(t)
+	read, _ := ms.Entries(L+1, last+1, noLimit)
+	over := ents(L+100, 2, 2, 2)
+	if err := ms.Append(over); err != nil {
+		t.Fatal(err)
+	}
+	if !cmp.Equal(read, termOne(L+1, 2*L)) {
+		t.Error("a truncating Append changed a slice read before it")
+	}
+	want := append(append(ents(0, 0), termOne(1, L+99)...), over...)
+	if diff := cmp.Diff(want, heldLog(t, ms)); diff != "" {
+		t.Errorf("after overwriting from %d (-want +got):\n%s", L+100, diff)
+	}
+}
+
+// TestMemoryStorageReusesOnlySegmentsNoCallerCanRead: a compacted segment
+// Entries never lent out takes the entries appended after the compaction,
+// emptied first; a lent one is never written again.
+func TestMemoryStorageReusesOnlySegmentsNoCallerCanRead(t *testing.T) {
+	const L = memorySegmentLen
+	ms, last := segmentLog(t)
+	read, _ := ms.Entries(1, last+1, noLimit) // lends the first segment only
+	second := &ms.segs[1].ents[:1][0]
+	wantErr(t, "Compact", ms.Compact(2*L+1), nil)
+	if len(ms.spare) != 1 || &ms.spare[0][:1][0] != second || ms.spare[0][:1][0].Index != 0 {
+		t.Fatalf("after compacting two segments, one lent: %d spare segments, want the second, emptied", len(ms.spare))
+	}
+	if err := ms.Append(termOne(last+1, 3*L+1)); err != nil {
+		t.Fatal(err)
+	}
+	if &ms.segs[1].ents[0] != second {
+		t.Error("the new segment is not the spare one")
+	}
+	if !cmp.Equal(read, termOne(1, L)) {
+		t.Error("a slice Entries returned was written over after its segment was compacted")
+	}
+	if diff := cmp.Diff(append(ents(2*L+1, 1), termOne(2*L+2, 3*L+1)...), heldLog(t, ms)); diff != "" {
+		t.Errorf("after the reuse (-want +got):\n%s", diff)
 	}
 }

@@ -14,13 +14,19 @@ var ErrStorageStalled = errors.New("raft: storage stalled")
 
 // storageWatch follows the node's own writes: whether one is handed to
 // storage and not yet acknowledged, and since which tick no write has
-// been acknowledged while one waits.
+// been acknowledged while one waits. Both fit one word (a process with
+// many groups holds one per node): waitingSince is that tick plus one, so
+// that tick 0 stays apart from 0, "no write waits".
 type storageWatch struct {
-	// stallTicks is Config.StorageStallTicks; 0 disables the watch.
-	stallTicks uint64
-	waiting    bool
-	since      uint64
+	waitingSince uint64
 }
+
+// waiting reports whether a write waits for its acknowledgement.
+func (w *storageWatch) waiting() bool { return w.waitingSince != 0 }
+
+// waitedTicks returns how many ticks, at tick now, no write has been
+// acknowledged while one waits.
+func (w *storageWatch) waitedTicks(now uint64) uint64 { return now + 1 - w.waitingSince }
 
 // writesOutstanding reports whether entries or a snapshot were handed to
 // storage and are not yet acknowledged as durable.
@@ -35,9 +41,9 @@ func (r *Raft) noteStorage(progress bool) {
 	w := &r.storage
 	switch {
 	case !r.writesOutstanding():
-		w.waiting = false
-	case progress || !w.waiting:
-		w.waiting, w.since = true, r.ticks
+		w.waitingSince = 0
+	case progress || !w.waiting():
+		w.waitingSince = r.ticks + 1
 	}
 }
 
@@ -45,7 +51,8 @@ func (r *Raft) noteStorage(progress bool) {
 // with no acknowledgement.
 func (r *Raft) storageStalled() bool {
 	w := &r.storage
-	return w.stallTicks > 0 && w.waiting && r.ticks-w.since >= w.stallTicks
+	stall := r.settings.stallTicks
+	return stall > 0 && w.waiting() && w.waitedTicks(r.ticks) >= stall
 }
 
 // checkStorageStall is the leader's rule for its own disk: a leader whose
@@ -66,14 +73,14 @@ func (r *Raft) checkStorageStall() {
 	}
 	if target := r.caughtUpFollower(); target != None {
 		r.log(LevelWarn, "storage stalled: handing leadership over", peerAttr(target),
-			Attr{"stalled_ticks", r.ticks - r.storage.since})
+			Attr{"stalled_ticks", r.storage.waitedTicks(r.ticks)})
 		r.leader.startTransfer(target)
 		r.clock.restartElection()
-		r.maybeFinishTransfer(target, r.trk.Progress[target])
+		r.maybeFinishTransfer(target, r.trk.Progress(target))
 		return
 	}
 	r.log(LevelWarn, "storage stalled and no follower holds the last index: stepping down",
-		Attr{"stalled_ticks", r.ticks - r.storage.since})
+		Attr{"stalled_ticks", r.storage.waitedTicks(r.ticks)})
 	r.becomeFollower(r.term, None)
 }
 
@@ -93,7 +100,7 @@ func (r *Raft) caughtUpFollower() uint64 {
 // storageStallError refuses a campaign while the node's storage stalls.
 func (r *Raft) storageStallError() error {
 	if r.storageStalled() {
-		return fmt.Errorf("%w: no write acknowledged for %d ticks", ErrStorageStalled, r.ticks-r.storage.since)
+		return fmt.Errorf("%w: no write acknowledged for %d ticks", ErrStorageStalled, r.storage.waitedTicks(r.ticks))
 	}
 	return nil
 }

@@ -214,6 +214,15 @@ func electedClusterWith(t *testing.T, n int, opt func(*Config)) *testCluster {
 func fingerprint(r *Raft) string {
 	return fmt.Sprintf("%v|%v|%d/%d/%d|%v|%d|%d|%d|%d|%v",
 		r.hardState(), r.softState(), r.raftLog.lastIndex(), r.raftLog.committed, r.raftLog.applied,
-		r.trk.Progress.String(), len(r.out.msgs), len(r.out.afterAppend), r.clock.electionElapsed,
-		r.uncommitted.size, r.appendsPending)
+		r.trk.ProgressMap().String(), len(r.out.msgs), len(r.out.afterAppend), r.clock.electionElapsed,
+		uncommittedSize(r), r.appendsPending)
+}
+
+// uncommittedSize returns the bytes of r's uncommitted tail (0 on a node
+// that is not leading, which has none).
+func uncommittedSize(r *Raft) uint64 {
+	if r.leader == nil {
+		return 0
+	}
+	return r.leader.uncommitted.size
 }

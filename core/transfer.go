@@ -22,7 +22,7 @@ func (r *Raft) TransferLeader(transferee uint64) error {
 // up to date, then tell it to campaign at once.
 func (r *Raft) handleTransferLeader(m raftpb.Message) error {
 	target := m.From
-	pr := r.trk.Progress[target]
+	pr := r.trk.Progress(target)
 	switch {
 	case target == r.id:
 		return fmt.Errorf("%w: %d is already the leader", ErrTransferRefused, target)

@@ -128,7 +128,7 @@ func TestTimeoutNowFollowsTheCommitIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.stabilize()
-	leader.trk.Progress[3].SentCommit = 0 // as if 3 had not heard the commit
+	leader.trk.Progress(3).SentCommit = 0 // as if 3 had not heard the commit
 	must(t, leader.TransferLeader(3))
 	var order []raftpb.MessageType
 	for _, m := range leader.out.msgs {

@@ -10,12 +10,18 @@ import (
 // uncommittedTail is the leader's budget for entries of its own term not
 // yet handed out to apply (MaxUncommittedEntriesSize,
 // MaxUncommittedEntries): it admits proposals, counts every entry the
-// leader appends, and releases them as a Ready hands them out. Only this
-// file assigns its fields.
+// leader appends, and releases them as a Ready hands them out. Only a
+// leader has one (leaderState), so a new term starts with an empty tail.
+// Only this file assigns its fields.
 type uncommittedTail struct {
 	size, maxSize uint64
 	entries       int
 	maxEntries    int
+}
+
+// newUncommittedTail returns an empty tail with the given bounds.
+func newUncommittedTail(maxSize uint64, maxEntries int) uncommittedTail {
+	return uncommittedTail{maxSize: maxSize, maxEntries: maxEntries}
 }
 
 // admit refuses a proposal of n entries totalling size bytes that would
@@ -37,9 +43,6 @@ func (u *uncommittedTail) add(size uint64, n int) {
 	u.size += size
 	u.entries += n
 }
-
-// reset empties the tail: a new term begins.
-func (u *uncommittedTail) reset() { u.size, u.entries = 0, 0 }
 
 // release takes the committed entries handed out to apply off the tail:
 // those of the leader's term, the only ones it counted (entries of

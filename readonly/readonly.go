@@ -32,7 +32,10 @@ type peerAck struct {
 }
 
 // ReadOnly holds the leader's pending reads, rounds and lease evidence.
-// The zero value is not ready: use New.
+// The zero value is not ready: use New. A nil *ReadOnly, which a node that
+// has never led holds, is empty: Len, NeedsRound and CurrentRound report
+// nothing pending and no round, Drain and Reset do nothing; its other
+// methods are a leader's and must not be called on it.
 type ReadOnly struct {
 	maxPending int
 	pending    []Request
@@ -52,7 +55,12 @@ func New(maxPending int) *ReadOnly {
 func (ro *ReadOnly) MaxPending() int { return ro.maxPending }
 
 // Len returns the number of pending reads.
-func (ro *ReadOnly) Len() int { return len(ro.pending) }
+func (ro *ReadOnly) Len() int {
+	if ro == nil {
+		return 0
+	}
+	return len(ro.pending)
+}
 
 // Add queues a read. It refuses the read with ErrTooManyPendingReads when
 // the queue is full, and changes nothing then.
@@ -68,6 +76,9 @@ func (ro *ReadOnly) Add(req Request) error {
 // Such reads are always at the tail: Add appends, StartRound assigns them
 // all, Release removes from the front.
 func (ro *ReadOnly) NeedsRound() bool {
+	if ro == nil {
+		return false
+	}
 	n := len(ro.pending)
 	return n > 0 && ro.pending[n-1].round == 0
 }
@@ -89,7 +100,12 @@ func (ro *ReadOnly) StartRound(commit uint64) uint64 {
 }
 
 // CurrentRound returns the number of the latest round started (0 if none).
-func (ro *ReadOnly) CurrentRound() uint64 { return ro.nextRound - 1 }
+func (ro *ReadOnly) CurrentRound() uint64 {
+	if ro == nil {
+		return 0
+	}
+	return ro.nextRound - 1
+}
 
 // Ack records that peer answered a heartbeat of round round, sent at the
 // leader's tick tick. Stale answers never lower what is recorded.
@@ -138,6 +154,9 @@ func (ro *ReadOnly) QuorumRound(voters tracker.JointConfig) uint64 {
 
 // Drain removes and returns every pending read (the leader stepped down).
 func (ro *ReadOnly) Drain() []Request {
+	if ro == nil {
+		return nil
+	}
 	out := ro.pending
 	ro.pending = nil
 	return out
@@ -145,6 +164,9 @@ func (ro *ReadOnly) Drain() []Request {
 
 // Reset forgets every read and acknowledgement: a new term begins.
 func (ro *ReadOnly) Reset() {
+	if ro == nil {
+		return
+	}
 	ro.pending = nil
 	ro.acks = ro.acks[:0]
 }

@@ -14,3 +14,9 @@ func InflightsContents(in *Inflights) [][2]uint64 {
 // InflightsCapacity returns the length of the window's backing ring, for
 // tests of its lazy growth.
 func InflightsCapacity(in *Inflights) int { return len(in.buffer) }
+
+// SwapMembers swaps the progress entries at positions i and j, for tests
+// of the invariant that keeps them in ID order.
+func SwapMembers(p *ProgressTracker, i, j int) {
+	p.members[i], p.members[j] = p.members[j], p.members[i]
+}

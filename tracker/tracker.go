@@ -58,12 +58,10 @@ func (c Config) Clone() Config {
 }
 
 // ProgressTracker is the leader's view of the group: the configuration, a
-// Progress for every member, and the votes of the current election.
+// Progress for every member, and the votes of the current election. Its
+// zero value has no members; SetConfig installs them.
 type ProgressTracker struct {
 	Config
-	// Progress holds a Progress for every voter and learner, and for no
-	// other node.
-	Progress ProgressMap
 	// Votes holds the first vote received from each node in the current
 	// election; nil when none was received.
 	Votes map[uint64]bool
@@ -73,29 +71,33 @@ type ProgressTracker struct {
 	// MaxInflightBytes bounds their payload bytes; 0 means no bound.
 	MaxInflightBytes uint64
 
-	// members holds the entries of Progress in ascending ID order, so that
-	// Visit neither sorts, looks up nor allocates; SetConfig keeps it in
-	// step with Progress, and nil means "not computed" (a tracker built by
-	// hand).
+	// members holds the Progress of every voter and learner, and of no
+	// other node, by value, in ascending ID order: one array per
+	// configuration, which Visit walks and Progress searches, instead of a
+	// map of pointers (a process with many groups holds one tracker per
+	// member of each). Only SetConfig replaces it.
 	members []member
 }
 
-// member is one entry of the progress map, cached for Visit.
+// member is the Progress of one member of the configuration.
 type member struct {
 	id uint64
-	pr *Progress
+	pr Progress
 }
 
-// SetConfig installs a configuration and its progress map (as computed by
-// the confchange package) and the visiting order of its members. Replace
-// Progress only through SetConfig, so that Visit stays in step.
+// SetConfig installs a configuration and the progress of its members (as
+// computed by the confchange package): the tracker keeps copies of the
+// Progress values, so prs is the caller's again once it returns.
 func (p *ProgressTracker) SetConfig(cfg Config, prs ProgressMap) {
-	p.Config, p.Progress = cfg, prs
+	p.Config = cfg
 	// A fresh slice: copies of the tracker (a confchange.Changer holds
 	// one) must not see it change under them.
-	p.members = make([]member, 0, len(prs))
+	p.members = nil
+	if len(prs) > 0 {
+		p.members = make([]member, 0, len(prs))
+	}
 	for id, pr := range prs {
-		p.members = append(p.members, member{id, pr})
+		p.members = append(p.members, member{id, *pr})
 	}
 	slices.SortFunc(p.members, func(a, b member) int { return cmp.Compare(a.id, b.id) })
 }
@@ -104,10 +106,53 @@ func (p *ProgressTracker) SetConfig(cfg Config, prs ProgressMap) {
 // given bounds for the windows of its future members.
 func MakeProgressTracker(maxInflight int, maxInflightBytes uint64) ProgressTracker {
 	return ProgressTracker{
-		Progress:         ProgressMap{},
 		MaxInflight:      maxInflight,
 		MaxInflightBytes: maxInflightBytes,
 	}
+}
+
+// Progress returns the Progress of member id, or nil if id is not a
+// member. The pointer is valid until the next SetConfig.
+func (p *ProgressTracker) Progress(id uint64) *Progress {
+	if len(p.members) <= stackVoters {
+		// A scan of a handful of entries beats a binary search's calls.
+		for i := range p.members {
+			if p.members[i].id == id {
+				return &p.members[i].pr
+			}
+		}
+		return nil
+	}
+	i, ok := slices.BinarySearchFunc(p.members, id, func(m member, id uint64) int { return cmp.Compare(m.id, id) })
+	if !ok {
+		return nil
+	}
+	return &p.members[i].pr
+}
+
+// Len returns the number of members: voters and learners.
+func (p *ProgressTracker) Len() int { return len(p.members) }
+
+// ProgressMap returns a copy of every member's Progress, by ID; the
+// windows of appends in flight are cloned too, so nothing in the copy is
+// shared with the tracker.
+func (p *ProgressTracker) ProgressMap() ProgressMap {
+	prs := make(ProgressMap, len(p.members))
+	for i := range p.members {
+		cp := p.members[i].pr
+		cp.Inflights = cp.Inflights.Clone()
+		prs[p.members[i].id] = &cp
+	}
+	return prs
+}
+
+// AckedIndex returns the Match of the voter, and false if it is not a
+// member; it makes the tracker an AckedIndexer.
+func (p *ProgressTracker) AckedIndex(voterID uint64) (uint64, bool) {
+	if pr := p.Progress(voterID); pr != nil {
+		return pr.Match, true
+	}
+	return 0, false
 }
 
 // ConfState returns the configuration in its persisted form. Every slice is
@@ -140,28 +185,15 @@ func (p *ProgressTracker) IsSingleton() bool {
 // acknowledged, following [JointConfig.CommittedIndex] (math.MaxUint64 if
 // there are no voters).
 func (p *ProgressTracker) Committed() uint64 {
-	return p.Voters.CommittedIndex(p.Progress)
+	return p.Voters.CommittedIndex(p)
 }
 
 // Visit calls f for every node with a Progress, voters and learners alike,
-// in ascending ID order. After SetConfig it walks the cached entries; a
-// tracker built by hand is sorted on each call (without allocating for up
-// to seven nodes). f must not add or remove nodes.
+// in ascending ID order. f may change the Progress it is given; it must
+// not call SetConfig.
 func (p *ProgressTracker) Visit(f func(id uint64, pr *Progress)) {
-	if p.members != nil && len(p.members) == len(p.Progress) {
-		for _, m := range p.members {
-			f(m.id, m.pr)
-		}
-		return
-	}
-	var stack [stackVoters]uint64
-	ids := stack[:0]
-	for id := range p.Progress {
-		ids = append(ids, id)
-	}
-	sortSmall(ids)
-	for _, id := range ids {
-		f(id, p.Progress[id])
+	for i := range p.members {
+		f(p.members[i].id, &p.members[i].pr)
 	}
 }
 
@@ -170,8 +202,8 @@ func (p *ProgressTracker) Visit(f func(id uint64, pr *Progress)) {
 // active; a voter without a Progress counts as inactive.
 func (p *ProgressTracker) QuorumActive() bool {
 	active := func(id uint64) (bool, bool) {
-		pr, ok := p.Progress[id]
-		return ok && pr.RecentActive, true
+		pr := p.Progress(id)
+		return pr != nil && pr.RecentActive, true
 	}
 	return joinResults(p.Voters[0].voteResult(active), p.Voters[1].voteResult(active)) == VoteWon
 }
@@ -270,13 +302,20 @@ func (c Config) check() error {
 	return nil
 }
 
-// checkMembers checks that the members and the Progress map agree. It
-// allocates nothing: tests and the simulator call it after every input.
+// checkMembers checks that the members and the progress entries agree:
+// entries in ascending ID order without duplicates, one for every member
+// and none for another node. It allocates nothing: tests and the
+// simulator call it after every input.
 func (p *ProgressTracker) checkMembers() error {
+	for i := 1; i < len(p.members); i++ {
+		if p.members[i-1].id >= p.members[i].id {
+			return fmt.Errorf("tracker: progress entries out of order at node %d", p.members[i].id)
+		}
+	}
 	n := 0
 	for half, ids := range [][]uint64{p.Voters[0], p.Voters[1], p.Learners} {
 		for _, id := range ids {
-			if _, ok := p.Progress[id]; !ok {
+			if p.Progress(id) == nil {
 				return fmt.Errorf("tracker: member %d has no progress", id)
 			}
 			if half != 1 || !p.Voters[0].Contains(id) {
@@ -284,31 +323,14 @@ func (p *ProgressTracker) checkMembers() error {
 			}
 		}
 	}
-	if n != len(p.Progress) {
-		return fmt.Errorf("tracker: %d members but %d progress entries:\n%v", n, len(p.Progress), p.Progress)
-	}
-	return nil
-}
-
-// checkMembersCache checks that the entries Visit walks are those of
-// Progress: the same IDs with the same pointers.
-func (p *ProgressTracker) checkMembersCache() error {
-	if p.members == nil || len(p.members) != len(p.Progress) {
-		return nil // not computed: Visit sorts the map itself
-	}
-	for i, m := range p.members {
-		if pr, ok := p.Progress[m.id]; !ok || pr != m.pr || (i > 0 && p.members[i-1].id >= m.id) {
-			return fmt.Errorf("tracker: the visiting order is stale at node %d (Progress replaced without SetConfig)", m.id)
-		}
+	if n != len(p.members) {
+		return fmt.Errorf("tracker: %d members but %d progress entries:\n%v", n, len(p.members), p.ProgressMap())
 	}
 	return nil
 }
 
 // checkProgress checks every Progress and its IsLearner flag, in ID order.
 func (p *ProgressTracker) checkProgress() error {
-	if err := p.checkMembersCache(); err != nil {
-		return err
-	}
 	var err error
 	p.Visit(func(id uint64, pr *Progress) {
 		switch {

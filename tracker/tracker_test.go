@@ -2,8 +2,6 @@ package tracker_test
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -25,15 +23,21 @@ var jointWithLearners = tracker.Config{
 // Progress whose Match is ten times its ID.
 func newTracker(cfg tracker.Config) *tracker.ProgressTracker {
 	p := tracker.MakeProgressTracker(4, 0)
-	p.Config = cfg.Clone()
+	p.SetConfig(cfg.Clone(), newProgressMap(cfg))
+	return &p
+}
+
+// newProgressMap returns the progress map newTracker installs for cfg.
+func newProgressMap(cfg tracker.Config) tracker.ProgressMap {
+	prs := tracker.ProgressMap{}
 	for _, id := range append(cfg.Voters.IDs(), cfg.Learners...) {
 		pr := progress(tracker.StateProbe, 10*id, 10*id+1)
 		for _, l := range cfg.Learners {
 			pr.IsLearner = pr.IsLearner || l == id
 		}
-		p.Progress[id] = pr
+		prs[id] = pr
 	}
-	return &p
+	return prs
 }
 
 func TestConfigStringShowsOnlyWhatIsSet(t *testing.T) {
@@ -60,7 +64,7 @@ func TestConfigCloneSharesNoMemory(t *testing.T) {
 
 func TestMakeProgressTrackerIsEmptyAndValid(t *testing.T) {
 	p := tracker.MakeProgressTracker(8, 1<<20)
-	if p.Progress == nil || len(p.Votes) != 0 || p.MaxInflight != 8 || p.MaxInflightBytes != 1<<20 {
+	if p.Len() != 0 || len(p.Votes) != 0 || p.MaxInflight != 8 || p.MaxInflightBytes != 1<<20 {
 		t.Fatalf("got %+v", p)
 	}
 	if err := p.CheckInvariants(); err != nil {
@@ -112,8 +116,8 @@ func TestCommittedIsJointCommitOfVotersMatch(t *testing.T) {
 	if got := p.Committed(); got != 20 {
 		t.Fatalf("Committed = %d, want 20", got)
 	}
-	p.Progress[1].MaybeUpdate(100)
-	p.Progress[3].MaybeUpdate(100)
+	p.Progress(1).MaybeUpdate(100)
+	p.Progress(3).MaybeUpdate(100)
 	// incoming (100 20 40): 40; outgoing (100 20 100): 100.
 	if got := p.Committed(); got != 40 {
 		t.Fatalf("Committed = %d, want 40", got)
@@ -124,7 +128,7 @@ func TestVisitGoesThroughEveryMemberInIDOrder(t *testing.T) {
 	p := newTracker(jointWithLearners)
 	var ids []uint64
 	p.Visit(func(id uint64, pr *tracker.Progress) {
-		if pr != p.Progress[id] {
+		if pr != p.Progress(id) {
 			t.Fatalf("Visit passed a different progress for %d", id)
 		}
 		ids = append(ids, id)
@@ -150,7 +154,7 @@ func TestQuorumActiveNeedsActiveQuorumOfBothHalves(t *testing.T) {
 	setActive := func(ids ...uint64) {
 		p.Visit(func(_ uint64, pr *tracker.Progress) { pr.RecentActive = false })
 		for _, id := range ids {
-			if pr, ok := p.Progress[id]; ok {
+			if pr := p.Progress(id); pr != nil {
 				pr.RecentActive = true
 			}
 		}
@@ -171,7 +175,9 @@ func TestQuorumActiveNeedsActiveQuorumOfBothHalves(t *testing.T) {
 			t.Errorf("active %v: QuorumActive = %v, want %v", tt.active, got, tt.want)
 		}
 	}
-	delete(p.Progress, 2) // a voter without progress counts as inactive
+	prs := newProgressMap(jointWithLearners)
+	delete(prs, 2) // a voter without progress counts as inactive
+	p.SetConfig(jointWithLearners.Clone(), prs)
 	setActive(1, 3, 4)
 	if !p.QuorumActive() {
 		t.Error("1, 3 and 4 active: want a quorum")
@@ -264,13 +270,21 @@ func TestTrackerCheckInvariantsNamesEachViolation(t *testing.T) {
 			p.Voters[1], p.LearnersNext = nil, nil
 			p.Voters[0] = tracker.MajorityConfig{1, 2, 3, 4}
 		}},
-		{"member without progress", func(p *tracker.ProgressTracker) { delete(p.Progress, 3) }},
-		{"progress without member", func(p *tracker.ProgressTracker) { p.Progress[9] = progress(tracker.StateProbe, 0, 1) }},
-		{"nil progress", func(p *tracker.ProgressTracker) { p.Progress[3] = nil }},
-		{"invalid progress", func(p *tracker.ProgressTracker) { p.Progress[2].Next = 0 }},
-		{"learner flag on voter", func(p *tracker.ProgressTracker) { p.Progress[1].IsLearner = true }},
-		{"learner-next flagged learner", func(p *tracker.ProgressTracker) { p.Progress[3].IsLearner = true }},
-		{"learner flag missing", func(p *tracker.ProgressTracker) { p.Progress[5].IsLearner = false }},
+		{"member without progress", func(p *tracker.ProgressTracker) {
+			prs := newProgressMap(jointWithLearners)
+			delete(prs, 3)
+			p.SetConfig(jointWithLearners.Clone(), prs)
+		}},
+		{"progress without member", func(p *tracker.ProgressTracker) {
+			prs := newProgressMap(jointWithLearners)
+			prs[9] = progress(tracker.StateProbe, 0, 1)
+			p.SetConfig(jointWithLearners.Clone(), prs)
+		}},
+		{"progress out of ID order", func(p *tracker.ProgressTracker) { tracker.SwapMembers(p, 1, 2) }},
+		{"invalid progress", func(p *tracker.ProgressTracker) { p.Progress(2).Next = 0 }},
+		{"learner flag on voter", func(p *tracker.ProgressTracker) { p.Progress(1).IsLearner = true }},
+		{"learner-next flagged learner", func(p *tracker.ProgressTracker) { p.Progress(3).IsLearner = true }},
+		{"learner flag missing", func(p *tracker.ProgressTracker) { p.Progress(5).IsLearner = false }},
 	}
 	for _, tt := range tests {
 		p := newTracker(jointWithLearners)
@@ -321,30 +335,52 @@ func TestVisitAfterSetConfigWalksTheCachedOrderWithoutAllocating(t *testing.T) {
 	}
 }
 
-// TestVisitWalksTheConfiguredProgressAndStaleCacheIsReported: after
-// SetConfig, Visit hands out the map's own Progress values in ID order;
-// a Progress replaced in the map behind SetConfig's back is an invariant
-// violation, not a silently stale visit.
-func TestVisitWalksTheConfiguredProgressAndStaleCacheIsReported(t *testing.T) {
-	built := newTracker(jointWithLearners)
+// TestTheTrackerKeepsCopiesOfTheProgressItIsGiven: SetConfig copies the
+// Progress values, so the map it was given is the caller's again, and
+// ProgressMap hands out copies that share nothing with the tracker (not
+// even the windows of appends in flight).
+func TestTheTrackerKeepsCopiesOfTheProgressItIsGiven(t *testing.T) {
+	prs := newProgressMap(jointWithLearners)
+	prs[2].Inflights = tracker.NewInflights(4, 0)
 	var p tracker.ProgressTracker
-	p.SetConfig(built.Config, built.Progress)
-	var ids []uint64
-	p.Visit(func(id uint64, pr *tracker.Progress) {
-		if pr != built.Progress[id] {
-			t.Errorf("node %d: Visit gave %p, the map holds %p", id, pr, built.Progress[id])
-		}
-		ids = append(ids, id)
-	})
-	if want := []uint64{1, 2, 3, 4, 5}; !slices.Equal(ids, want) {
-		t.Fatalf("visited %v, want %v", ids, want)
+	p.SetConfig(jointWithLearners.Clone(), prs)
+	prs[2].Match = 99
+	if got := p.Progress(2).Match; got != 20 {
+		t.Fatalf("a change to the given map reached the tracker: match %d", got)
+	}
+	cp := p.ProgressMap()
+	cp[2].Match = 77
+	cp[2].Inflights.Add(30, 1)
+	if got := p.Progress(2); got.Match != 20 || got.Inflights.Count() != 0 {
+		t.Fatalf("a change to ProgressMap's copy reached the tracker: %v", got)
+	}
+	if p.Progress(6) != nil || p.Len() != 5 {
+		t.Fatalf("Progress(6) = %v, Len = %d; want nil, 5", p.Progress(6), p.Len())
 	}
 	if err := p.CheckInvariants(); err != nil {
 		t.Fatal(err)
 	}
-	replaced := *p.Progress[2]
-	p.Progress[2] = &replaced
-	if err := p.CheckInvariants(); err == nil || !strings.Contains(err.Error(), "stale") {
-		t.Fatalf("CheckInvariants = %v, want a stale visiting order", err)
+}
+
+// TestProgressFindsEveryMemberAtAnySize: the lookup by ID (a scan for a
+// few members, a binary search beyond) finds each member and no other node.
+func TestProgressFindsEveryMemberAtAnySize(t *testing.T) {
+	for n := 1; n <= 12; n++ {
+		var ids []uint64
+		prs := tracker.ProgressMap{}
+		for i := 1; i <= n; i++ {
+			id := uint64(3 * i)
+			ids = append(ids, id)
+			prs[id] = &tracker.Progress{Match: id, Next: id + 1}
+		}
+		var p tracker.ProgressTracker
+		p.SetConfig(tracker.Config{Voters: tracker.JointConfig{tracker.MakeMajorityConfig(ids...)}}, prs)
+		for id := uint64(0); id <= uint64(3*n+1); id++ {
+			pr := p.Progress(id)
+			member := id > 0 && id%3 == 0
+			if (pr != nil) != member || (pr != nil && pr.Match != id) {
+				t.Fatalf("%d members: Progress(%d) = %v", n, id, pr)
+			}
+		}
 	}
 }

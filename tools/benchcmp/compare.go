@@ -27,6 +27,11 @@ type Options struct {
 // under, beside the libraries' names.
 const FloorName = "floor"
 
+// PayloadFloorName is the name the payload floor's results are recorded
+// under: each entry's payload bytes copied into one byte slice per node,
+// as a store that keeps nothing but the bytes would.
+const PayloadFloorName = "payload floor"
+
 // Report holds every measurement of a comparison: for each row, library
 // (or the floor) and metric, the value of each run, in run order.
 type Report struct {

@@ -48,7 +48,7 @@ func measureReplication(s Shape, d time.Duration, libs []Library) (rowMetrics, e
 			return c.CheckApplied(n, n*s.Size)
 		})
 	}
-	ps = append(ps, floorParticipant(s, data))
+	ps = append(ps, floorParticipant(s, data), payloadFloorParticipant(s, data))
 	for _, p := range ps {
 		if err := p.calibrate(); err != nil {
 			return nil, err
@@ -87,6 +87,36 @@ func floorParticipant(s Shape, data []byte) *participant {
 						logs[k] = logs[k][:0]
 					}
 					logs[k] = append(logs[k], ents...)
+				}
+			}
+			return nil
+		},
+	}
+}
+
+// payloadFloorBytes is the size of each node's byte log in the payload
+// floor, written over again once full.
+const payloadFloorBytes = 4 << 20
+
+// payloadFloorParticipant is the payload floor of s: each entry's payload
+// appended to one byte slice per node, emptied (not freed) when full. It
+// copies what a log must hold at the least.
+func payloadFloorParticipant(s Shape, data []byte) *participant {
+	logs := make([][]byte, s.Nodes)
+	for k := range logs {
+		logs[k] = make([]byte, 0, max(payloadFloorBytes, s.Batch*s.Size))
+	}
+	return &participant{
+		name: PayloadFloorName,
+		step: func(n int) error {
+			for i := 0; i < n; i++ {
+				for k := range logs {
+					if len(logs[k])+s.Batch*s.Size > cap(logs[k]) {
+						logs[k] = logs[k][:0]
+					}
+					for j := 0; j < s.Batch; j++ {
+						logs[k] = append(logs[k], data...)
+					}
 				}
 			}
 			return nil

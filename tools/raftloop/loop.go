@@ -112,6 +112,33 @@ type Config struct {
 	Unchecked bool
 }
 
+// hooks is what a Loop keeps of its Config: its parts and callbacks, and
+// the storage mode, without the raft.Config the node was built from (some
+// 300 bytes per node a process with many groups would hold for nothing).
+type hooks struct {
+	Disk           Disk
+	Network        Network
+	StateMachine   StateMachine
+	Ticks          func() int
+	OnReady        func(rd raft.Ready)
+	OnRead         func(rs raft.ReadState)
+	OnSnapshotWork func(m raftpb.Message)
+	HandOff        func(j Job)
+	OnApplied      func(ents []raftpb.Entry)
+	AfterStep      func(m raftpb.Message)
+	// async is raft.Config.AsyncStorageWrites.
+	async bool
+}
+
+// hooksOf returns what a Loop keeps of c.
+func hooksOf(c Config) hooks {
+	return hooks{
+		Disk: c.Disk, Network: c.Network, StateMachine: c.StateMachine, Ticks: c.Ticks,
+		OnReady: c.OnReady, OnRead: c.OnRead, OnSnapshotWork: c.OnSnapshotWork, HandOff: c.HandOff,
+		OnApplied: c.OnApplied, AfterStep: c.AfterStep, async: c.Raft.AsyncStorageWrites,
+	}
+}
+
 // ErrConfig is wrapped by the error New returns for a Config that lacks
 // a required part.
 var ErrConfig = errors.New("raftloop: invalid config")
@@ -120,7 +147,7 @@ var ErrConfig = errors.New("raftloop: invalid config")
 type Loop struct {
 	rn  *raft.RawNode
 	id  uint64
-	cfg Config
+	cfg hooks
 	// chunked is set when the node fetches snapshots in chunks.
 	chunked bool
 	// applied is the index the state machine has reached.
@@ -152,7 +179,7 @@ func New(c Config) (*Loop, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Loop{rn: rn, id: rc.ID, cfg: c, chunked: rc.SnapshotChunkSize > 0}
+	l := &Loop{rn: rn, id: rc.ID, cfg: hooksOf(c), chunked: rc.SnapshotChunkSize > 0}
 	l.applied = rn.BasicStatus().Applied
 	return l, nil
 }

@@ -42,7 +42,7 @@ func (l *Loop) HandleReady() error {
 }
 
 // async reports whether the node runs in the asynchronous storage mode.
-func (l *Loop) async() bool { return l.cfg.Raft.AsyncStorageWrites }
+func (l *Loop) async() bool { return l.cfg.async }
 
 // BeginReady takes the node's next Ready in the synchronous loop, saves
 // its Snapshot, Entries and HardState to the Disk as one write and sends

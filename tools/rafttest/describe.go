@@ -45,12 +45,15 @@ func (env *Env) RaftLog(id uint64) (string, error) {
 		snap, _ := n.Storage.Snapshot()
 		fmt.Fprintf(&b, "snapshot: %v\n", snap)
 	}
-	ents, err := n.Storage.Entries(first, last+1, math.MaxUint64)
-	if err != nil {
-		return "", err
-	}
-	for _, e := range ents {
-		fmt.Fprintf(&b, "%v\n", e)
+	for lo := first; lo <= last; {
+		ents, err := n.Storage.Entries(lo, last+1, math.MaxUint64) // may stop short: ask again
+		if err != nil {
+			return "", err
+		}
+		for _, e := range ents {
+			fmt.Fprintf(&b, "%v\n", e)
+		}
+		lo += uint64(len(ents))
 	}
 	if b.Len() == 0 {
 		b.WriteString("(empty)\n")

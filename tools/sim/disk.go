@@ -159,9 +159,24 @@ func storedLog(st *raft.MemoryStorage) []raftpb.Entry {
 	if first > last {
 		return nil
 	}
-	ents, err := st.Entries(first, last+1, math.MaxUint64)
+	ents, err := readEntries(st, first, last+1)
 	if err != nil {
 		panic(fmt.Sprintf("MemoryStorage cannot read its own entries [%d, %d]: %v", first, last, err))
 	}
 	return ents
+}
+
+// readEntries returns the entries [lo, hi) of st, asking again from where
+// each answer ends: Storage.Entries may return a shorter prefix.
+func readEntries(st raft.Storage, lo, hi uint64) ([]raftpb.Entry, error) {
+	var out []raftpb.Entry
+	for lo < hi {
+		ents, err := st.Entries(lo, hi, math.MaxUint64)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ents...)
+		lo += uint64(len(ents))
+	}
+	return out, nil
 }

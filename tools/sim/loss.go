@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
@@ -23,7 +22,7 @@ func (s *Sim) loseLogSuffix(n *node) {
 	keep := uint64(s.lossRNG.between(0, int(last-first)))
 	hs, cs, _ := n.st.InitialState()
 	snap, _ := n.st.Snapshot()
-	kept, err := n.st.Entries(first, first+keep, math.MaxUint64)
+	kept, err := readEntries(n.st, first, first+keep)
 	if err != nil {
 		s.failf(ClassRefusal, "node %d: reading its own log: %v", n.id, err)
 		return

@@ -41,10 +41,13 @@ func servedState(s raft.Storage) (storageState, error) {
 	first, _ := s.FirstIndex()
 	last, _ := s.LastIndex()
 	var es []raftpb.Entry
-	if last >= first {
-		if es, err = s.Entries(first, last+1, 1<<30); err != nil {
+	for lo := first; lo <= last; {
+		more, err := s.Entries(lo, last+1, 1<<30) // may stop short: ask again
+		if err != nil {
 			return storageState{}, err
 		}
+		es = append(es, more...)
+		lo += uint64(len(more))
 	}
 	return storageState{HS: hs, CS: cs, Snap: snap.Metadata, Data: snap.Data, Entries: es}, nil
 }

@@ -49,10 +49,10 @@ type Cluster struct {
 
 // New returns a cluster of n voters with its own network.
 func New(n int, p workload.Params) (*Cluster, error) {
-	return newCluster(n, p, &network{})
+	return newCluster(n, p, &network{}, nil)
 }
 
-func newCluster(n int, p workload.Params, net *network) (*Cluster, error) {
+func newCluster(n int, p workload.Params, net *network, cache *raft.GroupCache) (*Cluster, error) {
 	voters := make([]uint64, n)
 	for i := range voters {
 		voters[i] = uint64(i + 1)
@@ -74,6 +74,7 @@ func newCluster(n int, p workload.Params, net *network) (*Cluster, error) {
 				MaxInflightBytes:          p.MaxInflightBytes,
 				MaxUncommittedEntriesSize: p.MaxUncommittedEntriesSize,
 				MaxCommittedSizePerReady:  p.MaxCommittedSizePerReady,
+				GroupCache:                cache,
 			},
 			Disk: disk, Network: net, StateMachine: nd, Unchecked: true,
 		})

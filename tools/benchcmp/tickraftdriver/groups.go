@@ -3,12 +3,14 @@ package tickraftdriver
 import (
 	"fmt"
 
+	"github.com/tickraft/raft"
 	"github.com/tickraft/raft/tools/benchcmp/workload"
 )
 
 // Groups is a set of independent three-node clusters that share one
 // network, so that what a group holds is the library's state and not the
-// driver's buffers.
+// driver's buffers, and one raft.GroupCache, as the groups one goroutine
+// drives in a multi-group process would.
 type Groups struct {
 	groups []*Cluster
 	net    *network
@@ -19,8 +21,9 @@ type Groups struct {
 // NewGroups builds count three-node groups and elects node 1 in each.
 func NewGroups(count int, p workload.Params) (*Groups, error) {
 	g := &Groups{groups: make([]*Cluster, count), net: &network{}}
+	cache := raft.NewGroupCache()
 	for i := range g.groups {
-		c, err := newCluster(3, p, g.net)
+		c, err := newCluster(3, p, g.net, cache)
 		if err != nil {
 			return nil, err
 		}

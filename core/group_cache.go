@@ -1,0 +1,101 @@
+package core
+
+import "github.com/tickraft/raft/raftpb"
+
+// GroupCache is what the nodes of many groups in one process may share so
+// that each idle node costs less: the arrays their queued messages are
+// held in between a Ready and its Advance, and one copy of the settings
+// derived from Configs alike (all but the ID, Storage, Seed, Applied and
+// Recovering; a Logger whose type == cannot compare is never shared). Without one, each node keeps the arrays it uses
+// and its settings for itself (a few hundred bytes per node); with one, a
+// node holds an array only from the moment it queues a message to the
+// Advance that takes it back, and an idle group holds none. It changes
+// nothing a node does or sends.
+//
+// Share a GroupCache by passing it in the Config of every node that
+// should use it (Config.GroupCache). A GroupCache is not safe for
+// concurrent use: share one only between nodes whose calls one goroutine
+// makes, or that the application otherwise never calls at the same time
+// (one cache per worker goroutine of a multi-group server, say). Nodes
+// that are driven concurrently need caches of their own, or none.
+//
+// The zero value is an empty cache ready for use. It keeps arrays for at
+// most 1,024 messages in all; what it cannot keep is left to the
+// collector.
+type GroupCache struct {
+	// spare are the arrays returned, emptied and cleared, for the next
+	// node that queues a message; spareCap is the sum of their
+	// capacities.
+	spare    [][]raftpb.Message
+	spareCap int
+	// settings are the distinct settings of the nodes built with the
+	// cache, at most maxCachedSettings of them.
+	settings []*settings
+}
+
+// maxCachedSettings bounds the distinct settings a GroupCache shares: a
+// process configures its groups in a few ways, and a node configured in
+// yet another way keeps its own.
+const maxCachedSettings = 16
+
+// maxCachedMessages bounds the capacity, in messages, of the arrays a
+// GroupCache keeps: a burst of many nodes with messages queued at once
+// leaves no more than this behind.
+const maxCachedMessages = 4 * maxMsgsCapHint
+
+// NewGroupCache returns an empty GroupCache.
+func NewGroupCache() *GroupCache { return &GroupCache{} }
+
+// takeArray returns an empty array for at least n messages: a spare one
+// when the cache holds one (the most recently returned: it is the likeliest
+// to be in the processor's cache), else a new one.
+func (c *GroupCache) takeArray(n int) []raftpb.Message {
+	if k := len(c.spare); k > 0 {
+		s := c.spare[k-1]
+		c.spare[k-1] = nil
+		c.spare = c.spare[:k-1]
+		c.spareCap -= cap(s)
+		if cap(s) >= n {
+			return s
+		}
+	}
+	return make([]raftpb.Message, 0, n)
+}
+
+// putArray takes back an array whose messages are no longer needed. It is
+// cleared, so that it holds no payload, and kept if the cache has room.
+func (c *GroupCache) putArray(s []raftpb.Message) {
+	if cap(s) == 0 || cap(s) > maxMsgsCapHint || c.spareCap+cap(s) > maxCachedMessages {
+		return
+	}
+	clear(s[:cap(s)])
+	c.spare = append(c.spare, s[:0])
+	c.spareCap += cap(s)
+}
+
+// intern returns the settings equal to s that the cache shares, adding s
+// if it has room.
+func (c *GroupCache) intern(s settings) *settings {
+	for _, shared := range c.settings {
+		if sameSettings(shared, &s) {
+			return shared
+		}
+	}
+	if len(c.settings) < maxCachedSettings {
+		c.settings = append(c.settings, &s)
+	}
+	return &s
+}
+
+// sameSettings reports whether a and b are equal, their loggers included.
+// A logger whose type cannot be compared (a func, a struct holding a
+// slice) makes == panic: such a logger equals no other, and its node keeps
+// settings of its own.
+func sameSettings(a, b *settings) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return *a == *b
+}

@@ -1,0 +1,100 @@
+package core
+
+import (
+	"testing"
+
+	"github.com/tickraft/raft/raftpb"
+)
+
+// TestAGroupCacheKeepsABoundedAmountOfArrays: what a GroupCache keeps is
+// bounded in messages, oversized arrays are never kept, and an array it
+// lends is empty, cleared, and large enough.
+func TestAGroupCacheKeepsABoundedAmountOfArrays(t *testing.T) {
+	c := NewGroupCache()
+	for i := 0; i < 2*maxCachedMessages; i++ {
+		c.putArray(make([]raftpb.Message, 1, 4))
+	}
+	if c.spareCap > maxCachedMessages || len(c.spare) != maxCachedMessages/4 {
+		t.Fatalf("keeps %d arrays of %d messages in all, want %d arrays within %d", len(c.spare), c.spareCap, maxCachedMessages/4, maxCachedMessages)
+	}
+	c = NewGroupCache()
+	c.putArray(make([]raftpb.Message, 0, maxMsgsCapHint+1))
+	if len(c.spare) != 0 {
+		t.Fatalf("kept an array of %d messages, above the bound %d", maxMsgsCapHint+1, maxMsgsCapHint)
+	}
+	c.putArray([]raftpb.Message{{Type: raftpb.MsgApp, Entries: []raftpb.Entry{{Index: 1}}}, {}})
+	s := c.takeArray(2)
+	if len(s) != 0 || cap(s) < 2 || s[:2][0].Entries != nil {
+		t.Fatalf("lent %d/%d messages %v, want an empty, cleared array for 2", len(s), cap(s), s[:cap(s)])
+	}
+	if s := c.takeArray(3); cap(s) < 3 {
+		t.Fatalf("lent an array for %d messages, want 3", cap(s))
+	}
+}
+
+// TestNodesSharingAGroupCacheShareOnlyEqualSettings: nodes configured
+// alike that are given one GroupCache hold one copy of their settings,
+// and a node configured otherwise keeps its own and behaves as its Config
+// says: here, one without PreVote campaigns with MsgVote beside one that
+// pre-campaigns.
+func TestNodesSharingAGroupCacheShareOnlyEqualSettings(t *testing.T) {
+	cache := NewGroupCache()
+	build := func(id uint64, preVote bool) *Raft {
+		st := NewMemoryStorage()
+		st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2, 3}})
+		r, err := NewRaft(&Config{ID: id, Storage: st, GroupCache: cache, DisablePreVote: !preVote})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b, c := build(1, true), build(2, true), build(3, false)
+	if a.settings != b.settings {
+		t.Errorf("two nodes configured alike hold two copies of their settings")
+	}
+	if a.settings == c.settings {
+		t.Fatalf("a node without PreVote shares the settings of nodes with it")
+	}
+	for _, tc := range []struct {
+		r    *Raft
+		want raftpb.MessageType
+	}{{a, raftpb.MsgPreVote}, {c, raftpb.MsgVote}} {
+		if err := tc.r.Campaign(); err != nil {
+			t.Fatal(err)
+		}
+		rd := tc.r.Ready()
+		if len(rd.Messages) == 0 || rd.Messages[0].Type != tc.want {
+			t.Errorf("node %d campaigned with %v, want %v", tc.r.id, rd.Messages, tc.want)
+		}
+		tc.r.Advance()
+	}
+	if len(cache.settings) != 2 {
+		t.Errorf("the cache holds %d settings, want 2", len(cache.settings))
+	}
+}
+
+// uncomparableLogger is a Logger whose values == cannot compare.
+type uncomparableLogger struct{ seen []string }
+
+func (uncomparableLogger) Enabled(Level) bool        { return false }
+func (uncomparableLogger) Log(Level, string, []Attr) {}
+
+// TestANodeWithAnUncomparableLoggerKeepsItsOwnSettings: interning the
+// settings compares loggers, which panics for a type == cannot compare;
+// such a node keeps settings of its own and boots.
+func TestANodeWithAnUncomparableLoggerKeepsItsOwnSettings(t *testing.T) {
+	cache := NewGroupCache()
+	var nodes []*Raft
+	for id := uint64(1); id <= 2; id++ {
+		st := NewMemoryStorage()
+		st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2}})
+		r, err := NewRaft(&Config{ID: id, Storage: st, GroupCache: cache, Logger: uncomparableLogger{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, r)
+	}
+	if nodes[0].settings == nodes[1].settings {
+		t.Fatal("nodes with uncomparable loggers share settings")
+	}
+}

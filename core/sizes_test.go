@@ -1,0 +1,42 @@
+package core
+
+import (
+	"testing"
+	"unsafe"
+
+	"github.com/tickraft/raft/tracker"
+)
+
+// The sizes of what every node of a process with many groups holds,
+// pinned so that a field added carelessly fails the suite rather than
+// moving every node into the next size class of the allocator.
+// BENCHMARKS.md ("Idle groups") gives the profile they come from; a new
+// field belongs in settings (shared), leaderState (leaders only) or a
+// sub-state allocated on first use, unless every node needs it.
+const (
+	// maxRaftBytes keeps a Raft in the 640-byte size class of the Go
+	// allocator: an object over 512 bytes that holds pointers carries an
+	// 8-byte header, so 632 bytes of fields take 640, and 640 take 704.
+	maxRaftBytes = 632
+	// maxRaftLogBytes is the 160-byte size class (the unstable tail's
+	// last durable entries, which the node applies from, take 32 bytes).
+	maxRaftLogBytes = 160
+	// maxProgressBytes keeps a member's entry in the tracker's array
+	// (its ID and Progress) at 56 bytes.
+	maxProgressBytes = 48
+)
+
+func TestPerNodeStructuresKeepTheirSize(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		got, max uintptr
+	}{
+		{"core.Raft", unsafe.Sizeof(Raft{}), maxRaftBytes},
+		{"core.raftLog", unsafe.Sizeof(raftLog{}), maxRaftLogBytes},
+		{"tracker.Progress", unsafe.Sizeof(tracker.Progress{}), maxProgressBytes},
+	} {
+		if tc.got > tc.max {
+			t.Errorf("%s is %d bytes, at most %d: every node of every group pays for it", tc.name, tc.got, tc.max)
+		}
+	}
+}
