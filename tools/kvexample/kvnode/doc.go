@@ -93,7 +93,9 @@
 //     hash of the key's bytes, modulo N, plus one (groups are numbered
 //     from 1). A data directory records its N (GroupsFile) and a Host
 //     refuses to start it with another (ErrGroupsChanged): every key
-//     would move.
+//     would move. The two modes refuse each other's data directories
+//     (ErrGroupsChanged), and N is the transport's group layout, so
+//     processes given different N refuse each other's connections.
 //   - Replicas. Every group is replicated on the same processes, those of
 //     Config.Peers, and the replica of every group on process P has
 //     replica ID P (the replica-ID rule): a message of any group from P

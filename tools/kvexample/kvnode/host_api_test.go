@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -233,4 +235,67 @@ func TestHostRefusesADataDirectoryOfAnotherNumberOfGroups(t *testing.T) {
 	if err := h.Stop(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Claim: the two modes refuse each other's data directories: a
+// single-group node started on a host's directory would serve an empty
+// store as if the host's acknowledged writes never happened, and a host
+// started on a node's directory would ignore its log. Both refusals leave
+// the directory as it was.
+func TestTheTwoModesRefuseEachOthersDataDirectory(t *testing.T) {
+	hostDir, nodeDir := t.TempDir(), t.TempDir()
+	cfg := func(dir string, groups int) Config {
+		return Config{ID: 1, DataDir: dir, RaftAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Groups: groups}
+	}
+	h, err := StartHost(cfg(hostDir, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := Start(cfg(hostDir, 1)); !errors.Is(err, ErrGroupsChanged) {
+		if n != nil {
+			n.Stop()
+		}
+		t.Fatalf("single-group node on a host's directory: %v; want ErrGroupsChanged", err)
+	}
+	n, err := Start(cfg(nodeDir, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := StartHost(cfg(nodeDir, 4)); !errors.Is(err, ErrGroupsChanged) {
+		if h != nil {
+			h.Stop()
+		}
+		t.Fatalf("host on a single-group node's directory: %v; want ErrGroupsChanged", err)
+	}
+	if _, err := os.Stat(filepath.Join(nodeDir, GroupsFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the refused host left %s behind: %v", GroupsFile, err)
+	}
+	for _, start := range []func() error{
+		func() error { h, err := StartHost(cfg(hostDir, 4)); return errors.Join(err, stopHost(h)) },
+		func() error { n, err := Start(cfg(nodeDir, 1)); return errors.Join(err, stopNode(n)) },
+	} {
+		if err := start(); err != nil {
+			t.Fatalf("a directory after the other mode's refusal: %v", err)
+		}
+	}
+}
+
+func stopHost(h *Host) error {
+	if h == nil {
+		return nil
+	}
+	return h.Stop()
+}
+
+func stopNode(n *Node) error {
+	if n == nil {
+		return nil
+	}
+	return n.Stop()
 }

@@ -124,3 +124,38 @@ func TestHostSendsNoFramesWhileEveryGroupSleeps(t *testing.T) {
 		hc.stopAll()
 	}
 }
+
+// Claim: a host's queue to a peer holds a round of all its groups, so
+// that with more groups than the transport's default queue (1,024
+// messages) every group elects a leader: with the default queue each
+// round of elections overflowed it, the drops reported live peers down,
+// which woke their groups to campaign again, and most groups never had
+// a leader. (Drops while a peer is still starting are legitimate, so the
+// claim is judged by the leaders, not by the drop counters.)
+func TestAHostOfMoreGroupsThanTheDefaultQueueElectsEveryGroup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("elects 1,100 groups on three hosts")
+	}
+	const groups = 1100
+	hc := newHostCluster(t, 3, groups, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for {
+		leading := 0
+		for id := range hc.hosts {
+			st, err := hc.status(ctx, id)
+			if err != nil {
+				t.Fatalf("status of host %d: %v", id, err)
+			}
+			leading += st.Leading
+		}
+		if leading >= groups {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d of %d groups have a leader: %v", leading, groups, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}

@@ -2,6 +2,7 @@ package kvnode
 
 import (
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/tickraft/raft/tools/kvexample/transport"
@@ -17,7 +18,12 @@ type socketNet struct {
 
 // startSocketNet starts the host's transport. Its bound on the messages
 // one peer may make the host step per second is Config.MaxRecvMsgsPerSec
-// per group.
+// per group. Its queue per peer holds queuedPerGroup messages per group,
+// so that one round of every group (a heartbeat, an answer, an append)
+// never overflows it: an overflow drops messages and reports the peer
+// unreachable, which would wake the groups it leads (peersDown). The
+// number of groups is its GroupLayout: a process started with another
+// number, which would route keys to other groups, is refused.
 func (h *Host) startSocketNet(logger *slog.Logger) (groupNet, error) {
 	c := &h.cfg
 	peers := map[uint64]string{}
@@ -33,7 +39,8 @@ func (h *Host) startSocketNet(logger *slog.Logger) (groupNet, error) {
 		MaxBackoff:      min(transport.DefaultMaxBackoff, c.TickInterval*time.Duration(c.ElectionTicks)/2),
 		MaxInboundConns: c.MaxInboundConns, MaxFrameBytes: c.MaxFrameBytes,
 		FrameTimeout: c.FrameTimeout, MaxRecvMsgsPerSec: c.MaxRecvMsgsPerSec * len(h.groups),
-		TLS: c.TLS, ClusterID: c.ClusterID,
+		MaxQueueMsgs: max(transport.DefaultMaxQueueMsgs, queuedPerGroup*len(h.groups)),
+		TLS:          c.TLS, ClusterID: c.ClusterID, GroupLayout: groupLayout(len(h.groups)),
 	})
 	c.RaftListener = nil
 	if err != nil {
@@ -42,6 +49,13 @@ func (h *Host) startSocketNet(logger *slog.Logger) (groupNet, error) {
 	h.tr = tr
 	return socketNet{tr: tr}, nil
 }
+
+// queuedPerGroup is how many messages per group a host's queue to a peer
+// holds.
+const queuedPerGroup = 8
+
+// groupLayout is the transport's GroupLayout of a host of groups groups.
+func groupLayout(groups int) string { return "groups=" + strconv.Itoa(groups) }
 
 func (n socketNet) send(msgs []groupMsg) { n.tr.SendGroups(msgs) }
 

@@ -83,6 +83,11 @@ func Start(cfg Config) (*Node, error) {
 		closeListeners(c)
 		return nil, err
 	}
+	if err := refuseHostDir(c.DataDir); err != nil {
+		dirLock.Close()
+		closeListeners(c)
+		return nil, err
+	}
 	m := newMetrics()
 	d, rec, err := openDisk(&c, m.fsyncLatency.observe)
 	if err != nil {

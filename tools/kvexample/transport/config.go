@@ -133,6 +133,14 @@ type Config struct {
 	// may be left empty and is then TLS.ClusterID; otherwise the two must
 	// be equal.
 	ClusterID string
+	// GroupLayout, in the multi-group mode (Groups), names how the
+	// cluster's keys are laid out over its groups (the example server
+	// puts the number of groups in it). Every process of a cluster must
+	// be given the same one: it is hashed with ClusterID into the hello's
+	// token (GroupsToken), so that processes that would route a key to
+	// different groups refuse each other (ErrIdentity) instead of serving
+	// stale reads. It is ignored in the single-group mode.
+	GroupLayout string
 	// TLS, when not nil, makes every connection mutual TLS and binds the
 	// hello's sender to the certificate (see TLSConfig). Without it the
 	// transport authenticates nobody: anyone who reaches the listen port

@@ -118,7 +118,10 @@
 // one but the magic "tkr\x03" (format version 3). Each mode refuses the
 // other's hello with an error wrapping [ErrGroupMode], and counts it in
 // [Stats.GroupModeErrors], so that a cluster of mixed modes fails loudly
-// instead of misreading frames.
+// instead of misreading frames. In multi-group mode the hello's token
+// also covers [Config.GroupLayout] (see [GroupsToken]): processes that lay
+// their keys out over the groups differently refuse each other, as
+// processes of different clusters do ([ErrIdentity]).
 //
 // Then come frames, each a 4-byte big-endian length n followed by n bytes,
 // a batch: the number of messages it carries as an unsigned varint (at

@@ -86,6 +86,18 @@ func ReadClusterHello(r io.Reader, cluster string, local uint64) (from uint64, e
 	return readHello(r, cluster, local, helloMagic, groupsHelloMagic)
 }
 
+// GroupsToken is what a multi-group transport of cluster with the given
+// Config.GroupLayout passes as its cluster to AppendGroupsHello and
+// ReadGroupsHello: cluster itself for an empty layout, else cluster and
+// layout joined by a NUL byte, so that the hello's token (ClusterToken)
+// differs between layouts.
+func GroupsToken(cluster, layout string) string {
+	if layout == "" {
+		return cluster
+	}
+	return cluster + "\x00" + layout
+}
+
 // AppendGroupsHello appends the hello of a multi-group connection from
 // process from to process to of cluster: a hello with the magic "tkr\x03".
 func AppendGroupsHello(buf []byte, cluster string, from, to uint64) []byte {
@@ -121,7 +133,7 @@ func readHello(r io.Reader, cluster string, local uint64, magic, otherMode strin
 	token := binary.BigEndian.Uint64(b[20:28])
 	switch {
 	case token != ClusterToken(cluster):
-		return 0, fmt.Errorf("%w: hello from node %d of another cluster (token %x, want %x)", ErrIdentity, from, token, ClusterToken(cluster))
+		return 0, fmt.Errorf("%w: hello from node %d of another cluster or group layout (token %x, want %x)", ErrIdentity, from, token, ClusterToken(cluster))
 	case from == 0 || from == local:
 		return 0, fmt.Errorf("%w: hello from node %d to node %d", ErrMalformed, from, local)
 	case to != local:

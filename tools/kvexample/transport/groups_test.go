@@ -421,3 +421,28 @@ func sendGroupsAs(t *testing.T, addr string, cert *tls.Certificate, from uint64)
 	tc.Write(transport.AppendBatch(transport.AppendGroupsHello(nil, "c1", from, 2), from, 2, batch))
 	return tc
 }
+
+// Claim: multi-group transports given different group layouts refuse each
+// other's hellos as of another cluster (counted as identity errors) and
+// deliver nothing, while transports of the same layout talk: processes
+// that would route a key to different groups never exchange messages.
+func TestMultiGroupPeersOfAnotherLayoutAreRefused(t *testing.T) {
+	a, b := startGroupsPair(t, transport.Config{GroupLayout: "groups=4"}, transport.Config{GroupLayout: "groups=8"})
+	hb := raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: 1}
+	waitFor(t, "a refused hello", func() bool {
+		a.SendGroups([]transport.GroupMessage{{Group: 1, Message: hb}})
+		return b.Stats().IdentityErrors >= 1
+	})
+	if s := b.Stats(); s.FramesReceived != 0 || s.MsgsReceived != 0 {
+		t.Fatalf("receiver of another layout took frames: %+v", s)
+	}
+
+	c, d := startGroupsPair(t, transport.Config{GroupLayout: "groups=4"}, transport.Config{GroupLayout: "groups=4"})
+	c.SendGroups([]transport.GroupMessage{{Group: 3, Message: hb}})
+	if got := receiveGroups(t, d, 1); got[0][0].Group != 3 || got[0][0].Message.Commit != hb.Commit {
+		t.Fatalf("same layout: received %+v", got)
+	}
+	if s := d.Stats(); s.IdentityErrors != 0 {
+		t.Fatalf("same layout: %d identity errors", s.IdentityErrors)
+	}
+}

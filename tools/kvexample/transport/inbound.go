@@ -113,11 +113,11 @@ func (t *Transport) readInbound(conn net.Conn) (uint64, error) {
 		src = tc
 	}
 	r := bufio.NewReaderSize(src, readBufferBytes)
-	readHello := ReadClusterHello
+	readHello, cluster := ReadClusterHello, t.cfg.ClusterID
 	if t.cfg.Groups {
-		readHello = ReadGroupsHello
+		readHello, cluster = ReadGroupsHello, GroupsToken(t.cfg.ClusterID, t.cfg.GroupLayout)
 	}
-	from, err := readHello(r, t.cfg.ClusterID, t.cfg.ID)
+	from, err := readHello(r, cluster, t.cfg.ID)
 	if err != nil {
 		return UnknownPeer, err
 	}

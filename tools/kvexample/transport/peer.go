@@ -252,7 +252,7 @@ func (p *peer) serve(conn net.Conn, spare []queued) ([]queued, error) {
 	dead := p.watchClose(conn)
 	w := bufio.NewWriterSize(conn, cfg.WriteBufferBytes)
 	if cfg.Groups {
-		w.Write(AppendGroupsHello(w.AvailableBuffer(), cfg.ClusterID, cfg.ID, p.id))
+		w.Write(AppendGroupsHello(w.AvailableBuffer(), GroupsToken(cfg.ClusterID, cfg.GroupLayout), cfg.ID, p.id))
 		return p.serveGroups(conn, w, dead, spare)
 	}
 	w.Write(AppendClusterHello(w.AvailableBuffer(), cfg.ClusterID, cfg.ID, p.id))
