@@ -59,11 +59,11 @@ func (l *Loop) applyConfChange(e raftpb.Entry) (ConfApplied, error) {
 // queued read the applied state now covers, and every failed one (thesis
 // §6.4: a read is served once the state machine reaches its index).
 func (l *Loop) release(reads []raft.ReadState) {
-	l.reads = append(l.reads, reads...)
-	if len(l.reads) == 0 {
+	if len(reads) == 0 && len(l.peek().reads) == 0 {
 		return
 	}
-	l.reads = slices.DeleteFunc(l.reads, func(rs raft.ReadState) bool {
+	l.qs().reads = append(l.qs().reads, reads...)
+	l.qs().reads = slices.DeleteFunc(l.qs().reads, func(rs raft.ReadState) bool {
 		if rs.Err == nil && rs.Index > l.applied {
 			return false
 		}

@@ -28,12 +28,12 @@ func (l *Loop) routeAsync(rd raft.Ready) error {
 			if err := l.assembleIn(&m); err != nil {
 				return err
 			}
-			l.appends = append(l.appends, m)
+			l.qs().appends = append(l.qs().appends, m)
 		case m.To == raft.LocalApplyThread:
 			if err := l.assembleIn(&m); err != nil {
 				return err
 			}
-			l.applies = append(l.applies, m)
+			l.qs().applies = append(l.qs().applies, m)
 		case m.To == raft.LocalSnapshotThread:
 			l.queueSnapshotWork(m)
 		default:
@@ -69,21 +69,21 @@ func (l *Loop) assembleIn(m *raftpb.Message) error {
 }
 
 // Appending returns the number of writes queued on the append worker.
-func (l *Loop) Appending() int { return len(l.appends) }
+func (l *Loop) Appending() int { return len(l.peek().appends) }
 
 // Applying returns the number of jobs queued on the apply worker.
-func (l *Loop) Applying() int { return len(l.applies) }
+func (l *Loop) Applying() int { return len(l.peek().applies) }
 
 // RunAppend completes the oldest write queued on the append worker: it
 // saves the MsgStorageAppend's snapshot, entries and hard state
 // (StorageAppendHardState), syncs them, and then delivers the message's Responses.
 // It reports whether there was a write.
 func (l *Loop) RunAppend() (bool, error) {
-	if len(l.appends) == 0 {
+	if len(l.peek().appends) == 0 {
 		return false, nil
 	}
-	m := l.appends[0]
-	l.appends = l.appends[1:]
+	m := l.qs().appends[0]
+	l.qs().appends = l.qs().appends[1:]
 	var snap raftpb.Snapshot
 	if m.Snapshot != nil {
 		snap = *m.Snapshot
@@ -103,11 +103,11 @@ func (l *Loop) RunAppend() (bool, error) {
 // committed entries, then releases the reads they cover and delivers the
 // message's Responses. It reports whether there was a job.
 func (l *Loop) RunApply() (bool, error) {
-	if len(l.applies) == 0 {
+	if len(l.peek().applies) == 0 {
 		return false, nil
 	}
-	m := l.applies[0]
-	l.applies = l.applies[1:]
+	m := l.qs().applies[0]
+	l.qs().applies = l.qs().applies[1:]
 	if m.Snapshot != nil {
 		if err := l.restore(*m.Snapshot); err != nil {
 			return true, err

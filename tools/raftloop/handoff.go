@@ -67,9 +67,9 @@ func (l *Loop) handOffs(msgs []raftpb.Message) ([]Job, error) {
 			}
 			j.Entries, j.HardState = m.Entries, m.StorageAppendHardState()
 		}
-		l.handedSeq++
-		j.Seq = l.handedSeq
-		l.handed = append(l.handed, handoff{seq: j.Seq, resps: m.Responses})
+		l.qs().handedSeq++
+		j.Seq = l.qs().handedSeq
+		l.qs().handed = append(l.qs().handed, handoff{seq: j.Seq, resps: m.Responses})
 		jobs = append(jobs, j)
 	}
 	return jobs, nil
@@ -85,7 +85,7 @@ func (l *Loop) handsOff(m raftpb.Message) bool {
 
 // HandedOff returns the number of jobs handed to Config.HandOff whose
 // acknowledgements are not yet delivered.
-func (l *Loop) HandedOff() int { return len(l.handed) }
+func (l *Loop) HandedOff() int { return len(l.peek().handed) }
 
 // Completed reports that the job numbered seq, handed to Config.HandOff,
 // is durable: a write saved and synced (and, when the Disk's Storage is
@@ -104,20 +104,20 @@ func (l *Loop) HandedOff() int { return len(l.handed) }
 func (l *Loop) Completed(seq uint64) error {
 	i, ok := l.waiting(seq)
 	if !ok {
-		return fmt.Errorf("%w: job %d (%d handed off, %d waiting)", ErrCompletion, seq, l.handedSeq, len(l.handed))
+		return fmt.Errorf("%w: job %d (%d handed off, %d waiting)", ErrCompletion, seq, l.qs().handedSeq, len(l.qs().handed))
 	}
-	l.handed[i].done = true
+	l.qs().handed[i].done = true
 	return l.deliverCompleted()
 }
 
 // waiting returns the position in the queue of the job numbered seq, if
 // it waits for its completion.
 func (l *Loop) waiting(seq uint64) (int, bool) {
-	if len(l.handed) == 0 || seq < l.handed[0].seq {
+	if len(l.qs().handed) == 0 || seq < l.qs().handed[0].seq {
 		return 0, false
 	}
-	i := int(seq - l.handed[0].seq)
-	if i >= len(l.handed) || l.handed[i].done {
+	i := int(seq - l.qs().handed[0].seq)
+	if i >= len(l.qs().handed) || l.qs().handed[i].done {
 		return 0, false
 	}
 	return i, true
@@ -127,10 +127,10 @@ func (l *Loop) waiting(seq uint64) (int, bool) {
 // the head of the queue, oldest first: a write's acknowledgements go out
 // only once it and every earlier write are durable (thesis §3.8).
 func (l *Loop) deliverCompleted() error {
-	for len(l.handed) > 0 && l.handed[0].done {
-		h := l.handed[0]
-		l.handed[0] = handoff{}
-		l.handed = l.handed[1:]
+	for len(l.qs().handed) > 0 && l.qs().handed[0].done {
+		h := l.qs().handed[0]
+		l.qs().handed[0] = handoff{}
+		l.qs().handed = l.qs().handed[1:]
 		if err := l.deliver(h.resps); err != nil {
 			return err
 		}

@@ -152,6 +152,14 @@ type Loop struct {
 	chunked bool
 	// applied is the index the state machine has reached.
 	applied uint64
+	// q is the loop's queues, nil until the first job or read is queued:
+	// a process with many idle groups holds a Loop per node and queues
+	// nothing for most of them.
+	q *queues
+}
+
+// queues are what a Loop queues for its workers and its reads.
+type queues struct {
 	// reads are the released reads waiting for applied.
 	reads []raft.ReadState
 	// appends, applies and snapWork are the workers' queues.
@@ -160,6 +168,26 @@ type Loop struct {
 	// acknowledgements wait, oldest first; handedSeq numbers them.
 	handed    []handoff
 	handedSeq uint64
+}
+
+// noQueues stands for the queues of a Loop that has queued nothing; it
+// is only read.
+var noQueues queues
+
+// qs returns the Loop's queues, allocating them on first use.
+func (l *Loop) qs() *queues {
+	if l.q == nil {
+		l.q = &queues{}
+	}
+	return l.q
+}
+
+// peek returns the Loop's queues to read, without allocating them.
+func (l *Loop) peek() *queues {
+	if l.q == nil {
+		return &noQueues
+	}
+	return l.q
 }
 
 // New starts the node c describes, from what its Disk holds.
@@ -259,7 +287,8 @@ func (l *Loop) ReportSnapshot(id uint64, failed bool) { l.catchUp(); l.rn.Report
 // Busy reports whether the node has a Ready or a worker of the loop has a
 // job. Jobs handed to Config.HandOff are not counted (HandedOff).
 func (l *Loop) Busy() bool {
-	return l.rn.HasReady() || len(l.appends) > 0 || len(l.applies) > 0 || len(l.snapWork) > 0
+	q := l.peek()
+	return l.rn.HasReady() || len(q.appends) > 0 || len(q.applies) > 0 || len(q.snapWork) > 0
 }
 
 // Run handles Readys and runs the workers' jobs until none is left, and

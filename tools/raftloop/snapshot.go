@@ -14,20 +14,20 @@ func (l *Loop) queueSnapshotWork(m raftpb.Message) {
 		l.cfg.OnSnapshotWork(m)
 		return
 	}
-	l.snapWork = append(l.snapWork, m)
+	l.qs().snapWork = append(l.qs().snapWork, m)
 }
 
 // SnapshotWork returns the number of jobs queued on the snapshot worker.
-func (l *Loop) SnapshotWork() int { return len(l.snapWork) }
+func (l *Loop) SnapshotWork() int { return len(l.peek().snapWork) }
 
 // RunSnapshotWork completes the oldest job queued on the snapshot worker
 // (DoSnapshotWork) and reports whether there was one.
 func (l *Loop) RunSnapshotWork() (bool, error) {
-	if len(l.snapWork) == 0 {
+	if len(l.peek().snapWork) == 0 {
 		return false, nil
 	}
-	m := l.snapWork[0]
-	l.snapWork = l.snapWork[1:]
+	m := l.qs().snapWork[0]
+	l.qs().snapWork = l.qs().snapWork[1:]
 	return true, l.DoSnapshotWork(m)
 }
 
