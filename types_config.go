@@ -213,7 +213,9 @@ import (
 //	// ReportSnapshot. With the chunked transfer on it is likewise the
 //	// least time between two offers (MsgSnapOffer) to a follower still
 //	// waiting for a snapshot. Default 2*ElectionTick; negative never
-//	// resends (then only ReportSnapshot ends the wait).
+//	// resends a whole snapshot (then only ReportSnapshot ends the wait),
+//	// while offers are still repeated every 2*ElectionTick: nothing else
+//	// repeats a lost offer.
 //	SnapshotRetryTicks int
 //
 //	// Quiesce lets the leader of an idle group put it to sleep, so that

@@ -26,15 +26,16 @@ func (r *Raft) offerSnapshot(to uint64, pr *tracker.Progress, snap raftpb.Snapsh
 // reofferSnapshot repeats the offer to a follower still waiting for a
 // snapshot, with the leader's latest snapshot and its current sources: an
 // offer may have been lost, or the receiver may have run out of sources.
-// It repeats it at most once per SnapshotRetryTicks, as a whole snapshot
-// is resent, not at every heartbeat answer: a transfer under way needs no
+// It repeats it at most once per SnapshotRetryTicks (2*ElectionTick when
+// that is negative: nothing else repeats a lost offer), as a whole
+// snapshot is resent, not at every heartbeat answer: a transfer under way needs no
 // new offer, and each one costs a read of the storage's snapshot. A newer
 // snapshot, which the log's compaction past the one pending announces,
 // is offered at once: it supersedes the transfer of the older one, which
 // the leader may no longer serve.
 func (r *Raft) reofferSnapshot(to uint64, pr *tracker.Progress) {
 	superseded := r.raftLog.firstIndex() > pr.PendingSnapshot+1
-	due := r.snapshotRetryDue(to)
+	due := r.retryDue(to, r.settings.offerRetryTicks)
 	if !superseded && !due {
 		return
 	}

@@ -151,3 +151,37 @@ func TestASourceReadsItsStorageSnapshotOncePerSnapshotServed(t *testing.T) {
 		t.Fatalf("serving the newer snapshot read Storage.Snapshot %d times, want 1", got)
 	}
 }
+
+// TestALostOfferIsRepeatedEvenWhenWholeSnapshotsAreNeverResent: with
+// SnapshotRetryTicks negative a whole snapshot is never resent, but an
+// offer of a chunked one still is, every 2*ElectionTick: nothing else
+// repeats a lost offer, and the follower would wait for ever.
+func TestALostOfferIsRepeatedEvenWhenWholeSnapshotsAreNeverResent(t *testing.T) {
+	c, down := laggingChunkedCluster(t, func(cfg *Config) {
+		cfg.SnapshotRetryTicks = -1
+		cfg.DisableCheckQuorum = true
+	})
+	c.nodes[3] = down
+	leader := c.nodes[1]
+	leader.trk.Progress(3).RecentActive = true
+	every := uint64(2 * leader.clock.electionTimeout)
+	var offers []uint64
+	for tick := uint64(0); tick < 3*every; tick++ {
+		leader.Tick()
+		c.stabilizeThrough(func(m raftpb.Message) bool {
+			if m.Type == raftpb.MsgSnapOffer && m.To == 3 {
+				offers = append(offers, leader.ticks)
+				return false // lost
+			}
+			return true
+		})
+	}
+	if len(offers) < 2 {
+		t.Fatalf("offers at ticks %v over %d ticks, want one every %d", offers, 3*every, every)
+	}
+	for i := 1; i < len(offers); i++ {
+		if offers[i]-offers[i-1] < every {
+			t.Fatalf("offers at ticks %v: two within 2*ElectionTick (%d)", offers, every)
+		}
+	}
+}

@@ -137,3 +137,59 @@ func TestAFollowerThatLostItsLastEntryIsRepairedThroughItsHeartbeatAnswer(t *tes
 		t.Fatalf("progress of 2 after the repair: %s, want match %d", pr, last)
 	}
 }
+
+// TestAShortLogReportWhoseLastEntryDivergesFallsBackToTheCommitIndex: node
+// 2 restarts over a storage that lost an overwrite: where the leader's
+// term begins it still holds an entry of the old term, and its commit
+// index stops just before. Its short-log report names that entry; the
+// leader holds another term there, so the entry does not match, and the
+// leader lowers Match to node 2's commit index (carried in the report)
+// and repairs it from there, instead of taking the stale entry for a
+// matching one and rejecting every append that would repair it.
+func TestAShortLogReportWhoseLastEntryDivergesFallsBackToTheCommitIndex(t *testing.T) {
+	c := electedClusterWith(t, 3, func(cfg *Config) { cfg.DisableCheckQuorum = true })
+	must(t, c.nodes[3].Campaign())
+	c.stabilize()
+	leader := c.nodes[3]
+	if leader.state != StateLeader {
+		t.Fatalf("setup: node 3 is %v, want leader", leader.state)
+	}
+	for i := 0; i < 3; i++ {
+		_, _, err := leader.Propose([]byte("new term"))
+		must(t, err)
+	}
+	c.stabilize()
+	start, last := leader.leader.termStart, leader.raftLog.lastIndex()
+	hs, _, _ := c.st[2].InitialState()
+	kept, err := c.st[2].Entries(1, start, 1<<30)
+	must(t, err)
+	st := NewMemoryStorage()
+	st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2, 3}})
+	must(t, st.Append(append(kept, raftpb.Entry{Index: start, Term: leader.term - 1, Data: []byte("overwritten")})))
+	hs.Commit = start - 1
+	must(t, st.SetHardState(hs))
+	r, err := NewRaft(&Config{ID: 2, Storage: st, CheckContract: true, DisableCheckQuorum: true})
+	must(t, err)
+	c.nodes[2], c.st[2] = r, st
+
+	leader.bcastHeartbeat()
+	var reports int
+	c.stabilizeThrough(func(m raftpb.Message) bool {
+		if raftpb.IsShortLogReport(m) {
+			reports++
+			if m.Commit != start-1 {
+				t.Fatalf("report %v carries commit %d, want node 2's %d", m, m.Commit, start-1)
+			}
+		}
+		return true
+	})
+	if reports != 1 {
+		t.Fatalf("%d short-log reports, want 1", reports)
+	}
+	if got, _ := r.raftLog.term(start); got != leader.term {
+		t.Fatalf("node 2 holds term %d at %d after the repair, want the leader's %d", got, start, leader.term)
+	}
+	if pr := leader.trk.Progress(2); pr.Match != last || r.raftLog.lastIndex() != last {
+		t.Fatalf("progress of 2 %s, node 2's last index %d, want both at %d", pr, r.raftLog.lastIndex(), last)
+	}
+}

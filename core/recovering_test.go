@@ -191,16 +191,18 @@ func TestRecoveringWithoutALossStillWaits(t *testing.T) {
 
 // TestAHeartbeatBeyondTheLogIsAnsweredWithTheLastIndex: a leader sends a
 // commit index only up to what the follower acknowledged; one beyond its
-// log means the follower lost entries. It commits what it holds and tells
-// the leader where its log ends, instead of refusing every heartbeat.
+// log means the follower lost entries. It tells the leader where its log
+// ends, instead of refusing every heartbeat, and commits nothing on that
+// claim: its tail may be an older term's entries whose overwrite was lost.
 func TestAHeartbeatBeyondTheLogIsAnsweredWithTheLastIndex(t *testing.T) {
 	c := electedCluster(t, 2)
 	f := c.nodes[2]
 	last := f.raftLog.lastIndex()
+	committed := f.raftLog.committed
 	ctx := raftpb.HeartbeatContext{Round: 1, Tick: 7}.Encode()
 	must(t, f.Step(raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: f.term, Commit: last + 5, Context: ctx}))
-	if f.raftLog.committed != last {
-		t.Fatalf("committed %d, want the last index %d", f.raftLog.committed, last)
+	if f.raftLog.committed != committed {
+		t.Fatalf("committed %d after a claim beyond the log, want it kept at %d", f.raftLog.committed, committed)
 	}
 	var hb, short int
 	for _, m := range append(append([]raftpb.Message(nil), f.out.msgs...), f.out.afterAppend...) {
@@ -279,7 +281,9 @@ func TestAShortLogReportThatAnswersNoHeartbeatIsRefused(t *testing.T) {
 	garbled := shortLogReport(leader, 2, match, 2, 1)
 	garbled.Context = []byte("x")
 	notShort := shortLogReport(leader, 2, match, match, 1)
-	for _, m := range []raftpb.Message{future, garbled, notShort} {
+	commitPastLog := shortLogReport(leader, 2, match, 2, 1)
+	commitPastLog.Commit = 3
+	for _, m := range []raftpb.Message{future, garbled, notShort, commitPastLog} {
 		before := fingerprint(leader)
 		if err := leader.Step(m); !errors.Is(err, ErrInvalidMessage) {
 			t.Fatalf("Step(%v) = %v, want ErrInvalidMessage", m, err)

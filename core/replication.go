@@ -242,14 +242,25 @@ func (r *Raft) handleAppendRejection(m raftpb.Message, pr *tracker.Progress) {
 // it: the follower answered a heartbeat claiming index m.Index, which it
 // had acknowledged, with its last index m.RejectHint, so its storage lost
 // entries. The leader probes it from there; the commit index never moves
-// back. A report whose claim lies above Match is stale: an earlier report
-// already lowered Match below the claim (a duplicate, or the answer to a
-// later heartbeat sent before the first report arrived).
+// back. The follower's last entry counts as matching only if the leader
+// holds it with the same term: a storage that lost an overwrite keeps the
+// older term's entry, and then the leader falls back to the follower's
+// commit index (m.Commit), whose entries are committed and so are the
+// leader's (§5.4, Leader Completeness). A report whose claim lies above
+// Match is stale: an earlier report already lowered Match below the
+// claim (a duplicate, or the answer to a later heartbeat sent before the
+// first report arrived). A duplicate that arrives once the follower is
+// repaired and Match is back above its claim cannot be told from a new
+// loss: it costs one probe.
 func (r *Raft) handleShortLogReport(m raftpb.Message, pr *tracker.Progress) {
-	if m.Index > pr.Match || !pr.LostEntries(m.RejectHint) {
+	last := m.RejectHint
+	if !r.raftLog.matchTerm(entryID{term: m.LogTerm, index: last}) {
+		last = m.Commit
+	}
+	if m.Index > pr.Match || !pr.LostEntries(last) {
 		return
 	}
-	r.log(LevelWarn, "a follower lost entries it had acknowledged", peerAttr(m.From), Attr{"last_index", m.RejectHint})
+	r.log(LevelWarn, "a follower lost entries it had acknowledged", peerAttr(m.From), Attr{"last_index", last})
 	r.appendsPending = true
 }
 
@@ -292,11 +303,14 @@ func (r *Raft) sendHeartbeat(to uint64, pr *tracker.Progress, ctx []byte) {
 // handleHeartbeat is the follower's side of a heartbeat.
 func (r *Raft) handleHeartbeat(m raftpb.Message) error {
 	last := r.raftLog.lastIndex()
-	if commit := min(m.Commit, last); commit > r.raftLog.committed {
-		r.raftLog.commitTo(commit)
+	if m.Commit <= last && m.Commit > r.raftLog.committed {
+		r.raftLog.commitTo(m.Commit)
 	}
 	r.send(raftpb.Message{To: m.From, Type: raftpb.MsgHeartbeatResp, Context: m.Context})
 	if m.Commit > last {
+		// The claim proves this log lost entries it acknowledged; what
+		// is left of its tail may be an older term's, overwritten
+		// before the loss, so none of it is committed on this claim.
 		r.reportShortLog(m.From, m.Commit, m.Context)
 	}
 	return nil
@@ -308,11 +322,13 @@ func (r *Raft) handleHeartbeat(m raftpb.Message) error {
 // last index tells the leader to lower its Match and probe; the echo of
 // the heartbeat's context marks it as such a report
 // (raftpb.IsShortLogReport), apart from an append's rejection, which may
-// be late and must never lower Match.
+// be late and must never lower Match. The report's Commit is this node's
+// commit index: the point the leader falls back to when the last entry
+// is not the leader's (a lost overwrite left an older term's entry).
 func (r *Raft) reportShortLog(to, claimed uint64, ctx []byte) {
 	last := r.raftLog.lastEntryID()
 	r.send(raftpb.Message{To: to, Type: raftpb.MsgAppResp, Reject: true, Index: claimed,
-		RejectHint: last.index, LogTerm: last.term, Context: ctx})
+		RejectHint: last.index, LogTerm: last.term, Commit: r.raftLog.committed, Context: ctx})
 }
 
 // handleHeartbeatResponse marks the follower alive and restarts a stalled

@@ -17,6 +17,11 @@ type settings struct {
 	leaseTicks int
 	// snapshotRetryTicks is Config.SnapshotRetryTicks (0: never resend).
 	snapshotRetryTicks uint64
+	// offerRetryTicks is the least time between two offers of a chunked
+	// snapshot to a follower still waiting for one: SnapshotRetryTicks,
+	// or 2*ElectionTick when that is negative, since a lost offer is
+	// repeated by nothing else (an offer is small; see reofferSnapshot).
+	offerRetryTicks uint64
 	// chunks configures the chunked snapshot transfer (chunks.go).
 	chunks chunkSettings
 	// cache is Config.GroupCache, or nil.
@@ -52,6 +57,7 @@ func newSettings(cfg *Config) *settings {
 		maxPendingReads:           cfg.MaxPendingReads,
 		leaseTicks:                leaseTicks(cfg.ElectionTick, cfg.LeaseClockDriftTicks),
 		snapshotRetryTicks:        uint64(max(cfg.SnapshotRetryTicks, 0)),
+		offerRetryTicks:           offerRetryTicks(cfg),
 		chunks:                    newChunkSettings(cfg),
 		cache:                     cfg.GroupCache,
 		logger:                    cfg.Logger,
@@ -70,4 +76,13 @@ func newSettings(cfg *Config) *settings {
 		return cfg.GroupCache.intern(s)
 	}
 	return &s
+}
+
+// offerRetryTicks returns settings.offerRetryTicks of cfg (defaults
+// applied).
+func offerRetryTicks(cfg *Config) uint64 {
+	if cfg.SnapshotRetryTicks > 0 {
+		return uint64(cfg.SnapshotRetryTicks)
+	}
+	return uint64(2 * cfg.ElectionTick)
 }

@@ -72,11 +72,17 @@ func (r *Raft) maybeResendSnapshot(to uint64, pr *tracker.Progress) {
 // transfer's offer) may go to a follower again: SnapshotRetryTicks have
 // passed since the last one, and resending is on.
 func (r *Raft) snapshotRetryDue(to uint64) bool {
-	if r.settings.snapshotRetryTicks == 0 {
+	return r.retryDue(to, r.settings.snapshotRetryTicks)
+}
+
+// retryDue reports whether a snapshot or an offer sent to follower to is
+// as old as every ticks (0: never).
+func (r *Raft) retryDue(to, every uint64) bool {
+	if every == 0 {
 		return false
 	}
 	sent, ok := r.leader.snapSentAt[to]
-	return !ok || r.ticks-sent >= r.settings.snapshotRetryTicks
+	return !ok || r.ticks-sent >= every
 }
 
 // handleSnapshot is the follower's side of InstallSnapshot (§7). A

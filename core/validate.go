@@ -163,6 +163,8 @@ func (r *Raft) validateShortLogReport(m raftpb.Message) error {
 		return fmt.Errorf("%w: short-log report echoing %d context bytes, not a heartbeat of this leader", ErrInvalidMessage, len(m.Context))
 	case m.RejectHint >= m.Index:
 		return fmt.Errorf("%w: short-log report of last index %d, not below the claimed %d", ErrInvalidMessage, m.RejectHint, m.Index)
+	case m.Commit > m.RejectHint:
+		return fmt.Errorf("%w: short-log report of commit index %d beyond its last index %d", ErrInvalidMessage, m.Commit, m.RejectHint)
 	}
 	return nil
 }

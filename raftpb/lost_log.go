@@ -5,7 +5,9 @@ package raftpb
 // index beyond its log. A leader sends a follower a commit index only as
 // far as the follower acknowledged, so the follower's storage lost entries
 // it had made durable. The report's Index is the commit index the
-// heartbeat claimed, its RejectHint and LogTerm the follower's last entry.
+// heartbeat claimed, its RejectHint and LogTerm the follower's last entry,
+// its Commit the follower's commit index (where the leader falls back to
+// when it holds another term at RejectHint).
 //
 // The report echoes the heartbeat's Context (a [HeartbeatContext]); that
 // echo is its only mark. An ordinary rejection of an append, tickraft's or
