@@ -25,10 +25,37 @@ type memHub struct {
 	carried int
 	// tap, when set, sees every message the hub carries, under its lock.
 	tap func(groupMsg)
+	// logs are the hosts' memory logs, by host ID, and unsafeAcks what
+	// the hub saw acknowledged beyond what the sender's log held synced
+	// (checkAck).
+	logs       map[uint64]*memGroupLog
+	unsafeAcks []string
 }
 
 func newMemHub() *memHub {
-	return &memHub{inboxes: map[uint64]chan []groupMsg{}, hosts: map[uint64]*Host{}, down: map[uint64]bool{}}
+	return &memHub{inboxes: map[uint64]chan []groupMsg{}, hosts: map[uint64]*Host{}, down: map[uint64]bool{},
+		logs: map[uint64]*memGroupLog{}}
+}
+
+// setLog records host id's memory log, whose synced state checkAck reads.
+func (hub *memHub) setLog(id uint64, l *memGroupLog) {
+	hub.mu.Lock()
+	defer hub.mu.Unlock()
+	hub.logs[id] = l
+}
+
+// checkAck records an append acknowledgement that host from sends for
+// entries its log does not hold synced: the oracle of the host's fsync,
+// judged from the memory log's synced state, not from the host.
+func (hub *memHub) checkAck(from uint64, gm groupMsg) {
+	m := gm.Message
+	l := hub.logs[from]
+	if m.Type != raftpb.MsgAppResp || m.Reject || l == nil {
+		return
+	}
+	if synced := l.syncedLast(gm.Group); synced < m.Index {
+		hub.unsafeAcks = append(hub.unsafeAcks, fmt.Sprintf("host %d acknowledged index %d of group %d with %d synced", from, m.Index, gm.Group, synced))
+	}
 }
 
 // memNet is one host's end of a memHub.
@@ -72,6 +99,7 @@ func (n *memNet) send(msgs []groupMsg) {
 	}
 	byPeer := map[uint64][]groupMsg{}
 	for _, gm := range msgs {
+		hub.checkAck(n.self, gm)
 		byPeer[gm.Message.To] = append(byPeer[gm.Message.To], gm)
 	}
 	for to, batch := range byPeer {
@@ -96,9 +124,11 @@ func (n *memNet) receive() <-chan []groupMsg { return n.in }
 
 func (n *memNet) close() error { n.hub.leave(n.self); return nil }
 
-// memGroupLog is a groupLog in memory: a MemoryStorage per group, which
-// a host started again on the same memGroupLog finds as it was (there is
-// no loss of unsynced writes here; the socket tests use real files).
+// memGroupLog is a groupLog in memory: a MemoryStorage per group that the
+// host reads and writes, and beside it the group's synced state, which
+// only a write with sync moves forward. A host started again on the same
+// memGroupLog finds the synced state alone: a crash (abandon) loses what
+// was saved and not synced.
 type memGroupLog struct {
 	mu     sync.Mutex
 	disks  map[uint64]*memGroupDisk
@@ -114,6 +144,22 @@ type memGroupLog struct {
 type memGroupDisk struct {
 	l  *memGroupLog
 	st *raft.MemoryStorage
+	// synced is what a crash keeps; unsynced the saves since the last
+	// sync, to be replayed onto it.
+	synced   *raft.MemoryStorage
+	unsynced []func(*raft.MemoryStorage) error
+}
+
+// syncedLast returns the last index group's synced state holds.
+func (l *memGroupLog) syncedLast(group uint64) uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	d := l.disks[group]
+	if d == nil {
+		return 0
+	}
+	last, _ := d.synced.LastIndex()
+	return last
 }
 
 func newMemGroupLog() *memGroupLog { return &memGroupLog{disks: map[uint64]*memGroupDisk{}} }
@@ -122,27 +168,69 @@ func (l *memGroupLog) open(group uint64, voters []uint64) (groupDisk, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if d := l.disks[group]; d != nil && group != l.skip {
+		d.unsynced = nil
+		d.st = copyStorage(d.synced)
 		return d, nil
 	}
-	st := raft.NewMemoryStorage()
-	st.SetConfState(raftpb.ConfState{Voters: voters})
-	d := &memGroupDisk{l: l, st: st}
+	synced := raft.NewMemoryStorage()
+	synced.SetConfState(raftpb.ConfState{Voters: voters})
+	d := &memGroupDisk{l: l, st: copyStorage(synced), synced: synced}
 	l.disks[group] = d
 	return d, nil
 }
 
+// copyStorage returns a MemoryStorage holding what st holds.
+func copyStorage(st *raft.MemoryStorage) *raft.MemoryStorage {
+	out := raft.NewMemoryStorage()
+	snap, _ := st.Snapshot()
+	if !snap.IsEmpty() {
+		out.ApplySnapshot(snap)
+	}
+	hs, cs, _ := st.InitialState()
+	if snap.IsEmpty() {
+		out.SetConfState(cs)
+	}
+	first, _ := st.FirstIndex()
+	last, _ := st.LastIndex()
+	for lo := first; lo <= last; {
+		ents, _ := st.Entries(lo, last+1, 1<<62)
+		out.Append(ents)
+		lo += uint64(len(ents))
+	}
+	out.SetHardState(hs)
+	return out
+}
+
 func (l *memGroupLog) write(sync bool) error {
-	if sync {
-		l.mu.Lock()
-		l.nsyncs++
-		l.mu.Unlock()
+	if !sync {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.nsyncs++
+	for _, d := range l.disks {
+		for _, op := range d.unsynced {
+			if err := op(d.synced); err != nil {
+				return err
+			}
+		}
+		d.unsynced = nil
 	}
 	return nil
 }
 
-func (l *memGroupLog) syncs() uint64          { l.mu.Lock(); defer l.mu.Unlock(); return l.nsyncs }
-func (l *memGroupLog) close() error           { return nil }
-func (l *memGroupLog) abandon()               {}
+func (l *memGroupLog) syncs() uint64 { l.mu.Lock(); defer l.mu.Unlock(); return l.nsyncs }
+func (l *memGroupLog) close() error  { return l.write(true) }
+
+// abandon loses what was saved and not synced, as a crash does.
+func (l *memGroupLog) abandon() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, d := range l.disks {
+		d.unsynced = nil
+	}
+}
+
 func (d *memGroupDisk) Storage() raft.Storage { return d.st }
 func (d *memGroupDisk) Sync() error           { return nil }
 
@@ -152,25 +240,47 @@ func (d *memGroupDisk) Save(hs raftpb.HardState, ents []raftpb.Entry, snap raftp
 		d.l.saves++
 		d.l.mu.Unlock()
 	}
+	if err := saveTo(d.st, hs, ents, snap); err != nil {
+		return err
+	}
+	ents = append([]raftpb.Entry(nil), ents...)
+	d.l.mu.Lock()
+	d.unsynced = append(d.unsynced, func(st *raft.MemoryStorage) error { return saveTo(st, hs, ents, snap) })
+	d.l.mu.Unlock()
+	return nil
+}
+
+// saveTo writes a Ready's state to st in the persistence order.
+func saveTo(st *raft.MemoryStorage, hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.Snapshot) error {
 	if !snap.IsEmpty() {
-		if err := d.st.ApplySnapshot(snap); err != nil {
+		if err := st.ApplySnapshot(snap); err != nil {
 			return err
 		}
 	}
-	if err := d.st.Append(ents); err != nil {
+	if err := st.Append(ents); err != nil {
 		return err
 	}
 	if !hs.IsEmpty() {
-		return d.st.SetHardState(hs)
+		return st.SetHardState(hs)
 	}
 	return nil
 }
 
+// compact compacts both the host's storage and the synced state, as the
+// shared log's snapshot marker is synced at once; the entries up to an
+// applied index are synced already.
 func (d *memGroupDisk) compact(index uint64, cs raftpb.ConfState, data []byte) error {
-	if _, err := d.st.CreateSnapshot(index, &cs, data); err != nil {
-		return err
+	d.l.mu.Lock()
+	defer d.l.mu.Unlock()
+	for _, st := range []*raft.MemoryStorage{d.st, d.synced} {
+		if _, err := st.CreateSnapshot(index, &cs, data); err != nil {
+			return err
+		}
+		if err := st.Compact(index); err != nil {
+			return err
+		}
 	}
-	return d.st.Compact(index)
+	return nil
 }
 
 // hostCluster is a cluster of hosts in this process: on an in-process
@@ -277,6 +387,7 @@ func (hc *hostCluster) startOnce(c Config) (*Host, error) {
 	if l == nil {
 		l = newMemGroupLog()
 		hc.logs[c.ID] = l
+		hc.hub.setLog(c.ID, l)
 	}
 	return startHost(c, l, nil, hc.hub.join)
 }
@@ -287,13 +398,19 @@ func (hc *hostCluster) kill(id uint64) {
 	delete(hc.hosts, id)
 }
 
-// stopAll stops every host still running.
+// stopAll stops every host still running, and fails the test if a host
+// acknowledged entries it had not synced.
 func (hc *hostCluster) stopAll() {
 	for id, h := range hc.hosts {
 		if err := h.Stop(); err != nil {
 			hc.t.Errorf("host %d stopped with %v", id, err)
 		}
 		delete(hc.hosts, id)
+	}
+	hc.hub.mu.Lock()
+	defer hc.hub.mu.Unlock()
+	for _, bad := range hc.hub.unsafeAcks[:min(len(hc.hub.unsafeAcks), 5)] {
+		hc.t.Errorf("durability: %s", bad)
 	}
 }
 
