@@ -74,7 +74,8 @@
 // busiest group's writes until it releases. A host avoids it by taking a
 // snapshot of every group now and then (by entries applied, and by the
 // age of its oldest entry, so that an idle group with a short log is
-// snapshotted too) and releasing up to it; a group that is removed from
+// snapshotted too) and releasing up to it; SharedLog.Pinning names the
+// groups that keep the oldest segment, with the index each must release; a group that is removed from
 // the process should first be released up to its last index, through a
 // snapshot marker at that index. What a group released is not written
 // down: OpenShared releases every group up to its snapshot marker (the

@@ -223,3 +223,29 @@ func (w *WAL) needsBefore(s segment) bool {
 	}
 	return false
 }
+
+// pinning returns the groups that need a record in the oldest segment
+// some group needs (those for which needsBefore holds of the next one),
+// with the index each must release up to, sorted by group. Segments
+// before it that no group needs are skipped: the next release of any
+// group deletes them.
+func (w *WAL) pinning() []Pin {
+	if w.err != nil || !w.shared {
+		return nil
+	}
+	n := 0
+	for n+1 < len(w.segs) && !w.needsBefore(w.segs[n+1]) {
+		n++
+	}
+	if n+1 >= len(w.segs) {
+		return nil
+	}
+	var out []Pin
+	for id, first := range w.segs[n+1].firsts {
+		if g := w.groups[id]; g == nil || first-1 > g.released {
+			out = append(out, Pin{Group: id, Index: first - 1})
+		}
+	}
+	slices.SortFunc(out, func(a, b Pin) int { return cmp.Compare(a.Group, b.Group) })
+	return out
+}

@@ -120,6 +120,33 @@ func (l *SharedLog) Abandon() error { return l.w.Abandon() }
 // Usage returns what the log holds on disk now, as WAL.Usage does.
 func (l *SharedLog) Usage() Usage { return l.w.Usage() }
 
+// Pin is a group that keeps the oldest segment of a shared log on disk
+// (SharedLog.Pinning).
+type Pin struct {
+	// Group is the group's ID.
+	Group uint64
+	// Index is how far the group must release (ReleaseTo, after a
+	// snapshot marker at Index or beyond) for the oldest segment to be
+	// needed no more by it: its entries up to Index may lie there.
+	Index uint64
+}
+
+// Pinning returns, sorted by group, the groups that keep the oldest
+// segment on disk: those that still need an entry in it. Oldest segments
+// that no group needs any more (they go at the next release of any group)
+// are skipped: it names the groups of the oldest segment that some group
+// needs. It returns nothing when no segment but the one written to is
+// needed (that one is never deleted) or once the log is closed or failed. A process that runs many
+// groups snapshots these groups and releases them when the log grows
+// (see "Use for many groups" in the package doc): a group that wrote a
+// few entries and went idle would otherwise keep every later segment on
+// disk.
+func (l *SharedLog) Pinning() []Pin {
+	l.w.mu.Lock()
+	defer l.w.mu.Unlock()
+	return l.w.pinning()
+}
+
 // Group returns group id's view of the log, with the methods of a WAL, so
 // that a loop written for a WAL of its own runs on a shared log
 // unchanged. Its Sync syncs the whole log: a loop that saves several

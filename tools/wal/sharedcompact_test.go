@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/tickraft/raft/raftpb"
@@ -180,4 +181,52 @@ func TestSharedLogReleaseMakesTheMarkerDurableFirst(t *testing.T) {
 		t.Fatalf("reopening after a crash: %v", err)
 	}
 	checkReplay(t, rp.Group(4), wal.Replay{Snapshot: meta, HardState: raftpb.HardState{Term: 1, Commit: 30}})
+}
+
+// Claim: Pinning names exactly the groups that keep the oldest segment on
+// disk (an idle group that wrote once, not the busy group that released),
+// and releasing them up to the index it names deletes that segment.
+func TestSharedLogPinningNamesTheGroupsHoldingTheOldestSegment(t *testing.T) {
+	dir := t.TempDir()
+	l, _ := mustOpenShared(t, dir, wal.Options{SegmentBytes: 1024})
+	defer l.Close()
+	if p := l.Pinning(); len(p) != 0 {
+		t.Fatalf("an empty log pinned by %v", p)
+	}
+	for _, id := range []uint64{2, 3} {
+		if err := l.Save([]wal.Update{{Group: id, HardState: raftpb.HardState{Term: 1, Commit: 1}, Entries: ents(1, 1, 1)}}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	busy := l.Group(1)
+	for i := uint64(1); len(segments(t, dir)) < 3; i++ {
+		if err := busy.Save(raftpb.HardState{Term: 1, Commit: i}, ents(1, i, i), true); err != nil {
+			t.Fatal(err)
+		}
+		if err := busy.SaveSnapshot(raftpb.SnapshotMetadata{Index: i, Term: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := busy.ReleaseTo(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []wal.Pin{{Group: 2, Index: 1}, {Group: 3, Index: 1}}
+	if got := l.Pinning(); !slices.Equal(got, want) {
+		t.Fatalf("Pinning = %v, want %v", got, want)
+	}
+	before := len(segments(t, dir))
+	for _, p := range want {
+		if err := l.SaveSnapshot(p.Group, raftpb.SnapshotMetadata{Index: p.Index, Term: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.ReleaseTo(p.Group, p.Index); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := l.Pinning(); len(got) != 0 {
+		t.Errorf("after the releases Pinning = %v", got)
+	}
+	if after := len(segments(t, dir)); after != 1 {
+		t.Errorf("after releasing the pinning groups %d of %d segment files are left, want 1", after, before)
+	}
 }

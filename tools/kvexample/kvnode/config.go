@@ -178,6 +178,10 @@ type Config struct {
 
 	// Logger receives the node's structured logs; nil discards them.
 	Logger *slog.Logger
+
+	// walSegmentBytes is the segment size of a host's shared log (0: the
+	// wal's default); tests set it small to fill segments quickly.
+	walSegmentBytes int64
 }
 
 // frameSlack is the room MaxFrameBytes must leave above the largest

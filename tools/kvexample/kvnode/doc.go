@@ -122,8 +122,11 @@
 //     DataDir/groups/snap/<group>, after which the group releases its
 //     entries from the shared log without rewriting other groups'
 //     records; the shared log deletes a segment once no group needs a
-//     record in it, so a group that never reaches SnapshotInterval keeps
-//     the oldest segments) and configuration changes. A restart replays
+//     record in it, so once it holds more than two segments the host
+//     also snapshots, at each tick, the groups that keep the oldest
+//     one (wal.SharedLog.Pinning), and a group that never reaches
+//     SnapshotInterval does not keep the log growing) and configuration
+//     changes. A restart replays
 //     each group from its own records and snapshot. A group's snapshot travels whole
 //     (MsgSnap; the chunked transfer is not used), so one group's state
 //     must fit in MaxFrameBytes: shard a large data set over more groups.

@@ -18,6 +18,11 @@ type groupLog interface {
 	// with sync makes it durable. Until then a group's Storage may show
 	// what it saved, but nothing of it may be acknowledged.
 	write(sync bool) error
+	// pinning returns the groups that keep the log's oldest segment on
+	// disk once it holds more than keptSegments segments (nothing
+	// before, or for a log that is not in segments): the groups the host
+	// snapshots so that the log stays bounded (Host.releasePinned).
+	pinning() []uint64
 	// syncs returns the number of fsyncs done so far.
 	syncs() uint64
 	// close syncs and closes the log; abandon closes it without a sync,

@@ -33,8 +33,9 @@ type sharedGroupLog struct {
 }
 
 // openSharedGroupLog opens (or creates) the shared log under dir.
-func openSharedGroupLog(dir string, logger *slog.Logger, observeSync func(time.Duration)) (*sharedGroupLog, error) {
-	l, rp, err := wal.OpenShared(filepath.Join(dir, "wal"), wal.Options{Logger: logger, ObserveSync: observeSync})
+// segmentBytes is the log's segment size (0: the wal's default).
+func openSharedGroupLog(dir string, segmentBytes int64, logger *slog.Logger, observeSync func(time.Duration)) (*sharedGroupLog, error) {
+	l, rp, err := wal.OpenShared(filepath.Join(dir, "wal"), wal.Options{SegmentBytes: segmentBytes, Logger: logger, ObserveSync: observeSync})
 	if err != nil {
 		return nil, fmt.Errorf("opening the shared log: %w", err)
 	}
@@ -126,6 +127,17 @@ func (l *sharedGroupLog) write(sync bool) error {
 		l.nsyncs.Add(1)
 	}
 	return err
+}
+
+func (l *sharedGroupLog) pinning() []uint64 {
+	if l.log.Usage().Segments <= keptSegments {
+		return nil
+	}
+	var ids []uint64
+	for _, p := range l.log.Pinning() {
+		ids = append(ids, p.Group)
+	}
+	return ids
 }
 
 func (l *sharedGroupLog) syncs() uint64 { return l.nsyncs.Load() }

@@ -86,7 +86,7 @@ func StartHost(cfg Config) (*Host, error) {
 		closeListeners(c)
 		return nil, err
 	}
-	glog, err := openSharedGroupLog(filepath.Join(c.DataDir, "groups"), c.Logger, nil)
+	glog, err := openSharedGroupLog(filepath.Join(c.DataDir, "groups"), c.walSegmentBytes, c.Logger, nil)
 	if err != nil {
 		dirLock.Close()
 		closeListeners(c)

@@ -219,6 +219,9 @@ func (l *memGroupLog) write(sync bool) error {
 	return nil
 }
 
+// pinning: the memory log has no segments.
+func (l *memGroupLog) pinning() []uint64 { return nil }
+
 func (l *memGroupLog) syncs() uint64 { l.mu.Lock(); defer l.mu.Unlock(); return l.nsyncs }
 func (l *memGroupLog) close() error  { return l.write(true) }
 

@@ -144,6 +144,37 @@ func (s groupState) Apply(e raftpb.Entry, conf raftloop.ConfApplied) error {
 	return nil
 }
 
+// keptSegments is how many segments the shared log may hold before the
+// host snapshots the groups that keep the oldest one (releasePinned): the
+// one written to and the one before it, so that a busy group snapshotting
+// at SnapshotInterval is not also snapshotted whenever a segment fills.
+const keptSegments = 2
+
+// releasePinned snapshots, at the index they applied, the groups that keep
+// the shared log's oldest segment on disk once the log holds more than
+// keptSegments segments, so that their compaction releases it. Without it
+// a group that wrote a few entries and went idle, never reaching
+// SnapshotInterval, would keep every segment written after its entries,
+// and the log would grow with the busiest group's writes (tools/wal,
+// "Use for many groups"). A group that applied nothing since its last
+// snapshot is left alone: what it needs is not applied yet, and it is
+// looked at again at the next tick. It runs between rounds, when every
+// group's applies are finished.
+func (h *Host) releasePinned() {
+	for _, id := range h.glog.pinning() {
+		g := h.group(id)
+		if g == nil {
+			continue
+		}
+		first, err := g.disk.Storage().FirstIndex()
+		if err != nil || g.applied < first {
+			continue
+		}
+		g.snapIndex, g.snapData = g.applied, g.sm.encode()
+		g.recordSnapshot()
+	}
+}
+
 // recordSnapshot compacts the group's log below the snapshot taken while
 // applying, once the node has been told of the apply.
 func (g *group) recordSnapshot() {

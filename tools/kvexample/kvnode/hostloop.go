@@ -64,6 +64,7 @@ func (h *Host) run() {
 			return
 		case <-ticker.C:
 			h.tick()
+			h.releasePinned()
 		case batch := <-h.net.receive():
 			h.readClock()
 			h.stepBatch(batch)
