@@ -108,9 +108,13 @@ type Config struct {
 	// one peer ID may deliver to Receive, with a burst of as many (default
 	// DefaultMaxRecvMsgsPerS); the frames beyond it are read and dropped,
 	// counted in Stats.RateDrops, so that a flood cannot make the node
-	// step without bound. In multi-group mode a batch is delivered whole
-	// when a token is left and then takes one per message, running the
-	// bucket into debt if need be, so the long-run rate stays bounded.
+	// step without bound. In multi-group mode a batch is delivered or
+	// dropped whole: it is delivered when the bucket holds a token for
+	// each of its messages, and takes them; a batch of more messages than
+	// the rate is delivered only from a full bucket and runs it into
+	// debt. So the messages delivered at one instant never exceed the
+	// larger of MaxRecvMsgsPerSec and one batch, and the long-run rate
+	// stays bounded.
 	MaxRecvMsgsPerSec int
 
 	// RemovedAt, when not nil, tells whether node id was removed from the

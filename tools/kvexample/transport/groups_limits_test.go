@@ -1,6 +1,7 @@
 package transport_test
 
 import (
+	"net"
 	"testing"
 	"time"
 
@@ -118,5 +119,66 @@ func TestAFloodOfBatchesIsBoundedPerSecondInMessages(t *testing.T) {
 	}
 	if delivered != rate {
 		t.Fatalf("delivered %d of the flood's %d messages within one second, want %d", delivered, batches*perBatch, rate)
+	}
+}
+
+// Claim: in multi-group mode the messages delivered at one instant of the
+// transport's clock never exceed the larger of MaxRecvMsgsPerSec and one
+// batch (counted at ReceiveGroups): of batches of 40 against a bucket of
+// 50, one passes and the rest are dropped; a batch of 60, larger than the
+// bucket, passes from a full bucket, and one sent after it at the same
+// instant is dropped.
+func TestBatchesAtOneInstantDeliverAtMostTheRateOrOneBatch(t *testing.T) {
+	const rate = 50
+	clock := &fakeClock{now: time.Unix(1000, 0)}
+	cfg := transport.Config{ID: 2, Groups: true, MaxRecvMsgsPerSec: rate, RecvBufferMsgs: 64}
+	transport.SetClock(&cfg, clock.Now)
+	b := start(t, cfg)
+	batch := func(n int, k uint64) []transport.GroupMessage {
+		var out []transport.GroupMessage
+		for g := 1; g <= n; g++ {
+			out = append(out, transport.GroupMessage{Group: uint64(g), Message: raftpb.Message{Type: raftpb.MsgHeartbeat, From: 7, To: 2, Term: 1, Commit: k}})
+		}
+		return out
+	}
+	sent := 0
+	// instant sends batches of the sizes given and returns the messages
+	// ReceiveGroups delivered of them (the counters serve to wait until
+	// every batch was read, not as the oracle).
+	var conn net.Conn
+	instant := func(sizes ...int) int {
+		var stream []byte
+		if conn == nil {
+			stream = transport.AppendGroupsHello(nil, "", 7, 2)
+		}
+		for i, n := range sizes {
+			stream = transport.AppendBatch(stream, 7, 2, batch(n, uint64(i)))
+			sent += n
+		}
+		if conn == nil {
+			conn = dialRaw(t, b.Addr().String(), stream)
+		} else if _, err := conn.Write(stream); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "every batch to be read", func() bool {
+			st := b.Stats()
+			return st.RateDrops+st.MsgsReceived == uint64(sent)
+		})
+		delivered := 0
+		for {
+			select {
+			case got := <-b.ReceiveGroups():
+				delivered += len(got)
+			default:
+				return delivered
+			}
+		}
+	}
+	if got := instant(40, 40, 40, 40, 40); got != 40 {
+		t.Errorf("five batches of 40 at one instant, bucket of %d: %d messages delivered, want one batch (40)", rate, got)
+	}
+	clock.advance(time.Second)
+	if got := instant(60, 40); got != 60 {
+		t.Errorf("a batch of 60 then one of 40 from a full bucket of %d: %d messages delivered, want the first batch (60)", rate, got)
 	}
 }

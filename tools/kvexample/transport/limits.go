@@ -19,9 +19,12 @@ type recvLimit struct {
 // allow takes a token at time now and reports whether there was one.
 func (l *recvLimit) allow(now time.Time) bool { return l.allowN(now, 1) }
 
-// allowN reports whether a token is left at time now and then takes n,
-// running the bucket into debt when fewer are left: a batch is delivered
-// or dropped whole, and the debt delays the next one.
+// allowN reports whether n tokens are left at time now (as many as the
+// bucket holds, for a batch larger than it) and then takes n: a batch is
+// delivered or dropped whole. A batch larger than the bucket passes only
+// from a full bucket and runs it into debt, which delays the next one, so
+// the messages delivered at one instant never exceed the larger of the
+// rate and one batch.
 func (l *recvLimit) allowN(now time.Time, n int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -29,7 +32,7 @@ func (l *recvLimit) allowN(now time.Time, n int) bool {
 		l.tokens = min(l.rate, l.tokens+elapsed.Seconds()*l.rate)
 		l.last = now
 	}
-	if l.tokens < 1 {
+	if l.tokens < min(float64(n), l.rate) {
 		return false
 	}
 	l.tokens -= float64(n)
