@@ -71,8 +71,12 @@ const (
 	contextRawBase   = 2
 )
 
-// minRecordBytes is the size of the smallest record: its kind, a
-// one-byte group and a one-byte length.
+// minRecordBytes is the size of the smallest record that decodes: its
+// kind, a one-byte group and a zero length (an empty message, which
+// checkBatched then refuses). A coalesced heartbeat response takes at
+// least 4 bytes (kind, group, term, context form), a heartbeat 5, a
+// message a peer may send at least 9 (its encoding holds a Type, From
+// and To).
 const minRecordBytes = 3
 
 // recordOverheadBytes bounds what a record adds to its message's raftpb
@@ -214,15 +218,17 @@ func DecodeBatch(body []byte, from, local uint64) ([]GroupMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]GroupMessage, count)
-	for i := range out {
+	var out []GroupMessage
+	for i := 0; i < count; i++ {
 		if d.done() {
 			return nil, fmt.Errorf("%w: %w: the batch claims %d messages and holds %d", ErrMalformed, ErrBatchCount, count, i)
 		}
-		if err := d.record(&out[i]); err != nil {
+		out = d.grow(out, count)
+		g := &out[i]
+		if err := d.record(g); err != nil {
 			return nil, fmt.Errorf("%w: message %d of %d: %w", ErrMalformed, i, count, err)
 		}
-		if err := checkBatched(&out[i], from, local); err != nil {
+		if err := checkBatched(g, from, local); err != nil {
 			return nil, fmt.Errorf("%w: message %d of %d: %w", ErrMalformed, i, count, err)
 		}
 	}
@@ -285,6 +291,30 @@ func (d *batchDecoder) count() (int, error) {
 		return 0, fmt.Errorf("%w: %w: %d messages in %d bytes (at most %d per frame)", ErrMalformed, ErrBatchCount, v, len(d.data), MaxBatchMsgs)
 	}
 	return int(v), nil
+}
+
+// firstBatchCap is the capacity DecodeBatch starts with, and growBatchBy
+// the factor it grows by: a full batch of MaxBatchMsgs then costs five
+// arrays, a third more than one of its size.
+const (
+	firstBatchCap = 16
+	growBatchBy   = 4
+)
+
+// grow returns out with one more (zero) message, making room for it when
+// out is full: growBatchBy times the capacity, but never more than the count claimed
+// nor more messages than the bytes left could hold (minRecordBytes each),
+// so that what a batch allocates follows the records read, not its claim,
+// and a full batch holds no spare room.
+func (d *batchDecoder) grow(out []GroupMessage, count int) []GroupMessage {
+	if len(out) == cap(out) {
+		n := max(firstBatchCap, growBatchBy*cap(out))
+		n = min(n, count, len(out)+(len(d.data)-d.pos+minRecordBytes-1)/minRecordBytes)
+		grown := make([]GroupMessage, len(out), n)
+		copy(grown, out)
+		out = grown
+	}
+	return append(out, GroupMessage{})
 }
 
 // bytes reads n bytes, aliasing the body.

@@ -58,7 +58,13 @@ type Config struct {
 
 	// RecvBufferMsgs is the capacity of the channel of received messages
 	// (default DefaultRecvBufferMsgs); in multi-group mode, of received
-	// batches.
+	// batches, each of up to MaxBatchMsgs messages. A batch waiting there
+	// holds its frame (up to MaxFrameBytes: its messages' byte fields
+	// alias it) and its decoded messages (about 170 bytes each, at most
+	// one per 3 bytes of the frame and MaxBatchMsgs, so under 700 KiB),
+	// so a full channel in multi-group mode holds up to RecvBufferMsgs
+	// times that: a process that takes large frames from many peers
+	// should lower it.
 	RecvBufferMsgs int
 	// MaxQueueMsgs bounds the messages queued for one peer (default
 	// DefaultMaxQueueMsgs).
