@@ -28,7 +28,7 @@ func addGuardFlags(fs *flag.FlagSet, c *kvnode.Config) {
 	fs.IntVar(&c.MaxInboundConns, "max-inbound-conns", kvnode.DefaultMaxInboundConns, "most incoming Raft transport connections open at once")
 	fs.IntVar(&c.MaxFrameBytes, "max-frame-bytes", kvnode.DefaultMaxFrameBytes, "largest Raft message accepted, and so the most one connection buffers")
 	fs.DurationVar(&c.FrameTimeout, "frame-timeout", kvnode.DefaultFrameTimeout, "longest a Raft connection may take to deliver its next message")
-	fs.IntVar(&c.MaxRecvMsgsPerSec, "max-recv-msgs", kvnode.DefaultMaxRecvMsgsPerSec, "most messages per second one peer can make this node step; more are dropped")
+	fs.IntVar(&c.MaxRecvMsgsPerSec, "max-recv-msgs", kvnode.DefaultMaxRecvMsgsPerSec, "most messages per second one peer can make this node step; more are dropped (with -groups, per group: a peer process may send this many times the number of groups)")
 }
 
 // checkFlags reports the first incoherent combination of flags, saying

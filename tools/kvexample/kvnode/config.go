@@ -159,7 +159,10 @@ type Config struct {
 	// frame (default DefaultFrameTimeout; a live peer sends heartbeats far
 	// more often); MaxRecvMsgsPerSec bounds the messages one peer can make
 	// the node step per second, beyond which they are dropped and counted
-	// (default DefaultMaxRecvMsgsPerSec).
+	// (default DefaultMaxRecvMsgsPerSec). On a Host (Groups, several groups
+	// in one process) it is per peer and per group: the host's transport
+	// takes MaxRecvMsgsPerSec times the number of groups per second from
+	// one peer process, with a burst of as many.
 	MaxInboundConns   int
 	MaxFrameBytes     int
 	FrameTimeout      time.Duration
