@@ -66,8 +66,9 @@ type idleSample struct {
 	window time.Duration
 	// cpu is the process's CPU time (user and system) in the window.
 	cpu time.Duration
-	// frames and bytes are the frames the transports wrote to their
-	// sockets in the window, summed over the hosts.
+	// frames and bytes are the frames between the hosts in the window,
+	// and their bytes, counted on the wire by the proxies between them
+	// (frameProxy), not by the transports.
 	frames, bytes uint64
 }
 
@@ -161,13 +162,13 @@ func idleAwake(ctx context.Context, o options, dir string, stdout, stderr io.Wri
 
 // measureIdle measures the cluster, left alone, for window.
 func measureIdle(c *hostCluster, window time.Duration) idleSample {
-	before := c.transportStats()
+	f0, b0 := c.wire()
 	cpu0 := cpuTime()
 	start := time.Now()
 	time.Sleep(window)
 	s := idleSample{window: time.Since(start), cpu: cpuTime() - cpu0}
-	after := c.transportStats()
-	s.frames, s.bytes = after.FramesSent-before.FramesSent, after.BytesSent-before.BytesSent
+	f1, b1 := c.wire()
+	s.frames, s.bytes = f1-f0, b1-b0
 	return s
 }
 

@@ -8,24 +8,26 @@ import (
 	"time"
 
 	"github.com/tickraft/raft/tools/kvexample/kvnode"
-	"github.com/tickraft/raft/tools/kvexample/transport"
 )
 
 // hostCluster is three processes' worth of multi-group hosts in this
 // process, each with its own event loop, transport (one connection per
-// pair of hosts) and HTTP server on loopback ports, and data in dir.
+// pair of hosts) and HTTP server on loopback ports, and data in dir. The
+// hosts reach each other through a frameProxy in front of each host,
+// which counts the frames on the wire.
 type hostCluster struct {
-	dir    string
-	base   kvnode.Config
-	peers  []kvnode.Peer
-	hosts  map[uint64]*kvnode.Host
-	client *kvnode.Client
-	logger *slog.Logger
+	dir     string
+	base    kvnode.Config
+	peers   []kvnode.Peer
+	proxies map[uint64]*frameProxy
+	hosts   map[uint64]*kvnode.Host
+	client  *kvnode.Client
+	logger  *slog.Logger
 }
 
 // startHostCluster starts size hosts of base.Groups groups each.
 func startHostCluster(dir string, size int, base kvnode.Config) (*hostCluster, error) {
-	c := &hostCluster{dir: dir, base: base, hosts: map[uint64]*kvnode.Host{}, logger: base.Logger}
+	c := &hostCluster{dir: dir, base: base, hosts: map[uint64]*kvnode.Host{}, proxies: map[uint64]*frameProxy{}, logger: base.Logger}
 	ports, err := kvnode.LoopbackAddrs(2 * size)
 	if err != nil {
 		return nil, err
@@ -34,6 +36,12 @@ func startHostCluster(dir string, size int, base kvnode.Config) (*hostCluster, e
 	for id := uint64(1); id <= uint64(size); id++ {
 		c.peers = append(c.peers, kvnode.Peer{ID: id, RaftAddr: ports[2*id-2], HTTPAddr: ports[2*id-1]})
 		addrs = append(addrs, ports[2*id-1])
+		px, err := startFrameProxy(ports[2*id-2])
+		if err != nil {
+			c.stop()
+			return nil, err
+		}
+		c.proxies[id] = px
 	}
 	for _, p := range c.peers {
 		if err := c.start(context.Background(), p.ID); err != nil {
@@ -63,6 +71,7 @@ func (c *hostCluster) start(ctx context.Context, id uint64) error {
 	cfg.Peers = nil
 	for _, q := range c.peers {
 		if q.ID != id {
+			q.RaftAddr = c.proxies[q.ID].addr()
 			cfg.Peers = append(cfg.Peers, q)
 		}
 	}
@@ -80,13 +89,17 @@ func (c *hostCluster) kill(id uint64) {
 	delete(c.hosts, id)
 }
 
-// stop stops every running host cleanly.
+// stop stops every running host cleanly, then the proxies.
 func (c *hostCluster) stop() {
 	for id, h := range c.hosts {
 		if err := h.Stop(); err != nil {
 			c.logger.Warn("host stopped with an error", "host", id, "error", err)
 		}
 		delete(c.hosts, id)
+	}
+	for id, px := range c.proxies {
+		px.close()
+		delete(c.proxies, id)
 	}
 }
 
@@ -97,25 +110,20 @@ func (c *hostCluster) status(ctx context.Context, id uint64) (*kvnode.HostStatus
 	return c.client.HostStatus(ctx, c.peers[id-1].HTTPAddr)
 }
 
-// frames returns the frames the running hosts' transports wrote to their
-// sockets, summed.
-func (c *hostCluster) frames() uint64 {
-	var n uint64
-	for _, h := range c.hosts {
-		n += h.TransportStats().FramesSent
+// wire returns the frames, and their bytes, that the proxies relayed
+// between the hosts so far, counted on the wire.
+func (c *hostCluster) wire() (frames, bytes uint64) {
+	for _, px := range c.proxies {
+		frames += px.frames.Load()
+		bytes += px.bytes.Load()
 	}
-	return n
+	return frames, bytes
 }
 
-// transportStats sums the running hosts' transport counters.
-func (c *hostCluster) transportStats() transport.Stats {
-	var s transport.Stats
-	for _, h := range c.hosts {
-		t := h.TransportStats()
-		s.FramesSent += t.FramesSent
-		s.BytesSent += t.BytesSent
-	}
-	return s
+// frames returns the frames the proxies relayed between the hosts.
+func (c *hostCluster) frames() uint64 {
+	n, _ := c.wire()
+	return n
 }
 
 // failed returns the first host that stopped on its own.
