@@ -224,9 +224,9 @@ func forEachLibraryFile(t *testing.T, dir string, f func(path string, file *ast.
 	}
 }
 
-// subStateOwners maps each sub-state field of core.Raft to the one file
-// that may assign its fields: the state's rules live with it (core's
-// package doc, "Who touches what").
+// subStateOwners maps each sub-state field of core.Raft (and the outbox's
+// record of its kept arrays) to the one file that may assign its fields:
+// the state's rules live with it (core's package doc, "Who touches what").
 var subStateOwners = map[string]string{
 	"uncommitted": "core/uncommitted.go",
 	"storage":     "core/storage_stall.go",
@@ -237,6 +237,7 @@ var subStateOwners = map[string]string{
 	"clock":       "core/election_clock.go",
 	"leader":      "core/leader.go",
 	"out":         "core/outbox.go",
+	"kept":        "core/outbox.go",
 	"quiesce":     "core/quiesce.go",
 	"settings":    "core/settings.go",
 }

@@ -283,8 +283,8 @@ type ConfigError = core.ConfigError
 
 // GroupCache is what the nodes of many groups in one process may share so
 // that each idle node costs less: the arrays their queued messages are
-// held in between a Ready and its Advance, and one copy of the settings
-// derived from Configs alike (all but the ID, Storage, Seed, Applied and
+// held in between a Ready and its Advance (and the records of them), and
+// one copy of the settings derived from Configs alike (all but the ID, Storage, Seed, Applied and
 // Recovering; a Logger whose type == cannot compare is never shared). Without one, each node keeps the arrays it uses
 // and its settings for itself (a few hundred bytes per node); with one, a
 // node holds an array only from the moment it queues a message to the

@@ -164,7 +164,7 @@ func TestALostOfferIsRepeatedEvenWhenWholeSnapshotsAreNeverResent(t *testing.T) 
 	c.nodes[3] = down
 	leader := c.nodes[1]
 	leader.trk.Progress(3).RecentActive = true
-	every := uint64(2 * leader.clock.electionTimeout)
+	every := uint64(2 * leader.settings.electionTimeout)
 	var offers []uint64
 	for tick := uint64(0); tick < 3*every; tick++ {
 		leader.Tick()

@@ -72,9 +72,9 @@ func TestNodesWithDifferentSeedsDrawDifferentElectionTimeouts(t *testing.T) {
 		}
 		var out []int
 		for i := 0; i < 8; i++ {
-			r.clock.redraw()
-			if r.clock.randomized < r.clock.electionTimeout || r.clock.randomized >= 2*r.clock.electionTimeout {
-				t.Fatalf("timeout %d outside [%d, %d)", r.clock.randomized, r.clock.electionTimeout, 2*r.clock.electionTimeout)
+			r.clock.redraw(r.settings.electionTimeout)
+			if r.clock.randomized < r.settings.electionTimeout || r.clock.randomized >= 2*r.settings.electionTimeout {
+				t.Fatalf("timeout %d outside [%d, %d)", r.clock.randomized, r.settings.electionTimeout, 2*r.settings.electionTimeout)
 			}
 			out = append(out, r.clock.randomized)
 		}

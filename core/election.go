@@ -28,7 +28,7 @@ func (r *Raft) TickN(n int) {
 		return
 	}
 	r.ticks += uint64(n)
-	r.out.onTick(n, r.clock.electionTimeout)
+	r.out.onTick(n, r.settings.electionTimeout)
 	r.ready.dropSpareSelf()
 	if r.quiesce.asleep {
 		r.tickQuiesced(n)
@@ -68,11 +68,11 @@ func (r *Raft) tickElection(n int) {
 // and a quorum check every electionTimeout.
 func (r *Raft) tickHeartbeat(n int) {
 	r.clock.advance(n)
-	if r.clock.electionTimeoutPassed() {
+	if r.clock.electionTimeoutPassed(r.settings.electionTimeout) {
 		r.clock.restartElection()
 		r.abortLeaderTransfer("it did not finish within an election timeout")
 		if r.settings.checkQuorum {
-			if n >= r.clock.electionTimeout {
+			if n >= r.settings.electionTimeout {
 				// Whatever was heard came before these n ticks: longer
 				// ago than an election timeout.
 				r.forgetRecentActivity()
@@ -83,7 +83,7 @@ func (r *Raft) tickHeartbeat(n int) {
 			return
 		}
 	}
-	if r.clock.heartbeatDue() {
+	if r.clock.heartbeatDue(r.settings.heartbeatTimeout) {
 		r.clock.restartHeartbeat()
 		if !r.proposeQuiescence() {
 			r.bcastHeartbeat()
@@ -134,9 +134,9 @@ func (r *Raft) checkLeasePromise() error {
 	if !r.settings.leaseReads || r.state != StateFollower {
 		return nil
 	}
-	if (r.lead != None && r.clock.electionElapsed < r.clock.electionTimeout) || r.restartQuiet() {
+	if (r.lead != None && r.clock.electionElapsed < r.settings.electionTimeout) || r.restartQuiet() {
 		return fmt.Errorf("%w: leader %d heard from %d ticks ago, election timeout %d", ErrLeasePromised,
-			r.lead, r.clock.electionElapsed, r.clock.electionTimeout)
+			r.lead, r.clock.electionElapsed, r.settings.electionTimeout)
 	}
 	return nil
 }
@@ -297,7 +297,7 @@ func (r *Raft) inLease(m raftpb.Message) bool {
 	if !r.settings.checkQuorum || force {
 		return false
 	}
-	return (r.lead != None && r.clock.electionElapsed < r.clock.electionTimeout) || r.restartQuiet()
+	return (r.lead != None && r.clock.electionElapsed < r.settings.electionTimeout) || r.restartQuiet()
 }
 
 // restartQuiet reports whether a node that restarted under LeaseReads is
@@ -306,7 +306,7 @@ func (r *Raft) inLease(m raftpb.Message) bool {
 // forgot that leader, so it must not help elect another before the lease
 // has run out (found by the simulator: a stale lease read otherwise).
 func (r *Raft) restartQuiet() bool {
-	return r.settings.leaseReads && r.restarted && r.ticks < uint64(r.clock.electionTimeout)
+	return r.settings.leaseReads && r.restarted && r.ticks < uint64(r.settings.electionTimeout)
 }
 
 // handleVoteResponse counts a vote for this node's (pre-)candidacy.

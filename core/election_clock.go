@@ -7,13 +7,13 @@ import "math"
 // campaign and a leader runs for CheckQuorum and the transfer deadline,
 // and the leader's heartbeat timer. The election timeout a follower waits
 // is drawn anew from [electionTimeout, 2*electionTimeout) by the node's
-// own generator, so that split votes are rare. Only this file assigns its
-// fields.
+// own generator, so that split votes are rare. The timeouts themselves
+// never change and are the node's settings (electionTimeout,
+// heartbeatTimeout), passed in where a rule needs one. Only this file
+// assigns its fields.
 type electionClock struct {
 	electionElapsed  int
 	heartbeatElapsed int
-	electionTimeout  int
-	heartbeatTimeout int
 	// randomized is the election timeout drawn for the current term and
 	// role.
 	randomized int
@@ -21,8 +21,8 @@ type electionClock struct {
 }
 
 // newElectionClock returns the clock of a node's Config.
-func newElectionClock(electionTick, heartbeatTick int, seed uint64) electionClock {
-	return electionClock{electionTimeout: electionTick, heartbeatTimeout: heartbeatTick, rng: prng{state: seed}}
+func newElectionClock(seed uint64) electionClock {
+	return electionClock{rng: prng{state: seed}}
 }
 
 // advance adds n ticks to both timers, saturating far beyond any timeout
@@ -58,17 +58,17 @@ func (c *electionClock) resumeElection(elapsed int) { c.electionElapsed = elapse
 // restartHeartbeat starts the heartbeat timer over.
 func (c *electionClock) restartHeartbeat() { c.heartbeatElapsed = 0 }
 
-// reset starts both timers over and draws a new election timeout: a new
-// term or role begins.
-func (c *electionClock) reset() {
+// reset starts both timers over and draws a new election timeout from
+// electionTimeout: a new term or role begins.
+func (c *electionClock) reset(electionTimeout int) {
 	c.electionElapsed, c.heartbeatElapsed = 0, 0
-	c.redraw()
+	c.redraw(electionTimeout)
 }
 
 // redraw draws the election timeout from [electionTimeout,
 // 2*electionTimeout).
-func (c *electionClock) redraw() {
-	c.randomized = c.electionTimeout + c.rng.intn(c.electionTimeout)
+func (c *electionClock) redraw(electionTimeout int) {
+	c.randomized = electionTimeout + c.rng.intn(electionTimeout)
 }
 
 // setRandomized replaces the drawn election timeout with ticks (at least
@@ -80,7 +80,11 @@ func (c *electionClock) pastElectionTimeout() bool { return c.electionElapsed >=
 
 // electionTimeoutPassed reports whether a whole (undrawn) election timeout
 // passed: the leader's CheckQuorum and transfer deadline.
-func (c *electionClock) electionTimeoutPassed() bool { return c.electionElapsed >= c.electionTimeout }
+func (c *electionClock) electionTimeoutPassed(electionTimeout int) bool {
+	return c.electionElapsed >= electionTimeout
+}
 
 // heartbeatDue reports whether the leader's heartbeat interval passed.
-func (c *electionClock) heartbeatDue() bool { return c.heartbeatElapsed >= c.heartbeatTimeout }
+func (c *electionClock) heartbeatDue(heartbeatTimeout int) bool {
+	return c.heartbeatElapsed >= heartbeatTimeout
+}

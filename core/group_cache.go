@@ -4,8 +4,8 @@ import "github.com/tickraft/raft/raftpb"
 
 // GroupCache is what the nodes of many groups in one process may share so
 // that each idle node costs less: the arrays their queued messages are
-// held in between a Ready and its Advance, and one copy of the settings
-// derived from Configs alike (all but the ID, Storage, Seed, Applied and
+// held in between a Ready and its Advance (and the records of them), and
+// one copy of the settings derived from Configs alike (all but the ID, Storage, Seed, Applied and
 // Recovering; a Logger whose type == cannot compare is never shared). Without one, each node keeps the arrays it uses
 // and its settings for itself (a few hundred bytes per node); with one, a
 // node holds an array only from the moment it queues a message to the
@@ -28,6 +28,9 @@ type GroupCache struct {
 	// capacities.
 	spare    [][]raftpb.Message
 	spareCap int
+	// kept are the records of kept arrays (keptArrays) given back, empty,
+	// for the next node whose Ready hands messages out.
+	kept []*keptArrays
 	// settings are the distinct settings of the nodes built with the
 	// cache, at most maxCachedSettings of them.
 	settings []*settings
@@ -71,6 +74,31 @@ func (c *GroupCache) putArray(s []raftpb.Message) {
 	clear(s[:cap(s)])
 	c.spare = append(c.spare, s[:0])
 	c.spareCap += cap(s)
+}
+
+// takeKept returns an empty record of kept arrays: a spare one when the
+// cache holds one, else a new one. A nil cache (a node without one)
+// returns a new one.
+func (c *GroupCache) takeKept() *keptArrays {
+	if c != nil {
+		if k := len(c.kept); k > 0 {
+			rec := c.kept[k-1]
+			c.kept[k-1] = nil
+			c.kept = c.kept[:k-1]
+			return rec
+		}
+	}
+	return &keptArrays{}
+}
+
+// putKept takes back a record of kept arrays that holds none, and keeps
+// it if the cache has room (as many records as it keeps messages).
+func (c *GroupCache) putKept(k *keptArrays) {
+	if len(c.kept) >= maxCachedMessages {
+		return
+	}
+	*k = keptArrays{}
+	c.kept = append(c.kept, k)
 }
 
 // intern returns the settings equal to s that the cache shares, adding s

@@ -34,7 +34,7 @@ func TestRemovedLeaderStepsDownAndTheRestElect(t *testing.T) {
 	}
 	// The new configuration elects a leader of its own.
 	delete(c.nodes, 1)
-	for i := 0; i < 4*c.nodes[2].clock.electionTimeout && c.nodes[2].state != StateLeader && c.nodes[3].state != StateLeader; i++ {
+	for i := 0; i < 4*c.nodes[2].settings.electionTimeout && c.nodes[2].state != StateLeader && c.nodes[3].state != StateLeader; i++ {
 		c.nodes[2].Tick()
 		c.nodes[3].Tick()
 		c.stabilize()

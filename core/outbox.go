@@ -29,10 +29,21 @@ type outbox struct {
 	// local are the synchronous loop's messages to the snapshot worker,
 	// handed out in Ready.LocalMessages; few, and never kept for reuse.
 	local []raftpb.Message
-	// keptMsgs and keptAfter are the arrays kept for each queue: handed
-	// out by the last Ready (handedMsgs, handedAfter), for Advance to take
-	// back, or else spare, for the next messages to fill. idleMsgs and
-	// idleAfter count the ticks since the queue last took its spare.
+	// kept records the arrays kept for reuse, behind a pointer so that a
+	// node given a GroupCache holds one word for them between its Readys:
+	// such a node keeps arrays only from a Ready that hands messages out
+	// to its Advance, and borrows the record from the cache for that long.
+	// A node without a cache allocates it with its first message and
+	// keeps it.
+	kept *keptArrays
+}
+
+// keptArrays are the arrays an outbox keeps for each queue: keptMsgs and
+// keptAfter, handed out by the last Ready (handedMsgs, handedAfter), for
+// Advance to take back, or else spare, for the next messages to fill.
+// idleMsgs and idleAfter count the ticks since the queue last took its
+// spare.
+type keptArrays struct {
 	keptMsgs, keptAfter     []raftpb.Message
 	handedMsgs, handedAfter bool
 	idleMsgs, idleAfter     uint16
@@ -45,24 +56,35 @@ type outbox struct {
 func (o *outbox) queue(m raftpb.Message, afterAppend bool, fanOut int, c *GroupCache) {
 	if afterAppend {
 		if o.afterAppend == nil {
-			o.afterAppend = takeSpare(&o.keptAfter, o.handedAfter, &o.idleAfter, 1, c)
+			o.afterAppend = o.takeSpare(true, 1, c)
 		}
 		o.afterAppend = append(o.afterAppend, m)
 		return
 	}
 	if o.msgs == nil {
-		o.msgs = takeSpare(&o.keptMsgs, o.handedMsgs, &o.idleMsgs, fanOut, c)
+		o.msgs = o.takeSpare(false, fanOut, c)
 	}
 	o.msgs = append(o.msgs, m)
 }
 
-// takeSpare returns the kept array, emptied, unless it is handed out, or
-// else one from the cache c (if not nil) or a new one, for n messages.
-func takeSpare(kept *[]raftpb.Message, handed bool, idle *uint16, n int, c *GroupCache) []raftpb.Message {
-	*idle = 0
-	if s := *kept; cap(s) > 0 && !handed {
-		*kept = nil
-		return s[:0]
+// takeSpare returns the kept array of a queue (after: the one that waits
+// for durability), emptied, unless it is handed out, or else one from the
+// cache c (if not nil) or a new one, for n messages. A node without a
+// cache records its kept arrays from its first message on.
+func (o *outbox) takeSpare(after bool, n int, c *GroupCache) []raftpb.Message {
+	if o.kept == nil && c == nil {
+		o.kept = &keptArrays{}
+	}
+	if k := o.kept; k != nil {
+		kept, handed, idle := &k.keptMsgs, k.handedMsgs, &k.idleMsgs
+		if after {
+			kept, handed, idle = &k.keptAfter, k.handedAfter, &k.idleAfter
+		}
+		*idle = 0
+		if s := *kept; cap(s) > 0 && !handed {
+			*kept = nil
+			return s[:0]
+		}
 	}
 	if c != nil {
 		return c.takeArray(n)
@@ -125,28 +147,41 @@ func (o *outbox) dropAcksFrom(index uint64) {
 // those messages until Advance, so their array is not spare. With a
 // cache c, a spare array goes back to it at once.
 func (o *outbox) handedOut(msgs, after []raftpb.Message, c *GroupCache) {
-	if len(msgs) > 0 || !o.handedMsgs {
-		o.handedMsgs = keepArray(&o.keptMsgs, msgs)
+	if o.kept == nil {
+		if cap(msgs) == 0 && cap(after) == 0 {
+			return // nothing to keep, and nothing kept
+		}
+		o.kept = c.takeKept()
 	}
-	if len(after) > 0 || !o.handedAfter {
-		o.handedAfter = keepArray(&o.keptAfter, after)
+	k := o.kept
+	if len(msgs) > 0 || !k.handedMsgs {
+		k.handedMsgs = keepArray(&k.keptMsgs, msgs)
+	}
+	if len(after) > 0 || !k.handedAfter {
+		k.handedAfter = keepArray(&k.keptAfter, after)
 	}
 	o.returnSpares(c)
 }
 
 // returnSpares gives the spare arrays (kept, not handed out) back to the
-// cache c, if there is one: a node that shares a cache keeps none.
+// cache c, if there is one: a node that shares a cache keeps none, and
+// gives back the record of its kept arrays once none is handed out.
 func (o *outbox) returnSpares(c *GroupCache) {
-	if c == nil {
+	k := o.kept
+	if c == nil || k == nil {
 		return
 	}
-	if !o.handedMsgs && o.keptMsgs != nil {
-		c.putArray(o.keptMsgs)
-		o.keptMsgs = nil
+	if !k.handedMsgs && k.keptMsgs != nil {
+		c.putArray(k.keptMsgs)
+		k.keptMsgs = nil
 	}
-	if !o.handedAfter && o.keptAfter != nil {
-		c.putArray(o.keptAfter)
-		o.keptAfter = nil
+	if !k.handedAfter && k.keptAfter != nil {
+		c.putArray(k.keptAfter)
+		k.keptAfter = nil
+	}
+	if !k.handedMsgs && !k.handedAfter {
+		c.putKept(k)
+		o.kept = nil
 	}
 }
 
@@ -168,22 +203,30 @@ func keepArray(kept *[]raftpb.Message, used []raftpb.Message) (handed bool) {
 // that they hold no payload: Advance says their messages were sent. With
 // a cache c they go back to it.
 func (o *outbox) release(c *GroupCache) {
-	if o.handedMsgs {
-		clear(o.keptMsgs)
-		o.keptMsgs, o.handedMsgs = o.keptMsgs[:0], false
+	k := o.kept
+	if k == nil {
+		return
 	}
-	if o.handedAfter {
-		clear(o.keptAfter)
-		o.keptAfter, o.handedAfter = o.keptAfter[:0], false
+	if k.handedMsgs {
+		clear(k.keptMsgs)
+		k.keptMsgs, k.handedMsgs = k.keptMsgs[:0], false
+	}
+	if k.handedAfter {
+		clear(k.keptAfter)
+		k.keptAfter, k.handedAfter = k.keptAfter[:0], false
 	}
 	o.returnSpares(c)
 }
 
 // onTick counts n ticks and drops the spare array of a queue unused for
-// limit ticks or more.
+// limit ticks or more. A node with no record keeps no array.
 func (o *outbox) onTick(n, limit int) {
-	o.idleMsgs = dropIdle(&o.keptMsgs, o.handedMsgs, o.idleMsgs, n, limit)
-	o.idleAfter = dropIdle(&o.keptAfter, o.handedAfter, o.idleAfter, n, limit)
+	k := o.kept
+	if k == nil {
+		return
+	}
+	k.idleMsgs = dropIdle(&k.keptMsgs, k.handedMsgs, k.idleMsgs, n, limit)
+	k.idleAfter = dropIdle(&k.keptAfter, k.handedAfter, k.idleAfter, n, limit)
 }
 
 // dropIdle drops the spare *kept of a queue idle for ticks ticks, plus

@@ -39,7 +39,7 @@ func TestAdvanceTakesBackTheArraysOfSentMessages(t *testing.T) {
 	}
 	handed := rd.Messages[:cap(rd.Messages)]
 	leader.Advance()
-	if leader.out.handedMsgs || cap(leader.out.keptMsgs) == 0 || &leader.out.keptMsgs[:1][0] != &handed[0] {
+	if leader.out.kept.handedMsgs || cap(leader.out.kept.keptMsgs) == 0 || &leader.out.kept.keptMsgs[:1][0] != &handed[0] {
 		t.Fatalf("Advance did not take back the array of the messages it handed out")
 	}
 	for i, m := range handed {

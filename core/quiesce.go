@@ -207,7 +207,7 @@ func (r *Raft) tickQuiesced(n int) {
 func (r *Raft) wake(restartTimer bool) {
 	q := &r.quiesce
 	if q.attempting() {
-		q.retryAt(r.leaderTick + uint64(r.clock.electionTimeout))
+		q.retryAt(r.leaderTick + uint64(r.settings.electionTimeout))
 	}
 	if !q.asleep {
 		return
@@ -246,7 +246,7 @@ func (r *Raft) wakeLeader() {
 	r.clock.restartElection()
 	r.forgetRecentActivity()
 	r.quiesce.fence(r.readOnly.StartRound(r.raftLog.committed))
-	r.quiesce.retryAt(r.leaderTick + uint64(r.clock.electionTimeout))
+	r.quiesce.retryAt(r.leaderTick + uint64(r.settings.electionTimeout))
 	r.clock.restartHeartbeat()
 	r.bcastHeartbeat()
 }
@@ -289,13 +289,13 @@ func (r *Raft) proposeQuiescence() bool {
 	case q.attempting() && r.leaderTick < q.req.deadline:
 		return true
 	case q.attempting():
-		q.retryAt(r.leaderTick + uint64(r.clock.electionTimeout))
+		q.retryAt(r.leaderTick + uint64(r.settings.electionTimeout))
 		return false
 	case r.leaderTick < q.nextTry || !r.groupIdle():
 		return false
 	}
 	last := r.raftLog.lastEntryID()
-	q.startAttempt(last, r.raftLog.committed, r.leaderTick+uint64(quiesceAnswerTicks(r.clock.electionTimeout, r.clock.heartbeatTimeout)))
+	q.startAttempt(last, r.raftLog.committed, r.leaderTick+uint64(quiesceAnswerTicks(r.settings.electionTimeout, r.settings.heartbeatTimeout)))
 	r.trk.Visit(func(id uint64, _ *tracker.Progress) {
 		if id != r.id {
 			r.send(raftpb.Message{To: id, Type: raftpb.MsgQuiesce, Index: last.index, LogTerm: last.term,
@@ -369,7 +369,7 @@ func (r *Raft) handleQuiesceResponse(m raftpb.Message, pr *tracker.Progress) err
 		if q.attempting() {
 			r.log(LevelInfo, "a follower refused to quiesce", peerAttr(m.From), Attr{"last_index", m.Index},
 				Attr{"commit", m.Commit})
-			q.retryAt(r.leaderTick + uint64(r.clock.electionTimeout))
+			q.retryAt(r.leaderTick + uint64(r.settings.electionTimeout))
 		}
 		return nil
 	}
@@ -380,7 +380,7 @@ func (r *Raft) handleQuiesceResponse(m raftpb.Message, pr *tracker.Progress) err
 		return nil
 	}
 	if r.raftLog.lastEntryID() != q.req.point || r.raftLog.committed != q.req.commit || !r.groupIdle() {
-		q.retryAt(r.leaderTick + uint64(r.clock.electionTimeout))
+		q.retryAt(r.leaderTick + uint64(r.settings.electionTimeout))
 		return nil
 	}
 	r.log(LevelInfo, "quiesced", Attr{"last_index", q.req.point.index}, Attr{"commit", q.req.commit})
@@ -402,9 +402,9 @@ func (r *Raft) ReportPeerDown(id uint64) error {
 	if r.state != StateFollower || id == None || id != r.lead {
 		return nil
 	}
-	if r.clock.electionElapsed < r.clock.electionTimeout || r.restartQuiet() {
+	if r.clock.electionElapsed < r.settings.electionTimeout || r.restartQuiet() {
 		return fmt.Errorf("%w: leader %d heard from %d ticks ago, election timeout %d", ErrLeasePromised,
-			r.lead, r.clock.electionElapsed, r.clock.electionTimeout)
+			r.lead, r.clock.electionElapsed, r.settings.electionTimeout)
 	}
 	return r.hup(false)
 }

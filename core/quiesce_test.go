@@ -65,7 +65,7 @@ func (c *testCluster) requireSilent(t *testing.T, n int) {
 func TestQuiescedGroupSendsNothingAndNeverCampaigns(t *testing.T) {
 	c := quiescedCluster(t, false)
 	term := c.nodes[1].term
-	c.requireSilent(t, 20*c.nodes[1].clock.electionTimeout)
+	c.requireSilent(t, 20*c.nodes[1].settings.electionTimeout)
 	for _, id := range c.up() {
 		if s := c.nodes[id].BasicStatus(); !s.Quiesced || s.Term != term || s.Lead != 1 {
 			t.Fatalf("node %d after 20 election timeouts asleep: %+v", id, s)
@@ -156,7 +156,7 @@ func TestLaggingFollowerKeepsGroupAwake(t *testing.T) {
 	must(t, err)
 	c.stabilize()
 	heartbeats := 0
-	for i := 0; i < 10*c.nodes[1].clock.electionTimeout; i++ {
+	for i := 0; i < 10*c.nodes[1].settings.electionTimeout; i++ {
 		for _, id := range c.up() {
 			c.nodes[id].Tick()
 		}
@@ -257,7 +257,7 @@ func TestWokenLeaderRunsARoundBeforeALeaseRead(t *testing.T) {
 func TestCheckQuorumCountsFromTheWake(t *testing.T) {
 	c := quiescedCluster(t, false)
 	l := c.nodes[1]
-	et := l.clock.electionTimeout
+	et := l.settings.electionTimeout
 	l.TickN(100 * et)
 	delete(c.nodes, 2)
 	delete(c.nodes, 3)
@@ -283,7 +283,7 @@ func TestReportPeerDownObeysTheLeaseWindow(t *testing.T) {
 	for _, leases := range []bool{false, true} {
 		c := quiescedCluster(t, leases)
 		f := c.nodes[2]
-		et := f.clock.electionTimeout
+		et := f.settings.electionTimeout
 		f.TickN(et - 2)
 		if err := f.ReportPeerDown(1); !errors.Is(err, ErrLeasePromised) || f.state != StateFollower {
 			t.Fatalf("leases %v: ReportPeerDown inside the window: %v, %v", leases, err, f.state)
@@ -319,7 +319,7 @@ func TestReportPeerDownObeysTheLeaseWindow(t *testing.T) {
 func TestFollowerWokenByAProposalDoesNotCampaign(t *testing.T) {
 	c := quiescedCluster(t, false)
 	f := c.nodes[2]
-	f.TickN(10 * f.clock.electionTimeout)
+	f.TickN(10 * f.settings.electionTimeout)
 	_, _, err := f.Propose([]byte("x"))
 	must(t, err)
 	f.Tick()
@@ -373,7 +373,7 @@ func TestLeaderSleepsOnlyWhenEveryMemberAccepted(t *testing.T) {
 	if !c.nodes[2].Quiesced() || c.nodes[3].Quiesced() || l.Quiesced() {
 		t.Fatalf("asleep: leader %v, 2 %v, 3 %v; want only 2", l.Quiesced(), c.nodes[2].Quiesced(), c.nodes[3].Quiesced())
 	}
-	for i := 0; i < quiesceAnswerTicks(l.clock.electionTimeout, l.clock.heartbeatTimeout); i++ {
+	for i := 0; i < quiesceAnswerTicks(l.settings.electionTimeout, l.settings.heartbeatTimeout); i++ {
 		l.Tick()
 		c.stabilize()
 	}
@@ -399,5 +399,5 @@ func TestAGroupWithChunkedTransferOnQuiesces(t *testing.T) {
 		t.Fatalf("an idle group with chunked transfer on never quiesced: %v %v %v",
 			c.nodes[1].BasicStatus(), c.nodes[2].BasicStatus(), c.nodes[3].BasicStatus())
 	}
-	c.requireSilent(t, 5*c.nodes[1].clock.electionTimeout)
+	c.requireSilent(t, 5*c.nodes[1].settings.electionTimeout)
 }

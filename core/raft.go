@@ -140,7 +140,7 @@ func NewRaft(c *Config) (*Raft, error) {
 		id:         cfg.ID,
 		raftLog:    log,
 		trk:        tracker.MakeProgressTracker(cfg.MaxInflightMsgs, cfg.MaxInflightBytes),
-		clock:      newElectionClock(cfg.ElectionTick, cfg.HeartbeatTick, cfg.Seed),
+		clock:      newElectionClock(cfg.Seed),
 		settings:   set,
 		leaderTick: 1,
 		contract:   newContractCheck(cfg.CheckContract),
@@ -239,7 +239,7 @@ func (r *Raft) reset(term uint64) {
 		r.vote = None
 	}
 	r.lead = None
-	r.clock.reset()
+	r.clock.reset(r.settings.electionTimeout)
 	r.trk.ResetVotes()
 	last := r.raftLog.lastIndex()
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
@@ -250,7 +250,7 @@ func (r *Raft) reset(term uint64) {
 	})
 	r.abortReads()
 	r.appendsPending = false
-	r.quiesce.reset(r.leaderTick, r.clock.electionTimeout)
+	r.quiesce.reset(r.leaderTick, r.settings.electionTimeout)
 }
 
 // openWindows gives every member's Progress a window of appends in

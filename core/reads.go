@@ -202,7 +202,7 @@ func (r *Raft) ReadLocal(ctx []byte, minIndex uint64) error {
 		return fmt.Errorf("%w: %d local reads waiting", ErrTooManyPendingReads, n)
 	}
 	q := r.readQueues()
-	q.local = append(q.local, localRead{ctx: ctx, minIndex: minIndex, deadline: r.ticks + uint64(r.clock.electionTimeout)})
+	q.local = append(q.local, localRead{ctx: ctx, minIndex: minIndex, deadline: r.ticks + uint64(r.settings.electionTimeout)})
 	r.releaseLocalReads()
 	return nil
 }

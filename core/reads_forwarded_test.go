@@ -91,7 +91,7 @@ func TestForwardedReadUnansweredExpires(t *testing.T) {
 	c := electedCluster(t, 0)
 	forwardOneRead(t, c, "r")
 	follower := c.nodes[2]
-	for i := 0; i < follower.clock.electionTimeout-1; i++ {
+	for i := 0; i < follower.settings.electionTimeout-1; i++ {
 		follower.Tick()
 		follower.clock.electionElapsed = 0 // the leader is alive; only the read's clock runs
 	}

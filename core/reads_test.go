@@ -158,7 +158,7 @@ func TestLeaseReadIsAnsweredAtOnceAndFallsBackToARoundWhenItLapses(t *testing.T)
 	// No answers for an election timeout: the lease lapses.
 	delete(c.nodes, 2)
 	delete(c.nodes, 3)
-	leader.leaderTick += uint64(leader.clock.electionTimeout - 1) // the lease clock, without CheckQuorum stepping down
+	leader.leaderTick += uint64(leader.settings.electionTimeout - 1) // the lease clock, without CheckQuorum stepping down
 	must(t, leader.ReadIndex([]byte("late")))
 	if len(readStatesOf(leader)) != 0 {
 		t.Fatal("a read was answered from a lapsed lease")
@@ -209,7 +209,7 @@ func TestIsolatedOldLeaderNeverAnswersARead(t *testing.T) {
 	delete(c.nodes, 3)
 	must(t, leader.ReadIndex([]byte("x")))
 	var got []ReadState
-	for i := 0; i < 3*leader.clock.electionTimeout && leader.state == StateLeader; i++ {
+	for i := 0; i < 3*leader.settings.electionTimeout && leader.state == StateLeader; i++ {
 		leader.Tick()
 		got = append(got, c.takeReads(1)...)
 		c.pending = nil // the partition loses everything
@@ -290,7 +290,7 @@ func TestMonotonicLocalReadWaitsForAppliedIndexOrReportsLagging(t *testing.T) {
 	}
 	f.reads.takeStates()
 	must(t, f.ReadLocal([]byte("later"), f.raftLog.applied+5))
-	for i := 0; i < f.clock.electionTimeout; i++ {
+	for i := 0; i < f.settings.electionTimeout; i++ {
 		f.Tick()
 	}
 	var le *LaggingError
@@ -361,7 +361,7 @@ func TestRestartedNodeKeepsALeaseItMayHaveGranted(t *testing.T) {
 	if r.term != 1 || r.vote != 2 {
 		t.Fatalf("a restarted node voted at once: term %d vote %d", r.term, r.vote)
 	}
-	for i := 0; i < r.clock.electionTimeout; i++ {
+	for i := 0; i < r.settings.electionTimeout; i++ {
 		r.Tick()
 	}
 	must(t, r.Step(vote))

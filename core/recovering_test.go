@@ -66,7 +66,7 @@ func TestARecoveringNodeDoesNotCampaign(t *testing.T) {
 	if err := r.Campaign(); !errors.Is(err, ErrRecovering) || !errors.Is(err, ErrLostLog) {
 		t.Fatalf("Campaign = %v, want ErrRecovering", err)
 	}
-	for i := 0; i < 4*r.clock.electionTimeout; i++ {
+	for i := 0; i < 4*r.settings.electionTimeout; i++ {
 		r.Tick()
 	}
 	if r.state != StateFollower || r.term != 4 {
@@ -127,7 +127,7 @@ func TestRecoveringEndsOnlyWithADurableEntryOfANewerTerm(t *testing.T) {
 	if hs, _, _ := st.InitialState(); hs.RecoveringTerm != 0 {
 		t.Fatalf("the persisted hard state %v still says recovering", hs)
 	}
-	r.clock.electionElapsed = r.clock.electionTimeout // the leader went quiet
+	r.clock.electionElapsed = r.settings.electionTimeout // the leader went quiet
 	must(t, r.Step(raftpb.Message{Type: raftpb.MsgPreVote, From: 2, To: 1, Term: 6, Index: 11, LogTerm: 5}))
 	if len(r.out.msgs) != 1 || r.out.msgs[0].Reject {
 		t.Fatalf("the recovered node refused a pre-vote it may grant: %v", r.out.msgs)
@@ -325,7 +325,7 @@ func TestAFollowerOverATruncatedLogCatchesUp(t *testing.T) {
 		t.Fatal("the leader of the recovering node's boot term is still leading")
 	}
 	var lead *Raft
-	for i := 0; i < 10*leader.clock.electionTimeout && lead == nil; i++ {
+	for i := 0; i < 10*leader.settings.electionTimeout && lead == nil; i++ {
 		for _, id := range c.up() {
 			c.nodes[id].Tick()
 		}

@@ -128,7 +128,7 @@ func watchLeaves(t *testing.T, s *ruleNet) map[uint64]int {
 // then checks that every node left the joint configuration.
 func (s *ruleNet) runUntilLeft(leader uint64) {
 	s.t.Helper()
-	for i := 0; i < 3*s.nodes[leader].clock.electionTimeout; i++ {
+	for i := 0; i < 3*s.nodes[leader].settings.electionTimeout; i++ {
 		s.nodes[leader].Tick()
 		s.deliver(anyMsg)
 	}

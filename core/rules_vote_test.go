@@ -151,7 +151,7 @@ func TestFollowerOfALiveLeaderRefusesElections(t *testing.T) {
 			s.deliver(anyMsg)
 			before := map[uint64]preVoteWitness{1: witness(s, 1), 2: witness(s, 2)}
 			// Node 3 hears nothing from the leader and times out.
-			for i := 0; i < 2*s.nodes[3].clock.electionTimeout && s.nodes[3].state == StateFollower; i++ {
+			for i := 0; i < 2*s.nodes[3].settings.electionTimeout && s.nodes[3].state == StateFollower; i++ {
 				s.nodes[3].Tick()
 			}
 			want := StateCandidate
@@ -180,11 +180,11 @@ func TestFollowerOfALiveLeaderRefusesElections(t *testing.T) {
 			// Node 2 stops hearing from the leader for an election timeout:
 			// now it grants.
 			s.drop(anyMsg)
-			for i := 0; i < s.nodes[2].clock.electionTimeout; i++ {
+			for i := 0; i < s.nodes[2].settings.electionTimeout; i++ {
 				s.nodes[2].Tick()
 			}
 			s.crash(1)
-			for i := 0; i < 4*s.nodes[3].clock.electionTimeout && s.nodes[3].state != StateLeader; i++ {
+			for i := 0; i < 4*s.nodes[3].settings.electionTimeout && s.nodes[3].state != StateLeader; i++ {
 				s.nodes[3].Tick()
 				s.deliver(anyMsg)
 			}

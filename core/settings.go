@@ -22,6 +22,11 @@ type settings struct {
 	// or 2*ElectionTick when that is negative, since a lost offer is
 	// repeated by nothing else (an offer is small; see reofferSnapshot).
 	offerRetryTicks uint64
+	// electionTimeout and heartbeatTimeout are Config.ElectionTick and
+	// Config.HeartbeatTick, the timeouts of the node's clock
+	// (election_clock.go).
+	electionTimeout  int
+	heartbeatTimeout int
 	// chunks configures the chunked snapshot transfer (chunks.go).
 	chunks chunkSettings
 	// cache is Config.GroupCache, or nil.
@@ -58,6 +63,8 @@ func newSettings(cfg *Config) *settings {
 		leaseTicks:                leaseTicks(cfg.ElectionTick, cfg.LeaseClockDriftTicks),
 		snapshotRetryTicks:        uint64(max(cfg.SnapshotRetryTicks, 0)),
 		offerRetryTicks:           offerRetryTicks(cfg),
+		electionTimeout:           cfg.ElectionTick,
+		heartbeatTimeout:          cfg.HeartbeatTick,
 		chunks:                    newChunkSettings(cfg),
 		cache:                     cfg.GroupCache,
 		logger:                    cfg.Logger,

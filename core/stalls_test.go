@@ -196,7 +196,7 @@ func TestANodeWithAStalledWriteDoesNotCampaign(t *testing.T) {
 		t.Fatalf("Campaign with a stalled write = %v, want ErrStorageStalled", err)
 	}
 	term := leader.term
-	leader.TickN(10 * leader.clock.electionTimeout)
+	leader.TickN(10 * leader.settings.electionTimeout)
 	if leader.state != StateFollower || leader.term != term {
 		t.Fatalf("a node with a stalled write campaigned: %v at term %d", leader.state, leader.term)
 	}

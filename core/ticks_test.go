@@ -26,12 +26,12 @@ func TestTickNOnALeaderSendsOneHeartbeatRound(t *testing.T) {
 	})
 	leader := c.nodes[1]
 	c.drain(1)
-	leader.TickN(10 * leader.clock.heartbeatTimeout)
+	leader.TickN(10 * leader.settings.heartbeatTimeout)
 	msgs := c.drain(1)
 	if n := countType(msgs, raftpb.MsgHeartbeat); n != 2 {
 		t.Fatalf("%d heartbeats after TickN, want one to each of 2 followers: %v", n, msgs)
 	}
-	if leader.leaderTick < uint64(10*leader.clock.heartbeatTimeout) {
+	if leader.leaderTick < uint64(10*leader.settings.heartbeatTimeout) {
 		t.Fatalf("the leader's clock moved to %d only", leader.leaderTick)
 	}
 }
@@ -49,7 +49,7 @@ func TestTickNPastTheElectionTimeoutStepsDownAQuietLeader(t *testing.T) {
 	if !leader.leaseHolds() {
 		t.Fatal("the lease should hold")
 	}
-	leader.TickN(leader.clock.electionTimeout) // a pause, seen all at once
+	leader.TickN(leader.settings.electionTimeout) // a pause, seen all at once
 	if leader.state == StateLeader {
 		t.Fatal("a leader that heard from no quorum for an election timeout still leads")
 	}
@@ -62,7 +62,7 @@ func TestTickNOnAFollowerCampaignsOnce(t *testing.T) {
 	f := c.nodes[2]
 	c.drain(2)
 	term := f.term
-	f.TickN(100 * f.clock.electionTimeout)
+	f.TickN(100 * f.settings.electionTimeout)
 	if f.state != StateCandidate || f.term != term+1 {
 		t.Fatalf("after TickN: %v at term %d, want candidate at term %d", f.state, f.term, term+1)
 	}
@@ -77,7 +77,7 @@ func TestTickNIsTickNTimesForTimers(t *testing.T) {
 	a := electedCluster(t, 0)
 	b := electedCluster(t, 0)
 	for _, id := range []uint64{1, 2} {
-		n := a.nodes[id].clock.heartbeatTimeout - 1
+		n := a.nodes[id].settings.heartbeatTimeout - 1
 		a.nodes[id].TickN(n)
 		for i := 0; i < n; i++ {
 			b.nodes[id].Tick()
@@ -146,7 +146,7 @@ func TestALeasePromiseRefusesForgetLeaderAndCampaign(t *testing.T) {
 	if fingerprint(f) != before || f.lead != 1 {
 		t.Fatal("a refused ForgetLeader or Campaign changed the follower")
 	}
-	f.clock.electionElapsed = f.clock.electionTimeout // the leader went quiet for an election timeout
+	f.clock.electionElapsed = f.settings.electionTimeout // the leader went quiet for an election timeout
 	must(t, f.ForgetLeader())
 	if f.lead != None {
 		t.Fatal("ForgetLeader after the lease did not forget")

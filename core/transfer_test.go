@@ -83,7 +83,7 @@ func TestTransferThatDoesNotFinishIsAbandonedAfterElectionTimeout(t *testing.T) 
 	c := electedCluster(t, 0)
 	delete(c.nodes, 3) // the target is down
 	must(t, c.nodes[1].TransferLeader(3))
-	for i := 0; i < c.nodes[1].clock.electionTimeout; i++ {
+	for i := 0; i < c.nodes[1].settings.electionTimeout; i++ {
 		c.nodes[1].Tick()
 	}
 	if c.nodes[1].transferee() != None {

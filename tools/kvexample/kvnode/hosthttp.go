@@ -27,25 +27,7 @@ func (h *Host) handler() http.Handler {
 func (h *Host) do(req *http.Request, r *hostRequest) response {
 	r.reply = make(chan response, 1)
 	r.deadline = time.Now().Add(h.cfg.RequestTimeout)
-	select {
-	case <-h.loopDone:
-		return response{err: &Error{Code: CodeStopped, Message: "the host is stopped"}}
-	case h.reqs <- r:
-	default:
-		return response{err: &Error{Code: CodeBusy, Message: "too many requests waiting"}}
-	}
-	timer := time.NewTimer(h.cfg.RequestTimeout + answerSlack)
-	defer timer.Stop()
-	select {
-	case res := <-r.reply:
-		return res
-	case <-timer.C:
-		return response{err: &Error{Code: CodeTimeout, Message: "no answer in time"}}
-	case <-req.Context().Done():
-		return response{err: &Error{Code: CodeTimeout, Message: "the client went away"}}
-	case <-h.loopDone:
-		return response{err: &Error{Code: CodeStopped, Message: "the host stopped"}}
-	}
+	return awaitLoop(req, h.reqs, r, r.reply, h.loopDone, h.cfg.RequestTimeout, "host")
 }
 
 // checkKey refuses an empty or too long key.

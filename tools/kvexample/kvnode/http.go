@@ -59,24 +59,32 @@ func (n *Node) handler() http.Handler {
 func (n *Node) do(req *http.Request, r *request) response {
 	r.reply = make(chan response, 1)
 	r.deadline = time.Now().Add(n.cfg.RequestTimeout)
+	return awaitLoop(req, n.reqs, r, r.reply, n.loopDone, n.cfg.RequestTimeout, "node")
+}
+
+// awaitLoop hands r to an event loop through reqs, without waiting for
+// room (a full queue answers busy), and waits for the answer on reply,
+// for at most timeout plus answerSlack, or until the client goes away or
+// the loop stops (loopDone). what names the server in the answers.
+func awaitLoop[R any](req *http.Request, reqs chan<- R, r R, reply <-chan response, loopDone <-chan struct{}, timeout time.Duration, what string) response {
 	select {
-	case <-n.loopDone:
-		return response{err: &Error{Code: CodeStopped, Message: "the node is stopped"}}
-	case n.reqs <- r:
+	case <-loopDone:
+		return response{err: &Error{Code: CodeStopped, Message: "the " + what + " is stopped"}}
+	case reqs <- r:
 	default:
 		return response{err: &Error{Code: CodeBusy, Message: "too many requests waiting"}}
 	}
-	timer := time.NewTimer(n.cfg.RequestTimeout + answerSlack)
+	timer := time.NewTimer(timeout + answerSlack)
 	defer timer.Stop()
 	select {
-	case res := <-r.reply:
+	case res := <-reply:
 		return res
 	case <-timer.C:
 		return response{err: &Error{Code: CodeTimeout, Message: "no answer in time"}}
 	case <-req.Context().Done():
 		return response{err: &Error{Code: CodeTimeout, Message: "the client went away"}}
-	case <-n.loopDone:
-		return response{err: &Error{Code: CodeStopped, Message: "the node stopped"}}
+	case <-loopDone:
+		return response{err: &Error{Code: CodeStopped, Message: "the " + what + " stopped"}}
 	}
 }
 
