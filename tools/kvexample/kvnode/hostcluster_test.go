@@ -44,17 +44,27 @@ func (hub *memHub) setLog(id uint64, l *memGroupLog) {
 	hub.logs[id] = l
 }
 
-// checkAck records an append acknowledgement that host from sends for
-// entries its log does not hold synced: the oracle of the host's fsync,
-// judged from the memory log's synced state, not from the host.
+// checkAck records an answer that host from sends for state its log does
+// not hold synced: an append acknowledgement of entries the synced state
+// lacks or holds with another term than the host's storage, or a granted
+// vote the synced hard state does not record. It is the oracle of the
+// host's fsync, judged from the memory log's synced state, not from the
+// host.
 func (hub *memHub) checkAck(from uint64, gm groupMsg) {
 	m := gm.Message
 	l := hub.logs[from]
-	if m.Type != raftpb.MsgAppResp || m.Reject || l == nil {
+	if l == nil || m.Reject {
 		return
 	}
-	if synced := l.syncedLast(gm.Group); synced < m.Index {
-		hub.unsafeAcks = append(hub.unsafeAcks, fmt.Sprintf("host %d acknowledged index %d of group %d with %d synced", from, m.Index, gm.Group, synced))
+	var bad string
+	switch m.Type {
+	case raftpb.MsgAppResp:
+		bad = l.unsyncedAck(gm.Group, m.Index)
+	case raftpb.MsgVoteResp:
+		bad = l.unsyncedVote(gm.Group, m.Term, m.To)
+	}
+	if bad != "" {
+		hub.unsafeAcks = append(hub.unsafeAcks, fmt.Sprintf("host %d, group %d, %s: %s", from, gm.Group, m.Type, bad))
 	}
 }
 
@@ -150,16 +160,40 @@ type memGroupDisk struct {
 	unsynced []func(*raft.MemoryStorage) error
 }
 
-// syncedLast returns the last index group's synced state holds.
-func (l *memGroupLog) syncedLast(group uint64) uint64 {
+// unsyncedAck describes why an acknowledgement of group's entries
+// through index is not covered by the synced state, or returns "".
+func (l *memGroupLog) unsyncedAck(group, index uint64) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	d := l.disks[group]
 	if d == nil {
-		return 0
+		return "no synced state"
 	}
-	last, _ := d.synced.LastIndex()
-	return last
+	if last, _ := d.synced.LastIndex(); last < index {
+		return fmt.Sprintf("index %d acknowledged with %d synced", index, last)
+	}
+	synced, err1 := d.synced.Term(index)
+	held, err2 := d.st.Term(index)
+	if err1 == nil && err2 == nil && synced != held {
+		return fmt.Sprintf("index %d acknowledged at term %d with term %d synced", index, held, synced)
+	}
+	return ""
+}
+
+// unsyncedVote describes why a vote granted to candidate in term is not
+// recorded by group's synced hard state, or returns "".
+func (l *memGroupLog) unsyncedVote(group, term, candidate uint64) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	d := l.disks[group]
+	if d == nil {
+		return "no synced state"
+	}
+	hs, _, _ := d.synced.InitialState()
+	if hs.Term < term || (hs.Term == term && hs.Vote != candidate) {
+		return fmt.Sprintf("vote for %d in term %d with term %d, vote %d synced", candidate, term, hs.Term, hs.Vote)
+	}
+	return ""
 }
 
 func newMemGroupLog() *memGroupLog { return &memGroupLog{disks: map[uint64]*memGroupDisk{}} }
