@@ -82,6 +82,9 @@ func (p *frameProxy) relay(in net.Conn) {
 	out, err := net.Dial("tcp", p.target)
 	if err != nil || !p.track(out) {
 		in.Close()
+		p.mu.Lock()
+		delete(p.conns, in)
+		p.mu.Unlock()
 		return
 	}
 	defer func() {

@@ -3,6 +3,7 @@ package kvnode
 import (
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tools/raftloop"
+	"github.com/tickraft/raft/tools/wal"
 )
 
 // groupLog is a Host's durable state: the log and snapshots of every
@@ -21,8 +22,9 @@ type groupLog interface {
 	// pinning returns the groups that keep the log's oldest segment on
 	// disk once it holds more than keptSegments segments (nothing
 	// before, or for a log that is not in segments): the groups the host
-	// snapshots so that the log stays bounded (Host.releasePinned).
-	pinning() []uint64
+	// snapshots so that the log stays bounded (Host.releasePinned), each
+	// with the index it must release.
+	pinning() []wal.Pin
 	// syncs returns the number of fsyncs done so far.
 	syncs() uint64
 	// close syncs and closes the log; abandon closes it without a sync,

@@ -129,15 +129,11 @@ func (l *sharedGroupLog) write(sync bool) error {
 	return err
 }
 
-func (l *sharedGroupLog) pinning() []uint64 {
+func (l *sharedGroupLog) pinning() []wal.Pin {
 	if l.log.Usage().Segments <= keptSegments {
 		return nil
 	}
-	var ids []uint64
-	for _, p := range l.log.Pinning() {
-		ids = append(ids, p.Group)
-	}
-	return ids
+	return l.log.Pinning()
 }
 
 func (l *sharedGroupLog) syncs() uint64 { return l.nsyncs.Load() }

@@ -11,6 +11,7 @@ import (
 
 	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/wal"
 )
 
 // memHub is an in-process network between hosts: each send hands a
@@ -254,7 +255,7 @@ func (l *memGroupLog) write(sync bool) error {
 }
 
 // pinning: the memory log has no segments.
-func (l *memGroupLog) pinning() []uint64 { return nil }
+func (l *memGroupLog) pinning() []wal.Pin { return nil }
 
 func (l *memGroupLog) syncs() uint64 { l.mu.Lock(); defer l.mu.Unlock(); return l.nsyncs }
 func (l *memGroupLog) close() error  { return l.write(true) }

@@ -156,18 +156,20 @@ const keptSegments = 2
 // a group that wrote a few entries and went idle, never reaching
 // SnapshotInterval, would keep every segment written after its entries,
 // and the log would grow with the busiest group's writes (tools/wal,
-// "Use for many groups"). A group that applied nothing since its last
-// snapshot is left alone: what it needs is not applied yet, and it is
-// looked at again at the next tick. It runs between rounds, when every
-// group's applies are finished.
+// "Use for many groups"). A group that has not applied as far as the
+// pin's index is left alone: a snapshot below it would free nothing (a
+// follower catching up would otherwise encode its state at every tick);
+// it is looked at again at the next tick. It runs between rounds, when
+// every group's applies are finished.
 func (h *Host) releasePinned() {
-	for _, id := range h.glog.pinning() {
-		g := h.group(id)
+	for _, pin := range h.glog.pinning() {
+		g := h.group(pin.Group)
 		if g == nil {
+			h.log.Debug("a group the host does not hold pins the shared log", "group", pin.Group)
 			continue
 		}
 		first, err := g.disk.Storage().FirstIndex()
-		if err != nil || g.applied < first {
+		if err != nil || g.applied < first || g.applied < pin.Index {
 			continue
 		}
 		g.snapIndex, g.snapData = g.applied, g.sm.encode()
