@@ -19,6 +19,11 @@ type leaderState struct {
 	// snapSentAt is the tick each follower was last sent a whole snapshot
 	// or offered one (Config.SnapshotRetryTicks).
 	snapSentAt map[uint64]uint64
+	// matchRoseAt is the leader tick at which each follower's Match last
+	// rose: a short-log report answering a heartbeat sent before it is
+	// older than that acknowledgement and is ignored (a duplicate, or a
+	// report the follower's repair has since answered).
+	matchRoseAt map[uint64]uint64
 	// termStart is the index of the first entry of the leader's term (the
 	// empty entry it appends on election): every entry from there on is
 	// of its term, every entry before of an earlier one, so the
@@ -78,6 +83,14 @@ func (l *leaderState) snapshotSent(to, tick uint64) {
 		l.snapSentAt = map[uint64]uint64{}
 	}
 	l.snapSentAt[to] = tick
+}
+
+// matchRose records that follower id's Match rose at tick.
+func (l *leaderState) matchRose(id, tick uint64) {
+	if l.matchRoseAt == nil {
+		l.matchRoseAt = map[uint64]uint64{}
+	}
+	l.matchRoseAt[id] = tick
 }
 
 // transferee returns the node leadership is being handed to, or None on

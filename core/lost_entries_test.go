@@ -193,3 +193,55 @@ func TestAShortLogReportWhoseLastEntryDivergesFallsBackToTheCommitIndex(t *testi
 		t.Fatalf("progress of 2 %s, node 2's last index %d, want both at %d", pr, r.raftLog.lastIndex(), last)
 	}
 }
+
+// TestADuplicatedShortLogReportAfterTheRepairIsIgnored: node 2 lost its
+// last entry, reports it, and is repaired at a later tick of the leader;
+// then the network delivers its report again. The leader heard node 2
+// acknowledge entries after the heartbeat that report answers, so the
+// report is older than what the leader knows: it keeps Match and sends
+// nothing, instead of sending node 2 back to its commit index.
+func TestADuplicatedShortLogReportAfterTheRepairIsIgnored(t *testing.T) {
+	c := electedCluster(t, 4)
+	leader := c.nodes[1]
+	last := leader.raftLog.lastIndex()
+	hs, _, _ := c.st[2].InitialState()
+	kept, err := c.st[2].Entries(1, last, 1<<30)
+	must(t, err)
+	st := NewMemoryStorage()
+	st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2, 3}})
+	must(t, st.Append(kept))
+	hs.Commit = min(hs.Commit, last-1)
+	must(t, st.SetHardState(hs))
+	r, err := NewRaft(&Config{ID: 2, Storage: st, CheckContract: true})
+	must(t, err)
+	c.nodes[2], c.st[2] = r, st
+
+	leader.bcastHeartbeat()
+	var report []raftpb.Message
+	c.stabilizeThrough(func(m raftpb.Message) bool {
+		if raftpb.IsShortLogReport(m) && len(report) == 0 {
+			report = append(report, m)
+			c.stepChecked(m)
+			leader.Tick() // the repair's acknowledgements arrive a tick later
+			return false
+		}
+		return true
+	})
+	if len(report) != 1 {
+		t.Fatalf("setup: %d short-log reports, want 1", len(report))
+	}
+	pr := leader.trk.Progress(2)
+	if pr.Match != last || pr.State != tracker.StateReplicate {
+		t.Fatalf("setup: progress of 2 after the repair %s, want match %d in replicate", pr, last)
+	}
+	before := pr.String()
+	c.stepChecked(report[0])
+	if got := leader.trk.Progress(2).String(); got != before {
+		t.Fatalf("the duplicated report moved the progress of 2 from %s to %s", before, got)
+	}
+	for _, m := range c.drain(1) {
+		if m.To == 2 && (m.Type == raftpb.MsgApp || m.Type == raftpb.MsgSnap) {
+			t.Fatalf("the duplicated report cost a resend: %v", m)
+		}
+	}
+}

@@ -189,8 +189,12 @@ func (r *Raft) handleAppendResponse(m raftpb.Message, pr *tracker.Progress) erro
 		r.handleAppendRejection(m, pr)
 		return nil
 	}
+	before := pr.Match
 	if !pr.MaybeUpdate(m.Index) && !(pr.Match == m.Index && pr.State == tracker.StateProbe) {
 		return nil // stale or duplicate acknowledgement
+	}
+	if pr.Match > before {
+		r.leader.matchRose(m.From, r.leaderTick)
 	}
 	// MaybeUpdate already freed the acknowledged part of the window.
 	switch {
@@ -249,10 +253,15 @@ func (r *Raft) handleAppendRejection(m raftpb.Message, pr *tracker.Progress) {
 // leader's (§5.4, Leader Completeness). A report whose claim lies above
 // Match is stale: an earlier report already lowered Match below the
 // claim (a duplicate, or the answer to a later heartbeat sent before the
-// first report arrived). A duplicate that arrives once the follower is
-// repaired and Match is back above its claim cannot be told from a new
-// loss: it costs one probe.
+// first report arrived). So is a report answering a heartbeat the leader
+// sent before the tick at which the follower's Match last rose:
+// that acknowledgement is newer (a duplicate arriving after the repair,
+// which would otherwise send the follower back to its commit index); a
+// follower that lost entries since answers the next heartbeat.
 func (r *Raft) handleShortLogReport(m raftpb.Message, pr *tracker.Progress) {
+	if c, _ := raftpb.DecodeHeartbeatContext(m.Context); c.Tick < r.leader.matchRoseAt[m.From] {
+		return
+	}
 	last := m.RejectHint
 	if !r.raftLog.matchTerm(entryID{term: m.LogTerm, index: last}) {
 		last = m.Commit
