@@ -95,18 +95,7 @@ func TestAFollowerThatLostItsLastEntryIsRepairedThroughItsHeartbeatAnswer(t *tes
 	c := electedCluster(t, 4)
 	leader := c.nodes[1]
 	last := leader.raftLog.lastIndex()
-	old := c.st[2]
-	hs, _, _ := old.InitialState()
-	kept, err := old.Entries(1, last, 1<<30)
-	must(t, err)
-	st := NewMemoryStorage()
-	st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2, 3}})
-	must(t, st.Append(kept))
-	hs.Commit = min(hs.Commit, last-1)
-	must(t, st.SetHardState(hs))
-	r, err := NewRaft(&Config{ID: 2, Storage: st, CheckContract: true})
-	must(t, err)
-	c.nodes[2], c.st[2] = r, st
+	r := restartWithoutLastEntry(t, c, 2, last)
 	if pr := leader.trk.Progress(2); pr.Match != last {
 		t.Fatalf("setup: progress of 2 %s, want match %d", pr, last)
 	}
@@ -204,17 +193,7 @@ func TestADuplicatedShortLogReportAfterTheRepairIsIgnored(t *testing.T) {
 	c := electedCluster(t, 4)
 	leader := c.nodes[1]
 	last := leader.raftLog.lastIndex()
-	hs, _, _ := c.st[2].InitialState()
-	kept, err := c.st[2].Entries(1, last, 1<<30)
-	must(t, err)
-	st := NewMemoryStorage()
-	st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2, 3}})
-	must(t, st.Append(kept))
-	hs.Commit = min(hs.Commit, last-1)
-	must(t, st.SetHardState(hs))
-	r, err := NewRaft(&Config{ID: 2, Storage: st, CheckContract: true})
-	must(t, err)
-	c.nodes[2], c.st[2] = r, st
+	restartWithoutLastEntry(t, c, 2, last)
 
 	leader.bcastHeartbeat()
 	var report []raftpb.Message
@@ -244,4 +223,24 @@ func TestADuplicatedShortLogReportAfterTheRepairIsIgnored(t *testing.T) {
 			t.Fatalf("the duplicated report cost a resend: %v", m)
 		}
 	}
+}
+
+// restartWithoutLastEntry restarts node id of c (a three-node cluster)
+// over a copy of its storage that lost entry last, which the node had
+// made durable and acknowledged; its hard state's commit index stops
+// below, so that it boots.
+func restartWithoutLastEntry(t *testing.T, c *testCluster, id, last uint64) *Raft {
+	t.Helper()
+	hs, _, _ := c.st[id].InitialState()
+	kept, err := c.st[id].Entries(1, last, 1<<30)
+	must(t, err)
+	st := NewMemoryStorage()
+	st.SetConfState(raftpb.ConfState{Voters: []uint64{1, 2, 3}})
+	must(t, st.Append(kept))
+	hs.Commit = min(hs.Commit, last-1)
+	must(t, st.SetHardState(hs))
+	r, err := NewRaft(&Config{ID: id, Storage: st, CheckContract: true})
+	must(t, err)
+	c.nodes[id], c.st[id] = r, st
+	return r
 }
