@@ -1,7 +1,6 @@
 package kvnode
 
 import (
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -30,17 +29,6 @@ func (h *Host) do(req *http.Request, r *hostRequest) response {
 	return awaitLoop(req, h.reqs, r, r.reply, h.loopDone, h.cfg.RequestTimeout, "host")
 }
 
-// checkKey refuses an empty or too long key.
-func (h *Host) checkKey(key string) *Error {
-	switch {
-	case key == "":
-		return &Error{Code: CodeBadRequest, Message: "empty key"}
-	case len(key) > h.cfg.MaxKeyBytes:
-		return &Error{Code: CodeKeyTooLarge, Message: fmt.Sprintf("the key has %d bytes, the limit is %d", len(key), h.cfg.MaxKeyBytes)}
-	}
-	return nil
-}
-
 // route returns the request for key's group.
 func (h *Host) route(r *request) *hostRequest {
 	return &hostRequest{request: r, group: GroupOf(r.key, len(h.groups))}
@@ -60,43 +48,20 @@ func (h *Host) handleDelete(w http.ResponseWriter, req *http.Request) {
 }
 
 func (h *Host) write(w http.ResponseWriter, req *http.Request, r *request) {
-	if e := h.checkKey(r.key); e != nil {
+	if e := h.cfg.checkKey(r.key); e != nil {
 		writeError(w, e)
 		return
 	}
-	res := h.do(req, h.route(r))
-	if res.err != nil {
-		writeError(w, res.err)
-		return
-	}
-	writeJSON(w, http.StatusOK, KVResult{Key: r.key, Found: r.kind == reqPut, Index: res.index})
+	answerWrite(w, r, h.do(req, h.route(r)))
 }
 
 func (h *Host) handleGet(w http.ResponseWriter, req *http.Request) {
-	q := req.URL.Query()
-	r := &request{kind: reqGet, key: req.PathValue("key"), consistency: q.Get("consistency")}
-	if e := h.checkKey(r.key); e != nil {
+	r, e := readRequest(req, &h.cfg)
+	if e != nil {
 		writeError(w, e)
 		return
 	}
-	if s := q.Get("min_index"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			writeError(w, &Error{Code: CodeBadRequest, Message: "bad min_index"})
-			return
-		}
-		r.minIndex = v
-	}
-	res := h.do(req, h.route(r))
-	if res.err != nil {
-		writeError(w, res.err)
-		return
-	}
-	status := http.StatusOK
-	if !res.found {
-		status = http.StatusNotFound
-	}
-	writeJSON(w, status, KVResult{Key: r.key, Value: string(res.value), Found: res.found, Index: res.index})
+	answerRead(w, r, h.do(req, h.route(r)))
 }
 
 // handleHealthz answers 200 while the loop runs.

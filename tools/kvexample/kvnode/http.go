@@ -103,11 +103,15 @@ func (n *Node) handleDelete(w http.ResponseWriter, req *http.Request) {
 }
 
 func (n *Node) write(w http.ResponseWriter, req *http.Request, r *request) {
-	if e := n.checkKey(r.key); e != nil {
+	if e := n.cfg.checkKey(r.key); e != nil {
 		writeError(w, e)
 		return
 	}
-	res := n.do(req, r)
+	answerWrite(w, r, n.do(req, r))
+}
+
+// answerWrite writes the answer of a put or a delete.
+func answerWrite(w http.ResponseWriter, r *request, res response) {
 	if res.err != nil {
 		writeError(w, res.err)
 		return
@@ -116,21 +120,34 @@ func (n *Node) write(w http.ResponseWriter, req *http.Request, r *request) {
 }
 
 func (n *Node) handleGet(w http.ResponseWriter, req *http.Request) {
-	q := req.URL.Query()
-	r := &request{kind: reqGet, key: req.PathValue("key"), consistency: q.Get("consistency")}
-	if e := n.checkKey(r.key); e != nil {
+	r, e := readRequest(req, &n.cfg)
+	if e != nil {
 		writeError(w, e)
 		return
+	}
+	answerRead(w, r, n.do(req, r))
+}
+
+// readRequest parses GET /kv/{key}: the key, the consistency asked for
+// and the least index a local read must have applied (min_index).
+func readRequest(req *http.Request, c *Config) (*request, *Error) {
+	q := req.URL.Query()
+	r := &request{kind: reqGet, key: req.PathValue("key"), consistency: q.Get("consistency")}
+	if e := c.checkKey(r.key); e != nil {
+		return nil, e
 	}
 	if s := q.Get("min_index"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			writeError(w, &Error{Code: CodeBadRequest, Message: "bad min_index"})
-			return
+			return nil, &Error{Code: CodeBadRequest, Message: "bad min_index"}
 		}
 		r.minIndex = v
 	}
-	res := n.do(req, r)
+	return r, nil
+}
+
+// answerRead writes the answer of a read: 404 for a key not found.
+func answerRead(w http.ResponseWriter, r *request, res response) {
 	if res.err != nil {
 		writeError(w, res.err)
 		return

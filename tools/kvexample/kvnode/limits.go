@@ -10,12 +10,12 @@ import (
 // checkKey returns the error of a key the API refuses: an empty one, or
 // one longer than Config.MaxKeyBytes, which would otherwise be replicated,
 // logged and held in memory by every member.
-func (n *Node) checkKey(key string) *Error {
+func (c *Config) checkKey(key string) *Error {
 	switch {
 	case key == "":
 		return &Error{Code: CodeBadRequest, Message: "empty key"}
-	case len(key) > n.cfg.MaxKeyBytes:
-		return &Error{Code: CodeKeyTooLarge, Message: fmt.Sprintf("the key has %d bytes, the limit is %d", len(key), n.cfg.MaxKeyBytes)}
+	case len(key) > c.MaxKeyBytes:
+		return &Error{Code: CodeKeyTooLarge, Message: fmt.Sprintf("the key has %d bytes, the limit is %d", len(key), c.MaxKeyBytes)}
 	}
 	return nil
 }
