@@ -150,6 +150,8 @@ type memGroupLog struct {
 	// skip, when set, makes open forget a group's storage: a planted bug
 	// of a host that does not restore a group on restart.
 	skip uint64
+	// unsafeSnaps are the compactions asked beyond the synced state.
+	unsafeSnaps []string
 }
 
 type memGroupDisk struct {
@@ -310,6 +312,13 @@ func saveTo(st *raft.MemoryStorage, hs raftpb.HardState, ents []raftpb.Entry, sn
 func (d *memGroupDisk) compact(index uint64, cs raftpb.ConfState, data []byte) error {
 	d.l.mu.Lock()
 	defer d.l.mu.Unlock()
+	if last, _ := d.synced.LastIndex(); last < index {
+		// A snapshot of state not yet durable: the host applied entries
+		// it had not synced. The host only warns of a failed compaction,
+		// so the test is failed from here (stopAll).
+		d.l.unsafeSnaps = append(d.l.unsafeSnaps, fmt.Sprintf("a snapshot at %d with %d synced", index, last))
+		return fmt.Errorf("snapshot at %d beyond the synced index %d", index, last)
+	}
 	for _, st := range []*raft.MemoryStorage{d.st, d.synced} {
 		if _, err := st.CreateSnapshot(index, &cs, data); err != nil {
 			return err
@@ -449,6 +458,13 @@ func (hc *hostCluster) stopAll() {
 	defer hc.hub.mu.Unlock()
 	for _, bad := range hc.hub.unsafeAcks[:min(len(hc.hub.unsafeAcks), 5)] {
 		hc.t.Errorf("durability: %s", bad)
+	}
+	for id, l := range hc.logs {
+		l.mu.Lock()
+		for _, bad := range l.unsafeSnaps[:min(len(l.unsafeSnaps), 5)] {
+			hc.t.Errorf("durability: host %d: %s", id, bad)
+		}
+		l.mu.Unlock()
 	}
 }
 
