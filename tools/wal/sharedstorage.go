@@ -74,7 +74,7 @@ func (s *SharedStorage) group(id uint64) (*GroupStorage, error) {
 		return nil, err
 	}
 	rp := s.replay.Group(id)
-	g := &GroupStorage{s: s, id: id, mem: raft.NewMemoryStorage(), snaps: snaps, loss: rp.Loss}
+	g := &GroupStorage{s: s, id: id, memReads: memReads{raft.NewMemoryStorage()}, snaps: snaps, loss: rp.Loss}
 	if err := loadReplay(g.mem, snaps, rp); err != nil {
 		return nil, fmt.Errorf("%w (group %d)", err, id)
 	}
@@ -136,9 +136,9 @@ func (s *SharedStorage) Close() error { return s.log.Close() }
 // never writes through that interface, the application does, with
 // SharedStorage.Save (or Save for this group alone).
 type GroupStorage struct {
-	s     *SharedStorage
-	id    uint64
-	mem   *raft.MemoryStorage
+	s  *SharedStorage
+	id uint64
+	memReads
 	snaps *snapfile.Store
 	loss  error
 }
@@ -217,27 +217,5 @@ func (g *GroupStorage) Compact(index uint64, cs raftpb.ConfState, data []byte) e
 	}
 	return errors.Join(g.s.log.ReleaseTo(g.id, index), g.snaps.DeleteBefore(index))
 }
-
-// InitialState implements raft.Storage.
-func (g *GroupStorage) InitialState() (raftpb.HardState, raftpb.ConfState, error) {
-	return g.mem.InitialState()
-}
-
-// Entries implements raft.Storage.
-func (g *GroupStorage) Entries(lo, hi, maxSize uint64) ([]raftpb.Entry, error) {
-	return g.mem.Entries(lo, hi, maxSize)
-}
-
-// Term implements raft.Storage.
-func (g *GroupStorage) Term(i uint64) (uint64, error) { return g.mem.Term(i) }
-
-// LastIndex implements raft.Storage.
-func (g *GroupStorage) LastIndex() (uint64, error) { return g.mem.LastIndex() }
-
-// FirstIndex implements raft.Storage.
-func (g *GroupStorage) FirstIndex() (uint64, error) { return g.mem.FirstIndex() }
-
-// Snapshot implements raft.Storage.
-func (g *GroupStorage) Snapshot() (raftpb.Snapshot, error) { return g.mem.Snapshot() }
 
 var _ raft.Storage = (*GroupStorage)(nil)

@@ -21,8 +21,8 @@ import (
 // the entries after the last snapshot), so a node's memory grows with its
 // log until Compact.
 type Storage struct {
-	mu    sync.Mutex // orders writes: the log and the memory change together
-	mem   *raft.MemoryStorage
+	mu sync.Mutex // orders writes: the log and the memory change together
+	memReads
 	log   *WAL
 	snaps *snapfile.Store
 	loss  error
@@ -44,7 +44,7 @@ func OpenStorage(dir string, opts Options) (*Storage, error) {
 	if err != nil {
 		return nil, errors.Join(err, log.Close())
 	}
-	s := &Storage{mem: raft.NewMemoryStorage(), log: log, snaps: snaps, loss: rp.Loss}
+	s := &Storage{memReads: memReads{raft.NewMemoryStorage()}, log: log, snaps: snaps, loss: rp.Loss}
 	if err := s.load(rp); err != nil {
 		return nil, errors.Join(err, log.Close())
 	}
@@ -180,27 +180,5 @@ func (s *Storage) Compact(index uint64, cs raftpb.ConfState, data []byte) error 
 
 // Close syncs and closes the log and releases the directory.
 func (s *Storage) Close() error { return s.log.Close() }
-
-// InitialState implements raft.Storage.
-func (s *Storage) InitialState() (raftpb.HardState, raftpb.ConfState, error) {
-	return s.mem.InitialState()
-}
-
-// Entries implements raft.Storage.
-func (s *Storage) Entries(lo, hi, maxSize uint64) ([]raftpb.Entry, error) {
-	return s.mem.Entries(lo, hi, maxSize)
-}
-
-// Term implements raft.Storage.
-func (s *Storage) Term(i uint64) (uint64, error) { return s.mem.Term(i) }
-
-// LastIndex implements raft.Storage.
-func (s *Storage) LastIndex() (uint64, error) { return s.mem.LastIndex() }
-
-// FirstIndex implements raft.Storage.
-func (s *Storage) FirstIndex() (uint64, error) { return s.mem.FirstIndex() }
-
-// Snapshot implements raft.Storage.
-func (s *Storage) Snapshot() (raftpb.Snapshot, error) { return s.mem.Snapshot() }
 
 var _ raft.Storage = (*Storage)(nil)
