@@ -146,21 +146,7 @@ func TestSourceServesABoundedNumberOfReceivers(t *testing.T) {
 // entries the leader compacted; it fetches the snapshot in chunks, from
 // the leader and node 2, and its storage ends up with the same data.
 func TestLaggingFollowerFetchesSnapshotFromLeaderAndFollower(t *testing.T) {
-	c := chunkedCluster(t, nil)
-	down := c.nodes[3]
-	delete(c.nodes, 3)
-	for i := 0; i < 4; i++ {
-		_, _, err := c.nodes[1].Propose([]byte("q"))
-		must(t, err)
-	}
-	c.stabilize()
-	for _, id := range []uint64{1, 2} {
-		cs := c.nodes[id].trk.ConfState()
-		if _, err := c.st[id].CreateSnapshot(8, &cs, []byte("abcdefghij")); err != nil {
-			t.Fatal(err)
-		}
-		must(t, c.st[id].Compact(8))
-	}
+	c, down := laggingChunkedCluster(t, nil)
 	c.nodes[3] = down
 	for round := 0; round < 20 && down.raftLog.committed < 8; round++ {
 		c.nodes[1].Tick()
