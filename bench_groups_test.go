@@ -38,9 +38,19 @@ func BenchmarkIdleGroups(b *testing.B) {
 }
 
 func benchmarkIdleGroups(b *testing.B, groups int) {
-	var base, built, idle, before, after runtime.MemStats
+	base, idle := tickGroups(b, groups, newIdleGroups, (*idleGroups).checkLeaders)
+	b.ReportMetric(heapPerGroup(&base, &idle, groups), "heap-B/group-idle")
+}
+
+// tickGroups builds groups groups with build, ticks every node of every
+// group idleTicks times per iteration, checks them with check and
+// reports the time, allocations and messages per group-tick and the heap
+// per group as built; it returns the heap before building and after the
+// ticks, both read after a collection.
+func tickGroups(b *testing.B, groups int, build func(testing.TB, int) *idleGroups, check func(*idleGroups, testing.TB)) (base, idle runtime.MemStats) {
+	var built, before, after runtime.MemStats
 	readHeapAfterGC(&base)
-	g := newIdleGroups(b, groups)
+	g := build(b, groups)
 	readHeapAfterGC(&built)
 	g.drv.sent = 0
 	runtime.ReadMemStats(&before)
@@ -52,7 +62,7 @@ func benchmarkIdleGroups(b *testing.B, groups int) {
 	}
 	b.StopTimer()
 	runtime.ReadMemStats(&after)
-	g.checkLeaders(b)
+	check(g, b)
 	readHeapAfterGC(&idle)
 	runtime.KeepAlive(g)
 
@@ -61,7 +71,7 @@ func benchmarkIdleGroups(b *testing.B, groups int) {
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/groupTicks, "allocs/group-tick")
 	b.ReportMetric(float64(g.drv.sent)/groupTicks, "msgs/group-tick")
 	b.ReportMetric(heapPerGroup(&base, &built, groups), "heap-B/group")
-	b.ReportMetric(heapPerGroup(&base, &idle, groups), "heap-B/group-idle")
+	return base, idle
 }
 
 // readHeapAfterGC collects garbage and then reads the memory statistics, so

@@ -2,7 +2,6 @@ package raft
 
 import (
 	"fmt"
-	"runtime"
 	"testing"
 )
 
@@ -20,28 +19,7 @@ func BenchmarkQuiescedGroups(b *testing.B) {
 }
 
 func benchmarkQuiescedGroups(b *testing.B, groups int) {
-	var base, built, before, after runtime.MemStats
-	readHeapAfterGC(&base)
-	g := newQuiescedGroups(b, groups)
-	readHeapAfterGC(&built)
-	g.drv.sent = 0
-	runtime.ReadMemStats(&before)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		for t := 0; t < idleTicks; t++ {
-			g.tickAll(b)
-		}
-	}
-	b.StopTimer()
-	runtime.ReadMemStats(&after)
-	g.checkAsleep(b)
-	runtime.KeepAlive(g)
-
-	groupTicks := float64(b.N) * idleTicks * float64(groups)
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/groupTicks, "ns/group-tick")
-	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/groupTicks, "allocs/group-tick")
-	b.ReportMetric(float64(g.drv.sent)/groupTicks, "msgs/group-tick")
-	b.ReportMetric(heapPerGroup(&base, &built, groups), "heap-B/group")
+	tickGroups(b, groups, newQuiescedGroups, (*idleGroups).checkAsleep)
 }
 
 // newQuiescedGroups builds count three-node groups with quiescence on,
