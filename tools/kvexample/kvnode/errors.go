@@ -3,6 +3,7 @@ package kvnode
 import (
 	"errors"
 	"net/http"
+	"sync"
 
 	raft "github.com/tickraft/raft"
 )
@@ -136,4 +137,23 @@ func (n *Node) notLeader() *Error {
 		e.Message = "no leader is known"
 	}
 	return e
+}
+
+// stopCause records, for other goroutines, the error that stopped an
+// event loop on its own (Node.Err, Host.Err).
+type stopCause struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (c *stopCause) set(err error) {
+	c.mu.Lock()
+	c.err = err
+	c.mu.Unlock()
+}
+
+func (c *stopCause) get() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
 }

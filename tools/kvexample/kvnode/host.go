@@ -50,8 +50,7 @@ type Host struct {
 	loopDone  chan struct{}
 	closeOnce sync.Once
 	closeErr  error
-	errMu     sync.Mutex
-	err       error
+	cause     stopCause // why the loop stopped on its own
 }
 
 // hostCounters are the host's counters, read by /metrics and the demo
@@ -263,15 +262,11 @@ func (h *Host) Done() <-chan struct{} { return h.loopDone }
 
 // Err returns the error that stopped the event loop on its own, or nil.
 func (h *Host) Err() error {
-	h.errMu.Lock()
-	defer h.errMu.Unlock()
-	return h.err
+	return h.cause.get()
 }
 
 func (h *Host) fail(err error) {
-	h.errMu.Lock()
-	h.err = err
-	h.errMu.Unlock()
+	h.cause.set(err)
 	h.log.Error("host stopping on a fatal error", "error", err)
 }
 

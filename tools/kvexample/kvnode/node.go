@@ -64,8 +64,7 @@ type Node struct {
 	diskDone  chan struct{}
 	closeOnce sync.Once
 	closeErr  error
-	errMu     sync.Mutex
-	err       error // why the loop stopped on its own
+	cause     stopCause // why the loop stopped on its own
 }
 
 // Start recovers the node from cfg.DataDir (or bootstraps it), starts its
@@ -249,16 +248,12 @@ func (n *Node) Done() <-chan struct{} { return n.loopDone }
 
 // Err returns the error that stopped the event loop on its own, or nil.
 func (n *Node) Err() error {
-	n.errMu.Lock()
-	defer n.errMu.Unlock()
-	return n.err
+	return n.cause.get()
 }
 
 // fail records why the loop stops on its own.
 func (n *Node) fail(err error) {
-	n.errMu.Lock()
-	n.err = err
-	n.errMu.Unlock()
+	n.cause.set(err)
 	n.log.Error("node stopping on a fatal error", "error", err)
 }
 
