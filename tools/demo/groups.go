@@ -178,7 +178,7 @@ func groupsLoad(ctx context.Context, c *hostCluster, o options, r *groupResults,
 	f0, t0 := c.frames(), time.Now()
 	r.before = writeKeys(ctx, c.client, "before", o.writes, o.clients, 10*time.Second, stderr)
 	r.loadFrames = float64(c.frames()-f0) / time.Since(t0).Seconds()
-	if err := hostPhaseError(ctx, c, r.before, "before the kill"); err != nil {
+	if err := phaseError(ctx, c.failed, r.before, "before the kill"); err != nil {
 		return err
 	}
 	sts, err := c.awaitGroups(ctx, "a leader in every group", everyGroupLed)
@@ -199,7 +199,7 @@ func groupsLoad(ctx context.Context, c *hostCluster, o options, r *groupResults,
 	r.reelection = time.Since(killedAt)
 	fmt.Fprintf(stdout, "every group it led elected a new leader %s after the kill\n", ms(r.reelection))
 	r.after = writeKeys(ctx, c.client, "after", o.after, o.clients, 10*time.Second, stderr)
-	if err := hostPhaseError(ctx, c, r.after, "after the kill"); err != nil {
+	if err := phaseError(ctx, c.failed, r.after, "after the kill"); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -228,20 +228,6 @@ func caughtUp(sts map[uint64]*kvnode.HostStatus) bool {
 		}
 	}
 	return true
-}
-
-// hostPhaseError reports why a phase of writes went wrong, if it did.
-func hostPhaseError(ctx context.Context, c *hostCluster, l *load, phase string) error {
-	if err := c.failed(); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("writing %s: %w", phase, err)
-	}
-	if len(l.acked) == 0 {
-		return fmt.Errorf("writing %s: no write was acknowledged", phase)
-	}
-	return nil
 }
 
 // verifyHosts reads every acknowledged key from every host with a local

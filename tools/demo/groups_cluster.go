@@ -166,7 +166,7 @@ func (c *hostCluster) awaitGroups(ctx context.Context, what string, ok func(map[
 // running hosts that every running host names.
 func everyGroupLed(sts map[uint64]*kvnode.HostStatus) bool {
 	var lead []uint64
-	for id, st := range sts {
+	for _, st := range sts {
 		if lead == nil {
 			lead = make([]uint64, len(st.PerGroup))
 		}
@@ -176,7 +176,6 @@ func everyGroupLed(sts map[uint64]*kvnode.HostStatus) bool {
 			}
 			lead[i] = g.Leader
 		}
-		_ = id
 	}
 	return lead != nil
 }

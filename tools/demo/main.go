@@ -153,7 +153,7 @@ func demo(ctx context.Context, o options, dir string, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "node %d was elected leader\n", lead)
 
 	r.before = writeKeys(ctx, c.client, "before", o.writes, o.clients, 10*time.Second, stderr)
-	if err := phaseError(ctx, c, r.before, "before the kill"); err != nil {
+	if err := phaseError(ctx, c.failed, r.before, "before the kill"); err != nil {
 		return nil, err
 	}
 	if lead, err = c.leader(ctx); err != nil {
@@ -172,7 +172,7 @@ func demo(ctx context.Context, o options, dir string, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "node %d leads and acknowledged a write %s after the kill\n", r.leader, ms(r.election))
 
 	r.after = writeKeys(ctx, c.client, "after", o.after, o.clients, 10*time.Second, stderr)
-	if err := phaseError(ctx, c, r.after, "after the kill"); err != nil {
+	if err := phaseError(ctx, c.failed, r.after, "after the kill"); err != nil {
 		return nil, err
 	}
 	r.after.acked[probeKey] = 0
@@ -193,9 +193,10 @@ func demo(ctx context.Context, o options, dir string, stdout, stderr io.Writer) 
 	return r, c.failed()
 }
 
-// phaseError reports why a phase of writes went wrong, if it did.
-func phaseError(ctx context.Context, c *cluster, l *load, phase string) error {
-	if err := c.failed(); err != nil {
+// phaseError reports why a phase of writes went wrong, if it did: failed
+// names a node or host that stopped on its own.
+func phaseError(ctx context.Context, failed func() error, l *load, phase string) error {
+	if err := failed(); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
