@@ -40,6 +40,10 @@ type Job struct {
 // already completed.
 var ErrCompletion = errors.New("raftloop: completion of no job waiting")
 
+// ErrNotSnapshotWork is wrapped by the error of Loop.DoSnapshotWork for a
+// message that is neither a chunk request nor a chunk to save.
+var ErrNotSnapshotWork = errors.New("raftloop: not snapshot work")
+
 // handoff is a job handed off and the acknowledgements it holds back
 // until it completes.
 type handoff struct {

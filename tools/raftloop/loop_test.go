@@ -282,3 +282,19 @@ func TestNewRefusesMissingParts(t *testing.T) {
 		t.Fatalf("New without a disk: %v", err)
 	}
 }
+
+// Claim: the snapshot worker refuses a message that is not its work with
+// a typed error, instead of dropping it.
+func TestDoSnapshotWorkRefusesOtherMessages(t *testing.T) {
+	d := raftloop.NewCrashDisk()
+	d.Bootstrap(raftpb.ConfState{Voters: []uint64{1}})
+	l, err := raftloop.New(raftloop.Config{
+		Raft: raft.Config{ID: 1, ElectionTick: 10, HeartbeatTick: 1}, Disk: d, Network: &net{}, StateMachine: &list{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.DoSnapshotWork(raftpb.Message{Type: raftpb.MsgApp}); !errors.Is(err, raftloop.ErrNotSnapshotWork) {
+		t.Fatalf("DoSnapshotWork(MsgApp) = %v, want ErrNotSnapshotWork", err)
+	}
+}

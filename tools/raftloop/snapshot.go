@@ -57,6 +57,8 @@ func (l *Loop) DoSnapshotWork(m raftpb.Message) error {
 			return err
 		}
 		return l.deliver(m.Responses)
+	default:
+		return fmt.Errorf("%w: %v is not work for the snapshot worker", ErrNotSnapshotWork, m.Type)
 	}
 	return nil
 }

@@ -220,10 +220,8 @@ func (w *WAL) releaseTo(group, index uint64) error {
 	// The markers that let the segments go must be durable before they
 	// go: a marker saved without a sync could be lost to a crash that
 	// keeps the deletions.
-	if w.synced < w.size {
-		if err := w.sync(); err != nil {
-			return err
-		}
+	if err := w.sync(); err != nil {
+		return err
 	}
 	// The manifest moves first: a crash halfway leaves old segments below
 	// the run it names, which Open tolerates, never a hole in it.

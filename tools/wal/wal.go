@@ -394,8 +394,12 @@ func (w *WAL) boundUnsynced(n int64) error {
 	return nil
 }
 
-// sync syncs the last segment.
+// sync syncs the last segment, unless nothing was written to it since
+// its last sync (a worker that syncs after every batch may find none).
 func (w *WAL) sync() error {
+	if w.synced == w.size {
+		return nil
+	}
 	if err := w.syncFile(w.f); err != nil {
 		return w.fail(err)
 	}
@@ -405,11 +409,12 @@ func (w *WAL) sync() error {
 
 // syncFile syncs a segment, telling Options.ObserveSync how long it took.
 func (w *WAL) syncFile(f walfs.File) error {
+	if w.opts.ObserveSync == nil {
+		return f.Sync()
+	}
 	start := time.Now()
 	err := f.Sync()
-	if w.opts.ObserveSync != nil {
-		w.opts.ObserveSync(time.Since(start))
-	}
+	w.opts.ObserveSync(time.Since(start))
 	return err
 }
 
