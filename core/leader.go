@@ -19,10 +19,13 @@ type leaderState struct {
 	// snapSentAt is the tick each follower was last sent a whole snapshot
 	// or offered one (Config.SnapshotRetryTicks).
 	snapSentAt map[uint64]uint64
-	// matchRoseAt is the leader tick at which each follower's Match last
-	// rose: a short-log report answering a heartbeat sent before it is
-	// older than that acknowledgement and is ignored (a duplicate, or a
-	// report the follower's repair has since answered).
+	// matchRoseAt is, for each follower whose short-log report lowered
+	// its Match in this term, the leader tick at which its Match last
+	// rose (or the report's tick): a later report answering a heartbeat
+	// sent before it is older than that and is ignored (a duplicate, or a
+	// report the follower's repair has since answered). Nil until a
+	// report lowers a Match, so that the acknowledgements of steady
+	// replication touch no map.
 	matchRoseAt map[uint64]uint64
 	// termStart is the index of the first entry of the leader's term (the
 	// empty entry it appends on election): every entry from there on is
@@ -85,12 +88,24 @@ func (l *leaderState) snapshotSent(to, tick uint64) {
 	l.snapSentAt[to] = tick
 }
 
-// matchRose records that follower id's Match rose at tick.
-func (l *leaderState) matchRose(id, tick uint64) {
+// watchRepair starts recording when follower id's Match rises, from
+// tick, after its short-log report lowered it.
+func (l *leaderState) watchRepair(id, tick uint64) {
 	if l.matchRoseAt == nil {
 		l.matchRoseAt = map[uint64]uint64{}
 	}
 	l.matchRoseAt[id] = tick
+}
+
+// matchRose records that follower id's Match rose at tick, if its repair
+// is watched.
+func (l *leaderState) matchRose(id, tick uint64) {
+	if l.matchRoseAt == nil {
+		return
+	}
+	if _, ok := l.matchRoseAt[id]; ok {
+		l.matchRoseAt[id] = tick
+	}
 }
 
 // transferee returns the node leadership is being handed to, or None on

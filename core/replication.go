@@ -270,6 +270,7 @@ func (r *Raft) handleShortLogReport(m raftpb.Message, pr *tracker.Progress) {
 		return
 	}
 	r.log(LevelWarn, "a follower lost entries it had acknowledged", peerAttr(m.From), Attr{"last_index", last})
+	r.leader.watchRepair(m.From, r.leaderTick)
 	r.appendsPending = true
 }
 
