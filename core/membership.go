@@ -142,10 +142,13 @@ func (r *Raft) maybeAutoLeave() {
 // configuration restored from a snapshot at 32 over a log from 17 left
 // and re-entered joint, losing a voter of its outgoing half).
 func (r *Raft) reapplyConfChanges(applied uint64) error {
-	lo := r.raftLog.firstIndex()
-	if snap, err := r.raftLog.snapshot(); err == nil {
-		lo = max(lo, snap.Metadata.Index+1)
+	snap, err := r.raftLog.snapshot()
+	if err != nil {
+		// Without the snapshot's index the changes it holds would be
+		// applied again on top of its ConfState.
+		return fmt.Errorf("raft: reading the storage's snapshot, after which the applied conf changes are replayed: %w", err)
 	}
+	lo := max(r.raftLog.firstIndex(), snap.Metadata.Index+1)
 	for lo <= applied {
 		ents, err := r.raftLog.slice(lo, applied+1, 1<<20)
 		if err != nil {
