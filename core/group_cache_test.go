@@ -14,8 +14,12 @@ func TestAGroupCacheKeepsABoundedAmountOfArrays(t *testing.T) {
 	for i := 0; i < 2*maxCachedMessages; i++ {
 		c.putArray(make([]raftpb.Message, 1, 4))
 	}
-	if c.spareCap > maxCachedMessages || len(c.spare) != maxCachedMessages/4 {
-		t.Fatalf("keeps %d arrays of %d messages in all, want %d arrays within %d", len(c.spare), c.spareCap, maxCachedMessages/4, maxCachedMessages)
+	held := 0 // counted from the arrays themselves, not from spareCap
+	for _, s := range c.spare {
+		held += cap(s)
+	}
+	if held > maxCachedMessages || held != c.spareCap || len(c.spare) != maxCachedMessages/4 {
+		t.Fatalf("keeps %d arrays of %d messages in all (spareCap %d), want %d arrays within %d", len(c.spare), held, c.spareCap, maxCachedMessages/4, maxCachedMessages)
 	}
 	c = NewGroupCache()
 	c.putArray(make([]raftpb.Message, 0, maxMsgsCapHint+1))
@@ -29,6 +33,16 @@ func TestAGroupCacheKeepsABoundedAmountOfArrays(t *testing.T) {
 	}
 	if s := c.takeArray(3); cap(s) < 3 {
 		t.Fatalf("lent an array for %d messages, want 3", cap(s))
+	}
+	// An array given back as the outbox keeps it, emptied to length 0
+	// with its messages still behind the length, is cleared whole: the
+	// cache, shared by many groups, must not keep their payloads alive.
+	full := []raftpb.Message{{Type: raftpb.MsgApp, Entries: []raftpb.Entry{{Index: 1, Data: []byte("payload")}}}, {Type: raftpb.MsgHeartbeat}}
+	c.putArray(full[:0])
+	for i, m := range c.takeArray(2)[:2] {
+		if m.Type != 0 || m.Entries != nil {
+			t.Fatalf("a lent array still holds message %d of an earlier group: %v", i, m)
+		}
 	}
 }
 
