@@ -215,12 +215,17 @@ func TestSharedLogPinningNamesTheGroupsHoldingTheOldestSegment(t *testing.T) {
 		t.Fatalf("Pinning = %v, want %v", got, want)
 	}
 	before := len(segments(t, dir))
-	for _, p := range want {
+	for i, p := range want {
 		if err := l.SaveSnapshot(p.Group, raftpb.SnapshotMetadata{Index: p.Index, Term: 1}); err != nil {
 			t.Fatal(err)
 		}
 		if err := l.ReleaseTo(p.Group, p.Index); err != nil {
 			t.Fatal(err)
+		}
+		// A group released to its pin's index pins no more, while the
+		// others still do.
+		if got := l.Pinning(); i+1 < len(want) && !slices.Equal(got, want[i+1:]) {
+			t.Fatalf("after releasing group %d to %d, Pinning = %v, want %v", p.Group, p.Index, got, want[i+1:])
 		}
 	}
 	if got := l.Pinning(); len(got) != 0 {
