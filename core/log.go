@@ -461,15 +461,36 @@ func (l *raftLog) entries(i, maxSize uint64) ([]raftpb.Entry, error) {
 // tests, and panics on error.
 func (l *raftLog) allEntries() []raftpb.Entry {
 	var all []raftpb.Entry
-	for i := l.firstIndex(); i <= l.lastIndex(); {
-		ents, err := l.entries(i, noLimit) // a prefix: ask again from its end
-		if err != nil {
-			panic(fmt.Sprintf("invariant violated: the whole log cannot be read: %v", err))
-		}
+	err := l.scan(l.firstIndex(), l.lastIndex()+1, noLimit, func(ents []raftpb.Entry) (bool, error) {
 		all = append(all, ents...)
-		i += uint64(len(ents))
+		return true, nil
+	})
+	if err != nil {
+		panic(fmt.Sprintf("invariant violated: the whole log cannot be read: %v", err))
 	}
 	return all
+}
+
+// scan hands visit the entries [lo, hi) in order, in the prefixes slice
+// returns (each at most maxSize payload bytes but one entry, and a
+// Storage may cut one shorter): it asks again from where each ends, until
+// hi, an error, or visit answers false. A read that returns no entry is
+// an error, so that a Storage breaking its contract cannot make it spin.
+func (l *raftLog) scan(lo, hi, maxSize uint64, visit func(ents []raftpb.Entry) (more bool, err error)) error {
+	for lo < hi {
+		ents, err := l.slice(lo, hi, maxSize)
+		if err != nil {
+			return err
+		}
+		if len(ents) == 0 {
+			return fmt.Errorf("%w: no entry returned for [%d, %d)", ErrUnavailable, lo, hi)
+		}
+		if more, err := visit(ents); err != nil || !more {
+			return err
+		}
+		lo = ents[len(ents)-1].Index + 1
+	}
+	return nil
 }
 
 // checkBounds returns an error unless [lo, hi) is a range of entries the

@@ -149,21 +149,20 @@ func (r *Raft) reapplyConfChanges(applied uint64) error {
 		return fmt.Errorf("raft: reading the storage's snapshot, after which the applied conf changes are replayed: %w", err)
 	}
 	lo := max(r.raftLog.firstIndex(), snap.Metadata.Index+1)
-	for lo <= applied {
-		ents, err := r.raftLog.slice(lo, applied+1, 1<<20)
-		if err != nil {
-			return fmt.Errorf("raft: reading the applied entries %d..%d for their conf changes: %w", lo, applied, err)
-		}
+	err = r.raftLog.scan(lo, applied+1, 1<<20, func(ents []raftpb.Entry) (bool, error) {
 		for _, e := range ents {
 			cc, err := e.ConfChange()
 			if err != nil {
-				return fmt.Errorf("raft: applied entry %d: %w", e.Index, err)
+				return false, fmt.Errorf("raft: applied entry %d: %w", e.Index, err)
 			}
 			if cc != nil {
 				_, _ = r.ApplyConfChange(cc)
 			}
 		}
-		lo = ents[len(ents)-1].Index + 1
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("raft: replaying the conf changes applied up to %d: %w", applied, err)
 	}
 	return nil
 }

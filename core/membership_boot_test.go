@@ -30,3 +30,23 @@ func TestABootThatCannotReadTheSnapshotRefusesToGuessTheMembership(t *testing.T)
 		t.Fatalf("NewRaft over an unreadable snapshot = %v, want ErrSnapshotTemporarilyUnavailable", err)
 	}
 }
+
+// noEntries is a MemoryStorage whose Entries breaks the contract: it
+// returns no entry and no error.
+type noEntries struct{ *MemoryStorage }
+
+func (noEntries) Entries(lo, hi, maxSize uint64) ([]raftpb.Entry, error) { return nil, nil }
+
+// TestAScanOverAStorageThatReturnsNothingFails: a read of the log asks
+// again from the end of each prefix; a Storage that answers with no entry
+// would make it spin for ever, so the scan fails instead.
+func TestAScanOverAStorageThatReturnsNothingFails(t *testing.T) {
+	st := NewMemoryStorage()
+	must(t, st.Append([]raftpb.Entry{{Index: 1, Term: 1}, {Index: 2, Term: 1}}))
+	l, err := newLog(noEntries{st}, &applyBounds{maxSize: noLimit})
+	must(t, err)
+	err = l.scan(1, 3, noLimit, func([]raftpb.Entry) (bool, error) { return true, nil })
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("scan over a storage that returns nothing = %v, want ErrUnavailable", err)
+	}
+}

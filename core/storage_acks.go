@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/tickraft/raft/raftpb"
 )
@@ -105,18 +106,10 @@ func (l *raftLog) stableLastIndex() uint64 {
 // changes the configuration. A read error counts as yes: it is the safe
 // answer to "may I campaign?".
 func (r *Raft) hasUnappliedConfChanges() bool {
-	lo, hi := r.raftLog.applied+1, r.raftLog.committed+1
-	for lo < hi {
-		ents, err := r.raftLog.slice(lo, hi, 1<<20)
-		if err != nil || len(ents) == 0 {
-			return true
-		}
-		for i := range ents {
-			if ents[i].IsConfChange() {
-				return true
-			}
-		}
-		lo = ents[len(ents)-1].Index + 1
-	}
-	return false
+	found := false
+	err := r.raftLog.scan(r.raftLog.applied+1, r.raftLog.committed+1, 1<<20, func(ents []raftpb.Entry) (bool, error) {
+		found = slices.ContainsFunc(ents, func(e raftpb.Entry) bool { return e.IsConfChange() })
+		return !found, nil
+	})
+	return found || err != nil
 }
