@@ -8,8 +8,6 @@ import (
 	"io"
 	"net/http"
 	"runtime"
-	"sort"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -233,38 +231,9 @@ func caughtUp(sts map[uint64]*kvnode.HostStatus) bool {
 // verifyHosts reads every acknowledged key from every host with a local
 // read at the index its write returned in its group.
 func verifyHosts(ctx context.Context, c *hostCluster, acked map[string]uint64, clients int, bar io.Writer) (int, error) {
-	keys := make([]string, 0, len(acked))
-	for k := range acked {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	type job struct {
-		addr string
-		id   uint64
-		key  string
-	}
-	var jobs []job
-	for _, p := range c.peers {
-		for _, k := range keys {
-			jobs = append(jobs, job{p.HTTPAddr, p.ID, k})
-		}
-	}
-	var mu sync.Mutex
-	var firstErr error
-	n := forEach(ctx, len(jobs), clients, newProgress(bar, "verifying", len(jobs)), func(i int) {
-		j := jobs[i]
-		if err := checkApplied(ctx, c.client, j.addr, j.key, acked[j.key]); err != nil {
-			mu.Lock()
-			if firstErr == nil {
-				firstErr = fmt.Errorf("host %d: %w", j.id, err)
-			}
-			mu.Unlock()
-		}
+	return readAll(ctx, c.peers, acked, clients, bar, "host", func(addr, key string) error {
+		return checkApplied(ctx, c.client, addr, key, acked[key])
 	})
-	if firstErr == nil && n < len(jobs) {
-		firstErr = fmt.Errorf("verifying: stopped after %d of %d reads: %w", n, len(jobs), ctx.Err())
-	}
-	return n, firstErr
 }
 
 // readHeap collects garbage and reads the memory statistics.

@@ -16,10 +16,21 @@ import (
 // that far), and returns the number of reads and the first problem.
 func verify(ctx context.Context, c *cluster, acked map[string]uint64, clients int, bar io.Writer) (int, error) {
 	var top uint64
-	keys := make([]string, 0, len(acked))
-	for k, idx := range acked {
-		keys = append(keys, k)
+	for _, idx := range acked {
 		top = max(top, idx)
+	}
+	return readAll(ctx, c.peers, acked, clients, bar, "node", func(addr, key string) error {
+		return check(ctx, c.client, addr, key, top)
+	})
+}
+
+// readAll reads every key of acked from every peer with read, clients at
+// a time, and returns the number of reads and the first problem, naming
+// the peer as a what.
+func readAll(ctx context.Context, peers []kvnode.Peer, acked map[string]uint64, clients int, bar io.Writer, what string, read func(addr, key string) error) (int, error) {
+	keys := make([]string, 0, len(acked))
+	for k := range acked {
+		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	type job struct {
@@ -28,20 +39,19 @@ func verify(ctx context.Context, c *cluster, acked map[string]uint64, clients in
 		key  string
 	}
 	var jobs []job
-	for _, p := range c.peers {
+	for _, p := range peers {
 		for _, k := range keys {
 			jobs = append(jobs, job{p.HTTPAddr, p.ID, k})
 		}
 	}
 	var mu sync.Mutex
 	var firstErr error
-	p := newProgress(bar, "verifying", len(jobs))
-	n := forEach(ctx, len(jobs), clients, p, func(i int) {
+	n := forEach(ctx, len(jobs), clients, newProgress(bar, "verifying", len(jobs)), func(i int) {
 		j := jobs[i]
-		if err := check(ctx, c.client, j.addr, j.key, top); err != nil {
+		if err := read(j.addr, j.key); err != nil {
 			mu.Lock()
 			if firstErr == nil {
-				firstErr = fmt.Errorf("node %d: %w", j.id, err)
+				firstErr = fmt.Errorf("%s %d: %w", what, j.id, err)
 			}
 			mu.Unlock()
 		}
