@@ -15,8 +15,14 @@ import (
 // started with InsecureAdmin. Without a token configured it answers 403
 // forbidden; with one, a missing or wrong token answers 401 unauthorized.
 func (n *Node) adminOnly(h http.HandlerFunc) http.HandlerFunc {
+	return adminGuard(&n.cfg, h)
+}
+
+// adminGuard wraps h so that it runs only for an admin of a process
+// configured as c (see Node.adminOnly).
+func adminGuard(c *Config, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
-		if e := n.checkAdmin(req); e != nil {
+		if e := c.checkAdmin(req); e != nil {
 			if e.Code == CodeUnauthorized {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="kvexample admin"`)
 			}
@@ -29,15 +35,19 @@ func (n *Node) adminOnly(h http.HandlerFunc) http.HandlerFunc {
 
 // checkAdmin returns the error of a request that may not use the admin
 // endpoints, or nil.
-func (n *Node) checkAdmin(req *http.Request) *Error {
-	if n.cfg.InsecureAdmin {
+func (n *Node) checkAdmin(req *http.Request) *Error { return n.cfg.checkAdmin(req) }
+
+// checkAdmin returns the error of a request that may not use the admin
+// endpoints of a process configured as c, or nil.
+func (c *Config) checkAdmin(req *http.Request) *Error {
+	if c.InsecureAdmin {
 		return nil
 	}
-	if n.cfg.AdminToken == "" {
+	if c.AdminToken == "" {
 		return &Error{Code: CodeForbidden, Message: "admin endpoints are disabled: start the node with -admin-token (or -insecure-admin on a trusted network)"}
 	}
 	got, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
-	if !ok || !tokenEqual(got, n.cfg.AdminToken) {
+	if !ok || !tokenEqual(got, c.AdminToken) {
 		return &Error{Code: CodeUnauthorized, Message: `admin endpoints need "Authorization: Bearer <admin token>"`}
 	}
 	return nil

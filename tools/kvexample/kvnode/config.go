@@ -77,6 +77,14 @@ type Config struct {
 	// (StartHost; the flag -groups): keys are sharded over them
 	// (GroupOf). Start runs one group and ignores it.
 	Groups int
+	// GroupVoters, on a multi-group process, are the voters every group
+	// starts with when a new cluster is bootstrapped (the flag
+	// -group-voters); empty means this process and every one of Peers.
+	// Every process of the cluster must be given the same list. A
+	// process of Peers not in it starts hosting no group: it holds a
+	// group's replica once that group's leader adds it (POST
+	// /groups/{g}/members). It matters only for an empty DataDir.
+	GroupVoters []uint64
 	// DisableQuiesce keeps a multi-group process's idle groups awake
 	// (raft.Config.Quiesce off): their leaders heartbeat at every
 	// heartbeat interval. Every process must set the same value.
@@ -213,6 +221,7 @@ func (c Config) withDefaults() Config {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	c.Peers = append([]Peer(nil), c.Peers...)
+	c.GroupVoters = append([]uint64(nil), c.GroupVoters...)
 	return c
 }
 

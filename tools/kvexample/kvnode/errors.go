@@ -47,6 +47,10 @@ const (
 	CodeAlreadyMember = "already_member"
 	// CodeNotLearner: promote named a member that is already a voter (409).
 	CodeNotLearner = "not_learner"
+	// CodeLeaderRemoval: a multi-group host was asked to remove a group's
+	// leader from the group; hand its leadership to another voter first
+	// (409).
+	CodeLeaderRemoval = "leader_removal"
 	// CodeKeyTooLarge: the key exceeds Config.MaxKeyBytes (400).
 	CodeKeyTooLarge = "key_too_large"
 )
@@ -81,7 +85,7 @@ func httpStatus(code string) int {
 		return http.StatusNotFound
 	case CodeMethodNotAllowed:
 		return http.StatusMethodNotAllowed
-	case CodeAlreadyMember, CodeNotLearner:
+	case CodeAlreadyMember, CodeNotLearner, CodeLeaderRemoval:
 		return http.StatusConflict
 	}
 	return http.StatusInternalServerError

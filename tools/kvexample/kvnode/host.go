@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,8 +25,12 @@ import (
 type Host struct {
 	cfg Config
 	log *slog.Logger
-	// groups[i] is group i+1; the loop owns them.
+	// groups[i] is group i+1, nil while this process holds no replica
+	// of it; the loop owns them.
 	groups []*group
+	// hosted is the set of groups with a replica here, read by the
+	// transport (Config.HostsGroup).
+	hosted *hostedSet
 	net    groupNet
 	glog   groupLog
 	// tr is the socket transport, nil on an in-process network.
@@ -62,6 +67,8 @@ type hostCounters struct {
 	loopTicks       atomic.Uint64
 	peerDownReports atomic.Uint64
 	wrongGroup      atomic.Uint64
+	// removedNotices counts the notices sent to removed processes.
+	removedNotices atomic.Uint64
 }
 
 // StartHost starts the multi-group process cfg describes (cfg.Groups
@@ -128,7 +135,12 @@ func (c *Config) validateHost() error {
 	case c.Groups < 1:
 		return fmt.Errorf("%w: Groups (-groups) must be at least 1", ErrInvalidConfig)
 	case c.Join:
-		return fmt.Errorf("%w: Join (-join) is not supported with several groups: every group is replicated on the processes of Peers from the start", ErrInvalidConfig)
+		return fmt.Errorf("%w: Join (-join) is not supported with several groups: give every process the same GroupVoters (-group-voters), and a process not among them starts with no group", ErrInvalidConfig)
+	}
+	for _, id := range c.GroupVoters {
+		if id == 0 || (id != c.ID && !slices.ContainsFunc(c.Peers, func(p Peer) bool { return p.ID == id })) {
+			return fmt.Errorf("%w: GroupVoters (-group-voters) names %d, which is neither this process nor one of Peers", ErrInvalidConfig, id)
+		}
 	}
 	return nil
 }
@@ -143,6 +155,7 @@ func newHost(c Config, glog groupLog, newNet func(*Host) (groupNet, error)) (*Ho
 		unreachable: newQueue[uint64](),
 		stop:        make(chan struct{}), loopDone: make(chan struct{}),
 		hostLoop: newHostLoop(),
+		hosted:   newHostedSet(c.Groups),
 	}
 	for _, p := range c.Peers {
 		h.httpAddrs[p.ID] = p.HTTPAddr
@@ -165,8 +178,12 @@ func newHost(c Config, glog groupLog, newNet func(*Host) (groupNet, error)) (*Ho
 	return h, nil
 }
 
-// voters returns the process IDs: every group's first voters.
+// voters returns every group's first voters: GroupVoters, or every
+// process.
 func (h *Host) voters() []uint64 {
+	if len(h.cfg.GroupVoters) > 0 {
+		return sortedIDs(h.cfg.GroupVoters)
+	}
 	ids := []uint64{h.cfg.ID}
 	for _, p := range h.cfg.Peers {
 		ids = append(ids, p.ID)
@@ -174,9 +191,14 @@ func (h *Host) voters() []uint64 {
 	return sortedIDs(ids)
 }
 
-// openGroups opens every group from the log.
+// openGroups opens the groups the log holds a replica of, and
+// bootstraps, if this process is one of the first voters, those it holds
+// nothing of. A group whose replica was dropped stays dropped.
 func (h *Host) openGroups() error {
 	voters := h.voters()
+	if !slices.Contains(voters, h.cfg.ID) {
+		voters = nil
+	}
 	h.groups = make([]*group, h.cfg.Groups)
 	for i := range h.groups {
 		id := uint64(i + 1)
@@ -184,11 +206,14 @@ func (h *Host) openGroups() error {
 		if err != nil {
 			return err
 		}
+		if d == nil {
+			continue
+		}
 		g, err := h.newGroup(id, d)
 		if err != nil {
 			return fmt.Errorf("group %d: %w", id, err)
 		}
-		h.groups[i] = g
+		h.addGroup(g)
 	}
 	return nil
 }
@@ -232,8 +257,13 @@ func (h *Host) startHTTP() error {
 // ID returns the host's process ID, the replica ID of all its groups.
 func (h *Host) ID() uint64 { return h.cfg.ID }
 
-// Groups returns the number of groups the host holds.
+// Groups returns the number of groups of the cluster's layout (the keys'
+// sharding), whether or not this process holds a replica of each.
 func (h *Host) Groups() int { return len(h.groups) }
+
+// HostsGroup reports whether this process holds a replica of group. It
+// is safe for concurrent use.
+func (h *Host) HostsGroup(group uint64) bool { return h.hosted.hosts(group) }
 
 // RaftAddr returns the address the host's transport listens on ("" on an
 // in-process network).

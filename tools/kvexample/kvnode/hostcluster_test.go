@@ -152,11 +152,19 @@ type memGroupLog struct {
 	skip uint64
 	// unsafeSnaps are the compactions asked beyond the synced state.
 	unsafeSnaps []string
+	// tombs are the term and vote kept for the groups dropped (durable at
+	// once, as the shared log syncs a tombstone), until a sync records a
+	// replica of the group again.
+	tombs map[uint64]raftpb.HardState
 }
 
 type memGroupDisk struct {
-	l  *memGroupLog
-	st *raft.MemoryStorage
+	l     *memGroupLog
+	group uint64
+	// fresh is set on a replica created after its group's tombstone and
+	// not yet synced: a crash loses it, and the tombstone stands.
+	fresh bool
+	st    *raft.MemoryStorage
 	// synced is what a crash keeps; unsynced the saves since the last
 	// sync, to be replayed onto it.
 	synced   *raft.MemoryStorage
@@ -199,21 +207,76 @@ func (l *memGroupLog) unsyncedVote(group, term, candidate uint64) string {
 	return ""
 }
 
-func newMemGroupLog() *memGroupLog { return &memGroupLog{disks: map[uint64]*memGroupDisk{}} }
+func newMemGroupLog() *memGroupLog {
+	return &memGroupLog{disks: map[uint64]*memGroupDisk{}, tombs: map[uint64]raftpb.HardState{}}
+}
 
 func (l *memGroupLog) open(group uint64, voters []uint64) (groupDisk, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if d := l.disks[group]; d != nil && d.fresh {
+		delete(l.disks, group) // created on demand, never synced
+	}
+	if _, dropped := l.tombs[group]; dropped {
+		return nil, nil
+	}
 	if d := l.disks[group]; d != nil && group != l.skip {
 		d.unsynced = nil
 		d.st = copyStorage(d.synced)
 		return d, nil
 	}
+	if len(voters) == 0 {
+		return nil, nil
+	}
 	synced := raft.NewMemoryStorage()
 	synced.SetConfState(raftpb.ConfState{Voters: voters})
-	d := &memGroupDisk{l: l, st: copyStorage(synced), synced: synced}
+	d := &memGroupDisk{l: l, group: group, st: copyStorage(synced), synced: synced}
 	l.disks[group] = d
 	return d, nil
+}
+
+func (l *memGroupLog) tombstone(group uint64) (raftpb.HardState, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	hs, ok := l.tombs[group]
+	return hs, ok
+}
+
+// create makes an empty replica of group; its hard state is saved with
+// the next sync, which also ends the group's tombstone.
+func (l *memGroupLog) create(group uint64, hs raftpb.HardState) (groupDisk, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.disks[group] != nil && !l.disks[group].fresh {
+		return nil, fmt.Errorf("group %d is held already", group)
+	}
+	d := &memGroupDisk{l: l, group: group, fresh: true, st: raft.NewMemoryStorage(), synced: raft.NewMemoryStorage()}
+	d.st.SetHardState(hs)
+	d.unsynced = append(d.unsynced, func(st *raft.MemoryStorage) error { return st.SetHardState(hs) })
+	l.disks[group] = d
+	return d, nil
+}
+
+// drop records the group's tombstone durably and forgets its storage.
+func (d *memGroupDisk) drop(hs raftpb.HardState) error {
+	l := d.l
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.disks[d.group] != d {
+		return fmt.Errorf("group %d: dropping a disk the log no longer holds", d.group)
+	}
+	delete(l.disks, d.group)
+	l.tombs[d.group] = raftpb.HardState{Term: hs.Term, Vote: hs.Vote}
+	return nil
+}
+
+// holds reports whether the log holds a replica of group (synced or
+// not), and the term and vote of its tombstone, if it has one.
+func (l *memGroupLog) holds(group uint64) (held bool, tomb raftpb.HardState, dropped bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	tomb, dropped = l.tombs[group]
+	return l.disks[group] != nil, tomb, dropped
 }
 
 // copyStorage returns a MemoryStorage holding what st holds.
@@ -245,13 +308,17 @@ func (l *memGroupLog) write(sync bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.nsyncs++
-	for _, d := range l.disks {
+	for g, d := range l.disks {
 		for _, op := range d.unsynced {
 			if err := op(d.synced); err != nil {
 				return err
 			}
 		}
 		d.unsynced = nil
+		if d.fresh {
+			d.fresh = false
+			delete(l.tombs, g)
+		}
 	}
 	return nil
 }
@@ -266,8 +333,11 @@ func (l *memGroupLog) close() error  { return l.write(true) }
 func (l *memGroupLog) abandon() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, d := range l.disks {
+	for g, d := range l.disks {
 		d.unsynced = nil
+		if d.fresh {
+			delete(l.disks, g)
+		}
 	}
 }
 

@@ -35,6 +35,14 @@ type group struct {
 	// recorded once the Ready is finished.
 	snapIndex uint64
 	snapData  []byte
+	// removedAt maps the processes this replica saw removed from the
+	// group to the index of their last removal (hostreplicas.go); an
+	// addition forgets it. It is not persisted: after a restart only the
+	// removals applied again from the log are known.
+	removedAt map[uint64]uint64
+	// dropAt, when not zero, is the index of this process's removal from
+	// the group: the host drops the replica between rounds.
+	dropAt uint64
 }
 
 // newGroup starts group id's node over d: the state machine restored
@@ -116,9 +124,11 @@ type groupState struct{ g *group }
 // leader; the writes waiting at or below it have an unknown outcome.
 func (s groupState) Restore(snap raftpb.Snapshot) error {
 	g := s.g
+	before := g.confState
 	if err := g.restoreState(snap); err != nil {
 		return err
 	}
+	g.noteMembership(snap.Metadata.Index, before, g.confState)
 	g.snapIndex, g.snapData = 0, nil
 	g.h.abandonWrites(g.id, snap.Metadata.Index)
 	return nil
@@ -134,7 +144,10 @@ func (s groupState) Apply(e raftpb.Entry, conf raftloop.ConfApplied) error {
 		}
 		g.h.counters.writesApplied.Add(1)
 	case conf.Change != nil && conf.Err == nil:
+		before := g.confState
 		g.confState = cloneConfState(conf.State)
+		g.noteMembership(e.Index, before, g.confState)
+		g.noteOwnRemoval(e.Index, before, g.confState)
 	}
 	g.applied = e.Index
 	g.h.answerWrite(g, e.Index, e.Term)
@@ -164,7 +177,7 @@ const keptSegments = 2
 func (h *Host) releasePinned() {
 	for _, pin := range h.glog.pinning() {
 		g := h.group(pin.Group)
-		if g == nil {
+		if g == nil || g.dropAt != 0 {
 			h.log.Debug("a group the host does not hold pins the shared log", "group", pin.Group)
 			continue
 		}
@@ -180,7 +193,7 @@ func (h *Host) releasePinned() {
 // recordSnapshot compacts the group's log below the snapshot taken while
 // applying, once the node has been told of the apply.
 func (g *group) recordSnapshot() {
-	if g.snapIndex == 0 {
+	if g.snapIndex == 0 || g.dropAt != 0 {
 		return
 	}
 	index, data := g.snapIndex, g.snapData

@@ -8,9 +8,9 @@ import (
 )
 
 // handler routes a host's HTTP API: the key-value endpoints of the
-// single-group API, each routed to its key's group, /status, /metrics and
-// /healthz. The membership and transfer endpoints are not offered: every
-// group is replicated on the same processes.
+// single-group API, each routed to its key's group, /status, /metrics,
+// /healthz, and the per-group membership and transfer endpoints under
+// /groups/{g}/ (hostmembers.go).
 func (h *Host) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("PUT /kv/{key...}", h.handlePut)
@@ -19,6 +19,7 @@ func (h *Host) handler() http.Handler {
 	mux.HandleFunc("GET /status", h.handleStatus)
 	mux.HandleFunc("GET /metrics", h.handleMetrics)
 	mux.HandleFunc("GET /healthz", h.handleHealthz)
+	h.registerGroupAdmin(mux)
 	return jsonFallbacks(mux)
 }
 
@@ -86,7 +87,7 @@ func (h *Host) handleMetrics(w http.ResponseWriter, req *http.Request) {
 	}
 	st := r.status
 	var p promWriter
-	p.single("kvexample_groups", "gauge", "Groups held by this process.", float64(st.Groups))
+	p.single("kvexample_groups", "gauge", "Groups held by this process.", float64(st.Hosted))
 	p.single("kvexample_groups_leading", "gauge", "Groups this process leads.", float64(st.Leading))
 	p.single("kvexample_groups_quiesced", "gauge", "Groups whose replica here sleeps.", float64(st.Quiesced))
 	p.single("kvexample_groups_awake", "gauge", "Groups the loop ticks at every tick.", float64(st.Awake))

@@ -30,7 +30,10 @@ type hostLoop struct {
 
 	writes  map[writeKey]*pendingWrite
 	reads   map[string]*hostRead
-	nextCtx uint64
+	// transfers are the leadership transfers waiting for their target to
+	// lead.
+	transfers []*hostRequest
+	nextCtx   uint64
 	// down are the processes the transport reported unreachable and
 	// nothing was received from since.
 	down map[uint64]bool
@@ -56,7 +59,9 @@ func (h *Host) run() {
 	ticker := time.NewTicker(h.cfg.TickInterval)
 	defer ticker.Stop()
 	for _, g := range h.groups {
-		h.wake(g)
+		if g != nil {
+			h.wake(g)
+		}
 	}
 	for {
 		select {
@@ -67,8 +72,10 @@ func (h *Host) run() {
 			h.releasePinned()
 		case batch := <-h.net.receive():
 			h.readClock()
-			h.stepBatch(batch)
-			h.drainInbound()
+			if err := errors.Join(h.stepBatch(batch), h.drainInbound()); err != nil {
+				h.fail(err)
+				return
+			}
 		case r := <-h.reqs:
 			h.readClock()
 			h.handle(r)
@@ -77,11 +84,28 @@ func (h *Host) run() {
 			h.readClock()
 			h.peersDown()
 		}
-		if err := h.round(); err != nil {
+		if err := h.afterInput(); err != nil {
 			h.fail(err)
 			return
 		}
 	}
+}
+
+// afterInput runs the round, then drops the replicas that were removed,
+// sends what is left in the outbox (removed notices) and answers the
+// transfers that completed.
+func (h *Host) afterInput() error {
+	if err := h.round(); err != nil {
+		return err
+	}
+	if err := h.dropRemoved(); err != nil {
+		return err
+	}
+	h.flush()
+	if len(h.transfers) > 0 {
+		h.checkTransfers()
+	}
+	return nil
 }
 
 // tick reads the clock and gives the elapsed ticks to every awake group.
@@ -157,33 +181,57 @@ func (h *Host) group(id uint64) *group {
 }
 
 // stepBatch steps each received message into its group. A message for a
-// group the host does not have, or that does not come from a peer to
-// this process, is dropped and counted: it changes nothing.
-func (h *Host) stepBatch(batch []groupMsg) {
+// group the host does not have (unless it creates its replica,
+// replicaOnDemand), or that does not come from a peer to this process,
+// is dropped and counted: it changes nothing. A message from a process
+// the group removed is answered with a removed notice instead, and a
+// notice is handled (removedNotice).
+func (h *Host) stepBatch(batch []groupMsg) error {
 	for i := range batch {
 		gm := &batch[i]
+		if gm.Removed != 0 {
+			h.removedNotice(gm)
+			continue
+		}
+		if gm.Message.To != h.cfg.ID || gm.Message.From == h.cfg.ID || raftpb.IsLocalMsg(gm.Message.Type) {
+			h.counters.wrongGroup.Add(1)
+			continue
+		}
 		g := h.group(gm.Group)
-		if g == nil || gm.Message.To != h.cfg.ID || gm.Message.From == h.cfg.ID || raftpb.IsLocalMsg(gm.Message.Type) {
+		if g == nil {
+			var err error
+			if g, err = h.replicaOnDemand(gm); err != nil {
+				return err
+			}
+		}
+		if g == nil {
 			h.counters.wrongGroup.Add(1)
 			continue
 		}
 		delete(h.down, gm.Message.From)
+		if h.fromRemoved(g, gm) {
+			continue
+		}
 		h.input(g)
 		if err := g.loop.Step(gm.Message); err != nil {
 			h.log.Debug("refused a message", "group", g.id, "type", gm.Message.Type.String(), "from", gm.Message.From, "error", err)
 		}
 	}
+	return nil
 }
 
-func (h *Host) drainInbound() {
+func (h *Host) drainInbound() error {
 	for i := 0; i < maxBatch; i++ {
 		select {
 		case batch := <-h.net.receive():
-			h.stepBatch(batch)
+			if err := h.stepBatch(batch); err != nil {
+				return err
+			}
 		default:
-			return
+			return nil
 		}
 	}
+	return nil
 }
 
 func (h *Host) drainRequests() {
@@ -214,6 +262,9 @@ func (h *Host) peersDown() {
 		h.down[id] = true
 	}
 	for _, g := range h.groups {
+		if g == nil {
+			continue
+		}
 		lead := g.rn.BasicStatus().Lead
 		if lead == raft.None || lead == h.cfg.ID || !slices.Contains(reported, lead) || successor(g, h.down) != h.cfg.ID {
 			continue

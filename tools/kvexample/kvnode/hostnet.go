@@ -23,17 +23,20 @@ type socketNet struct {
 // never overflows it: an overflow drops messages and reports the peer
 // unreachable, which would wake the groups it leads (peersDown). The
 // number of groups is its GroupLayout: a process started with another
-// number, which would route keys to other groups, is refused.
+// number, which would route keys to other groups, is refused. Its
+// HostsGroup is the set of groups with a replica here (hostedSet): the
+// messages of other groups are dropped there, but for those only a
+// group's leader sends, which may create a replica (replicaOnDemand),
+// and removed notices.
 func (h *Host) startSocketNet(logger *slog.Logger) (groupNet, error) {
 	c := &h.cfg
 	peers := map[uint64]string{}
 	for _, p := range c.Peers {
 		peers[p.ID] = p.RaftAddr
 	}
-	groups := uint64(len(h.groups))
 	tr, err := transport.New(transport.Config{
 		ID: c.ID, ListenAddr: c.RaftAddr, Listener: c.RaftListener, Peers: peers,
-		Groups: true, HostsGroup: func(g uint64) bool { return g >= 1 && g <= groups },
+		Groups: true, HostsGroup: h.hosted.hosts,
 		Unreachable: h.unreachable.push, Logger: logger,
 		MinBackoff:      min(transport.DefaultMinBackoff, c.TickInterval),
 		MaxBackoff:      min(transport.DefaultMaxBackoff, c.TickInterval*time.Duration(c.ElectionTicks)/2),

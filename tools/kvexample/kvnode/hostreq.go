@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	raft "github.com/tickraft/raft"
@@ -39,7 +40,7 @@ func (h *Host) handle(r *hostRequest) {
 	}
 	g := h.group(r.group)
 	if g == nil {
-		r.fail(&Error{Code: CodeBadRequest, Message: fmt.Sprintf("no group %d", r.group)})
+		r.fail(h.unhosted(r.group))
 		return
 	}
 	h.input(g)
@@ -48,6 +49,10 @@ func (h *Host) handle(r *hostRequest) {
 		h.propose(g, r.request)
 	case reqGet:
 		h.read(g, r.request)
+	case reqAddLearner, reqPromote, reqRemove:
+		h.proposeGroupConfChange(g, r.request)
+	case reqTransfer:
+		h.transferGroup(g, r)
 	default:
 		r.fail(&Error{Code: CodeBadRequest, Message: "not supported with several groups"})
 	}
@@ -155,6 +160,22 @@ func (h *Host) expire(now time.Time) {
 			r.req.fail(&Error{Code: CodeTimeout, Message: "no answer in time"})
 		}
 	}
+	h.transfers = slices.DeleteFunc(h.transfers, func(r *hostRequest) bool {
+		if now.Before(r.deadline) {
+			return false
+		}
+		r.fail(&Error{Code: CodeTimeout, Message: "no answer in time"})
+		return true
+	})
+}
+
+// unhosted is the error of a request for a group with no replica here
+// (or outside the layout).
+func (h *Host) unhosted(group uint64) *Error {
+	if group == 0 || group > uint64(len(h.groups)) {
+		return &Error{Code: CodeBadRequest, Message: fmt.Sprintf("no group %d", group)}
+	}
+	return &Error{Code: CodeNotLeader, Message: fmt.Sprintf("this process holds no replica of group %d; ask another", group)}
 }
 
 // errorFor is the API error of a refusal of g's node, naming g's leader.

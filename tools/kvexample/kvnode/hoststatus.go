@@ -12,8 +12,12 @@ import (
 // totals over its groups, and each group's state (only the group asked
 // for with ?group=N).
 type HostStatus struct {
-	ID     uint64 `json:"id"`
-	Groups int    `json:"groups"`
+	ID uint64 `json:"id"`
+	// Groups is the number of groups of the cluster's layout; Hosted
+	// counts those this process holds a replica of, the only ones listed
+	// and counted below.
+	Groups int `json:"groups"`
+	Hosted int `json:"hosted"`
 	// Leading, Quiesced and Awake count the groups this process leads,
 	// whose replica here sleeps, and that the loop ticks.
 	Leading  int `json:"leading"`
@@ -44,16 +48,22 @@ type GroupStatus struct {
 	Keys       int    `json:"keys"`
 	Quiesced   bool   `json:"quiesced"`
 	// Snapshot is the index of the group's latest snapshot.
-	Snapshot uint64   `json:"snapshot"`
+	Snapshot uint64 `json:"snapshot"`
+	// Voters and Learners are the group's configuration as this replica
+	// applied it.
 	Voters   []uint64 `json:"voters"`
+	Learners []uint64 `json:"learners,omitempty"`
 }
 
 // status builds the HostStatus; only group (zero: every group) is listed.
 func (h *Host) status(only uint64) HostStatus {
-	st := HostStatus{ID: h.cfg.ID, Groups: len(h.groups), Awake: len(h.awake),
+	st := HostStatus{ID: h.cfg.ID, Groups: len(h.groups), Hosted: h.hosted.count(), Awake: len(h.awake),
 		Rounds: h.counters.rounds.Load(), Readys: h.counters.readys.Load(), Syncs: h.glog.syncs(),
 		Transport: transportStatus(h.TransportStats())}
 	for _, g := range h.groups {
+		if g == nil {
+			continue
+		}
 		gs := g.status(h)
 		if gs.State == raft.StateLeader.String() {
 			st.Leading++
@@ -75,7 +85,7 @@ func (g *group) status(h *Host) GroupStatus {
 	bs := g.rn.BasicStatus()
 	gs := GroupStatus{Group: g.id, State: bs.RaftState.String(), Leader: bs.Lead, LeaderHTTP: h.httpAddrs[bs.Lead],
 		Term: bs.Term, Commit: bs.Commit, Applied: g.applied, Keys: len(g.sm.kv), Quiesced: bs.Quiesced,
-		Voters: g.confState.Voters}
+		Voters: g.confState.Voters, Learners: g.confState.Learners}
 	if snap, err := g.disk.Storage().Snapshot(); err == nil {
 		gs.Snapshot = snap.Metadata.Index
 	}

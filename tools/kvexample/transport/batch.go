@@ -18,6 +18,11 @@ import (
 type GroupMessage struct {
 	Group   uint64
 	Message raftpb.Message
+	// Removed, when not zero, makes this record a removed notice: the
+	// recipient's replica of Group was removed from the group's
+	// configuration at index Removed. Message.From and To are set, the
+	// rest of Message is empty.
+	Removed uint64
 }
 
 // MaxBatchMsgs is the most messages one multi-group frame may carry. A

@@ -169,7 +169,10 @@ type Config struct {
 	// HostsGroup, when not nil in multi-group mode, reports whether this
 	// process hosts group; the messages of a received batch for a group
 	// it does not host are dropped and counted in Stats.UnhostedDrops,
-	// the rest of the batch delivered. Nil accepts every group. It is
+	// the rest of the batch delivered. The messages only a group's
+	// leader sends (MsgApp, MsgSnap, MsgHeartbeat) are delivered all the
+	// same: the application may create its replica of the group for
+	// them. Nil accepts every group. It is
 	// called from the transport's goroutines: it must be safe for
 	// concurrent use and quick.
 	HostsGroup func(group uint64) bool

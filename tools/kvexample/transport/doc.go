@@ -145,7 +145,9 @@
 // connection is closed, counted in [Stats.DecodeErrors], and nothing of
 // that frame is delivered. [DecodeBatch] is that decoder. The messages of
 // a batch for a group this process does not host ([Config.HostsGroup])
-// are dropped and counted in [Stats.UnhostedDrops], the rest delivered: a
+// are dropped and counted in [Stats.UnhostedDrops], the rest delivered
+// (but for MsgApp, MsgSnap and MsgHeartbeat, which only a group's leader
+// sends and which may make the receiver create its replica): a
 // group's creation and removal race between processes in normal
 // operation, and closing the shared connection would stall every other
 // group.

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"net"
 	"time"
+
+	"github.com/tickraft/raft/raftpb"
 )
 
 // readBatches reads the batches of a multi-group connection from process
@@ -41,7 +43,9 @@ func (t *Transport) readBatches(conn net.Conn, r *bufio.Reader, from uint64, lim
 }
 
 // keepHosted removes from batch, in place, the messages of the groups
-// Config.HostsGroup says this process does not host, counting them.
+// Config.HostsGroup says this process does not host, counting them; a
+// message only a group's leader sends (MsgApp, MsgSnap, MsgHeartbeat) is
+// kept, since the application may create the group's replica for it.
 func (t *Transport) keepHosted(batch []GroupMessage) []GroupMessage {
 	hosts := t.cfg.HostsGroup
 	if hosts == nil {
@@ -49,7 +53,7 @@ func (t *Transport) keepHosted(batch []GroupMessage) []GroupMessage {
 	}
 	kept := batch[:0]
 	for _, g := range batch {
-		if hosts(g.Group) {
+		if hosts(g.Group) || mayCreateReplica(g.Message.Type) {
 			kept = append(kept, g)
 		}
 	}
@@ -58,4 +62,11 @@ func (t *Transport) keepHosted(batch []GroupMessage) []GroupMessage {
 		clear(batch[len(kept):])
 	}
 	return kept
+}
+
+// mayCreateReplica reports whether a message of type t, for a group the
+// receiver does not host, is delivered all the same: only a group's
+// leader sends it, and a process added to a group learns it that way.
+func mayCreateReplica(t raftpb.MessageType) bool {
+	return t == raftpb.MsgApp || t == raftpb.MsgSnap || t == raftpb.MsgHeartbeat
 }

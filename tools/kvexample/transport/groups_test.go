@@ -381,6 +381,29 @@ func TestMessagesOfUnhostedGroupsAreDroppedAndTheRestDelivered(t *testing.T) {
 	expectOpen(t, "the connection that sent unhosted groups", conn)
 }
 
+// Claim: the messages only a group's leader sends are delivered for a
+// group the receiver does not host (they may create its replica); its
+// other messages are dropped.
+func TestLeaderMessagesOfUnhostedGroupsAreDelivered(t *testing.T) {
+	b := start(t, transport.Config{ID: 2, Groups: true, HostsGroup: func(uint64) bool { return false }})
+	var sent []transport.GroupMessage
+	for i, typ := range []raftpb.MessageType{raftpb.MsgApp, raftpb.MsgVote, raftpb.MsgHeartbeat, raftpb.MsgPreVote, raftpb.MsgSnap, raftpb.MsgAppResp} {
+		m := raftpb.Message{Type: typ, From: 7, To: 2, Term: 3, Index: uint64(i)}
+		if typ == raftpb.MsgSnap {
+			m.Snapshot = &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 5, Term: 2}}
+		}
+		sent = append(sent, transport.GroupMessage{Group: 9, Message: m})
+	}
+	dialRaw(t, b.Addr().String(), transport.AppendBatch(transport.AppendGroupsHello(nil, "", 7, 2), 7, 2, sent))
+	got := flatten(receiveGroups(t, b, 3))
+	if d := diffGroupMessages([]transport.GroupMessage{sent[0], sent[2], sent[4]}, got); d != "" {
+		t.Fatal(d)
+	}
+	if s := b.Stats(); s.UnhostedDrops != 3 {
+		t.Fatalf("stats %+v, want 3 unhosted drops", s)
+	}
+}
+
 // Claim: multi-group transports talk over mutual TLS, and a member's
 // certificate cannot send a batch as another process.
 func TestGroupsOverTLSBindTheSenderToTheCertificate(t *testing.T) {
