@@ -28,8 +28,8 @@ type hostLoop struct {
 	// pending are the Readys of a round, between save and finish.
 	pending []pendingReady
 
-	writes  map[writeKey]*pendingWrite
-	reads   map[string]*hostRead
+	writes map[writeKey]*pendingWrite
+	reads  map[string]*hostRead
 	// transfers are the leadership transfers waiting for their target to
 	// lead.
 	transfers []*hostRequest
