@@ -1,0 +1,526 @@
+package kvnode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	raft "github.com/tickraft/raft"
+	"github.com/tickraft/raft/raftpb"
+)
+
+// membersConfig is the configuration of the membership tests' hosts:
+// every group starts on processes 1 to 3 (a fourth, if started, holds
+// nothing), and the admin endpoints are open.
+func membersConfig() Config {
+	c := hostTestConfig()
+	c.GroupVoters = []uint64{1, 2, 3}
+	c.InsecureAdmin = true
+	return c
+}
+
+// wireWatch is an oracle over what the memHub carried: the votes granted
+// (a process must never grant two candidates in one term of a group), the
+// snapshots sent and the removed notices, counted by group and receiver.
+type wireWatch struct {
+	mu      sync.Mutex
+	votes   map[[3]uint64]uint64 // (group, voter, term) -> candidate
+	doubles []string
+	snaps   map[[2]uint64]int // (group, to)
+	notices map[[2]uint64]int // (group, to)
+	// seen, when set, is called with each message, under mu.
+	seen func(groupMsg)
+}
+
+// watchWire installs a wireWatch on hc's hub.
+func watchWire(hc *hostCluster) *wireWatch {
+	w := &wireWatch{votes: map[[3]uint64]uint64{}, snaps: map[[2]uint64]int{}, notices: map[[2]uint64]int{}}
+	hc.hub.mu.Lock()
+	hc.hub.tap = w.see
+	hc.hub.mu.Unlock()
+	return w
+}
+
+// granted records that voter granted its vote in group's term to
+// candidate, and a second candidate in the same term as a violation.
+func (w *wireWatch) granted(group, voter, term, candidate uint64) {
+	k := [3]uint64{group, voter, term}
+	if prev, ok := w.votes[k]; ok && prev != candidate {
+		w.doubles = append(w.doubles, fmt.Sprintf("group %d: process %d voted for %d and %d in term %d", group, voter, prev, candidate, term))
+	}
+	w.votes[k] = candidate
+}
+
+func (w *wireWatch) see(gm groupMsg) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	m := gm.Message
+	switch {
+	case gm.Removed != 0:
+		w.notices[[2]uint64{gm.Group, m.To}]++
+	case m.Type == raftpb.MsgVoteResp && !m.Reject:
+		w.granted(gm.Group, m.From, m.Term, m.To)
+	case m.Type == raftpb.MsgSnap:
+		w.snaps[[2]uint64{gm.Group, m.To}]++
+	}
+	if w.seen != nil {
+		w.seen(gm)
+	}
+}
+
+// check fails the test on a double vote.
+func (w *wireWatch) check(t *testing.T) {
+	t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, d := range w.doubles {
+		t.Errorf("election safety: %s", d)
+	}
+}
+
+func (w *wireWatch) count(m map[[2]uint64]int, group, to uint64) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return m[[2]uint64{group, to}]
+}
+
+// groupOn returns group g's state in st, or nil if st does not list it.
+func groupOn(st *HostStatus, g uint64) *GroupStatus {
+	if st == nil {
+		return nil
+	}
+	for i := range st.PerGroup {
+		if st.PerGroup[i].Group == g {
+			return &st.PerGroup[i]
+		}
+	}
+	return nil
+}
+
+// awaitHosts polls the running hosts' statuses until ok holds for them.
+func awaitHosts(ctx context.Context, t *testing.T, hc *hostCluster, what string, ok func(map[uint64]*HostStatus) bool) map[uint64]*HostStatus {
+	t.Helper()
+	var sts map[uint64]*HostStatus
+	for {
+		sts = map[uint64]*HostStatus{}
+		for id := range hc.hosts {
+			if st, err := hc.status(ctx, id); err == nil {
+				sts[id] = st
+			}
+		}
+		if len(sts) == len(hc.hosts) && ok(sts) {
+			return sts
+		}
+		select {
+		case <-ctx.Done():
+			for id, st := range sts {
+				t.Logf("host %d: %+v", id, st.PerGroup)
+			}
+			t.Fatalf("waiting for %s: %v", what, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// inject hands batch to host id as if its network had received it.
+func (hc *hostCluster) inject(id uint64, batch ...groupMsg) {
+	hc.hub.mu.Lock()
+	in := hc.hub.inboxes[id]
+	hc.hub.mu.Unlock()
+	in <- batch
+}
+
+// putGroupKeys writes n keys of group g and returns them with their
+// indexes.
+func putGroupKeys(ctx context.Context, t *testing.T, hc *hostCluster, prefix string, g uint64, n int) map[string]uint64 {
+	t.Helper()
+	acked := map[string]uint64{}
+	for _, k := range keysOfGroup(prefix, g, hc.groups, n) {
+		wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		idx, err := hc.c.Put(wctx, k, []byte("v:"+k))
+		cancel()
+		if err != nil {
+			t.Fatalf("writing %s of group %d: %v", k, g, err)
+		}
+		acked[k] = idx
+	}
+	return acked
+}
+
+// readsOn reads acked keys at host id locally, each once the host applied
+// its index.
+func readsOn(ctx context.Context, t *testing.T, hc *hostCluster, id uint64, acked map[string]uint64) {
+	t.Helper()
+	for k, idx := range acked {
+		res, err := getApplied(ctx, hc.c, hc.peers[id-1].HTTPAddr, k, idx)
+		if err != nil || !res.Found || res.Value != "v:"+k {
+			t.Fatalf("host %d: key %s of group %d (index %d): %+v, %v", id, k, fnvGroup(k, hc.groups), idx, res, err)
+		}
+	}
+}
+
+// maxIndex returns the highest index of acked's keys of group g.
+func maxIndex(acked map[string]uint64, g uint64, groups int) uint64 {
+	var top uint64
+	for k, idx := range acked {
+		if fnvGroup(k, groups) == g {
+			top = max(top, idx)
+		}
+	}
+	return top
+}
+
+// expectCode fails the test unless err is an API error with code.
+func expectCode(t *testing.T, what string, err error, code string) {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) || e.Code != code {
+		t.Fatalf("%s: got %v, want %s", what, err, code)
+	}
+}
+
+// expectHosted fails the test unless host id holds exactly the groups
+// want, by its HostsGroup and by its memory log (the disk model).
+func expectHosted(t *testing.T, hc *hostCluster, id uint64, want ...uint64) {
+	t.Helper()
+	for g := uint64(1); g <= uint64(hc.groups); g++ {
+		in := slices.Contains(want, g)
+		if got := hc.hosts[id].HostsGroup(g); got != in {
+			t.Errorf("host %d: HostsGroup(%d) = %v, want %v", id, g, got, in)
+		}
+		if held, _, _ := hc.logs[id].holds(g); held != in {
+			t.Errorf("host %d: its log holds group %d: %v, want %v", id, g, held, in)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+}
+
+// Claim: a process that holds no group, added to one group as a learner
+// and promoted, catches up by the leader's snapshot, serves that group's
+// keys (and leads it after a transfer), and holds no other group: the
+// other groups keep their voters, its log and HostsGroup hold that group
+// alone, a key of another group is refused; it comes back with the same
+// single group after a crash.
+func TestProcessAddedToOneGroupCatchesUpBySnapshotAndServesIt(t *testing.T) {
+	hc := newHostClusterWith(t, 4, 4, false, membersConfig())
+	w := watchWire(hc)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	awaitAllLed(ctx, t, hc)
+	acked := writeHostKeys(ctx, t, hc.c, "before", 80)
+	expectHosted(t, hc, 4)
+	const g = 2
+	if err := hc.c.AddGroupLearner(ctx, g, 4); err != nil {
+		t.Fatalf("adding process 4 to group %d: %v", g, err)
+	}
+	expectCode(t, "adding it again", hc.c.AddGroupLearner(ctx, g, 4), CodeAlreadyMember)
+	caughtUp := maxIndex(acked, g, hc.groups)
+	awaitHosts(ctx, t, hc, "process 4 to catch up as a learner", func(sts map[uint64]*HostStatus) bool {
+		gs := groupOn(sts[4], g)
+		return gs != nil && slices.Contains(gs.Learners, 4) && gs.Applied >= caughtUp
+	})
+	if n := w.count(w.snaps, g, 4); n == 0 {
+		t.Fatalf("process 4 caught up on group %d without a snapshot", g)
+	}
+	if err := hc.c.PromoteGroupMember(ctx, g, 4); err != nil {
+		t.Fatalf("promoting process 4: %v", err)
+	}
+	expectCode(t, "promoting it again", hc.c.PromoteGroupMember(ctx, g, 4), CodeNotLearner)
+	expectCode(t, "promoting a process that is not a member", hc.c.PromoteGroupMember(ctx, 3, 4), CodeUnknownMember)
+	expectCode(t, "adding a process that is not one of the cluster's", hc.c.AddGroupLearner(ctx, g, 9), CodeBadRequest)
+	if err := hc.c.TransferGroupLeader(ctx, g, 4); err != nil {
+		t.Fatalf("handing group %d to process 4: %v", g, err)
+	}
+	for k, v := range putGroupKeys(ctx, t, hc, "after", g, 10) {
+		acked[k] = v
+	}
+	sts := awaitHosts(ctx, t, hc, "every replica of group 2 to have 4 voters", func(sts map[uint64]*HostStatus) bool {
+		for _, st := range sts {
+			if gs := groupOn(st, g); gs != nil && len(gs.Voters) != 4 {
+				return false
+			}
+		}
+		return true
+	})
+	for id, st := range sts {
+		for _, gs := range st.PerGroup {
+			if gs.Group == g {
+				if gs.Leader != 4 {
+					t.Errorf("host %d: group %d led by %d, want 4", id, g, gs.Leader)
+				}
+				continue
+			}
+			if !slices.Equal(gs.Voters, []uint64{1, 2, 3}) || len(gs.Learners) > 0 {
+				t.Errorf("host %d: group %d changed: voters %v learners %v", id, gs.Group, gs.Voters, gs.Learners)
+			}
+		}
+	}
+	if sts[4].Hosted != 1 || len(sts[4].PerGroup) != 1 {
+		t.Fatalf("process 4 lists %d groups (hosted %d), want only group %d", len(sts[4].PerGroup), sts[4].Hosted, g)
+	}
+	expectHosted(t, hc, 4, g)
+	ofG := map[string]uint64{}
+	var other string
+	for k, idx := range acked {
+		if fnvGroup(k, hc.groups) == g {
+			ofG[k] = idx
+		} else {
+			other = k
+		}
+	}
+	readsOn(ctx, t, hc, 4, ofG)
+	_, err := hc.c.Get(ctx, hc.peers[3].HTTPAddr, other, ConsistencyLocal, 0)
+	expectCode(t, "a read of another group's key on process 4", err, CodeNotLeader)
+
+	hc.kill(4)
+	hc.start(4)
+	expectHosted(t, hc, 4, g)
+	readsOn(ctx, t, hc, 4, ofG)
+	w.check(t)
+}
+
+// Claim: a process removed from a group drops its replica once it
+// applies the removal: its log keeps only the group's tombstone (with
+// the term it had), its HostsGroup and status lose the group, and it
+// keeps its other groups; the group keeps committing without it, and the
+// replica stays dropped across a restart. The group's leader cannot be
+// removed (leader_removal), nor a process that is not a member.
+func TestProcessRemovedFromAGroupDropsItsReplica(t *testing.T) {
+	hc := newHostClusterWith(t, 3, 4, false, membersConfig())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	lead := awaitAllLed(ctx, t, hc)
+	const g = 1
+	victim := lead[g]%3 + 1
+	acked := writeHostKeys(ctx, t, hc.c, "before", 40)
+	expectCode(t, "removing the group's leader", hc.c.RemoveGroupMember(ctx, g, lead[g]), CodeLeaderRemoval)
+	before, err := hc.status(ctx, victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hc.c.RemoveGroupMember(ctx, g, victim); err != nil {
+		t.Fatalf("removing process %d from group %d: %v", victim, g, err)
+	}
+	awaitHosts(ctx, t, hc, "the removed replica to be dropped", func(sts map[uint64]*HostStatus) bool {
+		return groupOn(sts[victim], g) == nil && sts[victim].Hosted == hc.groups-1
+	})
+	expectHosted(t, hc, victim, 2, 3, 4)
+	_, tomb, dropped := hc.logs[victim].holds(g)
+	if !dropped || tomb.Term < groupOn(before, g).Term {
+		t.Fatalf("the log of process %d keeps tombstone %v (dropped %v) for group %d, whose term was %d", victim, tomb, dropped, g, groupOn(before, g).Term)
+	}
+	expectCode(t, "removing it again", hc.c.RemoveGroupMember(ctx, g, victim), CodeUnknownMember)
+	for k, v := range putGroupKeys(ctx, t, hc, "after", g, 10) {
+		acked[k] = v
+	}
+	hc.kill(victim)
+	hc.start(victim)
+	expectHosted(t, hc, victim, 2, 3, 4)
+	for id := range hc.hosts {
+		mine := map[string]uint64{}
+		for k, idx := range acked {
+			if id != victim || fnvGroup(k, hc.groups) != g {
+				mine[k] = idx
+			}
+		}
+		readsOn(ctx, t, hc, id, mine)
+	}
+}
+
+// Claim: a process removed from a group while it was down learns it when
+// it comes back: its replica's messages are answered with a removed
+// notice by the members, and it drops the replica (its log ends below the
+// removal) and keeps its other group.
+func TestProcessRemovedWhileDownDropsItsReplicaOnTheNotice(t *testing.T) {
+	hc := newHostClusterWith(t, 3, 2, false, membersConfig())
+	w := watchWire(hc)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	lead := awaitAllLed(ctx, t, hc)
+	const g = 1
+	victim := lead[g]%3 + 1
+	writeHostKeys(ctx, t, hc.c, "before", 20)
+	hc.kill(victim)
+	if err := hc.c.RemoveGroupMember(ctx, g, victim); err != nil {
+		t.Fatalf("removing process %d from group %d: %v", victim, g, err)
+	}
+	acked := putGroupKeys(ctx, t, hc, "during", g, 5)
+	hc.start(victim)
+	awaitHosts(ctx, t, hc, "the replica removed while down to be dropped", func(sts map[uint64]*HostStatus) bool {
+		return groupOn(sts[victim], g) == nil
+	})
+	expectHosted(t, hc, victim, 2)
+	if w.count(w.notices, g, victim) == 0 {
+		t.Fatal("the replica was dropped without a removed notice")
+	}
+	for id := range hc.hosts {
+		if id != victim {
+			readsOn(ctx, t, hc, id, acked)
+		}
+	}
+	readsOn(ctx, t, hc, victim, putGroupKeys(ctx, t, hc, "other", 2, 5))
+}
+
+// Claim: a removed notice drops only a replica whose log ends below the
+// removal's index: one that holds the index (it received its removal,
+// or was added again since) keeps its replica.
+func TestRemovedNoticeDropsOnlyAReplicaThatLacksTheRemoval(t *testing.T) {
+	hc := newHostClusterWith(t, 3, 2, false, membersConfig())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	awaitAllLed(ctx, t, hc)
+	writeHostKeys(ctx, t, hc.c, "k", 10)
+	notice := func(g, index uint64) groupMsg {
+		return groupMsg{Group: g, Removed: index, Message: raftpb.Message{From: 2, To: 1}}
+	}
+	// Group 1's log holds index 1; group 2's nothing near 1<<40. The
+	// second notice is the sign that the first was handled.
+	hc.inject(1, notice(1, 1), notice(2, 1<<40))
+	awaitHosts(ctx, t, hc, "the replica below the notice to be dropped", func(sts map[uint64]*HostStatus) bool {
+		return groupOn(sts[1], 2) == nil
+	})
+	expectHosted(t, hc, 1, 1)
+}
+
+// Claim: only a message a group's leader sends (MsgApp, MsgSnap,
+// MsgHeartbeat), from a process of the cluster, for a group of the
+// layout, creates a replica on demand: a heartbeat from a stranger, vote
+// requests and a group outside the layout create nothing; and the empty
+// replica created sends no vote request (it has no configuration).
+func TestOnlyALeaderMessageFromAPeerCreatesAReplica(t *testing.T) {
+	hc := newHostClusterWith(t, 4, 4, false, membersConfig())
+	w := watchWire(hc)
+	var campaigned []string
+	w.seen = func(gm groupMsg) {
+		if gm.Message.From == 4 && (gm.Message.Type == raftpb.MsgVote || gm.Message.Type == raftpb.MsgPreVote) {
+			campaigned = append(campaigned, gm.Message.Type.String())
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	awaitAllLed(ctx, t, hc)
+	msg := func(g, from uint64, typ raftpb.MessageType) groupMsg {
+		return groupMsg{Group: g, Message: raftpb.Message{Type: typ, From: from, To: 4, Term: 50, LogTerm: 50, Index: 100}}
+	}
+	// The last message, a heartbeat from a peer for group 4, is the sign
+	// that the others were handled.
+	hc.inject(4, msg(1, 9, raftpb.MsgHeartbeat), msg(2, 1, raftpb.MsgVote), msg(2, 1, raftpb.MsgPreVote),
+		msg(3, 1, raftpb.MsgAppResp), msg(99, 1, raftpb.MsgApp), msg(4, 1, raftpb.MsgHeartbeat))
+	awaitHosts(ctx, t, hc, "the heartbeat's replica", func(sts map[uint64]*HostStatus) bool {
+		return groupOn(sts[4], 4) != nil
+	})
+	expectHosted(t, hc, 4, 4)
+	// Five election timeouts: an unconfigured replica that campaigned
+	// would have done so by then.
+	time.Sleep(5 * time.Duration(hc.base.ElectionTicks) * hc.base.TickInterval)
+	st, err := hc.status(ctx, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if gs := groupOn(st, 4); len(campaigned) > 0 || gs.State != raft.StateFollower.String() {
+		t.Fatalf("the unconfigured replica is %s and sent %v", gs.State, campaigned)
+	}
+}
+
+// Claim: a process removed from a group and added back comes back empty
+// and catches up (also after a crash right after its replica came back),
+// serves the group as a voter and leads it; and it never votes twice in a
+// term: its new replica starts from the tombstone's term and vote, so a
+// vote request of that term from another candidate, on a replica created
+// and restarted in that term (a forged case), is refused. Judged by the
+// votes the network carried.
+func TestRemovedAndReaddedProcessNeverVotesTwiceInATerm(t *testing.T) {
+	hc := newHostClusterWith(t, 4, 2, false, membersConfig())
+	w := watchWire(hc)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	lead := awaitAllLed(ctx, t, hc)
+	const g = 1
+	victim := lead[g]%3 + 1
+	other := 6 - lead[g] - victim
+	acked := writeHostKeys(ctx, t, hc.c, "before", 30)
+	// An election the victim votes in, so that its tombstone has a vote.
+	if err := hc.c.TransferGroupLeader(ctx, g, other); err != nil {
+		t.Fatalf("handing group %d to %d: %v", g, other, err)
+	}
+	if err := hc.c.RemoveGroupMember(ctx, g, victim); err != nil {
+		t.Fatalf("removing process %d: %v", victim, err)
+	}
+	awaitHosts(ctx, t, hc, "the removed replica to be dropped", func(sts map[uint64]*HostStatus) bool {
+		return groupOn(sts[victim], g) == nil
+	})
+	_, tomb, dropped := hc.logs[victim].holds(g)
+	if !dropped || tomb.Vote == 0 {
+		t.Fatalf("tombstone %v (dropped %v): the victim should have voted in the transfer", tomb, dropped)
+	}
+	w.mu.Lock()
+	w.granted(g, victim, tomb.Term, tomb.Vote)
+	w.mu.Unlock()
+
+	// Forged: a heartbeat of the tombstone's term creates the replica
+	// (from process 4, which holds no replica of the group and so sends
+	// no removed notice back); the process crashes and restarts; a vote
+	// request of that term from another candidate must be refused. A
+	// grant would reach the wire in a few milliseconds: the oracle looks
+	// for one for a second.
+	hc.inject(victim, groupMsg{Group: g, Message: raftpb.Message{Type: raftpb.MsgHeartbeat, From: 4, To: victim, Term: tomb.Term}})
+	awaitHosts(ctx, t, hc, "the forged heartbeat's replica", func(sts map[uint64]*HostStatus) bool {
+		return groupOn(sts[victim], g) != nil
+	})
+	hc.kill(victim)
+	hc.start(victim)
+	rival := 6 - tomb.Vote - victim
+	hc.inject(victim, groupMsg{Group: g, Message: raftpb.Message{Type: raftpb.MsgVote, From: rival, To: victim, Term: tomb.Term,
+		LogTerm: tomb.Term + 100, Index: 1 << 20, Context: []byte("CampaignTransfer")}})
+	for i := 0; i < 100; i++ {
+		w.mu.Lock()
+		n := len(w.doubles)
+		w.mu.Unlock()
+		if n > 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	w.check(t)
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// The real way back: added, crashed right after its replica came
+	// back, caught up, promoted, leading.
+	if err := hc.c.AddGroupLearner(ctx, g, victim); err != nil {
+		t.Fatalf("adding process %d back: %v", victim, err)
+	}
+	awaitHosts(ctx, t, hc, "the new replica", func(sts map[uint64]*HostStatus) bool {
+		gs := groupOn(sts[victim], g)
+		return gs != nil && slices.Contains(gs.Learners, victim)
+	})
+	hc.kill(victim)
+	hc.start(victim)
+	caughtUp := maxIndex(acked, g, hc.groups)
+	awaitHosts(ctx, t, hc, "the new replica to catch up", func(sts map[uint64]*HostStatus) bool {
+		gs := groupOn(sts[victim], g)
+		return gs != nil && gs.Applied >= caughtUp
+	})
+	if err := hc.c.PromoteGroupMember(ctx, g, victim); err != nil {
+		t.Fatalf("promoting process %d: %v", victim, err)
+	}
+	if err := hc.c.TransferGroupLeader(ctx, g, victim); err != nil {
+		t.Fatalf("handing group %d to %d: %v", g, victim, err)
+	}
+	for k, v := range putGroupKeys(ctx, t, hc, "after", g, 5) {
+		acked[k] = v
+	}
+	for id := uint64(1); id <= 3; id++ {
+		readsOn(ctx, t, hc, id, acked)
+	}
+	w.check(t)
+}
