@@ -479,7 +479,7 @@ func TestRemovedAndReaddedProcessNeverVotesTwiceInATerm(t *testing.T) {
 	hc.start(victim)
 	rival := 6 - tomb.Vote - victim
 	hc.inject(victim, groupMsg{Group: g, Message: raftpb.Message{Type: raftpb.MsgVote, From: rival, To: victim, Term: tomb.Term,
-		LogTerm: tomb.Term + 100, Index: 1 << 20, Context: []byte("CampaignTransfer")}})
+		LogTerm: tomb.Term, Index: 1 << 20, Context: []byte("CampaignTransfer")}})
 	for i := 0; i < 100; i++ {
 		w.mu.Lock()
 		n := len(w.doubles)
