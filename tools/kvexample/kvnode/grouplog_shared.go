@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -54,14 +53,21 @@ type sharedGroupDisk struct {
 
 // open loads group from what the log held, or bootstraps it: its first
 // configuration is saved with the next write (the host writes and syncs
-// once after opening every group).
+// once after opening every group). A dropped group, or one the log holds
+// nothing of when there are no voters, is not opened.
 func (l *sharedGroupLog) open(group uint64, voters []uint64) (groupDisk, error) {
+	if _, dropped := l.log.Tombstone(group); dropped {
+		return nil, nil
+	}
 	d := &sharedGroupDisk{l: l, id: group, mem: raft.NewMemoryStorage()}
 	rp := l.replay.Group(group)
 	if rp.Loss != nil {
 		return nil, fmt.Errorf("the shared log lost records of group %d: %w", group, rp.Loss)
 	}
 	if rp.Snapshot.Index == 0 && len(rp.Snapshot.ConfState.Voters) == 0 && rp.HardState.IsEmpty() && len(rp.Entries) == 0 {
+		if len(voters) == 0 {
+			return nil, nil
+		}
 		cs := raftpb.ConfState{Voters: voters}
 		d.mem.SetConfState(cs)
 		l.pending = append(l.pending, wal.Update{Group: group, Snapshot: &raftpb.SnapshotMetadata{ConfState: cs}})
@@ -101,7 +107,7 @@ func (d *sharedGroupDisk) load(rp *wal.Replay) error {
 // store returns the group's snapshot store, opening it the first time.
 func (d *sharedGroupDisk) store() (*snapfile.Store, error) {
 	if d.snaps == nil {
-		s, err := snapfile.Open(filepath.Join(d.l.dir, "snap", strconv.FormatUint(d.id, 10)), snapfile.Options{Logger: d.l.logger})
+		s, err := snapfile.Open(d.l.snapDir(d.id), snapfile.Options{Logger: d.l.logger})
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -523,4 +525,60 @@ func TestRemovedAndReaddedProcessNeverVotesTwiceInATerm(t *testing.T) {
 		readsOn(ctx, t, hc, id, acked)
 	}
 	w.check(t)
+}
+
+// Claim: the same life of a replica over loopback sockets and files
+// (StartHost: the TCP transport, the shared log): a process added to one
+// group catches up, leads it (so its transport must take the group's
+// messages: HostsGroup follows the replicas) and serves it; a process
+// removed from it drops its replica, whose snapshot directory goes, and
+// neither comes back different after a restart.
+func TestHostMembershipOverSockets(t *testing.T) {
+	hc := newHostClusterWith(t, 4, 3, true, membersConfig())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	lead := awaitAllLed(ctx, t, hc)
+	const g = 3
+	acked := putGroupKeys(ctx, t, hc, "before", g, 20)
+	if err := hc.c.AddGroupLearner(ctx, g, 4); err != nil {
+		t.Fatalf("adding process 4: %v", err)
+	}
+	caughtUp := maxIndex(acked, g, hc.groups)
+	awaitHosts(ctx, t, hc, "process 4 to catch up", func(sts map[uint64]*HostStatus) bool {
+		gs := groupOn(sts[4], g)
+		return gs != nil && gs.Applied >= caughtUp
+	})
+	if err := hc.c.PromoteGroupMember(ctx, g, 4); err != nil {
+		t.Fatalf("promoting process 4: %v", err)
+	}
+	if err := hc.c.TransferGroupLeader(ctx, g, 4); err != nil {
+		t.Fatalf("handing group %d to process 4: %v", g, err)
+	}
+	for k, v := range putGroupKeys(ctx, t, hc, "after", g, 10) {
+		acked[k] = v
+	}
+	victim := lead[g]
+	if err := hc.c.RemoveGroupMember(ctx, g, victim); err != nil {
+		t.Fatalf("removing process %d: %v", victim, err)
+	}
+	awaitHosts(ctx, t, hc, "the removed replica to be dropped", func(sts map[uint64]*HostStatus) bool {
+		return groupOn(sts[victim], g) == nil
+	})
+	snapDir := filepath.Join(hc.config(victim).DataDir, "groups", "snap", fmt.Sprint(g))
+	if _, err := os.Stat(snapDir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the dropped group's snapshot directory %s is still there: %v", snapDir, err)
+	}
+	for _, id := range []uint64{victim, 4} {
+		hc.kill(id)
+		hc.start(id)
+	}
+	for g2 := uint64(1); g2 <= uint64(hc.groups); g2++ {
+		if hc.hosts[victim].HostsGroup(g2) != (g2 != g) || hc.hosts[4].HostsGroup(g2) != (g2 == g) {
+			t.Fatalf("after restarts, group %d: hosted by %d %v, by 4 %v", g2, victim, hc.hosts[victim].HostsGroup(g2), hc.hosts[4].HostsGroup(g2))
+		}
+	}
+	for k, v := range putGroupKeys(ctx, t, hc, "last", g, 5) {
+		acked[k] = v
+	}
+	readsOn(ctx, t, hc, 4, acked)
 }
