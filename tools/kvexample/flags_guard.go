@@ -51,7 +51,9 @@ func checkFlags(fs *flag.FlagSet, o *options) error {
 	case c.Groups < 1:
 		return fmt.Errorf("-groups must be at least 1")
 	case c.Groups > 1 && c.Join:
-		return fmt.Errorf("-groups above 1 and -join contradict each other: every group is replicated on the processes of -peers from the start")
+		return fmt.Errorf("-groups above 1 and -join contradict each other: a process not in -group-voters starts with no group and is added to groups on their leaders (POST /groups/{g}/members)")
+	case len(c.GroupVoters) > 0 && c.Groups <= 1:
+		return fmt.Errorf("-group-voters needs -groups above 1")
 	}
 	if o.peers == "" {
 		return nil

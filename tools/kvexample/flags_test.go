@@ -25,6 +25,9 @@ func TestIncoherentFlagsAreStartupErrors(t *testing.T) {
 		{"groups", []string{"-id", "1", "-groups", "100"}, ""},
 		{"no groups", []string{"-id", "1", "-groups", "0"}, "-groups must be at least 1"},
 		{"groups and join", []string{"-id", "4", "-groups", "8", "-join", "-peers", peers}, "contradict"},
+		{"group voters", []string{"-id", "1", "-groups", "8", "-group-voters", "1,2,3"}, ""},
+		{"group voters without groups", []string{"-id", "1", "-group-voters", "1,2"}, "needs -groups"},
+		{"bad group voters", []string{"-id", "1", "-groups", "8", "-group-voters", "1,x"}, "want process IDs"},
 		{"peers disagree", []string{"-id", "1", "-raft-addr", "127.0.0.1:7009", "-peers", peers}, "give the same address"},
 	} {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {

@@ -16,8 +16,10 @@
 // -peers may list the node itself; it is skipped. See package kvnode for
 // the HTTP API. With -groups N above one the process hosts N Raft groups
 // instead of one (kvnode.StartHost): keys are sharded over them, every
-// group is replicated on every process of -peers, and the HTTP API is the
-// same (without the membership and transfer endpoints). The exit status is 0 after SIGINT or SIGTERM (a clean
+// group starts replicated on every process of -peers (or on those of
+// -group-voters), the key-value API is the same, and membership and
+// leadership change per group (POST /groups/{g}/members and the
+// endpoints beside it; see package kvnode). The exit status is 0 after SIGINT or SIGTERM (a clean
 // stop), 1 when the node stops on an error, 2 for bad flags (an
 // incoherent set included), 3 when the node stops because it applied its
 // own removal from the cluster (do not restart it with the same data).
@@ -30,6 +32,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/tickraft/raft/tools/kvexample/kvnode"
@@ -56,7 +60,12 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&c.RaftAddr, "raft-addr", "127.0.0.1:0", "address of the Raft transport (port 0: any free port)")
 	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:0", "address of the HTTP API (port 0: any free port)")
 	fs.StringVar(&o.peers, "peers", "", "the cluster's members as ID=RAFTADDR=HTTPADDR,...; a new cluster starts with these voters")
-	fs.IntVar(&c.Groups, "groups", 1, "number of Raft groups the keys are sharded over, each replicated on every process of -peers (see package kvnode)")
+	fs.IntVar(&c.Groups, "groups", 1, "number of Raft groups the keys are sharded over, each replicated at first on every process of -peers or of -group-voters (see package kvnode)")
+	fs.Func("group-voters", "with -groups: the processes every group starts on, as ID,ID,... (default every process of -peers); the same on every process", func(s string) error {
+		ids, err := parseIDs(s)
+		c.GroupVoters = ids
+		return err
+	})
 	fs.BoolVar(&c.Join, "join", false, "start empty and wait to be added to an existing cluster (POST /members on its leader)")
 	fs.BoolVar(&c.Sync, "sync", false, "use the synchronous Ready/Advance loop instead of asynchronous storage writes")
 	fs.BoolVar(&c.LeaseReads, "lease-reads", false, "let the leader answer reads from its lease (assumes bounded clock drift)")
@@ -100,6 +109,19 @@ func parseFlags(args []string) (*options, error) {
 		}
 	}
 	return o, nil
+}
+
+// parseIDs parses a comma-separated list of process IDs.
+func parseIDs(s string) ([]uint64, error) {
+	var ids []uint64
+	for _, f := range strings.Split(s, ",") {
+		id, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+		if err != nil || id == 0 {
+			return nil, fmt.Errorf("want process IDs as ID,ID,..., not %q", s)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }
 
 // newLogger returns the slog logger the flags ask for, on stderr.
