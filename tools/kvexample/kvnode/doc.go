@@ -96,8 +96,10 @@
 //     would move. The two modes refuse each other's data directories
 //     (ErrGroupsChanged), and N is the transport's group layout, so
 //     processes given different N refuse each other's connections.
-//   - Replicas. Every group is replicated on the same processes, those of
-//     Config.Peers, and the replica of every group on process P has
+//   - Replicas. A group is replicated on some of the processes of
+//     Config.Peers (all of them, or GroupVoters, at first; each group's
+//     configuration then changes on its own: "Per-group membership"
+//     below), and the replica of every group on process P has
 //     replica ID P (the replica-ID rule): a message of any group from P
 //     to Q has From P and To Q, so the one connection between two
 //     processes carries the messages of every group, each tagged with its
@@ -146,21 +148,91 @@
 // A Host's HTTP API is the key-value API above, each key routed to its
 // group: a write to a group this process does not lead answers
 // not_leader naming the HTTP address of that group's leader. GET /status
-// is a HostStatus (totals, then every group, or one with ?group=N);
-// /metrics has the totals and each group's gauges labelled group="N";
-// /healthz is as above. The membership and transfer endpoints are not
-// offered, not even per group: three things the single-group path relies
-// on have no per-group form yet. A removed Node stops and its peers'
-// transports refuse its connections (removal.go, transport.Remove), but
-// a process removed from one group is still a peer in the others, so the
-// host would need a per-group "removed" answer instead. A replica keeps
-// its process's ID in every group (the replica-ID rule), so a replica
-// removed and added again comes back on the same ID with the state it
-// had; the single-group way is a fresh process with an empty data
-// directory (-join), and the shared log has no record that drops one
-// group's state on one process. And the transport's HostsGroup is the
-// fixed range 1..N. Until these exist, every group's configuration is
-// Config.Peers.
+// is a HostStatus (totals over the groups held here, then each of them
+// with its voters and learners, or one with ?group=N); /metrics has the
+// totals and each group's gauges labelled group="N"; /healthz is as
+// above. A request for a group this process holds no replica of answers
+// not_leader with no leader named, and kvnode.Client asks another
+// process.
+//
+// # Per-group membership
+//
+// Each group has its own configuration: a group may be replicated on a
+// subset of the processes, and a process may be added to or removed from
+// one group without touching the others. The processes that may ever
+// hold a replica are those of Config.Peers (the transport knows no
+// other), and the groups are the fixed layout 1..Groups. A new cluster
+// starts every group on Config.GroupVoters (-group-voters; by default
+// every process); a process not among them starts with no group. The
+// admin endpoints, answered by the group's leader (elsewhere not_leader
+// naming it) and guarded as the single-group ones:
+//
+//	POST   /groups/{g}/members              {"id": P}: add process P to group g as a learner.
+//	POST   /groups/{g}/members/{id}/promote make the learner a voter of g.
+//	DELETE /groups/{g}/members/{id}         remove the process from g.
+//	POST   /groups/{g}/transfer             {"to": P}: hand g's leadership to P; answers once P leads g.
+//
+// They are checked against g's applied configuration with the
+// single-group codes (409 already_member, 404 unknown_member, 409
+// not_learner); a process that is not one of the cluster's is 400
+// bad_request, and removing g's leader is 409 leader_removal: transfer
+// its leadership first. Each change is one ConfChangeV2 of one change (no
+// joint consensus), one at a time per group (a second while one is
+// pending is busy). A successful answer means the change is applied on
+// the leader, with its index.
+//
+// A process holds group g's replica (Host.HostsGroup, which is also the
+// transport's Config.HostsGroup, read from its goroutines) from when it
+// is created to when it is dropped:
+//
+//   - Created on demand. A message for a group of the layout with no
+//     replica here, of a type only a leader sends (MsgApp, MsgSnap,
+//     MsgHeartbeat; the transport delivers those even for groups not
+//     hosted), from a process of Peers, creates an empty replica: no
+//     configuration, an empty log, and the term and vote of the group's
+//     tombstone if this process held it before (a message of a lower term
+//     creates nothing). Without a configuration it cannot campaign (the
+//     library refuses it with ErrNotAMember) and votes only as any
+//     replica would, so it is harmless until the leader's snapshot gives
+//     it the group's state and configuration: the leader's ordinary
+//     snapshot path catches it up (the snapshot travels whole).
+//   - Dropped on removal. When the replica applies the conf change that
+//     removes its own process, the host drops it after that Ready: a
+//     tombstone in the shared log keeps its term and vote
+//     (wal.SharedLog.Drop), its entries and snapshot directory go, and it
+//     leaves the hosted set, /status and /metrics. Its waiting requests
+//     fail (a write's outcome is then unknown).
+//   - Removed while down. Each replica remembers, per process, the index
+//     of that process's last removal from the group it applied (forgotten
+//     when the process is added again). A message for the group from a
+//     process that the applied configuration no longer holds and that was
+//     removed at index i is dropped and answered with a removed notice
+//     (transport.GroupMessage with Removed = i). A process told so drops
+//     its replica of the group only if that replica's log ends below i:
+//     it never received its removal. One that holds the entry drops
+//     itself when it applies it; one added back since has a log past i
+//     and keeps it. Dropping is safe because the removal at i is
+//     committed (the member that tells applied it): the group's quorums
+//     no longer count this replica, everything it holds below i is
+//     committed or was never going to be, and its term and vote live on
+//     in the tombstone, so a replica added back starts from them and
+//     never votes twice in a term (§5.2). The same notice drops an empty
+//     replica that a leader created here before it applied the removal.
+//   - Restart. A dropped group is not opened again; a replica created on
+//     demand restarts from its own records (its term and vote are saved
+//     with the host's next write after its creation). groups.json and the
+//     layout are unchanged.
+//
+// What it does not do: the removal indexes are not persisted, so after a
+// restart a member knows only the removals it applies again from its log
+// (those above its snapshot); a process removed while down whose removal
+// no running member remembers keeps its stale replica, which cannot win
+// an election (the others' configurations do not hold it) and, under
+// leader stickiness, does not disturb the group. An empty replica created
+// by a leader's message that was never followed by a snapshot (a stale
+// leader's, for a process no member ever removed) stays empty. A process
+// outside Peers can be added to no group without restarting every
+// process with a longer Peers.
 //
 // # HTTP API
 //
