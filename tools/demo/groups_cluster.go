@@ -7,19 +7,20 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tickraft/raft/tools/framerelay"
 	"github.com/tickraft/raft/tools/kvexample/kvnode"
 )
 
 // hostCluster is three processes' worth of multi-group hosts in this
 // process, each with its own event loop, transport (one connection per
 // pair of hosts) and HTTP server on loopback ports, and data in dir. The
-// hosts reach each other through a frameProxy in front of each host,
+// hosts reach each other through a framerelay.Relay in front of each host,
 // which counts the frames on the wire.
 type hostCluster struct {
 	dir     string
 	base    kvnode.Config
 	peers   []kvnode.Peer
-	proxies map[uint64]*frameProxy
+	proxies map[uint64]*framerelay.Relay
 	hosts   map[uint64]*kvnode.Host
 	client  *kvnode.Client
 	logger  *slog.Logger
@@ -27,7 +28,7 @@ type hostCluster struct {
 
 // startHostCluster starts size hosts of base.Groups groups each.
 func startHostCluster(dir string, size int, base kvnode.Config) (*hostCluster, error) {
-	c := &hostCluster{dir: dir, base: base, hosts: map[uint64]*kvnode.Host{}, proxies: map[uint64]*frameProxy{}, logger: base.Logger}
+	c := &hostCluster{dir: dir, base: base, hosts: map[uint64]*kvnode.Host{}, proxies: map[uint64]*framerelay.Relay{}, logger: base.Logger}
 	ports, err := kvnode.LoopbackAddrs(2 * size)
 	if err != nil {
 		return nil, err
@@ -36,7 +37,7 @@ func startHostCluster(dir string, size int, base kvnode.Config) (*hostCluster, e
 	for id := uint64(1); id <= uint64(size); id++ {
 		c.peers = append(c.peers, kvnode.Peer{ID: id, RaftAddr: ports[2*id-2], HTTPAddr: ports[2*id-1]})
 		addrs = append(addrs, ports[2*id-1])
-		px, err := startFrameProxy(ports[2*id-2])
+		px, err := framerelay.Start(ports[2*id-2])
 		if err != nil {
 			c.stop()
 			return nil, err
@@ -71,7 +72,7 @@ func (c *hostCluster) start(ctx context.Context, id uint64) error {
 	cfg.Peers = nil
 	for _, q := range c.peers {
 		if q.ID != id {
-			q.RaftAddr = c.proxies[q.ID].addr()
+			q.RaftAddr = c.proxies[q.ID].Addr()
 			cfg.Peers = append(cfg.Peers, q)
 		}
 	}
@@ -98,7 +99,7 @@ func (c *hostCluster) stop() {
 		delete(c.hosts, id)
 	}
 	for id, px := range c.proxies {
-		px.close()
+		px.Close()
 		delete(c.proxies, id)
 	}
 }
@@ -114,8 +115,8 @@ func (c *hostCluster) status(ctx context.Context, id uint64) (*kvnode.HostStatus
 // between the hosts so far, counted on the wire.
 func (c *hostCluster) wire() (frames, bytes uint64) {
 	for _, px := range c.proxies {
-		frames += px.frames.Load()
-		bytes += px.bytes.Load()
+		frames += px.Frames()
+		bytes += px.Bytes()
 	}
 	return frames, bytes
 }
