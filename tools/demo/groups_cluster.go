@@ -56,14 +56,8 @@ func startHostCluster(dir string, size int, base kvnode.Config) (*hostCluster, e
 
 // start starts host id from its data directory, on its addresses.
 func (c *hostCluster) start(ctx context.Context, id uint64) error {
-	p := c.peers[id-1]
-	raftLn, err := listenAgain(ctx, p.RaftAddr)
+	raftLn, httpLn, err := listenPeer(ctx, c.peers[id-1])
 	if err != nil {
-		return err
-	}
-	httpLn, err := listenAgain(ctx, p.HTTPAddr)
-	if err != nil {
-		raftLn.Close()
 		return err
 	}
 	cfg := c.base
@@ -85,19 +79,11 @@ func (c *hostCluster) start(ctx context.Context, id uint64) error {
 }
 
 // kill kills host id abruptly.
-func (c *hostCluster) kill(id uint64) {
-	c.hosts[id].Kill()
-	delete(c.hosts, id)
-}
+func (c *hostCluster) kill(id uint64) { killProcess(c.hosts, id) }
 
 // stop stops every running host cleanly, then the proxies.
 func (c *hostCluster) stop() {
-	for id, h := range c.hosts {
-		if err := h.Stop(); err != nil {
-			c.logger.Warn("host stopped with an error", "host", id, "error", err)
-		}
-		delete(c.hosts, id)
-	}
+	stopProcesses(c.hosts, c.logger, "host")
 	for id, px := range c.proxies {
 		px.Close()
 		delete(c.proxies, id)
@@ -128,16 +114,7 @@ func (c *hostCluster) frames() uint64 {
 }
 
 // failed returns the first host that stopped on its own.
-func (c *hostCluster) failed() error {
-	for id, h := range c.hosts {
-		select {
-		case <-h.Done():
-			return fmt.Errorf("host %d stopped: %v", id, h.Err())
-		default:
-		}
-	}
-	return nil
-}
+func (c *hostCluster) failed() error { return firstFailed(c.hosts, "host") }
 
 // awaitGroups polls the running hosts until ok holds of every host's
 // status, and returns the last statuses.
