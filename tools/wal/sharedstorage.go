@@ -157,12 +157,15 @@ func (s *SharedStorage) Save(rds []GroupReady) error {
 func (s *SharedStorage) Drop(group uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.log.Drop(group, s.hardState(group)); err != nil {
+	err := s.log.Drop(group, s.hardState(group))
+	if _, dropped := s.log.Tombstone(group); !dropped {
 		return err
 	}
+	// The tombstone is durable (an error may still come from deleting the
+	// segments it freed): the group's state goes.
 	delete(s.groups, group)
 	delete(s.replay.Groups, group)
-	return s.removeSnapshots(group)
+	return errors.Join(err, s.removeSnapshots(group))
 }
 
 // hardState returns group's current hard state: its storage's when

@@ -120,7 +120,9 @@ type Config struct {
 	// the rate is delivered only from a full bucket and runs it into
 	// debt. So the messages delivered at one instant never exceed the
 	// larger of MaxRecvMsgsPerSec and one batch, and the long-run rate
-	// stays bounded.
+	// stays bounded. A peer's bucket outlives its connections (a peer
+	// that reconnects keeps its debt); that of an ID that is not a peer
+	// is dropped with its last connection.
 	MaxRecvMsgsPerSec int
 
 	// RemovedAt, when not nil, tells whether node id was removed from the
@@ -169,12 +171,18 @@ type Config struct {
 	// HostsGroup, when not nil in multi-group mode, reports whether this
 	// process hosts group; the messages of a received batch for a group
 	// it does not host are dropped and counted in Stats.UnhostedDrops,
-	// the rest of the batch delivered. The messages only a group's
-	// leader sends (MsgApp, MsgSnap, MsgHeartbeat) are delivered all the
-	// same: the application may create its replica of the group for
-	// them. Nil accepts every group. It is
-	// called from the transport's goroutines: it must be safe for
-	// concurrent use and quick.
+	// the rest of the batch delivered. Removed notices
+	// (GroupMessage.Removed) are always delivered, and so are the
+	// messages only a group's leader sends (MsgApp, MsgSnap,
+	// MsgHeartbeat): the application may create its replica of the group
+	// for them. Nil accepts every group. The answer may change while the
+	// transport runs (the host adds and removes replicas): it is asked
+	// once per message of each received batch, just before the batch is
+	// delivered, from the goroutine reading that peer's connection,
+	// several at once for several peers, so it must be safe for
+	// concurrent use and quick. A message asked about before its group's
+	// removal may still reach ReceiveGroups after it: the application
+	// drops those.
 	HostsGroup func(group uint64) bool
 
 	// now is the clock of the receive rate bound; nil is time.Now. Tests

@@ -43,9 +43,13 @@ func (t *Transport) readBatches(conn net.Conn, r *bufio.Reader, from uint64, lim
 }
 
 // keepHosted removes from batch, in place, the messages of the groups
-// Config.HostsGroup says this process does not host, counting them; a
-// message only a group's leader sends (MsgApp, MsgSnap, MsgHeartbeat) is
-// kept, since the application may create the group's replica for it.
+// Config.HostsGroup says this process does not host, counting them. It
+// asks about each message as its batch is delivered, so that a group the
+// host adds or removes meanwhile is judged by the answer of now. Removed
+// notices are kept whatever the answer: the replica they are about may be
+// gone already; so is a message only a group's leader sends (MsgApp,
+// MsgSnap, MsgHeartbeat), since the application may create the group's
+// replica for it.
 func (t *Transport) keepHosted(batch []GroupMessage) []GroupMessage {
 	hosts := t.cfg.HostsGroup
 	if hosts == nil {
@@ -53,7 +57,7 @@ func (t *Transport) keepHosted(batch []GroupMessage) []GroupMessage {
 	}
 	kept := batch[:0]
 	for _, g := range batch {
-		if hosts(g.Group) || mayCreateReplica(g.Message.Type) {
+		if g.Removed != 0 || hosts(g.Group) || mayCreateReplica(g.Message.Type) {
 			kept = append(kept, g)
 		}
 	}
