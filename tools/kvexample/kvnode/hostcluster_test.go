@@ -157,6 +157,8 @@ type memGroupLog struct {
 	// once, as the shared log syncs a tombstone), until a sync records a
 	// replica of the group again.
 	tombs map[uint64]raftpb.HardState
+	// creates counts the replicas created, by group.
+	creates map[uint64]int
 }
 
 type memGroupDisk struct {
@@ -209,7 +211,7 @@ func (l *memGroupLog) unsyncedVote(group, term, candidate uint64) string {
 }
 
 func newMemGroupLog() *memGroupLog {
-	return &memGroupLog{disks: map[uint64]*memGroupDisk{}, tombs: map[uint64]raftpb.HardState{}}
+	return &memGroupLog{disks: map[uint64]*memGroupDisk{}, tombs: map[uint64]raftpb.HardState{}, creates: map[uint64]int{}}
 }
 
 func (l *memGroupLog) open(group uint64, voters []uint64) (groupDisk, error) {
@@ -251,6 +253,7 @@ func (l *memGroupLog) create(group uint64, hs raftpb.HardState) (groupDisk, erro
 	if l.disks[group] != nil && !l.disks[group].fresh {
 		return nil, fmt.Errorf("group %d is held already", group)
 	}
+	l.creates[group]++
 	d := &memGroupDisk{l: l, group: group, fresh: true, st: raft.NewMemoryStorage(), synced: raft.NewMemoryStorage()}
 	d.st.SetHardState(hs)
 	d.unsynced = append(d.unsynced, func(st *raft.MemoryStorage) error { return st.SetHardState(hs) })

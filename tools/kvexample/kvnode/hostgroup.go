@@ -43,6 +43,13 @@ type group struct {
 	// dropAt, when not zero, is the index of this process's removal from
 	// the group: the host drops the replica between rounds.
 	dropAt uint64
+	// selfRemovedAt is the index of the conf change that removed this
+	// process from the group, once applied, until one adds it again;
+	// removedTick is the host tick of that apply, and heardAt the host
+	// tick of the last message of a leader of the group. The replica is
+	// dropped once it has heard from no leader for an election timeout
+	// after its removal (dropSilentRemoved).
+	selfRemovedAt, removedTick, heardAt uint64
 }
 
 // newGroup starts group id's node over d: the state machine restored
@@ -129,6 +136,9 @@ func (s groupState) Restore(snap raftpb.Snapshot) error {
 		return err
 	}
 	g.noteMembership(snap.Metadata.Index, before, g.confState)
+	if inConf(g.confState, g.h.cfg.ID) {
+		g.selfRemovedAt = 0
+	}
 	g.snapIndex, g.snapData = 0, nil
 	g.h.abandonWrites(g.id, snap.Metadata.Index)
 	return nil

@@ -70,6 +70,7 @@ func (h *Host) run() {
 		case <-ticker.C:
 			h.tick()
 			h.releasePinned()
+			h.dropSilentRemoved()
 		case batch := <-h.net.receive():
 			h.readClock()
 			if err := errors.Join(h.stepBatch(batch), h.drainInbound()); err != nil {
@@ -211,6 +212,9 @@ func (h *Host) stepBatch(batch []groupMsg) error {
 		delete(h.down, gm.Message.From)
 		if h.fromRemoved(g, gm) {
 			continue
+		}
+		if sentOnlyByLeader(gm.Message.Type) {
+			g.heardAt = h.now
 		}
 		h.input(g)
 		if err := g.loop.Step(gm.Message); err != nil {

@@ -176,6 +176,13 @@ func maxIndex(acked map[string]uint64, g uint64, groups int) uint64 {
 	return top
 }
 
+// created returns how many replicas of group the log created.
+func (l *memGroupLog) created(group uint64) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.creates[group]
+}
+
 // expectCode fails the test unless err is an API error with code.
 func expectCode(t *testing.T, what string, err error, code string) {
 	t.Helper()
@@ -340,8 +347,21 @@ func TestProcessRemovedFromAGroupDropsItsReplica(t *testing.T) {
 // notice by the members, and it drops the replica (its log ends below the
 // removal) and keeps its other group.
 func TestProcessRemovedWhileDownDropsItsReplicaOnTheNotice(t *testing.T) {
-	hc := newHostClusterWith(t, 3, 2, false, membersConfig())
-	w := watchWire(hc)
+	testRemovedWhileDown(t, false)
+}
+
+// Claim: the same over loopback sockets and files, the notice carried by
+// the transport.
+func TestProcessRemovedWhileDownOverSocketsDropsItsReplica(t *testing.T) {
+	testRemovedWhileDown(t, true)
+}
+
+func testRemovedWhileDown(t *testing.T, sockets bool) {
+	hc := newHostClusterWith(t, 3, 2, sockets, membersConfig())
+	var w *wireWatch
+	if !sockets {
+		w = watchWire(hc)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	lead := awaitAllLed(ctx, t, hc)
@@ -357,9 +377,15 @@ func TestProcessRemovedWhileDownDropsItsReplicaOnTheNotice(t *testing.T) {
 	awaitHosts(ctx, t, hc, "the replica removed while down to be dropped", func(sts map[uint64]*HostStatus) bool {
 		return groupOn(sts[victim], g) == nil
 	})
-	expectHosted(t, hc, victim, 2)
-	if w.count(w.notices, g, victim) == 0 {
-		t.Fatal("the replica was dropped without a removed notice")
+	if sockets {
+		if hc.hosts[victim].HostsGroup(g) || !hc.hosts[victim].HostsGroup(2) {
+			t.Fatalf("process %d hosts group %d: %v, group 2: %v", victim, g, hc.hosts[victim].HostsGroup(g), hc.hosts[victim].HostsGroup(2))
+		}
+	} else {
+		expectHosted(t, hc, victim, 2)
+		if w.count(w.notices, g, victim) == 0 {
+			t.Fatal("the replica was dropped without a removed notice")
+		}
 	}
 	for id := range hc.hosts {
 		if id != victim {
@@ -453,6 +479,22 @@ func TestRemovedAndReaddedProcessNeverVotesTwiceInATerm(t *testing.T) {
 	if err := hc.c.TransferGroupLeader(ctx, g, other); err != nil {
 		t.Fatalf("handing group %d to %d: %v", g, other, err)
 	}
+	// The removal and the addition that follow must fall after the
+	// group's last snapshot and before its next (one every 8 entries), so
+	// that the new replica catches up from a snapshot older than its
+	// removal and applies that removal on its way to its addition.
+	for i := 0; ; i++ {
+		st, err := hc.status(ctx, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gs := groupOn(st, g); gs.Applied%8 < 6 && gs.Applied%8 > 0 && gs.Snapshot > 0 {
+			break
+		}
+		for k, v := range putGroupKeys(ctx, t, hc, fmt.Sprintf("pad%d", i), g, 1) {
+			acked[k] = v
+		}
+	}
 	if err := hc.c.RemoveGroupMember(ctx, g, victim); err != nil {
 		t.Fatalf("removing process %d: %v", victim, err)
 	}
@@ -497,7 +539,10 @@ func TestRemovedAndReaddedProcessNeverVotesTwiceInATerm(t *testing.T) {
 	}
 
 	// The real way back: added, crashed right after its replica came
-	// back, caught up, promoted, leading.
+	// back, caught up, promoted, leading; its replica is created once (or
+	// twice, when the crash lost the first before it was synced), not
+	// dropped on applying its old removal and created again.
+	created := hc.logs[victim].created(g)
 	if err := hc.c.AddGroupLearner(ctx, g, victim); err != nil {
 		t.Fatalf("adding process %d back: %v", victim, err)
 	}
@@ -512,6 +557,9 @@ func TestRemovedAndReaddedProcessNeverVotesTwiceInATerm(t *testing.T) {
 		gs := groupOn(sts[victim], g)
 		return gs != nil && gs.Applied >= caughtUp
 	})
+	if n := hc.logs[victim].created(g) - created; n > 2 {
+		t.Fatalf("the replica added back was created %d times", n)
+	}
 	if err := hc.c.PromoteGroupMember(ctx, g, victim); err != nil {
 		t.Fatalf("promoting process %d: %v", victim, err)
 	}

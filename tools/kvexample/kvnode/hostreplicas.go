@@ -126,14 +126,35 @@ func (g *group) noteMembership(index uint64, before, after raftpb.ConfState) {
 	}
 }
 
-// noteOwnRemoval marks g to be dropped once its Ready is finished when
-// the conf change it applied at index removed this process from the
-// group. A snapshot never does: its configuration may predate this
+// noteOwnRemoval records that the conf change g applied at index removed
+// this process from the group, or forgets it when one adds it back. A
+// snapshot never records it: its configuration may predate this
 // process's addition.
 func (g *group) noteOwnRemoval(index uint64, before, after raftpb.ConfState) {
 	self := g.h.cfg.ID
-	if inConf(before, self) && !inConf(after, self) {
-		g.dropAt = index
+	switch {
+	case inConf(after, self):
+		g.selfRemovedAt = 0
+	case inConf(before, self):
+		g.selfRemovedAt, g.removedTick = index, g.h.now
+	}
+}
+
+// dropSilentRemoved marks for dropping (dropAt) the replicas that
+// applied their own removal and have heard from no leader of the group
+// for an election timeout since. Not dropping at the apply itself matters
+// for a process added back: its new replica may catch up from a snapshot
+// older than its old removal and apply that removal on its way to the
+// entry that added it again; the leader, whose configuration holds it,
+// keeps sending to it meanwhile, so it is not dropped, and applying the
+// addition forgets the removal. A leader that applied the removal sends
+// nothing more, so a removed replica falls silent and goes.
+func (h *Host) dropSilentRemoved() {
+	timeout := uint64(h.cfg.ElectionTicks)
+	for _, g := range h.groups {
+		if g != nil && g.selfRemovedAt != 0 && h.now >= max(g.heardAt, g.removedTick)+timeout {
+			g.dropAt = g.selfRemovedAt
+		}
 	}
 }
 
