@@ -196,12 +196,19 @@
 //     replica would, so it is harmless until the leader's snapshot gives
 //     it the group's state and configuration: the leader's ordinary
 //     snapshot path catches it up (the snapshot travels whole).
-//   - Dropped on removal. When the replica applies the conf change that
-//     removes its own process, the host drops it after that Ready: a
-//     tombstone in the shared log keeps its term and vote
+//   - Dropped on removal. Once the replica has applied the conf change
+//     that removes its own process and has then heard from no leader of
+//     the group for an election timeout, the host drops it: a tombstone
+//     in the shared log keeps its term and vote
 //     (wal.SharedLog.Drop), its entries and snapshot directory go, and it
 //     leaves the hosted set, /status and /metrics. Its waiting requests
-//     fail (a write's outcome is then unknown).
+//     fail (a write's outcome is then unknown). The wait is for a
+//     process added back: its new replica may catch up from a snapshot
+//     older than its old removal and apply that removal on its way to the
+//     entry that added it again; the leader keeps sending to it
+//     meanwhile (its configuration holds the process), and applying the
+//     addition cancels the drop. A leader that applied the removal sends
+//     nothing more, so a removed replica falls silent.
 //   - Removed while down. Each replica remembers, per process, the index
 //     of that process's last removal from the group it applied (forgotten
 //     when the process is added again). A message for the group from a
