@@ -140,3 +140,77 @@ func getApplied(ctx context.Context, c *kvnode.Client, addr, key string, minInde
 		}
 	}
 }
+
+// Claim: per-group membership across real processes: four kvexample
+// processes of 4 groups started with -group-voters 1,2,3 (the fourth
+// holds no group); the fourth is added to group 2, promoted and handed
+// its leadership, serves group 2's writes, and after a SIGKILL and a
+// restart from its disk still holds group 2 alone with every
+// acknowledged write of it; process 1, removed from group 2 and
+// SIGKILLed and restarted, no longer holds group 2 but holds the others.
+func TestProcessesChangeOneGroupsMembership(t *testing.T) {
+	pc := startProcCluster(t, 4, "-groups", "4", "-group-voters", "1,2,3", "-insecure-admin", "-snapshot-interval", "8")
+	pc.waitFor("a leader in every group", 15*time.Second, func() bool { return groupsLed(pc.hostStatuses()) })
+	const g = 2
+	ctx := pc.ctx(60 * time.Second)
+	put := func(prefix string, n int, acked map[string]uint64) {
+		for i := 0; len(acked) < n; i++ {
+			k := fmt.Sprintf("%s-%d", prefix, i)
+			if kvnode.GroupOf(k, 4) != g {
+				continue
+			}
+			idx, err := pc.c.Put(ctx, k, []byte("v-"+k))
+			if err != nil {
+				t.Fatalf("put %s: %v", k, err)
+			}
+			acked[k] = idx
+		}
+	}
+	acked := map[string]uint64{}
+	put("before", 20, acked)
+	for _, step := range []struct {
+		what string
+		do   func() error
+	}{
+		{"add process 4 to group 2", func() error { return pc.c.AddGroupLearner(ctx, g, 4) }},
+		{"promote it", func() error { return pc.c.PromoteGroupMember(ctx, g, 4) }},
+		{"hand it group 2", func() error { return pc.c.TransferGroupLeader(ctx, g, 4) }},
+	} {
+		if err := step.do(); err != nil {
+			t.Fatalf("%s: %v", step.what, err)
+		}
+	}
+	put("after", 30, acked)
+	hosted := func(id uint64, want ...uint64) {
+		t.Helper()
+		pc.waitFor(fmt.Sprintf("process %d to hold groups %v", id, want), 15*time.Second, func() bool {
+			st, err := pc.c.HostStatus(ctx, pc.peer(id).HTTPAddr)
+			if err != nil || len(st.PerGroup) != len(want) {
+				return false
+			}
+			for i, gs := range st.PerGroup {
+				if gs.Group != want[i] {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	pc.kill(4)
+	pc.start(4)
+	hosted(4, g)
+	for k, idx := range acked {
+		res, err := getApplied(ctx, pc.c, pc.peer(4).HTTPAddr, k, idx)
+		if err != nil || !res.Found || res.Value != "v-"+k {
+			t.Fatalf("process 4: %s (index %d): %+v, %v", k, idx, res, err)
+		}
+	}
+	if err := pc.c.RemoveGroupMember(ctx, g, 1); err != nil {
+		t.Fatalf("removing process 1 from group 2: %v", err)
+	}
+	hosted(1, 1, 3, 4)
+	pc.kill(1)
+	pc.start(1)
+	hosted(1, 1, 3, 4)
+	put("last", 35, acked)
+}
