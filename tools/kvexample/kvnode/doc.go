@@ -192,7 +192,7 @@
 //     configuration, an empty log, and the term and vote of the group's
 //     tombstone if this process held it before (a message of a lower term
 //     creates nothing). Without a configuration it cannot campaign (the
-//     library refuses it with ErrNotAMember) and votes only as any
+//     library refuses it with raft.ErrNotAMember) and votes only as any
 //     replica would, so it is harmless until the leader's snapshot gives
 //     it the group's state and configuration: the leader's ordinary
 //     snapshot path catches it up (the snapshot travels whole).

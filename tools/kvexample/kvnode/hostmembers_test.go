@@ -515,10 +515,31 @@ func TestRemovedAndReaddedProcessNeverVotesTwiceInATerm(t *testing.T) {
 	// request of that term from another candidate must be refused. A
 	// grant would reach the wire in a few milliseconds: the oracle looks
 	// for one for a second.
-	hc.inject(victim, groupMsg{Group: g, Message: raftpb.Message{Type: raftpb.MsgHeartbeat, From: 4, To: victim, Term: tomb.Term}})
+	// A heartbeat of a term below the tombstone's (a stale leader's)
+	// creates nothing: a replica created for it would answer it with its
+	// newer term (MsgAppResp), which the wire would carry.
+	staleAnswers := 0
+	w.mu.Lock()
+	w.seen = func(gm groupMsg) {
+		if gm.Group == g && gm.Message.From == victim && gm.Message.Type == raftpb.MsgAppResp {
+			staleAnswers++
+		}
+	}
+	w.mu.Unlock()
+	hb := func(term uint64) groupMsg {
+		return groupMsg{Group: g, Message: raftpb.Message{Type: raftpb.MsgHeartbeat, From: 4, To: victim, Term: term}}
+	}
+	hc.inject(victim, hb(tomb.Term-1), hb(tomb.Term))
 	awaitHosts(ctx, t, hc, "the forged heartbeat's replica", func(sts map[uint64]*HostStatus) bool {
 		return groupOn(sts[victim], g) != nil
 	})
+	time.Sleep(50 * time.Millisecond) // the answers of that round reach the wire
+	w.mu.Lock()
+	w.seen = nil
+	if staleAnswers > 0 {
+		t.Errorf("a heartbeat of term %d, below the tombstone's %d, created a replica", tomb.Term-1, tomb.Term)
+	}
+	w.mu.Unlock()
 	hc.kill(victim)
 	hc.start(victim)
 	rival := 6 - tomb.Vote - victim
