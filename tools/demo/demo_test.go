@@ -48,7 +48,7 @@ func TestShortGroupsDemoPassesAndPrintsSummary(t *testing.T) {
 		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
 	}
 	for _, want := range []string{"killed host", "caught up in every group", "heap per group replica", "idle CPU, asleep",
-		"frames between hosts, asleep", "frames between hosts, awake", "writes acknowledged", "demo passed"} {
+		"frames between hosts, asleep", "frames between hosts, awake", "writes acknowledged", "dropped its replica", "new, empty replica caught up", "demo passed"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

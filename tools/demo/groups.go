@@ -37,6 +37,7 @@ type groupResults struct {
 	reelection     time.Duration
 	catchUp        time.Duration
 	reads          int
+	move           *replicaMove
 	// puts and putsRefused are the PUT requests the client sent and those
 	// answered 503 (not_leader, or busy), counted on its connection.
 	puts, putsRefused uint64
@@ -81,6 +82,9 @@ func groupConfig(o options, stderr io.Writer) kvnode.Config {
 	c.Groups = o.groups
 	c.SnapshotInterval = 64
 	c.TickInterval = groupTickInterval
+	// The demo moves a replica through the per-group admin endpoints, on
+	// loopback only.
+	c.InsecureAdmin = true
 	return c
 }
 
@@ -126,6 +130,9 @@ func demoGroups(ctx context.Context, o options, dir string, stdout, stderr io.Wr
 		return nil, err
 	}
 	r.puts, r.putsRefused = puts.puts.Load(), puts.refused.Load()
+	if r.move, err = moveReplica(ctx, c, stdout); err != nil {
+		return nil, err
+	}
 	acked := map[string]uint64{}
 	for _, l := range []*load{r.before, r.after} {
 		for k, v := range l.acked {
@@ -305,6 +312,7 @@ func loadRows(r *groupResults) [][2]string {
 		{"commit latency p50 / p99", ms(percentile(lats, 50)) + " / " + ms(percentile(lats, 99))},
 		{"re-election after kill", fmt.Sprintf("%s (host %d led %d groups)", ms(r.reelection), r.killed, r.killedLed)},
 		{"catch-up after restart", ms(r.catchUp)},
+		{"replica moved off and back", fmt.Sprintf("group %d on host %d: dropped in %s, back and voting in %s", r.move.group, r.move.host, ms(r.move.dropped), ms(r.move.caughtUp))},
 		{"reads verified", fmt.Sprintf("%d (every acknowledged key on every host)", r.reads)},
 	}
 }
