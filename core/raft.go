@@ -69,13 +69,10 @@ type Raft struct {
 	ticks      uint64
 	leaderTick uint64
 
-	// snapToApply is, in the asynchronous mode, a snapshot that is durable
-	// and waits to be handed to the apply worker (behind any committed
-	// entries already queued there); snapApplying is the index of the
-	// latest one handed out and not yet applied (0: none). Committed
-	// entries wait for both.
-	snapToApply  *raftpb.Snapshot
-	snapApplying uint64
+	// snapApply is, in the asynchronous mode, the snapshots on their way
+	// to the apply worker (storage_acks.go); nil when there are none, so
+	// that the many nodes that never get one hold one word for it.
+	snapApply *snapshotApply
 
 	// fetch is this node's side of the chunked snapshot transfer as a
 	// receiver (nil: transfer off); serving its side as a source (nil
@@ -102,6 +99,9 @@ type Raft struct {
 	// restarted is set on a node that booted from a persisted term: it
 	// may have followed a leader just before (see restartQuiet).
 	restarted bool
+	// quiesce is the sleep of an idle group (Config.Quiesce, quiesce.go);
+	// a leader's requests are in its leaderState.
+	quiesce quiescence
 	// leader is what only a leader holds (the transfer under way, the
 	// pending conf change, the revoked lease, the snapshots sent), nil on
 	// every other node (leader.go).
@@ -114,8 +114,6 @@ type Raft struct {
 	storage storageWatch
 	// recoveringTerm is the boot term of a recovering node.
 	recoveringTerm uint64
-	// quiesce is the sleep of an idle group (Config.Quiesce, quiesce.go).
-	quiesce quiescence
 }
 
 // NewRaft builds a node from its Config and the state found in its
@@ -250,7 +248,7 @@ func (r *Raft) reset(term uint64) {
 	})
 	r.abortReads()
 	r.appendsPending = false
-	r.quiesce.reset(r.leaderTick, r.settings.electionTimeout)
+	r.quiesce.reset()
 }
 
 // openWindows gives every member's Progress a window of appends in
@@ -328,7 +326,7 @@ func (r *Raft) becomeLeader() {
 	pr.RecentActive = true
 	// Conf changes in the uncommitted tail may be pending: be conservative
 	// and wait for everything up to the last index to be applied.
-	r.leader = newLeaderState(r.raftLog.lastIndex(), r.settings)
+	r.leader = newLeaderState(r.raftLog.lastIndex(), r.settings, r.leaderTick)
 	// §5.4.2: a new leader commits entries of earlier terms only by
 	// committing one of its own, so it appends an empty entry at once.
 	r.appendEntry(raftpb.Entry{Data: nil})

@@ -108,14 +108,17 @@ func (r *Raft) HasReady() bool {
 	if hs := r.hardState(); !hs.IsEmpty() && hs != r.ready.prevHard {
 		return true
 	}
-	return r.appendsWouldSend() || r.readsWouldFlush() || r.out.pending() || r.reads.numStates() > 0 || r.snapToApply != nil ||
+	return r.appendsWouldSend() || r.readsWouldFlush() || r.out.pending() || r.reads.numStates() > 0 || r.snapToApply() != nil ||
 		r.raftLog.hasNextUnstableSnapshot() || r.raftLog.hasNextUnstableEnts() ||
 		(r.mayHandOutCommitted() && r.raftLog.hasNextCommittedEnts(r.applyUnstable()))
 }
 
 // mayHandOutCommitted reports whether committed entries may be handed out
 // to apply: not while a snapshot waits to be applied or is applying.
-func (r *Raft) mayHandOutCommitted() bool { return r.snapToApply == nil && r.snapApplying == 0 }
+func (r *Raft) mayHandOutCommitted() bool {
+	a := r.snapApply
+	return a == nil || a.toApply == nil && a.applying == 0
+}
 
 // Ready returns the work accumulated since the last Ready. Every Ready must
 // be followed, after the work is done, by Advance.

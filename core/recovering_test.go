@@ -127,7 +127,7 @@ func TestRecoveringEndsOnlyWithADurableEntryOfANewerTerm(t *testing.T) {
 	if hs, _, _ := st.InitialState(); hs.RecoveringTerm != 0 {
 		t.Fatalf("the persisted hard state %v still says recovering", hs)
 	}
-	r.clock.electionElapsed = r.settings.electionTimeout // the leader went quiet
+	r.clock.electionElapsed = int32(r.settings.electionTimeout) // the leader went quiet
 	must(t, r.Step(raftpb.Message{Type: raftpb.MsgPreVote, From: 2, To: 1, Term: 6, Index: 11, LogTerm: 5}))
 	if len(r.out.msgs) != 1 || r.out.msgs[0].Reject {
 		t.Fatalf("the recovered node refused a pre-vote it may grant: %v", r.out.msgs)
