@@ -77,7 +77,8 @@ func (r *Raft) checkNonLeaderInvariants() error {
 
 // checkLeaderInvariants: the pending conf change and the transfer's
 // target exist, no follower has acknowledged beyond the leader's log,
-// every member has a window, and the uncommitted tail is counted exactly.
+// every member but the leader has a window (the leader none), and the
+// uncommitted tail is counted exactly.
 func (r *Raft) checkLeaderInvariants() error {
 	var err error
 	last := r.raftLog.lastIndex()
@@ -94,8 +95,10 @@ func (r *Raft) checkLeaderInvariants() error {
 		case err != nil:
 		case pr.Match > last:
 			err = fmt.Errorf("invariant: %d acknowledged %d beyond the leader's last index %d", id, pr.Match, last)
-		case pr.Inflights == nil:
+		case id != r.id && pr.Inflights == nil:
 			err = fmt.Errorf("invariant: the leader has no window of appends for %d", id)
+		case id == r.id && pr.Inflights != nil:
+			err = fmt.Errorf("invariant: the leader %d holds a window of appends to itself", id)
 		}
 	})
 	if err != nil {

@@ -251,12 +251,16 @@ func (r *Raft) reset(term uint64) {
 	r.quiesce.reset()
 }
 
-// openWindows gives every member's Progress a window of appends in
-// flight. Only a leader sends appends, so only a leader holds windows:
-// reset drops them, and a process with many groups keeps none in its
-// followers.
+// openWindows gives every member's Progress but its own a window of
+// appends in flight. Only a leader sends appends, so only a leader holds
+// windows, and none for itself: reset drops them, and a process with many
+// groups keeps none in its followers.
 func (r *Raft) openWindows() {
-	r.trk.Visit(func(_ uint64, pr *tracker.Progress) {
+	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
+		if id == r.id {
+			pr.Inflights = nil
+			return
+		}
 		if pr.Inflights == nil {
 			pr.Inflights = tracker.NewInflights(r.trk.MaxInflight, r.trk.MaxInflightBytes)
 		}
