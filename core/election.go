@@ -182,7 +182,7 @@ func (r *Raft) standingError() error {
 	switch {
 	case r.recovering:
 		return ErrRecovering
-	case !r.voter && r.trk.Progress(r.id) == nil:
+	case !r.voter && !r.trk.IsMember(r.id):
 		return ErrNotAMember
 	case !r.voter:
 		return ErrLearnerCannotCampaign

@@ -25,7 +25,7 @@ func (r *Raft) CheckInvariants() error {
 	if err := r.trk.CheckInvariants(); err != nil {
 		return fmt.Errorf("invariant: tracker: %w", err)
 	}
-	if pr := r.trk.Progress(r.id); r.voter != (pr != nil && !pr.IsLearner) {
+	if r.voter != r.trk.Voters.Contains(r.id) {
 		return fmt.Errorf("invariant: node %d counts itself a voter: %v, its configuration says otherwise", r.id, r.voter)
 	}
 	if err := r.checkChunkInvariants(); err != nil {
@@ -65,6 +65,8 @@ func (r *Raft) checkNonLeaderInvariants() error {
 		return fmt.Errorf("invariant: %v %d holds %d reads of a leader", r.state, r.id, r.readOnly.Len())
 	case r.leader != nil:
 		return fmt.Errorf("invariant: %v %d holds a leader's state", r.state, r.id)
+	case r.trk.Tracking():
+		return fmt.Errorf("invariant: %v %d holds its peers' Progress", r.state, r.id)
 	}
 	var err error
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
@@ -85,6 +87,8 @@ func (r *Raft) checkLeaderInvariants() error {
 	switch {
 	case r.leader == nil:
 		return fmt.Errorf("invariant: leader %d holds no leader's state", r.id)
+	case !r.trk.Tracking():
+		return fmt.Errorf("invariant: leader %d holds no Progress of its peers", r.id)
 	case r.leader.pendingConfIndex > last:
 		return fmt.Errorf("invariant: pending conf change at %d beyond the last index %d", r.leader.pendingConfIndex, last)
 	case r.leader.transferee != None && r.trk.Progress(r.leader.transferee) == nil:

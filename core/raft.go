@@ -239,13 +239,10 @@ func (r *Raft) reset(term uint64) {
 	r.lead = None
 	r.clock.reset(r.settings.electionTimeout)
 	r.trk.ResetVotes()
-	last := r.raftLog.lastIndex()
-	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
-		*pr = tracker.Progress{Match: 0, Next: last + 1, IsLearner: pr.IsLearner}
-		if id == r.id {
-			pr.Match = r.raftLog.stableLastIndex()
-		}
-	})
+	// Only a leader tracks its peers' replication (becomeLeader gives it
+	// a fresh Progress for each): a follower or candidate holds its
+	// configuration alone.
+	r.trk.DropProgress()
 	r.abortReads()
 	r.appendsPending = false
 	r.quiesce.reset()
@@ -253,8 +250,8 @@ func (r *Raft) reset(term uint64) {
 
 // openWindows gives every member's Progress but its own a window of
 // appends in flight. Only a leader sends appends, so only a leader holds
-// windows, and none for itself: reset drops them, and a process with many
-// groups keeps none in its followers.
+// windows, and none for itself (a node that does not lead holds no
+// Progress at all).
 func (r *Raft) openWindows() {
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
 		if id == r.id {
@@ -265,12 +262,6 @@ func (r *Raft) openWindows() {
 			pr.Inflights = tracker.NewInflights(r.trk.MaxInflight, r.trk.MaxInflightBytes)
 		}
 	})
-}
-
-// dropWindows forgets the windows of appends in flight: the node is not
-// leading.
-func (r *Raft) dropWindows() {
-	r.trk.Visit(func(_ uint64, pr *tracker.Progress) { pr.Inflights = nil })
 }
 
 // SetRandomizedElectionTimeout replaces the election timeout the node
@@ -320,12 +311,16 @@ func (r *Raft) becomeLeader() {
 	if r.readOnly == nil {
 		r.readOnly = readonly.New(r.settings.maxPendingReads)
 	}
+	// A fresh Progress for every member: nothing known to match, probing
+	// from just past the leader's log.
+	r.trk.ResetProgress(r.raftLog.lastIndex() + 1)
 	r.openWindows()
 	// The leader's own progress: replicate from what it holds.
 	pr := r.trk.Progress(r.id)
 	if pr == nil || pr.IsLearner {
 		panic("invariant: only a voter of its configuration becomes leader")
 	}
+	pr.Match = r.raftLog.stableLastIndex()
 	pr.BecomeReplicate()
 	pr.RecentActive = true
 	// Conf changes in the uncommitted tail may be pending: be conservative
@@ -340,15 +335,14 @@ func (r *Raft) becomeLeader() {
 // switchToConfig installs a configuration and its progress map, and
 // learns from it whether this node is a learner.
 func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftpb.ConfState {
-	r.trk.SetConfig(cfg, prs)
 	if r.state == StateLeader {
+		r.trk.SetConfig(cfg, prs)
 		r.openWindows()
 	} else {
-		r.dropWindows()
+		r.trk.SetConfig(cfg, nil) // only a leader tracks Progress
 	}
 	cs := r.trk.ConfState()
-	pr := r.trk.Progress(r.id)
-	voter := pr != nil && !pr.IsLearner
+	voter := r.trk.Voters.Contains(r.id)
 	r.voter = voter
 	if !voter && r.state == StateLeader && r.settings.stepDownOnRemoval {
 		// The leader was removed or demoted: it steps down so that the
