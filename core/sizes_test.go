@@ -24,6 +24,10 @@ const (
 	// maxProgressBytes keeps a member's entry in the tracker's array
 	// (its ID and Progress) at 56 bytes.
 	maxProgressBytes = 48
+	// maxMemoryStorageBytes is the 192-byte size class: what only a
+	// snapshot or a compaction gives a storage (the snapshot, the spare
+	// segments) is behind one pointer.
+	maxMemoryStorageBytes = 192
 )
 
 func TestPerNodeStructuresKeepTheirSize(t *testing.T) {
@@ -34,6 +38,7 @@ func TestPerNodeStructuresKeepTheirSize(t *testing.T) {
 		{"core.Raft", unsafe.Sizeof(Raft{}), maxRaftBytes},
 		{"core.raftLog", unsafe.Sizeof(raftLog{}), maxRaftLogBytes},
 		{"tracker.Progress", unsafe.Sizeof(tracker.Progress{}), maxProgressBytes},
+		{"core.MemoryStorage", unsafe.Sizeof(MemoryStorage{}), maxMemoryStorageBytes},
 	} {
 		if tc.got > tc.max {
 			t.Errorf("%s is %d bytes, at most %d: every node of every group pays for it", tc.name, tc.got, tc.max)
