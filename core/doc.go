@@ -49,7 +49,9 @@
 //   - the log (raftLog, its unstable tail): log.go, log_unstable.go,
 //     entries.go; what was durably acknowledged: storage_acks.go.
 //   - the leader's replication (trk's progress, appendsPending):
-//     replication.go, with flow control in tracker; the uncommitted
+//     replication.go, with flow control in tracker; only a leader holds
+//     its peers' Progress (a follower or candidate, its configuration
+//     alone: raft.go's reset and becomeLeader); the uncommitted
 //     tail's budget (leader.uncommitted): uncommitted.go.
 //   - what only a leader holds (leader: the transfer under way, the
 //     pending conf change, the revoked lease, the snapshots sent, its
