@@ -85,6 +85,11 @@
 //     configured alike that share a GroupCache: settings.go;
 //   - the node's watch over its own storage (storage): storage_stall.go;
 //     recovering after lost entries: recovering.go.
+//   - what few nodes use (cold: the queues of reads, the chunk source,
+//     the checked mode's record, the asynchronous snapshot hand-off, a
+//     recovering node's boot term), behind one pointer allocated when a
+//     part is first needed, each part kept by the file of its concern:
+//     raft.go (raftCold).
 //
 // The sub-states held as their own types (clock, leader, uncommitted,
 // storage, contract, ready, out, fetch, serving, quiesce, settings) have

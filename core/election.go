@@ -34,10 +34,10 @@ func (r *Raft) TickN(n int) {
 		r.tickQuiesced(n)
 		return
 	}
-	if r.reads.numLocal() > 0 {
+	if r.queuedReads().numLocal() > 0 {
 		r.releaseLocalReads()
 	}
-	if r.reads.numForwarded() > 0 {
+	if r.queuedReads().numForwarded() > 0 {
 		r.expireForwardedReads()
 	}
 	if r.fetch != nil {

@@ -49,10 +49,10 @@ func (r *Raft) checkReadInvariants() error {
 	switch {
 	case r.readOnly.Len() > limit:
 		return fmt.Errorf("invariant: %d reads wait on the leader, bound %d", r.readOnly.Len(), limit)
-	case r.reads.numLocal() > limit:
-		return fmt.Errorf("invariant: %d local reads wait, bound %d", r.reads.numLocal(), limit)
-	case r.reads.numForwarded() > limit:
-		return fmt.Errorf("invariant: %d forwarded reads wait, bound %d", r.reads.numForwarded(), limit)
+	case r.queuedReads().numLocal() > limit:
+		return fmt.Errorf("invariant: %d local reads wait, bound %d", r.queuedReads().numLocal(), limit)
+	case r.queuedReads().numForwarded() > limit:
+		return fmt.Errorf("invariant: %d forwarded reads wait, bound %d", r.queuedReads().numForwarded(), limit)
 	}
 	return nil
 }

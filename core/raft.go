@@ -59,26 +59,21 @@ type Raft struct {
 
 	clock electionClock
 
-	// Reads: the leader's read rounds (nil until the node first leads,
-	// then kept, so that its round numbers go on rising across its terms),
-	// and the queues of reads (reads.go; nil until the node's first read).
+	// readOnly is the leader's read rounds (nil until the node first
+	// leads, then kept, so that its round numbers go on rising across its
+	// terms).
 	readOnly *readonly.ReadOnly
-	reads    *readQueues
 	// ticks counts every tick of this node; leaderTick only the ticks of
 	// its leaderships (the clock of its heartbeat rounds and lease).
 	ticks      uint64
 	leaderTick uint64
 
-	// snapApply is, in the asynchronous mode, the snapshots on their way
-	// to the apply worker (storage_acks.go); nil when there are none, so
-	// that the many nodes that never get one hold one word for it.
-	snapApply *snapshotApply
-
 	// fetch is this node's side of the chunked snapshot transfer as a
-	// receiver (nil: transfer off); serving its side as a source (nil
-	// until it serves). See chunks.go.
-	fetch   *chunkReceiver
-	serving *chunkSource
+	// receiver (nil: transfer off; see chunks.go).
+	fetch *chunkReceiver
+	// cold is what few nodes use (raftCold), nil until one of its parts
+	// is first needed.
+	cold *raftCold
 
 	// ready is what the Readys handed out since the last Advance (ready.go).
 	ready readyState
@@ -106,14 +101,83 @@ type Raft struct {
 	// pending conf change, the revoked lease, the snapshots sent), nil on
 	// every other node (leader.go).
 	leader *leaderState
-	// contract is the checked mode's memory of what was handed out
-	// (Config.CheckContract, checked.go), nil when the mode is off.
-	contract *contractCheck
 	// storage watches this node's own writes for a stall
 	// (Config.StorageStallTicks, storage_stall.go).
 	storage storageWatch
+}
+
+// raftCold is the part of a node that few nodes use, or use rarely:
+// behind one pointer in Raft, allocated when a part is first needed, so
+// that an idle group's nodes hold one word for all of it (a process with
+// many groups holds a Raft per member).
+type raftCold struct {
+	// reads is the queues of reads (reads.go), nil until the node's
+	// first read.
+	reads *readQueues
+	// serving is this node's side of the chunked snapshot transfer as a
+	// source (chunks.go), nil until it serves.
+	serving *chunkSource
+	// contract is the checked mode's memory of what was handed out
+	// (Config.CheckContract, checked.go), nil when the mode is off.
+	contract *contractCheck
+	// snapApply is, in the asynchronous mode, the snapshots on their way
+	// to the apply worker (storage_acks.go), nil when there are none.
+	snapApply *snapshotApply
 	// recoveringTerm is the boot term of a recovering node.
 	recoveringTerm uint64
+}
+
+// coldState returns the node's cold part, allocating it on first use.
+func (r *Raft) coldState() *raftCold {
+	if r.cold == nil {
+		r.cold = &raftCold{}
+	}
+	return r.cold
+}
+
+// queuedReads returns the node's queues of reads, or nil if it never had
+// a read (readQueues' methods take a nil receiver for empty queues).
+func (r *Raft) queuedReads() *readQueues {
+	if r.cold == nil {
+		return nil
+	}
+	return r.cold.reads
+}
+
+// chunkServing returns the node's chunk source, or nil if it never
+// served.
+func (r *Raft) chunkServing() *chunkSource {
+	if r.cold == nil {
+		return nil
+	}
+	return r.cold.serving
+}
+
+// checkedContract returns the checked mode's record, or nil when the mode
+// is off.
+func (r *Raft) checkedContract() *contractCheck {
+	if r.cold == nil {
+		return nil
+	}
+	return r.cold.contract
+}
+
+// snapshotsToApply returns the snapshots on their way to the apply
+// worker, or nil when there are none.
+func (r *Raft) snapshotsToApply() *snapshotApply {
+	if r.cold == nil {
+		return nil
+	}
+	return r.cold.snapApply
+}
+
+// recoveringBootTerm returns the boot term of a recovering node (0 for
+// any other).
+func (r *Raft) recoveringBootTerm() uint64 {
+	if r.cold == nil {
+		return 0
+	}
+	return r.cold.recoveringTerm
 }
 
 // NewRaft builds a node from its Config and the state found in its
@@ -141,11 +205,13 @@ func NewRaft(c *Config) (*Raft, error) {
 		clock:      newElectionClock(cfg.Seed),
 		settings:   set,
 		leaderTick: 1,
-		contract:   newContractCheck(cfg.CheckContract),
 		quiesce:    quiescence{on: cfg.Quiesce},
 	}
 	if r.settings.chunks.size > 0 {
 		r.fetch = newChunkReceiver(r.settings.chunks, r.id)
+	}
+	if cc := newContractCheck(cfg.CheckContract); cc != nil {
+		r.coldState().contract = cc
 	}
 	if err := r.restoreConfig(cs); err != nil {
 		return nil, err
@@ -224,7 +290,7 @@ func (r *Raft) softState() SoftState { return SoftState{Lead: r.lead, RaftState:
 func (r *Raft) hardState() raftpb.HardState {
 	hs := raftpb.HardState{Term: r.term, Vote: r.vote, Commit: r.raftLog.committed}
 	if r.recovering {
-		hs.RecoveringTerm = r.recoveringTerm
+		hs.RecoveringTerm = r.recoveringBootTerm()
 	}
 	return hs
 }

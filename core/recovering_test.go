@@ -167,9 +167,9 @@ func TestARestartResumesRecovering(t *testing.T) {
 	}
 	again, err := NewRaft(&Config{ID: 1, Storage: st})
 	must(t, err)
-	if !again.recovering || again.recoveringTerm != 3 || again.term != 4 {
+	if !again.recovering || again.recoveringBootTerm() != 3 || again.term != 4 {
 		t.Fatalf("restarted: recovering %v from term %d at term %d; want recovering from 3 at 4",
-			again.recovering, again.recoveringTerm, again.term)
+			again.recovering, again.recoveringBootTerm(), again.term)
 	}
 	if err := again.Campaign(); !errors.Is(err, ErrRecovering) {
 		t.Fatalf("Campaign after the restart = %v, want ErrRecovering", err)

@@ -14,10 +14,11 @@ import (
 // field belongs in settings (shared), leaderState (leaders only) or a
 // sub-state allocated on first use, unless every node needs it.
 const (
-	// maxRaftBytes keeps a Raft in the 512-byte size class of the Go
-	// allocator: an object over 512 bytes that holds pointers carries an
-	// 8-byte header, so 513 bytes of fields would take 576.
-	maxRaftBytes = 512
+	// maxRaftBytes keeps a Raft in the 480-byte size class of the Go
+	// allocator (what few nodes use is in raftCold, behind one pointer);
+	// 481 bytes would take 512, and over 512 an object that holds
+	// pointers also carries an 8-byte header.
+	maxRaftBytes = 480
 	// maxRaftLogBytes is the 160-byte size class (the unstable tail's
 	// last durable entries, which the node applies from, take 32 bytes).
 	maxRaftLogBytes = 160

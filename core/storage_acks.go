@@ -42,10 +42,11 @@ func (r *Raft) snapshotDurable(index uint64) {
 		return
 	}
 	if snap != nil && snap.Metadata.Index == index {
-		if r.snapApply == nil {
-			r.snapApply = &snapshotApply{}
+		c := r.coldState()
+		if c.snapApply == nil {
+			c.snapApply = &snapshotApply{}
 		}
-		r.snapApply.toApply = snap
+		c.snapApply.toApply = snap
 	}
 }
 
@@ -63,23 +64,23 @@ type snapshotApply struct {
 // snapToApply returns the durable snapshot that waits to be handed to the
 // apply worker, or nil.
 func (r *Raft) snapToApply() *raftpb.Snapshot {
-	if r.snapApply == nil {
+	if r.snapshotsToApply() == nil {
 		return nil
 	}
-	return r.snapApply.toApply
+	return r.snapshotsToApply().toApply
 }
 
 // snapshotHandedOut records that the snapshot waiting was handed to the
 // apply worker.
 func (r *Raft) snapshotHandedOut() {
-	a := r.snapApply
+	a := r.snapshotsToApply()
 	a.toApply, a.applying = nil, a.toApply.Metadata.Index
 }
 
 // snapshotApplied records that the apply worker applied the snapshot at
 // index; once nothing is on its way, the record is dropped.
 func (r *Raft) snapshotApplied(index uint64) {
-	a := r.snapApply
+	a := r.snapshotsToApply()
 	if a == nil {
 		return
 	}
@@ -87,7 +88,7 @@ func (r *Raft) snapshotApplied(index uint64) {
 		a.applying = 0
 	}
 	if a.applying == 0 && a.toApply == nil {
-		r.snapApply = nil
+		r.cold.snapApply = nil
 	}
 }
 
@@ -124,7 +125,7 @@ func (r *Raft) handleStorageApplyResp(m raftpb.Message) error {
 func (r *Raft) onApplied(index, bytes uint64) {
 	r.raftLog.appliedTo(index, bytes)
 	r.maybeAutoLeave()
-	if r.reads.numLocal() > 0 {
+	if r.queuedReads().numLocal() > 0 {
 		r.releaseLocalReads()
 	}
 }
