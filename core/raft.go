@@ -98,8 +98,9 @@ type Raft struct {
 	// a leader's requests are in its leaderState.
 	quiesce quiescence
 	// leader is what only a leader holds (the transfer under way, the
-	// pending conf change, the revoked lease, the snapshots sent), nil on
-	// every other node (leader.go).
+	// pending conf change, the revoked lease, the snapshots sent, its
+	// heartbeat timer and its part in quiescence), nil on every other
+	// node (leader.go).
 	leader *leaderState
 	// storage watches this node's own writes for a stall
 	// (Config.StorageStallTicks, storage_stall.go).
