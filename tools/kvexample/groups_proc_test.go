@@ -146,8 +146,8 @@ func getApplied(ctx context.Context, c *kvnode.Client, addr, key string, minInde
 // holds no group); the fourth is added to group 2, promoted and handed
 // its leadership, serves group 2's writes, and after a SIGKILL and a
 // restart from its disk still holds group 2 alone with every
-// acknowledged write of it; process 1, removed from group 2 and
-// SIGKILLed and restarted, no longer holds group 2 but holds the others.
+// acknowledged write of it; a process removed from group 2 and
+// SIGKILLed and restarted no longer holds group 2 but holds the others.
 func TestProcessesChangeOneGroupsMembership(t *testing.T) {
 	pc := startProcCluster(t, 4, "-groups", "4", "-group-voters", "1,2,3", "-insecure-admin", "-snapshot-interval", "8")
 	pc.waitFor("a leader in every group", 15*time.Second, func() bool { return groupsLed(pc.hostStatuses()) })
@@ -205,12 +205,23 @@ func TestProcessesChangeOneGroupsMembership(t *testing.T) {
 			t.Fatalf("process 4: %s (index %d): %+v, %v", k, idx, res, err)
 		}
 	}
-	if err := pc.c.RemoveGroupMember(ctx, g, 1); err != nil {
-		t.Fatalf("removing process 1 from group 2: %v", err)
+	// A voter of group 2 that does not lead it (its leader cannot be
+	// removed; process 4's restart may have moved the leadership).
+	var victim uint64
+	pc.waitFor("a leader of group 2", 15*time.Second, func() bool {
+		st, err := pc.c.HostStatus(ctx, pc.peer(4).HTTPAddr)
+		if err != nil || len(st.PerGroup) != 1 || st.PerGroup[0].Leader == 0 {
+			return false
+		}
+		victim = st.PerGroup[0].Leader%3 + 1
+		return true
+	})
+	if err := pc.c.RemoveGroupMember(ctx, g, victim); err != nil {
+		t.Fatalf("removing process %d from group 2: %v", victim, err)
 	}
-	hosted(1, 1, 3, 4)
-	pc.kill(1)
-	pc.start(1)
-	hosted(1, 1, 3, 4)
+	hosted(victim, 1, 3, 4)
+	pc.kill(victim)
+	pc.start(victim)
+	hosted(victim, 1, 3, 4)
 	put("last", 35, acked)
 }
