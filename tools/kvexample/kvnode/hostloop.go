@@ -73,7 +73,11 @@ func (h *Host) run() {
 			h.dropSilentRemoved()
 		case batch := <-h.net.receive():
 			h.readClock()
-			if err := errors.Join(h.stepBatch(batch), h.drainInbound()); err != nil {
+			err := h.stepBatch(batch)
+			if err == nil {
+				err = h.drainInbound()
+			}
+			if err != nil {
 				h.fail(err)
 				return
 			}
