@@ -307,12 +307,18 @@ func (r *Raft) bcastHeartbeat() {
 }
 
 // heartbeatCommit returns the ID of the entry at index, the commit index a
-// heartbeat states, with term 0 ("not stated", as an etcd raft leader
-// sends it) when the log cannot tell the term: the entry is compacted.
+// heartbeat carries with its term. When the log cannot tell the term (the
+// entry is compacted: the follower's Match lies below the leader's
+// snapshot) it returns index 0: the heartbeat then carries no commit
+// index, which the follower learns from the snapshot it needs anyway. An
+// index sent with term 0 would be checked against nothing (as from an
+// etcd raft leader), and a follower that lost an overwrite would commit
+// the older tail it holds there (found by the simulator's lost-overwrite
+// fault, seed 59200056).
 func (r *Raft) heartbeatCommit(index uint64) entryID {
 	t, err := r.raftLog.term(index)
 	if err != nil {
-		return entryID{index: index}
+		return entryID{}
 	}
 	return entryID{term: t, index: index}
 }

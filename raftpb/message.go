@@ -90,7 +90,8 @@ type Message struct {
 	// holds that entry with that term, and otherwise answers with a
 	// short-log report (IsShortLogReport). 0 states no term, and the
 	// follower checks only that Commit is within its log: etcd raft's
-	// leaders send 0 and its followers ignore the field.
+	// leaders send 0 and its followers ignore the field. A tickraft leader
+	// that cannot tell the term (compacted) sends Commit 0 instead.
 	LogTerm uint64
 	Index   uint64
 	Entries []Entry
