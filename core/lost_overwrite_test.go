@@ -237,3 +237,28 @@ func TestAHeartbeatStatesTheTermAtTheCommitIndexNotAtTheLastEntry(t *testing.T) 
 		t.Fatal("no heartbeat to 3")
 	}
 }
+
+// TestAHeartbeatStatingNoTermCommitsWithinTheLog: a heartbeat with LogTerm
+// 0, as an etcd raft leader sends every heartbeat, states no term; the
+// follower then takes its commit index as far as its log reaches, without
+// a report, as etcd raft's followers do.
+func TestAHeartbeatStatingNoTermCommitsWithinTheLog(t *testing.T) {
+	c := electedCluster(t, 2)
+	leader, follower := c.nodes[1], c.nodes[2]
+	_, _, err := leader.Propose([]byte("committed by the heartbeat"))
+	must(t, err)
+	c.stabilizeThrough(func(m raftpb.Message) bool { return !(m.Type == raftpb.MsgApp && len(m.Entries) == 0) })
+	commit := leader.raftLog.committed
+	if follower.raftLog.committed >= commit {
+		t.Fatalf("setup: node 2's commit index %d already reaches %d", follower.raftLog.committed, commit)
+	}
+	must(t, follower.Step(raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: leader.term, Commit: commit}))
+	for _, m := range append(follower.out.msgs, follower.out.afterAppend...) {
+		if raftpb.IsShortLogReport(m) {
+			t.Fatalf("a heartbeat stating no term drew a short-log report: %v", m)
+		}
+	}
+	if follower.raftLog.committed != commit {
+		t.Fatalf("node 2's commit index %d, want %d", follower.raftLog.committed, commit)
+	}
+}
