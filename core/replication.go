@@ -382,7 +382,7 @@ func (r *Raft) reportShortLog(to, claimed uint64, ctx []byte) {
 	hint := min(r.raftLog.lastIndex(), claimed-1)
 	hintTerm, err := r.raftLog.term(hint)
 	if err != nil {
-		hintTerm = 0 // matches no entry of the leader's past its snapshot: it falls back to Commit
+		hintTerm = 0 // a storage that cannot tell: term 0 matches no leader's entry past 0, so it falls back to Commit
 	}
 	r.send(raftpb.Message{To: to, Type: raftpb.MsgAppResp, Reject: true, Index: claimed,
 		RejectHint: hint, LogTerm: hintTerm, Commit: r.raftLog.committed, Context: ctx})
