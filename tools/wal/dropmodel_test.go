@@ -113,8 +113,9 @@ func (m *dropModel) check(rt *rapid.T, rp *wal.SharedReplay) {
 // pinning a segment.
 func TestSharedLogWithDropsMatchesAModel(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
-		dir := t.TempDir()
-		opts := wal.Options{SegmentBytes: int64(rapid.IntRange(512, 2048).Draw(rt, "segmentBytes"))}
+		// The page-cache model, not real files: thousands of syncs.
+		dir := sharedCrashDir
+		opts := wal.Options{SegmentBytes: int64(rapid.IntRange(512, 2048).Draw(rt, "segmentBytes")), FS: newCrashFS()}
 		l, _, err := wal.OpenShared(dir, opts)
 		if err != nil {
 			rt.Fatal(err)
