@@ -102,6 +102,21 @@ func (l *SharedLog) Tombstone(group uint64) (raftpb.HardState, bool) {
 	return l.w.tombstone(group)
 }
 
+// dropped returns the dropped groups that were not re-created, with their
+// tombstones, sorted by group.
+func (l *SharedLog) dropped() []Tombstone {
+	l.w.mu.Lock()
+	defer l.w.mu.Unlock()
+	var out []Tombstone
+	for id := range l.w.tombs {
+		if hs, ok := l.w.tombstone(id); ok {
+			out = append(out, Tombstone{Group: id, HardState: hs})
+		}
+	}
+	slices.SortFunc(out, func(a, b Tombstone) int { return cmp.Compare(a.Group, b.Group) })
+	return out
+}
+
 // tombstone returns the tombstone of a dropped group that was not
 // re-created. w.mu is held.
 func (w *WAL) tombstone(group uint64) (raftpb.HardState, bool) {

@@ -1,6 +1,7 @@
 package wal_test
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 	"testing"
@@ -89,7 +90,8 @@ func TestDroppedGroupReplaysAsATombstoneAndPinsNoSegment(t *testing.T) {
 	}
 }
 
-// Claim: the tombstone outlives the segment that holds the drop: after a
+// Claim: a drop rewrites no byte of the segments another group needs,
+// and the tombstone outlives the segment that holds the drop: after a
 // reopen and the other groups writing on through rollovers and releasing,
 // so that the segment of the drop is deleted (the dropped group's older
 // records, read at the reopen, pin nothing), the log still replays the
@@ -99,10 +101,18 @@ func TestTombstoneOutlivesTheSegmentOfTheDrop(t *testing.T) {
 	l, _ := mustOpenShared(t, dir, dropTestOpts)
 	sm := sharedModel{}
 	fillGroups(t, l, sm, 1, 10, 1, 2)
+	before := fileBytes(t, dir)
 	if err := l.Drop(1, raftpb.HardState{Term: 5, Vote: 3}); err != nil {
 		t.Fatal(err)
 	}
 	delete(sm, 1)
+	// Group 2 still needs every segment; the drop rewrote no byte of them.
+	after := fileBytes(t, dir)
+	for name, old := range before {
+		if end := nonZeroEnd(old); !bytes.Equal(old[:end], after[name][:min(end, int64(len(after[name])))]) {
+			t.Errorf("the drop changed segment %s in its first %d bytes, or deleted it", name, end)
+		}
+	}
 	dropSeg := onDisk(t, dir)
 	if len(dropSeg) < 3 {
 		t.Fatalf("the test wants the drop in a third segment or later: %v", dropSeg)

@@ -150,10 +150,12 @@ func (s *SharedStorage) Save(rds []GroupReady) error {
 // from the group's configuration, but for its term and vote: it records
 // the group's tombstone in the log, durably, with the group's current
 // hard state (SharedLog.Drop), then deletes the group's snapshot files
-// (DIR/snap/GROUP). The GroupStorage Group returned before must not be
-// used again; a later Group call starts the group afresh from the
-// tombstone. Dropping a group dropped already does nothing more; a
-// group the storage never held is dropped with a zero term and vote.
+// (DIR/snap/GROUP). Stop the group's node first: the GroupStorage Group
+// returned before must not be used again, and any later Save of the
+// group starts it afresh from the tombstone, as a later Group call does
+// (a replica added back). Dropping a group dropped already does nothing
+// more; a group the storage never held is dropped with a zero term and
+// vote.
 func (s *SharedStorage) Drop(group uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -189,6 +191,12 @@ func (s *SharedStorage) hardState(group uint64) raftpb.HardState {
 func (s *SharedStorage) Tombstone(group uint64) (raftpb.HardState, bool) {
 	return s.log.Tombstone(group)
 }
+
+// Dropped returns the groups that are dropped (Drop, here or before the
+// storage was opened) and were not saved again since, with their
+// tombstones, sorted by group: the groups a host that opens the storage
+// no longer replicates.
+func (s *SharedStorage) Dropped() []Tombstone { return s.log.dropped() }
 
 // removeSnapshots deletes group's snapshot directory and what it holds,
 // durably.

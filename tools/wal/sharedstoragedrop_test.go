@@ -101,6 +101,9 @@ func TestSharedStorageDropKeepsTermAndVoteAndDeletesSnapshots(t *testing.T) {
 	if _, ok := s.Tombstone(20); ok {
 		t.Errorf("live group 20 has a tombstone")
 	}
+	if d := s.Dropped(); len(d) != 1 || d[0] != (wal.Tombstone{Group: 10, HardState: tomb}) {
+		t.Errorf("Dropped() = %v, want group 10 alone with %v", d, tomb)
+	}
 	g20, _ = s.Group(20)
 	if diff := cmp.Diff(want20, served(t, g20), cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("group 20 after group 10's drop (-want +got):\n%s", diff)
@@ -132,8 +135,8 @@ func TestSharedStorageDropKeepsTermAndVoteAndDeletesSnapshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, ok := s.Tombstone(10); ok {
-		t.Errorf("a re-created group is still dropped")
+	if _, ok := s.Tombstone(10); ok || len(s.Dropped()) != 0 {
+		t.Errorf("a re-created group is still dropped: %v", s.Dropped())
 	}
 	g10, _ = s.Group(10)
 	if diff := cmp.Diff(want10, served(t, g10), cmpopts.EquateEmpty()); diff != "" {

@@ -14,7 +14,9 @@
 //
 // A log shared by many groups (wal.OpenShared, segments named
 // SEQ-shared.wal) is listed record by record, each with its group, and
-// summed up group by group: one state line per group. With -group G only
+// summed up group by group: one state line per group, a group dropped
+// from the process (wal.SharedLog.Drop) as dropped with the term and vote
+// its tombstone keeps. With -group G only
 // group G's records (and the segment heads and seals) are listed, and its
 // state alone.
 //
