@@ -132,6 +132,9 @@ func NewRaft(c *Config) (*Raft, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !set.asyncStorage {
+		log.unstable.takeBackArrays() // Advance says what the Readys handed out is done with
+	}
 	hs, cs, err := cfg.Storage.InitialState()
 	if err != nil {
 		return nil, err
