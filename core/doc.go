@@ -36,6 +36,23 @@
 // MsgForgetLeader keep their numbers in raftpb, for the wire format, but
 // no node makes or takes them: Step refuses them with ErrStepLocalMsg.
 //
+// # Arrays handed out
+//
+// What a Ready hands out is the application's until the next Advance. In
+// the synchronous loop the node then takes back the arrays behind
+// Ready.Messages and MessagesAfterPersist (outbox.go), and the arrays
+// behind the entries it handed out: Entries, CommittedEntries read from
+// the entries that last became stable, and the Entries of the appends it
+// sent are slices of its unstable tail's array, which it clears and fills
+// with the next batch once every entry in it is durable and applied
+// (log_unstable_arrays.go), so that a busy node allocates no entry array
+// per batch. An application, Storage or transport that keeps entries past
+// Advance copies the Entry values. In the other direction Step copies the
+// entries of an append into the node's own array, so a transport may reuse
+// its arrays once Step returns. In the asynchronous mode the storage
+// workers keep what they are handed as long as they like, and no entry
+// array is taken back.
+//
 // # Who touches what
 //
 // Raft's fields fall into groups, each kept by the files of its concern;
@@ -46,7 +63,9 @@
 //     the election and heartbeat timers and the generator of randomized
 //     timeouts (clock): election_clock.go.
 //   - the log (raftLog, its unstable tail): log.go, log_unstable.go,
-//     entries.go; what was durably acknowledged: storage_acks.go.
+//     entries.go; the tail's arrays, taken back once applied:
+//     log_unstable_arrays.go; what was durably acknowledged:
+//     storage_acks.go.
 //   - the leader's replication (trk's progress, appendsPending):
 //     replication.go, with flow control in tracker; the uncommitted
 //     tail's budget (leader.uncommitted): uncommitted.go.
