@@ -25,11 +25,17 @@ import "github.com/tickraft/raft/raftpb"
 // capacity, and once every entry in it is applied it becomes the spare
 // (recentSpare: recent emptied, its array free).
 
+// minSpareEntries is the smallest array worth taking back: below it (a
+// proposal at a time, an election's empty entry) the allocation costs
+// little beside the protocol's work per entry, and an idle group would
+// hold the array until its spare is dropped.
+const minSpareEntries = 8
+
 // recentOf returns the recent entries for the stable prefix ents of the
 // tail, whole reporting whether it is the whole tail: the array's
 // capacity is kept when the array may be taken back, and cut otherwise.
 func (u *unstable) recentOf(ents []raftpb.Entry, whole bool) []raftpb.Entry {
-	u.recentWhole = whole && u.reuseArrays && cap(ents) <= maxUnstableCapHint
+	u.recentWhole = whole && u.reuseArrays && cap(ents) >= minSpareEntries && cap(ents) <= maxUnstableCapHint
 	u.recentSpare = false
 	if u.recentWhole {
 		return ents
