@@ -221,7 +221,7 @@ func TestNeitherNodeNorTransportWritesIntoEntriesTheOtherOwns(t *testing.T) {
 func TestAMessageKeptPastItsSendersAdvanceIsRefused(t *testing.T) {
 	d := newOwnershipDriver(t)
 	leader := d.nodes[0]
-	d.propose(1)
+	d.propose(16) // an array large enough to be taken back
 	rd := leader.rn.Ready()
 	var stale raftpb.Message
 	for _, m := range rd.Messages {
