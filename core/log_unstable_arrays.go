@@ -25,17 +25,18 @@ import "github.com/tickraft/raft/raftpb"
 // capacity, and once every entry in it is applied it becomes the spare
 // (recentSpare: recent emptied, its array free).
 
-// minSpareEntries is the smallest array worth taking back: below it (a
-// proposal at a time, an election's empty entry) the allocation costs
-// little beside the protocol's work per entry, and an idle group would
-// hold the array until its spare is dropped.
-const minSpareEntries = 8
+// smallSpareEntries bounds the arrays dropped at the first tick they go
+// unused rather than after ElectionTick: those of a proposal at a time
+// (three allocations per entry otherwise, one per node) and of an
+// election's empty entry, which every node of a group just elected holds
+// until it ticks.
+const smallSpareEntries = 8
 
 // recentOf returns the recent entries for the stable prefix ents of the
 // tail, whole reporting whether it is the whole tail: the array's
 // capacity is kept when the array may be taken back, and cut otherwise.
 func (u *unstable) recentOf(ents []raftpb.Entry, whole bool) []raftpb.Entry {
-	u.recentWhole = whole && u.reuseArrays && cap(ents) >= minSpareEntries && cap(ents) <= maxUnstableCapHint
+	u.recentWhole = whole && u.reuseArrays && cap(ents) <= maxUnstableCapHint
 	u.recentSpare = false
 	if u.recentWhole {
 		return ents
@@ -76,10 +77,14 @@ func (u *unstable) newArray(want int) []raftpb.Entry {
 }
 
 // arraysOnTick counts n ticks and drops a spare array unused for limit
-// ticks or more, so that a group gone idle does not keep one.
+// ticks or more (a small one at the first tick), so that a group gone
+// idle does not keep one.
 func (u *unstable) arraysOnTick(n, limit int) {
 	if !u.recentSpare {
 		return
+	}
+	if cap(u.recent) < smallSpareEntries {
+		limit = 1
 	}
 	u.spareIdle = uint16(min(int(u.spareIdle)+n, limit))
 	if int(u.spareIdle) >= limit {

@@ -17,8 +17,7 @@ func batchOf(first uint64, n int) []raftpb.Entry {
 
 // TestUnstableTakesBackAnArrayOnlyOnceItsEntriesAreApplied: the tail's
 // array becomes the next batch's only after every entry in it is applied,
-// cleared; before that a new batch gets a fresh array, and an array too
-// small to be worth keeping is never taken back.
+// cleared; before that a new batch gets a fresh array.
 func TestUnstableTakesBackAnArrayOnlyOnceItsEntriesAreApplied(t *testing.T) {
 	u := unstable{offset: 1, offsetInProgress: 1}
 	u.takeBackArrays()
@@ -43,20 +42,12 @@ func TestUnstableTakesBackAnArrayOnlyOnceItsEntriesAreApplied(t *testing.T) {
 	if got, ok := u.maybeTerm(138); !ok || got != 1 || u.entries[9].Index != 138 {
 		t.Fatalf("refilled tail: term of 138 = %d, %v; entry 9 at %d", got, ok, u.entries[9].Index)
 	}
-
-	small := unstable{offset: 1, offsetInProgress: 1}
-	small.takeBackArrays()
-	small.truncateAndAppend(batchOf(1, minSpareEntries-1))
-	small.stableTo(entryID{term: 1, index: minSpareEntries - 1})
-	small.forgetRecentUpTo(minSpareEntries - 1)
-	if small.recent != nil {
-		t.Fatalf("an array of %d entries was kept", cap(small.recent))
-	}
 }
 
 // TestUnstableDropsAnUnusedSpareArrayAfterElectionTimeoutTicks: a node
-// that stops appending lets go of its spare array after limit ticks, so
-// an idle group holds none.
+// that stops appending lets go of its spare array after limit ticks, and
+// of a small one (a proposal at a time, an election's empty entry) at the
+// first tick, so an idle group holds none.
 func TestUnstableDropsAnUnusedSpareArrayAfterElectionTimeoutTicks(t *testing.T) {
 	u := unstable{offset: 1, offsetInProgress: 1}
 	u.takeBackArrays()
@@ -73,5 +64,18 @@ func TestUnstableDropsAnUnusedSpareArrayAfterElectionTimeoutTicks(t *testing.T) 
 	u.arraysOnTick(1, 10)
 	if u.recentSpare || u.recent != nil {
 		t.Fatal("the spare array was kept after limit ticks unused")
+	}
+
+	small := unstable{offset: 1, offsetInProgress: 1}
+	small.takeBackArrays()
+	small.truncateAndAppend(batchOf(1, 1))
+	small.stableTo(entryID{term: 1, index: 1})
+	small.forgetRecentUpTo(1)
+	if !small.recentSpare {
+		t.Fatal("no spare array after a single entry was applied")
+	}
+	small.arraysOnTick(1, 10)
+	if small.recentSpare || small.recent != nil {
+		t.Fatalf("a spare array of %d entries was kept after a tick unused", cap(small.recent))
 	}
 }
