@@ -239,6 +239,7 @@ var subStateOwners = map[string]string{
 	"out":         "core/outbox.go",
 	"kept":        "core/outbox.go",
 	"quiesce":     "core/quiesce.go",
+	"heartbeat":   "core/election_clock.go",
 	"settings":    "core/settings.go",
 }
 

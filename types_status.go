@@ -140,9 +140,9 @@ type Membership = tracker.Config
 //	// StateSnapshot, and 0 otherwise.
 //	PendingSnapshot uint64
 //
-//	// Inflights is the window of appends in flight in StateReplicate. It
-//	// is nil only outside StateReplicate: a node that is not leading keeps
-//	// no windows, and a nil window is full.
+//	// Inflights is the window of appends in flight in StateReplicate. A
+//	// node that is not leading keeps no windows, nor does a leader for
+//	// itself (it sends itself no appends), and a nil window is full.
 //	Inflights *Inflights
 //
 //	// State is the state of the replication stream.

@@ -87,10 +87,15 @@ func changerFrom(t tb, s string) *confchange.Changer {
 	return chg
 }
 
-// copyTracker returns a deep copy of p, windows included.
+// copyTracker returns a deep copy of p, windows included, holding
+// Progress exactly when p does.
 func copyTracker(p tracker.ProgressTracker) tracker.ProgressTracker {
 	c := p
-	c.SetConfig(p.Config.Clone(), p.ProgressMap())
+	var prs tracker.ProgressMap
+	if p.Tracking() {
+		prs = p.ProgressMap()
+	}
+	c.SetConfig(p.Config.Clone(), prs)
 	return c
 }
 

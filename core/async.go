@@ -43,8 +43,8 @@ func (r *Raft) asyncReady(rd *Ready, afterPersist []raftpb.Message) {
 		m.Responses = append(m.Responses, r.storageAppendAck(rd))
 		rd.Messages = append(rd.Messages, m)
 	}
-	if snap := r.snapToApply; snap != nil {
-		r.snapToApply, r.snapApplying = nil, snap.Metadata.Index
+	if snap := r.snapToApply(); snap != nil {
+		r.snapshotHandedOut()
 		ack := raftpb.Message{
 			Type: raftpb.MsgStorageApplyResp, To: r.id, From: LocalApplyThread, Index: snap.Metadata.Index,
 			Snapshot: &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: snap.Metadata.Index, Term: snap.Metadata.Term}},

@@ -121,7 +121,7 @@ func verifyDurable(st Storage, last entryID, snapIndex uint64) error {
 // verifyStorageAck checks, in the asynchronous mode, that Storage holds
 // what an append worker's acknowledgement claims.
 func (r *Raft) verifyStorageAck(m raftpb.Message) error {
-	if r.contract == nil {
+	if r.checkedContract() == nil {
 		return nil
 	}
 	last := entryID{term: m.LogTerm, index: m.Index}

@@ -98,7 +98,7 @@ func (r *Raft) stepChunk(m raftpb.Message) error {
 	case raftpb.MsgSnapChunkReq:
 		q, _ := raftpb.ParseChunkRequest(m) // validated
 		held := r.holdsSnapshot(q.ID)
-		r.sendChunk(r.serving.serve(q, held, r.id, r.ticks))
+		r.sendChunk(r.chunkServing().serve(q, held, r.id, r.ticks))
 		return nil
 	case raftpb.MsgSnapChunk:
 		c, _ := raftpb.ParseChunk(m) // validated
@@ -180,17 +180,17 @@ func (r *Raft) holdsSnapshot(id raftpb.ChunkID) bool {
 	if r.settings.chunks.size == 0 {
 		return false
 	}
-	if r.serving != nil && r.serving.holds(id) && id.Index+1 >= r.raftLog.firstIndex() {
+	if r.chunkServing() != nil && r.chunkServing().holds(id) && id.Index+1 >= r.raftLog.firstIndex() {
 		return true
 	}
 	snap, err := r.raftLog.storage.Snapshot()
 	if err != nil || snap.Metadata.Index != id.Index || snap.Metadata.Term != id.Term {
 		return false
 	}
-	if r.serving == nil {
-		r.serving = newChunkSource(r.settings.chunks) // allocated when it first serves
+	if r.cold == nil || r.cold.serving == nil {
+		r.coldState().serving = newChunkSource(r.settings.chunks) // allocated when it first serves
 	}
-	r.serving.found(snap.Metadata)
+	r.chunkServing().found(snap.Metadata)
 	return true
 }
 

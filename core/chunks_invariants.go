@@ -15,8 +15,8 @@ func (r *Raft) checkChunkInvariants() error {
 			return err
 		}
 	}
-	if r.serving != nil {
-		return r.serving.checkInvariants()
+	if r.chunkServing() != nil {
+		return r.chunkServing().checkInvariants()
 	}
 	return nil
 }

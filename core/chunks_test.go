@@ -154,7 +154,7 @@ func TestLaggingFollowerFetchesSnapshotFromLeaderAndFollower(t *testing.T) {
 	}
 	served := map[uint64]bool{}
 	for _, id := range []uint64{1, 2} {
-		if sv := c.nodes[id].serving; sv != nil {
+		if sv := c.nodes[id].chunkServing(); sv != nil {
 			for _, s := range sv.receivers {
 				served[id] = served[id] || s.id == 3
 			}

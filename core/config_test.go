@@ -73,10 +73,10 @@ func TestNodesWithDifferentSeedsDrawDifferentElectionTimeouts(t *testing.T) {
 		var out []int
 		for i := 0; i < 8; i++ {
 			r.clock.redraw(r.settings.electionTimeout)
-			if r.clock.randomized < r.settings.electionTimeout || r.clock.randomized >= 2*r.settings.electionTimeout {
+			if got := int(r.clock.randomized); got < r.settings.electionTimeout || got >= 2*r.settings.electionTimeout {
 				t.Fatalf("timeout %d outside [%d, %d)", r.clock.randomized, r.settings.electionTimeout, 2*r.settings.electionTimeout)
 			}
-			out = append(out, r.clock.randomized)
+			out = append(out, int(r.clock.randomized))
 		}
 		return out
 	}

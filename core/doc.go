@@ -60,24 +60,29 @@
 //
 //   - term, vote, lead and state: raft.go (the role changes) and
 //     election.go (ticks, campaigns, votes, CheckQuorum, leases promised);
-//     the election and heartbeat timers and the generator of randomized
-//     timeouts (clock): election_clock.go.
+//     the election timer and the generator of randomized timeouts
+//     (clock), and the leader's heartbeat timer (leader.heartbeat):
+//     election_clock.go.
 //   - the log (raftLog, its unstable tail): log.go, log_unstable.go,
 //     entries.go; the tail's arrays, taken back once applied:
 //     log_unstable_arrays.go; what was durably acknowledged:
 //     storage_acks.go.
 //   - the leader's replication (trk's progress, appendsPending):
-//     replication.go, with flow control in tracker; the uncommitted
+//     replication.go, with flow control in tracker; only a leader holds
+//     its peers' Progress (a follower or candidate, its configuration
+//     alone: raft.go's reset and becomeLeader); the uncommitted
 //     tail's budget (leader.uncommitted): uncommitted.go.
 //   - what only a leader holds (leader: the transfer under way, the
-//     pending conf change, the revoked lease, the snapshots sent), nil on
-//     every other node: leader.go, used by transfer.go and membership.go.
+//     pending conf change, the revoked lease, the snapshots sent, its
+//     heartbeat timer and its part in quiescence), nil on every other
+//     node: leader.go, used by transfer.go and membership.go.
 //   - membership (trk's configuration): membership.go and package
 //     confchange.
 //   - reads (readOnly, readStates, localReads, forwardedReads, the lease
 //     clock): reads.go, reads_forwarded.go and package readonly.
-//   - an idle group's sleep (quiesce: asleep, the leader's request in
-//     flight, the fence on its lease after a wake): quiesce.go, whose doc
+//   - an idle group's sleep (quiesce: asleep; leader.quiesce: the
+//     leader's request in flight, the fence on its lease after a wake):
+//     quiesce.go, whose doc
 //     comment argues its safety; every request method and Step wake the
 //     node through it.
 //   - snapshots: snapshot.go (whole); the chunked transfer is a component
@@ -99,6 +104,11 @@
 //     configured alike that share a GroupCache: settings.go;
 //   - the node's watch over its own storage (storage): storage_stall.go;
 //     recovering after lost entries: recovering.go.
+//   - what few nodes use (cold: the queues of reads, the chunk source,
+//     the checked mode's record, the asynchronous snapshot hand-off, a
+//     recovering node's boot term), behind one pointer allocated when a
+//     part is first needed, each part kept by the file of its concern:
+//     raft.go (raftCold).
 //
 // The sub-states held as their own types (clock, leader, uncommitted,
 // storage, contract, ready, out, fetch, serving, quiesce, settings) have

@@ -35,10 +35,10 @@ func (r *Raft) TickN(n int) {
 		r.tickQuiesced(n)
 		return
 	}
-	if r.reads.numLocal() > 0 {
+	if r.queuedReads().numLocal() > 0 {
 		r.releaseLocalReads()
 	}
-	if r.reads.numForwarded() > 0 {
+	if r.queuedReads().numForwarded() > 0 {
 		r.expireForwardedReads()
 	}
 	if r.fetch != nil {
@@ -68,7 +68,8 @@ func (r *Raft) tickElection(n int) {
 // tickHeartbeat is the leader's clock: heartbeats every heartbeatTimeout,
 // and a quorum check every electionTimeout.
 func (r *Raft) tickHeartbeat(n int) {
-	r.clock.advance(n)
+	r.clock.advanceElection(n)
+	r.leader.heartbeat.advance(n)
 	if r.clock.electionTimeoutPassed(r.settings.electionTimeout) {
 		r.clock.restartElection()
 		r.abortLeaderTransfer("it did not finish within an election timeout")
@@ -84,8 +85,8 @@ func (r *Raft) tickHeartbeat(n int) {
 			return
 		}
 	}
-	if r.clock.heartbeatDue(r.settings.heartbeatTimeout) {
-		r.clock.restartHeartbeat()
+	if r.leader.heartbeat.due(r.settings.heartbeatTimeout) {
+		r.leader.heartbeat.restart()
 		if !r.proposeQuiescence() {
 			r.bcastHeartbeat()
 		}
@@ -135,9 +136,9 @@ func (r *Raft) checkLeasePromise() error {
 	if !r.settings.leaseReads || r.state != StateFollower {
 		return nil
 	}
-	if (r.lead != None && r.clock.electionElapsed < r.settings.electionTimeout) || r.restartQuiet() {
+	if (r.lead != None && r.clock.elapsed() < r.settings.electionTimeout) || r.restartQuiet() {
 		return fmt.Errorf("%w: leader %d heard from %d ticks ago, election timeout %d", ErrLeasePromised,
-			r.lead, r.clock.electionElapsed, r.settings.electionTimeout)
+			r.lead, r.clock.elapsed(), r.settings.electionTimeout)
 	}
 	return nil
 }
@@ -182,7 +183,7 @@ func (r *Raft) standingError() error {
 	switch {
 	case r.recovering:
 		return ErrRecovering
-	case !r.voter && r.trk.Progress(r.id) == nil:
+	case !r.voter && !r.trk.IsMember(r.id):
 		return ErrNotAMember
 	case !r.voter:
 		return ErrLearnerCannotCampaign
@@ -298,7 +299,7 @@ func (r *Raft) inLease(m raftpb.Message) bool {
 	if !r.settings.checkQuorum || force {
 		return false
 	}
-	return (r.lead != None && r.clock.electionElapsed < r.settings.electionTimeout) || r.restartQuiet()
+	return (r.lead != None && r.clock.elapsed() < r.settings.electionTimeout) || r.restartQuiet()
 }
 
 // restartQuiet reports whether a node that restarted under LeaseReads is

@@ -25,7 +25,7 @@ func (r *Raft) CheckInvariants() error {
 	if err := r.trk.CheckInvariants(); err != nil {
 		return fmt.Errorf("invariant: tracker: %w", err)
 	}
-	if pr := r.trk.Progress(r.id); r.voter != (pr != nil && !pr.IsLearner) {
+	if r.voter != r.trk.Voters.Contains(r.id) {
 		return fmt.Errorf("invariant: node %d counts itself a voter: %v, its configuration says otherwise", r.id, r.voter)
 	}
 	if err := r.checkChunkInvariants(); err != nil {
@@ -49,10 +49,10 @@ func (r *Raft) checkReadInvariants() error {
 	switch {
 	case r.readOnly.Len() > limit:
 		return fmt.Errorf("invariant: %d reads wait on the leader, bound %d", r.readOnly.Len(), limit)
-	case r.reads.numLocal() > limit:
-		return fmt.Errorf("invariant: %d local reads wait, bound %d", r.reads.numLocal(), limit)
-	case r.reads.numForwarded() > limit:
-		return fmt.Errorf("invariant: %d forwarded reads wait, bound %d", r.reads.numForwarded(), limit)
+	case r.queuedReads().numLocal() > limit:
+		return fmt.Errorf("invariant: %d local reads wait, bound %d", r.queuedReads().numLocal(), limit)
+	case r.queuedReads().numForwarded() > limit:
+		return fmt.Errorf("invariant: %d forwarded reads wait, bound %d", r.queuedReads().numForwarded(), limit)
 	}
 	return nil
 }
@@ -65,6 +65,8 @@ func (r *Raft) checkNonLeaderInvariants() error {
 		return fmt.Errorf("invariant: %v %d holds %d reads of a leader", r.state, r.id, r.readOnly.Len())
 	case r.leader != nil:
 		return fmt.Errorf("invariant: %v %d holds a leader's state", r.state, r.id)
+	case r.trk.Tracking():
+		return fmt.Errorf("invariant: %v %d holds its peers' Progress", r.state, r.id)
 	}
 	var err error
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
@@ -77,13 +79,16 @@ func (r *Raft) checkNonLeaderInvariants() error {
 
 // checkLeaderInvariants: the pending conf change and the transfer's
 // target exist, no follower has acknowledged beyond the leader's log,
-// every member has a window, and the uncommitted tail is counted exactly.
+// every member but the leader has a window (the leader none), and the
+// uncommitted tail is counted exactly.
 func (r *Raft) checkLeaderInvariants() error {
 	var err error
 	last := r.raftLog.lastIndex()
 	switch {
 	case r.leader == nil:
 		return fmt.Errorf("invariant: leader %d holds no leader's state", r.id)
+	case !r.trk.Tracking():
+		return fmt.Errorf("invariant: leader %d holds no Progress of its peers", r.id)
 	case r.leader.pendingConfIndex > last:
 		return fmt.Errorf("invariant: pending conf change at %d beyond the last index %d", r.leader.pendingConfIndex, last)
 	case r.leader.transferee != None && r.trk.Progress(r.leader.transferee) == nil:
@@ -94,8 +99,10 @@ func (r *Raft) checkLeaderInvariants() error {
 		case err != nil:
 		case pr.Match > last:
 			err = fmt.Errorf("invariant: %d acknowledged %d beyond the leader's last index %d", id, pr.Match, last)
-		case pr.Inflights == nil:
+		case id != r.id && pr.Inflights == nil:
 			err = fmt.Errorf("invariant: the leader has no window of appends for %d", id)
+		case id == r.id && pr.Inflights != nil:
+			err = fmt.Errorf("invariant: the leader %d holds a window of appends to itself", id)
 		}
 	})
 	if err != nil {

@@ -38,6 +38,12 @@ type leaderState struct {
 	// uncommitted is the budget of the leader's uncommitted tail
 	// (uncommitted.go).
 	uncommitted uncommittedTail
+	// heartbeat is the leader's heartbeat timer (election_clock.go).
+	heartbeat heartbeatTimer
+	// quiesce is the leader's part in the sleep of its group: its
+	// request in flight, its next try and the fence of its lease after a
+	// wake (quiesce.go).
+	quiesce quiesceLead
 }
 
 // heartbeatContextsPerSlab is how many heartbeat broadcasts share one
@@ -47,10 +53,12 @@ const heartbeatContextsPerSlab = 4
 // newLeaderState is the state of a leader whose log ends at last: a conf
 // change in its uncommitted tail may be pending, so none may be proposed
 // until everything up to last is applied (thesis §4.1). Its term's
-// entries start after last; s bounds its uncommitted tail.
-func newLeaderState(last uint64, s *settings) *leaderState {
+// entries start after last; s bounds its uncommitted tail; its leadership
+// begins at leader tick now.
+func newLeaderState(last uint64, s *settings, now uint64) *leaderState {
 	return &leaderState{pendingConfIndex: last, termStart: last + 1,
-		uncommitted: newUncommittedTail(s.maxUncommittedSize, s.maxUncommittedEntries)}
+		uncommitted: newUncommittedTail(s.maxUncommittedSize, s.maxUncommittedEntries),
+		quiesce:     newQuiesceLead(now, s.electionTimeout)}
 }
 
 // heartbeatContext returns the encoding of c for one broadcast, carved

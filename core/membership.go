@@ -83,7 +83,7 @@ func (r *Raft) computeConfChange(cc raftpb.ConfChangeV2) (tracker.Config, tracke
 	if cc.Transition > raftpb.ConfChangeTransitionJointExplicit || cc.Transition < 0 {
 		return tracker.Config{}, nil, fmt.Errorf("%w: %v", ErrUnknownTransition, cc.Transition)
 	}
-	changer := confchange.Changer{Tracker: r.trk, LastIndex: r.raftLog.lastIndex()}
+	changer := confchange.Changer{Tracker: r.changeTracker(), LastIndex: r.raftLog.lastIndex()}
 	if cc.LeaveJoint() {
 		return changer.LeaveJoint()
 	}
@@ -91,6 +91,19 @@ func (r *Raft) computeConfChange(cc raftpb.ConfChangeV2) (tracker.Config, tracke
 		return changer.EnterJoint(autoLeave, cc.Changes...)
 	}
 	return changer.Simple(cc.Changes...)
+}
+
+// changeTracker returns the tracker a configuration change starts from:
+// the node's own on a leader; on any other node, which holds its
+// configuration without Progress, a copy given a fresh Progress for every
+// member, which the membership math needs to tell members from newcomers
+// (the copy's array is its own).
+func (r *Raft) changeTracker() tracker.ProgressTracker {
+	t := r.trk
+	if !t.Tracking() {
+		t.ResetProgress(r.raftLog.lastIndex() + 1)
+	}
+	return t
 }
 
 // ApplyConfChange applies a committed membership change and returns the

@@ -100,21 +100,25 @@ import (
 // for a lost quorum, and a quorum lost during it is found one election
 // timeout after the wake.
 //
-// Only this file assigns the fields of quiescence.
+// Only this file assigns the fields of quiescence and of quiesceLead.
 type quiescence struct {
 	// on is Config.Quiesce.
 	on bool
 	// asleep is set while this node sleeps.
 	asleep bool
-	// req is a leader's request to sleep in flight, nil when there is
-	// none: a pointer, so that the many nodes that never ask hold one
-	// word for it.
+}
+
+// quiesceLead is a leader's part in the sleep of its group, held in its
+// leaderState (what only a leader asks for, no other node holds), so that
+// a follower's Raft carries two bytes of quiescence.
+type quiesceLead struct {
+	// req is the request to sleep in flight, nil when there is none.
 	req *quiesceRequest
 	// nextTry is the leader tick before which the leader does not ask to
 	// sleep.
 	nextTry uint64
-	// wakeRound is the read round a leader started when it woke; until a
-	// quorum has answered it, the lease does not hold (0: none).
+	// wakeRound is the read round the leader started when it woke; until
+	// a quorum has answered it, the lease does not hold (0: none).
 	wakeRound uint64
 }
 
@@ -127,37 +131,40 @@ type quiesceRequest struct {
 	acked            []uint64
 }
 
-// reset forgets every sleep and request: a new term or role begins at
-// leader tick now, and a new leader waits an election timeout of wait
-// ticks before it asks to sleep.
-func (q *quiescence) reset(now uint64, wait int) {
-	q.asleep, q.wakeRound = false, 0
-	q.endAttempt()
-	q.nextTry = now + uint64(wait)
+// reset forgets the sleep: a new term or role begins. A leader's requests
+// and fence are in its leaderState, which a new leadership starts afresh
+// (newQuiesceLead).
+func (q *quiescence) reset() { q.asleep = false }
+
+// newQuiesceLead is the quiescence of a leader that begins at leader tick
+// now: it waits an election timeout of wait ticks before it asks to
+// sleep.
+func newQuiesceLead(now uint64, wait int) quiesceLead {
+	return quiesceLead{nextTry: now + uint64(wait)}
 }
 
 // startAttempt records a MsgQuiesce sent at point with commit index
 // commit, to be answered by leader tick deadline.
-func (q *quiescence) startAttempt(point entryID, commit, deadline uint64) {
+func (q *quiesceLead) startAttempt(point entryID, commit, deadline uint64) {
 	q.req = &quiesceRequest{point: point, commit: commit, deadline: deadline}
 }
 
 // endAttempt forgets the request in flight.
-func (q *quiescence) endAttempt() { q.req = nil }
+func (q *quiesceLead) endAttempt() { q.req = nil }
 
 // attempting reports whether a request to sleep is in flight.
-func (q *quiescence) attempting() bool { return q.req != nil }
+func (q *quiesceLead) attempting() bool { return q.req != nil }
 
 // retryAt abandons the request in flight, if any, and puts off the next
 // until leader tick at.
-func (q *quiescence) retryAt(at uint64) {
+func (q *quiesceLead) retryAt(at uint64) {
 	q.endAttempt()
 	q.nextTry = at
 }
 
 // ack records that id accepted the request and returns how many members
 // have.
-func (q *quiescence) ack(id uint64) int {
+func (q *quiesceLead) ack(id uint64) int {
 	for _, a := range q.req.acked {
 		if a == id {
 			return len(q.req.acked)
@@ -168,19 +175,16 @@ func (q *quiescence) ack(id uint64) int {
 }
 
 // sleep puts the node to sleep.
-func (q *quiescence) sleep() {
-	q.asleep = true
-	q.endAttempt()
-}
+func (q *quiescence) sleep() { q.asleep = true }
 
 // awaken records that the node is awake.
 func (q *quiescence) awaken() { q.asleep = false }
 
 // fence records the round a waking leader started.
-func (q *quiescence) fence(round uint64) { q.wakeRound = round }
+func (q *quiesceLead) fence(round uint64) { q.wakeRound = round }
 
 // unfence records that a quorum answered the round of the wake.
-func (q *quiescence) unfence() { q.wakeRound = 0 }
+func (q *quiesceLead) unfence() { q.wakeRound = 0 }
 
 // Quiesced reports whether the node sleeps (Config.Quiesce).
 func (r *Raft) Quiesced() bool { return r.quiesce.asleep }
@@ -192,7 +196,8 @@ func (r *Raft) Quiesced() bool { return r.quiesce.asleep }
 func (r *Raft) tickQuiesced(n int) {
 	if r.state == StateLeader {
 		r.leaderTick += uint64(n)
-		r.clock.advance(n)
+		r.clock.advanceElection(n)
+		r.leader.heartbeat.advance(n)
 		return
 	}
 	r.clock.advanceElection(n)
@@ -205,10 +210,10 @@ func (r *Raft) tickQuiesced(n int) {
 // is no sign of a failed leader); Campaign, ForgetLeader and
 // ReportPeerDown keep it.
 func (r *Raft) wake(restartTimer bool) {
-	q := &r.quiesce
-	if q.attempting() {
-		q.retryAt(r.leaderTick + uint64(r.settings.electionTimeout))
+	if l := r.leader; l != nil && l.quiesce.attempting() {
+		l.quiesce.retryAt(r.leaderTick + uint64(r.settings.electionTimeout))
 	}
+	q := &r.quiesce
 	if !q.asleep {
 		return
 	}
@@ -245,9 +250,9 @@ func (r *Raft) wakeLeader() {
 	r.log(LevelInfo, "woke up")
 	r.clock.restartElection()
 	r.forgetRecentActivity()
-	r.quiesce.fence(r.readOnly.StartRound(r.raftLog.committed))
-	r.quiesce.retryAt(r.leaderTick + uint64(r.settings.electionTimeout))
-	r.clock.restartHeartbeat()
+	r.leader.quiesce.fence(r.readOnly.StartRound(r.raftLog.committed))
+	r.leader.quiesce.retryAt(r.leaderTick + uint64(r.settings.electionTimeout))
+	r.leader.heartbeat.restart()
 	r.bcastHeartbeat()
 }
 
@@ -266,14 +271,14 @@ func (r *Raft) tellLeaderAwake() {
 // answer the round it started at its wake: until then its lease does not
 // hold.
 func (r *Raft) leaseFenced() bool {
-	w := r.quiesce.wakeRound
+	w := r.leader.quiesce.wakeRound
 	if w == 0 {
 		return false
 	}
 	if r.readOnly.QuorumRound(r.trk.Voters) < w {
 		return true
 	}
-	r.quiesce.unfence()
+	r.leader.quiesce.unfence()
 	return false
 }
 
@@ -282,9 +287,9 @@ func (r *Raft) leaseFenced() bool {
 // heartbeats, and reports whether it did, or still waits for the answers
 // (heartbeats would wake the members that accepted).
 func (r *Raft) proposeQuiescence() bool {
-	q := &r.quiesce
+	q := &r.leader.quiesce
 	switch {
-	case !q.on:
+	case !r.quiesce.on:
 		return false
 	case q.attempting() && r.leaderTick < q.req.deadline:
 		return true
@@ -322,8 +327,8 @@ func quiesceAnswerTicks(electionTick, heartbeatTick int) int {
 func (r *Raft) groupIdle() bool {
 	last := r.raftLog.lastIndex()
 	switch {
-	case r.leader.transferee != None, r.readOnly.Len() > 0, r.reads.numStates() > 0, r.reads.numLocal() > 0,
-		r.reads.numForwarded() > 0, r.fetch.fetching(), r.trk.Voters.IsJoint():
+	case r.leader.transferee != None, r.readOnly.Len() > 0, r.queuedReads().numStates() > 0, r.queuedReads().numLocal() > 0,
+		r.queuedReads().numForwarded() > 0, r.fetch.fetching(), r.trk.Voters.IsJoint():
 		return false
 	case r.raftLog.committed != last, r.raftLog.applied != last, !r.committedInTerm():
 		return false
@@ -343,7 +348,7 @@ func (r *Raft) groupIdle() bool {
 func (r *Raft) handleQuiesce(m raftpb.Message) error {
 	last := r.raftLog.lastEntryID()
 	agree := last.index == m.Index && last.term == m.LogTerm && r.raftLog.committed == m.Commit &&
-		r.reads.numLocal() == 0 && r.reads.numForwarded() == 0 && !r.fetch.fetching()
+		r.queuedReads().numLocal() == 0 && r.queuedReads().numForwarded() == 0 && !r.fetch.fetching()
 	if agree {
 		r.quiesce.sleep()
 	} else {
@@ -364,7 +369,7 @@ func (r *Raft) handleQuiesce(m raftpb.Message) error {
 // sleeps when every member accepted and it is still idle at that point.
 func (r *Raft) handleQuiesceResponse(m raftpb.Message, pr *tracker.Progress) error {
 	pr.RecentActive = true
-	q := &r.quiesce
+	q := &r.leader.quiesce
 	if m.Reject {
 		if q.attempting() {
 			r.log(LevelInfo, "a follower refused to quiesce", peerAttr(m.From), Attr{"last_index", m.Index},
@@ -384,7 +389,8 @@ func (r *Raft) handleQuiesceResponse(m raftpb.Message, pr *tracker.Progress) err
 		return nil
 	}
 	r.log(LevelInfo, "quiesced", Attr{"last_index", q.req.point.index}, Attr{"commit", q.req.commit})
-	q.sleep()
+	q.endAttempt()
+	r.quiesce.sleep()
 	return nil
 }
 
@@ -402,9 +408,9 @@ func (r *Raft) ReportPeerDown(id uint64) error {
 	if r.state != StateFollower || id == None || id != r.lead {
 		return nil
 	}
-	if r.clock.electionElapsed < r.settings.electionTimeout || r.restartQuiet() {
+	if r.clock.elapsed() < r.settings.electionTimeout || r.restartQuiet() {
 		return fmt.Errorf("%w: leader %d heard from %d ticks ago, election timeout %d", ErrLeasePromised,
-			r.lead, r.clock.electionElapsed, r.settings.electionTimeout)
+			r.lead, r.clock.elapsed(), r.settings.electionTimeout)
 	}
 	return r.hup(false)
 }
@@ -414,12 +420,13 @@ func (r *Raft) ReportPeerDown(id uint64) error {
 // flight and nothing under way; only a leader asks.
 func (r *Raft) checkQuiescenceInvariants() error {
 	q := &r.quiesce
+	attempting := r.leader != nil && r.leader.quiesce.attempting()
 	switch {
 	case q.asleep && !q.on:
 		return fmt.Errorf("invariant: %d sleeps with quiescence off", r.id)
 	case q.asleep && r.state != StateLeader && (r.state != StateFollower || r.lead == None):
 		return fmt.Errorf("invariant: %v %d sleeps without a leader", r.state, r.id)
-	case q.attempting() && (q.asleep || r.state != StateLeader):
+	case attempting && (q.asleep || r.state != StateLeader):
 		return fmt.Errorf("invariant: %v %d asks to sleep (asleep %v)", r.state, r.id, q.asleep)
 	case q.asleep && r.state == StateLeader && (r.leader.transferee != None || r.readOnly.Len() > 0):
 		return fmt.Errorf("invariant: leader %d sleeps with a transfer or reads under way", r.id)

@@ -59,29 +59,21 @@ type Raft struct {
 
 	clock electionClock
 
-	// Reads: the leader's read rounds (nil until the node first leads,
-	// then kept, so that its round numbers go on rising across its terms),
-	// and the queues of reads (reads.go; nil until the node's first read).
+	// readOnly is the leader's read rounds (nil until the node first
+	// leads, then kept, so that its round numbers go on rising across its
+	// terms).
 	readOnly *readonly.ReadOnly
-	reads    *readQueues
 	// ticks counts every tick of this node; leaderTick only the ticks of
 	// its leaderships (the clock of its heartbeat rounds and lease).
 	ticks      uint64
 	leaderTick uint64
 
-	// snapToApply is, in the asynchronous mode, a snapshot that is durable
-	// and waits to be handed to the apply worker (behind any committed
-	// entries already queued there); snapApplying is the index of the
-	// latest one handed out and not yet applied (0: none). Committed
-	// entries wait for both.
-	snapToApply  *raftpb.Snapshot
-	snapApplying uint64
-
 	// fetch is this node's side of the chunked snapshot transfer as a
-	// receiver (nil: transfer off); serving its side as a source (nil
-	// until it serves). See chunks.go.
-	fetch   *chunkReceiver
-	serving *chunkSource
+	// receiver (nil: transfer off; see chunks.go).
+	fetch *chunkReceiver
+	// cold is what few nodes use (raftCold), nil until one of its parts
+	// is first needed.
+	cold *raftCold
 
 	// ready is what the Readys handed out since the last Advance (ready.go).
 	ready readyState
@@ -102,20 +94,91 @@ type Raft struct {
 	// restarted is set on a node that booted from a persisted term: it
 	// may have followed a leader just before (see restartQuiet).
 	restarted bool
+	// quiesce is the sleep of an idle group (Config.Quiesce, quiesce.go);
+	// a leader's requests are in its leaderState.
+	quiesce quiescence
 	// leader is what only a leader holds (the transfer under way, the
-	// pending conf change, the revoked lease, the snapshots sent), nil on
-	// every other node (leader.go).
+	// pending conf change, the revoked lease, the snapshots sent, its
+	// heartbeat timer and its part in quiescence), nil on every other
+	// node (leader.go).
 	leader *leaderState
-	// contract is the checked mode's memory of what was handed out
-	// (Config.CheckContract, checked.go), nil when the mode is off.
-	contract *contractCheck
 	// storage watches this node's own writes for a stall
 	// (Config.StorageStallTicks, storage_stall.go).
 	storage storageWatch
+}
+
+// raftCold is the part of a node that few nodes use, or use rarely:
+// behind one pointer in Raft, allocated when a part is first needed, so
+// that an idle group's nodes hold one word for all of it (a process with
+// many groups holds a Raft per member).
+type raftCold struct {
+	// reads is the queues of reads (reads.go), nil until the node's
+	// first read.
+	reads *readQueues
+	// serving is this node's side of the chunked snapshot transfer as a
+	// source (chunks.go), nil until it serves.
+	serving *chunkSource
+	// contract is the checked mode's memory of what was handed out
+	// (Config.CheckContract, checked.go), nil when the mode is off.
+	contract *contractCheck
+	// snapApply is, in the asynchronous mode, the snapshots on their way
+	// to the apply worker (storage_acks.go), nil when there are none.
+	snapApply *snapshotApply
 	// recoveringTerm is the boot term of a recovering node.
 	recoveringTerm uint64
-	// quiesce is the sleep of an idle group (Config.Quiesce, quiesce.go).
-	quiesce quiescence
+}
+
+// coldState returns the node's cold part, allocating it on first use.
+func (r *Raft) coldState() *raftCold {
+	if r.cold == nil {
+		r.cold = &raftCold{}
+	}
+	return r.cold
+}
+
+// queuedReads returns the node's queues of reads, or nil if it never had
+// a read (readQueues' methods take a nil receiver for empty queues).
+func (r *Raft) queuedReads() *readQueues {
+	if r.cold == nil {
+		return nil
+	}
+	return r.cold.reads
+}
+
+// chunkServing returns the node's chunk source, or nil if it never
+// served.
+func (r *Raft) chunkServing() *chunkSource {
+	if r.cold == nil {
+		return nil
+	}
+	return r.cold.serving
+}
+
+// checkedContract returns the checked mode's record, or nil when the mode
+// is off.
+func (r *Raft) checkedContract() *contractCheck {
+	if r.cold == nil {
+		return nil
+	}
+	return r.cold.contract
+}
+
+// snapshotsToApply returns the snapshots on their way to the apply
+// worker, or nil when there are none.
+func (r *Raft) snapshotsToApply() *snapshotApply {
+	if r.cold == nil {
+		return nil
+	}
+	return r.cold.snapApply
+}
+
+// recoveringBootTerm returns the boot term of a recovering node (0 for
+// any other).
+func (r *Raft) recoveringBootTerm() uint64 {
+	if r.cold == nil {
+		return 0
+	}
+	return r.cold.recoveringTerm
 }
 
 // NewRaft builds a node from its Config and the state found in its
@@ -146,11 +209,13 @@ func NewRaft(c *Config) (*Raft, error) {
 		clock:      newElectionClock(cfg.Seed),
 		settings:   set,
 		leaderTick: 1,
-		contract:   newContractCheck(cfg.CheckContract),
 		quiesce:    quiescence{on: cfg.Quiesce},
 	}
 	if r.settings.chunks.size > 0 {
 		r.fetch = newChunkReceiver(r.settings.chunks, r.id)
+	}
+	if cc := newContractCheck(cfg.CheckContract); cc != nil {
+		r.coldState().contract = cc
 	}
 	if err := r.restoreConfig(cs); err != nil {
 		return nil, err
@@ -229,7 +294,7 @@ func (r *Raft) softState() SoftState { return SoftState{Lead: r.lead, RaftState:
 func (r *Raft) hardState() raftpb.HardState {
 	hs := raftpb.HardState{Term: r.term, Vote: r.vote, Commit: r.raftLog.committed}
 	if r.recovering {
-		hs.RecoveringTerm = r.recoveringTerm
+		hs.RecoveringTerm = r.recoveringBootTerm()
 	}
 	return hs
 }
@@ -244,34 +309,29 @@ func (r *Raft) reset(term uint64) {
 	r.lead = None
 	r.clock.reset(r.settings.electionTimeout)
 	r.trk.ResetVotes()
-	last := r.raftLog.lastIndex()
-	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
-		*pr = tracker.Progress{Match: 0, Next: last + 1, IsLearner: pr.IsLearner}
-		if id == r.id {
-			pr.Match = r.raftLog.stableLastIndex()
-		}
-	})
+	// Only a leader tracks its peers' replication (becomeLeader gives it
+	// a fresh Progress for each): a follower or candidate holds its
+	// configuration alone.
+	r.trk.DropProgress()
 	r.abortReads()
 	r.appendsPending = false
-	r.quiesce.reset(r.leaderTick, r.settings.electionTimeout)
+	r.quiesce.reset()
 }
 
-// openWindows gives every member's Progress a window of appends in
-// flight. Only a leader sends appends, so only a leader holds windows:
-// reset drops them, and a process with many groups keeps none in its
-// followers.
+// openWindows gives every member's Progress but its own a window of
+// appends in flight. Only a leader sends appends, so only a leader holds
+// windows, and none for itself (a node that does not lead holds no
+// Progress at all).
 func (r *Raft) openWindows() {
-	r.trk.Visit(func(_ uint64, pr *tracker.Progress) {
+	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
+		if id == r.id {
+			pr.Inflights = nil
+			return
+		}
 		if pr.Inflights == nil {
 			pr.Inflights = tracker.NewInflights(r.trk.MaxInflight, r.trk.MaxInflightBytes)
 		}
 	})
-}
-
-// dropWindows forgets the windows of appends in flight: the node is not
-// leading.
-func (r *Raft) dropWindows() {
-	r.trk.Visit(func(_ uint64, pr *tracker.Progress) { pr.Inflights = nil })
 }
 
 // SetRandomizedElectionTimeout replaces the election timeout the node
@@ -321,17 +381,21 @@ func (r *Raft) becomeLeader() {
 	if r.readOnly == nil {
 		r.readOnly = readonly.New(r.settings.maxPendingReads)
 	}
+	// A fresh Progress for every member: nothing known to match, probing
+	// from just past the leader's log.
+	r.trk.ResetProgress(r.raftLog.lastIndex() + 1)
 	r.openWindows()
 	// The leader's own progress: replicate from what it holds.
 	pr := r.trk.Progress(r.id)
 	if pr == nil || pr.IsLearner {
 		panic("invariant: only a voter of its configuration becomes leader")
 	}
+	pr.Match = r.raftLog.stableLastIndex()
 	pr.BecomeReplicate()
 	pr.RecentActive = true
 	// Conf changes in the uncommitted tail may be pending: be conservative
 	// and wait for everything up to the last index to be applied.
-	r.leader = newLeaderState(r.raftLog.lastIndex(), r.settings)
+	r.leader = newLeaderState(r.raftLog.lastIndex(), r.settings, r.leaderTick)
 	// §5.4.2: a new leader commits entries of earlier terms only by
 	// committing one of its own, so it appends an empty entry at once.
 	r.appendEntry(raftpb.Entry{Data: nil})
@@ -341,15 +405,14 @@ func (r *Raft) becomeLeader() {
 // switchToConfig installs a configuration and its progress map, and
 // learns from it whether this node is a learner.
 func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftpb.ConfState {
-	r.trk.SetConfig(cfg, prs)
 	if r.state == StateLeader {
+		r.trk.SetConfig(cfg, prs)
 		r.openWindows()
 	} else {
-		r.dropWindows()
+		r.trk.SetConfig(cfg, nil) // only a leader tracks Progress
 	}
 	cs := r.trk.ConfState()
-	pr := r.trk.Progress(r.id)
-	voter := pr != nil && !pr.IsLearner
+	voter := r.trk.Voters.Contains(r.id)
 	r.voter = voter
 	if !voter && r.state == StateLeader && r.settings.stepDownOnRemoval {
 		// The leader was removed or demoted: it steps down so that the

@@ -198,7 +198,7 @@ func (r *Raft) abortReads() {
 // *LaggingError naming the leader this node knows of.
 func (r *Raft) ReadLocal(ctx []byte, minIndex uint64) error {
 	r.wake(true)
-	if n := r.reads.numLocal(); n >= r.settings.maxPendingReads {
+	if n := r.queuedReads().numLocal(); n >= r.settings.maxPendingReads {
 		return fmt.Errorf("%w: %d local reads waiting", ErrTooManyPendingReads, n)
 	}
 	q := r.readQueues()
@@ -240,10 +240,11 @@ type readQueues struct {
 
 // readQueues returns the node's queues of reads, allocated on first use.
 func (r *Raft) readQueues() *readQueues {
-	if r.reads == nil {
-		r.reads = &readQueues{}
+	c := r.coldState()
+	if c.reads == nil {
+		c.reads = &readQueues{}
 	}
-	return r.reads
+	return c.reads
 }
 
 // queueReadState releases rs in the next Ready.

@@ -24,7 +24,7 @@ func (r *Raft) forwardReadIndex(m raftpb.Message) error {
 	if r.lead == None {
 		return fmt.Errorf("%w: read refused at term %d", ErrNoLeader, r.term)
 	}
-	if n := r.reads.numForwarded(); n >= r.settings.maxPendingReads {
+	if n := r.queuedReads().numForwarded(); n >= r.settings.maxPendingReads {
 		return fmt.Errorf("%w: %d forwarded reads waiting", ErrTooManyPendingReads, n)
 	}
 	q := r.readQueues()
@@ -58,7 +58,7 @@ func (r *Raft) handleReadIndexResp(m raftpb.Message) error {
 		}
 		return nil
 	}
-	q := r.reads // not nil: it holds the read found
+	q := r.queuedReads() // not nil: it holds the read found
 	q.forwarded = append(q.forwarded[:i], q.forwarded[i+1:]...)
 	if m.Reject {
 		q.states = append(q.states, ReadState{RequestCtx: ctx, Err: ErrReadAborted})
@@ -71,10 +71,10 @@ func (r *Raft) handleReadIndexResp(m raftpb.Message) error {
 // findForwardedRead returns the position of the oldest read with context
 // ctx forwarded to node to, or -1.
 func (r *Raft) findForwardedRead(to uint64, ctx []byte) int {
-	if r.reads == nil {
+	if r.queuedReads() == nil {
 		return -1
 	}
-	for i, fr := range r.reads.forwarded {
+	for i, fr := range r.queuedReads().forwarded {
 		if fr.to == to && bytes.Equal(fr.ctx, ctx) {
 			return i
 		}

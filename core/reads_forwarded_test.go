@@ -103,7 +103,7 @@ func TestForwardedReadUnansweredExpires(t *testing.T) {
 	if len(rs) != 1 || !errors.Is(rs[0].Err, ErrReadAborted) {
 		t.Fatalf("read states %v, want r aborted after an election timeout", rs)
 	}
-	follower.reads.takeStates()
+	follower.queuedReads().takeStates()
 	must(t, follower.Step(readAnswer(1, 2, follower.term, false, "r")))
 	if len(readStatesOf(follower)) != 0 {
 		t.Fatalf("a late grant was released: %v", readStatesOf(follower))

@@ -154,7 +154,7 @@ func TestLeaseReadIsAnsweredAtOnceAndFallsBackToARoundWhenItLapses(t *testing.T)
 	if len(readStatesOf(leader)) != 1 || len(leader.out.msgs) != 0 {
 		t.Fatalf("lease read: %d states, %d messages; want 1 state and no message", len(readStatesOf(leader)), len(leader.out.msgs))
 	}
-	leader.reads.takeStates()
+	leader.queuedReads().takeStates()
 	// No answers for an election timeout: the lease lapses.
 	delete(c.nodes, 2)
 	delete(c.nodes, 3)
@@ -288,7 +288,7 @@ func TestMonotonicLocalReadWaitsForAppliedIndexOrReportsLagging(t *testing.T) {
 	if len(readStatesOf(f)) != 1 || readStatesOf(f)[0].Err != nil {
 		t.Fatalf("read at the applied index: %v", readStatesOf(f))
 	}
-	f.reads.takeStates()
+	f.queuedReads().takeStates()
 	must(t, f.ReadLocal([]byte("later"), f.raftLog.applied+5))
 	for i := 0; i < f.settings.electionTimeout; i++ {
 		f.Tick()
@@ -372,8 +372,8 @@ func TestRestartedNodeKeepsALeaseItMayHaveGranted(t *testing.T) {
 
 // readStatesOf returns the ReadStates r has released for its next Ready.
 func readStatesOf(r *Raft) []ReadState {
-	if r.reads == nil {
+	if r.queuedReads() == nil {
 		return nil
 	}
-	return r.reads.states
+	return r.queuedReads().states
 }

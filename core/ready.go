@@ -113,14 +113,17 @@ func (r *Raft) HasReady() bool {
 	if hs := r.hardState(); !hs.IsEmpty() && hs != r.ready.prevHard {
 		return true
 	}
-	return r.appendsWouldSend() || r.readsWouldFlush() || r.out.pending() || r.reads.numStates() > 0 || r.snapToApply != nil ||
+	return r.appendsWouldSend() || r.readsWouldFlush() || r.out.pending() || r.queuedReads().numStates() > 0 || r.snapToApply() != nil ||
 		r.raftLog.hasNextUnstableSnapshot() || r.raftLog.hasNextUnstableEnts() ||
 		(r.mayHandOutCommitted() && r.raftLog.hasNextCommittedEnts(r.applyUnstable()))
 }
 
 // mayHandOutCommitted reports whether committed entries may be handed out
 // to apply: not while a snapshot waits to be applied or is applying.
-func (r *Raft) mayHandOutCommitted() bool { return r.snapToApply == nil && r.snapApplying == 0 }
+func (r *Raft) mayHandOutCommitted() bool {
+	a := r.snapshotsToApply()
+	return a == nil || a.toApply == nil && a.applying == 0
+}
 
 // Ready returns the work accumulated since the last Ready. Every Ready must
 // be followed, after the work is done, by Advance.
@@ -136,7 +139,7 @@ func (r *Raft) Ready() Ready {
 		rd.Snapshot = *snap
 	}
 	rd.CommittedEntries = r.takeCommittedEntries()
-	rd.ReadStates = r.reads.takeStates()
+	rd.ReadStates = r.queuedReads().takeStates()
 	if r.softState() != r.ready.prevSoft {
 		ss := r.softState()
 		rd.SoftState = &ss
@@ -158,8 +161,8 @@ func (r *Raft) Ready() Ready {
 	rd.MessagesAfterPersist = r.takeMessagesAfterAppend()
 	r.out.handedOut(rd.Messages, rd.MessagesAfterPersist, r.settings.cache)
 	r.acceptReady(&rd)
-	if r.contract != nil {
-		r.contract.recordReady(&rd)
+	if r.checkedContract() != nil {
+		r.checkedContract().recordReady(&rd)
 	}
 	return rd
 }
@@ -280,8 +283,8 @@ func (r *Raft) acceptReady(rd *Ready) {
 // Advance tells the node that the work of every Ready handed out since the
 // last Advance is done: written, sent and applied.
 func (r *Raft) Advance() {
-	if r.contract != nil {
-		if err := r.contract.verifyAdvance(r.raftLog.storage); err != nil {
+	if r.checkedContract() != nil {
+		if err := r.checkedContract().verifyAdvance(r.raftLog.storage); err != nil {
 			panic(contractMisuse(err))
 		}
 	}

@@ -93,10 +93,10 @@ func (r *Raft) checkLostLog(hs raftpb.HardState, recovering bool) error {
 // none if the group has already moved past T0.
 func (r *Raft) startRecovering() {
 	r.recovering = true
-	r.recoveringTerm = r.term
+	r.coldState().recoveringTerm = r.term
 	r.becomeFollower(r.term+1, None)
 	r.log(LevelWarn, "recovering from a lost log: no votes, no campaigns until an entry of a newer term is durable",
-		Attr{"boot_term", r.recoveringTerm}, Attr{"last_index", r.raftLog.lastIndex()})
+		Attr{"boot_term", r.recoveringBootTerm()}, Attr{"last_index", r.raftLog.lastIndex()})
 }
 
 // resumeRecovering goes on recovering after a restart: the persisted
@@ -105,14 +105,14 @@ func (r *Raft) startRecovering() {
 // bootTerm already, so it does not move again.
 func (r *Raft) resumeRecovering(bootTerm uint64) {
 	r.recovering = true
-	r.recoveringTerm = bootTerm
+	r.coldState().recoveringTerm = bootTerm
 	r.log(LevelWarn, "still recovering from a lost log", Attr{"boot_term", bootTerm})
 }
 
 // maybeEndRecovering ends recovering mode once an entry or snapshot of a
 // term above the boot term is durable.
 func (r *Raft) maybeEndRecovering(durableTerm uint64) {
-	if r.recovering && durableTerm > r.recoveringTerm {
+	if r.recovering && durableTerm > r.recoveringBootTerm() {
 		r.recovering = false
 		r.log(LevelInfo, "recovered: holds an entry of a leader elected without it", Attr{"durable_term", durableTerm})
 	}

@@ -127,7 +127,7 @@ func TestRecoveringEndsOnlyWithADurableEntryOfANewerTerm(t *testing.T) {
 	if hs, _, _ := st.InitialState(); hs.RecoveringTerm != 0 {
 		t.Fatalf("the persisted hard state %v still says recovering", hs)
 	}
-	r.clock.electionElapsed = r.settings.electionTimeout // the leader went quiet
+	r.clock.electionElapsed = int32(r.settings.electionTimeout) // the leader went quiet
 	must(t, r.Step(raftpb.Message{Type: raftpb.MsgPreVote, From: 2, To: 1, Term: 6, Index: 11, LogTerm: 5}))
 	if len(r.out.msgs) != 1 || r.out.msgs[0].Reject {
 		t.Fatalf("the recovered node refused a pre-vote it may grant: %v", r.out.msgs)
@@ -167,9 +167,9 @@ func TestARestartResumesRecovering(t *testing.T) {
 	}
 	again, err := NewRaft(&Config{ID: 1, Storage: st})
 	must(t, err)
-	if !again.recovering || again.recoveringTerm != 3 || again.term != 4 {
+	if !again.recovering || again.recoveringBootTerm() != 3 || again.term != 4 {
 		t.Fatalf("restarted: recovering %v from term %d at term %d; want recovering from 3 at 4",
-			again.recovering, again.recoveringTerm, again.term)
+			again.recovering, again.recoveringBootTerm(), again.term)
 	}
 	if err := again.Campaign(); !errors.Is(err, ErrRecovering) {
 		t.Fatalf("Campaign after the restart = %v, want ErrRecovering", err)

@@ -50,8 +50,8 @@ type SnapshotFetch struct {
 // BasicStatus.
 func (r *Raft) Status() Status {
 	s := Status{BasicStatus: r.BasicStatus(), Config: r.trk.Config.Clone(),
-		ApplyingBytes: r.raftLog.applyingEntsSize, PendingReads: r.readOnly.Len(), LocalReads: r.reads.numLocal(),
-		ForwardedReads: r.reads.numForwarded()}
+		ApplyingBytes: r.raftLog.applyingEntsSize, PendingReads: r.readOnly.Len(), LocalReads: r.queuedReads().numLocal(),
+		ForwardedReads: r.queuedReads().numForwarded()}
 	if r.fetch != nil {
 		s.Fetch = r.fetch.status()
 	}

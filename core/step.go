@@ -85,7 +85,7 @@ func (r *Raft) stepHigherTerm(m raftpb.Message) bool {
 		if isLeaderMessage(m.Type) {
 			lead = m.From
 		}
-		elapsed := r.clock.electionElapsed
+		elapsed := r.clock.elapsed()
 		r.becomeFollower(m.Term, lead)
 		if m.Type == raftpb.MsgVote && !r.raftLog.isUpToDate(entryID{term: m.LogTerm, index: m.Index}) {
 			// §5.2 (Figure 2): only a granted vote or a leader restarts

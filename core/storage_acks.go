@@ -42,7 +42,53 @@ func (r *Raft) snapshotDurable(index uint64) {
 		return
 	}
 	if snap != nil && snap.Metadata.Index == index {
-		r.snapToApply = snap
+		c := r.coldState()
+		if c.snapApply == nil {
+			c.snapApply = &snapshotApply{}
+		}
+		c.snapApply.toApply = snap
+	}
+}
+
+// snapshotApply is, in the asynchronous mode, what the node knows of the
+// snapshots on their way to the apply worker: toApply is a snapshot that
+// is durable and waits to be handed to the worker (behind any committed
+// entries already queued there); applying is the index of the latest one
+// handed out and not yet applied (0: none). Committed entries wait for
+// both. Raft holds it by a pointer, nil when both are empty.
+type snapshotApply struct {
+	toApply  *raftpb.Snapshot
+	applying uint64
+}
+
+// snapToApply returns the durable snapshot that waits to be handed to the
+// apply worker, or nil.
+func (r *Raft) snapToApply() *raftpb.Snapshot {
+	if r.snapshotsToApply() == nil {
+		return nil
+	}
+	return r.snapshotsToApply().toApply
+}
+
+// snapshotHandedOut records that the snapshot waiting was handed to the
+// apply worker.
+func (r *Raft) snapshotHandedOut() {
+	a := r.snapshotsToApply()
+	a.toApply, a.applying = nil, a.toApply.Metadata.Index
+}
+
+// snapshotApplied records that the apply worker applied the snapshot at
+// index; once nothing is on its way, the record is dropped.
+func (r *Raft) snapshotApplied(index uint64) {
+	a := r.snapshotsToApply()
+	if a == nil {
+		return
+	}
+	if index >= a.applying {
+		a.applying = 0
+	}
+	if a.applying == 0 && a.toApply == nil {
+		r.cold.snapApply = nil
 	}
 }
 
@@ -65,9 +111,7 @@ func (r *Raft) handleStorageApplyResp(m raftpb.Message) error {
 		return fmt.Errorf("%w: applied %d beyond commit %d", ErrInvalidMessage, m.Index, r.raftLog.committed)
 	}
 	if m.Snapshot != nil {
-		if m.Index >= r.snapApplying {
-			r.snapApplying = 0
-		}
+		r.snapshotApplied(m.Index)
 		r.raftLog.appliedSnap(m.Index)
 		return nil
 	}
@@ -81,7 +125,7 @@ func (r *Raft) handleStorageApplyResp(m raftpb.Message) error {
 func (r *Raft) onApplied(index, bytes uint64) {
 	r.raftLog.appliedTo(index, bytes)
 	r.maybeAutoLeave()
-	if r.reads.numLocal() > 0 {
+	if r.queuedReads().numLocal() > 0 {
 		r.releaseLocalReads()
 	}
 }

@@ -32,10 +32,9 @@ type MemoryStorage struct {
 	// snapshot held, kept here so that a storage that has only been given
 	// its first members (an idle group's, often) allocates no snapshot.
 	confState raftpb.ConfState
-	// snapshot is the latest snapshot, or nil for the empty one; its
-	// ConfState is read from confState. It is replaced, never modified:
-	// Snapshot hands out copies that share its slices.
-	snapshot *raftpb.Snapshot
+	// cold is what only a storage given a snapshot or compacted holds,
+	// nil until then: an idle group's storages hold one word for it.
+	cold *memoryCold
 	// compacted is the last compacted entry, standing for the compacted
 	// prefix: only its index and term are kept.
 	compacted entryID
@@ -47,10 +46,27 @@ type MemoryStorage struct {
 	// base is the index of segs[0].ents[0], or compacted.index+1 when no
 	// segment is held.
 	base uint64
+}
+
+// memoryCold is the part of a MemoryStorage that a snapshot or a
+// compaction gives it.
+type memoryCold struct {
+	// snapshot is the latest snapshot, or nil for the empty one; its
+	// ConfState is read from confState. It is replaced, never modified:
+	// Snapshot hands out copies that share its slices.
+	snapshot *raftpb.Snapshot
 	// spare holds emptied full segments no caller can read, for the
 	// appends after a compaction: at most those the last compaction
 	// dropped, so that the storage never holds more than its log did.
 	spare [][]raftpb.Entry
+}
+
+// coldState returns the storage's cold part, allocating it on first use.
+func (ms *MemoryStorage) coldState() *memoryCold {
+	if ms.cold == nil {
+		ms.cold = &memoryCold{}
+	}
+	return ms.cold
 }
 
 var _ Storage = (*MemoryStorage)(nil)
@@ -87,8 +103,8 @@ func (ms *MemoryStorage) SetConfState(cs raftpb.ConfState) {
 // none) with the ConfState held.
 func (ms *MemoryStorage) heldSnapshot() raftpb.Snapshot {
 	var snap raftpb.Snapshot
-	if ms.snapshot != nil {
-		snap = *ms.snapshot
+	if ms.cold != nil && ms.cold.snapshot != nil {
+		snap = *ms.cold.snapshot
 	}
 	snap.Metadata.ConfState = ms.confState
 	return snap
@@ -158,10 +174,10 @@ func (ms *MemoryStorage) ApplySnapshot(snap raftpb.Snapshot) error {
 		return fmt.Errorf("%w: snapshot at %d offered, holding one at %d",
 			ErrSnapOutOfDate, snap.Metadata.Index, held)
 	}
-	ms.snapshot = &snap
+	ms.cold = &memoryCold{snapshot: &snap}
 	ms.confState = snap.Metadata.ConfState
 	ms.compacted = entryID{term: snap.Metadata.Term, index: snap.Metadata.Index}
-	ms.segs, ms.spare = nil, nil
+	ms.segs = nil
 	ms.base = snap.Metadata.Index + 1
 	return nil
 }
@@ -189,7 +205,7 @@ func (ms *MemoryStorage) CreateSnapshot(i uint64, cs *raftpb.ConfState, data []b
 		ms.confState = *cs
 	}
 	snap.Data = data
-	ms.snapshot = &snap
+	ms.coldState().snapshot = &snap
 	return snap, nil
 }
 

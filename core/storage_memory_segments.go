@@ -65,8 +65,10 @@ func (ms *MemoryStorage) dropSegmentsBefore(first uint64) {
 	if k == 0 {
 		return
 	}
-	clear(ms.spare)
-	ms.spare = ms.spare[:0]
+	if ms.cold != nil {
+		clear(ms.cold.spare)
+		ms.cold.spare = ms.cold.spare[:0]
+	}
 	ms.keepSpare(ms.segs[:k])
 	n := copy(ms.segs, ms.segs[k:])
 	clear(ms.segs[n:])
@@ -80,7 +82,8 @@ func (ms *MemoryStorage) keepSpare(dropped []memorySegment) {
 	for _, seg := range dropped {
 		if !seg.lent && cap(seg.ents) == memorySegmentLen {
 			clear(seg.ents)
-			ms.spare = append(ms.spare, seg.ents[:0])
+			c := ms.coldState()
+			c.spare = append(c.spare, seg.ents[:0])
 		}
 	}
 }
@@ -139,10 +142,11 @@ func (ms *MemoryStorage) newSegment(want int) []raftpb.Entry {
 	if len(ms.segs) == 0 {
 		return make([]raftpb.Entry, 0, min(memorySegmentLen, want))
 	}
-	if n := len(ms.spare); n > 0 {
-		seg := ms.spare[n-1]
-		ms.spare[n-1] = nil
-		ms.spare = ms.spare[:n-1]
+	if c := ms.cold; c != nil && len(c.spare) > 0 {
+		n := len(c.spare)
+		seg := c.spare[n-1]
+		c.spare[n-1] = nil
+		c.spare = c.spare[:n-1]
 		return seg
 	}
 	return make([]raftpb.Entry, 0, memorySegmentLen)

@@ -182,7 +182,7 @@ func TestMemoryStorageCreateSnapshotNeedsIndexWithinLogAndNewer(t *testing.T) {
 	} {
 		ms := newStorage(ents(3, 3, 4, 5))
 		ms.SetConfState(raftpb.ConfState{Voters: []uint64{7}})
-		ms.snapshot = &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 3, Term: 3}}
+		ms.cold = &memoryCold{snapshot: &raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 3, Term: 3}}}
 		got, err := ms.CreateSnapshot(tt.i, tt.cs, []byte("d"))
 		wantErr(t, "CreateSnapshot", err, tt.err)
 		if diff := cmp.Diff(tt.want, got); diff != "" {
@@ -392,8 +392,8 @@ func TestMemoryStorageReusesOnlySegmentsNoCallerCanRead(t *testing.T) {
 	read, _ := ms.Entries(1, last+1, noLimit) // lends the first segment only
 	second := &ms.segs[1].ents[:1][0]
 	wantErr(t, "Compact", ms.Compact(2*L+1), nil)
-	if len(ms.spare) != 1 || &ms.spare[0][:1][0] != second || ms.spare[0][:1][0].Index != 0 {
-		t.Fatalf("after compacting two segments, one lent: %d spare segments, want the second, emptied", len(ms.spare))
+	if len(ms.cold.spare) != 1 || &ms.cold.spare[0][:1][0] != second || ms.cold.spare[0][:1][0].Index != 0 {
+		t.Fatalf("after compacting two segments, one lent: %d spare segments, want the second, emptied", len(ms.cold.spare))
 	}
 	if err := ms.Append(termOne(last+1, 3*L+1)); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/tickraft/raft/raftpb"
@@ -83,9 +84,9 @@ func TestTickNIsTickNTimesForTimers(t *testing.T) {
 			b.nodes[id].Tick()
 		}
 		x, y := a.nodes[id], b.nodes[id]
-		if x.ticks != y.ticks || x.clock.electionElapsed != y.clock.electionElapsed || x.clock.heartbeatElapsed != y.clock.heartbeatElapsed || x.leaderTick != y.leaderTick {
+		if x.ticks != y.ticks || x.clock.electionElapsed != y.clock.electionElapsed || heartbeatElapsed(x) != heartbeatElapsed(y) || x.leaderTick != y.leaderTick {
 			t.Fatalf("node %d: TickN(%d) gives ticks %d election %d heartbeat %d leader %d; Tick %d times gives %d %d %d %d", id, n,
-				x.ticks, x.clock.electionElapsed, x.clock.heartbeatElapsed, x.leaderTick, n, y.ticks, y.clock.electionElapsed, y.clock.heartbeatElapsed, y.leaderTick)
+				x.ticks, x.clock.electionElapsed, heartbeatElapsed(x), x.leaderTick, n, y.ticks, y.clock.electionElapsed, heartbeatElapsed(y), y.leaderTick)
 		}
 	}
 }
@@ -97,8 +98,8 @@ func TestTickNNeverOverflowsATimer(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		leader.TickN(1<<31 - 1)
 	}
-	if leader.clock.electionElapsed < 0 || leader.clock.heartbeatElapsed < 0 {
-		t.Fatalf("timers overflowed: election %d heartbeat %d", leader.clock.electionElapsed, leader.clock.heartbeatElapsed)
+	if leader.clock.electionElapsed < 0 || heartbeatElapsed(leader) < 0 {
+		t.Fatalf("timers overflowed: election %d heartbeat %d", leader.clock.electionElapsed, heartbeatElapsed(leader))
 	}
 }
 
@@ -146,7 +147,7 @@ func TestALeasePromiseRefusesForgetLeaderAndCampaign(t *testing.T) {
 	if fingerprint(f) != before || f.lead != 1 {
 		t.Fatal("a refused ForgetLeader or Campaign changed the follower")
 	}
-	f.clock.electionElapsed = f.settings.electionTimeout // the leader went quiet for an election timeout
+	f.clock.electionElapsed = int32(f.settings.electionTimeout) // the leader went quiet for an election timeout
 	must(t, f.ForgetLeader())
 	if f.lead != None {
 		t.Fatal("ForgetLeader after the lease did not forget")
@@ -157,4 +158,37 @@ func TestALeasePromiseRefusesForgetLeaderAndCampaign(t *testing.T) {
 	c = electedCluster(t, 0)
 	must(t, c.nodes[2].ForgetLeader())
 	must(t, c.nodes[3].Campaign())
+}
+
+// heartbeatElapsed returns the ticks r's heartbeat timer counted, -1 if r
+// does not lead (only a leader has one).
+func heartbeatElapsed(r *Raft) int32 {
+	if r.leader == nil {
+		return -1
+	}
+	return r.leader.heartbeat.elapsed
+}
+
+// TestATimeoutBeyondWhatATimerCountsNeverRunsOut: the clock's counters
+// are 32 bits and saturate at math.MaxInt32; a timeout set beyond that
+// still never runs out, however long the pause, as with wider counters,
+// while one at the ceiling does.
+func TestATimeoutBeyondWhatATimerCountsNeverRunsOut(t *testing.T) {
+	for _, tc := range []struct {
+		timeout int
+		runsOut bool
+	}{
+		{math.MaxInt32, true},
+		{math.MaxInt32 + 1, false},
+		{math.MaxInt64, false},
+	} {
+		c := newElectionClock(1)
+		c.setRandomized(tc.timeout)
+		for i := 0; i < 3; i++ {
+			c.advanceElection(math.MaxInt32)
+		}
+		if got := c.pastElectionTimeout(); got != tc.runsOut {
+			t.Errorf("timeout %d after a saturating pause: ran out %v, want %v", tc.timeout, got, tc.runsOut)
+		}
+	}
 }

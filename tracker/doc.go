@@ -33,7 +33,7 @@
 // Progress methods keep these invariants, which [Progress.CheckInvariants]
 // verifies:
 //
-//   - Match < Next, and Inflights is not nil in StateReplicate;
+//   - Match < Next;
 //   - in StateReplicate every message in flight has a last index in
 //     (Match, Next); in the other states nothing is in flight;
 //   - in StateSnapshot PendingSnapshot > 0, and PendingSnapshot is 0 in the

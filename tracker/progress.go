@@ -1,7 +1,6 @@
 package tracker
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -52,9 +51,9 @@ type Progress struct {
 	// PendingSnapshot is the index of the snapshot being sent while in
 	// StateSnapshot, and 0 otherwise.
 	PendingSnapshot uint64
-	// Inflights is the window of appends in flight in StateReplicate. It
-	// is nil only outside StateReplicate: a node that is not leading keeps
-	// no windows, and a nil window is full.
+	// Inflights is the window of appends in flight in StateReplicate. A
+	// node that is not leading keeps no windows, nor does a leader for
+	// itself (it sends itself no appends), and a nil window is full.
 	Inflights *Inflights
 
 	// The one-byte fields last, together, so that a Progress fits in 48
@@ -225,9 +224,6 @@ func (pr *Progress) IsPaused() bool {
 // CheckInvariants returns an error describing the first broken invariant
 // of pr (see the package documentation), or nil.
 func (pr *Progress) CheckInvariants() error {
-	if pr.Inflights == nil && pr.State == StateReplicate {
-		return errors.New("progress: no Inflights in StateReplicate")
-	}
 	if pr.Match >= pr.Next {
 		return fmt.Errorf("progress: match %d is not below next %d", pr.Match, pr.Next)
 	}

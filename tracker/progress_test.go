@@ -279,10 +279,6 @@ func TestProgressCheckInvariantsNamesEachViolation(t *testing.T) {
 		name   string
 		mutate func(pr *tracker.Progress)
 	}{
-		{"nil inflights in replicate", func(pr *tracker.Progress) {
-			pr.BecomeReplicate()
-			pr.Inflights = nil
-		}},
 		{"match not below next", func(pr *tracker.Progress) { pr.Next = pr.Match }},
 		{"unknown state", func(pr *tracker.Progress) { pr.State = 9 }},
 		{"pending snapshot outside snapshot", func(pr *tracker.Progress) { pr.PendingSnapshot = 3 }},

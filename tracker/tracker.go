@@ -60,6 +60,14 @@ func (c Config) Clone() Config {
 // ProgressTracker is the leader's view of the group: the configuration, a
 // Progress for every member, and the votes of the current election. Its
 // zero value has no members; SetConfig installs them.
+//
+// A tracker may also hold the configuration alone, with no Progress at
+// all (SetConfig with a nil ProgressMap, or DropProgress): what a node
+// that does not lead needs, since only a leader tracks its peers'
+// replication. Such a tracker answers every question about the
+// configuration and the votes; Progress returns nil for every node and
+// Visit visits none, until ResetProgress or SetConfig gives it Progress
+// again (Tracking tells which).
 type ProgressTracker struct {
 	Config
 	// Votes holds the first vote received from each node in the current
@@ -75,7 +83,8 @@ type ProgressTracker struct {
 	// other node, by value, in ascending ID order: one array per
 	// configuration, which Visit walks and Progress searches, instead of a
 	// map of pointers (a process with many groups holds one tracker per
-	// member of each). Only SetConfig replaces it.
+	// member of each). Nil when the tracker holds no Progress (Tracking);
+	// only SetConfig, ResetProgress and DropProgress replace it.
 	members []member
 }
 
@@ -87,13 +96,14 @@ type member struct {
 
 // SetConfig installs a configuration and the progress of its members (as
 // computed by the confchange package): the tracker keeps copies of the
-// Progress values, so prs is the caller's again once it returns.
+// Progress values, so prs is the caller's again once it returns. A nil prs
+// installs the configuration alone: the tracker then holds no Progress.
 func (p *ProgressTracker) SetConfig(cfg Config, prs ProgressMap) {
 	p.Config = cfg
 	// A fresh slice: copies of the tracker (a confchange.Changer holds
 	// one) must not see it change under them.
 	p.members = nil
-	if len(prs) > 0 {
+	if prs != nil {
 		p.members = make([]member, 0, len(prs))
 	}
 	for id, pr := range prs {
@@ -131,7 +141,44 @@ func (p *ProgressTracker) Progress(id uint64) *Progress {
 }
 
 // Len returns the number of members: voters and learners.
-func (p *ProgressTracker) Len() int { return len(p.members) }
+func (p *ProgressTracker) Len() int {
+	if p.members != nil {
+		return len(p.members)
+	}
+	n := len(p.Voters[0]) + len(p.Learners)
+	for _, id := range p.Voters[1] {
+		if !p.Voters[0].Contains(id) {
+			n++
+		}
+	}
+	return n
+}
+
+// Tracking reports whether the tracker holds a Progress for its members,
+// rather than the configuration alone.
+func (p *ProgressTracker) Tracking() bool { return p.members != nil }
+
+// IsMember reports whether id is a voter (of either half) or a learner.
+func (p *ProgressTracker) IsMember(id uint64) bool {
+	return p.Voters.Contains(id) || MajorityConfig(p.Learners).Contains(id)
+}
+
+// DropProgress forgets every member's Progress, keeping the
+// configuration: the tracker of a node that stops leading.
+func (p *ProgressTracker) DropProgress() { p.members = nil }
+
+// ResetProgress gives every member a fresh Progress: nothing known to
+// match, probing from next, no window, IsLearner set for the learners.
+// It allocates a new array, so copies of the tracker are unaffected.
+func (p *ProgressTracker) ResetProgress(next uint64) {
+	ids := append(p.Voters.IDs(), p.Learners...)
+	slices.Sort(ids)
+	p.members = make([]member, 0, len(ids))
+	for _, id := range ids {
+		learner := MajorityConfig(p.Learners).Contains(id)
+		p.members = append(p.members, member{id, Progress{Next: next, IsLearner: learner}})
+	}
+}
 
 // ProgressMap returns a copy of every member's Progress, by ID; the
 // windows of appends in flight are cloned too, so nothing in the copy is
@@ -262,11 +309,15 @@ func (p *ProgressTracker) TallyVotes() (granted, rejected int, result VoteResult
 // the tracker, or nil: each set sorted without duplicates; learners
 // disjoint from the voters of both halves; LearnersNext within the outgoing
 // voters, outside the incoming ones and disjoint from Learners; AutoLeave
-// only when joint; a Progress for every member and for nothing else, each
-// valid, with IsLearner set exactly for the nodes of Learners.
+// only when joint; and, when it holds Progress (Tracking), a Progress for
+// every member and for nothing else, each valid, with IsLearner set
+// exactly for the nodes of Learners.
 func (p *ProgressTracker) CheckInvariants() error {
 	if err := p.Config.check(); err != nil {
 		return err
+	}
+	if !p.Tracking() {
+		return nil // the configuration alone
 	}
 	if err := p.checkMembers(); err != nil {
 		return err

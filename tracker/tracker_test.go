@@ -384,3 +384,54 @@ func TestProgressFindsEveryMemberAtAnySize(t *testing.T) {
 		}
 	}
 }
+
+// TestATrackerMayHoldItsConfigurationWithoutProgress: a tracker given the
+// configuration alone (what a node that does not lead holds) answers
+// every question about membership as one with Progress does, holds no
+// Progress and passes its invariants; ResetProgress then gives every
+// member, and nothing else, a fresh Progress, learners marked.
+func TestATrackerMayHoldItsConfigurationWithoutProgress(t *testing.T) {
+	full := newTracker(jointWithLearners)
+	p := tracker.MakeProgressTracker(4, 0)
+	p.SetConfig(jointWithLearners.Clone(), nil)
+	if p.Tracking() || !full.Tracking() {
+		t.Fatalf("Tracking: %v with the configuration alone, %v with Progress", p.Tracking(), full.Tracking())
+	}
+	if p.Len() != 5 || full.Len() != 5 {
+		t.Fatalf("Len: %d with the configuration alone, %d with Progress; want 5 (1 2 3 4 5)", p.Len(), full.Len())
+	}
+	for id := uint64(0); id <= 6; id++ {
+		member := id >= 1 && id <= 5
+		if p.IsMember(id) != member || full.IsMember(id) != member {
+			t.Errorf("IsMember(%d) = %v and %v, want %v", id, p.IsMember(id), full.IsMember(id), member)
+		}
+		if p.Progress(id) != nil {
+			t.Errorf("node %d has a Progress in a tracker without any", id)
+		}
+	}
+	visited := 0
+	p.Visit(func(uint64, *tracker.Progress) { visited++ })
+	if visited != 0 {
+		t.Errorf("Visit visited %d entries of a tracker without Progress", visited)
+	}
+	if err := p.CheckInvariants(); err != nil {
+		t.Fatalf("a tracker without Progress: %v", err)
+	}
+	p.ResetProgress(7)
+	if !p.Tracking() || p.Len() != 5 {
+		t.Fatalf("after ResetProgress: Tracking %v, Len %d", p.Tracking(), p.Len())
+	}
+	for id := uint64(1); id <= 5; id++ {
+		pr := p.Progress(id)
+		if pr == nil || pr.Next != 7 || pr.Match != 0 || pr.IsLearner != (id == 5) || pr.Inflights != nil {
+			t.Errorf("after ResetProgress(7), node %d: %+v", id, pr)
+		}
+	}
+	if err := p.CheckInvariants(); err != nil {
+		t.Fatalf("after ResetProgress: %v", err)
+	}
+	p.DropProgress()
+	if p.Tracking() || p.Progress(1) != nil || p.Len() != 5 {
+		t.Fatalf("after DropProgress: Tracking %v, Len %d", p.Tracking(), p.Len())
+	}
+}

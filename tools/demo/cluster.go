@@ -90,17 +90,23 @@ func (c *cluster) start(id uint64, raftLn, httpLn net.Listener) error {
 
 // restart starts a killed node again on its old addresses.
 func (c *cluster) restart(ctx context.Context, id uint64) error {
-	p := c.peers[id-1]
-	raftLn, err := listenAgain(ctx, p.RaftAddr)
+	raftLn, httpLn, err := listenPeer(ctx, c.peers[id-1])
 	if err != nil {
-		return err
-	}
-	httpLn, err := listenAgain(ctx, p.HTTPAddr)
-	if err != nil {
-		raftLn.Close()
 		return err
 	}
 	return c.start(id, raftLn, httpLn)
+}
+
+// listenPeer listens on p's Raft and HTTP addresses (listenAgain).
+func listenPeer(ctx context.Context, p kvnode.Peer) (raftLn, httpLn net.Listener, err error) {
+	if raftLn, err = listenAgain(ctx, p.RaftAddr); err != nil {
+		return nil, nil, err
+	}
+	if httpLn, err = listenAgain(ctx, p.HTTPAddr); err != nil {
+		raftLn.Close()
+		return nil, nil, err
+	}
+	return raftLn, httpLn, nil
 }
 
 // listenAgain listens on addr, retrying while the port is still held by
@@ -121,20 +127,10 @@ func listenAgain(ctx context.Context, addr string) (net.Listener, error) {
 
 // kill kills node id abruptly: its loop stops without cleanup and its
 // transport and HTTP listener close (kvnode.Node.Kill).
-func (c *cluster) kill(id uint64) {
-	c.nodes[id].Kill()
-	delete(c.nodes, id)
-}
+func (c *cluster) kill(id uint64) { killProcess(c.nodes, id) }
 
 // stop stops every running node cleanly.
-func (c *cluster) stop() {
-	for id, n := range c.nodes {
-		if err := n.Stop(); err != nil {
-			c.logger.Warn("node stopped with an error", "node", id, "error", err)
-		}
-		delete(c.nodes, id)
-	}
-}
+func (c *cluster) stop() { stopProcesses(c.nodes, c.logger, "node") }
 
 // status returns node id's status, asked over HTTP like any client.
 func (c *cluster) status(ctx context.Context, id uint64) (*kvnode.Status, error) {
@@ -168,11 +164,41 @@ func (c *cluster) leader(ctx context.Context) (uint64, error) {
 }
 
 // failed returns the first node that stopped on its own, with its error.
-func (c *cluster) failed() error {
-	for id, n := range c.nodes {
+func (c *cluster) failed() error { return firstFailed(c.nodes, "node") }
+
+// process is what the demo starts, kills and stops: a single-group
+// kvnode.Node or a multi-group kvnode.Host.
+type process interface {
+	Kill()
+	Stop() error
+	Done() <-chan struct{}
+	Err() error
+}
+
+// killProcess kills process id of procs abruptly and forgets it.
+func killProcess[P process](procs map[uint64]P, id uint64) {
+	procs[id].Kill()
+	delete(procs, id)
+}
+
+// stopProcesses stops every process of procs cleanly, logging the ones
+// that stop with an error (what names them), and forgets them.
+func stopProcesses[P process](procs map[uint64]P, logger *slog.Logger, what string) {
+	for id, p := range procs {
+		if err := p.Stop(); err != nil {
+			logger.Warn(what+" stopped with an error", what, id, "error", err)
+		}
+		delete(procs, id)
+	}
+}
+
+// firstFailed returns the first process of procs that stopped on its
+// own, with its error, or nil.
+func firstFailed[P process](procs map[uint64]P, what string) error {
+	for id, p := range procs {
 		select {
-		case <-n.Done():
-			return fmt.Errorf("node %d stopped: %v", id, n.Err())
+		case <-p.Done():
+			return fmt.Errorf("%s %d stopped: %v", what, id, p.Err())
 		default:
 		}
 	}

@@ -58,7 +58,7 @@ func TestShortGroupsDemoPassesAndPrintsSummary(t *testing.T) {
 // Claim: with every group asleep the hosts send fewer than half the
 // frames they send awake (quiescence off), over the same window. The
 // frames are counted on the wire, by the relays between the hosts parsing
-// the length prefixes (frameProxy), not by the transports' own Stats.
+// the length prefixes (tools/framerelay), not by the transports' own Stats.
 func TestSleepingGroupsSendFewerFramesThanAwakeOnes(t *testing.T) {
 	o := options{groups: 16, writes: 50, after: 50, clients: 4, idle: 500 * time.Millisecond}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)

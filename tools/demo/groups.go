@@ -66,7 +66,7 @@ type idleSample struct {
 	cpu time.Duration
 	// frames and bytes are the frames between the hosts in the window,
 	// and their bytes, counted on the wire by the proxies between them
-	// (frameProxy), not by the transports.
+	// (tools/framerelay), not by the transports.
 	frames, bytes uint64
 }
 

@@ -7,19 +7,20 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tickraft/raft/tools/framerelay"
 	"github.com/tickraft/raft/tools/kvexample/kvnode"
 )
 
 // hostCluster is three processes' worth of multi-group hosts in this
 // process, each with its own event loop, transport (one connection per
 // pair of hosts) and HTTP server on loopback ports, and data in dir. The
-// hosts reach each other through a frameProxy in front of each host,
+// hosts reach each other through a framerelay.Relay in front of each host,
 // which counts the frames on the wire.
 type hostCluster struct {
 	dir     string
 	base    kvnode.Config
 	peers   []kvnode.Peer
-	proxies map[uint64]*frameProxy
+	proxies map[uint64]*framerelay.Relay
 	hosts   map[uint64]*kvnode.Host
 	client  *kvnode.Client
 	logger  *slog.Logger
@@ -27,7 +28,7 @@ type hostCluster struct {
 
 // startHostCluster starts size hosts of base.Groups groups each.
 func startHostCluster(dir string, size int, base kvnode.Config) (*hostCluster, error) {
-	c := &hostCluster{dir: dir, base: base, hosts: map[uint64]*kvnode.Host{}, proxies: map[uint64]*frameProxy{}, logger: base.Logger}
+	c := &hostCluster{dir: dir, base: base, hosts: map[uint64]*kvnode.Host{}, proxies: map[uint64]*framerelay.Relay{}, logger: base.Logger}
 	ports, err := kvnode.LoopbackAddrs(2 * size)
 	if err != nil {
 		return nil, err
@@ -36,7 +37,7 @@ func startHostCluster(dir string, size int, base kvnode.Config) (*hostCluster, e
 	for id := uint64(1); id <= uint64(size); id++ {
 		c.peers = append(c.peers, kvnode.Peer{ID: id, RaftAddr: ports[2*id-2], HTTPAddr: ports[2*id-1]})
 		addrs = append(addrs, ports[2*id-1])
-		px, err := startFrameProxy(ports[2*id-2])
+		px, err := framerelay.Start(ports[2*id-2])
 		if err != nil {
 			c.stop()
 			return nil, err
@@ -55,14 +56,8 @@ func startHostCluster(dir string, size int, base kvnode.Config) (*hostCluster, e
 
 // start starts host id from its data directory, on its addresses.
 func (c *hostCluster) start(ctx context.Context, id uint64) error {
-	p := c.peers[id-1]
-	raftLn, err := listenAgain(ctx, p.RaftAddr)
+	raftLn, httpLn, err := listenPeer(ctx, c.peers[id-1])
 	if err != nil {
-		return err
-	}
-	httpLn, err := listenAgain(ctx, p.HTTPAddr)
-	if err != nil {
-		raftLn.Close()
 		return err
 	}
 	cfg := c.base
@@ -71,7 +66,7 @@ func (c *hostCluster) start(ctx context.Context, id uint64) error {
 	cfg.Peers = nil
 	for _, q := range c.peers {
 		if q.ID != id {
-			q.RaftAddr = c.proxies[q.ID].addr()
+			q.RaftAddr = c.proxies[q.ID].Addr()
 			cfg.Peers = append(cfg.Peers, q)
 		}
 	}
@@ -84,21 +79,13 @@ func (c *hostCluster) start(ctx context.Context, id uint64) error {
 }
 
 // kill kills host id abruptly.
-func (c *hostCluster) kill(id uint64) {
-	c.hosts[id].Kill()
-	delete(c.hosts, id)
-}
+func (c *hostCluster) kill(id uint64) { killProcess(c.hosts, id) }
 
 // stop stops every running host cleanly, then the proxies.
 func (c *hostCluster) stop() {
-	for id, h := range c.hosts {
-		if err := h.Stop(); err != nil {
-			c.logger.Warn("host stopped with an error", "host", id, "error", err)
-		}
-		delete(c.hosts, id)
-	}
+	stopProcesses(c.hosts, c.logger, "host")
 	for id, px := range c.proxies {
-		px.close()
+		px.Close()
 		delete(c.proxies, id)
 	}
 }
@@ -114,8 +101,8 @@ func (c *hostCluster) status(ctx context.Context, id uint64) (*kvnode.HostStatus
 // between the hosts so far, counted on the wire.
 func (c *hostCluster) wire() (frames, bytes uint64) {
 	for _, px := range c.proxies {
-		frames += px.frames.Load()
-		bytes += px.bytes.Load()
+		frames += px.Frames()
+		bytes += px.Bytes()
 	}
 	return frames, bytes
 }
@@ -127,16 +114,7 @@ func (c *hostCluster) frames() uint64 {
 }
 
 // failed returns the first host that stopped on its own.
-func (c *hostCluster) failed() error {
-	for id, h := range c.hosts {
-		select {
-		case <-h.Done():
-			return fmt.Errorf("host %d stopped: %v", id, h.Err())
-		default:
-		}
-	}
-	return nil
-}
+func (c *hostCluster) failed() error { return firstFailed(c.hosts, "host") }
 
 // awaitGroups polls the running hosts until ok holds of every host's
 // status, and returns the last statuses.

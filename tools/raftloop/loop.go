@@ -119,10 +119,20 @@ type Config struct {
 // hooks is what a Loop keeps of its Config: its parts and callbacks, and
 // the storage mode, without the raft.Config the node was built from (some
 // 300 bytes per node a process with many groups would hold for nothing).
+// The optional callbacks are behind a pointer, shared by every Loop that
+// sets none (noCallbacks), so that such a Loop holds one word for them.
 type hooks struct {
-	Disk           Disk
-	Network        Network
-	StateMachine   StateMachine
+	Disk         Disk
+	Network      Network
+	StateMachine StateMachine
+	*callbacks
+	// async is raft.Config.AsyncStorageWrites; chunked is set when the
+	// node fetches snapshots in chunks (raft.Config.SnapshotChunkSize).
+	async, chunked bool
+}
+
+// callbacks are a Config's optional callbacks.
+type callbacks struct {
 	Ticks          func() int
 	OnReady        func(rd raft.Ready)
 	OnRead         func(rs raft.ReadState)
@@ -130,17 +140,23 @@ type hooks struct {
 	HandOff        func(j Job)
 	OnApplied      func(ents []raftpb.Entry)
 	AfterStep      func(m raftpb.Message)
-	// async is raft.Config.AsyncStorageWrites.
-	async bool
 }
+
+// noCallbacks are the callbacks of every Loop whose Config sets none; it
+// is only read.
+var noCallbacks callbacks
 
 // hooksOf returns what a Loop keeps of c.
 func hooksOf(c Config) hooks {
-	return hooks{
-		Disk: c.Disk, Network: c.Network, StateMachine: c.StateMachine, Ticks: c.Ticks,
-		OnReady: c.OnReady, OnRead: c.OnRead, OnSnapshotWork: c.OnSnapshotWork, HandOff: c.HandOff,
-		OnApplied: c.OnApplied, AfterStep: c.AfterStep, async: c.Raft.AsyncStorageWrites,
+	h := hooks{Disk: c.Disk, Network: c.Network, StateMachine: c.StateMachine,
+		async: c.Raft.AsyncStorageWrites, chunked: c.Raft.SnapshotChunkSize > 0, callbacks: &noCallbacks}
+	cb := callbacks{Ticks: c.Ticks, OnReady: c.OnReady, OnRead: c.OnRead, OnSnapshotWork: c.OnSnapshotWork,
+		HandOff: c.HandOff, OnApplied: c.OnApplied, AfterStep: c.AfterStep}
+	if cb.Ticks != nil || cb.OnReady != nil || cb.OnRead != nil || cb.OnSnapshotWork != nil ||
+		cb.HandOff != nil || cb.OnApplied != nil || cb.AfterStep != nil {
+		h.callbacks = &cb
 	}
+	return h
 }
 
 // ErrConfig is wrapped by the error New returns for a Config that lacks
@@ -152,8 +168,6 @@ type Loop struct {
 	rn  *raft.RawNode
 	id  uint64
 	cfg hooks
-	// chunked is set when the node fetches snapshots in chunks.
-	chunked bool
 	// applied is the index the state machine has reached.
 	applied uint64
 	// q is the loop's queues, nil until the first job or read is queued:
@@ -211,7 +225,7 @@ func New(c Config) (*Loop, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Loop{rn: rn, id: rc.ID, cfg: hooksOf(c), chunked: rc.SnapshotChunkSize > 0}
+	l := &Loop{rn: rn, id: rc.ID, cfg: hooksOf(c)}
 	l.applied = rn.BasicStatus().Applied
 	return l, nil
 }

@@ -80,7 +80,7 @@ func (l *Loop) chunkDisk() (ChunkDisk, error) {
 // saved for its index and term, in order. Any other snapshot is returned
 // as it is.
 func (l *Loop) assemble(snap raftpb.Snapshot) (raftpb.Snapshot, error) {
-	if !l.chunked || snap.Data != nil || snap.IsEmpty() {
+	if !l.cfg.chunked || snap.Data != nil || snap.IsEmpty() {
 		return snap, nil
 	}
 	if held, err := l.cfg.Disk.Storage().Snapshot(); err == nil && held.Data != nil &&

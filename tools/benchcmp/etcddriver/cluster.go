@@ -46,7 +46,7 @@ type network struct {
 
 // Cluster is a group of nodes 1..n in one process.
 type Cluster struct {
-	nodes []*node
+	nodes []node
 	net   *network
 }
 
@@ -60,7 +60,7 @@ func newCluster(n int, p workload.Params, net *network) (*Cluster, error) {
 	for i := range voters {
 		voters[i] = uint64(i + 1)
 	}
-	c := &Cluster{nodes: make([]*node, n), net: net}
+	c := &Cluster{nodes: make([]node, n), net: net}
 	for i := range c.nodes {
 		st := raft.NewMemoryStorage()
 		boot := raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 1, Term: 1, ConfState: raftpb.ConfState{Voters: voters}}}
@@ -85,7 +85,7 @@ func newCluster(n int, p workload.Params, net *network) (*Cluster, error) {
 			return nil, err
 		}
 		first, _ := st.FirstIndex()
-		c.nodes[i] = &node{id: uint64(i + 1), rn: rn, st: st, applied: first - 1, compacted: first - 1}
+		c.nodes[i] = node{id: uint64(i + 1), rn: rn, st: st, applied: first - 1, compacted: first - 1}
 	}
 	return c, nil
 }
@@ -106,7 +106,8 @@ func (c *Cluster) Elect() error {
 // Leader returns the term of node 1 if it leads and every other node
 // follows it in that term, and an error otherwise.
 func (c *Cluster) Leader() (term uint64, err error) {
-	for _, nd := range c.nodes {
+	for i := range c.nodes {
+		nd := &c.nodes[i]
 		s := nd.rn.BasicStatus()
 		want := raft.StateFollower
 		if nd.id == 1 {
@@ -133,7 +134,8 @@ func (c *Cluster) Propose(data []byte, count int) error {
 
 // Tick ticks every node once.
 func (c *Cluster) Tick() {
-	for _, nd := range c.nodes {
+	for i := range c.nodes {
+		nd := &c.nodes[i]
 		nd.rn.Tick()
 	}
 }
@@ -143,7 +145,8 @@ func (c *Cluster) Tick() {
 func (c *Cluster) Stabilize() error {
 	for round := 0; round < workload.MaxStabilizeRounds; round++ {
 		moved := false
-		for _, nd := range c.nodes {
+		for i := range c.nodes {
+			nd := &c.nodes[i]
 			for nd.rn.HasReady() {
 				if err := c.handleReady(nd); err != nil {
 					return err
@@ -220,7 +223,8 @@ func (c *Cluster) deliver() error {
 // compact compacts the storage of every node that holds more than
 // workload.CompactEvery applied entries up to its applied index.
 func (c *Cluster) compact() error {
-	for _, nd := range c.nodes {
+	for i := range c.nodes {
+		nd := &c.nodes[i]
 		if nd.applied-nd.compacted < workload.CompactEvery {
 			continue
 		}
@@ -235,7 +239,8 @@ func (c *Cluster) compact() error {
 // CheckApplied fails unless every node applied exactly entries entries
 // carrying data, of bytes bytes in all.
 func (c *Cluster) CheckApplied(entries, bytes int) error {
-	for _, nd := range c.nodes {
+	for i := range c.nodes {
+		nd := &c.nodes[i]
 		if nd.appliedData != entries || nd.appliedBytes != bytes {
 			return fmt.Errorf("etcd node %d applied %d entries of %d bytes, want %d of %d bytes",
 				nd.id, nd.appliedData, nd.appliedBytes, entries, bytes)

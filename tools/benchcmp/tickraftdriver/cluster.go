@@ -48,7 +48,7 @@ type network struct {
 
 // Cluster is a group of nodes 1..n in one process.
 type Cluster struct {
-	nodes []*node
+	nodes []node
 	net   *network
 }
 
@@ -62,13 +62,14 @@ func newCluster(n int, p workload.Params, net *network, cache *raft.GroupCache) 
 	for i := range voters {
 		voters[i] = uint64(i + 1)
 	}
-	c := &Cluster{nodes: make([]*node, n), net: net}
+	c := &Cluster{nodes: make([]node, n), net: net}
 	for i := range c.nodes {
 		disk := raftloop.NewMemoryDisk()
 		disk.Bootstrap(raftpb.ConfState{Voters: voters})
 		st := disk.MemoryStorage()
 		first, _ := st.FirstIndex()
-		nd := &node{id: uint64(i + 1), st: st, applied: first - 1, compacted: first - 1}
+		nd := &c.nodes[i]
+		*nd = node{id: uint64(i + 1), st: st, applied: first - 1, compacted: first - 1}
 		loop, err := raftloop.New(raftloop.Config{
 			Raft: raft.Config{
 				ID:                        uint64(i + 1),
@@ -87,7 +88,6 @@ func newCluster(n int, p workload.Params, net *network, cache *raft.GroupCache) 
 			return nil, err
 		}
 		nd.loop, nd.rn = loop, loop.RawNode()
-		c.nodes[i] = nd
 	}
 	return c, nil
 }
@@ -108,7 +108,8 @@ func (c *Cluster) Elect() error {
 // Leader returns the term of node 1 if it leads and every other node
 // follows it in that term, and an error otherwise.
 func (c *Cluster) Leader() (term uint64, err error) {
-	for _, nd := range c.nodes {
+	for i := range c.nodes {
+		nd := &c.nodes[i]
 		s := nd.rn.BasicStatus()
 		want := raft.StateFollower
 		if nd.id == 1 {
@@ -135,7 +136,8 @@ func (c *Cluster) Propose(data []byte, count int) error {
 
 // Tick ticks every node once.
 func (c *Cluster) Tick() {
-	for _, nd := range c.nodes {
+	for i := range c.nodes {
+		nd := &c.nodes[i]
 		nd.rn.Tick()
 	}
 }
@@ -145,7 +147,8 @@ func (c *Cluster) Tick() {
 func (c *Cluster) Stabilize() error {
 	for round := 0; round < workload.MaxStabilizeRounds; round++ {
 		moved := false
-		for _, nd := range c.nodes {
+		for i := range c.nodes {
+			nd := &c.nodes[i]
 			for nd.rn.HasReady() {
 				if err := c.handleReady(nd); err != nil {
 					return err
@@ -217,7 +220,8 @@ func (c *Cluster) deliver() error {
 // compact compacts the storage of every node that holds more than
 // workload.CompactEvery applied entries up to its applied index.
 func (c *Cluster) compact() error {
-	for _, nd := range c.nodes {
+	for i := range c.nodes {
+		nd := &c.nodes[i]
 		if nd.applied-nd.compacted < workload.CompactEvery {
 			continue
 		}
@@ -232,7 +236,8 @@ func (c *Cluster) compact() error {
 // CheckApplied fails unless every node applied exactly entries entries
 // carrying data, of bytes bytes in all.
 func (c *Cluster) CheckApplied(entries, bytes int) error {
-	for _, nd := range c.nodes {
+	for i := range c.nodes {
+		nd := &c.nodes[i]
 		if nd.appliedData != entries || nd.appliedBytes != bytes {
 			return fmt.Errorf("tickraft node %d applied %d entries of %d bytes, want %d of %d bytes",
 				nd.id, nd.appliedData, nd.appliedBytes, entries, bytes)

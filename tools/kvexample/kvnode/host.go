@@ -277,7 +277,9 @@ func (h *Host) Stop() error {
 	if h.httpSrv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		h.httpSrv.Shutdown(ctx)
+		if err := h.httpSrv.Shutdown(ctx); err != nil {
+			h.log.Warn("HTTP requests still running at shutdown are cut off", "error", err)
+		}
 	}
 	h.closeIO()
 	return errors.Join(h.Err(), h.closeErr)

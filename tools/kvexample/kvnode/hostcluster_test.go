@@ -11,6 +11,7 @@ import (
 
 	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/framerelay"
 	"github.com/tickraft/raft/tools/wal"
 )
 
@@ -341,8 +342,11 @@ type hostCluster struct {
 	peers   []Peer
 	hub     *memHub
 	logs    map[uint64]*memGroupLog
-	hosts   map[uint64]*Host
-	c       *Client
+	// relays, when not empty, are in front of each host's Raft address:
+	// the other hosts dial the relay (newRelayedHostCluster).
+	relays map[uint64]*framerelay.Relay
+	hosts  map[uint64]*Host
+	c      *Client
 }
 
 // hostTestConfig is the configuration of the test hosts: fast ticks, a
@@ -364,8 +368,24 @@ func newHostCluster(t *testing.T, n, groups int, sockets bool) *hostCluster {
 // base.
 func newHostClusterWith(t *testing.T, n, groups int, sockets bool, base Config) *hostCluster {
 	t.Helper()
+	return buildHostCluster(t, n, groups, sockets, false, base)
+}
+
+// newRelayedHostCluster starts n hosts of groups groups each on loopback
+// sockets, configured as base, each host's peers dialling it through a
+// framerelay.Relay that counts the frames on the wire.
+func newRelayedHostCluster(t *testing.T, n, groups int, base Config) *hostCluster {
+	t.Helper()
+	return buildHostCluster(t, n, groups, true, true, base)
+}
+
+// buildHostCluster starts the hosts of newHostClusterWith, with a relay
+// in front of each host's Raft address when relayed.
+func buildHostCluster(t *testing.T, n, groups int, sockets, relayed bool, base Config) *hostCluster {
+	t.Helper()
 	hc := &hostCluster{t: t, dir: t.TempDir(), groups: groups, sockets: sockets, base: base,
-		hub: newMemHub(), logs: map[uint64]*memGroupLog{}, hosts: map[uint64]*Host{}}
+		hub: newMemHub(), logs: map[uint64]*memGroupLog{}, hosts: map[uint64]*Host{},
+		relays: map[uint64]*framerelay.Relay{}}
 	ports, err := LoopbackAddrs(2 * n)
 	if err != nil {
 		t.Fatal(err)
@@ -374,6 +394,14 @@ func newHostClusterWith(t *testing.T, n, groups int, sockets bool, base Config) 
 	for id := uint64(1); id <= uint64(n); id++ {
 		hc.peers = append(hc.peers, Peer{ID: id, RaftAddr: ports[2*id-2], HTTPAddr: ports[2*id-1]})
 		addrs = append(addrs, ports[2*id-1])
+		if relayed {
+			r, err := framerelay.Start(ports[2*id-2])
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(r.Close)
+			hc.relays[id] = r
+		}
 	}
 	t.Cleanup(hc.stopAll)
 	for id := uint64(1); id <= uint64(n); id++ {
@@ -392,6 +420,9 @@ func (hc *hostCluster) config(id uint64) Config {
 		if p.ID == id {
 			c.RaftAddr, c.HTTPAddr = p.RaftAddr, p.HTTPAddr
 		} else {
+			if r := hc.relays[p.ID]; r != nil {
+				p.RaftAddr = r.Addr()
+			}
 			c.Peers = append(c.Peers, p)
 		}
 	}

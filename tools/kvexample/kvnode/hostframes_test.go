@@ -31,15 +31,19 @@ func (f linkFrames) perLinkTick() float64 {
 	return float64(f.frames) / float64(f.links) / (float64(f.ticks) / float64(f.hosts))
 }
 
-// countLinkFrames counts the frames every host's transport wrote to its
-// sockets (transport.Stats, counted where the bytes leave, not by the
-// library) until every host's loop has taken framesTicks more turns of
-// its ticker, and returns them with the turns summed over the hosts.
+// countLinkFrames counts the frames the relays in front of the hosts
+// carried (framerelay parses the length prefixes on the wire: neither the
+// transports' nor the library's counters) until every host's loop has
+// taken framesTicks more turns of its ticker, and returns them with the
+// turns summed over the hosts.
 func countLinkFrames(ctx context.Context, t *testing.T, hc *hostCluster) linkFrames {
 	t.Helper()
+	if len(hc.relays) != len(hc.hosts) {
+		t.Fatalf("%d relays for %d hosts: count frames on a cluster of newRelayedHostCluster", len(hc.relays), len(hc.hosts))
+	}
 	frames0, ticks0 := map[uint64]uint64{}, map[uint64]uint64{}
 	for id, h := range hc.hosts {
-		frames0[id], ticks0[id] = h.TransportStats().FramesSent, h.counters.loopTicks.Load()
+		frames0[id], ticks0[id] = hc.relays[id].Frames(), h.counters.loopTicks.Load()
 	}
 	for id, h := range hc.hosts {
 		for h.counters.loopTicks.Load()-ticks0[id] < framesTicks {
@@ -53,7 +57,7 @@ func countLinkFrames(ctx context.Context, t *testing.T, hc *hostCluster) linkFra
 	n := len(hc.hosts)
 	f := linkFrames{hosts: n, links: n * (n - 1)}
 	for id, h := range hc.hosts {
-		f.frames += h.TransportStats().FramesSent - frames0[id]
+		f.frames += hc.relays[id].Frames() - frames0[id]
 		f.ticks += h.counters.loopTicks.Load() - ticks0[id]
 	}
 	return f
@@ -82,13 +86,13 @@ func awaitAllAsleep(ctx context.Context, t *testing.T, hc *hostCluster) {
 // at 5 and at 50 groups, each directed link carries at most
 // maxFramesPerLinkTick frames per turn of a host's ticker (about two: the
 // heartbeats of the groups one process leads, and the answers to the
-// other's), counted on the sockets by the transports. Sent one frame per
+// other's), counted on the wire by relays between the hosts. Sent one frame per
 // message, 50 groups would need about 33 per tick.
 func TestHostFramesPerLinkPerTickDoNotGrowWithGroupsAwake(t *testing.T) {
 	for _, groups := range []int{5, 50} {
 		cfg := hostTestConfig()
 		cfg.DisableQuiesce = true
-		hc := newHostClusterWith(t, 3, groups, true, cfg)
+		hc := newRelayedHostCluster(t, 3, groups, cfg)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		awaitAllLed(ctx, t, hc)
 		f := countLinkFrames(ctx, t, hc)
@@ -105,12 +109,12 @@ func TestHostFramesPerLinkPerTickDoNotGrowWithGroupsAwake(t *testing.T) {
 
 // Claim: with every group asleep, the processes send nothing, whatever
 // the number of groups: at 5 and at 50 groups, over framesTicks turns of
-// every host's ticker the transports write at most one frame per
+// every host's ticker the relays carry at most one frame per
 // directed link (an answer to the last heartbeat still leaving), where
 // awake groups need two per tick.
 func TestHostSendsNoFramesWhileEveryGroupSleeps(t *testing.T) {
 	for _, groups := range []int{5, 50} {
-		hc := newHostCluster(t, 3, groups, true)
+		hc := newRelayedHostCluster(t, 3, groups, hostTestConfig())
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		awaitAllLed(ctx, t, hc)
 		awaitAllAsleep(ctx, t, hc)

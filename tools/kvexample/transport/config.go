@@ -120,7 +120,9 @@ type Config struct {
 	// the rate is delivered only from a full bucket and runs it into
 	// debt. So the messages delivered at one instant never exceed the
 	// larger of MaxRecvMsgsPerSec and one batch, and the long-run rate
-	// stays bounded.
+	// stays bounded. A peer's bucket outlives its connections (a peer
+	// that reconnects keeps its debt); that of an ID that is not a peer
+	// is dropped with its last connection.
 	MaxRecvMsgsPerSec int
 
 	// RemovedAt, when not nil, tells whether node id was removed from the

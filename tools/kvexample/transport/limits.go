@@ -55,14 +55,25 @@ func (t *Transport) acquireLimit(id uint64) *recvLimit {
 }
 
 // releaseLimit forgets peer id's receive limit once its last connection
-// has ended, so that hellos from many IDs leave nothing behind. A peer
-// that reconnects thus starts with a full bucket; the connection cap and
-// the hello timeout bound how often it can.
+// has ended, unless id is one of the transport's peers: hellos from many
+// unknown IDs leave nothing behind, while a peer keeps its bucket, debt
+// included, across its connections, so that reconnecting does not refill
+// it. An unknown ID that reconnects starts with a full bucket; the
+// connection cap and the hello timeout bound how often it can.
 func (t *Transport) releaseLimit(id uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	l := t.limits[id]
-	if l.conns--; l.conns == 0 {
+	if l.conns--; l.conns == 0 && t.peers[id] == nil {
+		delete(t.limits, id)
+	}
+}
+
+// forgetLimit drops the receive limit of id, a node that is no longer a
+// peer, unless a connection of it still uses the limit (releaseLimit then
+// drops it with the last one). Called with t.mu held.
+func (t *Transport) forgetLimit(id uint64) {
+	if l := t.limits[id]; l != nil && l.conns == 0 {
 		delete(t.limits, id)
 	}
 }

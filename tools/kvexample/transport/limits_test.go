@@ -264,3 +264,55 @@ func TestAFloodFromOnePeerIsBoundedPerSecond(t *testing.T) {
 		t.Fatalf("delivered %d of node 7's %d frames within one second (want %d) and %d of node 8's (want 1)", got[7], flood, rate, got[8])
 	}
 }
+
+// Claim: a peer's receive bucket outlives its connection: a known peer
+// that spent its bucket and reconnects (with the clock standing still)
+// gets nothing delivered until the bucket refills, instead of a fresh
+// burst per connection. Only the marker sent after the clock moves on
+// is delivered from the second connection.
+func TestAPeerThatReconnectsKeepsItsReceiveDebt(t *testing.T) {
+	const rate, flood = 20, 30
+	clock := &fakeClock{now: time.Unix(1000, 0)}
+	cfg := transport.Config{ID: 2, MaxRecvMsgsPerSec: rate, RecvBufferMsgs: 2 * flood, MaxInboundConns: 1,
+		Peers: map[uint64]string{7: "127.0.0.1:1"}}
+	transport.SetClock(&cfg, clock.Now)
+	b := start(t, cfg)
+	frames := hello(7, 2)
+	for i := uint64(1); i <= flood; i++ {
+		frames = append(frames, heartbeat(7, 2, i)...)
+	}
+	first := dialRaw(t, b.Addr().String(), frames)
+	receive(t, b, rate)
+	waitFor(t, "the flood to be read", func() bool { return b.Stats().RateDrops == flood-rate })
+	first.Close()
+	// With one inbound connection allowed, the second is admitted only
+	// once the first one's reader has ended and released its bucket.
+	var second net.Conn
+	waitFor(t, "a second connection of node 7 to be admitted", func() bool {
+		c, err := net.Dial("tcp", b.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write(append(hello(7, 2), heartbeat(7, 2, 100)...)); err != nil {
+			c.Close()
+			return false
+		}
+		c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		var one [1]byte
+		if _, err := c.Read(one[:]); !errors.Is(err, os.ErrDeadlineExceeded) {
+			c.Close()
+			return false
+		}
+		second = c
+		return true
+	})
+	defer second.Close()
+	waitFor(t, "the second connection's heartbeat to be read", func() bool { return b.Stats().RateDrops > flood-rate })
+	clock.advance(time.Second)
+	if _, err := second.Write(heartbeat(7, 2, 200)); err != nil {
+		t.Fatal(err)
+	}
+	if m := receive(t, b, 1)[0]; m.Commit != 200 {
+		t.Fatalf("delivered node 7's heartbeat with commit %d before the bucket refilled; want only the marker (200)", m.Commit)
+	}
+}

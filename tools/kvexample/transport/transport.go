@@ -199,6 +199,7 @@ func (t *Transport) RemovePeer(id uint64) {
 	t.mu.Lock()
 	p := t.peers[id]
 	delete(t.peers, id)
+	t.forgetLimit(id)
 	t.mu.Unlock()
 	if p != nil {
 		p.stop()

@@ -1,4 +1,10 @@
-package main
+// Package framerelay is a loopback TCP relay that counts the frames of
+// the example transport (tools/kvexample/transport) as they cross the
+// wire. Tests and the demo put one in front of a process's Raft address
+// and have its peers dial the relay, so that what they report about the
+// traffic between processes is counted by a party independent of the
+// transports' own Stats.
+package framerelay
 
 import (
 	"bufio"
@@ -11,13 +17,13 @@ import (
 	"github.com/tickraft/raft/tools/kvexample/transport"
 )
 
-// frameProxy is a loopback TCP relay in front of one host's Raft address:
-// the other hosts dial it, and it dials the host. It counts the frames it
-// relays towards the host by parsing the stream itself (the hello of
-// transport.HelloBytes, then frames, each a 4-byte big-endian length and
-// that many bytes), so that the frames the demo reports are counted on the
-// wire, independently of the transports' own Stats.
-type frameProxy struct {
+// Relay is a loopback TCP relay in front of one process's Raft address:
+// the other processes dial it, and it dials the process. It counts the
+// frames it relays towards the process by parsing the stream itself (the
+// hello of transport.HelloBytes, then frames, each a 4-byte big-endian
+// length and that many bytes). What the process answers is relayed back
+// uncounted.
+type Relay struct {
 	ln     net.Listener
 	target string
 	// frames and bytes count the whole frames relayed, and their bytes
@@ -30,23 +36,32 @@ type frameProxy struct {
 	wg     sync.WaitGroup
 }
 
-// startFrameProxy listens on a loopback port and relays to target.
-func startFrameProxy(target string) (*frameProxy, error) {
+// Start listens on a loopback port and relays each connection it
+// accepts to target.
+func Start(target string) (*Relay, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	p := &frameProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	p := &Relay{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
 	p.wg.Add(1)
 	go p.serve()
 	return p, nil
 }
 
-// addr returns the address the other hosts dial.
-func (p *frameProxy) addr() string { return p.ln.Addr().String() }
+// Addr returns the address the other processes dial.
+func (p *Relay) Addr() string { return p.ln.Addr().String() }
 
-// serve accepts connections until the proxy is closed.
-func (p *frameProxy) serve() {
+// Frames returns the frames relayed towards the target so far, counted
+// once each is relayed whole.
+func (p *Relay) Frames() uint64 { return p.frames.Load() }
+
+// Bytes returns the bytes of the frames Frames counts, length prefixes
+// included.
+func (p *Relay) Bytes() uint64 { return p.bytes.Load() }
+
+// serve accepts connections until the relay is closed.
+func (p *Relay) serve() {
 	defer p.wg.Done()
 	for {
 		in, err := p.ln.Accept()
@@ -59,8 +74,8 @@ func (p *frameProxy) serve() {
 }
 
 // track records conn so that close can end it; it reports false (and
-// closes conn) once the proxy is closed.
-func (p *frameProxy) track(conn net.Conn) bool {
+// closes conn) once the relay is closed.
+func (p *Relay) track(conn net.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -74,7 +89,7 @@ func (p *frameProxy) track(conn net.Conn) bool {
 // relay relays one connection: what the host answers goes back as it is,
 // what the dialer sends is parsed and counted frame by frame. Either side
 // closing, or a stream that does not parse, ends both.
-func (p *frameProxy) relay(in net.Conn) {
+func (p *Relay) relay(in net.Conn) {
 	defer p.wg.Done()
 	if !p.track(in) {
 		return
@@ -106,7 +121,7 @@ func (p *frameProxy) relay(in net.Conn) {
 
 // countFrames copies the hello and then whole frames from r to w,
 // counting each frame once it is relayed, until either side fails.
-func (p *frameProxy) countFrames(r *bufio.Reader, w io.Writer) {
+func (p *Relay) countFrames(r *bufio.Reader, w io.Writer) {
 	if _, err := io.CopyN(w, r, transport.HelloBytes); err != nil {
 		return
 	}
@@ -127,8 +142,9 @@ func (p *frameProxy) countFrames(r *bufio.Reader, w io.Writer) {
 	}
 }
 
-// close stops the proxy and ends every connection it relays.
-func (p *frameProxy) close() {
+// Close stops the relay, ends every connection it relays and waits for
+// its goroutines.
+func (p *Relay) Close() {
 	p.mu.Lock()
 	p.closed = true
 	p.ln.Close()
