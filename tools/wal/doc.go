@@ -75,13 +75,21 @@
 // snapshot of every group now and then (by entries applied, and by the
 // age of its oldest entry, so that an idle group with a short log is
 // snapshotted too) and releasing up to it; SharedLog.Pinning names the
-// groups that keep the oldest segment, with the index each must release; a group that is removed from
-// the process should first be released up to its last index, through a
-// snapshot marker at that index. What a group released is not written
+// groups that keep the oldest segment, with the index each must release. What a group released is not written
 // down: OpenShared releases every group up to its snapshot marker (the
 // group's Replay starts after it; the segments that frees go at the next
 // release of any group), having synced what it read so that the markers
 // it relies on are durable.
+//
+// A process whose replica of a group was removed from the group's
+// configuration drops the group (SharedLog.Drop, SharedStorage.Drop): its
+// state goes, and it pins no segment, but its term and vote stay for
+// good, as the group's tombstone, so that a replica added back later
+// under the same ID never votes twice in a term (§5.2). A later save of
+// the group starts it afresh from an empty log; a hard state below the
+// tombstone is refused (ErrStaleHardState). OpenShared reports dropped
+// groups in SharedReplay.Dropped, and every segment head restates each
+// tombstone, so that it outlives the segment holding the drop.
 //
 // # The write order
 //
@@ -124,7 +132,7 @@
 // its payload:
 //
 //	0  uint32  payload length (little endian), at most MaxRecordBytes
-//	4  uint8   type: 1 entries, 2 hard state, 3 snapshot marker, 4 segment head, 5 seal, 6 group
+//	4  uint8   type: 1 entries, 2 hard state, 3 snapshot marker, 4 segment head, 5 seal, 6 group, 7 drop
 //	5  [3]byte zero
 //	8  uint32  CRC-32C (Castagnoli) of bytes 0..7
 //	12 uint32  CRC-32C of the type byte followed by the payload
@@ -139,7 +147,10 @@
 // older segments loses only entries; in a shared log, for every group it
 // holds (in increasing order of group ID), a group record (type 6: the
 // group's first index in the segment, one past its last index then),
-// then that group's hard state and snapshot marker. A log of one group is
+// then that group's hard state and snapshot marker, each preceded by the
+// group's tombstone when it was ever dropped (a drop record with the
+// restated flag), and a tombstone alone for a group dropped and not saved
+// since. A log of one group is
 // written in version 1, the format before shared logs; a shared log in
 // version 2 (FormatVersion). A seal, the last record of every segment but the newest,
 // holds the next segment's sequence number. Every record but a head
@@ -158,7 +169,13 @@
 // matched the log (its index held with its term), in which case the
 // entries after it stay, or not, in which case it replaced the whole log
 // (§7 of the Raft paper). A marker at index 0 carries a new cluster's
-// first configuration (Storage.Bootstrap).
+// first configuration (Storage.Bootstrap). A drop record (shared log
+// only) holds a flags byte and a raftpb.HardState encoding of the term and
+// vote kept (its commit is zero): without flags it drops the group, whose
+// records before it no longer count and whose next record starts it
+// afresh from that term and vote; with the restated flag (1), in a
+// segment head, it restates the tombstone and leaves the group's state as
+// it is.
 //
 // # Recovery
 //

@@ -71,6 +71,9 @@ func (w *WAL) plan(batch []Update) error {
 			k = w.startWork(u.Group)
 		}
 		wr, err := w.work[k].apply(u)
+		if err == nil {
+			err = w.checkTombstone(u)
+		}
 		if err != nil {
 			if w.shared {
 				return fmt.Errorf("%w (group %d)", err, u.Group)
@@ -127,11 +130,20 @@ func (g *groupState) apply(u *Update) (groupWrite, error) {
 	return wr, nil
 }
 
+// empty reports whether the group holds nothing: no hard state, snapshot
+// marker or entry.
+func (g *groupState) empty() bool {
+	return g.hs.IsEmpty() && emptyMeta(&g.snap) && g.shape.last == 0
+}
+
 // commitPlan makes the states plan computed the groups' own, once the
 // batch is written, copying the runs into each group's own array.
 func (w *WAL) commitPlan() {
 	for id, k := range w.workAt {
 		cur := w.groups[id]
+		if _, dropped := w.tombs[id]; cur == nil && dropped && w.work[k].empty() {
+			continue // a dropped group that wrote nothing stays dropped
+		}
 		if cur == nil {
 			cur = &groupState{}
 			w.groups[id] = cur

@@ -41,7 +41,7 @@ type SegmentInfo struct {
 }
 
 // RecordInfo is one record. Exactly one of Entries, HardState, Snapshot,
-// Head, Seal and GroupFirst describes its content.
+// Head, Seal, GroupFirst and Tombstone describes its content.
 type RecordInfo struct {
 	// Offset is where its header starts; Size its length with the header.
 	Offset, Size int64
@@ -62,6 +62,12 @@ type RecordInfo struct {
 	// GroupFirst is a group record's first index of its group in the
 	// segment (in a shared log), zero for other records.
 	GroupFirst uint64
+	// Tombstone is a drop record's term and vote (SharedLog.Drop);
+	// Restated reports whether it restates, in a segment head, a tombstone
+	// of a group dropped earlier (its state is left as it is) rather than
+	// dropping the group.
+	Tombstone *raftpb.HardState
+	Restated  bool
 	// Err is set when the payload, though its checksums hold, does not
 	// decode.
 	Err error
@@ -125,6 +131,9 @@ func inspectSegment(path string, s segment, data []byte) SegmentInfo {
 			ri.Seal = next
 		case recGroup:
 			ri.GroupFirst, ri.Err = decodeGroupFirst(rec.payload)
+		case recDrop:
+			hs, restated, err := decodeDrop(rec.payload)
+			ri.Tombstone, ri.Restated, ri.Err = &hs, restated, err
 		default:
 			ri.Err = fmt.Errorf("record type %d", rec.typ)
 		}

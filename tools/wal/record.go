@@ -56,6 +56,12 @@ const (
 	// its stamp) and its first index in the segment, one past its last
 	// index then, as an unsigned varint. Format version 2.
 	recGroup recordType = 6
+	// recDrop is a group's tombstone in a shared log: a flags byte and a
+	// raftpb.HardState encoding holding the term and vote the group had
+	// when the process dropped it (SharedLog.Drop). Without the restated
+	// flag it also ends the group's state; with it (in a segment head) it
+	// only restates the tombstone. Format version 2.
+	recDrop recordType = 7
 )
 
 // sealReserve is the room a segment keeps at its end for its seal.
@@ -131,7 +137,7 @@ func decodeHeader(h []byte) (header, bool) {
 }
 
 // known reports whether t is a record type this package writes.
-func (t recordType) known() bool { return t >= recEntries && t <= recGroup }
+func (t recordType) known() bool { return t >= recEntries && t <= recDrop }
 
 // stamp is the prefix of every record but a segment head: the Raft group
 // the record belongs to, and how many bytes of its segment were synced

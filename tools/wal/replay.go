@@ -42,6 +42,11 @@ type replaySet struct {
 	single uint64 // the group of a log of one group
 	file   string // the segment being read, for errors
 	groups map[uint64]*replayer
+	// tombs holds the tombstones read (drop records); segs and cur are the
+	// segments being read and the index of the current one.
+	tombs map[uint64]raftpb.HardState
+	segs  []segment
+	cur   int
 	// truncated is how many bytes of a torn tail were zeroed; loss the
 	// losses Options.AcceptLoss stepped over that concern every group.
 	truncated int64
@@ -60,7 +65,7 @@ type replayer struct {
 
 // newReplaySet returns the empty state of the log w opens.
 func (w *WAL) newReplaySet() *replaySet {
-	rs := &replaySet{shared: w.shared, single: w.opts.GroupID, groups: map[uint64]*replayer{}}
+	rs := &replaySet{shared: w.shared, single: w.opts.GroupID, groups: map[uint64]*replayer{}, tombs: map[uint64]raftpb.HardState{}}
 	if !w.shared {
 		rs.replayer(w.opts.GroupID)
 	}
@@ -68,11 +73,13 @@ func (w *WAL) newReplaySet() *replaySet {
 }
 
 // replayer returns the group's replayer, made when the group's first
-// record is read.
+// record is read (after a drop, its first record since), with the
+// tombstone's term and vote when the group was dropped before.
 func (rs *replaySet) replayer(group uint64) *replayer {
 	r := rs.groups[group]
 	if r == nil {
 		r = &replayer{group: group, set: rs}
+		r.HardState = rs.tombs[group]
 		rs.groups[group] = r
 	}
 	return r
@@ -81,7 +88,7 @@ func (rs *replaySet) replayer(group uint64) *replayer {
 // replay returns what the log held of group, with the losses that concern
 // every group and the torn tail: a log of one group's Replay.
 func (rs *replaySet) replay(group uint64) *Replay {
-	rp := &Replay{}
+	rp := &Replay{HardState: rs.tombs[group]}
 	if r := rs.groups[group]; r != nil {
 		*rp = r.Replay
 	}
@@ -129,6 +136,16 @@ func (rs *replaySet) apply(s *segment, rec record) error {
 		}
 		rs.replayer(rec.stamp.group)
 		s.firsts[rec.stamp.group] = first
+		return nil
+	case recDrop:
+		if !rs.shared {
+			return rs.corrupt(rec.offset, false, "a drop record in a log of one group")
+		}
+		hs, restated, err := decodeDrop(rec.payload)
+		if err != nil {
+			return (&replayer{group: rec.stamp.group, set: rs}).corrupt(rec.offset, true, "drop record: %v", err)
+		}
+		rs.drop(rec.stamp.group, hs, restated, rs.segs[:rs.cur+1])
 		return nil
 	}
 	return rs.replayer(rec.stamp.group).apply(rec)
@@ -227,6 +244,7 @@ type segmentState struct {
 // over in the Loss of the groups it concerns.
 func (w *WAL) readSegments(segs []segment) (*replaySet, segmentState, error) {
 	rs := w.newReplaySet()
+	rs.segs = segs
 	var last segmentState
 	var prevFile string
 	for i := range segs {
@@ -234,7 +252,7 @@ func (w *WAL) readSegments(segs []segment) (*replaySet, segmentState, error) {
 		if w.shared {
 			s.firsts = map[uint64]uint64{}
 		}
-		rs.file = filepath.Join(w.dir, s.name())
+		rs.file, rs.cur = filepath.Join(w.dir, s.name()), i
 		data, size, err := readSegment(w.fs, rs.file)
 		if err != nil {
 			return nil, last, err

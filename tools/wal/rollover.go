@@ -110,7 +110,8 @@ func (w *WAL) startFirstSegment() error {
 
 // newSegment creates segment s durably, headed by its segment head, the
 // current hard state and snapshot marker of every group (after its group
-// record, in a shared log), with room for need more bytes.
+// record, in a shared log) and every tombstone of a dropped group (in a
+// shared log), with room for need more bytes.
 // prevEnd is where the previous segment's records end before its seal
 // (it is synced that far). The head makes
 // every segment carry the log's state as of its creation, so that removing
@@ -129,11 +130,15 @@ func (w *WAL) segmentHeadBytes(s segment, prevEnd, need int64) ([]byte, int64) {
 	if w.shared {
 		h = segmentHead{version: FormatVersion, seq: s.seq, prevEnd: prevEnd, shared: true}
 	}
-	ids := w.groupIDs()
+	ids := w.headIDs()
 	encode := func() []byte {
 		head, _ := appendRecord(nil, recSegment, func(b []byte) []byte { return appendSegmentHead(b, h) })
 		for _, id := range ids {
-			head = w.appendGroupHead(head, s, id)
+			// A tombstone first: a re-created group's state starts from it.
+			head = w.appendTombstone(head, id)
+			if w.groups[id] != nil {
+				head = w.appendGroupHead(head, s, id)
+			}
 		}
 		return head
 	}
@@ -210,6 +215,13 @@ func (w *WAL) releaseTo(group, index uint64) error {
 		return nil
 	}
 	g.released = max(g.released, index)
+	return w.deleteUnneeded(group, index)
+}
+
+// deleteUnneeded deletes the oldest segments as long as no group needs a
+// record in them, after a release of group up to index (logged) or a
+// drop of group (index 0). w.mu is held.
+func (w *WAL) deleteUnneeded(group, index uint64) error {
 	n := 0
 	for n+1 < len(w.segs) && !w.needsBefore(w.segs[n+1]) {
 		n++

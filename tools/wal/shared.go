@@ -22,7 +22,8 @@ type SharedLog struct {
 
 // SharedReplay is what OpenShared found on disk.
 type SharedReplay struct {
-	// Groups holds, for every group with a record in the log, what a
+	// Groups holds, for every group with a record in the log that is not
+	// dropped (see Dropped), what a
 	// restarting node of that group hands to its storage, as Replay does
 	// for a log of one group. Each Replay's Loss holds the losses
 	// Options.AcceptLoss stepped over in the group's records and those
@@ -38,16 +39,21 @@ type SharedReplay struct {
 	Loss error
 	// every is the part of Loss that concerns every group.
 	every error
+	// tombs holds the tombstone of every group dropped (SharedLog.Drop),
+	// re-created or not.
+	tombs map[uint64]raftpb.HardState
 }
 
 // Group returns what the log held of group id: the group's Replay, or an
 // empty one (with the log's TruncatedBytes and the losses that concern
-// every group) when the log holds nothing of it.
+// every group) when the log holds nothing of it; the empty Replay of a
+// dropped group (Dropped) holds its tombstone's term and vote as its
+// HardState, which a replica added back under the same ID starts from.
 func (r *SharedReplay) Group(id uint64) *Replay {
 	if rp := r.Groups[id]; rp != nil {
 		return rp
 	}
-	return &Replay{TruncatedBytes: r.TruncatedBytes, Loss: r.every}
+	return &Replay{HardState: r.tombs[id], TruncatedBytes: r.TruncatedBytes, Loss: r.every}
 }
 
 // OpenShared opens the shared log in dir, creating dir and an empty log
@@ -61,7 +67,7 @@ func OpenShared(dir string, opts Options) (*SharedLog, *SharedReplay, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	out := &SharedReplay{Groups: make(map[uint64]*Replay, len(rs.groups)), TruncatedBytes: rs.truncated, Loss: rs.loss, every: rs.loss}
+	out := &SharedReplay{Groups: make(map[uint64]*Replay, len(rs.groups)), TruncatedBytes: rs.truncated, Loss: rs.loss, every: rs.loss, tombs: rs.tombs}
 	for id, r := range rs.groups {
 		out.Groups[id] = rs.replay(id)
 		out.Loss = errors.Join(out.Loss, r.Loss)

@@ -3,12 +3,14 @@ package wal
 import (
 	"errors"
 	"fmt"
+	iofs "io/fs"
 	"path/filepath"
 	"sync"
 
 	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tools/wal/snapfile"
+	"github.com/tickraft/raft/tools/wal/walfs"
 )
 
 // This file holds the storage of many groups on one shared log: a
@@ -47,13 +49,28 @@ func OpenSharedStorage(dir string, opts Options) (*SharedStorage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &SharedStorage{dir: dir, opts: opts, log: log, replay: rp, groups: map[uint64]*GroupStorage{}}, nil
+	s := &SharedStorage{dir: dir, opts: opts, log: log, replay: rp, groups: map[uint64]*GroupStorage{}}
+	// A crash after a Drop's tombstone and before its snapshot files went
+	// leaves them behind: they go now.
+	for _, t := range rp.Dropped() {
+		if err := s.removeSnapshots(t.Group); err != nil {
+			return nil, errors.Join(err, log.Close())
+		}
+	}
+	return s, nil
+}
+
+// snapDir returns the directory of group id's snapshot files.
+func (s *SharedStorage) snapDir(id uint64) string {
+	return filepath.Join(s.dir, "snap", fmt.Sprintf("%016x", id))
 }
 
 // Group returns the storage of group id, loading it the first time from
 // what the log held (the snapshot the log names, from the group's
 // snapshot files, then its entries and hard state); a group the log does
-// not hold starts empty, to Bootstrap or to join. A restarting node of the
+// not hold starts empty, to Bootstrap or to join, and a dropped group
+// (Drop, Tombstone) starts with an empty log and its tombstone's term and
+// vote, to join again as a replica added back under the same ID. A restarting node of the
 // group restores its state machine from Snapshot() and boots with
 // Config.Applied set to that snapshot's index. A missing or damaged
 // snapshot file the log names is an error.
@@ -68,12 +85,16 @@ func (s *SharedStorage) group(id uint64) (*GroupStorage, error) {
 	if g := s.groups[id]; g != nil {
 		return g, nil
 	}
-	snaps, err := snapfile.Open(filepath.Join(s.dir, "snap", fmt.Sprintf("%016x", id)),
-		snapfile.Options{Logger: s.opts.Logger, FS: s.opts.FS})
+	snaps, err := snapfile.Open(s.snapDir(id), snapfile.Options{Logger: s.opts.Logger, FS: s.opts.FS})
 	if err != nil {
 		return nil, err
 	}
 	rp := s.replay.Group(id)
+	if tomb, ok := s.log.Tombstone(id); ok {
+		// A dropped group starts afresh from its tombstone's term and
+		// vote: a replica added back under the same ID.
+		rp = &Replay{HardState: tomb, TruncatedBytes: rp.TruncatedBytes, Loss: s.replay.every}
+	}
 	g := &GroupStorage{s: s, id: id, memReads: memReads{raft.NewMemoryStorage()}, snaps: snaps, loss: rp.Loss}
 	if err := loadReplay(g.mem, snaps, rp); err != nil {
 		return nil, fmt.Errorf("%w (group %d)", err, id)
@@ -123,6 +144,104 @@ func (s *SharedStorage) Save(rds []GroupReady) error {
 		}
 	}
 	return nil
+}
+
+// Drop deletes this process's state of group, whose replica was removed
+// from the group's configuration, but for its term and vote: it records
+// the group's tombstone in the log, durably, with the group's current
+// hard state (SharedLog.Drop), then deletes the group's snapshot files
+// (DIR/snap/GROUP). Stop the group's node first: the GroupStorage Group
+// returned before must not be used again, and any later Save of the
+// group starts it afresh from the tombstone, as a later Group call does
+// (a replica added back). Dropping a group dropped already does nothing
+// more; a group the storage never held is dropped with a zero term and
+// vote.
+func (s *SharedStorage) Drop(group uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.log.Drop(group, s.hardState(group))
+	if _, dropped := s.log.Tombstone(group); !dropped {
+		return err
+	}
+	// The tombstone is durable (an error may still come from deleting the
+	// segments it freed): the group's state goes.
+	delete(s.groups, group)
+	delete(s.replay.Groups, group)
+	return errors.Join(err, s.removeSnapshots(group))
+}
+
+// hardState returns group's current hard state: its storage's when
+// loaded, its tombstone's when dropped, or what the log held at open.
+// s.mu is held.
+func (s *SharedStorage) hardState(group uint64) raftpb.HardState {
+	if g := s.groups[group]; g != nil {
+		hs, _, _ := g.mem.InitialState()
+		return hs
+	}
+	if tomb, ok := s.log.Tombstone(group); ok {
+		return tomb
+	}
+	return s.replay.Group(group).HardState
+}
+
+// Tombstone returns the term and vote kept of group, and true, when the
+// group is dropped (Drop, here or before the storage was opened) and was
+// not saved again since; otherwise false. A host that opens the storage
+// learns from it which groups it no longer replicates.
+func (s *SharedStorage) Tombstone(group uint64) (raftpb.HardState, bool) {
+	return s.log.Tombstone(group)
+}
+
+// Dropped returns the groups that are dropped (Drop, here or before the
+// storage was opened) and were not saved again since, with their
+// tombstones, sorted by group: the groups a host that opens the storage
+// no longer replicates.
+func (s *SharedStorage) Dropped() []Tombstone { return s.log.dropped() }
+
+// removeSnapshots deletes group's snapshot directory and what it holds,
+// durably.
+func (s *SharedStorage) removeSnapshots(group uint64) error {
+	fs := s.opts.FS
+	if fs == nil {
+		fs = walfs.OS()
+	}
+	if err := removeTree(fs, s.snapDir(group)); err != nil {
+		return fmt.Errorf("wal: deleting the snapshots of dropped group %d: %w", group, err)
+	}
+	return nil
+}
+
+// removeTree deletes dir, its files and its directories, syncing each
+// directory it empties; a dir that does not exist is no error.
+func removeTree(fs walfs.FS, dir string) error {
+	names, err := fs.ReadDir(dir)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		p := filepath.Join(dir, name)
+		if _, err := fs.ReadDir(p); err == nil {
+			if err := removeTree(fs, p); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := fs.Remove(p); err != nil {
+			return err
+		}
+	}
+	if len(names) > 0 {
+		if err := fs.SyncDir(dir); err != nil {
+			return err
+		}
+	}
+	if err := fs.Remove(dir); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+		return err
+	}
+	return fs.SyncDir(filepath.Dir(dir))
 }
 
 // Sync makes every write saved so far durable, for every group.

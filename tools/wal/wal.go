@@ -77,6 +77,9 @@ type WAL struct {
 	// of Options.GroupID in a log of one group.
 	shared bool
 	groups map[uint64]*groupState
+	// tombs holds the tombstone of every group a shared log dropped
+	// (SharedLog.Drop), kept for good, the re-created groups' too.
+	tombs map[uint64]raftpb.HardState
 	// work, workAt and writes are plan's scratch, reused: the states of
 	// the groups a batch touches, where each group's is in work, and what
 	// each update writes. one is Save's batch of one, and oneSnap its
@@ -111,7 +114,7 @@ func openLog(dir string, opts Options, shared bool) (*WAL, *replaySet, error) {
 		opts.SegmentBytes = DefaultSegmentBytes
 	}
 	w := &WAL{dir: dir, opts: opts, fs: opts.FS, logger: opts.Logger, shared: shared,
-		groups: map[uint64]*groupState{}, workAt: map[uint64]int{}}
+		groups: map[uint64]*groupState{}, tombs: map[uint64]raftpb.HardState{}, workAt: map[uint64]int{}}
 	if !shared {
 		w.groups[opts.GroupID] = &groupState{}
 	}
@@ -172,6 +175,7 @@ func (w *WAL) open() (*replaySet, error) {
 			return nil, err
 		}
 	}
+	w.tombs = rs.tombs
 	for id, r := range rs.groups {
 		g := &groupState{hs: r.HardState, snap: r.Snapshot}
 		g.shape = logShape{snapIndex: r.Snapshot.Index, snapTerm: r.Snapshot.Term, last: r.Snapshot.Index}

@@ -14,7 +14,9 @@
 //
 // A log shared by many groups (wal.OpenShared, segments named
 // SEQ-shared.wal) is listed record by record, each with its group, and
-// summed up group by group: one state line per group. With -group G only
+// summed up group by group: one state line per group, a group dropped
+// from the process (wal.SharedLog.Drop) as dropped with the term and vote
+// its tombstone keeps. With -group G only
 // group G's records (and the segment heads and seals) are listed, and its
 // state alone.
 //
@@ -159,6 +161,10 @@ func printStates(out io.Writer, states map[uint64]*replayState, shared bool) {
 	}
 	for _, id := range slices.Sorted(maps.Keys(states)) {
 		st := states[id]
+		if st.dropped {
+			fmt.Fprintf(out, "state of group %d: dropped, term %d and vote %d kept\n", id, st.tomb.Term, st.tomb.Vote)
+			continue
+		}
 		fmt.Fprintf(out, "state of group %d: hard state %s; snapshot %s; entries %s\n",
 			id, st.hs, raftpb.Snapshot{Metadata: st.snap}, st.entries())
 	}
@@ -191,6 +197,10 @@ func describe(r wal.RecordInfo) string {
 		s = fmt.Sprintf("seal: continued in segment %d", r.Seal)
 	case r.GroupFirst != 0:
 		s = fmt.Sprintf("group record: first index %d in this segment", r.GroupFirst)
+	case r.Tombstone != nil && r.Restated:
+		s = fmt.Sprintf("tombstone (restated): dropped with term %d, vote %d", r.Tombstone.Term, r.Tombstone.Vote)
+	case r.Tombstone != nil:
+		s = fmt.Sprintf("drop: the group's state is deleted, its term %d and vote %d kept", r.Tombstone.Term, r.Tombstone.Vote)
 	case r.HardState != nil:
 		s = "hard state " + r.HardState.String()
 	case r.Snapshot != nil:
@@ -217,10 +227,30 @@ type replayState struct {
 	hs   raftpb.HardState
 	snap raftpb.SnapshotMetadata
 	ents []raftpb.Entry
+	// tomb is the group's last tombstone (a shared log's), and dropped
+	// reports whether no record of the group followed its last drop.
+	tomb    *raftpb.HardState
+	dropped bool
+	// seen reports whether a record other than a tombstone was read.
+	seen bool
 }
 
-// apply folds one record in.
+// apply folds one record in: a drop empties the group, whose next record
+// starts it again from the tombstone's term and vote.
 func (st *replayState) apply(r wal.RecordInfo) {
+	if r.Tombstone != nil {
+		st.tomb = r.Tombstone
+		if !r.Restated || !st.seen {
+			// A restated tombstone before any record of its group: the
+			// drop itself lies in a deleted segment.
+			*st = replayState{tomb: r.Tombstone, dropped: true}
+		}
+		return
+	}
+	st.seen = true
+	if st.dropped {
+		st.dropped, st.hs = false, *st.tomb
+	}
 	switch {
 	case r.HardState != nil:
 		st.hs = *r.HardState

@@ -183,3 +183,54 @@ func TestDumpOfASharedStorageListsEachGroupsSnapshots(t *testing.T) {
 		}
 	}
 }
+
+// Claim: waldump shows a group's drop and the tombstones segment heads
+// restate, and sums the group up as dropped with its term and vote, or,
+// once saved again, as live from what followed the drop.
+func TestDumpShowsADroppedGroupsTombstone(t *testing.T) {
+	dir := t.TempDir()
+	l, _, err := wal.OpenShared(dir, wal.Options{SegmentBytes: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	save := func(batch ...wal.Update) {
+		t.Helper()
+		if err := l.Save(batch, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(wal.Update{Group: 1, Entries: []raftpb.Entry{{Term: 2, Index: 1}}, HardState: raftpb.HardState{Term: 2, Vote: 3, Commit: 1}})
+	if err := l.Drop(1, raftpb.HardState{Term: 2, Vote: 3, Commit: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(1); i <= 8; i++ { // past a rollover: the head restates the tombstone
+		save(wal.Update{Group: 2, Entries: []raftpb.Entry{{Term: 1, Index: i, Data: bytes.Repeat([]byte("b"), 150)}}})
+	}
+	var out bytes.Buffer
+	if code := run(&out, dir, false); code != 0 {
+		t.Fatalf("dump exited %d:\n%s", code, &out)
+	}
+	for _, want := range []string{
+		"drop: the group's state is deleted, its term 2 and vote 3 kept [group 1,",
+		"tombstone (restated): dropped with term 2, vote 3 [group 1,",
+		"state of group 1: dropped, term 2 and vote 3 kept",
+		"state of group 2: hard state",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the dump lacks %q:\n%s", want, &out)
+		}
+	}
+	save(wal.Update{Group: 1, Snapshot: &raftpb.SnapshotMetadata{Index: 5, Term: 3}})
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	run(&out, dir, false)
+	if want := "state of group 1: hard state Term:2 Vote:3 Commit:0; snapshot Index:5 Term:3"; !strings.Contains(out.String(), want) {
+		t.Errorf("the dump of a re-created group lacks %q:\n%s", want, &out)
+	}
+	out.Reset()
+	if code := run(&out, dir, true); code != 0 || out.String() != "ok\n" {
+		t.Fatalf("-verify exited %d:\n%s", code, &out)
+	}
+}

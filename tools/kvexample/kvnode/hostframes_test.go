@@ -145,11 +145,15 @@ func TestAHostOfMoreGroupsThanTheDefaultQueueElectsEveryGroup(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	for {
+		// A status that times out on a loaded machine is asked again: the
+		// claim is judged by the leaders, within the context's deadline.
 		leading := 0
+		var lastErr error
 		for id := range hc.hosts {
 			st, err := hc.status(ctx, id)
 			if err != nil {
-				t.Fatalf("status of host %d: %v", id, err)
+				lastErr = err
+				continue
 			}
 			leading += st.Leading
 		}
@@ -158,7 +162,7 @@ func TestAHostOfMoreGroupsThanTheDefaultQueueElectsEveryGroup(t *testing.T) {
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("%d of %d groups have a leader: %v", leading, groups, ctx.Err())
+			t.Fatalf("%d of %d groups have a leader (last status error: %v): %v", leading, groups, lastErr, ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

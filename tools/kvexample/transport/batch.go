@@ -15,9 +15,19 @@ import (
 // transport. Group is the group's ID, any value the application chooses;
 // Message.From and Message.To are process IDs (in multi-group mode a
 // group's replica on process P has replica ID P).
+//
+// When Removed is not zero the record is no Raft message but a removed
+// notice: the sending process tells the receiving one that the receiver's
+// replica of Group was removed from the group's configuration by the
+// entry at index Removed, so that the receiver can drop the replica (it
+// may never learn it otherwise: a removed replica hears from the group no
+// more). Message then holds From and To, the processes, and nothing else.
+// A notice is delivered whatever Config.HostsGroup says: the replica it is
+// about may be gone already.
 type GroupMessage struct {
 	Group   uint64
 	Message raftpb.Message
+	Removed uint64
 }
 
 // MaxBatchMsgs is the most messages one multi-group frame may carry. A
@@ -37,8 +47,9 @@ var (
 	// ErrBatchTruncated: a record ends inside a varint or its length runs
 	// past the end of the body.
 	ErrBatchTruncated = errors.New("batch record truncated")
-	// ErrBatchRecord: a record of an unknown kind, or whose message does
-	// not decode.
+	// ErrBatchRecord: a record of an unknown kind, whose message does not
+	// decode, or a removed notice whose index is zero or whose message
+	// holds more than From and To.
 	ErrBatchRecord = errors.New("bad batch record")
 	// ErrBatchMisaddressed: a message that is not from the connection's
 	// authenticated sender, not to the receiver, or of a local type.
@@ -58,6 +69,11 @@ const (
 	// recordHeartbeatResp is a coalesced MsgHeartbeatResp: Term as a
 	// varint, then its Context.
 	recordHeartbeatResp byte = 3
+	// recordRemoved is a removed notice (GroupMessage.Removed): the index
+	// of the removal as a varint (never zero), then, as recordMessage, the
+	// length and raftpb encoding of a message that holds From and To
+	// alone.
+	recordRemoved byte = 4
 )
 
 // The forms of a coalesced heartbeat's Context, told apart by a leading
@@ -104,17 +120,20 @@ func AppendBatch(buf []byte, from, to uint64, msgs []GroupMessage) []byte {
 	buf = binary.AppendUvarint(buf, uint64(len(msgs)))
 	for i := range msgs {
 		m := &msgs[i].Message
-		buf = appendRecord(buf, from, to, msgs[i].Group, m, m.Size())
+		buf = appendRecord(buf, from, to, msgs[i].Group, msgs[i].Removed, m, m.Size())
 	}
 	binary.BigEndian.PutUint32(buf[start:], uint32(len(buf)-start-FrameHeaderBytes))
 	return buf
 }
 
-// recordSize returns the encoded size of the record of message m of group,
-// sent by process from to process to, whose raftpb encoding takes size
-// bytes.
-func recordSize(from, to, group uint64, m *raftpb.Message, size int) int {
+// recordSize returns the encoded size of the record of message m of group
+// (a removed notice when removed is not zero), sent by process from to
+// process to, whose raftpb encoding takes size bytes.
+func recordSize(from, to, group, removed uint64, m *raftpb.Message, size int) int {
 	n := 1 + uvarintLen(group)
+	if removed != 0 {
+		return n + uvarintLen(removed) + uvarintLen(uint64(size)) + size
+	}
 	switch recordKind(from, to, m) {
 	case recordHeartbeat:
 		return n + uvarintLen(m.Term) + uvarintLen(m.Commit) + contextSize(m.Context)
@@ -177,13 +196,19 @@ func appendContext(buf, ctx []byte) []byte {
 	return append(buf, ctx...)
 }
 
-// appendRecord appends the record of message m of group, sent by process
-// from to process to, whose raftpb encoding takes size bytes.
-func appendRecord(buf []byte, from, to, group uint64, m *raftpb.Message, size int) []byte {
+// appendRecord appends the record of message m of group (a removed notice
+// when removed is not zero), sent by process from to process to, whose
+// raftpb encoding takes size bytes.
+func appendRecord(buf []byte, from, to, group, removed uint64, m *raftpb.Message, size int) []byte {
 	kind := recordKind(from, to, m)
+	if removed != 0 {
+		kind = recordRemoved
+	}
 	buf = append(buf, kind)
 	buf = binary.AppendUvarint(buf, group)
 	switch kind {
+	case recordRemoved:
+		buf = binary.AppendUvarint(buf, removed)
 	case recordHeartbeat:
 		buf = binary.AppendUvarint(buf, m.Term)
 		buf = binary.AppendUvarint(buf, m.Commit)
@@ -240,11 +265,12 @@ func DecodeBatch(body []byte, from, local uint64) ([]GroupMessage, error) {
 
 // checkBatched returns an error wrapping ErrBatchMisaddressed when g does
 // not fit a connection from process from to process local: in multi-group
-// mode every group's replica on a process has the process's ID.
+// mode every group's replica on a process has the process's ID. A removed
+// notice, whose message type is zero, is addressed like a message.
 func checkBatched(g *GroupMessage, from, local uint64) error {
 	m := &g.Message
 	switch {
-	case raftpb.IsLocalMsg(m.Type):
+	case g.Removed == 0 && raftpb.IsLocalMsg(m.Type):
 		return fmt.Errorf("%w: group %d: message of local type %v", ErrBatchMisaddressed, g.Group, m.Type)
 	case m.From != from:
 		return fmt.Errorf("%w: group %d: message from %d on the connection of process %d", ErrBatchMisaddressed, g.Group, m.From, from)
@@ -344,8 +370,37 @@ func (d *batchDecoder) record(g *GroupMessage) error {
 		return d.heartbeat(&g.Message, true)
 	case recordHeartbeatResp:
 		return d.heartbeat(&g.Message, false)
+	case recordRemoved:
+		return d.removedNotice(g)
 	}
 	return fmt.Errorf("%w: group %d: unknown record kind %d", ErrBatchRecord, group, kind)
+}
+
+// removedNotice decodes a removed notice: its index, never zero, then a
+// message that holds nothing but From and To.
+func (d *batchDecoder) removedNotice(g *GroupMessage) error {
+	var err error
+	if g.Removed, err = d.uvarint(); err != nil {
+		return err
+	}
+	if g.Removed == 0 {
+		return fmt.Errorf("%w: group %d: a removed notice at index 0", ErrBatchRecord, g.Group)
+	}
+	if err := d.fullMessage(&g.Message); err != nil {
+		return err
+	}
+	if !noticeMessage(&g.Message) {
+		return fmt.Errorf("%w: group %d: a removed notice whose message holds more than From and To", ErrBatchRecord, g.Group)
+	}
+	return nil
+}
+
+// noticeMessage reports whether m may carry a removed notice: it holds
+// From and To alone.
+func noticeMessage(m *raftpb.Message) bool {
+	return m.Type == 0 && m.Term == 0 && m.LogTerm == 0 && m.Index == 0 && len(m.Entries) == 0 &&
+		m.Commit == 0 && m.Vote == 0 && m.Snapshot == nil && !m.Reject && m.RejectHint == 0 &&
+		m.Context == nil && len(m.Responses) == 0
 }
 
 // fullMessage decodes the length-prefixed raftpb encoding of a message.

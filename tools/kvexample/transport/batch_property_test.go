@@ -86,6 +86,10 @@ func genGroupMessage(from, to uint64) *rapid.Generator[transport.GroupMessage] {
 			}
 		}
 		group := rapid.OneOf(rapid.Uint64Range(0, 300), rapid.Uint64()).Draw(t, "group")
+		if rapid.IntRange(0, 5).Draw(t, "notice") == 0 {
+			removed := rapid.OneOf(rapid.Uint64Range(1, 300), rapid.Uint64Range(1, 1<<64-1)).Draw(t, "removed")
+			return transport.GroupMessage{Group: group, Removed: removed, Message: raftpb.Message{From: from, To: to}}
+		}
 		return transport.GroupMessage{Group: group, Message: m}
 	})
 }
@@ -96,7 +100,7 @@ func genGroupMessage(from, to uint64) *rapid.Generator[transport.GroupMessage] {
 func viaRaftpb(t *rapid.T, msgs []transport.GroupMessage) []transport.GroupMessage {
 	out := make([]transport.GroupMessage, len(msgs))
 	for i, g := range msgs {
-		out[i].Group = g.Group
+		out[i].Group, out[i].Removed = g.Group, g.Removed
 		if err := out[i].Message.Unmarshal(g.Message.Marshal()); err != nil {
 			t.Fatalf("raftpb round trip of %+v: %v", g.Message, err)
 		}
@@ -105,10 +109,11 @@ func viaRaftpb(t *rapid.T, msgs []transport.GroupMessage) []transport.GroupMessa
 }
 
 // Claim: any batch of messages of random groups, heartbeats and their
-// responses included, decodes into exactly the groups and messages
-// encoded, in order: Term, Commit and Context (nil, empty, a read round
-// and tick, or foreign bytes) of every heartbeat survive coalescing, and
-// From and To are the connection's.
+// responses and removed notices included, decodes into exactly the groups
+// and messages encoded, in order: Term, Commit and Context (nil, empty, a
+// read round and tick, or foreign bytes) of every heartbeat survive
+// coalescing, a notice stays a notice with its index (and a message stays
+// a message), and From and To are the connection's.
 func TestBatchRoundTripsExactlyProperty(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		from := rapid.Uint64Range(1, 1<<40).Draw(t, "from")

@@ -171,9 +171,15 @@ type Config struct {
 	// HostsGroup, when not nil in multi-group mode, reports whether this
 	// process hosts group; the messages of a received batch for a group
 	// it does not host are dropped and counted in Stats.UnhostedDrops,
-	// the rest of the batch delivered. Nil accepts every group. It is
-	// called from the transport's goroutines: it must be safe for
-	// concurrent use and quick.
+	// the rest of the batch delivered. Removed notices
+	// (GroupMessage.Removed) are always delivered. Nil accepts every
+	// group. The answer may change while the transport runs (the host
+	// adds and removes replicas): it is asked once per message of each
+	// received batch, just before the batch is delivered, from the
+	// goroutine reading that peer's connection, several at once for
+	// several peers, so it must be safe for concurrent use and quick. A
+	// message asked about before its group's removal may still reach
+	// ReceiveGroups after it: the application drops those.
 	HostsGroup func(group uint64) bool
 
 	// now is the clock of the receive rate bound; nil is time.Now. Tests

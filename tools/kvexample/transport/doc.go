@@ -140,15 +140,20 @@
 // raftpb.HeartbeatContext (read round and lease tick) as two varints, and
 // c >= 2 is c-2 raw bytes, so that a receiver rebuilds every heartbeat
 // exactly as it was sent (a nil Context stays nil, an empty one empty),
-// in about 8 bytes instead of about 40. A batch must hold exactly as many records as
+// in about 8 bytes instead of about 40. Kind 4 is a removed notice
+// ([GroupMessage].Removed: the receiver's replica of the group was removed
+// from the group's configuration): the index of the removal as a varint,
+// never zero, then, as kind 1, the length and raftpb encoding of a
+// message holding From and To alone. A batch must hold exactly as many records as
 // it claims and no byte more, every record must decode, and every message
 // must fit its connection as above: otherwise the whole frame is refused
 // with an error wrapping [ErrMalformed] (and [ErrBatchCount],
 // [ErrBatchTruncated], [ErrBatchRecord] or [ErrBatchMisaddressed]), the
 // connection is closed, counted in [Stats.DecodeErrors], and nothing of
 // that frame is delivered. [DecodeBatch] is that decoder. The messages of
-// a batch for a group this process does not host ([Config.HostsGroup])
-// are dropped and counted in [Stats.UnhostedDrops], the rest delivered: a
+// a batch for a group this process does not host ([Config.HostsGroup],
+// asked per message as the batch is delivered) are dropped and counted in
+// [Stats.UnhostedDrops], the rest delivered, removed notices always: a
 // group's creation and removal race between processes in normal
 // operation, and closing the shared connection would stall every other
 // group.

@@ -41,7 +41,11 @@ func (t *Transport) readBatches(conn net.Conn, r *bufio.Reader, from uint64, lim
 }
 
 // keepHosted removes from batch, in place, the messages of the groups
-// Config.HostsGroup says this process does not host, counting them.
+// Config.HostsGroup says this process does not host, counting them. It
+// asks about each message as its batch is delivered, so that a group the
+// host adds or removes meanwhile is judged by the answer of now. Removed
+// notices are kept whatever the answer: the replica they are about may be
+// gone already.
 func (t *Transport) keepHosted(batch []GroupMessage) []GroupMessage {
 	hosts := t.cfg.HostsGroup
 	if hosts == nil {
@@ -49,7 +53,7 @@ func (t *Transport) keepHosted(batch []GroupMessage) []GroupMessage {
 	}
 	kept := batch[:0]
 	for _, g := range batch {
-		if hosts(g.Group) {
+		if g.Removed != 0 || hosts(g.Group) {
 			kept = append(kept, g)
 		}
 	}

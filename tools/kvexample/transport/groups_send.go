@@ -26,14 +26,18 @@ import (
 // SendGroups retains the messages it queues like Send, but keeps no copies
 // of their entries: the caller hands it entries that stay as they are
 // until written (copies, if they come from a Ready). On a single-group
-// transport it drops every message, counted and logged.
+// transport it drops every message, counted and logged. A removed notice
+// (GroupMessage.Removed) travels like a message; one whose Message holds
+// more than From and To is dropped and logged without a report.
 func (t *Transport) SendGroups(msgs []GroupMessage) {
-	t.sendGroups(len(msgs), func(i int) (uint64, *raftpb.Message) { return msgs[i].Group, &msgs[i].Message })
+	t.sendGroups(len(msgs), func(i int) (uint64, uint64, *raftpb.Message) {
+		return msgs[i].Group, msgs[i].Removed, &msgs[i].Message
+	})
 }
 
 // SendGroup is SendGroups for messages of one group.
 func (t *Transport) SendGroup(group uint64, msgs []raftpb.Message) {
-	t.sendGroups(len(msgs), func(i int) (uint64, *raftpb.Message) { return group, &msgs[i] })
+	t.sendGroups(len(msgs), func(i int) (uint64, uint64, *raftpb.Message) { return group, 0, &msgs[i] })
 }
 
 // ReceiveGroups returns the channel on which a multi-group transport
@@ -77,7 +81,7 @@ func (o *outgoing) add(p *peer, q queued) {
 }
 
 // sendGroups is SendGroups over n messages, the i-th given by at.
-func (t *Transport) sendGroups(n int, at func(i int) (group uint64, m *raftpb.Message)) {
+func (t *Transport) sendGroups(n int, at func(i int) (group, removed uint64, m *raftpb.Message)) {
 	if !t.cfg.Groups {
 		t.dropWrongMode("SendGroups", n)
 		return
@@ -100,13 +104,13 @@ func (t *Transport) sendGroups(n int, at func(i int) (group uint64, m *raftpb.Me
 	}()
 	t.mu.RLock()
 	for i := range n {
-		group, m := at(i)
-		p, size, report := t.admitGroup(group, m)
+		group, removed, m := at(i)
+		p, size, report := t.admitGroup(group, removed, m)
 		if p == nil {
 			drop(m.To, report)
 			continue
 		}
-		out.add(p, queued{msg: *m, size: size, group: group})
+		out.add(p, queued{msg: *m, size: size, group: group, removed: removed})
 	}
 	for i, p := range out.peers {
 		items := out.items[i]
@@ -120,14 +124,20 @@ func (t *Transport) sendGroups(n int, at func(i int) (group uint64, m *raftpb.Me
 	}
 }
 
-// admitGroup returns the peer m of group goes to and its encoded size, or
-// a nil peer when m must be dropped, with whether to report the peer
-// unreachable. The caller holds t.mu.
-func (t *Transport) admitGroup(group uint64, m *raftpb.Message) (p *peer, size int, report bool) {
+// admitGroup returns the peer m of group (a removed notice when removed is
+// not zero) goes to and its encoded size, or a nil peer when m must be
+// dropped, with whether to report the peer unreachable. The caller holds
+// t.mu.
+func (t *Transport) admitGroup(group, removed uint64, m *raftpb.Message) (p *peer, size int, report bool) {
 	switch {
 	case t.closed:
 		return nil, 0, false
-	case raftpb.IsLocalMsg(m.Type):
+	case removed != 0 && !noticeMessage(m):
+		// The receiver would refuse the frame and close the connection
+		// every group shares.
+		t.log.Error("dropping a removed notice whose message holds more than From and To", "group", group, "to", m.To)
+		return nil, 0, false
+	case removed == 0 && raftpb.IsLocalMsg(m.Type):
 		t.log.Error("dropping a message of a local type", "group", group, "type", m.Type.String(), "to", m.To)
 		return nil, 0, false
 	case m.From != t.cfg.ID:
@@ -249,7 +259,7 @@ func batchPrefix(from, to uint64, batch []queued, maxFrameBytes int) (n, bodyByt
 	records := 0
 	for n < len(batch) && n < MaxBatchMsgs {
 		q := &batch[n]
-		size := recordSize(from, to, q.group, &q.msg, q.size)
+		size := recordSize(from, to, q.group, q.removed, &q.msg, q.size)
 		if n > 0 && uvarintLen(uint64(n+1))+records+size > maxFrameBytes {
 			break
 		}
@@ -265,7 +275,7 @@ func appendQueuedBatch(buf []byte, from, to uint64, batch []queued, bodyBytes in
 	buf = binary.AppendUvarint(buf, uint64(len(batch)))
 	for i := range batch {
 		q := &batch[i]
-		buf = appendRecord(buf, from, to, q.group, &q.msg, q.size)
+		buf = appendRecord(buf, from, to, q.group, q.removed, &q.msg, q.size)
 	}
 	return buf
 }
