@@ -290,55 +290,102 @@ func (r *Raft) maybeCommit() bool {
 
 // bcastHeartbeat sends a heartbeat to every follower.
 // Each heartbeat carries the current read round and the leader's tick, so
-// that its answers confirm pending reads and renew the lease.
+// that its answers confirm pending reads and renew the lease. The term of
+// the entry at the commit index is looked up once per broadcast; only a
+// follower whose Match lies below the commit index costs a lookup of its
+// own (sendHeartbeat).
 func (r *Raft) bcastHeartbeat() {
 	round := r.readOnly.CurrentRound()
 	r.readOnly.Ack(r.id, round, r.leaderTick)
 	ctx := r.leader.heartbeatContext(raftpb.HeartbeatContext{Round: round, Tick: r.leaderTick})
+	committed := r.heartbeatCommit(r.raftLog.committed)
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
 		if id != r.id {
-			r.sendHeartbeat(id, pr, ctx)
+			r.sendHeartbeat(id, pr, committed, ctx)
 		}
 	})
 }
 
-// sendHeartbeat sends a heartbeat carrying min(match, commit): a follower
-// must never learn a commit index beyond the entries it is known to hold.
-func (r *Raft) sendHeartbeat(to uint64, pr *tracker.Progress, ctx []byte) {
-	commit := min(pr.Match, r.raftLog.committed)
-	r.send(raftpb.Message{To: to, Type: raftpb.MsgHeartbeat, Commit: commit, Context: ctx})
-	pr.UpdateSentCommit(commit)
+// heartbeatCommit returns the ID of the entry at index, the commit index a
+// heartbeat carries with its term. When the log cannot tell the term (the
+// entry is compacted: the follower's Match lies below the leader's
+// snapshot) it returns index 0: the heartbeat then carries no commit
+// index, which the follower learns from the snapshot it needs anyway. An
+// index sent with term 0 would be checked against nothing (as from an
+// etcd raft leader), and a follower that lost an overwrite would commit
+// the older tail it holds there (found by the simulator's lost-overwrite
+// fault, seed 59200056).
+func (r *Raft) heartbeatCommit(index uint64) entryID {
+	t, err := r.raftLog.term(index)
+	if err != nil {
+		return entryID{}
+	}
+	return entryID{term: t, index: index}
 }
 
-// handleHeartbeat is the follower's side of a heartbeat.
+// sendHeartbeat sends a heartbeat carrying min(match, commit): a follower
+// must never learn a commit index beyond the entries it is known to hold.
+// It states the term of the entry at that index in LogTerm, so that the
+// follower commits only a prefix it holds as the leader does (§5.3, Log
+// Matching): committed is the ID of the entry at the leader's commit
+// index, looked up by the caller once for every follower.
+func (r *Raft) sendHeartbeat(to uint64, pr *tracker.Progress, committed entryID, ctx []byte) {
+	if pr.Match < committed.index {
+		committed = r.heartbeatCommit(pr.Match)
+	}
+	r.send(raftpb.Message{To: to, Type: raftpb.MsgHeartbeat, Commit: committed.index, LogTerm: committed.term, Context: ctx})
+	pr.UpdateSentCommit(committed.index)
+}
+
+// handleHeartbeat is the follower's side of a heartbeat. It takes the
+// commit index only for an entry it holds with the term the leader
+// states (m.LogTerm; 0, as an etcd raft leader sends, states none): by
+// Log Matching (§5.3) its log then agrees with the leader's up to that
+// index. Anything else proves that its storage lost entries it had
+// acknowledged, and it reports its short log instead.
 func (r *Raft) handleHeartbeat(m raftpb.Message) error {
-	last := r.raftLog.lastIndex()
-	if m.Commit <= last && m.Commit > r.raftLog.committed {
+	short := m.Commit > r.raftLog.committed && !r.holdsHeartbeatCommit(m)
+	if !short && m.Commit > r.raftLog.committed {
 		r.raftLog.commitTo(m.Commit)
 	}
 	r.send(raftpb.Message{To: m.From, Type: raftpb.MsgHeartbeatResp, Context: m.Context})
-	if m.Commit > last {
-		// The claim proves this log lost entries it acknowledged; what
-		// is left of its tail may be an older term's, overwritten
+	if short {
+		// What is left of the tail may be an older term's, overwritten
 		// before the loss, so none of it is committed on this claim.
 		r.reportShortLog(m.From, m.Commit, m.Context)
 	}
 	return nil
 }
 
+// holdsHeartbeatCommit reports whether this log holds the entry at the
+// commit index heartbeat m states: the index is within the log and, if
+// the leader states its term, the entry there has that term. A log that
+// cannot tell the term (a broken storage) does not hold it.
+func (r *Raft) holdsHeartbeatCommit(m raftpb.Message) bool {
+	if m.Commit > r.raftLog.lastIndex() {
+		return false
+	}
+	return m.LogTerm == 0 || r.raftLog.matchTerm(entryID{term: m.LogTerm, index: m.Commit})
+}
+
 // reportShortLog answers a leader that believes this node holds index
-// claimed, beyond its log (the leader only sends a commit index the node
-// acknowledged): the node's storage lost entries. A rejection naming its
-// last index tells the leader to lower its Match and probe; the echo of
-// the heartbeat's context marks it as such a report
+// claimed as the leader does (the leader only sends a commit index the
+// node acknowledged), when the node's log ends below it or holds another
+// term there: the node's storage lost entries. A rejection naming the
+// node's last entry below claimed tells the leader to lower its Match and
+// probe; the echo of the heartbeat's context marks it as such a report
 // (raftpb.IsShortLogReport), apart from an append's rejection, which may
 // be late and must never lower Match. The report's Commit is this node's
-// commit index: the point the leader falls back to when the last entry
+// commit index: the point the leader falls back to when the named entry
 // is not the leader's (a lost overwrite left an older term's entry).
 func (r *Raft) reportShortLog(to, claimed uint64, ctx []byte) {
-	last := r.raftLog.lastEntryID()
+	hint := min(r.raftLog.lastIndex(), claimed-1)
+	hintTerm, err := r.raftLog.term(hint)
+	if err != nil {
+		hintTerm = 0 // a storage that cannot tell: term 0 matches no leader's entry past 0, so it falls back to Commit
+	}
 	r.send(raftpb.Message{To: to, Type: raftpb.MsgAppResp, Reject: true, Index: claimed,
-		RejectHint: last.index, LogTerm: last.term, Commit: r.raftLog.committed, Context: ctx})
+		RejectHint: hint, LogTerm: hintTerm, Commit: r.raftLog.committed, Context: ctx})
 }
 
 // handleHeartbeatResponse marks the follower alive and restarts a stalled

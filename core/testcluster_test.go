@@ -27,6 +27,8 @@ type testCluster struct {
 	chunks map[uint64]map[uint64]map[uint64][]byte
 	// chunksSaved counts the chunks each node's worker saved.
 	chunksSaved map[uint64]int
+	// applied, if set, is shown the entries each Ready hands out to apply.
+	applied func(id uint64, ents []raftpb.Entry)
 }
 
 // snapshotWorker plays the snapshot worker of m.From: it serves a chunk
@@ -162,6 +164,9 @@ func (c *testCluster) drain(id uint64) []raftpb.Message {
 		out = append(out, rd.LocalMessages...)
 		out = append(out, rd.Messages...)
 		out = append(out, rd.MessagesAfterPersist...)
+		if c.applied != nil {
+			c.applied(id, rd.CommittedEntries)
+		}
 		c.applyConfChanges(r, rd.CommittedEntries)
 		r.Advance()
 	}

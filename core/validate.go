@@ -81,12 +81,24 @@ func (r *Raft) validateByType(m raftpb.Message) error {
 		if len(m.Entries) != 1 {
 			return fmt.Errorf("%w: %s carries %d contexts, want 1", ErrInvalidMessage, m.Type, len(m.Entries))
 		}
+	case raftpb.MsgHeartbeat:
+		return validateHeartbeat(m)
 	case raftpb.MsgHeartbeatResp:
 		return r.validateHeartbeatResponse(m)
 	case raftpb.MsgQuiesce:
 		if m.LogTerm > m.Term || m.Commit > m.Index {
 			return fmt.Errorf("%w: %s at %d/%d commit %d from term %d", ErrInvalidMessage, m.Type, m.LogTerm, m.Index, m.Commit, m.Term)
 		}
+	}
+	return nil
+}
+
+// validateHeartbeat refuses a heartbeat stating a term for its commit index
+// that no leader's log holds there: past the leader's own term, or any
+// term at index 0, which every log holds with term 0.
+func validateHeartbeat(m raftpb.Message) error {
+	if m.LogTerm > m.Term || (m.Commit == 0 && m.LogTerm != 0) {
+		return fmt.Errorf("%w: heartbeat stating term %d at commit %d from term %d", ErrInvalidMessage, m.LogTerm, m.Commit, m.Term)
 	}
 	return nil
 }

@@ -40,6 +40,8 @@ func TestImpossiblePeerMessagesAreRefusedWithTypedErrorsAndChangeNothing(t *test
 		{"ack beyond the leader's log", leader, raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: term, Index: 100}, ErrInvalidMessage},
 		{"rejection hint beyond the rejected index", leader, raftpb.Message{Type: raftpb.MsgAppResp, From: 2, To: 1, Term: term, Index: 2, Reject: true, RejectHint: 3}, ErrInvalidMessage},
 		{"a peer message carrying responses", follower, raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: term, Responses: []raftpb.Message{{}}}, ErrInvalidMessage},
+		{"heartbeat stating a commit term beyond its term", follower, raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: term, LogTerm: term + 1, Commit: 4}, ErrInvalidMessage},
+		{"heartbeat stating a term for index 0", follower, raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: term, LogTerm: 1}, ErrInvalidMessage},
 		{"heartbeat to the leader of the same term", leader, raftpb.Message{Type: raftpb.MsgHeartbeat, From: 2, To: 1, Term: term}, ErrInvalidMessage},
 		{"timeout-now from a follower", follower, raftpb.Message{Type: raftpb.MsgTimeoutNow, From: 3, To: 2, Term: term}, ErrInvalidMessage},
 	}

@@ -20,8 +20,10 @@ import (
 // (LogTerm/Index) when either is non-zero, Commit and Vote when non-zero,
 // "Rejected (Hint: n)" for a rejection, Entries, Snapshot, Context and
 // Responses when present; a heartbeat's HeartbeatContext (and its echo in
-// a short-log report) prints as "Round:r Tick:t". Data longer than maxDataRunes bytes is cut and
-// the number of bytes left out is given.
+// a short-log report) prints as "Round:r Tick:t", and a heartbeat's commit
+// index with the term its leader states for it as "Commit:term/index".
+// Data longer than maxDataRunes bytes is cut and the number of bytes left
+// out is given.
 
 // maxDataRunes bounds how much of an entry's payload a text form shows.
 const maxDataRunes = 32
@@ -295,12 +297,12 @@ func appendMessage(b *strings.Builder, m *Message) {
 	}
 	appendHeader(b, m)
 	appendUint(b, " Term:", m.Term)
-	if m.LogTerm != 0 || m.Index != 0 {
-		b.WriteString(" Log:")
-		appendTermIndex(b, m.LogTerm, m.Index)
-	}
-	if m.Commit != 0 {
-		appendUint(b, " Commit:", m.Commit)
+	if m.Type == MsgHeartbeat && m.Index == 0 && m.LogTerm != 0 {
+		// The term a heartbeat states for its commit index.
+		b.WriteString(" Commit:")
+		appendTermIndex(b, m.LogTerm, m.Commit)
+	} else {
+		appendLogAndCommit(b, m)
 	}
 	if m.Vote != 0 {
 		appendUint(b, " Vote:", m.Vote)
@@ -328,6 +330,18 @@ func appendMessage(b *strings.Builder, m *Message) {
 		appendData(b, m.Context)
 	}
 	appendResponses(b, m)
+}
+
+// appendLogAndCommit writes Log (LogTerm/Index) when either is non-zero and
+// Commit when non-zero.
+func appendLogAndCommit(b *strings.Builder, m *Message) {
+	if m.LogTerm != 0 || m.Index != 0 {
+		b.WriteString(" Log:")
+		appendTermIndex(b, m.LogTerm, m.Index)
+	}
+	if m.Commit != 0 {
+		appendUint(b, " Commit:", m.Commit)
+	}
 }
 
 // appendResponses writes a storage or snapshot worker's responses.

@@ -40,11 +40,14 @@
 // parser ([ParseChunk], ...) that refuses a malformed message with an error
 // wrapping [ErrMalformedChunkMessage].
 //
-// Two marks of tickraft's ride on fields etcd raft sends but does not read
-// for those types: a leader's heartbeat carries a [HeartbeatContext] that
-// its answer echoes, and a follower's short-log report (a MsgAppResp
-// rejection that echoes it too, see [IsShortLogReport]) tells the leader
-// the follower's storage lost entries it had acknowledged.
+// Three marks of tickraft's ride on fields etcd raft sends but does not
+// read for those types: a leader's heartbeat carries a [HeartbeatContext]
+// that its answer echoes, and states in LogTerm the term of the entry at
+// its Commit (etcd raft's leaders send 0, which states nothing); a
+// follower's short-log report (a MsgAppResp rejection that echoes the
+// context too, see [IsShortLogReport]) tells the leader the follower's
+// storage lost entries it had acknowledged, or holds another term at
+// that commit index.
 //
 // It is public API, imported beside the root package: messages, entries,
 // snapshots and conf changes are raftpb values.

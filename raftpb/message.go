@@ -84,7 +84,14 @@ type Message struct {
 	Term uint64
 	// LogTerm is the term of the entry at Index: in MsgApp the entry just
 	// before Entries; in votes the candidate's last entry; in a rejecting
-	// MsgAppResp the follower's term at RejectHint.
+	// MsgAppResp the follower's term at RejectHint. In MsgHeartbeat it is
+	// the term of the entry at Commit, the index the heartbeat carries
+	// (Index is 0): a tickraft follower takes the commit index only if it
+	// holds that entry with that term, and otherwise answers with a
+	// short-log report (IsShortLogReport). 0 states no term, and the
+	// follower checks only that Commit is within its log: etcd raft's
+	// leaders send 0 and its followers ignore the field. A tickraft leader
+	// that cannot tell the term (compacted) sends Commit 0 instead.
 	LogTerm uint64
 	Index   uint64
 	Entries []Entry

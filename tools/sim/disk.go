@@ -61,6 +61,11 @@ type disk struct {
 	// stays durable, so none of them ever shrinks.
 	highIndex, highTerm uint64
 	votes               map[uint64]uint64
+	// overwritten holds the durable entries that the last write which
+	// replaced some of them replaced, from the first one it changed to
+	// the log's end then: an older term's tail, which the disk gives back
+	// if it loses that write (loss.go, Faults.LoseOverwrite).
+	overwritten []raftpb.Entry
 	// mutation is the Sim's, for the tests of the checks.
 	mutation mutation
 }
@@ -101,8 +106,10 @@ func (d *disk) persist(w *diskWrite, n int) error {
 		}
 		n--
 		d.writes++
+		d.overwritten = nil
 	}
 	if k := min(n, len(w.entries)); k > 0 {
+		d.noteOverwrite(w.entries[:k])
 		if err := d.st.Append(w.entries[:k]); err != nil {
 			return fmt.Errorf("cannot persist entries from %d: %w", w.entries[0].Index, err)
 		}
@@ -119,6 +126,24 @@ func (d *disk) persist(w *diskWrite, n int) error {
 	last, _ := d.st.LastIndex()
 	d.highIndex = max(d.highIndex, last)
 	return nil
+}
+
+// noteOverwrite keeps, before ents are written, the durable entries they
+// replace (from the first whose term differs), if any.
+func (d *disk) noteOverwrite(ents []raftpb.Entry) {
+	first, _ := d.st.FirstIndex()
+	last, _ := d.st.LastIndex()
+	for _, e := range ents {
+		if e.Index > last {
+			return
+		}
+		if t, err := d.st.Term(e.Index); e.Index >= first && err == nil && t != e.Term {
+			if old, err := readEntries(d.st, e.Index, last+1); err == nil {
+				d.overwritten = old
+			}
+			return
+		}
+	}
 }
 
 // recordVote remembers the vote hs makes durable in its term.

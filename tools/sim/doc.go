@@ -105,6 +105,15 @@
 // as it must be: that calm phase is counted, not judged. Otherwise a
 // node must be an ordinary member again by the end of each whole calm
 // phase, and the final phase converges only once no needed node recovers.
+// With Options.Faults.LoseOverwrite a crashed node may instead restart
+// over a disk that silently lost the last write that overwrote entries,
+// and every write after it: the older term's entries it replaced are
+// back, and the node boots normally (nothing detected the loss). Only
+// when a majority of the other voters hold durably what the node lost,
+// so that no committed entry depends on its copy; no other node loses
+// anything until its leader has repaired that log. Its leader's
+// heartbeats may then claim a commit index the node holds with an older
+// term: the node must commit none of it.
 //
 // # The checks
 //

@@ -142,6 +142,7 @@ func bindFaults(fs *flag.FlagSet, f *Faults) {
 		probDef{"campaign", &f.Campaign, "chance per tick that a node is told to campaign"},
 		probDef{"pause", &f.Pause, "chance per tick that a node's process pauses"},
 		probDef{"lose-log", &f.LoseLog, "chance that a restarting node's disk lost a suffix of its log (it recovers)"},
+		probDef{"lose-overwrite", &f.LoseOverwrite, "chance that a restarting node's disk silently lost its last overwrite (an older term's tail is back)"},
 		probDef{"long-stall", &f.LongStall, "chance per tick that the leader's disk stops for longer than -storage-stall-ticks"},
 	)
 }

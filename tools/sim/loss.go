@@ -137,3 +137,112 @@ func (s *Sim) notRecovered(n *node) string {
 	n.lossTerm = 0
 	return ""
 }
+
+// loseOverwrite rebuilds the storage of n, which is about to restart, as
+// its disk reads after silently losing the last write that overwrote
+// entries of its log, and every write after it: the older term's entries
+// that write replaced are back (n.overwritten), and the hard state, a
+// record of its own, keeps its term and vote but not a commit index past
+// them. Nothing tells the application: n boots normally, and the log's
+// length passes the boot check when the older tail is as long as what
+// the node acknowledged. A Raft node then learns, from its leader's
+// heartbeat, a commit index its log holds with another term (the older
+// tail); it must commit none of it. It reports whether it made the loss:
+// only when the entries n acknowledged and lost are held durably by a
+// majority of the voters without n (each half of a joint configuration),
+// so that no committed entry depends on n's copy, and n's vote cannot
+// elect a leader lacking them. What goes wrong then is the library's
+// doing.
+func (s *Sim) loseOverwrite(n *node) bool {
+	if len(n.overwritten) == 0 {
+		return false
+	}
+	at := n.overwritten[0].Index
+	first, _ := n.st.FirstIndex()
+	last, _ := n.st.LastIndex()
+	lastTerm, _ := n.st.Term(last)
+	if at < first || last < at || !s.heldByQuorumWithout(n, entryAt{index: last, term: lastTerm}) {
+		return false
+	}
+	hs, cs, _ := n.st.InitialState()
+	snap, _ := n.st.Snapshot()
+	kept, err := readEntries(n.st, first, at)
+	if err != nil {
+		s.failf(ClassRefusal, "node %d: reading its own log: %v", n.id, err)
+		return false
+	}
+	st := raft.NewMemoryStorage()
+	if snap.Metadata.Index > 0 {
+		err = st.ApplySnapshot(snap)
+	} else {
+		st.SetConfState(cs)
+	}
+	if err == nil {
+		err = st.Append(append(kept, n.overwritten...))
+	}
+	hs.Commit = min(hs.Commit, at-1)
+	if err == nil {
+		err = st.SetHardState(hs)
+	}
+	if err != nil {
+		s.failf(ClassRefusal, "node %d: rebuilding its storage after a lost overwrite: %v", n.id, err)
+		return false
+	}
+	older := n.overwritten
+	n.st, n.overwritten = st, nil
+	n.lostOverwrite = entryAt{index: at, term: older[0].Term}
+	s.faultEvent(FaultLoseOverwrite, n.id, "node %d lost the overwrite of %d..%d (its log ended at %d of term %d): entries %d..%d of term %d..%d are back (commit %d)",
+		n.id, at, last, last, lastTerm, at, older[len(older)-1].Index, older[0].Term, older[len(older)-1].Term, hs.Commit)
+	return true
+}
+
+// anyLostOverwrite reports whether a node's disk still holds the first
+// entry of an older tail that a lost overwrite brought back, forgetting
+// the losses that its leader has since repaired (overwritten or
+// compacted).
+func (s *Sim) anyLostOverwrite() bool {
+	any := false
+	for _, n := range s.nodes {
+		if n.lostOverwrite == (entryAt{}) {
+			continue
+		}
+		if t, err := n.st.Term(n.lostOverwrite.index); err != nil || t != n.lostOverwrite.term {
+			n.lostOverwrite = entryAt{}
+			continue
+		}
+		any = true
+	}
+	return any
+}
+
+// entryAt names an entry by index and term.
+type entryAt struct{ index, term uint64 }
+
+// heldByQuorumWithout reports whether e is durable on a majority of the
+// voters (of each half, if joint), not counting n, in n's configuration
+// and in the latest one a running node applied.
+func (s *Sim) heldByQuorumWithout(n *node, e entryAt) bool {
+	held := func(voters []uint64) bool {
+		count := 0
+		for _, id := range voters {
+			o := s.node(id)
+			if id == n.id || o == nil {
+				continue
+			}
+			if t, err := o.st.Term(e.index); err == nil && t == e.term {
+				count++
+			}
+		}
+		return count > len(voters)/2
+	}
+	heldIn := func(cs raftpb.ConfState) bool {
+		return held(cs.Voters) && (len(cs.VotersOutgoing) == 0 || held(cs.VotersOutgoing))
+	}
+	latest := n
+	for _, o := range s.nodes {
+		if o.up() && o.kv.applied > latest.kv.applied {
+			latest = o
+		}
+	}
+	return heldIn(n.conf) && heldIn(latest.conf)
+}

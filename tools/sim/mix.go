@@ -157,7 +157,7 @@ func (o Options) Command() string {
 		"-phases", fmt.Sprintf("%d,%d,%d", o.ChaosTicks, o.CalmTicks, o.LivenessTicks),
 		"-drop", p(f.Drop), "-dup", p(f.Duplicate), "-reorder", p(f.Reorder),
 		"-partition", p(f.Partition), "-heal", p(f.Heal), "-crash", p(f.Crash), "-restart", p(f.Restart),
-		"-stall", p(f.DiskStall), "-confchange", p(f.ConfChange), "-transfer", p(f.Transfer), "-forget", p(f.ForgetLeader), "-campaign", p(f.Campaign), "-pause", p(f.Pause), "-lose-log", p(f.LoseLog), "-long-stall", p(f.LongStall),
+		"-stall", p(f.DiskStall), "-confchange", p(f.ConfChange), "-transfer", p(f.Transfer), "-forget", p(f.ForgetLeader), "-campaign", p(f.Campaign), "-pause", p(f.Pause), "-lose-log", p(f.LoseLog), "-lose-overwrite", p(f.LoseOverwrite), "-long-stall", p(f.LongStall),
 		"-clients", fmt.Sprint(w.Clients), "-keys", fmt.Sprint(w.Keys), "-op-rate", p(w.OpRate),
 		"-reads", p(w.ReadShare), "-local-reads", p(w.LocalReadShare), "-large", p(w.LargeWrites), "-compact", p(w.Compact),
 		"-chunks off", "-report-snapshots", onOff(!o.NoSnapshotReports), "-chunk-size", fmt.Sprint(o.SnapshotChunkSize), "-snapshot-interval", fmt.Sprint(o.SnapshotInterval),

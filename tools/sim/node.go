@@ -52,6 +52,11 @@ type node struct {
 	// log (zero: no loss being judged): recovery ends, by the rule, once
 	// its disk holds an entry of a newer term.
 	lossTerm uint64
+	// lostOverwrite is the first entry of the older tail a lost
+	// overwrite brought back (loss.go), while the node's disk still
+	// holds it: until its leader repairs the log, no other node loses
+	// anything. Zero: none.
+	lostOverwrite entryAt
 	// seen is the status last observed in the History, at seenWrites
 	// changes of the disk.
 	seen       raft.BasicStatus
@@ -185,7 +190,11 @@ func (s *Sim) crash(n *node, keep int) {
 // restart starts a crashed node again from what its disk holds: its state
 // machine from the snapshot, the rest from the log as it applies again.
 func (s *Sim) restart(n *node) {
-	if s.phase.chaos && s.lossRNG.chance(s.opts.Faults.LoseLog) && !s.anyRecovering() && survivesOneLoss(n.conf) {
+	switch {
+	case s.opts.Faults.LoseOverwrite > 0 && s.phase.chaos && s.lossRNG.chance(s.opts.Faults.LoseOverwrite) &&
+		!s.anyRecovering() && !s.anyLostOverwrite() && s.loseOverwrite(n):
+	case s.phase.chaos && s.lossRNG.chance(s.opts.Faults.LoseLog) && !s.anyRecovering() && !s.anyLostOverwrite() &&
+		survivesOneLoss(n.conf):
 		s.loseLogSuffix(n)
 	}
 	n.lostLog = n.lostLog || n.recovering

@@ -40,6 +40,15 @@ type Faults struct {
 	// on a second node while one still recovers, so that fewer than a
 	// quorum ever lost data (see loss.go).
 	LoseLog Probability
+	// LoseOverwrite is the chance that a crashed node's disk, when it
+	// restarts, silently lost the last write that overwrote entries of
+	// its log and every write after it: the older term's entries that
+	// write replaced are back, and the node boots normally, as over a
+	// storage that did not notice. Drawn before LoseLog, and only when
+	// a majority of the other voters hold durably what the node lost, so
+	// that the fault alone loses nothing (see loss.go). Zero draws
+	// nothing, so runs without it are those of before it existed.
+	LoseOverwrite Probability
 	// LongStall stops the current leader's disk completing any write
 	// for longer than Options.StorageStallTicks, then lets it resume; a
 	// new leader must serve writes within a bound (see longstall.go).

@@ -63,6 +63,13 @@ var regressions = []struct{ name, args string }{
 	// and kept it from campaigning past the liveness budget (fixed in
 	// core/step.go: a refused vote request does not restart the timer).
 	{"stale candidates held back the up-to-date voter (24000142)", "-seed 24000142 -steps 2000 -steps-per-tick 4 -nodes 5 -spares 2 -async off -lease off -quiesce on -prevote off -checkquorum off -election-tick 5 -latency 1,4,2 -reorder-ticks 3 -disk-latency 3 -stall-ticks 3 -storage-stall-ticks 15 -phases 80,170,150 -drop 0.05 -dup 0.02 -reorder 0.05 -partition 0.02 -heal 0.05 -crash 0.01 -restart 0.05 -stall 0.01 -confchange 0.02 -transfer 0.01 -forget 0.005 -campaign 0.005 -pause 0.01 -lose-log 0.2 -long-stall 0.02 -clients 4 -keys 3 -op-rate 0.5 -reads 0.3 -local-reads 0.1 -large 0.05 -compact 0.02 -chunks off -report-snapshots on -chunk-size 64 -snapshot-interval 8 -bounds off -limits 0,0,4096,8192,256,8"},
+	// A follower restarted over a disk that lost an overwrite (the older
+	// term's tail back, -lose-overwrite) while the leader had compacted
+	// past its Match: the heartbeat carried a commit index without its
+	// term, and the follower committed and applied the older tail (fixed
+	// in core/replication.go: a heartbeat carries a commit index only
+	// with its term).
+	{"older tail committed from a heartbeat stating no term (59200056)", "-seed 59200056 -steps 2000 -steps-per-tick 4 -nodes 5 -spares 2 -async off -lease off -quiesce on -prevote off -checkquorum off -election-tick 9 -latency 1,4,2 -reorder-ticks 3 -disk-latency 3 -stall-ticks 3 -storage-stall-ticks 27 -phases 144,306,270 -drop 0.05 -dup 0.02 -reorder 0.05 -partition 0.02 -heal 0.05 -crash 0.01 -restart 0.05 -stall 0.01 -confchange 0.02 -transfer 0.01 -forget 0.005 -campaign 0.005 -pause 0.01 -lose-log 0.2 -lose-overwrite 1 -long-stall 0.02 -clients 4 -keys 3 -op-rate 0.5 -reads 0.3 -local-reads 0.1 -large 0.05 -compact 0.02 -chunks off -report-snapshots on -chunk-size 32 -snapshot-interval 8 -bounds off -limits 0,0,0,0,0,0"},
 }
 
 func TestRunsThatOnceFailedPass(t *testing.T) {

@@ -77,12 +77,14 @@ const (
 	FaultPause
 	FaultLoseLog
 	FaultLongStall
+	FaultLoseOverwrite
 	numFaultKinds
 )
 
 var faultNames = [numFaultKinds]string{
 	"drop", "duplicate", "reorder", "partition", "one-way", "isolate", "heal",
 	"crash", "restart", "disk-stall", "conf-change", "transfer", "forget-leader", "campaign", "pause", "lose-log", "long-stall",
+	"lose-overwrite",
 }
 
 // String returns the kind's name.

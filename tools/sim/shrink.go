@@ -129,7 +129,7 @@ func (sh *shrinker) fewerKinds() bool {
 // kindRates returns the rates that fewerKinds turns off.
 func kindRates(o *Options) []*Probability {
 	f, w := &o.Faults, &o.Workload
-	return []*Probability{&f.ConfChange, &f.Transfer, &f.ForgetLeader, &f.Campaign, &f.DiskStall, &f.Pause, &f.LoseLog,
+	return []*Probability{&f.ConfChange, &f.Transfer, &f.ForgetLeader, &f.Campaign, &f.DiskStall, &f.Pause, &f.LoseLog, &f.LoseOverwrite,
 		&f.Partition, &f.Crash,
 		&f.Drop, &f.Duplicate, &f.Reorder, &w.ReadShare, &w.LocalReadShare, &w.LargeWrites, &w.Compact}
 }

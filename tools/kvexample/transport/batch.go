@@ -62,9 +62,11 @@ const (
 	// recordMessage is any message: the length of its raftpb encoding as
 	// a varint, then the encoding.
 	recordMessage byte = 1
-	// recordHeartbeat is a coalesced MsgHeartbeat: Term and Commit as
-	// varints, then its Context (see appendContext). From and To are the
-	// connection's sender and receiver.
+	// recordHeartbeat is a coalesced MsgHeartbeat: Term, Term-LogTerm
+	// (how far the term stated for the commit index lies below the
+	// message's, 0 in steady state: one byte whatever the term) and
+	// Commit as varints, then its Context (see appendContext). From and
+	// To are the connection's sender and receiver.
 	recordHeartbeat byte = 2
 	// recordHeartbeatResp is a coalesced MsgHeartbeatResp: Term as a
 	// varint, then its Context.
@@ -90,7 +92,7 @@ const (
 // minRecordBytes is the size of the smallest record that decodes: its
 // kind, a one-byte group and a zero length (an empty message, which
 // checkBatched then refuses). A coalesced heartbeat response takes at
-// least 4 bytes (kind, group, term, context form), a heartbeat 5, a
+// least 4 bytes (kind, group, term, context form), a heartbeat 6, a
 // message a peer may send at least 9 (its encoding holds a Type, From
 // and To).
 const minRecordBytes = 3
@@ -136,7 +138,7 @@ func recordSize(from, to, group, removed uint64, m *raftpb.Message, size int) in
 	}
 	switch recordKind(from, to, m) {
 	case recordHeartbeat:
-		return n + uvarintLen(m.Term) + uvarintLen(m.Commit) + contextSize(m.Context)
+		return n + uvarintLen(m.Term) + uvarintLen(m.Term-m.LogTerm) + uvarintLen(m.Commit) + contextSize(m.Context)
 	case recordHeartbeatResp:
 		return n + uvarintLen(m.Term) + contextSize(m.Context)
 	}
@@ -145,20 +147,21 @@ func recordSize(from, to, group, removed uint64, m *raftpb.Message, size int) in
 
 // recordKind returns the kind of record that carries m, sent by process
 // from to process to: a heartbeat, or its response, that carries nothing
-// but what the compact form keeps (Term, Commit for a heartbeat, Context,
-// and From and To as the connection's) is coalesced; any other message
-// travels whole. The core sends and reads no other field of either
-// (replication.go's sendHeartbeat and handleHeartbeat; the Context is the
-// read round and lease tick of thesis §6.4).
+// but what the compact form keeps (Term, Context, From and To as the
+// connection's; for a heartbeat also Commit and a LogTerm, the term of
+// the entry at Commit, no greater than Term) is coalesced; any other
+// message travels whole. The core sends and reads no other field of
+// either (replication.go's sendHeartbeat and handleHeartbeat; the Context
+// is the read round and lease tick of thesis §6.4).
 func recordKind(from, to uint64, m *raftpb.Message) byte {
-	if m.From != from || m.To != to || m.LogTerm != 0 || m.Index != 0 || len(m.Entries) != 0 ||
+	if m.From != from || m.To != to || m.Index != 0 || len(m.Entries) != 0 ||
 		m.Vote != 0 || m.Snapshot != nil || m.Reject || m.RejectHint != 0 || len(m.Responses) != 0 {
 		return recordMessage
 	}
 	switch {
-	case m.Type == raftpb.MsgHeartbeat:
+	case m.Type == raftpb.MsgHeartbeat && m.LogTerm <= m.Term:
 		return recordHeartbeat
-	case m.Type == raftpb.MsgHeartbeatResp && m.Commit == 0:
+	case m.Type == raftpb.MsgHeartbeatResp && m.Commit == 0 && m.LogTerm == 0:
 		return recordHeartbeatResp
 	}
 	return recordMessage
@@ -211,6 +214,7 @@ func appendRecord(buf []byte, from, to, group, removed uint64, m *raftpb.Message
 		buf = binary.AppendUvarint(buf, removed)
 	case recordHeartbeat:
 		buf = binary.AppendUvarint(buf, m.Term)
+		buf = binary.AppendUvarint(buf, m.Term-m.LogTerm)
 		buf = binary.AppendUvarint(buf, m.Commit)
 		return appendContext(buf, m.Context)
 	case recordHeartbeatResp:
@@ -429,11 +433,26 @@ func (d *batchDecoder) heartbeat(m *raftpb.Message, withCommit bool) error {
 	}
 	if withCommit {
 		m.Type = raftpb.MsgHeartbeat
-		if m.Commit, err = d.uvarint(); err != nil {
+		if err := d.heartbeatCommit(m); err != nil {
 			return err
 		}
 	}
 	m.Context, err = d.context()
+	return err
+}
+
+// heartbeatCommit decodes a coalesced MsgHeartbeat's LogTerm (as its
+// distance below Term, which must not exceed Term) and Commit.
+func (d *batchDecoder) heartbeatCommit(m *raftpb.Message) error {
+	below, err := d.uvarint()
+	if err != nil {
+		return err
+	}
+	if below > m.Term {
+		return fmt.Errorf("%w: heartbeat of term %d stating a term %d below it", ErrBatchRecord, m.Term, below)
+	}
+	m.LogTerm = m.Term - below
+	m.Commit, err = d.uvarint()
 	return err
 }
 

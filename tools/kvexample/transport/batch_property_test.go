@@ -48,16 +48,17 @@ func genGroupMessage(from, to uint64) *rapid.Generator[transport.GroupMessage] {
 	return rapid.Custom(func(t *rapid.T) transport.GroupMessage {
 		m := raftpb.Message{From: from, To: to, Term: rapid.Uint64().Draw(t, "term")}
 		switch rapid.IntRange(0, 3).Draw(t, "shape") {
-		case 0:
+		case 0: // LogTerm, the term stated for Commit, is at most Term
 			m.Type, m.Commit, m.Context = raftpb.MsgHeartbeat, rapid.Uint64().Draw(t, "commit"), genContext(t)
+			m.LogTerm = rapid.OneOf(rapid.Just(m.Term), rapid.Just(uint64(0)), rapid.Uint64Range(0, m.Term)).Draw(t, "logTerm")
 		case 1:
 			m.Type, m.Context = raftpb.MsgHeartbeatResp, genContext(t)
 		case 2: // a heartbeat or response with one field beyond the compact form
 			m.Type = rapid.SampledFrom([]raftpb.MessageType{raftpb.MsgHeartbeat, raftpb.MsgHeartbeatResp}).Draw(t, "hbType")
 			m.Context = genContext(t)
 			switch rapid.IntRange(0, 7).Draw(t, "extra") {
-			case 0:
-				m.LogTerm = 1
+			case 0: // beyond Term for a heartbeat
+				m.LogTerm = m.Term + 1
 			case 1:
 				m.Index = 1
 			case 2:
@@ -110,10 +111,10 @@ func viaRaftpb(t *rapid.T, msgs []transport.GroupMessage) []transport.GroupMessa
 
 // Claim: any batch of messages of random groups, heartbeats and their
 // responses and removed notices included, decodes into exactly the groups
-// and messages encoded, in order: Term, Commit and Context (nil, empty, a
-// read round and tick, or foreign bytes) of every heartbeat survive
-// coalescing, a notice stays a notice with its index (and a message stays
-// a message), and From and To are the connection's.
+// and messages encoded, in order: Term, Commit, LogTerm and Context (nil,
+// empty, a read round and tick, or foreign bytes) of every heartbeat
+// survive coalescing, a notice stays a notice with its index (and a
+// message stays a message), and From and To are the connection's.
 func TestBatchRoundTripsExactlyProperty(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		from := rapid.Uint64Range(1, 1<<40).Draw(t, "from")
@@ -140,7 +141,7 @@ func TestHeartbeatsAreCoalescedIntoACompactForm(t *testing.T) {
 	full := 0
 	for g := uint64(1); g <= 100; g++ {
 		ctx := raftpb.HeartbeatContext{Round: 40 + g, Tick: 9000 + g}.Encode()
-		hb := raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: 7, Commit: 12345 + g, Context: ctx}
+		hb := raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: 7, LogTerm: 7, Commit: 12345 + g, Context: ctx}
 		resp := raftpb.Message{Type: raftpb.MsgHeartbeatResp, From: 1, To: 2, Term: 7, Context: ctx}
 		msgs = append(msgs, transport.GroupMessage{Group: g, Message: hb}, transport.GroupMessage{Group: g, Message: resp})
 		full += hb.Size() + resp.Size()

@@ -83,7 +83,7 @@ func benchmarkHeartbeatRound(b *testing.B, groups int, batched bool) {
 	plain := make([]raftpb.Message, groups)
 	for g := range msgs {
 		ctx := raftpb.HeartbeatContext{Round: 17, Tick: 90000 + uint64(g)}.Encode()
-		plain[g] = raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: 5, Commit: 123456, Context: ctx}
+		plain[g] = raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: 5, LogTerm: 5, Commit: 123456, Context: ctx}
 		msgs[g] = transport.GroupMessage{Group: uint64(g + 1), Message: plain[g]}
 	}
 	b.ReportAllocs()

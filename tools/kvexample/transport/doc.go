@@ -132,23 +132,29 @@
 // were queued. A record opens with a kind byte and the group ID as a
 // varint; kind 1 then holds the length of a message's raftpb encoding as
 // a varint and the encoding. Heartbeats of all groups are coalesced:
-// kind 2 is a MsgHeartbeat as its Term, Commit and Context, kind 3 a
-// MsgHeartbeatResp as its Term and Context, From and To being the
-// connection's sender and receiver. Those are all the fields the core
-// sends and reads in them; a heartbeat that sets any other field travels
-// as kind 1. The Context opens with a varint c: 0 is nil, 1 a
+// kind 2 is a MsgHeartbeat as its Term, Term minus its LogTerm (the term
+// its leader states for the commit index, never above Term: one byte, 0,
+// in steady state), Commit and Context, kind 3 a MsgHeartbeatResp as its
+// Term and Context, From and To being the connection's sender and
+// receiver. Those are all the fields the core sends and reads in them; a
+// heartbeat that sets any other field, or a LogTerm above its Term,
+// travels as kind 1. The Context opens with a varint c: 0 is nil, 1 a
 // raftpb.HeartbeatContext (read round and lease tick) as two varints, and
 // c >= 2 is c-2 raw bytes, so that a receiver rebuilds every heartbeat
 // exactly as it was sent (a nil Context stays nil, an empty one empty),
-// in about 8 bytes instead of about 40. Kind 4 is a removed notice
-// ([GroupMessage].Removed: the receiver's replica of the group was removed
-// from the group's configuration): the index of the removal as a varint,
-// never zero, then, as kind 1, the length and raftpb encoding of a
-// message holding From and To alone. A batch must hold exactly as many records as
-// it claims and no byte more, every record must decode, and every message
-// must fit its connection as above: otherwise the whole frame is refused
-// with an error wrapping [ErrMalformed] (and [ErrBatchCount],
-// [ErrBatchTruncated], [ErrBatchRecord] or [ErrBatchMisaddressed]), the
+// in 10 bytes for a heartbeat and 7 for a response where their raftpb
+// encodings take 39 and 38 (term 7, commit 12,346, a read round and tick
+// of two bytes or less: TestHeartbeatsAreCoalescedIntoACompactForm). Kind
+// 4 is a removed notice ([GroupMessage].Removed: the receiver's replica of
+// the group was removed from the group's configuration): the index of the
+// removal as a varint, never zero, then, as kind 1, the length and raftpb
+// encoding of a message holding From and To alone. A batch must hold
+// exactly as many records as it claims and no byte more, every record
+// must decode (a heartbeat whose LogTerm would lie below 0 does not), and
+// every message must fit its connection as above: otherwise the whole
+// frame is refused with an error wrapping [ErrMalformed] (and
+// [ErrBatchCount], [ErrBatchTruncated], [ErrBatchRecord] or
+// [ErrBatchMisaddressed]), the
 // connection is closed, counted in [Stats.DecodeErrors], and nothing of
 // that frame is delivered. [DecodeBatch] is that decoder. The messages of
 // a batch for a group this process does not host ([Config.HostsGroup],

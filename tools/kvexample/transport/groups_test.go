@@ -80,7 +80,7 @@ func groupMix(from, to, k uint64, groups int) []transport.GroupMessage {
 			m = msgApp(from, to, k*100+g, int(g%3), 40)
 		case 1:
 			ctx := raftpb.HeartbeatContext{Round: k, Tick: g}.Encode()
-			m = raftpb.Message{Type: raftpb.MsgHeartbeat, From: from, To: to, Term: g, Commit: k, Context: ctx}
+			m = raftpb.Message{Type: raftpb.MsgHeartbeat, From: from, To: to, Term: g, LogTerm: g, Commit: k, Context: ctx}
 		case 2:
 			m = raftpb.Message{Type: raftpb.MsgAppResp, From: from, To: to, Term: g, Index: k}
 		case 3:

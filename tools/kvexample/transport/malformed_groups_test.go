@@ -40,7 +40,7 @@ type hostileBatch struct {
 func hostileBatches() []hostileBatch {
 	app := record(1, raftpb.Message{Type: raftpb.MsgApp, From: 7, To: 2, Term: 2, Index: 5,
 		Entries: []raftpb.Entry{{Term: 2, Index: 6, Data: []byte("x")}}})
-	hb := record(2, raftpb.Message{Type: raftpb.MsgHeartbeat, From: 7, To: 2, Term: 2, Commit: 5,
+	hb := record(2, raftpb.Message{Type: raftpb.MsgHeartbeat, From: 7, To: 2, Term: 2, LogTerm: 2, Commit: 5,
 		Context: raftpb.HeartbeatContext{Round: 3, Tick: 4}.Encode()})
 	resp := record(3, raftpb.Message{Type: raftpb.MsgHeartbeatResp, From: 7, To: 2, Term: 2})
 	good := [][]byte{app, hb, resp}
@@ -71,6 +71,8 @@ func hostileBatches() []hostileBatch {
 		{"no count", nil, transport.ErrBatchCount},
 		{"record cut short", with(app[:len(app)-2]), transport.ErrBatchTruncated},
 		{"heartbeat cut inside its context", with(hb[:len(hb)-1]), transport.ErrBatchTruncated},
+		// kind 2, group 4, term 2, stated term 3 below it, commit 5, nil context
+		{"heartbeat stating a term below 0", with([]byte{2, 4, 2, 3, 5, 0}), transport.ErrBatchRecord},
 		{"unknown record kind", with([]byte{9, 4, 0, 0}), transport.ErrBatchRecord},
 		{"message that does not decode", with(undecodable), transport.ErrBatchRecord},
 		{"message from another process", forged(raftpb.Message{Type: raftpb.MsgApp, From: 8, To: 2, Term: 2}), transport.ErrBatchMisaddressed},
