@@ -86,10 +86,14 @@ type benchCluster struct {
 	// inbox holds the messages to deliver in the next round; spare is the
 	// other buffer of the pair, swapped each round.
 	inbox, spare []raftpb.Message
-	// arena holds copies of the entries of the messages in inbox: a node
-	// takes back the arrays behind the entries it sends after its next
-	// Advance, before the round delivers them, and a recipient copies
-	// what it keeps, so the arena is reused each round.
+	// reuse reports whether the nodes take back their entry arrays
+	// (Config.ReuseEntryArrays). Then arena holds copies of the entries
+	// of the messages in inbox: a node takes back the arrays behind the
+	// entries it sends after its next Advance, before the round delivers
+	// them, and a recipient copies what it keeps, so the arena is reused
+	// each round. Without it the messages keep their entries: the sender
+	// never writes into them, and a recipient may keep them.
+	reuse bool
 	arena []raftpb.Entry
 	// sent counts the messages the nodes sent to each other.
 	sent int
@@ -100,8 +104,17 @@ type benchCluster struct {
 // compactEvery bounds the entries a benchmark keeps in each storage.
 const compactEvery = 1 << 14
 
+// newBenchCluster returns n nodes that take back their entry arrays
+// (Config.ReuseEntryArrays): the benchmark's driver persists, sends (its
+// in-process delivery copies entries) and applies before Advance.
 func newBenchCluster(tb testing.TB, n int) *benchCluster {
-	return &benchCluster{nodes: newClusterNodes(tb, n, nil)}
+	return newBenchClusterReusing(tb, n, true)
+}
+
+// newBenchClusterReusing returns n nodes configured with
+// ReuseEntryArrays set to reuse.
+func newBenchClusterReusing(tb testing.TB, n int, reuse bool) *benchCluster {
+	return &benchCluster{reuse: reuse, nodes: newClusterNodes(tb, n, func(cfg *Config) { cfg.ReuseEntryArrays = reuse })}
 }
 
 // elect makes node 1 the leader and settles the cluster.
@@ -162,10 +175,11 @@ func (c *benchCluster) countData(ents []raftpb.Entry) {
 	}
 }
 
-// queue adds msgs to the inbox, their entries copied into the arena.
+// queue adds msgs to the inbox, their entries copied into the arena when
+// the sender takes its arrays back.
 func (c *benchCluster) queue(msgs []raftpb.Message) {
 	for _, m := range msgs {
-		if len(m.Entries) > 0 {
+		if c.reuse && len(m.Entries) > 0 {
 			k := len(c.arena)
 			c.arena = append(c.arena, m.Entries...)
 			m.Entries = c.arena[k:len(c.arena):len(c.arena)]

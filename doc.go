@@ -135,16 +135,18 @@
 //     entry takes effect when the application calls ApplyConfChange.
 //   - Advance acknowledges exactly what the Readys since the last Advance
 //     handed out: nothing more is assumed persisted or applied.
-//   - Slices in a Ready belong to the application until the next Advance.
-//     In the synchronous loop the node then reuses the arrays behind
-//     Messages and MessagesAfterPersist, and those behind the entries it
-//     handed out (Entries, CommittedEntries, the Entries of its messages)
-//     once they are applied: copy the Message and Entry values to keep
-//     them longer (a transport that queues messages in memory copies their
-//     Entries). Payloads are never reused; they are shared with the node's
-//     log and with the proposer and must not be modified. Step copies the
-//     entries it appends, so a transport may reuse its own arrays once
-//     Step returns.
+//   - Slices in a Ready belong to the application, except that in the
+//     synchronous loop the node reuses the arrays behind Messages and
+//     MessagesAfterPersist once Advance is called: copy the Message values
+//     to keep them longer. With Config.ReuseEntryArrays it also reuses the
+//     arrays behind the entries it handed out (Entries, CommittedEntries,
+//     the Entries of its messages) once they are applied: then read no
+//     entry slice after Advance, and copy the Entry values to keep them (a
+//     transport that queues messages in memory copies their Entries).
+//     Entry values and payloads are shared with the node's log and with
+//     the proposer and must not be modified. With the option, Step copies
+//     the entries it appends, so a transport may reuse its own arrays once
+//     Step returns; without it, the node may keep them.
 //   - Every refusal is an error: a proposal that cannot be accepted returns
 //     an error wrapping [ErrProposalDropped] saying why; a message no
 //     correct peer could send returns an error ([ErrInvalidMessage],

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -77,7 +78,8 @@ type ownershipDriver struct {
 }
 
 func newOwnershipDriver(t *testing.T) *ownershipDriver {
-	d := &ownershipDriver{t: t, nodes: newClusterNodes(t, 3, nil), cut: map[uint64]bool{}, proposed: map[uint64]string{}}
+	reuse := func(cfg *Config) { cfg.ReuseEntryArrays = true }
+	d := &ownershipDriver{t: t, nodes: newClusterNodes(t, 3, reuse), cut: map[uint64]bool{}, proposed: map[uint64]string{}}
 	if err := d.nodes[0].rn.Campaign(); err != nil {
 		t.Fatal(err)
 	}
@@ -243,5 +245,70 @@ func TestAMessageKeptPastItsSendersAdvanceIsRefused(t *testing.T) {
 	err := d.nodes[2].rn.Step(stale)
 	if !errors.Is(err, ErrInvalidMessage) {
 		t.Fatalf("a stale append whose array the leader took back was stepped with %v, want ErrInvalidMessage", err)
+	}
+}
+
+// TestWithoutReuseEntrySlicesStayValidAfterAdvance: without
+// ReuseEntryArrays (the default), every entry slice a Ready hands out
+// (Entries, CommittedEntries, the Entries of its messages) still holds
+// what it held when handed out, long after Advance, as etcd raft's do,
+// so that an application may apply committed entries on another
+// goroutine or encode messages later. The slices are kept uncopied over
+// batches of many sizes and compared with copies at the end.
+func TestWithoutReuseEntrySlicesStayValidAfterAdvance(t *testing.T) {
+	c := newBenchClusterReusing(t, 3, false)
+	c.elect(t)
+	type kept struct {
+		what       string
+		held, then []raftpb.Entry
+	}
+	var all []kept
+	keep := func(what string, ents []raftpb.Entry) {
+		if len(ents) > 0 {
+			all = append(all, kept{what, ents, slices.Clone(ents)})
+		}
+	}
+	for round, batch := range []int{1, 64, 1024, 5, 1024, 2, 300, 1024, 1, 16} {
+		for i := 0; i < batch; i++ {
+			if _, _, err := c.nodes[0].rn.Propose([]byte(fmt.Sprintf("r%d-%d", round, i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for step := 0; ; step++ {
+			if step > 1000 {
+				t.Fatal("the cluster does not settle")
+			}
+			moved := false
+			for _, nd := range c.nodes {
+				for nd.rn.HasReady() {
+					rd := nd.rn.Ready()
+					keep(fmt.Sprintf("node %d Entries", nd.id), rd.Entries)
+					keep(fmt.Sprintf("node %d CommittedEntries", nd.id), rd.CommittedEntries)
+					for _, m := range append(slices.Clone(rd.Messages), rd.MessagesAfterPersist...) {
+						keep(fmt.Sprintf("node %d %s to %d", nd.id, m.Type, m.To), m.Entries)
+					}
+					nd.persist(t, &rd)
+					c.queue(rd.Messages)
+					c.queue(rd.MessagesAfterPersist)
+					nd.rn.Advance()
+					moved = true
+				}
+			}
+			if !moved && len(c.inbox) == 0 {
+				break
+			}
+			c.deliver(t)
+		}
+	}
+	for _, k := range all {
+		for i := range k.then {
+			if !reflect.DeepEqual(k.held[i], k.then[i]) {
+				t.Fatalf("%s: entry %d of a slice handed out is now %d/%d %q, was %d/%d %q when handed out",
+					k.what, i, k.held[i].Term, k.held[i].Index, k.held[i].Data, k.then[i].Term, k.then[i].Index, k.then[i].Data)
+			}
+		}
+	}
+	if len(all) < 60 {
+		t.Fatalf("only %d slices kept", len(all))
 	}
 }

@@ -16,21 +16,22 @@ import (
 // then CommittedEntries; then call Advance.
 //
 // Ownership: every slice in a Ready belongs to the application from the
-// moment Ready returns until the next Advance. In the synchronous loop
-// the node then takes back two kinds of array, so that a busy node
-// allocates neither per Ready: those behind Messages and
-// MessagesAfterPersist (Advance says they were sent), and those behind
-// the entries it hands out, Entries, CommittedEntries and the Entries of
-// its messages, which are its log's arrays: once every entry in one is
-// durable and applied, it is cleared and filled with the entries the
-// node appends next. An application that keeps messages or entries past
-// Advance (a transport queue, a disk worker's queue, a log kept in
-// memory) copies the Message and Entry values, as append(queue,
-// rd.Messages...) and slices.Clone(m.Entries) do; a transport that
-// encodes a message when it is sent keeps nothing. Payloads are never
-// reused: they are shared with the node's log, with each other and with
-// the caller's proposals, to keep and read but never modify. In the
-// asynchronous mode the node takes back no entry array.
+// moment Ready returns, with exceptions that start at the next Advance.
+// In the synchronous loop the node then takes back the arrays behind
+// Messages and MessagesAfterPersist (Advance says they were sent), so
+// that no node allocates them per Ready nor keeps them between Readys:
+// an application that keeps messages past Advance (a transport queue)
+// copies the Message values, as append(queue, rd.Messages...) does. With
+// Config.ReuseEntryArrays it also takes back the arrays behind the
+// entries it hands out (Entries, CommittedEntries, the Entries of its
+// messages, which are its log's arrays): once every entry in one is
+// durable and applied, it is cleared and filled with the entries the node
+// appends next, so the application reads no entry slice after Advance
+// and copies what it keeps (slices.Clone(m.Entries)); without it (the
+// default) entry slices stay valid, and may be applied or encoded on
+// another goroutine after Advance. The Entry values and their payloads
+// are shared with the node's log, with each other and with the caller's
+// proposals: keep and read them, but never modify them.
 //
 // Its fields:
 //

@@ -38,20 +38,21 @@
 //
 // # Arrays handed out
 //
-// What a Ready hands out is the application's until the next Advance. In
-// the synchronous loop the node then takes back the arrays behind
-// Ready.Messages and MessagesAfterPersist (outbox.go), and the arrays
+// In the synchronous loop the node takes back the arrays behind
+// Ready.Messages and MessagesAfterPersist at the next Advance (outbox.go).
+// With Config.ReuseEntryArrays (the application promises to read no entry
+// slice of a Ready after the next Advance) it also takes back the arrays
 // behind the entries it handed out: Entries, CommittedEntries read from
 // the entries that last became stable, and the Entries of the appends it
 // sent are slices of its unstable tail's array, which it clears and fills
 // with the next batch once every entry in it is durable and applied
 // (log_unstable_arrays.go), so that a busy node allocates no entry array
-// per batch. An application, Storage or transport that keeps entries past
-// Advance copies the Entry values. In the other direction Step copies the
-// entries of an append into the node's own array, so a transport may reuse
-// its arrays once Step returns. In the asynchronous mode the storage
-// workers keep what they are handed as long as they like, and no entry
-// array is taken back.
+// per batch; and Step copies the entries of an append into the node's
+// own array, since the sender may take back its array. Without the option
+// (the default) no entry array is taken back, entry slices stay valid
+// after Advance, and a follower may keep a received append's entries.
+// ReuseEntryArrays is refused in the asynchronous mode: the storage
+// workers keep what they are handed as long as they like.
 //
 // # Who touches what
 //

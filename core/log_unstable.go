@@ -185,11 +185,23 @@ func (u *unstable) restore(s raftpb.Snapshot) {
 }
 
 // appendReceived adds entries received from the leader, like
-// truncateAndAppend: copied into the node's own array, since the sender
-// takes back the array behind a message's entries after its next Advance
-// (log_unstable_arrays.go), and the follower's own array is handed out
-// and taken back by the same rule.
-func (u *unstable) appendReceived(ents []raftpb.Entry) { u.truncateAndAppend(ents) }
+// truncateAndAppend. Without ReuseEntryArrays a node keeps the slices of
+// the messages it is given (the contract of Step), so when the tail is
+// empty and the batch is as large as the tail usually grows, the tail
+// holds the message's entries without copying them, its capacity cut so
+// that a later append copies: a follower then copies each entry once,
+// into its storage, instead of also into a fresh array per batch. With
+// it, the entries are copied into the node's own array: the sender may
+// take back the array behind a message's entries after its next Advance
+// (log_unstable_arrays.go), and the node's own array is handed out and
+// taken back by the same rule.
+func (u *unstable) appendReceived(ents []raftpb.Entry) {
+	if !u.reuseArrays && u.entries == nil && len(ents) > 0 && len(ents) >= u.capHint && ents[0].Index == u.offset {
+		u.entries = ents[:len(ents):len(ents)]
+		return
+	}
+	u.truncateAndAppend(ents)
+}
 
 // truncateAndAppend adds ents, which must be contiguous, to the tail. An
 // entry at an index the tail already holds replaces it and everything after

@@ -195,8 +195,8 @@ func NewRaft(c *Config) (*Raft, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !set.asyncStorage {
-		log.unstable.takeBackArrays() // Advance says what the Readys handed out is done with
+	if cfg.ReuseEntryArrays {
+		log.unstable.takeBackArrays() // the application promised Advance ends every use of what the Readys handed out
 	}
 	hs, cs, err := cfg.Storage.InitialState()
 	if err != nil {

@@ -8,9 +8,9 @@ import "github.com/tickraft/raft/raftpb"
 // (MemoryStorage offers Append, ApplySnapshot and friends for that) and
 // acknowledges it, after which the node reads it back from here. The
 // entries a Ready hands out to persist are valid until the next Advance
-// (in the synchronous loop the node then refills their array once they are
-// applied): a Storage that keeps them in memory copies the Entry values,
-// as MemoryStorage.Append does.
+// when the node reuses its entry arrays (Config.ReuseEntryArrays): a
+// Storage that keeps them in memory copies the Entry values, as
+// MemoryStorage.Append does.
 //
 // The stable log is the run of entries FirstIndex() through LastIndex(),
 // preceded by a compacted prefix of which only the term of its last entry

@@ -81,6 +81,10 @@ func newCluster(n int, p workload.Params, net *network, cache *raft.GroupCache) 
 				MaxUncommittedEntriesSize: p.MaxUncommittedEntriesSize,
 				MaxCommittedSizePerReady:  p.MaxCommittedSizePerReady,
 				GroupCache:                cache,
+				// The driver persists and applies before Advance, and
+				// its network copies the entries it delivers (queue), so
+				// it may let the nodes take back their entry arrays.
+				ReuseEntryArrays: true,
 			},
 			Disk: disk, Network: net, StateMachine: nd, Unchecked: true,
 		})

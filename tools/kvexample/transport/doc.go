@@ -19,8 +19,9 @@
 //     [Config.Unreachable]. Raft retransmits, so a dropped message costs time,
 //     never safety.
 //   - Send retains the messages it queues until they are written, with copies
-//     of their Entry values (a RawNode takes back the arrays behind the entries
-//     it sends after its next Advance): the payloads, snapshot data and
+//     of their Entry values (a RawNode configured with ReuseEntryArrays takes
+//     back the arrays behind the entries it sends after its next Advance):
+//     the payloads, snapshot data and
 //     context they reference must not be modified afterwards. The Messages of
 //     a RawNode's Ready satisfy this. SendGroups keeps no copies: its caller
 //     hands it messages whose entries stay as they are until written.
