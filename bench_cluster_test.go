@@ -2,6 +2,7 @@ package raft
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/tickraft/raft/raftpb"
@@ -14,6 +15,22 @@ type clusterNode struct {
 	rn      *RawNode
 	st      *MemoryStorage
 	applied uint64
+}
+
+// keepMessage returns m with its own copy of its entries, for a test
+// transport that holds m past its sender's Advance: the node takes back
+// the array behind the entries it sends then.
+func keepMessage(m raftpb.Message) raftpb.Message {
+	m.Entries = slices.Clone(m.Entries)
+	return m
+}
+
+// appendKept appends msgs to queue, each kept with keepMessage.
+func appendKept(queue, msgs []raftpb.Message) []raftpb.Message {
+	for _, m := range msgs {
+		queue = append(queue, keepMessage(m))
+	}
+	return queue
 }
 
 // newClusterNodes boots n voters, 1..n, from fresh storage. configure, if
@@ -69,6 +86,15 @@ type benchCluster struct {
 	// inbox holds the messages to deliver in the next round; spare is the
 	// other buffer of the pair, swapped each round.
 	inbox, spare []raftpb.Message
+	// reuse reports whether the nodes take back their entry arrays
+	// (Config.ReuseEntryArrays). Then arena holds copies of the entries
+	// of the messages in inbox: a node takes back the arrays behind the
+	// entries it sends after its next Advance, before the round delivers
+	// them, and a recipient copies what it keeps, so the arena is reused
+	// each round. Without it the messages keep their entries: the sender
+	// never writes into them, and a recipient may keep them.
+	reuse bool
+	arena []raftpb.Entry
 	// sent counts the messages the nodes sent to each other.
 	sent int
 	// appliedData counts the entries carrying data that node 1 applied.
@@ -78,8 +104,17 @@ type benchCluster struct {
 // compactEvery bounds the entries a benchmark keeps in each storage.
 const compactEvery = 1 << 14
 
+// newBenchCluster returns n nodes that take back their entry arrays
+// (Config.ReuseEntryArrays): the benchmark's driver persists, sends (its
+// in-process delivery copies entries) and applies before Advance.
 func newBenchCluster(tb testing.TB, n int) *benchCluster {
-	return &benchCluster{nodes: newClusterNodes(tb, n, nil)}
+	return newBenchClusterReusing(tb, n, true)
+}
+
+// newBenchClusterReusing returns n nodes configured with
+// ReuseEntryArrays set to reuse.
+func newBenchClusterReusing(tb testing.TB, n int, reuse bool) *benchCluster {
+	return &benchCluster{reuse: reuse, nodes: newClusterNodes(tb, n, func(cfg *Config) { cfg.ReuseEntryArrays = reuse })}
 }
 
 // elect makes node 1 the leader and settles the cluster.
@@ -119,8 +154,8 @@ func (c *benchCluster) stabilize(tb testing.TB) {
 func (c *benchCluster) handleReady(tb testing.TB, nd *clusterNode) {
 	rd := nd.rn.Ready()
 	nd.persist(tb, &rd)
-	c.inbox = append(c.inbox, rd.Messages...)
-	c.inbox = append(c.inbox, rd.MessagesAfterPersist...)
+	c.queue(rd.Messages)
+	c.queue(rd.MessagesAfterPersist)
 	c.sent += len(rd.Messages) + len(rd.MessagesAfterPersist)
 	if n := len(rd.CommittedEntries); n > 0 {
 		nd.applied = rd.CommittedEntries[n-1].Index
@@ -140,6 +175,19 @@ func (c *benchCluster) countData(ents []raftpb.Entry) {
 	}
 }
 
+// queue adds msgs to the inbox, their entries copied into the arena when
+// the sender takes its arrays back.
+func (c *benchCluster) queue(msgs []raftpb.Message) {
+	for _, m := range msgs {
+		if c.reuse && len(m.Entries) > 0 {
+			k := len(c.arena)
+			c.arena = append(c.arena, m.Entries...)
+			m.Entries = c.arena[k:len(c.arena):len(c.arena)]
+		}
+		c.inbox = append(c.inbox, m)
+	}
+}
+
 // deliver steps every message of the inbox into its recipient.
 func (c *benchCluster) deliver(tb testing.TB) {
 	msgs := c.inbox
@@ -151,6 +199,7 @@ func (c *benchCluster) deliver(tb testing.TB) {
 	}
 	clear(msgs) // drop references to entries for the collector
 	c.spare = msgs[:0]
+	c.arena = c.arena[:0] // the recipients copied what they keep
 }
 
 // compact drops applied entries from storages that hold many, so that a

@@ -138,9 +138,15 @@
 //   - Slices in a Ready belong to the application, except that in the
 //     synchronous loop the node reuses the arrays behind Messages and
 //     MessagesAfterPersist once Advance is called: copy the Message values
-//     to keep them longer. Entry values (of Entries, CommittedEntries and
-//     messages) and payloads are shared with the node's log and with the
-//     proposer and must not be modified.
+//     to keep them longer. With Config.ReuseEntryArrays it also reuses the
+//     arrays behind the entries it handed out (Entries, CommittedEntries,
+//     the Entries of its messages) once they are applied: then read no
+//     entry slice after Advance, and copy the Entry values to keep them (a
+//     transport that queues messages in memory copies their Entries).
+//     Entry values and payloads are shared with the node's log and with
+//     the proposer and must not be modified. With the option, Step copies
+//     the entries it appends, so a transport may reuse its own arrays once
+//     Step returns; without it, the node may keep them.
 //   - Every refusal is an error: a proposal that cannot be accepted returns
 //     an error wrapping [ErrProposalDropped] saying why; a message no
 //     correct peer could send returns an error ([ErrInvalidMessage],

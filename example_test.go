@@ -29,8 +29,14 @@ type node struct {
 // outbox holds the messages the nodes sent, until run delivers them.
 type outbox struct{ msgs []raftpb.Message }
 
-// Send queues copies of msgs: the node reuses their arrays.
-func (o *outbox) Send(msgs []raftpb.Message) { o.msgs = append(o.msgs, msgs...) }
+// Send queues copies of msgs and of their entries: the node reuses the
+// arrays behind both after Advance.
+func (o *outbox) Send(msgs []raftpb.Message) {
+	for _, m := range msgs {
+		m.Entries = slices.Clone(m.Entries)
+		o.msgs = append(o.msgs, m)
+	}
+}
 
 // sent is the examples' network.
 var sent = &outbox{}

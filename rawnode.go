@@ -124,8 +124,11 @@ func (rn *RawNode) ApplyConfChange(cc raftpb.ConfChangeI) (raftpb.ConfState, err
 
 // Step hands the node a message received from a peer. A message no
 // correct peer could send is refused with a typed error and changes
-// nothing. The node keeps the message's slices; the leader assigns Index
-// and Term to the entries of a forwarded proposal in place.
+// nothing. The node copies the entries of an append into its own log (so
+// the caller may reuse the array behind them once Step returns) and keeps
+// the message's other slices (payloads, contexts, snapshot data); the
+// leader assigns Index and Term to the entries of a forwarded proposal in
+// place.
 func (rn *RawNode) Step(m raftpb.Message) error { err := rn.r.Step(m); rn.verified(); return err }
 
 // HasReady reports whether Ready would return any work.

@@ -370,12 +370,13 @@ func (c *scheduleCluster) handleReady(nd *scheduleNode) string {
 	c.oracle.handedToApply(nd, rd.CommittedEntries)
 	c.apply(nd, &rd)
 	if c.opts.OnReady != nil {
-		// The node reuses the message arrays once Advance is called: what
-		// OnReady reads of them after it is a copy.
+		// The node reuses the message and entry arrays once Advance is
+		// called: what OnReady reads of them after it is a copy.
 		rd.Messages, rd.MessagesAfterPersist = slices.Clone(rd.Messages), slices.Clone(rd.MessagesAfterPersist)
+		rd.Entries, rd.CommittedEntries = slices.Clone(rd.Entries), slices.Clone(rd.CommittedEntries)
 	}
+	c.oracle.applied(nd, rd.CommittedEntries) // before Advance, which may take their array back
 	nd.rn.Advance()
-	c.oracle.applied(nd, rd.CommittedEntries)
 	c.afterInput(nd, "Advance")
 	if c.opts.OnReady != nil {
 		c.opts.OnReady(nd, &rd)
@@ -455,7 +456,7 @@ func (c *scheduleCluster) send(msgs []raftpb.Message) {
 			continue
 		}
 		c.oracle.sent(m)
-		c.net = append(c.net, m)
+		c.net = append(c.net, keepMessage(m))
 	}
 }
 

@@ -117,8 +117,8 @@ func (c *bwCluster) handleReady(nd *bwNode) {
 		}
 	}
 	work := rd.LocalMessages
-	nd.egress = append(nd.egress, rd.Messages...)
-	nd.egress = append(nd.egress, rd.MessagesAfterPersist...)
+	nd.egress = appendKept(nd.egress, rd.Messages)
+	nd.egress = appendKept(nd.egress, rd.MessagesAfterPersist)
 	for _, e := range rd.CommittedEntries {
 		if cc, err := e.ConfChange(); err == nil && cc != nil {
 			if _, err := nd.rn.ApplyConfChange(cc); err != nil {

@@ -170,6 +170,25 @@ type Config struct {
 	// synchronous Ready/Advance loop, which makes the same
 	// acknowledgements on Advance.
 	AsyncStorageWrites bool
+	// ReuseEntryArrays lets the node take back the arrays of entries it
+	// hands out and fill them again, so that steady replication allocates
+	// nothing per batch (BENCHMARKS.md, "The hot path near the floor"). In
+	// return the application promises that no entry slice of a Ready
+	// (Entries, CommittedEntries, and the Entries of its Messages and
+	// MessagesAfterPersist) is read after the next Advance: entries are
+	// persisted and applied before Advance, and a transport that keeps a
+	// message past Advance (a queue, an in-process delivery) copies its
+	// Entries first. An application that applies committed entries on
+	// another goroutine after Advance, or hands messages to a sender that
+	// encodes them later, must leave it off. A message kept against the
+	// rule reaches its receiver with entries a later batch overwrote,
+	// which Step refuses (ErrInvalidMessage); a state machine reading
+	// entries after Advance would read another batch's. With it, Step
+	// copies a received append's entries into the node's own array rather
+	// than keeping the message's. Requires the synchronous loop
+	// (AsyncStorageWrites off). Default off: entry slices stay valid after
+	// Advance, as in etcd raft.
+	ReuseEntryArrays bool
 
 	// SnapshotChunkSize, when non-zero, turns on the chunked snapshot
 	// transfer, which the package documentation of raft describes: a
@@ -301,6 +320,8 @@ func (c *Config) Validate() error {
 		return &ConfigError{"MaxCommittedEntriesPerReady", "must not be negative"}
 	case d.MaxPendingReads < 0:
 		return &ConfigError{"MaxPendingReads", "must not be negative"}
+	case d.ReuseEntryArrays && d.AsyncStorageWrites:
+		return &ConfigError{"ReuseEntryArrays", "requires the synchronous loop (AsyncStorageWrites must be false): storage workers keep what they are handed"}
 	case d.LeaseReads && d.DisableCheckQuorum:
 		return &ConfigError{"LeaseReads", "requires CheckQuorum (DisableCheckQuorum must be false)"}
 	case d.LeaseReads && (d.LeaseClockDriftTicks < 0 || d.LeaseClockDriftTicks >= d.ElectionTick-1):

@@ -24,6 +24,7 @@ func TestConfigValidateNamesTheWrongFieldAndNeverMutates(t *testing.T) {
 		{Config{ID: 1, Storage: st, SnapshotChunkTimeout: -1}, "SnapshotChunkTimeout"},
 		{Config{ID: 1, Storage: st, SnapshotChunkSize: MaxSnapshotChunkSize + 1}, "SnapshotChunkSize"},
 		{Config{ID: 1, Storage: st, SnapshotInterval: 4}, "SnapshotInterval"},
+		{Config{ID: 1, Storage: st, ReuseEntryArrays: true, AsyncStorageWrites: true}, "ReuseEntryArrays"},
 	}
 	for _, tc := range cases {
 		before := tc.c

@@ -36,6 +36,24 @@
 // MsgForgetLeader keep their numbers in raftpb, for the wire format, but
 // no node makes or takes them: Step refuses them with ErrStepLocalMsg.
 //
+// # Arrays handed out
+//
+// In the synchronous loop the node takes back the arrays behind
+// Ready.Messages and MessagesAfterPersist at the next Advance (outbox.go).
+// With Config.ReuseEntryArrays (the application promises to read no entry
+// slice of a Ready after the next Advance) it also takes back the arrays
+// behind the entries it handed out: Entries, CommittedEntries read from
+// the entries that last became stable, and the Entries of the appends it
+// sent are slices of its unstable tail's array, which it clears and fills
+// with the next batch once every entry in it is durable and applied
+// (log_unstable_arrays.go), so that a busy node allocates no entry array
+// per batch; and Step copies the entries of an append into the node's
+// own array, since the sender may take back its array. Without the option
+// (the default) no entry array is taken back, entry slices stay valid
+// after Advance, and a follower may keep a received append's entries.
+// ReuseEntryArrays is refused in the asynchronous mode: the storage
+// workers keep what they are handed as long as they like.
+//
 // # Who touches what
 //
 // Raft's fields fall into groups, each kept by the files of its concern;
@@ -47,7 +65,9 @@
 //     (clock), and the leader's heartbeat timer (leader.heartbeat):
 //     election_clock.go.
 //   - the log (raftLog, its unstable tail): log.go, log_unstable.go,
-//     entries.go; what was durably acknowledged: storage_acks.go.
+//     entries.go; the tail's arrays, taken back once applied:
+//     log_unstable_arrays.go; what was durably acknowledged:
+//     storage_acks.go.
 //   - the leader's replication (trk's progress, appendsPending):
 //     replication.go, with flow control in tracker; only a leader holds
 //     its peers' Progress (a follower or candidate, its configuration

@@ -29,6 +29,7 @@ func (r *Raft) TickN(n int) {
 	}
 	r.ticks += uint64(n)
 	r.out.onTick(n, r.settings.electionTimeout)
+	r.raftLog.unstable.arraysOnTick(n, r.settings.electionTimeout)
 	r.ready.dropSpareSelf()
 	if r.quiesce.asleep {
 		r.tickQuiesced(n)

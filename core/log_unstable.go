@@ -36,6 +36,15 @@ type unstable struct {
 	// snapshotInProgress reports whether snapshot was handed out to be
 	// written.
 	snapshotInProgress bool
+	// reuseArrays reports whether the node takes back the arrays it
+	// handed out (the synchronous loop); recentWhole whether recent is a
+	// whole tail's array, to take back once applied; recentSpare whether
+	// recent is such an array taken back, empty, for the next batch; and
+	// spareIdle the ticks it went unused (log_unstable_arrays.go).
+	reuseArrays bool
+	recentWhole bool
+	recentSpare bool
+	spareIdle   uint16
 	// offsetInProgress is one past the last entry handed out to be
 	// written: entries [offset, offsetInProgress) are in progress.
 	offsetInProgress uint64
@@ -45,10 +54,9 @@ type unstable struct {
 	capHint int
 	// recent are the entries that last became stable, recent[i] at index
 	// recentOffset+i, in the array they were handed out in (a Ready's
-	// Entries, a storage message's, or a received message's, which nobody
-	// modifies): Storage holds the same entries, and the node reads them
-	// from here until they are applied, overwritten or replaced by a
-	// snapshot, so that applying them does not read Storage.
+	// Entries or a storage message's): Storage holds the same entries, and
+	// the node reads them from here until they are applied, overwritten or
+	// replaced by a snapshot, so that applying them does not read Storage.
 	recent       []raftpb.Entry
 	recentOffset uint64
 }
@@ -135,7 +143,7 @@ func (u *unstable) stableTo(id entryID) {
 	}
 	n := id.index + 1 - u.offset
 	size := cap(u.entries) // the array's whole capacity, before the reslice
-	u.recent, u.recentOffset = u.entries[:n:n], u.offset
+	u.recent, u.recentOffset = u.recentOf(u.entries[:n], n == uint64(len(u.entries))), u.offset
 	u.entries = u.entries[n:]
 	u.offset = id.index + 1
 	u.offsetInProgress = max(u.offsetInProgress, u.offset)
@@ -171,20 +179,24 @@ func (u *unstable) restore(s raftpb.Snapshot) {
 	u.offset = s.Metadata.Index + 1
 	u.offsetInProgress = u.offset
 	u.entries = nil
-	u.recent = nil
+	u.dropRecent()
 	u.snapshot = &s
 	u.snapshotInProgress = false
 }
 
 // appendReceived adds entries received from the leader, like
-// truncateAndAppend. A node keeps the slices of the messages it is given
-// (the contract of Step), so when the tail is empty and the batch is as
-// large as the tail usually grows, the tail holds the message's entries
-// without copying them, its capacity cut so that a later append copies:
-// a follower then copies each entry once, into its storage, instead of
-// also into a fresh array per batch.
+// truncateAndAppend. Without ReuseEntryArrays a node keeps the slices of
+// the messages it is given (the contract of Step), so when the tail is
+// empty and the batch is as large as the tail usually grows, the tail
+// holds the message's entries without copying them, its capacity cut so
+// that a later append copies: a follower then copies each entry once,
+// into its storage, instead of also into a fresh array per batch. With
+// it, the entries are copied into the node's own array: the sender may
+// take back the array behind a message's entries after its next Advance
+// (log_unstable_arrays.go), and the node's own array is handed out and
+// taken back by the same rule.
 func (u *unstable) appendReceived(ents []raftpb.Entry) {
-	if u.entries == nil && len(ents) > 0 && len(ents) >= u.capHint && ents[0].Index == u.offset {
+	if !u.reuseArrays && u.entries == nil && len(ents) > 0 && len(ents) >= u.capHint && ents[0].Index == u.offset {
 		u.entries = ents[:len(ents):len(ents)]
 		return
 	}
@@ -205,8 +217,8 @@ func (u *unstable) truncateAndAppend(ents []raftpb.Entry) {
 	end := u.offset + uint64(len(u.entries))
 	switch {
 	case from == end:
-		if u.entries == nil && u.capHint > len(ents) {
-			u.entries = make([]raftpb.Entry, 0, u.capHint)
+		if u.entries == nil {
+			u.entries = u.newArray(max(u.capHint, len(ents)))
 		}
 		if len(ents) == 1 {
 			u.entries = append(u.entries, ents[0]) // a proposal: no bulk copy
@@ -233,17 +245,20 @@ func (u *unstable) truncateAndAppend(ents []raftpb.Entry) {
 // forgetRecentFrom drops the recent entries from index i on.
 func (u *unstable) forgetRecentFrom(i uint64) {
 	if i <= u.recentOffset {
-		u.recent = nil
+		u.dropRecent()
 		return
 	}
-	u.recent = u.recent[:min(uint64(len(u.recent)), i-u.recentOffset)]
+	if !u.recentSpare {
+		k := min(uint64(len(u.recent)), i-u.recentOffset)
+		u.recent, u.recentWhole = u.recent[:k:k], false // handed out, overwritten: never taken back
+	}
 }
 
 // forgetRecentUpTo drops the recent entries once every one of them, up to
 // index i, was applied, so that they are no longer kept reachable.
 func (u *unstable) forgetRecentUpTo(i uint64) {
 	if u.recentOffset+uint64(len(u.recent)) <= i+1 {
-		u.recent = nil
+		u.releaseApplied()
 	}
 }
 

@@ -267,17 +267,18 @@ func panicMessage(f func()) (msg string) {
 	return ""
 }
 
-// TestUnstableHoldsReceivedEntriesWithoutCopyingAndNeverWritesIntoThem: a
-// follower's empty tail holds a received batch as it is, and a later
-// append copies rather than writing past the batch into the sender's
-// array.
-func TestUnstableHoldsReceivedEntriesWithoutCopyingAndNeverWritesIntoThem(t *testing.T) {
+// TestUnstableCopiesReceivedEntriesAndNeverWritesIntoThem: with
+// ReuseEntryArrays a follower's tail copies a received batch into its own
+// array (the sender may take its array back after its next Advance); with
+// or without it, it never writes into the sender's.
+func TestUnstableCopiesReceivedEntriesAndNeverWritesIntoThem(t *testing.T) {
 	backing := append(ents(5, 1, 1), ents(7, 9)...) // the sender's array, longer than the batch
 	batch := backing[:2]
 	u := unstable{offset: 5, offsetInProgress: 5}
+	u.takeBackArrays()
 	u.appendReceived(batch)
-	if &u.entries[0] != &batch[0] {
-		t.Fatal("an empty tail copied a received batch")
+	if &u.entries[0] == &batch[0] {
+		t.Fatal("an empty tail kept the sender's array instead of copying the batch")
 	}
 	u.appendReceived(ents(7, 2))
 	if backing[2].Term != 9 {
@@ -286,12 +287,24 @@ func TestUnstableHoldsReceivedEntriesWithoutCopyingAndNeverWritesIntoThem(t *tes
 	if got, ok := u.maybeTerm(7); !ok || got != 2 {
 		t.Fatalf("term of 7 = %d, %v; want 2", got, ok)
 	}
-	u.stableTo(entryID{term: 2, index: 7})
-	u.capHint = 8 // a tail that usually grows larger than the batch copies it
-	next := ents(8, 2)
-	u.appendReceived(next)
-	if &u.entries[0] == &next[0] {
-		t.Fatal("a batch smaller than the tail's usual size was held instead of copied")
+}
+
+// TestUnstableWithoutReuseKeepsAReceivedBatchAndNeverWritesIntoIt:
+// without ReuseEntryArrays an empty tail keeps a received batch as large
+// as its usual capacity without copying it (Step's contract: the node may
+// keep a message's slices), its capacity cut so that the next append
+// copies instead of writing into the sender's array.
+func TestUnstableWithoutReuseKeepsAReceivedBatchAndNeverWritesIntoIt(t *testing.T) {
+	backing := append(ents(5, 1, 1), ents(7, 9)...)
+	batch := backing[:2]
+	u := unstable{offset: 5, offsetInProgress: 5, capHint: 2}
+	u.appendReceived(batch)
+	if &u.entries[0] != &batch[0] {
+		t.Fatal("an empty tail copied a batch it may keep")
+	}
+	u.appendReceived(ents(7, 2))
+	if backing[2].Term != 9 {
+		t.Fatalf("an append wrote into the sender's array: entry 7 has term %d", backing[2].Term)
 	}
 }
 

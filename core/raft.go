@@ -195,6 +195,9 @@ func NewRaft(c *Config) (*Raft, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.ReuseEntryArrays {
+		log.unstable.takeBackArrays() // the application promised Advance ends every use of what the Readys handed out
+	}
 	hs, cs, err := cfg.Storage.InitialState()
 	if err != nil {
 		return nil, err

@@ -12,15 +12,21 @@ import (
 // then CommittedEntries; then call Advance.
 //
 // Ownership: every slice in a Ready belongs to the application from the
-// moment Ready returns, with one exception: in the synchronous loop the
-// node reuses the arrays behind Messages and MessagesAfterPersist once
-// Advance is called (Advance says they were sent), so that no node
-// allocates them per Ready nor keeps them between Readys. An application
-// that keeps messages past Advance (a transport queue) copies the Message
-// values, as append(queue, rd.Messages...) does; their payloads are never
-// reused. The Entry values of Entries, CommittedEntries and messages, and
-// their payloads, are shared with the node's log (which reads what it
-// handed out until it is applied), with each other and with the caller's
+// moment Ready returns, with exceptions that start at the next Advance.
+// In the synchronous loop the node then takes back the arrays behind
+// Messages and MessagesAfterPersist (Advance says they were sent), so
+// that no node allocates them per Ready nor keeps them between Readys:
+// an application that keeps messages past Advance (a transport queue)
+// copies the Message values, as append(queue, rd.Messages...) does. With
+// Config.ReuseEntryArrays it also takes back the arrays behind the
+// entries it hands out (Entries, CommittedEntries, the Entries of its
+// messages, which are its log's arrays): once every entry in one is
+// durable and applied, it is cleared and filled with the entries the node
+// appends next, so the application reads no entry slice after Advance
+// and copies what it keeps (slices.Clone(m.Entries)); without it (the
+// default) entry slices stay valid, and may be applied or encoded on
+// another goroutine after Advance. The Entry values and their payloads
+// are shared with the node's log, with each other and with the caller's
 // proposals: keep and read them, but never modify them.
 type Ready struct {
 	// SoftState is non-nil when the leader or this node's role changed.

@@ -6,7 +6,11 @@ import "github.com/tickraft/raft/raftpb"
 // entries and snapshot the application has made durable. The node never
 // writes through Storage; the application writes what each Ready asks
 // (MemoryStorage offers Append, ApplySnapshot and friends for that) and
-// acknowledges it, after which the node reads it back from here.
+// acknowledges it, after which the node reads it back from here. The
+// entries a Ready hands out to persist are valid until the next Advance
+// when the node reuses its entry arrays (Config.ReuseEntryArrays): a
+// Storage that keeps them in memory copies the Entry values, as
+// MemoryStorage.Append does.
 //
 // The stable log is the run of entries FirstIndex() through LastIndex(),
 // preceded by a compacted prefix of which only the term of its last entry

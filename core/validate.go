@@ -129,6 +129,10 @@ func (r *Raft) validateAppend(m raftpb.Message) error {
 	if len(m.Entries) > 0 && m.Entries[len(m.Entries)-1].Term > m.Term {
 		return fmt.Errorf("%w: entry term %d beyond message term %d", ErrInvalidMessage, m.Entries[len(m.Entries)-1].Term, m.Term)
 	}
+	if len(m.Entries) > 0 && m.Entries[0].Index == 0 {
+		return fmt.Errorf("%w: %w: entries at index 0, as the sender's cleared array holds them "+
+			"(a transport that keeps a message past its sender's Advance copies its Entries)", ErrInvalidMessage, ErrMalformedEntries)
+	}
 	if err := checkEntriesContiguous(entryID{term: m.LogTerm, index: m.Index}, m.Entries); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}

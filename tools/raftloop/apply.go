@@ -26,19 +26,30 @@ func (l *Loop) restore(snap raftpb.Snapshot) error {
 // not decode stops the loop: every member would fail on it alike.
 func (l *Loop) apply(ents []raftpb.Entry) error {
 	for i := range ents {
-		conf, err := l.applyConfChange(ents[i])
-		if err != nil {
+		e := &ents[i]
+		if e.IsConfChange() {
+			if err := l.applyConfEntry(e); err != nil {
+				return err
+			}
+		} else if err := l.cfg.StateMachine.Apply(*e, ConfApplied{}); err != nil {
 			return err
 		}
-		if err := l.cfg.StateMachine.Apply(ents[i], conf); err != nil {
-			return err
-		}
-		l.applied = ents[i].Index
+		l.applied = e.Index
 	}
 	if len(ents) > 0 && l.cfg.OnApplied != nil {
 		l.cfg.OnApplied(ents)
 	}
 	return nil
+}
+
+// applyConfEntry applies the conf change entry e: the node first, then
+// the state machine, told what came of it.
+func (l *Loop) applyConfEntry(e *raftpb.Entry) error {
+	conf, err := l.applyConfChange(*e)
+	if err != nil {
+		return err
+	}
+	return l.cfg.StateMachine.Apply(*e, conf)
 }
 
 // applyConfChange hands the conf change e carries, if any, to the node:

@@ -2,6 +2,7 @@ package raftloop
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
@@ -68,7 +69,7 @@ func (d *CrashDisk) Save(hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.S
 		d.append(write{snap: snap})
 	}
 	if len(ents) > 0 {
-		d.append(write{ents: ents})
+		d.append(write{ents: slices.Clone(ents)}) // the node takes its array back after Advance
 	}
 	if !hs.IsEmpty() {
 		d.append(write{hs: hs})

@@ -18,7 +18,10 @@ type Disk interface {
 	Storage() raft.Storage
 	// Save writes snap (unless empty), then ents (replacing any stored
 	// entries at the same or later indexes), then hs (unless empty), in
-	// that order, as one write. It need not be durable before Sync.
+	// that order, as one write. It need not be durable before Sync. With
+	// raft.Config.ReuseEntryArrays, a disk that keeps ents in memory past
+	// the Ready's Advance copies them: the node refills their array once
+	// they are applied.
 	Save(hs raftpb.HardState, ents []raftpb.Entry, snap raftpb.Snapshot) error
 	// Sync makes every write saved so far durable.
 	Sync() error
@@ -39,8 +42,11 @@ type ChunkDisk interface {
 }
 
 // Network sends messages to peers. It must copy the Message values it
-// keeps after Send returns: the node reuses the arrays behind a Ready's
-// messages (their payloads are never reused, and must not be modified).
+// keeps after Send returns (the node reuses the arrays behind a Ready's
+// messages) and, with raft.Config.ReuseEntryArrays, their Entries (the
+// node then reuses the arrays behind the entries it sends once they are
+// applied). Payloads are never reused, and must not be modified. A
+// network that encodes each message in Send keeps nothing.
 type Network interface {
 	Send(msgs []raftpb.Message)
 }

@@ -2,6 +2,7 @@ package rafttest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tickraft/raft"
@@ -95,6 +96,7 @@ func (env *Env) describeSend(b *strings.Builder, label string, m raftpb.Message)
 // queue queues m on the network, unless a partition cuts its link.
 func (env *Env) queue(m raftpb.Message) {
 	if env.connected(m.From, m.To) {
+		m.Entries = slices.Clone(m.Entries) // the sender takes its array back after Advance
 		env.queues[m.To] = append(env.queues[m.To], m)
 	}
 }

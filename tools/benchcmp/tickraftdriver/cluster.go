@@ -37,6 +37,11 @@ type network struct {
 	// inbox holds the messages to deliver in the next round; spare is the
 	// other buffer of the pair, swapped each round.
 	inbox, spare []raftpb.Message
+	// arena holds copies of the entries of the messages in inbox: a node
+	// takes back the arrays behind the entries it sends after its next
+	// Advance, before the round delivers them, and a recipient copies
+	// what it keeps, so the arena is reused each round.
+	arena []raftpb.Entry
 	// sent counts the messages the nodes sent to each other.
 	sent int
 }
@@ -76,6 +81,10 @@ func newCluster(n int, p workload.Params, net *network, cache *raft.GroupCache) 
 				MaxUncommittedEntriesSize: p.MaxUncommittedEntriesSize,
 				MaxCommittedSizePerReady:  p.MaxCommittedSizePerReady,
 				GroupCache:                cache,
+				// The driver persists and applies before Advance, and
+				// its network copies the entries it delivers (queue), so
+				// it may let the nodes take back their entry arrays.
+				ReuseEntryArrays: true,
 			},
 			Disk: disk, Network: net, StateMachine: nd, Unchecked: true,
 		})
@@ -165,9 +174,17 @@ func (c *Cluster) Stabilize() error {
 // advance (tools/raftloop).
 func (c *Cluster) handleReady(nd *node) error { return nd.loop.HandleReady() }
 
-// Send queues msgs for the next round.
+// Send queues msgs for the next round, their entries copied into the
+// arena.
 func (n *network) Send(msgs []raftpb.Message) {
-	n.inbox = append(n.inbox, msgs...)
+	for _, m := range msgs {
+		if len(m.Entries) > 0 {
+			k := len(n.arena)
+			n.arena = append(n.arena, m.Entries...)
+			m.Entries = n.arena[k:len(n.arena):len(n.arena)]
+		}
+		n.inbox = append(n.inbox, m)
+	}
 	n.sent += len(msgs)
 }
 
@@ -200,6 +217,7 @@ func (c *Cluster) deliver() error {
 	}
 	clear(msgs) // drop references to entries for the collector
 	c.net.spare = msgs[:0]
+	c.net.arena = c.net.arena[:0] // the recipients copied what they keep
 	return nil
 }
 

@@ -114,10 +114,12 @@ func (g *group) restoreState(snap raftpb.Snapshot) error {
 type groupSender struct{ g *group }
 
 // Send tags msgs with the group and queues them in the outbox; the
-// Message values are copied (the node reuses the arrays).
+// Message values and their entries are copied (the node reuses the arrays
+// behind both after Advance, and the outbox is sent after it).
 func (s groupSender) Send(msgs []raftpb.Message) {
 	h := s.g.h
 	for _, m := range msgs {
+		m.Entries = slices.Clone(m.Entries)
 		h.outbox = append(h.outbox, groupMsg{Group: s.g.id, Message: m})
 	}
 }

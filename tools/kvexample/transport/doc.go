@@ -18,9 +18,13 @@
 //     a peer, is dropped, counted in [Stats.Drops] and reported through
 //     [Config.Unreachable]. Raft retransmits, so a dropped message costs time,
 //     never safety.
-//   - Send retains the messages it queues until they are written: neither they
-//     nor the entries, snapshot data or context they reference may be
-//     modified afterwards. The Messages of a RawNode's Ready satisfy this.
+//   - Send retains the messages it queues until they are written, with copies
+//     of their Entry values (a RawNode configured with ReuseEntryArrays takes
+//     back the arrays behind the entries it sends after its next Advance):
+//     the payloads, snapshot data and
+//     context they reference must not be modified afterwards. The Messages of
+//     a RawNode's Ready satisfy this. SendGroups keeps no copies: its caller
+//     hands it messages whose entries stay as they are until written.
 //   - Received messages are delivered, in the order they were sent on each
 //     connection, on the channel returned by [Transport.Receive], whose
 //     capacity is [Config.RecvBufferMsgs]. Each delivered message belongs to

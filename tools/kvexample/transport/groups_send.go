@@ -23,7 +23,9 @@ import (
 // MaxFrameBytes or MaxBatchMsgs. A message whose From is not the local
 // process's ID, or of a local type, is dropped and logged without a
 // report: in multi-group mode every replica on this process has its ID.
-// SendGroups retains the messages it queues like Send. On a single-group
+// SendGroups retains the messages it queues like Send, but keeps no copies
+// of their entries: the caller hands it entries that stay as they are
+// until written (copies, if they come from a Ready). On a single-group
 // transport it drops every message, counted and logged. A removed notice
 // (GroupMessage.Removed) travels like a message; one whose Message holds
 // more than From and To is dropped and logged without a report.

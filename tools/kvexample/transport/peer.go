@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -73,7 +74,9 @@ func (p *peer) push(m *raftpb.Message, size int) bool {
 	n := len(p.queue)
 	ok := !p.stopped && n < cfg.MaxQueueMsgs && (n == 0 || p.queueBytes+size <= cfg.MaxQueueBytes)
 	if ok {
-		p.queue = append(p.queue, queued{msg: *m, size: size})
+		q := queued{msg: *m, size: size}
+		q.msg.Entries = slices.Clone(m.Entries) // the node takes its array back after Advance
+		p.queue = append(p.queue, q)
 		p.queueBytes += size
 	}
 	p.mu.Unlock()

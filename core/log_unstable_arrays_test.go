@@ -1,0 +1,81 @@
+package core
+
+import (
+	"testing"
+
+	"github.com/tickraft/raft/raftpb"
+)
+
+// batchOf returns n entries of term 1 from index first.
+func batchOf(first uint64, n int) []raftpb.Entry {
+	terms := make([]uint64, n)
+	for i := range terms {
+		terms[i] = 1
+	}
+	return ents(first, terms...)
+}
+
+// TestUnstableTakesBackAnArrayOnlyOnceItsEntriesAreApplied: the tail's
+// array becomes the next batch's only after every entry in it is applied,
+// cleared; before that a new batch gets a fresh array.
+func TestUnstableTakesBackAnArrayOnlyOnceItsEntriesAreApplied(t *testing.T) {
+	u := unstable{offset: 1, offsetInProgress: 1}
+	u.takeBackArrays()
+	u.truncateAndAppend(batchOf(1, 64))
+	first := &u.entries[0]
+	u.stableTo(entryID{term: 1, index: 64})
+	u.forgetRecentUpTo(63) // one entry still to apply
+	u.truncateAndAppend(batchOf(65, 64))
+	if &u.entries[0] == first {
+		t.Fatal("the array was refilled before its last entry was applied")
+	}
+	second := &u.entries[0]
+	u.stableTo(entryID{term: 1, index: 128})
+	u.forgetRecentUpTo(128)
+	if s := *second; s.Index != 0 || s.Term != 0 || s.Data != nil {
+		t.Fatalf("an array taken back still holds %v: it keeps a payload reachable and a stale reader sees a valid entry", *second)
+	}
+	u.truncateAndAppend(batchOf(129, 10))
+	if &u.entries[0] != second {
+		t.Fatal("the array whose entries were all applied was not refilled")
+	}
+	if got, ok := u.maybeTerm(138); !ok || got != 1 || u.entries[9].Index != 138 {
+		t.Fatalf("refilled tail: term of 138 = %d, %v; entry 9 at %d", got, ok, u.entries[9].Index)
+	}
+}
+
+// TestUnstableDropsAnUnusedSpareArrayAfterElectionTimeoutTicks: a node
+// that stops appending lets go of its spare array after limit ticks, and
+// of a small one (a proposal at a time, an election's empty entry) at the
+// first tick, so an idle group holds none.
+func TestUnstableDropsAnUnusedSpareArrayAfterElectionTimeoutTicks(t *testing.T) {
+	u := unstable{offset: 1, offsetInProgress: 1}
+	u.takeBackArrays()
+	u.truncateAndAppend(batchOf(1, 64))
+	u.stableTo(entryID{term: 1, index: 64})
+	u.forgetRecentUpTo(64)
+	if !u.recentSpare {
+		t.Fatal("no spare array after the whole batch was applied")
+	}
+	u.arraysOnTick(9, 10)
+	if !u.recentSpare {
+		t.Fatal("the spare array was dropped before the limit")
+	}
+	u.arraysOnTick(1, 10)
+	if u.recentSpare || u.recent != nil {
+		t.Fatal("the spare array was kept after limit ticks unused")
+	}
+
+	small := unstable{offset: 1, offsetInProgress: 1}
+	small.takeBackArrays()
+	small.truncateAndAppend(batchOf(1, 1))
+	small.stableTo(entryID{term: 1, index: 1})
+	small.forgetRecentUpTo(1)
+	if !small.recentSpare {
+		t.Fatal("no spare array after a single entry was applied")
+	}
+	small.arraysOnTick(1, 10)
+	if small.recentSpare || small.recent != nil {
+		t.Fatalf("a spare array of %d entries was kept after a tick unused", cap(small.recent))
+	}
+}
