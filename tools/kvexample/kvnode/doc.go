@@ -150,8 +150,11 @@
 // not_leader naming the HTTP address of that group's leader. GET /status
 // is a HostStatus (totals over the groups held here, then each of them
 // with its voters and learners, or one with ?group=N); /metrics has the
-// totals and each group's gauges labelled group="N"; /healthz is as
-// above. A request for a group this process holds no replica of answers
+// totals (with the messages dropped before any group took them,
+// host_messages_dropped_total; those a group's node refused,
+// raft_messages_refused_total; the peer-down reports and the removed
+// notices sent) and each group's gauges labelled group="N"; /healthz is
+// as above. A request for a group this process holds no replica of answers
 // not_leader with no leader named, and kvnode.Client asks another
 // process.
 //
@@ -283,7 +286,9 @@
 // happen (metrics.go). The families, all prefixed kvexample_:
 //
 //   - raft_term, raft_commit_index, raft_applied_index, raft_leader_id,
-//     raft_state{state} (1 for the current role), raft_leader_changes_total.
+//     raft_state{state} (1 for the current role), raft_leader_changes_total,
+//     raft_messages_refused_total (peer messages Step refused with a typed
+//     error; nothing changed).
 //   - proposals_refused_total{reason}, reads_refused_total{reason}: the
 //     library's typed error as reason (not_leader, no_leader,
 //     proposal_dropped, uncommitted_tail_full, too_many_pending_reads,

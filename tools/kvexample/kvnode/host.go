@@ -66,7 +66,13 @@ type hostCounters struct {
 	// loopTicks counts the loop's turns taken by its ticker.
 	loopTicks       atomic.Uint64
 	peerDownReports atomic.Uint64
-	wrongGroup      atomic.Uint64
+	// wrongGroup counts the received messages dropped before any group
+	// saw them: addressed to another process, from this one, of a local
+	// type, or for a group this process does not hold and that they
+	// cannot create; refused those a group's node refused (Step's typed
+	// error; nothing changed).
+	wrongGroup atomic.Uint64
+	refused    atomic.Uint64
 	// removedNotices counts the notices sent to removed processes.
 	removedNotices atomic.Uint64
 }

@@ -98,7 +98,10 @@ func TestHostStepsEachMessageIntoItsOwnGroup(t *testing.T) {
 	hc.hub.mu.Lock()
 	in := hc.hub.inboxes[1]
 	hc.hub.mu.Unlock()
-	in <- []groupMsg{vote(3, 1), vote(0, 1), vote(9, 1), vote(2, 3)}
+	// A heartbeat stating a commit term above its own term: group 1's
+	// node refuses it.
+	bad := groupMsg{Group: 1, Message: raftpb.Message{Type: raftpb.MsgHeartbeat, From: 2, To: 1, Term: 1 << 40, LogTerm: 1 << 41, Commit: 1}}
+	in <- []groupMsg{vote(3, 1), vote(0, 1), vote(9, 1), vote(2, 3), bad}
 	for {
 		st, err := hc.status(ctx, 1)
 		if err != nil {
@@ -110,13 +113,23 @@ func TestHostStepsEachMessageIntoItsOwnGroup(t *testing.T) {
 					t.Fatalf("group %d took the heartbeat of group 3: term %d (was %d)", g.Group, g.Term, before.PerGroup[i].Term)
 				}
 			}
-			return
+			break
 		}
 		select {
 		case <-ctx.Done():
 			t.Fatalf("group 3 never stepped its heartbeat: %v", ctx.Err())
 		case <-time.After(5 * time.Millisecond):
 		}
+	}
+	// The three misaddressed messages were dropped and the refused one
+	// refused, each counted in /metrics (the batch is stepped in one
+	// round, so both counts are in by now).
+	body := scrapeBody(t, hc.peers[0].HTTPAddr)
+	if got := metricValue(t, body, "kvexample_host_messages_dropped_total"); got < 3 {
+		t.Errorf("kvexample_host_messages_dropped_total = %v, want at least the 3 misaddressed messages", got)
+	}
+	if got := metricValue(t, body, "kvexample_raft_messages_refused_total"); got < 1 {
+		t.Errorf("kvexample_raft_messages_refused_total = %v, want at least the refused heartbeat", got)
 	}
 }
 

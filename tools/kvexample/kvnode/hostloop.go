@@ -222,6 +222,7 @@ func (h *Host) stepBatch(batch []groupMsg) error {
 		}
 		h.input(g)
 		if err := g.loop.Step(gm.Message); err != nil {
+			h.counters.refused.Add(1)
 			h.log.Debug("refused a message", "group", g.id, "type", gm.Message.Type.String(), "from", gm.Message.From, "error", err)
 		}
 	}

@@ -127,10 +127,11 @@ func (n *Node) catchUpClock() time.Time {
 
 // step hands a peer's message to the node, after the ticks elapsed
 // before it was taken. A refused message changes nothing; the refusal is
-// only logged.
+// counted (kvexample_raft_messages_refused_total) and logged.
 func (n *Node) step(m raftpb.Message) {
 	n.catchUpClock()
 	if err := n.rn.Step(m); err != nil {
+		n.metrics.messagesRefused.Add(1)
 		n.log.Debug("refused a message", "type", m.Type.String(), "from", m.From, "error", err)
 	}
 }

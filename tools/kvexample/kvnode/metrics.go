@@ -93,6 +93,7 @@ type metrics struct {
 	snapshotsSent                  atomic.Uint64 // MsgSnap sent to followers
 	chunksServed, chunksSaved      atomic.Uint64
 	installs                       atomic.Uint64
+	messagesRefused                atomic.Uint64 // peer messages Step refused
 	gauges                         atomic.Pointer[loopGauges]
 
 	// lastLead is the leader the loop last saw; only the loop touches it.
@@ -227,6 +228,7 @@ func (n *Node) writeIOMetrics(pw *promWriter) {
 	u := n.disk.wal.Usage()
 	pw.single("kvexample_wal_bytes", "gauge", "Bytes of the write-ahead log's segments on disk.", float64(u.Bytes))
 	pw.single("kvexample_wal_segments", "gauge", "Segment files of the write-ahead log.", float64(u.Segments))
+	pw.single("kvexample_raft_messages_refused_total", "counter", "Peer messages the node refused with a typed error (nothing changed).", float64(m.messagesRefused.Load()))
 	pw.single("kvexample_snapshots_sent_total", "counter", "Snapshot messages sent to followers (each starts a transfer).", float64(m.snapshotsSent.Load()))
 	pw.single("kvexample_snapshots_installed_total", "counter", "Snapshots received from the leader and installed.", float64(m.installs.Load()))
 	pw.single("kvexample_snapshot_chunks_served_total", "counter", "Snapshot chunks served to fetching members.", float64(m.chunksServed.Load()))
