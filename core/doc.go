@@ -108,8 +108,9 @@
 //   - what few nodes use (cold: the queues of reads, the chunk source,
 //     the checked mode's record, the asynchronous snapshot hand-off, a
 //     recovering node's boot term), behind one pointer allocated when a
-//     part is first needed, each part kept by the file of its concern:
-//     raft.go (raftCold).
+//     part is first needed: raft.go (raftCold). Unlike the sub-states
+//     below, its parts are not held to one file by the lint test; each is
+//     meant to be written by the file of its concern.
 //
 // The sub-states held as their own types (clock, leader, uncommitted,
 // storage, contract, ready, out, fetch, serving, quiesce, settings) have

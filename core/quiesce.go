@@ -381,7 +381,7 @@ func (r *Raft) handleQuiesceResponse(m raftpb.Message, pr *tracker.Progress) err
 	if !q.attempting() || m.Index != q.req.point.index || m.LogTerm != q.req.point.term || m.Commit != q.req.commit {
 		return nil // an answer to an earlier request
 	}
-	if q.ack(m.From) < r.trk.Len()-1 {
+	if q.ack(m.From) < r.membersButSelf() {
 		return nil
 	}
 	if r.raftLog.lastEntryID() != q.req.point || r.raftLog.committed != q.req.commit || !r.groupIdle() {
@@ -432,4 +432,14 @@ func (r *Raft) checkQuiescenceInvariants() error {
 		return fmt.Errorf("invariant: leader %d sleeps with a transfer or reads under way", r.id)
 	}
 	return nil
+}
+
+// membersButSelf returns the number of members other than this node:
+// every member, when a leader kept after its own removal
+// (KeepLeaderAfterRemoval) is not one.
+func (r *Raft) membersButSelf() int {
+	if r.trk.IsMember(r.id) {
+		return r.trk.Len() - 1
+	}
+	return r.trk.Len()
 }

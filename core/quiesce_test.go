@@ -401,3 +401,29 @@ func TestAGroupWithChunkedTransferOnQuiesces(t *testing.T) {
 	}
 	c.requireSilent(t, 5*c.nodes[1].settings.electionTimeout)
 }
+
+// TestALeaderKeptAfterItsRemovalSleepsOnlyOnceEveryMemberAccepted: a
+// leader kept after its own removal (KeepLeaderAfterRemoval) is not a
+// member, so every member must accept its quiescence request before it
+// sleeps, as for a leader that is one: with the request to node 3 lost,
+// the leader stays awake (counting one acceptance too few, it slept
+// while node 3 stayed awake, timed out and forced an election).
+func TestALeaderKeptAfterItsRemovalSleepsOnlyOnceEveryMemberAccepted(t *testing.T) {
+	c := electedClusterWith(t, 1, func(cfg *Config) { cfg.Quiesce = true; cfg.KeepLeaderAfterRemoval = true })
+	l := c.nodes[1]
+	_, _, err := l.ProposeConfChange(removeNode(1))
+	must(t, err)
+	c.stabilize()
+	if l.state != StateLeader || l.trk.IsMember(1) {
+		t.Fatalf("node 1 is %v, member %v: want a leader kept after its removal", l.state, l.trk.IsMember(1))
+	}
+	for i := 0; i < 100; i++ {
+		for _, id := range c.up() {
+			c.nodes[id].Tick()
+		}
+		c.stabilizeThrough(func(m raftpb.Message) bool { return !(m.Type == raftpb.MsgQuiesce && m.To == 3) })
+		if l.Quiesced() && !c.nodes[3].Quiesced() {
+			t.Fatalf("tick %d: the leader sleeps while member 3 never accepted", i)
+		}
+	}
+}

@@ -244,9 +244,11 @@ func (r *Raft) handleAppendRejection(m raftpb.Message, pr *tracker.Progress) {
 
 // handleShortLogReport lowers the Match of a follower whose log ends below
 // it: the follower answered a heartbeat claiming index m.Index, which it
-// had acknowledged, with its last index m.RejectHint, so its storage lost
-// entries. The leader probes it from there; the commit index never moves
-// back. The follower's last entry counts as matching only if the leader
+// had acknowledged, with m.RejectHint, its last entry below the claim
+// (its last index, or claim-1 when its log is longer but holds another
+// term at the claim), so its storage lost entries. The leader probes it
+// from there; the commit index never moves back. That entry counts as
+// matching only if the leader
 // holds it with the same term: a storage that lost an overwrite keeps the
 // older term's entry, and then the leader falls back to the follower's
 // commit index (m.Commit), whose entries are committed and so are the
@@ -316,6 +318,9 @@ func (r *Raft) bcastHeartbeat() {
 // the older tail it holds there (found by the simulator's lost-overwrite
 // fault, seed 59200056).
 func (r *Raft) heartbeatCommit(index uint64) entryID {
+	if index != 0 && index+1 < r.raftLog.firstIndex() {
+		return entryID{} // compacted: asked before term, which would build an error every heartbeat
+	}
 	t, err := r.raftLog.term(index)
 	if err != nil {
 		return entryID{}
@@ -323,8 +328,10 @@ func (r *Raft) heartbeatCommit(index uint64) entryID {
 	return entryID{term: t, index: index}
 }
 
-// sendHeartbeat sends a heartbeat carrying min(match, commit): a follower
-// must never learn a commit index beyond the entries it is known to hold.
+// sendHeartbeat sends a heartbeat carrying min(match, commit), or no
+// commit index (0) when the leader cannot state the term there
+// (heartbeatCommit): a follower must never learn a commit index beyond
+// the entries it is known to hold.
 // It states the term of the entry at that index in LogTerm, so that the
 // follower commits only a prefix it holds as the leader does (§5.3, Log
 // Matching): committed is the ID of the entry at the leader's commit

@@ -8,9 +8,10 @@ package raftpb
 // follower's storage lost entries it had made durable (in the second
 // case an overwrite, keeping an older term's entries). The report's Index
 // is the commit index the heartbeat claimed, its RejectHint and LogTerm
-// the follower's last entry below that index, its Commit the follower's
-// commit index (where the leader falls back to when it holds another term
-// at RejectHint).
+// the follower's last entry below that index (LogTerm 0 when its storage
+// cannot tell that entry's term), its Commit the follower's commit index
+// (where the leader falls back to when it holds another term at
+// RejectHint).
 //
 // The report echoes the heartbeat's Context (a [HeartbeatContext]); that
 // echo is its only mark. An ordinary rejection of an append, tickraft's or

@@ -94,10 +94,12 @@ func (pr *Progress) BecomeProbe() {
 	pr.Next = next
 }
 
-// LostEntries records that the follower's log ends at last, below Match:
-// its storage lost entries it had acknowledged. Match drops to last (it
-// is what the follower holds, and all a commit may count) and the
-// follower is probed from last+1. It reports whether Match moved.
+// LostEntries records that the follower's log matches the leader's only
+// up to last, below Match: its storage lost entries it had acknowledged
+// (last is the follower's last entry below the index it was told, or its
+// commit index when that entry's term differs from the leader's). Match
+// drops to last (all a commit may count) and the follower is probed from
+// last+1. It reports whether Match moved.
 func (pr *Progress) LostEntries(last uint64) bool {
 	if last >= pr.Match {
 		return false
