@@ -66,6 +66,11 @@ type disk struct {
 	// the log's end then: an older term's tail, which the disk gives back
 	// if it loses that write (loss.go, Faults.LoseOverwrite).
 	overwritten []raftpb.Entry
+	// overwrittenAfter is the term of the entry before overwritten[0]
+	// when that write replaced them: the older tail follows that entry,
+	// and only that one (a log since cut below it and written again, say
+	// after a lost tail, holds another entry there).
+	overwrittenAfter uint64
 	// mutation is the Sim's, for the tests of the checks.
 	mutation mutation
 }
@@ -138,8 +143,9 @@ func (d *disk) noteOverwrite(ents []raftpb.Entry) {
 			return
 		}
 		if t, err := d.st.Term(e.Index); e.Index >= first && err == nil && t != e.Term {
-			if old, err := readEntries(d.st, e.Index, last+1); err == nil {
-				d.overwritten = old
+			prev, perr := d.st.Term(e.Index - 1)
+			if old, err := readEntries(d.st, e.Index, last+1); err == nil && perr == nil {
+				d.overwritten, d.overwrittenAfter = old, prev
 			}
 			return
 		}

@@ -164,8 +164,26 @@ func (s *Sim) loseOverwrite(n *node) bool {
 	if at < first || last < at || !s.heldByQuorumWithout(n, entryAt{index: last, term: lastTerm}) {
 		return false
 	}
+	if prev, err := n.st.Term(at - 1); err != nil || prev != n.overwrittenAfter {
+		n.overwritten = nil // the log was cut below the overwrite since (a lost tail) and written again
+		return false
+	}
 	hs, cs, _ := n.st.InitialState()
 	snap, _ := n.st.Snapshot()
+	if snap.Metadata.Index >= at {
+		// A snapshot taken since covers the overwritten entries: it was
+		// written after the overwrite, so the disk would lose it too,
+		// and the older tail cannot follow it.
+		n.overwritten = nil
+		return false
+	}
+	if snap.Metadata.Index >= at {
+		// A snapshot taken since covers the overwritten entries: it was
+		// written after the overwrite, so the disk would lose it too,
+		// and the older tail cannot follow it.
+		n.overwritten = nil
+		return false
+	}
 	kept, err := readEntries(n.st, first, at)
 	if err != nil {
 		s.failf(ClassRefusal, "node %d: reading its own log: %v", n.id, err)
