@@ -195,10 +195,14 @@
 //     configuration, an empty log, and the term and vote of the group's
 //     tombstone if this process held it before (a message of a lower term
 //     creates nothing). Without a configuration it cannot campaign (the
-//     library refuses it with raft.ErrNotAMember) and votes only as any
-//     replica would, so it is harmless until the leader's snapshot gives
-//     it the group's state and configuration: the leader's ordinary
-//     snapshot path catches it up (the snapshot travels whole).
+//     library refuses it with raft.ErrNotAMember). A replica re-created
+//     over a tombstone lost the log it held, yet a member that has not
+//     applied its removal still counts its vote: its empty log could elect
+//     a candidate lacking entries it acknowledged. So it boots recovering
+//     (raft.Config.Recovering; across restarts too, through its hard
+//     state): it grants no vote until an entry of a newer term is durable
+//     here. The leader's ordinary snapshot path catches it up (the
+//     snapshot travels whole).
 //   - Dropped on removal. Once the replica has applied the conf change
 //     that removes its own process and has then heard from no leader of
 //     the group for an election timeout, the host drops it: a tombstone

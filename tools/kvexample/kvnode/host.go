@@ -215,7 +215,10 @@ func (h *Host) openGroups() error {
 		if d == nil {
 			continue
 		}
-		g, err := h.newGroup(id, d)
+		// A replica re-created over a tombstone that restarts before it
+		// recovered boots recovering again: its durable hard state says
+		// so (raftpb.HardState.RecoveringTerm).
+		g, err := h.newGroup(id, d, false)
 		if err != nil {
 			return fmt.Errorf("group %d: %w", id, err)
 		}

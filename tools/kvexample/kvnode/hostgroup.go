@@ -54,8 +54,13 @@ type group struct {
 
 // newGroup starts group id's node over d: the state machine restored
 // from the snapshot d holds, the entries after it applied again as the
-// node hands them out.
-func (h *Host) newGroup(id uint64, d groupDisk) (*group, error) {
+// node hands them out. A replica that lost the log it once held (the
+// group's tombstone kept only its term and vote) boots recovering
+// (raft.Config.Recovering): it grants no vote until an entry of a newer
+// term is durable here, for its empty log would otherwise let a
+// candidate lacking entries it acknowledged win with its vote. It stays
+// so across restarts: the node records it in its hard state.
+func (h *Host) newGroup(id uint64, d groupDisk, recovering bool) (*group, error) {
 	g := &group{id: id, h: h, disk: d, sm: newStateMachine()}
 	st := d.Storage()
 	snap, err := st.Snapshot()
@@ -83,6 +88,7 @@ func (h *Host) newGroup(id uint64, d groupDisk) (*group, error) {
 			LeaseReads:                c.LeaseReads,
 			DisableProposalForwarding: true,
 			Quiesce:                   !c.DisableQuiesce,
+			Recovering:                recovering,
 		},
 		Disk: d, Network: groupSender{g}, StateMachine: groupState{g},
 		OnRead: g.onRead,

@@ -529,10 +529,7 @@ func TestRemovedAndReaddedProcessNeverVotesTwiceInATerm(t *testing.T) {
 	hb := func(term uint64) groupMsg {
 		return groupMsg{Group: g, Message: raftpb.Message{Type: raftpb.MsgHeartbeat, From: 4, To: victim, Term: term}}
 	}
-	hc.inject(victim, hb(tomb.Term-1), hb(tomb.Term))
-	awaitHosts(ctx, t, hc, "the forged heartbeat's replica", func(sts map[uint64]*HostStatus) bool {
-		return groupOn(sts[victim], g) != nil
-	})
+	hc.inject(victim, hb(tomb.Term-1))
 	time.Sleep(50 * time.Millisecond) // the answers of that round reach the wire
 	w.mu.Lock()
 	w.seen = nil
@@ -540,6 +537,10 @@ func TestRemovedAndReaddedProcessNeverVotesTwiceInATerm(t *testing.T) {
 		t.Errorf("a heartbeat of term %d, below the tombstone's %d, created a replica", tomb.Term-1, tomb.Term)
 	}
 	w.mu.Unlock()
+	hc.inject(victim, hb(tomb.Term))
+	awaitHosts(ctx, t, hc, "the forged heartbeat's replica", func(sts map[uint64]*HostStatus) bool {
+		return groupOn(sts[victim], g) != nil
+	})
 	hc.kill(victim)
 	hc.start(victim)
 	rival := 6 - tomb.Vote - victim
@@ -650,4 +651,58 @@ func TestHostMembershipOverSockets(t *testing.T) {
 		acked[k] = v
 	}
 	readsOn(ctx, t, hc, 4, acked)
+}
+
+// Claim: a replica re-created over its group's tombstone has lost the log
+// it held (the tombstone keeps only its term and vote), so it boots
+// recovering and grants no vote, before and after a restart, until an
+// entry of a newer term is durable: its empty log would otherwise elect a
+// candidate lacking entries it acknowledged while a member (a member that
+// has not applied its removal still counts its vote). A vote request of a
+// higher term is refused (its log claims to be long, so that only
+// recovering refuses it), judged by the answers the in-process network
+// carried.
+func TestAReplicaRecreatedOverItsTombstoneGrantsNoVoteWhileItRecovers(t *testing.T) {
+	hc := newHostClusterWith(t, 4, 2, false, membersConfig())
+	w := watchWire(hc)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	lead := awaitAllLed(ctx, t, hc)
+	const g = 1
+	victim := lead[g]%3 + 1
+	writeHostKeys(ctx, t, hc.c, "before", 30)
+	if err := hc.c.RemoveGroupMember(ctx, g, victim); err != nil {
+		t.Fatal(err)
+	}
+	awaitHosts(ctx, t, hc, "the removed replica to be dropped", func(sts map[uint64]*HostStatus) bool { return groupOn(sts[victim], g) == nil })
+	_, tomb, _ := hc.logs[victim].holds(g)
+	grants := 0
+	w.mu.Lock()
+	w.seen = func(gm groupMsg) {
+		if gm.Group == g && gm.Message.From == victim && gm.Message.Type == raftpb.MsgVoteResp && !gm.Message.Reject {
+			grants++
+		}
+	}
+	w.mu.Unlock()
+	// A heartbeat of a newer term: the replica makes that term durable,
+	// so that it is opened again after the restart below.
+	hc.inject(victim, groupMsg{Group: g, Message: raftpb.Message{Type: raftpb.MsgHeartbeat, From: 4, To: victim, Term: tomb.Term + 1}})
+	awaitHosts(ctx, t, hc, "the re-created replica", func(sts map[uint64]*HostStatus) bool { return groupOn(sts[victim], g) != nil })
+	wait := 3 * time.Duration(hc.base.ElectionTicks) * hc.base.TickInterval
+	for round, term := range []uint64{tomb.Term + 5, tomb.Term + 10} {
+		if round == 1 {
+			hc.kill(victim)
+			hc.start(victim)
+			awaitHosts(ctx, t, hc, "the re-created replica opened again", func(sts map[uint64]*HostStatus) bool { return groupOn(sts[victim], g) != nil })
+		}
+		time.Sleep(wait) // past an election timeout: only recovering stops a grant
+		hc.inject(victim, groupMsg{Group: g, Message: raftpb.Message{Type: raftpb.MsgVote, From: 4, To: victim, Term: term, LogTerm: term - 1, Index: 1 << 20}})
+		time.Sleep(300 * time.Millisecond) // a grant would reach the wire in milliseconds
+		w.mu.Lock()
+		n := grants
+		w.mu.Unlock()
+		if n > 0 {
+			t.Fatalf("round %d: the replica re-created over tombstone %v granted %d votes", round, tomb, n)
+		}
+	}
 }

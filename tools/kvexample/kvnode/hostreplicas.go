@@ -82,7 +82,8 @@ func (h *Host) replicaOnDemand(gm *groupMsg) (*group, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the replica of group %d: %w", gm.Group, err)
 	}
-	g, err := h.newGroup(gm.Group, d)
+	_, held := h.glog.tombstone(gm.Group)
+	g, err := h.newGroup(gm.Group, d, held)
 	if err != nil {
 		return nil, fmt.Errorf("creating the replica of group %d: %w", gm.Group, err)
 	}
