@@ -129,13 +129,13 @@ func awaitHosts(ctx context.Context, t *testing.T, hc *hostCluster, what string,
 	}
 }
 
-// keepAlive sends host to, every third of an election timeout until the
+// keepAlive sends host to, every tenth of an election timeout until the
 // returned function is called, a heartbeat of group from process from in
 // the term term holds, as a leader would; it skips a host that is down.
 func (hc *hostCluster) keepAlive(to, group, from uint64, term *atomic.Uint64) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
-	every := time.Duration(hc.base.ElectionTicks) * hc.base.TickInterval / 3
+	every := time.Duration(hc.base.ElectionTicks) * hc.base.TickInterval / 10
 	go func() {
 		defer close(finished)
 		for {
@@ -490,15 +490,15 @@ func TestOnlyALeaderMessageFromAPeerCreatesAReplica(t *testing.T) {
 		return groupOn(sts[4], 4) != nil
 	})
 	expectHosted(t, hc, 4, 4)
-	// Five election timeouts, a heartbeat every half of one: an
-	// unconfigured replica that campaigned would have done so by then,
-	// and one dropped while a leader speaks would be gone.
-	timeout := time.Duration(hc.base.ElectionTicks) * hc.base.TickInterval
-	for range 10 {
-		time.Sleep(timeout / 2)
-		hc.inject(4, msg(4, 1, raftpb.MsgHeartbeat))
-	}
+	// Five election timeouts of a leader's heartbeats: an unconfigured
+	// replica that campaigned would have done so by then, and one dropped
+	// while a leader speaks would be gone.
+	var term atomic.Uint64
+	term.Store(50)
+	stop := hc.keepAlive(4, 4, 1, &term)
+	time.Sleep(5 * time.Duration(hc.base.ElectionTicks) * hc.base.TickInterval)
 	st, err := hc.status(ctx, 4)
+	stop()
 	if err != nil {
 		t.Fatal(err)
 	}
