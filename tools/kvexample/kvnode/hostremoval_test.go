@@ -261,3 +261,46 @@ func TestAStaleLeaderDoesNotKeepAReplicaOutsideItsConfiguration(t *testing.T) {
 	defer dcancel()
 	awaitDropped(dctx, t, hc, 4, g, "the replica to be dropped despite the stale heartbeats")
 }
+
+// Claim: a replica created over its group's tombstone by a leader of the
+// tombstone's term moves one term past it at boot (recovering) without a
+// vote; that leader's messages keep it, and dropped after the leader
+// falls silent, it leaves the tombstone it started from (the disk
+// model's), not one a term ahead of that leader, which would refuse the
+// leader's messages from then on.
+func TestADroppedRecoveringReplicaKeepsTheTombstoneItStartedFrom(t *testing.T) {
+	hc := newHostClusterWith(t, 4, 2, false, membersConfig())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	lead := awaitAllLed(ctx, t, hc)
+	const g = 1
+	victim := lead[g]%3 + 1
+	if err := hc.c.RemoveGroupMember(ctx, g, victim); err != nil {
+		t.Fatal(err)
+	}
+	awaitDropped(ctx, t, hc, victim, g, "the removed replica to be dropped")
+	_, tomb, _ := hc.logs[victim].holds(g)
+	created := hc.logs[victim].created(g)
+	hc.inject(victim, groupMsg{Group: g, Message: raftpb.Message{Type: raftpb.MsgHeartbeat, From: 4, To: victim, Term: tomb.Term}})
+	awaitHosts(ctx, t, hc, "the replica re-created over the tombstone", func(sts map[uint64]*HostStatus) bool {
+		gs := groupOn(sts[victim], g)
+		return gs != nil && gs.Term == tomb.Term+1
+	})
+	// The leader of the tombstone's term keeps speaking: it counts, though
+	// the replica is a term ahead.
+	var term atomic.Uint64
+	term.Store(tomb.Term)
+	stop := hc.keepAlive(victim, g, 4, &term)
+	time.Sleep(3 * hc.electionTimeout())
+	stop()
+	if !hc.hosts[victim].HostsGroup(g) {
+		t.Fatal("the re-created replica was dropped while the leader of the tombstone's term spoke")
+	}
+	awaitDropped(ctx, t, hc, victim, g, "the re-created replica to be dropped")
+	if n := hc.logs[victim].created(g) - created; n != 1 {
+		t.Fatalf("the case is not set up: %d replicas created", n)
+	}
+	if _, again, _ := hc.logs[victim].holds(g); again != tomb {
+		t.Fatalf("the tombstone went from %+v to %+v", tomb, again)
+	}
+}
