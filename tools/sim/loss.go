@@ -27,18 +27,7 @@ func (s *Sim) loseLogSuffix(n *node) {
 		s.failf(ClassRefusal, "node %d: reading its own log: %v", n.id, err)
 		return
 	}
-	st := raft.NewMemoryStorage()
-	if snap.Metadata.Index > 0 {
-		err = st.ApplySnapshot(snap)
-	} else {
-		st.SetConfState(cs)
-	}
-	if err == nil {
-		err = st.Append(kept)
-	}
-	if err == nil {
-		err = st.SetHardState(hs)
-	}
+	st, err := rebuiltStorage(snap, cs, kept, hs)
 	if err != nil {
 		s.failf(ClassRefusal, "node %d: rebuilding its storage after a loss: %v", n.id, err)
 		return
@@ -189,19 +178,8 @@ func (s *Sim) loseOverwrite(n *node) bool {
 		s.failf(ClassRefusal, "node %d: reading its own log: %v", n.id, err)
 		return false
 	}
-	st := raft.NewMemoryStorage()
-	if snap.Metadata.Index > 0 {
-		err = st.ApplySnapshot(snap)
-	} else {
-		st.SetConfState(cs)
-	}
-	if err == nil {
-		err = st.Append(append(kept, n.overwritten...))
-	}
 	hs.Commit = min(hs.Commit, at-1)
-	if err == nil {
-		err = st.SetHardState(hs)
-	}
+	st, err := rebuiltStorage(snap, cs, append(kept, n.overwritten...), hs)
 	if err != nil {
 		s.failf(ClassRefusal, "node %d: rebuilding its storage after a lost overwrite: %v", n.id, err)
 		return false
@@ -263,4 +241,24 @@ func (s *Sim) heldByQuorumWithout(n *node, e entryAt) bool {
 		}
 	}
 	return heldIn(n.conf) && heldIn(latest.conf)
+}
+
+// rebuiltStorage returns a storage holding what a disk that lost writes
+// reads: snap (or, without one, the configuration cs), then ents, then
+// hs.
+func rebuiltStorage(snap raftpb.Snapshot, cs raftpb.ConfState, ents []raftpb.Entry, hs raftpb.HardState) (*raft.MemoryStorage, error) {
+	st := raft.NewMemoryStorage()
+	var err error
+	if snap.Metadata.Index > 0 {
+		err = st.ApplySnapshot(snap)
+	} else {
+		st.SetConfState(cs)
+	}
+	if err == nil {
+		err = st.Append(ents)
+	}
+	if err == nil {
+		err = st.SetHardState(hs)
+	}
+	return st, err
 }

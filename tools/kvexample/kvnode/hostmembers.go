@@ -10,7 +10,6 @@ import (
 	"strconv"
 
 	raft "github.com/tickraft/raft"
-	"github.com/tickraft/raft/raftpb"
 )
 
 // This file holds a Host's per-group membership API: the admin endpoints
@@ -66,12 +65,9 @@ func (h *Host) handleGroupRemove(w http.ResponseWriter, req *http.Request) {
 }
 
 func (h *Host) groupMemberByID(w http.ResponseWriter, req *http.Request, kind reqKind) {
-	id, err := strconv.ParseUint(req.PathValue("id"), 10, 64)
-	if err != nil || id == 0 {
-		writeError(w, &Error{Code: CodeBadRequest, Message: "bad member ID"})
-		return
+	if id, ok := pathMemberID(w, req); ok {
+		h.groupMembership(w, req, kind, id)
 	}
-	h.groupMembership(w, req, kind, id)
 }
 
 // groupMembership hands a membership request about process id in the
@@ -142,16 +138,7 @@ func (h *Host) proposeGroupConfChange(g *group, r *request) {
 			"process %d leads group %d: hand its leadership to another voter first (POST /groups/%d/transfer)", id, g.id, g.id)})
 		return
 	}
-	cc := raftpb.ConfChangeV2{Changes: []raftpb.ConfChangeSingle{{NodeID: id}}}
-	switch r.kind {
-	case reqAddLearner:
-		cc.Changes[0].Type = raftpb.ConfChangeAddLearnerNode
-	case reqPromote:
-		cc.Changes[0].Type = raftpb.ConfChangeAddNode
-	case reqRemove:
-		cc.Changes[0].Type = raftpb.ConfChangeRemoveNode
-	}
-	index, term, err := g.loop.ProposeConfChange(cc)
+	index, term, err := g.loop.ProposeConfChange(memberChange(r.kind, id))
 	if err != nil {
 		r.fail(h.errorFor(g, err))
 		return

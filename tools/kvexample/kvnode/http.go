@@ -178,12 +178,21 @@ func (n *Node) handleRemoveMember(w http.ResponseWriter, req *http.Request) {
 }
 
 func (n *Node) memberByID(w http.ResponseWriter, req *http.Request, kind reqKind) {
+	if id, ok := pathMemberID(w, req); ok {
+		n.membership(w, req, &request{kind: kind, member: memberContext{ID: id}})
+	}
+}
+
+// pathMemberID returns the member ID of req's path ({id}), or answers
+// 400 bad_request and reports false for one that is not a positive
+// integer.
+func pathMemberID(w http.ResponseWriter, req *http.Request) (uint64, bool) {
 	id, err := strconv.ParseUint(req.PathValue("id"), 10, 64)
 	if err != nil || id == 0 {
 		writeError(w, &Error{Code: CodeBadRequest, Message: "bad member ID"})
-		return
+		return 0, false
 	}
-	n.membership(w, req, &request{kind: kind, member: memberContext{ID: id}})
+	return id, true
 }
 
 func (n *Node) membership(w http.ResponseWriter, req *http.Request, r *request) {

@@ -134,15 +134,9 @@ func (n *Node) proposeConfChange(r *request) {
 		return
 	}
 	id := r.member.ID
-	cc := raftpb.ConfChangeV2{Changes: []raftpb.ConfChangeSingle{{NodeID: id}}}
-	switch r.kind {
-	case reqAddLearner:
-		cc.Changes[0].Type = raftpb.ConfChangeAddLearnerNode
-	case reqPromote:
-		cc.Changes[0].Type = raftpb.ConfChangeAddNode
+	cc := memberChange(r.kind, id)
+	if r.kind == reqPromote {
 		r.member.Member = Member{Raft: n.raftAddr(id), HTTP: n.httpAddr(id)}
-	case reqRemove:
-		cc.Changes[0].Type = raftpb.ConfChangeRemoveNode
 	}
 	if r.member.Raft != "" {
 		cc.Context, _ = json.Marshal(r.member)
@@ -288,4 +282,19 @@ func (n *Node) expire(now time.Time) {
 	}
 	n.waiting = slices.DeleteFunc(n.waiting, func(w waitingRead) bool { return timeout(w.req) })
 	n.transfers = slices.DeleteFunc(n.transfers, timeout)
+}
+
+// memberChange returns the conf change of a membership request of kind
+// (add a learner, promote, remove) for node id.
+func memberChange(kind reqKind, id uint64) raftpb.ConfChangeV2 {
+	cc := raftpb.ConfChangeV2{Changes: []raftpb.ConfChangeSingle{{NodeID: id}}}
+	switch kind {
+	case reqAddLearner:
+		cc.Changes[0].Type = raftpb.ConfChangeAddLearnerNode
+	case reqPromote:
+		cc.Changes[0].Type = raftpb.ConfChangeAddNode
+	case reqRemove:
+		cc.Changes[0].Type = raftpb.ConfChangeRemoveNode
+	}
+	return cc
 }
