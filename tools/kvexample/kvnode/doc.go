@@ -225,11 +225,12 @@
 //     stale leader's messages (an older term) do not keep it. A
 //     replica re-created over a tombstone moved one term past it at boot
 //     (recovering) without a vote: the leader of the tombstone's term
-//     counts for it, and dropped before it left that term it keeps the
-//     tombstone it started from (it voted in no term since), so that
-//     that leader can create it again. A message of a term below a
+//     counts for it, and it waits three election timeouts, for its answer
+//     of the newer term makes that leader step down and the group elect
+//     another, which then sends to it. A message of a term below a
 //     tombstone's creates nothing and is answered with the tombstone's
-//     term (§5.1), so that a leader behind it steps down.
+//     term (§5.1), so that a leader behind it steps down instead of
+//     sending to it forever.
 //   - Removed while down or cut off. Each replica remembers, per
 //     process, the entry (index and term) of that process's last removal
 //     from the group it applied (forgotten when the process is added

@@ -54,11 +54,9 @@ type group struct {
 	// (dropSilentRemoved).
 	outSince, heardAt uint64
 	// bootHS is the tombstone (term and vote) a replica created on demand
-	// started from, while it is recovering: it moved to the next term
-	// without a vote at boot (raft.Config.Recovering), so a leader of
-	// the tombstone's term still counts as heard (heardFromLeader), and a
-	// drop before it leaves that term keeps the tombstone it started from
-	// (tombstoneOf).
+	// started from: while it is recovering, having moved to the next term
+	// without a vote at boot (raft.Config.Recovering), a leader of the
+	// tombstone's term still counts as heard (heardFromLeader).
 	bootHS raftpb.HardState
 }
 

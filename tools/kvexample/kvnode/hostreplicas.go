@@ -165,12 +165,26 @@ func (g *group) noteOwnMembership(before, after raftpb.ConfState) {
 // applying the addition ends the wait. A leader that applied the removal
 // sends nothing more, so a removed replica falls silent and goes.
 func (h *Host) dropSilentRemoved() {
-	timeout := uint64(h.cfg.ElectionTicks)
 	for _, g := range h.groups {
-		if g != nil && g.dropAt == 0 && !inConf(g.confState, h.cfg.ID) && h.now >= max(g.heardAt, g.outSince)+timeout {
+		if g != nil && g.dropAt == 0 && !inConf(g.confState, h.cfg.ID) && h.now >= max(g.heardAt, g.outSince)+g.silenceTicks() {
 			g.dropAt = max(g.applied, 1)
 		}
 	}
+}
+
+// silenceTicks is how long g waits for a leader before it is dropped: an
+// election timeout, or three for a replica recovering (re-created over a
+// tombstone): it moved one term past the tombstone at boot, and its
+// answer of that newer term makes the leader that created it step down;
+// the group's next leader sends to it once elected, and the tombstone a
+// drop during that election would record, a term ahead, would make the
+// next leader step down in turn.
+func (g *group) silenceTicks() uint64 {
+	timeout := uint64(g.h.cfg.ElectionTicks)
+	if g.rn.BasicStatus().Recovering {
+		return 3 * timeout
+	}
+	return timeout
 }
 
 // heardFromLeader records, for a message of g's leader, that a leader of
@@ -191,21 +205,6 @@ func (g *group) heardFromLeader(m *raftpb.Message) {
 	if m.Term >= floor {
 		g.heardAt = g.h.now
 	}
-}
-
-// tombstoneOf returns the term and vote g's tombstone keeps: the
-// replica's, or, for a replica created over a tombstone that is still
-// recovering in the term it moved to at boot, that tombstone unchanged.
-// It voted in no term since (a recovering node grants no vote), so the
-// older tombstone is as true, and a leader of its term, which may still
-// lead the group, can create the replica again (a tombstone one term
-// ahead of every leader would refuse them all).
-func (g *group) tombstoneOf() raftpb.HardState {
-	bs := g.rn.BasicStatus()
-	if bs.Recovering && g.bootHS.Term != 0 && bs.Term == g.bootHS.Term+1 {
-		return g.bootHS
-	}
-	return raftpb.HardState{Term: bs.Term, Vote: bs.Vote}
 }
 
 // fromRemoved reports whether gm comes from a process that g's applied
@@ -291,15 +290,15 @@ func (h *Host) dropRemoved() error {
 // log and snapshots go, it leaves the hosted set, and the requests
 // waiting on it fail.
 func (h *Host) dropGroup(g *group) error {
-	hs := g.tombstoneOf()
-	if err := g.disk.drop(hs); err != nil {
+	bs := g.rn.BasicStatus()
+	if err := g.disk.drop(raftpb.HardState{Term: bs.Term, Vote: bs.Vote}); err != nil {
 		return fmt.Errorf("dropping the replica of group %d: %w", g.id, err)
 	}
 	h.hosted.set(g.id, false)
 	h.groups[g.id-1] = nil
 	h.awake = slices.DeleteFunc(h.awake, func(x *group) bool { return x == g })
 	h.failGroupRequests(g.id)
-	h.log.Info("dropped the replica: this process was removed from the group", "group", g.id, "applied", g.dropAt, "term", hs.Term)
+	h.log.Info("dropped the replica: this process was removed from the group", "group", g.id, "applied", g.dropAt, "term", bs.Term)
 	return nil
 }
 
