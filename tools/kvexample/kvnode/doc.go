@@ -203,50 +203,81 @@
 //     state): it grants no vote until an entry of a newer term is durable
 //     here. The leader's ordinary snapshot path catches it up (the
 //     snapshot travels whole).
-//   - Dropped on removal. Once the replica has applied the conf change
-//     that removes its own process and has then heard from no leader of
-//     the group for an election timeout, the host drops it: a tombstone
-//     in the shared log keeps its term and vote
-//     (wal.SharedLog.Drop), its entries and snapshot directory go, and it
-//     leaves the hosted set, /status and /metrics. Its waiting requests
-//     fail (a write's outcome is then unknown). The wait is for a
-//     process added back: its new replica may catch up from a snapshot
-//     older than its old removal and apply that removal on its way to the
-//     entry that added it again; the leader keeps sending to it
-//     meanwhile (its configuration holds the process), and applying the
-//     addition cancels the drop. A leader that applied the removal sends
-//     nothing more, so a removed replica falls silent.
-//   - Removed while down. Each replica remembers, per process, the index
-//     of that process's last removal from the group it applied (forgotten
-//     when the process is added again). A message for the group from a
-//     process that the applied configuration no longer holds and that was
-//     removed at index i is dropped and answered with a removed notice
-//     (transport.GroupMessage with Removed = i). A process told so drops
-//     its replica of the group only if that replica's log ends below i:
-//     it never received its removal. One that holds the entry drops
-//     itself when it applies it; one added back since has a log past i
-//     and keeps it. Dropping is safe because the removal at i is
-//     committed (the member that tells applied it): the group's quorums
-//     no longer count this replica, everything it holds below i is
-//     committed or was never going to be, and its term and vote live on
+//   - Dropped once outside its configuration. Once the replica's
+//     applied configuration does not hold its process and it has heard
+//     from no leader of the group of a term at least its own for an
+//     election timeout, the host drops it: a tombstone in the shared log
+//     keeps its term and vote (wal.SharedLog.Drop), its entries and
+//     snapshot directory go, and it leaves the hosted set, /status and
+//     /metrics. Its waiting requests fail (a write's outcome is then
+//     unknown). That covers a replica that applied its own removal, one
+//     opened at a restart from a snapshot that covers its removal (a
+//     crash before the drop), and an empty replica created on demand
+//     that no snapshot followed (a learner removed before it caught up,
+//     across restarts too). The wait is for a process being added: its
+//     empty replica waits for the leader's snapshot, and a process added
+//     back may catch up from a snapshot older than its old removal and
+//     apply that removal on its way to the entry that added it again;
+//     the leader keeps sending to it meanwhile (its configuration holds
+//     the process; a leader waiting on a snapshot does not sleep), and
+//     applying the addition ends the wait. A leader that applied the
+//     removal sends nothing more, so a removed replica falls silent; a
+//     stale leader's messages (an older term) do not keep it. A
+//     replica re-created over a tombstone moved one term past it at boot
+//     (recovering) without a vote: the leader of the tombstone's term
+//     counts for it, and it waits three election timeouts, for its answer
+//     of the newer term makes that leader step down and the group elect
+//     another, which then sends to it. A message of a term below a
+//     tombstone's creates nothing and is answered with the tombstone's
+//     term (§5.1), so that a leader behind it steps down instead of
+//     sending to it forever.
+//   - Removed while down or cut off. Each replica remembers, per
+//     process, the entry (index and term) of that process's last removal
+//     from the group it applied (forgotten when the process is added
+//     again; a snapshot that removed it stands for its own entry). A
+//     message for the group from a process that the applied
+//     configuration no longer holds and that was removed at entry (i, t)
+//     is dropped and answered with a removed notice
+//     (transport.GroupMessage with Removed = i, RemovedTerm = t): (i, t)
+//     is committed and at or after the receiver's removal. The notices
+//     received are handled after the round, when every group's log is
+//     whole in its storage, and only from a member of the receiving
+//     replica's applied configuration (any other process could name an
+//     entry that drops a live voter's replica). A replica whose log
+//     lacks (i, t), ending below i or holding another term at i, is
+//     dropped: it never received its removal, or its log diverged
+//     before it (a leader cut off while it appended entries the group
+//     replaced). One that holds (i, t) learns that i is committed (the
+//     host steps a rejected pre-vote answer naming it, from which the
+//     node adopts a commit index whose entry it holds, §5.3 Log
+//     Matching), applies its removal and goes as above. One whose
+//     snapshot covers i already knows it committed; one added back since
+//     holds (i, t) too, and its configuration holds it. Dropping is
+//     safe because the removal is committed: the group's quorums no
+//     longer count this replica; the entries it holds past a divergence
+//     from a committed entry were never going to be committed (§5.4);
+//     everything it holds below is committed; its term and vote live on
 //     in the tombstone, so a replica added back starts from them and
-//     never votes twice in a term (§5.2). The same notice drops an empty
-//     replica that a leader created here before it applied the removal.
-//   - Restart. A dropped group is not opened again; a replica created on
-//     demand restarts from its own records (its term and vote are saved
-//     with the host's next write after its creation). groups.json and the
-//     layout are unchanged.
+//     never votes twice in a term (§5.2), and it boots recovering, so
+//     its empty log lends no vote to a candidate lacking entries it
+//     acknowledged.
+//   - Restart. A dropped group is not opened again (a snapshot
+//     directory a crash between its tombstone and the directory's
+//     deletion left is deleted); a replica created on demand restarts
+//     from its own records (its term and vote are saved with the host's
+//     next write after its creation). groups.json and the layout are
+//     unchanged.
 //
-// What it does not do: the removal indexes are not persisted, so after a
+// What it does not do: the removal entries are not persisted, so after a
 // restart a member knows only the removals it applies again from its log
 // (those above its snapshot); a process removed while down whose removal
 // no running member remembers keeps its stale replica, which cannot win
 // an election (the others' configurations do not hold it) and, under
-// leader stickiness, does not disturb the group. An empty replica created
-// by a leader's message that was never followed by a snapshot (a stale
-// leader's, for a process no member ever removed) stays empty. A process
-// outside Peers can be added to no group without restarting every
-// process with a longer Peers.
+// leader stickiness, does not disturb the group; and only members of the
+// replica's own configuration are heard, so one whose every member of
+// then was removed since is told by no one. A process outside Peers can
+// be added to no group without restarting every process with a longer
+// Peers.
 //
 // # HTTP API
 //

@@ -54,10 +54,11 @@ type sharedGroupDisk struct {
 // open loads group from what the log held, or bootstraps it: its first
 // configuration is saved with the next write (the host writes and syncs
 // once after opening every group). A dropped group, or one the log holds
-// nothing of when there are no voters, is not opened.
+// nothing of when there are no voters, is not opened; the snapshot
+// directory a dropped group's replica may have left goes.
 func (l *sharedGroupLog) open(group uint64, voters []uint64) (groupDisk, error) {
 	if _, dropped := l.log.Tombstone(group); dropped {
-		return nil, nil
+		return nil, l.dropLeftovers(group)
 	}
 	d := &sharedGroupDisk{l: l, id: group, mem: raft.NewMemoryStorage()}
 	rp := l.replay.Group(group)

@@ -19,6 +19,13 @@ func (l *sharedGroupLog) snapDir(group uint64) string {
 	return filepath.Join(l.dir, "snap", strconv.FormatUint(group, 10))
 }
 
+// dropLeftovers removes the snapshot directory a dropped group may have
+// left: a crash between its tombstone and the directory's deletion
+// (groupDisk.drop) leaves it behind, and a dropped group is not opened.
+func (l *sharedGroupLog) dropLeftovers(group uint64) error {
+	return os.RemoveAll(l.snapDir(group))
+}
+
 // tombstone returns the group's tombstone while the log holds it as
 // dropped (wal.SharedLog.Tombstone).
 func (l *sharedGroupLog) tombstone(group uint64) (raftpb.HardState, bool) {

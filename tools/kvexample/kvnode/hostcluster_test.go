@@ -27,6 +27,9 @@ type memHub struct {
 	carried int
 	// tap, when set, sees every message the hub carries, under its lock.
 	tap func(groupMsg)
+	// drop, when set, loses the messages it matches, as a network that
+	// cuts some links would; it is called under the hub's lock.
+	drop func(groupMsg) bool
 	// logs are the hosts' memory logs, by host ID, and unsafeAcks what
 	// the hub saw acknowledged beyond what the sender's log held synced
 	// (checkAck).
@@ -112,6 +115,9 @@ func (n *memNet) send(msgs []groupMsg) {
 	byPeer := map[uint64][]groupMsg{}
 	for _, gm := range msgs {
 		hub.checkAck(n.self, gm)
+		if hub.drop != nil && hub.drop(gm) {
+			continue
+		}
 		byPeer[gm.Message.To] = append(byPeer[gm.Message.To], gm)
 	}
 	for to, batch := range byPeer {
@@ -281,6 +287,19 @@ func (l *memGroupLog) holds(group uint64) (held bool, tomb raftpb.HardState, dro
 	defer l.mu.Unlock()
 	tomb, dropped = l.tombs[group]
 	return l.disks[group] != nil, tomb, dropped
+}
+
+// syncedTerm returns the term of group's entry at index in the log's
+// synced state (the disk model), or 0 if it holds none there.
+func (l *memGroupLog) syncedTerm(group, index uint64) uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	d := l.disks[group]
+	if d == nil {
+		return 0
+	}
+	t, _ := d.synced.Term(index)
+	return t
 }
 
 // copyStorage returns a MemoryStorage holding what st holds.

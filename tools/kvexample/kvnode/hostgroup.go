@@ -36,21 +36,32 @@ type group struct {
 	snapIndex uint64
 	snapData  []byte
 	// removedAt maps the processes this replica saw removed from the
-	// group to the index of their last removal (hostreplicas.go); an
+	// group to the entry of their last removal (hostreplicas.go); an
 	// addition forgets it. It is not persisted: after a restart only the
 	// removals applied again from the log are known.
-	removedAt map[uint64]uint64
-	// dropAt, when not zero, is the index of this process's removal from
-	// the group: the host drops the replica between rounds.
+	removedAt map[uint64]entryRef
+	// dropAt, when not zero, is the index this replica applied (at least
+	// 1) when the host found that its configuration no longer holds this
+	// process: the host drops the replica between rounds.
 	dropAt uint64
-	// selfRemovedAt is the index of the conf change that removed this
-	// process from the group, once applied, until one adds it again;
-	// removedTick is the host tick of that apply, and heardAt the host
-	// tick of the last message of a leader of the group. The replica is
-	// dropped once it has heard from no leader for an election timeout
-	// after its removal (dropSilentRemoved).
-	selfRemovedAt, removedTick, heardAt uint64
+	// outSince is the host tick since which the replica's configuration
+	// has not held this process (when it was created empty, restored a
+	// snapshot or applied a conf change without it; 0 for one opened so),
+	// and heardAt the host tick of the last message of a leader of the
+	// group of a term at least the replica's. A replica whose
+	// configuration does not hold this process is dropped once it has
+	// heard from no leader for an election timeout since
+	// (dropSilentRemoved).
+	outSince, heardAt uint64
+	// bootHS is the tombstone (term and vote) a replica created on demand
+	// started from: while it is recovering, having moved to the next term
+	// without a vote at boot (raft.Config.Recovering), a leader of the
+	// tombstone's term still counts as heard (heardFromLeader).
+	bootHS raftpb.HardState
 }
+
+// entryRef names a log entry: its index and term.
+type entryRef struct{ index, term uint64 }
 
 // newGroup starts group id's node over d: the state machine restored
 // from the snapshot d holds, the entries after it applied again as the
@@ -143,10 +154,8 @@ func (s groupState) Restore(snap raftpb.Snapshot) error {
 	if err := g.restoreState(snap); err != nil {
 		return err
 	}
-	g.noteMembership(snap.Metadata.Index, before, g.confState)
-	if inConf(g.confState, g.h.cfg.ID) {
-		g.selfRemovedAt = 0
-	}
+	g.noteMembership(entryRef{snap.Metadata.Index, snap.Metadata.Term}, before, g.confState)
+	g.noteOwnMembership(before, g.confState)
 	g.snapIndex, g.snapData = 0, nil
 	g.h.abandonWrites(g.id, snap.Metadata.Index)
 	return nil
@@ -164,8 +173,8 @@ func (s groupState) Apply(e raftpb.Entry, conf raftloop.ConfApplied) error {
 	case conf.Change != nil && conf.Err == nil:
 		before := g.confState
 		g.confState = cloneConfState(conf.State)
-		g.noteMembership(e.Index, before, g.confState)
-		g.noteOwnRemoval(e.Index, before, g.confState)
+		g.noteMembership(entryRef{e.Index, e.Term}, before, g.confState)
+		g.noteOwnMembership(before, g.confState)
 	}
 	g.applied = e.Index
 	g.h.answerWrite(g, e.Index, e.Term)

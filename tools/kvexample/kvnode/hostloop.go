@@ -37,6 +37,9 @@ type hostLoop struct {
 	// down are the processes the transport reported unreachable and
 	// nothing was received from since.
 	down map[uint64]bool
+	// notices are the removed notices received since the last round,
+	// handled after it (removedNotices).
+	notices []groupMsg
 }
 
 // pendingReady is a group's Ready saved and sent, waiting for the
@@ -96,12 +99,18 @@ func (h *Host) run() {
 	}
 }
 
-// afterInput runs the round, then drops the replicas that were removed,
+// afterInput runs the round, then handles the removed notices received
+// (removedNotices), drops the replicas that were removed,
 // sends what is left in the outbox (removed notices) and answers the
 // transfers that completed.
 func (h *Host) afterInput() error {
 	if err := h.round(); err != nil {
 		return err
+	}
+	if len(h.notices) > 0 {
+		if err := h.removedNotices(); err != nil {
+			return err
+		}
 	}
 	if err := h.dropRemoved(); err != nil {
 		return err
@@ -190,12 +199,12 @@ func (h *Host) group(id uint64) *group {
 // replicaOnDemand), or that does not come from a peer to this process,
 // is dropped and counted: it changes nothing. A message from a process
 // the group removed is answered with a removed notice instead, and a
-// notice is handled (removedNotice).
+// notice is kept for after the round (removedNotices).
 func (h *Host) stepBatch(batch []groupMsg) error {
 	for i := range batch {
 		gm := &batch[i]
 		if gm.Removed != 0 {
-			h.removedNotice(gm)
+			h.notices = append(h.notices, *gm)
 			continue
 		}
 		if gm.Message.To != h.cfg.ID || gm.Message.From == h.cfg.ID || raftpb.IsLocalMsg(gm.Message.Type) {
@@ -217,9 +226,7 @@ func (h *Host) stepBatch(batch []groupMsg) error {
 		if h.fromRemoved(g, gm) {
 			continue
 		}
-		if sentOnlyByLeader(gm.Message.Type) {
-			g.heardAt = h.now
-		}
+		g.heardFromLeader(&gm.Message)
 		h.input(g)
 		if err := g.loop.Step(gm.Message); err != nil {
 			h.counters.refused.Add(1)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,6 +127,35 @@ func awaitHosts(ctx context.Context, t *testing.T, hc *hostCluster, what string,
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// keepAlive sends host to, every tenth of an election timeout until the
+// returned function is called, a heartbeat of group from process from in
+// the term term holds, as a leader would; it skips a host that is down.
+func (hc *hostCluster) keepAlive(to, group, from uint64, term *atomic.Uint64) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	every := time.Duration(hc.base.ElectionTicks) * hc.base.TickInterval / 10
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(every):
+			}
+			hb := groupMsg{Group: group, Message: raftpb.Message{Type: raftpb.MsgHeartbeat, From: from, To: to, Term: term.Load()}}
+			hc.hub.mu.Lock()
+			if in := hc.hub.inboxes[to]; in != nil {
+				select {
+				case in <- []groupMsg{hb}:
+				default:
+				}
+			}
+			hc.hub.mu.Unlock()
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // inject hands batch to host id as if its network had received it.
@@ -395,32 +425,48 @@ func testRemovedWhileDown(t *testing.T, sockets bool) {
 	readsOn(ctx, t, hc, victim, putGroupKeys(ctx, t, hc, "other", 2, 5))
 }
 
-// Claim: a removed notice drops only a replica whose log ends below the
-// removal's index: one that holds the index (it received its removal,
-// or was added again since) keeps its replica.
-func TestRemovedNoticeDropsOnlyAReplicaThatLacksTheRemoval(t *testing.T) {
-	hc := newHostClusterWith(t, 3, 2, false, membersConfig())
+// Claim: a removed notice drops only a replica whose log lacks the entry
+// it names (the log ends below it, or holds another term there), and only
+// when it comes from a member of the replica's applied configuration: a
+// replica holding the entry keeps it (and learns it committed), and a
+// notice from a process that is not a member changes nothing. The terms
+// are read from the disk model.
+func TestRemovedNoticeDropsOnlyAReplicaThatLacksTheNamedEntry(t *testing.T) {
+	hc := newHostClusterWith(t, 4, 4, false, membersConfig())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	awaitAllLed(ctx, t, hc)
 	writeHostKeys(ctx, t, hc.c, "k", 10)
-	notice := func(g, index uint64) groupMsg {
-		return groupMsg{Group: g, Removed: index, Message: raftpb.Message{From: 2, To: 1}}
+	notice := func(g, from, index, term uint64) groupMsg {
+		return groupMsg{Group: g, Removed: index, RemovedTerm: term, Message: raftpb.Message{From: from, To: 1}}
 	}
-	// Group 1's log holds index 1; group 2's nothing near 1<<40. The
-	// second notice is the sign that the first was handled.
-	hc.inject(1, notice(1, 1), notice(2, 1<<40))
-	awaitHosts(ctx, t, hc, "the replica below the notice to be dropped", func(sts map[uint64]*HostStatus) bool {
-		return groupOn(sts[1], 2) == nil
+	var terms [5]uint64
+	for g := uint64(1); g <= 4; g++ {
+		if terms[g] = hc.logs[1].syncedTerm(g, 1); terms[g] == 0 {
+			t.Fatalf("group %d: the log of process 1 holds no synced entry 1", g)
+		}
+	}
+	// Group 1: the entry held. Group 2: beyond the log. Group 3: another
+	// term at index 1. Group 4: beyond the log, but from process 4, which
+	// is no member of it.
+	hc.inject(1, notice(1, 2, 1, terms[1]), notice(2, 2, 1<<40, 1), notice(3, 3, 1, terms[3]+100), notice(4, 4, 1<<40, 1))
+	awaitHosts(ctx, t, hc, "the replicas lacking the entry to be dropped", func(sts map[uint64]*HostStatus) bool {
+		return groupOn(sts[1], 2) == nil && groupOn(sts[1], 3) == nil
 	})
-	expectHosted(t, hc, 1, 1)
+	// The notices were handled together, after one round: the others
+	// stood by then.
+	expectHosted(t, hc, 1, 1, 4)
 }
 
 // Claim: only a message a group's leader sends (MsgApp, MsgSnap,
 // MsgHeartbeat), from a process of the cluster, for a group of the
 // layout, creates a replica on demand: a heartbeat from a stranger, vote
 // requests and a group outside the layout create nothing; and the empty
-// replica created sends no vote request (it has no configuration).
+// replica created sends no vote request (it has no configuration), is
+// kept while a leader's heartbeats keep coming (as for a process waiting
+// for its snapshot), and, its configuration not holding its process, is
+// dropped once they stop for an election timeout, its tombstone in the
+// log.
 func TestOnlyALeaderMessageFromAPeerCreatesAReplica(t *testing.T) {
 	hc := newHostClusterWith(t, 4, 4, false, membersConfig())
 	w := watchWire(hc)
@@ -444,17 +490,33 @@ func TestOnlyALeaderMessageFromAPeerCreatesAReplica(t *testing.T) {
 		return groupOn(sts[4], 4) != nil
 	})
 	expectHosted(t, hc, 4, 4)
-	// Five election timeouts: an unconfigured replica that campaigned
-	// would have done so by then.
+	// Five election timeouts of a leader's heartbeats: an unconfigured
+	// replica that campaigned would have done so by then, and one dropped
+	// while a leader speaks would be gone.
+	var term atomic.Uint64
+	term.Store(50)
+	stop := hc.keepAlive(4, 4, 1, &term)
 	time.Sleep(5 * time.Duration(hc.base.ElectionTicks) * hc.base.TickInterval)
 	st, err := hc.status(ctx, 4)
+	stop()
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if gs := groupOn(st, 4); len(campaigned) > 0 || gs.State != raft.StateFollower.String() {
-		t.Fatalf("the unconfigured replica is %s and sent %v", gs.State, campaigned)
+	gs := groupOn(st, 4)
+	if len(campaigned) > 0 || gs == nil || gs.State != raft.StateFollower.String() {
+		t.Fatalf("the unconfigured replica is %+v and sent %v", gs, campaigned)
+	}
+	w.mu.Unlock()
+	if n := hc.logs[4].created(4); n != 1 {
+		t.Fatalf("the replica was created %d times while the heartbeats came", n)
+	}
+	awaitHosts(ctx, t, hc, "the silent unconfigured replica to be dropped", func(sts map[uint64]*HostStatus) bool {
+		return groupOn(sts[4], 4) == nil
+	})
+	expectHosted(t, hc, 4)
+	if _, _, dropped := hc.logs[4].holds(4); !dropped {
+		t.Fatal("the replica went without a tombstone")
 	}
 }
 
@@ -516,25 +578,26 @@ func TestRemovedAndReaddedProcessNeverVotesTwiceInATerm(t *testing.T) {
 	// grant would reach the wire in a few milliseconds: the oracle looks
 	// for one for a second.
 	// A heartbeat of a term below the tombstone's (a stale leader's)
-	// creates nothing: a replica created for it would answer it with its
-	// newer term (MsgAppResp), which the wire would carry.
-	staleAnswers := 0
+	// creates nothing (the log records no creation) and is answered with
+	// the tombstone's term, so that a stale leader steps down (§5.1).
+	var staleAnswers []uint64
 	w.mu.Lock()
 	w.seen = func(gm groupMsg) {
 		if gm.Group == g && gm.Message.From == victim && gm.Message.Type == raftpb.MsgAppResp {
-			staleAnswers++
+			staleAnswers = append(staleAnswers, gm.Message.Term)
 		}
 	}
 	w.mu.Unlock()
 	hb := func(term uint64) groupMsg {
 		return groupMsg{Group: g, Message: raftpb.Message{Type: raftpb.MsgHeartbeat, From: 4, To: victim, Term: term}}
 	}
+	createdBefore := hc.logs[victim].created(g)
 	hc.inject(victim, hb(tomb.Term-1))
 	time.Sleep(50 * time.Millisecond) // the answers of that round reach the wire
 	w.mu.Lock()
 	w.seen = nil
-	if staleAnswers > 0 {
-		t.Errorf("a heartbeat of term %d, below the tombstone's %d, created a replica", tomb.Term-1, tomb.Term)
+	if n := hc.logs[victim].created(g) - createdBefore; n > 0 || !slices.Equal(staleAnswers, []uint64{tomb.Term}) {
+		t.Errorf("a heartbeat of term %d, below the tombstone's %d, created %d replicas and was answered with terms %v", tomb.Term-1, tomb.Term, n, staleAnswers)
 	}
 	w.mu.Unlock()
 	hc.inject(victim, hb(tomb.Term))
@@ -601,8 +664,9 @@ func TestRemovedAndReaddedProcessNeverVotesTwiceInATerm(t *testing.T) {
 // (StartHost: the TCP transport, the shared log): a process added to one
 // group catches up, leads it (so its transport must take the group's
 // messages: HostsGroup follows the replicas) and serves it; a process
-// removed from it drops its replica, whose snapshot directory goes, and
-// neither comes back different after a restart.
+// removed from it drops its replica, whose snapshot directory goes (and
+// goes at the next start if a crash left it), and neither comes back
+// different after a restart.
 func TestHostMembershipOverSockets(t *testing.T) {
 	hc := newHostClusterWith(t, 4, 3, true, membersConfig())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -638,9 +702,20 @@ func TestHostMembershipOverSockets(t *testing.T) {
 	if _, err := os.Stat(snapDir); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the dropped group's snapshot directory %s is still there: %v", snapDir, err)
 	}
+	// What a crash between the tombstone and the directory's deletion
+	// leaves: the restart removes it.
+	if err := os.MkdirAll(snapDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(snapDir, "left"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, id := range []uint64{victim, 4} {
 		hc.kill(id)
 		hc.start(id)
+	}
+	if _, err := os.Stat(snapDir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the dropped group's leftover snapshot directory %s survived a restart: %v", snapDir, err)
 	}
 	for g2 := uint64(1); g2 <= uint64(hc.groups); g2++ {
 		if hc.hosts[victim].HostsGroup(g2) != (g2 != g) || hc.hosts[4].HostsGroup(g2) != (g2 == g) {
@@ -685,18 +760,29 @@ func TestAReplicaRecreatedOverItsTombstoneGrantsNoVoteWhileItRecovers(t *testing
 	}
 	w.mu.Unlock()
 	// A heartbeat of a newer term: the replica makes that term durable,
-	// so that it is opened again after the restart below.
-	hc.inject(victim, groupMsg{Group: g, Message: raftpb.Message{Type: raftpb.MsgHeartbeat, From: 4, To: victim, Term: tomb.Term + 1}})
+	// so that it is opened again after the restart below. Heartbeats of
+	// the latest term keep coming, as from a leader: the replica, whose
+	// configuration does not hold its process, would otherwise be dropped
+	// after an election timeout of silence.
+	var term atomic.Uint64
+	term.Store(tomb.Term + 1)
+	stop := hc.keepAlive(victim, g, 4, &term)
+	defer stop()
 	awaitHosts(ctx, t, hc, "the re-created replica", func(sts map[uint64]*HostStatus) bool { return groupOn(sts[victim], g) != nil })
 	wait := 3 * time.Duration(hc.base.ElectionTicks) * hc.base.TickInterval
-	for round, term := range []uint64{tomb.Term + 5, tomb.Term + 10} {
+	for round, vote := range []uint64{tomb.Term + 5, tomb.Term + 10} {
 		if round == 1 {
 			hc.kill(victim)
 			hc.start(victim)
 			awaitHosts(ctx, t, hc, "the re-created replica opened again", func(sts map[uint64]*HostStatus) bool { return groupOn(sts[victim], g) != nil })
 		}
-		time.Sleep(wait) // past an election timeout: only recovering stops a grant
-		hc.inject(victim, groupMsg{Group: g, Message: raftpb.Message{Type: raftpb.MsgVote, From: 4, To: victim, Term: term, LogTerm: term - 1, Index: 1 << 20}})
+		time.Sleep(wait)
+		// A leadership transfer's request: leader stickiness does not
+		// ignore it, and its newer term makes the replica forget the
+		// leader of the heartbeats: only recovering stops a grant.
+		hc.inject(victim, groupMsg{Group: g, Message: raftpb.Message{Type: raftpb.MsgVote, From: 4, To: victim, Term: vote, LogTerm: vote - 1,
+			Index: 1 << 20, Context: []byte("CampaignTransfer")}})
+		term.Store(vote)
 		time.Sleep(300 * time.Millisecond) // a grant would reach the wire in milliseconds
 		w.mu.Lock()
 		n := grants

@@ -1,10 +1,12 @@
 package kvnode
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync/atomic"
 
+	raft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
 )
 
@@ -67,7 +69,8 @@ func (h *Host) isProcess(id uint64) bool {
 // group's state and configuration. It returns nil, creating nothing, for
 // a group outside the layout, a message of another type, from a process
 // that is not one of Peers, or of a term below the tombstone's (a stale
-// leader's: the replica would refuse it).
+// leader's: the replica would refuse it), which is answered with the
+// tombstone's term.
 func (h *Host) replicaOnDemand(gm *groupMsg) (*group, error) {
 	m := &gm.Message
 	if gm.Group == 0 || gm.Group > uint64(len(h.groups)) || !sentOnlyByLeader(m.Type) ||
@@ -76,6 +79,12 @@ func (h *Host) replicaOnDemand(gm *groupMsg) (*group, error) {
 	}
 	tomb, _ := h.glog.tombstone(gm.Group)
 	if m.Term < tomb.Term {
+		// §5.1: a stale leader learns the newer term and steps down, as
+		// the replica would have answered it; otherwise a tombstone one
+		// term ahead of the group's leader would leave it sending here
+		// forever.
+		h.outbox = append(h.outbox, groupMsg{Group: gm.Group,
+			Message: raftpb.Message{Type: raftpb.MsgAppResp, From: h.cfg.ID, To: m.From, Term: tomb.Term, Reject: true}})
 		return nil, nil
 	}
 	d, err := h.glog.create(gm.Group, raftpb.HardState{Term: tomb.Term, Vote: tomb.Vote})
@@ -87,7 +96,10 @@ func (h *Host) replicaOnDemand(gm *groupMsg) (*group, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the replica of group %d: %w", gm.Group, err)
 	}
-	g.ticked = h.now
+	g.ticked, g.outSince = h.now, h.now
+	if held {
+		g.bootHS = raftpb.HardState{Term: tomb.Term, Vote: tomb.Vote}
+	}
 	h.addGroup(g)
 	h.log.Info("created a replica on demand", "group", g.id, "leader", m.From, "term", m.Term)
 	return g, nil
@@ -106,17 +118,17 @@ func inConf(cs raftpb.ConfState, id uint64) bool {
 }
 
 // noteMembership records, for a configuration change of g applied at
-// index (an entry or a snapshot), the processes it removed (so that they
-// can be told, fromRemoved) and those it added, whose earlier removal is
-// forgotten.
-func (g *group) noteMembership(index uint64, before, after raftpb.ConfState) {
+// entry at (an entry or a snapshot), the processes it removed (so that
+// they can be told, fromRemoved) and those it added, whose earlier
+// removal is forgotten.
+func (g *group) noteMembership(at entryRef, before, after raftpb.ConfState) {
 	for _, set := range [][]uint64{before.Voters, before.Learners, before.VotersOutgoing, before.LearnersNext} {
 		for _, id := range set {
 			if id != g.h.cfg.ID && !inConf(after, id) {
 				if g.removedAt == nil {
-					g.removedAt = map[uint64]uint64{}
+					g.removedAt = map[uint64]entryRef{}
 				}
-				g.removedAt[id] = index
+				g.removedAt[id] = at
 			}
 		}
 	}
@@ -127,71 +139,139 @@ func (g *group) noteMembership(index uint64, before, after raftpb.ConfState) {
 	}
 }
 
-// noteOwnRemoval records that the conf change g applied at index removed
-// this process from the group, or forgets it when one adds it back. A
-// snapshot never records it: its configuration may predate this
-// process's addition.
-func (g *group) noteOwnRemoval(index uint64, before, after raftpb.ConfState) {
+// noteOwnMembership starts the silence wait (outSince) of a replica whose
+// applied configuration (a conf change or a snapshot) no longer holds
+// this process.
+func (g *group) noteOwnMembership(before, after raftpb.ConfState) {
 	self := g.h.cfg.ID
-	switch {
-	case inConf(after, self):
-		g.selfRemovedAt = 0
-	case inConf(before, self):
-		g.selfRemovedAt, g.removedTick = index, g.h.now
+	if inConf(before, self) && !inConf(after, self) {
+		g.outSince = g.h.now
 	}
 }
 
-// dropSilentRemoved marks for dropping (dropAt) the replicas that
-// applied their own removal and have heard from no leader of the group
-// for an election timeout since. Not dropping at the apply itself matters
-// for a process added back: its new replica may catch up from a snapshot
-// older than its old removal and apply that removal on its way to the
-// entry that added it again; the leader, whose configuration holds it,
-// keeps sending to it meanwhile, so it is not dropped, and applying the
-// addition forgets the removal. A leader that applied the removal sends
-// nothing more, so a removed replica falls silent and goes.
+// dropSilentRemoved marks for dropping (dropAt) the replicas whose
+// applied configuration does not hold this process and that have heard
+// from no leader of the group for an election timeout since (outSince,
+// heardAt): one that applied its own removal, one opened or restored from
+// a snapshot whose configuration excludes it (a crash after it applied
+// its removal, once a snapshot covers the removal), and an empty replica
+// created on demand that no snapshot followed (a learner removed before
+// it caught up). Not dropping at once matters for a process being added:
+// its empty replica waits for the leader's snapshot, and a process added
+// back may catch up from a snapshot older than its old removal and apply
+// that removal on its way to the entry that added it again; the leader,
+// whose configuration holds it, keeps sending to it meanwhile (a leader
+// waiting on a snapshot does not sleep), so it is not dropped, and
+// applying the addition ends the wait. A leader that applied the removal
+// sends nothing more, so a removed replica falls silent and goes.
 func (h *Host) dropSilentRemoved() {
-	timeout := uint64(h.cfg.ElectionTicks)
 	for _, g := range h.groups {
-		if g != nil && g.selfRemovedAt != 0 && h.now >= max(g.heardAt, g.removedTick)+timeout {
-			g.dropAt = g.selfRemovedAt
+		if g != nil && g.dropAt == 0 && !inConf(g.confState, h.cfg.ID) && h.now >= max(g.heardAt, g.outSince)+g.silenceTicks() {
+			g.dropAt = max(g.applied, 1)
 		}
+	}
+}
+
+// silenceTicks is how long g waits for a leader before it is dropped: an
+// election timeout, or three for a replica recovering (re-created over a
+// tombstone): it moved one term past the tombstone at boot, and its
+// answer of that newer term makes the leader that created it step down;
+// the group's next leader sends to it once elected, and the tombstone a
+// drop during that election would record, a term ahead, would make the
+// next leader step down in turn.
+func (g *group) silenceTicks() uint64 {
+	timeout := uint64(g.h.cfg.ElectionTicks)
+	if g.rn.BasicStatus().Recovering {
+		return 3 * timeout
+	}
+	return timeout
+}
+
+// heardFromLeader records, for a message of g's leader, that a leader of
+// a term at least the replica's own spoke (heardAt): a stale leader's
+// message does not keep a removed replica alive. A replica created over
+// a tombstone that is still recovering counts from the tombstone's term:
+// it moved one term past it at boot without a vote, and the leader that
+// created it leads that term until the replica's answer ends it.
+func (g *group) heardFromLeader(m *raftpb.Message) {
+	if !sentOnlyByLeader(m.Type) {
+		return
+	}
+	bs := g.rn.BasicStatus()
+	floor := bs.Term
+	if bs.Recovering && g.bootHS.Term != 0 {
+		floor = min(floor, g.bootHS.Term)
+	}
+	if m.Term >= floor {
+		g.heardAt = g.h.now
 	}
 }
 
 // fromRemoved reports whether gm comes from a process that g's applied
 // configuration no longer holds and that g saw removed, and then queues
-// the notice telling it the index of its removal.
+// the notice telling it the entry of its removal.
 func (h *Host) fromRemoved(g *group, gm *groupMsg) bool {
 	from := gm.Message.From
-	index, removed := g.removedAt[from]
+	at, removed := g.removedAt[from]
 	if !removed || inConf(g.confState, from) {
 		return false
 	}
-	h.outbox = append(h.outbox, groupMsg{Group: g.id, Removed: index, Message: raftpb.Message{From: h.cfg.ID, To: from}})
+	h.outbox = append(h.outbox, groupMsg{Group: g.id, Removed: at.index, RemovedTerm: at.term,
+		Message: raftpb.Message{From: h.cfg.ID, To: from}})
 	h.counters.removedNotices.Add(1)
 	return true
 }
 
+// removedNotices handles the removed notices received since the last
+// round (removedNotice), once that round made every group's log whole in
+// its storage, then runs a round for the groups they moved.
+func (h *Host) removedNotices() error {
+	for i := range h.notices {
+		h.removedNotice(&h.notices[i])
+	}
+	clear(h.notices)
+	h.notices = h.notices[:0]
+	return h.round()
+}
+
 // removedNotice handles a peer's word that this process's replica of a
-// group was removed at an index: a replica whose log ends below it never
-// received its removal (the process was down or cut off), and is
-// dropped; one that holds the entry drops itself when it applies it.
-// Dropping is safe: the removal is committed (the peer applied it), so
-// the group's quorums no longer count this replica, everything it holds
-// below the index is committed or was never going to be, and its term
-// and vote are kept in the tombstone.
+// group is not in the configuration the peer applied, and that the entry
+// (Removed, RemovedTerm), at or after the replica's removal, is
+// committed. Only a member of the replica's own applied configuration is
+// heard: any other process could name an entry that drops a live voter's
+// replica. A replica whose log lacks that entry (it ends below it, or
+// holds another term there) is dropped: it never received its removal
+// (the process was down or cut off), or its log diverged before it (a
+// leader cut off with entries the group replaced). One that holds the
+// entry learns that it is committed (learnCommitFromRejection in the
+// core, through a rejected pre-vote answer naming it), applies its
+// removal, falls silent (dropSilentRemoved) and is dropped. One whose
+// snapshot covers the entry already knows it committed. Dropping is safe
+// (see the package documentation, "Per-group membership"): the removal is
+// committed, so the group's quorums no longer count this replica; the
+// entries it holds past a divergence were never going to be committed;
+// its term and vote are kept in the tombstone, and a replica created
+// again boots recovering.
 func (h *Host) removedNotice(gm *groupMsg) {
 	g := h.group(gm.Group)
-	if g == nil || gm.Message.To != h.cfg.ID || !h.isProcess(gm.Message.From) {
+	from := gm.Message.From
+	if g == nil || g.dropAt != 0 || gm.Message.To != h.cfg.ID || from == h.cfg.ID || !inConf(g.confState, from) {
 		return
 	}
-	last, err := g.disk.Storage().LastIndex()
-	if err != nil || last >= gm.Removed {
-		return
+	term, err := g.disk.Storage().Term(gm.Removed)
+	switch {
+	case errors.Is(err, raft.ErrUnavailable) || err == nil && term != gm.RemovedTerm:
+		h.log.Info("told the replica was removed; its log lacks the entry", "group", g.id, "by", from,
+			"index", gm.Removed, "term", gm.RemovedTerm, "held_term", term)
+		g.dropAt = max(g.applied, 1)
+	case err == nil:
+		h.input(g)
+		m := raftpb.Message{Type: raftpb.MsgPreVoteResp, From: from, To: h.cfg.ID, Term: gm.RemovedTerm,
+			Reject: true, Index: gm.Removed, LogTerm: gm.RemovedTerm}
+		if err := g.loop.Step(m); err != nil {
+			h.log.Debug("removed notice refused", "group", g.id, "by", from, "error", err)
+		}
 	}
-	h.log.Info("told the replica was removed", "group", g.id, "by", gm.Message.From, "index", gm.Removed, "last", last)
-	g.dropAt = gm.Removed
 }
 
 // dropRemoved drops the replicas marked for it (dropAt), between rounds.
@@ -218,7 +298,7 @@ func (h *Host) dropGroup(g *group) error {
 	h.groups[g.id-1] = nil
 	h.awake = slices.DeleteFunc(h.awake, func(x *group) bool { return x == g })
 	h.failGroupRequests(g.id)
-	h.log.Info("dropped the replica: this process was removed from the group", "group", g.id, "removed_at", g.dropAt, "term", bs.Term)
+	h.log.Info("dropped the replica: this process was removed from the group", "group", g.id, "applied", g.dropAt, "term", bs.Term)
 	return nil
 }
 

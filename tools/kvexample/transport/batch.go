@@ -18,17 +18,24 @@ import (
 //
 // When Removed is not zero the record is no Raft message but a removed
 // notice: the sending process tells the receiving one that the receiver's
-// replica of Group was removed from the group's configuration by the
-// entry at index Removed, so that the receiver can drop the replica (it
-// may never learn it otherwise: a removed replica hears from the group no
+// replica of Group is not in the configuration the sender applied, and
+// that the entry at index Removed, of term RemovedTerm (never zero), is
+// committed and at or after the receiver's removal, so that the receiver
+// can drop the replica or learn that its removal is committed (it may
+// never learn it otherwise: a removed replica hears from the group no
 // more). Message then holds From and To, the processes, and nothing else.
 // A notice is delivered whatever Config.HostsGroup says: the replica it is
 // about may be gone already.
 type GroupMessage struct {
-	Group   uint64
-	Message raftpb.Message
-	Removed uint64
+	Group       uint64
+	Message     raftpb.Message
+	Removed     uint64
+	RemovedTerm uint64
 }
+
+// removal is a removed notice's entry (GroupMessage.Removed and
+// RemovedTerm); a zero index marks a message.
+type removal struct{ index, term uint64 }
 
 // MaxBatchMsgs is the most messages one multi-group frame may carry. A
 // writer starts a new frame past it; a receiver refuses a frame that
@@ -48,8 +55,8 @@ var (
 	// past the end of the body.
 	ErrBatchTruncated = errors.New("batch record truncated")
 	// ErrBatchRecord: a record of an unknown kind, whose message does not
-	// decode, or a removed notice whose index is zero or whose message
-	// holds more than From and To.
+	// decode, or a removed notice whose index or term is zero or whose
+	// message holds more than From and To.
 	ErrBatchRecord = errors.New("bad batch record")
 	// ErrBatchMisaddressed: a message that is not from the connection's
 	// authenticated sender, not to the receiver, or of a local type.
@@ -72,9 +79,9 @@ const (
 	// varint, then its Context.
 	recordHeartbeatResp byte = 3
 	// recordRemoved is a removed notice (GroupMessage.Removed): the index
-	// of the removal as a varint (never zero), then, as recordMessage, the
-	// length and raftpb encoding of a message that holds From and To
-	// alone.
+	// and the term of the entry it names as varints (neither zero), then,
+	// as recordMessage, the length and raftpb encoding of a message that
+	// holds From and To alone.
 	recordRemoved byte = 4
 )
 
@@ -122,19 +129,19 @@ func AppendBatch(buf []byte, from, to uint64, msgs []GroupMessage) []byte {
 	buf = binary.AppendUvarint(buf, uint64(len(msgs)))
 	for i := range msgs {
 		m := &msgs[i].Message
-		buf = appendRecord(buf, from, to, msgs[i].Group, msgs[i].Removed, m, m.Size())
+		buf = appendRecord(buf, from, to, msgs[i].Group, removal{msgs[i].Removed, msgs[i].RemovedTerm}, m, m.Size())
 	}
 	binary.BigEndian.PutUint32(buf[start:], uint32(len(buf)-start-FrameHeaderBytes))
 	return buf
 }
 
 // recordSize returns the encoded size of the record of message m of group
-// (a removed notice when removed is not zero), sent by process from to
+// (a removed notice when rm's index is not zero), sent by process from to
 // process to, whose raftpb encoding takes size bytes.
-func recordSize(from, to, group, removed uint64, m *raftpb.Message, size int) int {
+func recordSize(from, to, group uint64, rm removal, m *raftpb.Message, size int) int {
 	n := 1 + uvarintLen(group)
-	if removed != 0 {
-		return n + uvarintLen(removed) + uvarintLen(uint64(size)) + size
+	if rm.index != 0 {
+		return n + uvarintLen(rm.index) + uvarintLen(rm.term) + uvarintLen(uint64(size)) + size
 	}
 	switch recordKind(from, to, m) {
 	case recordHeartbeat:
@@ -200,18 +207,19 @@ func appendContext(buf, ctx []byte) []byte {
 }
 
 // appendRecord appends the record of message m of group (a removed notice
-// when removed is not zero), sent by process from to process to, whose
+// when rm's index is not zero), sent by process from to process to, whose
 // raftpb encoding takes size bytes.
-func appendRecord(buf []byte, from, to, group, removed uint64, m *raftpb.Message, size int) []byte {
+func appendRecord(buf []byte, from, to, group uint64, rm removal, m *raftpb.Message, size int) []byte {
 	kind := recordKind(from, to, m)
-	if removed != 0 {
+	if rm.index != 0 {
 		kind = recordRemoved
 	}
 	buf = append(buf, kind)
 	buf = binary.AppendUvarint(buf, group)
 	switch kind {
 	case recordRemoved:
-		buf = binary.AppendUvarint(buf, removed)
+		buf = binary.AppendUvarint(buf, rm.index)
+		buf = binary.AppendUvarint(buf, rm.term)
 	case recordHeartbeat:
 		buf = binary.AppendUvarint(buf, m.Term)
 		buf = binary.AppendUvarint(buf, m.Term-m.LogTerm)
@@ -380,15 +388,18 @@ func (d *batchDecoder) record(g *GroupMessage) error {
 	return fmt.Errorf("%w: group %d: unknown record kind %d", ErrBatchRecord, group, kind)
 }
 
-// removedNotice decodes a removed notice: its index, never zero, then a
-// message that holds nothing but From and To.
+// removedNotice decodes a removed notice: the index and term of its entry,
+// neither zero, then a message that holds nothing but From and To.
 func (d *batchDecoder) removedNotice(g *GroupMessage) error {
 	var err error
 	if g.Removed, err = d.uvarint(); err != nil {
 		return err
 	}
-	if g.Removed == 0 {
-		return fmt.Errorf("%w: group %d: a removed notice at index 0", ErrBatchRecord, g.Group)
+	if g.RemovedTerm, err = d.uvarint(); err != nil {
+		return err
+	}
+	if g.Removed == 0 || g.RemovedTerm == 0 {
+		return fmt.Errorf("%w: group %d: a removed notice of entry %d/%d (neither may be zero)", ErrBatchRecord, g.Group, g.RemovedTerm, g.Removed)
 	}
 	if err := d.fullMessage(&g.Message); err != nil {
 		return err

@@ -89,7 +89,8 @@ func genGroupMessage(from, to uint64) *rapid.Generator[transport.GroupMessage] {
 		group := rapid.OneOf(rapid.Uint64Range(0, 300), rapid.Uint64()).Draw(t, "group")
 		if rapid.IntRange(0, 5).Draw(t, "notice") == 0 {
 			removed := rapid.OneOf(rapid.Uint64Range(1, 300), rapid.Uint64Range(1, 1<<64-1)).Draw(t, "removed")
-			return transport.GroupMessage{Group: group, Removed: removed, Message: raftpb.Message{From: from, To: to}}
+			term := rapid.OneOf(rapid.Uint64Range(1, 300), rapid.Uint64Range(1, 1<<64-1)).Draw(t, "removed_term")
+			return transport.GroupMessage{Group: group, Removed: removed, RemovedTerm: term, Message: raftpb.Message{From: from, To: to}}
 		}
 		return transport.GroupMessage{Group: group, Message: m}
 	})
@@ -101,7 +102,7 @@ func genGroupMessage(from, to uint64) *rapid.Generator[transport.GroupMessage] {
 func viaRaftpb(t *rapid.T, msgs []transport.GroupMessage) []transport.GroupMessage {
 	out := make([]transport.GroupMessage, len(msgs))
 	for i, g := range msgs {
-		out[i].Group, out[i].Removed = g.Group, g.Removed
+		out[i].Group, out[i].Removed, out[i].RemovedTerm = g.Group, g.Removed, g.RemovedTerm
 		if err := out[i].Message.Unmarshal(g.Message.Marshal()); err != nil {
 			t.Fatalf("raftpb round trip of %+v: %v", g.Message, err)
 		}
@@ -113,7 +114,7 @@ func viaRaftpb(t *rapid.T, msgs []transport.GroupMessage) []transport.GroupMessa
 // responses and removed notices included, decodes into exactly the groups
 // and messages encoded, in order: Term, Commit, LogTerm and Context (nil,
 // empty, a read round and tick, or foreign bytes) of every heartbeat
-// survive coalescing, a notice stays a notice with its index (and a
+// survive coalescing, a notice stays a notice with its index and term (and a
 // message stays a message), and From and To are the connection's.
 func TestBatchRoundTripsExactlyProperty(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {

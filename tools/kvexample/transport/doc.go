@@ -147,9 +147,10 @@
 // encodings take 39 and 38 (term 7, commit 12,346, a read round and tick
 // of two bytes or less: TestHeartbeatsAreCoalescedIntoACompactForm). Kind
 // 4 is a removed notice ([GroupMessage].Removed: the receiver's replica of
-// the group was removed from the group's configuration): the index of the
-// removal as a varint, never zero, then, as kind 1, the length and raftpb
-// encoding of a message holding From and To alone. A batch must hold
+// the group was removed from the group's configuration): the index and
+// the term of a committed entry at or after the removal as varints,
+// neither zero, then, as kind 1, the length and raftpb encoding of a
+// message holding From and To alone. A batch must hold
 // exactly as many records as it claims and no byte more, every record
 // must decode (a heartbeat whose LogTerm would lie below 0 does not), and
 // every message must fit its connection as above: otherwise the whole

@@ -27,17 +27,18 @@ import (
 // of their entries: the caller hands it entries that stay as they are
 // until written (copies, if they come from a Ready). On a single-group
 // transport it drops every message, counted and logged. A removed notice
-// (GroupMessage.Removed) travels like a message; one whose Message holds
-// more than From and To is dropped and logged without a report.
+// (GroupMessage.Removed) travels like a message; one without a
+// RemovedTerm, or whose Message holds more than From and To, is dropped
+// and logged without a report.
 func (t *Transport) SendGroups(msgs []GroupMessage) {
-	t.sendGroups(len(msgs), func(i int) (uint64, uint64, *raftpb.Message) {
-		return msgs[i].Group, msgs[i].Removed, &msgs[i].Message
+	t.sendGroups(len(msgs), func(i int) (uint64, removal, *raftpb.Message) {
+		return msgs[i].Group, removal{msgs[i].Removed, msgs[i].RemovedTerm}, &msgs[i].Message
 	})
 }
 
 // SendGroup is SendGroups for messages of one group.
 func (t *Transport) SendGroup(group uint64, msgs []raftpb.Message) {
-	t.sendGroups(len(msgs), func(i int) (uint64, uint64, *raftpb.Message) { return group, 0, &msgs[i] })
+	t.sendGroups(len(msgs), func(i int) (uint64, removal, *raftpb.Message) { return group, removal{}, &msgs[i] })
 }
 
 // ReceiveGroups returns the channel on which a multi-group transport
@@ -81,7 +82,7 @@ func (o *outgoing) add(p *peer, q queued) {
 }
 
 // sendGroups is SendGroups over n messages, the i-th given by at.
-func (t *Transport) sendGroups(n int, at func(i int) (group, removed uint64, m *raftpb.Message)) {
+func (t *Transport) sendGroups(n int, at func(i int) (group uint64, rm removal, m *raftpb.Message)) {
 	if !t.cfg.Groups {
 		t.dropWrongMode("SendGroups", n)
 		return
@@ -104,13 +105,13 @@ func (t *Transport) sendGroups(n int, at func(i int) (group, removed uint64, m *
 	}()
 	t.mu.RLock()
 	for i := range n {
-		group, removed, m := at(i)
-		p, size, report := t.admitGroup(group, removed, m)
+		group, rm, m := at(i)
+		p, size, report := t.admitGroup(group, rm, m)
 		if p == nil {
 			drop(m.To, report)
 			continue
 		}
-		out.add(p, queued{msg: *m, size: size, group: group, removed: removed})
+		out.add(p, queued{msg: *m, size: size, group: group, removed: rm})
 	}
 	for i, p := range out.peers {
 		items := out.items[i]
@@ -124,20 +125,20 @@ func (t *Transport) sendGroups(n int, at func(i int) (group, removed uint64, m *
 	}
 }
 
-// admitGroup returns the peer m of group (a removed notice when removed is
-// not zero) goes to and its encoded size, or a nil peer when m must be
+// admitGroup returns the peer m of group (a removed notice when rm's
+// index is not zero) goes to and its encoded size, or a nil peer when m must be
 // dropped, with whether to report the peer unreachable. The caller holds
 // t.mu.
-func (t *Transport) admitGroup(group, removed uint64, m *raftpb.Message) (p *peer, size int, report bool) {
+func (t *Transport) admitGroup(group uint64, rm removal, m *raftpb.Message) (p *peer, size int, report bool) {
 	switch {
 	case t.closed:
 		return nil, 0, false
-	case removed != 0 && !noticeMessage(m):
+	case rm.index != 0 && (rm.term == 0 || !noticeMessage(m)):
 		// The receiver would refuse the frame and close the connection
 		// every group shares.
-		t.log.Error("dropping a removed notice whose message holds more than From and To", "group", group, "to", m.To)
+		t.log.Error("dropping a removed notice without a term or whose message holds more than From and To", "group", group, "to", m.To)
 		return nil, 0, false
-	case removed == 0 && raftpb.IsLocalMsg(m.Type):
+	case rm.index == 0 && raftpb.IsLocalMsg(m.Type):
 		t.log.Error("dropping a message of a local type", "group", group, "type", m.Type.String(), "to", m.To)
 		return nil, 0, false
 	case m.From != t.cfg.ID:

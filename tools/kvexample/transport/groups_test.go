@@ -58,8 +58,9 @@ func diffGroupMessages(want, got []transport.GroupMessage) string {
 		return fmt.Sprintf("%d messages, want %d", len(got), len(want))
 	}
 	for i := range want {
-		if want[i].Group != got[i].Group || want[i].Removed != got[i].Removed {
-			return fmt.Sprintf("message %d: group %d removed at %d, want group %d removed at %d", i, got[i].Group, got[i].Removed, want[i].Group, want[i].Removed)
+		if want[i].Group != got[i].Group || want[i].Removed != got[i].Removed || want[i].RemovedTerm != got[i].RemovedTerm {
+			return fmt.Sprintf("message %d: group %d removed at %d/%d, want group %d removed at %d/%d", i,
+				got[i].Group, got[i].RemovedTerm, got[i].Removed, want[i].Group, want[i].RemovedTerm, want[i].Removed)
 		}
 		if d := diffMessages([]raftpb.Message{want[i].Message}, []raftpb.Message{got[i].Message}); d != "" {
 			return fmt.Sprintf("message %d of group %d (-want +got):\n%s", i, want[i].Group, d)

@@ -47,20 +47,23 @@ func hostileBatches() []hostileBatch {
 	with := func(extra ...[]byte) []byte { return rawBatch(uint64(3+len(extra)), append(good, extra...)...) }
 	forged := func(m raftpb.Message) []byte { return with(record(4, m)) }
 	undecodable := append([]byte{1, 4, 3}, 0xff, 0xff, 0xff) // kind 1, group 4, 3 bytes that are no message
-	// A removed notice with a raw index (AppendBatch writes no notice at
-	// index 0) and the encoding of m.
-	notice := func(removed uint64, m raftpb.Message) []byte {
+	// A removed notice with a raw index and term (AppendBatch writes no
+	// notice at index 0) and the encoding of m.
+	noticeOf := func(removed, term uint64, m raftpb.Message) []byte {
 		b := binary.AppendUvarint([]byte{4, 5}, removed) // kind 4, group 5
+		b = binary.AppendUvarint(b, term)
 		b = binary.AppendUvarint(b, uint64(m.Size()))
 		return m.AppendMarshal(b)
 	}
+	notice := func(removed uint64, m raftpb.Message) []byte { return noticeOf(removed, 2, m) }
 	return []hostileBatch{
 		{"removed notice at index 0", with(notice(0, raftpb.Message{From: 7, To: 2})), transport.ErrBatchRecord},
+		{"removed notice of term 0", with(noticeOf(9, 0, raftpb.Message{From: 7, To: 2})), transport.ErrBatchRecord},
 		{"removed notice with a term", with(notice(9, raftpb.Message{From: 7, To: 2, Term: 3})), transport.ErrBatchRecord},
 		{"removed notice with a type", with(notice(9, raftpb.Message{Type: raftpb.MsgApp, From: 7, To: 2})), transport.ErrBatchRecord},
 		{"removed notice with an empty context", with(notice(9, raftpb.Message{From: 7, To: 2, Context: []byte{}})), transport.ErrBatchRecord},
-		{"removed notice that does not decode", with(append([]byte{4, 5, 9, 3}, 0xff, 0xff, 0xff)), transport.ErrBatchRecord},
-		{"removed notice cut short", with(notice(9, raftpb.Message{From: 7, To: 2})[:4]), transport.ErrBatchTruncated},
+		{"removed notice that does not decode", with(append([]byte{4, 5, 9, 2, 3}, 0xff, 0xff, 0xff)), transport.ErrBatchRecord},
+		{"removed notice cut short", with(notice(9, raftpb.Message{From: 7, To: 2})[:5]), transport.ErrBatchTruncated},
 		{"removed notice from another process", with(notice(9, raftpb.Message{From: 8, To: 2})), transport.ErrBatchMisaddressed},
 		{"removed notice to another process", with(notice(9, raftpb.Message{From: 7, To: 3})), transport.ErrBatchMisaddressed},
 		{"count above the records", rawBatch(5, good...), transport.ErrBatchCount},

@@ -30,14 +30,15 @@ func (h *hostSet) set(g uint64, hosted bool) {
 }
 
 // Claim: a removed notice travels from SendGroups to ReceiveGroups as a
-// notice, with its group and index, delivered although the receiver does
+// notice, with its group, index and term, delivered although the receiver does
 // not host the group (while a message of that group is dropped), and a
-// notice holding more than From and To is dropped at the sender, counted,
+// notice holding more than From and To, or without a term, is dropped at
+// the sender, counted,
 // without closing the connection every group shares.
 func TestRemovedNoticesAreDeliveredWhateverTheReceiverHosts(t *testing.T) {
 	h := &hostSet{groups: map[uint64]bool{1: true}}
 	a, b := startGroupsPair(t, transport.Config{}, transport.Config{HostsGroup: h.hosts})
-	notice := transport.GroupMessage{Group: 9, Removed: 42, Message: raftpb.Message{From: 1, To: 2}}
+	notice := transport.GroupMessage{Group: 9, Removed: 42, RemovedTerm: 3, Message: raftpb.Message{From: 1, To: 2}}
 	app := transport.GroupMessage{Group: 1, Message: raftpb.Message{Type: raftpb.MsgAppResp, From: 1, To: 2, Term: 3, Index: 7}}
 	unhosted := transport.GroupMessage{Group: 9, Message: raftpb.Message{Type: raftpb.MsgAppResp, From: 1, To: 2, Term: 3, Index: 8}}
 	a.SendGroups([]transport.GroupMessage{unhosted, notice, app})
@@ -49,11 +50,13 @@ func TestRemovedNoticesAreDeliveredWhateverTheReceiverHosts(t *testing.T) {
 	}
 	bad := notice
 	bad.Message.Term = 5
-	a.SendGroups([]transport.GroupMessage{bad, app})
+	termless := notice
+	termless.RemovedTerm = 0
+	a.SendGroups([]transport.GroupMessage{bad, termless, app})
 	if d := diffGroupMessages([]transport.GroupMessage{app}, flatten(receiveGroups(t, b, 1))); d != "" {
 		t.Fatal(d)
 	}
-	if s := a.Stats(); s.Drops != 1 {
+	if s := a.Stats(); s.Drops != 2 {
 		t.Fatalf("sender stats %+v, want the bad notice dropped", s)
 	}
 	if s := a.Stats(); s.Reconnects != 0 || b.Stats().DecodeErrors != 0 {

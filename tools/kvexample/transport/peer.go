@@ -24,9 +24,9 @@ type queued struct {
 	msg   raftpb.Message
 	size  int
 	group uint64
-	// removed is the index of a removed notice's removal (multi-group
-	// mode), or zero for a message.
-	removed uint64
+	// removed is a removed notice's removal (multi-group mode), or zero
+	// for a message.
+	removed removal
 }
 
 // peer is the sending side of one link: a bounded queue and the writer
