@@ -7,6 +7,8 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+
+	"github.com/tickraft/raft/tools/wal/walfs"
 )
 
 // This file holds the manifest: a small file that records, durably, the
@@ -52,25 +54,7 @@ func (w *WAL) writeManifest(m manifest) error {
 	binary.LittleEndian.PutUint64(b[:], m.first)
 	binary.LittleEndian.PutUint64(b[8:], m.last)
 	binary.LittleEndian.PutUint32(b[16:], crc32.Checksum(b[:16], castagnoli))
-	final := filepath.Join(w.dir, manifestName)
-	tmp := final + tempExt
-	if err := w.fs.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	f, err := w.fs.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err = f.WriteAt(b[:], 0); err == nil {
-		err = f.Sync()
-	}
-	if err = errors.Join(err, f.Close()); err != nil {
-		return errors.Join(err, w.fs.Remove(tmp))
-	}
-	if err := w.fs.Rename(tmp, final); err != nil {
-		return err
-	}
-	return w.fs.SyncDir(w.dir)
+	return walfs.WriteAtomic(w.fs, w.dir, manifestName, b[:])
 }
 
 // checkManifest compares the segments found with the run the manifest

@@ -17,7 +17,7 @@ import (
 
 const (
 	segmentExt = ".wal"
-	tempExt    = ".tmp"
+	tempExt    = walfs.TempSuffix
 )
 
 // segment is one segment file of the log.

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tickraft/raft/tools/wal/walfs"
 )
 
 // This file holds the staging area of snapshots received in chunks.
@@ -40,7 +42,7 @@ func (s *Store) SaveChunk(index, term, chunk uint64, data []byte) error {
 			return err
 		}
 	}
-	return writeAtomic(s.fs, area, chunkName(chunk), data, trailer(data))
+	return walfs.WriteAtomic(s.fs, area, chunkName(chunk), data, trailer(data))
 }
 
 // StagedChunks returns the numbers of the chunks held for the snapshot at

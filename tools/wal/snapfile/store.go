@@ -73,7 +73,7 @@ func (s *Store) removeLeftovers() error {
 		dirs = append(dirs, s.areaDir(a))
 	}
 	for _, d := range dirs {
-		removed, err := removeTemps(s.fs, d)
+		removed, err := walfs.RemoveTemps(s.fs, d)
 		if err != nil {
 			return err
 		}
@@ -94,7 +94,7 @@ func (s *Store) Save(snap raftpb.Snapshot) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.checked, k)
-	return writeAtomic(s.fs, s.dir, k.fileName(), head, snap.Data, trailer(head, snap.Data))
+	return walfs.WriteAtomic(s.fs, s.dir, k.fileName(), head, snap.Data, trailer(head, snap.Data))
 }
 
 // Load returns the newest snapshot (highest index) whose file is intact,
