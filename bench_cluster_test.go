@@ -95,6 +95,8 @@ type benchCluster struct {
 	// never writes into them, and a recipient may keep them.
 	reuse bool
 	arena []raftpb.Entry
+	// onReady, when set, sees each Ready before the cluster handles it.
+	onReady func(nd *clusterNode, rd Ready)
 	// sent counts the messages the nodes sent to each other.
 	sent int
 	// appliedData counts the entries carrying data that node 1 applied.
@@ -153,6 +155,9 @@ func (c *benchCluster) stabilize(tb testing.TB) {
 // handleReady does the work of one Ready of nd.
 func (c *benchCluster) handleReady(tb testing.TB, nd *clusterNode) {
 	rd := nd.rn.Ready()
+	if c.onReady != nil {
+		c.onReady(nd, rd)
+	}
 	nd.persist(tb, &rd)
 	c.queue(rd.Messages)
 	c.queue(rd.MessagesAfterPersist)
