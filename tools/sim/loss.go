@@ -166,13 +166,6 @@ func (s *Sim) loseOverwrite(n *node) bool {
 		n.overwritten = nil
 		return false
 	}
-	if snap.Metadata.Index >= at {
-		// A snapshot taken since covers the overwritten entries: it was
-		// written after the overwrite, so the disk would lose it too,
-		// and the older tail cannot follow it.
-		n.overwritten = nil
-		return false
-	}
 	kept, err := readEntries(n.st, first, at)
 	if err != nil {
 		s.failf(ClassRefusal, "node %d: reading its own log: %v", n.id, err)

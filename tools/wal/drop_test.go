@@ -88,6 +88,16 @@ func TestDroppedGroupReplaysAsATombstoneAndPinsNoSegment(t *testing.T) {
 	if _, ok := l.Tombstone(2); ok {
 		t.Errorf("live group 2 has a tombstone")
 	}
+	// The replay handed out at the open is a record of what was read: a
+	// drop made afterwards (of group 7, which the log never held) changes
+	// the log, not the replay (which shared
+	// the log's map of tombstones, and raced with it).
+	if err := l.Drop(7, raftpb.HardState{Term: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, rp.Dropped()); diff != "" {
+		t.Errorf("a drop after the open changed the replay's Dropped (-want +got):\n%s", diff)
+	}
 }
 
 // Claim: a drop rewrites no byte of the segments another group needs,

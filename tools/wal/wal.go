@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"sync"
 	"time"
@@ -175,7 +176,7 @@ func (w *WAL) open() (*replaySet, error) {
 			return nil, err
 		}
 	}
-	w.tombs = rs.tombs
+	w.tombs = maps.Clone(rs.tombs) // the replay handed out keeps its own
 	for id, r := range rs.groups {
 		g := &groupState{hs: r.HardState, snap: r.Snapshot}
 		g.shape = logShape{snapIndex: r.Snapshot.Index, snapTerm: r.Snapshot.Term, last: r.Snapshot.Index}
