@@ -37,7 +37,7 @@ func (l *sharedGroupLog) tombstone(group uint64) (raftpb.HardState, bool) {
 // tombstone and their deletion) go first; hs is saved with the next
 // write, which starts the group afresh in the log.
 func (l *sharedGroupLog) create(group uint64, hs raftpb.HardState) (groupDisk, error) {
-	if err := os.RemoveAll(l.snapDir(group)); err != nil {
+	if err := l.dropLeftovers(group); err != nil {
 		return nil, err
 	}
 	d := &sharedGroupDisk{l: l, id: group, mem: raft.NewMemoryStorage()}

@@ -69,7 +69,9 @@ type hostCounters struct {
 	// wrongGroup counts the received messages dropped before any group
 	// saw them: addressed to another process, from this one, of a local
 	// type, or for a group this process does not hold and that they
-	// cannot create; refused those a group's node refused (Step's typed
+	// cannot create, and the removed notices ignored (for a group not
+	// held or already dropping, or from a process that is not a member);
+	// refused those a group's node refused (Step's typed
 	// error; nothing changed).
 	wrongGroup atomic.Uint64
 	refused    atomic.Uint64

@@ -129,14 +129,16 @@ func TestHostSendsNoFramesWhileEveryGroupSleeps(t *testing.T) {
 	}
 }
 
-// Claim: a host's queue to a peer holds a round of all its groups, so
-// that with more groups than the transport's default queue (1,024
-// messages) every group elects a leader: with the default queue each
-// round of elections overflowed it, the drops reported live peers down,
-// which woke their groups to campaign again, and most groups never had
-// a leader. (Drops while a peer is still starting are legitimate, so the
-// claim is judged by the leaders, not by the drop counters.)
-func TestAHostOfMoreGroupsThanTheDefaultQueueElectsEveryGroup(t *testing.T) {
+// Claim: three hosts of 1,100 groups over loopback sockets, more groups
+// than the transport's default queue holds messages (1,024), elect a
+// leader in every group (judged by the leaders the hosts report). It was
+// written for a host whose queue to a peer held less than a round of
+// elections (each round overflowed it, the drops reported live peers
+// down, their groups campaigned again: 105 of 1,100 led after 60 s);
+// elections now spread over several ticks and such a host elects every
+// group too, so this test no longer guards the queue's size (a known
+// gap, TESTING.md), only elections at that scale.
+func TestThreeHostsOf1100GroupsElectEveryGroupOverSockets(t *testing.T) {
 	if testing.Short() {
 		t.Skip("elects 1,100 groups on three hosts")
 	}

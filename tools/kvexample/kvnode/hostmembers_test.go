@@ -454,8 +454,11 @@ func TestRemovedNoticeDropsOnlyAReplicaThatLacksTheNamedEntry(t *testing.T) {
 		return groupOn(sts[1], 2) == nil && groupOn(sts[1], 3) == nil
 	})
 	// The notices were handled together, after one round: the others
-	// stood by then.
+	// stood by then, and the ignored one (from a non-member) is counted.
 	expectHosted(t, hc, 1, 1, 4)
+	if got := metricValue(t, scrapeBody(t, hc.peers[0].HTTPAddr), "kvexample_host_messages_dropped_total"); got < 1 {
+		t.Errorf("kvexample_host_messages_dropped_total = %v: the notice from a non-member was not counted", got)
+	}
 }
 
 // Claim: only a message a group's leader sends (MsgApp, MsgSnap,

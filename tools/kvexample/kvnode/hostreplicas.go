@@ -77,7 +77,7 @@ func (h *Host) replicaOnDemand(gm *groupMsg) (*group, error) {
 		m.From == h.cfg.ID || !h.isProcess(m.From) {
 		return nil, nil
 	}
-	tomb, _ := h.glog.tombstone(gm.Group)
+	tomb, held := h.glog.tombstone(gm.Group)
 	if m.Term < tomb.Term {
 		// §5.1: a stale leader learns the newer term and steps down, as
 		// the replica would have answered it; otherwise a tombstone one
@@ -91,7 +91,6 @@ func (h *Host) replicaOnDemand(gm *groupMsg) (*group, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the replica of group %d: %w", gm.Group, err)
 	}
-	_, held := h.glog.tombstone(gm.Group)
 	g, err := h.newGroup(gm.Group, d, held)
 	if err != nil {
 		return nil, fmt.Errorf("creating the replica of group %d: %w", gm.Group, err)
@@ -256,6 +255,8 @@ func (h *Host) removedNotice(gm *groupMsg) {
 	g := h.group(gm.Group)
 	from := gm.Message.From
 	if g == nil || g.dropAt != 0 || gm.Message.To != h.cfg.ID || from == h.cfg.ID || !inConf(g.confState, from) {
+		h.counters.wrongGroup.Add(1) // kvexample_host_messages_dropped_total
+		h.log.Debug("ignored a removed notice", "group", gm.Group, "from", from, "index", gm.Removed)
 		return
 	}
 	term, err := g.disk.Storage().Term(gm.Removed)
