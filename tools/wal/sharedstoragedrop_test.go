@@ -180,6 +180,7 @@ func TestSharedStorageDropCrashLeavesTheGroupOrItsTombstone(t *testing.T) {
 			if err != nil && !errors.Is(err, errCrashed) {
 				t.Fatalf("crash before operation %d: Drop = %v", at, err)
 			}
+			acked := err == nil // a drop it acknowledged must survive the crash
 			fs.crash(mode, rand.New(rand.NewPCG(uint64(at), uint64(d))))
 			fs.failAt = 0
 			s, err = wal.OpenSharedStorage(crashDir, sharedCrashOpts(fs))
@@ -200,6 +201,9 @@ func TestSharedStorageDropCrashLeavesTheGroupOrItsTombstone(t *testing.T) {
 					}
 				}
 			} else {
+				if acked {
+					t.Errorf("crash before operation %d, mode %d: Drop succeeded, yet group 10 is not dropped after the crash", at, mode)
+				}
 				g10, err := s.Group(10)
 				if err != nil {
 					t.Fatalf("crash before operation %d, mode %d: group 10, not dropped: %v", at, mode, err)
