@@ -79,3 +79,30 @@ func TestUnstableDropsAnUnusedSpareArrayAfterElectionTimeoutTicks(t *testing.T) 
 		t.Fatalf("a spare array of %d entries was kept after a tick unused", cap(small.recent))
 	}
 }
+
+// TestAnIdleNodeLetsGoOfItsSpareArrayAfterAnElectionTimeout: with
+// ReuseEntryArrays, a leader that appended a batch keeps its array as a
+// spare for the next one, and once it has gone unused for an election
+// timeout of ticks (an idle group) the node lets go of it, so that an
+// idle group does not hold a batch-sized array for ever.
+func TestAnIdleNodeLetsGoOfItsSpareArrayAfterAnElectionTimeout(t *testing.T) {
+	c := electedClusterWith(t, 1, func(cfg *Config) { cfg.ReuseEntryArrays = true })
+	l := c.nodes[1]
+	for i := 0; i < 64; i++ {
+		_, _, err := l.Propose([]byte("x"))
+		must(t, err)
+	}
+	c.stabilize()
+	if u := &l.raftLog.unstable; !u.recentSpare || cap(u.recent) < 64 {
+		t.Fatalf("after a batch the leader keeps no spare array (spare %v, capacity %d)", u.recentSpare, cap(u.recent))
+	}
+	for i := 0; i < l.settings.electionTimeout; i++ {
+		for _, id := range c.up() {
+			c.nodes[id].Tick()
+		}
+		c.stabilize()
+	}
+	if u := &l.raftLog.unstable; u.recent != nil {
+		t.Fatalf("after an election timeout idle the leader still holds an array of %d entries", cap(u.recent))
+	}
+}
