@@ -1,6 +1,10 @@
 package core
 
-import "github.com/tickraft/raft/raftpb"
+import (
+	"reflect"
+
+	"github.com/tickraft/raft/raftpb"
+)
 
 // GroupCache is what the nodes of many groups in one process may share so
 // that each idle node costs less: the arrays their queued messages are
@@ -116,14 +120,14 @@ func (c *GroupCache) intern(s settings) *settings {
 }
 
 // sameSettings reports whether a and b are equal, their loggers included.
-// A logger whose type cannot be compared (a func, a struct holding a
-// slice) makes == panic: such a logger equals no other, and its node keeps
-// settings of its own.
-func sameSettings(a, b *settings) (same bool) {
-	defer func() {
-		if recover() != nil {
-			same = false
-		}
-	}()
-	return *a == *b
+// A logger whose value cannot be compared (a func, a struct holding a
+// slice) would make == panic: such a logger equals no other, and its node
+// keeps settings of its own.
+func sameSettings(a, b *settings) bool {
+	return comparableLogger(a.logger) && comparableLogger(b.logger) && *a == *b
+}
+
+// comparableLogger reports whether == may compare l (nil may).
+func comparableLogger(l Logger) bool {
+	return l == nil || reflect.ValueOf(l).Comparable()
 }
