@@ -66,19 +66,14 @@ func countLinkFrames(ctx context.Context, t *testing.T, hc *hostCluster) linkFra
 // awaitAllAsleep waits until every group sleeps on every host.
 func awaitAllAsleep(ctx context.Context, t *testing.T, hc *hostCluster) {
 	t.Helper()
-	for id := range hc.hosts {
-		for {
-			st, err := hc.status(ctx, id)
-			if err == nil && st.Quiesced == hc.groups {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				t.Fatalf("host %d: not every group asleep: %v", id, ctx.Err())
-			case <-time.After(10 * time.Millisecond):
+	awaitHosts(ctx, t, hc, "every group asleep on every host", func(sts map[uint64]*HostStatus) bool {
+		for _, st := range sts {
+			if st.Quiesced != hc.groups {
+				return false
 			}
 		}
-	}
+		return true
+	})
 }
 
 // Claim: with every group awake (quiescence off) and idle, the frames

@@ -104,6 +104,24 @@ func groupOn(st *HostStatus, g uint64) *GroupStatus {
 	return nil
 }
 
+// membersCluster starts n hosts of groups groups configured for
+// membership changes (membersConfig), in process or over sockets; with
+// watch, a wireWatch is installed before the first election so that it
+// sees every vote. It waits, within timeout (the returned context's, which
+// ends with the test), for every group to have a leader, and returns the
+// leaders.
+func membersCluster(t *testing.T, n, groups int, sockets bool, timeout time.Duration, watch bool) (*hostCluster, *wireWatch, context.Context, map[uint64]uint64) {
+	t.Helper()
+	hc := newHostClusterWith(t, n, groups, sockets, membersConfig())
+	var w *wireWatch
+	if watch {
+		w = watchWire(hc)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	return hc, w, ctx, awaitAllLed(ctx, t, hc)
+}
+
 // awaitHosts polls the running hosts' statuses until ok holds for them.
 func awaitHosts(ctx context.Context, t *testing.T, hc *hostCluster, what string, ok func(map[uint64]*HostStatus) bool) map[uint64]*HostStatus {
 	t.Helper()
@@ -247,11 +265,7 @@ func expectHosted(t *testing.T, hc *hostCluster, id uint64, want ...uint64) {
 // alone, a key of another group is refused; it comes back with the same
 // single group after a crash.
 func TestProcessAddedToOneGroupCatchesUpBySnapshotAndServesIt(t *testing.T) {
-	hc := newHostClusterWith(t, 4, 4, false, membersConfig())
-	w := watchWire(hc)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	awaitAllLed(ctx, t, hc)
+	hc, w, ctx, _ := membersCluster(t, 4, 4, false, 60*time.Second, true)
 	acked := writeHostKeys(ctx, t, hc.c, "before", 80)
 	expectHosted(t, hc, 4)
 	const g = 2
@@ -331,10 +345,7 @@ func TestProcessAddedToOneGroupCatchesUpBySnapshotAndServesIt(t *testing.T) {
 // replica stays dropped across a restart. The group's leader cannot be
 // removed (leader_removal), nor a process that is not a member.
 func TestProcessRemovedFromAGroupDropsItsReplica(t *testing.T) {
-	hc := newHostClusterWith(t, 3, 4, false, membersConfig())
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	lead := awaitAllLed(ctx, t, hc)
+	hc, _, ctx, lead := membersCluster(t, 3, 4, false, 60*time.Second, false)
 	const g = 1
 	victim := lead[g]%3 + 1
 	acked := writeHostKeys(ctx, t, hc.c, "before", 40)
@@ -432,10 +443,7 @@ func testRemovedWhileDown(t *testing.T, sockets bool) {
 // notice from a process that is not a member changes nothing. The terms
 // are read from the disk model.
 func TestRemovedNoticeDropsOnlyAReplicaThatLacksTheNamedEntry(t *testing.T) {
-	hc := newHostClusterWith(t, 4, 4, false, membersConfig())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	awaitAllLed(ctx, t, hc)
+	hc, _, ctx, _ := membersCluster(t, 4, 4, false, 30*time.Second, false)
 	writeHostKeys(ctx, t, hc.c, "k", 10)
 	notice := func(g, from, index, term uint64) groupMsg {
 		return groupMsg{Group: g, Removed: index, RemovedTerm: term, Message: raftpb.Message{From: from, To: 1}}
@@ -531,11 +539,7 @@ func TestOnlyALeaderMessageFromAPeerCreatesAReplica(t *testing.T) {
 // and restarted in that term (a forged case), is refused. Judged by the
 // votes the network carried.
 func TestRemovedAndReaddedProcessNeverVotesTwiceInATerm(t *testing.T) {
-	hc := newHostClusterWith(t, 4, 2, false, membersConfig())
-	w := watchWire(hc)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	lead := awaitAllLed(ctx, t, hc)
+	hc, w, ctx, lead := membersCluster(t, 4, 2, false, 60*time.Second, true)
 	const g = 1
 	victim := lead[g]%3 + 1
 	other := 6 - lead[g] - victim
@@ -671,10 +675,7 @@ func TestRemovedAndReaddedProcessNeverVotesTwiceInATerm(t *testing.T) {
 // goes at the next start if a crash left it), and neither comes back
 // different after a restart.
 func TestHostMembershipOverSockets(t *testing.T) {
-	hc := newHostClusterWith(t, 4, 3, true, membersConfig())
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	lead := awaitAllLed(ctx, t, hc)
+	hc, _, ctx, lead := membersCluster(t, 4, 3, true, 60*time.Second, false)
 	const g = 3
 	acked := putGroupKeys(ctx, t, hc, "before", g, 20)
 	if err := hc.c.AddGroupLearner(ctx, g, 4); err != nil {
@@ -741,11 +742,7 @@ func TestHostMembershipOverSockets(t *testing.T) {
 // recovering refuses it), judged by the answers the in-process network
 // carried.
 func TestAReplicaRecreatedOverItsTombstoneGrantsNoVoteWhileItRecovers(t *testing.T) {
-	hc := newHostClusterWith(t, 4, 2, false, membersConfig())
-	w := watchWire(hc)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	lead := awaitAllLed(ctx, t, hc)
+	hc, w, ctx, lead := membersCluster(t, 4, 2, false, 60*time.Second, true)
 	const g = 1
 	victim := lead[g]%3 + 1
 	writeHostKeys(ctx, t, hc.c, "before", 30)

@@ -52,11 +52,7 @@ func awaitDropped(ctx context.Context, t *testing.T, hc *hostCluster, id, g uint
 // term, learns it committed, applies its removal and falls silent; the
 // notices then stop.
 func TestARemovedReplicaHoldingItsRemovalLearnsItCommittedFromTheNotice(t *testing.T) {
-	hc := newHostClusterWith(t, 3, 2, false, membersConfig())
-	w := watchWire(hc)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	lead := awaitAllLed(ctx, t, hc)
+	hc, w, ctx, lead := membersCluster(t, 3, 2, false, 30*time.Second, true)
 	const g = 1
 	victim := lead[g]%3 + 1
 	putGroupKeys(ctx, t, hc, "pad", g, 5)
@@ -108,10 +104,7 @@ func TestARemovedReplicaHoldingItsRemovalLearnsItCommittedFromTheNotice(t *testi
 // committed) instead of staying a replica that members answer with a
 // notice every election timeout.
 func TestACutOffLeaderRemovedWithADivergentLogIsDropped(t *testing.T) {
-	hc := newHostClusterWith(t, 3, 2, false, membersConfig())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	lead := awaitAllLed(ctx, t, hc)
+	hc, _, ctx, lead := membersCluster(t, 3, 2, false, 30*time.Second, false)
 	const g = 1
 	p := lead[g]
 	putGroupKeys(ctx, t, hc, "pad", g, 3)
@@ -162,10 +155,7 @@ func TestACutOffLeaderRemovedWithADivergentLogIsDropped(t *testing.T) {
 func TestALearnerRemovedBeforeItsSnapshotArrivesDropsItsReplica(t *testing.T) {
 	for _, down := range []bool{false, true} {
 		t.Run(fmt.Sprintf("down=%v", down), func(t *testing.T) {
-			hc := newHostClusterWith(t, 4, 2, false, membersConfig())
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			awaitAllLed(ctx, t, hc)
+			hc, _, ctx, _ := membersCluster(t, 4, 2, false, 30*time.Second, false)
 			const g = 1
 			putGroupKeys(ctx, t, hc, "pad", g, 20)
 			hc.setDrop(func(gm groupMsg) bool {
@@ -267,10 +257,7 @@ func TestAStaleLeaderDoesNotKeepAReplicaOutsideItsConfiguration(t *testing.T) {
 // vote; that leader's messages keep it all the same, and once they stop
 // it is dropped again, its tombstone never below the term it reached.
 func TestARecreatedReplicaHearsTheLeaderOfItsTombstonesTerm(t *testing.T) {
-	hc := newHostClusterWith(t, 4, 2, false, membersConfig())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	lead := awaitAllLed(ctx, t, hc)
+	hc, _, ctx, lead := membersCluster(t, 4, 2, false, 30*time.Second, false)
 	const g = 1
 	victim := lead[g]%3 + 1
 	if err := hc.c.RemoveGroupMember(ctx, g, victim); err != nil {
