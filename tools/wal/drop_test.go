@@ -31,9 +31,8 @@ func fillGroups(t *testing.T, l *wal.SharedLog, sm sharedModel, from, n uint64, 
 // dropTestOpts are small segments, so that a few batches roll over.
 var dropTestOpts = wal.Options{SegmentBytes: 2048}
 
-// onDisk returns the segment files in dir: the oracle of what a release
-// or a drop deleted, read from the file system, not from the log.
-func onDisk(t *testing.T, dir string) []string { return segments(t, dir) }
+// The segment files in dir (segments, read from the file system, not
+// from the log) are the oracle of what a release or a drop deleted.
 
 // Claim: a dropped group replays as a tombstone holding its term and vote
 // alone (not its commit, entries or snapshot), is absent from the live
@@ -53,7 +52,7 @@ func TestDroppedGroupReplaysAsATombstoneAndPinsNoSegment(t *testing.T) {
 	if err := l.ReleaseTo(2, 11); err != nil {
 		t.Fatal(err)
 	}
-	before := onDisk(t, dir)
+	before := segments(t, dir)
 	if len(before) < 3 {
 		t.Fatalf("the test wants several segments, has %v", before)
 	}
@@ -64,7 +63,7 @@ func TestDroppedGroupReplaysAsATombstoneAndPinsNoSegment(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(sm, 1)
-	after := onDisk(t, dir)
+	after := segments(t, dir)
 	if len(after) != 1 || after[0] != before[len(before)-1] {
 		t.Errorf("after the drop the segments are %v, want only the newest of %v", after, before)
 	}
@@ -123,7 +122,7 @@ func TestTombstoneOutlivesTheSegmentOfTheDrop(t *testing.T) {
 			t.Errorf("the drop changed segment %s in its first %d bytes, or deleted it", name, end)
 		}
 	}
-	dropSeg := onDisk(t, dir)
+	dropSeg := segments(t, dir)
 	if len(dropSeg) < 3 {
 		t.Fatalf("the test wants the drop in a third segment or later: %v", dropSeg)
 	}
@@ -142,7 +141,7 @@ func TestTombstoneOutlivesTheSegmentOfTheDrop(t *testing.T) {
 	if err := l.ReleaseTo(2, 22); err != nil {
 		t.Fatal(err)
 	}
-	if now := onDisk(t, dir); slices.Contains(now, dropSeg[len(dropSeg)-1]) {
+	if now := segments(t, dir); slices.Contains(now, dropSeg[len(dropSeg)-1]) {
 		t.Fatalf("the segment of the drop, %s, is still there (%v): the test wants it deleted", dropSeg[len(dropSeg)-1], now)
 	}
 	if err := l.Close(); err != nil {
@@ -219,7 +218,7 @@ func TestRecreatedGroupStartsAfreshNeverBelowItsTombstone(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := len(onDisk(t, dir)); n != 1 {
+	if n := len(segments(t, dir)); n != 1 {
 		t.Fatalf("the test wants every older segment released, %d are left; pinning %v", n, l.Pinning())
 	}
 	if err := l.Close(); err != nil {

@@ -25,7 +25,8 @@ type memHub struct {
 	hosts   map[uint64]*Host
 	down    map[uint64]bool
 	carried int
-	// tap, when set, sees every message the hub carries, under its lock.
+	// tap, when set, sees every message a host sends, before drop or a
+	// full inbox may lose it, under the hub's lock.
 	tap func(groupMsg)
 	// drop, when set, loses the messages it matches, as a network that
 	// cuts some links would; it is called under the hub's lock.
@@ -115,6 +116,9 @@ func (n *memNet) send(msgs []groupMsg) {
 	byPeer := map[uint64][]groupMsg{}
 	for _, gm := range msgs {
 		hub.checkAck(n.self, gm)
+		if hub.tap != nil {
+			hub.tap(gm) // what was sent, dropped or not: a vote granted counts even if lost
+		}
 		if hub.drop != nil && hub.drop(gm) {
 			continue
 		}
@@ -128,11 +132,6 @@ func (n *memNet) send(msgs []groupMsg) {
 		select {
 		case in <- batch:
 			hub.carried += len(batch)
-			if hub.tap != nil {
-				for _, gm := range batch {
-					hub.tap(gm)
-				}
-			}
 		default: // a full inbox drops, as a full queue would
 		}
 	}
