@@ -108,7 +108,8 @@ func (l *Loop) HandedOff() int { return len(l.peek().handed) }
 func (l *Loop) Completed(seq uint64) error {
 	i, ok := l.waiting(seq)
 	if !ok {
-		return fmt.Errorf("%w: job %d (%d handed off, %d waiting)", ErrCompletion, seq, l.qs().handedSeq, len(l.qs().handed))
+		q := l.peek()
+		return fmt.Errorf("%w: job %d (%d handed off, %d waiting)", ErrCompletion, seq, q.handedSeq, len(q.handed))
 	}
 	l.qs().handed[i].done = true
 	return l.deliverCompleted()
@@ -117,11 +118,12 @@ func (l *Loop) Completed(seq uint64) error {
 // waiting returns the position in the queue of the job numbered seq, if
 // it waits for its completion.
 func (l *Loop) waiting(seq uint64) (int, bool) {
-	if len(l.qs().handed) == 0 || seq < l.qs().handed[0].seq {
+	q := l.peek()
+	if len(q.handed) == 0 || seq < q.handed[0].seq {
 		return 0, false
 	}
-	i := int(seq - l.qs().handed[0].seq)
-	if i >= len(l.qs().handed) || l.qs().handed[i].done {
+	i := int(seq - q.handed[0].seq)
+	if i >= len(q.handed) || q.handed[i].done {
 		return 0, false
 	}
 	return i, true
@@ -131,10 +133,11 @@ func (l *Loop) waiting(seq uint64) (int, bool) {
 // the head of the queue, oldest first: a write's acknowledgements go out
 // only once it and every earlier write are durable (thesis §3.8).
 func (l *Loop) deliverCompleted() error {
-	for len(l.qs().handed) > 0 && l.qs().handed[0].done {
-		h := l.qs().handed[0]
-		l.qs().handed[0] = handoff{}
-		l.qs().handed = l.qs().handed[1:]
+	q := l.peek()
+	for len(q.handed) > 0 && q.handed[0].done {
+		h := q.handed[0]
+		q.handed[0] = handoff{}
+		q.handed = q.handed[1:]
 		if err := l.deliver(h.resps); err != nil {
 			return err
 		}
