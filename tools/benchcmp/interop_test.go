@@ -1,7 +1,6 @@
 package benchcmp
 
 import (
-	"fmt"
 	"testing"
 
 	etcd "go.etcd.io/raft/v3"
@@ -9,6 +8,7 @@ import (
 
 	tickraft "github.com/tickraft/raft"
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tools/benchcmp/etcddriver"
 )
 
 // This file runs a two-member group of one tickraft node and one etcd raft
@@ -151,7 +151,7 @@ func newMixedGroup(t *testing.T) (*tickraftMember, *etcdMember) {
 	must(t, est.ApplySnapshot(etcdpb.Snapshot{Metadata: etcdpb.SnapshotMetadata{Index: 1, Term: 1,
 		ConfState: etcdpb.ConfState{Voters: []uint64{1, 2}}}}))
 	ern, err := etcd.NewRawNode(&etcd.Config{ID: 2, Storage: est, ElectionTick: 10, HeartbeatTick: 1,
-		MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 64, CheckQuorum: true, PreVote: true, Logger: discardEtcdLogger{}})
+		MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 64, CheckQuorum: true, PreVote: true, Logger: etcddriver.DiscardLogger{}})
 	must(t, err)
 	return &tickraftMember{rn: trn, st: tst}, &etcdMember{rn: ern, st: est}
 }
@@ -256,20 +256,3 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
-
-// discardEtcdLogger drops etcd's log lines; its fatal and panic levels
-// panic, as etcd's own loggers do.
-type discardEtcdLogger struct{}
-
-func (discardEtcdLogger) Debug(...any)              {}
-func (discardEtcdLogger) Debugf(string, ...any)     {}
-func (discardEtcdLogger) Error(...any)              {}
-func (discardEtcdLogger) Errorf(string, ...any)     {}
-func (discardEtcdLogger) Info(...any)               {}
-func (discardEtcdLogger) Infof(string, ...any)      {}
-func (discardEtcdLogger) Warning(...any)            {}
-func (discardEtcdLogger) Warningf(string, ...any)   {}
-func (discardEtcdLogger) Fatal(v ...any)            { panic(fmt.Sprint(v...)) }
-func (discardEtcdLogger) Fatalf(f string, v ...any) { panic(fmt.Sprintf(f, v...)) }
-func (discardEtcdLogger) Panic(v ...any)            { panic(fmt.Sprint(v...)) }
-func (discardEtcdLogger) Panicf(f string, v ...any) { panic(fmt.Sprintf(f, v...)) }

@@ -79,7 +79,7 @@ func newCluster(n int, p workload.Params, net *network) (*Cluster, error) {
 			MaxCommittedSizePerReady:  p.MaxCommittedSizePerReady,
 			CheckQuorum:               true,
 			PreVote:                   true,
-			Logger:                    discardLogger{},
+			Logger:                    DiscardLogger{},
 		})
 		if err != nil {
 			return nil, err
