@@ -198,11 +198,8 @@ func (w *WAL) open() (*replaySet, error) {
 // markers read durable, so that no release rests on a marker a crash
 // could still take back.
 func (w *WAL) releaseReplayed() error {
-	if w.synced < w.size {
-		if err := w.syncFile(w.f); err != nil {
-			return err
-		}
-		w.synced = w.size
+	if err := w.sync(); err != nil {
+		return err
 	}
 	for _, g := range w.groups {
 		g.released = g.snap.Index
