@@ -137,7 +137,7 @@ func (rn *RawNode) HasReady() bool { return rn.r.HasReady() }
 // Ready returns the work accumulated since the last Ready. The application
 // persists, sends and applies it in the order documented on Ready, then
 // calls Advance.
-func (rn *RawNode) Ready() Ready { rd := rn.r.Ready(); rn.verified(); return rd }
+func (rn *RawNode) Ready() (rd Ready) { rd = rn.r.Ready(); rn.verified(); return rd }
 
 // Advance acknowledges that the work of every Ready handed out since the
 // last Advance is done: its entries, hard state and snapshot are durable,

@@ -207,6 +207,10 @@ func (o *outbox) release(c *GroupCache) {
 	if k == nil {
 		return
 	}
+	if c != nil {
+		o.releaseToCache(k, c)
+		return
+	}
 	if k.handedMsgs {
 		clear(k.keptMsgs)
 		k.keptMsgs, k.handedMsgs = k.keptMsgs[:0], false
@@ -216,6 +220,21 @@ func (o *outbox) release(c *GroupCache) {
 		k.keptAfter, k.handedAfter = k.keptAfter[:0], false
 	}
 	o.returnSpares(c)
+}
+
+// releaseToCache is release for a node that shares the cache c: it keeps
+// no spare array (returnSpares gave them back), so the arrays k records
+// are the ones handed out, and they go back to c, which clears them, as
+// does k.
+func (o *outbox) releaseToCache(k *keptArrays, c *GroupCache) {
+	if k.handedMsgs {
+		c.putArray(k.keptMsgs)
+	}
+	if k.handedAfter {
+		c.putArray(k.keptAfter)
+	}
+	c.putKept(k)
+	o.kept = nil
 }
 
 // onTick counts n ticks and drops the spare array of a queue unused for

@@ -1,6 +1,8 @@
 package core
 
 import (
+	"fmt"
+
 	"github.com/tickraft/raft/raftpb"
 )
 
@@ -107,16 +109,27 @@ func (s *readyState) owePersistedChange(persisted raftpb.HardState) {
 
 // HasReady reports whether Ready would return anything. It is a pure
 // query: it changes nothing, so it may be called any number of times.
+// The cheapest answers come first: queued messages (most Readys hold
+// some), then what an idle node checks and finds unchanged.
 func (r *Raft) HasReady() bool {
-	if r.softState() != r.ready.prevSoft {
+	return r.out.pending() || r.stateToHandOut() ||
+		r.state == StateLeader && (r.appendsPending && r.appendsWouldSend() || r.readOnly.NeedsRound() && r.readsWouldFlush())
+}
+
+// stateToHandOut reports whether the next Ready hands out state, not
+// only messages: a changed role, leader or hard state, released reads,
+// a snapshot or entries to persist, a snapshot or committed entries to
+// apply.
+func (r *Raft) stateToHandOut() bool {
+	if r.softState() != r.ready.prevSoft || r.hardState() != r.ready.prevHard {
 		return true
 	}
-	if hs := r.hardState(); !hs.IsEmpty() && hs != r.ready.prevHard {
+	if r.cold != nil && (r.queuedReads().numStates() > 0 || r.snapToApply() != nil) {
 		return true
 	}
-	return r.appendsWouldSend() || r.readsWouldFlush() || r.out.pending() || r.queuedReads().numStates() > 0 || r.snapToApply() != nil ||
-		r.raftLog.hasNextUnstableSnapshot() || r.raftLog.hasNextUnstableEnts() ||
-		(r.mayHandOutCommitted() && r.raftLog.hasNextCommittedEnts(r.applyUnstable()))
+	l := r.raftLog
+	return l.hasNextUnstableSnapshot() || l.hasNextUnstableEnts() ||
+		l.applying < l.committed && r.mayHandOutCommitted() && l.hasNextCommittedEnts(r.applyUnstable())
 }
 
 // mayHandOutCommitted reports whether committed entries may be handed out
@@ -128,7 +141,64 @@ func (r *Raft) mayHandOutCommitted() bool {
 
 // Ready returns the work accumulated since the last Ready. Every Ready must
 // be followed, after the work is done, by Advance.
-func (r *Raft) Ready() Ready {
+func (r *Raft) Ready() (rd Ready) {
+	if !r.readyHoldsOnlyMessages() {
+		return r.fullReady()
+	}
+	if assertInvariants {
+		return r.crossCheckedMessagesReady()
+	}
+	r.messagesReady(&rd)
+	return rd
+}
+
+// readyHoldsOnlyMessages reports whether the next Ready of the synchronous
+// loop holds nothing but Messages, as an idle group's heartbeats and their
+// answers do: nothing to persist, apply or restore, no read to release or
+// start, no append to send, no acknowledgement waiting for durability, no
+// role change. Such a Ready is built without the full computation
+// (messagesReady); the tickraft_invariants build checks this answer
+// against it (crossCheckedMessagesReady).
+func (r *Raft) readyHoldsOnlyMessages() bool {
+	if r.settings.asyncStorage || len(r.out.afterAppend) > 0 || len(r.out.local) > 0 {
+		return false
+	}
+	if r.state == StateLeader && (r.appendsPending || r.readOnly.NeedsRound() && r.readsWouldFlush()) {
+		return false
+	}
+	return !r.stateToHandOut()
+}
+
+// messagesReady fills in the empty rd the Ready of a node whose only work
+// is its Messages (readyHoldsOnlyMessages): what fullReady builds then,
+// without its steps that would find nothing (and without copying a
+// Ready, which is large, on its way out).
+func (r *Raft) messagesReady(rd *Ready) {
+	rd.Messages = r.out.takeMsgs()
+	r.out.handedOut(rd.Messages, nil, r.settings.cache)
+	r.noteStorage(false)
+	if r.checkedContract() != nil {
+		r.checkedContract().recordReady(rd)
+	}
+}
+
+// crossCheckedMessagesReady builds, in the tickraft_invariants build, the
+// Ready readyHoldsOnlyMessages vouched for in full, and panics unless it
+// holds nothing but Messages.
+func (r *Raft) crossCheckedMessagesReady() Ready {
+	rd := r.fullReady()
+	if rd.SoftState != nil || !rd.HardState.IsEmpty() || rd.MustSync || len(rd.Entries) > 0 ||
+		!rd.Snapshot.IsEmpty() || len(rd.CommittedEntries) > 0 || len(rd.MessagesAfterPersist) > 0 ||
+		len(rd.LocalMessages) > 0 || len(rd.ReadStates) > 0 {
+		panic(fmt.Sprintf("invariant violated: a Ready built as holding only messages holds more: %d entries, %d committed, %d after persist, %d local, %d reads, snapshot %d, soft %v, hard %v",
+			len(rd.Entries), len(rd.CommittedEntries), len(rd.MessagesAfterPersist), len(rd.LocalMessages),
+			len(rd.ReadStates), rd.Snapshot.Metadata.Index, rd.SoftState, rd.HardState))
+	}
+	return rd
+}
+
+// fullReady builds the next Ready, whatever it holds.
+func (r *Raft) fullReady() Ready {
 	r.flushAppends()
 	r.flushReads()
 	rd := Ready{
@@ -172,6 +242,13 @@ func (r *Raft) Ready() Ready {
 // mode the storage workers' responses do it.
 func (s *readyState) forgetAcks() {
 	*s = readyState{prevSoft: s.prevSoft, prevHard: s.prevHard, self: s.self}
+}
+
+// acksNothing reports whether Advance has nothing to acknowledge: no
+// Ready since the last one handed out entries or a snapshot to persist,
+// nor committed entries to apply.
+func (s *readyState) acksNothing() bool {
+	return s.lastEntry.index == 0 && s.snapIndex == 0 && s.applyIndex == 0
 }
 
 // addSelf keeps a message a Ready addressed to this node, for Advance to
@@ -290,6 +367,12 @@ func (r *Raft) Advance() {
 		}
 	}
 	s := &r.ready
+	if s.acksNothing() && len(s.self) == 0 {
+		// Only messages were handed out (an idle group's heartbeats):
+		// nothing to acknowledge, nothing addressed to itself to step.
+		r.out.release(r.settings.cache)
+		return
+	}
 	if s.snapIndex != 0 || s.lastEntry.index != 0 {
 		m := raftpb.Message{Type: raftpb.MsgStorageAppendResp, Index: s.lastEntry.index, LogTerm: s.lastEntry.term}
 		if s.snapIndex != 0 {

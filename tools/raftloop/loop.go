@@ -18,7 +18,8 @@ type Disk interface {
 	Storage() raft.Storage
 	// Save writes snap (unless empty), then ents (replacing any stored
 	// entries at the same or later indexes), then hs (unless empty), in
-	// that order, as one write. It need not be durable before Sync. With
+	// that order, as one write. It need not be durable before Sync. The
+	// loop calls it only for a Ready that has something to write. With
 	// raft.Config.ReuseEntryArrays, a disk that keeps ents in memory past
 	// the Ready's Advance copies them: the node refills their array once
 	// they are applied.

@@ -23,22 +23,31 @@ func (p *Pending) Ready() *raft.Ready { return &p.rd }
 // documentation; in the asynchronous mode it routes the Ready's messages
 // to the workers' queues and the network.
 func (l *Loop) HandleReady() error {
+	_, err := l.NextReady()
+	return err
+}
+
+// NextReady is HandleReady, reporting whether the node had a Ready: a
+// driver that handles Readys until the node has none calls it until it
+// reports false, asking the node once per Ready whether it has one
+// (HasReady, then HandleReady, would ask twice).
+func (l *Loop) NextReady() (handled bool, err error) {
 	if !l.rn.HasReady() {
-		return nil
+		return false, nil
 	}
 	rd := l.rn.Ready()
 	if l.async() {
-		return l.routeAsync(rd)
+		return true, l.routeAsync(rd)
 	}
 	if err := l.begin(&rd); err != nil {
-		return err
+		return true, err
 	}
 	if rd.MustSync {
 		if err := l.cfg.Disk.Sync(); err != nil {
-			return err
+			return true, err
 		}
 	}
-	return l.finish(&rd)
+	return true, l.finish(&rd)
 }
 
 // async reports whether the node runs in the asynchronous storage mode.
@@ -67,19 +76,29 @@ func (l *Loop) begin(rd *raft.Ready) error {
 	if l.cfg.OnReady != nil {
 		l.cfg.OnReady(*rd)
 	}
-	snap, err := l.assemble(rd.Snapshot)
-	if err != nil {
-		return err
+	if !rd.Snapshot.IsEmpty() {
+		snap, err := l.assemble(rd.Snapshot)
+		if err != nil {
+			return err
+		}
+		rd.Snapshot = snap
 	}
-	rd.Snapshot = snap
-	if err := l.cfg.Disk.Save(rd.HardState, rd.Entries, rd.Snapshot); err != nil {
-		return err
+	if holdsWrite(rd) {
+		if err := l.cfg.Disk.Save(rd.HardState, rd.Entries, rd.Snapshot); err != nil {
+			return err
+		}
 	}
 	for _, m := range rd.LocalMessages {
 		l.queueSnapshotWork(m)
 	}
 	l.send(rd.Messages)
 	return nil
+}
+
+// holdsWrite reports whether rd has anything to persist: a Ready that
+// only sends messages (an idle group's heartbeats) makes no write.
+func holdsWrite(rd *raft.Ready) bool {
+	return !rd.HardState.IsEmpty() || len(rd.Entries) > 0 || !rd.Snapshot.IsEmpty()
 }
 
 // FinishReady completes p once its write is durable: it sends the
@@ -92,8 +111,10 @@ func (l *Loop) FinishReady(p *Pending) error { return l.finish(&p.rd) }
 // durable.
 func (l *Loop) finish(rd *raft.Ready) error {
 	l.send(rd.MessagesAfterPersist)
-	if err := l.restore(rd.Snapshot); err != nil {
-		return err
+	if !rd.Snapshot.IsEmpty() {
+		if err := l.restore(rd.Snapshot); err != nil {
+			return err
+		}
 	}
 	if err := l.apply(rd.CommittedEntries); err != nil {
 		return err

@@ -153,9 +153,13 @@ func (c *Cluster) Stabilize() error {
 		moved := false
 		for i := range c.nodes {
 			nd := &c.nodes[i]
-			for nd.rn.HasReady() {
-				if err := c.handleReady(nd); err != nil {
+			for {
+				handled, err := c.handleReady(nd)
+				if err != nil {
 					return err
+				}
+				if !handled {
+					break
 				}
 				moved = true
 			}
@@ -170,9 +174,11 @@ func (c *Cluster) Stabilize() error {
 	return fmt.Errorf("tickraft cluster does not quiesce in %d rounds", workload.MaxStabilizeRounds)
 }
 
-// handleReady does the work of one Ready of nd: persist, send, apply,
-// advance (tools/raftloop).
-func (c *Cluster) handleReady(nd *node) error { return nd.loop.HandleReady() }
+// handleReady does the work of nd's next Ready, if it has one, and
+// reports whether it had one: persist, send, apply, advance
+// (tools/raftloop). Like etcddriver's loop it asks the node once per
+// Ready whether it has one.
+func (c *Cluster) handleReady(nd *node) (bool, error) { return nd.loop.NextReady() }
 
 // Send queues msgs for the next round, their entries copied into the
 // arena.
