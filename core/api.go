@@ -33,7 +33,7 @@ func (r *Raft) ProposeEntries(ents []raftpb.Entry) (index, term uint64, err erro
 		return 0, 0, fmt.Errorf("%w: empty proposal", ErrProposalDropped)
 	}
 	if r.state != StateLeader {
-		return 0, 0, r.step(raftpb.Message{Type: raftpb.MsgProp, From: r.id, Entries: ents})
+		return 0, 0, r.step(&raftpb.Message{Type: raftpb.MsgProp, From: r.id, Entries: ents})
 	}
 	return r.proposeOnLeader(ents)
 }
@@ -52,14 +52,14 @@ func (r *Raft) proposeOnLeader(ents []raftpb.Entry) (index, term uint64, err err
 // be delivered; replication to id falls back to probing.
 func (r *Raft) ReportUnreachable(id uint64) {
 	r.wake(false)
-	r.step(raftpb.Message{Type: raftpb.MsgUnreachable, From: id})
+	r.step(&raftpb.Message{Type: raftpb.MsgUnreachable, From: id})
 }
 
 // ReportSnapshot tells the leader how sending a snapshot to id ended:
 // failed reports whether it failed.
 func (r *Raft) ReportSnapshot(id uint64, failed bool) {
 	r.wake(false)
-	r.step(raftpb.Message{Type: raftpb.MsgSnapStatus, From: id, Reject: failed})
+	r.step(&raftpb.Message{Type: raftpb.MsgSnapStatus, From: id, Reject: failed})
 }
 
 // BasicStatus is a cheap, allocation-free view of a node.

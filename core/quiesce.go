@@ -228,15 +228,16 @@ func (r *Raft) wake(restartTimer bool) {
 	r.tellLeaderAwake()
 }
 
-// wakeOnMessage wakes a sleeping node for a message from a peer, unless
-// it is a quiescence message (handled by its own rule) or an
-// acknowledgement of the node's own storage workers.
-func (r *Raft) wakeOnMessage(m raftpb.Message) {
+// wakeOnMessage wakes a sleeping node for a message from a peer, of type
+// t (a rejection if reject), unless it is a quiescence message (handled
+// by its own rule) or an acknowledgement of the node's own storage
+// workers.
+func (r *Raft) wakeOnMessage(t raftpb.MessageType, reject bool) {
 	if !r.quiesce.asleep {
 		return
 	}
 	switch {
-	case m.Type == raftpb.MsgQuiesce, m.Type == raftpb.MsgQuiesceResp && !m.Reject, raftpb.IsLocalMsg(m.Type):
+	case t == raftpb.MsgQuiesce, t == raftpb.MsgQuiesceResp && !reject, raftpb.IsLocalMsg(t):
 		return
 	}
 	r.wake(false)

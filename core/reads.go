@@ -62,7 +62,7 @@ type localRead struct {
 // leader, a leadership transfer in progress, the queue full.
 func (r *Raft) ReadIndex(ctx []byte) error {
 	r.wake(true)
-	return r.step(raftpb.Message{Type: raftpb.MsgReadIndex, From: r.id, Entries: []raftpb.Entry{{Data: ctx}}})
+	return r.step(&raftpb.Message{Type: raftpb.MsgReadIndex, From: r.id, Entries: []raftpb.Entry{{Data: ctx}}})
 }
 
 // handleReadIndex queues or answers a read on the leader.

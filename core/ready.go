@@ -386,8 +386,8 @@ func (r *Raft) Advance() {
 	r.out.release(r.settings.cache)
 	self := s.takeSelf()
 	s.forgetAcks()
-	for _, m := range self {
-		r.step(m)
+	for i := range self {
+		r.step(&self[i])
 	}
 	s.keepSelf(self, r.settings.cache)
 }

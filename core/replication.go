@@ -350,7 +350,7 @@ func (r *Raft) sendHeartbeat(to uint64, pr *tracker.Progress, committed entryID,
 // Log Matching (§5.3) its log then agrees with the leader's up to that
 // index. Anything else proves that its storage lost entries it had
 // acknowledged, and it reports its short log instead.
-func (r *Raft) handleHeartbeat(m raftpb.Message) error {
+func (r *Raft) handleHeartbeat(m *raftpb.Message) error {
 	short := m.Commit > r.raftLog.committed && !r.holdsHeartbeatCommit(m)
 	if !short && m.Commit > r.raftLog.committed {
 		r.raftLog.commitTo(m.Commit)
@@ -368,7 +368,7 @@ func (r *Raft) handleHeartbeat(m raftpb.Message) error {
 // commit index heartbeat m states: the index is within the log and, if
 // the leader states its term, the entry there has that term. A log that
 // cannot tell the term (a broken storage) does not hold it.
-func (r *Raft) holdsHeartbeatCommit(m raftpb.Message) bool {
+func (r *Raft) holdsHeartbeatCommit(m *raftpb.Message) bool {
 	if m.Commit > r.raftLog.lastIndex() {
 		return false
 	}
@@ -401,7 +401,7 @@ func (r *Raft) reportShortLog(to, claimed uint64, ctx []byte) {
 // cannot stall it forever, whether the window is full or the leader is
 // idle (the follower answers with an ack that frees the window, or a
 // rejection that sends the leader back to probing).
-func (r *Raft) handleHeartbeatResponse(m raftpb.Message, pr *tracker.Progress) error {
+func (r *Raft) handleHeartbeatResponse(m *raftpb.Message, pr *tracker.Progress) error {
 	pr.RecentActive = true
 	r.ackRound(m.From, m.Context)
 	switch pr.State {

@@ -10,44 +10,46 @@ import (
 // first: a local-only type, a message for another node, or an impossible
 // message is refused with a typed error and changes nothing.
 func (r *Raft) Step(m raftpb.Message) error {
-	if err := r.validatePeerMessage(m); err != nil {
+	if err := r.validatePeerMessage(&m); err != nil {
 		if r.logs(LevelWarn) {
 			r.log(LevelWarn, "refused a message", msgAttr(m), peerAttr(m.From), errAttr(err))
 		}
 		return err
 	}
-	r.wakeOnMessage(m)
+	r.wakeOnMessage(m.Type, m.Reject)
 	if isChunkMessage(m.Type) {
 		return r.stepChunk(m) // termless: the chunked transfer's own (chunks.go)
 	}
-	return r.step(m)
+	return r.step(&m)
 }
 
 // step is the one entry point of every input, local or remote, after
-// validation.
-func (r *Raft) step(m raftpb.Message) error {
+// validation. It and the handlers of the messages an idle group
+// exchanges take m by reference, since a Message is large; none of them
+// changes it.
+func (r *Raft) step(m *raftpb.Message) error {
 	if m.Type == raftpb.MsgVoteResp || m.Type == raftpb.MsgPreVoteResp {
-		r.learnCommitFromRejection(m)
+		r.learnCommitFromRejection(*m)
 	}
 	switch {
 	case m.Term == 0:
 		// Local messages and proposals carry no term.
 	case m.Term > r.term:
-		if !r.stepHigherTerm(m) {
+		if !r.stepHigherTerm(*m) {
 			return nil
 		}
 	case m.Term < r.term:
-		r.stepLowerTerm(m)
+		r.stepLowerTerm(*m)
 		return nil
 	}
 	switch m.Type {
 	case raftpb.MsgVote, raftpb.MsgPreVote:
-		r.handleVoteRequest(m)
+		r.handleVoteRequest(*m)
 		return nil
 	case raftpb.MsgStorageAppendResp:
-		return r.handleStorageAppendResp(m)
+		return r.handleStorageAppendResp(*m)
 	case raftpb.MsgStorageApplyResp:
-		return r.handleStorageApplyResp(m)
+		return r.handleStorageApplyResp(*m)
 	}
 	switch r.state {
 	case StateLeader:
@@ -121,7 +123,7 @@ func (r *Raft) stepLowerTerm(m raftpb.Message) {
 	}
 }
 
-func (r *Raft) stepLeader(m raftpb.Message) error {
+func (r *Raft) stepLeader(m *raftpb.Message) error {
 	if isLeaderMessage(m.Type) {
 		// Another leader of this term: impossible by Election Safety.
 		return fmt.Errorf("%w: %s from %d to the leader of term %d", ErrInvalidMessage, m.Type, m.From, r.term)
@@ -131,28 +133,28 @@ func (r *Raft) stepLeader(m raftpb.Message) error {
 		_, err := r.appendProposal(m.Entries)
 		return err
 	case raftpb.MsgTransferLeader:
-		return r.handleTransferLeader(m)
+		return r.handleTransferLeader(*m)
 	case raftpb.MsgReadIndex:
-		return r.handleReadIndex(m)
+		return r.handleReadIndex(*m)
 	}
 	pr := r.trk.Progress(m.From)
 	if pr == nil {
 		// A correct node answers just before it learns of its removal:
 		// ignore the answer, it is no error.
 		if r.logs(LevelDebug) {
-			r.log(LevelDebug, "ignored an answer from a node that is not a member", msgAttr(m), peerAttr(m.From))
+			r.log(LevelDebug, "ignored an answer from a node that is not a member", msgAttr(*m), peerAttr(m.From))
 		}
 		return nil
 	}
 	switch m.Type {
 	case raftpb.MsgAppResp:
-		return r.handleAppendResponse(m, pr)
+		return r.handleAppendResponse(*m, pr)
 	case raftpb.MsgHeartbeatResp:
 		return r.handleHeartbeatResponse(m, pr)
 	case raftpb.MsgQuiesceResp:
-		return r.handleQuiesceResponse(m, pr)
+		return r.handleQuiesceResponse(*m, pr)
 	case raftpb.MsgSnapStatus:
-		r.handleSnapStatus(m, pr)
+		r.handleSnapStatus(*m, pr)
 	case raftpb.MsgUnreachable:
 		r.handleUnreachable(pr)
 		if m.From == r.leader.transferee {
@@ -162,7 +164,7 @@ func (r *Raft) stepLeader(m raftpb.Message) error {
 	return nil
 }
 
-func (r *Raft) stepCandidate(m raftpb.Message) error {
+func (r *Raft) stepCandidate(m *raftpb.Message) error {
 	if isLeaderMessage(m.Type) {
 		// A leader of our term exists: §5.2, return to follower.
 		r.becomeFollower(m.Term, m.From)
@@ -178,9 +180,9 @@ func (r *Raft) stepCandidate(m raftpb.Message) error {
 	case raftpb.MsgReadIndexResp:
 		// A pre-candidate keeps its term: the node it forwarded a read to
 		// before it began to campaign answers it.
-		return r.handleReadIndexResp(m)
+		return r.handleReadIndexResp(*m)
 	case raftpb.MsgVoteResp, raftpb.MsgPreVoteResp:
-		r.handleVoteResponse(m)
+		r.handleVoteResponse(*m)
 	}
 	return nil
 }
@@ -195,7 +197,7 @@ func (r *Raft) checkFromLeader(m raftpb.Message) error {
 	return nil
 }
 
-func (r *Raft) stepFollower(m raftpb.Message) error {
+func (r *Raft) stepFollower(m *raftpb.Message) error {
 	if isLeaderMessage(m.Type) {
 		// The leader of this term speaks: restart the election timer.
 		r.clock.restartElection()
@@ -203,27 +205,27 @@ func (r *Raft) stepFollower(m raftpb.Message) error {
 	}
 	switch m.Type {
 	case raftpb.MsgProp:
-		return r.forwardProposal(m)
+		return r.forwardProposal(*m)
 	case raftpb.MsgApp:
-		return r.handleAppendEntries(m)
+		return r.handleAppendEntries(*m)
 	case raftpb.MsgHeartbeat:
 		return r.handleHeartbeat(m)
 	case raftpb.MsgQuiesce:
-		return r.handleQuiesce(m)
+		return r.handleQuiesce(*m)
 	case raftpb.MsgSnap:
-		return r.handleSnapshot(m)
+		return r.handleSnapshot(*m)
 	case raftpb.MsgSnapOffer:
-		return r.handleSnapshotOffer(m)
+		return r.handleSnapshotOffer(*m)
 	case raftpb.MsgTransferLeader:
-		return r.forwardTransferLeader(m)
+		return r.forwardTransferLeader(*m)
 	case raftpb.MsgReadIndex:
-		return r.forwardReadIndex(m)
+		return r.forwardReadIndex(*m)
 	case raftpb.MsgReadIndexResp:
-		return r.handleReadIndexResp(m)
+		return r.handleReadIndexResp(*m)
 	case raftpb.MsgTimeoutNow:
 		// The leader hands over leadership: campaign at once, skipping the
 		// pre-vote (thesis §3.10). Only the leader may ask.
-		if err := r.checkFromLeader(m); err != nil {
+		if err := r.checkFromLeader(*m); err != nil {
 			return err
 		}
 		if err := r.hup(true); err != nil {

@@ -15,7 +15,7 @@ import (
 // removed or reported unreachable.
 func (r *Raft) TransferLeader(transferee uint64) error {
 	r.wake(true)
-	return r.step(raftpb.Message{Type: raftpb.MsgTransferLeader, From: transferee})
+	return r.step(&raftpb.Message{Type: raftpb.MsgTransferLeader, From: transferee})
 }
 
 // handleTransferLeader starts a transfer on the leader: bring the target

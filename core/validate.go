@@ -9,12 +9,12 @@ import (
 // validatePeerMessage refuses what no correct peer sends: local-only
 // types, messages for someone else, and impossible indexes or terms. It
 // changes nothing, so a refused message leaves the node untouched.
-func (r *Raft) validatePeerMessage(m raftpb.Message) error {
+func (r *Raft) validatePeerMessage(m *raftpb.Message) error {
 	switch {
 	case m.Type == raftpb.MsgStorageAppendResp || m.Type == raftpb.MsgStorageApplyResp:
-		return r.validateLocalWorkerMessage(m)
+		return r.validateLocalWorkerMessage(*m)
 	case m.Type == raftpb.MsgSnapChunkSaved:
-		return r.validateChunkSaved(m)
+		return r.validateChunkSaved(*m)
 	case raftpb.IsLocalMsg(m.Type):
 		return fmt.Errorf("%w: %s", ErrStepLocalMsg, m.Type)
 	case !isPeerMessageType(m.Type):
@@ -23,7 +23,7 @@ func (r *Raft) validatePeerMessage(m raftpb.Message) error {
 		return fmt.Errorf("%w: %s with Config.Quiesce off", ErrUnknownMessageType, m.Type)
 	case m.To != r.id:
 		return fmt.Errorf("%w: to %d, this node is %d", ErrWrongRecipient, m.To, r.id)
-	case m.From == r.id && r.isOwnVoteViaWorker(m):
+	case m.From == r.id && r.isOwnVoteViaWorker(*m):
 		return nil
 	case m.From == None || m.From == r.id:
 		return fmt.Errorf("%w: %s from %d", ErrInvalidMessage, m.Type, m.From)
@@ -58,9 +58,9 @@ func isTermless(t raftpb.MessageType) bool {
 	return t == raftpb.MsgSnapChunkReq || t == raftpb.MsgSnapChunk
 }
 
-func (r *Raft) validateByType(m raftpb.Message) error {
+func (r *Raft) validateByType(m *raftpb.Message) error {
 	if isChunkPeerMessage(m.Type) {
-		return validateChunkTransfer(r.trk, m) // chunks_validate.go
+		return validateChunkTransfer(r.trk, *m) // chunks_validate.go
 	}
 	switch m.Type {
 	case raftpb.MsgProp:
@@ -68,15 +68,15 @@ func (r *Raft) validateByType(m raftpb.Message) error {
 			return fmt.Errorf("%w: empty proposal", ErrInvalidMessage)
 		}
 	case raftpb.MsgApp:
-		return r.validateAppend(m)
+		return r.validateAppend(*m)
 	case raftpb.MsgAppResp:
-		return r.validateAppendResponse(m)
+		return r.validateAppendResponse(*m)
 	case raftpb.MsgVote, raftpb.MsgPreVote:
 		if m.LogTerm > m.Term {
 			return fmt.Errorf("%w: candidate's last term %d beyond its term %d", ErrInvalidMessage, m.LogTerm, m.Term)
 		}
 	case raftpb.MsgSnap:
-		return validateSnapshot(r.trk, m)
+		return validateSnapshot(r.trk, *m)
 	case raftpb.MsgReadIndex, raftpb.MsgReadIndexResp:
 		if len(m.Entries) != 1 {
 			return fmt.Errorf("%w: %s carries %d contexts, want 1", ErrInvalidMessage, m.Type, len(m.Entries))
@@ -96,7 +96,7 @@ func (r *Raft) validateByType(m raftpb.Message) error {
 // validateHeartbeat refuses a heartbeat stating a term for its commit index
 // that no leader's log holds there: past the leader's own term, or any
 // term at index 0, which every log holds with term 0.
-func validateHeartbeat(m raftpb.Message) error {
+func validateHeartbeat(m *raftpb.Message) error {
 	if m.LogTerm > m.Term || (m.Commit == 0 && m.LogTerm != 0) {
 		return fmt.Errorf("%w: heartbeat stating term %d at commit %d from term %d", ErrInvalidMessage, m.LogTerm, m.Commit, m.Term)
 	}
@@ -105,7 +105,7 @@ func validateHeartbeat(m raftpb.Message) error {
 
 // validateHeartbeatResponse refuses an answer to a read round or a tick
 // the leader has not reached: it would confirm reads no quorum confirmed.
-func (r *Raft) validateHeartbeatResponse(m raftpb.Message) error {
+func (r *Raft) validateHeartbeatResponse(m *raftpb.Message) error {
 	if r.state != StateLeader || m.Term != r.term {
 		return nil
 	}
