@@ -128,7 +128,7 @@ func (r *Raft) sendChunk(m raftpb.Message) {
 		r.out.queueLocal(m)
 		return
 	}
-	r.out.queue(m, false, r.fanOut(), r.settings.cache)
+	r.out.queue(&m, false, r.fanOut(), r.settings.cache)
 }
 
 // handleSnapshotOffer is the follower's side of a MsgSnapOffer.
@@ -139,7 +139,7 @@ func (r *Raft) handleSnapshotOffer(m raftpb.Message) error {
 	o, _ := raftpb.ParseSnapshotOffer(m) // validated
 	if r.logCovers(o.Snapshot) {
 		// Nothing to fetch (§7).
-		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.committed})
+		r.send(&raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.committed})
 		return nil
 	}
 	if meta, done := r.fetch.offer(o, m.From, r.ticks, r); done {

@@ -18,7 +18,7 @@ func (r *Raft) offerSnapshot(to uint64, pr *tracker.Progress, snap raftpb.Snapsh
 		return false
 	}
 	pr.BecomeSnapshot(snap.Metadata.Index)
-	r.send(m)
+	r.send(&m)
 	r.leader.snapshotSent(to, r.ticks)
 	return true
 }
@@ -50,7 +50,7 @@ func (r *Raft) reofferSnapshot(to uint64, pr *tracker.Progress) {
 	if snap.Metadata.Index > pr.PendingSnapshot {
 		pr.BecomeSnapshot(snap.Metadata.Index)
 	}
-	r.send(m)
+	r.send(&m)
 	r.leader.snapshotSent(to, r.ticks)
 }
 

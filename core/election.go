@@ -213,10 +213,10 @@ func (r *Raft) campaign(t raftpb.MessageType, transfer bool) {
 		if id == r.id {
 			// The self-vote goes through storage like any other vote, so
 			// that it counts only once durable.
-			r.send(raftpb.Message{To: r.id, Term: term, Type: raftpb.VoteRespType(t)})
+			r.send(&raftpb.Message{To: r.id, Term: term, Type: raftpb.VoteRespType(t)})
 			continue
 		}
-		r.send(raftpb.Message{To: id, Term: term, Type: t, Index: last.index, LogTerm: last.term, Context: ctx})
+		r.send(&raftpb.Message{To: id, Term: term, Type: t, Index: last.index, LogTerm: last.term, Context: ctx})
 	}
 }
 
@@ -240,7 +240,7 @@ func (r *Raft) poll(from uint64, granted bool) {
 // handleVoteRequest answers a MsgVote or MsgPreVote whose term is not stale.
 func (r *Raft) handleVoteRequest(m raftpb.Message) {
 	if r.grantVote(m) {
-		r.send(raftpb.Message{To: m.From, Term: m.Term, Type: raftpb.VoteRespType(m.Type)})
+		r.send(&raftpb.Message{To: m.From, Term: m.Term, Type: raftpb.VoteRespType(m.Type)})
 		if m.Type == raftpb.MsgVote {
 			// One vote per term, persisted before the response leaves.
 			r.clock.restartElection()
@@ -258,7 +258,7 @@ func (r *Raft) handleVoteRequest(m raftpb.Message) {
 	// a candidate that holds that entry learns it is committed (see
 	// learnCommitFromRejection).
 	commitTerm, _ := r.raftLog.term(r.raftLog.committed)
-	r.send(raftpb.Message{To: m.From, Term: term, Type: raftpb.VoteRespType(m.Type), Reject: true,
+	r.send(&raftpb.Message{To: m.From, Term: term, Type: raftpb.VoteRespType(m.Type), Reject: true,
 		Index: r.raftLog.committed, LogTerm: commitTerm})
 }
 

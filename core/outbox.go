@@ -53,18 +53,18 @@ type keptArrays struct {
 // to those that wait for durability. fanOut is how many messages the
 // node is likely to queue at once, for a new array's size; c, if not nil,
 // lends the array.
-func (o *outbox) queue(m raftpb.Message, afterAppend bool, fanOut int, c *GroupCache) {
+func (o *outbox) queue(m *raftpb.Message, afterAppend bool, fanOut int, c *GroupCache) {
 	if afterAppend {
 		if o.afterAppend == nil {
 			o.afterAppend = o.takeSpare(true, 1, c)
 		}
-		o.afterAppend = append(o.afterAppend, m)
+		o.afterAppend = append(o.afterAppend, *m)
 		return
 	}
 	if o.msgs == nil {
 		o.msgs = o.takeSpare(false, fanOut, c)
 	}
-	o.msgs = append(o.msgs, m)
+	o.msgs = append(o.msgs, *m)
 }
 
 // takeSpare returns the kept array of a queue (after: the one that waits

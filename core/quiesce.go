@@ -264,7 +264,7 @@ func (r *Raft) tellLeaderAwake() {
 		return
 	}
 	last := r.raftLog.lastEntryID()
-	r.send(raftpb.Message{To: r.lead, Type: raftpb.MsgQuiesceResp, Reject: true,
+	r.send(&raftpb.Message{To: r.lead, Type: raftpb.MsgQuiesceResp, Reject: true,
 		Index: last.index, LogTerm: last.term, Commit: r.raftLog.committed})
 }
 
@@ -304,7 +304,7 @@ func (r *Raft) proposeQuiescence() bool {
 	q.startAttempt(last, r.raftLog.committed, r.leaderTick+uint64(quiesceAnswerTicks(r.settings.electionTimeout, r.settings.heartbeatTimeout)))
 	r.trk.Visit(func(id uint64, _ *tracker.Progress) {
 		if id != r.id {
-			r.send(raftpb.Message{To: id, Type: raftpb.MsgQuiesce, Index: last.index, LogTerm: last.term,
+			r.send(&raftpb.Message{To: id, Type: raftpb.MsgQuiesce, Index: last.index, LogTerm: last.term,
 				Commit: r.raftLog.committed})
 		}
 	})
@@ -359,7 +359,7 @@ func (r *Raft) handleQuiesce(m raftpb.Message) error {
 				Attr{"last_term", last.term}, Attr{"commit", r.raftLog.committed})
 		}
 	}
-	r.send(raftpb.Message{To: m.From, Type: raftpb.MsgQuiesceResp, Reject: !agree,
+	r.send(&raftpb.Message{To: m.From, Type: raftpb.MsgQuiesceResp, Reject: !agree,
 		Index: last.index, LogTerm: last.term, Commit: r.raftLog.committed})
 	return nil
 }

@@ -88,7 +88,7 @@ func (r *Raft) handleReadIndex(m raftpb.Message) error {
 // be answered, so that its application learns it instead of waiting.
 func (r *Raft) refuseForwardedRead(to uint64, ctx []byte) {
 	if to != r.id && to != None {
-		r.send(raftpb.Message{To: to, Type: raftpb.MsgReadIndexResp, Reject: true, Entries: []raftpb.Entry{{Data: ctx}}})
+		r.send(&raftpb.Message{To: to, Type: raftpb.MsgReadIndexResp, Reject: true, Entries: []raftpb.Entry{{Data: ctx}}})
 	}
 }
 
@@ -96,6 +96,9 @@ func (r *Raft) refuseForwardedRead(to uint64, ctx []byte) {
 // own term: before that its commit index may be behind the group's, so it
 // holds reads (thesis §6.4, step 1).
 func (r *Raft) committedInTerm() bool {
+	if r.ownTermEntry(r.raftLog.committed) {
+		return true
+	}
 	t, err := r.raftLog.term(r.raftLog.committed)
 	return err == nil && t == r.term
 }
@@ -141,7 +144,7 @@ func (r *Raft) answerRead(to, index uint64, ctx []byte) {
 		r.queueReadState(ReadState{Index: index, RequestCtx: ctx})
 		return
 	}
-	r.send(raftpb.Message{To: to, Type: raftpb.MsgReadIndexResp, Index: index, Entries: []raftpb.Entry{{Data: ctx}}})
+	r.send(&raftpb.Message{To: to, Type: raftpb.MsgReadIndexResp, Index: index, Entries: []raftpb.Entry{{Data: ctx}}})
 }
 
 // flushReads starts one heartbeat round for every read waiting since the

@@ -31,7 +31,7 @@ func (r *Raft) forwardReadIndex(m raftpb.Message) error {
 	q.forwarded = append(q.forwarded, forwardedRead{to: r.lead, ctx: m.Entries[0].Data,
 		deadline: r.ticks + uint64(r.settings.electionTimeout)})
 	m.To = r.lead
-	r.send(m)
+	r.send(&m)
 	return nil
 }
 

@@ -124,7 +124,7 @@ func (r *Raft) maybeSendAppend(to uint64, pr *tracker.Progress, sendIfEmpty bool
 // will hold.
 func (r *Raft) sendAppend(to uint64, pr *tracker.Progress, prev entryID, ents []raftpb.Entry) {
 	commit := r.raftLog.committed
-	r.send(raftpb.Message{To: to, Type: raftpb.MsgApp, Index: prev.index, LogTerm: prev.term, Entries: ents, Commit: commit})
+	r.send(&raftpb.Message{To: to, Type: raftpb.MsgApp, Index: prev.index, LogTerm: prev.term, Entries: ents, Commit: commit})
 	pr.UpdateSentCommit(min(commit, prev.index+uint64(len(ents))))
 }
 
@@ -147,7 +147,7 @@ func (r *Raft) handleAppendEntries(m raftpb.Message) error {
 	if m.Index < r.raftLog.committed {
 		// Everything up to our commit index matches the leader's log
 		// (Log Matching); tell the leader where we are.
-		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.committed})
+		r.send(&raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.committed})
 		return nil
 	}
 	lastNew, overwrote, ok, err := r.raftLog.maybeAppend(entryID{term: m.LogTerm, index: m.Index}, m.Commit, m.Entries)
@@ -158,7 +158,7 @@ func (r *Raft) handleAppendEntries(m raftpb.Message) error {
 		r.dropAcksFrom(overwrote)
 	}
 	if ok {
-		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: lastNew})
+		r.send(&raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: lastNew})
 		return nil
 	}
 	// Reject, with a hint that lets the leader skip a whole term of
@@ -166,7 +166,7 @@ func (r *Raft) handleAppendEntries(m raftpb.Message) error {
 	// end of the section).
 	hintIndex := min(m.Index, r.raftLog.lastIndex())
 	hintIndex, hintTerm := r.raftLog.findConflictByTerm(hintIndex, m.LogTerm)
-	r.send(raftpb.Message{
+	r.send(&raftpb.Message{
 		To: m.From, Type: raftpb.MsgAppResp, Index: m.Index,
 		Reject: true, RejectHint: hintIndex, LogTerm: hintTerm,
 	})
@@ -318,6 +318,11 @@ func (r *Raft) bcastHeartbeat() {
 // the older tail it holds there (found by the simulator's lost-overwrite
 // fault, seed 59200056).
 func (r *Raft) heartbeatCommit(index uint64) entryID {
+	if index == r.raftLog.committed && r.ownTermEntry(index) {
+		// The commit index is never compacted (the application compacts
+		// only what it applied), and an idle group's is the leader's own.
+		return entryID{term: r.term, index: index}
+	}
 	if index != 0 && index+1 < r.raftLog.firstIndex() {
 		return entryID{} // compacted: asked before term, which would build an error every heartbeat
 	}
@@ -326,6 +331,24 @@ func (r *Raft) heartbeatCommit(index uint64) entryID {
 		return entryID{}
 	}
 	return entryID{term: t, index: index}
+}
+
+// ownTermEntry reports whether the entry at index in a leader's log,
+// compacted or not, is of the leader's own term: every entry is from the
+// first of its term on (the empty entry it appended when elected) to its
+// last, since a leader only appends to its log (§5.3, Leader
+// Append-Only). The commit index of an idle group is such an entry, whose
+// term the leader thus knows without asking Storage. The
+// tickraft_invariants build checks the answer against the log, where it
+// can tell.
+func (r *Raft) ownTermEntry(index uint64) bool {
+	own := r.leader != nil && index >= r.leader.termStart && index <= r.raftLog.lastIndex()
+	if assertInvariants && own {
+		if t, err := r.raftLog.term(index); err == nil && t != r.term {
+			panic(fmt.Sprintf("invariant violated: entry %d of the leader's term %d reads as term %d (%v)", index, r.term, t, err))
+		}
+	}
+	return own
 }
 
 // sendHeartbeat sends a heartbeat carrying min(match, commit), or no
@@ -340,7 +363,7 @@ func (r *Raft) sendHeartbeat(to uint64, pr *tracker.Progress, committed entryID,
 	if pr.Match < committed.index {
 		committed = r.heartbeatCommit(pr.Match)
 	}
-	r.send(raftpb.Message{To: to, Type: raftpb.MsgHeartbeat, Commit: committed.index, LogTerm: committed.term, Context: ctx})
+	r.send(&raftpb.Message{To: to, Type: raftpb.MsgHeartbeat, Commit: committed.index, LogTerm: committed.term, Context: ctx})
 	pr.UpdateSentCommit(committed.index)
 }
 
@@ -355,7 +378,7 @@ func (r *Raft) handleHeartbeat(m *raftpb.Message) error {
 	if !short && m.Commit > r.raftLog.committed {
 		r.raftLog.commitTo(m.Commit)
 	}
-	r.send(raftpb.Message{To: m.From, Type: raftpb.MsgHeartbeatResp, Context: m.Context})
+	r.send(&raftpb.Message{To: m.From, Type: raftpb.MsgHeartbeatResp, Context: m.Context})
 	if short {
 		// What is left of the tail may be an older term's, overwritten
 		// before the loss, so none of it is committed on this claim.
@@ -391,7 +414,7 @@ func (r *Raft) reportShortLog(to, claimed uint64, ctx []byte) {
 	if err != nil {
 		hintTerm = 0 // a storage that cannot tell: term 0 matches no leader's entry past 0, so it falls back to Commit
 	}
-	r.send(raftpb.Message{To: to, Type: raftpb.MsgAppResp, Reject: true, Index: claimed,
+	r.send(&raftpb.Message{To: to, Type: raftpb.MsgAppResp, Reject: true, Index: claimed,
 		RejectHint: hint, LogTerm: hintTerm, Commit: r.raftLog.committed, Context: ctx})
 }
 
@@ -450,7 +473,7 @@ func (r *Raft) forwardProposal(m raftpb.Message) error {
 		return fmt.Errorf("%w: forwarding is disabled (leader is %d)", ErrProposalDropped, r.lead)
 	}
 	m.To = r.lead
-	r.send(m)
+	r.send(&m)
 	return nil
 }
 

@@ -38,7 +38,7 @@ func (r *Raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) b
 		return r.offerSnapshot(to, pr, snap)
 	}
 	pr.BecomeSnapshot(snap.Metadata.Index)
-	r.send(raftpb.Message{To: to, Type: raftpb.MsgSnap, Snapshot: &snap})
+	r.send(&raftpb.Message{To: to, Type: raftpb.MsgSnap, Snapshot: &snap})
 	r.leader.snapshotSent(to, r.ticks)
 	return true
 }
@@ -108,7 +108,7 @@ func (r *Raft) installSnapshot(leader uint64, s raftpb.Snapshot) {
 	if r.restore(s) {
 		index = r.raftLog.lastIndex()
 	}
-	r.send(raftpb.Message{To: leader, Type: raftpb.MsgAppResp, Index: index})
+	r.send(&raftpb.Message{To: leader, Type: raftpb.MsgAppResp, Index: index})
 }
 
 // logCovers reports whether the log already holds the snapshot meta

@@ -113,9 +113,9 @@ func (r *Raft) stepHigherTerm(m raftpb.Message) bool {
 func (r *Raft) stepLowerTerm(m raftpb.Message) {
 	switch {
 	case m.Type == raftpb.MsgHeartbeat || m.Type == raftpb.MsgApp || m.Type == raftpb.MsgQuiesce:
-		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp})
+		r.send(&raftpb.Message{To: m.From, Type: raftpb.MsgAppResp})
 	case m.Type == raftpb.MsgPreVote:
-		r.send(raftpb.Message{To: m.From, Term: r.term, Type: raftpb.MsgPreVoteResp, Reject: true})
+		r.send(&raftpb.Message{To: m.From, Term: r.term, Type: raftpb.MsgPreVoteResp, Reject: true})
 	default:
 		if r.logs(LevelDebug) {
 			r.log(LevelDebug, "ignored a message of a lower term", msgAttr(m), peerAttr(m.From), Attr{"msg_term", m.Term})
@@ -258,10 +258,10 @@ func (r *Raft) fanOut() int {
 	return max(r.trk.Len()-1, 1)
 }
 
-// send queues a message, stamping the sender and, for non-vote messages,
-// the current term. Responses that depend on durable state (acks of
+// send queues a copy of m, stamping the sender and, for non-vote
+// messages, the current term (in m too). Responses that depend on durable state (acks of
 // entries, votes) wait until everything emitted so far is persisted.
-func (r *Raft) send(m raftpb.Message) {
+func (r *Raft) send(m *raftpb.Message) {
 	m.From = r.id
 	switch m.Type {
 	case raftpb.MsgVote, raftpb.MsgVoteResp, raftpb.MsgPreVote, raftpb.MsgPreVoteResp:

@@ -57,7 +57,7 @@ func (r *Raft) maybeFinishTransfer(id uint64, pr *tracker.Progress) {
 		// The target must learn the commit index first: a committed but
 		// unapplied conf change keeps a node from campaigning.
 		r.sendAppends(id, pr)
-		r.send(raftpb.Message{To: id, Type: raftpb.MsgTimeoutNow})
+		r.send(&raftpb.Message{To: id, Type: raftpb.MsgTimeoutNow})
 		r.leader.revokeLease()
 		return
 	}
@@ -80,7 +80,7 @@ func (r *Raft) forwardTransferLeader(m raftpb.Message) error {
 	}
 	if m.From == r.id && r.state == StateFollower {
 		// A transfer to this follower: ask the leader for it.
-		r.send(raftpb.Message{To: r.lead, Type: raftpb.MsgTransferLeader})
+		r.send(&raftpb.Message{To: r.lead, Type: raftpb.MsgTransferLeader})
 		return nil
 	}
 	return fmt.Errorf("%w: only the leader (%d) transfers leadership", ErrNotLeader, r.lead)
