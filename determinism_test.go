@@ -33,6 +33,9 @@ type scenario struct {
 	history  *checker.History
 	// cache is the GroupCache the nodes share, or nil.
 	cache *GroupCache
+	// readyInto makes handleReady take each Ready with ReadyInto, into a
+	// Ready filled with junk, instead of Ready.
+	readyInto bool
 	// pending maps, per node, the index of each proposal it accepted as
 	// leader to the entry, to acknowledge it once the node applies it.
 	pending   map[uint64]map[uint64]raftpb.Entry
@@ -51,13 +54,20 @@ func runScenario(t *testing.T, seed, configSeed uint64) *scenario {
 // nodes that share cache (nil: none).
 func runScenarioWith(t *testing.T, seed, configSeed uint64, cache *GroupCache) *scenario {
 	t.Helper()
+	return runScenarioOf(t, seed, configSeed, func(s *scenario) { s.cache = cache })
+}
+
+// runScenarioOf runs the scenario of seed as runScenario does, once set
+// has set the scenario's options.
+func runScenarioOf(t *testing.T, seed, configSeed uint64, set func(*scenario)) *scenario {
+	t.Helper()
 	s := &scenario{
-		cache:      cache,
 		rng:        rand.New(rand.NewPCG(seed, seed^0x5eed)),
 		configSeed: configSeed,
 		history:    checker.NewHistory(),
 		pending:    make(map[uint64]map[uint64]raftpb.Entry),
 	}
+	set(s)
 	s.nodes = newClusterNodes(t, 3, s.configure)
 	for step := 0; step < scenarioSteps; step++ {
 		s.step(t)
@@ -161,7 +171,13 @@ func (s *scenario) deliver(t *testing.T) {
 // handleReady encodes, persists, sends and applies one Ready of nd, then
 // advances nd and records what it now reports.
 func (s *scenario) handleReady(t *testing.T, nd *clusterNode) {
-	rd := nd.rn.Ready()
+	var rd Ready
+	if s.readyInto {
+		rd = junkReady()
+		nd.rn.ReadyInto(&rd)
+	} else {
+		rd = nd.rn.Ready()
+	}
 	s.stream = appendReady(s.stream, nd.id, &rd)
 	nd.persist(t, &rd)
 	s.net = appendKept(s.net, rd.Messages)
@@ -214,7 +230,8 @@ func appendEncoded(b []byte, m marshaler) []byte {
 
 // appendReady appends the encoding of node id's Ready: its hard state,
 // entries, snapshot, committed entries, messages and messages after
-// persist, with the soft state and MustSync.
+// persist, the local messages and the reads released, with the soft state
+// and MustSync.
 func appendReady(b []byte, id uint64, rd *Ready) []byte {
 	b = binary.AppendUvarint(b, id)
 	if rd.SoftState != nil {
@@ -227,7 +244,14 @@ func appendReady(b []byte, id uint64, rd *Ready) []byte {
 	b = appendEntries(b, rd.Entries)
 	b = appendEntries(b, rd.CommittedEntries)
 	b = appendMessages(b, rd.Messages)
-	return appendMessages(b, rd.MessagesAfterPersist)
+	b = appendMessages(b, rd.MessagesAfterPersist)
+	b = appendMessages(b, rd.LocalMessages)
+	b = binary.AppendUvarint(b, uint64(len(rd.ReadStates)))
+	for _, rs := range rd.ReadStates {
+		b = binary.AppendUvarint(b, rs.Index)
+		b = append(b, rs.RequestCtx...)
+	}
+	return b
 }
 
 func appendEntries(b []byte, ents []raftpb.Entry) []byte {

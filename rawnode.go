@@ -139,6 +139,12 @@ func (rn *RawNode) HasReady() bool { return rn.r.HasReady() }
 // calls Advance.
 func (rn *RawNode) Ready() (rd Ready) { rd = rn.r.Ready(); rn.verified(); return rd }
 
+// ReadyInto is Ready writing the Ready into *rd, every field of it,
+// instead of returning it: a loop that handles many nodes (tools/raftloop)
+// passes the same variable each time and saves copying a Ready, which is
+// large, on its way out. The Ready is the same, with the same contract.
+func (rn *RawNode) ReadyInto(rd *Ready) { rn.r.ReadyInto(rd); rn.verified() }
+
 // Advance acknowledges that the work of every Ready handed out since the
 // last Advance is done: its entries, hard state and snapshot are durable,
 // its messages sent and its committed entries applied.

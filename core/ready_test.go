@@ -88,3 +88,109 @@ func TestAReadyWithoutMessagesKeepsTheEarlierOnesArray(t *testing.T) {
 		}
 	}
 }
+
+// TestAReadyWithMessagesHandsOutTheWorkBesideThem: a Ready whose node
+// has messages queued is built without the full computation only when
+// they are all it holds (readyHoldsOnlyMessages). Each case queues a
+// heartbeat (or its answer) and one other kind of work on an idle group,
+// alone, and the Ready must hand that work out too.
+func TestAReadyWithMessagesHandsOutTheWorkBesideThem(t *testing.T) {
+	cases := []struct {
+		name string
+		// id is the node whose Ready is taken; work queues the work.
+		id   uint64
+		work func(t *testing.T, c *testCluster, r *Raft)
+		// handed reports whether rd (and the node after it) shows the work.
+		handed func(r *Raft, rd *Ready) bool
+	}{{
+		name: "an acknowledgement waiting for durability",
+		id:   2,
+		work: func(t *testing.T, c *testCluster, r *Raft) {
+			r.send(&raftpb.Message{To: 1, Type: raftpb.MsgAppResp, Index: r.raftLog.lastIndex()})
+		},
+		handed: func(r *Raft, rd *Ready) bool { return len(rd.MessagesAfterPersist) == 1 },
+	}, {
+		name: "work for the snapshot worker",
+		id:   2,
+		work: func(t *testing.T, c *testCluster, r *Raft) {
+			r.out.queueLocal(raftpb.Message{To: LocalSnapshotThread, From: 2, Type: raftpb.MsgSnapChunkReq})
+		},
+		handed: func(r *Raft, rd *Ready) bool { return len(rd.LocalMessages) == 1 },
+	}, {
+		name: "appends to a follower that fell back to probing",
+		id:   1,
+		work: func(t *testing.T, c *testCluster, r *Raft) {
+			if _, _, err := r.Propose([]byte("lost")); err != nil {
+				t.Fatal(err)
+			}
+			c.drain(1) // persisted; its appends are lost
+			r.trk.Progress(2).BecomeProbe()
+			r.appendsPending = true // as a rejection leaves it
+		},
+		handed: func(r *Raft, rd *Ready) bool { return hasMessage(rd.Messages, raftpb.MsgApp, 2) },
+	}, {
+		name: "a read round to start",
+		id:   1,
+		work: func(t *testing.T, c *testCluster, r *Raft) { must(t, r.ReadIndex([]byte("r"))) },
+		handed: func(r *Raft, rd *Ready) bool {
+			return !r.readOnly.NeedsRound() && len(rd.Messages) == 4 // two rounds of heartbeats
+		},
+	}, {
+		name: "a commit index learned from the heartbeat",
+		id:   2,
+		work: func(t *testing.T, c *testCluster, r *Raft) {
+			leader := c.nodes[1]
+			if _, _, err := leader.Propose([]byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range c.drain(1) {
+				if m.Type == raftpb.MsgApp && m.To == 2 {
+					c.stepChecked(m)
+				}
+			}
+			for _, m := range c.drain(2) {
+				c.stepChecked(m) // its acknowledgement: the leader commits
+			}
+			c.drain(1) // the appends telling the commit index are lost
+			leader.Tick()
+			for _, m := range c.drain(1) {
+				if m.Type == raftpb.MsgHeartbeat && m.To == 2 {
+					c.stepChecked(m) // the follower learns the commit index
+				}
+			}
+		},
+		handed: func(r *Raft, rd *Ready) bool {
+			return rd.HardState.Commit == r.raftLog.committed && len(rd.CommittedEntries) == 1
+		},
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := electedCluster(t, 1)
+			r := c.nodes[tc.id]
+			tc.work(t, c, r)
+			if r.state == StateLeader {
+				r.Tick() // heartbeats
+			} else if len(r.out.msgs) == 0 {
+				r.send(&raftpb.Message{To: 1, Type: raftpb.MsgHeartbeatResp}) // an answer
+			}
+			if len(r.out.msgs) == 0 {
+				t.Fatal("no message queued: the case tests too little")
+			}
+			rd := r.Ready()
+			if !tc.handed(r, &rd) {
+				t.Fatalf("the Ready beside %d messages lacks the work: %d after persist, %d local, %d entries, %d committed, hard %v",
+					len(rd.Messages), len(rd.MessagesAfterPersist), len(rd.LocalMessages), len(rd.Entries), len(rd.CommittedEntries), rd.HardState)
+			}
+		})
+	}
+}
+
+// hasMessage reports whether msgs holds a message of type typ to to.
+func hasMessage(msgs []raftpb.Message, typ raftpb.MessageType, to uint64) bool {
+	for _, m := range msgs {
+		if m.Type == typ && m.To == to {
+			return true
+		}
+	}
+	return false
+}

@@ -168,7 +168,10 @@ var ErrConfig = errors.New("raftloop: invalid config")
 
 // Loop is the application loop around one RawNode.
 type Loop struct {
-	rn  *raft.RawNode
+	// rn is the node, held by value: a process with many groups then
+	// reaches each node's state from its Loop without a hop through a
+	// RawNode of its own (a cache line per node and call).
+	rn  raft.RawNode
 	id  uint64
 	cfg hooks
 	// applied is the index the state machine has reached.
@@ -228,14 +231,14 @@ func New(c Config) (*Loop, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Loop{rn: rn, id: rc.ID, cfg: hooksOf(c)}
+	l := &Loop{rn: *rn, id: rc.ID, cfg: hooksOf(c)}
 	l.applied = rn.BasicStatus().Applied
 	return l, nil
 }
 
 // RawNode returns the node. A driver may call its methods directly; the
 // input methods of Loop first catch up on the elapsed ticks.
-func (l *Loop) RawNode() *raft.RawNode { return l.rn }
+func (l *Loop) RawNode() *raft.RawNode { return &l.rn }
 
 // Applied returns the index the state machine has reached.
 func (l *Loop) Applied() uint64 { return l.applied }

@@ -35,7 +35,8 @@ func (l *Loop) NextReady() (handled bool, err error) {
 	if !l.rn.HasReady() {
 		return false, nil
 	}
-	rd := l.rn.Ready()
+	var rd raft.Ready
+	l.rn.ReadyInto(&rd)
 	if l.async() {
 		return true, l.routeAsync(rd)
 	}

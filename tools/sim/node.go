@@ -350,6 +350,9 @@ func (s *Sim) handleReady(n *node) {
 	}
 	w := n.host.saved
 	n.host.saved = nil
+	if w == nil {
+		w = &diskWrite{} // the loop saves nothing for a Ready with nothing to write
+	}
 	w.ready = p
 	latency := 0
 	if rd.MustSync {
