@@ -91,7 +91,7 @@ func checkRestores(t *testing.T, d *datadriven.TestData, chg *confchange.Changer
 		t.Errorf("%s: restoring %v: %v", d.Pos, chg.Tracker.Config, err)
 		return
 	}
-	if diff := cmp.Diff(chg.Tracker.Config, cfg, cmpopts.EquateEmpty()); diff != "" {
+	if diff := cmp.Diff(*chg.Tracker.Config, cfg, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("%s: restored config differs (-current +restored):\n%s", d.Pos, diff)
 	}
 }

@@ -112,3 +112,44 @@ func TestANodeWithAnUncomparableLoggerKeepsItsOwnSettings(t *testing.T) {
 		t.Fatal("nodes with uncomparable loggers share settings")
 	}
 }
+
+// TestNodesSharingAGroupCacheShareEachConfiguration checks that the nodes
+// given one GroupCache hold one copy of a configuration they all have
+// (an idle group's nodes, and the groups numbered alike, hold the same
+// one), and that a change on one node leaves the others' untouched: the
+// shared copy is never modified.
+func TestNodesSharingAGroupCacheShareEachConfiguration(t *testing.T) {
+	cache := NewGroupCache()
+	build := func(id uint64, voters ...uint64) *Raft {
+		st := NewMemoryStorage()
+		st.SetConfState(raftpb.ConfState{Voters: voters})
+		r, err := NewRaft(&Config{ID: id, Storage: st, GroupCache: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b, other := build(1, 1, 2, 3), build(2, 1, 2, 3), build(1, 1, 2)
+	if a.trk.Config != b.trk.Config {
+		t.Errorf("two nodes of the same configuration hold two copies of it")
+	}
+	if a.trk.Config == other.trk.Config {
+		t.Fatalf("a node of voters (1 2) shares the configuration %v", a.trk.Config)
+	}
+	cc := raftpb.ConfChange{Type: raftpb.ConfChangeAddLearnerNode, NodeID: 4}
+	if _, err := a.ApplyConfChange(cc); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := a.trk.Config.String(), "voters=(1 2 3) learners=(4)"; got != want {
+		t.Errorf("after the change node 1 holds %s, want %s", got, want)
+	}
+	if got, want := b.trk.Config.String(), "voters=(1 2 3)"; got != want {
+		t.Errorf("a change on node 1 changed node 2's configuration to %s, want %s", got, want)
+	}
+	if _, err := b.ApplyConfChange(cc); err != nil {
+		t.Fatal(err)
+	}
+	if a.trk.Config != b.trk.Config {
+		t.Errorf("after the same change the two nodes hold two copies of their configuration")
+	}
+}

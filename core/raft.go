@@ -405,11 +405,13 @@ func (r *Raft) becomeLeader() {
 // switchToConfig installs a configuration and its progress map, and
 // learns from it whether this node is a learner.
 func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftpb.ConfState {
+	// The nodes of a GroupCache share one copy of each configuration.
+	shared := r.settings.cache.config(cfg)
 	if r.state == StateLeader {
-		r.trk.SetConfig(cfg, prs)
+		r.trk.SetSharedConfig(shared, prs)
 		r.openWindows()
 	} else {
-		r.trk.SetConfig(cfg, nil) // only a leader tracks Progress
+		r.trk.SetSharedConfig(shared, nil) // only a leader tracks Progress
 	}
 	cs := r.trk.ConfState()
 	voter := r.trk.Voters.Contains(r.id)

@@ -14,21 +14,23 @@ import (
 // field belongs in settings (shared), leaderState (leaders only) or a
 // sub-state allocated on first use, unless every node needs it.
 const (
-	// maxRaftBytes keeps a Raft in the 480-byte size class of the Go
-	// allocator (what few nodes use is in raftCold, behind one pointer);
-	// 481 bytes would take 512, and over 512 an object that holds
-	// pointers also carries an 8-byte header.
-	maxRaftBytes = 480
+	// maxRaftBytes keeps a Raft in the 384-byte size class of the Go
+	// allocator: what few nodes use is in raftCold, behind one pointer,
+	// and the membership configuration is behind one too, shared by the
+	// nodes of a GroupCache (480 bytes with it inline).
+	maxRaftBytes = 384
 	// maxRaftLogBytes is the 160-byte size class (the unstable tail's
 	// last durable entries, which the node applies from, take 32 bytes).
 	maxRaftLogBytes = 160
 	// maxProgressBytes keeps a member's entry in the tracker's array
 	// (its ID and Progress) at 56 bytes.
 	maxProgressBytes = 48
-	// maxMemoryStorageBytes is the 192-byte size class: what only a
-	// snapshot or a compaction gives a storage (the snapshot, the spare
-	// segments) is behind one pointer.
-	maxMemoryStorageBytes = 192
+	// maxMemoryStorageBytes is the 96-byte size class: what only a
+	// snapshot, a compaction or a ConfState beyond voters gives a storage
+	// (the snapshot, the spare segments, the compaction point, the whole
+	// ConfState) is behind one pointer, and a voters-only ConfState is one
+	// slice (192 bytes with a ConfState and the compaction point inline).
+	maxMemoryStorageBytes = 96
 )
 
 func TestPerNodeStructuresKeepTheirSize(t *testing.T) {

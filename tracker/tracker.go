@@ -59,7 +59,14 @@ func (c Config) Clone() Config {
 
 // ProgressTracker is the leader's view of the group: the configuration, a
 // Progress for every member, and the votes of the current election. Its
-// zero value has no members; SetConfig installs them.
+// zero value holds no configuration at all: install one with SetConfig
+// (or build the tracker with MakeProgressTracker) before asking about it.
+//
+// The configuration is held behind a pointer and never modified once
+// installed: SetConfig installs a new one, so that copies of the tracker
+// keep theirs, and SetSharedConfig lets trackers alike share one (a
+// process with many groups holds a tracker per member of each, nearly
+// all with the same few configurations).
 //
 // A tracker may also hold the configuration alone, with no Progress at
 // all (SetConfig with a nil ProgressMap, or DropProgress): what a node
@@ -69,7 +76,7 @@ func (c Config) Clone() Config {
 // Visit visits none, until ResetProgress or SetConfig gives it Progress
 // again (Tracking tells which).
 type ProgressTracker struct {
-	Config
+	*Config
 	// Votes holds the first vote received from each node in the current
 	// election; nil when none was received.
 	Votes map[uint64]bool
@@ -99,6 +106,13 @@ type member struct {
 // Progress values, so prs is the caller's again once it returns. A nil prs
 // installs the configuration alone: the tracker then holds no Progress.
 func (p *ProgressTracker) SetConfig(cfg Config, prs ProgressMap) {
+	p.SetSharedConfig(&cfg, prs)
+}
+
+// SetSharedConfig is SetConfig with a configuration the tracker may share
+// with others: neither the caller nor anyone else may modify cfg, or a
+// slice of it, afterwards. The tracker never does.
+func (p *ProgressTracker) SetSharedConfig(cfg *Config, prs ProgressMap) {
 	p.Config = cfg
 	// A fresh slice: copies of the tracker (a confchange.Changer holds
 	// one) must not see it change under them.
@@ -116,6 +130,7 @@ func (p *ProgressTracker) SetConfig(cfg Config, prs ProgressMap) {
 // given bounds for the windows of its future members.
 func MakeProgressTracker(maxInflight int, maxInflightBytes uint64) ProgressTracker {
 	return ProgressTracker{
+		Config:           &Config{},
 		MaxInflight:      maxInflight,
 		MaxInflightBytes: maxInflightBytes,
 	}

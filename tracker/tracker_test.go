@@ -225,7 +225,7 @@ func TestRecordVoteKeepsTheFirstVoteOfANode(t *testing.T) {
 
 func TestRecordAndResetVotesWorkOnZeroTracker(t *testing.T) {
 	var p tracker.ProgressTracker // no Votes map yet
-	p.Voters[0] = tracker.MakeMajorityConfig(1)
+	p.SetConfig(tracker.Config{Voters: tracker.JointConfig{tracker.MakeMajorityConfig(1)}}, nil)
 	p.RecordVote(1, true)
 	if !p.Votes[1] {
 		t.Fatal("vote not recorded on a zero tracker")
