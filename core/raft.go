@@ -68,9 +68,6 @@ type Raft struct {
 	ticks      uint64
 	leaderTick uint64
 
-	// fetch is this node's side of the chunked snapshot transfer as a
-	// receiver (nil: transfer off; see chunks.go).
-	fetch *chunkReceiver
 	// cold is what few nodes use (raftCold), nil until one of its parts
 	// is first needed.
 	cold *raftCold
@@ -112,6 +109,13 @@ type Raft struct {
 // that an idle group's nodes hold one word for all of it (a process with
 // many groups holds a Raft per member).
 type raftCold struct {
+	// fetch is this node's side of the chunked snapshot transfer as a
+	// receiver (chunks.go), nil when the transfer is off.
+	fetch *chunkReceiver
+	// local are the synchronous loop's messages to the snapshot worker,
+	// handed out in Ready.LocalMessages (outbox.go): few, and never kept
+	// for reuse.
+	local []raftpb.Message
 	// reads is the queues of reads (reads.go), nil until the node's
 	// first read.
 	reads *readQueues
@@ -143,6 +147,15 @@ func (r *Raft) queuedReads() *readQueues {
 		return nil
 	}
 	return r.cold.reads
+}
+
+// chunkFetch returns the node's chunk receiver, or nil when the chunked
+// transfer is off.
+func (r *Raft) chunkFetch() *chunkReceiver {
+	if r.cold == nil {
+		return nil
+	}
+	return r.cold.fetch
 }
 
 // chunkServing returns the node's chunk source, or nil if it never
@@ -212,7 +225,7 @@ func NewRaft(c *Config) (*Raft, error) {
 		quiesce:    quiescence{on: cfg.Quiesce},
 	}
 	if r.settings.chunks.size > 0 {
-		r.fetch = newChunkReceiver(r.settings.chunks, r.id)
+		r.coldState().fetch = newChunkReceiver(r.settings.chunks, r.id)
 	}
 	if cc := newContractCheck(cfg.CheckContract); cc != nil {
 		r.coldState().contract = cc

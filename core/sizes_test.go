@@ -14,11 +14,13 @@ import (
 // field belongs in settings (shared), leaderState (leaders only) or a
 // sub-state allocated on first use, unless every node needs it.
 const (
-	// maxRaftBytes keeps a Raft in the 384-byte size class of the Go
-	// allocator: what few nodes use is in raftCold, behind one pointer,
-	// and the membership configuration is behind one too, shared by the
-	// nodes of a GroupCache (480 bytes with it inline).
-	maxRaftBytes = 384
+	// maxRaftBytes keeps a Raft in the 352-byte size class of the Go
+	// allocator: what few nodes use (among it the chunked transfer's
+	// receiver and the messages to the snapshot worker) is in raftCold,
+	// behind one pointer, and the membership configuration is behind one
+	// too, shared by the nodes of a GroupCache (480 bytes with both
+	// inline).
+	maxRaftBytes = 352
 	// maxRaftLogBytes is the 160-byte size class (the unstable tail's
 	// last durable entries, which the node applies from, take 32 bytes).
 	maxRaftLogBytes = 160
