@@ -33,6 +33,10 @@ const (
 	// ConfState) is behind one pointer, and a voters-only ConfState is one
 	// slice (192 bytes with a ConfState and the compaction point inline).
 	maxMemoryStorageBytes = 96
+	// maxLeaderStateBytes is the 128-byte size class of what only a
+	// leader holds (leaseRevoked sits beside the heartbeat timer, in what
+	// would be padding: 136 bytes, class 144, before it).
+	maxLeaderStateBytes = 128
 )
 
 func TestPerNodeStructuresKeepTheirSize(t *testing.T) {
@@ -44,6 +48,7 @@ func TestPerNodeStructuresKeepTheirSize(t *testing.T) {
 		{"core.raftLog", unsafe.Sizeof(raftLog{}), maxRaftLogBytes},
 		{"tracker.Progress", unsafe.Sizeof(tracker.Progress{}), maxProgressBytes},
 		{"core.MemoryStorage", unsafe.Sizeof(MemoryStorage{}), maxMemoryStorageBytes},
+		{"core.leaderState", unsafe.Sizeof(leaderState{}), maxLeaderStateBytes},
 	} {
 		if tc.got > tc.max {
 			t.Errorf("%s is %d bytes, at most %d: every node of every group pays for it", tc.name, tc.got, tc.max)
