@@ -167,6 +167,11 @@
 // other), and the groups are the fixed layout 1..Groups. A new cluster
 // starts every group on Config.GroupVoters (-group-voters; by default
 // every process); a process not among them starts with no group. The
+// first voters are recorded in GroupsFile, and a host restarted with
+// others is refused (ErrGroupVotersChanged): it would bootstrap the groups
+// it does not hold on a configuration no other process has. They are
+// also part of the transport's group layout, so processes started with
+// different ones refuse each other's connections. The
 // admin endpoints, answered by the group's leader (elsewhere not_leader
 // naming it) and guarded as the single-group ones:
 //
