@@ -47,6 +47,9 @@ type GroupCache struct {
 	// tracker never modifies its configuration, and confchange computes a
 	// change on a copy).
 	configs []*tracker.Config
+	// windows are the pools of the leaders' windows of appends in flight
+	// (windows.go), one per pair of bounds, at most maxCachedSettings.
+	windows []*windowPool
 }
 
 // maxCachedConfigs bounds the distinct configurations a GroupCache
@@ -163,6 +166,26 @@ func (c *GroupCache) config(cfg tracker.Config) *tracker.Config {
 		c.configs = append(c.configs, &cfg)
 	}
 	return &cfg
+}
+
+// windowPool returns the cache's pool of windows of the given bounds,
+// adding one if it has none and room for it; a nil cache, or a full one,
+// returns nil (the node then keeps windows of its own).
+func (c *GroupCache) windowPool(maxMsgs int, maxBytes uint64) *windowPool {
+	if c == nil {
+		return nil
+	}
+	for _, p := range c.windows {
+		if p.maxMsgs == maxMsgs && p.maxBytes == maxBytes {
+			return p
+		}
+	}
+	if len(c.windows) >= maxCachedSettings {
+		return nil
+	}
+	p := &windowPool{maxMsgs: maxMsgs, maxBytes: maxBytes, empty: tracker.NewInflights(maxMsgs, maxBytes)}
+	c.windows = append(c.windows, p)
+	return p
 }
 
 // sameConfig reports whether a and b are the same configuration.

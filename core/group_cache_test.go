@@ -153,3 +153,52 @@ func TestNodesSharingAGroupCacheShareEachConfiguration(t *testing.T) {
 		t.Errorf("after the same change the two nodes hold two copies of their configuration")
 	}
 }
+
+// TestALeaderOfAGroupCacheHoldsAWindowOnlyWhileAppendsAreInFlight checks
+// that a leader given a GroupCache takes a window of its own for a
+// follower while appends to it are in flight, gives it back once they are
+// acknowledged (an idle leader holds the cache's shared empty window for
+// every follower), and never writes the shared one.
+func TestALeaderOfAGroupCacheHoldsAWindowOnlyWhileAppendsAreInFlight(t *testing.T) {
+	cache := NewGroupCache()
+	c := electedClusterWith(t, 3, func(cfg *Config) { cfg.GroupCache = cache; cfg.MaxInflightMsgs = 2 })
+	leader := c.nodes[1]
+	pool := leader.settings.windows
+	if pool == nil {
+		t.Fatal("a node given a GroupCache has no pool of windows")
+	}
+	idle := func(when string) {
+		t.Helper()
+		for _, id := range []uint64{2, 3} {
+			if w := leader.trk.Progress(id).Inflights; w != pool.empty {
+				t.Errorf("%s: the leader holds a window of its own for %d: %+v", when, id, w)
+			}
+		}
+		if n := pool.empty.Count(); n != 0 {
+			t.Errorf("%s: the shared empty window holds %d appends", when, n)
+		}
+	}
+	idle("after the proposals are acknowledged")
+	for round := 0; round < 3; round++ {
+		for i := 0; i < 3; i++ {
+			if _, _, err := leader.Propose([]byte("x")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sent := c.drain(1) // sent but not yet delivered: the appends are in flight
+		for _, id := range []uint64{2, 3} {
+			w := leader.trk.Progress(id).Inflights
+			if w == pool.empty || w.Count() == 0 {
+				t.Fatalf("round %d: appends to %d are in flight, but the leader records none (window %+v)", round, id, w)
+			}
+		}
+		for _, m := range sent {
+			c.stepChecked(m)
+		}
+		c.stabilize()
+		idle("once acknowledged")
+	}
+	if len(pool.spare) == 0 || len(pool.spare) > 2 {
+		t.Errorf("the pool keeps %d spare windows, want 1 or 2 (one per follower at most)", len(pool.spare))
+	}
+}

@@ -342,7 +342,7 @@ func (r *Raft) openWindows() {
 			return
 		}
 		if pr.Inflights == nil {
-			pr.Inflights = tracker.NewInflights(r.trk.MaxInflight, r.trk.MaxInflightBytes)
+			pr.Inflights = r.newWindow()
 		}
 	})
 }

@@ -31,6 +31,9 @@ type settings struct {
 	chunks chunkSettings
 	// cache is Config.GroupCache, or nil.
 	cache *GroupCache
+	// windows is the cache's pool of windows of appends in flight of the
+	// Config's bounds (windows.go), nil without a cache.
+	windows *windowPool
 	// logger is Config.Logger (a discarding one by default).
 	logger Logger
 	// stallTicks is Config.StorageStallTicks; 0 disables the watch
@@ -67,6 +70,7 @@ func newSettings(cfg *Config) *settings {
 		heartbeatTimeout:          cfg.HeartbeatTick,
 		chunks:                    newChunkSettings(cfg),
 		cache:                     cfg.GroupCache,
+		windows:                   cfg.GroupCache.windowPool(cfg.MaxInflightMsgs, cfg.MaxInflightBytes),
 		logger:                    cfg.Logger,
 		stallTicks:                uint64(max(cfg.StorageStallTicks, 0)),
 		maxUncommittedSize:        cfg.MaxUncommittedEntriesSize,
