@@ -33,7 +33,7 @@ import (
 // configuration.
 func TestTranscripts(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
-		chg := &confchange.Changer{Tracker: tracker.MakeProgressTracker(64, 0)}
+		chg := &confchange.Changer{Tracker: tracker.MakeProgressTracker(), MaxInflight: 64}
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 			defer func() { chg.LastIndex++ }()
 			return runCommand(t, chg, d)

@@ -48,7 +48,9 @@ type Raft struct {
 	term    uint64
 	vote    uint64
 	lead    uint64
-	raftLog *raftLog
+	// raftLog is the node's log, held in the node (not behind a pointer)
+	// so that the two take one allocation.
+	raftLog raftLog
 	trk     tracker.ProgressTracker
 
 	// out is the messages queued for the next Ready (outbox.go).
@@ -217,8 +219,8 @@ func NewRaft(c *Config) (*Raft, error) {
 	}
 	r := &Raft{
 		id:         cfg.ID,
-		raftLog:    log,
-		trk:        tracker.MakeProgressTracker(cfg.MaxInflightMsgs, cfg.MaxInflightBytes),
+		raftLog:    *log, // newLog's copy is dropped: nothing points to it
+		trk:        tracker.MakeProgressTracker(),
 		clock:      newElectionClock(cfg.Seed),
 		settings:   set,
 		leaderTick: 1,
@@ -266,8 +268,10 @@ func NewRaft(c *Config) (*Raft, error) {
 // restoreConfig installs the configuration cs (from storage or a snapshot).
 func (r *Raft) restoreConfig(cs raftpb.ConfState) error {
 	cfg, prs, err := confchange.Restore(confchange.Changer{
-		Tracker:   r.trk,
-		LastIndex: r.raftLog.lastIndex(),
+		Tracker:          r.trk,
+		LastIndex:        r.raftLog.lastIndex(),
+		MaxInflight:      r.settings.maxInflight,
+		MaxInflightBytes: r.settings.maxInflightBytes,
 	}, cs)
 	if err != nil {
 		return fmt.Errorf("raft: restoring configuration %v: %w", cs, err)

@@ -9,6 +9,11 @@ package core
 type settings struct {
 	// maxMsgSize is Config.MaxSizePerMsg.
 	maxMsgSize uint64
+	// maxInflight and maxInflightBytes are Config.MaxInflightMsgs and
+	// MaxInflightBytes: the bounds of a leader's window of appends in
+	// flight to each follower.
+	maxInflight      int
+	maxInflightBytes uint64
 	// maxPendingReads is Config.MaxPendingReads: the bound on each queue
 	// of reads (on the leader, local, forwarded).
 	maxPendingReads int
@@ -62,6 +67,8 @@ type settings struct {
 func newSettings(cfg *Config) *settings {
 	s := settings{
 		maxMsgSize:                cfg.MaxSizePerMsg,
+		maxInflight:               cfg.MaxInflightMsgs,
+		maxInflightBytes:          cfg.MaxInflightBytes,
 		maxPendingReads:           cfg.MaxPendingReads,
 		leaseTicks:                leaseTicks(cfg.ElectionTick, cfg.LeaseClockDriftTicks),
 		snapshotRetryTicks:        uint64(max(cfg.SnapshotRetryTicks, 0)),

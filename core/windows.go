@@ -57,7 +57,7 @@ func (r *Raft) newWindow() *tracker.Inflights {
 	if p := r.settings.windows; p != nil {
 		return p.empty
 	}
-	return tracker.NewInflights(r.trk.MaxInflight, r.trk.MaxInflightBytes)
+	return tracker.NewInflights(r.settings.maxInflight, r.settings.maxInflightBytes)
 }
 
 // ownWindow gives pr a window of its own, from the cache, before an append

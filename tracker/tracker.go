@@ -80,11 +80,6 @@ type ProgressTracker struct {
 	// Votes holds the first vote received from each node in the current
 	// election; nil when none was received.
 	Votes map[uint64]bool
-	// MaxInflight bounds the appends in flight to one follower; the
-	// confchange package gives new members windows of this size.
-	MaxInflight int
-	// MaxInflightBytes bounds their payload bytes; 0 means no bound.
-	MaxInflightBytes uint64
 
 	// members holds the Progress of every voter and learner, and of no
 	// other node, by value, in ascending ID order: one array per
@@ -126,14 +121,12 @@ func (p *ProgressTracker) SetSharedConfig(cfg *Config, prs ProgressMap) {
 	slices.SortFunc(p.members, func(a, b member) int { return cmp.Compare(a.id, b.id) })
 }
 
-// MakeProgressTracker returns a tracker with an empty configuration and the
-// given bounds for the windows of its future members.
-func MakeProgressTracker(maxInflight int, maxInflightBytes uint64) ProgressTracker {
-	return ProgressTracker{
-		Config:           &Config{},
-		MaxInflight:      maxInflight,
-		MaxInflightBytes: maxInflightBytes,
-	}
+// MakeProgressTracker returns a tracker with an empty configuration and
+// no Progress. The bounds of its members' windows are given by whoever
+// builds their Progress (confchange.Changer's MaxInflight and
+// MaxInflightBytes).
+func MakeProgressTracker() ProgressTracker {
+	return ProgressTracker{Config: &Config{}}
 }
 
 // Progress returns the Progress of member id, or nil if id is not a
