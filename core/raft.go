@@ -44,10 +44,10 @@ type SoftState struct {
 // driven by Tick, Step and the proposal methods and produces its work
 // through Ready. It is not safe for concurrent use.
 type Raft struct {
-	id      uint64
-	term    uint64
-	vote    uint64
-	lead    uint64
+	id   uint64
+	term uint64
+	vote uint64
+	lead uint64
 	// raftLog is the node's log, held in the node (not behind a pointer)
 	// so that the two take one allocation.
 	raftLog raftLog
