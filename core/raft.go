@@ -201,23 +201,34 @@ func (r *Raft) recoveringBootTerm() uint64 {
 // ConfState; a restarting node recovers its term, vote, log and
 // configuration.
 func NewRaft(c *Config) (*Raft, error) {
-	if err := c.Validate(); err != nil {
+	r := new(Raft)
+	if err := r.Init(c); err != nil {
 		return nil, err
+	}
+	return r, nil
+}
+
+// Init builds into r, a zero Raft the caller holds, the node NewRaft
+// would return: the root package's RawNode holds its Raft inline, so
+// that a node takes one allocation. After an error r must not be used.
+func (r *Raft) Init(c *Config) error {
+	if err := c.Validate(); err != nil {
+		return err
 	}
 	cfg := c.withDefaults()
 	set := newSettings(&cfg)
 	log, err := newLog(cfg.Storage, &set.apply)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if cfg.ReuseEntryArrays {
 		log.unstable.takeBackArrays() // the application promised Advance ends every use of what the Readys handed out
 	}
 	hs, cs, err := cfg.Storage.InitialState()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	r := &Raft{
+	*r = Raft{
 		id:         cfg.ID,
 		raftLog:    *log, // newLog's copy is dropped: nothing points to it
 		trk:        tracker.MakeProgressTracker(),
@@ -233,10 +244,10 @@ func NewRaft(c *Config) (*Raft, error) {
 		r.coldState().contract = cc
 	}
 	if err := r.restoreConfig(cs); err != nil {
-		return nil, err
+		return err
 	}
 	if err := r.checkLostLog(hs, cfg.Recovering || hs.RecoveringTerm > 0); err != nil {
-		return nil, err
+		return err
 	}
 	r.loadHardState(hs)
 	r.restarted = hs.Term > 0
@@ -248,11 +259,11 @@ func NewRaft(c *Config) (*Raft, error) {
 	}
 	if cfg.Applied > 0 {
 		if cfg.Applied > r.raftLog.committed {
-			return nil, &ConfigError{"Applied", fmt.Sprintf("(%d) is beyond the committed index %d", cfg.Applied, r.raftLog.committed)}
+			return &ConfigError{"Applied", fmt.Sprintf("(%d) is beyond the committed index %d", cfg.Applied, r.raftLog.committed)}
 		}
 		r.raftLog.appliedTo(cfg.Applied, 0)
 		if err := r.reapplyConfChanges(cfg.Applied); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	r.becomeFollower(r.term, None)
@@ -262,7 +273,7 @@ func NewRaft(c *Config) (*Raft, error) {
 	}
 	r.log(LevelInfo, "started", Attr{"commit", r.raftLog.committed}, Attr{"applied", r.raftLog.applied},
 		Attr{"last_index", r.raftLog.lastIndex()}, Attr{"last_term", r.raftLog.lastEntryID().term})
-	return r, nil
+	return nil
 }
 
 // restoreConfig installs the configuration cs (from storage or a snapshot).
@@ -401,6 +412,7 @@ func (r *Raft) becomeLeader() {
 	// A fresh Progress for every member: nothing known to match, probing
 	// from just past the leader's log.
 	r.trk.ResetProgress(r.raftLog.lastIndex() + 1)
+	r.readOnly.ExpectPeers(r.trk.Len())
 	r.openWindows()
 	// The leader's own progress: replicate from what it holds.
 	pr := r.trk.Progress(r.id)
