@@ -412,7 +412,6 @@ func (r *Raft) becomeLeader() {
 	// A fresh Progress for every member: nothing known to match, probing
 	// from just past the leader's log.
 	r.trk.ResetProgress(r.raftLog.lastIndex() + 1)
-	r.readOnly.ExpectPeers(r.trk.Len())
 	r.openWindows()
 	// The leader's own progress: replicate from what it holds.
 	pr := r.trk.Progress(r.id)
