@@ -69,7 +69,8 @@
 //     log_unstable_arrays.go; what was durably acknowledged:
 //     storage_acks.go.
 //   - the leader's replication (trk's progress, appendsPending):
-//     replication.go, with flow control in tracker; only a leader holds
+//     replication.go, with flow control in tracker (the windows a
+//     GroupCache lends: windows.go); only a leader holds
 //     its peers' Progress (a follower or candidate, its configuration
 //     alone: raft.go's reset and becomeLeader); the uncommitted
 //     tail's budget (leader.uncommitted): uncommitted.go.
