@@ -12,7 +12,9 @@ import (
 // no I/O, starts no goroutines and reads no clock. It is not safe for
 // concurrent use: one goroutine owns it.
 type RawNode struct {
-	r *core.Raft
+	// r is held inline: a process with many groups holds a RawNode per
+	// member, and one allocation is cheaper than two.
+	r core.Raft
 }
 
 // verified checks the node's invariants on the way out of a method when
@@ -33,11 +35,11 @@ func (rn *RawNode) verified() {
 // Storage. The error is a *ConfigError for a wrong Config, or the
 // Storage's error.
 func NewRawNode(c *Config) (*RawNode, error) {
-	r, err := core.NewRaft(c)
-	if err != nil {
+	rn := &RawNode{}
+	if err := rn.r.Init(c); err != nil {
 		return nil, err
 	}
-	return &RawNode{r: r}, nil
+	return rn, nil
 }
 
 // Tick advances the node's logical clock by one tick. Election and

@@ -305,7 +305,9 @@ type ConfigError = core.ConfigError
 // that each idle node costs less: the arrays their queued messages are
 // held in between a Ready and its Advance (and the records of them), and
 // one copy of the settings derived from Configs alike (all but the ID, Storage, Seed, Applied and
-// Recovering; a Logger whose type == cannot compare is never shared). Without one, each node keeps the arrays it uses
+// Recovering; a Logger whose type == cannot compare is never shared), and
+// one copy of each membership configuration its nodes install (the nodes
+// of groups with the same member IDs hold the same few). Without one, each node keeps the arrays it uses
 // and its settings for itself (a few hundred bytes per node); with one, a
 // node holds an array only from the moment it queues a message to the
 // Advance that takes it back, and an idle group holds none. It changes

@@ -216,7 +216,7 @@ func TestBrokenInputIsRefused(t *testing.T) {
 	chg := changerFrom(t, "v1 v2")
 	prs := chg.Tracker.ProgressMap()
 	delete(prs, 2)
-	chg.Tracker.SetConfig(chg.Tracker.Config, prs)
+	chg.Tracker.SetConfig(*chg.Tracker.Config, prs)
 	for _, o := range []op{simple, enterJoint, leaveJoint} {
 		if _, _, err := run(t, chg, o, "v3"); !errors.Is(err, confchange.ErrInvalidConfig) {
 			t.Errorf("op %d on a tracker missing a progress: error %v, want ErrInvalidConfig", o, err)

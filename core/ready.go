@@ -114,7 +114,7 @@ func (r *Raft) HasReady() bool {
 	if hs := r.hardState(); !hs.IsEmpty() && hs != r.ready.prevHard {
 		return true
 	}
-	return r.appendsWouldSend() || r.readsWouldFlush() || r.out.pending() || r.queuedReads().numStates() > 0 || r.snapToApply() != nil ||
+	return r.appendsWouldSend() || r.readsWouldFlush() || r.messagesPending() || r.queuedReads().numStates() > 0 || r.snapToApply() != nil ||
 		r.raftLog.hasNextUnstableSnapshot() || r.raftLog.hasNextUnstableEnts() ||
 		(r.mayHandOutCommitted() && r.raftLog.hasNextCommittedEnts(r.applyUnstable()))
 }
@@ -134,7 +134,7 @@ func (r *Raft) Ready() Ready {
 	rd := Ready{
 		Entries:       r.raftLog.nextUnstableEnts(),
 		Messages:      r.out.takeMsgs(),
-		LocalMessages: r.out.takeLocal(),
+		LocalMessages: r.takeLocal(),
 	}
 	if snap := r.raftLog.nextUnstableSnapshot(); snap != nil {
 		rd.Snapshot = *snap

@@ -115,6 +115,7 @@ func (r *Raft) maybeSendAppend(to uint64, pr *tracker.Progress, sendIfEmpty bool
 		return false
 	}
 	r.sendAppend(to, pr, entryID{term: prevTerm, index: prev}, ents)
+	r.ownWindow(pr, len(ents))
 	pr.SentEntries(len(ents), payloadSize(ents))
 	return true
 }
@@ -210,6 +211,7 @@ func (r *Raft) handleAppendResponse(m raftpb.Message, pr *tracker.Progress) erro
 		// resend is due for a snapshot acknowledged).
 		pr.BecomeProbe()
 	}
+	r.returnEmptyWindow(pr)
 	r.maybeCommit()
 	r.appendsPending = true
 	r.maybeFinishTransfer(m.From, pr)
@@ -239,6 +241,7 @@ func (r *Raft) handleAppendRejection(m raftpb.Message, pr *tracker.Progress) {
 	if pr.State == tracker.StateReplicate {
 		pr.BecomeProbe()
 	}
+	r.returnEmptyWindow(pr)
 	r.appendsPending = true
 }
 
