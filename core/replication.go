@@ -151,6 +151,9 @@ func (r *Raft) handleAppendEntries(m raftpb.Message) error {
 		r.send(raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.committed})
 		return nil
 	}
+	if r.refuseEntriesWithoutConfiguration(m) {
+		return nil
+	}
 	lastNew, overwrote, ok, err := r.raftLog.maybeAppend(entryID{term: m.LogTerm, index: m.Index}, m.Commit, m.Entries)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
@@ -227,6 +230,10 @@ func (r *Raft) handleAppendResponse(m raftpb.Message, pr *tracker.Progress) erro
 func (r *Raft) handleAppendRejection(m raftpb.Message, pr *tracker.Progress) {
 	if raftpb.IsShortLogReport(m) {
 		r.handleShortLogReport(m, pr)
+		return
+	}
+	if m.Index == 0 {
+		r.catchUpWithSnapshot(m.From, pr)
 		return
 	}
 	next := m.RejectHint

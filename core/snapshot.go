@@ -10,10 +10,11 @@ import (
 )
 
 // maybeSendSnapshot sends the storage's snapshot to a follower that needs
-// entries the log no longer holds. A snapshot being made is retried later;
-// any other storage error is logged and retried later too.
+// entries the log no longer holds, or that holds no configuration
+// (errNoConfiguration). A snapshot being made is retried later; any other
+// storage error is logged and retried later too.
 func (r *Raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) bool {
-	if !isCompactedErr(cause) {
+	if !isCompactedErr(cause) && cause != errNoConfiguration {
 		r.log(LevelError, "cannot read entries a follower needs from storage", peerAttr(to), errAttr(cause))
 		return false
 	}
@@ -31,6 +32,10 @@ func (r *Raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) b
 		return false
 	}
 	if snap.IsEmpty() {
+		if cause == errNoConfiguration {
+			r.log(LevelWarn, "a follower holds no configuration and needs a snapshot, but the storage holds none yet: take one (CreateSnapshot and Compact)", peerAttr(to))
+			return false
+		}
 		r.log(LevelError, "storage compacted entries a follower needs but holds no snapshot", peerAttr(to))
 		return false
 	}
