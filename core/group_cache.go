@@ -125,15 +125,21 @@ func (c *GroupCache) putKept(k *keptArrays) {
 // intern returns the settings equal to s that the cache shares, adding s
 // if it has room.
 func (c *GroupCache) intern(s settings) *settings {
-	for _, shared := range c.settings {
-		if sameSettings(shared, &s) {
+	return shareIn(&c.settings, &s, maxCachedSettings, sameSettings)
+}
+
+// shareIn returns the element of *list that same finds equal to v, else v
+// itself, which it adds to *list if the list holds fewer than limit.
+func shareIn[T any](list *[]*T, v *T, limit int, same func(a, b *T) bool) *T {
+	for _, shared := range *list {
+		if same(shared, v) {
 			return shared
 		}
 	}
-	if len(c.settings) < maxCachedSettings {
-		c.settings = append(c.settings, &s)
+	if len(*list) < limit {
+		*list = append(*list, v)
 	}
-	return &s
+	return v
 }
 
 // sameSettings reports whether a and b are equal, their loggers included.
@@ -157,15 +163,7 @@ func (c *GroupCache) config(cfg tracker.Config) *tracker.Config {
 	if c == nil {
 		return &cfg
 	}
-	for _, shared := range c.configs {
-		if sameConfig(shared, &cfg) {
-			return shared
-		}
-	}
-	if len(c.configs) < maxCachedConfigs {
-		c.configs = append(c.configs, &cfg)
-	}
-	return &cfg
+	return shareIn(&c.configs, &cfg, maxCachedConfigs, sameConfig)
 }
 
 // windowPool returns the cache's pool of windows of the given bounds,

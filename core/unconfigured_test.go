@@ -7,16 +7,22 @@ import (
 	"github.com/tickraft/raft/raftpb"
 )
 
-// joinEmpty proposes, on leader 1 of s, the change cc adding node 4, and
-// starts node 4 from an empty Storage, as an application adds a member;
-// it returns once the change is applied on the first members.
-func (s *ruleNet) joinEmpty(cc raftpb.ConfChangeV2) {
-	s.t.Helper()
-	_, _, err := s.nodes[1].ProposeConfChange(cc)
-	must(s.t, err)
+// joinedEmpty returns three voters led by node 1, one entry written, and
+// node 4 added as a learner and started from an empty Storage, as an
+// application adds a member, once the change is applied on the first
+// members.
+func joinedEmpty(t *testing.T) *ruleNet {
+	t.Helper()
+	s := newRuleNet(t, 3, false, nil)
+	s.elect(1)
+	s.propose(1, "a")
+	s.deliver(anyMsg)
+	_, _, err := s.nodes[1].ProposeConfChange(addLearner(4))
+	must(t, err)
 	s.deliver(anyMsg)
 	s.disk[4] = NewMemoryStorage()
 	s.start(4)
+	return s
 }
 
 // heartbeats ticks node id through n heartbeat rounds, delivering what
@@ -45,11 +51,7 @@ func (s *ruleNet) diskConf(id uint64) raftpb.ConfState {
 // leader's storage holds no snapshot (its log was never compacted).
 // Judged by what the node handed to storage and what its disk holds.
 func TestAMemberAddedWithAnEmptyStorageTakesNoEntriesBeforeASnapshot(t *testing.T) {
-	s := newRuleNet(t, 3, false, nil)
-	s.elect(1)
-	s.propose(1, "a")
-	s.deliver(anyMsg)
-	s.joinEmpty(addLearner(4))
+	s := joinedEmpty(t)
 	var refusals int
 	s.onSend = func(m raftpb.Message) {
 		if m.From == 4 && m.Type == raftpb.MsgAppResp && m.Reject && m.Index == 0 {
@@ -75,11 +77,7 @@ func TestAMemberAddedWithAnEmptyStorageTakesNoEntriesBeforeASnapshot(t *testing.
 // promoted counts the first members as voters. Judged by what node 4's
 // disk holds and by a proposal that needs the others' votes.
 func TestTheLeaderSendsASnapshotToAMemberThatHoldsNoConfiguration(t *testing.T) {
-	s := newRuleNet(t, 3, false, nil)
-	s.elect(1)
-	s.propose(1, "a")
-	s.deliver(anyMsg)
-	s.joinEmpty(addLearner(4))
+	s := joinedEmpty(t)
 	applied := s.nodes[1].raftLog.applied
 	cs := s.nodes[1].trk.ConfState()
 	_, err := s.disk[1].CreateSnapshot(applied, &cs, []byte("state"))
