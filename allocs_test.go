@@ -100,7 +100,11 @@ func TestSteadyReplicationAllocations(t *testing.T) {
 // with many groups holds one per member, and a RawNode that pointed to
 // its Raft took a second, 8-byte allocation per node.
 func TestARawNodeHoldsItsRaftInline(t *testing.T) {
-	if k := reflect.TypeOf(RawNode{}).Field(0).Type.Kind(); k != reflect.Struct {
+	f, ok := reflect.TypeOf(RawNode{}).FieldByName("r")
+	if !ok {
+		t.Fatal("RawNode has no field r")
+	}
+	if k := f.Type.Kind(); k != reflect.Struct {
 		t.Errorf("RawNode holds its Raft as a %v, want it inline", k)
 	}
 	if got := unsafe.Sizeof(RawNode{}); got > 480 {

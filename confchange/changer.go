@@ -12,7 +12,10 @@ import (
 // of Tracker. Its methods never modify Tracker: each returns a new Config
 // and ProgressMap, or an error and nothing.
 type Changer struct {
-	// Tracker holds the configuration to change and its progress map.
+	// Tracker holds the configuration to change and its progress map. It
+	// must hold a configuration (tracker.MakeProgressTracker or
+	// SetConfig): the zero ProgressTracker is refused with
+	// ErrInvalidConfig.
 	Tracker tracker.ProgressTracker
 	// LastIndex is the leader's last log index; a new member is probed
 	// from LastIndex+1.

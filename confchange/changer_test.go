@@ -249,3 +249,14 @@ func TestSuccessfulChangeSharesNoMemoryWithInput(t *testing.T) {
 		}
 	}
 }
+
+// TestAChangerOfTheZeroTrackerIsRefused checks that a Changer whose
+// Tracker holds no configuration (the zero ProgressTracker) fails with
+// ErrInvalidConfig instead of dereferencing the missing configuration.
+func TestAChangerOfTheZeroTrackerIsRefused(t *testing.T) {
+	c := confchange.Changer{MaxInflight: 1}
+	_, _, err := c.Simple(raftpb.ConfChangeSingle{Type: raftpb.ConfChangeAddNode, NodeID: 1})
+	if !errors.Is(err, confchange.ErrInvalidConfig) {
+		t.Fatalf("Simple on the zero tracker: %v, want ErrInvalidConfig", err)
+	}
+}

@@ -136,11 +136,12 @@ func TestNodesSharingAGroupCacheShareEachConfiguration(t *testing.T) {
 	if a.trk.Config == other.trk.Config {
 		t.Fatalf("a node of voters (1 2) shares the configuration %v", a.trk.Config)
 	}
-	cc := raftpb.ConfChange{Type: raftpb.ConfChangeAddLearnerNode, NodeID: 4}
+	// A demotion writes the voters' slice: it must be a copy's.
+	cc := raftpb.ConfChange{Type: raftpb.ConfChangeAddLearnerNode, NodeID: 2}
 	if _, err := a.ApplyConfChange(cc); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := a.trk.Config.String(), "voters=(1 2 3) learners=(4)"; got != want {
+	if got, want := a.trk.Config.String(), "voters=(1 3) learners=(2)"; got != want {
 		t.Errorf("after the change node 1 holds %s, want %s", got, want)
 	}
 	if got, want := b.trk.Config.String(), "voters=(1 2 3)"; got != want {
@@ -201,4 +202,14 @@ func TestALeaderOfAGroupCacheHoldsAWindowOnlyWhileAppendsAreInFlight(t *testing.
 	if len(pool.spare) == 0 || len(pool.spare) > 2 {
 		t.Errorf("the pool keeps %d spare windows, want 1 or 2 (one per follower at most)", len(pool.spare))
 	}
+	// A membership change rebuilds the leader's Progress from copies of
+	// its windows: the empty copies go back too.
+	if _, _, err := leader.ProposeConfChange(addLearner(4)); err != nil {
+		t.Fatal(err)
+	}
+	c.stabilize()
+	if !leader.trk.IsMember(4) {
+		t.Fatal("the case is not set up: node 4 was not added")
+	}
+	idle("after a membership change")
 }

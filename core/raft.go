@@ -217,25 +217,23 @@ func (r *Raft) Init(c *Config) error {
 	}
 	cfg := c.withDefaults()
 	set := newSettings(&cfg)
-	log, err := newLog(cfg.Storage, &set.apply)
-	if err != nil {
-		return err
-	}
-	if cfg.ReuseEntryArrays {
-		log.unstable.takeBackArrays() // the application promised Advance ends every use of what the Readys handed out
-	}
-	hs, cs, err := cfg.Storage.InitialState()
-	if err != nil {
-		return err
-	}
 	*r = Raft{
 		id:         cfg.ID,
-		raftLog:    *log, // newLog's copy is dropped: nothing points to it
-		trk:        tracker.MakeProgressTracker(),
 		clock:      newElectionClock(cfg.Seed),
 		settings:   set,
 		leaderTick: 1,
 		quiesce:    quiescence{on: cfg.Quiesce},
+	}
+	// The tracker stays zero until restoreConfig installs the configuration.
+	if err := r.raftLog.init(cfg.Storage, &set.apply); err != nil {
+		return err
+	}
+	if cfg.ReuseEntryArrays {
+		r.raftLog.unstable.takeBackArrays() // the application promised Advance ends every use of what the Readys handed out
+	}
+	hs, cs, err := cfg.Storage.InitialState()
+	if err != nil {
+		return err
 	}
 	if r.settings.chunks.size > 0 {
 		r.coldState().fetch = newChunkReceiver(r.settings.chunks, r.id)
@@ -358,6 +356,8 @@ func (r *Raft) openWindows() {
 		}
 		if pr.Inflights == nil {
 			pr.Inflights = r.newWindow()
+		} else {
+			r.returnEmptyWindow(pr) // a conf change copies every window
 		}
 	})
 }

@@ -321,6 +321,9 @@ func (p *ProgressTracker) TallyVotes() (granted, rejected int, result VoteResult
 // every member and for nothing else, each valid, with IsLearner set
 // exactly for the nodes of Learners.
 func (p *ProgressTracker) CheckInvariants() error {
+	if p.Config == nil {
+		return errors.New("tracker: no configuration installed (the zero ProgressTracker: use MakeProgressTracker or SetConfig)")
+	}
 	if err := p.Config.check(); err != nil {
 		return err
 	}
