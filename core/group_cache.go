@@ -2,7 +2,6 @@ package core
 
 import (
 	"reflect"
-	"slices"
 
 	"github.com/tickraft/raft/raftpb"
 	"github.com/tickraft/raft/tracker"
@@ -171,7 +170,7 @@ func (c *GroupCache) config(cfg tracker.Config) *tracker.Config {
 	if c == nil {
 		return &cfg
 	}
-	return shareIn(&c.configs, &cfg, maxCachedConfigs, sameConfig)
+	return shareIn(&c.configs, &cfg, maxCachedConfigs, (*tracker.Config).Equal)
 }
 
 // windowPool returns the cache's pool of windows of the given bounds,
@@ -192,10 +191,4 @@ func (c *GroupCache) windowPool(maxMsgs int, maxBytes uint64) *windowPool {
 	p := &windowPool{maxMsgs: maxMsgs, maxBytes: maxBytes, empty: tracker.NewInflights(maxMsgs, maxBytes)}
 	c.windows = append(c.windows, p)
 	return p
-}
-
-// sameConfig reports whether a and b are the same configuration.
-func sameConfig(a, b *tracker.Config) bool {
-	return a.AutoLeave == b.AutoLeave && slices.Equal(a.Voters[0], b.Voters[0]) && slices.Equal(a.Voters[1], b.Voters[1]) &&
-		slices.Equal(a.Learners, b.Learners) && slices.Equal(a.LearnersNext, b.LearnersNext)
 }

@@ -47,6 +47,14 @@ func (c Config) String() string {
 	return b.String()
 }
 
+// Equal reports whether c and o hold the same voters (both halves),
+// learners, learners to be and AutoLeave.
+func (c *Config) Equal(o *Config) bool {
+	return c.AutoLeave == o.AutoLeave && slices.Equal(c.Voters[0], o.Voters[0]) &&
+		slices.Equal(c.Voters[1], o.Voters[1]) && slices.Equal(c.Learners, o.Learners) &&
+		slices.Equal(c.LearnersNext, o.LearnersNext)
+}
+
 // Clone returns a deep copy of c.
 func (c Config) Clone() Config {
 	return Config{

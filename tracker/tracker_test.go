@@ -435,3 +435,26 @@ func TestATrackerMayHoldItsConfigurationWithoutProgress(t *testing.T) {
 		t.Fatalf("after DropProgress: Tracking %v, Len %d", p.Tracking(), p.Len())
 	}
 }
+
+// TestConfigEqualComparesEveryField checks that Config.Equal tells apart
+// configurations that differ in any one of their fields.
+func TestConfigEqualComparesEveryField(t *testing.T) {
+	base := tracker.Config{Voters: tracker.JointConfig{{1, 2, 3}, {1, 2}}, Learners: []uint64{4}, LearnersNext: []uint64{5}}
+	variants := []func(c *tracker.Config){
+		func(c *tracker.Config) { c.Voters[0] = []uint64{1, 2} },
+		func(c *tracker.Config) { c.Voters[1] = nil },
+		func(c *tracker.Config) { c.Learners = nil },
+		func(c *tracker.Config) { c.LearnersNext = nil },
+		func(c *tracker.Config) { c.AutoLeave = true },
+	}
+	if same := base.Clone(); !base.Equal(&same) {
+		t.Fatalf("%v is not Equal to its clone", base)
+	}
+	for i, change := range variants {
+		other := base.Clone()
+		change(&other)
+		if base.Equal(&other) {
+			t.Errorf("variant %d: %v Equal to %v", i, base, other)
+		}
+	}
+}
