@@ -1,6 +1,10 @@
 package raft
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+	"unsafe"
+)
 
 // The allocations of the steady states, pinned so that a regression fails
 // the suite: an idle group's tick, and replication in batches of 64 and
@@ -88,5 +92,22 @@ func TestSteadyReplicationAllocations(t *testing.T) {
 		if perEntry > tc.max {
 			t.Errorf("batch %d, ReuseEntryArrays %v: %.4f allocations per committed entry, want at most %.4f", tc.batch, tc.reuse, perEntry, tc.max)
 		}
+	}
+}
+
+// TestARawNodeHoldsItsRaftInline pins a RawNode as one allocation of the
+// 480-byte size class, its core.Raft (with the log) inline: a process
+// with many groups holds one per member, and a RawNode that pointed to
+// its Raft took a second, 8-byte allocation per node.
+func TestARawNodeHoldsItsRaftInline(t *testing.T) {
+	f, ok := reflect.TypeOf(RawNode{}).FieldByName("r")
+	if !ok {
+		t.Fatal("RawNode has no field r")
+	}
+	if k := f.Type.Kind(); k != reflect.Struct {
+		t.Errorf("RawNode holds its Raft as a %v, want it inline", k)
+	}
+	if got := unsafe.Sizeof(RawNode{}); got > 480 {
+		t.Errorf("RawNode is %d bytes, at most 480: every node of every group pays for it", got)
 	}
 }

@@ -217,7 +217,16 @@
 // SetConfState with the same voters on every member. (A first snapshot at
 // index 1 holding that configuration, the same on every member, does the
 // same and is what tools/kvexample writes.) A member added later starts
-// from an empty Storage and learns the configuration from the leader.
+// from an empty Storage and learns the configuration from the leader's
+// snapshot: the first configuration is storage state, in no entry, so
+// entries alone would give the new member only the changes after it
+// (promoted, it would count itself the only voter). It therefore takes no
+// entries until a snapshot has given it a configuration, and answers the
+// leader's appends with a rejection of index 0, to which the leader
+// answers with its Storage's snapshot. The leader's Storage must hold one
+// (MemoryStorage.CreateSnapshot, at or after the conf change that added
+// the member; Compact as usual): until it does, the leader logs a warning
+// at each try and the new member waits.
 // Each node gets its own Config.Seed; zero derives one from the ID.
 //
 // # Restarting

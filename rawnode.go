@@ -10,10 +10,24 @@ import (
 // RawNode is one member of a Raft group, driven entirely by its caller: it
 // takes ticks, messages and proposals and hands back Ready batches. It does
 // no I/O, starts no goroutines and reads no clock. It is not safe for
-// concurrent use: one goroutine owns it.
+// concurrent use: one goroutine owns it. It must not be copied once made
+// (NewRawNode returns a pointer): a copy would share parts of the node's
+// state with the original and fork it (go vet's copylocks check reports
+// a copy).
 type RawNode struct {
-	r *core.Raft
+	_ noCopy
+	// r is held inline: a process with many groups holds a RawNode per
+	// member, and one allocation is cheaper than two.
+	r core.Raft
 }
+
+// noCopy makes go vet's copylocks check report a copy of the struct that
+// holds it; it takes no room.
+type noCopy struct{}
+
+// Lock and Unlock exist for go vet's copylocks check alone.
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}
 
 // verified checks the node's invariants on the way out of a method when
 // built with the tickraft_invariants tag; otherwise it compiles to
@@ -33,11 +47,11 @@ func (rn *RawNode) verified() {
 // Storage. The error is a *ConfigError for a wrong Config, or the
 // Storage's error.
 func NewRawNode(c *Config) (*RawNode, error) {
-	r, err := core.NewRaft(c)
-	if err != nil {
+	rn := &RawNode{}
+	if err := rn.r.Init(c); err != nil {
 		return nil, err
 	}
-	return &RawNode{r: r}, nil
+	return rn, nil
 }
 
 // Tick advances the node's logical clock by one tick. Election and

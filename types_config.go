@@ -304,12 +304,22 @@ type ConfigError = core.ConfigError
 // GroupCache is what the nodes of many groups in one process may share so
 // that each idle node costs less: the arrays their queued messages are
 // held in between a Ready and its Advance (and the records of them), and
-// one copy of the settings derived from Configs alike (all but the ID, Storage, Seed, Applied and
-// Recovering; a Logger whose type == cannot compare is never shared). Without one, each node keeps the arrays it uses
-// and its settings for itself (a few hundred bytes per node); with one, a
-// node holds an array only from the moment it queues a message to the
-// Advance that takes it back, and an idle group holds none. It changes
-// nothing a node does or sends.
+// one copy of the settings derived from Configs alike (all but the ID,
+// Storage, Seed, Applied and Recovering; a Logger whose type == cannot
+// compare is never shared), one copy of each membership configuration
+// its nodes install (the nodes of groups with the same member IDs hold
+// the same few), and the leaders' windows of appends in flight while
+// none are. Without one, each node keeps the arrays it uses and its
+// settings for itself (a few hundred bytes per node); with one, a node
+// holds an array only from the moment it queues a message to the Advance
+// that takes it back, and an idle group holds none. It changes nothing a
+// node does or sends.
+//
+// The cache shares the first 16 distinct configurations and the first 16
+// distinct settings it is given and keeps them for its life; a node given
+// another holds its own (as without a cache). A process whose groups
+// change membership often, each to different members, soon shares only
+// the configurations of its early groups.
 //
 // Share a GroupCache by passing it in the Config of every node that
 // should use it (Config.GroupCache). A GroupCache is not safe for

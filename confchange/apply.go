@@ -88,7 +88,7 @@ func remove(cfg *tracker.Config, prs tracker.ProgressMap, id uint64) {
 func (c Changer) newProgress(learner bool) *tracker.Progress {
 	return &tracker.Progress{
 		Next:         max(c.LastIndex+1, 1), // +1 wraps only at the end of the index space
-		Inflights:    tracker.NewInflights(c.Tracker.MaxInflight, c.Tracker.MaxInflightBytes),
+		Inflights:    tracker.NewInflights(c.MaxInflight, c.MaxInflightBytes),
 		IsLearner:    learner,
 		RecentActive: true,
 	}

@@ -12,12 +12,19 @@ import (
 // of Tracker. Its methods never modify Tracker: each returns a new Config
 // and ProgressMap, or an error and nothing.
 type Changer struct {
-	// Tracker holds the configuration to change, its progress map, and the
-	// inflight bounds given to new members.
+	// Tracker holds the configuration to change and its progress map. It
+	// must hold a configuration (tracker.MakeProgressTracker or
+	// SetConfig): the zero ProgressTracker is refused with
+	// ErrInvalidConfig.
 	Tracker tracker.ProgressTracker
 	// LastIndex is the leader's last log index; a new member is probed
 	// from LastIndex+1.
 	LastIndex uint64
+	// MaxInflight and MaxInflightBytes bound the window of appends in
+	// flight given to a new member (tracker.NewInflights); MaxInflight
+	// must be at least 1.
+	MaxInflight      int
+	MaxInflightBytes uint64
 }
 
 // EnterJoint enters joint consensus (thesis §4.3): the current voters

@@ -216,7 +216,7 @@ func TestBrokenInputIsRefused(t *testing.T) {
 	chg := changerFrom(t, "v1 v2")
 	prs := chg.Tracker.ProgressMap()
 	delete(prs, 2)
-	chg.Tracker.SetConfig(chg.Tracker.Config, prs)
+	chg.Tracker.SetConfig(*chg.Tracker.Config, prs)
 	for _, o := range []op{simple, enterJoint, leaveJoint} {
 		if _, _, err := run(t, chg, o, "v3"); !errors.Is(err, confchange.ErrInvalidConfig) {
 			t.Errorf("op %d on a tracker missing a progress: error %v, want ErrInvalidConfig", o, err)
@@ -247,5 +247,16 @@ func TestSuccessfulChangeSharesNoMemoryWithInput(t *testing.T) {
 		if diff := cmp.Diff(before, chg.Tracker, deep); diff != "" {
 			t.Fatalf("writing to the result of op %d changed the input (-before +after):\n%s", o, diff)
 		}
+	}
+}
+
+// TestAChangerOfTheZeroTrackerIsRefused checks that a Changer whose
+// Tracker holds no configuration (the zero ProgressTracker) fails with
+// ErrInvalidConfig instead of dereferencing the missing configuration.
+func TestAChangerOfTheZeroTrackerIsRefused(t *testing.T) {
+	c := confchange.Changer{MaxInflight: 1}
+	_, _, err := c.Simple(raftpb.ConfChangeSingle{Type: raftpb.ConfChangeAddNode, NodeID: 1})
+	if !errors.Is(err, confchange.ErrInvalidConfig) {
+		t.Fatalf("Simple on the zero tracker: %v, want ErrInvalidConfig", err)
 	}
 }

@@ -23,7 +23,7 @@ var deep = cmp.Exporter(func(reflect.Type) bool { return true })
 // newChanger returns a changer with an empty configuration, windows of 4
 // messages and 1000 bytes, and LastIndex 10.
 func newChanger() *confchange.Changer {
-	return &confchange.Changer{Tracker: tracker.MakeProgressTracker(4, 1000), LastIndex: 10}
+	return &confchange.Changer{Tracker: tracker.MakeProgressTracker(), LastIndex: 10, MaxInflight: 4, MaxInflightBytes: 1000}
 }
 
 // parse reads changes in the compact notation or fails t.

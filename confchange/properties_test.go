@@ -244,7 +244,7 @@ func TestRestoreOfConfStateRebuildsTheConfig(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Restore(%v): %v", chg.Tracker.Config, err)
 		}
-		if diff := cmp.Diff(chg.Tracker.Config, cfg, cmpopts.EquateEmpty()); diff != "" {
+		if diff := cmp.Diff(*chg.Tracker.Config, cfg, cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("restored config (-original +restored):\n%s", diff)
 		}
 		for id, pr := range chg.Tracker.ProgressMap() {

@@ -24,7 +24,7 @@ func Restore(chg Changer, cs raftpb.ConfState) (tracker.Config, tracker.Progress
 	if err := checkConfState(cs); err != nil {
 		return fail(err)
 	}
-	chg.Tracker = tracker.MakeProgressTracker(chg.Tracker.MaxInflight, chg.Tracker.MaxInflightBytes)
+	chg.Tracker = tracker.MakeProgressTracker()
 	outgoing, incoming := restoreSteps(cs)
 	if err := simpleSteps(&chg, outgoing); err != nil {
 		return fail(fmt.Errorf("%w (restoring %s)", err, describeConfState(cs)))
@@ -33,7 +33,7 @@ func Restore(chg Changer, cs raftpb.ConfState) (tracker.Config, tracker.Progress
 		if err := simpleSteps(&chg, incoming); err != nil {
 			return fail(fmt.Errorf("%w (restoring %s)", err, describeConfState(cs)))
 		}
-		return chg.Tracker.Config, chg.Tracker.ProgressMap(), nil
+		return *chg.Tracker.Config, chg.Tracker.ProgressMap(), nil
 	}
 	cfg, prs, err := chg.EnterJoint(cs.AutoLeave, incoming...)
 	if err != nil {

@@ -18,7 +18,7 @@ func restored(t *testing.T, cs raftpb.ConfState) tracker.ProgressTracker {
 	if err != nil {
 		t.Fatalf("Restore(%+v): %v", cs, err)
 	}
-	p := tracker.MakeProgressTracker(4, 1000)
+	p := tracker.MakeProgressTracker()
 	p.SetConfig(cfg, prs)
 	if err := p.CheckInvariants(); err != nil {
 		t.Fatalf("Restore(%+v): %v", cs, err)

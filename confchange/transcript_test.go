@@ -33,7 +33,7 @@ import (
 // configuration.
 func TestTranscripts(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
-		chg := &confchange.Changer{Tracker: tracker.MakeProgressTracker(64, 0)}
+		chg := &confchange.Changer{Tracker: tracker.MakeProgressTracker(), MaxInflight: 64}
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 			defer func() { chg.LastIndex++ }()
 			return runCommand(t, chg, d)
@@ -91,7 +91,7 @@ func checkRestores(t *testing.T, d *datadriven.TestData, chg *confchange.Changer
 		t.Errorf("%s: restoring %v: %v", d.Pos, chg.Tracker.Config, err)
 		return
 	}
-	if diff := cmp.Diff(chg.Tracker.Config, cfg, cmpopts.EquateEmpty()); diff != "" {
+	if diff := cmp.Diff(*chg.Tracker.Config, cfg, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("%s: restored config differs (-current +restored):\n%s", d.Pos, diff)
 	}
 }

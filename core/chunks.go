@@ -102,16 +102,16 @@ func (r *Raft) stepChunk(m raftpb.Message) error {
 		return nil
 	case raftpb.MsgSnapChunk:
 		c, _ := raftpb.ParseChunk(m) // validated
-		if r.fetch == nil {
+		if r.chunkFetch() == nil {
 			return nil // no transfer ever started: a stray chunk
 		}
-		return r.fetch.chunk(c, r.ticks, r)
+		return r.chunkFetch().chunk(c, r.ticks, r)
 	default:
 		s, _ := raftpb.ParseChunkSaved(m) // validated
-		if r.fetch == nil {
+		if r.chunkFetch() == nil {
 			return nil
 		}
-		if meta, done := r.fetch.saved(s, r.ticks, r); done {
+		if meta, done := r.chunkFetch().saved(s, r.ticks, r); done {
 			r.installFetched(meta)
 		}
 		return nil
@@ -125,7 +125,7 @@ func (r *Raft) stepChunk(m raftpb.Message) error {
 func (r *Raft) sendChunk(m raftpb.Message) {
 	m.From = r.id
 	if m.To == LocalSnapshotThread && !r.settings.asyncStorage {
-		r.out.queueLocal(m)
+		r.queueLocal(m)
 		return
 	}
 	r.out.queue(&m, false, r.fanOut(), r.settings.cache)
@@ -142,7 +142,7 @@ func (r *Raft) handleSnapshotOffer(m raftpb.Message) error {
 		r.send(&raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.committed})
 		return nil
 	}
-	if meta, done := r.fetch.offer(o, m.From, r.ticks, r); done {
+	if meta, done := r.chunkFetch().offer(o, m.From, r.ticks, r); done {
 		r.installFetched(meta)
 	}
 	return nil
@@ -165,7 +165,7 @@ func (r *Raft) installFetched(meta raftpb.SnapshotMetadata) {
 // tickChunks is the receiver's clock: chunks asked too long ago are asked
 // again elsewhere.
 func (r *Raft) tickChunks() {
-	r.fetch.tick(r.ticks, r.raftLog.committed, r.state == StateLeader, r)
+	r.chunkFetch().tick(r.ticks, r.raftLog.committed, r.state == StateLeader, r)
 }
 
 // holdsSnapshot reports whether the node's storage holds the snapshot a
@@ -203,12 +203,12 @@ func (r *Raft) holdsSnapshot(id raftpb.ChunkID) bool {
 // when the chunked transfer is off or saved names no snapshot, no chunk
 // size or an impossible chunk.
 func (r *Raft) ResumeSnapshotFetch(saved SavedChunks) error {
-	if r.fetch == nil {
+	if r.chunkFetch() == nil {
 		return fmt.Errorf("%w: the chunked snapshot transfer is off (Config.SnapshotChunkSize)", ErrInvalidSavedChunks)
 	}
 	if err := saved.validate(); err != nil {
 		return err
 	}
-	r.fetch.resumeWith(saved)
+	r.chunkFetch().resumeWith(saved)
 	return nil
 }

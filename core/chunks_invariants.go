@@ -10,8 +10,8 @@ import "fmt"
 // checkChunkInvariants checks the receiver and the source, when they
 // exist.
 func (r *Raft) checkChunkInvariants() error {
-	if r.fetch != nil {
-		if err := r.fetch.checkInvariants(); err != nil {
+	if r.chunkFetch() != nil {
+		if err := r.chunkFetch().checkInvariants(); err != nil {
 			return err
 		}
 	}

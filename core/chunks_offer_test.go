@@ -114,15 +114,17 @@ func TestASourceReadsItsStorageSnapshotOncePerSnapshotServed(t *testing.T) {
 	// hands it one.
 	ask := func(index, chunk uint64) raftpb.Chunk {
 		t.Helper()
-		r.out.msgs, r.out.local = nil, nil
+		r.out.msgs = nil
+		r.takeLocal()
 		must(t, r.Step(raftpb.ChunkRequest{From: 3, To: 2, ID: raftpb.ChunkID{Index: index, Term: 1, Chunk: chunk}, Size: 4}.Message()))
 		out := r.out.msgs
-		if len(r.out.local) == 1 {
+		local := r.takeLocal()
+		if len(local) == 1 {
 			snap, _ := st.MemoryStorage.Snapshot()
-			out = []raftpb.Message{ServeSnapshotChunkFrom(r.out.local[0], snap)}
+			out = []raftpb.Message{ServeSnapshotChunkFrom(local[0], snap)}
 		}
 		if len(out) != 1 {
-			t.Fatalf("request for chunk %d of %d: sent %v %v, want one answer", chunk, index, r.out.msgs, r.out.local)
+			t.Fatalf("request for chunk %d of %d: sent %v %v, want one answer", chunk, index, r.out.msgs, local)
 		}
 		c, err := raftpb.ParseChunk(out[0])
 		must(t, err)

@@ -65,7 +65,7 @@ func TestImpossibleChunkMessagesAreRefusedAndChangeNothing(t *testing.T) {
 			if err := f.Step(tc.m); !errors.Is(err, tc.want) {
 				t.Fatalf("Step(%v) = %v, want %v", tc.m, err, tc.want)
 			}
-			if after := fingerprint(f); after != before || f.fetch.cur != nil {
+			if after := fingerprint(f); after != before || f.chunkFetch().cur != nil {
 				t.Fatalf("a refused message changed the node:\n%s\n%s", before, after)
 			}
 		})
@@ -117,10 +117,11 @@ func TestSourceServesABoundedNumberOfReceivers(t *testing.T) {
 	c := chunkedCluster(t, func(cfg *Config) { cfg.MaxSnapshotReceivers = 1; cfg.SnapshotChunkTimeout = 3 })
 	src := c.nodes[1]
 	req := func(from uint64) raftpb.MessageType {
-		src.out.msgs, src.out.local = nil, nil
+		src.out.msgs = nil
+		src.takeLocal()
 		must(t, src.Step(raftpb.Message{Type: raftpb.MsgSnapChunkReq, From: from, To: 1, Index: 4, LogTerm: 1, RejectHint: 4}))
-		if len(src.out.local) > 0 {
-			return src.out.local[0].Type // to the worker
+		if local := src.takeLocal(); len(local) > 0 {
+			return local[0].Type // to the worker
 		}
 		m := src.out.msgs[len(src.out.msgs)-1]
 		if m.Type == raftpb.MsgSnapChunk && m.Reject && raftpb.ChunkRefusal(m.RejectHint) == raftpb.ChunkBusy {
@@ -206,24 +207,24 @@ func TestLateRefusalFromAnEarlierSourceLeavesTheCurrentRequestStanding(t *testin
 	f := c.nodes[2]
 	meta := raftpb.SnapshotMetadata{Index: 20, Term: f.term, ConfState: raftpb.ConfState{Voters: []uint64{1, 2, 3}}}
 	must(t, f.Step(offer(1, 2, f.term, meta, 10, 4, 1, 3)))
-	first, ok := f.fetch.cur.askedOf(0)
+	first, ok := f.chunkFetch().cur.askedOf(0)
 	if !ok {
-		t.Fatalf("chunk 0 not asked: %+v", f.fetch.cur.asked)
+		t.Fatalf("chunk 0 not asked: %+v", f.chunkFetch().cur.asked)
 	}
 	for i := 0; i < 3; i++ {
 		f.Tick()
 	}
-	second, ok := f.fetch.cur.askedOf(0)
+	second, ok := f.chunkFetch().cur.askedOf(0)
 	if !ok || second == first {
 		t.Fatalf("after the timeout chunk 0 is asked of %d (%v), want the other source than %d", second, ok, first)
 	}
 	late := raftpb.Message{Type: raftpb.MsgSnapChunk, From: first, To: 2, Index: 20, LogTerm: meta.Term,
 		Commit: 0, Reject: true, RejectHint: uint64(raftpb.ChunkNotHeld)}
 	must(t, f.Step(late))
-	if now, ok := f.fetch.cur.askedOf(0); !ok || now != second {
+	if now, ok := f.chunkFetch().cur.askedOf(0); !ok || now != second {
 		t.Fatalf("after the late refusal chunk 0 is asked of %d (%v), want %d still", now, ok, second)
 	}
-	if s := f.fetch.cur.source(second); s.dropped || s.asked != 1 {
+	if s := f.chunkFetch().cur.source(second); s.dropped || s.asked != 1 {
 		t.Fatalf("source %d after another's late refusal: %+v", second, *s)
 	}
 }
@@ -242,16 +243,16 @@ func TestChunksOfTheWrongLengthAreRefused(t *testing.T) {
 	}
 	for _, m := range []raftpb.Message{chunk(0, "ab"), chunk(0, "abcde")} {
 		before := fingerprint(f)
-		inflight := f.fetch.cur.inflight()
+		inflight := f.chunkFetch().cur.inflight()
 		if err := f.Step(m); !errors.Is(err, ErrInvalidMessage) {
 			t.Fatalf("chunk %d of %d bytes = %v, want ErrInvalidMessage", m.Commit, len(m.Context), err)
 		}
-		if fingerprint(f) != before || f.fetch.cur.inflight() != inflight {
+		if fingerprint(f) != before || f.chunkFetch().cur.inflight() != inflight {
 			t.Fatalf("a refused chunk %d changed the node", m.Commit)
 		}
 	}
 	must(t, f.Step(chunk(0, "abcd")))
-	if f.fetch.cur.inflight() == 0 && f.fetch.cur.saved == 0 {
+	if f.chunkFetch().cur.inflight() == 0 && f.chunkFetch().cur.saved == 0 {
 		t.Fatal("a full first chunk was not taken")
 	}
 }
@@ -318,7 +319,7 @@ func TestResumeSnapshotFetchRefusesImpossibleChunks(t *testing.T) {
 		{Index: 4, Term: 1, ChunkSize: MaxSnapshotChunkSize + 1},
 		{Index: 4, Term: 1, ChunkSize: 4, Chunks: []uint64{MaxSnapshotChunks}},
 	} {
-		if err := r.ResumeSnapshotFetch(s); !errors.Is(err, ErrInvalidSavedChunks) || r.fetch.resume != nil {
+		if err := r.ResumeSnapshotFetch(s); !errors.Is(err, ErrInvalidSavedChunks) || r.chunkFetch().resume != nil {
 			t.Errorf("ResumeSnapshotFetch(%+v) = %v, want ErrInvalidSavedChunks and nothing kept", s, err)
 		}
 	}

@@ -69,7 +69,8 @@
 //     log_unstable_arrays.go; what was durably acknowledged:
 //     storage_acks.go.
 //   - the leader's replication (trk's progress, appendsPending):
-//     replication.go, with flow control in tracker; only a leader holds
+//     replication.go, with flow control in tracker (the windows a
+//     GroupCache lends: windows.go); only a leader holds
 //     its peers' Progress (a follower or candidate, its configuration
 //     alone: raft.go's reset and becomeLeader); the uncommitted
 //     tail's budget (leader.uncommitted): uncommitted.go.
@@ -91,7 +92,7 @@
 //     (fetch) in chunks_receiver.go, the source (serving) in
 //     chunks_source.go, the leader's offer in chunks_offer.go, validation
 //     and invariants in chunks_validate.go and chunks_invariants.go, the
-//     glue to the node in chunks.go.
+//     glue to the node in chunks.go. The receiver is held in cold.
 //   - the outbox (out: the messages queued for the next Ready, and the
 //     arrays it reuses for them, taken back at Advance, or lent by a
 //     GroupCache shared between groups: group_cache.go): outbox.go,
@@ -105,8 +106,9 @@
 //     configured alike that share a GroupCache: settings.go;
 //   - the node's watch over its own storage (storage): storage_stall.go;
 //     recovering after lost entries: recovering.go.
-//   - what few nodes use (cold: the queues of reads, the chunk source,
-//     the checked mode's record, the asynchronous snapshot hand-off, a
+//   - what few nodes use (cold: the queues of reads, the chunk receiver
+//     and source, the messages to the snapshot worker, the checked
+//     mode's record, the asynchronous snapshot hand-off, a
 //     recovering node's boot term), behind one pointer allocated when a
 //     part is first needed: raft.go (raftCold). Unlike the sub-states
 //     below, its parts are not held to one file by the lint test; each is

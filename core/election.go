@@ -41,7 +41,7 @@ func (r *Raft) TickN(n int) {
 	if r.queuedReads().numForwarded() > 0 {
 		r.expireForwardedReads()
 	}
-	if r.fetch != nil {
+	if r.chunkFetch() != nil {
 		r.tickChunks()
 	}
 	if r.state == StateLeader {

@@ -4,17 +4,28 @@ import (
 	"reflect"
 
 	"github.com/tickraft/raft/raftpb"
+	"github.com/tickraft/raft/tracker"
 )
 
 // GroupCache is what the nodes of many groups in one process may share so
 // that each idle node costs less: the arrays their queued messages are
 // held in between a Ready and its Advance (and the records of them), and
-// one copy of the settings derived from Configs alike (all but the ID, Storage, Seed, Applied and
-// Recovering; a Logger whose type == cannot compare is never shared). Without one, each node keeps the arrays it uses
-// and its settings for itself (a few hundred bytes per node); with one, a
-// node holds an array only from the moment it queues a message to the
-// Advance that takes it back, and an idle group holds none. It changes
-// nothing a node does or sends.
+// one copy of the settings derived from Configs alike (all but the ID,
+// Storage, Seed, Applied and Recovering; a Logger whose type == cannot
+// compare is never shared), one copy of each membership configuration
+// its nodes install (the nodes of groups with the same member IDs hold
+// the same few), and the leaders' windows of appends in flight while
+// none are. Without one, each node keeps the arrays it uses and its
+// settings for itself (a few hundred bytes per node); with one, a node
+// holds an array only from the moment it queues a message to the Advance
+// that takes it back, and an idle group holds none. It changes nothing a
+// node does or sends.
+//
+// The cache shares the first 16 distinct configurations and the first 16
+// distinct settings it is given and keeps them for its life; a node given
+// another holds its own (as without a cache). A process whose groups
+// change membership often, each to different members, soon shares only
+// the configurations of its early groups.
 //
 // Share a GroupCache by passing it in the Config of every node that
 // should use it (Config.GroupCache). A GroupCache is not safe for
@@ -38,7 +49,20 @@ type GroupCache struct {
 	// settings are the distinct settings of the nodes built with the
 	// cache, at most maxCachedSettings of them.
 	settings []*settings
+	// configs are the distinct membership configurations the nodes
+	// installed, at most maxCachedConfigs of them; never modified (a
+	// tracker never modifies its configuration, and confchange computes a
+	// change on a copy).
+	configs []*tracker.Config
+	// windows are the pools of the leaders' windows of appends in flight
+	// (windows.go), one per pair of bounds, at most maxCachedSettings.
+	windows []*windowPool
 }
+
+// maxCachedConfigs bounds the distinct configurations a GroupCache
+// shares: the groups of a process mostly number their members alike, and
+// a node with yet another configuration keeps its own.
+const maxCachedConfigs = 16
 
 // maxCachedSettings bounds the distinct settings a GroupCache shares: a
 // process configures its groups in a few ways, and a node configured in
@@ -108,15 +132,21 @@ func (c *GroupCache) putKept(k *keptArrays) {
 // intern returns the settings equal to s that the cache shares, adding s
 // if it has room.
 func (c *GroupCache) intern(s settings) *settings {
-	for _, shared := range c.settings {
-		if sameSettings(shared, &s) {
+	return shareIn(&c.settings, &s, maxCachedSettings, sameSettings)
+}
+
+// shareIn returns the element of *list that same finds equal to v, else v
+// itself, which it adds to *list if the list holds fewer than limit.
+func shareIn[T any](list *[]*T, v *T, limit int, same func(a, b *T) bool) *T {
+	for _, shared := range *list {
+		if same(shared, v) {
 			return shared
 		}
 	}
-	if len(c.settings) < maxCachedSettings {
-		c.settings = append(c.settings, &s)
+	if len(*list) < limit {
+		*list = append(*list, v)
 	}
-	return &s
+	return v
 }
 
 // sameSettings reports whether a and b are equal, their loggers included.
@@ -130,4 +160,35 @@ func sameSettings(a, b *settings) bool {
 // comparableLogger reports whether == may compare l (nil may).
 func comparableLogger(l Logger) bool {
 	return l == nil || reflect.ValueOf(l).Comparable()
+}
+
+// config returns a configuration equal to cfg for a node to install: the
+// one the cache shares if it holds one, else cfg itself, which the cache
+// then shares if it has room. A nil cache (a node without one) returns
+// cfg. Either way nobody may modify the result.
+func (c *GroupCache) config(cfg tracker.Config) *tracker.Config {
+	if c == nil {
+		return &cfg
+	}
+	return shareIn(&c.configs, &cfg, maxCachedConfigs, (*tracker.Config).Equal)
+}
+
+// windowPool returns the cache's pool of windows of the given bounds,
+// adding one if it has none and room for it; a nil cache, or a full one,
+// returns nil (the node then keeps windows of its own).
+func (c *GroupCache) windowPool(maxMsgs int, maxBytes uint64) *windowPool {
+	if c == nil {
+		return nil
+	}
+	for _, p := range c.windows {
+		if p.maxMsgs == maxMsgs && p.maxBytes == maxBytes {
+			return p
+		}
+	}
+	if len(c.windows) >= maxCachedSettings {
+		return nil
+	}
+	p := &windowPool{maxMsgs: maxMsgs, maxBytes: maxBytes, empty: tracker.NewInflights(maxMsgs, maxBytes)}
+	c.windows = append(c.windows, p)
+	return p
 }

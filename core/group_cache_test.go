@@ -112,3 +112,104 @@ func TestANodeWithAnUncomparableLoggerKeepsItsOwnSettings(t *testing.T) {
 		t.Fatal("nodes with uncomparable loggers share settings")
 	}
 }
+
+// TestNodesSharingAGroupCacheShareEachConfiguration checks that the nodes
+// given one GroupCache hold one copy of a configuration they all have
+// (an idle group's nodes, and the groups numbered alike, hold the same
+// one), and that a change on one node leaves the others' untouched: the
+// shared copy is never modified.
+func TestNodesSharingAGroupCacheShareEachConfiguration(t *testing.T) {
+	cache := NewGroupCache()
+	build := func(id uint64, voters ...uint64) *Raft {
+		st := NewMemoryStorage()
+		st.SetConfState(raftpb.ConfState{Voters: voters})
+		r, err := NewRaft(&Config{ID: id, Storage: st, GroupCache: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b, other := build(1, 1, 2, 3), build(2, 1, 2, 3), build(1, 1, 2)
+	if a.trk.Config != b.trk.Config {
+		t.Errorf("two nodes of the same configuration hold two copies of it")
+	}
+	if a.trk.Config == other.trk.Config {
+		t.Fatalf("a node of voters (1 2) shares the configuration %v", a.trk.Config)
+	}
+	// A demotion writes the voters' slice: it must be a copy's.
+	cc := raftpb.ConfChange{Type: raftpb.ConfChangeAddLearnerNode, NodeID: 2}
+	if _, err := a.ApplyConfChange(cc); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := a.trk.Config.String(), "voters=(1 3) learners=(2)"; got != want {
+		t.Errorf("after the change node 1 holds %s, want %s", got, want)
+	}
+	if got, want := b.trk.Config.String(), "voters=(1 2 3)"; got != want {
+		t.Errorf("a change on node 1 changed node 2's configuration to %s, want %s", got, want)
+	}
+	if _, err := b.ApplyConfChange(cc); err != nil {
+		t.Fatal(err)
+	}
+	if a.trk.Config != b.trk.Config {
+		t.Errorf("after the same change the two nodes hold two copies of their configuration")
+	}
+}
+
+// TestALeaderOfAGroupCacheHoldsAWindowOnlyWhileAppendsAreInFlight checks
+// that a leader given a GroupCache takes a window of its own for a
+// follower while appends to it are in flight, gives it back once they are
+// acknowledged (an idle leader holds the cache's shared empty window for
+// every follower), and never writes the shared one.
+func TestALeaderOfAGroupCacheHoldsAWindowOnlyWhileAppendsAreInFlight(t *testing.T) {
+	cache := NewGroupCache()
+	c := electedClusterWith(t, 3, func(cfg *Config) { cfg.GroupCache = cache; cfg.MaxInflightMsgs = 2 })
+	leader := c.nodes[1]
+	pool := leader.settings.windows
+	if pool == nil {
+		t.Fatal("a node given a GroupCache has no pool of windows")
+	}
+	idle := func(when string) {
+		t.Helper()
+		for _, id := range []uint64{2, 3} {
+			if w := leader.trk.Progress(id).Inflights; w != pool.empty {
+				t.Errorf("%s: the leader holds a window of its own for %d: %+v", when, id, w)
+			}
+		}
+		if n := pool.empty.Count(); n != 0 {
+			t.Errorf("%s: the shared empty window holds %d appends", when, n)
+		}
+	}
+	idle("after the proposals are acknowledged")
+	for round := 0; round < 3; round++ {
+		for i := 0; i < 3; i++ {
+			if _, _, err := leader.Propose([]byte("x")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sent := c.drain(1) // sent but not yet delivered: the appends are in flight
+		for _, id := range []uint64{2, 3} {
+			w := leader.trk.Progress(id).Inflights
+			if w == pool.empty || w.Count() == 0 {
+				t.Fatalf("round %d: appends to %d are in flight, but the leader records none (window %+v)", round, id, w)
+			}
+		}
+		for _, m := range sent {
+			c.stepChecked(m)
+		}
+		c.stabilize()
+		idle("once acknowledged")
+	}
+	if len(pool.spare) == 0 || len(pool.spare) > 2 {
+		t.Errorf("the pool keeps %d spare windows, want 1 or 2 (one per follower at most)", len(pool.spare))
+	}
+	// A membership change rebuilds the leader's Progress from copies of
+	// its windows: the empty copies go back too.
+	if _, _, err := leader.ProposeConfChange(addLearner(4)); err != nil {
+		t.Fatal(err)
+	}
+	c.stabilize()
+	if !leader.trk.IsMember(4) {
+		t.Fatal("the case is not set up: node 4 was not added")
+	}
+	idle("after a membership change")
+}

@@ -94,6 +94,9 @@ func (r *Raft) checkLeaderInvariants() error {
 	case r.leader.transferee != None && r.trk.Progress(r.leader.transferee) == nil:
 		return fmt.Errorf("invariant: transferring leadership to %d, not a member", r.leader.transferee)
 	}
+	if p := r.settings.windows; p != nil && p.empty.Count() != 0 {
+		return fmt.Errorf("invariant: the window the leaders of a GroupCache share holds %d appends", p.empty.Count())
+	}
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
 		switch {
 		case err != nil:

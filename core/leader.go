@@ -12,10 +12,6 @@ type leaderState struct {
 	// pendingConfIndex is the index of the last conf change the leader
 	// appended; another may not be proposed until it is applied.
 	pendingConfIndex uint64
-	// leaseRevoked is set once this leader has sent MsgTimeoutNow in its
-	// term: its target's election may bypass the followers' stickiness
-	// whenever the message arrives, so no lease holds again in the term.
-	leaseRevoked bool
 	// snapSentAt is the tick each follower was last sent a whole snapshot
 	// or offered one (Config.SnapshotRetryTicks).
 	snapSentAt map[uint64]uint64
@@ -40,6 +36,11 @@ type leaderState struct {
 	uncommitted uncommittedTail
 	// heartbeat is the leader's heartbeat timer (election_clock.go).
 	heartbeat heartbeatTimer
+	// leaseRevoked is set once this leader has sent MsgTimeoutNow in its
+	// term: its target's election may bypass the followers' stickiness
+	// whenever the message arrives, so no lease holds again in the term.
+	// It sits beside the 4-byte timer, in what would be padding.
+	leaseRevoked bool
 	// quiesce is the leader's part in the sleep of its group: its
 	// request in flight, its next try and the fence of its lease after a
 	// wake (quiesce.go).

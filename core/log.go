@@ -56,22 +56,31 @@ type applyBounds struct {
 // handing out committed entries within bounds. Errors from storage, and a
 // storage whose indexes make no sense, are returned.
 func newLog(storage Storage, bounds *applyBounds) (*raftLog, error) {
+	l := &raftLog{}
+	if err := l.init(storage, bounds); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// init builds into l the log newLog returns (a Raft holds its log inline).
+func (l *raftLog) init(storage Storage, bounds *applyBounds) error {
 	first, err := storage.FirstIndex()
 	if err != nil {
-		return nil, fmt.Errorf("reading the first index from storage: %w", err)
+		return fmt.Errorf("reading the first index from storage: %w", err)
 	}
 	last, err := storage.LastIndex()
 	if err != nil {
-		return nil, fmt.Errorf("reading the last index from storage: %w", err)
+		return fmt.Errorf("reading the last index from storage: %w", err)
 	}
 	if first == 0 || first > last+1 {
-		return nil, fmt.Errorf("storage has first index %d and last index %d; want 1 <= first <= last+1",
+		return fmt.Errorf("storage has first index %d and last index %d; want 1 <= first <= last+1",
 			first, last)
 	}
 	if _, err := storage.Term(last); err != nil {
-		return nil, fmt.Errorf("reading the term of the last index %d from storage: %w", last, err)
+		return fmt.Errorf("reading the term of the last index %d from storage: %w", last, err)
 	}
-	l := &raftLog{
+	*l = raftLog{
 		storage:   storage,
 		committed: snapshotCommitted(storage, first, last),
 		applying:  first - 1,
@@ -80,7 +89,7 @@ func newLog(storage Storage, bounds *applyBounds) (*raftLog, error) {
 	}
 	l.unstable.offset = last + 1
 	l.unstable.offsetInProgress = last + 1
-	return l, nil
+	return nil
 }
 
 // snapshotCommitted returns the highest index a restarting log knows to

@@ -356,7 +356,7 @@ func TestLogMaybeAppendRefusesCommittedConflictWithoutChange(t *testing.T) {
 			l.maybeAppend(entryID{1, 2}, 4, ents(3, 3, 3))
 		}()
 	}
-	if !cmp.Equal(before, *l, cmp.AllowUnexported(raftLog{}, unstable{}, MemoryStorage{}, entryID{}, memorySegment{}, applyBounds{})) {
+	if !cmp.Equal(before, *l, cmp.AllowUnexported(raftLog{}, unstable{}, MemoryStorage{}, memoryCold{}, entryID{}, memorySegment{}, applyBounds{})) {
 		t.Errorf("a refused append changed the log: %v, was %v", l, &before)
 	}
 	if diff := cmp.Diff(beforeEnts, l.allEntries()); diff != "" {

@@ -10,6 +10,10 @@ import (
 // unstable entries, so that one burst does not pin memory on an idle node.
 const maxUnstableCapHint = 4096
 
+// capHint holds maxUnstableCapHint in 16 bits: this fails to compile if
+// it grows beyond them.
+const _ = uint16(maxUnstableCapHint)
+
 // unstable is the tail of the log that is not yet durable: entries (and at
 // most one incoming snapshot) that the node holds but the application has
 // not yet acknowledged as written to Storage.
@@ -45,13 +49,14 @@ type unstable struct {
 	recentWhole bool
 	recentSpare bool
 	spareIdle   uint16
+	// capHint is the capacity the tail had when it last became empty: the
+	// next batch is likely as large, so it is allocated at once rather
+	// than regrown entry by entry. At most maxUnstableCapHint, it shares
+	// the word of the flags.
+	capHint uint16
 	// offsetInProgress is one past the last entry handed out to be
 	// written: entries [offset, offsetInProgress) are in progress.
 	offsetInProgress uint64
-	// capHint is the capacity the tail had when it last became empty: the
-	// next batch is likely as large, so it is allocated at once rather
-	// than regrown entry by entry.
-	capHint int
 	// recent are the entries that last became stable, recent[i] at index
 	// recentOffset+i, in the array they were handed out in (a Ready's
 	// Entries or a storage message's): Storage holds the same entries, and
@@ -156,7 +161,7 @@ func (u *unstable) stableTo(id entryID) {
 // remembers size as the capacity to reserve for the next batch.
 func (u *unstable) shrinkEntries(size int) {
 	if len(u.entries) == 0 {
-		u.capHint = min(size, maxUnstableCapHint)
+		u.capHint = uint16(min(size, maxUnstableCapHint))
 		u.entries = nil
 		return
 	}
@@ -196,7 +201,7 @@ func (u *unstable) restore(s raftpb.Snapshot) {
 // (log_unstable_arrays.go), and the node's own array is handed out and
 // taken back by the same rule.
 func (u *unstable) appendReceived(ents []raftpb.Entry) {
-	if !u.reuseArrays && u.entries == nil && len(ents) > 0 && len(ents) >= u.capHint && ents[0].Index == u.offset {
+	if !u.reuseArrays && u.entries == nil && len(ents) > 0 && len(ents) >= int(u.capHint) && ents[0].Index == u.offset {
 		u.entries = ents[:len(ents):len(ents)]
 		return
 	}
@@ -218,7 +223,7 @@ func (u *unstable) truncateAndAppend(ents []raftpb.Entry) {
 	switch {
 	case from == end:
 		if u.entries == nil {
-			u.entries = u.newArray(max(u.capHint, len(ents)))
+			u.entries = u.newArray(max(int(u.capHint), len(ents)))
 		}
 		if len(ents) == 1 {
 			u.entries = append(u.entries, ents[0]) // a proposal: no bulk copy

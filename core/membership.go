@@ -83,7 +83,8 @@ func (r *Raft) computeConfChange(cc raftpb.ConfChangeV2) (tracker.Config, tracke
 	if cc.Transition > raftpb.ConfChangeTransitionJointExplicit || cc.Transition < 0 {
 		return tracker.Config{}, nil, fmt.Errorf("%w: %v", ErrUnknownTransition, cc.Transition)
 	}
-	changer := confchange.Changer{Tracker: r.changeTracker(), LastIndex: r.raftLog.lastIndex()}
+	changer := confchange.Changer{Tracker: r.changeTracker(), LastIndex: r.raftLog.lastIndex(),
+		MaxInflight: r.settings.maxInflight, MaxInflightBytes: r.settings.maxInflightBytes}
 	if cc.LeaveJoint() {
 		return changer.LeaveJoint()
 	}

@@ -26,9 +26,6 @@ const maxMsgsCapHint = 256
 type outbox struct {
 	msgs        []raftpb.Message
 	afterAppend []raftpb.Message
-	// local are the synchronous loop's messages to the snapshot worker,
-	// handed out in Ready.LocalMessages; few, and never kept for reuse.
-	local []raftpb.Message
 	// kept records the arrays kept for reuse, behind a pointer so that a
 	// node given a GroupCache holds one word for them between its Readys:
 	// such a node keeps arrays only from a Ready that hands messages out
@@ -93,17 +90,31 @@ func (o *outbox) takeSpare(after bool, n int, c *GroupCache) []raftpb.Message {
 }
 
 // queueLocal adds m, addressed to the application's snapshot worker, to
-// the messages that never go to the network.
-func (o *outbox) queueLocal(m raftpb.Message) { o.local = append(o.local, m) }
+// the messages that never go to the network. They are few (the chunked
+// transfer's, in the synchronous loop), so they wait in the node's cold
+// part rather than in the outbox every node holds.
+func (r *Raft) queueLocal(m raftpb.Message) {
+	c := r.coldState()
+	c.local = append(c.local, m)
+}
 
-// pending reports whether any message is queued.
-func (o *outbox) pending() bool { return len(o.msgs) > 0 || len(o.afterAppend) > 0 || len(o.local) > 0 }
+// pending reports whether any message is queued for the network.
+func (o *outbox) pending() bool { return len(o.msgs) > 0 || len(o.afterAppend) > 0 }
+
+// messagesPending reports whether any message is queued, to the network
+// or to the snapshot worker.
+func (r *Raft) messagesPending() bool {
+	return r.out.pending() || r.cold != nil && len(r.cold.local) > 0
+}
 
 // takeLocal returns the messages to the snapshot worker and empties that
 // queue.
-func (o *outbox) takeLocal() []raftpb.Message {
-	msgs := o.local
-	o.local = nil
+func (r *Raft) takeLocal() []raftpb.Message {
+	if r.cold == nil {
+		return nil
+	}
+	msgs := r.cold.local
+	r.cold.local = nil
 	return msgs
 }
 

@@ -329,7 +329,7 @@ func (r *Raft) groupIdle() bool {
 	last := r.raftLog.lastIndex()
 	switch {
 	case r.leader.transferee != None, r.readOnly.Len() > 0, r.queuedReads().numStates() > 0, r.queuedReads().numLocal() > 0,
-		r.queuedReads().numForwarded() > 0, r.fetch.fetching(), r.trk.Voters.IsJoint():
+		r.queuedReads().numForwarded() > 0, r.chunkFetch().fetching(), r.trk.Voters.IsJoint():
 		return false
 	case r.raftLog.committed != last, r.raftLog.applied != last, !r.committedInTerm():
 		return false
@@ -349,7 +349,7 @@ func (r *Raft) groupIdle() bool {
 func (r *Raft) handleQuiesce(m raftpb.Message) error {
 	last := r.raftLog.lastEntryID()
 	agree := last.index == m.Index && last.term == m.LogTerm && r.raftLog.committed == m.Commit &&
-		r.queuedReads().numLocal() == 0 && r.queuedReads().numForwarded() == 0 && !r.fetch.fetching()
+		r.queuedReads().numLocal() == 0 && r.queuedReads().numForwarded() == 0 && !r.chunkFetch().fetching()
 	if agree {
 		r.quiesce.sleep()
 	} else {

@@ -44,11 +44,13 @@ type SoftState struct {
 // driven by Tick, Step and the proposal methods and produces its work
 // through Ready. It is not safe for concurrent use.
 type Raft struct {
-	id      uint64
-	term    uint64
-	vote    uint64
-	lead    uint64
-	raftLog *raftLog
+	id   uint64
+	term uint64
+	vote uint64
+	lead uint64
+	// raftLog is the node's log, held in the node (not behind a pointer)
+	// so that the two take one allocation.
+	raftLog raftLog
 	trk     tracker.ProgressTracker
 
 	// out is the messages queued for the next Ready (outbox.go).
@@ -68,9 +70,6 @@ type Raft struct {
 	ticks      uint64
 	leaderTick uint64
 
-	// fetch is this node's side of the chunked snapshot transfer as a
-	// receiver (nil: transfer off; see chunks.go).
-	fetch *chunkReceiver
 	// cold is what few nodes use (raftCold), nil until one of its parts
 	// is first needed.
 	cold *raftCold
@@ -112,6 +111,13 @@ type Raft struct {
 // that an idle group's nodes hold one word for all of it (a process with
 // many groups holds a Raft per member).
 type raftCold struct {
+	// fetch is this node's side of the chunked snapshot transfer as a
+	// receiver (chunks.go), nil when the transfer is off.
+	fetch *chunkReceiver
+	// local are the synchronous loop's messages to the snapshot worker,
+	// handed out in Ready.LocalMessages (outbox.go): few, and never kept
+	// for reuse.
+	local []raftpb.Message
 	// reads is the queues of reads (reads.go), nil until the node's
 	// first read.
 	reads *readQueues
@@ -143,6 +149,15 @@ func (r *Raft) queuedReads() *readQueues {
 		return nil
 	}
 	return r.cold.reads
+}
+
+// chunkFetch returns the node's chunk receiver, or nil when the chunked
+// transfer is off.
+func (r *Raft) chunkFetch() *chunkReceiver {
+	if r.cold == nil {
+		return nil
+	}
+	return r.cold.fetch
 }
 
 // chunkServing returns the node's chunk source, or nil if it never
@@ -186,42 +201,51 @@ func (r *Raft) recoveringBootTerm() uint64 {
 // ConfState; a restarting node recovers its term, vote, log and
 // configuration.
 func NewRaft(c *Config) (*Raft, error) {
-	if err := c.Validate(); err != nil {
+	r := new(Raft)
+	if err := r.Init(c); err != nil {
 		return nil, err
+	}
+	return r, nil
+}
+
+// Init builds into r, a zero Raft the caller holds, the node NewRaft
+// would return: the root package's RawNode holds its Raft inline, so
+// that a node takes one allocation. After an error r must not be used.
+func (r *Raft) Init(c *Config) error {
+	if err := c.Validate(); err != nil {
+		return err
 	}
 	cfg := c.withDefaults()
 	set := newSettings(&cfg)
-	log, err := newLog(cfg.Storage, &set.apply)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.ReuseEntryArrays {
-		log.unstable.takeBackArrays() // the application promised Advance ends every use of what the Readys handed out
-	}
-	hs, cs, err := cfg.Storage.InitialState()
-	if err != nil {
-		return nil, err
-	}
-	r := &Raft{
+	*r = Raft{
 		id:         cfg.ID,
-		raftLog:    log,
-		trk:        tracker.MakeProgressTracker(cfg.MaxInflightMsgs, cfg.MaxInflightBytes),
 		clock:      newElectionClock(cfg.Seed),
 		settings:   set,
 		leaderTick: 1,
 		quiesce:    quiescence{on: cfg.Quiesce},
 	}
+	// The tracker stays zero until restoreConfig installs the configuration.
+	if err := r.raftLog.init(cfg.Storage, &set.apply); err != nil {
+		return err
+	}
+	if cfg.ReuseEntryArrays {
+		r.raftLog.unstable.takeBackArrays() // the application promised Advance ends every use of what the Readys handed out
+	}
+	hs, cs, err := cfg.Storage.InitialState()
+	if err != nil {
+		return err
+	}
 	if r.settings.chunks.size > 0 {
-		r.fetch = newChunkReceiver(r.settings.chunks, r.id)
+		r.coldState().fetch = newChunkReceiver(r.settings.chunks, r.id)
 	}
 	if cc := newContractCheck(cfg.CheckContract); cc != nil {
 		r.coldState().contract = cc
 	}
 	if err := r.restoreConfig(cs); err != nil {
-		return nil, err
+		return err
 	}
 	if err := r.checkLostLog(hs, cfg.Recovering || hs.RecoveringTerm > 0); err != nil {
-		return nil, err
+		return err
 	}
 	r.loadHardState(hs)
 	r.restarted = hs.Term > 0
@@ -233,11 +257,11 @@ func NewRaft(c *Config) (*Raft, error) {
 	}
 	if cfg.Applied > 0 {
 		if cfg.Applied > r.raftLog.committed {
-			return nil, &ConfigError{"Applied", fmt.Sprintf("(%d) is beyond the committed index %d", cfg.Applied, r.raftLog.committed)}
+			return &ConfigError{"Applied", fmt.Sprintf("(%d) is beyond the committed index %d", cfg.Applied, r.raftLog.committed)}
 		}
 		r.raftLog.appliedTo(cfg.Applied, 0)
 		if err := r.reapplyConfChanges(cfg.Applied); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	r.becomeFollower(r.term, None)
@@ -247,14 +271,16 @@ func NewRaft(c *Config) (*Raft, error) {
 	}
 	r.log(LevelInfo, "started", Attr{"commit", r.raftLog.committed}, Attr{"applied", r.raftLog.applied},
 		Attr{"last_index", r.raftLog.lastIndex()}, Attr{"last_term", r.raftLog.lastEntryID().term})
-	return r, nil
+	return nil
 }
 
 // restoreConfig installs the configuration cs (from storage or a snapshot).
 func (r *Raft) restoreConfig(cs raftpb.ConfState) error {
 	cfg, prs, err := confchange.Restore(confchange.Changer{
-		Tracker:   r.trk,
-		LastIndex: r.raftLog.lastIndex(),
+		Tracker:          r.trk,
+		LastIndex:        r.raftLog.lastIndex(),
+		MaxInflight:      r.settings.maxInflight,
+		MaxInflightBytes: r.settings.maxInflightBytes,
 	}, cs)
 	if err != nil {
 		return fmt.Errorf("raft: restoring configuration %v: %w", cs, err)
@@ -329,7 +355,9 @@ func (r *Raft) openWindows() {
 			return
 		}
 		if pr.Inflights == nil {
-			pr.Inflights = tracker.NewInflights(r.trk.MaxInflight, r.trk.MaxInflightBytes)
+			pr.Inflights = r.newWindow()
+		} else {
+			r.returnEmptyWindow(pr) // a conf change copies every window
 		}
 	})
 }
@@ -405,11 +433,13 @@ func (r *Raft) becomeLeader() {
 // switchToConfig installs a configuration and its progress map, and
 // learns from it whether this node is a learner.
 func (r *Raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) raftpb.ConfState {
+	// The nodes of a GroupCache share one copy of each configuration.
+	shared := r.settings.cache.config(cfg)
 	if r.state == StateLeader {
-		r.trk.SetConfig(cfg, prs)
+		r.trk.SetSharedConfig(shared, prs)
 		r.openWindows()
 	} else {
-		r.trk.SetConfig(cfg, nil) // only a leader tracks Progress
+		r.trk.SetSharedConfig(shared, nil) // only a leader tracks Progress
 	}
 	cs := r.trk.ConfState()
 	voter := r.trk.Voters.Contains(r.id)

@@ -176,6 +176,9 @@ func (r *Raft) ackRound(from uint64, ctx []byte) {
 	if !ok {
 		return
 	}
+	// Room for every member's answer at once, when the first comes: not
+	// at the election, so that a leader no one answered holds none.
+	r.readOnly.ExpectPeers(r.trk.Len())
 	r.readOnly.Ack(from, c.Round, c.Tick)
 	r.releaseReads()
 }

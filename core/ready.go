@@ -112,7 +112,7 @@ func (s *readyState) owePersistedChange(persisted raftpb.HardState) {
 // The cheapest answers come first: queued messages (most Readys hold
 // some), then what an idle node checks and finds unchanged.
 func (r *Raft) HasReady() bool {
-	return r.out.pending() || r.stateToHandOut() ||
+	return r.messagesPending() || r.stateToHandOut() ||
 		r.state == StateLeader && (r.appendsPending && r.appendsWouldSend() || r.readOnly.NeedsRound() && r.readsWouldFlush())
 }
 
@@ -127,7 +127,7 @@ func (r *Raft) stateToHandOut() bool {
 	if r.cold != nil && (r.queuedReads().numStates() > 0 || r.snapToApply() != nil) {
 		return true
 	}
-	l := r.raftLog
+	l := &r.raftLog
 	return l.hasNextUnstableSnapshot() || l.hasNextUnstableEnts() ||
 		l.applying < l.committed && r.mayHandOutCommitted() && l.hasNextCommittedEnts(r.applyUnstable())
 }
@@ -171,7 +171,7 @@ func (r *Raft) ReadyInto(rd *Ready) {
 // (messagesReady); the tickraft_invariants build checks this answer
 // against it (crossCheckedMessagesReady).
 func (r *Raft) readyHoldsOnlyMessages() bool {
-	if r.settings.asyncStorage || len(r.out.afterAppend) > 0 || len(r.out.local) > 0 {
+	if r.settings.asyncStorage || len(r.out.afterAppend) > 0 || r.cold != nil && len(r.cold.local) > 0 {
 		return false
 	}
 	if r.state == StateLeader && (r.appendsPending || r.readOnly.NeedsRound() && r.readsWouldFlush()) {
@@ -217,7 +217,7 @@ func (r *Raft) fullReady() Ready {
 	rd := Ready{
 		Entries:       r.raftLog.nextUnstableEnts(),
 		Messages:      r.out.takeMsgs(),
-		LocalMessages: r.out.takeLocal(),
+		LocalMessages: r.takeLocal(),
 	}
 	if snap := r.raftLog.nextUnstableSnapshot(); snap != nil {
 		rd.Snapshot = *snap

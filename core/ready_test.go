@@ -113,7 +113,7 @@ func TestAReadyWithMessagesHandsOutTheWorkBesideThem(t *testing.T) {
 		name: "work for the snapshot worker",
 		id:   2,
 		work: func(t *testing.T, c *testCluster, r *Raft) {
-			r.out.queueLocal(raftpb.Message{To: LocalSnapshotThread, From: 2, Type: raftpb.MsgSnapChunkReq})
+			r.queueLocal(raftpb.Message{To: LocalSnapshotThread, From: 2, Type: raftpb.MsgSnapChunkReq})
 		},
 		handed: func(r *Raft, rd *Ready) bool { return len(rd.LocalMessages) == 1 },
 	}, {

@@ -115,6 +115,7 @@ func (r *Raft) maybeSendAppend(to uint64, pr *tracker.Progress, sendIfEmpty bool
 		return false
 	}
 	r.sendAppend(to, pr, entryID{term: prevTerm, index: prev}, ents)
+	r.ownWindow(pr, len(ents))
 	pr.SentEntries(len(ents), payloadSize(ents))
 	return true
 }
@@ -148,6 +149,9 @@ func (r *Raft) handleAppendEntries(m raftpb.Message) error {
 		// Everything up to our commit index matches the leader's log
 		// (Log Matching); tell the leader where we are.
 		r.send(&raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.committed})
+		return nil
+	}
+	if r.refuseEntriesWithoutConfiguration(m) {
 		return nil
 	}
 	lastNew, overwrote, ok, err := r.raftLog.maybeAppend(entryID{term: m.LogTerm, index: m.Index}, m.Commit, m.Entries)
@@ -210,6 +214,7 @@ func (r *Raft) handleAppendResponse(m raftpb.Message, pr *tracker.Progress) erro
 		// resend is due for a snapshot acknowledged).
 		pr.BecomeProbe()
 	}
+	r.returnEmptyWindow(pr)
 	r.maybeCommit()
 	r.appendsPending = true
 	r.maybeFinishTransfer(m.From, pr)
@@ -227,6 +232,10 @@ func (r *Raft) handleAppendRejection(m raftpb.Message, pr *tracker.Progress) {
 		r.handleShortLogReport(m, pr)
 		return
 	}
+	if m.Index == 0 {
+		r.catchUpWithSnapshot(m.From, pr)
+		return
+	}
 	next := m.RejectHint
 	if m.LogTerm > 0 {
 		// The follower told us its term at the hint: skip every entry of
@@ -239,6 +248,7 @@ func (r *Raft) handleAppendRejection(m raftpb.Message, pr *tracker.Progress) {
 	if pr.State == tracker.StateReplicate {
 		pr.BecomeProbe()
 	}
+	r.returnEmptyWindow(pr)
 	r.appendsPending = true
 }
 

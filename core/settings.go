@@ -9,6 +9,11 @@ package core
 type settings struct {
 	// maxMsgSize is Config.MaxSizePerMsg.
 	maxMsgSize uint64
+	// maxInflight and maxInflightBytes are Config.MaxInflightMsgs and
+	// MaxInflightBytes: the bounds of a leader's window of appends in
+	// flight to each follower.
+	maxInflight      int
+	maxInflightBytes uint64
 	// maxPendingReads is Config.MaxPendingReads: the bound on each queue
 	// of reads (on the leader, local, forwarded).
 	maxPendingReads int
@@ -31,6 +36,9 @@ type settings struct {
 	chunks chunkSettings
 	// cache is Config.GroupCache, or nil.
 	cache *GroupCache
+	// windows is the cache's pool of windows of appends in flight of the
+	// Config's bounds (windows.go), nil without a cache.
+	windows *windowPool
 	// logger is Config.Logger (a discarding one by default).
 	logger Logger
 	// stallTicks is Config.StorageStallTicks; 0 disables the watch
@@ -59,6 +67,8 @@ type settings struct {
 func newSettings(cfg *Config) *settings {
 	s := settings{
 		maxMsgSize:                cfg.MaxSizePerMsg,
+		maxInflight:               cfg.MaxInflightMsgs,
+		maxInflightBytes:          cfg.MaxInflightBytes,
 		maxPendingReads:           cfg.MaxPendingReads,
 		leaseTicks:                leaseTicks(cfg.ElectionTick, cfg.LeaseClockDriftTicks),
 		snapshotRetryTicks:        uint64(max(cfg.SnapshotRetryTicks, 0)),
@@ -67,6 +77,7 @@ func newSettings(cfg *Config) *settings {
 		heartbeatTimeout:          cfg.HeartbeatTick,
 		chunks:                    newChunkSettings(cfg),
 		cache:                     cfg.GroupCache,
+		windows:                   cfg.GroupCache.windowPool(cfg.MaxInflightMsgs, cfg.MaxInflightBytes),
 		logger:                    cfg.Logger,
 		stallTicks:                uint64(max(cfg.StorageStallTicks, 0)),
 		maxUncommittedSize:        cfg.MaxUncommittedEntriesSize,

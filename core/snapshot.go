@@ -10,10 +10,11 @@ import (
 )
 
 // maybeSendSnapshot sends the storage's snapshot to a follower that needs
-// entries the log no longer holds. A snapshot being made is retried later;
-// any other storage error is logged and retried later too.
+// entries the log no longer holds, or that holds no configuration
+// (errNoConfiguration). A snapshot being made is retried later; any other
+// storage error is logged and retried later too.
 func (r *Raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) bool {
-	if !isCompactedErr(cause) {
+	if !isCompactedErr(cause) && cause != errNoConfiguration {
 		r.log(LevelError, "cannot read entries a follower needs from storage", peerAttr(to), errAttr(cause))
 		return false
 	}
@@ -31,6 +32,10 @@ func (r *Raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) b
 		return false
 	}
 	if snap.IsEmpty() {
+		if cause == errNoConfiguration {
+			r.log(LevelWarn, "a follower holds no configuration and needs a snapshot, but the storage holds none yet: take one (CreateSnapshot and Compact)", peerAttr(to))
+			return false
+		}
 		r.log(LevelError, "storage compacted entries a follower needs but holds no snapshot", peerAttr(to))
 		return false
 	}
@@ -137,7 +142,7 @@ func (r *Raft) restore(s raftpb.Snapshot) bool {
 	if r.state != StateFollower {
 		panic("invariant: only a follower installs a snapshot")
 	}
-	cfg, prs, err := restoredConfig(r.trk, s.Metadata.ConfState, s.Metadata.Index)
+	cfg, prs, err := restoredConfig(r.settings, s.Metadata.ConfState, s.Metadata.Index)
 	if err != nil {
 		panic("invariant: a snapshot's configuration was validated: " + err.Error())
 	}
@@ -151,11 +156,17 @@ func (r *Raft) restore(s raftpb.Snapshot) bool {
 	return true
 }
 
+// anyWindowBounds are the settings restoredConfig is given to validate a
+// configuration: the windows' bounds do not decide whether one is valid.
+// It is only read.
+var anyWindowBounds = settings{maxInflight: 1}
+
 // restoredConfig builds, without changing anything, the configuration and
-// progress of a ConfState on a fresh tracker.
-func restoredConfig(trk tracker.ProgressTracker, cs raftpb.ConfState, lastIndex uint64) (tracker.Config, tracker.ProgressMap, error) {
-	fresh := tracker.MakeProgressTracker(trk.MaxInflight, trk.MaxInflightBytes)
-	return confchange.Restore(confchange.Changer{Tracker: fresh, LastIndex: lastIndex}, cs)
+// progress of a ConfState on a fresh tracker, the windows of its members
+// bounded as s says.
+func restoredConfig(s *settings, cs raftpb.ConfState, lastIndex uint64) (tracker.Config, tracker.ProgressMap, error) {
+	return confchange.Restore(confchange.Changer{Tracker: tracker.MakeProgressTracker(), LastIndex: lastIndex,
+		MaxInflight: s.maxInflight, MaxInflightBytes: s.maxInflightBytes}, cs)
 }
 
 // handleSnapStatus is the report that a snapshot send finished (or
@@ -186,7 +197,7 @@ func validateSnapshot(trk tracker.ProgressTracker, m raftpb.Message) error {
 	case len(s.Metadata.ConfState.Voters) == 0:
 		return fmt.Errorf("%w: snapshot configuration has no voters", ErrInvalidMessage)
 	}
-	if _, _, err := restoredConfig(trk, s.Metadata.ConfState, s.Metadata.Index); err != nil {
+	if _, _, err := restoredConfig(&anyWindowBounds, s.Metadata.ConfState, s.Metadata.Index); err != nil {
 		return fmt.Errorf("%w: snapshot configuration: %w", ErrInvalidMessage, err)
 	}
 	return nil

@@ -52,8 +52,8 @@ func (r *Raft) Status() Status {
 	s := Status{BasicStatus: r.BasicStatus(), Config: r.trk.Config.Clone(),
 		ApplyingBytes: r.raftLog.applyingEntsSize, PendingReads: r.readOnly.Len(), LocalReads: r.queuedReads().numLocal(),
 		ForwardedReads: r.queuedReads().numForwarded()}
-	if r.fetch != nil {
-		s.Fetch = r.fetch.status()
+	if r.chunkFetch() != nil {
+		s.Fetch = r.chunkFetch().status()
 	}
 	if r.state != StateLeader {
 		return s

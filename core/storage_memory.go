@@ -28,16 +28,16 @@ import (
 // is reused for the entries appended after the compaction.
 type MemoryStorage struct {
 	hardState raftpb.HardState
-	// confState is what InitialState returns and the ConfState of the
-	// snapshot held, kept here so that a storage that has only been given
-	// its first members (an idle group's, often) allocates no snapshot.
-	confState raftpb.ConfState
-	// cold is what only a storage given a snapshot or compacted holds,
-	// nil until then: an idle group's storages hold one word for it.
+	// voters is the ConfState that InitialState returns, and the ConfState
+	// of the snapshot held, when it names voters only (the usual one; a
+	// new group's storages are given nothing else): kept here, one slice,
+	// so that such a storage allocates nothing for it. Any other ConfState
+	// is kept whole in the cold part (conf).
+	voters []uint64
+	// cold is what only a storage given a snapshot, compacted or given a
+	// ConfState beyond voters holds, nil until then: an idle group's
+	// storages hold one word for it.
 	cold *memoryCold
-	// compacted is the last compacted entry, standing for the compacted
-	// prefix: only its index and term are kept.
-	compacted entryID
 	// segs holds the log from base on: segs[k].ents[j] has index
 	// base+k*memorySegmentLen+j. Every segment but the last is full. The
 	// first segment may still hold compacted entries (below
@@ -48,17 +48,23 @@ type MemoryStorage struct {
 	base uint64
 }
 
-// memoryCold is the part of a MemoryStorage that a snapshot or a
-// compaction gives it.
+// memoryCold is the part of a MemoryStorage that a snapshot, a
+// compaction or a ConfState beyond voters gives it.
 type memoryCold struct {
 	// snapshot is the latest snapshot, or nil for the empty one; its
-	// ConfState is read from confState. It is replaced, never modified:
-	// Snapshot hands out copies that share its slices.
+	// ConfState is read from the storage's (conf). It is replaced, never
+	// modified: Snapshot hands out copies that share its slices.
 	snapshot *raftpb.Snapshot
 	// spare holds emptied full segments no caller can read, for the
 	// appends after a compaction: at most those the last compaction
 	// dropped, so that the storage never holds more than its log did.
 	spare [][]raftpb.Entry
+	// compacted is the last compacted entry, standing for the compacted
+	// prefix: only its index and term are kept (zero: nothing compacted).
+	compacted entryID
+	// conf is the ConfState when it names more than voters, nil when the
+	// storage's voters are the whole of it.
+	conf *raftpb.ConfState
 }
 
 // coldState returns the storage's cold part, allocating it on first use.
@@ -81,7 +87,37 @@ func NewMemoryStorage() *MemoryStorage {
 // the ConfState of the latest snapshot or of SetConfState, whichever came
 // last. It never fails.
 func (ms *MemoryStorage) InitialState() (raftpb.HardState, raftpb.ConfState, error) {
-	return ms.hardState, ms.confState, nil
+	return ms.hardState, ms.confState(), nil
+}
+
+// confState returns the ConfState held.
+func (ms *MemoryStorage) confState() raftpb.ConfState {
+	if ms.cold != nil && ms.cold.conf != nil {
+		return *ms.cold.conf
+	}
+	return raftpb.ConfState{Voters: ms.voters}
+}
+
+// setConfState holds cs: its voters alone when that is all it names,
+// else the whole of it in the cold part.
+func (ms *MemoryStorage) setConfState(cs raftpb.ConfState) {
+	if cs.VotersOutgoing == nil && cs.Learners == nil && cs.LearnersNext == nil && !cs.AutoLeave {
+		ms.voters = cs.Voters
+		if ms.cold != nil {
+			ms.cold.conf = nil
+		}
+		return
+	}
+	ms.voters = nil
+	ms.coldState().conf = &cs
+}
+
+// compactedEntry returns the last compacted entry (zero if none).
+func (ms *MemoryStorage) compactedEntry() entryID {
+	if ms.cold == nil {
+		return entryID{}
+	}
+	return ms.cold.compacted
 }
 
 // SetHardState records st, as the application must before it sends the
@@ -96,7 +132,7 @@ func (ms *MemoryStorage) SetHardState(st raftpb.HardState) error {
 // cluster can boot from this storage. A later ApplySnapshot or CreateSnapshot
 // replaces it.
 func (ms *MemoryStorage) SetConfState(cs raftpb.ConfState) {
-	ms.confState = cs
+	ms.setConfState(cs)
 }
 
 // heldSnapshot returns a copy of the snapshot held (the empty one if
@@ -106,12 +142,12 @@ func (ms *MemoryStorage) heldSnapshot() raftpb.Snapshot {
 	if ms.cold != nil && ms.cold.snapshot != nil {
 		snap = *ms.cold.snapshot
 	}
-	snap.Metadata.ConfState = ms.confState
+	snap.Metadata.ConfState = ms.confState()
 	return snap
 }
 
 // offset returns the index of the last compacted entry.
-func (ms *MemoryStorage) offset() uint64 { return ms.compacted.index }
+func (ms *MemoryStorage) offset() uint64 { return ms.compactedEntry().index }
 
 // lastIndex is LastIndex without the error.
 func (ms *MemoryStorage) lastIndex() uint64 { return ms.base + ms.heldLen() - 1 }
@@ -150,7 +186,7 @@ func (ms *MemoryStorage) Term(i uint64) (uint64, error) {
 			ErrUnavailable, i, ms.lastIndex())
 	}
 	if i == ms.offset() {
-		return ms.compacted.term, nil
+		return ms.compactedEntry().term, nil
 	}
 	return ms.entry(i).Term, nil
 }
@@ -174,9 +210,8 @@ func (ms *MemoryStorage) ApplySnapshot(snap raftpb.Snapshot) error {
 		return fmt.Errorf("%w: snapshot at %d offered, holding one at %d",
 			ErrSnapOutOfDate, snap.Metadata.Index, held)
 	}
-	ms.cold = &memoryCold{snapshot: &snap}
-	ms.confState = snap.Metadata.ConfState
-	ms.compacted = entryID{term: snap.Metadata.Term, index: snap.Metadata.Index}
+	ms.cold = &memoryCold{snapshot: &snap, compacted: entryID{term: snap.Metadata.Term, index: snap.Metadata.Index}}
+	ms.setConfState(snap.Metadata.ConfState)
 	ms.segs = nil
 	ms.base = snap.Metadata.Index + 1
 	return nil
@@ -202,7 +237,7 @@ func (ms *MemoryStorage) CreateSnapshot(i uint64, cs *raftpb.ConfState, data []b
 	snap.Metadata.Term = term
 	if cs != nil {
 		snap.Metadata.ConfState = *cs
-		ms.confState = *cs
+		ms.setConfState(*cs)
 	}
 	snap.Data = data
 	ms.coldState().snapshot = &snap
@@ -229,7 +264,7 @@ func (ms *MemoryStorage) Compact(compactIndex uint64) error {
 			ErrUnavailable, compactIndex, ms.lastIndex())
 	}
 	term, _ := ms.Term(compactIndex)
-	ms.compacted = entryID{term: term, index: compactIndex}
+	ms.coldState().compacted = entryID{term: term, index: compactIndex}
 	ms.dropSegmentsBefore(compactIndex + 1)
 	return nil
 }

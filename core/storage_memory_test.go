@@ -12,7 +12,7 @@ import (
 // es (which stands for the snapshot) and holding the rest.
 func newStorage(es []raftpb.Entry) *MemoryStorage {
 	ms := NewMemoryStorage()
-	ms.compacted = idOf(&es[0])
+	ms.coldState().compacted = idOf(&es[0])
 	ms.base = es[0].Index + 1
 	ms.appendAtEnd(es[1:])
 	return ms
@@ -22,9 +22,10 @@ func newStorage(es []raftpb.Entry) *MemoryStorage {
 // entry standing with only its index and term, reading every segment.
 func heldLog(t *testing.T, ms *MemoryStorage) []raftpb.Entry {
 	t.Helper()
-	out := []raftpb.Entry{{Index: ms.compacted.index, Term: ms.compacted.term}}
+	c := ms.compactedEntry()
+	out := []raftpb.Entry{{Index: c.index, Term: c.term}}
 	last, _ := ms.LastIndex()
-	for i := ms.compacted.index + 1; i <= last; {
+	for i := c.index + 1; i <= last; {
 		es, err := ms.Entries(i, last+1, noLimit)
 		if err != nil || len(es) == 0 {
 			t.Fatalf("Entries(%d, %d) = %v, %v", i, last+1, es, err)
@@ -406,5 +407,35 @@ func TestMemoryStorageReusesOnlySegmentsNoCallerCanRead(t *testing.T) {
 	}
 	if diff := cmp.Diff(append(ents(2*L+1, 1), termOne(2*L+2, 3*L+1)...), heldLog(t, ms)); diff != "" {
 		t.Errorf("after the reuse (-want +got):\n%s", diff)
+	}
+}
+
+// TestMemoryStorageKeepsEveryConfStateWhole checks that a ConfState given
+// to a MemoryStorage comes back as it was given, whether it names voters
+// only (held in one slice) or more (held in the cold part), and that a
+// voters-only ConfState after a fuller one lets the fuller one go.
+func TestMemoryStorageKeepsEveryConfStateWhole(t *testing.T) {
+	votersOnly := raftpb.ConfState{Voters: []uint64{1, 2, 3}}
+	joint := raftpb.ConfState{Voters: []uint64{1, 2, 4}, VotersOutgoing: []uint64{1, 2, 3},
+		Learners: []uint64{5}, LearnersNext: []uint64{3}, AutoLeave: true}
+	ms := NewMemoryStorage()
+	for _, cs := range []raftpb.ConfState{votersOnly, joint, {Learners: []uint64{7}}, votersOnly} {
+		ms.SetConfState(cs)
+		if _, got, _ := ms.InitialState(); !cmp.Equal(got, cs) {
+			t.Errorf("InitialState after SetConfState(%v) returns %v", cs, got)
+		}
+	}
+	if ms.cold != nil && ms.cold.conf != nil {
+		t.Errorf("a voters-only ConfState keeps the fuller one before it: %v", *ms.cold.conf)
+	}
+	snap := raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 5, Term: 2, ConfState: joint}}
+	if err := ms.ApplySnapshot(snap); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ms.Snapshot(); !cmp.Equal(got.Metadata.ConfState, joint) {
+		t.Errorf("the snapshot's ConfState comes back as %v, want %v", got.Metadata.ConfState, joint)
+	}
+	if _, got, _ := ms.InitialState(); !cmp.Equal(got, joint) {
+		t.Errorf("InitialState after the snapshot returns %v, want %v", got, joint)
 	}
 }

@@ -151,7 +151,7 @@ func (c *testCluster) drain(id uint64) []raftpb.Message {
 	var out []raftpb.Message
 	for n := 0; r.HasReady(); n++ {
 		if n == 100 {
-			c.t.Fatalf("node %d: HasReady stays true after 100 Readys (%v, log %s)", id, r.BasicStatus(), r.raftLog)
+			c.t.Fatalf("node %d: HasReady stays true after 100 Readys (%v, log %s)", id, r.BasicStatus(), &r.raftLog)
 		}
 		rd := r.Ready()
 		if !rd.HardState.IsEmpty() {

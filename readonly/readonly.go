@@ -3,6 +3,7 @@ package readonly
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/tickraft/raft/tracker"
 )
@@ -116,6 +117,16 @@ func (ro *ReadOnly) Ack(peer, round, tick uint64) {
 		return
 	}
 	ro.acks = append(ro.acks, peerAck{peer: peer, round: round, tick: tick})
+}
+
+// ExpectPeers makes room for the acknowledgements of n members (the
+// leader among them), so that the first answers of a term grow no array
+// step by step: a process with many groups holds a leader's array per
+// group.
+func (ro *ReadOnly) ExpectPeers(n int) {
+	if n > len(ro.acks) {
+		ro.acks = slices.Grow(ro.acks, n-len(ro.acks))
+	}
 }
 
 // Release removes the reads whose round a quorum of voters has confirmed

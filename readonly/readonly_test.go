@@ -95,3 +95,23 @@ func release(ro *ReadOnly, cfg tracker.JointConfig) []Request {
 	ro.Release(cfg, func(req Request) { got = append(got, req) })
 	return got
 }
+
+// TestAcknowledgementsOfExpectedPeersGrowNoArray: once a new leader said
+// how many members answer (ExpectPeers), their first acknowledgements of
+// the term take one array, made at once, instead of one per doubling.
+func TestAcknowledgementsOfExpectedPeersGrowNoArray(t *testing.T) {
+	var ro *ReadOnly
+	allocs := testing.AllocsPerRun(10, func() {
+		ro = New(10) // one allocation
+		ro.ExpectPeers(5)
+		for peer := uint64(1); peer <= 5; peer++ {
+			ro.Ack(peer, 1, 1)
+		}
+	})
+	if allocs != 2 {
+		t.Errorf("a new leader's read rounds and 5 acknowledgements allocate %.1f times, want 2", allocs)
+	}
+	if got := ro.QuorumRound(voters([]uint64{1, 2, 3, 4, 5}, nil)); got != 1 {
+		t.Errorf("QuorumRound = %d after every member answered round 1", got)
+	}
+}

@@ -96,8 +96,8 @@ func (in *Inflights) grow() {
 // FreeLE frees every message whose last index is at most index: the
 // follower has acknowledged them.
 func (in *Inflights) FreeLE(index uint64) {
-	if in == nil {
-		return
+	if in == nil || in.count == 0 {
+		return // an empty window is not written: several trackers may share one
 	}
 	for in.count > 0 {
 		oldest := in.at(0)
@@ -150,9 +150,11 @@ func (in *Inflights) Bytes() uint64 {
 	return in.bytes
 }
 
-// Reset frees every message. The backing array is kept for reuse.
+// Reset frees every message. The backing array is kept for reuse. An
+// empty window is not written, so that several trackers may share one
+// (FreeLE does the same; only Add writes to an empty window).
 func (in *Inflights) Reset() {
-	if in == nil {
+	if in == nil || in.count == 0 {
 		return
 	}
 	in.start, in.count, in.bytes = 0, 0, 0

@@ -47,6 +47,14 @@ func (c Config) String() string {
 	return b.String()
 }
 
+// Equal reports whether c and o hold the same voters (both halves),
+// learners, learners to be and AutoLeave.
+func (c *Config) Equal(o *Config) bool {
+	return c.AutoLeave == o.AutoLeave && slices.Equal(c.Voters[0], o.Voters[0]) &&
+		slices.Equal(c.Voters[1], o.Voters[1]) && slices.Equal(c.Learners, o.Learners) &&
+		slices.Equal(c.LearnersNext, o.LearnersNext)
+}
+
 // Clone returns a deep copy of c.
 func (c Config) Clone() Config {
 	return Config{
@@ -59,7 +67,14 @@ func (c Config) Clone() Config {
 
 // ProgressTracker is the leader's view of the group: the configuration, a
 // Progress for every member, and the votes of the current election. Its
-// zero value has no members; SetConfig installs them.
+// zero value holds no configuration at all: install one with SetConfig
+// (or build the tracker with MakeProgressTracker) before asking about it.
+//
+// The configuration is held behind a pointer and never modified once
+// installed: SetConfig installs a new one, so that copies of the tracker
+// keep theirs, and SetSharedConfig lets trackers alike share one (a
+// process with many groups holds a tracker per member of each, nearly
+// all with the same few configurations).
 //
 // A tracker may also hold the configuration alone, with no Progress at
 // all (SetConfig with a nil ProgressMap, or DropProgress): what a node
@@ -69,15 +84,10 @@ func (c Config) Clone() Config {
 // Visit visits none, until ResetProgress or SetConfig gives it Progress
 // again (Tracking tells which).
 type ProgressTracker struct {
-	Config
+	*Config
 	// Votes holds the first vote received from each node in the current
 	// election; nil when none was received.
 	Votes map[uint64]bool
-	// MaxInflight bounds the appends in flight to one follower; the
-	// confchange package gives new members windows of this size.
-	MaxInflight int
-	// MaxInflightBytes bounds their payload bytes; 0 means no bound.
-	MaxInflightBytes uint64
 
 	// members holds the Progress of every voter and learner, and of no
 	// other node, by value, in ascending ID order: one array per
@@ -99,6 +109,13 @@ type member struct {
 // Progress values, so prs is the caller's again once it returns. A nil prs
 // installs the configuration alone: the tracker then holds no Progress.
 func (p *ProgressTracker) SetConfig(cfg Config, prs ProgressMap) {
+	p.SetSharedConfig(&cfg, prs)
+}
+
+// SetSharedConfig is SetConfig with a configuration the tracker may share
+// with others: neither the caller nor anyone else may modify cfg, or a
+// slice of it, afterwards. The tracker never does.
+func (p *ProgressTracker) SetSharedConfig(cfg *Config, prs ProgressMap) {
 	p.Config = cfg
 	// A fresh slice: copies of the tracker (a confchange.Changer holds
 	// one) must not see it change under them.
@@ -112,13 +129,12 @@ func (p *ProgressTracker) SetConfig(cfg Config, prs ProgressMap) {
 	slices.SortFunc(p.members, func(a, b member) int { return cmp.Compare(a.id, b.id) })
 }
 
-// MakeProgressTracker returns a tracker with an empty configuration and the
-// given bounds for the windows of its future members.
-func MakeProgressTracker(maxInflight int, maxInflightBytes uint64) ProgressTracker {
-	return ProgressTracker{
-		MaxInflight:      maxInflight,
-		MaxInflightBytes: maxInflightBytes,
-	}
+// MakeProgressTracker returns a tracker with an empty configuration and
+// no Progress. The bounds of its members' windows are given by whoever
+// builds their Progress (confchange.Changer's MaxInflight and
+// MaxInflightBytes).
+func MakeProgressTracker() ProgressTracker {
+	return ProgressTracker{Config: &Config{}}
 }
 
 // Progress returns the Progress of member id, or nil if id is not a
@@ -313,6 +329,9 @@ func (p *ProgressTracker) TallyVotes() (granted, rejected int, result VoteResult
 // every member and for nothing else, each valid, with IsLearner set
 // exactly for the nodes of Learners.
 func (p *ProgressTracker) CheckInvariants() error {
+	if p.Config == nil {
+		return errors.New("tracker: no configuration installed (the zero ProgressTracker: use MakeProgressTracker or SetConfig)")
+	}
 	if err := p.Config.check(); err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ var jointWithLearners = tracker.Config{
 // newTracker returns a valid tracker for cfg: every member has a probing
 // Progress whose Match is ten times its ID.
 func newTracker(cfg tracker.Config) *tracker.ProgressTracker {
-	p := tracker.MakeProgressTracker(4, 0)
+	p := tracker.MakeProgressTracker()
 	p.SetConfig(cfg.Clone(), newProgressMap(cfg))
 	return &p
 }
@@ -63,8 +63,8 @@ func TestConfigCloneSharesNoMemory(t *testing.T) {
 }
 
 func TestMakeProgressTrackerIsEmptyAndValid(t *testing.T) {
-	p := tracker.MakeProgressTracker(8, 1<<20)
-	if p.Len() != 0 || len(p.Votes) != 0 || p.MaxInflight != 8 || p.MaxInflightBytes != 1<<20 {
+	p := tracker.MakeProgressTracker()
+	if p.Len() != 0 || len(p.Votes) != 0 || p.Tracking() || p.Config == nil {
 		t.Fatalf("got %+v", p)
 	}
 	if err := p.CheckInvariants(); err != nil {
@@ -225,7 +225,7 @@ func TestRecordVoteKeepsTheFirstVoteOfANode(t *testing.T) {
 
 func TestRecordAndResetVotesWorkOnZeroTracker(t *testing.T) {
 	var p tracker.ProgressTracker // no Votes map yet
-	p.Voters[0] = tracker.MakeMajorityConfig(1)
+	p.SetConfig(tracker.Config{Voters: tracker.JointConfig{tracker.MakeMajorityConfig(1)}}, nil)
 	p.RecordVote(1, true)
 	if !p.Votes[1] {
 		t.Fatal("vote not recorded on a zero tracker")
@@ -302,7 +302,7 @@ func TestTrackerCheckInvariantsNamesEachViolation(t *testing.T) {
 // the configuration (a forged ID, a removed node) is not stored, so such
 // messages cannot grow the vote map.
 func TestVotesOfNonVotersAreNotRecorded(t *testing.T) {
-	p := tracker.MakeProgressTracker(1, 0)
+	p := tracker.MakeProgressTracker()
 	p.Voters[0] = tracker.MakeMajorityConfig(1, 2, 3)
 	p.Voters[1] = tracker.MakeMajorityConfig(4)
 	for _, id := range []uint64{4, 9, 1 << 40} {
@@ -392,7 +392,7 @@ func TestProgressFindsEveryMemberAtAnySize(t *testing.T) {
 // member, and nothing else, a fresh Progress, learners marked.
 func TestATrackerMayHoldItsConfigurationWithoutProgress(t *testing.T) {
 	full := newTracker(jointWithLearners)
-	p := tracker.MakeProgressTracker(4, 0)
+	p := tracker.MakeProgressTracker()
 	p.SetConfig(jointWithLearners.Clone(), nil)
 	if p.Tracking() || !full.Tracking() {
 		t.Fatalf("Tracking: %v with the configuration alone, %v with Progress", p.Tracking(), full.Tracking())
@@ -433,5 +433,28 @@ func TestATrackerMayHoldItsConfigurationWithoutProgress(t *testing.T) {
 	p.DropProgress()
 	if p.Tracking() || p.Progress(1) != nil || p.Len() != 5 {
 		t.Fatalf("after DropProgress: Tracking %v, Len %d", p.Tracking(), p.Len())
+	}
+}
+
+// TestConfigEqualComparesEveryField checks that Config.Equal tells apart
+// configurations that differ in any one of their fields.
+func TestConfigEqualComparesEveryField(t *testing.T) {
+	base := tracker.Config{Voters: tracker.JointConfig{{1, 2, 3}, {1, 2}}, Learners: []uint64{4}, LearnersNext: []uint64{5}}
+	variants := []func(c *tracker.Config){
+		func(c *tracker.Config) { c.Voters[0] = []uint64{1, 2} },
+		func(c *tracker.Config) { c.Voters[1] = nil },
+		func(c *tracker.Config) { c.Learners = nil },
+		func(c *tracker.Config) { c.LearnersNext = nil },
+		func(c *tracker.Config) { c.AutoLeave = true },
+	}
+	if same := base.Clone(); !base.Equal(&same) {
+		t.Fatalf("%v is not Equal to its clone", base)
+	}
+	for i, change := range variants {
+		other := base.Clone()
+		change(&other)
+		if base.Equal(&other) {
+			t.Errorf("variant %d: %v Equal to %v", i, base, other)
+		}
 	}
 }

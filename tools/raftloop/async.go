@@ -125,8 +125,9 @@ func (l *Loop) RunApply() (bool, error) {
 // a broken contract (the checked mode's *raft.ContractError) and stops
 // the loop.
 func (l *Loop) deliver(resps []raftpb.Message) error {
+	id := l.rn.BasicStatus().ID
 	for i := range resps {
-		if resps[i].To != l.id {
+		if resps[i].To != id {
 			l.send(resps[i : i+1 : i+1])
 			continue
 		}

@@ -122,19 +122,17 @@ type Config struct {
 // hooks is what a Loop keeps of its Config: its parts and callbacks, and
 // the storage mode, without the raft.Config the node was built from (some
 // 300 bytes per node a process with many groups would hold for nothing).
-// The optional callbacks are behind a pointer, shared by every Loop that
-// sets none (noCallbacks), so that such a Loop holds one word for them.
+// The optional callbacks and the storage mode are behind a pointer,
+// shared by every Loop that sets no callback (one of noCallbacks, by its
+// mode), so that such a Loop holds one word for them.
 type hooks struct {
 	Disk         Disk
 	Network      Network
 	StateMachine StateMachine
 	*callbacks
-	// async is raft.Config.AsyncStorageWrites; chunked is set when the
-	// node fetches snapshots in chunks (raft.Config.SnapshotChunkSize).
-	async, chunked bool
 }
 
-// callbacks are a Config's optional callbacks.
+// callbacks are a Config's optional callbacks, and the storage mode.
 type callbacks struct {
 	Ticks          func() int
 	OnReady        func(rd raft.Ready)
@@ -143,23 +141,38 @@ type callbacks struct {
 	HandOff        func(j Job)
 	OnApplied      func(ents []raftpb.Entry)
 	AfterStep      func(m raftpb.Message)
+	// async is raft.Config.AsyncStorageWrites; chunked is set when the
+	// node fetches snapshots in chunks (raft.Config.SnapshotChunkSize).
+	async, chunked bool
 }
 
-// noCallbacks are the callbacks of every Loop whose Config sets none; it
-// is only read.
-var noCallbacks callbacks
+// noCallbacks are the callbacks of every Loop whose Config sets none,
+// one for each storage mode: [async][chunked]. They are only read.
+var noCallbacks = [2][2]callbacks{
+	{{}, {chunked: true}},
+	{{async: true}, {async: true, chunked: true}},
+}
 
 // hooksOf returns what a Loop keeps of c.
 func hooksOf(c Config) hooks {
+	async, chunked := c.Raft.AsyncStorageWrites, c.Raft.SnapshotChunkSize > 0
 	h := hooks{Disk: c.Disk, Network: c.Network, StateMachine: c.StateMachine,
-		async: c.Raft.AsyncStorageWrites, chunked: c.Raft.SnapshotChunkSize > 0, callbacks: &noCallbacks}
+		callbacks: &noCallbacks[b2i(async)][b2i(chunked)]}
 	cb := callbacks{Ticks: c.Ticks, OnReady: c.OnReady, OnRead: c.OnRead, OnSnapshotWork: c.OnSnapshotWork,
-		HandOff: c.HandOff, OnApplied: c.OnApplied, AfterStep: c.AfterStep}
+		HandOff: c.HandOff, OnApplied: c.OnApplied, AfterStep: c.AfterStep, async: async, chunked: chunked}
 	if cb.Ticks != nil || cb.OnReady != nil || cb.OnRead != nil || cb.OnSnapshotWork != nil ||
 		cb.HandOff != nil || cb.OnApplied != nil || cb.AfterStep != nil {
 		h.callbacks = &cb
 	}
 	return h
+}
+
+// b2i returns 1 for true and 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // ErrConfig is wrapped by the error New returns for a Config that lacks
@@ -168,11 +181,7 @@ var ErrConfig = errors.New("raftloop: invalid config")
 
 // Loop is the application loop around one RawNode.
 type Loop struct {
-	// rn is the node, held by value: a process with many groups then
-	// reaches each node's state from its Loop without a hop through a
-	// RawNode of its own (a cache line per node and call).
-	rn  raft.RawNode
-	id  uint64
+	rn  *raft.RawNode
 	cfg hooks
 	// applied is the index the state machine has reached.
 	applied uint64
@@ -231,14 +240,14 @@ func New(c Config) (*Loop, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Loop{rn: *rn, id: rc.ID, cfg: hooksOf(c)}
+	l := &Loop{rn: rn, cfg: hooksOf(c)}
 	l.applied = rn.BasicStatus().Applied
 	return l, nil
 }
 
 // RawNode returns the node. A driver may call its methods directly; the
 // input methods of Loop first catch up on the elapsed ticks.
-func (l *Loop) RawNode() *raft.RawNode { return &l.rn }
+func (l *Loop) RawNode() *raft.RawNode { return l.rn }
 
 // Applied returns the index the state machine has reached.
 func (l *Loop) Applied() uint64 { return l.applied }

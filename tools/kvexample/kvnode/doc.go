@@ -167,6 +167,11 @@
 // other), and the groups are the fixed layout 1..Groups. A new cluster
 // starts every group on Config.GroupVoters (-group-voters; by default
 // every process); a process not among them starts with no group. The
+// first voters are recorded in GroupsFile, and a host restarted with
+// others is refused (ErrGroupVotersChanged): it would bootstrap the groups
+// it does not hold on a configuration no other process has. They are
+// also part of the transport's group layout, so processes started with
+// different ones refuse each other's connections. The
 // admin endpoints, answered by the group's leader (elsewhere not_leader
 // naming it) and guarded as the single-group ones:
 //
@@ -202,7 +207,13 @@
 //     (raft.Config.Recovering; across restarts too, through its hard
 //     state): it grants no vote until an entry of a newer term is durable
 //     here. The leader's ordinary snapshot path catches it up (the
-//     snapshot travels whole).
+//     snapshot travels whole). It must be a snapshot: the group's first
+//     configuration is the state its first voters bootstrapped with, in
+//     no entry, so a replica caught up from entries would hold only the
+//     changes after it (promoted, it could elect itself alone). So every
+//     member snapshots and compacts its log at a conf change that adds a
+//     process, and a leader, which sends to the new replica only once it
+//     applied the addition, has no entry at or below it to send.
 //   - Dropped once outside its configuration. Once the replica's
 //     applied configuration does not hold its process and it has heard
 //     from no leader of the group of a term at least its own for an
@@ -231,15 +242,19 @@
 //     tombstone's creates nothing and is answered with the tombstone's
 //     term (§5.1), so that a leader behind it steps down instead of
 //     sending to it forever.
-//   - Removed while down or cut off. Each replica remembers, per
-//     process, the entry (index and term) of that process's last removal
-//     from the group it applied (forgotten when the process is added
-//     again; a snapshot that removed it stands for its own entry). A
-//     message for the group from a process that the applied
-//     configuration no longer holds and that was removed at entry (i, t)
-//     is dropped and answered with a removed notice
-//     (transport.GroupMessage with Removed = i, RemovedTerm = t): (i, t)
-//     is committed and at or after the receiver's removal. The notices
+//   - Removed while down or cut off. A message for the group from a
+//     process that the replica's applied configuration does not hold is
+//     dropped and answered with a removed notice (transport.GroupMessage
+//     with Removed = i, RemovedTerm = t, the replica's last applied
+//     entry), unless it is a leader's append, heartbeat or snapshot of the
+//     replica's term or above: a leader of a term was elected under a
+//     configuration holding it, one this replica has not applied yet, and
+//     the replica catches up from it. (i, t) is committed, and if the
+//     sender was removed it is at or after its removal (the configuration
+//     without it is applied); a member the replica does not know of yet
+//     holds (i, t) or a snapshot past it, since it holds the entry that
+//     added it, after i. No record of removals is needed, so a member
+//     restarted since the removal tells the process all the same. The notices
 //     received are handled after the round, when every group's log is
 //     whole in its storage, and only from a member of the receiving
 //     replica's applied configuration (any other process could name an
@@ -268,14 +283,11 @@
 //     next write after its creation). groups.json and the layout are
 //     unchanged.
 //
-// What it does not do: the removal entries are not persisted, so after a
-// restart a member knows only the removals it applies again from its log
-// (those above its snapshot); a process removed while down whose removal
-// no running member remembers keeps its stale replica, which cannot win
-// an election (the others' configurations do not hold it) and, under
-// leader stickiness, does not disturb the group; and only members of the
-// replica's own configuration are heard, so one whose every member of
-// then was removed since is told by no one. A process outside Peers can
+// What it does not do: only members of the replica's own configuration
+// are heard, so one whose every member of then was removed since is told
+// by no one (its stale replica cannot win an election, the others'
+// configurations do not hold it, and under leader stickiness it does not
+// disturb the group). A process outside Peers can
 // be added to no group without restarting every process with a longer
 // Peers.
 //

@@ -7,15 +7,27 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tickraft/raft/tools/wal/walfs"
 )
 
 // GroupsFile is the file, in a multi-group host's data directory, that
-// records how many groups it holds.
+// records how many groups it holds and the processes every group started
+// on (Config.GroupVoters, or every process).
 const GroupsFile = "groups.json"
 
 // ErrGroupsChanged is wrapped by the error StartHost returns for a data
 // directory written with another number of groups.
 var ErrGroupsChanged = errors.New("kvnode: the data directory holds another number of groups")
+
+// ErrGroupVotersChanged is wrapped by the error StartHost returns for a
+// data directory created with other first voters (Config.GroupVoters,
+// -group-voters; by default every process): the host would bootstrap the
+// groups it does not hold on a configuration no other process has.
+var ErrGroupVotersChanged = errors.New("kvnode: the data directory was created with other group voters")
 
 // GroupOf returns the group, from 1 to groups, that key belongs to: the
 // FNV-1a 64-bit hash of its bytes modulo groups, plus one. groups below
@@ -32,6 +44,9 @@ func GroupOf(key string, groups int) uint64 {
 // groupsRecord is the content of GroupsFile.
 type groupsRecord struct {
 	Groups int `json:"groups"`
+	// Voters are the first voters of every group, sorted; absent in a
+	// directory created before they were recorded, which is not checked.
+	Voters []uint64 `json:"voters,omitempty"`
 }
 
 // refuseHostDir returns an error wrapping ErrGroupsChanged when dir is the
@@ -46,42 +61,18 @@ func refuseHostDir(dir string) error {
 	return nil
 }
 
-// writeDurably writes b to dir/name through a temporary file: synced,
-// renamed into place, the directory synced, so that after a crash the
-// file is either absent or whole.
-func writeDurably(dir, name string, b []byte) error {
-	path := filepath.Join(dir, name)
-	f, err := os.OpenFile(path+".tmp", os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	err = errors.Join(err, f.Sync(), f.Close())
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(path+".tmp", path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	return errors.Join(d.Sync(), d.Close())
-}
-
-// checkGroupsFile records groups in dir's GroupsFile, or checks that the
-// number recorded there is groups. A directory holding a single-group
-// node's log is refused.
-func checkGroupsFile(dir string, groups int) error {
+// checkGroupsFile records groups and voters (sorted) in dir's GroupsFile,
+// or checks that the numbers recorded there are the same. A directory
+// holding a single-group node's log is refused.
+func checkGroupsFile(dir string, groups int, voters []uint64) error {
 	path := filepath.Join(dir, GroupsFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if _, err := os.Stat(filepath.Join(dir, "wal")); err == nil {
 			return fmt.Errorf("%w: %s holds the log of a single-group node", ErrGroupsChanged, dir)
 		}
-		b, _ = json.Marshal(groupsRecord{Groups: groups})
-		return writeDurably(dir, GroupsFile, b)
+		b, _ = json.Marshal(groupsRecord{Groups: groups, Voters: voters})
+		return walfs.WriteAtomic(walfs.OS(), dir, GroupsFile, b)
 	}
 	if err != nil {
 		return err
@@ -94,5 +85,18 @@ func checkGroupsFile(dir string, groups int) error {
 		return fmt.Errorf("%w: %s says %d, the configuration %d (keys are sharded by the number of groups)",
 			ErrGroupsChanged, path, rec.Groups, groups)
 	}
+	if rec.Voters != nil && !slices.Equal(rec.Voters, voters) {
+		return fmt.Errorf("%w: %s says the groups started on %s, the configuration on %s: give -group-voters %s",
+			ErrGroupVotersChanged, path, idList(rec.Voters), idList(voters), idList(rec.Voters))
+	}
 	return nil
+}
+
+// idList formats ids as the -group-voters flag takes them: ID,ID,...
+func idList(ids []uint64) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatUint(id, 10)
+	}
+	return strings.Join(s, ",")
 }

@@ -95,7 +95,7 @@ func StartHost(cfg Config) (*Host, error) {
 		closeListeners(c)
 		return nil, err
 	}
-	if err := checkGroupsFile(c.DataDir, c.Groups); err != nil {
+	if err := checkGroupsFile(c.DataDir, c.Groups, c.firstVoters()); err != nil {
 		dirLock.Close()
 		closeListeners(c)
 		return nil, err
@@ -186,14 +186,14 @@ func newHost(c Config, glog groupLog, newNet func(*Host) (groupNet, error)) (*Ho
 	return h, nil
 }
 
-// voters returns every group's first voters: GroupVoters, or every
-// process.
-func (h *Host) voters() []uint64 {
-	if len(h.cfg.GroupVoters) > 0 {
-		return sortedIDs(h.cfg.GroupVoters)
+// firstVoters returns every group's first voters, sorted: GroupVoters, or
+// every process.
+func (c *Config) firstVoters() []uint64 {
+	if len(c.GroupVoters) > 0 {
+		return sortedIDs(c.GroupVoters)
 	}
-	ids := []uint64{h.cfg.ID}
-	for _, p := range h.cfg.Peers {
+	ids := []uint64{c.ID}
+	for _, p := range c.Peers {
 		ids = append(ids, p.ID)
 	}
 	return sortedIDs(ids)
@@ -203,7 +203,7 @@ func (h *Host) voters() []uint64 {
 // bootstraps, if this process is one of the first voters, those it holds
 // nothing of. A group whose replica was dropped stays dropped.
 func (h *Host) openGroups() error {
-	voters := h.voters()
+	voters := h.cfg.firstVoters()
 	if !slices.Contains(voters, h.cfg.ID) {
 		voters = nil
 	}

@@ -35,11 +35,6 @@ type group struct {
 	// recorded once the Ready is finished.
 	snapIndex uint64
 	snapData  []byte
-	// removedAt maps the processes this replica saw removed from the
-	// group to the entry of their last removal (hostreplicas.go); an
-	// addition forgets it. It is not persisted: after a restart only the
-	// removals applied again from the log are known.
-	removedAt map[uint64]entryRef
 	// dropAt, when not zero, is the index this replica applied (at least
 	// 1) when the host found that its configuration no longer holds this
 	// process: the host drops the replica between rounds.
@@ -59,9 +54,6 @@ type group struct {
 	// tombstone's term still counts as heard (heardFromLeader).
 	bootHS raftpb.HardState
 }
-
-// entryRef names a log entry: its index and term.
-type entryRef struct{ index, term uint64 }
 
 // newGroup starts group id's node over d: the state machine restored
 // from the snapshot d holds, the entries after it applied again as the
@@ -154,16 +146,18 @@ func (s groupState) Restore(snap raftpb.Snapshot) error {
 	if err := g.restoreState(snap); err != nil {
 		return err
 	}
-	g.noteMembership(entryRef{snap.Metadata.Index, snap.Metadata.Term}, before, g.confState)
 	g.noteOwnMembership(before, g.confState)
 	g.snapIndex, g.snapData = 0, nil
 	g.h.abandonWrites(g.id, snap.Metadata.Index)
 	return nil
 }
 
-// Apply applies one committed entry of the group.
+// Apply applies one committed entry of the group, and snapshots at each
+// multiple of SnapshotInterval and at a conf change that adds a process
+// (addsMember: the new replica must be caught up from a snapshot).
 func (s groupState) Apply(e raftpb.Entry, conf raftloop.ConfApplied) error {
 	g := s.g
+	added := false
 	switch {
 	case e.Type == raftpb.EntryNormal && len(e.Data) > 0:
 		if err := g.sm.apply(e.Data); err != nil {
@@ -173,12 +167,12 @@ func (s groupState) Apply(e raftpb.Entry, conf raftloop.ConfApplied) error {
 	case conf.Change != nil && conf.Err == nil:
 		before := g.confState
 		g.confState = cloneConfState(conf.State)
-		g.noteMembership(entryRef{e.Index, e.Term}, before, g.confState)
 		g.noteOwnMembership(before, g.confState)
+		added = addsMember(before, g.confState)
 	}
 	g.applied = e.Index
 	g.h.answerWrite(g, e.Index, e.Term)
-	if e.Index%g.h.cfg.SnapshotInterval == 0 {
+	if added || e.Index%g.h.cfg.SnapshotInterval == 0 {
 		g.snapIndex, g.snapData = e.Index, g.sm.encode()
 	}
 	return nil

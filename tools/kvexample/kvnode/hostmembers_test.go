@@ -479,7 +479,12 @@ func TestRemovedNoticeDropsOnlyAReplicaThatLacksTheNamedEntry(t *testing.T) {
 // dropped once they stop for an election timeout, its tombstone in the
 // log.
 func TestOnlyALeaderMessageFromAPeerCreatesAReplica(t *testing.T) {
-	hc := newHostClusterWith(t, 4, 4, false, membersConfig())
+	// An election timeout of 300 ms: the heartbeats that keep the replica
+	// come every tenth of it, and a loaded machine (the whole suite on
+	// two cores) once held them back for a whole 100 ms timeout.
+	base := membersConfig()
+	base.ElectionTicks = 30
+	hc := newHostClusterWith(t, 4, 4, false, base)
 	w := watchWire(hc)
 	var campaigned []string
 	w.seen = func(gm groupMsg) {

@@ -22,8 +22,10 @@ type socketNet struct {
 // so that one round of every group (a heartbeat, an answer, an append)
 // never overflows it: an overflow drops messages and reports the peer
 // unreachable, which would wake the groups it leads (peersDown). The
-// number of groups is its GroupLayout: a process started with another
-// number, which would route keys to other groups, is refused. Its
+// number of groups and their first voters are its GroupLayout: a process
+// started with another number, which would route keys to other groups, or
+// with other first voters, which would bootstrap groups on a
+// configuration the others never had, is refused. Its
 // HostsGroup is the set of groups with a replica here (hostedSet): the
 // messages of other groups are dropped there, but for those only a
 // group's leader sends, which may create a replica (replicaOnDemand),
@@ -43,7 +45,7 @@ func (h *Host) startSocketNet(logger *slog.Logger) (groupNet, error) {
 		MaxInboundConns: c.MaxInboundConns, MaxFrameBytes: c.MaxFrameBytes,
 		FrameTimeout: c.FrameTimeout, MaxRecvMsgsPerSec: c.MaxRecvMsgsPerSec * len(h.groups),
 		MaxQueueMsgs: max(transport.DefaultMaxQueueMsgs, queuedPerGroup*len(h.groups)),
-		TLS:          c.TLS, ClusterID: c.ClusterID, GroupLayout: groupLayout(len(h.groups)),
+		TLS:          c.TLS, ClusterID: c.ClusterID, GroupLayout: groupLayout(len(h.groups), c.firstVoters()),
 	})
 	c.RaftListener = nil
 	if err != nil {
@@ -57,8 +59,11 @@ func (h *Host) startSocketNet(logger *slog.Logger) (groupNet, error) {
 // holds.
 const queuedPerGroup = 8
 
-// groupLayout is the transport's GroupLayout of a host of groups groups.
-func groupLayout(groups int) string { return "groups=" + strconv.Itoa(groups) }
+// groupLayout is the transport's GroupLayout of a host of groups groups
+// that started on voters.
+func groupLayout(groups int, voters []uint64) string {
+	return "groups=" + strconv.Itoa(groups) + " voters=" + idList(voters)
+}
 
 func (n socketNet) send(msgs []groupMsg) { n.tr.SendGroups(msgs) }
 

@@ -285,3 +285,82 @@ func TestARecreatedReplicaHearsTheLeaderOfItsTombstonesTerm(t *testing.T) {
 		t.Fatalf("the tombstone went from %+v to %+v", tomb, again)
 	}
 }
+
+// Claim: a member restarted since a process's removal, its snapshot
+// covering the removal (so that the restart applies no conf change), still
+// tells the removed process: the notice names the member's last applied
+// entry, which follows the removal, and needs no record of removals. The
+// removed process, down during its removal, hears only that member (the
+// leader's links to it are cut) and drops its replica.
+func TestAMemberRestartedSinceTheRemovalStillTellsTheRemovedProcess(t *testing.T) {
+	hc, w, ctx, lead := membersCluster(t, 3, 1, false, 60*time.Second, true)
+	const g = 1
+	leader := lead[g]
+	victim := leader%3 + 1
+	member := 6 - leader - victim
+	hc.kill(victim)
+	if err := hc.c.RemoveGroupMember(ctx, g, victim); err != nil {
+		t.Fatalf("removing process %d from group %d: %v", victim, g, err)
+	}
+	removal := groupOn(awaitHosts(ctx, t, hc, "the removal applied", func(map[uint64]*HostStatus) bool { return true })[member], g).Applied
+	// Enough writes after the removal for the member's snapshot to cover it.
+	acked := putGroupKeys(ctx, t, hc, "after", g, 2*int(hc.base.SnapshotInterval))
+	awaitHosts(ctx, t, hc, "the member's snapshot past the removal", func(sts map[uint64]*HostStatus) bool {
+		gs := groupOn(sts[member], g)
+		return gs != nil && gs.Snapshot > removal
+	})
+	hc.kill(member)
+	hc.start(member)
+	readsOn(ctx, t, hc, member, acked)
+	hc.setDrop(func(gm groupMsg) bool {
+		return gm.Group == g && (gm.Message.From == victim && gm.Message.To == leader ||
+			gm.Message.From == leader && gm.Message.To == victim)
+	})
+	hc.start(victim)
+	awaitDropped(ctx, t, hc, victim, g, "the removed replica to be dropped on the restarted member's notice")
+	if w.count(w.notices, g, victim) == 0 {
+		t.Fatal("the replica was dropped without a removed notice")
+	}
+}
+
+// Claim: a process added to a group before the group's first snapshot
+// still learns the whole configuration (the first voters are bootstrap
+// state, in no entry: caught up from entries it would hold a
+// configuration of itself alone), because every member snapshots at the
+// conf change adding it; and a member that has not applied the addition
+// follows the added process once it leads: the leader of a term was
+// elected under a configuration holding it, so its appends and heartbeats
+// at the member's term or above are stepped, not answered with a removed
+// notice. The member's links are cut while process 4 is added, promoted
+// and made leader, then restored; every replica must end with the same
+// configuration, and the member must apply the writes made under the new
+// leader.
+func TestAMemberBehindAnAdditionFollowsTheAddedLeader(t *testing.T) {
+	hc, _, ctx, lead := membersCluster(t, 4, 1, false, 60*time.Second, false)
+	const g = 1
+	leader := lead[g]
+	member := leader%3 + 1
+	hc.setDrop(func(gm groupMsg) bool { return gm.Message.To == member || gm.Message.From == member })
+	if err := hc.c.AddGroupLearner(ctx, g, 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := hc.c.PromoteGroupMember(ctx, g, 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := hc.c.TransferGroupLeader(ctx, g, 4); err != nil {
+		t.Fatal(err)
+	}
+	acked := putGroupKeys(ctx, t, hc, "new", g, 5)
+	hc.setDrop(nil)
+	top := maxIndex(acked, g, hc.groups)
+	sts := awaitHosts(ctx, t, hc, "the member behind the addition to apply the new leader's writes", func(sts map[uint64]*HostStatus) bool {
+		gs := groupOn(sts[member], g)
+		return gs != nil && gs.Applied >= top && gs.Leader == 4
+	})
+	for id := uint64(1); id <= 4; id++ {
+		if gs := groupOn(sts[id], g); gs == nil || !slices.Equal(gs.Voters, []uint64{1, 2, 3, 4}) || len(gs.Learners) != 0 {
+			t.Fatalf("host %d: group %d %+v; want voters 1, 2, 3, 4", id, g, gs)
+		}
+	}
+	readsOn(ctx, t, hc, member, acked)
+}

@@ -116,26 +116,27 @@ func inConf(cs raftpb.ConfState, id uint64) bool {
 		slices.Contains(cs.VotersOutgoing, id) || slices.Contains(cs.LearnersNext, id)
 }
 
-// noteMembership records, for a configuration change of g applied at
-// entry at (an entry or a snapshot), the processes it removed (so that
-// they can be told, fromRemoved) and those it added, whose earlier
-// removal is forgotten.
-func (g *group) noteMembership(at entryRef, before, after raftpb.ConfState) {
-	for _, set := range [][]uint64{before.Voters, before.Learners, before.VotersOutgoing, before.LearnersNext} {
+// addsMember reports whether after holds a process that before does not.
+//
+// A process added to a group starts an empty replica with no
+// configuration (replicaOnDemand): the group's first configuration is the
+// state its first voters bootstrapped with, in no entry. Caught up from
+// entries, the replica would apply only the changes after that state and
+// hold a configuration without the first voters (promoted, it could elect
+// itself alone). So every member snapshots and compacts its log at a conf
+// change that adds a process (groupState.Apply): a leader, which sends to
+// the new member only once it has applied the addition, has no entry at or
+// below it left and catches the replica up from a snapshot, which carries
+// the whole configuration.
+func addsMember(before, after raftpb.ConfState) bool {
+	for _, set := range [][]uint64{after.Voters, after.Learners, after.VotersOutgoing, after.LearnersNext} {
 		for _, id := range set {
-			if id != g.h.cfg.ID && !inConf(after, id) {
-				if g.removedAt == nil {
-					g.removedAt = map[uint64]entryRef{}
-				}
-				g.removedAt[id] = at
+			if !inConf(before, id) {
+				return true
 			}
 		}
 	}
-	for _, set := range [][]uint64{after.Voters, after.Learners, after.VotersOutgoing, after.LearnersNext} {
-		for _, id := range set {
-			delete(g.removedAt, id)
-		}
-	}
+	return false
 }
 
 // noteOwnMembership starts the silence wait (outSince) of a replica whose
@@ -207,18 +208,40 @@ func (g *group) heardFromLeader(m *raftpb.Message) {
 }
 
 // fromRemoved reports whether gm comes from a process that g's applied
-// configuration no longer holds and that g saw removed, and then queues
-// the notice telling it the entry of its removal.
+// configuration does not hold, and then queues the notice naming g's last
+// applied entry: committed, and at or after that process's removal if it
+// was removed (the configuration that dropped it is applied), so the
+// notice holds without a record of removals, across restarts. A leader's
+// message at g's term or above is not one: the leader of a term was
+// elected under a configuration that holds it, one that g has not applied
+// yet (it was added, or added back, at an entry g has not applied), and g
+// catches up from it. Any other process that is not a member would, as a
+// member, hold the named entry or a snapshot past it (it would hold the
+// entry that added it, after the named one), so the notice drops only a
+// replica that is not a member.
 func (h *Host) fromRemoved(g *group, gm *groupMsg) bool {
-	from := gm.Message.From
-	at, removed := g.removedAt[from]
-	if !removed || inConf(g.confState, from) {
+	m := &gm.Message
+	if g.applied == 0 || inConf(g.confState, m.From) || fromCurrentLeader(g, m) {
 		return false
 	}
-	h.outbox = append(h.outbox, groupMsg{Group: g.id, Removed: at.index, RemovedTerm: at.term,
-		Message: raftpb.Message{From: h.cfg.ID, To: from}})
+	term, err := g.disk.Storage().Term(g.applied)
+	if err != nil {
+		return false
+	}
+	h.outbox = append(h.outbox, groupMsg{Group: g.id, Removed: g.applied, RemovedTerm: term,
+		Message: raftpb.Message{From: h.cfg.ID, To: m.From}})
 	h.counters.removedNotices.Add(1)
 	return true
+}
+
+// fromCurrentLeader reports whether m is a leader's message (an append,
+// a heartbeat, a snapshot) of g's term or above.
+func fromCurrentLeader(g *group, m *raftpb.Message) bool {
+	switch m.Type {
+	case raftpb.MsgApp, raftpb.MsgHeartbeat, raftpb.MsgSnap:
+		return m.Term >= g.rn.BasicStatus().Term
+	}
+	return false
 }
 
 // removedNotices handles the removed notices received since the last
