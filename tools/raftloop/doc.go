@@ -12,11 +12,13 @@
 //
 // # The synchronous loop
 //
-// [Loop.HandleReady] handles one Ready in the order the contract asks:
+// [Loop.HandleReady] handles one Ready in the order the contract asks
+// ([Loop.NextReady] is the same, reporting whether there was one):
 //
 //  1. Save the Snapshot, then the Entries (replacing any stored at the
 //     same or later indexes), then the HardState, in one write: the hard
-//     state never becomes durable before the rest.
+//     state never becomes durable before the rest. A Ready with nothing
+//     to write (an idle group's heartbeats) makes no write.
 //  2. Queue the snapshot worker's LocalMessages, and send Messages: they
 //     may leave before the write is durable (thesis §10.2.1), and leave
 //     while it is synced.
