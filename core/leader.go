@@ -41,6 +41,12 @@ type leaderState struct {
 	// whenever the message arrives, so no lease holds again in the term.
 	// It sits beside the 4-byte timer, in what would be padding.
 	leaseRevoked bool
+	// stallHandoverTried is set once this leader, its storage stalled,
+	// has handed its leadership to a follower (checkStorageStall): if the
+	// handover ends without a new leader, it steps down instead of trying
+	// again (the follower it picks again may never stand: one recovering
+	// from a lost log, say). Also in the padding.
+	stallHandoverTried bool
 	// quiesce is the leader's part in the sleep of its group: its
 	// request in flight, its next try and the fence of its lease after a
 	// wake (quiesce.go).
@@ -78,6 +84,16 @@ func (l *leaderState) heartbeatContext(c raftpb.HeartbeatContext) []byte {
 
 // startTransfer records a handover to target.
 func (l *leaderState) startTransfer(target uint64) { l.transferee = target }
+
+// tryStallHandover reports whether a leader whose storage stalled may
+// hand its leadership over: once per leadership.
+func (l *leaderState) tryStallHandover() bool {
+	if l.stallHandoverTried {
+		return false
+	}
+	l.stallHandoverTried = true
+	return true
+}
 
 // endTransfer records that no handover is under way.
 func (l *leaderState) endTransfer() { l.transferee = None }

@@ -186,6 +186,27 @@ func TestAStalledLeaderWithNoCaughtUpFollowerStepsDown(t *testing.T) {
 	}
 }
 
+// TestAStalledLeaderWhoseHandoverEndsWithoutALeaderStepsDown: the
+// follower it handed over to never stands (its MsgTimeoutNow is lost
+// here; in the simulator it was a follower recovering from a lost log):
+// once the handover times out, the leader steps down instead of handing
+// over to it again, one election timeout after another.
+func TestAStalledLeaderWhoseHandoverEndsWithoutALeaderStepsDown(t *testing.T) {
+	c, _ := stalledLeader(t, true)
+	leader := c.nodes[1]
+	var timeoutNows int
+	for i := 0; i < 30+3*leader.settings.electionTimeout && leader.state == StateLeader; i++ {
+		leader.Tick()
+		timeoutNows += countType(leader.Ready().Messages, raftpb.MsgTimeoutNow) // lost
+	}
+	if leader.state == StateLeader {
+		t.Fatalf("the stalled leader still leads after %d handovers that ended without a leader", timeoutNows)
+	}
+	if timeoutNows != 1 {
+		t.Fatalf("the stalled leader sent %d MsgTimeoutNow, want one handover", timeoutNows)
+	}
+}
+
 // TestANodeWithAStalledWriteDoesNotCampaign: its vote could elect it, and
 // it could commit nothing.
 func TestANodeWithAStalledWriteDoesNotCampaign(t *testing.T) {

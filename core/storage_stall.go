@@ -59,7 +59,10 @@ func (r *Raft) storageStalled() bool {
 // storage has acknowledged nothing for StorageStallTicks while a write
 // waits can commit nothing, yet its heartbeats keep the followers from
 // electing another. It gives up its lease and hands leadership to a
-// follower that holds its last index, or steps down if none does. The
+// follower that holds its last index, or steps down if none does, or if
+// a handover already ended without a new leader (the simulator found a
+// leader handing over, an election timeout apart, forever to a follower
+// that could not stand: it was recovering from a lost log). The
 // followers never judge the leader's disk themselves (that would void
 // the lease's promise); only the stalled leader acts.
 func (r *Raft) checkStorageStall() {
@@ -71,7 +74,7 @@ func (r *Raft) checkStorageStall() {
 	if r.leader.transferee != None {
 		return // a handover is under way
 	}
-	if target := r.caughtUpFollower(); target != None {
+	if target := r.caughtUpFollower(); target != None && r.leader.tryStallHandover() {
 		r.log(LevelWarn, "storage stalled: handing leadership over", peerAttr(target),
 			Attr{"stalled_ticks", r.storage.waitedTicks(r.ticks)})
 		r.leader.startTransfer(target)
@@ -79,7 +82,7 @@ func (r *Raft) checkStorageStall() {
 		r.maybeFinishTransfer(target, r.trk.Progress(target))
 		return
 	}
-	r.log(LevelWarn, "storage stalled and no follower holds the last index: stepping down",
+	r.log(LevelWarn, "storage stalled and no follower holds the last index or took over: stepping down",
 		Attr{"stalled_ticks", r.storage.waitedTicks(r.ticks)})
 	r.becomeFollower(r.term, None)
 }
