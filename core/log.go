@@ -14,16 +14,18 @@ import (
 // Invariants (checked by checkInvariants): applied <= applying <= committed
 // <= lastIndex(), and firstIndex()-1 <= committed.
 type raftLog struct {
-	// storage holds the entries the application has made durable.
-	storage Storage
-	// unstable holds what the node has but the application has not yet
-	// acknowledged as durable. It shadows storage from unstable.offset on.
-	unstable unstable
 	// committed is the highest index known to be stored on a quorum
 	// (§5.3); entries up to it never change.
 	committed uint64
 	// applying is the highest index handed out to the application to apply.
 	applying uint64
+	// unstable holds what the node has but the application has not yet
+	// acknowledged as durable. It shadows storage from unstable.offset on.
+	// Its tail (the recent entries) and the fields below are what an
+	// idle node does not read (Raft's doc).
+	unstable unstable
+	// storage holds the entries the application has made durable.
+	storage Storage
 	// applied is the highest index the application has acknowledged as
 	// applied.
 	applied uint64

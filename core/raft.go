@@ -44,38 +44,12 @@ type SoftState struct {
 // driven by Tick, Step and the proposal methods and produces its work
 // through Ready. It is not safe for concurrent use.
 type Raft struct {
-	id   uint64
-	term uint64
-	vote uint64
-	lead uint64
-	// raftLog is the node's log, held in the node (not behind a pointer)
-	// so that the two take one allocation.
-	raftLog raftLog
-	trk     tracker.ProgressTracker
-
-	// out is the messages queued for the next Ready (outbox.go).
-	out outbox
-	// settings are what the node derived from its Config (settings.go),
-	// shared with the nodes configured alike that share its GroupCache.
-	settings *settings
-
-	clock electionClock
-
-	// readOnly is the leader's read rounds (nil until the node first
-	// leads, then kept, so that its round numbers go on rising across its
-	// terms).
-	readOnly *readonly.ReadOnly
-	// ticks counts every tick of this node; leaderTick only the ticks of
-	// its leaderships (the clock of its heartbeat rounds and lease).
-	ticks      uint64
-	leaderTick uint64
-
-	// cold is what few nodes use (raftCold), nil until one of its parts
-	// is first needed.
-	cold *raftCold
-
-	// ready is what the Readys handed out since the last Advance (ready.go).
-	ready readyState
+	// The fields come in the order an idle tick reads them, what every
+	// tick, step and Ready of an idle node touches first, in as few cache
+	// lines as the allocation allows: a process with many groups touches
+	// each node's lines once per tick, and the first touch of a line is
+	// what an idle tick mostly pays for (BENCHMARKS.md, "the sixth idle
+	// pass"). What only elections, appends or snapshots use goes last.
 
 	// The one-byte fields, together so that they share a word: a process
 	// with many groups holds a Raft per member.
@@ -96,14 +70,44 @@ type Raft struct {
 	// quiesce is the sleep of an idle group (Config.Quiesce, quiesce.go);
 	// a leader's requests are in its leaderState.
 	quiesce quiescence
+	// settings are what the node derived from its Config (settings.go),
+	// shared with the nodes configured alike that share its GroupCache.
+	settings *settings
+	// cold is what few nodes use (raftCold), nil until one of its parts
+	// is first needed.
+	cold *raftCold
 	// leader is what only a leader holds (the transfer under way, the
 	// pending conf change, the revoked lease, the snapshots sent, its
 	// heartbeat timer and its part in quiescence), nil on every other
 	// node (leader.go).
 	leader *leaderState
+	id     uint64
+	term   uint64
+	lead   uint64
+	vote   uint64
+
+	clock electionClock
+	// ticks counts every tick of this node; leaderTick only the ticks of
+	// its leaderships (the clock of its heartbeat rounds and lease).
+	ticks      uint64
+	leaderTick uint64
 	// storage watches this node's own writes for a stall
 	// (Config.StorageStallTicks, storage_stall.go).
 	storage storageWatch
+	// readOnly is the leader's read rounds (nil until the node first
+	// leads, then kept, so that its round numbers go on rising across its
+	// terms).
+	readOnly *readonly.ReadOnly
+	// out is the messages queued for the next Ready (outbox.go).
+	out outbox
+
+	// ready is what the Readys handed out since the last Advance (ready.go).
+	ready readyState
+	trk   tracker.ProgressTracker
+	// raftLog is the node's log, held in the node (not behind a pointer)
+	// so that the two take one allocation; what an idle node does not
+	// read is at its end, and so at the end of the node.
+	raftLog raftLog
 }
 
 // raftCold is the part of a node that few nodes use, or use rarely:
