@@ -51,17 +51,31 @@ type keptArrays struct {
 // node is likely to queue at once, for a new array's size; c, if not nil,
 // lends the array.
 func (o *outbox) queue(m *raftpb.Message, afterAppend bool, fanOut int, c *GroupCache) {
+	*o.add(afterAppend, fanOut, c) = *m
+}
+
+// add appends an empty message to the messages that leave at once, or,
+// with afterAppend, to those that wait for durability, and returns it for
+// the caller to fill in where it lies (fanOut and c as for queue). The
+// pointer is good until the next message is queued: a message built in
+// place is not built on the stack and then copied into the queue.
+func (o *outbox) add(afterAppend bool, fanOut int, c *GroupCache) *raftpb.Message {
+	q := &o.msgs
 	if afterAppend {
-		if o.afterAppend == nil {
-			o.afterAppend = o.takeSpare(true, 1, c)
-		}
-		o.afterAppend = append(o.afterAppend, *m)
-		return
+		q, fanOut = &o.afterAppend, 1
 	}
-	if o.msgs == nil {
-		o.msgs = o.takeSpare(false, fanOut, c)
+	if *q == nil {
+		*q = o.takeSpare(afterAppend, fanOut, c)
 	}
-	o.msgs = append(o.msgs, *m)
+	s := *q
+	if n := len(s); n < cap(s) {
+		s = s[:n+1]
+		s[n] = raftpb.Message{}
+	} else {
+		s = append(s, raftpb.Message{})
+	}
+	*q = s
+	return &s[len(s)-1]
 }
 
 // takeSpare returns the kept array of a queue (after: the one that waits

@@ -1,6 +1,11 @@
 package core
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+
+	"github.com/tickraft/raft/raftpb"
+)
 
 // TestATickBetweenReadyAndAdvanceKeepsTheNodesOwnVote: a single voter's
 // own (pre-)vote waits between Ready and Advance; a tick in between, which
@@ -51,4 +56,45 @@ func TestAdvanceTakesBackTheArraysOfSentMessages(t *testing.T) {
 	if &leader.out.msgs[0] != &handed[0] {
 		t.Error("the next heartbeats did not fill the array taken back")
 	}
+}
+
+// TestAMessageBuiltInPlaceIsTheOneSendQueues: sendNew, which builds a
+// message where it waits in the outbox, queues what send queues for the
+// same message: the same stamps (sender, term), in the same queue (those
+// that wait for durability: to itself, acknowledgements), and nothing
+// left over from an earlier message in a reused array.
+func TestAMessageBuiltInPlaceIsTheOneSendQueues(t *testing.T) {
+	c := electedCluster(t, 1)
+	r := c.nodes[1]
+	for _, tc := range []struct {
+		to  uint64
+		typ raftpb.MessageType
+	}{
+		{2, raftpb.MsgHeartbeat}, {3, raftpb.MsgHeartbeatResp}, {2, raftpb.MsgApp},
+		{2, raftpb.MsgAppResp}, {1, raftpb.MsgHeartbeatResp}, {3, raftpb.MsgSnapOffer},
+	} {
+		fill := func(m *raftpb.Message) { m.Commit, m.LogTerm, m.Context = 7, 3, []byte("ctx") }
+		r.out.msgs, r.out.afterAppend = nil, nil
+		want := raftpb.Message{To: tc.to, Type: tc.typ}
+		fill(&want)
+		r.send(&want)
+		sentMsgs, sentAfter := r.out.msgs, r.out.afterAppend
+
+		// Arrays whose free slots hold an earlier message, as a reused
+		// one may if it were not cleared.
+		stale := raftpb.Message{Type: raftpb.MsgVote, Reject: true, Index: 9, Entries: make([]raftpb.Entry, 1)}
+		r.out.msgs = append(make([]raftpb.Message, 0, 4), stale)[:0]
+		r.out.afterAppend = append(make([]raftpb.Message, 0, 4), stale)[:0]
+		fill(r.sendNew(tc.to, tc.typ))
+		if len(r.out.msgs) != len(sentMsgs) || len(r.out.afterAppend) != len(sentAfter) {
+			t.Errorf("%s to %d built in place: %d + %d queued, send queues %d + %d", tc.typ, tc.to,
+				len(r.out.msgs), len(r.out.afterAppend), len(sentMsgs), len(sentAfter))
+			continue
+		}
+		got := append(r.out.msgs, r.out.afterAppend...)[0]
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s to %d built in place:\n %+v\nsend queues\n %+v", tc.typ, tc.to, got, want)
+		}
+	}
+	r.out.msgs, r.out.afterAppend = nil, nil
 }

@@ -373,7 +373,8 @@ func (r *Raft) sendHeartbeat(to uint64, pr *tracker.Progress, committed entryID,
 	if pr.Match < committed.index {
 		committed = r.heartbeatCommit(pr.Match)
 	}
-	r.send(&raftpb.Message{To: to, Type: raftpb.MsgHeartbeat, Commit: committed.index, LogTerm: committed.term, Context: ctx})
+	m := r.sendNew(to, raftpb.MsgHeartbeat)
+	m.Commit, m.LogTerm, m.Context = committed.index, committed.term, ctx
 	pr.UpdateSentCommit(committed.index)
 }
 
@@ -388,7 +389,7 @@ func (r *Raft) handleHeartbeat(m *raftpb.Message) error {
 	if !short && m.Commit > r.raftLog.committed {
 		r.raftLog.commitTo(m.Commit)
 	}
-	r.send(&raftpb.Message{To: m.From, Type: raftpb.MsgHeartbeatResp, Context: m.Context})
+	r.sendNew(m.From, raftpb.MsgHeartbeatResp).Context = m.Context
 	if short {
 		// What is left of the tail may be an older term's, overwritten
 		// before the loss, so none of it is committed on this claim.

@@ -263,16 +263,53 @@ func (r *Raft) fanOut() int {
 // entries, votes) wait until everything emitted so far is persisted.
 func (r *Raft) send(m *raftpb.Message) {
 	m.From = r.id
-	switch m.Type {
-	case raftpb.MsgVote, raftpb.MsgVoteResp, raftpb.MsgPreVote, raftpb.MsgPreVoteResp:
+	switch {
+	case carriesOwnTerm(m.Type):
 		if m.Term == 0 {
 			panic(fmt.Sprintf("invariant: %s must carry a term", m.Type))
 		}
-	case raftpb.MsgProp, raftpb.MsgReadIndex:
+	case carriesNoTerm(m.Type):
 		// Forwarded requests are treated as local by the leader: no term.
 	default:
 		m.Term = r.term
 	}
-	afterAppend := m.To == r.id || m.Type == raftpb.MsgAppResp || m.Type == raftpb.MsgVoteResp
-	r.out.queue(m, afterAppend, r.fanOut(), r.settings.cache)
+	r.out.queue(m, r.waitsForAppend(m.To, m.Type), r.fanOut(), r.settings.cache)
+}
+
+// sendNew queues a message of type t to to, stamped as send stamps it
+// (sender, current term), and returns it for the caller to fill in the
+// rest in place before it queues anything else: the heartbeat and its
+// answer, which an idle group sends on every round, are built where they
+// wait rather than copied there. t carries the current term.
+func (r *Raft) sendNew(to uint64, t raftpb.MessageType) *raftpb.Message {
+	if carriesOwnTerm(t) || carriesNoTerm(t) {
+		panic(fmt.Sprintf("invariant: %s is not stamped with the current term", t))
+	}
+	m := r.out.add(r.waitsForAppend(to, t), r.fanOut(), r.settings.cache)
+	m.To, m.Type, m.From, m.Term = to, t, r.id, r.term
+	return m
+}
+
+// carriesOwnTerm reports whether messages of type t carry the term their
+// sender sets (votes and their answers, for the term of the election),
+// not the node's current term.
+func carriesOwnTerm(t raftpb.MessageType) bool {
+	switch t {
+	case raftpb.MsgVote, raftpb.MsgVoteResp, raftpb.MsgPreVote, raftpb.MsgPreVoteResp:
+		return true
+	}
+	return false
+}
+
+// carriesNoTerm reports whether messages of type t carry no term: the
+// requests a follower forwards to its leader.
+func carriesNoTerm(t raftpb.MessageType) bool {
+	return t == raftpb.MsgProp || t == raftpb.MsgReadIndex
+}
+
+// waitsForAppend reports whether a message of type t to to waits until
+// everything the node emitted so far is durable: its messages to itself,
+// and its acknowledgements of entries and votes (thesis §10.2.1).
+func (r *Raft) waitsForAppend(to uint64, t raftpb.MessageType) bool {
+	return to == r.id || t == raftpb.MsgAppResp || t == raftpb.MsgVoteResp
 }
