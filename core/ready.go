@@ -147,9 +147,9 @@ func (r *Raft) Ready() (rd Ready) {
 }
 
 // ReadyInto is Ready writing the Ready into *rd, every field of it,
-// instead of returning it: a loop that handles many nodes passes the same
-// variable each time and saves copying a Ready, which is large (some 330
-// bytes), on its way out.
+// instead of returning it: a loop saves copying a Ready, which is large
+// (some 330 bytes), on its way out, and may pass the same variable each
+// time.
 func (r *Raft) ReadyInto(rd *Ready) {
 	if !r.readyHoldsOnlyMessages() {
 		*rd = r.fullReady()
