@@ -33,9 +33,6 @@ type scenario struct {
 	history  *checker.History
 	// cache is the GroupCache the nodes share, or nil.
 	cache *GroupCache
-	// readyInto makes handleReady take each Ready with ReadyInto, into a
-	// Ready filled with junk, instead of Ready.
-	readyInto bool
 	// pending maps, per node, the index of each proposal it accepted as
 	// leader to the entry, to acknowledge it once the node applies it.
 	pending   map[uint64]map[uint64]raftpb.Entry
@@ -171,13 +168,7 @@ func (s *scenario) deliver(t *testing.T) {
 // handleReady encodes, persists, sends and applies one Ready of nd, then
 // advances nd and records what it now reports.
 func (s *scenario) handleReady(t *testing.T, nd *clusterNode) {
-	var rd Ready
-	if s.readyInto {
-		rd = junkReady()
-		nd.rn.ReadyInto(&rd)
-	} else {
-		rd = nd.rn.Ready()
-	}
+	rd := nd.rn.Ready()
 	s.stream = appendReady(s.stream, nd.id, &rd)
 	nd.persist(t, &rd)
 	s.net = appendKept(s.net, rd.Messages)

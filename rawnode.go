@@ -154,9 +154,9 @@ func (rn *RawNode) HasReady() bool { return rn.r.HasReady() }
 func (rn *RawNode) Ready() (rd Ready) { rd = rn.r.Ready(); rn.verified(); return rd }
 
 // ReadyInto is Ready writing the Ready into *rd, every field of it,
-// instead of returning it: a loop that handles many nodes (tools/raftloop)
-// passes the same variable each time and saves copying a Ready, which is
-// large, on its way out. The Ready is the same, with the same contract.
+// instead of returning it: a loop (tools/raftloop) saves copying a Ready,
+// which is large, on its way out, and may pass the same variable each
+// time. The Ready is the same, with the same contract.
 func (rn *RawNode) ReadyInto(rd *Ready) { rn.r.ReadyInto(rd); rn.verified() }
 
 // Advance acknowledges that the work of every Ready handed out since the

@@ -2,7 +2,6 @@ package raft
 
 import (
 	"errors"
-	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -63,20 +62,4 @@ func TestReadyIntoOverwritesTheWholeReady(t *testing.T) {
 		c.nodes[0].rn.Tick()
 	}
 	check("heartbeats")
-}
-
-// TestReadyIntoGivesTheReadyStreamOfReady: over the randomized scenarios
-// of the determinism tests, nodes whose Readys are taken with ReadyInto,
-// each into a Ready full of junk, hand out byte for byte the stream of
-// nodes whose Readys are taken with Ready.
-func TestReadyIntoGivesTheReadyStreamOfReady(t *testing.T) {
-	for _, seed := range determinismSeeds {
-		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			returned := runScenario(t, seed, 7)
-			written := runScenarioOf(t, seed, 7, func(s *scenario) { s.readyInto = true })
-			if at := firstDifference(returned.stream, written.stream); at >= 0 {
-				t.Fatalf("streams of %d and %d bytes differ from byte %d", len(returned.stream), len(written.stream), at)
-			}
-		})
-	}
 }

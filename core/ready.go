@@ -147,20 +147,19 @@ func (r *Raft) Ready() (rd Ready) {
 }
 
 // ReadyInto is Ready writing the Ready into *rd, every field of it,
-// instead of returning it: a loop that handles many nodes passes the same
-// variable each time and saves copying a Ready, which is large (some 330
-// bytes), on its way out.
+// instead of returning it: a loop saves copying a Ready, which is large
+// (some 330 bytes), on its way out, and may pass the same variable each
+// time.
 func (r *Raft) ReadyInto(rd *Ready) {
 	if !r.readyHoldsOnlyMessages() {
 		*rd = r.fullReady()
 		return
 	}
-	if assertInvariants {
-		*rd = r.crossCheckedMessagesReady()
-		return
-	}
 	*rd = Ready{}
 	r.messagesReady(rd)
+	if assertInvariants {
+		r.checkNothingBesideMessages(rd)
+	}
 }
 
 // readyHoldsOnlyMessages reports whether the next Ready of the synchronous
@@ -168,8 +167,9 @@ func (r *Raft) ReadyInto(rd *Ready) {
 // answers do: nothing to persist, apply or restore, no read to release or
 // start, no append to send, no acknowledgement waiting for durability, no
 // role change. Such a Ready is built without the full computation
-// (messagesReady); the tickraft_invariants build checks this answer
-// against it (crossCheckedMessagesReady).
+// (messagesReady); the tickraft_invariants build then runs the full
+// computation and requires it to find nothing left
+// (checkNothingBesideMessages).
 func (r *Raft) readyHoldsOnlyMessages() bool {
 	if r.settings.asyncStorage || len(r.out.afterAppend) > 0 || r.cold != nil && len(r.cold.local) > 0 {
 		return false
@@ -193,21 +193,20 @@ func (r *Raft) messagesReady(rd *Ready) {
 	}
 }
 
-// crossCheckedMessagesReady builds, in the tickraft_invariants build, the
-// Ready readyHoldsOnlyMessages vouched for in full, and panics unless it
-// holds nothing but the messages already queued: no other work, and no
-// append or heartbeat the full computation would add.
-func (r *Raft) crossCheckedMessagesReady() Ready {
-	queued := len(r.out.msgs)
-	rd := r.fullReady()
-	if rd.SoftState != nil || !rd.HardState.IsEmpty() || rd.MustSync || len(rd.Entries) > 0 ||
-		!rd.Snapshot.IsEmpty() || len(rd.CommittedEntries) > 0 || len(rd.MessagesAfterPersist) > 0 ||
-		len(rd.LocalMessages) > 0 || len(rd.ReadStates) > 0 || len(rd.Messages) != queued {
-		panic(fmt.Sprintf("invariant violated: a Ready built as holding only its %d queued messages holds more: %d messages, %d entries, %d committed, %d after persist, %d local, %d reads, snapshot %d, soft %v, hard %v",
-			queued, len(rd.Messages), len(rd.Entries), len(rd.CommittedEntries), len(rd.MessagesAfterPersist), len(rd.LocalMessages),
-			len(rd.ReadStates), rd.Snapshot.Metadata.Index, rd.SoftState, rd.HardState))
+// checkNothingBesideMessages builds, in the tickraft_invariants build,
+// the full Ready right after the fast path (messagesReady) built rd, and
+// panics unless it holds nothing at all: the fast path handed out every
+// message and left no other work behind (no append or heartbeat the full
+// computation would add, nothing to persist, apply or release).
+func (r *Raft) checkNothingBesideMessages(rd *Ready) {
+	rest := r.fullReady()
+	if rest.SoftState != nil || !rest.HardState.IsEmpty() || rest.MustSync || len(rest.Entries) > 0 ||
+		!rest.Snapshot.IsEmpty() || len(rest.CommittedEntries) > 0 || len(rest.MessagesAfterPersist) > 0 ||
+		len(rest.LocalMessages) > 0 || len(rest.ReadStates) > 0 || len(rest.Messages) > 0 {
+		panic(fmt.Sprintf("invariant violated: a Ready built as holding only its %d messages left work behind: %d messages, %d entries, %d committed, %d after persist, %d local, %d reads, snapshot %d, soft %v, hard %v",
+			len(rd.Messages), len(rest.Messages), len(rest.Entries), len(rest.CommittedEntries), len(rest.MessagesAfterPersist), len(rest.LocalMessages),
+			len(rest.ReadStates), rest.Snapshot.Metadata.Index, rest.SoftState, rest.HardState))
 	}
-	return rd
 }
 
 // fullReady builds the next Ready, whatever it holds.

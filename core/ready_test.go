@@ -97,6 +97,8 @@ func TestAReadyWithoutMessagesKeepsTheEarlierOnesArray(t *testing.T) {
 func TestAReadyWithMessagesHandsOutTheWorkBesideThem(t *testing.T) {
 	cases := []struct {
 		name string
+		// opt adjusts the nodes' Configs (nil: the defaults).
+		opt func(*Config)
 		// id is the node whose Ready is taken; work queues the work.
 		id   uint64
 		work func(t *testing.T, c *testCluster, r *Raft)
@@ -162,10 +164,59 @@ func TestAReadyWithMessagesHandsOutTheWorkBesideThem(t *testing.T) {
 		handed: func(r *Raft, rd *Ready) bool {
 			return rd.HardState.Commit == r.raftLog.committed && len(rd.CommittedEntries) == 1
 		},
+	}, {
+		name: "a role change alone (the leader forgotten)",
+		id:   2,
+		work: func(t *testing.T, c *testCluster, r *Raft) { must(t, r.ForgetLeader()) },
+		handed: func(r *Raft, rd *Ready) bool {
+			return rd.SoftState != nil && rd.SoftState.Lead == None && rd.HardState.IsEmpty()
+		},
+	}, {
+		name: "a hard state alone (one storage must be told again)",
+		id:   2,
+		work: func(t *testing.T, c *testCluster, r *Raft) { r.ready.owePersistedChange(raftpb.HardState{}) },
+		handed: func(r *Raft, rd *Ready) bool {
+			return rd.HardState == r.hardState() && rd.SoftState == nil && len(rd.CommittedEntries) == 0
+		},
+	}, {
+		name: "committed entries alone (the apply budget held them back)",
+		opt:  func(cfg *Config) { cfg.MaxCommittedSizePerReady = 1 },
+		id:   2,
+		work: func(t *testing.T, c *testCluster, r *Raft) {
+			leader := c.nodes[1]
+			for _, data := range []string{"x", "y"} {
+				if _, _, err := leader.Propose([]byte(data)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			toNode2 := func() {
+				for _, m := range c.drain(1) {
+					if m.Type == raftpb.MsgApp && m.To == 2 {
+						c.stepChecked(m)
+					}
+				}
+			}
+			toNode2() // the entries
+			for _, m := range c.drain(2) {
+				c.stepChecked(m) // their acknowledgement: the leader commits
+			}
+			toNode2() // the commit index
+			// One Ready hands out the commit and, the budget spent, one of
+			// the two entries; the other waits for the next Ready.
+			rd := r.Ready()
+			must(t, c.st[2].SetHardState(rd.HardState))
+			if len(rd.CommittedEntries) != 1 || rd.CommittedEntries[0].Index+1 != r.raftLog.committed {
+				t.Fatalf("the case is not set up: %d committed entries handed out, commit %d", len(rd.CommittedEntries), r.raftLog.committed)
+			}
+			r.Advance()
+		},
+		handed: func(r *Raft, rd *Ready) bool {
+			return len(rd.CommittedEntries) == 1 && rd.HardState.IsEmpty() && rd.SoftState == nil
+		},
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := electedCluster(t, 1)
+			c := electedClusterWith(t, 1, tc.opt)
 			r := c.nodes[tc.id]
 			tc.work(t, c, r)
 			if r.state == StateLeader {
