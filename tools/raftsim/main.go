@@ -173,8 +173,8 @@ func (s summary) print(w io.Writer) {
 	fmt.Fprintf(w, "liveness:    transfers accepted by a leader: %d elected their target, %d another leader, %d ended without a new leader; %d MsgTimeoutNow sent; %d pauses beyond an election timeout\n",
 		st.TransfersCompleted, st.TransfersOtherLeader, st.TransfersNoLeader, st.TransfersHandedOver, st.LongPauses)
 	fmt.Fprintf(w, "snapshots:   %d chunked transfers installed, %d chunks saved, %d chunks served by followers\n", st.ChunkedSnapshots, st.ChunksSaved, st.ChunksFromFollowers)
-	fmt.Fprintf(w, "stalls:      %d long leader disk stalls ended by a new leader's entry (%d async, %d sync; slowest %d ticks after a write waited), %d lifted idle, %d cut short by calm; %d snapshots lost unreported\n",
-		st.LongStallsAsync+st.LongStallsSync, st.LongStallsAsync, st.LongStallsSync, st.SlowestStallHandoverTicks, st.LongStallsIdle, st.LongStallsCut, st.SnapshotsLostUnreported)
+	fmt.Fprintf(w, "stalls:      %d long leader disk stalls ended by a new leader's entry (%d async, %d sync; slowest %d ticks after a write waited), %d lifted idle, %d cut short by calm, %d lifted as a conf change made the stalled node needed; %d snapshots lost unreported\n",
+		st.LongStallsAsync+st.LongStallsSync, st.LongStallsAsync, st.LongStallsSync, st.SlowestStallHandoverTicks, st.LongStallsIdle, st.LongStallsCut, st.LongStallsExcused, st.SnapshotsLostUnreported)
 	fmt.Fprintf(w, "quiescence:  %d node-ticks asleep, %d ticks skipped by hosts and handed over at wake, %d leaders reported down\n",
 		st.QuiescedTicks, st.SkippedTicks, st.PeerDownReports)
 	fmt.Fprintf(w, "bounds:      peak inflight %d bytes (on the wire %d), peak uncommitted %d bytes, peak handed out to apply %d bytes\n",

@@ -145,10 +145,12 @@ type Stats struct {
 	ChunkedSnapshots, ChunksSaved, ChunksFromFollowers int
 	// Long stalls of a leader's disk (longstall.go) ended by a new
 	// leader's entry applied within the bound, in each storage mode;
-	// lifted because no write waited, and cut short by a calm phase; and
-	// the slowest verdict, in ticks from the moment a write waited.
-	LongStallsAsync, LongStallsSync, LongStallsIdle, LongStallsCut int
-	SlowestStallHandoverTicks                                      uint64
+	// lifted because no write waited, cut short by a calm phase, or
+	// lifted because a conf change applied meanwhile left the stalled node
+	// in every quorum; and the slowest verdict, in ticks from the moment a
+	// write waited.
+	LongStallsAsync, LongStallsSync, LongStallsIdle, LongStallsCut, LongStallsExcused int
+	SlowestStallHandoverTicks                                                         uint64
 	// SnapshotsLostUnreported counts the MsgSnaps lost in runs whose
 	// transport never reports snapshots (Options.NoSnapshotReports).
 	SnapshotsLostUnreported int
@@ -174,7 +176,7 @@ func (s *Stats) Add(o Stats) {
 		&s.WritesPending, &s.Reads, &s.ReadsFailed, &s.LocalReads, &s.LivenessWindows, &s.FullChecks,
 		&s.TransfersHandedOver, &s.TransfersCompleted, &s.TransfersOtherLeader, &s.TransfersNoLeader, &s.LongPauses,
 		&s.ChunkedSnapshots, &s.ChunksSaved, &s.ChunksFromFollowers,
-		&s.LongStallsAsync, &s.LongStallsSync, &s.LongStallsIdle, &s.LongStallsCut, &s.SnapshotsLostUnreported,
+		&s.LongStallsAsync, &s.LongStallsSync, &s.LongStallsIdle, &s.LongStallsCut, &s.LongStallsExcused, &s.SnapshotsLostUnreported,
 		&s.QuiescedTicks, &s.SkippedTicks, &s.PeerDownReports,
 		&s.LoggedTickHandovers, &s.LoggedPeerDownUnreachable, &s.LoggedFalseSuspicions}
 	others := []int{o.UnavailableAfterLoss, o.Messages, o.Delivered, o.Crashes, o.TornWrites, o.Restarts, o.Retired, o.Elections,
@@ -183,7 +185,7 @@ func (s *Stats) Add(o Stats) {
 		o.WritesPending, o.Reads, o.ReadsFailed, o.LocalReads, o.LivenessWindows, o.FullChecks,
 		o.TransfersHandedOver, o.TransfersCompleted, o.TransfersOtherLeader, o.TransfersNoLeader, o.LongPauses,
 		o.ChunkedSnapshots, o.ChunksSaved, o.ChunksFromFollowers,
-		o.LongStallsAsync, o.LongStallsSync, o.LongStallsIdle, o.LongStallsCut, o.SnapshotsLostUnreported,
+		o.LongStallsAsync, o.LongStallsSync, o.LongStallsIdle, o.LongStallsCut, o.LongStallsExcused, o.SnapshotsLostUnreported,
 		o.QuiescedTicks, o.SkippedTicks, o.PeerDownReports,
 		o.LoggedTickHandovers, o.LoggedPeerDownUnreachable, o.LoggedFalseSuspicions}
 	for i, p := range ints {
