@@ -151,7 +151,7 @@ func (r *Raft) handleAppendEntries(m raftpb.Message) error {
 		r.send(&raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: r.raftLog.committed})
 		return nil
 	}
-	if r.refuseEntriesWithoutConfiguration(m) {
+	if r.refuseEntriesWithoutConfiguration(m.From, m.Index) {
 		return nil
 	}
 	lastNew, overwrote, ok, err := r.raftLog.maybeAppend(entryID{term: m.LogTerm, index: m.Index}, m.Commit, m.Entries)

@@ -33,15 +33,16 @@ func (r *Raft) holdsNothing() bool {
 // (it follows index 0) on a node that holds nothing with a rejection of
 // index 0, which no node holding a configuration ever sends (every log
 // matches at index 0): the leader reads it as a request for a snapshot
-// (catchUpWithSnapshot). It reports whether it refused.
-func (r *Raft) refuseEntriesWithoutConfiguration(m raftpb.Message) bool {
-	if m.Index != 0 || !r.holdsNothing() {
+// (catchUpWithSnapshot). prev is the index the append follows, from its
+// sender. It reports whether it refused.
+func (r *Raft) refuseEntriesWithoutConfiguration(from, prev uint64) bool {
+	if prev != 0 || !r.holdsNothing() {
 		return false
 	}
 	if r.logs(LevelDebug) {
-		r.log(LevelDebug, "refusing entries before a snapshot gives this node a configuration", peerAttr(m.From))
+		r.log(LevelDebug, "refusing entries before a snapshot gives this node a configuration", peerAttr(from))
 	}
-	r.send(&raftpb.Message{To: m.From, Type: raftpb.MsgAppResp, Index: 0, Reject: true})
+	r.send(&raftpb.Message{To: from, Type: raftpb.MsgAppResp, Index: 0, Reject: true})
 	return true
 }
 
@@ -50,10 +51,15 @@ func (r *Raft) refuseEntriesWithoutConfiguration(m raftpb.Message) bool {
 // snapshot. Without one (nothing compacted yet) the follower waits, and
 // the leader probes again at its next heartbeat answer: the application
 // must take a snapshot (at or after the conf change that added the
-// follower) for it to catch up.
+// follower) for it to catch up. A refusal is current only while the
+// leader probes the follower from index 1 (as MaybeDecrTo judges other
+// rejections): a late or duplicated one, arriving once the follower
+// installed a snapshot and moved on, is ignored, or the leader would send
+// a snapshot below the follower's Match and wait for an acknowledgement
+// that never counts (found in review).
 func (r *Raft) catchUpWithSnapshot(to uint64, pr *tracker.Progress) {
-	if pr.State == tracker.StateSnapshot {
-		return // one is on its way
+	if pr.State != tracker.StateProbe || pr.Next != 1 {
+		return // stale, or a snapshot is on its way
 	}
 	r.maybeSendSnapshot(to, pr, errNoConfiguration)
 }

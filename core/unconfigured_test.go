@@ -102,3 +102,38 @@ func TestTheLeaderSendsASnapshotToAMemberThatHoldsNoConfiguration(t *testing.T) 
 		t.Fatalf("node 4's configuration after its promotion: %v, want voters 1 2 3 4", got)
 	}
 }
+
+// Claim: a late or duplicated rejection of index 0, arriving after the
+// new member installed its snapshot and caught up, changes nothing: the
+// leader does not send it a snapshot again (one below its Match, whose
+// acknowledgement would never count) and goes on replicating to it.
+// Judged by what node 4's disk holds after later writes.
+func TestALateRefusalOfIndexZeroLeavesACaughtUpMemberReplicating(t *testing.T) {
+	s := joinedEmpty(t)
+	var refusal *raftpb.Message
+	s.onSend = func(m raftpb.Message) {
+		if refusal == nil && m.From == 4 && m.Type == raftpb.MsgAppResp && m.Reject && m.Index == 0 {
+			refusal = &m
+		}
+	}
+	applied := s.nodes[1].raftLog.applied
+	cs := s.nodes[1].trk.ConfState()
+	_, err := s.disk[1].CreateSnapshot(applied, &cs, []byte("state"))
+	must(t, err)
+	s.heartbeats(1, 3)
+	s.onSend = nil
+	if refusal == nil {
+		t.Fatal("the case is not set up: node 4 never refused an append")
+	}
+	s.propose(1, "b")
+	s.deliver(anyMsg)
+	s.step(*refusal) // the old refusal, late
+	s.deliver(anyMsg)
+	s.heartbeats(1, 3)
+	s.propose(1, "c")
+	s.deliver(anyMsg)
+	s.heartbeats(1, 3)
+	if got, want := s.diskLastIndex(4), s.diskLastIndex(1); got != want {
+		t.Fatalf("node 4's disk ends at %d, the leader's at %d: the late refusal left it behind", got, want)
+	}
+}

@@ -210,10 +210,12 @@
 //     snapshot travels whole). It must be a snapshot: the group's first
 //     configuration is the state its first voters bootstrapped with, in
 //     no entry, so a replica caught up from entries would hold only the
-//     changes after it (promoted, it could elect itself alone). So every
-//     member snapshots and compacts its log at a conf change that adds a
-//     process, and a leader, which sends to the new replica only once it
-//     applied the addition, has no entry at or below it to send.
+//     changes after it (promoted, it could elect itself alone). The
+//     library refuses such a replica entries until a snapshot gave it a
+//     configuration, and its leader answers with its storage's snapshot;
+//     so a member that applies a conf change adding a process while the
+//     group holds no snapshot yet takes one, and whichever member leads
+//     has one to send.
 //   - Dropped once outside its configuration. Once the replica's
 //     applied configuration does not hold its process and it has heard
 //     from no leader of the group of a term at least its own for an

@@ -154,7 +154,8 @@ func (s groupState) Restore(snap raftpb.Snapshot) error {
 
 // Apply applies one committed entry of the group, and snapshots at each
 // multiple of SnapshotInterval and at a conf change that adds a process
-// (addsMember: the new replica must be caught up from a snapshot).
+// while the group has no snapshot yet (addsMember: the new replica must
+// be caught up from a snapshot).
 func (s groupState) Apply(e raftpb.Entry, conf raftloop.ConfApplied) error {
 	g := s.g
 	added := false
@@ -168,7 +169,7 @@ func (s groupState) Apply(e raftpb.Entry, conf raftloop.ConfApplied) error {
 		before := g.confState
 		g.confState = cloneConfState(conf.State)
 		g.noteOwnMembership(before, g.confState)
-		added = addsMember(before, g.confState)
+		added = addsMember(before, g.confState) && !g.hasSnapshot()
 	}
 	g.applied = e.Index
 	g.h.answerWrite(g, e.Index, e.Term)

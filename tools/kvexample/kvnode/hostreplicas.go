@@ -120,14 +120,13 @@ func inConf(cs raftpb.ConfState, id uint64) bool {
 //
 // A process added to a group starts an empty replica with no
 // configuration (replicaOnDemand): the group's first configuration is the
-// state its first voters bootstrapped with, in no entry. Caught up from
-// entries, the replica would apply only the changes after that state and
-// hold a configuration without the first voters (promoted, it could elect
-// itself alone). So every member snapshots and compacts its log at a conf
-// change that adds a process (groupState.Apply): a leader, which sends to
-// the new member only once it has applied the addition, has no entry at or
-// below it left and catches the replica up from a snapshot, which carries
-// the whole configuration.
+// state its first voters bootstrapped with, in no entry. The library
+// catches such a replica up only from a snapshot (it refuses entries
+// until one gave it a configuration, and the leader answers with its
+// storage's snapshot), so the group must hold one: a member that applies
+// a conf change adding a process while its group has none yet takes one
+// (groupState.Apply), so that whichever member leads has one to send.
+// Any snapshot does: it holds the first voters and what changed since.
 func addsMember(before, after raftpb.ConfState) bool {
 	for _, set := range [][]uint64{after.Voters, after.Learners, after.VotersOutgoing, after.LearnersNext} {
 		for _, id := range set {
@@ -137,6 +136,12 @@ func addsMember(before, after raftpb.ConfState) bool {
 		}
 	}
 	return false
+}
+
+// hasSnapshot reports whether the group's storage holds a snapshot.
+func (g *group) hasSnapshot() bool {
+	snap, err := g.disk.Storage().Snapshot()
+	return err == nil && snap.Metadata.Index > 0
 }
 
 // noteOwnMembership starts the silence wait (outSince) of a replica whose
@@ -215,10 +220,13 @@ func (g *group) heardFromLeader(m *raftpb.Message) {
 // message at g's term or above is not one: the leader of a term was
 // elected under a configuration that holds it, one that g has not applied
 // yet (it was added, or added back, at an entry g has not applied), and g
-// catches up from it. Any other process that is not a member would, as a
-// member, hold the named entry or a snapshot past it (it would hold the
-// entry that added it, after the named one), so the notice drops only a
-// replica that is not a member.
+// catches up from it. A member this replica does not know of yet holds
+// the named entry or a snapshot past it (it holds the entry that added
+// it, after the named one), so the notice does not drop it. A replica
+// added back after a removal it missed while down, whose log ends below
+// the named entry, is dropped though it is a member again: it is created
+// again by its leader's next message and caught up from a snapshot,
+// booting recovering (liveness only, nothing it acknowledged is lost).
 func (h *Host) fromRemoved(g *group, gm *groupMsg) bool {
 	m := &gm.Message
 	if g.applied == 0 || inConf(g.confState, m.From) || fromCurrentLeader(g, m) {
