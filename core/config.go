@@ -206,6 +206,10 @@ type Config struct {
 	// at the same index are byte-identical on every member. The leader
 	// then names the followers whose log reaches such a snapshot's index
 	// as extra sources of its chunks. Zero: only the leader serves chunks.
+	// A source refuses chunks of a snapshot it no longer holds: when
+	// snapshots come faster than a transfer ends (a short interval, a busy
+	// group), a member that also keeps its previous snapshot to serve
+	// (tools/raftloop's SnapshotSource) lets transfers in flight finish.
 	SnapshotInterval uint64
 	// MaxSnapshotChunksInflight bounds the chunks a receiver has asked for
 	// and not yet persisted. Default DefaultMaxSnapshotChunksInflight.

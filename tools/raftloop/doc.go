@@ -105,7 +105,7 @@
 // chunks through messages to [raft.LocalSnapshotThread] (Ready.LocalMessages
 // in the synchronous loop, Messages addressed to it in the asynchronous
 // mode). The loop plays that worker: it serves a chunk request from the snapshot in the Disk's
-// Storage, and saves a received chunk with the Disk's [ChunkDisk] methods
+// Storage (or any snapshot a [SnapshotSource] Disk still holds), and saves a received chunk with the Disk's [ChunkDisk] methods
 // before stepping the MsgSnapChunkSaved that acknowledges it. A snapshot
 // the node hands out without data is assembled from the saved chunks
 // before it is saved and restored.

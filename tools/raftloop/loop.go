@@ -42,6 +42,19 @@ type ChunkDisk interface {
 	Chunks(index, term uint64) ([]byte, error)
 }
 
+// SnapshotSource is what a Disk implements, optionally, to serve chunk
+// requests for snapshots other than the one its Storage holds: an
+// application that keeps its previous snapshots a while after compacting
+// past them serves a transfer in flight to its end, even when it
+// snapshots faster than a transfer takes (with raft.Config.SnapshotInterval
+// short and a busy group, the latest snapshot moves on before the last
+// chunk is asked for, and a source holding only the latest refuses it).
+type SnapshotSource interface {
+	// ServedSnapshot returns the data of the snapshot at index and term,
+	// and false if the Disk no longer holds it.
+	ServedSnapshot(index, term uint64) (data []byte, held bool)
+}
+
 // Network sends messages to peers. It must copy the Message values it
 // keeps after Send returns (the node reuses the arrays behind a Ready's
 // messages) and, with raft.Config.ReuseEntryArrays, their Entries (the

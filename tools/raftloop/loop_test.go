@@ -298,3 +298,61 @@ func TestDoSnapshotWorkRefusesOtherMessages(t *testing.T) {
 		t.Fatalf("DoSnapshotWork(MsgApp) = %v, want ErrNotSnapshotWork", err)
 	}
 }
+
+// keepingDisk is a CrashDisk that also keeps one older snapshot's data to
+// serve chunks of (a SnapshotSource).
+type keepingDisk struct {
+	*raftloop.CrashDisk
+	old  raftpb.SnapshotMetadata
+	data []byte
+}
+
+func (d *keepingDisk) ServedSnapshot(index, term uint64) ([]byte, bool) {
+	if index == d.old.Index && term == d.old.Term {
+		return d.data, true
+	}
+	return nil, false
+}
+
+// Claim: a chunk request for a snapshot the Disk's Storage no longer
+// holds is refused (ChunkNotHeld) by a plain Disk, and served by a
+// SnapshotSource that still keeps it, with the bytes of that snapshot.
+func TestTheSnapshotWorkerServesOlderSnapshotsASourceKeeps(t *testing.T) {
+	old := raftpb.SnapshotMetadata{Index: 5, Term: 1}
+	id := raftpb.ChunkID{Index: old.Index, Term: old.Term, Chunk: 1}
+	// As a source node hands its worker a receiver's request: the chunk
+	// to fill in and send rides in Responses.
+	req := raftpb.ChunkRequest{To: raft.LocalSnapshotThread, From: 1, ID: id, Size: 4}.Message()
+	req.Responses = []raftpb.Message{raftpb.Chunk{To: 2, From: 1, ID: id}.Message()}
+	for _, keeps := range []bool{false, true} {
+		d := raftloop.NewCrashDisk()
+		d.Bootstrap(raftpb.ConfState{Voters: []uint64{1}})
+		var disk raftloop.Disk = d
+		if keeps {
+			disk = &keepingDisk{CrashDisk: d, old: old, data: []byte("0123456789")}
+		}
+		n := &net{}
+		l, err := raftloop.New(raftloop.Config{
+			Raft: raft.Config{ID: 1, ElectionTick: 10, HeartbeatTick: 1}, Disk: disk, Network: n, StateMachine: &list{},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.DoSnapshotWork(req); err != nil {
+			t.Fatal(err)
+		}
+		if len(n.queue) != 1 {
+			t.Fatalf("keeps=%v: %d messages sent, want the chunk", keeps, len(n.queue))
+		}
+		c, err := raftpb.ParseChunk(n.queue[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case !keeps && (!c.Refused || c.Why != raftpb.ChunkNotHeld):
+			t.Fatalf("a plain Disk served a snapshot its Storage does not hold: %+v", c)
+		case keeps && (c.Refused || string(c.Data) != "4567"):
+			t.Fatalf("a SnapshotSource keeping the snapshot answered %+v, want chunk 1 = %q", c, "4567")
+		}
+	}
+}

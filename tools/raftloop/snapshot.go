@@ -32,16 +32,23 @@ func (l *Loop) RunSnapshotWork() (bool, error) {
 }
 
 // DoSnapshotWork does the snapshot worker's job m. A chunk request is
-// served from the snapshot the Disk's Storage holds (refused with
-// ChunkNotHeld when it holds another) and the chunk sent; a received
-// chunk is saved durably (ChunkDisk.SaveChunk) and its MsgSnapChunkSaved
-// stepped.
+// served from the snapshot the Disk's Storage holds, or, when the Disk is
+// a SnapshotSource, from any snapshot it still holds (refused with
+// ChunkNotHeld otherwise), and the chunk sent; a received chunk is saved
+// durably (ChunkDisk.SaveChunk) and its MsgSnapChunkSaved stepped.
 func (l *Loop) DoSnapshotWork(m raftpb.Message) error {
 	switch m.Type {
 	case raftpb.MsgSnapChunkReq:
 		snap, err := l.cfg.Disk.Storage().Snapshot()
 		if err != nil {
 			return err
+		}
+		if src, ok := l.cfg.Disk.(SnapshotSource); ok {
+			if q, err := raftpb.ParseChunkRequest(m); err == nil && (q.ID.Index != snap.Metadata.Index || q.ID.Term != snap.Metadata.Term) {
+				if data, held := src.ServedSnapshot(q.ID.Index, q.ID.Term); held {
+					snap = raftpb.Snapshot{Data: data, Metadata: raftpb.SnapshotMetadata{Index: q.ID.Index, Term: q.ID.Term}}
+				}
+			}
 		}
 		l.cfg.Network.Send([]raftpb.Message{raft.ServeSnapshotChunkFrom(m, snap)})
 	case raftpb.MsgSnapChunk:

@@ -84,6 +84,11 @@ type node struct {
 	snapJobs    []snapJob
 	chunks      map[chunkKey][]byte
 	assembledAt uint64
+	// kept are the snapshots the node keeps on disk to serve chunks of,
+	// newest last (keptSnapshots of them): the application keeps its
+	// previous snapshots a while, so that a transfer in flight ends even
+	// when the node snapshots faster than a transfer takes.
+	kept []raftpb.SnapshotMetadata
 	// owed counts the ticks a host skipped while the node slept, suspect
 	// the ticks its leader has been unreachable (see quiesce.go).
 	owed, suspect int
