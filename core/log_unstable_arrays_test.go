@@ -44,19 +44,28 @@ func TestUnstableTakesBackAnArrayOnlyOnceItsEntriesAreApplied(t *testing.T) {
 	}
 }
 
+// withSpareAfter returns an unstable tail that takes back its arrays,
+// once a batch of n entries was appended, made durable and applied: it
+// then holds the batch's array as its spare.
+func withSpareAfter(t *testing.T, n uint64) unstable {
+	t.Helper()
+	u := unstable{offset: 1, offsetInProgress: 1}
+	u.takeBackArrays()
+	u.truncateAndAppend(batchOf(1, int(n)))
+	u.stableTo(entryID{term: 1, index: n})
+	u.forgetRecentUpTo(n)
+	if !u.recentSpare {
+		t.Fatalf("no spare array after a batch of %d was applied", n)
+	}
+	return u
+}
+
 // TestUnstableDropsAnUnusedSpareArrayAfterElectionTimeoutTicks: a node
 // that stops appending lets go of its spare array after limit ticks, and
 // of a small one (a proposal at a time, an election's empty entry) at the
 // first tick, so an idle group holds none.
 func TestUnstableDropsAnUnusedSpareArrayAfterElectionTimeoutTicks(t *testing.T) {
-	u := unstable{offset: 1, offsetInProgress: 1}
-	u.takeBackArrays()
-	u.truncateAndAppend(batchOf(1, 64))
-	u.stableTo(entryID{term: 1, index: 64})
-	u.forgetRecentUpTo(64)
-	if !u.recentSpare {
-		t.Fatal("no spare array after the whole batch was applied")
-	}
+	u := withSpareAfter(t, 64)
 	u.arraysOnTick(9, 10)
 	if !u.recentSpare {
 		t.Fatal("the spare array was dropped before the limit")
@@ -66,14 +75,7 @@ func TestUnstableDropsAnUnusedSpareArrayAfterElectionTimeoutTicks(t *testing.T) 
 		t.Fatal("the spare array was kept after limit ticks unused")
 	}
 
-	small := unstable{offset: 1, offsetInProgress: 1}
-	small.takeBackArrays()
-	small.truncateAndAppend(batchOf(1, 1))
-	small.stableTo(entryID{term: 1, index: 1})
-	small.forgetRecentUpTo(1)
-	if !small.recentSpare {
-		t.Fatal("no spare array after a single entry was applied")
-	}
+	small := withSpareAfter(t, 1)
 	small.arraysOnTick(1, 10)
 	if small.recentSpare || small.recent != nil {
 		t.Fatalf("a spare array of %d entries was kept after a tick unused", cap(small.recent))
