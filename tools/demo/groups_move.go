@@ -32,7 +32,7 @@ func moveReplica(ctx context.Context, c *hostCluster, stdout io.Writer) (*replic
 	}
 	var lead uint64
 	for _, st := range sts {
-		lead = groupStatus(st, g).Leader
+		lead = st.Group(g).Leader
 	}
 	m := &replicaMove{group: g, host: lead%uint64(len(c.peers)) + 1}
 	start := time.Now()
@@ -41,7 +41,7 @@ func moveReplica(ctx context.Context, c *hostCluster, stdout io.Writer) (*replic
 	}
 	if _, err := c.awaitGroups(ctx, "the removed replica to be dropped", func(sts map[uint64]*kvnode.HostStatus) bool {
 		st := sts[m.host]
-		return groupStatus(st, g) == nil && st.Hosted == st.Groups-1
+		return st.Group(g) == nil && st.Hosted == st.Groups-1
 	}); err != nil {
 		return nil, err
 	}
@@ -52,9 +52,9 @@ func moveReplica(ctx context.Context, c *hostCluster, stdout io.Writer) (*replic
 	if err := c.client.AddGroupLearner(ctx, g, m.host); err != nil {
 		return nil, fmt.Errorf("adding host %d back to group %d: %w", m.host, g, err)
 	}
-	commit := groupStatus(sts[lead], g).Commit
+	commit := sts[lead].Group(g).Commit
 	if _, err := c.awaitGroups(ctx, "the new replica to catch up", func(sts map[uint64]*kvnode.HostStatus) bool {
-		gs := groupStatus(sts[m.host], g)
+		gs := sts[m.host].Group(g)
 		return gs != nil && gs.Applied >= commit
 	}); err != nil {
 		return nil, err
@@ -63,7 +63,7 @@ func moveReplica(ctx context.Context, c *hostCluster, stdout io.Writer) (*replic
 		return nil, fmt.Errorf("promoting host %d in group %d: %w", m.host, g, err)
 	}
 	if _, err := c.awaitGroups(ctx, "the replica to vote again", func(sts map[uint64]*kvnode.HostStatus) bool {
-		gs := groupStatus(sts[m.host], g)
+		gs := sts[m.host].Group(g)
 		return gs != nil && slices.Contains(gs.Voters, m.host)
 	}); err != nil {
 		return nil, err
@@ -72,18 +72,4 @@ func moveReplica(ctx context.Context, c *hostCluster, stdout io.Writer) (*replic
 	fmt.Fprintf(stdout, "added host %d back to group %d: its new, empty replica caught up and votes again %s later\n",
 		m.host, g, ms(m.caughtUp))
 	return m, nil
-}
-
-// groupStatus returns group g's state in st, or nil if st does not list
-// it (the host holds no replica of it).
-func groupStatus(st *kvnode.HostStatus, g uint64) *kvnode.GroupStatus {
-	if st == nil {
-		return nil
-	}
-	for i := range st.PerGroup {
-		if st.PerGroup[i].Group == g {
-			return &st.PerGroup[i]
-		}
-	}
-	return nil
 }

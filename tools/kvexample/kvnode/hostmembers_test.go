@@ -91,19 +91,6 @@ func (w *wireWatch) count(m map[[2]uint64]int, group, to uint64) int {
 	return m[[2]uint64{group, to}]
 }
 
-// groupOn returns group g's state in st, or nil if st does not list it.
-func groupOn(st *HostStatus, g uint64) *GroupStatus {
-	if st == nil {
-		return nil
-	}
-	for i := range st.PerGroup {
-		if st.PerGroup[i].Group == g {
-			return &st.PerGroup[i]
-		}
-	}
-	return nil
-}
-
 // membersCluster starts n hosts of groups groups configured for
 // membership changes (membersConfig), in process or over sockets; with
 // watch, a wireWatch is installed before the first election so that it
@@ -275,7 +262,7 @@ func TestProcessAddedToOneGroupCatchesUpBySnapshotAndServesIt(t *testing.T) {
 	expectCode(t, "adding it again", hc.c.AddGroupLearner(ctx, g, 4), CodeAlreadyMember)
 	caughtUp := maxIndex(acked, g, hc.groups)
 	awaitHosts(ctx, t, hc, "process 4 to catch up as a learner", func(sts map[uint64]*HostStatus) bool {
-		gs := groupOn(sts[4], g)
+		gs := sts[4].Group(g)
 		return gs != nil && slices.Contains(gs.Learners, 4) && gs.Applied >= caughtUp
 	})
 	if n := w.count(w.snaps, g, 4); n == 0 {
@@ -295,7 +282,7 @@ func TestProcessAddedToOneGroupCatchesUpBySnapshotAndServesIt(t *testing.T) {
 	}
 	sts := awaitHosts(ctx, t, hc, "every replica of group 2 to have 4 voters", func(sts map[uint64]*HostStatus) bool {
 		for _, st := range sts {
-			if gs := groupOn(st, g); gs != nil && len(gs.Voters) != 4 {
+			if gs := st.Group(g); gs != nil && len(gs.Voters) != 4 {
 				return false
 			}
 		}
@@ -358,12 +345,12 @@ func TestProcessRemovedFromAGroupDropsItsReplica(t *testing.T) {
 		t.Fatalf("removing process %d from group %d: %v", victim, g, err)
 	}
 	awaitHosts(ctx, t, hc, "the removed replica to be dropped", func(sts map[uint64]*HostStatus) bool {
-		return groupOn(sts[victim], g) == nil && sts[victim].Hosted == hc.groups-1
+		return sts[victim].Group(g) == nil && sts[victim].Hosted == hc.groups-1
 	})
 	expectHosted(t, hc, victim, 2, 3, 4)
 	_, tomb, dropped := hc.logs[victim].holds(g)
-	if !dropped || tomb.Term < groupOn(before, g).Term {
-		t.Fatalf("the log of process %d keeps tombstone %v (dropped %v) for group %d, whose term was %d", victim, tomb, dropped, g, groupOn(before, g).Term)
+	if !dropped || tomb.Term < before.Group(g).Term {
+		t.Fatalf("the log of process %d keeps tombstone %v (dropped %v) for group %d, whose term was %d", victim, tomb, dropped, g, before.Group(g).Term)
 	}
 	expectCode(t, "removing it again", hc.c.RemoveGroupMember(ctx, g, victim), CodeUnknownMember)
 	for k, v := range putGroupKeys(ctx, t, hc, "after", g, 10) {
@@ -416,7 +403,7 @@ func testRemovedWhileDown(t *testing.T, sockets bool) {
 	acked := putGroupKeys(ctx, t, hc, "during", g, 5)
 	hc.start(victim)
 	awaitHosts(ctx, t, hc, "the replica removed while down to be dropped", func(sts map[uint64]*HostStatus) bool {
-		return groupOn(sts[victim], g) == nil
+		return sts[victim].Group(g) == nil
 	})
 	if sockets {
 		if hc.hosts[victim].HostsGroup(g) || !hc.hosts[victim].HostsGroup(2) {
@@ -459,7 +446,7 @@ func TestRemovedNoticeDropsOnlyAReplicaThatLacksTheNamedEntry(t *testing.T) {
 	// is no member of it.
 	hc.inject(1, notice(1, 2, 1, terms[1]), notice(2, 2, 1<<40, 1), notice(3, 3, 1, terms[3]+100), notice(4, 4, 1<<40, 1))
 	awaitHosts(ctx, t, hc, "the replicas lacking the entry to be dropped", func(sts map[uint64]*HostStatus) bool {
-		return groupOn(sts[1], 2) == nil && groupOn(sts[1], 3) == nil
+		return sts[1].Group(2) == nil && sts[1].Group(3) == nil
 	})
 	// The notices were handled together, after one round: the others
 	// stood by then, and the ignored one (from a non-member) is counted.
@@ -503,7 +490,7 @@ func TestOnlyALeaderMessageFromAPeerCreatesAReplica(t *testing.T) {
 	hc.inject(4, msg(1, 9, raftpb.MsgHeartbeat), msg(2, 1, raftpb.MsgVote), msg(2, 1, raftpb.MsgPreVote),
 		msg(3, 1, raftpb.MsgAppResp), msg(99, 1, raftpb.MsgApp), msg(4, 1, raftpb.MsgHeartbeat))
 	awaitHosts(ctx, t, hc, "the heartbeat's replica", func(sts map[uint64]*HostStatus) bool {
-		return groupOn(sts[4], 4) != nil
+		return sts[4].Group(4) != nil
 	})
 	expectHosted(t, hc, 4, 4)
 	// Five election timeouts of a leader's heartbeats: an unconfigured
@@ -519,7 +506,7 @@ func TestOnlyALeaderMessageFromAPeerCreatesAReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.mu.Lock()
-	gs := groupOn(st, 4)
+	gs := st.Group(4)
 	if len(campaigned) > 0 || gs == nil || gs.State != raft.StateFollower.String() {
 		t.Fatalf("the unconfigured replica is %+v and sent %v", gs, campaigned)
 	}
@@ -528,7 +515,7 @@ func TestOnlyALeaderMessageFromAPeerCreatesAReplica(t *testing.T) {
 		t.Fatalf("the replica was created %d times while the heartbeats came", n)
 	}
 	awaitHosts(ctx, t, hc, "the silent unconfigured replica to be dropped", func(sts map[uint64]*HostStatus) bool {
-		return groupOn(sts[4], 4) == nil
+		return sts[4].Group(4) == nil
 	})
 	expectHosted(t, hc, 4)
 	if _, _, dropped := hc.logs[4].holds(4); !dropped {
@@ -562,7 +549,7 @@ func TestRemovedAndReaddedProcessNeverVotesTwiceInATerm(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if gs := groupOn(st, g); gs.Applied%8 < 6 && gs.Applied%8 > 0 && gs.Snapshot > 0 {
+		if gs := st.Group(g); gs.Applied%8 < 6 && gs.Applied%8 > 0 && gs.Snapshot > 0 {
 			break
 		}
 		for k, v := range putGroupKeys(ctx, t, hc, fmt.Sprintf("pad%d", i), g, 1) {
@@ -573,7 +560,7 @@ func TestRemovedAndReaddedProcessNeverVotesTwiceInATerm(t *testing.T) {
 		t.Fatalf("removing process %d: %v", victim, err)
 	}
 	awaitHosts(ctx, t, hc, "the removed replica to be dropped", func(sts map[uint64]*HostStatus) bool {
-		return groupOn(sts[victim], g) == nil
+		return sts[victim].Group(g) == nil
 	})
 	_, tomb, dropped := hc.logs[victim].holds(g)
 	if !dropped || tomb.Vote == 0 {
@@ -614,7 +601,7 @@ func TestRemovedAndReaddedProcessNeverVotesTwiceInATerm(t *testing.T) {
 	w.mu.Unlock()
 	hc.inject(victim, hb(tomb.Term))
 	awaitHosts(ctx, t, hc, "the forged heartbeat's replica", func(sts map[uint64]*HostStatus) bool {
-		return groupOn(sts[victim], g) != nil
+		return sts[victim].Group(g) != nil
 	})
 	hc.kill(victim)
 	hc.start(victim)
@@ -644,14 +631,14 @@ func TestRemovedAndReaddedProcessNeverVotesTwiceInATerm(t *testing.T) {
 		t.Fatalf("adding process %d back: %v", victim, err)
 	}
 	awaitHosts(ctx, t, hc, "the new replica", func(sts map[uint64]*HostStatus) bool {
-		gs := groupOn(sts[victim], g)
+		gs := sts[victim].Group(g)
 		return gs != nil && slices.Contains(gs.Learners, victim)
 	})
 	hc.kill(victim)
 	hc.start(victim)
 	caughtUp := maxIndex(acked, g, hc.groups)
 	awaitHosts(ctx, t, hc, "the new replica to catch up", func(sts map[uint64]*HostStatus) bool {
-		gs := groupOn(sts[victim], g)
+		gs := sts[victim].Group(g)
 		return gs != nil && gs.Applied >= caughtUp
 	})
 	if n := hc.logs[victim].created(g) - created; n > 2 {
@@ -688,7 +675,7 @@ func TestHostMembershipOverSockets(t *testing.T) {
 	}
 	caughtUp := maxIndex(acked, g, hc.groups)
 	awaitHosts(ctx, t, hc, "process 4 to catch up", func(sts map[uint64]*HostStatus) bool {
-		gs := groupOn(sts[4], g)
+		gs := sts[4].Group(g)
 		return gs != nil && gs.Applied >= caughtUp
 	})
 	if err := hc.c.PromoteGroupMember(ctx, g, 4); err != nil {
@@ -705,7 +692,7 @@ func TestHostMembershipOverSockets(t *testing.T) {
 		t.Fatalf("removing process %d: %v", victim, err)
 	}
 	awaitHosts(ctx, t, hc, "the removed replica to be dropped", func(sts map[uint64]*HostStatus) bool {
-		return groupOn(sts[victim], g) == nil
+		return sts[victim].Group(g) == nil
 	})
 	snapDir := filepath.Join(hc.config(victim).DataDir, "groups", "snap", fmt.Sprint(g))
 	if _, err := os.Stat(snapDir); !errors.Is(err, os.ErrNotExist) {
@@ -754,7 +741,7 @@ func TestAReplicaRecreatedOverItsTombstoneGrantsNoVoteWhileItRecovers(t *testing
 	if err := hc.c.RemoveGroupMember(ctx, g, victim); err != nil {
 		t.Fatal(err)
 	}
-	awaitHosts(ctx, t, hc, "the removed replica to be dropped", func(sts map[uint64]*HostStatus) bool { return groupOn(sts[victim], g) == nil })
+	awaitHosts(ctx, t, hc, "the removed replica to be dropped", func(sts map[uint64]*HostStatus) bool { return sts[victim].Group(g) == nil })
 	_, tomb, _ := hc.logs[victim].holds(g)
 	grants := 0
 	w.mu.Lock()
@@ -773,13 +760,13 @@ func TestAReplicaRecreatedOverItsTombstoneGrantsNoVoteWhileItRecovers(t *testing
 	term.Store(tomb.Term + 1)
 	stop := hc.keepAlive(victim, g, 4, &term)
 	defer stop()
-	awaitHosts(ctx, t, hc, "the re-created replica", func(sts map[uint64]*HostStatus) bool { return groupOn(sts[victim], g) != nil })
+	awaitHosts(ctx, t, hc, "the re-created replica", func(sts map[uint64]*HostStatus) bool { return sts[victim].Group(g) != nil })
 	wait := 3 * time.Duration(hc.base.ElectionTicks) * hc.base.TickInterval
 	for round, vote := range []uint64{tomb.Term + 5, tomb.Term + 10} {
 		if round == 1 {
 			hc.kill(victim)
 			hc.start(victim)
-			awaitHosts(ctx, t, hc, "the re-created replica opened again", func(sts map[uint64]*HostStatus) bool { return groupOn(sts[victim], g) != nil })
+			awaitHosts(ctx, t, hc, "the re-created replica opened again", func(sts map[uint64]*HostStatus) bool { return sts[victim].Group(g) != nil })
 		}
 		time.Sleep(wait)
 		// A leadership transfer's request: leader stickiness does not

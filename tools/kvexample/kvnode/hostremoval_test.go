@@ -36,7 +36,7 @@ func (hc *hostCluster) electionTimeout() time.Duration {
 // tombstone.
 func awaitDropped(ctx context.Context, t *testing.T, hc *hostCluster, id, g uint64, what string) {
 	t.Helper()
-	awaitHosts(ctx, t, hc, what, func(sts map[uint64]*HostStatus) bool { return groupOn(sts[id], g) == nil })
+	awaitHosts(ctx, t, hc, what, func(sts map[uint64]*HostStatus) bool { return sts[id].Group(g) == nil })
 	if hc.hosts[id].HostsGroup(g) {
 		t.Fatalf("host %d: HostsGroup(%d) after the drop", id, g)
 	}
@@ -60,7 +60,7 @@ func TestARemovedReplicaHoldingItsRemovalLearnsItCommittedFromTheNotice(t *testi
 	if err != nil {
 		t.Fatal(err)
 	}
-	removal := groupOn(st, g).Applied + 1
+	removal := st.Group(g).Applied + 1
 	// The victim never receives a commit index at or past its removal,
 	// and the wire shows it received the entry.
 	var received atomic.Bool
@@ -120,7 +120,7 @@ func TestACutOffLeaderRemovedWithADivergentLogIsDropped(t *testing.T) {
 	}
 	awaitHosts(ctx, t, hc, "a new leader", func(sts map[uint64]*HostStatus) bool {
 		for id, st := range sts {
-			if gs := groupOn(st, g); id != p && gs != nil && gs.Leader == id {
+			if gs := st.Group(g); id != p && gs != nil && gs.Leader == id {
 				return true
 			}
 		}
@@ -138,7 +138,7 @@ func TestACutOffLeaderRemovedWithADivergentLogIsDropped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if old, now := groupOn(st, g), groupOn(ost, g); old == nil || now == nil || old.Term >= now.Term {
+	if old, now := st.Group(g), ost.Group(g); old == nil || now == nil || old.Term >= now.Term {
 		t.Fatalf("the case is not set up: the cut-off leader %+v, a member %+v", old, now)
 	}
 	hc.setDrop(nil)
@@ -164,7 +164,7 @@ func TestALearnerRemovedBeforeItsSnapshotArrivesDropsItsReplica(t *testing.T) {
 			if err := hc.c.AddGroupLearner(ctx, g, 4); err != nil {
 				t.Fatal(err)
 			}
-			awaitHosts(ctx, t, hc, "the learner's empty replica", func(sts map[uint64]*HostStatus) bool { return groupOn(sts[4], g) != nil })
+			awaitHosts(ctx, t, hc, "the learner's empty replica", func(sts map[uint64]*HostStatus) bool { return sts[4].Group(g) != nil })
 			if down {
 				// Its term is durable once a round synced: it opens again.
 				time.Sleep(hc.electionTimeout() / 2)
@@ -206,7 +206,7 @@ func TestACrashAfterApplyingItsRemovalUnderASnapshotStillDrops(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if groupOn(st, g).Applied%cfg.SnapshotInterval == cfg.SnapshotInterval-1 {
+		if st.Group(g).Applied%cfg.SnapshotInterval == cfg.SnapshotInterval-1 {
 			break
 		}
 		putGroupKeys(ctx, t, hc, fmt.Sprintf("pad%d", i), g, 1)
@@ -215,10 +215,10 @@ func TestACrashAfterApplyingItsRemovalUnderASnapshotStillDrops(t *testing.T) {
 		t.Fatal(err)
 	}
 	sts := awaitHosts(ctx, t, hc, "the victim to apply its removal", func(sts map[uint64]*HostStatus) bool {
-		gs := groupOn(sts[victim], g)
+		gs := sts[victim].Group(g)
 		return gs != nil && !slices.Contains(gs.Voters, victim)
 	})
-	if gs := groupOn(sts[victim], g); gs.Snapshot != gs.Applied {
+	if gs := sts[victim].Group(g); gs.Snapshot != gs.Applied {
 		t.Fatalf("the case is not set up: the victim's snapshot %d does not cover its removal (applied %d)", gs.Snapshot, gs.Applied)
 	}
 	hc.kill(victim)
@@ -242,7 +242,7 @@ func TestAStaleLeaderDoesNotKeepAReplicaOutsideItsConfiguration(t *testing.T) {
 	awaitAllLed(ctx, t, hc)
 	const g = 1
 	hc.inject(4, groupMsg{Group: g, Message: raftpb.Message{Type: raftpb.MsgHeartbeat, From: 1, To: 4, Term: 50}})
-	awaitHosts(ctx, t, hc, "the replica created on demand", func(sts map[uint64]*HostStatus) bool { return groupOn(sts[4], g) != nil })
+	awaitHosts(ctx, t, hc, "the replica created on demand", func(sts map[uint64]*HostStatus) bool { return sts[4].Group(g) != nil })
 	var term atomic.Uint64
 	term.Store(49)
 	stop := hc.keepAlive(4, g, 1, &term)
@@ -268,7 +268,7 @@ func TestARecreatedReplicaHearsTheLeaderOfItsTombstonesTerm(t *testing.T) {
 	created := hc.logs[victim].created(g)
 	hc.inject(victim, groupMsg{Group: g, Message: raftpb.Message{Type: raftpb.MsgHeartbeat, From: 4, To: victim, Term: tomb.Term}})
 	awaitHosts(ctx, t, hc, "the replica re-created over the tombstone", func(sts map[uint64]*HostStatus) bool {
-		gs := groupOn(sts[victim], g)
+		gs := sts[victim].Group(g)
 		return gs != nil && gs.Term == tomb.Term+1
 	})
 	var term atomic.Uint64
@@ -302,11 +302,11 @@ func TestAMemberRestartedSinceTheRemovalStillTellsTheRemovedProcess(t *testing.T
 	if err := hc.c.RemoveGroupMember(ctx, g, victim); err != nil {
 		t.Fatalf("removing process %d from group %d: %v", victim, g, err)
 	}
-	removal := groupOn(awaitHosts(ctx, t, hc, "the removal applied", func(map[uint64]*HostStatus) bool { return true })[member], g).Applied
+	removal := awaitHosts(ctx, t, hc, "the removal applied", func(map[uint64]*HostStatus) bool { return true })[member].Group(g).Applied
 	// Enough writes after the removal for the member's snapshot to cover it.
 	acked := putGroupKeys(ctx, t, hc, "after", g, 2*int(hc.base.SnapshotInterval))
 	awaitHosts(ctx, t, hc, "the member's snapshot past the removal", func(sts map[uint64]*HostStatus) bool {
-		gs := groupOn(sts[member], g)
+		gs := sts[member].Group(g)
 		return gs != nil && gs.Snapshot > removal
 	})
 	hc.kill(member)
@@ -354,11 +354,11 @@ func TestAMemberBehindAnAdditionFollowsTheAddedLeader(t *testing.T) {
 	hc.setDrop(nil)
 	top := maxIndex(acked, g, hc.groups)
 	sts := awaitHosts(ctx, t, hc, "the member behind the addition to apply the new leader's writes", func(sts map[uint64]*HostStatus) bool {
-		gs := groupOn(sts[member], g)
+		gs := sts[member].Group(g)
 		return gs != nil && gs.Applied >= top && gs.Leader == 4
 	})
 	for id := uint64(1); id <= 4; id++ {
-		if gs := groupOn(sts[id], g); gs == nil || !slices.Equal(gs.Voters, []uint64{1, 2, 3, 4}) || len(gs.Learners) != 0 {
+		if gs := sts[id].Group(g); gs == nil || !slices.Equal(gs.Voters, []uint64{1, 2, 3, 4}) || len(gs.Learners) != 0 {
 			t.Fatalf("host %d: group %d %+v; want voters 1, 2, 3, 4", id, g, gs)
 		}
 	}

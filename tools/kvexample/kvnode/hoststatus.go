@@ -36,6 +36,20 @@ type HostStatus struct {
 	Transport TransportStatus `json:"transport"`
 }
 
+// Group returns group g's state in st, or nil if st does not list it (the
+// host holds no replica of it) or st is nil.
+func (st *HostStatus) Group(g uint64) *GroupStatus {
+	if st == nil {
+		return nil
+	}
+	for i := range st.PerGroup {
+		if st.PerGroup[i].Group == g {
+			return &st.PerGroup[i]
+		}
+	}
+	return nil
+}
+
 // GroupStatus is one group's state on a host.
 type GroupStatus struct {
 	Group      uint64 `json:"group"`
