@@ -81,15 +81,7 @@ func (m *dropModel) drop(rt *rapid.T, l *wal.SharedLog, g uint64) {
 // check compares a replay with the model: the live groups' replays, the
 // dropped groups' tombstones, and a dropped group's empty Replay.
 func (m *dropModel) check(rt *rapid.T, rp *wal.SharedReplay) {
-	want := map[uint64]wal.Replay{}
-	for g, gm := range m.live {
-		want[g] = gm.replay()
-	}
-	got := map[uint64]wal.Replay{}
-	for g, r := range rp.Groups {
-		got[g] = *r
-	}
-	if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
+	if d := sharedModel(m.live).diff(rp); d != "" {
 		rt.Fatalf("live groups differ (-want +got):\n%s", d)
 	}
 	var dropped []wal.Tombstone

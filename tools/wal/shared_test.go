@@ -74,6 +74,14 @@ func (sm sharedModel) apply(batch []wal.Update) {
 // check compares a shared log's replay with the models.
 func (sm sharedModel) check(t *testing.T, rp *wal.SharedReplay) {
 	t.Helper()
+	if diff := sm.diff(rp); diff != "" {
+		t.Errorf("replay differs (-want +got):\n%s", diff)
+	}
+}
+
+// diff returns how the groups rp replays differ from the models' replays
+// (-want +got), or "" when they agree.
+func (sm sharedModel) diff(rp *wal.SharedReplay) string {
 	want := map[uint64]wal.Replay{}
 	for id, m := range sm {
 		want[id] = m.replay()
@@ -82,9 +90,7 @@ func (sm sharedModel) check(t *testing.T, rp *wal.SharedReplay) {
 	for id, r := range rp.Groups {
 		got[id] = *r
 	}
-	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
-		t.Errorf("replay differs (-want +got):\n%s", diff)
-	}
+	return cmp.Diff(want, got, cmpopts.EquateEmpty())
 }
 
 // mustOpenShared opens a shared log and fails the test on error.
